@@ -1,0 +1,12 @@
+/* nsr.h: the public header of libnsr, the neuro-symbolic reasoning engine.
+ * It brings in each layer's public API:
+ *   nsr_core.h      errors, allocation, RNG, bitsets, time
+ *   nsr_symbolic.h  the number-game concept engine
+ */
+#ifndef NSR_H
+#define NSR_H
+
+#include "nsr_core.h"
+#include "nsr_symbolic.h"
+
+#endif /* NSR_H */

@@ -1,0 +1,27 @@
+/* numbers.h: internals of the number-game concept engine, shared by
+ * numbers_space.c (hypotheses and prior) and numbers_infer.c (queries). */
+#ifndef NSR_NUMBERS_H
+#define NSR_NUMBERS_H
+
+#include "nsr_symbolic.h"
+
+struct nsr_numbers {
+  nsr_numbers_config cfg;
+  nsr_bitset rules[NSR_NUMBERS_RULES]; /* over [0, N+1); bit y means y ∈ h */
+  uint32_t rule_size[NSR_NUMBERS_RULES];
+  double rule_log_weight;  /* unnormalised log prior of every rule */
+  double *interval_log_weight; /* [N+1]: unnormalised log prior of one
+                                  interval of size s; entry 0 unused */
+  double log_prior_norm;   /* log of the sum of all unnormalised weights */
+  /* Query scratch, [N+2] each: per-size scaled interval mass and its
+   * prefix sums (long double: differences of them must not cancel). */
+  double *size_mass;
+  long double *size_prefix;
+};
+
+/* log Erlang(s; σ) = log s − 2 log σ − s/σ. */
+double numbers_log_erlang(double s, double sigma);
+/* log(e^a + e^b) without overflow; either may be -INFINITY. */
+double numbers_log_add(double a, double b);
+
+#endif
