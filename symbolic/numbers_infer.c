@@ -157,6 +157,7 @@ static void interval_generalization(const nsr_numbers *e, const query *q,
 static void offer_intervals(const nsr_numbers *e, const query *q, double z,
                             size_t k, nsr_hypothesis *top, size_t *count) {
   uint32_t n = e->cfg.max;
+  if (k == 0) return;
   for (uint32_t s = q->hi - q->lo + 1; s <= n; s++) {
     double post = e->size_mass[s] / z;
     if (*count == k && post < top[k - 1].posterior) continue;

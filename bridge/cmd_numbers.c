@@ -1,0 +1,363 @@
+/* cmd_numbers.c: `nsr numbers`, exact Bayesian concept learning in
+ * Tenenbaum's number game, for one example set or a batch file. */
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "fileio.h"
+#include "json.h"
+#include "numbers_report.h"
+
+#define CMD "numbers"
+#define DEFAULT_TOP 10
+#define MAX_TOP 100000
+
+static const char help_text[] =
+    "Usage: nsr numbers [OPTIONS] X1 X2 ...\n"
+    "       nsr numbers [OPTIONS] --batch FILE\n"
+    "\n"
+    "Exact Bayesian concept learning in Tenenbaum's number game: given example\n"
+    "numbers X drawn from an unknown concept C, prints the most probable concepts\n"
+    "p(h | X) and the generalization p(y in C | X) for every y in 1..N.\n"
+    "Hypotheses: 34 rules (even, odd, squares, cubes, primes, multiples of 3..12,\n"
+    "powers of 2..10, ends in 0..9) and every interval [a, b] in 1..N.\n"
+    "Examples may be separated by spaces or commas: 16 8 2 64 or 16,8,2,64.\n"
+    "\n"
+    "Options:\n"
+    "  --range 1..N       concepts are sets over 1..N (default 1..100, N up to 1000000)\n"
+    "  --max N            the same as --range 1..N\n"
+    "  --prior NAME       pmtk3 (default): rules 2/3 each, intervals (1/3)*Erlang(|h|; sigma),\n"
+    "                     normalised; mixture: rules lambda/34 each, intervals\n"
+    "                     (1-lambda)*Erlang(|h|; sigma)/Z\n"
+    "  --lambda L         rule mass of the mixture prior, in [0, 1] (default 2/3)\n"
+    "  --sigma S          Erlang scale of interval sizes, > 0 (default 10)\n"
+    "  --top K            how many hypotheses to list (default 10)\n"
+    "  --probe Y1,Y2,...  also print p(y in C | X) for these numbers\n"
+    "  --json             print one JSON object (shape in README.md)\n"
+    "  --plot FILE.svg    draw p(y in C | X) as an SVG bar chart\n"
+    "  --batch FILE       one example set per line (\"-\" reads stdin); prints one JSON\n"
+    "                     object per set, in order; blank lines and # comments are\n"
+    "                     skipped; a bad line prints {\"line\":K,\"error\":\"...\"}\n"
+    "  --ascii            draw the chart with ASCII characters only\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
+    "Example: nsr numbers 16 8 2 64 --top 5 --plot powers.svg\n";
+
+typedef struct u32_list {
+  uint32_t *items;
+  size_t len, cap;
+} u32_list;
+
+typedef struct numbers_options {
+  nsr_numbers_config cfg;
+  size_t top;
+  u32_list examples;
+  u32_list probes;
+  bool json, ascii;
+  const char *plot_path;
+  const char *batch_path;
+} numbers_options;
+
+static nsr_code list_push(u32_list *list, uint32_t v, nsr_error *err) {
+  if (list->len == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 16;
+    uint32_t *grown = nsr_reallocarray(list->items, cap, sizeof *grown);
+    if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number list: out of memory");
+    list->items = grown;
+    list->cap = cap;
+  }
+  list->items[list->len++] = v;
+  return NSR_OK;
+}
+
+/* Splits text on commas and white space and appends each whole number.
+ * `what` names the source in errors ("examples", "--probe"). */
+static nsr_code parse_numbers(const char *text, const char *what, u32_list *list,
+                              nsr_error *err) {
+  const char *p = text;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+    if (*p == '\0') return NSR_OK;
+    const char *end = p;
+    while (*end && *end != ',' && *end != ' ' && *end != '\t' && *end != '\r' && *end != '\n') end++;
+    if (end == p) return nsr_fail(err, NSR_ERR_INVALID, "%s: empty number in '%s'", what, text);
+    char token[32];
+    size_t len = (size_t)(end - p);
+    if (len >= sizeof token) {
+      return nsr_fail(err, NSR_ERR_INVALID, "%s: '%.*s' is not a whole number in range", what,
+                      (int)(len > 40 ? 40 : len), p);
+    }
+    memcpy(token, p, len);
+    token[len] = '\0';
+    uint64_t v;
+    nsr_code rc = cli_parse_u64(token, what, 1, UINT32_MAX, &v, err);
+    if (rc != NSR_OK) return rc;
+    rc = list_push(list, (uint32_t)v, err);
+    if (rc != NSR_OK) return rc;
+    p = end;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == ',') p++;
+  }
+}
+
+static nsr_code parse_range(const char *text, uint32_t *max, nsr_error *err) {
+  const char *dots = strstr(text, "..");
+  if (dots == NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--range: '%s' is not of the form 1..N", text);
+  }
+  if (dots - text != 1 || text[0] != '1') {
+    return nsr_fail(err, NSR_ERR_INVALID, "--range: '%s' must start at 1 (concepts are sets over 1..N)", text);
+  }
+  uint64_t n;
+  nsr_code rc = cli_parse_u64(dots + 2, "--range", 1, NSR_NUMBERS_MAX_N, &n, err);
+  if (rc == NSR_OK) *max = (uint32_t)n;
+  return rc;
+}
+
+enum valued_option { OPT_RANGE, OPT_MAX, OPT_PRIOR, OPT_LAMBDA, OPT_SIGMA, OPT_TOP,
+                     OPT_PROBE, OPT_PLOT, OPT_BATCH, OPT_COUNT };
+static const char *const valued_options[OPT_COUNT] = {
+    "--range", "--max", "--prior", "--lambda", "--sigma", "--top", "--probe", "--plot", "--batch"};
+
+static nsr_code apply_option(enum valued_option opt, const char *v, numbers_options *o,
+                             nsr_error *err) {
+  uint64_t u;
+  nsr_code rc = NSR_OK;
+  switch (opt) {
+    case OPT_RANGE: return parse_range(v, &o->cfg.max, err);
+    case OPT_MAX:
+      rc = cli_parse_u64(v, "--max", 1, NSR_NUMBERS_MAX_N, &u, err);
+      if (rc == NSR_OK) o->cfg.max = (uint32_t)u;
+      return rc;
+    case OPT_PRIOR: return nsr_numbers_prior_parse(v, &o->cfg.prior, err);
+    case OPT_LAMBDA: return cli_parse_double(v, "--lambda", &o->cfg.lambda, err);
+    case OPT_SIGMA: return cli_parse_double(v, "--sigma", &o->cfg.sigma, err);
+    case OPT_TOP:
+      rc = cli_parse_u64(v, "--top", 0, MAX_TOP, &u, err);
+      if (rc == NSR_OK) o->top = (size_t)u;
+      return rc;
+    case OPT_PROBE: return parse_numbers(v, "--probe", &o->probes, err);
+    case OPT_PLOT: o->plot_path = v; return NSR_OK;
+    case OPT_BATCH: o->batch_path = v; return NSR_OK;
+    case OPT_COUNT: break;
+  }
+  return nsr_fail(err, NSR_ERR_INTERNAL, "option table out of step");
+}
+
+/* Applies the option at argv[*i] (advancing *i past its value). */
+static nsr_code parse_option(int argc, char **argv, int *i, numbers_options *o,
+                             nsr_error *err) {
+  const char *arg = argv[*i];
+  if (strcmp(arg, "--json") == 0) {
+    o->json = true;
+    return NSR_OK;
+  }
+  if (strcmp(arg, "--ascii") == 0) {
+    o->ascii = true;
+    return NSR_OK;
+  }
+  for (int opt = 0; opt < OPT_COUNT; opt++) {
+    const char *v;
+    if (!cli_option(argc, argv, i, valued_options[opt], &v)) continue;
+    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", arg);
+    return apply_option((enum valued_option)opt, v, o, err);
+  }
+  return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", arg);
+}
+
+/* A lone '-' followed by a digit is a (negative) number, not an option. */
+static bool looks_like_option(const char *arg) {
+  return arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');
+}
+
+static nsr_code parse_args(int argc, char **argv, numbers_options *o, nsr_error *err) {
+  for (int i = 1; i < argc; i++) {
+    nsr_code rc = looks_like_option(argv[i]) ? parse_option(argc, argv, &i, o, err)
+                                             : parse_numbers(argv[i], "examples", &o->examples, err);
+    if (rc != NSR_OK) return rc;
+  }
+  if (o->batch_path && o->examples.len > 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "give example numbers or --batch FILE, not both");
+  }
+  if (o->batch_path && o->plot_path) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--plot draws one example set; it cannot be used with --batch");
+  }
+  if (!o->batch_path && o->examples.len == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "no examples given: try 'nsr numbers 16 8 2 64'");
+  }
+  for (size_t i = 0; i < o->probes.len; i++) {
+    if (o->probes.items[i] > o->cfg.max) {
+      return nsr_fail(err, NSR_ERR_RANGE, "--probe: %u is outside the range 1..%u",
+                      o->probes.items[i], o->cfg.max);
+    }
+  }
+  return NSR_OK;
+}
+
+static void numbers_options_free(numbers_options *o) {
+  nsr_free(o->examples.items);
+  nsr_free(o->probes.items);
+}
+
+static bool terminal_is_utf8(void) {
+  setlocale(LC_CTYPE, "");
+  const char *codeset = nl_langinfo(CODESET);
+  return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
+/* Prints the JSON object of one answer on one line. */
+static nsr_code print_json(const numbers_query *q, nsr_error *err) {
+  json_t *obj;
+  nsr_code rc = numbers_report_json(q, &obj, err);
+  if (rc != NSR_OK) return rc;
+  char *text = nsr_json_dump(obj, 15);
+  json_decref(obj);
+  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  puts(text);
+  free(text);
+  return NSR_OK;
+}
+
+static nsr_code write_plot(const numbers_query *q, const char *path, nsr_error *err) {
+  char *svg;
+  size_t len;
+  nsr_code rc = numbers_plot_svg(q, &svg, err);
+  if (rc != NSR_OK) return rc;
+  len = strlen(svg);
+  rc = nsr_write_file_atomic(path, svg, len, err);
+  nsr_free(svg);
+  if (rc != NSR_OK) nsr_error_prefix(err, "--plot: ");
+  return rc;
+}
+
+static nsr_code run_single(nsr_numbers *engine, const numbers_options *o, nsr_error *err) {
+  nsr_numbers_result result = {0};
+  nsr_code rc = nsr_numbers_infer(engine, o->examples.items, o->examples.len, o->top, &result, err);
+  numbers_query q = {&o->cfg, o->examples.items, o->examples.len, o->probes.items, o->probes.len, &result};
+  if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
+  if (rc == NSR_OK) {
+    if (o->json) rc = print_json(&q, err);
+    else numbers_report_text(stdout, &q, !o->ascii && terminal_is_utf8());
+  }
+  nsr_numbers_result_free(&result);
+  return rc;
+}
+
+/* Reads one line of any length into *line (grown with nsr_realloc); returns
+ * false at end of input. Sets *failed on allocation failure. */
+static bool read_line(FILE *in, char **line, size_t *cap, bool *failed) {
+  size_t len = 0;
+  for (;;) {
+    if (*cap - len < 2) {
+      size_t grown_cap = *cap ? *cap * 2 : 256;
+      char *grown = nsr_realloc(*line, grown_cap);
+      if (grown == NULL) {
+        *failed = true;
+        return false;
+      }
+      *line = grown;
+      *cap = grown_cap;
+    }
+    if (fgets(*line + len, (int)(*cap - len), in) == NULL) return len > 0;
+    len += strlen(*line + len);
+    if (len > 0 && (*line)[len - 1] == '\n') return true;
+  }
+}
+
+static bool skippable_line(const char *line) {
+  while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n') line++;
+  return *line == '\0' || *line == '#';
+}
+
+/* Answers one batch line; a bad line becomes an error object, not a stop. */
+static nsr_code batch_line(nsr_numbers *engine, const numbers_options *o, const char *line,
+                           unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
+                           bool *line_failed, nsr_error *err) {
+  nsr_error line_err;
+  nsr_error_clear(&line_err);
+  examples->len = 0;
+  nsr_code rc = parse_numbers(line, "examples", examples, &line_err);
+  if (rc == NSR_OK) rc = nsr_numbers_infer(engine, examples->items, examples->len, o->top, result, &line_err);
+  if (rc == NSR_ERR_NOMEM) {
+    *err = line_err;
+    return rc;
+  }
+  if (rc != NSR_OK) {
+    *line_failed = true;
+    fprintf(stderr, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
+    json_t *obj = json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "error", line_err.message);
+    char *text = obj ? nsr_json_dump(obj, 0) : NULL;
+    json_decref(obj);
+    if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+    puts(text);
+    free(text);
+    return NSR_OK;
+  }
+  numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result};
+  return print_json(&q, err);
+}
+
+static nsr_code run_batch(nsr_numbers *engine, const numbers_options *o, bool *any_line_failed,
+                          nsr_error *err) {
+  bool from_stdin = strcmp(o->batch_path, "-") == 0;
+  FILE *in = from_stdin ? stdin : fopen(o->batch_path, "r");
+  if (in == NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  bool alloc_failed = false;
+  unsigned long lineno = 0;
+  nsr_numbers_result result = {0};
+  u32_list examples = {0};
+  nsr_code rc = NSR_OK;
+  while (rc == NSR_OK && read_line(in, &line, &cap, &alloc_failed)) {
+    lineno++;
+    if (skippable_line(line)) continue;
+    rc = batch_line(engine, o, line, lineno, &result, &examples, any_line_failed, err);
+  }
+  if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
+  if (rc == NSR_OK && ferror(in)) {
+    rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
+  }
+  if (!from_stdin) fclose(in);
+  nsr_free(line);
+  nsr_free(examples.items);
+  nsr_numbers_result_free(&result);
+  return rc;
+}
+
+int cmd_numbers(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      fputs(help_text, stdout);
+      return CLI_EXIT_OK;
+    }
+  }
+  numbers_options o = {.top = DEFAULT_TOP};
+  nsr_numbers_config_default(&o.cfg);
+  nsr_error err;
+  nsr_error_clear(&err);
+  nsr_numbers *engine = NULL;
+  bool any_line_failed = false;
+  nsr_code rc = parse_args(argc, argv, &o, &err);
+  if (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE) {
+    numbers_options_free(&o);
+    return cli_usage_error(CMD, "%s", err.message);
+  }
+  if (rc == NSR_OK) rc = nsr_numbers_new(&o.cfg, &engine, &err);
+  if (rc == NSR_OK) rc = o.batch_path ? run_batch(engine, &o, &any_line_failed, &err) : run_single(engine, &o, &err);
+  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
+  }
+  nsr_numbers_free(engine);
+  numbers_options_free(&o);
+  if (rc != NSR_OK) return cli_report(CMD, &err);
+  return any_line_failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+}

@@ -1,0 +1,8 @@
+/* commands.h: the subcommands of `nsr`. Each takes the arguments after its
+ * name (argv[0] is the subcommand's name) and returns the exit status. */
+#ifndef NSR_COMMANDS_H
+#define NSR_COMMANDS_H
+
+int cmd_numbers(int argc, char **argv);
+
+#endif

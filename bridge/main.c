@@ -1,0 +1,79 @@
+/* main.c: the `nsr` command: dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "json.h"
+#include "nsr.h"
+
+typedef struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+};
+
+static void print_help(FILE *out) {
+  fprintf(out,
+          "nsr %s: a neuro-symbolic reasoning engine\n"
+          "\n"
+          "Usage: nsr COMMAND [ARGS...]\n"
+          "\n"
+          "Commands:\n"
+          "  help [COMMAND]   show this help, or a command's help\n"
+          "  version          print the version\n",
+          nsr_version());
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
+  }
+  fprintf(out, "\nEvery command takes --help. Example: nsr numbers 16 8 2 64\n");
+}
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  }
+  return NULL;
+}
+
+static int run_help(int argc, char **argv) {
+  if (argc < 2) {
+    print_help(stdout);
+    return CLI_EXIT_OK;
+  }
+  const command *cmd = find_command(argv[1]);
+  if (cmd == NULL) {
+    fprintf(stderr, "nsr help: unknown command '%s' (see 'nsr help')\n", argv[1]);
+    return CLI_EXIT_USAGE;
+  }
+  char *help_argv[] = {argv[1], "--help", NULL};
+  return cmd->run(2, help_argv);
+}
+
+int main(int argc, char **argv) {
+  nsr_json_init();
+  if (argc < 2) {
+    print_help(stderr);
+    return CLI_EXIT_USAGE;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "help") == 0 || cli_is_help(name)) return run_help(argc - 1, argv + 1);
+  if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
+    if (argc > 2 && cli_is_help(argv[2])) {
+      printf("Usage: nsr version\n\nPrints the version of nsr.\n");
+      return CLI_EXIT_OK;
+    }
+    printf("nsr %s\n", nsr_version());
+    return CLI_EXIT_OK;
+  }
+  const command *cmd = find_command(name);
+  if (cmd == NULL) {
+    fprintf(stderr, "nsr: unknown command '%s' (see 'nsr help')\n", name);
+    return CLI_EXIT_USAGE;
+  }
+  return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,41 @@
+/* numbers_report.h: how a number-game answer is shown: the JSON object of
+ * `nsr numbers --json` (also the `number_game` tool's output), the text
+ * report with its terminal bar chart, and the SVG plot. */
+#ifndef NSR_NUMBERS_REPORT_H
+#define NSR_NUMBERS_REPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "nsr.h"
+
+/* One query and its answer, as the reports need them. */
+typedef struct numbers_query {
+  const nsr_numbers_config *cfg;
+  const uint32_t *examples;
+  size_t n_examples;
+  const uint32_t *probes; /* may be NULL */
+  size_t n_probes;
+  const nsr_numbers_result *result;
+} numbers_query;
+
+/* Builds the documented JSON object:
+ *   {"examples":[..], "range":[1,N], "prior":{"name","lambda","sigma"},
+ *    "hypotheses":[{"name","posterior","prior","size"},..],
+ *    "generalization":[p(1),..,p(N)], "probes":[{"y","p"},..] (with probes),
+ *    "log_evidence":x, "consistent":{"rules":r,"intervals":i}}
+ * The caller owns *out (json_decref). */
+nsr_code numbers_report_json(const numbers_query *q, json_t **out,
+                             nsr_error *err);
+
+/* Writes the text report: header, top hypotheses, probes, and a bar chart of
+ * p(y ∈ C | X). `unicode` selects block characters over ASCII. */
+void numbers_report_text(FILE *out, const numbers_query *q, bool unicode);
+
+/* Renders an SVG bar chart of p(y ∈ C | X) over 1..N in the style of
+ * Tenenbaum's figures, with examples marked, into a string the caller frees
+ * with nsr_free. */
+nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err);
+
+#endif
