@@ -59,7 +59,7 @@ nsr_code cli_parse_u64(const char *text, const char *what, uint64_t min,
   while (*p == ' ' || *p == '\t') p++;
   if (*p == '-' || *p == '+' || *p < '0' || *p > '9') {
     if (*p == '-' && p[1] >= '0' && p[1] <= '9') {
-      return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is outside %llu..%llu", what,
+      return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is outside the range %llu..%llu", what,
                       text, (unsigned long long)min, (unsigned long long)max);
     }
     return nsr_fail(err, NSR_ERR_INVALID, "%s: '%s' is not a whole number", what, text);
@@ -72,7 +72,7 @@ nsr_code cli_parse_u64(const char *text, const char *what, uint64_t min,
     return nsr_fail(err, NSR_ERR_INVALID, "%s: '%s' is not a whole number", what, text);
   }
   if (errno == ERANGE || v < min || v > max) {
-    return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is outside %llu..%llu", what,
+    return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is outside the range %llu..%llu", what,
                     text, (unsigned long long)min, (unsigned long long)max);
   }
   *out = v;

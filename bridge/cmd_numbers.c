@@ -59,6 +59,7 @@ typedef struct numbers_options {
   size_t top;
   u32_list examples;
   u32_list probes;
+  const char *probe_text; /* parsed once N is known */
   bool json, ascii;
   const char *plot_path;
   const char *batch_path;
@@ -76,10 +77,11 @@ static nsr_code list_push(u32_list *list, uint32_t v, nsr_error *err) {
   return NSR_OK;
 }
 
-/* Splits text on commas and white space and appends each whole number.
- * `what` names the source in errors ("examples", "--probe"). */
-static nsr_code parse_numbers(const char *text, const char *what, u32_list *list,
-                              nsr_error *err) {
+/* Splits text on commas and white space and appends each whole number,
+ * which must lie in 1..max. `what` names the source in errors ("examples",
+ * "--probe"). */
+static nsr_code parse_numbers(const char *text, const char *what, uint32_t max,
+                              u32_list *list, nsr_error *err) {
   const char *p = text;
   for (;;) {
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
@@ -96,7 +98,7 @@ static nsr_code parse_numbers(const char *text, const char *what, u32_list *list
     memcpy(token, p, len);
     token[len] = '\0';
     uint64_t v;
-    nsr_code rc = cli_parse_u64(token, what, 1, UINT32_MAX, &v, err);
+    nsr_code rc = cli_parse_u64(token, what, 1, max, &v, err);
     if (rc != NSR_OK) return rc;
     rc = list_push(list, (uint32_t)v, err);
     if (rc != NSR_OK) return rc;
@@ -142,7 +144,7 @@ static nsr_code apply_option(enum valued_option opt, const char *v, numbers_opti
       rc = cli_parse_u64(v, "--top", 0, MAX_TOP, &u, err);
       if (rc == NSR_OK) o->top = (size_t)u;
       return rc;
-    case OPT_PROBE: return parse_numbers(v, "--probe", &o->probes, err);
+    case OPT_PROBE: o->probe_text = v; return NSR_OK;
     case OPT_PLOT: o->plot_path = v; return NSR_OK;
     case OPT_BATCH: o->batch_path = v; return NSR_OK;
     case OPT_COUNT: break;
@@ -176,10 +178,26 @@ static bool looks_like_option(const char *arg) {
   return arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');
 }
 
+/* Options first, then the numbers, whose range depends on --range. */
 static nsr_code parse_args(int argc, char **argv, numbers_options *o, nsr_error *err) {
   for (int i = 1; i < argc; i++) {
-    nsr_code rc = looks_like_option(argv[i]) ? parse_option(argc, argv, &i, o, err)
-                                             : parse_numbers(argv[i], "examples", &o->examples, err);
+    if (!looks_like_option(argv[i])) continue;
+    nsr_code rc = parse_option(argc, argv, &i, o, err);
+    if (rc != NSR_OK) return rc;
+  }
+  for (int i = 1; i < argc; i++) {
+    if (looks_like_option(argv[i])) {
+      const char *unused;
+      for (int opt = 0; opt < OPT_COUNT; opt++) {
+        if (cli_option(argc, argv, &i, valued_options[opt], &unused)) break;
+      }
+      continue;
+    }
+    nsr_code rc = parse_numbers(argv[i], "examples", o->cfg.max, &o->examples, err);
+    if (rc != NSR_OK) return rc;
+  }
+  if (o->probe_text) {
+    nsr_code rc = parse_numbers(o->probe_text, "--probe", o->cfg.max, &o->probes, err);
     if (rc != NSR_OK) return rc;
   }
   if (o->batch_path && o->examples.len > 0) {
@@ -190,12 +208,6 @@ static nsr_code parse_args(int argc, char **argv, numbers_options *o, nsr_error 
   }
   if (!o->batch_path && o->examples.len == 0) {
     return nsr_fail(err, NSR_ERR_INVALID, "no examples given: try 'nsr numbers 16 8 2 64'");
-  }
-  for (size_t i = 0; i < o->probes.len; i++) {
-    if (o->probes.items[i] > o->cfg.max) {
-      return nsr_fail(err, NSR_ERR_RANGE, "--probe: %u is outside the range 1..%u",
-                      o->probes.items[i], o->cfg.max);
-    }
   }
   return NSR_OK;
 }
@@ -282,7 +294,7 @@ static nsr_code batch_line(nsr_numbers *engine, const numbers_options *o, const 
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
-  nsr_code rc = parse_numbers(line, "examples", examples, &line_err);
+  nsr_code rc = parse_numbers(line, "examples", o->cfg.max, examples, &line_err);
   if (rc == NSR_OK) rc = nsr_numbers_infer(engine, examples->items, examples->len, o->top, result, &line_err);
   if (rc == NSR_ERR_NOMEM) {
     *err = line_err;

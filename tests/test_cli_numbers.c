@@ -1,0 +1,333 @@
+/* test_cli_numbers.c: the `nsr` command as a user runs it: a real process,
+ * real files, exit statuses and messages, JSON parsed back with jansson.
+ * The path of the nsr binary is the first argument. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *nsr_bin;
+static char workdir[] = "/tmp/nsr_cli_XXXXXX";
+
+typedef struct run_result {
+  int status; /* exit status, or -1 when killed by a signal */
+  char *out;
+  char *err;
+} run_result;
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  rewind(f);
+  char *buf = calloc((size_t)len + 1, 1);
+  assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  return buf;
+}
+
+/* Runs nsr with args (NULL-terminated), stdin from `input` (may be NULL),
+ * stdout to `stdout_path` (NULL = a temp file that is read back). */
+static run_result run_to(const char *input, const char *stdout_path, const char *const *args) {
+  char out_path[300], err_path[300], in_path[300];
+  snprintf(out_path, sizeof out_path, "%s/stdout", workdir);
+  snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
+  snprintf(in_path, sizeof in_path, "%s/stdin", workdir);
+  FILE *in = fopen(in_path, "w");
+  if (input) fputs(input, in);
+  fclose(in);
+  const char *argv[64] = {nsr_bin};
+  size_t n = 1;
+  for (; args[n - 1] != NULL; n++) argv[n] = args[n - 1];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int fi = open(in_path, O_RDONLY);
+    int fo = open(stdout_path ? stdout_path : out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fi, 0);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    execv(nsr_bin, (char *const *)argv);
+    _exit(127);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                  stdout_path ? calloc(1, 1) : slurp(out_path), slurp(err_path)};
+  return r;
+}
+
+#define RUN(...) run_to(NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+static void run_free(run_result *r) {
+  free(r->out);
+  free(r->err);
+}
+
+static json_t *parse_json(const char *text) {
+  json_error_t jerr;
+  json_t *v = json_loads(text, 0, &jerr);
+  if (v == NULL) fail_msg("bad JSON (%s): %.200s", jerr.text, text);
+  return v;
+}
+
+/* A usage error: status 2, nothing on stdout, exactly one line on stderr
+ * that contains `needle`. */
+static void expect_usage_error(run_result r, const char *needle) {
+  if (r.status != 2) fail_msg("status %d, stderr: %s", r.status, r.err);
+  assert_string_equal(r.out, "");
+  char *nl = strchr(r.err, '\n');
+  assert_non_null(nl);
+  assert_int_equal(nl[1], '\0');
+  if (strstr(r.err, needle) == NULL) fail_msg("'%s' not in: %s", needle, r.err);
+  run_free(&r);
+}
+
+static void test_text_report(void **state) {
+  (void)state;
+  run_result r = RUN("numbers", "16", "8", "2", "64");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "powers of 2"));
+  assert_non_null(strstr(r.out, "0.999792"));
+  assert_non_null(strstr(r.out, "p(y in C | X), y = 1..100"));
+  assert_string_equal(r.err, "");
+  run_free(&r);
+  r = RUN("numbers", "--ascii", "16,8,2,64");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "#"));
+  run_free(&r);
+}
+
+static void test_json_shape(void **state) {
+  (void)state;
+  run_result r = RUN("numbers", "16", "8", "2", "64", "--json");
+  assert_int_equal(r.status, 0);
+  json_t *o = parse_json(r.out);
+  json_t *ex = json_object_get(o, "examples");
+  assert_int_equal(json_array_size(ex), 4);
+  assert_int_equal(json_integer_value(json_array_get(ex, 0)), 16);
+  json_t *range = json_object_get(o, "range");
+  assert_int_equal(json_integer_value(json_array_get(range, 0)), 1);
+  assert_int_equal(json_integer_value(json_array_get(range, 1)), 100);
+  json_t *prior = json_object_get(o, "prior");
+  assert_string_equal(json_string_value(json_object_get(prior, "name")), "pmtk3");
+  assert_true(json_is_null(json_object_get(prior, "lambda")));
+  assert_true(json_number_value(json_object_get(prior, "sigma")) == 10.0);
+  json_t *hyps = json_object_get(o, "hypotheses");
+  assert_int_equal(json_array_size(hyps), 10);
+  json_t *h0 = json_array_get(hyps, 0);
+  assert_string_equal(json_string_value(json_object_get(h0, "name")), "powers of 2");
+  assert_true(fabs(json_number_value(json_object_get(h0, "posterior")) - 0.999792) < 1e-6);
+  assert_int_equal(json_integer_value(json_object_get(h0, "size")), 6);
+  assert_true(json_is_number(json_object_get(h0, "prior")));
+  double last = 1.0;
+  for (size_t i = 0; i < json_array_size(hyps); i++) {
+    double p = json_number_value(json_object_get(json_array_get(hyps, i), "posterior"));
+    assert_true(p <= last);
+    last = p;
+  }
+  json_t *gen = json_object_get(o, "generalization");
+  assert_int_equal(json_array_size(gen), 100);
+  assert_true(fabs(json_number_value(json_array_get(gen, 31)) - 1.0) < 1e-6); /* y = 32 */
+  json_decref(o);
+  run_free(&r);
+}
+
+static void test_options_change_the_model(void **state) {
+  (void)state;
+  run_result r = RUN("numbers", "60", "--prior", "mixture", "--lambda=0.5", "--sigma", "15",
+                     "--top", "3", "--probe", "1,61", "--max", "200", "--json");
+  assert_int_equal(r.status, 0);
+  json_t *o = parse_json(r.out);
+  json_t *prior = json_object_get(o, "prior");
+  assert_string_equal(json_string_value(json_object_get(prior, "name")), "mixture");
+  assert_true(json_number_value(json_object_get(prior, "lambda")) == 0.5);
+  assert_int_equal(json_array_size(json_object_get(o, "hypotheses")), 3);
+  assert_int_equal(json_array_size(json_object_get(o, "generalization")), 200);
+  json_t *probes = json_object_get(o, "probes");
+  assert_int_equal(json_array_size(probes), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(probes, 1), "y")), 61);
+  json_decref(o);
+  run_free(&r);
+  r = RUN("numbers", "5", "--range", "1..1000", "--json");
+  assert_int_equal(r.status, 0);
+  o = parse_json(r.out);
+  assert_int_equal(json_array_size(json_object_get(o, "generalization")), 1000);
+  json_decref(o);
+  run_free(&r);
+  r = RUN("numbers", "16", "8", "--probe", "32,33");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "y = 32"));
+  run_free(&r);
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  expect_usage_error(RUN("numbers"), "no examples given");
+  expect_usage_error(RUN("numbers", "16", "abc"), "'abc' is not a whole number");
+  expect_usage_error(RUN("numbers", "16.5"), "'16.5' is not a whole number");
+  expect_usage_error(RUN("numbers", "0"), "examples: 0 is outside the range 1..100");
+  expect_usage_error(RUN("numbers", "101"), "examples: 101 is outside the range 1..100");
+  expect_usage_error(RUN("numbers", "-5"), "examples: -5 is outside the range 1..100");
+  expect_usage_error(RUN("numbers", "150", "--max", "120"), "150 is outside the range 1..120");
+  expect_usage_error(RUN("numbers", "16,,8"), "empty number");
+  expect_usage_error(RUN("numbers", "99999999999999999999"), "outside");
+  expect_usage_error(RUN("numbers", "16", "--frob"), "unknown option '--frob'");
+  expect_usage_error(RUN("numbers", "16", "--top"), "option '--top' needs a value");
+  expect_usage_error(RUN("numbers", "16", "--top", "-1"), "--top");
+  expect_usage_error(RUN("numbers", "16", "--range", "2..100"), "must start at 1");
+  expect_usage_error(RUN("numbers", "16", "--range", "100"), "1..N");
+  expect_usage_error(RUN("numbers", "16", "--range", "1..0"), "outside the range 1..1000000");
+  expect_usage_error(RUN("numbers", "16", "--max", "2000000"), "outside the range 1..1000000");
+  expect_usage_error(RUN("numbers", "16", "--prior", "flat"), "unknown prior 'flat'");
+  expect_usage_error(RUN("numbers", "16", "--sigma", "0"), "sigma 0");
+  expect_usage_error(RUN("numbers", "16", "--sigma", "abc"), "'abc' is not a number");
+  expect_usage_error(RUN("numbers", "16", "--prior", "mixture", "--lambda", "2"), "lambda 2");
+  expect_usage_error(RUN("numbers", "16", "--probe", "500"), "--probe: 500 is outside");
+  expect_usage_error(RUN("numbers", "16", "--batch", "x.txt"), "not both");
+  expect_usage_error(RUN("numbers", "--batch", "/nonexistent/sets.txt"), "cannot read '/nonexistent/sets.txt'");
+  expect_usage_error(RUN("numbers", "--batch", "/"), "cannot read '/'");
+  expect_usage_error(RUN("numbers", "--batch", "-", "--plot", "x.svg"), "--plot");
+  run_result r = RUN("frobnicate");
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
+  run_free(&r);
+  r = RUN("help", "frobnicate");
+  assert_int_equal(r.status, 2);
+  run_free(&r);
+}
+
+static void test_help_and_version(void **state) {
+  (void)state;
+  run_result r = RUN("numbers", "--help");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "Usage: nsr numbers"));
+  assert_non_null(strstr(r.out, "--batch FILE"));
+  run_free(&r);
+  r = RUN("help", "numbers");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "Usage: nsr numbers"));
+  run_free(&r);
+  r = RUN("help");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "numbers"));
+  run_free(&r);
+  r = RUN("version");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "nsr 0."));
+  run_free(&r);
+  r = RUN("version", "--help");
+  assert_int_equal(r.status, 0);
+  run_free(&r);
+  r = RUN("--help");
+  assert_int_equal(r.status, 0);
+  run_free(&r);
+}
+
+static void test_batch(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/sets.txt", workdir);
+  FILE *f = fopen(path, "w");
+  fputs("# Tenenbaum's sets\n16 8 2 64\n\n60,52,57,55\n16 banana\n81 25 4 36", f);
+  fclose(f);
+  run_result r = RUN("numbers", "--batch", path, "--top", "1");
+  assert_int_equal(r.status, 2); /* one bad line */
+  assert_non_null(strstr(r.err, "batch line 5: examples: 'banana' is not a whole number"));
+  const char *expected_first[] = {"powers of 2", "interval 52..60", NULL, "squares"};
+  char *line = r.out;
+  for (int i = 0; i < 4; i++) {
+    char *nl = strchr(line, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    json_t *o = parse_json(line);
+    if (expected_first[i] == NULL) {
+      assert_int_equal(json_integer_value(json_object_get(o, "line")), 5);
+      assert_non_null(json_object_get(o, "error"));
+    } else {
+      json_t *h = json_array_get(json_object_get(o, "hypotheses"), 0);
+      assert_string_equal(json_string_value(json_object_get(h, "name")), expected_first[i]);
+    }
+    json_decref(o);
+    line = nl + 1;
+  }
+  assert_string_equal(line, "");
+  run_free(&r);
+  r = run_to("2 4 8\n3,9\n", NULL, (const char *const[]){"numbers", "--batch", "-", NULL});
+  assert_int_equal(r.status, 0);
+  assert_int_equal(strchr(strchr(r.out, '\n') + 1, '\n')[1], '\0');
+  run_free(&r);
+}
+
+static void test_plot(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/gen.svg", workdir);
+  run_result r = RUN("numbers", "16", "8", "2", "64", "--plot", path, "--json");
+  assert_int_equal(r.status, 0);
+  json_decref(parse_json(r.out));
+  run_free(&r);
+  char *svg = slurp(path);
+  assert_memory_equal(svg, "<svg", 4);
+  assert_non_null(strstr(svg, "</svg>"));
+  assert_non_null(strstr(svg, "X = {16, 8, 2, 64}"));
+  int markers = 0;
+  for (const char *p = svg; (p = strstr(p, "<title>example ")) != NULL; p++) markers++;
+  assert_int_equal(markers, 4);
+  int bars = 0;
+  for (const char *p = svg; (p = strstr(p, "<rect x=")) != NULL; p++) bars++;
+  assert_true(bars >= 6); /* at least the six powers of two have visible bars */
+  free(svg);
+  snprintf(path, sizeof path, "%s/missing/gen.svg", workdir);
+  r = RUN("numbers", "16", "--plot", path);
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "--plot: writing"));
+  run_free(&r);
+}
+
+static void test_output_failure_is_reported(void **state) {
+  (void)state;
+  if (access("/dev/full", W_OK) != 0) skip();
+  run_result r = run_to(NULL, "/dev/full", (const char *const[]){"numbers", "16", "--json", NULL});
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "writing the output"));
+  run_free(&r);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s PATH-TO-NSR\n", argv[0]);
+    return 2;
+  }
+  nsr_bin = argv[1];
+  if (mkdtemp(workdir) == NULL) return 1;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_text_report),
+      cmocka_unit_test(test_json_shape),
+      cmocka_unit_test(test_options_change_the_model),
+      cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_help_and_version),
+      cmocka_unit_test(test_batch),
+      cmocka_unit_test(test_plot),
+      cmocka_unit_test(test_output_failure_is_reported),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+  if (system(cmd) != 0) return 1;
+  return failed;
+}
