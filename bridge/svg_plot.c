@@ -91,8 +91,8 @@ nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err) {
   nsr_strbuf_puts(&sb, "Generalization p(y \xe2\x88\x88 C | X) for X = {");
   for (size_t i = 0; i < q->n_examples; i++) nsr_strbuf_printf(&sb, i ? ", %u" : "%u", q->examples[i]);
   nsr_strbuf_printf(&sb, "}, prior %s</text>\n", nsr_numbers_prior_name(q->cfg->prior));
+  svg_axes(&sb, q, plot_w, plot_h); /* first, so the bars cover the grid */
   svg_bars(&sb, q, plot_w, plot_h);
-  svg_axes(&sb, q, plot_w, plot_h);
   svg_examples(&sb, q, plot_w, plot_h);
   nsr_strbuf_puts(&sb, "</svg>\n");
   return nsr_strbuf_finish(&sb, out, NULL, err);
