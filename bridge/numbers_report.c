@@ -6,15 +6,40 @@
 
 #include "json.h"
 
-static json_t *uint_array(const uint32_t *v, size_t n) {
+/* A JSON array of n items made by item(ctx, i); NULL if any allocation
+ * fails (an item that comes back NULL fails the whole array). */
+static json_t *json_array_of(size_t n, json_t *(*item)(const void *ctx, size_t i),
+                             const void *ctx) {
   json_t *a = json_array();
   for (size_t i = 0; a != NULL && i < n; i++) {
-    if (json_array_append_new(a, json_integer(v[i])) != 0) {
+    if (json_array_append_new(a, item(ctx, i)) != 0) {
       json_decref(a);
       return NULL;
     }
   }
   return a;
+}
+
+static json_t *example_item(const void *ctx, size_t i) {
+  return json_integer(((const numbers_query *)ctx)->examples[i]);
+}
+
+static json_t *generalization_item(const void *ctx, size_t i) {
+  return json_real(((const numbers_query *)ctx)->result->generalization[i]);
+}
+
+static json_t *hypothesis_item(const void *ctx, size_t i) {
+  const nsr_hypothesis *h = &((const numbers_query *)ctx)->result->top[i];
+  char name[NSR_NUMBERS_NAME_MAX];
+  nsr_numbers_hypothesis_name(h, name, sizeof name);
+  return json_pack("{s:s, s:f, s:f, s:I}", "name", name, "posterior", h->posterior,
+                   "prior", h->prior, "size", (json_int_t)h->size);
+}
+
+static json_t *probe_item(const void *ctx, size_t i) {
+  const numbers_query *q = ctx;
+  uint32_t y = q->probes[i];
+  return json_pack("{s:I, s:f}", "y", (json_int_t)y, "p", q->result->generalization[y - 1]);
 }
 
 static json_t *prior_json(const nsr_numbers_config *cfg) {
@@ -24,59 +49,18 @@ static json_t *prior_json(const nsr_numbers_config *cfg) {
                    "sigma", cfg->sigma);
 }
 
-static json_t *hypotheses_json(const nsr_numbers_result *r) {
-  json_t *a = json_array();
-  for (size_t i = 0; a != NULL && i < r->n_top; i++) {
-    char name[NSR_NUMBERS_NAME_MAX];
-    nsr_numbers_hypothesis_name(&r->top[i], name, sizeof name);
-    json_t *h = json_pack("{s:s, s:f, s:f, s:I}", "name", name, "posterior",
-                          r->top[i].posterior, "prior", r->top[i].prior, "size",
-                          (json_int_t)r->top[i].size);
-    if (json_array_append_new(a, h) != 0) {
-      json_decref(a);
-      return NULL;
-    }
-  }
-  return a;
-}
-
-static json_t *reals_json(const double *v, size_t n) {
-  json_t *a = json_array();
-  for (size_t i = 0; a != NULL && i < n; i++) {
-    if (json_array_append_new(a, json_real(v[i])) != 0) {
-      json_decref(a);
-      return NULL;
-    }
-  }
-  return a;
-}
-
-static json_t *probes_json(const numbers_query *q) {
-  json_t *a = json_array();
-  for (size_t i = 0; a != NULL && i < q->n_probes; i++) {
-    uint32_t y = q->probes[i];
-    json_t *p = json_pack("{s:I, s:f}", "y", (json_int_t)y, "p",
-                          q->result->generalization[y - 1]);
-    if (json_array_append_new(a, p) != 0) {
-      json_decref(a);
-      return NULL;
-    }
-  }
-  return a;
-}
-
 nsr_code numbers_report_json(const numbers_query *q, json_t **out,
                              nsr_error *err) {
   const nsr_numbers_result *r = q->result;
   *out = NULL;
   json_t *o = json_object();
   if (o == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON report: out of memory");
-  nsr_code rc = nsr_json_set(o, "examples", uint_array(q->examples, q->n_examples), err);
+  nsr_code rc = nsr_json_set(o, "examples", json_array_of(q->n_examples, example_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "range", json_pack("[i, I]", 1, (json_int_t)q->cfg->max), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "prior", prior_json(q->cfg), err);
-  if (rc == NSR_OK) rc = nsr_json_set(o, "hypotheses", hypotheses_json(r), err);
-  if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", reals_json(r->generalization, r->max), err);
-  if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", probes_json(q), err);
+  if (rc == NSR_OK) rc = nsr_json_set(o, "hypotheses", json_array_of(r->n_top, hypothesis_item, q), err);
+  if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
+  if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", json_array_of(q->n_probes, probe_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "log_evidence", json_real(r->log_evidence), err);
   if (rc == NSR_OK) {
     rc = nsr_json_set(o, "consistent",
