@@ -105,6 +105,38 @@ nsr_code nsr_numbers_infer(nsr_numbers *engine, const uint32_t *examples,
                            nsr_error *err);
 void nsr_numbers_result_free(nsr_numbers_result *result);
 
+/* ---- the whole hypothesis space as a vector ---------------------------------
+ * For learning (targets of a network) every hypothesis has an index: rules
+ * first (0..33), then intervals by lower bound then upper bound:
+ * [1,1], [1,2], ..., [1,N], [2,2], ..., [N,N]. */
+
+/* 34 + N(N+1)/2. */
+uint64_t nsr_numbers_space_size(const nsr_numbers *engine);
+/* The hypothesis at `index` (prior filled in, posterior 0); NSR_ERR_RANGE
+ * past the end. */
+nsr_code nsr_numbers_hypothesis_at(const nsr_numbers *engine, uint64_t index,
+                                   nsr_hypothesis *out, nsr_error *err);
+/* The index of a rule or an interval hypothesis (its kind, rule, lo, hi). */
+uint64_t nsr_numbers_hypothesis_index(const nsr_numbers *engine,
+                                      const nsr_hypothesis *h);
+/* Writes p(h | X) for every hypothesis into out[0 .. space_size), in index
+ * order. `len` must equal nsr_numbers_space_size (NSR_ERR_INVALID
+ * otherwise); errors as nsr_numbers_infer. O(34·n + N²) per call. */
+nsr_code nsr_numbers_posterior_all(nsr_numbers *engine, const uint32_t *examples,
+                                   size_t n, float *out, uint64_t len,
+                                   nsr_error *err);
+
+/* ---- sampling: the generative model of the number game --------------------- */
+
+/* Draws a hypothesis from the normalised prior. */
+void nsr_numbers_sample_hypothesis(const nsr_numbers *engine, nsr_rng *rng,
+                                   nsr_hypothesis *out);
+/* Draws n examples from h by the size principle: independently and uniformly
+ * from h's extension (with replacement). h must be non-empty. */
+void nsr_numbers_sample_examples(const nsr_numbers *engine, nsr_rng *rng,
+                                 const nsr_hypothesis *h, uint32_t *out,
+                                 size_t n);
+
 #ifdef __cplusplus
 }
 #endif

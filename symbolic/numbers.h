@@ -13,6 +13,9 @@ struct nsr_numbers {
   double *interval_log_weight; /* [N+1]: unnormalised log prior of one
                                   interval of size s; entry 0 unused */
   double log_prior_norm;   /* log of the sum of all unnormalised weights */
+  double rules_prior_mass; /* normalised prior mass of all 34 rules */
+  double *size_cdf;        /* [N+1]: cumulative normalised prior mass of all
+                              intervals of size <= s, over intervals only */
   /* Query scratch, [N+2] each: per-size scaled interval mass and its
    * prefix sums (long double: differences of them must not cancel). */
   double *size_mass;

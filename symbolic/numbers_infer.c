@@ -174,33 +174,44 @@ static void offer_intervals(const nsr_numbers *e, const query *q, double z,
   }
 }
 
-nsr_code nsr_numbers_infer(nsr_numbers *e, const uint32_t *examples, size_t n,
-                           size_t top_k, nsr_numbers_result *res,
-                           nsr_error *err) {
+/* Validates X, scores every hypothesis, and fills the engine's per-size
+ * scratch. On success *z is the scaled evidence (rules + intervals) and
+ * *intervals_mass the intervals' part of it. */
+static nsr_code prepare_query(nsr_numbers *e, const uint32_t *examples, size_t n, query *q,
+                              long double *z, long double *intervals_mass,
+                              uint64_t *n_intervals, nsr_error *err) {
   nsr_code rc = check_examples(e, examples, n, err);
   if (rc != NSR_OK) return rc;
-  rc = result_reserve(res, e->cfg.max, top_k, err);
-  if (rc != NSR_OK) return rc;
-
-  query q = {.x = examples, .n = n, .lo = examples[0], .hi = examples[0]};
+  *q = (query){.x = examples, .n = n, .lo = examples[0], .hi = examples[0]};
   for (size_t i = 1; i < n; i++) {
-    if (examples[i] < q.lo) q.lo = examples[i];
-    if (examples[i] > q.hi) q.hi = examples[i];
+    if (examples[i] < q->lo) q->lo = examples[i];
+    if (examples[i] > q->hi) q->hi = examples[i];
   }
-  score_hypotheses(e, &q);
-  if (q.best == -INFINITY) {
+  score_hypotheses(e, q);
+  if (q->best == -INFINITY) {
     return nsr_fail(err, NSR_ERR_INVALID,
                     "no hypothesis with prior mass contains every example");
   }
-
   long double rules_mass = 0.0L;
   for (int r = 0; r < NSR_NUMBERS_RULES; r++) {
-    if (q.rule_score[r] > -INFINITY) rules_mass += expl(q.rule_score[r] - q.best);
+    if (q->rule_score[r] > -INFINITY) rules_mass += expl(q->rule_score[r] - q->best);
   }
+  *intervals_mass = interval_masses(e, q, n_intervals);
+  *z = rules_mass + *intervals_mass;
+  assert(*z >= 1.0L && "the best hypothesis contributes exactly 1 to z");
+  return NSR_OK;
+}
+
+nsr_code nsr_numbers_infer(nsr_numbers *e, const uint32_t *examples, size_t n,
+                           size_t top_k, nsr_numbers_result *res,
+                           nsr_error *err) {
+  query q;
+  long double z, intervals_mass;
   uint64_t n_intervals;
-  long double intervals_mass = interval_masses(e, &q, &n_intervals);
-  long double z = rules_mass + intervals_mass;
-  assert(z >= 1.0L && "the best hypothesis contributes exactly 1 to z");
+  nsr_code rc = prepare_query(e, examples, n, &q, &z, &intervals_mass, &n_intervals, err);
+  if (rc != NSR_OK) return rc;
+  rc = result_reserve(res, e->cfg.max, top_k, err);
+  if (rc != NSR_OK) return rc;
 
   double *g = res->generalization;
   memset(g, 0, e->cfg.max * sizeof *g);
@@ -228,6 +239,31 @@ nsr_code nsr_numbers_infer(nsr_numbers *e, const uint32_t *examples, size_t n,
   }
   res->consistent_intervals = n_intervals;
   res->log_evidence = q.best + (double)logl(z) - e->log_prior_norm;
+  return NSR_OK;
+}
+
+nsr_code nsr_numbers_posterior_all(nsr_numbers *e, const uint32_t *examples, size_t n,
+                                   float *out, uint64_t len, nsr_error *err) {
+  if (len != nsr_numbers_space_size(e)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "posterior vector has %llu entries, the space %llu",
+                    (unsigned long long)len, (unsigned long long)nsr_numbers_space_size(e));
+  }
+  query q;
+  long double z, intervals_mass;
+  uint64_t n_intervals;
+  nsr_code rc = prepare_query(e, examples, n, &q, &z, &intervals_mass, &n_intervals, err);
+  if (rc != NSR_OK) return rc;
+  for (int r = 0; r < NSR_NUMBERS_RULES; r++) {
+    out[r] = q.rule_score[r] == -INFINITY ? 0.0f : (float)(expl(q.rule_score[r] - q.best) / z);
+  }
+  uint32_t max = e->cfg.max;
+  float *p = out + NSR_NUMBERS_RULES;
+  for (uint32_t lo = 1; lo <= max; lo++) {
+    for (uint32_t hi = lo; hi <= max; hi++) {
+      bool consistent = lo <= q.lo && hi >= q.hi;
+      *p++ = consistent ? (float)(e->size_mass[hi - lo + 1] / z) : 0.0f;
+    }
+  }
   return NSR_OK;
 }
 

@@ -162,6 +162,14 @@ static void build_prior(nsr_numbers *e) {
   e->log_prior_norm = numbers_log_add(
       log((double)NSR_NUMBERS_RULES) + e->rule_log_weight,
       log_interval_scale + log_erlang_total);
+  e->rules_prior_mass = exp(log((double)NSR_NUMBERS_RULES) + e->rule_log_weight - e->log_prior_norm);
+  /* Sizes weighted by how many intervals have them, for sampling. */
+  double acc = 0.0;
+  e->size_cdf[0] = 0.0;
+  for (uint32_t s = 1; s <= n; s++) {
+    acc += exp(log((double)(n - s + 1)) + numbers_log_erlang(s, sigma) - log_erlang_total);
+    e->size_cdf[s] = acc;
+  }
 }
 
 static nsr_code check_config(const nsr_numbers_config *cfg, nsr_error *err) {
@@ -197,7 +205,8 @@ nsr_code nsr_numbers_new(const nsr_numbers_config *cfg, nsr_numbers **out,
   e->interval_log_weight = nsr_mallocarray(n + 2, sizeof(double));
   e->size_mass = nsr_mallocarray(n + 2, sizeof(double));
   e->size_prefix = nsr_mallocarray(n + 2, sizeof(long double));
-  if (!e->interval_log_weight || !e->size_mass || !e->size_prefix) {
+  e->size_cdf = nsr_mallocarray(n + 2, sizeof(double));
+  if (!e->interval_log_weight || !e->size_mass || !e->size_prefix || !e->size_cdf) {
     rc = nsr_fail(err, NSR_ERR_NOMEM, "number game engine for N = %zu: out of memory", n);
     goto fail;
   }
@@ -216,5 +225,6 @@ void nsr_numbers_free(nsr_numbers *engine) {
   nsr_free(engine->interval_log_weight);
   nsr_free(engine->size_mass);
   nsr_free(engine->size_prefix);
+  nsr_free(engine->size_cdf);
   nsr_free(engine);
 }
