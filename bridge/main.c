@@ -15,6 +15,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+    {"rules", cmd_rules, "list extracted rules from the rule store"},
+    {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
+    {"store", cmd_store, "create the rule store and its concept library"},
 };
 
 static void print_help(FILE *out) {

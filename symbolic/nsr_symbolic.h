@@ -89,6 +89,10 @@ const nsr_numbers_config *nsr_numbers_get_config(const nsr_numbers *engine);
 /* The rule's canonical name ("even", "multiples of 3", "powers of 2",
  * "ends in 7", ...) for rule in [0, 34); NULL otherwise. */
 const char *nsr_numbers_rule_name(uint32_t rule);
+/* Writes the rule's meaning as a Church predicate on one number, e.g.
+ * "(lambda (x) (= (modulo x 2) 0))" for even; "" for a bad index. 256
+ * bytes always suffice. */
+void nsr_numbers_rule_church(uint32_t rule, char *buf, size_t len);
 /* The rule's extension: a bitset over [0, N+1) whose member y means y ∈ h. */
 const nsr_bitset *nsr_numbers_rule_set(const nsr_numbers *engine, uint32_t rule);
 /* Writes the canonical name ("powers of 2", "interval 2..64") into buf. */

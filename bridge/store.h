@@ -1,0 +1,58 @@
+/* store.h: the SQLite rule store. One database file (nsr.db by default)
+ * holds the models, the concept library, extracted rules, and experiment
+ * metrics. Writers use WAL mode and one transaction per batch; readers from
+ * tools and `nsr sql` use a separate read-only connection (store_query.c). */
+#ifndef NSR_STORE_H
+#define NSR_STORE_H
+
+#include <jansson.h>
+
+#include "nsr.h"
+
+#define NSR_STORE_DEFAULT_PATH "nsr.db"
+/* The schema version this build creates and understands (PRAGMA user_version). */
+#define NSR_STORE_SCHEMA_VERSION 1
+
+typedef struct nsr_store nsr_store;
+
+/* One extracted rule, as stored. Strings are borrowed for the call. */
+typedef struct nsr_store_rule {
+  const char *method;      /* "alignment", "probe", "cart", ... */
+  int64_t layer, unit;     /* -1 when not applicable */
+  const char *body;        /* the condition, readable ("unit 17 > 0.42") */
+  const char *conclusion;  /* what it predicts ("multiples of 4") */
+  double fidelity, accuracy, completeness; /* NAN when not measured */
+  int64_t support;         /* inputs the rule covers */
+} nsr_store_rule;
+
+/* Opens (creating if needed) the store at `path` for writing, bringing its
+ * schema up to date with numbered migrations. Fails with NSR_ERR_FORMAT when
+ * the file is not a SQLite database or its schema is newer than this build.
+ * The caller closes it with nsr_store_close. */
+nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err);
+void nsr_store_close(nsr_store *store);
+
+/* Writes the concept library for `engine`'s universe (its 34 rules, each
+ * with a Church definition and its extension) unless already there.
+ * Idempotent. */
+nsr_code nsr_store_sync_concepts(nsr_store *store, const nsr_numbers *engine,
+                                 nsr_error *err);
+
+/* Records a model (by the SHA-256 of its weights, hex) and returns its id;
+ * an existing model with the same hash keeps its id. */
+nsr_code nsr_store_add_model(nsr_store *store, const char *sha256, const char *path,
+                             const char *config_json, int64_t *id, nsr_error *err);
+
+/* Inserts n rules for model_id in one transaction: all or none. */
+nsr_code nsr_store_add_rules(nsr_store *store, int64_t model_id,
+                             const nsr_store_rule *rules, size_t n, nsr_error *err);
+
+/* Runs one read-only SQL statement on the store at `path` through a
+ * read-only connection: an authorizer allows reading only, more than one
+ * statement is refused, at most max_rows rows are returned (then
+ * "truncated" is true), and execution stops after timeout_ms. *out is
+ * {"columns":[..], "rows":[[..],..], "truncated":bool}; the caller frees it. */
+nsr_code nsr_store_query(const char *path, const char *sql, size_t max_rows,
+                         unsigned timeout_ms, json_t **out, nsr_error *err);
+
+#endif
