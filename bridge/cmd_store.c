@@ -301,9 +301,10 @@ static const char store_help[] =
     "each with its Church definition, size and extension.\n";
 
 int cmd_store(int argc, char **argv) {
-  if (argc < 2 || cli_is_help(argv[1])) {
-    fputs(store_help, argc < 2 ? stderr : stdout);
-    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+  if (argc < 2) return cli_usage_error("store", "no action given: try 'nsr store init'");
+  if (cli_is_help(argv[1])) {
+    fputs(store_help, stdout);
+    return CLI_EXIT_OK;
   }
   if (strcmp(argv[1], "init") != 0) return cli_usage_error("store", "unknown action '%s'", argv[1]);
   store_options o = default_options();

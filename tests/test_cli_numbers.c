@@ -17,85 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *nsr_bin;
-static char workdir[] = "/tmp/nsr_cli_XXXXXX";
-
-typedef struct run_result {
-  int status; /* exit status, or -1 when killed by a signal */
-  char *out;
-  char *err;
-} run_result;
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  rewind(f);
-  char *buf = calloc((size_t)len + 1, 1);
-  assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-  fclose(f);
-  return buf;
-}
-
-/* Runs nsr with args (NULL-terminated), stdin from `input` (may be NULL),
- * stdout to `stdout_path` (NULL = a temp file that is read back). */
-static run_result run_to(const char *input, const char *stdout_path, const char *const *args) {
-  char out_path[300], err_path[300], in_path[300];
-  snprintf(out_path, sizeof out_path, "%s/stdout", workdir);
-  snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
-  snprintf(in_path, sizeof in_path, "%s/stdin", workdir);
-  FILE *in = fopen(in_path, "w");
-  if (input) fputs(input, in);
-  fclose(in);
-  const char *argv[64] = {nsr_bin};
-  size_t n = 1;
-  for (; args[n - 1] != NULL; n++) argv[n] = args[n - 1];
-  argv[n] = NULL;
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int fi = open(in_path, O_RDONLY);
-    int fo = open(stdout_path ? stdout_path : out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fi, 0);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    execv(nsr_bin, (char *const *)argv);
-    _exit(127);
-  }
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-                  stdout_path ? calloc(1, 1) : slurp(out_path), slurp(err_path)};
-  return r;
-}
-
-#define RUN(...) run_to(NULL, NULL, (const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(run_result *r) {
-  free(r->out);
-  free(r->err);
-}
-
-static json_t *parse_json(const char *text) {
-  json_error_t jerr;
-  json_t *v = json_loads(text, 0, &jerr);
-  if (v == NULL) fail_msg("bad JSON (%s): %.200s", jerr.text, text);
-  return v;
-}
-
-/* A usage error: status 2, nothing on stdout, exactly one line on stderr
- * that contains `needle`. */
-static void expect_usage_error(run_result r, const char *needle) {
-  if (r.status != 2) fail_msg("status %d, stderr: %s", r.status, r.err);
-  assert_string_equal(r.out, "");
-  char *nl = strchr(r.err, '\n');
-  assert_non_null(nl);
-  assert_int_equal(nl[1], '\0');
-  if (strstr(r.err, needle) == NULL) fail_msg("'%s' not in: %s", needle, r.err);
-  run_free(&r);
-}
+#include "cli_runner.h"
 
 static void test_text_report(void **state) {
   (void)state;
@@ -241,7 +163,7 @@ static void test_help_and_version(void **state) {
 static void test_batch(void **state) {
   (void)state;
   char path[300];
-  snprintf(path, sizeof path, "%s/sets.txt", workdir);
+  snprintf(path, sizeof path, "%s/sets.txt", cli_workdir);
   FILE *f = fopen(path, "w");
   fputs("# Tenenbaum's sets\n16 8 2 64\n\n60,52,57,55\n16 banana\n81 25 4 36", f);
   fclose(f);
@@ -276,7 +198,7 @@ static void test_batch(void **state) {
 static void test_plot(void **state) {
   (void)state;
   char path[300];
-  snprintf(path, sizeof path, "%s/gen.svg", workdir);
+  snprintf(path, sizeof path, "%s/gen.svg", cli_workdir);
   run_result r = RUN("numbers", "16", "8", "2", "64", "--plot", path, "--json");
   assert_int_equal(r.status, 0);
   json_decref(parse_json(r.out));
@@ -292,7 +214,7 @@ static void test_plot(void **state) {
   for (const char *p = svg; (p = strstr(p, "<rect x=")) != NULL; p++) bars++;
   assert_true(bars >= 6); /* at least the six powers of two have visible bars */
   free(svg);
-  snprintf(path, sizeof path, "%s/missing/gen.svg", workdir);
+  snprintf(path, sizeof path, "%s/missing/gen.svg", cli_workdir);
   r = RUN("numbers", "16", "--plot", path);
   assert_int_equal(r.status, 1);
   assert_non_null(strstr(r.err, "--plot: writing"));
@@ -313,8 +235,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PATH-TO-NSR\n", argv[0]);
     return 2;
   }
-  nsr_bin = argv[1];
-  if (mkdtemp(workdir) == NULL) return 1;
+  if (cli_runner_init(argv[1]) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_report),
       cmocka_unit_test(test_json_shape),
@@ -326,8 +247,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_output_failure_is_reported),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-  if (system(cmd) != 0) return 1;
-  return failed;
+  return cli_runner_cleanup() != 0 ? 1 : failed;
 }

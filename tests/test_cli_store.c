@@ -1,0 +1,98 @@
+/* test_cli_store.c: `nsr store init`, `nsr sql` and `nsr rules` as a user
+ * runs them, on real database files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_runner.h"
+
+static char db[300];
+
+static void test_init_and_query(void **state) {
+  (void)state;
+  run_result r = RUN("store", "init", "--db", db);
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "schema version 1"));
+  run_free(&r);
+  r = RUN("store", "init", "--db", db); /* idempotent */
+  assert_int_equal(r.status, 0);
+  run_free(&r);
+  r = RUN("sql", "SELECT name, size FROM concepts WHERE size <= 4 ORDER BY name", "--db", db);
+  assert_int_equal(r.status, 0);
+  /* Over 1..100: cubes {1,8,27,64}, powers of 4 {4,16,64}, powers of 5
+   * {5,25}, ..., powers of 10 {10,100}, powers of 3 {3,9,27,81}. */
+  assert_non_null(strstr(r.out, "cubes"));
+  assert_non_null(strstr(r.out, "powers of 10  2"));
+  assert_null(strstr(r.out, "even"));
+  run_free(&r);
+  r = RUN("sql", "SELECT name, size FROM concepts WHERE name = 'primes'", "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  json_t *o = parse_json(r.out);
+  json_t *row = json_array_get(json_object_get(o, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 25); /* 25 primes below 100 */
+  json_decref(o);
+  run_free(&r);
+  r = RUN("sql", "SELECT 'a,b' AS x, 'say \"hi\"' AS y", "--db", db, "--csv");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "x,y\r\n\"a,b\",\"say \"\"hi\"\"\"\r\n");
+  run_free(&r);
+  r = RUN("sql", "SELECT value FROM generate_series", "--db", db, "--limit", "5");
+  assert_int_equal(r.status, 2); /* no such table */
+  run_free(&r);
+  r = RUN("sql", "SELECT id FROM concepts", "--db", db, "--limit", "5");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "(5 rows, truncated"));
+  run_free(&r);
+  r = RUN("rules", "--db", db, "--min-fidelity", "0.9", "--method", "x'; DROP TABLE rules; --");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "(0 rows)"));
+  run_free(&r);
+  r = RUN("sql", "SELECT count(*) FROM rules", "--db", db, "--csv");
+  assert_string_equal(r.out, "count(*)\r\n0\r\n"); /* the table survived */
+  run_free(&r);
+}
+
+static void test_bad_input(void **state) {
+  (void)state;
+  expect_usage_error(RUN("sql", "DELETE FROM concepts", "--db", db), "not authorized");
+  expect_usage_error(RUN("sql", "SELECT 1; SELECT 2", "--db", db), "only one statement");
+  expect_usage_error(RUN("sql", "--db", db), "no SQL given");
+  expect_usage_error(RUN("sql", "SELECT 1", "SELECT 2", "--db", db), "one argument");
+  expect_usage_error(RUN("sql", "SELECT 1", "--limit", "0", "--db", db), "--limit");
+  expect_usage_error(RUN("sql", "SELECT 1", "--bogus"), "unknown option '--bogus'");
+  expect_usage_error(RUN("sql", "SELECT 1", "--db", "/nonexistent/x.db"), "no rule store at");
+  expect_usage_error(RUN("rules", "--db", db, "--min-fidelity", "high"), "not a number");
+  expect_usage_error(RUN("store"), "no action given");
+  expect_usage_error(RUN("store", "burn"), "unknown action 'burn'");
+  expect_usage_error(RUN("store", "init", "--max", "0"), "--max");
+  /* A query that runs out of time is a failed run (status 1), not a usage error. */
+  run_result r = RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)"
+                            " SELECT count(*) FROM c", "--db", db, "--timeout-ms", "100");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "time limit of 100 ms"));
+  run_free(&r);
+  r = RUN("sql", "--help");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "read-only"));
+  run_free(&r);
+  r = RUN("store", "init", "--db", "/nonexistent/dir/x.db");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "/nonexistent/dir/x.db"));
+  run_free(&r);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
+  snprintf(db, sizeof db, "%s/rules.db", cli_workdir);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_init_and_query),
+      cmocka_unit_test(test_bad_input),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  return cli_runner_cleanup() != 0 ? 1 : failed;
+}
