@@ -5,6 +5,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <time.h>
 
 struct nsr_store {
   sqlite3 *db;
@@ -142,7 +143,8 @@ nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err) {
   rc = read_user_version(s, &version, err);
   if (rc != NSR_OK) goto fail;
   /* WAL: readers never block the writer and a crash never tears a commit. */
-  rc = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
+  rc = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                  " PRAGMA cache_size = -65536",
                   "configuring the journal", err);
   if (rc == NSR_OK) rc = migrate(s, err);
   if (rc != NSR_OK) goto fail;
@@ -243,10 +245,20 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
   if (rc == NSR_OK &&
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO rules(model_id, method, layer, unit, body, conclusion,"
-                         " fidelity, accuracy, completeness, support)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         " fidelity, accuracy, completeness, support, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
+  }
+  /* One batch, one time stamp: formatting it per row would cost more than
+   * the insert itself. */
+  char stamp[32];
+  if (rc == NSR_OK) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sqlite3_bind_text(st, 11, stamp, -1, SQLITE_STATIC);
   }
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     const nsr_store_rule *r = &rules[i];
