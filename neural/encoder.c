@@ -1,0 +1,206 @@
+/* encoder.c: the whole model's forward and backward passes, composed from
+ * the layers in layers.c, and activation capture. */
+#include <string.h>
+
+#include "layers.h"
+#include "model.h"
+
+static void add_inplace(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+/* Runs the model on a checked batch that fits the reserved activations,
+ * leaving every activation (up to the logits) in m->acts. */
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
+  size_t n = (size_t)B * T;
+  nn_acts *a = &m->acts;
+  float *P = m->params;
+
+  nn_embed_forward(a->x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
+  const float *x = a->x0;
+  for (int l = 0; l < c->n_layers; l++) {
+    nn_block_acts *ba = &a->blocks[l];
+#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
+    nn_layernorm_forward(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
+                         W(NN_LN1_B), n, d);
+    nn_linear_forward(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d);
+    nn_attention_forward(ba->atty, ba->att, ba->qkv, batch->lengths, B, T, d,
+                         c->n_heads);
+    nn_linear_forward(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d);
+    add_inplace(ba->res_att, x, n * d);
+    nn_layernorm_forward(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
+                         W(NN_LN2_W), W(NN_LN2_B), n, d);
+    nn_linear_forward(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff);
+    nn_gelu_forward(ba->gelu, ba->fc1, n * ff);
+    nn_linear_forward(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d);
+    add_inplace(ba->out, ba->res_att, n * d);
+#undef W
+    x = ba->out;
+  }
+  nn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x,
+                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
+  nn_pool_forward(a->pooled, a->lnf, batch->lengths, B, T, d, c->pool);
+  nn_linear_forward(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
+                    nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes);
+}
+
+/* Back-propagates m->act_grads.logits (set by the loss) through the batch
+ * that encoder_forward just ran, overwriting every parameter gradient. */
+static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
+  size_t n = (size_t)B * T;
+  const nn_acts *a = &m->acts;
+  nn_act_grads *g = &m->act_grads;
+  float *P = m->params, *G = m->grads;
+  memset(G, 0, m->n_params * sizeof(float));
+
+  nn_linear_backward(g->pooled, nn_at(m, G, nn_head_w(m)),
+                     nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
+                     nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes);
+  nn_pool_backward(g->ln, g->pooled, batch->lengths, B, T, d, c->pool);
+  const float *last = a->blocks[c->n_layers - 1].out;
+  memset(g->res, 0, n * d * sizeof(float));
+  nn_layernorm_backward(g->res, nn_at(m, G, nn_lnf_w(m)),
+                        nn_at(m, G, nn_lnf_b(m)), g->ln, last,
+                        nn_at(m, P, nn_lnf_w(m)), a->lnf_mean, a->lnf_rstd, n, d);
+
+  /* g->res holds dL/d(block output); each block turns it into dL/d(input). */
+  for (int l = c->n_layers - 1; l >= 0; l--) {
+    const nn_block_acts *ba = &a->blocks[l];
+    const float *x = l > 0 ? a->blocks[l - 1].out : a->x0;
+#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
+#define DW(slot) nn_at(m, G, nn_block_tensor(l, slot))
+    /* out = res_att + fc2(gelu(fc1(ln2(res_att)))) */
+    nn_linear_backward(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
+                       W(NN_FC2_W), n, ff, d);
+    nn_gelu_backward(g->hidden, ba->fc1, n * ff);
+    nn_linear_backward(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,
+                       W(NN_FC1_W), n, d, ff);
+    nn_layernorm_backward(g->res, DW(NN_LN2_W), DW(NN_LN2_B), g->ln,
+                          ba->res_att, W(NN_LN2_W), ba->ln2_mean, ba->ln2_rstd,
+                          n, d);
+    /* res_att = x + proj(attention(qkv(ln1(x)))) */
+    nn_linear_backward(g->atty, DW(NN_PROJ_W), DW(NN_PROJ_B), g->res, ba->atty,
+                       W(NN_PROJ_W), n, d, d);
+    nn_attention_backward(g->qkv, g->att, g->atty, ba->qkv, ba->att, B, T, d,
+                          c->n_heads);
+    nn_linear_backward(g->ln, DW(NN_QKV_W), DW(NN_QKV_B), g->qkv, ba->ln1,
+                       W(NN_QKV_W), n, d, 3 * d);
+    nn_layernorm_backward(g->res, DW(NN_LN1_W), DW(NN_LN1_B), g->ln, x,
+                          W(NN_LN1_W), ba->ln1_mean, ba->ln1_rstd, n, d);
+#undef W
+#undef DW
+  }
+  nn_embed_backward(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d);
+}
+
+/* Checks that targets fit the head (see nsr_nn_targets). */
+static nsr_code check_targets(const nsr_nn_model *m, int B,
+                              const nsr_nn_targets *t, nsr_error *err) {
+  int C = m->cfg.n_classes;
+  if ((t->labels == NULL) == (t->probs == NULL)) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "targets: give either class labels or probabilities");
+  }
+  if (t->labels != NULL) {
+    if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
+      return nsr_fail(err, NSR_ERR_INVALID,
+                      "targets: a sigmoid head needs a probability per output, not labels");
+    }
+    for (int b = 0; b < B; b++) {
+      if (t->labels[b] < 0 || t->labels[b] >= C) {
+        return nsr_fail(err, NSR_ERR_RANGE,
+                        "targets: example %d has label %d, not in 0..%d", b,
+                        t->labels[b], C - 1);
+      }
+    }
+    return NSR_OK;
+  }
+  for (size_t i = 0; i < (size_t)B * C; i++) {
+    float p = t->probs[i];
+    if (!(p >= 0.0f && p <= 1.0f)) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "targets: example %zu, output %zu has probability %g, not in [0, 1]",
+                      i / C, i % C, (double)p);
+    }
+  }
+  return NSR_OK;
+}
+
+/* Checks the batch and makes room for it (with gradients when training). */
+static nsr_code prepare(nsr_nn_model *m, const nsr_nn_batch *batch,
+                        bool training, nsr_error *err) {
+  nsr_code rc = nn_check_batch(m, batch, err);
+  if (rc == NSR_OK) rc = nsr_nn_reserve(m, batch->batch, training, err);
+  return rc;
+}
+
+nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                        float *logits, float *probs, nsr_error *err) {
+  nsr_code rc = prepare(m, batch, false, err);
+  if (rc != NSR_OK) return rc;
+  encoder_forward(m, batch);
+  size_t out = (size_t)batch->batch * m->cfg.n_classes;
+  nn_head_probs(m->acts.probs, m->acts.logits, batch->batch, m->cfg.n_classes,
+                m->cfg.head);
+  if (logits) memcpy(logits, m->acts.logits, out * sizeof(float));
+  if (probs) memcpy(probs, m->acts.probs, out * sizeof(float));
+  return NSR_OK;
+}
+
+nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
+                     const nsr_nn_targets *targets, float *loss,
+                     nsr_error *err) {
+  nsr_code rc = prepare(m, batch, false, err);
+  if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
+  if (rc != NSR_OK) return rc;
+  encoder_forward(m, batch);
+  *loss = (float)nn_head_loss(m->acts.probs, NULL, m->acts.logits, targets,
+                              batch->batch, m->cfg.n_classes, m->cfg.head);
+  return NSR_OK;
+}
+
+nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                 const nsr_nn_targets *targets, float *loss,
+                                 nsr_error *err) {
+  nsr_code rc = prepare(m, batch, true, err);
+  if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
+  if (rc != NSR_OK) return rc;
+  encoder_forward(m, batch);
+  *loss = (float)nn_head_loss(m->acts.probs, m->act_grads.logits,
+                              m->acts.logits, targets, batch->batch,
+                              m->cfg.n_classes, m->cfg.head);
+  encoder_backward(m, batch);
+  return NSR_OK;
+}
+
+nsr_code nsr_nn_capture_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                const nsr_nn_capture *capture, nsr_error *err) {
+  nsr_code rc = nsr_nn_forward(m, batch, NULL, NULL, err);
+  if (rc != NSR_OK) return rc;
+  const nsr_nn_config *c = &m->cfg;
+  size_t n = (size_t)batch->batch * batch->seq_len;
+  size_t att = (size_t)batch->batch * c->n_heads * batch->seq_len * batch->seq_len;
+  for (int l = 0; l < c->n_layers; l++) {
+    const nn_block_acts *ba = &m->acts.blocks[l];
+    if (capture->residual) {
+      memcpy(capture->residual + l * n * c->d_model, ba->out,
+             n * c->d_model * sizeof(float));
+    }
+    if (capture->attention) {
+      memcpy(capture->attention + l * att, ba->att, att * sizeof(float));
+    }
+    if (capture->ffn_hidden) {
+      memcpy(capture->ffn_hidden + l * n * c->d_ff, ba->gelu,
+             n * c->d_ff * sizeof(float));
+    }
+  }
+  if (capture->pooled) {
+    memcpy(capture->pooled, m->acts.pooled,
+           (size_t)batch->batch * c->d_model * sizeof(float));
+  }
+  return NSR_OK;
+}

@@ -1,0 +1,315 @@
+/* layers.c: forward/backward pairs of the encoder's layers (see layers.h). */
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- embedding -------------------------------------------------------- */
+
+void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
+                      const float *pe, int B, int T, int d) {
+  for (int b = 0; b < B; b++) {
+    for (int t = 0; t < T; t++) {
+      float *out = x0 + ((size_t)b * T + t) * d;
+      const float *emb = tok_emb + (size_t)tokens[(size_t)b * T + t] * d;
+      if (pe == NULL) {
+        memcpy(out, emb, (size_t)d * sizeof(float));
+      } else {
+        const float *pos = pe + (size_t)t * d;
+        for (int i = 0; i < d; i++) out[i] = emb[i] + pos[i];
+      }
+    }
+  }
+}
+
+void nn_embed_backward(float *dtok_emb, const float *dx0,
+                       const int32_t *tokens, size_t n, int d) {
+  for (size_t r = 0; r < n; r++) {
+    float *g = dtok_emb + (size_t)tokens[r] * d;
+    const float *src = dx0 + r * d;
+    for (int i = 0; i < d; i++) g[i] += src[i];
+  }
+}
+
+/* ---- LayerNorm -------------------------------------------------------- */
+
+void nn_layernorm_forward(float *out, float *mean, float *rstd,
+                          const float *in, const float *w, const float *b,
+                          size_t n, int d) {
+  for (size_t r = 0; r < n; r++) {
+    const float *x = in + r * d;
+    float *y = out + r * d;
+    float m = 0.0f;
+    for (int i = 0; i < d; i++) m += x[i];
+    m /= (float)d;
+    float var = 0.0f; /* two passes: no cancellation for large means */
+    for (int i = 0; i < d; i++) var += (x[i] - m) * (x[i] - m);
+    var /= (float)d;
+    float s = 1.0f / sqrtf(var + NN_LN_EPS);
+    for (int i = 0; i < d; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
+    mean[r] = m;
+    rstd[r] = s;
+  }
+}
+
+void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, const float *mean,
+                           const float *rstd, size_t n, int d) {
+  for (size_t r = 0; r < n; r++) {
+    const float *x = in + r * d, *dy = dout + r * d;
+    float *dx = din + r * d;
+    float m = mean[r], s = rstd[r];
+    /* With xhat = (x - m) s and g = dy * w:
+     * dx = s (g - mean(g) - xhat mean(g xhat)). */
+    float g_mean = 0.0f, gx_mean = 0.0f;
+    for (int i = 0; i < d; i++) {
+      float xhat = (x[i] - m) * s;
+      float g = dy[i] * w[i];
+      g_mean += g;
+      gx_mean += g * xhat;
+    }
+    g_mean /= (float)d;
+    gx_mean /= (float)d;
+    for (int i = 0; i < d; i++) {
+      float xhat = (x[i] - m) * s;
+      float g = dy[i] * w[i];
+      dx[i] += s * (g - g_mean - xhat * gx_mean);
+      dw[i] += dy[i] * xhat;
+      db[i] += dy[i];
+    }
+  }
+}
+
+/* ---- linear ----------------------------------------------------------- */
+
+void nn_linear_forward(float *out, const float *in, const float *w,
+                       const float *b, size_t n, int n_in, int n_out) {
+  /* Start from the bias, then accumulate the product onto it (beta = 1). */
+  for (size_t r = 0; r < n; r++) {
+    memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, n_in,
+              1.0f, in, n_in, w, n_in, 1.0f, out, n_out);
+}
+
+void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
+                        const float *in, const float *w, size_t n, int n_in,
+                        int n_out) {
+  if (din != NULL) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, n_in, n_out,
+                1.0f, dout, n_out, w, n_in, 0.0f, din, n_in);
+  }
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, (int)n,
+              1.0f, dout, n_out, in, n_in, 1.0f, dw, n_in);
+  for (size_t r = 0; r < n; r++) {
+    const float *g = dout + r * n_out;
+    for (int j = 0; j < n_out; j++) db[j] += g[j];
+  }
+}
+
+/* ---- GELU ------------------------------------------------------------- */
+
+#define NN_INV_SQRT2 0.70710678118654752440f
+#define NN_INV_SQRT_2PI 0.39894228040143267794f
+
+void nn_gelu_forward(float *out, const float *in, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float x = in[i];
+    out[i] = 0.5f * x * (1.0f + erff(x * NN_INV_SQRT2));
+  }
+}
+
+void nn_gelu_backward(float *grad, const float *in, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float x = in[i];
+    float cdf = 0.5f * (1.0f + erff(x * NN_INV_SQRT2));
+    float pdf = NN_INV_SQRT_2PI * expf(-0.5f * x * x);
+    grad[i] *= cdf + x * pdf;
+  }
+}
+
+/* ---- attention -------------------------------------------------------- */
+
+/* Softmax of each of the T rows of scores [T,T] in place over the first
+ * `len` columns; the masked columns get weight 0. */
+static void masked_softmax_rows(float *scores, int T, int len) {
+  for (int i = 0; i < T; i++) {
+    float *row = scores + (size_t)i * T;
+    float max = row[0];
+    for (int j = 1; j < len; j++) max = row[j] > max ? row[j] : max;
+    float sum = 0.0f;
+    for (int j = 0; j < len; j++) {
+      row[j] = expf(row[j] - max);
+      sum += row[j];
+    }
+    float inv = 1.0f / sum;
+    for (int j = 0; j < len; j++) row[j] *= inv;
+    for (int j = len; j < T; j++) row[j] = 0.0f;
+  }
+}
+
+void nn_attention_forward(float *out, float *att, const float *qkv,
+                          const int32_t *lengths, int B, int T, int d, int h) {
+  int hs = d / h, ld = 3 * d;
+  float scale = 1.0f / sqrtf((float)hs);
+  for (int b = 0; b < B; b++) {
+    int len = lengths ? lengths[b] : T;
+    for (int head = 0; head < h; head++) {
+      const float *q = qkv + (size_t)b * T * ld + (size_t)head * hs;
+      const float *k = q + d, *v = q + 2 * d;
+      float *a = att + ((size_t)b * h + head) * T * T;
+      /* a = scale * q k^T, then softmax over the unmasked keys */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q,
+                  ld, k, ld, 0.0f, a, T);
+      masked_softmax_rows(a, T, len);
+      /* this head's slice of out = a v */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
+                  T, v, ld, 0.0f, out + (size_t)b * T * d + (size_t)head * hs,
+                  d);
+    }
+  }
+}
+
+void nn_attention_backward(float *dqkv, float *datt, const float *dout,
+                           const float *qkv, const float *att, int B, int T,
+                           int d, int h) {
+  int hs = d / h, ld = 3 * d;
+  float scale = 1.0f / sqrtf((float)hs);
+  for (int b = 0; b < B; b++) {
+    for (int head = 0; head < h; head++) {
+      size_t col = (size_t)b * T * ld + (size_t)head * hs;
+      const float *q = qkv + col, *k = q + d, *v = q + 2 * d;
+      float *dq = dqkv + col, *dk = dq + d, *dv = dq + 2 * d;
+      const float *dy = dout + (size_t)b * T * d + (size_t)head * hs;
+      const float *a = att + ((size_t)b * h + head) * T * T;
+      float *da = datt + ((size_t)b * h + head) * T * T;
+      /* out = a v:  da = dy v^T,  dv = a^T dy */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy,
+                  d, v, ld, 0.0f, da, T);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a,
+                  T, dy, d, 0.0f, dv, ld);
+      /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
+       * have a_ij = 0 and so get no gradient. */
+      for (int i = 0; i < T; i++) {
+        const float *ar = a + (size_t)i * T;
+        float *dr = da + (size_t)i * T;
+        float dot = 0.0f;
+        for (int j = 0; j < T; j++) dot += ar[j] * dr[j];
+        for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
+      }
+      /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale,
+                  da, T, k, ld, 0.0f, dq, ld);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, da,
+                  T, q, ld, 0.0f, dk, ld);
+    }
+  }
+}
+
+/* ---- pooling ---------------------------------------------------------- */
+
+void nn_pool_forward(float *pooled, const float *x, const int32_t *lengths,
+                     int B, int T, int d, nsr_nn_pool pool) {
+  for (int b = 0; b < B; b++) {
+    const float *xb = x + (size_t)b * T * d;
+    float *p = pooled + (size_t)b * d;
+    if (pool == NSR_NN_POOL_CLS) {
+      memcpy(p, xb, (size_t)d * sizeof(float));
+      continue;
+    }
+    int len = lengths ? lengths[b] : T;
+    memset(p, 0, (size_t)d * sizeof(float));
+    for (int t = 0; t < len; t++) {
+      for (int i = 0; i < d; i++) p[i] += xb[(size_t)t * d + i];
+    }
+    float inv = 1.0f / (float)len;
+    for (int i = 0; i < d; i++) p[i] *= inv;
+  }
+}
+
+void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
+                      int B, int T, int d, nsr_nn_pool pool) {
+  memset(dx, 0, (size_t)B * T * d * sizeof(float));
+  for (int b = 0; b < B; b++) {
+    float *dxb = dx + (size_t)b * T * d;
+    const float *g = dpooled + (size_t)b * d;
+    if (pool == NSR_NN_POOL_CLS) {
+      memcpy(dxb, g, (size_t)d * sizeof(float));
+      continue;
+    }
+    int len = lengths ? lengths[b] : T;
+    float inv = 1.0f / (float)len;
+    for (int t = 0; t < len; t++) {
+      for (int i = 0; i < d; i++) dxb[(size_t)t * d + i] = g[i] * inv;
+    }
+  }
+}
+
+/* ---- head and loss ---------------------------------------------------- */
+
+/* Softmax of one row of C logits into probs; returns log(sum exp(z)). */
+static double softmax_row(float *probs, const float *z, int C) {
+  float max = z[0];
+  for (int c = 1; c < C; c++) max = z[c] > max ? z[c] : max;
+  double sum = 0.0;
+  for (int c = 0; c < C; c++) sum += exp((double)z[c] - max);
+  double lse = max + log(sum);
+  for (int c = 0; c < C; c++) probs[c] = (float)exp((double)z[c] - lse);
+  return lse;
+}
+
+static float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+void nn_head_probs(float *probs, const float *logits, int B, int C,
+                   nsr_nn_head head) {
+  for (int b = 0; b < B; b++) {
+    const float *z = logits + (size_t)b * C;
+    float *p = probs + (size_t)b * C;
+    if (head == NSR_NN_HEAD_SOFTMAX) {
+      softmax_row(p, z, C);
+    } else {
+      for (int c = 0; c < C; c++) p[c] = sigmoid(z[c]);
+    }
+  }
+}
+
+double nn_head_loss(float *probs, float *dlogits, const float *logits,
+                    const nsr_nn_targets *targets, int B, int C,
+                    nsr_nn_head head) {
+  double loss = 0.0;
+  for (int b = 0; b < B; b++) {
+    const float *z = logits + (size_t)b * C;
+    float *p = probs + (size_t)b * C;
+    float *dz = dlogits ? dlogits + (size_t)b * C : NULL;
+    const float *t = targets->probs ? targets->probs + (size_t)b * C : NULL;
+    if (head == NSR_NN_HEAD_SIGMOID) {
+      /* BCE with logits, stable form: max(z,0) - z y + log(1 + e^-|z|) */
+      for (int c = 0; c < C; c++) {
+        double zc = z[c];
+        loss += fmax(zc, 0.0) - zc * t[c] + log1p(exp(-fabs(zc)));
+        p[c] = sigmoid(z[c]);
+        if (dz) dz[c] = (p[c] - t[c]) / ((float)B * C);
+      }
+      continue;
+    }
+    double lse = softmax_row(p, z, C);
+    if (t == NULL) {
+      int y = targets->labels[b];
+      loss += lse - z[y];
+      for (int c = 0; dz && c < C; c++) dz[c] = (p[c] - (c == y)) / (float)B;
+    } else {
+      /* KL(t || p) = sum t (log t - log p); its gradient p sum(t) - t is the
+       * cross-entropy's, the teacher's entropy being constant. */
+      double t_sum = 0.0;
+      for (int c = 0; c < C; c++) {
+        if (t[c] > 0.0f) loss += t[c] * (log((double)t[c]) - (z[c] - lse));
+        t_sum += t[c];
+      }
+      for (int c = 0; dz && c < C; c++) {
+        dz[c] = (float)((p[c] * t_sum - t[c]) / B);
+      }
+    }
+  }
+  return head == NSR_NN_HEAD_SIGMOID ? loss / ((double)B * C) : loss / B;
+}

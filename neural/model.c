@@ -1,0 +1,445 @@
+/* model.c: the encoder's configuration, parameter table and buffers. */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+/* ---- configuration ---------------------------------------------------- */
+
+void nsr_nn_config_default(nsr_nn_config *cfg) {
+  *cfg = (nsr_nn_config){
+      .vocab = 128, .d_model = 128, .n_heads = 4, .n_layers = 2,
+      .d_ff = 512, .max_len = 16, .n_classes = 64,
+      .pos = NSR_NN_POS_SINUSOIDAL, .pool = NSR_NN_POOL_MEAN,
+      .head = NSR_NN_HEAD_SOFTMAX,
+  };
+}
+
+/* Sizes are capped so that every buffer size fits comfortably in size_t and
+ * a hostile checkpoint header cannot ask for absurd memory. */
+#define NN_DIM_MAX 65536
+#define NN_LAYERS_MAX 256
+
+nsr_code nsr_nn_config_validate(const nsr_nn_config *cfg, nsr_error *err) {
+  struct {
+    const char *name;
+    int value, max;
+  } dims[] = {
+      {"vocab", cfg->vocab, 1 << 24},       {"d_model", cfg->d_model, NN_DIM_MAX},
+      {"n_heads", cfg->n_heads, NN_DIM_MAX}, {"n_layers", cfg->n_layers, NN_LAYERS_MAX},
+      {"d_ff", cfg->d_ff, NN_DIM_MAX},       {"max_len", cfg->max_len, NN_DIM_MAX},
+      {"n_classes", cfg->n_classes, 1 << 24},
+  };
+  for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+    if (dims[i].value < 1 || dims[i].value > dims[i].max) {
+      return nsr_fail(err, NSR_ERR_INVALID,
+                      "model config: %s is %d, must be in 1..%d", dims[i].name,
+                      dims[i].value, dims[i].max);
+    }
+  }
+  if (cfg->d_model % cfg->n_heads != 0) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "model config: d_model %d is not a multiple of n_heads %d",
+                    cfg->d_model, cfg->n_heads);
+  }
+  if (cfg->pos == NSR_NN_POS_SINUSOIDAL && cfg->d_model % 2 != 0) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "model config: sinusoidal positions need an even d_model, not %d",
+                    cfg->d_model);
+  }
+  if ((unsigned)cfg->pos > NSR_NN_POS_SINUSOIDAL ||
+      (unsigned)cfg->pool > NSR_NN_POOL_MEAN ||
+      (unsigned)cfg->head > NSR_NN_HEAD_SIGMOID) {
+    return nsr_fail(err, NSR_ERR_INVALID, "model config: bad pos, pool or head");
+  }
+  return NSR_OK;
+}
+
+static const char *const pos_names[] = {"none", "sinusoidal"};
+static const char *const pool_names[] = {"cls", "mean"};
+static const char *const head_names[] = {"softmax", "sigmoid"};
+
+/* Reads the optional string `key` as one of names[0..n-1] into *out. */
+static nsr_code parse_choice(const json_t *obj, const char *key,
+                             const char *const *names, int n, int *out,
+                             nsr_error *err) {
+  const char *s = NULL;
+  nsr_code rc = nsr_json_get_string_opt(obj, key, &s, err);
+  if (rc != NSR_OK || s == NULL) return rc;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(s, names[i]) == 0) {
+      *out = i;
+      return NSR_OK;
+    }
+  }
+  return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" must be \"%s\" or \"%s\", not \"%s\"",
+                  key, names[0], names[1], s);
+}
+
+static nsr_code config_from_json(const json_t *obj, nsr_nn_config *out,
+                                 nsr_error *err) {
+  if (!json_is_object(obj)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "model config must be a JSON object");
+  }
+  struct {
+    const char *key;
+    int *field;
+  } ints[] = {
+      {"vocab", &out->vocab},       {"d_model", &out->d_model},
+      {"n_heads", &out->n_heads},   {"n_layers", &out->n_layers},
+      {"d_ff", &out->d_ff},         {"max_len", &out->max_len},
+      {"n_classes", &out->n_classes},
+  };
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    int64_t v;
+    nsr_code rc = nsr_json_get_int(obj, ints[i].key, &v, err);
+    if (rc != NSR_OK) return rc;
+    if (v < INT32_MIN || v > INT32_MAX) {
+      return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" is out of range", ints[i].key);
+    }
+    *ints[i].field = (int)v;
+  }
+  int pos = NSR_NN_POS_SINUSOIDAL, pool = NSR_NN_POOL_MEAN, head = NSR_NN_HEAD_SOFTMAX;
+  nsr_code rc = parse_choice(obj, "pos", pos_names, 2, &pos, err);
+  if (rc == NSR_OK) rc = parse_choice(obj, "pool", pool_names, 2, &pool, err);
+  if (rc == NSR_OK) rc = parse_choice(obj, "head", head_names, 2, &head, err);
+  if (rc != NSR_OK) return rc;
+  out->pos = (nsr_nn_pos)pos;
+  out->pool = (nsr_nn_pool)pool;
+  out->head = (nsr_nn_head)head;
+  return nsr_nn_config_validate(out, err);
+}
+
+nsr_code nsr_nn_config_parse(const char *json_text, size_t len,
+                             nsr_nn_config *out, nsr_error *err) {
+  json_t *obj;
+  nsr_code rc = nsr_json_parse(json_text, len, &obj, err);
+  if (rc != NSR_OK) return rc;
+  rc = config_from_json(obj, out, err);
+  json_decref(obj);
+  return rc;
+}
+
+char *nsr_nn_config_to_json(const nsr_nn_config *cfg) {
+  char buf[512];
+  int n = snprintf(buf, sizeof buf,
+                   "{\"vocab\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_layers\":%d,"
+                   "\"d_ff\":%d,\"max_len\":%d,\"n_classes\":%d,\"pos\":\"%s\","
+                   "\"pool\":\"%s\",\"head\":\"%s\"}",
+                   cfg->vocab, cfg->d_model, cfg->n_heads, cfg->n_layers,
+                   cfg->d_ff, cfg->max_len, cfg->n_classes, pos_names[cfg->pos],
+                   pool_names[cfg->pool], head_names[cfg->head]);
+  if (n < 0 || (size_t)n >= sizeof buf) return NULL;
+  return nsr_strdup(buf);
+}
+
+/* ---- the parameter table ---------------------------------------------- */
+
+/* Appends a tensor description to m->tensors at *count. */
+static void add_tensor(nsr_nn_model *m, size_t *count, int64_t rows,
+                       int64_t cols, const char *fmt, int layer) {
+  nn_tensor_desc *t = &m->tensors[*count];
+  snprintf(t->name, sizeof t->name, fmt, layer);
+  t->ndim = cols > 0 ? 2 : 1;
+  t->shape[0] = rows;
+  t->shape[1] = cols > 0 ? cols : 0;
+  t->numel = (size_t)rows * (size_t)(cols > 0 ? cols : 1);
+  t->offset = m->n_params;
+  m->n_params += t->numel;
+  (*count)++;
+}
+
+/* Fills m->tensors (already allocated for every tensor) from m->cfg. The
+ * order is the checkpoint order and matches nn_block_tensor(). */
+static void build_tensor_table(nsr_nn_model *m) {
+  const nsr_nn_config *c = &m->cfg;
+  int64_t d = c->d_model, ff = c->d_ff;
+  size_t count = 0;
+  m->n_params = 0;
+  add_tensor(m, &count, c->vocab, d, "tok_emb.weight", 0);
+  for (int l = 0; l < c->n_layers; l++) {
+    add_tensor(m, &count, d, 0, "blocks.%d.ln1.weight", l);
+    add_tensor(m, &count, d, 0, "blocks.%d.ln1.bias", l);
+    add_tensor(m, &count, 3 * d, d, "blocks.%d.attn.qkv.weight", l);
+    add_tensor(m, &count, 3 * d, 0, "blocks.%d.attn.qkv.bias", l);
+    add_tensor(m, &count, d, d, "blocks.%d.attn.proj.weight", l);
+    add_tensor(m, &count, d, 0, "blocks.%d.attn.proj.bias", l);
+    add_tensor(m, &count, d, 0, "blocks.%d.ln2.weight", l);
+    add_tensor(m, &count, d, 0, "blocks.%d.ln2.bias", l);
+    add_tensor(m, &count, ff, d, "blocks.%d.ffn.fc1.weight", l);
+    add_tensor(m, &count, ff, 0, "blocks.%d.ffn.fc1.bias", l);
+    add_tensor(m, &count, d, ff, "blocks.%d.ffn.fc2.weight", l);
+    add_tensor(m, &count, d, 0, "blocks.%d.ffn.fc2.bias", l);
+  }
+  add_tensor(m, &count, d, 0, "ln_f.weight", 0);
+  add_tensor(m, &count, d, 0, "ln_f.bias", 0);
+  add_tensor(m, &count, c->n_classes, d, "head.weight", 0);
+  add_tensor(m, &count, c->n_classes, 0, "head.bias", 0);
+}
+
+/* Fills the [max_len, d] sinusoidal table, computed in double. */
+static void fill_positions(float *pe, int max_len, int d) {
+  for (int p = 0; p < max_len; p++) {
+    for (int i = 0; i < d; i += 2) {
+      double angle = p / pow(10000.0, (double)i / d);
+      pe[(size_t)p * d + i] = (float)sin(angle);
+      pe[(size_t)p * d + i + 1] = (float)cos(angle);
+    }
+  }
+}
+
+nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
+                       nsr_error *err) {
+  *out = NULL;
+  nsr_code rc = nsr_nn_config_validate(cfg, err);
+  if (rc != NSR_OK) return rc;
+  nsr_nn_model *m = nsr_calloc(1, sizeof *m);
+  if (m == NULL) goto nomem;
+  m->cfg = *cfg;
+  m->n_tensors = 1 + (size_t)cfg->n_layers * NN_BLOCK_SLOTS + 4;
+  m->tensors = nsr_calloc(m->n_tensors, sizeof *m->tensors);
+  if (m->tensors == NULL) goto nomem;
+  build_tensor_table(m);
+  m->params = nsr_calloc(m->n_params, sizeof(float));
+  if (m->params == NULL) goto nomem;
+  if (cfg->pos == NSR_NN_POS_SINUSOIDAL) {
+    m->pe = nsr_mallocarray((size_t)cfg->max_len * cfg->d_model, sizeof(float));
+    if (m->pe == NULL) goto nomem;
+    fill_positions(m->pe, cfg->max_len, cfg->d_model);
+  }
+  *out = m;
+  return NSR_OK;
+nomem:
+  nsr_nn_free(m);
+  return nsr_fail(err, NSR_ERR_NOMEM, "creating the encoder: out of memory");
+}
+
+void nsr_nn_free(nsr_nn_model *m) {
+  if (m == NULL) return;
+  nsr_free(m->tensors);
+  nsr_free(m->params);
+  nsr_free(m->pe);
+  nsr_free(m->act_buffer);
+  nsr_free(m->acts.blocks);
+  nsr_free(m->grads);
+  nsr_free(m->adam_m);
+  nsr_free(m->adam_v);
+  nsr_free(m->act_grad_buffer);
+  nsr_free(m);
+}
+
+const nsr_nn_config *nsr_nn_get_config(const nsr_nn_model *m) { return &m->cfg; }
+
+size_t nsr_nn_num_params(const nsr_nn_model *m) { return m->n_params; }
+
+size_t nsr_nn_num_tensors(const nsr_nn_model *m) { return m->n_tensors; }
+
+nsr_nn_tensor nsr_nn_tensor_at(const nsr_nn_model *m, size_t i) {
+  const nn_tensor_desc *t = &m->tensors[i];
+  return (nsr_nn_tensor){
+      .name = t->name, .ndim = t->ndim, .shape = {t->shape[0], t->shape[1]},
+      .numel = t->numel, .data = m->params + t->offset,
+      .grad = m->grads ? m->grads + t->offset : NULL,
+  };
+}
+
+bool nsr_nn_find_tensor(const nsr_nn_model *m, const char *name,
+                        nsr_nn_tensor *out) {
+  for (size_t i = 0; i < m->n_tensors; i++) {
+    if (strcmp(m->tensors[i].name, name) == 0) {
+      *out = nsr_nn_tensor_at(m, i);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* ---- initialisation --------------------------------------------------- */
+
+static void fill_normal(float *p, size_t n, double std, nsr_rng *rng) {
+  for (size_t i = 0; i < n; i++) p[i] = (float)(std * nsr_rng_normal(rng));
+}
+
+static void fill_value(float *p, size_t n, float value) {
+  for (size_t i = 0; i < n; i++) p[i] = value;
+}
+
+void nsr_nn_init_params(nsr_nn_model *m, uint64_t seed) {
+  nsr_rng rng;
+  nsr_rng_seed(&rng, seed);
+  /* Residual-branch outputs are scaled down so the stream's variance does
+   * not grow with depth (as in GPT-2). */
+  double out_std = 0.02 / sqrt(2.0 * m->cfg.n_layers);
+  for (size_t i = 0; i < m->n_tensors; i++) {
+    const nn_tensor_desc *t = &m->tensors[i];
+    float *p = m->params + t->offset;
+    const char *suffix = strrchr(t->name, '.');
+    if (i == NN_TOK_EMB) {
+      fill_normal(p, t->numel, 1.0, &rng);
+    } else if (strcmp(suffix, ".bias") == 0) {
+      fill_value(p, t->numel, 0.0f);
+    } else if (t->ndim == 1) { /* a LayerNorm gain */
+      fill_value(p, t->numel, 1.0f);
+    } else if (strstr(t->name, "attn.proj") || strstr(t->name, "ffn.fc2")) {
+      fill_normal(p, t->numel, out_std, &rng);
+    } else {
+      fill_normal(p, t->numel, 0.02, &rng);
+    }
+  }
+  if (m->grads != NULL) {
+    memset(m->adam_m, 0, m->n_params * sizeof(float));
+    memset(m->adam_v, 0, m->n_params * sizeof(float));
+  }
+  m->adam_step = 0;
+}
+
+/* ---- activation and gradient buffers ----------------------------------- */
+
+/* Hands out n floats from a buffer being laid out. With base NULL it only
+ * counts, so one function both sizes and carves a buffer. */
+typedef struct carver {
+  float *base;
+  size_t used;
+} carver;
+
+static float *carve(carver *c, size_t n) {
+  float *p = c->base ? c->base + c->used : NULL;
+  c->used += n;
+  return p;
+}
+
+/* Lays out the activations for B sequences of max_len positions. */
+static void layout_acts(const nsr_nn_config *c, size_t B, carver *cv,
+                        nn_acts *a) {
+  size_t n = B * c->max_len, d = c->d_model, ff = c->d_ff;
+  size_t att = B * c->n_heads * c->max_len * c->max_len;
+  a->x0 = carve(cv, n * d);
+  for (int l = 0; l < c->n_layers; l++) {
+    nn_block_acts *b = &a->blocks[l];
+    b->ln1 = carve(cv, n * d);
+    b->ln1_mean = carve(cv, n);
+    b->ln1_rstd = carve(cv, n);
+    b->qkv = carve(cv, n * 3 * d);
+    b->att = carve(cv, att);
+    b->atty = carve(cv, n * d);
+    b->res_att = carve(cv, n * d);
+    b->ln2 = carve(cv, n * d);
+    b->ln2_mean = carve(cv, n);
+    b->ln2_rstd = carve(cv, n);
+    b->fc1 = carve(cv, n * ff);
+    b->gelu = carve(cv, n * ff);
+    b->out = carve(cv, n * d);
+  }
+  a->lnf = carve(cv, n * d);
+  a->lnf_mean = carve(cv, n);
+  a->lnf_rstd = carve(cv, n);
+  a->pooled = carve(cv, B * d);
+  a->logits = carve(cv, B * c->n_classes);
+  a->probs = carve(cv, B * c->n_classes);
+}
+
+static void layout_act_grads(const nsr_nn_config *c, size_t B, carver *cv,
+                             nn_act_grads *g) {
+  size_t n = B * c->max_len, d = c->d_model;
+  g->res = carve(cv, n * d);
+  g->ln = carve(cv, n * d);
+  g->atty = carve(cv, n * d);
+  g->qkv = carve(cv, n * 3 * d);
+  g->att = carve(cv, B * c->n_heads * c->max_len * c->max_len);
+  g->hidden = carve(cv, n * c->d_ff);
+  g->pooled = carve(cv, B * d);
+  g->logits = carve(cv, B * c->n_classes);
+}
+
+static nsr_code reserve_acts(nsr_nn_model *m, int max_batch, nsr_error *err) {
+  if (m->act_batch >= max_batch) return NSR_OK;
+  if (m->acts.blocks == NULL) {
+    m->acts.blocks = nsr_calloc((size_t)m->cfg.n_layers, sizeof(nn_block_acts));
+    if (m->acts.blocks == NULL) goto nomem;
+  }
+  carver cv = {NULL, 0};
+  layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
+  float *buf = nsr_mallocarray(cv.used, sizeof(float));
+  if (buf == NULL) goto nomem;
+  nsr_free(m->act_buffer);
+  m->act_buffer = buf;
+  cv = (carver){buf, 0};
+  layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
+  m->act_batch = max_batch;
+  return NSR_OK;
+nomem:
+  return nsr_fail(err, NSR_ERR_NOMEM,
+                  "encoder activations for batch %d: out of memory", max_batch);
+}
+
+static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
+  if (m->grads == NULL) {
+    m->grads = nsr_calloc(m->n_params, sizeof(float));
+    m->adam_m = nsr_calloc(m->n_params, sizeof(float));
+    m->adam_v = nsr_calloc(m->n_params, sizeof(float));
+    if (m->grads == NULL || m->adam_m == NULL || m->adam_v == NULL) {
+      nsr_free(m->grads);
+      nsr_free(m->adam_m);
+      nsr_free(m->adam_v);
+      m->grads = m->adam_m = m->adam_v = NULL;
+      return nsr_fail(err, NSR_ERR_NOMEM, "encoder gradients: out of memory");
+    }
+  }
+  if (m->grad_batch >= max_batch) return NSR_OK;
+  carver cv = {NULL, 0};
+  layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
+  float *buf = nsr_mallocarray(cv.used, sizeof(float));
+  if (buf == NULL) {
+    return nsr_fail(err, NSR_ERR_NOMEM,
+                    "encoder activation gradients for batch %d: out of memory",
+                    max_batch);
+  }
+  nsr_free(m->act_grad_buffer);
+  m->act_grad_buffer = buf;
+  cv = (carver){buf, 0};
+  layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
+  m->grad_batch = max_batch;
+  return NSR_OK;
+}
+
+nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
+                        nsr_error *err) {
+  if (max_batch < 1 || max_batch > (1 << 20)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "batch size %d is not in 1..%d",
+                    max_batch, 1 << 20);
+  }
+  nsr_code rc = reserve_acts(m, max_batch, err);
+  if (rc == NSR_OK && training) rc = reserve_grads(m, max_batch, err);
+  return rc;
+}
+
+nsr_code nn_check_batch(const nsr_nn_model *m, const nsr_nn_batch *batch,
+                        nsr_error *err) {
+  const nsr_nn_config *c = &m->cfg;
+  if (batch->batch < 1 || batch->seq_len < 1 || batch->seq_len > c->max_len) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "batch of %d sequences of length %d: need at least one "
+                    "sequence and a length in 1..%d",
+                    batch->batch, batch->seq_len, c->max_len);
+  }
+  size_t n = (size_t)batch->batch * batch->seq_len;
+  for (size_t i = 0; i < n; i++) {
+    if (batch->tokens[i] < 0 || batch->tokens[i] >= c->vocab) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "sequence %zu, position %zu: token %d is not in 0..%d",
+                      i / batch->seq_len, i % batch->seq_len, batch->tokens[i],
+                      c->vocab - 1);
+    }
+  }
+  for (int b = 0; batch->lengths != NULL && b < batch->batch; b++) {
+    if (batch->lengths[b] < 1 || batch->lengths[b] > batch->seq_len) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "sequence %d: length %d is not in 1..%d", b,
+                      batch->lengths[b], batch->seq_len);
+    }
+  }
+  return NSR_OK;
+}

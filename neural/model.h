@@ -1,0 +1,105 @@
+/* model.h: the encoder's internal state, shared by the neural/ modules.
+ *
+ * Parameters are described by a table of tensors in checkpoint order; the
+ * same offsets index the parameter, gradient and AdamW buffers. Activations
+ * are carved from one buffer sized for (max_batch, max_len). */
+#ifndef NSR_NN_MODEL_H
+#define NSR_NN_MODEL_H
+
+#include "nsr_neural.h"
+
+#define NN_TENSOR_NAME_MAX 48
+
+/* The tensors of one block, in checkpoint order. */
+enum nn_block_slot {
+  NN_LN1_W, NN_LN1_B, NN_QKV_W, NN_QKV_B, NN_PROJ_W, NN_PROJ_B,
+  NN_LN2_W, NN_LN2_B, NN_FC1_W, NN_FC1_B, NN_FC2_W, NN_FC2_B,
+  NN_BLOCK_SLOTS
+};
+
+typedef struct nn_tensor_desc {
+  char name[NN_TENSOR_NAME_MAX];
+  int ndim;
+  int64_t shape[2];
+  size_t numel;
+  size_t offset; /* in floats, into every parameter-shaped buffer */
+} nn_tensor_desc;
+
+/* Activations of one block for a batch of n = B*T rows. */
+typedef struct nn_block_acts {
+  float *ln1, *ln1_mean, *ln1_rstd; /* [n,d], [n], [n] */
+  float *qkv;                       /* [n,3d]: q | k | v */
+  float *att;                       /* [B,h,T,T] softmax weights */
+  float *atty;                      /* [n,d] heads' outputs, before proj */
+  float *res_att;                   /* [n,d] x + proj(atty) */
+  float *ln2, *ln2_mean, *ln2_rstd; /* [n,d], [n], [n] */
+  float *fc1;                       /* [n,d_ff] before GELU */
+  float *gelu;                      /* [n,d_ff] */
+  float *out;                       /* [n,d] res_att + fc2(gelu) */
+} nn_block_acts;
+
+typedef struct nn_acts {
+  float *x0;                        /* [n,d] embeddings (+ positions) */
+  nn_block_acts *blocks;            /* [n_layers] */
+  float *lnf, *lnf_mean, *lnf_rstd; /* [n,d], [n], [n] */
+  float *pooled;                    /* [B,d] */
+  float *logits, *probs;            /* [B,C] */
+} nn_acts;
+
+/* Gradients of the loss with respect to activations, reused layer by layer. */
+typedef struct nn_act_grads {
+  float *res;    /* [n,d] the residual stream */
+  float *ln;     /* [n,d] a LayerNorm output */
+  float *atty;   /* [n,d] */
+  float *qkv;    /* [n,3d] */
+  float *att;    /* [B,h,T,T] */
+  float *hidden; /* [n,d_ff] GELU output, then fc1 output */
+  float *pooled; /* [B,d] */
+  float *logits; /* [B,C] */
+} nn_act_grads;
+
+struct nsr_nn_model {
+  nsr_nn_config cfg;
+  size_t n_tensors;
+  nn_tensor_desc *tensors;
+  size_t n_params;
+  float *params;
+  float *pe; /* [max_len, d] sinusoidal table, or NULL */
+
+  /* Sized for batches of up to act_batch sequences of max_len positions. */
+  int act_batch;
+  float *act_buffer;
+  nn_acts acts;
+
+  /* Training state, present after a training reserve. */
+  int grad_batch;
+  float *grads;      /* like params */
+  float *adam_m;     /* like params */
+  float *adam_v;     /* like params */
+  int64_t adam_step; /* AdamW steps taken */
+  float *act_grad_buffer;
+  nn_act_grads act_grads;
+};
+
+/* Index into model->tensors of a block's tensor, and of the others. */
+static inline size_t nn_block_tensor(int layer, enum nn_block_slot slot) {
+  return 1 + (size_t)layer * NN_BLOCK_SLOTS + (size_t)slot;
+}
+#define NN_TOK_EMB 0
+static inline size_t nn_lnf_w(const nsr_nn_model *m) {
+  return 1 + (size_t)m->cfg.n_layers * NN_BLOCK_SLOTS;
+}
+static inline size_t nn_lnf_b(const nsr_nn_model *m) { return nn_lnf_w(m) + 1; }
+static inline size_t nn_head_w(const nsr_nn_model *m) { return nn_lnf_w(m) + 2; }
+static inline size_t nn_head_b(const nsr_nn_model *m) { return nn_lnf_w(m) + 3; }
+
+/* Where tensor `index` starts in a parameter-shaped buffer. */
+static inline float *nn_at(const nsr_nn_model *m, float *base, size_t index) {
+  return base + m->tensors[index].offset;
+}
+
+/* Checks a batch against the config and the reserved capacity. */
+nsr_code nn_check_batch(const nsr_nn_model *m, const nsr_nn_batch *batch,
+                        nsr_error *err);
+
+#endif

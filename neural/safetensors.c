@@ -1,0 +1,323 @@
+/* safetensors.c: a strict reader and an atomic writer of safetensors files. */
+#include "safetensors.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+
+/* The format is little-endian; tensors are copied as raw bytes, so this
+ * build only supports little-endian hosts. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "safetensors I/O assumes a little-endian host");
+
+/* ---- reading ---------------------------------------------------------- */
+
+void st_file_free(st_file *f) {
+  if (f->header) json_decref(f->header);
+  nsr_free(f->tensors);
+  *f = (st_file){0};
+}
+
+/* Reads a JSON integer in [0, max] into *out. */
+static bool get_u64(const json_t *v, uint64_t max, uint64_t *out) {
+  if (!json_is_integer(v) || json_integer_value(v) < 0) return false;
+  *out = (uint64_t)json_integer_value(v);
+  return *out <= max;
+}
+
+/* Fills *t from the header entry `value` for tensor `name`. */
+static nsr_code parse_entry(const char *name, const json_t *value,
+                            uint64_t data_size, st_tensor *t, nsr_error *err) {
+  t->name = name;
+  const char *dtype = NULL;
+  if (!json_is_object(value)) {
+    return nsr_fail(err, NSR_ERR_FORMAT, "tensor '%s': entry is not an object", name);
+  }
+  if (nsr_json_get_string(value, "dtype", &dtype, err) != NSR_OK) {
+    nsr_error_prefix(err, "tensor '%s': ", name);
+    return NSR_ERR_FORMAT;
+  }
+  if (strcmp(dtype, "F32") != 0) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "tensor '%s' has dtype %s; only F32 is supported", name, dtype);
+  }
+  const json_t *shape = json_object_get(value, "shape");
+  if (!json_is_array(shape) || json_array_size(shape) > ST_MAX_DIMS) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "tensor '%s': \"shape\" must be an array of at most %d sizes",
+                    name, ST_MAX_DIMS);
+  }
+  t->ndim = (int)json_array_size(shape);
+  uint64_t numel = 1;
+  for (int i = 0; i < t->ndim; i++) {
+    uint64_t dim;
+    if (!get_u64(json_array_get(shape, (size_t)i), UINT32_MAX, &dim)) {
+      return nsr_fail(err, NSR_ERR_FORMAT,
+                      "tensor '%s': shape entry %d is not a size", name, i);
+    }
+    t->shape[i] = (int64_t)dim;
+    /* Past `too_big` elements the size check below fails anyway; clamping
+     * there keeps the product from wrapping. */
+    uint64_t too_big = data_size / 4 + 1;
+    numel = dim != 0 && numel > too_big / dim ? too_big : numel * dim;
+  }
+  const json_t *offsets = json_object_get(value, "data_offsets");
+  if (!json_is_array(offsets) || json_array_size(offsets) != 2 ||
+      !get_u64(json_array_get(offsets, 0), data_size, &t->begin) ||
+      !get_u64(json_array_get(offsets, 1), data_size, &t->end) ||
+      t->begin > t->end) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "tensor '%s': \"data_offsets\" must be [begin, end] with "
+                    "begin <= end <= %llu, the size of the data section",
+                    name, (unsigned long long)data_size);
+  }
+  if (t->end - t->begin != numel * 4) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "tensor '%s': data_offsets span %llu bytes but its shape "
+                    "needs %llu",
+                    name, (unsigned long long)(t->end - t->begin),
+                    (unsigned long long)(numel * 4));
+  }
+  t->numel = (size_t)numel;
+  return NSR_OK;
+}
+
+static nsr_code parse_metadata(const json_t *meta, nsr_error *err) {
+  const char *key;
+  const json_t *value;
+  if (!json_is_object(meta)) {
+    return nsr_fail(err, NSR_ERR_FORMAT, "\"__metadata__\" is not an object");
+  }
+  json_object_foreach((json_t *)meta, key, value) {
+    if (!json_is_string(value)) {
+      return nsr_fail(err, NSR_ERR_FORMAT,
+                      "\"__metadata__\" entry '%s' is not a string", key);
+    }
+  }
+  return NSR_OK;
+}
+
+static int by_begin(const void *a, const void *b) {
+  const st_tensor *x = a, *y = b;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Checks that the sorted tensors tile [0, data_size) exactly. */
+static nsr_code check_coverage(const st_file *f, uint64_t data_size,
+                               nsr_error *err) {
+  uint64_t covered = 0;
+  for (size_t i = 0; i < f->n_tensors; i++) {
+    const st_tensor *t = &f->tensors[i];
+    if (t->begin != covered) {
+      return nsr_fail(err, NSR_ERR_FORMAT,
+                      "tensor '%s' starts at byte %llu of the data section, "
+                      "but the bytes before it end at %llu (%s)",
+                      t->name, (unsigned long long)t->begin,
+                      (unsigned long long)covered,
+                      t->begin < covered ? "overlap" : "gap");
+    }
+    covered = t->end;
+  }
+  if (covered != data_size) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "the data section has %llu bytes but the tensors cover %llu",
+                    (unsigned long long)data_size, (unsigned long long)covered);
+  }
+  return NSR_OK;
+}
+
+nsr_code st_parse(const unsigned char *bytes, size_t size, st_file *out,
+                  nsr_error *err) {
+  *out = (st_file){0};
+  if (size < 8) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "%zu bytes is too short for the 8-byte header length", size);
+  }
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; i--) header_len = header_len << 8 | bytes[i];
+  if (header_len > size - 8 || header_len > ST_MAX_HEADER) {
+    return nsr_fail(err, NSR_ERR_FORMAT,
+                    "header length %llu does not fit in the %zu bytes after the "
+                    "length field",
+                    (unsigned long long)header_len, size - 8);
+  }
+  uint64_t data_size = size - 8 - header_len;
+  nsr_code rc = nsr_json_parse((const char *)bytes + 8, header_len, &out->header, err);
+  if (rc != NSR_OK) {
+    nsr_error_prefix(err, "header: ");
+    return rc == NSR_ERR_NOMEM ? rc : NSR_ERR_FORMAT;
+  }
+  if (!json_is_object(out->header)) {
+    return nsr_fail(err, NSR_ERR_FORMAT, "header is not a JSON object");
+  }
+  size_t entries = json_object_size(out->header);
+  out->tensors = nsr_calloc(entries, sizeof(st_tensor));
+  if (out->tensors == NULL) {
+    return nsr_fail(err, NSR_ERR_NOMEM, "header of %zu entries: out of memory", entries);
+  }
+  const char *key;
+  json_t *value;
+  json_object_foreach(out->header, key, value) {
+    if (strcmp(key, "__metadata__") == 0) {
+      rc = parse_metadata(value, err);
+      out->metadata = value;
+    } else {
+      st_tensor *t = &out->tensors[out->n_tensors++];
+      rc = parse_entry(key, value, data_size, t, err);
+      t->data = bytes + 8 + header_len + t->begin;
+    }
+    if (rc != NSR_OK) return rc;
+  }
+  qsort(out->tensors, out->n_tensors, sizeof(st_tensor), by_begin);
+  return check_coverage(out, data_size, err);
+}
+
+const st_tensor *st_find(const st_file *f, const char *name) {
+  for (size_t i = 0; i < f->n_tensors; i++) {
+    if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
+  }
+  return NULL;
+}
+
+const char *st_metadata(const st_file *f, const char *key) {
+  if (f->metadata == NULL) return NULL;
+  return json_string_value(json_object_get(f->metadata, key));
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+/* The JSON header for `tensors`, laid out back to back in the given order. */
+static nsr_code build_header(const st_out_tensor *tensors, size_t n,
+                             const char *const *meta, size_t n_meta_pairs,
+                             json_t **out, nsr_error *err) {
+  json_t *header = json_object(), *metadata = json_object();
+  nsr_code rc = header ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "safetensors header: out of memory");
+  for (size_t i = 0; rc == NSR_OK && i < n_meta_pairs; i++) {
+    rc = nsr_json_set(metadata, meta[2 * i], json_string(meta[2 * i + 1]), err);
+  }
+  if (rc == NSR_OK) {
+    rc = nsr_json_set(header, "__metadata__", metadata, err);
+    metadata = NULL; /* owned by header now, even on failure */
+  }
+  uint64_t offset = 0;
+  for (size_t i = 0; rc == NSR_OK && i < n; i++) {
+    const st_out_tensor *t = &tensors[i];
+    json_t *entry = json_object(), *shape = json_array();
+    json_t *offsets = json_array();
+    rc = nsr_json_set(entry, "dtype", json_string("F32"), err);
+    for (int k = 0; rc == NSR_OK && k < t->ndim; k++) {
+      rc = nsr_json_append(shape, json_integer(t->shape[k]), err);
+    }
+    if (rc == NSR_OK) rc = nsr_json_append(offsets, json_integer((json_int_t)offset), err);
+    offset += t->numel * sizeof(float);
+    if (rc == NSR_OK) rc = nsr_json_append(offsets, json_integer((json_int_t)offset), err);
+    if (rc == NSR_OK) {
+      rc = nsr_json_set(entry, "shape", shape, err);
+      shape = NULL;
+    }
+    if (rc == NSR_OK) {
+      rc = nsr_json_set(entry, "data_offsets", offsets, err);
+      offsets = NULL;
+    }
+    if (rc == NSR_OK) {
+      rc = nsr_json_set(header, t->name, entry, err);
+      entry = NULL;
+    }
+    if (shape) json_decref(shape);
+    if (offsets) json_decref(offsets);
+    if (entry) json_decref(entry);
+  }
+  if (metadata) json_decref(metadata);
+  if (rc != NSR_OK) {
+    if (header) json_decref(header);
+    return rc;
+  }
+  *out = header;
+  return NSR_OK;
+}
+
+/* Writes the whole file to the open stream; false on an I/O error. */
+static bool write_body(FILE *f, const char *header_text, size_t padded_len,
+                       const st_out_tensor *tensors, size_t n) {
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)(padded_len >> (8 * i));
+  size_t text_len = strlen(header_text);
+  bool ok = fwrite(len_bytes, 1, 8, f) == 8 &&
+            fwrite(header_text, 1, text_len, f) == text_len;
+  /* Spaces pad the header so the data section starts 8-byte aligned. */
+  for (size_t i = text_len; ok && i < padded_len; i++) ok = fputc(' ', f) != EOF;
+  for (size_t i = 0; ok && i < n; i++) {
+    ok = fwrite(tensors[i].data, sizeof(float), tensors[i].numel, f) == tensors[i].numel;
+  }
+  return ok;
+}
+
+/* fsyncs the directory holding `path`, so that the rename is durable. */
+static bool sync_parent_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  char *dir = slash ? nsr_strndup(path, slash == path ? 1 : (size_t)(slash - path))
+                    : nsr_strdup(".");
+  if (dir == NULL) return false;
+  int fd = open(dir, O_RDONLY);
+  nsr_free(dir);
+  if (fd < 0) return false;
+  bool ok = fsync(fd) == 0;
+  close(fd);
+  return ok;
+}
+
+nsr_code st_write(const char *path, const st_out_tensor *tensors, size_t n,
+                  const char *const *meta, size_t n_meta_pairs, nsr_error *err) {
+  json_t *header;
+  nsr_code rc = build_header(tensors, n, meta, n_meta_pairs, &header, err);
+  if (rc != NSR_OK) return rc;
+  char *text = nsr_json_dump(header, 0);
+  json_decref(header);
+  size_t tmp_len = strlen(path) + sizeof ".tmp.XXXXXX";
+  char *tmp = nsr_malloc(tmp_len);
+  if (text == NULL || tmp == NULL) {
+    nsr_free(text);
+    nsr_free(tmp);
+    return nsr_fail(err, NSR_ERR_NOMEM, "safetensors header: out of memory");
+  }
+  snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
+  size_t padded = (strlen(text) + 7) / 8 * 8;
+
+  int fd = mkstemp(tmp);
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (f == NULL) {
+    rc = nsr_fail(err, NSR_ERR_IO, "creating a temporary file next to '%s': %s",
+                  path, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(tmp);
+    }
+  } else {
+    /* mkstemp makes the file 0600; a checkpoint is an ordinary file. */
+    bool ok = fchmod(fd, 0644) == 0 && write_body(f, text, padded, tensors, n) &&
+              fflush(f) == 0 && fsync(fd) == 0;
+    int saved = errno;
+    ok = fclose(f) == 0 && ok;
+    if (ok && rename(tmp, path) != 0) {
+      ok = false;
+      saved = errno;
+    }
+    if (!ok) {
+      unlink(tmp);
+      rc = nsr_fail(err, NSR_ERR_IO, "writing '%s': %s", path, strerror(saved));
+    } else if (!sync_parent_dir(path)) {
+      rc = nsr_fail(err, NSR_ERR_IO, "syncing the directory of '%s': %s", path,
+                    strerror(errno));
+    }
+  }
+  nsr_free(text);
+  nsr_free(tmp);
+  return rc;
+}
