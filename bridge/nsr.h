@@ -2,11 +2,13 @@
  * It brings in each layer's public API:
  *   nsr_core.h      errors, allocation, RNG, bitsets, time
  *   nsr_symbolic.h  the number-game concept engine
+ *   nsr_neural.h    the transformer encoder
  */
 #ifndef NSR_H
 #define NSR_H
 
 #include "nsr_core.h"
+#include "nsr_neural.h"
 #include "nsr_symbolic.h"
 
 #endif /* NSR_H */
