@@ -40,9 +40,10 @@ static const char *shape_text(char *buf, size_t size, int ndim,
   return buf;
 }
 
-/* Copies every tensor of `f` into the model, checking that the set of names
- * and every shape match the model's config exactly. */
-static nsr_code fill_params(nsr_nn_model *m, const st_file *f, nsr_error *err) {
+/* Checks that the names and shapes of the tensors of `f` are exactly those
+ * of the model's table. */
+static nsr_code check_tensors(const nsr_nn_model *m, const st_file *f,
+                              nsr_error *err) {
   for (size_t i = 0; i < m->n_tensors; i++) {
     const nn_tensor_desc *want = &m->tensors[i];
     const st_tensor *have = st_find(f, want->name);
@@ -58,18 +59,28 @@ static nsr_code fill_params(nsr_nn_model *m, const st_file *f, nsr_error *err) {
                       shape_text(a, sizeof a, have->ndim, have->shape),
                       shape_text(b, sizeof b, want->ndim, want->shape));
     }
-    memcpy(m->params + want->offset, have->data, want->numel * sizeof(float));
   }
-  if (f->n_tensors != m->n_tensors) {
-    for (size_t i = 0; i < f->n_tensors; i++) {
-      nsr_nn_tensor unused;
-      if (!nsr_nn_find_tensor(m, f->tensors[i].name, &unused)) {
-        return nsr_fail(err, NSR_ERR_FORMAT,
-                        "tensor '%s' is not part of this model", f->tensors[i].name);
-      }
+  /* Every expected name is present once (JSON keys are unique), so any
+   * further tensor is one the model does not have. */
+  for (size_t i = 0; f->n_tensors > m->n_tensors && i < f->n_tensors; i++) {
+    bool known = false;
+    for (size_t k = 0; !known && k < m->n_tensors; k++) {
+      known = strcmp(m->tensors[k].name, f->tensors[i].name) == 0;
+    }
+    if (!known) {
+      return nsr_fail(err, NSR_ERR_FORMAT, "tensor '%s' is not part of this model",
+                      f->tensors[i].name);
     }
   }
   return NSR_OK;
+}
+
+/* Copies the (checked) tensors of `f` into the model's parameters. */
+static void copy_params(nsr_nn_model *m, const st_file *f) {
+  for (size_t i = 0; i < m->n_tensors; i++) {
+    const nn_tensor_desc *t = &m->tensors[i];
+    memcpy(m->params + t->offset, st_find(f, t->name)->data, t->numel * sizeof(float));
+  }
 }
 
 nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
@@ -88,8 +99,12 @@ nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
       nsr_error_prefix(err, "metadata \"" NN_CONFIG_KEY "\": ");
       if (rc != NSR_ERR_NOMEM) rc = NSR_ERR_FORMAT;
     } else {
-      rc = nsr_nn_create(&cfg, &m, err);
-      if (rc == NSR_OK) rc = fill_params(m, &f, err);
+      /* Names and shapes are checked before the parameters are allocated,
+       * so a corrupt config cannot ask for more memory than the file holds. */
+      rc = nn_create_table(&cfg, &m, err);
+      if (rc == NSR_OK) rc = check_tensors(m, &f, err);
+      if (rc == NSR_OK) rc = nn_alloc_params(m, err);
+      if (rc == NSR_OK) copy_params(m, &f);
     }
   }
   st_file_free(&f);

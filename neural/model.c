@@ -191,8 +191,8 @@ static void fill_positions(float *pe, int max_len, int d) {
   }
 }
 
-nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
-                       nsr_error *err) {
+nsr_code nn_create_table(const nsr_nn_config *cfg, nsr_nn_model **out,
+                         nsr_error *err) {
   *out = NULL;
   nsr_code rc = nsr_nn_config_validate(cfg, err);
   if (rc != NSR_OK) return rc;
@@ -203,6 +203,15 @@ nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
   m->tensors = nsr_calloc(m->n_tensors, sizeof *m->tensors);
   if (m->tensors == NULL) goto nomem;
   build_tensor_table(m);
+  *out = m;
+  return NSR_OK;
+nomem:
+  nsr_nn_free(m);
+  return nsr_fail(err, NSR_ERR_NOMEM, "creating the encoder: out of memory");
+}
+
+nsr_code nn_alloc_params(nsr_nn_model *m, nsr_error *err) {
+  const nsr_nn_config *cfg = &m->cfg;
   m->params = nsr_calloc(m->n_params, sizeof(float));
   if (m->params == NULL) goto nomem;
   if (cfg->pos == NSR_NN_POS_SINUSOIDAL) {
@@ -210,11 +219,20 @@ nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
     if (m->pe == NULL) goto nomem;
     fill_positions(m->pe, cfg->max_len, cfg->d_model);
   }
-  *out = m;
   return NSR_OK;
 nomem:
-  nsr_nn_free(m);
-  return nsr_fail(err, NSR_ERR_NOMEM, "creating the encoder: out of memory");
+  return nsr_fail(err, NSR_ERR_NOMEM,
+                  "encoder parameters (%zu floats): out of memory", m->n_params);
+}
+
+nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
+                       nsr_error *err) {
+  nsr_code rc = nn_create_table(cfg, out, err);
+  if (rc == NSR_OK && (rc = nn_alloc_params(*out, err)) != NSR_OK) {
+    nsr_nn_free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 void nsr_nn_free(nsr_nn_model *m) {
@@ -303,12 +321,26 @@ void nsr_nn_init_params(nsr_nn_model *m, uint64_t seed) {
 typedef struct carver {
   float *base;
   size_t used;
+  double approx; /* `used` in floating point, to detect size_t overflow */
 } carver;
 
 static float *carve(carver *c, size_t n) {
   float *p = c->base ? c->base + c->used : NULL;
   c->used += n;
+  c->approx += (double)n;
   return p;
+}
+
+/* Buffers beyond this many floats (256 GiB) are refused before trying. */
+#define NN_MAX_BUFFER_FLOATS 68719476736.0
+
+/* The float count of a counting pass, or 0 when it is absurdly large (the
+ * size_t arithmetic may even have wrapped). */
+static size_t carved_size(const carver *c, const nsr_nn_config *cfg, size_t B) {
+  /* The largest single product, B h T^2, is checked in floating point too. */
+  double att = (double)B * cfg->n_heads * cfg->max_len * cfg->max_len;
+  if (c->approx > NN_MAX_BUFFER_FLOATS || att > NN_MAX_BUFFER_FLOATS) return 0;
+  return c->used;
 }
 
 /* Lays out the activations for B sequences of max_len positions. */
@@ -360,13 +392,14 @@ static nsr_code reserve_acts(nsr_nn_model *m, int max_batch, nsr_error *err) {
     m->acts.blocks = nsr_calloc((size_t)m->cfg.n_layers, sizeof(nn_block_acts));
     if (m->acts.blocks == NULL) goto nomem;
   }
-  carver cv = {NULL, 0};
+  carver cv = {NULL, 0, 0.0};
   layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
-  float *buf = nsr_mallocarray(cv.used, sizeof(float));
+  size_t size = carved_size(&cv, &m->cfg, (size_t)max_batch);
+  float *buf = size ? nsr_mallocarray(size, sizeof(float)) : NULL;
   if (buf == NULL) goto nomem;
   nsr_free(m->act_buffer);
   m->act_buffer = buf;
-  cv = (carver){buf, 0};
+  cv = (carver){buf, 0, 0.0};
   layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
   m->act_batch = max_batch;
   return NSR_OK;
@@ -389,9 +422,10 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
     }
   }
   if (m->grad_batch >= max_batch) return NSR_OK;
-  carver cv = {NULL, 0};
+  carver cv = {NULL, 0, 0.0};
   layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
-  float *buf = nsr_mallocarray(cv.used, sizeof(float));
+  size_t size = carved_size(&cv, &m->cfg, (size_t)max_batch);
+  float *buf = size ? nsr_mallocarray(size, sizeof(float)) : NULL;
   if (buf == NULL) {
     return nsr_fail(err, NSR_ERR_NOMEM,
                     "encoder activation gradients for batch %d: out of memory",
@@ -399,7 +433,7 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   }
   nsr_free(m->act_grad_buffer);
   m->act_grad_buffer = buf;
-  cv = (carver){buf, 0};
+  cv = (carver){buf, 0, 0.0};
   layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
   m->grad_batch = max_batch;
   return NSR_OK;
@@ -419,6 +453,9 @@ nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
 nsr_code nn_check_batch(const nsr_nn_model *m, const nsr_nn_batch *batch,
                         nsr_error *err) {
   const nsr_nn_config *c = &m->cfg;
+  if (batch->tokens == NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "batch without tokens");
+  }
   if (batch->batch < 1 || batch->seq_len < 1 || batch->seq_len > c->max_len) {
     return nsr_fail(err, NSR_ERR_INVALID,
                     "batch of %d sequences of length %d: need at least one "

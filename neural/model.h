@@ -98,7 +98,14 @@ static inline float *nn_at(const nsr_nn_model *m, float *base, size_t index) {
   return base + m->tensors[index].offset;
 }
 
-/* Checks a batch against the config and the reserved capacity. */
+/* nsr_nn_create in two steps, so that a checkpoint loader can compare the
+ * tensor table with a file before allocating: a model with its tensor table
+ * but no parameter buffer (free it with nsr_nn_free), then the buffer. */
+nsr_code nn_create_table(const nsr_nn_config *cfg, nsr_nn_model **out,
+                         nsr_error *err);
+nsr_code nn_alloc_params(nsr_nn_model *m, nsr_error *err);
+
+/* Checks a batch against the config. */
 nsr_code nn_check_batch(const nsr_nn_model *m, const nsr_nn_batch *batch,
                         nsr_error *err);
 

@@ -6,7 +6,8 @@
  * 2 layers, d_ff=512, T=16, 64 classes, mean pooling, sinusoidal positions.
  * Prints the median of N timed repetitions (after warm-up) of a training
  * step at batch 64 (forward, cross-entropy, backward, AdamW) and of
- * inference at batch 1 and 64. Then, for d=512 (8 heads, d_ff=2048), the
+ * inference at batch 1 and 64, with OpenBLAS's default thread count ("nsr")
+ * and with one BLAS thread ("nsr-1t"). Then, for d=512 (8 heads, d_ff=2048), the
  * matmul GFLOP/s a training step achieves against cblas_sgemm alone running
  * the same sequence of shapes. Every line carries openblas_get_corename(). */
 #include <cblas.h>
@@ -20,6 +21,7 @@
 /* Declared by OpenBLAS's cblas.h on most builds; repeated for the others. */
 char *openblas_get_corename(void);
 int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
 
 enum { BATCH = 64, SEQ = 16 };
 
@@ -169,17 +171,26 @@ int main(int argc, char **argv) {
          "%zu parameters, openblas core %s, %d threads\n",
          cfg.vocab, cfg.d_model, cfg.n_heads, cfg.n_layers, cfg.d_ff, SEQ,
          cfg.n_classes, nsr_nn_num_params(c.model), core, threads);
-  double train = median_time(train_step, &c, 30, steps);
-  printf("nsr train B=%d          median %8.3f ms  %9.0f ex/s  [%s]\n", BATCH,
-         train * 1e3, BATCH / train, core);
-  c.batch.batch = 1;
-  double infer1 = median_time(infer, &c, 30, steps * 5);
-  printf("nsr infer B=1           median %8.3f ms  %9.0f ex/s  [%s]\n",
-         infer1 * 1e3, 1 / infer1, core);
-  c.batch.batch = BATCH;
-  double infer64 = median_time(infer, &c, 30, steps);
-  printf("nsr infer B=%d          median %8.3f ms  %9.0f ex/s  [%s]\n", BATCH,
-         infer64 * 1e3, BATCH / infer64, core);
+  /* Once with OpenBLAS's own thread count, once with one BLAS thread:
+   * small products often lose more to thread hand-offs than they gain. */
+  const char *labels_by_threads[] = {"nsr", "nsr-1t"};
+  for (int pass = 0; pass < 2; pass++) {
+    const char *who = labels_by_threads[pass];
+    openblas_set_num_threads(pass == 0 ? threads : 1);
+    c.batch.batch = BATCH;
+    double train = median_time(train_step, &c, 30, steps);
+    printf("%s train B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
+           who, BATCH, train * 1e3, BATCH / train, core, openblas_get_num_threads());
+    c.batch.batch = 1;
+    double infer1 = median_time(infer, &c, 30, steps * 5);
+    printf("%s infer B=1  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
+           who, infer1 * 1e3, 1 / infer1, core, openblas_get_num_threads());
+    c.batch.batch = BATCH;
+    double infer64 = median_time(infer, &c, 30, steps);
+    printf("%s infer B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
+           who, BATCH, infer64 * 1e3, BATCH / infer64, core, openblas_get_num_threads());
+  }
+  openblas_set_num_threads(threads);
   nsr_nn_free(c.model);
 
   /* d = big_d: how close a training step's matmuls come to sgemm alone. */

@@ -3,7 +3,8 @@
 # (/work/shared/peers/torch_encoder.py, Debian's python3-torch) alternately,
 # RUNS times each under the same OPENBLAS_CORETYPE, and prints the median of
 # each figure over the runs and the speed-up of nsr over the peer's
-# "explicit" model (the same op sequence as nsr).
+# "explicit" model (the same op sequence as nsr), for nsr with OpenBLAS's
+# default thread count and with one BLAS thread.
 #
 #   tests/bench/bench_neural_vs_torch.sh [BUILD_DIR] [RUNS]
 set -eu
@@ -29,17 +30,18 @@ awk '
       if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
   }
-  /^(nsr|explicit|nn.TransformerEncoder) (train|infer) / {
+  /^(nsr|nsr-1t|explicit|nn.TransformerEncoder) (train|infer) / {
     for (i = 1; i <= NF; i++) if ($i == "median") ms = $(i + 1)
     key = $1 " " $2 " " $3
     val[key, ++count[key]] = ms
   }
   END {
     split("train B=64|infer B=1|infer B=64", what, "|")
-    printf "%-12s %12s %14s %14s %8s\n", "median ms", "nsr", "torch explicit", "torch stock", "speed-up"
+    printf "%-12s %10s %10s %14s %14s %9s %9s\n", "median ms", "nsr", "nsr-1t", \
+      "torch explicit", "torch stock", "speed-up", "(1t)"
     for (w = 1; w <= 3; w++) {
-      n = median("nsr " what[w]); e = median("explicit " what[w])
-      s = median("nn.TransformerEncoder " what[w])
-      printf "%-12s %12.3f %14.3f %14.3f %7.2fx\n", what[w], n, e, s, e / n
+      n = median("nsr " what[w]); n1 = median("nsr-1t " what[w])
+      e = median("explicit " what[w]); s = median("nn.TransformerEncoder " what[w])
+      printf "%-12s %10.3f %10.3f %14.3f %14.3f %8.2fx %8.2fx\n", what[w], n, n1, e, s, e / n, e / n1
     }
   }' "$log"

@@ -314,6 +314,17 @@ static void test_bad_inputs_are_refused(void **state) {
   assert_int_equal(nsr_nn_loss(m, &batch, &neither, &loss, &err), NSR_ERR_INVALID);
   nsr_nn_adamw opt = {0.9, 0.999, 1e-8, 0.0};
   assert_int_equal(nsr_nn_adamw_step(m, &opt, 1e-3, &err), NSR_ERR_INVALID);
+
+  batch = (nsr_nn_batch){B, T, NULL, NULL};
+  assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_ERR_INVALID);
+  nsr_nn_free(m);
+
+  /* Activation buffers too large to be sensible are refused up front. */
+  nsr_nn_config wide = {.vocab = 2, .d_model = 2, .n_heads = 1, .n_layers = 1,
+                        .d_ff = 2, .max_len = 65536, .n_classes = 2};
+  assert_int_equal(nsr_nn_create(&wide, &m, &err), NSR_OK);
+  assert_int_equal(nsr_nn_reserve(m, 1 << 20, false, &err), NSR_ERR_NOMEM);
+  assert_non_null(strstr(err.message, "encoder activations for batch 1048576"));
   nsr_nn_free(m);
 
   cfg.n_heads = 3;

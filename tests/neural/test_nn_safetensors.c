@@ -248,6 +248,11 @@ static void test_mismatched_checkpoints(void **state) {
                  "{\"vocab\":5,\"d_model\":4,\"n_heads\":2,\"n_layers\":1,"
                  "\"d_ff\":6,\"max_len\":3,\"n_classes\":3,\"pool\":\"max\"}");
   expect_refused("", NULL, "metadata \"nsr.config\": JSON at line 1", "{vocab");
+  /* A corrupt config cannot make the loader allocate what the file lacks. */
+  expect_refused("", NULL,
+                 "tensor 'tok_emb.weight' has shape [5, 4] but config says [16000000, 4]",
+                 "{\"vocab\":16000000,\"d_model\":4,\"n_heads\":2,\"n_layers\":1,"
+                 "\"d_ff\":6,\"max_len\":3,\"n_classes\":3,\"pool\":\"cls\"}");
 }
 
 /* A hand-written file: header text plus `data_len` zero bytes of data. */

@@ -1,0 +1,147 @@
+/* test_nn_cmd.c: `nsr nn init|info|forward|train` (bridge/cmd_train_neural.c)
+ * run in-process on temporary files. */
+#include "nn_test_util.h"
+
+#include <unistd.h>
+
+#include "json.h"
+
+int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
+
+static char dir[] = "/tmp/nsr_nn_cmd_XXXXXX";
+static char out_text[65536], err_text[4096];
+
+static int setup(void **state) {
+  (void)state;
+  nsr_json_init();
+  return mkdtemp(dir) ? 0 : -1;
+}
+
+static const char *in_dir(const char *name) {
+  static char paths[16][600]; /* enough for one test's paths at once */
+  static int next;
+  char *p = paths[next++ % 16];
+  snprintf(p, 600, "%s/%s", dir, name);
+  return p;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  const char *names[] = {"m.safetensors", "t.safetensors", "train.txt", "held.txt", "bad.txt"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(in_dir(names[i]));
+  return rmdir(dir);
+}
+
+/* Runs `nsr nn` with a NULL-terminated argument list; the two streams land
+ * in out_text and err_text. Returns the exit status. */
+static int run(const char *first, ...) {
+  char *argv[32];
+  int argc = 0;
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a != NULL && argc < 32; a = va_arg(ap, const char *)) {
+    argv[argc++] = (char *)a;
+  }
+  va_end(ap);
+  FILE *out = tmpfile(), *errs = tmpfile();
+  int status = nsr_cmd_nn(argc, argv, out, errs);
+  rewind(out);
+  rewind(errs);
+  out_text[fread(out_text, 1, sizeof out_text - 1, out)] = '\0';
+  err_text[fread(err_text, 1, sizeof err_text - 1, errs)] = '\0';
+  fclose(out);
+  fclose(errs);
+  return status;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static const char *config =
+    "{\"vocab\":6,\"d_model\":8,\"n_heads\":2,\"n_layers\":1,\"d_ff\":16,"
+    "\"max_len\":4,\"n_classes\":2,\"pos\":\"none\",\"pool\":\"mean\"}";
+
+static void test_init_info_forward(void **state) {
+  (void)state;
+  const char *m = in_dir("m.safetensors");
+  assert_int_equal(run("nn", "init", "--config", config, "--seed", "3", "--out", m, NULL), 0);
+  assert_non_null(strstr(out_text, "wrote"));
+  assert_int_equal(run("nn", "info", m, NULL), 0);
+  assert_non_null(strstr(out_text, "\"pos\":\"none\""));
+  assert_non_null(strstr(out_text, "blocks.0.attn.qkv.weight     [24, 8]"));
+  assert_non_null(strstr(out_text, "head.bias                    [2]"));
+
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2,3", "--json", NULL), 0);
+  json_t *doc = json_loads(out_text, 0, NULL);
+  assert_non_null(doc);
+  json_t *logits = json_object_get(doc, "logits"), *probs = json_object_get(doc, "probs");
+  assert_int_equal(json_array_size(logits), 2);
+  /* softmax of two logits: p1 = 1 / (1 + e^(l0 - l1)) */
+  double l0 = json_real_value(json_array_get(logits, 0));
+  double l1 = json_real_value(json_array_get(logits, 1));
+  assert_float_equal(json_real_value(json_array_get(probs, 1)), 1 / (1 + exp(l0 - l1)), 1e-6);
+  json_decref(doc);
+  /* A set model: the order of the tokens does not matter. */
+  static char first[sizeof out_text];
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2,3", NULL), 0);
+  snprintf(first, sizeof first, "%s", out_text);
+  assert_int_equal(run("nn", "forward", m, "--tokens", "3 1 2", NULL), 0);
+  assert_string_equal(out_text, first);
+
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,9", NULL), 1);
+  assert_non_null(strstr(err_text, "token 9 is not in 0..5"));
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2,3,4,5", NULL), 1);
+  assert_non_null(strstr(err_text, "--tokens: more than 4 ids"));
+  assert_int_equal(run("nn", "init", "--config", "{\"vocab\":1}", "--out", m, NULL), 1);
+  assert_non_null(strstr(err_text, "\"d_model\" must be an integer"));
+  assert_int_equal(run("nn", "bogus", NULL), 2);
+  assert_non_null(strstr(err_text, "usage: nsr nn init"));
+}
+
+static void test_train(void **state) {
+  (void)state;
+  const char *m = in_dir("m.safetensors"), *t = in_dir("t.safetensors");
+  assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
+  /* class 1 when token 5 is in the set: trained on every pair, held out on
+   * triples */
+  char train[2048] = "# tokens -> class\n", held[2048] = "";
+  for (int a = 0; a < 6; a++) {
+    for (int b = 0; b < 6; b++) {
+      size_t n = strlen(train);
+      snprintf(train + n, sizeof train - n, "%d %d -> %d\n", a, b, a == 5 || b == 5);
+      n = strlen(held);
+      snprintf(held + n, sizeof held - n, "%d,%d,%d -> %d\n", a, b, (a + b) % 5,
+               a == 5 || b == 5);
+    }
+  }
+  write_file(in_dir("train.txt"), train);
+  write_file(in_dir("held.txt"), held);
+  assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--held-out",
+                       in_dir("held.txt"), "--steps", "150", "--batch", "12", "--lr",
+                       "0.01", "--eval-every", "50", "--out", t, NULL), 0);
+  assert_non_null(strstr(out_text, "step 50: train loss"));
+  assert_non_null(strstr(out_text, "step 150: train loss"));
+  if (strstr(out_text, "accuracy 1.0000") == NULL) fail_msg("%s", out_text);
+  assert_int_equal(run("nn", "forward", t, "--tokens", "0 5", NULL), 0);
+  double p1;
+  const char *line = strstr(out_text, "\n1\t");
+  assert_non_null(line);
+  assert_int_equal(sscanf(strstr(line, "prob") + 5, "%lf", &p1), 1);
+  assert_true(p1 > 0.9);
+
+  write_file(in_dir("bad.txt"), "1 2 -> 0\n1 2 -> 7\n");
+  assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
+  assert_non_null(strstr(err_text, "bad.txt' line 2: class 7 is not in 0..1"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_init_info_forward),
+      cmocka_unit_test(test_train),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
