@@ -374,7 +374,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
     case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "#t" : "#f", 2); return;
     case NSR_LANG_INT:
     case NSR_LANG_REAL: lang_print_number(b, v); return;
-    case NSR_LANG_UNSPECIFIED: return;
+    case NSR_LANG_UNSPECIFIED: lang_buf_add(b, "#<void>", 7); return;
     case NSR_LANG_STRING:
       if (write) {
         print_string_literal(b, LANG_STR(v));
