@@ -51,6 +51,8 @@ typedef struct mh_trace {
 typedef struct lang_query {
   query_kind kind;
   struct lang_query *outer;
+  lang_pos call; /* where the query was called: every run starts here, so
+                    addresses do not depend on how the previous run ended */
   double logw; /* log weight of the current run */
 
   /* enumeration */
@@ -240,8 +242,8 @@ static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
   if (I->query_depth >= QUERY_MAX_DEPTH) {
     return lang_error(I, "queries nested more than %d deep", QUERY_MAX_DEPTH);
   }
-  *q = (lang_query){.kind = kind, .outer = I->query, .index = lang_nil(),
-                    .proposal_value = lang_nil()};
+  *q = (lang_query){.kind = kind, .outer = I->query, .call = I->cur_pos,
+                    .index = lang_nil(), .proposal_value = lang_nil()};
   I->query = q;
   I->query_depth++;
   return LANG_OK;
@@ -249,6 +251,7 @@ static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
 
 static void query_leave(nsr_lang *I, lang_query *q) {
   I->query = q->outer;
+  I->cur_pos = q->call;
   I->query_depth--;
   nsr_free(q->choices);
   nsr_free(q->vals);
@@ -263,6 +266,7 @@ static lang_rc run_model(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   q->logw = 0;
   q->pos = 0;
   q->fresh_logp = 0;
+  I->cur_pos = q->call;
   lang_rc rc = lang_apply(I, thunk, NULL, 0, value);
   if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
   return rc;
@@ -323,7 +327,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   uint64_t paths = 0;
   while (rc == LANG_OK) {
     if (I->cfg.max_paths != 0 && paths >= I->cfg.max_paths) {
-      rc = lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+      rc = lang_fail_at(I, q.call, NSR_ERR_LIMIT,
                         "enumeration stopped after %llu paths (--max-paths)",
                         (unsigned long long)I->cfg.max_paths);
       break;
@@ -343,6 +347,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     q.choices[j - 1].index++;
     q.nchoices = j;
   }
+  I->cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "enumeration-query", out);
   query_leave(I, &q);
   return rc;
@@ -410,6 +415,7 @@ static lang_rc importance(nsr_lang *I, lval thunk, int64_t samples,
     if (run == LANG_OK) rc = tally(I, &q, v, q.logw);
     if (run == LANG_ERROR) rc = LANG_ERROR;
   }
+  I->cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "importance query", out);
   query_leave(I, &q);
   return rc;
