@@ -74,7 +74,7 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
   }
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
-                                   lang_prims_dist, lang_prims_infer};
+                                   lang_prims_dist, lang_prims_infer, lang_prims_set};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
   }
@@ -141,6 +141,7 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
   nsr_rng_seed(&I->rng, I->cfg.seed);
   I->next_gc = (size_t)1 << 20;
   I->result = lang_unspec();
+  for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
   lang_rc rc = init_language(I);
   if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude));
   if (rc != LANG_OK) {
@@ -164,6 +165,7 @@ void nsr_lang_free(nsr_lang *I) {
   nsr_free(I->vals);
   nsr_free(I->roots);
   nsr_free(I->out);
+  for (int i = 0; i < LANG_CACHES; i++) nsr_free(I->list_cache[i].items);
   nsr_free(I);
 }
 
@@ -348,6 +350,15 @@ static void json_value(lang_buf *b, lval v, int depth) {
       lang_buf_add(b, "]", 1);
       return;
     case NSR_LANG_UNSPECIFIED: lang_buf_add(b, "null", 4); return;
+    case NSR_LANG_SET: {
+      const nsr_bitset *bits = &LANG_SET(v)->bits;
+      lang_buf_add(b, "[", 1);
+      for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+        lang_buf_printf(b, i == nsr_bitset_next(bits, 0) ? "%zu" : ",%zu", i);
+      }
+      lang_buf_add(b, "]", 1);
+      return;
+    }
     default: {
       lang_buf text = {0};
       lang_print(&text, v, true);

@@ -70,7 +70,45 @@ static int64_t weighted_index(nsr_rng *rng, lval weights, double total) {
   return last_positive; /* rounding left u at the very top */
 }
 
-static lval list_item(lval list, int64_t k) {
+static lval nth(lval list, int64_t k) {
+  while (k-- > 0) list = lang_cdr(list);
+  return lang_car(list);
+}
+
+/* The cache entry of `slot` for argument i (a list), (re)filled if it
+ * holds another list; NULL with a located error when the argument is not a
+ * list or memory runs out. */
+static const lang_list_cache *cache_list(nsr_lang *I, int slot,
+                                         const char *name, lval *a, int i) {
+  lang_list_cache *c = &I->list_cache[slot];
+  lval list = a[i];
+  if (c->list.type == NSR_LANG_PAIR && c->list.as.obj == list.as.obj) return c;
+  int64_t n;
+  if (lang_arg_list(I, name, a, i, &n) != LANG_OK) return NULL;
+  lval *items = nsr_mallocarray(n > 0 ? (size_t)n : 1, sizeof *items);
+  if (items == NULL) {
+    lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  nsr_free(c->items);
+  *c = (lang_list_cache){.list = list, .n = n, .items = items, .numbers = true, .positive = true};
+  for (int64_t k = 0; k < n; k++, list = lang_cdr(list)) {
+    lval v = lang_car(list);
+    items[k] = v;
+    double x = lang_is_number(v) ? lang_num(v) : NAN;
+    if (!(x >= 0) || isinf(x)) c->numbers = c->positive = false;
+    if (!(x > 0)) c->positive = false;
+    if (c->numbers) c->total += x;
+  }
+  return c;
+}
+
+/* Item k of a list, in O(1) when the list is in a cache slot. */
+static lval list_item(const nsr_lang *I, lval list, int64_t k) {
+  for (int i = 0; i < LANG_CACHES; i++) {
+    const lang_list_cache *c = &I->list_cache[i];
+    if (c->list.type == NSR_LANG_PAIR && c->list.as.obj == list.as.obj) return c->items[k];
+  }
   while (k-- > 0) list = lang_cdr(list);
   return lang_car(list);
 }
@@ -79,11 +117,11 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
                          lval *out) {
   switch (d->kind) {
     case DIST_FLIP: *out = lang_bool(nsr_rng_uniform(rng) < d->p[0]); return LANG_OK;
-    case DIST_DRAW: *out = list_item(d->items, (int64_t)nsr_rng_below(rng, (uint64_t)d->n)); return LANG_OK;
+    case DIST_DRAW: *out = list_item(I, d->items, (int64_t)nsr_rng_below(rng, (uint64_t)d->n)); return LANG_OK;
     case DIST_INTEGER: *out = lang_int((int64_t)nsr_rng_below(rng, (uint64_t)d->n)); return LANG_OK;
     case DIST_DISCRETE: *out = lang_int(weighted_index(rng, d->weights, d->total)); return LANG_OK;
     case DIST_MULTINOMIAL:
-      *out = list_item(d->items, weighted_index(rng, d->weights, d->total));
+      *out = list_item(I, d->items, weighted_index(rng, d->weights, d->total));
       return LANG_OK;
     case DIST_BINOMIAL: {
       int64_t k = 0;
@@ -166,7 +204,7 @@ double lang_dist_logp(const lang_dist *d, lval v) {
       return -log((double)d->n);
     case DIST_DISCRETE:
       if (!integer_value(v, &k) || k < 0 || k >= d->n) return NEG_INF;
-      return log(lang_num(list_item(d->weights, k)) / d->total);
+      return log(lang_num(nth(d->weights, k)) / d->total);
     case DIST_MULTINOMIAL: return log_share_of_equal(d->items, d->weights, d->total, v);
     case DIST_BINOMIAL:
       if (!integer_value(v, &k) || k < 0 || k > d->n) return NEG_INF;
@@ -229,23 +267,22 @@ int64_t lang_dist_support(const lang_dist *d) {
 
 lang_rc lang_dist_support_value(nsr_lang *I, const lang_dist *d, int64_t k,
                                 lval *out) {
-  (void)I;
   switch (d->kind) {
     case DIST_FLIP: *out = lang_bool(k == 0); break;
     case DIST_DRAW:
-    case DIST_MULTINOMIAL: *out = list_item(d->items, k); break;
+    case DIST_MULTINOMIAL: *out = list_item(I, d->items, k); break;
     default: *out = lang_int(k); break;
   }
   return LANG_OK;
 }
 
-double lang_dist_support_logp(const lang_dist *d, int64_t k) {
+double lang_dist_support_logp(const nsr_lang *I, const lang_dist *d, int64_t k) {
   switch (d->kind) {
     case DIST_FLIP: return log(k == 0 ? d->p[0] : 1.0 - d->p[0]);
     case DIST_DRAW:
     case DIST_INTEGER: return -log((double)d->n);
     case DIST_DISCRETE:
-    case DIST_MULTINOMIAL: return log(lang_num(list_item(d->weights, k)) / d->total);
+    case DIST_MULTINOMIAL: return log(lang_num(list_item(I, d->weights, k)) / d->total);
     case DIST_BINOMIAL: return lang_dist_logp(d, lang_int(k));
     default: return -INFINITY;
   }
@@ -253,27 +290,32 @@ double lang_dist_support_logp(const lang_dist *d, int64_t k) {
 
 /* ---- building distributions from arguments ------------------------------- */
 
-/* A list of non-negative numbers with a positive sum. */
+/* A list of non-negative (or positive) numbers with a positive sum. */
 static lang_rc weights_arg(nsr_lang *I, const char *name, lval *a, int i,
                            bool strictly_positive, lang_dist *d) {
-  int64_t len;
-  if (lang_arg_list(I, name, a, i, &len) != LANG_OK) return LANG_ERROR;
-  if (len == 0) return lang_error(I, "%s: the list of weights is empty", name);
-  double total = 0;
-  for (lval l = a[i]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    lval w = lang_car(l);
-    if (!lang_is_number(w) || !(lang_num(w) >= 0) || (strictly_positive && lang_num(w) == 0) ||
-        isinf(lang_num(w))) {
-      return lang_type_error(I, name, strictly_positive ? "a list of positive numbers"
-                                                        : "a list of non-negative numbers",
-                             i, a[i]);
-    }
-    total += lang_num(w);
+  const lang_list_cache *c = cache_list(I, LANG_CACHE_WEIGHTS, name, a, i);
+  if (c == NULL) return LANG_ERROR;
+  if (c->n == 0) return lang_error(I, "%s: the list of weights is empty", name);
+  if (!(strictly_positive ? c->positive : c->numbers)) {
+    return lang_type_error(I, name, strictly_positive ? "a list of positive numbers"
+                                                      : "a list of non-negative numbers",
+                           i, a[i]);
   }
-  if (!(total > 0)) return lang_error(I, "%s: the weights sum to zero", name);
+  if (!(c->total > 0)) return lang_error(I, "%s: the weights sum to zero", name);
   d->weights = a[i];
-  d->total = total;
-  d->n = len;
+  d->total = c->total;
+  d->n = c->n;
+  return LANG_OK;
+}
+
+/* A non-empty list of items to draw from. */
+static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
+                         lang_dist *d) {
+  const lang_list_cache *c = cache_list(I, LANG_CACHE_ITEMS, name, a, i);
+  if (c == NULL) return LANG_ERROR;
+  if (c->n == 0) return lang_error(I, "%s: the list is empty", name);
+  d->items = a[i];
+  d->n = c->n;
   return LANG_OK;
 }
 
@@ -310,22 +352,17 @@ static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
     case DIST_FLIP:
       d->p[0] = 0.5;
       return n == 0 ? LANG_OK : real_in(I, name, a, 0, 0, 1, false, &d->p[0]);
-    case DIST_DRAW:
-      if (lang_arg_list(I, name, a, 0, &d->n) != LANG_OK) return LANG_ERROR;
-      if (d->n == 0) return lang_error(I, "uniform-draw: the list is empty");
-      d->items = a[0];
-      return LANG_OK;
+    case DIST_DRAW: return items_arg(I, name, a, 0, d);
     case DIST_INTEGER: return count_arg(I, name, a, 0, 1, &d->n);
     case DIST_DISCRETE: return weights_arg(I, name, a, 0, false, d);
     case DIST_MULTINOMIAL: {
-      int64_t len;
-      if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
+      if (items_arg(I, name, a, 0, d) != LANG_OK) return LANG_ERROR;
+      int64_t len = d->n;
       if (weights_arg(I, name, a, 1, false, d) != LANG_OK) return LANG_ERROR;
       if (len != d->n) {
         return lang_error(I, "multinomial: %lld items but %lld probabilities",
                           (long long)len, (long long)d->n);
       }
-      d->items = a[0];
       return LANG_OK;
     }
     case DIST_BINOMIAL:

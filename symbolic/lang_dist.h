@@ -44,7 +44,7 @@ int64_t lang_dist_support(const lang_dist *d);
  * share of the mass, given by lang_dist_support_logp. */
 lang_rc lang_dist_support_value(nsr_lang *I, const lang_dist *d, int64_t k,
                                 lval *out);
-double lang_dist_support_logp(const lang_dist *d, int64_t k);
+double lang_dist_support_logp(const nsr_lang *I, const lang_dist *d, int64_t k);
 /* The distribution's Church name ("flip", "gaussian", ...). */
 const char *lang_dist_name(lang_dist_kind kind);
 

@@ -103,6 +103,7 @@ static void mark_roots(nsr_lang *I) {
   }
   for (size_t i = 0; i < I->nroots; i++) lang_mark(I, *I->roots[i]);
   lang_mark(I, I->result);
+  for (int i = 0; i < LANG_CACHES; i++) lang_mark(I, I->list_cache[i].list);
   lval *prims[] = {&I->p_cons, &I->p_list, &I->p_append, &I->p_list_to_vector,
                    &I->p_memv, &I->p_condition, &I->p_enum_query,
                    &I->p_rejection_query, &I->p_mh_query, &I->p_query};
@@ -117,6 +118,8 @@ static void free_object(lang_obj *o) {
     if (((lang_env *)o)->external) nsr_free(((lang_env *)o)->vals);
   } else if (o->type == NSR_LANG_HASH) {
     nsr_free(((lang_hash *)o)->entries);
+  } else if (o->type == NSR_LANG_SET) {
+    nsr_bitset_free(&((lang_set *)o)->bits);
   }
   nsr_free(o);
 }

@@ -169,7 +169,7 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
     q->choices[q->nchoices++] = (enum_choice){0, count};
   }
   q->pos++;
-  double lp = lang_dist_support_logp(d, index);
+  double lp = lang_dist_support_logp(I, d, index);
   if (lp == -INFINITY) return LANG_ABORT; /* a zero-probability branch */
   q->logw += lp;
   return lang_dist_support_value(I, d, index, out);

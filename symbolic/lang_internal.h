@@ -123,6 +123,13 @@ typedef struct lang_hash {
   lang_hash_entry *entries;
 } lang_hash;
 
+/* A set of naturals below bits.nbits, for concept learning (the number
+ * game): membership and sizes in O(1) and O(words). */
+typedef struct lang_set {
+  lang_obj h;
+  nsr_bitset bits;
+} lang_set;
+
 typedef struct lang_memo {
   lang_obj h;
   lval proc;
@@ -155,6 +162,21 @@ typedef struct lang_run {
 } lang_run;
 
 struct lang_query; /* lang_infer.c */
+
+/* A list the samplers see again and again (a model's prior weights or its
+ * hypotheses, re-read on every run of a query), with its items in an array
+ * for O(1) indexing and, for lists of numbers, their sum. The list stays
+ * reachable while cached, so its address cannot be reused meanwhile. */
+typedef struct lang_list_cache {
+  lval list;
+  int64_t n;
+  lval *items;
+  double total;
+  bool numbers;  /* every item is a finite number >= 0 */
+  bool positive; /* ... and > 0 */
+} lang_list_cache;
+
+enum { LANG_CACHE_WEIGHTS, LANG_CACHE_ITEMS, LANG_CACHES };
 
 struct nsr_lang {
   nsr_lang_config cfg;
@@ -199,6 +221,7 @@ struct nsr_lang {
   size_t out_len, out_cap;
 
   lval result;
+  lang_list_cache list_cache[LANG_CACHES]; /* lang_dist.c */
 
   /* symbols and primitives the reader and expander build code with */
   lang_symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing,
@@ -247,6 +270,7 @@ static inline bool lang_is_procedure(lval v) {
 #define LANG_PRIM(v) ((lang_prim *)(v).as.obj)
 #define LANG_MEMO(v) ((lang_memo *)(v).as.obj)
 #define LANG_HASH(v) ((lang_hash *)(v).as.obj)
+#define LANG_SET(v) ((lang_set *)(v).as.obj)
 static inline lval lang_car(lval v) { return LANG_PAIR(v)->car; }
 static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
 
@@ -270,6 +294,10 @@ lang_rc lang_intern(nsr_lang *I, const char *s, size_t len, lang_symbol **out);
 lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out);
 /* Length of a proper list, or -1. */
 int64_t lang_list_length(lval list);
+
+/* An empty set able to hold 0..nbits-1. */
+lang_rc lang_make_set(nsr_lang *I, size_t nbits, lval *out);
+bool lang_set_equal(const lang_set *a, const lang_set *b);
 
 bool lang_eqv(lval a, lval b);
 bool lang_equal(lval a, lval b);
@@ -367,6 +395,7 @@ extern const lang_prim_def lang_prims_list[];
 extern const lang_prim_def lang_prims_text[];
 extern const lang_prim_def lang_prims_dist[];
 extern const lang_prim_def lang_prims_infer[];
+extern const lang_prim_def lang_prims_set[];
 
 /* Argument helpers: each checks the type and reports a located error. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,

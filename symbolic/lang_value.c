@@ -84,6 +84,28 @@ lang_rc lang_make_hash(nsr_lang *I, lval *out) {
   return LANG_OK;
 }
 
+lang_rc lang_make_set(nsr_lang *I, size_t nbits, lval *out) {
+  size_t words = (nbits + 63) / 64;
+  lang_set *set = lang_alloc(I, NSR_LANG_SET, sizeof *set + words * sizeof(uint64_t));
+  if (set == NULL) return LANG_ERROR;
+  nsr_error err;
+  if (nsr_bitset_init(&set->bits, nbits, &err) != NSR_OK) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  }
+  *out = lang_obj_val(NSR_LANG_SET, set);
+  return LANG_OK;
+}
+
+bool lang_set_equal(const lang_set *a, const lang_set *b) {
+  size_t i = nsr_bitset_next(&a->bits, 0), j = nsr_bitset_next(&b->bits, 0);
+  while (i < a->bits.nbits && j < b->bits.nbits) {
+    if (i != j) return false;
+    i = nsr_bitset_next(&a->bits, i + 1);
+    j = nsr_bitset_next(&b->bits, j + 1);
+  }
+  return i >= a->bits.nbits && j >= b->bits.nbits;
+}
+
 lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out) {
   lval list = lang_nil();
   for (size_t i = n; i-- > 0;) {
@@ -192,6 +214,7 @@ bool lang_equal(lval a, lval b) {
         }
         return true;
       }
+      case NSR_LANG_SET: return lang_set_equal(LANG_SET(a), LANG_SET(b));
       case NSR_LANG_PAIR:
         /* Recurse on the car, loop on the cdr: long lists take no stack. */
         if (!lang_equal(lang_car(a), lang_car(b))) return false;
@@ -231,6 +254,13 @@ uint64_t lang_hash_value(lval v) {
           h = lang_mix(h, lang_hash_value(LANG_VEC(v)->items[i]));
         }
         return h;
+      case NSR_LANG_SET: {
+        const nsr_bitset *bits = &LANG_SET(v)->bits;
+        for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+          h = lang_mix(h, i);
+        }
+        return h;
+      }
       case NSR_LANG_PAIR:
         h = lang_mix(h, lang_hash_value(lang_car(v)));
         v = lang_cdr(v);
@@ -421,6 +451,15 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
       return;
     case NSR_LANG_MEMO: lang_buf_add(b, "#<procedure mem>", 16); return;
     case NSR_LANG_HASH: lang_buf_add(b, "#<hash-table>", 13); return;
+    case NSR_LANG_SET: {
+      const nsr_bitset *bits = &LANG_SET(v)->bits;
+      lang_buf_add(b, "#<set", 5);
+      for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+        lang_buf_printf(b, " %zu", i);
+      }
+      lang_buf_add(b, ">", 1);
+      return;
+    }
     case NSR_LANG_ENV: lang_buf_add(b, "#<environment>", 14); return;
   }
 }

@@ -71,6 +71,7 @@ typedef enum nsr_lang_type {
   NSR_LANG_PRIMITIVE,
   NSR_LANG_MEMO,        /* a procedure made by mem */
   NSR_LANG_HASH,        /* a hash table */
+  NSR_LANG_SET,         /* a set of naturals (bitset-backed, number game) */
   NSR_LANG_ENV,         /* internal: a frame of variable bindings */
 } nsr_lang_type;
 
