@@ -116,6 +116,11 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       opts->file = a;
       continue;
     }
+    static const char *const valued[] = {"-e", "--eval", "--seed", "--max-steps",
+                                         "--max-paths", "--max-memory", "--timeout"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
+    if (!known) return usage_error("unknown option '%s'", a);
     if (value == NULL) return usage_error("option %s needs a value", a);
     i++;
     if (strcmp(a, "-e") == 0 || strcmp(a, "--eval") == 0) {
@@ -137,12 +142,10 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
         return usage_error("--max-memory needs a byte count such as 512M, got '%s'", value);
       }
       cfg->max_memory = (size_t)n;
-    } else if (strcmp(a, "--timeout") == 0) {
+    } else {
       if (!parse_seconds(value, &cfg->timeout_seconds)) {
         return usage_error("--timeout needs a number of seconds, got '%s'", value);
       }
-    } else {
-      return usage_error("unknown option '%s'", a);
     }
   }
   if (opts->file == NULL && opts->expr == NULL) {

@@ -298,6 +298,10 @@ static void json_string(lang_buf *b, const char *s, size_t n) {
     if (c == '"' || c == '\\') {
       char esc[2] = {'\\', (char)c};
       lang_buf_add(b, esc, 2);
+    } else if (c == '\n') {
+      lang_buf_add(b, "\\n", 2);
+    } else if (c == '\t') {
+      lang_buf_add(b, "\\t", 2);
     } else if (c < 0x20) {
       lang_buf_printf(b, "\\u%04x", c);
     } else {
