@@ -1,0 +1,399 @@
+/* lang_api.c: the public embedding API of the Church interpreter
+ * (nsr_lang.h): creating and freeing interpreters, evaluating text and
+ * files, reading results, registering C primitives. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lang_internal.h"
+
+void nsr_lang_config_default(nsr_lang_config *cfg) {
+  *cfg = (nsr_lang_config){
+      .seed = 0,
+      .max_steps = 1000000000ULL,
+      .max_memory = (size_t)1 << 30,
+      .timeout_seconds = 0,
+      .max_paths = 1000000ULL,
+      .echo = NULL,
+      .gc_stress = false,
+  };
+}
+
+static const struct {
+  const char *name;
+  lang_form form;
+} form_names[] = {
+    {"quote", FORM_QUOTE},
+    {"if", FORM_IF},
+    {"define", FORM_DEFINE},
+    {"set!", FORM_SET},
+    {"lambda", FORM_LAMBDA},
+    {"begin", FORM_BEGIN},
+    {"and", FORM_AND},
+    {"or", FORM_OR},
+    {"let", FORM_LET},
+    {"let*", FORM_LETSTAR},
+    {"letrec", FORM_LETREC},
+    {"letrec*", FORM_LETREC},
+    {"cond", FORM_COND},
+    {"case", FORM_CASE},
+    {"when", FORM_WHEN},
+    {"unless", FORM_UNLESS},
+    {"quasiquote", FORM_QUASIQUOTE},
+    {"enumeration-query", FORM_ENUM_QUERY},
+    {"rejection-query", FORM_REJECTION_QUERY},
+    {"mh-query", FORM_MH_QUERY},
+    {"query", FORM_QUERY},
+};
+
+static lang_rc intern_cstr(nsr_lang *I, const char *s, lang_symbol **out) {
+  return lang_intern(I, s, strlen(s), out);
+}
+
+/* Symbols, special forms and library primitives every interpreter has. */
+static lang_rc init_language(nsr_lang *I) {
+  uint32_t runtime;
+  if (lang_add_file(I, "<runtime>", &runtime) != LANG_OK) return LANG_ERROR;
+  for (size_t i = 0; i < sizeof form_names / sizeof form_names[0]; i++) {
+    lang_symbol *s;
+    if (intern_cstr(I, form_names[i].name, &s) != LANG_OK) return LANG_ERROR;
+    s->form = (uint8_t)form_names[i].form;
+  }
+  struct {
+    const char *name;
+    lang_symbol **slot;
+  } syms[] = {
+      {"quote", &I->s_quote},       {"quasiquote", &I->s_quasiquote},
+      {"unquote", &I->s_unquote},   {"unquote-splicing", &I->s_unquote_splicing},
+      {"lambda", &I->s_lambda},     {"define", &I->s_define},
+      {"else", &I->s_else},         {"begin", &I->s_begin},
+      {"if", &I->s_if},             {"set!", &I->s_set},
+  };
+  for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+    if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
+  }
+  const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
+                                   lang_prims_dist, lang_prims_infer, lang_prims_set};
+  for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+    if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
+  }
+  I->p_cons = lang_global(I, "cons");
+  I->p_list = lang_global(I, "list");
+  I->p_append = lang_global(I, "append");
+  I->p_list_to_vector = lang_global(I, "list->vector");
+  I->p_memv = lang_global(I, "memv");
+  I->p_condition = lang_global(I, "condition");
+  I->p_enum_query = lang_global(I, "enumeration-query");
+  I->p_rejection_query = lang_global(I, "rejection-query");
+  I->p_mh_query = lang_global(I, "mh-query");
+  I->p_query = lang_global(I, "%query");
+  return LANG_OK;
+}
+
+/* Reads, expands and evaluates every form of text; the last value becomes
+ * the result. The program's data stay rooted while it runs. */
+static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
+                         size_t len) {
+  nsr_error_clear(&I->error);
+  lang_budget_start(I);
+  I->cur_pos = (lang_pos){0, 0, 0};
+  /* A failed evaluation may have left garbage up to the memory budget. */
+  if (I->heap_bytes >= I->next_gc) lang_collect(I);
+  uint32_t file;
+  if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
+  lval program = lang_nil(), form = lang_nil(), value = lang_unspec();
+  if (lang_read_all(I, file, text, len, &program) != LANG_OK) return LANG_ERROR;
+  if (lang_root_push(I, &program) != LANG_OK) return LANG_ERROR;
+  if (lang_root_push(I, &form) != LANG_OK) {
+    lang_root_pop(I, 1);
+    return LANG_ERROR;
+  }
+  lang_rc rc = LANG_OK;
+  for (lval l = program; rc == LANG_OK && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+    rc = lang_expand(I, lang_car(l), &form);
+    if (rc == LANG_OK) rc = lang_eval(I, form, NULL, &value);
+  }
+  lang_root_pop(I, 2);
+  if (rc == LANG_ABORT) {
+    rc = lang_error(I, "condition failed outside of any query");
+  }
+  if (rc == LANG_OK) I->result = value;
+  return rc;
+}
+
+static nsr_code report(nsr_lang *I, lang_rc rc, nsr_error *err) {
+  if (rc == LANG_OK) return NSR_OK;
+  if (err != NULL) *err = I->error;
+  return I->error.code == NSR_OK ? NSR_ERR_INTERNAL : I->error.code;
+}
+
+nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
+                      nsr_error *err) {
+  *out = NULL;
+  nsr_lang *I = nsr_calloc(1, sizeof *I);
+  if (I == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "interpreter: out of memory");
+  if (cfg != NULL) {
+    I->cfg = *cfg;
+  } else {
+    nsr_lang_config_default(&I->cfg);
+  }
+  nsr_rng_seed(&I->rng, I->cfg.seed);
+  I->next_gc = (size_t)1 << 20;
+  I->result = lang_unspec();
+  for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
+  lang_rc rc = init_language(I);
+  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude));
+  if (rc != LANG_OK) {
+    nsr_code code = report(I, rc, err);
+    nsr_error_prefix(err, "loading Church's library: ");
+    nsr_lang_free(I);
+    return code;
+  }
+  I->result = lang_unspec();
+  *out = I;
+  return NSR_OK;
+}
+
+void nsr_lang_free(nsr_lang *I) {
+  if (I == NULL) return;
+  lang_free_all(I);
+  for (size_t i = 0; i < I->nfiles; i++) nsr_free(I->files[i]);
+  nsr_free(I->files);
+  nsr_free(I->symtab);
+  nsr_free(I->frames);
+  nsr_free(I->vals);
+  nsr_free(I->roots);
+  nsr_free(I->out);
+  for (int i = 0; i < LANG_CACHES; i++) nsr_free(I->list_cache[i].items);
+  nsr_free(I);
+}
+
+nsr_code nsr_lang_eval_string(nsr_lang *I, const char *name, const char *text,
+                              size_t len, nsr_error *err) {
+  return report(I, eval_text(I, name, text, len), err);
+}
+
+nsr_code nsr_lang_eval_file(nsr_lang *I, const char *path, nsr_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return nsr_fail(err, NSR_ERR_IO, "%s: %s", path, strerror(errno));
+  lang_buf b = {0};
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lang_buf_add(&b, chunk, n);
+  bool read_failed = ferror(f) != 0;
+  fclose(f);
+  if (read_failed || b.failed) {
+    nsr_free(b.data);
+    return read_failed ? nsr_fail(err, NSR_ERR_IO, "%s: read error", path)
+                       : nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", path);
+  }
+  nsr_code code = nsr_lang_eval_string(I, path, b.data ? b.data : "", b.len, err);
+  nsr_free(b.data);
+  return code;
+}
+
+const char *nsr_lang_output(const nsr_lang *I, size_t *len) {
+  if (len != NULL) *len = I->out_len;
+  return I->out != NULL ? I->out : "";
+}
+
+void nsr_lang_output_clear(nsr_lang *I) {
+  I->out_len = 0;
+  if (I->out != NULL) I->out[0] = '\0';
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+nsr_lang_value nsr_lang_result(const nsr_lang *I) { return I->result; }
+
+size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
+                       size_t len) {
+  (void)I;
+  lang_buf b = {0};
+  lang_print(&b, v, true);
+  size_t n = b.len;
+  if (len > 0) {
+    size_t k = n < len - 1 ? n : len - 1;
+    if (k > 0) memcpy(buf, b.data, k);
+    buf[k] = '\0';
+  }
+  nsr_free(b.data);
+  return n;
+}
+
+bool nsr_lang_to_double(nsr_lang_value v, double *out) {
+  if (!lang_is_number(v)) return false;
+  *out = lang_num(v);
+  return true;
+}
+
+const char *nsr_lang_to_string(nsr_lang_value v) {
+  if (v.type == NSR_LANG_STRING) return LANG_STR(v)->chars;
+  if (v.type == NSR_LANG_SYMBOL) return LANG_SYM(v)->name;
+  return NULL;
+}
+
+int64_t nsr_lang_length(nsr_lang_value v) {
+  if (v.type == NSR_LANG_VECTOR) return (int64_t)LANG_VEC(v)->len;
+  return lang_list_length(v);
+}
+
+nsr_lang_value nsr_lang_ref(nsr_lang_value v, int64_t i) {
+  if (v.type == NSR_LANG_VECTOR) {
+    return i >= 0 && (uint64_t)i < LANG_VEC(v)->len ? LANG_VEC(v)->items[i] : lang_nil();
+  }
+  for (; i > 0 && v.type == NSR_LANG_PAIR; i--) v = lang_cdr(v);
+  return i == 0 && v.type == NSR_LANG_PAIR ? lang_car(v) : lang_nil();
+}
+
+nsr_lang_value nsr_lang_int(int64_t i) { return lang_int(i); }
+nsr_lang_value nsr_lang_real(double r) { return lang_real(r); }
+nsr_lang_value nsr_lang_bool(bool b) { return lang_bool(b); }
+
+nsr_code nsr_lang_string(nsr_lang *I, const char *text, size_t len,
+                         nsr_lang_value *out, nsr_error *err) {
+  return report(I, lang_make_string(I, text, len, out), err);
+}
+
+nsr_code nsr_lang_list(nsr_lang *I, const nsr_lang_value *items, size_t n,
+                       nsr_lang_value *out, nsr_error *err) {
+  return report(I, lang_list_from(I, items, n, out), err);
+}
+
+nsr_code nsr_lang_define(nsr_lang *I, const char *name, nsr_lang_value value,
+                         nsr_error *err) {
+  return report(I, lang_define_global(I, name, value), err);
+}
+
+nsr_code nsr_lang_define_primitive(nsr_lang *I, const char *name,
+                                   int min_args, int max_args,
+                                   nsr_lang_primitive_fn fn, void *user,
+                                   nsr_error *err) {
+  if (fn == NULL || min_args < 0 || (max_args >= 0 && max_args < min_args)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "primitive '%s': bad arity or function", name);
+  }
+  lang_symbol *s;
+  if (intern_cstr(I, name, &s) != LANG_OK) return report(I, LANG_ERROR, err);
+  lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
+  if (p == NULL) return report(I, LANG_ERROR, err);
+  p->name = s->name; /* symbols are never collected */
+  p->min_args = min_args;
+  p->max_args = max_args;
+  p->user_fn = fn;
+  p->user = user;
+  s->global = lang_obj_val(NSR_LANG_PRIMITIVE, p);
+  s->bound = true;
+  return NSR_OK;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+#define JSON_MAX_DEPTH 1000
+
+static void json_string(lang_buf *b, const char *s, size_t n) {
+  lang_buf_add(b, "\"", 1);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      char esc[2] = {'\\', (char)c};
+      lang_buf_add(b, esc, 2);
+    } else if (c == '\n') {
+      lang_buf_add(b, "\\n", 2);
+    } else if (c == '\t') {
+      lang_buf_add(b, "\\t", 2);
+    } else if (c < 0x20) {
+      lang_buf_printf(b, "\\u%04x", c);
+    } else {
+      lang_buf_add(b, (const char *)&s[i], 1);
+    }
+  }
+  lang_buf_add(b, "\"", 1);
+}
+
+static void json_value(lang_buf *b, lval v, int depth) {
+  if (depth > JSON_MAX_DEPTH) {
+    lang_buf_add(b, "null", 4);
+    return;
+  }
+  switch (v.type) {
+    case NSR_LANG_NIL: lang_buf_add(b, "[]", 2); return;
+    case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "true" : "false", v.as.b ? 4 : 5); return;
+    case NSR_LANG_INT: lang_print_number(b, v); return;
+    case NSR_LANG_REAL:
+      if (!isfinite(v.as.r)) {
+        lang_buf_add(b, "null", 4);
+      } else {
+        lang_print_number(b, v);
+      }
+      return;
+    case NSR_LANG_STRING: json_string(b, LANG_STR(v)->chars, LANG_STR(v)->len); return;
+    case NSR_LANG_SYMBOL: json_string(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
+    case NSR_LANG_PAIR: {
+      /* A list is an array; an improper tail becomes its last element. */
+      lang_buf_add(b, "[", 1);
+      for (bool first = true;; first = false) {
+        if (!first) lang_buf_add(b, ",", 1);
+        json_value(b, lang_car(v), depth + 1);
+        v = lang_cdr(v);
+        if (v.type != NSR_LANG_PAIR) break;
+      }
+      if (v.type != NSR_LANG_NIL) {
+        lang_buf_add(b, ",", 1);
+        json_value(b, v, depth + 1);
+      }
+      lang_buf_add(b, "]", 1);
+      return;
+    }
+    case NSR_LANG_VECTOR:
+      lang_buf_add(b, "[", 1);
+      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+        if (i > 0) lang_buf_add(b, ",", 1);
+        json_value(b, LANG_VEC(v)->items[i], depth + 1);
+      }
+      lang_buf_add(b, "]", 1);
+      return;
+    case NSR_LANG_UNSPECIFIED: lang_buf_add(b, "null", 4); return;
+    case NSR_LANG_SET: {
+      const nsr_bitset *bits = &LANG_SET(v)->bits;
+      lang_buf_add(b, "[", 1);
+      for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+        lang_buf_printf(b, i == nsr_bitset_next(bits, 0) ? "%zu" : ",%zu", i);
+      }
+      lang_buf_add(b, "]", 1);
+      return;
+    }
+    default: {
+      lang_buf text = {0};
+      lang_print(&text, v, true);
+      json_string(b, text.data ? text.data : "", text.len);
+      nsr_free(text.data);
+      return;
+    }
+  }
+}
+
+nsr_code nsr_lang_to_json(const nsr_lang *I, nsr_lang_value v, char **out,
+                          nsr_error *err) {
+  (void)I;
+  lang_buf b = {0};
+  json_value(&b, v, 0);
+  if (b.failed) {
+    nsr_free(b.data);
+    return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  }
+  *out = b.data != NULL ? b.data : nsr_strdup("null");
+  return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+}
+
+nsr_code nsr_lang_json_string(const char *text, size_t len, char **out,
+                              nsr_error *err) {
+  lang_buf b = {0};
+  json_string(&b, text, len);
+  if (b.failed) {
+    nsr_free(b.data);
+    return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  }
+  *out = b.data;
+  return NSR_OK;
+}

@@ -1,0 +1,462 @@
+/* lang_dist.c: Church's elementary random primitives and their scoring
+ * functions. Each sampling primitive builds a lang_dist from its arguments
+ * and hands it to lang_choose (lang_infer.c), which samples it, replays it
+ * or enumerates it depending on the running query. Each `NAME-score`
+ * primitive takes NAME's parameters followed by a value and returns its
+ * log probability (density for continuous distributions). */
+#include <math.h>
+
+#include "lang_dist.h"
+
+/* Trials beyond this make binomial sampling (a sum of Bernoullis) slow. */
+#define BINOMIAL_MAX_TRIALS 100000000LL
+
+static const char *const dist_names[] = {
+    "flip", "uniform-draw", "random-integer", "sample-discrete", "multinomial",
+    "binomial", "poisson", "uniform", "gaussian", "beta", "gamma",
+    "exponential", "dirichlet",
+};
+
+const char *lang_dist_name(lang_dist_kind kind) { return dist_names[kind]; }
+
+/* ---- samplers ------------------------------------------------------------ */
+
+/* Uniform on (0, 1]: safe to take the log of. */
+static double open_uniform(nsr_rng *rng) { return 1.0 - nsr_rng_uniform(rng); }
+
+/* Marsaglia and Tsang's method; shapes below 1 use the boost
+ * Gamma(k) = Gamma(k + 1) * U^(1/k). Unit scale. */
+static double gamma_sample(nsr_rng *rng, double k) {
+  if (k < 1.0) return gamma_sample(rng, k + 1.0) * pow(open_uniform(rng), 1.0 / k);
+  double d = k - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+  for (;;) {
+    double x = nsr_rng_normal(rng), v = 1.0 + c * x;
+    if (v <= 0.0) continue;
+    v = v * v * v;
+    double u = open_uniform(rng);
+    if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
+    if (log(u) < 0.5 * x * x + d * (1.0 - v + log(v))) return d * v;
+  }
+}
+
+/* Knuth's multiplication method, on chunks of mean <= 30 (a sum of
+ * independent Poissons is Poisson), so exp(-mean) never underflows. */
+static int64_t poisson_sample(nsr_rng *rng, double mean) {
+  int64_t total = 0;
+  while (mean > 0) {
+    double chunk = mean > 30.0 ? 30.0 : mean;
+    mean -= chunk;
+    double limit = exp(-chunk), prod = open_uniform(rng);
+    int64_t k = 0;
+    while (prod > limit) {
+      k++;
+      prod *= open_uniform(rng);
+    }
+    total += k;
+  }
+  return total;
+}
+
+/* Index drawn in proportion to a list of non-negative weights. */
+static int64_t weighted_index(nsr_rng *rng, lval weights, double total) {
+  double u = nsr_rng_uniform(rng) * total, acc = 0;
+  int64_t k = 0, last_positive = 0;
+  for (lval l = weights; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
+    double w = lang_num(lang_car(l));
+    if (w > 0) last_positive = k;
+    acc += w;
+    if (u < acc) return k;
+  }
+  return last_positive; /* rounding left u at the very top */
+}
+
+static lval nth(lval list, int64_t k) {
+  while (k-- > 0) list = lang_cdr(list);
+  return lang_car(list);
+}
+
+/* The cache entry of `slot` for argument i (a list), (re)filled if it
+ * holds another list; NULL with a located error when the argument is not a
+ * list or memory runs out. */
+static const lang_list_cache *cache_list(nsr_lang *I, int slot,
+                                         const char *name, lval *a, int i) {
+  lang_list_cache *c = &I->list_cache[slot];
+  lval list = a[i];
+  if (c->list.type == NSR_LANG_PAIR && c->list.as.obj == list.as.obj) return c;
+  int64_t n;
+  if (lang_arg_list(I, name, a, i, &n) != LANG_OK) return NULL;
+  lval *items = nsr_mallocarray(n > 0 ? (size_t)n : 1, sizeof *items);
+  if (items == NULL) {
+    lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  nsr_free(c->items);
+  *c = (lang_list_cache){.list = list, .n = n, .items = items, .numbers = true, .positive = true};
+  for (int64_t k = 0; k < n; k++, list = lang_cdr(list)) {
+    lval v = lang_car(list);
+    items[k] = v;
+    double x = lang_is_number(v) ? lang_num(v) : NAN;
+    if (!(x >= 0) || isinf(x)) c->numbers = c->positive = false;
+    if (!(x > 0)) c->positive = false;
+    if (c->numbers) c->total += x;
+  }
+  return c;
+}
+
+/* Item k of a list, in O(1) when the list is in a cache slot. */
+static lval list_item(const nsr_lang *I, lval list, int64_t k) {
+  for (int i = 0; i < LANG_CACHES; i++) {
+    const lang_list_cache *c = &I->list_cache[i];
+    if (c->list.type == NSR_LANG_PAIR && c->list.as.obj == list.as.obj) return c->items[k];
+  }
+  while (k-- > 0) list = lang_cdr(list);
+  return lang_car(list);
+}
+
+lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
+                         lval *out) {
+  switch (d->kind) {
+    case DIST_FLIP: *out = lang_bool(nsr_rng_uniform(rng) < d->p[0]); return LANG_OK;
+    case DIST_DRAW: *out = list_item(I, d->items, (int64_t)nsr_rng_below(rng, (uint64_t)d->n)); return LANG_OK;
+    case DIST_INTEGER: *out = lang_int((int64_t)nsr_rng_below(rng, (uint64_t)d->n)); return LANG_OK;
+    case DIST_DISCRETE: *out = lang_int(weighted_index(rng, d->weights, d->total)); return LANG_OK;
+    case DIST_MULTINOMIAL:
+      *out = list_item(I, d->items, weighted_index(rng, d->weights, d->total));
+      return LANG_OK;
+    case DIST_BINOMIAL: {
+      int64_t k = 0;
+      for (int64_t i = 0; i < d->n; i++) k += nsr_rng_uniform(rng) < d->p[0];
+      *out = lang_int(k);
+      return LANG_OK;
+    }
+    case DIST_POISSON: *out = lang_int(poisson_sample(rng, d->p[0])); return LANG_OK;
+    case DIST_UNIFORM:
+      *out = lang_real(d->p[0] + (d->p[1] - d->p[0]) * nsr_rng_uniform(rng));
+      return LANG_OK;
+    case DIST_GAUSSIAN: *out = lang_real(d->p[0] + d->p[1] * nsr_rng_normal(rng)); return LANG_OK;
+    case DIST_BETA: {
+      double x = gamma_sample(rng, d->p[0]), y = gamma_sample(rng, d->p[1]);
+      *out = lang_real(x / (x + y));
+      return LANG_OK;
+    }
+    case DIST_GAMMA: *out = lang_real(gamma_sample(rng, d->p[0]) * d->p[1]); return LANG_OK;
+    case DIST_EXPONENTIAL: *out = lang_real(-log(open_uniform(rng)) / d->p[0]); return LANG_OK;
+    case DIST_DIRICHLET: {
+      double g[d->n > 0 ? d->n : 1], sum = 0;
+      int64_t k = 0;
+      for (lval l = d->weights; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
+        g[k] = gamma_sample(rng, lang_num(lang_car(l)));
+        sum += g[k];
+      }
+      lval list = lang_nil();
+      for (k = d->n; k-- > 0;) {
+        if (lang_cons(I, lang_real(g[k] / sum), list, &list) != LANG_OK) return LANG_ERROR;
+      }
+      *out = list;
+      return LANG_OK;
+    }
+  }
+  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "unknown distribution");
+}
+
+/* ---- scores -------------------------------------------------------------- */
+
+static const double LOG_SQRT_2PI = 0.91893853320467274178;
+
+static double log_choose(int64_t n, int64_t k) {
+  return lgamma((double)n + 1) - lgamma((double)k + 1) - lgamma((double)(n - k) + 1);
+}
+
+/* log of the weight share of every item equal to v. */
+static double log_share_of_equal(lval items, lval weights, double total, lval v) {
+  double mass = 0;
+  for (; items.type == NSR_LANG_PAIR; items = lang_cdr(items), weights = lang_cdr(weights)) {
+    if (lang_equal(lang_car(items), v)) mass += lang_num(lang_car(weights));
+  }
+  return log(mass / total);
+}
+
+static bool integer_value(lval v, int64_t *out) {
+  if (v.type == NSR_LANG_INT) {
+    *out = v.as.i;
+    return true;
+  }
+  return false;
+}
+
+double lang_dist_logp(const lang_dist *d, lval v) {
+  const double NEG_INF = -INFINITY;
+  int64_t k;
+  double x = lang_is_number(v) ? lang_num(v) : NAN;
+  switch (d->kind) {
+    case DIST_FLIP:
+      if (v.type != NSR_LANG_BOOL) return NEG_INF;
+      return log(v.as.b ? d->p[0] : 1.0 - d->p[0]);
+    case DIST_DRAW: {
+      int64_t count = 0;
+      for (lval l = d->items; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+        count += lang_equal(lang_car(l), v);
+      }
+      return log((double)count / (double)d->n);
+    }
+    case DIST_INTEGER:
+      if (!integer_value(v, &k) || k < 0 || k >= d->n) return NEG_INF;
+      return -log((double)d->n);
+    case DIST_DISCRETE:
+      if (!integer_value(v, &k) || k < 0 || k >= d->n) return NEG_INF;
+      return log(lang_num(nth(d->weights, k)) / d->total);
+    case DIST_MULTINOMIAL: return log_share_of_equal(d->items, d->weights, d->total, v);
+    case DIST_BINOMIAL:
+      if (!integer_value(v, &k) || k < 0 || k > d->n) return NEG_INF;
+      if (d->p[0] == 0.0 || d->p[0] == 1.0) {
+        return (k == 0 && d->p[0] == 0.0) || (k == d->n && d->p[0] == 1.0) ? 0.0 : NEG_INF;
+      }
+      return log_choose(d->n, k) + (double)k * log(d->p[0]) +
+             (double)(d->n - k) * log1p(-d->p[0]);
+    case DIST_POISSON:
+      if (!integer_value(v, &k) || k < 0) return NEG_INF;
+      return (double)k * log(d->p[0]) - d->p[0] - lgamma((double)k + 1);
+    case DIST_UNIFORM:
+      if (isnan(x) || x < d->p[0] || x > d->p[1]) return NEG_INF;
+      return -log(d->p[1] - d->p[0]);
+    case DIST_GAUSSIAN: {
+      if (isnan(x)) return NEG_INF;
+      double z = (x - d->p[0]) / d->p[1];
+      return -LOG_SQRT_2PI - log(d->p[1]) - 0.5 * z * z;
+    }
+    case DIST_BETA:
+      if (isnan(x) || x <= 0 || x >= 1) return NEG_INF;
+      return (d->p[0] - 1) * log(x) + (d->p[1] - 1) * log1p(-x) -
+             (lgamma(d->p[0]) + lgamma(d->p[1]) - lgamma(d->p[0] + d->p[1]));
+    case DIST_GAMMA:
+      if (isnan(x) || x <= 0) return NEG_INF;
+      return (d->p[0] - 1) * log(x) - x / d->p[1] - lgamma(d->p[0]) - d->p[0] * log(d->p[1]);
+    case DIST_EXPONENTIAL:
+      if (isnan(x) || x < 0) return NEG_INF;
+      return log(d->p[0]) - d->p[0] * x;
+    case DIST_DIRICHLET: {
+      if (lang_list_length(v) != d->n) return NEG_INF;
+      double lp = 0, alpha_sum = 0;
+      lval a = d->weights;
+      for (; v.type == NSR_LANG_PAIR; v = lang_cdr(v), a = lang_cdr(a)) {
+        if (!lang_is_number(lang_car(v))) return NEG_INF;
+        double xi = lang_num(lang_car(v)), ai = lang_num(lang_car(a));
+        if (xi <= 0) return NEG_INF;
+        lp += (ai - 1) * log(xi) - lgamma(ai);
+        alpha_sum += ai;
+      }
+      return lp + lgamma(alpha_sum);
+    }
+  }
+  return NEG_INF;
+}
+
+/* ---- enumeration --------------------------------------------------------- */
+
+int64_t lang_dist_support(const lang_dist *d) {
+  switch (d->kind) {
+    case DIST_FLIP: return 2;
+    case DIST_DRAW:
+    case DIST_INTEGER:
+    case DIST_DISCRETE:
+    case DIST_MULTINOMIAL: return d->n;
+    case DIST_BINOMIAL: return d->n + 1;
+    default: return -1;
+  }
+}
+
+lang_rc lang_dist_support_value(nsr_lang *I, const lang_dist *d, int64_t k,
+                                lval *out) {
+  switch (d->kind) {
+    case DIST_FLIP: *out = lang_bool(k == 0); break;
+    case DIST_DRAW:
+    case DIST_MULTINOMIAL: *out = list_item(I, d->items, k); break;
+    default: *out = lang_int(k); break;
+  }
+  return LANG_OK;
+}
+
+double lang_dist_support_logp(const nsr_lang *I, const lang_dist *d, int64_t k) {
+  switch (d->kind) {
+    case DIST_FLIP: return log(k == 0 ? d->p[0] : 1.0 - d->p[0]);
+    case DIST_DRAW:
+    case DIST_INTEGER: return -log((double)d->n);
+    case DIST_DISCRETE:
+    case DIST_MULTINOMIAL: return log(lang_num(list_item(I, d->weights, k)) / d->total);
+    case DIST_BINOMIAL: return lang_dist_logp(d, lang_int(k));
+    default: return -INFINITY;
+  }
+}
+
+/* ---- building distributions from arguments ------------------------------- */
+
+/* A list of non-negative (or positive) numbers with a positive sum. */
+static lang_rc weights_arg(nsr_lang *I, const char *name, lval *a, int i,
+                           bool strictly_positive, lang_dist *d) {
+  const lang_list_cache *c = cache_list(I, LANG_CACHE_WEIGHTS, name, a, i);
+  if (c == NULL) return LANG_ERROR;
+  if (c->n == 0) return lang_error(I, "%s: the list of weights is empty", name);
+  if (!(strictly_positive ? c->positive : c->numbers)) {
+    return lang_type_error(I, name, strictly_positive ? "a list of positive numbers"
+                                                      : "a list of non-negative numbers",
+                           i, a[i]);
+  }
+  if (!(c->total > 0)) return lang_error(I, "%s: the weights sum to zero", name);
+  d->weights = a[i];
+  d->total = c->total;
+  d->n = c->n;
+  return LANG_OK;
+}
+
+/* A non-empty list of items to draw from. */
+static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
+                         lang_dist *d) {
+  const lang_list_cache *c = cache_list(I, LANG_CACHE_ITEMS, name, a, i);
+  if (c == NULL) return LANG_ERROR;
+  if (c->n == 0) return lang_error(I, "%s: the list is empty", name);
+  d->items = a[i];
+  d->n = c->n;
+  return LANG_OK;
+}
+
+static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
+                       double lo, double hi, bool open_lo, double *out) {
+  if (lang_arg_real(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
+  bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
+  if (!ok) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
+                        "%s: argument %d must be %s %g%s, got %g", name, i + 1,
+                        open_lo ? ">" : ">=", lo,
+                        isinf(hi) ? "" : (hi == 1 ? " and <= 1" : ""), *out);
+  }
+  return LANG_OK;
+}
+
+static lang_rc count_arg(nsr_lang *I, const char *name, lval *a, int i,
+                         int64_t min, int64_t *out) {
+  if (lang_arg_int(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
+  if (*out < min) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: argument %d must be >= %lld, got %lld",
+                        name, i + 1, (long long)min, (long long)*out);
+  }
+  return LANG_OK;
+}
+
+/* Fills *d from the n parameters of a kind's primitive. */
+static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
+                          lang_dist *d) {
+  const char *name = dist_names[kind];
+  const double INF = INFINITY;
+  *d = (lang_dist){.kind = kind, .items = lang_nil(), .weights = lang_nil()};
+  switch (kind) {
+    case DIST_FLIP:
+      d->p[0] = 0.5;
+      return n == 0 ? LANG_OK : real_in(I, name, a, 0, 0, 1, false, &d->p[0]);
+    case DIST_DRAW: return items_arg(I, name, a, 0, d);
+    case DIST_INTEGER: return count_arg(I, name, a, 0, 1, &d->n);
+    case DIST_DISCRETE: return weights_arg(I, name, a, 0, false, d);
+    case DIST_MULTINOMIAL: {
+      if (items_arg(I, name, a, 0, d) != LANG_OK) return LANG_ERROR;
+      int64_t len = d->n;
+      if (weights_arg(I, name, a, 1, false, d) != LANG_OK) return LANG_ERROR;
+      if (len != d->n) {
+        return lang_error(I, "multinomial: %lld items but %lld probabilities",
+                          (long long)len, (long long)d->n);
+      }
+      return LANG_OK;
+    }
+    case DIST_BINOMIAL:
+      if (real_in(I, name, a, 0, 0, 1, false, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      if (count_arg(I, name, a, 1, 0, &d->n) != LANG_OK) return LANG_ERROR;
+      if (d->n > BINOMIAL_MAX_TRIALS) {
+        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "binomial: at most %lld trials",
+                            BINOMIAL_MAX_TRIALS);
+      }
+      return LANG_OK;
+    case DIST_POISSON: return real_in(I, name, a, 0, 0, INF, true, &d->p[0]);
+    case DIST_UNIFORM:
+      if (lang_arg_real(I, name, a, 0, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      return real_in(I, name, a, 1, d->p[0], INF, true, &d->p[1]);
+    case DIST_GAUSSIAN:
+      d->p[0] = 0;
+      d->p[1] = 1;
+      if (n > 0 && lang_arg_real(I, name, a, 0, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      return n > 1 ? real_in(I, name, a, 1, 0, INF, true, &d->p[1]) : LANG_OK;
+    case DIST_BETA:
+    case DIST_GAMMA:
+      if (real_in(I, name, a, 0, 0, INF, true, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      return real_in(I, name, a, 1, 0, INF, true, &d->p[1]);
+    case DIST_EXPONENTIAL: return real_in(I, name, a, 0, 0, INF, true, &d->p[0]);
+    case DIST_DIRICHLET: return weights_arg(I, name, a, 0, true, d);
+  }
+  return LANG_OK;
+}
+
+static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
+                           lval *out) {
+  lang_dist d;
+  if (parse_dist(I, kind, a, n, &d) != LANG_OK) return LANG_ERROR;
+  return lang_choose(I, &d, out);
+}
+
+/* NAME-score: the parameters, then the value. */
+static lang_rc score_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
+                          lval *out) {
+  lang_dist d;
+  if (parse_dist(I, kind, a, n - 1, &d) != LANG_OK) return LANG_ERROR;
+  *out = lang_real(lang_dist_logp(&d, a[n - 1]));
+  return LANG_OK;
+}
+
+#define ERP(cname, kind)                                               \
+  static lang_rc cname(nsr_lang *I, lval *a, int n, lval *out) {       \
+    return sample_prim(I, kind, a, n, out);                            \
+  }                                                                    \
+  static lang_rc cname##_score(nsr_lang *I, lval *a, int n, lval *out) { \
+    return score_prim(I, kind, a, n, out);                             \
+  }
+ERP(p_flip, DIST_FLIP)
+ERP(p_uniform_draw, DIST_DRAW)
+ERP(p_random_integer, DIST_INTEGER)
+ERP(p_sample_discrete, DIST_DISCRETE)
+ERP(p_multinomial, DIST_MULTINOMIAL)
+ERP(p_binomial, DIST_BINOMIAL)
+ERP(p_poisson, DIST_POISSON)
+ERP(p_uniform, DIST_UNIFORM)
+ERP(p_gaussian, DIST_GAUSSIAN)
+ERP(p_beta, DIST_BETA)
+ERP(p_gamma, DIST_GAMMA)
+ERP(p_exponential, DIST_EXPONENTIAL)
+ERP(p_dirichlet, DIST_DIRICHLET)
+
+const lang_prim_def lang_prims_dist[] = {
+    {"flip", 0, 1, p_flip},
+    {"flip-score", 1, 2, p_flip_score},
+    {"uniform-draw", 1, 1, p_uniform_draw},
+    {"uniform-draw-score", 2, 2, p_uniform_draw_score},
+    {"random-integer", 1, 1, p_random_integer},
+    {"random-integer-score", 2, 2, p_random_integer_score},
+    {"sample-integer", 1, 1, p_random_integer},
+    {"sample-integer-score", 2, 2, p_random_integer_score},
+    {"sample-discrete", 1, 1, p_sample_discrete},
+    {"sample-discrete-score", 2, 2, p_sample_discrete_score},
+    {"multinomial", 2, 2, p_multinomial},
+    {"multinomial-score", 3, 3, p_multinomial_score},
+    {"binomial", 2, 2, p_binomial},
+    {"binomial-score", 3, 3, p_binomial_score},
+    {"poisson", 1, 1, p_poisson},
+    {"poisson-score", 2, 2, p_poisson_score},
+    {"uniform", 2, 2, p_uniform},
+    {"uniform-score", 3, 3, p_uniform_score},
+    {"gaussian", 0, 2, p_gaussian},
+    {"gaussian-score", 1, 3, p_gaussian_score},
+    {"beta", 2, 2, p_beta},
+    {"beta-score", 3, 3, p_beta_score},
+    {"gamma", 2, 2, p_gamma},
+    {"gamma-score", 3, 3, p_gamma_score},
+    {"exponential", 1, 1, p_exponential},
+    {"exponential-score", 2, 2, p_exponential_score},
+    {"dirichlet", 1, 1, p_dirichlet},
+    {"dirichlet-score", 2, 2, p_dirichlet_score},
+    {NULL, 0, 0, NULL},
+};

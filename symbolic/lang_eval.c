@@ -1,0 +1,556 @@
+/* lang_eval.c: the evaluator, an explicit-continuation machine.
+ *
+ * The machine state is (mode, expr, env, val) plus a stack of frames (what
+ * to do with the value being computed) and a stack of evaluated arguments.
+ * Nothing recurses in C: calls in tail position push no frame, so loops run
+ * in constant space, and deep non-tail recursion grows the heap-accounted
+ * stacks until the memory budget stops it with a clean error.
+ *
+ * The top of the loop is the collector's only safe point: every live value
+ * is then in the run's registers or on the stacks. */
+#include <string.h>
+
+#include "lang_internal.h"
+
+/* How often (in steps) the wall clock is read. */
+#define TIME_CHECK_INTERVAL 1024
+
+typedef enum mode { M_EVAL, M_RETURN, M_APPLY } mode;
+
+void lang_budget_start(nsr_lang *I) {
+  I->steps = 0;
+  I->start_ns = nsr_now_ns();
+}
+
+static lang_rc push_frame(nsr_lang *I, lang_frame_kind kind, lval a, lval b,
+                          lang_env *env) {
+  if (I->nframes == I->framecap) {
+    size_t cap = I->framecap == 0 ? 256 : I->framecap * 2;
+    if (lang_account(I, (ptrdiff_t)((cap - I->framecap) * sizeof(lang_frame))) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lang_frame *f = nsr_reallocarray(I->frames, cap, sizeof *f);
+    if (f == NULL) {
+      I->heap_bytes -= (cap - I->framecap) * sizeof(lang_frame);
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
+    I->frames = f;
+    I->framecap = cap;
+  }
+  I->frames[I->nframes++] = (lang_frame){kind, (uint32_t)I->nvals, a, b, env, I->addr};
+  return LANG_OK;
+}
+
+static lang_rc push_val(nsr_lang *I, lval v) {
+  if (I->nvals == I->valcap) {
+    size_t cap = I->valcap == 0 ? 256 : I->valcap * 2;
+    if (lang_account(I, (ptrdiff_t)((cap - I->valcap) * sizeof(lval))) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lval *v2 = nsr_reallocarray(I->vals, cap, sizeof *v2);
+    if (v2 == NULL) {
+      I->heap_bytes -= (cap - I->valcap) * sizeof(lval);
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
+    I->vals = v2;
+    I->valcap = cap;
+  }
+  I->vals[I->nvals++] = v;
+  return LANG_OK;
+}
+
+/* ---- environments -------------------------------------------------------- */
+
+static lang_env *make_env(nsr_lang *I, lang_env *parent, uint32_t cap) {
+  size_t slots = cap * (sizeof(lval) + sizeof(lang_symbol *));
+  lang_env *e = lang_alloc(I, NSR_LANG_ENV, sizeof *e + slots);
+  if (e == NULL) return NULL;
+  e->parent = parent;
+  e->cap = cap;
+  e->vals = (lval *)(e + 1);
+  e->syms = (lang_symbol **)(e->vals + cap);
+  return e;
+}
+
+/* Adds a binding to e, moving its slots to a larger block when full. */
+static lang_rc env_add(nsr_lang *I, lang_env *e, lang_symbol *s, lval v) {
+  if (e->n == e->cap) {
+    uint32_t cap = e->cap < 4 ? 8 : e->cap * 2;
+    size_t bytes = cap * (sizeof(lval) + sizeof(lang_symbol *));
+    if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return LANG_ERROR;
+    lval *vals = nsr_malloc(bytes);
+    if (vals == NULL) {
+      I->heap_bytes -= bytes;
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
+    lang_symbol **syms = (lang_symbol **)(vals + cap);
+    memcpy(vals, e->vals, e->n * sizeof *vals);
+    memcpy(syms, e->syms, e->n * sizeof *syms);
+    if (e->external) nsr_free(e->vals);
+    e->vals = vals;
+    e->syms = syms;
+    e->cap = cap;
+    e->external = true;
+    e->h.bytes += bytes;
+  }
+  e->syms[e->n] = s;
+  e->vals[e->n] = v;
+  e->n++;
+  return LANG_OK;
+}
+
+/* The slot bound to s in env or its parents; NULL when s is global. */
+static lval *env_find(lang_env *env, lang_symbol *s) {
+  for (; env != NULL; env = env->parent) {
+    for (uint32_t i = 0; i < env->n; i++) {
+      if (env->syms[i] == s) return &env->vals[i];
+    }
+  }
+  return NULL;
+}
+
+static lang_rc lookup(nsr_lang *I, lang_env *env, lang_symbol *s, lval *out) {
+  lval *slot = env_find(env, s);
+  if (slot != NULL) {
+    *out = *slot;
+    return LANG_OK;
+  }
+  if (s->bound) {
+    *out = s->global;
+    return LANG_OK;
+  }
+  if (s->form != FORM_NONE) {
+    return lang_error(I, "'%s' is a special form, not a value", s->name);
+  }
+  return lang_error(I, "unbound variable '%s'", s->name);
+}
+
+static lang_rc define(nsr_lang *I, lang_env *env, lang_symbol *s, lval v) {
+  if (v.type == NSR_LANG_CLOSURE && LANG_CLOSURE(v)->name.type == NSR_LANG_NIL) {
+    LANG_CLOSURE(v)->name = lang_obj_val(NSR_LANG_SYMBOL, s);
+  }
+  if (env == NULL) {
+    s->global = v;
+    s->bound = true;
+    return LANG_OK;
+  }
+  for (uint32_t i = 0; i < env->n; i++) {
+    if (env->syms[i] == s) {
+      env->vals[i] = v;
+      return LANG_OK;
+    }
+  }
+  return env_add(I, env, s, v);
+}
+
+static lang_rc make_closure(nsr_lang *I, lval lambda, lang_env *env,
+                            lval *out) {
+  lang_closure *c = lang_alloc(I, NSR_LANG_CLOSURE, sizeof *c);
+  if (c == NULL) return LANG_ERROR;
+  lval params = lang_car(lang_cdr(lambda));
+  c->params = params;
+  c->body = lang_cdr(lang_cdr(lambda));
+  c->env = env;
+  c->name = lang_nil();
+  for (; params.type == NSR_LANG_PAIR; params = lang_cdr(params)) c->nreq++;
+  c->rest = params.type == NSR_LANG_SYMBOL;
+  *out = lang_obj_val(NSR_LANG_CLOSURE, c);
+  return LANG_OK;
+}
+
+/* ---- application --------------------------------------------------------- */
+
+static const char *proc_name(lval proc) {
+  if (proc.type == NSR_LANG_PRIMITIVE) return LANG_PRIM(proc)->name;
+  if (proc.type == NSR_LANG_CLOSURE &&
+      LANG_CLOSURE(proc)->name.type == NSR_LANG_SYMBOL) {
+    return LANG_SYM(LANG_CLOSURE(proc)->name)->name;
+  }
+  return proc.type == NSR_LANG_MEMO ? "mem'd procedure" : "procedure";
+}
+
+static lang_rc arity_error(nsr_lang *I, lval proc, int min, int max, int got) {
+  if (min == max) {
+    return lang_error(I, "%s: expected %d argument%s, got %d", proc_name(proc),
+                      min, min == 1 ? "" : "s", got);
+  }
+  if (max < 0) {
+    return lang_error(I, "%s: expected at least %d argument%s, got %d",
+                      proc_name(proc), min, min == 1 ? "" : "s", got);
+  }
+  return lang_error(I, "%s: expected %d to %d arguments, got %d",
+                    proc_name(proc), min, max, got);
+}
+
+/* The primitive `apply` is recognised by this function; it is never called
+ * directly because the machine spreads its arguments itself. */
+static lang_rc prim_apply_marker(nsr_lang *I, lval *args, int nargs, lval *out) {
+  (void)args, (void)nargs, (void)out;
+  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "apply called directly");
+}
+
+/* (apply f a ... list) on the value stack from base: rewrites it in place
+ * to f a ... list-elements. */
+static lang_rc spread_apply(nsr_lang *I, size_t base) {
+  size_t n = I->nvals - base - 1; /* arguments of apply */
+  if (n < 1) return lang_error(I, "apply: expected a procedure");
+  lval list = I->vals[I->nvals - 1];
+  if (lang_list_length(list) < 0) {
+    return lang_type_error(I, "apply", "a list", (int)n - 1, list);
+  }
+  memmove(&I->vals[base], &I->vals[base + 1], (n - 1) * sizeof(lval));
+  I->nvals -= 2;
+  for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
+    if (push_val(I, lang_car(list)) != LANG_OK) return LANG_ERROR;
+  }
+  return LANG_OK;
+}
+
+static lang_rc not_a_procedure(nsr_lang *I, lval v) {
+  lang_buf b = {0};
+  lang_print(&b, v, true);
+  int n = b.data == NULL ? 0 : (int)b.len;
+  lang_error(I, "cannot call %.*s%s: it is not a procedure", n > 60 ? 60 : n,
+             b.data == NULL ? "" : b.data, n > 60 ? "..." : "");
+  nsr_free(b.data);
+  return LANG_ERROR;
+}
+
+static uint64_t pos_hash(lang_pos pos) {
+  return ((uint64_t)pos.file << 48) ^ ((uint64_t)pos.line << 20) ^ pos.col;
+}
+
+/* Binds a closure's parameters to the arguments vals[base+1..] in a new
+ * frame; *env receives it. */
+static lang_rc bind_args(nsr_lang *I, lval proc, size_t base,
+                         lang_env **env) {
+  lang_closure *c = LANG_CLOSURE(proc);
+  int nargs = (int)(I->nvals - base - 1);
+  if (nargs < (int)c->nreq || (!c->rest && nargs > (int)c->nreq)) {
+    return arity_error(I, proc, (int)c->nreq, c->rest ? -1 : (int)c->nreq, nargs);
+  }
+  lang_env *e = make_env(I, c->env, c->nreq + (c->rest ? 1 : 0));
+  if (e == NULL) return LANG_ERROR;
+  lval p = c->params;
+  lval *args = &I->vals[base + 1];
+  for (uint32_t i = 0; i < c->nreq; i++, p = lang_cdr(p)) {
+    e->syms[i] = LANG_SYM(lang_car(p));
+    e->vals[i] = args[i];
+  }
+  e->n = c->nreq;
+  if (c->rest) {
+    lval rest;
+    if (lang_list_from(I, args + c->nreq, (size_t)nargs - c->nreq, &rest) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    e->syms[e->n] = LANG_SYM(p);
+    e->vals[e->n++] = rest;
+  }
+  *env = e;
+  return LANG_OK;
+}
+
+static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
+                              lval *out) {
+  lang_prim *p = LANG_PRIM(proc);
+  int nargs = (int)(I->nvals - base - 1);
+  if (nargs < p->min_args || (p->max_args >= 0 && nargs > p->max_args)) {
+    return arity_error(I, proc, p->min_args, p->max_args, nargs);
+  }
+  lval *args = &I->vals[base + 1];
+  if (p->fn != NULL) return p->fn(I, args, nargs, out);
+  nsr_error err;
+  nsr_error_clear(&err);
+  if (p->user_fn(I, p->user, args, nargs, out, &err) != NSR_OK) {
+    return lang_fail_at(I, I->cur_pos, err.code, "%s: %s", p->name, err.message);
+  }
+  return LANG_OK;
+}
+
+/* ---- the machine --------------------------------------------------------- */
+
+static lang_rc check_budgets(nsr_lang *I) {
+  I->steps++;
+  if (I->cfg.max_steps != 0 && I->steps > I->cfg.max_steps) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+                        "step budget of %llu steps exhausted (--max-steps)",
+                        (unsigned long long)I->cfg.max_steps);
+  }
+  if (I->cfg.timeout_seconds > 0 && I->steps % TIME_CHECK_INTERVAL == 0 &&
+      nsr_seconds_since(I->start_ns) > I->cfg.timeout_seconds) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+                        "time budget of %g seconds exhausted (--timeout)",
+                        I->cfg.timeout_seconds);
+  }
+  return LANG_OK;
+}
+
+/* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
+ * the procedure at vals[base] to the values above it. Returns when the
+ * frames pushed by this run are all popped, leaving the stacks as found. */
+static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
+                   lval *out) {
+  size_t frame_base = I->nframes, val_base = m == M_APPLY ? base : I->nvals;
+  uint64_t addr_in = I->addr;
+  lang_run r = {expr, lang_unspec(), env, I->runs};
+  I->runs = &r;
+  lang_rc rc = LANG_OK;
+  size_t apply_base = base;
+
+  for (;;) {
+    if (I->cfg.gc_stress || I->heap_bytes >= I->next_gc) lang_collect(I);
+    if ((rc = check_budgets(I)) != LANG_OK) break;
+
+    if (m == M_APPLY) {
+      lval proc = I->vals[apply_base];
+      if (proc.type == NSR_LANG_CLOSURE) {
+        lang_env *e = NULL;
+        if ((rc = bind_args(I, proc, apply_base, &e)) != LANG_OK) break;
+        I->nvals = apply_base;
+        I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        lval body = LANG_CLOSURE(proc)->body;
+        r.env = e;
+        r.expr = lang_car(body);
+        if (lang_cdr(body).type != NSR_LANG_NIL &&
+            (rc = push_frame(I, FRAME_SEQ, lang_cdr(body), lang_nil(), e)) != LANG_OK) {
+          break;
+        }
+        m = M_EVAL;
+      } else if (proc.type == NSR_LANG_PRIMITIVE) {
+        if (LANG_PRIM(proc)->fn == prim_apply_marker) {
+          if ((rc = spread_apply(I, apply_base)) != LANG_OK) break;
+          continue;
+        }
+        if ((rc = call_primitive(I, proc, apply_base, &r.val)) != LANG_OK) break;
+        I->nvals = apply_base;
+        m = M_RETURN;
+      } else if (proc.type == NSR_LANG_MEMO) {
+        lang_memo *memo = LANG_MEMO(proc);
+        lval key;
+        if ((rc = lang_list_from(I, &I->vals[apply_base + 1],
+                                 I->nvals - apply_base - 1, &key)) != LANG_OK) {
+          break;
+        }
+        bool found;
+        lval v = lang_hash_get(memo->cache, key, &found);
+        if (found) {
+          r.val = v;
+          I->nvals = apply_base;
+          m = M_RETURN;
+          continue;
+        }
+        if ((rc = push_frame(I, FRAME_MEMO, proc, key, r.env)) != LANG_OK) break;
+        /* Choices inside get addresses from the memo and its arguments,
+         * independent of where the call happens. */
+        I->addr = lang_mix(memo->addr, lang_hash_value(key));
+        I->vals[apply_base] = memo->proc;
+      } else {
+        rc = not_a_procedure(I, proc);
+        break;
+      }
+      continue;
+    }
+
+    if (m == M_EVAL) {
+      lval x = r.expr;
+      if (x.type == NSR_LANG_SYMBOL) {
+        if ((rc = lookup(I, r.env, LANG_SYM(x), &r.val)) != LANG_OK) break;
+        m = M_RETURN;
+        continue;
+      }
+      if (x.type != NSR_LANG_PAIR) {
+        r.val = x; /* self-evaluating */
+        m = M_RETURN;
+        continue;
+      }
+      I->cur_pos = LANG_PAIR(x)->pos;
+      lval head = lang_car(x), rest = lang_cdr(x);
+      lang_form form = head.type == NSR_LANG_SYMBOL ? (lang_form)LANG_SYM(head)->form : FORM_NONE;
+      switch (form) {
+        case FORM_QUOTE:
+          r.val = lang_car(rest);
+          m = M_RETURN;
+          continue;
+        case FORM_IF:
+          rc = push_frame(I, FRAME_IF, lang_cdr(rest), lang_nil(), r.env);
+          r.expr = lang_car(rest);
+          break;
+        case FORM_DEFINE:
+        case FORM_SET:
+          rc = push_frame(I, form == FORM_DEFINE ? FRAME_DEFINE : FRAME_SET,
+                          lang_car(rest), x, r.env);
+          r.expr = lang_car(lang_cdr(rest));
+          break;
+        case FORM_LAMBDA:
+          rc = make_closure(I, x, r.env, &r.val);
+          m = M_RETURN;
+          break;
+        case FORM_BEGIN:
+        case FORM_AND:
+        case FORM_OR:
+          if (rest.type == NSR_LANG_NIL) {
+            r.val = form == FORM_AND ? lang_bool(true)
+                    : form == FORM_OR ? lang_bool(false) : lang_unspec();
+            m = M_RETURN;
+            continue;
+          }
+          if (lang_cdr(rest).type != NSR_LANG_NIL) {
+            lang_frame_kind k = form == FORM_BEGIN ? FRAME_SEQ
+                                : form == FORM_AND ? FRAME_AND : FRAME_OR;
+            rc = push_frame(I, k, lang_cdr(rest), lang_nil(), r.env);
+          }
+          r.expr = lang_car(rest);
+          break;
+        default:
+          /* An application: evaluate the operator, then the operands. */
+          rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
+          r.expr = head;
+          break;
+      }
+      if (rc != LANG_OK) break;
+      continue;
+    }
+
+    /* M_RETURN: hand r.val to the top frame. */
+    if (I->nframes == frame_base) break;
+    lang_frame *f = &I->frames[I->nframes - 1];
+    r.env = f->env;
+    switch (f->kind) {
+      case FRAME_ARGS:
+        if ((rc = push_val(I, r.val)) != LANG_OK) break;
+        f = &I->frames[I->nframes - 1];
+        if (f->a.type == NSR_LANG_PAIR) {
+          r.expr = lang_car(f->a);
+          f->a = lang_cdr(f->a);
+          m = M_EVAL;
+          break;
+        }
+        apply_base = f->valbase;
+        I->cur_pos = lang_pos_of(f->b);
+        I->addr = f->addr;
+        I->nframes--;
+        m = M_APPLY;
+        break;
+      case FRAME_SEQ:
+      case FRAME_AND:
+      case FRAME_OR:
+        if ((f->kind == FRAME_AND && !lang_truthy(r.val)) ||
+            (f->kind == FRAME_OR && lang_truthy(r.val))) {
+          I->addr = f->addr;
+          I->nframes--;
+          break;
+        }
+        r.expr = lang_car(f->a);
+        if (lang_cdr(f->a).type == NSR_LANG_NIL) {
+          I->addr = f->addr;
+          I->nframes--; /* the last expression is in tail position */
+        } else {
+          f->a = lang_cdr(f->a);
+        }
+        m = M_EVAL;
+        break;
+      case FRAME_IF:
+        I->addr = f->addr;
+        I->nframes--;
+        if (lang_truthy(r.val)) {
+          r.expr = lang_car(f->a);
+        } else if (lang_cdr(f->a).type == NSR_LANG_PAIR) {
+          r.expr = lang_car(lang_cdr(f->a));
+        } else {
+          r.val = lang_unspec();
+          break;
+        }
+        m = M_EVAL;
+        break;
+      case FRAME_DEFINE:
+        I->cur_pos = lang_pos_of(f->b);
+        I->addr = f->addr;
+        I->nframes--;
+        rc = define(I, r.env, LANG_SYM(f->a), r.val);
+        r.val = lang_unspec();
+        break;
+      case FRAME_SET: {
+        I->cur_pos = lang_pos_of(f->b);
+        I->addr = f->addr;
+        I->nframes--;
+        lang_symbol *s = LANG_SYM(f->a);
+        lval *slot = env_find(r.env, s);
+        if (slot != NULL) {
+          *slot = r.val;
+        } else if (s->bound) {
+          s->global = r.val;
+        } else {
+          rc = lang_error(I, "set!: unbound variable '%s'", s->name);
+        }
+        r.val = lang_unspec();
+        break;
+      }
+      case FRAME_MEMO: {
+        lval memo = f->a, key = f->b;
+        I->addr = f->addr;
+        I->nframes--;
+        rc = lang_hash_put(I, LANG_MEMO(memo)->cache, key, r.val);
+        break;
+      }
+    }
+    if (rc != LANG_OK) break;
+  }
+
+  /* Unwind whatever this run left, on success or failure. */
+  I->nframes = frame_base;
+  I->nvals = val_base;
+  I->runs = r.outer;
+  I->addr = addr_in;
+  if (rc == LANG_OK) *out = r.val;
+  return rc;
+}
+
+lang_rc lang_eval(nsr_lang *I, lval x, lang_env *env, lval *out) {
+  return run(I, M_EVAL, x, env, 0, out);
+}
+
+lang_rc lang_apply(nsr_lang *I, lval proc, const lval *args, int n,
+                   lval *out) {
+  size_t base = I->nvals;
+  if (push_val(I, proc) != LANG_OK) return LANG_ERROR;
+  for (int i = 0; i < n; i++) {
+    if (push_val(I, args[i]) != LANG_OK) {
+      I->nvals = base;
+      return LANG_ERROR;
+    }
+  }
+  return run(I, M_APPLY, lang_nil(), NULL, base, out);
+}
+
+/* ---- global definitions -------------------------------------------------- */
+
+lang_rc lang_define_global(nsr_lang *I, const char *name, lval v) {
+  lang_symbol *s;
+  if (lang_intern(I, name, strlen(name), &s) != LANG_OK) return LANG_ERROR;
+  s->global = v;
+  s->bound = true;
+  return LANG_OK;
+}
+
+lval lang_global(nsr_lang *I, const char *name) {
+  lang_symbol *s;
+  if (lang_intern(I, name, strlen(name), &s) != LANG_OK || !s->bound) {
+    return lang_nil();
+  }
+  return s->global;
+}
+
+lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs) {
+  for (; defs->name != NULL; defs++) {
+    lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
+    if (p == NULL) return LANG_ERROR;
+    p->name = defs->name;
+    p->min_args = defs->min_args;
+    p->max_args = defs->max_args;
+    p->fn = defs->fn != NULL ? defs->fn : prim_apply_marker;
+    if (lang_define_global(I, defs->name, lang_obj_val(NSR_LANG_PRIMITIVE, p)) != LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  return LANG_OK;
+}

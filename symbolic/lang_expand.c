@@ -1,0 +1,538 @@
+/* lang_expand.c: checks the syntax of special forms and rewrites the derived
+ * ones into the core forms the evaluator knows (quote, if, define, set!,
+ * lambda, begin, and, or, application). New cells take the position of the
+ * form they came from, so run-time errors still point into the source.
+ *
+ *   (let ((v e) ...) b ...)          ((lambda (v ...) b ...) e ...)
+ *   (let name ((v e) ...) b ...)     ((letrec ((name (lambda (v ...) b ...)))
+ *                                       name) e ...)
+ *   (let* ((v e) rest ...) b ...)    (let ((v e)) (let* (rest ...) b ...))
+ *   (letrec ((v e) ...) b ...)       ((lambda () (define v e) ... b ...))
+ *   (cond (t b ...) ...)             nested if; (t => f) and (t) too
+ *   (case k ((d ...) b ...) ...)     ((lambda (tmp) (if (memv tmp '(d ...))
+ *                                       ...)) k)
+ *   (when c b ...) (unless c b ...)  (if c (begin b ...)) and its converse
+ *   `x                               cons/list/append/list->vector calls
+ *   (enumeration-query d ... q c)    (<enumeration-query>
+ *                                       (lambda () d ... (<condition> c) q))
+ *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
+ *   (query method d ... q c)         (<query> method (lambda () ...))
+ * where <p> is the primitive itself, so user definitions cannot capture it. */
+#include <string.h>
+
+#include "lang_internal.h"
+
+static lang_rc expand(nsr_lang *I, lval x, lval *out);
+
+static lang_rc bad_syntax(nsr_lang *I, lval form, const char *msg) {
+  return lang_fail_at(I, lang_pos_of(form), NSR_ERR_PARSE, "%s", msg);
+}
+
+static lval sym(lang_symbol *s) { return lang_obj_val(NSR_LANG_SYMBOL, s); }
+
+/* (a . rest) at pos. */
+static lang_rc cons_at(nsr_lang *I, lang_pos pos, lval a, lval rest, lval *out) {
+  return lang_cons_at(I, a, rest, pos, out);
+}
+
+/* A list of n items, every cell at pos. */
+static lang_rc list_at(nsr_lang *I, lang_pos pos, lval *out, int n,
+                       const lval *items) {
+  lval l = lang_nil();
+  for (int i = n; i-- > 0;) {
+    if (cons_at(I, pos, items[i], l, &l) != LANG_OK) return LANG_ERROR;
+  }
+  *out = l;
+  return LANG_OK;
+}
+
+/* Expands every element of a proper list. */
+static lang_rc expand_list(nsr_lang *I, lval list, lval *out) {
+  if (list.type != NSR_LANG_PAIR) {
+    *out = list;
+    return LANG_OK;
+  }
+  lval head = lang_nil(), tail = lang_nil();
+  for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
+    lval x, cell;
+    if (expand(I, lang_car(list), &x) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, LANG_PAIR(list)->pos, x, lang_nil(), &cell) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    if (head.type == NSR_LANG_NIL) {
+      head = cell;
+    } else {
+      LANG_PAIR(tail)->cdr = cell;
+    }
+    tail = cell;
+  }
+  *out = head;
+  return LANG_OK;
+}
+
+static bool is_form(lval x, lang_symbol *s) {
+  return x.type == NSR_LANG_PAIR && lang_car(x).type == NSR_LANG_SYMBOL &&
+         LANG_SYM(lang_car(x)) == s;
+}
+
+/* A fresh symbol no program can name: not interned. */
+static lang_rc gensym(nsr_lang *I, const char *name, lval *out) {
+  size_t len = strlen(name);
+  lang_symbol *s = lang_alloc(I, NSR_LANG_SYMBOL, sizeof *s + len + 1);
+  if (s == NULL) return LANG_ERROR;
+  memcpy(s->name, name, len + 1);
+  s->len = len;
+  *out = sym(s);
+  return LANG_OK;
+}
+
+/* Checks a lambda list: symbols, no repeats, an optional rest symbol. */
+static lang_rc check_params(nsr_lang *I, lval form, lval params) {
+  lval p = params;
+  for (; p.type == NSR_LANG_PAIR; p = lang_cdr(p)) {
+    lval v = lang_car(p);
+    if (v.type != NSR_LANG_SYMBOL) {
+      return bad_syntax(I, form, "lambda: parameters must be symbols");
+    }
+    for (lval q = lang_cdr(p); q.type == NSR_LANG_PAIR; q = lang_cdr(q)) {
+      if (lang_eqv(lang_car(q), v)) {
+        return lang_fail_at(I, lang_pos_of(form), NSR_ERR_PARSE,
+                            "lambda: parameter '%s' appears twice",
+                            LANG_SYM(v)->name);
+      }
+    }
+  }
+  if (p.type != NSR_LANG_NIL && p.type != NSR_LANG_SYMBOL) {
+    return bad_syntax(I, form, "lambda: parameters must be symbols");
+  }
+  return LANG_OK;
+}
+
+/* (lambda params body ...) from its pieces; body must be non-empty. */
+static lang_rc make_lambda(nsr_lang *I, lval form, lval params, lval body,
+                           lval *out) {
+  if (check_params(I, form, params) != LANG_OK) return LANG_ERROR;
+  if (lang_list_length(body) < 1) {
+    return bad_syntax(I, form, "a procedure body needs at least one expression");
+  }
+  lval ebody, rest;
+  if (expand_list(I, body, &ebody) != LANG_OK) return LANG_ERROR;
+  lang_pos pos = lang_pos_of(form);
+  if (cons_at(I, pos, params, ebody, &rest) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, pos, sym(I->s_lambda), rest, out);
+}
+
+static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  int64_t n = lang_list_length(x);
+  if (n < 2) return bad_syntax(I, x, "define: expected a name");
+  lval target = lang_car(lang_cdr(x));
+  if (target.type == NSR_LANG_PAIR) {
+    /* (define (name . params) body ...) */
+    lval name = lang_car(target), lam;
+    if (name.type != NSR_LANG_SYMBOL) {
+      return bad_syntax(I, x, "define: the procedure name must be a symbol");
+    }
+    if (make_lambda(I, x, lang_cdr(target), lang_cdr(lang_cdr(x)), &lam) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lval items[] = {sym(I->s_define), name, lam};
+    return list_at(I, pos, out, 3, items);
+  }
+  if (target.type != NSR_LANG_SYMBOL) {
+    return bad_syntax(I, x, "define: expected a symbol or (name params ...)");
+  }
+  if (n != 3) return bad_syntax(I, x, "define: expected (define name expression)");
+  lval e;
+  if (expand(I, lang_car(lang_cdr(lang_cdr(x))), &e) != LANG_OK) return LANG_ERROR;
+  lval items[] = {sym(I->s_define), target, e};
+  return list_at(I, pos, out, 3, items);
+}
+
+/* Splits ((v e) ...) into a list of names and a list of expressions. */
+static lang_rc split_bindings(nsr_lang *I, lval form, lval bindings,
+                              lval *names, lval *inits) {
+  if (lang_list_length(bindings) < 0) {
+    return bad_syntax(I, form, "expected a list of bindings ((name value) ...)");
+  }
+  int64_t n = lang_list_length(bindings);
+  lval nbuf[n > 0 ? n : 1], ibuf[n > 0 ? n : 1];
+  int64_t k = 0;
+  for (lval b = bindings; b.type == NSR_LANG_PAIR; b = lang_cdr(b), k++) {
+    lval one = lang_car(b);
+    if (lang_list_length(one) != 2 || lang_car(one).type != NSR_LANG_SYMBOL) {
+      return bad_syntax(I, form, "each binding must be (name value)");
+    }
+    nbuf[k] = lang_car(one);
+    ibuf[k] = lang_car(lang_cdr(one));
+  }
+  lang_pos pos = lang_pos_of(form);
+  if (list_at(I, pos, names, (int)n, nbuf) != LANG_OK) return LANG_ERROR;
+  return list_at(I, pos, inits, (int)n, ibuf);
+}
+
+static lang_rc expand_letrec_parts(nsr_lang *I, lval x, lval names,
+                                   lval inits, lval body, lval *out);
+
+static lang_rc expand_let(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 3) return bad_syntax(I, x, "let: expected bindings and a body");
+  lval second = lang_car(lang_cdr(x));
+  lval names, inits, lam, args;
+  if (second.type == NSR_LANG_SYMBOL) {
+    /* Named let: the loop procedure is bound by a letrec around it. */
+    if (lang_list_length(x) < 4) return bad_syntax(I, x, "let: expected bindings and a body");
+    if (split_bindings(I, x, lang_car(lang_cdr(lang_cdr(x))), &names, &inits) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lval body = lang_cdr(lang_cdr(lang_cdr(x)));
+    lval rest, loop_def, one_name, one_init, loop;
+    if (cons_at(I, pos, names, body, &rest) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, pos, sym(I->s_lambda), rest, &lam) != LANG_OK) return LANG_ERROR;
+    if (list_at(I, pos, &one_name, 1, &second) != LANG_OK) return LANG_ERROR;
+    if (list_at(I, pos, &one_init, 1, &lam) != LANG_OK) return LANG_ERROR;
+    if (list_at(I, pos, &loop_def, 1, &second) != LANG_OK) return LANG_ERROR;
+    if (expand_letrec_parts(I, x, one_name, one_init, loop_def, &loop) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    if (expand_list(I, inits, &args) != LANG_OK) return LANG_ERROR;
+    return cons_at(I, pos, loop, args, out);
+  }
+  if (split_bindings(I, x, second, &names, &inits) != LANG_OK) return LANG_ERROR;
+  if (make_lambda(I, x, names, lang_cdr(lang_cdr(x)), &lam) != LANG_OK) return LANG_ERROR;
+  if (expand_list(I, inits, &args) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, pos, lam, args, out);
+}
+
+static lang_rc expand_letstar(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 3) return bad_syntax(I, x, "let*: expected bindings and a body");
+  lval bindings = lang_car(lang_cdr(x)), body = lang_cdr(lang_cdr(x));
+  if (lang_list_length(bindings) < 0) {
+    return bad_syntax(I, x, "let*: expected a list of bindings");
+  }
+  lval let_sym;
+  lang_symbol *s;
+  if (lang_intern(I, "let", 3, &s) != LANG_OK) return LANG_ERROR;
+  let_sym = sym(s);
+  if (bindings.type == NSR_LANG_NIL || lang_cdr(bindings).type == NSR_LANG_NIL) {
+    lval rest, let;
+    if (cons_at(I, pos, bindings, body, &rest) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, pos, let_sym, rest, &let) != LANG_OK) return LANG_ERROR;
+    return expand_let(I, let, out);
+  }
+  /* (let (first) (let* (rest ...) body ...)) */
+  lval inner, inner_rest, first, outer_items[3];
+  if (cons_at(I, pos, lang_cdr(bindings), body, &inner_rest) != LANG_OK) return LANG_ERROR;
+  if (cons_at(I, pos, lang_car(x), inner_rest, &inner) != LANG_OK) return LANG_ERROR;
+  if (list_at(I, pos, &first, 1, &LANG_PAIR(bindings)->car) != LANG_OK) return LANG_ERROR;
+  outer_items[0] = let_sym;
+  outer_items[1] = first;
+  outer_items[2] = inner;
+  lval outer;
+  if (list_at(I, pos, &outer, 3, outer_items) != LANG_OK) return LANG_ERROR;
+  return expand_let(I, outer, out);
+}
+
+/* ((lambda () (define name init) ... body ...)) */
+static lang_rc expand_letrec_parts(nsr_lang *I, lval x, lval names,
+                                   lval inits, lval body, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  int64_t n = lang_list_length(names);
+  lval defs[n > 0 ? n : 1];
+  for (int64_t k = 0; k < n; k++, names = lang_cdr(names), inits = lang_cdr(inits)) {
+    lval items[] = {sym(I->s_define), lang_car(names), lang_car(inits)};
+    if (list_at(I, pos, &defs[k], 3, items) != LANG_OK) return LANG_ERROR;
+  }
+  lval all = body;
+  for (int64_t k = n; k-- > 0;) {
+    if (cons_at(I, pos, defs[k], all, &all) != LANG_OK) return LANG_ERROR;
+  }
+  lval lam;
+  if (make_lambda(I, x, lang_nil(), all, &lam) != LANG_OK) return LANG_ERROR;
+  return list_at(I, pos, out, 1, &lam);
+}
+
+static lang_rc expand_letrec(nsr_lang *I, lval x, lval *out) {
+  if (lang_list_length(x) < 3) return bad_syntax(I, x, "letrec: expected bindings and a body");
+  lval names, inits;
+  if (split_bindings(I, x, lang_car(lang_cdr(x)), &names, &inits) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return expand_letrec_parts(I, x, names, inits, lang_cdr(lang_cdr(x)), out);
+}
+
+/* (begin body ...) expanded; a lone expression stands for itself. */
+static lang_rc expand_body_as_begin(nsr_lang *I, lang_pos pos, lval body,
+                                    lval *out) {
+  if (lang_cdr(body).type == NSR_LANG_NIL) return expand(I, lang_car(body), out);
+  lval e;
+  if (expand_list(I, body, &e) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, pos, sym(I->s_begin), e, out);
+}
+
+static lang_rc make_if(nsr_lang *I, lang_pos pos, lval c, lval t, lval e,
+                       lval *out) {
+  lval items[] = {sym(I->s_if), c, t, e};
+  return list_at(I, pos, out, 4, items);
+}
+
+static lang_rc expand_cond_clauses(nsr_lang *I, lval x, lval clauses,
+                                   lval *out) {
+  if (clauses.type == NSR_LANG_NIL) {
+    *out = lang_unspec();
+    return LANG_OK;
+  }
+  lval clause = lang_car(clauses);
+  lang_pos pos = lang_pos_of(clause).line ? lang_pos_of(clause) : lang_pos_of(x);
+  if (lang_list_length(clause) < 1) {
+    return bad_syntax(I, x, "cond: each clause must be (test body ...)");
+  }
+  lval test = lang_car(clause), body = lang_cdr(clause);
+  if (test.type == NSR_LANG_SYMBOL && LANG_SYM(test) == I->s_else) {
+    if (lang_cdr(clauses).type != NSR_LANG_NIL) {
+      return bad_syntax(I, clause, "cond: 'else' must be the last clause");
+    }
+    if (body.type == NSR_LANG_NIL) return bad_syntax(I, clause, "cond: empty else clause");
+    return expand_body_as_begin(I, pos, body, out);
+  }
+  lval etest, rest;
+  if (expand(I, test, &etest) != LANG_OK) return LANG_ERROR;
+  if (expand_cond_clauses(I, x, lang_cdr(clauses), &rest) != LANG_OK) return LANG_ERROR;
+  if (body.type == NSR_LANG_NIL) {
+    /* (test): the test's value when true. */
+    lval items[] = {lang_nil(), etest, rest};
+    lang_symbol *or_sym;
+    if (lang_intern(I, "or", 2, &or_sym) != LANG_OK) return LANG_ERROR;
+    items[0] = sym(or_sym);
+    return list_at(I, pos, out, 3, items);
+  }
+  lval first = lang_car(body);
+  if (first.type == NSR_LANG_SYMBOL && strcmp(LANG_SYM(first)->name, "=>") == 0) {
+    /* (test => f): ((lambda (t) (if t (f t) rest)) test) */
+    if (lang_list_length(body) != 2) return bad_syntax(I, clause, "cond: expected (test => procedure)");
+    lval t, f, call, branch, params, lam_body, lam, lam_rest;
+    if (gensym(I, "cond-value", &t) != LANG_OK) return LANG_ERROR;
+    if (expand(I, lang_car(lang_cdr(body)), &f) != LANG_OK) return LANG_ERROR;
+    lval call_items[] = {f, t};
+    if (list_at(I, pos, &call, 2, call_items) != LANG_OK) return LANG_ERROR;
+    if (make_if(I, pos, t, call, rest, &branch) != LANG_OK) return LANG_ERROR;
+    if (list_at(I, pos, &params, 1, &t) != LANG_OK) return LANG_ERROR;
+    if (list_at(I, pos, &lam_body, 1, &branch) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, pos, params, lam_body, &lam_rest) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, pos, sym(I->s_lambda), lam_rest, &lam) != LANG_OK) return LANG_ERROR;
+    lval app_items[] = {lam, etest};
+    return list_at(I, pos, out, 2, app_items);
+  }
+  lval then;
+  if (expand_body_as_begin(I, pos, body, &then) != LANG_OK) return LANG_ERROR;
+  return make_if(I, pos, etest, then, rest, out);
+}
+
+static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 2) return bad_syntax(I, x, "case: expected a key");
+  lval key, t;
+  if (expand(I, lang_car(lang_cdr(x)), &key) != LANG_OK) return LANG_ERROR;
+  if (gensym(I, "case-key", &t) != LANG_OK) return LANG_ERROR;
+  /* Build the if chain from the last clause backwards. */
+  int64_t n = lang_list_length(lang_cdr(lang_cdr(x)));
+  if (n < 0) return bad_syntax(I, x, "case: malformed clauses");
+  lval clauses[n > 0 ? n : 1];
+  lval c = lang_cdr(lang_cdr(x));
+  for (int64_t k = 0; k < n; k++, c = lang_cdr(c)) clauses[k] = lang_car(c);
+  lval chain = lang_unspec();
+  for (int64_t k = n; k-- > 0;) {
+    lval clause = clauses[k];
+    if (lang_list_length(clause) < 2) {
+      return bad_syntax(I, x, "case: each clause must be ((datum ...) body ...)");
+    }
+    lval data = lang_car(clause), then;
+    if (expand_body_as_begin(I, pos, lang_cdr(clause), &then) != LANG_OK) return LANG_ERROR;
+    if (data.type == NSR_LANG_SYMBOL && LANG_SYM(data) == I->s_else) {
+      if (k != n - 1) return bad_syntax(I, clause, "case: 'else' must be the last clause");
+      chain = then;
+      continue;
+    }
+    if (lang_list_length(data) < 0) {
+      return bad_syntax(I, clause, "case: expected a list of data");
+    }
+    lval quoted, test;
+    lval q_items[] = {sym(I->s_quote), data};
+    if (list_at(I, pos, &quoted, 2, q_items) != LANG_OK) return LANG_ERROR;
+    lval t_items[] = {I->p_memv, t, quoted};
+    if (list_at(I, pos, &test, 3, t_items) != LANG_OK) return LANG_ERROR;
+    if (make_if(I, pos, test, then, chain, &chain) != LANG_OK) return LANG_ERROR;
+  }
+  lval params, lam_body, lam_rest, lam;
+  if (list_at(I, pos, &params, 1, &t) != LANG_OK) return LANG_ERROR;
+  if (list_at(I, pos, &lam_body, 1, &chain) != LANG_OK) return LANG_ERROR;
+  if (cons_at(I, pos, params, lam_body, &lam_rest) != LANG_OK) return LANG_ERROR;
+  if (cons_at(I, pos, sym(I->s_lambda), lam_rest, &lam) != LANG_OK) return LANG_ERROR;
+  lval app_items[] = {lam, key};
+  return list_at(I, pos, out, 2, app_items);
+}
+
+static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 3) {
+    return bad_syntax(I, x, unless ? "unless: expected a test and a body"
+                                   : "when: expected a test and a body");
+  }
+  lval test, body;
+  if (expand(I, lang_car(lang_cdr(x)), &test) != LANG_OK) return LANG_ERROR;
+  if (expand_body_as_begin(I, pos, lang_cdr(lang_cdr(x)), &body) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return unless ? make_if(I, pos, test, lang_unspec(), body, out)
+                : make_if(I, pos, test, body, lang_unspec(), out);
+}
+
+/* Quasiquote at nesting `depth` (1 = outermost). */
+static lang_rc expand_qq(nsr_lang *I, lang_pos pos, lval x, int depth,
+                         lval *out) {
+  if (is_form(x, I->s_unquote) || is_form(x, I->s_quasiquote)) {
+    if (lang_list_length(x) != 2) return bad_syntax(I, x, "unquote: expected one expression");
+    bool unq = is_form(x, I->s_unquote);
+    if (unq && depth == 1) return expand(I, lang_car(lang_cdr(x)), out);
+    lval inner, quoted_head;
+    if (expand_qq(I, pos, lang_car(lang_cdr(x)), unq ? depth - 1 : depth + 1, &inner) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lval q_items[] = {sym(I->s_quote), lang_car(x)};
+    if (list_at(I, pos, &quoted_head, 2, q_items) != LANG_OK) return LANG_ERROR;
+    lval items[] = {I->p_list, quoted_head, inner};
+    return list_at(I, pos, out, 3, items);
+  }
+  if (x.type == NSR_LANG_PAIR) {
+    lval head = lang_car(x), rest;
+    if (expand_qq(I, pos, lang_cdr(x), depth, &rest) != LANG_OK) return LANG_ERROR;
+    if (is_form(head, I->s_unquote_splicing) && depth == 1) {
+      if (lang_list_length(head) != 2) return bad_syntax(I, head, "unquote-splicing: expected one expression");
+      lval spliced;
+      if (expand(I, lang_car(lang_cdr(head)), &spliced) != LANG_OK) return LANG_ERROR;
+      lval items[] = {I->p_append, spliced, rest};
+      return list_at(I, pos, out, 3, items);
+    }
+    lval first;
+    if (expand_qq(I, pos, head, depth, &first) != LANG_OK) return LANG_ERROR;
+    lval items[] = {I->p_cons, first, rest};
+    return list_at(I, pos, out, 3, items);
+  }
+  if (x.type == NSR_LANG_VECTOR) {
+    lval list, elist;
+    lang_vector *v = LANG_VEC(x);
+    if (lang_list_from(I, v->items, v->len, &list) != LANG_OK) return LANG_ERROR;
+    if (expand_qq(I, pos, list, depth, &elist) != LANG_OK) return LANG_ERROR;
+    lval items[] = {I->p_list_to_vector, elist};
+    return list_at(I, pos, out, 2, items);
+  }
+  lval items[] = {sym(I->s_quote), x};
+  return list_at(I, pos, out, 2, items);
+}
+
+/* (PRIM leading ... (lambda () defs ... (<condition> c) q)): the query's
+ * model as a thunk; `lead` expressions (samples, lag, method) come first. */
+static lang_rc expand_query(nsr_lang *I, lval x, lval prim, int lead,
+                            lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  int64_t n = lang_list_length(x);
+  const char *name = LANG_SYM(lang_car(x))->name;
+  if (n < 3 + lead) {
+    return lang_fail_at(I, pos, NSR_ERR_PARSE,
+                        "%s: expected %sa query expression and a condition",
+                        name, lead == 2 ? "samples, lag, " : lead == 1 ? "a method, " : "");
+  }
+  lval items[n > 0 ? n : 1];
+  lval c = lang_cdr(x);
+  for (int64_t k = 0; k < n - 1; k++, c = lang_cdr(c)) items[k] = lang_car(c);
+  /* items: lead ..., defines ..., query-expr, condition-expr */
+  lval cond_call, body = lang_nil();
+  lval cond_items[] = {I->p_condition, items[n - 2]};
+  if (list_at(I, pos, &cond_call, 2, cond_items) != LANG_OK) return LANG_ERROR;
+  lval tail_items[] = {cond_call, items[n - 3]};
+  if (list_at(I, pos, &body, 2, tail_items) != LANG_OK) return LANG_ERROR;
+  for (int64_t k = n - 4; k >= lead; k--) {
+    if (cons_at(I, lang_pos_of(items[k]).line ? lang_pos_of(items[k]) : pos,
+                items[k], body, &body) != LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  lval thunk;
+  if (make_lambda(I, x, lang_nil(), body, &thunk) != LANG_OK) return LANG_ERROR;
+  lval call = lang_nil();
+  if (cons_at(I, pos, thunk, call, &call) != LANG_OK) return LANG_ERROR;
+  for (int k = lead; k-- > 0;) {
+    lval e;
+    if (expand(I, items[k], &e) != LANG_OK) return LANG_ERROR;
+    if (cons_at(I, pos, e, call, &call) != LANG_OK) return LANG_ERROR;
+  }
+  return cons_at(I, pos, prim, call, out);
+}
+
+/* Forms whose arguments are all expressions: (begin ...), (and ...),
+ * (or ...), (if c t [e]), (set! v e). */
+static lang_rc expand_simple(nsr_lang *I, lval x, lang_form form, lval *out) {
+  int64_t n = lang_list_length(x);
+  if (n < 0) return bad_syntax(I, x, "malformed special form");
+  if (form == FORM_IF && (n < 3 || n > 4)) {
+    return bad_syntax(I, x, "if: expected (if test then [else])");
+  }
+  if (form == FORM_SET) {
+    if (n != 3 || lang_car(lang_cdr(x)).type != NSR_LANG_SYMBOL) {
+      return bad_syntax(I, x, "set!: expected (set! name expression)");
+    }
+    lval e;
+    if (expand(I, lang_car(lang_cdr(lang_cdr(x))), &e) != LANG_OK) return LANG_ERROR;
+    lval items[] = {lang_car(x), lang_car(lang_cdr(x)), e};
+    return list_at(I, lang_pos_of(x), out, 3, items);
+  }
+  lval args;
+  if (expand_list(I, lang_cdr(x), &args) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, lang_pos_of(x), lang_car(x), args, out);
+}
+
+static lang_rc expand(nsr_lang *I, lval x, lval *out) {
+  if (x.type != NSR_LANG_PAIR) {
+    *out = x;
+    return LANG_OK;
+  }
+  if (lang_list_length(x) < 0) {
+    return bad_syntax(I, x, "a call must be a proper list");
+  }
+  lval head = lang_car(x);
+  lang_form form = head.type == NSR_LANG_SYMBOL ? (lang_form)LANG_SYM(head)->form : FORM_NONE;
+  switch (form) {
+    case FORM_NONE: return expand_list(I, x, out);
+    case FORM_QUOTE:
+      if (lang_list_length(x) != 2) return bad_syntax(I, x, "quote: expected one datum");
+      *out = x;
+      return LANG_OK;
+    case FORM_IF:
+    case FORM_SET:
+    case FORM_BEGIN:
+    case FORM_AND:
+    case FORM_OR: return expand_simple(I, x, form, out);
+    case FORM_DEFINE: return expand_define(I, x, out);
+    case FORM_LAMBDA:
+      if (lang_list_length(x) < 3) return bad_syntax(I, x, "lambda: expected parameters and a body");
+      return make_lambda(I, x, lang_car(lang_cdr(x)), lang_cdr(lang_cdr(x)), out);
+    case FORM_LET: return expand_let(I, x, out);
+    case FORM_LETSTAR: return expand_letstar(I, x, out);
+    case FORM_LETREC: return expand_letrec(I, x, out);
+    case FORM_COND: return expand_cond_clauses(I, x, lang_cdr(x), out);
+    case FORM_CASE: return expand_case(I, x, out);
+    case FORM_WHEN: return expand_when(I, x, false, out);
+    case FORM_UNLESS: return expand_when(I, x, true, out);
+    case FORM_QUASIQUOTE:
+      if (lang_list_length(x) != 2) return bad_syntax(I, x, "quasiquote: expected one datum");
+      return expand_qq(I, lang_pos_of(x), lang_car(lang_cdr(x)), 1, out);
+    case FORM_ENUM_QUERY: return expand_query(I, x, I->p_enum_query, 0, out);
+    case FORM_REJECTION_QUERY: return expand_query(I, x, I->p_rejection_query, 0, out);
+    case FORM_MH_QUERY: return expand_query(I, x, I->p_mh_query, 2, out);
+    case FORM_QUERY: return expand_query(I, x, I->p_query, 1, out);
+  }
+  return bad_syntax(I, x, "unknown special form");
+}
+
+lang_rc lang_expand(nsr_lang *I, lval x, lval *out) { return expand(I, x, out); }

@@ -1,0 +1,180 @@
+/* lang_gc.c: the precise mark-sweep collector of the Church interpreter.
+ *
+ * Roots: the symbol table (global bindings), the evaluator's frame and value
+ * stacks, the registers of every active evaluator run, the explicit root
+ * stack, the last result, and the values held by running queries. Marking
+ * uses an explicit gray stack, so long lists cost no C stack. */
+#include <string.h>
+
+#include "lang_internal.h"
+
+static void gray_push(nsr_lang *I, lang_obj *o) {
+  if (o == NULL || o->marked) return;
+  o->marked = 1;
+  if (I->ngray == I->graycap) {
+    size_t cap = I->graycap == 0 ? 1024 : I->graycap * 2;
+    lang_obj **g = nsr_reallocarray(I->gray, cap, sizeof *g);
+    if (g == NULL) {
+      /* Out of memory while marking: objects reachable only through o
+       * would be missed, so this collection must not sweep. */
+      I->gray_overflow = true;
+      return;
+    }
+    I->gray = g;
+    I->graycap = cap;
+  }
+  I->gray[I->ngray++] = o;
+}
+
+void lang_mark(nsr_lang *I, lval v) {
+  if (v.type >= NSR_LANG_STRING) gray_push(I, (lang_obj *)v.as.obj);
+}
+
+/* Grays the children of o. */
+static void scan(nsr_lang *I, lang_obj *o) {
+  switch ((nsr_lang_type)o->type) {
+    case NSR_LANG_PAIR: {
+      lang_pair *p = (lang_pair *)o;
+      lang_mark(I, p->car);
+      lang_mark(I, p->cdr);
+      return;
+    }
+    case NSR_LANG_VECTOR: {
+      lang_vector *v = (lang_vector *)o;
+      for (size_t i = 0; i < v->len; i++) lang_mark(I, v->items[i]);
+      return;
+    }
+    case NSR_LANG_SYMBOL: {
+      lang_symbol *s = (lang_symbol *)o;
+      if (s->bound) lang_mark(I, s->global);
+      return;
+    }
+    case NSR_LANG_CLOSURE: {
+      lang_closure *c = (lang_closure *)o;
+      lang_mark(I, c->params);
+      lang_mark(I, c->body);
+      lang_mark(I, c->name);
+      if (c->env != NULL) gray_push(I, &c->env->h);
+      return;
+    }
+    case NSR_LANG_ENV: {
+      lang_env *e = (lang_env *)o;
+      if (e->parent != NULL) gray_push(I, &e->parent->h);
+      for (uint32_t i = 0; i < e->n; i++) {
+        gray_push(I, &e->syms[i]->h);
+        lang_mark(I, e->vals[i]);
+      }
+      return;
+    }
+    case NSR_LANG_HASH: {
+      lang_hash *t = (lang_hash *)o;
+      for (size_t i = 0; i < t->cap; i++) {
+        if (!t->entries[i].used) continue;
+        lang_mark(I, t->entries[i].key);
+        lang_mark(I, t->entries[i].val);
+      }
+      return;
+    }
+    case NSR_LANG_MEMO: {
+      lang_memo *m = (lang_memo *)o;
+      lang_mark(I, m->proc);
+      gray_push(I, &m->cache->h);
+      return;
+    }
+    default: return; /* strings and primitives hold no values */
+  }
+}
+
+static void mark_roots(nsr_lang *I) {
+  for (size_t i = 0; i < I->symcap; i++) {
+    if (I->symtab[i] != NULL) gray_push(I, &I->symtab[i]->h);
+  }
+  for (size_t i = 0; i < I->nframes; i++) {
+    lang_frame *f = &I->frames[i];
+    lang_mark(I, f->a);
+    lang_mark(I, f->b);
+    if (f->env != NULL) gray_push(I, &f->env->h);
+  }
+  for (size_t i = 0; i < I->nvals; i++) lang_mark(I, I->vals[i]);
+  for (lang_run *r = I->runs; r != NULL; r = r->outer) {
+    lang_mark(I, r->expr);
+    lang_mark(I, r->val);
+    if (r->env != NULL) gray_push(I, &r->env->h);
+  }
+  for (size_t i = 0; i < I->nroots; i++) lang_mark(I, *I->roots[i]);
+  lang_mark(I, I->result);
+  for (int i = 0; i < LANG_CACHES; i++) lang_mark(I, I->list_cache[i].list);
+  lval *prims[] = {&I->p_cons, &I->p_list, &I->p_append, &I->p_list_to_vector,
+                   &I->p_memv, &I->p_condition, &I->p_enum_query,
+                   &I->p_rejection_query, &I->p_mh_query, &I->p_query};
+  for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
+    lang_mark(I, *prims[i]);
+  }
+  lang_infer_mark(I);
+}
+
+static void free_object(lang_obj *o) {
+  if (o->type == NSR_LANG_ENV) {
+    if (((lang_env *)o)->external) nsr_free(((lang_env *)o)->vals);
+  } else if (o->type == NSR_LANG_HASH) {
+    nsr_free(((lang_hash *)o)->entries);
+  } else if (o->type == NSR_LANG_SET) {
+    nsr_bitset_free(&((lang_set *)o)->bits);
+  }
+  nsr_free(o);
+}
+
+void lang_collect(nsr_lang *I) {
+  I->gray_overflow = false;
+  I->ngray = 0;
+  mark_roots(I);
+  while (I->ngray > 0) scan(I, I->gray[--I->ngray]);
+  bool sweep = !I->gray_overflow;
+  lang_obj **link = &I->objects;
+  while (*link != NULL) {
+    lang_obj *o = *link;
+    if (o->marked || !sweep) {
+      o->marked = 0;
+      link = &o->next;
+    } else {
+      *link = o->next;
+      I->heap_bytes -= o->bytes;
+      free_object(o);
+    }
+  }
+  I->collections++;
+  /* Collect again when the heap has doubled (at least 1 MiB later), but
+   * before the memory budget so garbage never causes a budget error. */
+  size_t live = I->heap_bytes;
+  size_t next = live + (live > (1u << 20) ? live : (1u << 20));
+  if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
+    size_t half_room = live + (I->cfg.max_memory - live) / 2;
+    if (next > half_room) next = half_room;
+  }
+  I->next_gc = next;
+}
+
+void lang_free_all(nsr_lang *I) {
+  while (I->objects != NULL) {
+    lang_obj *o = I->objects;
+    I->objects = o->next;
+    free_object(o);
+  }
+  nsr_free(I->gray);
+  I->gray = NULL;
+  I->ngray = I->graycap = 0;
+}
+
+lang_rc lang_root_push(nsr_lang *I, lval *slot) {
+  if (I->nroots == I->rootcap) {
+    size_t cap = I->rootcap == 0 ? 32 : I->rootcap * 2;
+    lval **r = nsr_reallocarray(I->roots, cap, sizeof *r);
+    if (r == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    I->roots = r;
+    I->rootcap = cap;
+  }
+  I->roots[I->nroots++] = slot;
+  return LANG_OK;
+}
+
+void lang_root_pop(nsr_lang *I, size_t n) { I->nroots -= n; }

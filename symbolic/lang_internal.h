@@ -1,0 +1,425 @@
+/* lang_internal.h: internals of the Church interpreter shared by the
+ * symbolic/lang_*.c files.
+ *
+ * Memory: every heap object is on one list owned by the interpreter and is
+ * reclaimed by a precise mark-sweep collector. Collection happens only at
+ * safe points: the top of the evaluator's loop. So C code (primitives, the
+ * reader, the expander) may hold heap values in locals freely as long as it
+ * does not run the evaluator; code that does (the inference engines) must
+ * make its values reachable from a root first (lang_root_push). */
+#ifndef NSR_LANG_INTERNAL_H
+#define NSR_LANG_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "nsr_lang.h"
+
+typedef nsr_lang_value lval;
+
+/* How a C routine of the interpreter ended. LANG_ERROR has the details in
+ * the interpreter's error; LANG_ABORT means a query's condition failed (or
+ * its weight became zero) and unwinds to that query. */
+typedef enum lang_rc { LANG_OK = 0, LANG_ERROR, LANG_ABORT } lang_rc;
+
+/* A source position; line 0 means "made at run time". */
+typedef struct lang_pos {
+  uint32_t file; /* index into the interpreter's file names */
+  uint32_t line;
+  uint32_t col;
+} lang_pos;
+
+typedef struct lang_obj {
+  struct lang_obj *next; /* every object, newest first */
+  uint32_t type;         /* nsr_lang_type */
+  uint32_t marked;
+  size_t bytes;          /* accounted size, including owned arrays */
+} lang_obj;
+
+typedef struct lang_string {
+  lang_obj h;
+  size_t len;
+  char chars[]; /* len bytes + NUL */
+} lang_string;
+
+/* Special forms known to the evaluator after expansion, and the derived
+ * forms the expander rewrites. */
+typedef enum lang_form {
+  FORM_NONE = 0,
+  /* core: evaluated directly */
+  FORM_QUOTE, FORM_IF, FORM_DEFINE, FORM_SET, FORM_LAMBDA, FORM_BEGIN,
+  FORM_AND, FORM_OR,
+  /* derived: rewritten by lang_expand.c */
+  FORM_LET, FORM_LETSTAR, FORM_LETREC, FORM_COND, FORM_CASE, FORM_WHEN,
+  FORM_UNLESS, FORM_QUASIQUOTE, FORM_ENUM_QUERY, FORM_REJECTION_QUERY,
+  FORM_MH_QUERY, FORM_QUERY,
+} lang_form;
+
+typedef struct lang_symbol {
+  lang_obj h;
+  lval global;       /* the global binding, when `bound` */
+  bool bound;
+  uint8_t form;      /* lang_form */
+  uint64_t hash;
+  size_t len;
+  char name[];
+} lang_symbol;
+
+typedef struct lang_pair {
+  lang_obj h;
+  lval car, cdr;
+  lang_pos pos;
+} lang_pair;
+
+typedef struct lang_vector {
+  lang_obj h;
+  size_t len;
+  lval items[];
+} lang_vector;
+
+/* A frame of bindings. Its first `cap` slots live right after the struct;
+ * internal defines past them move the slots to a block of their own. */
+typedef struct lang_env {
+  lang_obj h;
+  struct lang_env *parent; /* NULL: the next scope is the global one */
+  uint32_t n, cap;
+  bool external;           /* vals/syms point to a separate block */
+  lval *vals;
+  lang_symbol **syms;
+} lang_env;
+
+typedef struct lang_closure {
+  lang_obj h;
+  lval params;    /* the lambda list as written: (a b . rest) or rest */
+  lval body;      /* non-empty list of expressions */
+  lang_env *env;
+  lval name;      /* symbol when made by (define (f ...)), else nil */
+  uint32_t nreq;  /* required parameters */
+  bool rest;      /* takes a rest list */
+} lang_closure;
+
+typedef lang_rc (*lang_prim_fn)(nsr_lang *I, lval *args, int nargs, lval *out);
+
+/* A primitive: either built in (fn) or registered through the public API
+ * (user_fn, user). */
+typedef struct lang_prim {
+  lang_obj h;
+  const char *name;
+  int min_args, max_args; /* max -1: variadic */
+  lang_prim_fn fn;
+  nsr_lang_primitive_fn user_fn;
+  void *user;
+} lang_prim;
+
+/* A hash table keyed by equal?; also the cache of a mem'd procedure. */
+typedef struct lang_hash_entry {
+  lval key, val;
+  uint64_t hash;
+  bool used;
+} lang_hash_entry;
+
+typedef struct lang_hash {
+  lang_obj h;
+  size_t count, cap; /* cap is 0 or a power of two */
+  lang_hash_entry *entries;
+} lang_hash;
+
+/* A set of naturals below bits.nbits, for concept learning (the number
+ * game): membership and sizes in O(1) and O(words). */
+typedef struct lang_set {
+  lang_obj h;
+  nsr_bitset bits;
+} lang_set;
+
+typedef struct lang_memo {
+  lang_obj h;
+  lval proc;
+  lang_hash *cache;
+  uint64_t addr; /* where mem was called: random choices made by the
+                    procedure get addresses from this and the arguments,
+                    wherever it is first called (mem-aware MH) */
+} lang_memo;
+
+/* Continuation frames of the evaluator (see lang_eval.c). */
+typedef enum lang_frame_kind {
+  FRAME_ARGS, FRAME_SEQ, FRAME_IF, FRAME_DEFINE, FRAME_SET, FRAME_AND,
+  FRAME_OR, FRAME_MEMO,
+} lang_frame_kind;
+
+typedef struct lang_frame {
+  lang_frame_kind kind;
+  uint32_t valbase; /* FRAME_ARGS: where the evaluated values start */
+  lval a, b;
+  lang_env *env;
+  uint64_t addr;
+} lang_frame;
+
+/* The registers of one activation of the evaluator loop. Queries run their
+ * model in a nested activation; the collector marks all of them. */
+typedef struct lang_run {
+  lval expr, val;
+  lang_env *env;
+  struct lang_run *outer;
+} lang_run;
+
+struct lang_query; /* lang_infer.c */
+
+/* A list the samplers see again and again (a model's prior weights or its
+ * hypotheses, re-read on every run of a query), with its items in an array
+ * for O(1) indexing and, for lists of numbers, their sum. The list stays
+ * reachable while cached, so its address cannot be reused meanwhile. */
+typedef struct lang_list_cache {
+  lval list;
+  int64_t n;
+  lval *items;
+  double total;
+  bool numbers;  /* every item is a finite number >= 0 */
+  bool positive; /* ... and > 0 */
+} lang_list_cache;
+
+enum { LANG_CACHE_WEIGHTS, LANG_CACHE_ITEMS, LANG_CACHES };
+
+struct nsr_lang {
+  nsr_lang_config cfg;
+  nsr_error error;
+
+  /* heap */
+  lang_obj *objects;
+  size_t heap_bytes;  /* objects + evaluator stacks */
+  size_t next_gc;
+  uint64_t collections;
+  lang_obj **gray; /* the collector's mark stack */
+  size_t ngray, graycap;
+  bool gray_overflow; /* the mark stack could not grow: skip the sweep */
+
+  /* symbols, interned by name; a root of the collector */
+  lang_symbol **symtab;
+  size_t nsyms, symcap; /* open addressing, symcap a power of two */
+
+  /* evaluator stacks; roots */
+  lang_frame *frames;
+  size_t nframes, framecap;
+  lval *vals;
+  size_t nvals, valcap;
+  lang_run *runs;
+  /* values C code holds across evaluator runs */
+  lval **roots;
+  size_t nroots, rootcap;
+
+  /* source file names for positions; index 0 is "<runtime>" */
+  char **files;
+  size_t nfiles;
+
+  nsr_rng rng;
+  uint64_t steps, start_ns;
+  lang_pos cur_pos;  /* the application being evaluated, for errors */
+  uint64_t addr;     /* address of the current call (see lang_infer.c) */
+  struct lang_query *query; /* innermost running query, or NULL */
+  int query_depth;
+
+  /* printed output */
+  char *out;
+  size_t out_len, out_cap;
+
+  lval result;
+  lang_list_cache list_cache[LANG_CACHES]; /* lang_dist.c */
+
+  /* symbols and primitives the reader and expander build code with */
+  lang_symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing,
+      *s_lambda, *s_define, *s_else, *s_begin, *s_if, *s_set;
+  lval p_cons, p_list, p_append, p_list_to_vector, p_memv, p_condition,
+      p_enum_query, p_rejection_query, p_mh_query, p_query;
+};
+
+/* ---- lang_value.c: objects, constructors, equality, hashing, printing ---- */
+
+static inline lval lang_nil(void) { return (lval){.type = NSR_LANG_NIL}; }
+static inline lval lang_unspec(void) {
+  return (lval){.type = NSR_LANG_UNSPECIFIED};
+}
+static inline lval lang_bool(bool b) {
+  return (lval){.type = NSR_LANG_BOOL, .as.b = b};
+}
+static inline lval lang_int(int64_t i) {
+  return (lval){.type = NSR_LANG_INT, .as.i = i};
+}
+static inline lval lang_real(double r) {
+  return (lval){.type = NSR_LANG_REAL, .as.r = r};
+}
+static inline lval lang_obj_val(nsr_lang_type t, void *o) {
+  return (lval){.type = t, .as.obj = (struct nsr_lang_obj *)o};
+}
+static inline bool lang_truthy(lval v) {
+  return !(v.type == NSR_LANG_BOOL && !v.as.b);
+}
+static inline bool lang_is(lval v, nsr_lang_type t) { return v.type == t; }
+static inline bool lang_is_number(lval v) {
+  return v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL;
+}
+static inline double lang_num(lval v) {
+  return v.type == NSR_LANG_INT ? (double)v.as.i : v.as.r;
+}
+static inline bool lang_is_procedure(lval v) {
+  return v.type == NSR_LANG_CLOSURE || v.type == NSR_LANG_PRIMITIVE ||
+         v.type == NSR_LANG_MEMO;
+}
+#define LANG_PAIR(v) ((lang_pair *)(v).as.obj)
+#define LANG_STR(v) ((lang_string *)(v).as.obj)
+#define LANG_SYM(v) ((lang_symbol *)(v).as.obj)
+#define LANG_VEC(v) ((lang_vector *)(v).as.obj)
+#define LANG_CLOSURE(v) ((lang_closure *)(v).as.obj)
+#define LANG_PRIM(v) ((lang_prim *)(v).as.obj)
+#define LANG_MEMO(v) ((lang_memo *)(v).as.obj)
+#define LANG_HASH(v) ((lang_hash *)(v).as.obj)
+#define LANG_SET(v) ((lang_set *)(v).as.obj)
+static inline lval lang_car(lval v) { return LANG_PAIR(v)->car; }
+static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
+
+/* Allocates a zeroed object of `bytes` and links it into the heap. Fails
+ * (NULL, error set) when memory or the memory budget runs out. */
+void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes);
+/* Accounts `delta` more (or fewer) bytes owned by an object (arrays it
+ * grows); fails like lang_alloc when the budget would be exceeded. */
+lang_rc lang_account(nsr_lang *I, ptrdiff_t delta);
+
+lang_rc lang_cons(nsr_lang *I, lval car, lval cdr, lval *out);
+/* A pair carrying the source position `pos`. */
+lang_rc lang_cons_at(nsr_lang *I, lval car, lval cdr, lang_pos pos,
+                     lval *out);
+lang_rc lang_make_string(nsr_lang *I, const char *s, size_t len, lval *out);
+lang_rc lang_make_vector(nsr_lang *I, size_t len, lval fill, lval *out);
+lang_rc lang_make_hash(nsr_lang *I, lval *out);
+/* The symbol named s[0..len), created on first use. */
+lang_rc lang_intern(nsr_lang *I, const char *s, size_t len, lang_symbol **out);
+/* A list from n values (vals may point into the value stack). */
+lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out);
+/* Length of a proper list, or -1. */
+int64_t lang_list_length(lval list);
+
+/* An empty set able to hold 0..nbits-1. */
+lang_rc lang_make_set(nsr_lang *I, size_t nbits, lval *out);
+bool lang_set_equal(const lang_set *a, const lang_set *b);
+
+bool lang_eqv(lval a, lval b);
+bool lang_equal(lval a, lval b);
+/* A hash consistent with lang_equal. */
+uint64_t lang_hash_value(lval v);
+uint64_t lang_mix(uint64_t h, uint64_t x);
+/* Looks key up; *found tells whether it was there. */
+lval lang_hash_get(lang_hash *t, lval key, bool *found);
+lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val);
+
+/* Text buffers that grow through nsr_realloc (not the heap: their owner
+ * frees them). */
+typedef struct lang_buf {
+  char *data;
+  size_t len, cap;
+  bool failed; /* an append ran out of memory */
+} lang_buf;
+void lang_buf_add(lang_buf *b, const char *s, size_t n);
+void lang_buf_printf(lang_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends v as `write` (strings quoted) or `display` (raw) would. */
+void lang_print(lang_buf *b, lval v, bool write);
+/* Appends a number the way the language prints it. */
+void lang_print_number(lang_buf *b, lval v);
+/* Appends text to the interpreter's output (and echo stream). */
+lang_rc lang_output(nsr_lang *I, const char *s, size_t n);
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* Records "FILE:LINE:COL: message" at `pos` with `code`; returns LANG_ERROR. */
+lang_rc lang_fail_at(nsr_lang *I, lang_pos pos, nsr_code code,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Same at the application being evaluated, with NSR_ERR_INVALID. */
+lang_rc lang_error(nsr_lang *I, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* "NAME: expected WHAT as argument I, got VALUE". */
+lang_rc lang_type_error(nsr_lang *I, const char *name, const char *what,
+                        int argi, lval got);
+/* The position a datum carries (its pair's, else none). */
+lang_pos lang_pos_of(lval v);
+
+/* ---- lang_gc.c ----------------------------------------------------------- */
+
+/* Marks everything reachable from the roots and frees the rest. */
+void lang_collect(nsr_lang *I);
+/* Frees every object (interpreter teardown). */
+void lang_free_all(nsr_lang *I);
+lang_rc lang_root_push(nsr_lang *I, lval *slot);
+void lang_root_pop(nsr_lang *I, size_t n);
+/* Marks one value (used by lang_infer.c for its own roots). */
+void lang_mark(nsr_lang *I, lval v);
+
+/* ---- lang_read.c --------------------------------------------------------- */
+
+/* Reads every datum of text into a list (*out); file is an index from
+ * lang_add_file. Errors are located. */
+lang_rc lang_read_all(nsr_lang *I, uint32_t file, const char *text,
+                      size_t len, lval *out);
+lang_rc lang_add_file(nsr_lang *I, const char *name, uint32_t *out);
+
+/* ---- lang_expand.c ------------------------------------------------------- */
+
+/* Rewrites derived forms of datum `x` into core forms, checking syntax;
+ * positions are kept. */
+lang_rc lang_expand(nsr_lang *I, lval x, lval *out);
+
+/* ---- lang_eval.c --------------------------------------------------------- */
+
+/* Evaluates expanded expression x in env (NULL: global) to *out. */
+lang_rc lang_eval(nsr_lang *I, lval x, lang_env *env, lval *out);
+/* Applies proc to n arguments and runs to completion (a nested activation
+ * of the evaluator). args need not be rooted; *out is. */
+lang_rc lang_apply(nsr_lang *I, lval proc, const lval *args, int n,
+                   lval *out);
+/* Starts the budgets of one top-level evaluation. */
+void lang_budget_start(nsr_lang *I);
+
+/* ---- primitives (lang_prims_*.c, lang_dist.c, lang_infer.c) -------------- */
+
+typedef struct lang_prim_def {
+  const char *name;
+  int min_args, max_args;
+  lang_prim_fn fn;
+} lang_prim_def;
+
+/* Binds each primitive of a NULL-terminated table globally. */
+lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs);
+lang_rc lang_define_global(nsr_lang *I, const char *name, lval v);
+/* The global value of `name`, which must be bound (library primitives). */
+lval lang_global(nsr_lang *I, const char *name);
+
+extern const lang_prim_def lang_prims_num[];
+extern const lang_prim_def lang_prims_list[];
+extern const lang_prim_def lang_prims_text[];
+extern const lang_prim_def lang_prims_dist[];
+extern const lang_prim_def lang_prims_infer[];
+extern const lang_prim_def lang_prims_set[];
+
+/* Argument helpers: each checks the type and reports a located error. */
+lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
+                     int64_t *out);
+lang_rc lang_arg_real(nsr_lang *I, const char *name, lval *args, int i,
+                      double *out);
+lang_rc lang_arg_list(nsr_lang *I, const char *name, lval *args, int i,
+                      int64_t *len);
+
+/* The Church-source part of the library (map, filter, fold, ...). */
+extern const char lang_prelude[];
+
+/* ---- lang_infer.c -------------------------------------------------------- */
+
+/* Marks the values held by running queries. */
+void lang_infer_mark(nsr_lang *I);
+
+/* The random-choice hook of every sampler: under a query it replays or
+ * records the choice; outside one it samples from the interpreter's RNG.
+ * See lang_dist.c for the distributions. */
+struct lang_dist;
+lang_rc lang_choose(nsr_lang *I, const struct lang_dist *d, lval *out);
+/* Adds `logw` to the running query's log weight (factor); LANG_ABORT when
+ * it makes the weight zero. Outside a query: an error. */
+lang_rc lang_factor(nsr_lang *I, double logw);
+
+#endif /* NSR_LANG_INTERNAL_H */

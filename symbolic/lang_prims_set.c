@@ -1,0 +1,130 @@
+/* lang_prims_set.c: sets of naturals backed by core's bitsets, so concept
+ * learning programs (the number game) test membership and take sizes in
+ * constant time instead of walking lists:
+ *
+ *   (list->number-set '(2 4 8))     a set of the list's naturals
+ *   (number-set-range lo hi)        {lo, ..., hi}
+ *   (number-set-size s)             |s|
+ *   (number-set-member? s x)        x ∈ s (#f for anything not a natural)
+ *   (number-set-contains-all? s xs) every item of the list xs is in s
+ *   (number-set-subset? a b)        a ⊆ b
+ *   (number-set->list s)            members in increasing order */
+#include "lang_internal.h"
+
+/* Sets hold naturals below this; the number game needs 1..N, N ≤ 10^6. */
+#define SET_MAX_BITS (1u << 24)
+
+static lang_rc expect_set(nsr_lang *I, const char *name, lval *a, int i) {
+  return a[i].type == NSR_LANG_SET ? LANG_OK : lang_type_error(I, name, "a number set", i, a[i]);
+}
+
+/* A member candidate: a natural below the limit. */
+static lang_rc natural_arg(nsr_lang *I, const char *name, lval v, int argi,
+                           int64_t *out) {
+  if (v.type != NSR_LANG_INT || v.as.i < 0 || v.as.i >= SET_MAX_BITS) {
+    return lang_type_error(I, name, "naturals below 16777216", argi, v);
+  }
+  *out = v.as.i;
+  return LANG_OK;
+}
+
+static bool set_has(const lang_set *s, lval v) {
+  return v.type == NSR_LANG_INT && v.as.i >= 0 && (uint64_t)v.as.i < s->bits.nbits &&
+         nsr_bitset_has(&s->bits, (size_t)v.as.i);
+}
+
+static lang_rc p_list_to_set(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  int64_t len, top = -1, x = 0;
+  if (lang_arg_list(I, "list->number-set", a, 0, &len) != LANG_OK) return LANG_ERROR;
+  for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+    if (natural_arg(I, "list->number-set", lang_car(l), 0, &x) != LANG_OK) return LANG_ERROR;
+    if (x > top) top = x;
+  }
+  if (lang_make_set(I, (size_t)(top + 1), out) != LANG_OK) return LANG_ERROR;
+  for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+    nsr_bitset_add(&LANG_SET(*out)->bits, (size_t)lang_car(l).as.i);
+  }
+  return LANG_OK;
+}
+
+static lang_rc p_set_range(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  int64_t lo = 0, hi = 0;
+  if (natural_arg(I, "number-set-range", a[0], 0, &lo) != LANG_OK ||
+      natural_arg(I, "number-set-range", a[1], 1, &hi) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  if (lang_make_set(I, (size_t)(hi + 1), out) != LANG_OK) return LANG_ERROR;
+  for (int64_t x = lo; x <= hi; x++) nsr_bitset_add(&LANG_SET(*out)->bits, (size_t)x);
+  return LANG_OK;
+}
+
+static lang_rc p_set_size(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  if (expect_set(I, "number-set-size", a, 0) != LANG_OK) return LANG_ERROR;
+  *out = lang_int((int64_t)nsr_bitset_count(&LANG_SET(a[0])->bits));
+  return LANG_OK;
+}
+
+static lang_rc p_set_member(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  if (expect_set(I, "number-set-member?", a, 0) != LANG_OK) return LANG_ERROR;
+  *out = lang_bool(set_has(LANG_SET(a[0]), a[1]));
+  return LANG_OK;
+}
+
+static lang_rc p_set_contains_all(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  int64_t len;
+  if (expect_set(I, "number-set-contains-all?", a, 0) != LANG_OK ||
+      lang_arg_list(I, "number-set-contains-all?", a, 1, &len) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  bool all = true;
+  for (lval l = a[1]; all && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+    all = set_has(LANG_SET(a[0]), lang_car(l));
+  }
+  *out = lang_bool(all);
+  return LANG_OK;
+}
+
+static lang_rc p_set_subset(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  if (expect_set(I, "number-set-subset?", a, 0) != LANG_OK ||
+      expect_set(I, "number-set-subset?", a, 1) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  const nsr_bitset *x = &LANG_SET(a[0])->bits;
+  bool subset = true;
+  for (size_t i = nsr_bitset_next(x, 0); subset && i < x->nbits; i = nsr_bitset_next(x, i + 1)) {
+    subset = set_has(LANG_SET(a[1]), lang_int((int64_t)i));
+  }
+  *out = lang_bool(subset);
+  return LANG_OK;
+}
+
+static lang_rc p_set_to_list(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  if (expect_set(I, "number-set->list", a, 0) != LANG_OK) return LANG_ERROR;
+  const nsr_bitset *bits = &LANG_SET(a[0])->bits;
+  lval list = lang_nil();
+  for (size_t i = bits->nbits; i-- > 0;) {
+    if (nsr_bitset_has(bits, i) && lang_cons(I, lang_int((int64_t)i), list, &list) != LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  *out = list;
+  return LANG_OK;
+}
+
+const lang_prim_def lang_prims_set[] = {
+    {"list->number-set", 1, 1, p_list_to_set},
+    {"number-set-range", 2, 2, p_set_range},
+    {"number-set-size", 1, 1, p_set_size},
+    {"number-set-member?", 2, 2, p_set_member},
+    {"number-set-contains-all?", 2, 2, p_set_contains_all},
+    {"number-set-subset?", 2, 2, p_set_subset},
+    {"number-set->list", 1, 1, p_set_to_list},
+    {NULL, 0, 0, NULL},
+};

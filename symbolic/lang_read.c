@@ -1,0 +1,343 @@
+/* lang_read.c: the reader. Turns program text into data (lists, symbols,
+ * numbers, strings, vectors); every list cell carries the file, line and
+ * column of its datum, and every syntax error names the place it was found.
+ * Columns count bytes from 1. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang_internal.h"
+
+/* Lists nest by recursion in the reader (and the expander); this bound
+ * keeps hostile input from exhausting the C stack. */
+#define READ_MAX_DEPTH 1000
+
+typedef struct reader {
+  nsr_lang *I;
+  uint32_t file;
+  const char *text;
+  size_t len, i;
+  uint32_t line, col;
+} reader;
+
+static lang_pos here(const reader *r) {
+  return (lang_pos){r->file, r->line, r->col};
+}
+
+static int peek(const reader *r) {
+  return r->i < r->len ? (unsigned char)r->text[r->i] : -1;
+}
+
+static void advance(reader *r) {
+  if (r->i >= r->len) return;
+  if (r->text[r->i++] == '\n') {
+    r->line++;
+    r->col = 1;
+  } else {
+    r->col++;
+  }
+}
+
+static lang_rc syntax_error(reader *r, lang_pos pos, const char *msg) {
+  return lang_fail_at(r->I, pos, NSR_ERR_PARSE, "%s", msg);
+}
+
+/* Skips whitespace, ; line comments and nested #| block comments |#. */
+static lang_rc skip_space(reader *r) {
+  for (;;) {
+    int c = peek(r);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+      advance(r);
+    } else if (c == ';') {
+      while (peek(r) != -1 && peek(r) != '\n') advance(r);
+    } else if (c == '#' && r->i + 1 < r->len && r->text[r->i + 1] == '|') {
+      lang_pos start = here(r);
+      advance(r);
+      advance(r);
+      int depth = 1;
+      while (depth > 0) {
+        if (peek(r) == -1) {
+          return syntax_error(r, start, "block comment '#|' is never closed");
+        }
+        if (peek(r) == '|' && r->i + 1 < r->len && r->text[r->i + 1] == '#') {
+          depth--;
+          advance(r);
+        } else if (peek(r) == '#' && r->i + 1 < r->len &&
+                   r->text[r->i + 1] == '|') {
+          depth++;
+          advance(r);
+        }
+        advance(r);
+      }
+    } else {
+      return LANG_OK;
+    }
+  }
+}
+
+static bool is_delimiter(int c) {
+  return c == -1 || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+         c == '\f' || c == '(' || c == ')' || c == '"' || c == ';' ||
+         c == '\'' || c == '`' || c == ',';
+}
+
+static lang_rc read_datum(reader *r, int depth, lval *out);
+
+/* After '(' or '#(': the elements up to ')'; a '.' before the last datum
+ * makes an improper list (not allowed in vectors). */
+static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
+                              bool vector, lval *out) {
+  lval head = lang_nil(), tail = lang_nil();
+  for (;;) {
+    if (skip_space(r) != LANG_OK) return LANG_ERROR;
+    int c = peek(r);
+    if (c == -1) {
+      return syntax_error(r, open, vector ? "'#(' is never closed"
+                                          : "'(' is never closed");
+    }
+    if (c == ')') {
+      advance(r);
+      *out = head;
+      return LANG_OK;
+    }
+    lang_pos pos = here(r);
+    if (c == '.' && !vector && r->i + 1 <= r->len &&
+        is_delimiter(r->i + 1 < r->len ? (unsigned char)r->text[r->i + 1] : -1)) {
+      if (tail.type != NSR_LANG_PAIR) {
+        return syntax_error(r, pos, "'.' must follow at least one datum");
+      }
+      advance(r);
+      lval last;
+      if (read_datum(r, depth + 1, &last) != LANG_OK) return LANG_ERROR;
+      LANG_PAIR(tail)->cdr = last;
+      if (skip_space(r) != LANG_OK) return LANG_ERROR;
+      if (peek(r) != ')') {
+        return syntax_error(r, here(r), "expected ')' after the datum following '.'");
+      }
+      advance(r);
+      *out = head;
+      return LANG_OK;
+    }
+    lval item, cell;
+    if (read_datum(r, depth + 1, &item) != LANG_OK) return LANG_ERROR;
+    /* The first cell is the list itself and carries the '(' position. */
+    lang_pos cell_pos = head.type == NSR_LANG_NIL ? open : pos;
+    if (lang_cons_at(r->I, item, lang_nil(), cell_pos, &cell) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    if (head.type == NSR_LANG_NIL) {
+      head = cell;
+    } else {
+      LANG_PAIR(tail)->cdr = cell;
+    }
+    tail = cell;
+  }
+}
+
+static lang_rc read_string(reader *r, lval *out) {
+  lang_pos start = here(r);
+  advance(r); /* the opening quote */
+  lang_buf b = {0};
+  lang_rc rc = LANG_OK;
+  for (;;) {
+    int c = peek(r);
+    if (c == -1) {
+      rc = syntax_error(r, start, "string is never closed");
+      break;
+    }
+    if (c == '"') {
+      advance(r);
+      break;
+    }
+    if (c == '\\') {
+      lang_pos esc = here(r);
+      advance(r);
+      int e = peek(r);
+      char ch;
+      switch (e) {
+        case 'n': ch = '\n'; break;
+        case 't': ch = '\t'; break;
+        case 'r': ch = '\r'; break;
+        case 'a': ch = '\a'; break;
+        case '0': ch = '\0'; break;
+        case '\\': ch = '\\'; break;
+        case '"': ch = '"'; break;
+        case '\n': ch = 0; break; /* a line continuation */
+        default: rc = syntax_error(r, esc, "unknown escape in string"); break;
+      }
+      if (rc != LANG_OK) break;
+      advance(r);
+      if (e != '\n') lang_buf_add(&b, &ch, 1);
+      continue;
+    }
+    char ch = (char)c;
+    lang_buf_add(&b, &ch, 1);
+    advance(r);
+  }
+  if (rc == LANG_OK && b.failed) {
+    rc = lang_fail_at(r->I, start, NSR_ERR_NOMEM, "out of memory");
+  }
+  if (rc == LANG_OK) rc = lang_make_string(r->I, b.data ? b.data : "", b.len, out);
+  nsr_free(b.data);
+  return rc;
+}
+
+/* Parses an atom's text as a number when it looks like one: an optional
+ * sign, then digits or a point followed by a digit. */
+static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
+                            bool *is_number, lval *out) {
+  *is_number = false;
+  const char *p = s + (*s == '+' || *s == '-');
+  if (!((p[0] >= '0' && p[0] <= '9') ||
+        (p[0] == '.' && p[1] >= '0' && p[1] <= '9'))) {
+    return LANG_OK;
+  }
+  char *end;
+  errno = 0;
+  long long i = strtoll(s, &end, 10);
+  if (*end == '\0') {
+    if (errno == ERANGE) {
+      return lang_fail_at(r->I, pos, NSR_ERR_RANGE,
+                          "integer literal %s does not fit in 64 bits", s);
+    }
+    *is_number = true;
+    *out = lang_int(i);
+    return LANG_OK;
+  }
+  double d = strtod(s, &end);
+  if (*end == '\0' && strpbrk(s, "xXnNiIpP") == NULL) {
+    *is_number = true;
+    *out = lang_real(d);
+  }
+  return LANG_OK;
+}
+
+static lang_rc read_atom(reader *r, lval *out) {
+  lang_pos pos = here(r);
+  size_t start = r->i;
+  while (!is_delimiter(peek(r))) advance(r);
+  size_t n = r->i - start;
+  char small[64];
+  char *s = n < sizeof small ? small : nsr_malloc(n + 1);
+  if (s == NULL) return lang_fail_at(r->I, pos, NSR_ERR_NOMEM, "out of memory");
+  memcpy(s, r->text + start, n);
+  s[n] = '\0';
+  lang_rc rc = LANG_OK;
+  bool is_number = false;
+  if (strcmp(s, "#t") == 0 || strcmp(s, "#true") == 0) {
+    *out = lang_bool(true);
+  } else if (strcmp(s, "#f") == 0 || strcmp(s, "#false") == 0) {
+    *out = lang_bool(false);
+  } else if (s[0] == '#') {
+    rc = lang_fail_at(r->I, pos, NSR_ERR_PARSE, "unknown syntax '%s'", s);
+  } else if ((rc = parse_number(r, pos, s, &is_number, out)) == LANG_OK &&
+             !is_number) {
+    lang_symbol *sym;
+    rc = lang_intern(r->I, s, n, &sym);
+    if (rc == LANG_OK) *out = lang_obj_val(NSR_LANG_SYMBOL, sym);
+  }
+  if (s != small) nsr_free(s);
+  return rc;
+}
+
+/* 'x `x ,x ,@x become (quote x) and so on, positioned at the prefix. */
+static lang_rc read_prefixed(reader *r, lang_symbol *sym, int depth,
+                             lval *out) {
+  lang_pos pos = here(r);
+  advance(r);
+  if (sym == r->I->s_unquote_splicing) advance(r);
+  if (skip_space(r) != LANG_OK) return LANG_ERROR;
+  if (peek(r) == -1 || peek(r) == ')') {
+    return syntax_error(r, pos, "a quote mark must be followed by a datum");
+  }
+  lval x, rest;
+  if (read_datum(r, depth + 1, &x) != LANG_OK) return LANG_ERROR;
+  if (lang_cons_at(r->I, x, lang_nil(), pos, &rest) != LANG_OK) return LANG_ERROR;
+  return lang_cons_at(r->I, lang_obj_val(NSR_LANG_SYMBOL, sym), rest, pos, out);
+}
+
+/* Reads one datum; the caller has skipped space and checked for end. */
+static lang_rc read_datum(reader *r, int depth, lval *out) {
+  if (depth > READ_MAX_DEPTH) {
+    return syntax_error(r, here(r), "data nested more than 1000 levels deep");
+  }
+  if (skip_space(r) != LANG_OK) return LANG_ERROR;
+  lang_pos pos = here(r);
+  int c = peek(r);
+  nsr_lang *I = r->I;
+  switch (c) {
+    case -1: return syntax_error(r, pos, "unexpected end of text");
+    case '(':
+      advance(r);
+      return read_list_tail(r, pos, depth, false, out);
+    case ')': return syntax_error(r, pos, "unbalanced ')'");
+    case '"': return read_string(r, out);
+    case '\'': return read_prefixed(r, I->s_quote, depth, out);
+    case '`': return read_prefixed(r, I->s_quasiquote, depth, out);
+    case ',':
+      return read_prefixed(r,
+                           r->i + 1 < r->len && r->text[r->i + 1] == '@'
+                               ? I->s_unquote_splicing
+                               : I->s_unquote,
+                           depth, out);
+    case '#':
+      if (r->i + 1 < r->len && r->text[r->i + 1] == '(') {
+        advance(r);
+        advance(r);
+        lval items;
+        if (read_list_tail(r, pos, depth, true, &items) != LANG_OK) {
+          return LANG_ERROR;
+        }
+        int64_t n = lang_list_length(items);
+        if (lang_make_vector(I, (size_t)n, lang_nil(), out) != LANG_OK) {
+          return LANG_ERROR;
+        }
+        for (int64_t k = 0; k < n; k++, items = lang_cdr(items)) {
+          LANG_VEC(*out)->items[k] = lang_car(items);
+        }
+        return LANG_OK;
+      }
+      return read_atom(r, out);
+    default: return read_atom(r, out);
+  }
+}
+
+lang_rc lang_read_all(nsr_lang *I, uint32_t file, const char *text,
+                      size_t len, lval *out) {
+  reader r = {I, file, text, len, 0, 1, 1};
+  lval head = lang_nil(), tail = lang_nil();
+  for (;;) {
+    if (skip_space(&r) != LANG_OK) return LANG_ERROR;
+    if (peek(&r) == -1) break;
+    lang_pos pos = here(&r);
+    lval x, cell;
+    if (read_datum(&r, 0, &x) != LANG_OK) return LANG_ERROR;
+    if (lang_cons_at(I, x, lang_nil(), pos, &cell) != LANG_OK) return LANG_ERROR;
+    if (head.type == NSR_LANG_NIL) {
+      head = cell;
+    } else {
+      LANG_PAIR(tail)->cdr = cell;
+    }
+    tail = cell;
+  }
+  *out = head;
+  return LANG_OK;
+}
+
+lang_rc lang_add_file(nsr_lang *I, const char *name, uint32_t *out) {
+  for (size_t i = 0; i < I->nfiles; i++) {
+    if (strcmp(I->files[i], name) == 0) {
+      *out = (uint32_t)i;
+      return LANG_OK;
+    }
+  }
+  char **files = nsr_reallocarray(I->files, I->nfiles + 1, sizeof *files);
+  if (files == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  I->files = files;
+  files[I->nfiles] = nsr_strdup(name);
+  if (files[I->nfiles] == NULL) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  }
+  *out = (uint32_t)I->nfiles++;
+  return LANG_OK;
+}

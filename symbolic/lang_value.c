@@ -1,0 +1,529 @@
+/* lang_value.c: heap objects of the Church interpreter, their constructors,
+ * equality and hashing, printing, and located error messages. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang_internal.h"
+
+/* ---- allocation ---------------------------------------------------------- */
+
+static lang_rc memory_exhausted(nsr_lang *I) {
+  return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+                      "memory budget of %zu bytes exhausted (--max-memory)",
+                      I->cfg.max_memory);
+}
+
+lang_rc lang_account(nsr_lang *I, ptrdiff_t delta) {
+  if (delta > 0 && I->cfg.max_memory != 0 &&
+      I->heap_bytes + (size_t)delta > I->cfg.max_memory) {
+    return memory_exhausted(I);
+  }
+  I->heap_bytes += (size_t)delta;
+  return LANG_OK;
+}
+
+void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
+  if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return NULL;
+  lang_obj *o = nsr_calloc(1, bytes);
+  if (o == NULL) {
+    I->heap_bytes -= bytes;
+    lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return NULL;
+  }
+  o->type = type;
+  o->bytes = bytes;
+  o->next = I->objects;
+  I->objects = o;
+  return o;
+}
+
+lang_rc lang_cons_at(nsr_lang *I, lval car, lval cdr, lang_pos pos,
+                     lval *out) {
+  lang_pair *p = lang_alloc(I, NSR_LANG_PAIR, sizeof *p);
+  if (p == NULL) return LANG_ERROR;
+  p->car = car;
+  p->cdr = cdr;
+  p->pos = pos;
+  *out = lang_obj_val(NSR_LANG_PAIR, p);
+  return LANG_OK;
+}
+
+lang_rc lang_cons(nsr_lang *I, lval car, lval cdr, lval *out) {
+  return lang_cons_at(I, car, cdr, (lang_pos){0, 0, 0}, out);
+}
+
+lang_rc lang_make_string(nsr_lang *I, const char *s, size_t len, lval *out) {
+  lang_string *str = lang_alloc(I, NSR_LANG_STRING, sizeof *str + len + 1);
+  if (str == NULL) return LANG_ERROR;
+  str->len = len;
+  if (len > 0) memcpy(str->chars, s, len);
+  str->chars[len] = '\0';
+  *out = lang_obj_val(NSR_LANG_STRING, str);
+  return LANG_OK;
+}
+
+lang_rc lang_make_vector(nsr_lang *I, size_t len, lval fill, lval *out) {
+  if (len > (SIZE_MAX - sizeof(lang_vector)) / sizeof(lval)) {
+    return memory_exhausted(I);
+  }
+  lang_vector *v =
+      lang_alloc(I, NSR_LANG_VECTOR, sizeof *v + len * sizeof(lval));
+  if (v == NULL) return LANG_ERROR;
+  v->len = len;
+  for (size_t i = 0; i < len; i++) v->items[i] = fill;
+  *out = lang_obj_val(NSR_LANG_VECTOR, v);
+  return LANG_OK;
+}
+
+lang_rc lang_make_hash(nsr_lang *I, lval *out) {
+  lang_hash *t = lang_alloc(I, NSR_LANG_HASH, sizeof *t);
+  if (t == NULL) return LANG_ERROR;
+  *out = lang_obj_val(NSR_LANG_HASH, t);
+  return LANG_OK;
+}
+
+lang_rc lang_make_set(nsr_lang *I, size_t nbits, lval *out) {
+  size_t words = (nbits + 63) / 64;
+  lang_set *set = lang_alloc(I, NSR_LANG_SET, sizeof *set + words * sizeof(uint64_t));
+  if (set == NULL) return LANG_ERROR;
+  nsr_error err;
+  if (nsr_bitset_init(&set->bits, nbits, &err) != NSR_OK) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  }
+  *out = lang_obj_val(NSR_LANG_SET, set);
+  return LANG_OK;
+}
+
+bool lang_set_equal(const lang_set *a, const lang_set *b) {
+  size_t i = nsr_bitset_next(&a->bits, 0), j = nsr_bitset_next(&b->bits, 0);
+  while (i < a->bits.nbits && j < b->bits.nbits) {
+    if (i != j) return false;
+    i = nsr_bitset_next(&a->bits, i + 1);
+    j = nsr_bitset_next(&b->bits, j + 1);
+  }
+  return i >= a->bits.nbits && j >= b->bits.nbits;
+}
+
+lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out) {
+  lval list = lang_nil();
+  for (size_t i = n; i-- > 0;) {
+    if (lang_cons(I, vals[i], list, &list) != LANG_OK) return LANG_ERROR;
+  }
+  *out = list;
+  return LANG_OK;
+}
+
+int64_t lang_list_length(lval list) {
+  int64_t n = 0;
+  while (list.type == NSR_LANG_PAIR) {
+    n++;
+    list = lang_cdr(list);
+  }
+  return list.type == NSR_LANG_NIL ? n : -1;
+}
+
+/* ---- symbols --------------------------------------------------------------*/
+
+/* FNV-1a: symbol names are short, and the table only needs spread. */
+static uint64_t hash_bytes(const char *s, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+/* Doubles the symbol table; entries are re-slotted by their stored hash. */
+static lang_rc symtab_grow(nsr_lang *I) {
+  size_t cap = I->symcap == 0 ? 256 : I->symcap * 2;
+  lang_symbol **tab = nsr_calloc(cap, sizeof *tab);
+  if (tab == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (lang_account(I, (ptrdiff_t)((cap - I->symcap) * sizeof *tab)) != LANG_OK) {
+    nsr_free(tab);
+    return LANG_ERROR;
+  }
+  for (size_t i = 0; i < I->symcap; i++) {
+    lang_symbol *s = I->symtab[i];
+    if (s == NULL) continue;
+    size_t j = s->hash & (cap - 1);
+    while (tab[j] != NULL) j = (j + 1) & (cap - 1);
+    tab[j] = s;
+  }
+  nsr_free(I->symtab);
+  I->symtab = tab;
+  I->symcap = cap;
+  return LANG_OK;
+}
+
+lang_rc lang_intern(nsr_lang *I, const char *s, size_t len,
+                    lang_symbol **out) {
+  if ((I->nsyms + 1) * 2 > I->symcap && symtab_grow(I) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  uint64_t h = hash_bytes(s, len);
+  size_t j = h & (I->symcap - 1);
+  for (lang_symbol *e; (e = I->symtab[j]) != NULL; j = (j + 1) & (I->symcap - 1)) {
+    if (e->hash == h && e->len == len && memcmp(e->name, s, len) == 0) {
+      *out = e;
+      return LANG_OK;
+    }
+  }
+  lang_symbol *sym = lang_alloc(I, NSR_LANG_SYMBOL, sizeof *sym + len + 1);
+  if (sym == NULL) return LANG_ERROR;
+  memcpy(sym->name, s, len);
+  sym->name[len] = '\0';
+  sym->len = len;
+  sym->hash = h;
+  I->symtab[j] = sym;
+  I->nsyms++;
+  *out = sym;
+  return LANG_OK;
+}
+
+/* ---- equality and hashing ------------------------------------------------ */
+
+bool lang_eqv(lval a, lval b) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
+    case NSR_LANG_NIL:
+    case NSR_LANG_UNSPECIFIED: return true;
+    case NSR_LANG_BOOL: return a.as.b == b.as.b;
+    case NSR_LANG_INT: return a.as.i == b.as.i;
+    case NSR_LANG_REAL: return a.as.r == b.as.r;
+    default: return a.as.obj == b.as.obj;
+  }
+}
+
+bool lang_equal(lval a, lval b) {
+  for (;;) {
+    if (lang_eqv(a, b)) return true;
+    if (a.type != b.type) return false;
+    switch (a.type) {
+      case NSR_LANG_STRING:
+        return LANG_STR(a)->len == LANG_STR(b)->len &&
+               memcmp(LANG_STR(a)->chars, LANG_STR(b)->chars,
+                      LANG_STR(a)->len) == 0;
+      case NSR_LANG_VECTOR: {
+        lang_vector *x = LANG_VEC(a), *y = LANG_VEC(b);
+        if (x->len != y->len) return false;
+        for (size_t i = 0; i < x->len; i++) {
+          if (!lang_equal(x->items[i], y->items[i])) return false;
+        }
+        return true;
+      }
+      case NSR_LANG_SET: return lang_set_equal(LANG_SET(a), LANG_SET(b));
+      case NSR_LANG_PAIR:
+        /* Recurse on the car, loop on the cdr: long lists take no stack. */
+        if (!lang_equal(lang_car(a), lang_car(b))) return false;
+        a = lang_cdr(a);
+        b = lang_cdr(b);
+        continue;
+      default: return false;
+    }
+  }
+}
+
+uint64_t lang_mix(uint64_t h, uint64_t x) {
+  h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 29);
+}
+
+uint64_t lang_hash_value(lval v) {
+  uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
+  for (;;) {
+    switch (v.type) {
+      case NSR_LANG_NIL:
+      case NSR_LANG_UNSPECIFIED: return lang_mix(h, 1);
+      case NSR_LANG_BOOL: return lang_mix(h, v.as.b);
+      case NSR_LANG_INT: return lang_mix(h, (uint64_t)v.as.i);
+      case NSR_LANG_REAL: {
+        double r = v.as.r == 0.0 ? 0.0 : v.as.r; /* -0.0 = 0.0 */
+        uint64_t bits;
+        memcpy(&bits, &r, sizeof bits);
+        return lang_mix(h, bits);
+      }
+      case NSR_LANG_STRING:
+        return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
+      case NSR_LANG_VECTOR:
+        for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+          h = lang_mix(h, lang_hash_value(LANG_VEC(v)->items[i]));
+        }
+        return h;
+      case NSR_LANG_SET: {
+        const nsr_bitset *bits = &LANG_SET(v)->bits;
+        for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+          h = lang_mix(h, i);
+        }
+        return h;
+      }
+      case NSR_LANG_PAIR:
+        h = lang_mix(h, lang_hash_value(lang_car(v)));
+        v = lang_cdr(v);
+        continue;
+      default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
+    }
+  }
+}
+
+/* The slot of key in t (cap > 0): its entry or the empty slot to fill. */
+static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
+  size_t j = h & (t->cap - 1);
+  for (;;) {
+    lang_hash_entry *e = &t->entries[j];
+    if (!e->used || (e->hash == h && lang_equal(e->key, key))) return e;
+    j = (j + 1) & (t->cap - 1);
+  }
+}
+
+lval lang_hash_get(lang_hash *t, lval key, bool *found) {
+  *found = false;
+  if (t->cap == 0) return lang_nil();
+  lang_hash_entry *e = hash_slot(t, key, lang_hash_value(key));
+  *found = e->used;
+  return e->used ? e->val : lang_nil();
+}
+
+lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
+  if ((t->count + 1) * 2 > t->cap) {
+    size_t cap = t->cap == 0 ? 8 : t->cap * 2;
+    size_t grow = (cap - t->cap) * sizeof(lang_hash_entry);
+    if (lang_account(I, (ptrdiff_t)grow) != LANG_OK) return LANG_ERROR;
+    lang_hash_entry *entries = nsr_calloc(cap, sizeof *entries);
+    if (entries == NULL) {
+      I->heap_bytes -= grow;
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
+    lang_hash_entry *old = t->entries;
+    size_t oldcap = t->cap;
+    t->entries = entries;
+    t->cap = cap;
+    t->h.bytes += grow;
+    for (size_t i = 0; i < oldcap; i++) {
+      if (old[i].used) *hash_slot(t, old[i].key, old[i].hash) = old[i];
+    }
+    nsr_free(old);
+  }
+  uint64_t h = lang_hash_value(key);
+  lang_hash_entry *e = hash_slot(t, key, h);
+  if (!e->used) {
+    e->used = true;
+    e->key = key;
+    e->hash = h;
+    t->count++;
+  }
+  e->val = val;
+  return LANG_OK;
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+void lang_buf_add(lang_buf *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap == 0 ? 64 : b->cap;
+    while (b->len + n + 1 > cap) cap *= 2;
+    char *d = nsr_realloc(b->data, cap);
+    if (d == NULL) {
+      b->failed = true;
+      return;
+    }
+    b->data = d;
+    b->cap = cap;
+  }
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
+  char tmp[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  lang_buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+void lang_print_number(lang_buf *b, lval v) {
+  if (v.type == NSR_LANG_INT) {
+    lang_buf_printf(b, "%lld", (long long)v.as.i);
+    return;
+  }
+  double r = v.as.r;
+  if (isnan(r)) {
+    lang_buf_add(b, "+nan.0", 6);
+    return;
+  }
+  if (isinf(r)) {
+    lang_buf_add(b, r > 0 ? "+inf.0" : "-inf.0", 6);
+    return;
+  }
+  /* The shortest of %.15g..%.17g that reads back as the same double. */
+  char tmp[40];
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*g", prec, r);
+    if (strtod(tmp, NULL) == r) break;
+  }
+  lang_buf_add(b, tmp, strlen(tmp));
+  /* Inexact numbers always show a point, as in Scheme: 1.0, not 1. */
+  if (strpbrk(tmp, ".e") == NULL) lang_buf_add(b, ".0", 2);
+}
+
+static void print_string_literal(lang_buf *b, const lang_string *s) {
+  lang_buf_add(b, "\"", 1);
+  for (size_t i = 0; i < s->len; i++) {
+    char c = s->chars[i];
+    switch (c) {
+      case '"': lang_buf_add(b, "\\\"", 2); break;
+      case '\\': lang_buf_add(b, "\\\\", 2); break;
+      case '\n': lang_buf_add(b, "\\n", 2); break;
+      case '\t': lang_buf_add(b, "\\t", 2); break;
+      default: lang_buf_add(b, &c, 1);
+    }
+  }
+  lang_buf_add(b, "\"", 1);
+}
+
+/* Printing recurses on list elements and vector items (not along a list's
+ * spine); nesting deeper than this prints "..." instead of using the stack. */
+#define PRINT_MAX_DEPTH 1000
+
+static void print_value(lang_buf *b, lval v, bool write, int depth) {
+  if (depth > PRINT_MAX_DEPTH) {
+    lang_buf_add(b, "...", 3);
+    return;
+  }
+  switch (v.type) {
+    case NSR_LANG_NIL: lang_buf_add(b, "()", 2); return;
+    case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "#t" : "#f", 2); return;
+    case NSR_LANG_INT:
+    case NSR_LANG_REAL: lang_print_number(b, v); return;
+    case NSR_LANG_UNSPECIFIED: lang_buf_add(b, "#<void>", 7); return;
+    case NSR_LANG_STRING:
+      if (write) {
+        print_string_literal(b, LANG_STR(v));
+      } else {
+        lang_buf_add(b, LANG_STR(v)->chars, LANG_STR(v)->len);
+      }
+      return;
+    case NSR_LANG_SYMBOL: lang_buf_add(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
+    case NSR_LANG_PAIR: {
+      lang_buf_add(b, "(", 1);
+      for (;;) {
+        print_value(b, lang_car(v), write, depth + 1);
+        v = lang_cdr(v);
+        if (v.type != NSR_LANG_PAIR) break;
+        lang_buf_add(b, " ", 1);
+      }
+      if (v.type != NSR_LANG_NIL) {
+        lang_buf_add(b, " . ", 3);
+        print_value(b, v, write, depth + 1);
+      }
+      lang_buf_add(b, ")", 1);
+      return;
+    }
+    case NSR_LANG_VECTOR: {
+      lang_buf_add(b, "#(", 2);
+      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+        if (i > 0) lang_buf_add(b, " ", 1);
+        print_value(b, LANG_VEC(v)->items[i], write, depth + 1);
+      }
+      lang_buf_add(b, ")", 1);
+      return;
+    }
+    case NSR_LANG_CLOSURE: {
+      lval name = LANG_CLOSURE(v)->name;
+      if (name.type == NSR_LANG_SYMBOL) {
+        lang_buf_printf(b, "#<procedure %s>", LANG_SYM(name)->name);
+      } else {
+        lang_buf_add(b, "#<procedure>", 12);
+      }
+      return;
+    }
+    case NSR_LANG_PRIMITIVE:
+      lang_buf_printf(b, "#<procedure %s>", LANG_PRIM(v)->name);
+      return;
+    case NSR_LANG_MEMO: lang_buf_add(b, "#<procedure mem>", 16); return;
+    case NSR_LANG_HASH: lang_buf_add(b, "#<hash-table>", 13); return;
+    case NSR_LANG_SET: {
+      const nsr_bitset *bits = &LANG_SET(v)->bits;
+      lang_buf_add(b, "#<set", 5);
+      for (size_t i = nsr_bitset_next(bits, 0); i < bits->nbits; i = nsr_bitset_next(bits, i + 1)) {
+        lang_buf_printf(b, " %zu", i);
+      }
+      lang_buf_add(b, ">", 1);
+      return;
+    }
+    case NSR_LANG_ENV: lang_buf_add(b, "#<environment>", 14); return;
+  }
+}
+
+void lang_print(lang_buf *b, lval v, bool write) { print_value(b, v, write, 0); }
+
+lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
+  if (I->cfg.echo != NULL) {
+    fwrite(s, 1, n, I->cfg.echo);
+    fflush(I->cfg.echo);
+  }
+  lang_buf b = {I->out, I->out_len, I->out_cap, false};
+  lang_buf_add(&b, s, n);
+  I->out = b.data;
+  I->out_len = b.len;
+  I->out_cap = b.cap;
+  if (b.failed) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  return LANG_OK;
+}
+
+/* ---- errors -------------------------------------------------------------- */
+
+lang_pos lang_pos_of(lval v) {
+  return v.type == NSR_LANG_PAIR ? LANG_PAIR(v)->pos : (lang_pos){0, 0, 0};
+}
+
+static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
+                      const char *fmt, va_list ap) {
+  char msg[NSR_ERROR_MESSAGE_MAX];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (pos.line == 0 || pos.file >= I->nfiles) {
+    nsr_fail(&I->error, code, "%s", msg);
+  } else {
+    nsr_fail(&I->error, code, "%s:%u:%u: %s", I->files[pos.file], pos.line,
+             pos.col, msg);
+  }
+  return LANG_ERROR;
+}
+
+lang_rc lang_fail_at(nsr_lang *I, lang_pos pos, nsr_code code,
+                     const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fail_v(I, pos, code, fmt, ap);
+  va_end(ap);
+  return LANG_ERROR;
+}
+
+lang_rc lang_error(nsr_lang *I, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fail_v(I, I->cur_pos, NSR_ERR_INVALID, fmt, ap);
+  va_end(ap);
+  return LANG_ERROR;
+}
+
+lang_rc lang_type_error(nsr_lang *I, const char *name, const char *what,
+                        int argi, lval got) {
+  lang_buf b = {0};
+  print_value(&b, got, true, PRINT_MAX_DEPTH - 2);
+  const char *shown = b.data == NULL ? "?" : b.data;
+  int n = (int)strlen(shown);
+  lang_error(I, "%s: expected %s as argument %d, got %.*s%s", name, what,
+             argi + 1, n > 60 ? 60 : n, shown, n > 60 ? "..." : "");
+  nsr_free(b.data);
+  return LANG_ERROR;
+}

@@ -1,0 +1,29 @@
+/* lang_test.h: helpers shared by the Church interpreter's cmocka suites. */
+#ifndef NSR_LANG_TEST_H
+#define NSR_LANG_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "nsr_lang.h"
+
+/* A fresh interpreter with default budgets and the given seed. */
+nsr_lang *lt_new(uint64_t seed);
+/* Evaluates src (named "test.church"), failing the test on an error, and
+ * returns the result as `write` prints it (a static buffer). */
+const char *lt_eval(nsr_lang *lang, const char *src);
+/* Same with the result as a number. */
+double lt_eval_number(nsr_lang *lang, const char *src);
+/* In a fresh interpreter: src's result must print as `expected`. */
+void lt_expect(const char *src, const char *expected);
+/* In a fresh interpreter: src must fail with `code` and a message that
+ * contains `fragment`. */
+void lt_expect_error(const char *src, nsr_code code, const char *fragment);
+/* Evaluates src in lang expecting failure; returns the message. */
+const char *lt_eval_error(nsr_lang *lang, const char *src, nsr_code code);
+
+#endif

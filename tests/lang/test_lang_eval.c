@@ -1,0 +1,401 @@
+/* test_lang_eval.c: special forms, proper tail calls, numbers, the list
+ * and string library, budgets, the collector and the embedding API.
+ * Expected values are worked out by hand from Scheme's semantics. */
+#include "lang_test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void test_define_and_lambda(void **state) {
+  (void)state;
+  lt_expect("(define x 3) x", "3");
+  lt_expect("(define (sq x) (* x x)) (sq 7)", "49");
+  lt_expect("((lambda (a . rest) (list a rest)) 1 2 3)", "(1 (2 3))");
+  lt_expect("((lambda args args) 1 2)", "(1 2)");
+  lt_expect("(define (f . xs) (length xs)) (f)", "0");
+  lt_expect("(define (outer) (define a 1) (define (inner) (+ a 1)) (inner)) (outer)", "2");
+  lt_expect("(define x 5) (set! x (+ x 1)) x", "6");
+  lt_expect("(define (counter) (define n 0) (lambda () (set! n (+ n 1)) n))"
+            "(define c (counter)) (c) (c) (c)", "3");
+  lt_expect_error("(set! nowhere 1)", NSR_ERR_INVALID, "set!: unbound variable 'nowhere'");
+}
+
+static void test_let_family(void **state) {
+  (void)state;
+  lt_expect("(let ((x 1) (y 2)) (+ x y))", "3");
+  lt_expect("(let ((x 1)) (let ((x 2) (y x)) y))", "1");
+  lt_expect("(let* ((x 1) (y (+ x 1)) (z (* y 10))) z)", "20");
+  lt_expect("(let* () 5)", "5");
+  lt_expect("(letrec ((ev? (lambda (n) (if (= n 0) #t (od? (- n 1)))))"
+            "         (od? (lambda (n) (if (= n 0) #f (ev? (- n 1))))))"
+            "  (list (ev? 10) (od? 7)))", "(#t #t)");
+  lt_expect("(let loop ((i 0) (acc '())) (if (= i 3) acc (loop (+ i 1) (cons i acc))))",
+            "(2 1 0)");
+}
+
+static void test_conditionals(void **state) {
+  (void)state;
+  lt_expect("(if #f 1)", "#<void>");
+  lt_expect("(if '() 'yes 'no)", "yes"); /* only #f is false */
+  lt_expect("(cond ((= 1 2) 'a) ((= 1 1) 'b) (else 'c))", "b");
+  lt_expect("(cond ((= 1 2) 'a) (else 'c))", "c");
+  lt_expect("(cond ((member 2 '(1 2 3)) => length) (else 0))", "2");
+  lt_expect("(cond (#f 1) (7))", "7");
+  lt_expect("(case (* 2 3) ((2 3 5 7) 'prime) ((1 4 6 8 9) 'composite))", "composite");
+  lt_expect("(case 'z ((a) 1) (else 'other))", "other");
+  lt_expect("(and 1 2 3)", "3");
+  lt_expect("(and 1 #f 3)", "#f");
+  lt_expect("(and)", "#t");
+  lt_expect("(or #f 2 (car '()))", "2"); /* short-circuit: car never runs */
+  lt_expect("(or)", "#f");
+  lt_expect("(when (> 2 1) 'a 'b)", "b");
+  lt_expect("(unless (> 2 1) 'a)", "#<void>");
+  lt_expect("(unless #f 'x)", "x");
+  lt_expect("(begin 1 2 3)", "3");
+}
+
+static void test_quasiquote(void **state) {
+  (void)state;
+  lt_expect("`(1 ,(+ 1 1) ,@(list 3 4) 5)", "(1 2 3 4 5)");
+  lt_expect("`(a . ,(+ 1 2))", "(a . 3)");
+  lt_expect("`#(1 ,(* 2 2))", "#(1 4)");
+  lt_expect("`(1 `(2 ,(3 ,(+ 1 3))))", "(1 (quasiquote (2 (unquote (3 4)))))");
+  lt_expect("(quote (a b))", "(a b)");
+}
+
+/* 10^7 iterations of a tail-recursive loop (10^6 under the sanitizers,
+ * which slow evaluation down tenfold): constant stack either way, since
+ * a growing stack would exhaust the 64 MiB budget set here. */
+static void test_tail_calls_run_in_constant_space(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.max_memory = (size_t)64 << 20;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+#ifdef __SANITIZE_ADDRESS__
+  const char *n = "1000000";
+#else
+  const char *n = "10000000";
+#endif
+  char src[512];
+  snprintf(src, sizeof src,
+           "(define (loop i acc) (if (= i 0) acc (loop (- i 1) (+ acc 1))))"
+           "(define (count-down i) (cond ((= i 0) 'done) (else (count-down (- i 1)))))"
+           "(list (loop %s 0) (count-down 100000)"
+           "      (let lp ((i 0)) (when (< i 100000) (lp (+ i 1)))))", n);
+  char expected[64];
+  snprintf(expected, sizeof expected, "(%s done #<void>)", n);
+  assert_string_equal(lt_eval(lang, src), expected);
+  nsr_lang_free(lang);
+}
+
+static void test_deep_recursion_hits_a_budget(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.max_memory = (size_t)32 << 20;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  const char *msg = lt_eval_error(
+      lang, "(define (depth n) (+ 1 (depth (+ n 1))))\n(depth 0)", NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 33554432 bytes exhausted (--max-memory)"));
+  /* The interpreter is still usable, and a moderate recursion works. */
+  assert_string_equal(
+      lt_eval(lang, "(define (d n) (if (= n 0) 0 (+ 1 (d (- n 1))))) (d 10000)"), "10000");
+  nsr_lang_free(lang);
+}
+
+static void test_numbers(void **state) {
+  (void)state;
+  lt_expect("(+ 1 2 3)", "6");
+  lt_expect("(+ 1 2.0)", "3.0");
+  lt_expect("(- 5)", "-5");
+  lt_expect("(* 1.5 2)", "3.0");
+  lt_expect("(/ 6 3)", "2");
+  lt_expect("(/ 1 4)", "0.25");
+  lt_expect("(/ 2)", "0.5");
+  lt_expect("(quotient -7 2)", "-3");
+  lt_expect("(remainder -7 2)", "-1");
+  lt_expect("(modulo -7 2)", "1");
+  lt_expect("(div -7 2)", "-4");
+  lt_expect("(expt 2 10)", "1024");
+  lt_expect("(expt 2 0.5)", "1.4142135623730951");
+  lt_expect("(expt 2.0 3)", "8.0");
+  lt_expect("(exact->inexact 1)", "1.0");
+  lt_expect("(inexact->exact 4.0)", "4");
+  lt_expect("(round 2.5)", "2.0");
+  lt_expect("(round 3.5)", "4.0");
+  lt_expect("(round 7)", "7");
+  lt_expect("(floor -1.5)", "-2.0");
+  lt_expect("(list (< 1 2 3) (< 1 3 2) (= 1 1.0) (>= 3 3 2))", "(#t #f #t #t)");
+  lt_expect("(max 1 2.0)", "2.0");
+  lt_expect("(min 4 2 3)", "2");
+  lt_expect("(abs -3)", "3");
+  lt_expect("(list (exact? 1) (inexact? 1.0) (integer? 2.0) (number? 'a))", "(#t #t #t #f)");
+  lt_expect("(list (even? 4) (odd? 4) (zero? 0.0))", "(#t #f #t)");
+  lt_expect("(exp 0)", "1.0");
+  lt_expect("(log 1)", "0.0");
+  lt_expect("(log 8 2)", "3.0");
+  lt_expect("(sqrt 16)", "4.0");
+  lt_expect("(number->string 3.25)", "\"3.25\"");
+  lt_expect("(string->number \"12\")", "12");
+  lt_expect("(/ 1.0 0)", "+inf.0");
+  lt_expect("(* 4611686018427387904 -2)", "-9223372036854775808");
+}
+
+static void test_exact_integer_overflow_is_an_error(void **state) {
+  (void)state;
+  lt_expect_error("(+ 9223372036854775807 1)", NSR_ERR_RANGE, "+: exact integer overflow");
+  lt_expect_error("(* 4294967296 4294967296)", NSR_ERR_RANGE, "*: exact integer overflow");
+  lt_expect_error("(- -9223372036854775807 2)", NSR_ERR_RANGE, "-: exact integer overflow");
+  lt_expect_error("(expt 3 40)", NSR_ERR_RANGE, "expt: exact integer overflow");
+  lt_expect_error("(sum '(9223372036854775807 1))", NSR_ERR_RANGE, "sum: exact integer overflow");
+  lt_expect_error("(/ 1 0)", NSR_ERR_INVALID, "division by exact zero");
+  /* Inexact arithmetic has no such limit. */
+  lt_expect("(+ 9223372036854775807 1.0)", "9.223372036854776e+18"); /* 2^63 */
+}
+
+static void test_lists(void **state) {
+  (void)state;
+  lt_expect("(cons 1 2)", "(1 . 2)");
+  lt_expect("(pair 1 '())", "(1)");
+  lt_expect("(list (first '(1 2 3)) (rest '(1 2 3)) (second '(1 2 3)) (third '(1 2 3)))",
+            "(1 (2 3) 2 3)");
+  lt_expect("(tenth (iota 10))", "9");
+  lt_expect("(list-ref '(a b c) 2)", "c");
+  lt_expect("(length '(1 2 3))", "3");
+  lt_expect("(append '(1) '(2 3) '() '(4))", "(1 2 3 4)");
+  lt_expect("(reverse '(1 2 3))", "(3 2 1)");
+  lt_expect("(make-list 3 'x)", "(x x x)");
+  lt_expect("(iota 4)", "(0 1 2 3)");
+  lt_expect("(iota 3 1)", "(1 2 3)");
+  lt_expect("(iota 3 0 0.5)", "(0.0 0.5 1.0)");
+  lt_expect("(range 2 5)", "(2 3 4 5)");
+  lt_expect("(member 2 '(1 2 3))", "(2 3)");
+  lt_expect("(member 9 '(1 2 3))", "#f");
+  lt_expect("(assoc \"b\" '((\"a\" . 1) (\"b\" . 2)))", "(\"b\" . 2)");
+  lt_expect("(list (null? '()) (list? '(1)) (pair? '()) (list? '(1 . 2)))", "(#t #t #f #f)");
+  lt_expect("(list (sum '(1 2 3)) (product '(2 3 4)) (mean '(1 2 3 4)))", "(6 24 2.5)");
+  lt_expect("(update-list '(a b c) 1 'z)", "(a z c)");
+  lt_expect("(zip '(1 2 3) '(a b))", "((1 a) (2 b))");
+  lt_expect("(list (take '(1 2 3) 2) (drop '(1 2 3) 2) (last '(1 2 3)))", "((1 2) (3) 3)");
+  lt_expect("(unique '(1 2 1 3 2))", "(1 2 3)");
+  lt_expect("(list (all '(#t #t)) (any '(#f #t)) (all '()) (any '()))", "(#t #t #t #f)");
+  lt_expect("(map + '(1 2 3) '(10 20 30))", "(11 22 33)");
+  lt_expect("(map (lambda (x) (* x x)) '(1 2 3))", "(1 4 9)");
+  lt_expect("(filter even? (iota 7))", "(0 2 4 6)");
+  lt_expect("(fold + 0 '(1 2 3))", "6");
+  lt_expect("(fold cons '() '(1 2 3))", "(3 2 1)");
+  lt_expect("(foldl - 0 '(1 2 3))", "-6");
+  lt_expect("(foldr - 0 '(1 2 3))", "2");
+  lt_expect("(reduce + 0 '(1 2 3 4))", "10");
+  lt_expect("(repeat 3 (lambda () 'a))", "(a a a)");
+  lt_expect("(apply + 1 2 '(3 4))", "10");
+  lt_expect("(apply max '(3 9 2))", "9");
+  lt_expect("(sort '(3 1 2))", "(1 2 3)");
+  lt_expect("(sort '(3 1 2) >)", "(3 2 1)");
+  lt_expect("(sort '(3 1 2) (lambda (a b) (- a b)))", "(1 2 3)");
+  lt_expect("(list (equal? '(1 (2 #(3))) '(1 (2 #(3)))) (eq? '(1) '(1)) (eqv? 2 2))",
+            "(#t #f #t)");
+  lt_expect("(vector-ref (vector 1 2 3) 1)", "2");
+  lt_expect("(vector->list (list->vector '(1 2)))", "(1 2)");
+  lt_expect("(define h (make-hash-table)) (hash-table-set! h '(1 2) 'x)"
+            "(list (hash-table-ref h (list 1 2)) (hash-table-ref h 'missing 0))", "(x 0)");
+  lt_expect_error("(list-ref '(1 2) 5)", NSR_ERR_INVALID, "list-ref: index 5 is past the end");
+  lt_expect_error("(length 5)", NSR_ERR_INVALID, "length: expected a list as argument 1, got 5");
+}
+
+static void test_strings_and_output(void **state) {
+  (void)state;
+  lt_expect("(string-append \"ab\" \"cd\")", "\"abcd\"");
+  lt_expect("(string-length \"hello\")", "5");
+  lt_expect("(substring \"hello\" 1 3)", "\"el\"");
+  lt_expect("(symbol->string 'abc)", "\"abc\"");
+  lt_expect("(string->symbol \"q\")", "q");
+  lt_expect("(list (string=? \"a\" \"a\") (string<? \"a\" \"b\"))", "(#t #t)");
+  nsr_lang *lang = lt_new(1);
+  lt_eval(lang, "(display \"x =\" 3) (write-string \"a\" 'b) (newline) (write \"q\")");
+  assert_string_equal(nsr_lang_output(lang, NULL), "x =\n3\nab\n\"q\"");
+  nsr_lang_output_clear(lang);
+  lt_eval(lang, "(hist '(a b a a))");
+  assert_string_equal(nsr_lang_output(lang, NULL),
+                      "hist\n  a  ############################## 0.75\n"
+                      "  b  ########## 0.25\n");
+  nsr_lang_free(lang);
+  lt_expect_error("(error \"bad thing:\" 42)", NSR_ERR_INVALID, "error: bad thing: 42");
+}
+
+static void test_step_budget(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.max_steps = 100000;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  const char *msg = lt_eval_error(lang, "(define (spin) (spin))\n(spin)", NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "step budget of 100000 steps exhausted (--max-steps)"));
+  /* Budgets are per evaluation: the next one starts afresh. */
+  assert_string_equal(lt_eval(lang, "(+ 1 1)"), "2");
+  nsr_lang_free(lang);
+}
+
+static void test_memory_budget(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.max_memory = (size_t)16 << 20;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  const char *msg = lt_eval_error(lang, "(define big (make-list 10000000 0))", NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted (--max-memory)"));
+  /* Garbage is collected: building and dropping many small lists within
+   * the budget works. */
+  assert_string_equal(
+      lt_eval(lang, "(define (churn i) (if (= i 0) 'ok (begin (make-list 1000 i) (churn (- i 1)))))"
+                    "(churn 5000)"),
+      "ok");
+  nsr_lang_free(lang);
+}
+
+static void test_time_budget(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.timeout_seconds = 0.2;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  const char *msg = lt_eval_error(lang, "(define (spin) (spin)) (spin)", NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "time budget of 0.2 seconds exhausted (--timeout)"));
+  nsr_lang_free(lang);
+}
+
+/* Collecting at every step must not change any answer. */
+static void test_gc_stress(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.gc_stress = true;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  assert_string_equal(
+      lt_eval(lang, "(define (build n) (if (= n 0) '() (cons (list n (* n n)) (build (- n 1)))))"
+                    "(define m (mem (lambda (k) (make-list k k))))"
+                    "(list (length (build 200)) (m 3) (m 3) (map (lambda (p) (second p)) (build 3))"
+                    "      `(1 ,@(m 2)))"),
+      "(200 (3 3 3) (3 3 3) (9 4 1) (1 2 2))");
+  /* Three equally likely worlds satisfy the condition: 1/3 each. */
+  assert_string_equal(
+      lt_eval(lang, "(define d (enumeration-query (define a (flip)) (define b (flip))"
+                    "                             (list a b) (or a b)))"
+                    "(list (first d) (map (lambda (p) (< (abs (- p (/ 1 3))) 1e-12)) (second d)))"),
+      "(((#t #t) (#t #f) (#f #t)) (#t #t #t))");
+  nsr_lang_free(lang);
+}
+
+static void test_two_interpreters_side_by_side(void **state) {
+  (void)state;
+  nsr_lang *a = lt_new(1), *b = lt_new(1);
+  lt_eval(a, "(define x 'from-a)");
+  lt_eval(b, "(define x 'from-b)");
+  assert_string_equal(lt_eval(a, "x"), "from-a");
+  assert_string_equal(lt_eval(b, "x"), "from-b");
+  /* Same seed, same stream, independent of the other interpreter. */
+  char first[256];
+  snprintf(first, sizeof first, "%s", lt_eval(a, "(repeat 10 flip)"));
+  assert_string_equal(lt_eval(b, "(repeat 10 flip)"), first);
+  nsr_lang_free(a);
+  nsr_lang_free(b);
+}
+
+static nsr_code c_hypot(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                        nsr_lang_value *out, nsr_error *err) {
+  (void)lang, (void)nargs;
+  int *calls = user;
+  (*calls)++;
+  double x, y;
+  if (!nsr_lang_to_double(args[0], &x) || !nsr_lang_to_double(args[1], &y)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "expected two numbers");
+  }
+  *out = nsr_lang_real(x * x + y * y);
+  return NSR_OK;
+}
+
+static void test_embedding_api(void **state) {
+  (void)state;
+  nsr_lang *lang = lt_new(1);
+  int calls = 0;
+  nsr_error err;
+  assert_int_equal(nsr_lang_define_primitive(lang, "sumsq", 2, 2, c_hypot, &calls, &err), NSR_OK);
+  assert_string_equal(lt_eval(lang, "(map sumsq '(1 2) '(3 4))"), "(10.0 20.0)");
+  assert_int_equal(calls, 2);
+  const char *msg = lt_eval_error(lang, "(sumsq 1\n 'a)", NSR_ERR_INVALID);
+  assert_string_equal(msg, "test.church:1:1: sumsq: expected two numbers");
+  lt_eval(lang, "(list 1 \"two\" 'three 4.5)");
+  nsr_lang_value v = nsr_lang_result(lang);
+  assert_int_equal(nsr_lang_length(v), 4);
+  assert_string_equal(nsr_lang_to_string(nsr_lang_ref(v, 1)), "two");
+  assert_string_equal(nsr_lang_to_string(nsr_lang_ref(v, 2)), "three");
+  double d;
+  assert_true(nsr_lang_to_double(nsr_lang_ref(v, 3), &d));
+  assert_true(d == 4.5);
+  char *json;
+  assert_int_equal(nsr_lang_to_json(lang, v, &json, &err), NSR_OK);
+  assert_string_equal(json, "[1,\"two\",\"three\",4.5]");
+  nsr_free(json);
+  lt_eval(lang, "(list #t '() (vector 1 2) (/ 1.0 0))");
+  assert_int_equal(nsr_lang_to_json(lang, nsr_lang_result(lang), &json, &err), NSR_OK);
+  assert_string_equal(json, "[true,[],[1,2],null]");
+  nsr_free(json);
+  nsr_lang_free(lang);
+}
+
+/* Every allocation failure on the way must give an error, not a crash or
+ * a leak (the sanitizer build checks the leaks). */
+static void test_allocation_failures(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  for (uint64_t n = 1; n < 4000; n += 37) {
+    nsr_lang *lang = NULL;
+    nsr_error err;
+    nsr_alloc_fail_after(n);
+    nsr_code code = nsr_lang_new(&cfg, &lang, &err);
+    if (code == NSR_OK) {
+      const char *src = "(define (f n) (if (= n 0) '() (cons n (f (- n 1))))) (f 50)";
+      code = nsr_lang_eval_string(lang, "t", src, strlen(src), &err);
+    }
+    nsr_alloc_fail_reset();
+    assert_true(code == NSR_OK || code == NSR_ERR_NOMEM);
+    nsr_lang_free(lang);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_define_and_lambda),
+      cmocka_unit_test(test_let_family),
+      cmocka_unit_test(test_conditionals),
+      cmocka_unit_test(test_quasiquote),
+      cmocka_unit_test(test_tail_calls_run_in_constant_space),
+      cmocka_unit_test(test_deep_recursion_hits_a_budget),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_exact_integer_overflow_is_an_error),
+      cmocka_unit_test(test_lists),
+      cmocka_unit_test(test_strings_and_output),
+      cmocka_unit_test(test_step_budget),
+      cmocka_unit_test(test_memory_budget),
+      cmocka_unit_test(test_time_budget),
+      cmocka_unit_test(test_gc_stress),
+      cmocka_unit_test(test_two_interpreters_side_by_side),
+      cmocka_unit_test(test_embedding_api),
+      cmocka_unit_test(test_allocation_failures),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

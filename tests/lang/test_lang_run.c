@@ -1,0 +1,150 @@
+/* test_lang_run.c: `nsr run` (bridge/cmd_run.c): options, exit statuses,
+ * plain and JSON output, program arguments. Output is captured by pointing
+ * file descriptors 1 and 2 at temporary files. */
+#include "lang_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_run(int argc, char **argv);
+
+typedef struct captured {
+  int status;
+  char out[8192], err[8192];
+} captured;
+
+static void slurp(FILE *f, char *buf, size_t len) {
+  rewind(f);
+  size_t n = fread(buf, 1, len - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
+/* Runs cmd_run on a NULL-terminated argument list (argv[0] = "run"). */
+static void run(captured *c, const char *const *args) {
+  char *argv[32];
+  int argc = 0;
+  for (; args[argc] != NULL; argc++) argv[argc] = (char *)args[argc];
+  argv[argc] = NULL;
+  FILE *out = tmpfile(), *err = tmpfile();
+  assert_non_null(out);
+  assert_non_null(err);
+  fflush(stdout);
+  fflush(stderr);
+  int saved_out = dup(1), saved_err = dup(2);
+  dup2(fileno(out), 1);
+  dup2(fileno(err), 2);
+  c->status = cmd_run(argc, argv);
+  fflush(stdout);
+  fflush(stderr);
+  dup2(saved_out, 1);
+  dup2(saved_err, 2);
+  close(saved_out);
+  close(saved_err);
+  slurp(out, c->out, sizeof c->out);
+  slurp(err, c->err, sizeof c->err);
+}
+
+static char *write_program(const char *text) {
+  static char path[64];
+  snprintf(path, sizeof path, "/tmp/nsr-lang-run-XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  return path;
+}
+
+static void test_help_and_usage(void **state) {
+  (void)state;
+  captured c;
+  run(&c, (const char *[]){"run", "--help", NULL});
+  assert_int_equal(c.status, 0);
+  assert_non_null(strstr(c.out, "usage: nsr run FILE.church"));
+  run(&c, (const char *[]){"run", NULL});
+  assert_int_equal(c.status, 2);
+  assert_non_null(strstr(c.err, "no program given"));
+  run(&c, (const char *[]){"run", "-e", "1", "--bogus", NULL});
+  assert_int_equal(c.status, 2);
+  assert_non_null(strstr(c.err, "unknown option '--bogus'"));
+  run(&c, (const char *[]){"run", "-e", "1", "--seed", "x", NULL});
+  assert_int_equal(c.status, 2);
+  run(&c, (const char *[]){"run", "/nonexistent/prog.church", NULL});
+  assert_int_equal(c.status, 2);
+  assert_non_null(strstr(c.err, "/nonexistent/prog.church: No such file or directory"));
+}
+
+static void test_plain_output(void **state) {
+  (void)state;
+  captured c;
+  run(&c, (const char *[]){"run", "-e", "(display \"hello\") (+ 1 2)", NULL});
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "hello\n3\n");
+  /* A define as the last form prints nothing more. */
+  run(&c, (const char *[]){"run", "-e", "(define x 1)", NULL});
+  assert_string_equal(c.out, "");
+}
+
+static void test_errors_and_statuses(void **state) {
+  (void)state;
+  captured c;
+  char *path = write_program("(define x 1)\n(display (+ x 2)))\n");
+  run(&c, (const char *[]){"run", path, NULL});
+  assert_int_equal(c.status, 2); /* bad input: a syntax error */
+  assert_non_null(strstr(c.err, ":2:18: unbalanced ')'"));
+  assert_string_equal(c.out, "");
+  unlink(path);
+  path = write_program("(display 1)\n(car '())\n");
+  run(&c, (const char *[]){"run", path, NULL});
+  assert_int_equal(c.status, 1); /* a program error, after its output */
+  assert_string_equal(c.out, "1\n");
+  assert_non_null(strstr(c.err, ":2:1: first: the list is empty"));
+  unlink(path);
+  run(&c, (const char *[]){"run", "-e", "(define (f) (f)) (f)", "--max-steps", "1000", NULL});
+  assert_int_equal(c.status, 1);
+  assert_non_null(strstr(c.err, "step budget of 1000 steps exhausted (--max-steps)"));
+  run(&c, (const char *[]){"run", "-e", "(make-list 10000000 1)", "--max-memory", "4M", NULL});
+  assert_int_equal(c.status, 1);
+  assert_non_null(strstr(c.err, "memory budget of 4194304 bytes exhausted (--max-memory)"));
+  run(&c, (const char *[]){"run", "-e", "(enumeration-query (define (g) (if (flip) 0 (+ 1 (g)))) (g) #t)",
+                           "--max-paths", "50", NULL});
+  assert_int_equal(c.status, 1);
+  assert_non_null(strstr(c.err, "enumeration stopped after 50 paths (--max-paths)"));
+}
+
+static void test_json_output(void **state) {
+  (void)state;
+  captured c;
+  run(&c, (const char *[]){"run", "--json", "-e",
+                           "(display \"a\\\"b\") (enumeration-query (define a (flip)) a #t)", NULL});
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "{\"value\":[[true,false],[0.5,0.5]],\"output\":\"a\\\"b\\n\"}\n");
+  run(&c, (const char *[]){"run", "--json", "-e", "(list 'sym \"str\" 1.5 (vector 1 2))", NULL});
+  assert_string_equal(c.out, "{\"value\":[\"sym\",\"str\",1.5,[1,2]],\"output\":\"\"}\n");
+}
+
+static void test_seed_and_arguments(void **state) {
+  (void)state;
+  captured a, b, c;
+  run(&a, (const char *[]){"run", "--seed", "42", "-e", "(repeat 20 flip)", NULL});
+  run(&b, (const char *[]){"run", "--seed", "42", "-e", "(repeat 20 flip)", NULL});
+  run(&c, (const char *[]){"run", "--seed", "43", "-e", "(repeat 20 flip)", NULL});
+  assert_string_equal(a.out, b.out);
+  assert_string_not_equal(a.out, c.out);
+  run(&a, (const char *[]){"run", "-e", "command-line-arguments", "--", "x", "--json", NULL});
+  assert_int_equal(a.status, 0);
+  assert_string_equal(a.out, "(\"x\" \"--json\")\n");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_help_and_usage),
+      cmocka_unit_test(test_plain_output),
+      cmocka_unit_test(test_errors_and_statuses),
+      cmocka_unit_test(test_json_output),
+      cmocka_unit_test(test_seed_and_arguments),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
