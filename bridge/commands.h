@@ -4,5 +4,7 @@
 #define NSR_COMMANDS_H
 
 int cmd_numbers(int argc, char **argv);
+int cmd_mcp(int argc, char **argv);
+int cmd_tools(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+    {"mcp", cmd_mcp, "serve nsr's tools to LLM clients over MCP (stdio)"},
+    {"tools", cmd_tools, "list the tools and their JSON schemas (MCP or OpenAI format)"},
 };
 
 static void print_help(FILE *out) {
