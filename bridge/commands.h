@@ -6,5 +6,6 @@
 int cmd_numbers(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
 int cmd_tools(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

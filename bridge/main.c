@@ -17,6 +17,7 @@ static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
     {"mcp", cmd_mcp, "serve nsr's tools to LLM clients over MCP (stdio)"},
     {"tools", cmd_tools, "list the tools and their JSON schemas (MCP or OpenAI format)"},
+    {"agent", cmd_agent, "answer a question with an LLM that calls nsr's tools (OpenAI API)"},
 };
 
 static void print_help(FILE *out) {
