@@ -3,38 +3,21 @@
 # runs one of the client checks against `nsr mcp`.
 #
 # Usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB
-# The packages go to $NSR_NPM_DIR (default /tmp/nsr-mcp-npm-<versions>),
-# installed once under a lock so parallel tests share them. Without node or
-# npm, or when the install fails, the test fails: set NSR_SKIP_NPM=1 to skip
-# it instead (exit 77, meson's "skipped").
+# mcp_npm.sh installs the packages (pinned, once). Without node or npm, or
+# when the install fails, the test fails: set NSR_SKIP_NPM=1 to skip it
+# instead (exit 77, meson's "skipped").
 set -euo pipefail
 mode=${1:?usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB}
 nsr=${2:?}
 testlib=${3:?}
 here=$(cd "$(dirname "$0")" && pwd)
-sdk_version=1.32.2
-inspector_version=2.12.0
 
 if [ "${NSR_SKIP_NPM:-}" = 1 ]; then
   echo "skipped: NSR_SKIP_NPM=1 (real MCP clients from npm not run)"
   exit 77
 fi
-for tool in node npm; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found; install Node.js >= 20 or set NSR_SKIP_NPM=1" >&2; exit 1; }
-done
-
-export NSR_NPM_DIR=${NSR_NPM_DIR:-/tmp/nsr-mcp-npm-$sdk_version-$inspector_version}
-mkdir -p "$NSR_NPM_DIR"
-(
-  flock 9
-  if [ ! -f "$NSR_NPM_DIR/.installed" ]; then
-    echo "installing @modelcontextprotocol/sdk@$sdk_version @modelcontextprotocol/inspector@$inspector_version into $NSR_NPM_DIR"
-    (cd "$NSR_NPM_DIR" && npm install --no-audit --no-fund --loglevel=error \
-      "@modelcontextprotocol/sdk@$sdk_version" "@modelcontextprotocol/inspector@$inspector_version") >&2 \
-      || { echo "FAIL: npm install failed (set NSR_SKIP_NPM=1 to skip)" >&2; exit 1; }
-    touch "$NSR_NPM_DIR/.installed"
-  fi
-) 9>"$NSR_NPM_DIR/.lock"
+export NSR_NPM_DIR
+NSR_NPM_DIR=$("$here/mcp_npm.sh")
 
 work=$(mktemp -d /tmp/nsr_mcp_clients.XXXXXX)
 trap 'rm -rf "$work"' EXIT
