@@ -7,5 +7,8 @@ int cmd_numbers(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_mcp(int argc, char **argv);
+int cmd_tools(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

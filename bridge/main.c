@@ -18,6 +18,9 @@ static const command commands[] = {
     {"rules", cmd_rules, "list extracted rules from the rule store"},
     {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
     {"store", cmd_store, "create the rule store and its concept library"},
+    {"mcp", cmd_mcp, "serve nsr's tools to LLM clients over MCP (stdio)"},
+    {"tools", cmd_tools, "list the tools and their JSON schemas (MCP or OpenAI format)"},
+    {"agent", cmd_agent, "answer a question with an LLM that calls nsr's tools (OpenAI API)"},
 };
 
 static void print_help(FILE *out) {

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""test_agent.py: `nsr agent` against a scripted OpenAI-compatible server.
+
+The server (a real HTTP server on 127.0.0.1, written for this test) plays a
+model: the model name picks a script. In the main script it answers the
+first turn with a tool call, checks the tool result it receives (the
+matching tool_call_id, the WebPPL peer's posterior for 16 8 2 64), then
+answers. Others send bad tool calls, loop forever, fail with HTTP errors,
+send malformed replies, stall, or demand an API key. The server is
+stateless: the turn is read off the conversation it is sent.
+
+Usage: test_agent.py NSR
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NSR = sys.argv[1]
+FAILURES = []
+
+
+def tool_call(call_id, name, arguments):
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def completion(message):
+    return {"id": "chatcmpl-test", "object": "chat.completion", "model": "scripted",
+            "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": "stop"}]}
+
+
+class Refusal(Exception):
+    """The request broke the protocol: answered with HTTP 400 and the reason."""
+
+
+def check_request(req):
+    if not isinstance(req.get("messages"), list) or req["messages"][-1]["role"] not in ("user", "tool"):
+        raise Refusal("messages must end with the user's question or a tool result")
+    names = [t["function"]["name"] for t in req.get("tools", []) if t.get("type") == "function"]
+    if "number_game" not in names or "list_concepts" not in names:
+        raise Refusal(f"tools offered: {names}")
+    params = next(t["function"]["parameters"] for t in req["tools"] if t["function"]["name"] == "number_game")
+    if params["required"] != ["examples"] or "examples" not in params["properties"]:
+        raise Refusal("number_game parameters lack examples")
+
+
+def tool_results(req):
+    return [m for m in req["messages"] if m["role"] == "tool"]
+
+
+def script_basic(req):
+    results = tool_results(req)
+    if not results:
+        if req["messages"][1] != {"role": "user", "content": "Which concept explains 16, 8, 2, 64?"}:
+            raise Refusal(f"unexpected question: {req['messages'][1]}")
+        return completion({"content": None, "tool_calls": [
+            tool_call("call_ng1", "number_game", json.dumps({"examples": [16, 8, 2, 64], "top": 3}))]})
+    # The assistant's tool call must precede its result, and the result must
+    # answer that call with the exact posterior.
+    assistant = req["messages"][-2]
+    if assistant["role"] != "assistant" or assistant["tool_calls"][0]["id"] != "call_ng1":
+        raise Refusal("the assistant message with the tool call was not sent back")
+    msg = results[0]
+    if msg["tool_call_id"] != "call_ng1":
+        raise Refusal(f"tool_call_id {msg['tool_call_id']!r}")
+    out = json.loads(msg["content"])
+    top = out["hypotheses"][0]
+    if top["name"] != "powers of 2" or abs(top["posterior"] - 0.999792) > 5e-7 or len(out["hypotheses"]) != 3:
+        raise Refusal(f"wrong tool result: {top}")
+    return completion({"content": f"The concept is {top['name']} (posterior {top['posterior']:.6f})."})
+
+
+def script_repairs(req):
+    """Two calls in one turn, then bad calls the agent must answer with errors."""
+    results = tool_results(req)
+    if not results:
+        return completion({"content": "", "tool_calls": [
+            tool_call("a", "number_game", '{"examples":[0]}'),
+            tool_call("b", "list_concepts", "{}")]})
+    if len(results) == 2:
+        by_id = {m["tool_call_id"]: m["content"] for m in results}
+        if "arguments.examples[0]: 0 is below the minimum 1" not in by_id.get("a", ""):
+            raise Refusal(f"bad-argument error not reported: {by_id.get('a')}")
+        if len(json.loads(by_id["b"])["rules"]) != 34:
+            raise Refusal("list_concepts result wrong")
+        return completion({"content": None, "tool_calls": [
+            tool_call("c", "number_game", "{oops"), tool_call("d", "frobnicate", "{}"),
+            tool_call("e", "number_game", {"examples": [3, 9]})]})
+    by_id = {m["tool_call_id"]: m["content"] for m in results}
+    if "not valid JSON" not in by_id.get("c", ""):
+        raise Refusal(f"invalid JSON not reported: {by_id.get('c')}")
+    if "unknown tool 'frobnicate'" not in by_id.get("d", ""):
+        raise Refusal(f"unknown tool not reported: {by_id.get('d')}")
+    if json.loads(by_id["e"])["examples"] != [3, 9]:
+        raise Refusal("object arguments not accepted")
+    return completion({"content": "repaired"})
+
+
+def script_loop(req):
+    n = len(tool_results(req))
+    return completion({"content": None, "tool_calls": [tool_call(f"l{n}", "list_concepts", "{}")]})
+
+
+SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, content_type="application/json"):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path != "/v1/chat/completions":
+            return self.reply(404, {"error": {"message": f"no route {self.path}"}})
+        req = json.loads(body)
+        model = req.get("model")
+        if model == "http-500":
+            return self.reply(500, {"error": {"message": "the model fell over"}})
+        if model == "garbage":
+            return self.reply(200, b"<html>surprise</html>", "text/html")
+        if model == "no-choices":
+            return self.reply(200, {"object": "chat.completion", "choices": []})
+        if model == "bad-call":
+            return self.reply(200, completion({"content": None, "tool_calls": [{"type": "function"}]}))
+        if model == "empty":
+            return self.reply(200, completion({"content": None}))
+        if model == "slow":
+            time.sleep(4)
+            return self.reply(200, completion({"content": "late"}))
+        if model == "auth":
+            if self.headers.get("Authorization") != "Bearer sekrit":
+                return self.reply(401, {"error": {"message": "invalid api key"}})
+            return self.reply(200, completion({"content": "authorised"}))
+        try:
+            check_request(req)
+            return self.reply(200, SCRIPTS[model](req))
+        except Refusal as e:
+            FAILURES.append(f"{model}: {e}")
+            return self.reply(400, {"error": {"message": f"test server refused: {e}"}})
+
+
+def run(*args, env=None):
+    p = subprocess.run([NSR, "agent", *args], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **(env or {})})
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, what, result=None):
+    if not cond:
+        FAILURES.append(f"{what}: {result}")
+        print(f"FAIL {what}: {result}")
+    else:
+        print(f"ok   {what}")
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    question = "Which concept explains 16, 8, 2, 64?"
+
+    r = run("--endpoint", base, "--model", "basic", question)
+    expect(r[0] == 0 and r[1] == "The concept is powers of 2 (posterior 0.999792).\n", "tool call, result checked, answer", r)
+    r = run("--endpoint", base + "/chat/completions", "--model", "basic", "--json", question)
+    doc = json.loads(r[1]) if r[0] == 0 else {}
+    roles = [m["role"] for m in doc.get("messages", [])]
+    expect(roles == ["system", "user", "assistant", "tool", "assistant"], "--json transcript", (r, roles))
+    r = run("--endpoint", base + "/", "--model", "basic", "--verbose", question)
+    expect(r[0] == 0 and "assistant calls: number_game" in r[2] and "[turn 2]" in r[2], "--verbose transcript on stderr", r)
+    r = run("--endpoint", base, "--model", "repairs", "x")
+    expect(r[0] == 0 and r[1] == "repaired\n", "bad calls answered with errors the model can act on", r)
+    r = run("--endpoint", base, "--model", "loop", "--max-turns", "3", "x")
+    expect(r[0] == 1 and "no answer after 3 turns" in r[2], "turn limit", r)
+    r = run("--endpoint", base, "--model", "http-500", "x")
+    expect(r[0] == 1 and "answered HTTP 500: the model fell over" in r[2], "HTTP error", r)
+    r = run("--endpoint", base.replace("/v1", "/v2"), "--model", "basic", "x")
+    expect(r[0] == 1 and "HTTP 404" in r[2], "wrong path", r)
+    r = run("--endpoint", base, "--model", "garbage", "x")
+    expect(r[0] == 1 and "malformed reply" in r[2] and "not JSON" in r[2], "reply not JSON", r)
+    r = run("--endpoint", base, "--model", "no-choices", "x")
+    expect(r[0] == 1 and "no choices[0].message" in r[2], "reply without choices", r)
+    r = run("--endpoint", base, "--model", "bad-call", "x")
+    expect(r[0] == 1 and "malformed tool call" in r[2], "malformed tool call", r)
+    r = run("--endpoint", base, "--model", "empty", "x")
+    expect(r[0] == 1 and "neither content nor tool calls" in r[2], "empty message", r)
+    start = time.monotonic()
+    r = run("--endpoint", base, "--model", "slow", "--timeout", "1", "x")
+    expect(r[0] == 1 and "within 1 s" in r[2] and time.monotonic() - start < 3.5, "timeout", r)
+    r = run("--endpoint", base, "--model", "auth", "--api-key-env", "NSR_TEST_KEY", "x", env={"NSR_TEST_KEY": "sekrit"})
+    expect(r[0] == 0 and r[1] == "authorised\n", "API key sent as bearer token", r)
+    r = run("--endpoint", base, "--model", "auth", "x")
+    expect(r[0] == 1 and "HTTP 401: invalid api key" in r[2], "missing API key", r)
+    # Port 1 on 127.0.0.1: nothing listens there.
+    r = run("--endpoint", "http://127.0.0.1:1/v1", "--model", "basic", "x")
+    expect(r[0] == 1 and "cannot reach the server at http://127.0.0.1:1/v1/chat/completions" in r[2], "unreachable server", r)
+    r = run("--endpoint", "file:///etc/passwd", "--model", "basic", "x")
+    expect(r[0] == 1 and "file:///etc/passwd" in r[2], "non-HTTP URL refused", r)
+
+    for args, needle in [
+        (("--model", "m", "q"), "--endpoint URL is required"),
+        (("--endpoint", base, "q"), "--model NAME is required"),
+        (("--endpoint", base, "--model", "m"), "no question given"),
+        (("--endpoint", base, "--model", "m", "a", "b"), "one question only"),
+        (("--endpoint", base, "--model", "m", "--max-turns", "0", "q"), "--max-turns: 0 is outside the range 1..100"),
+        (("--endpoint", base, "--model", "m", "--timeout", "x", "q"), "--timeout: 'x' is not a whole number"),
+        (("--endpoint", base, "--model", "m", "--api-key-env", "NSR_NO_SUCH_VAR", "q"), "'NSR_NO_SUCH_VAR' is not set"),
+        (("--endpoint", base, "--model", "m", "--frob", "q"), "unknown option '--frob'"),
+        (("--endpoint", base, "--model", "m", "--db", "x.db", "q"), "not part of this build yet"),
+        (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),
+    ]:
+        r = run(*args)
+        expect(r[0] == 2 and r[1] == "" and needle in r[2] and r[2].count("\n") == 1, f"usage error: {needle}", r)
+    r = run("--help")
+    expect(r[0] == 0 and "Usage: nsr agent" in r[1], "--help", r)
+    server.shutdown()
+    if FAILURES:
+        print("\n".join(["FAILURES:"] + FAILURES))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
