@@ -4,5 +4,8 @@
 #define NSR_COMMANDS_H
 
 int cmd_numbers(int argc, char **argv);
+/* `nsr numbers eval` and `nsr numbers fit` (dispatched by cmd_numbers). */
+int cmd_numbers_eval(int argc, char **argv);
+int cmd_numbers_fit(int argc, char **argv);
 
 #endif

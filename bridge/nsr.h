@@ -2,11 +2,13 @@
  * It brings in each layer's public API:
  *   nsr_core.h      errors, allocation, RNG, bitsets, time
  *   nsr_symbolic.h  the number-game concept engine
+ *   nsr_space.h     grammar-defined spaces, human data, fitting
  */
 #ifndef NSR_H
 #define NSR_H
 
 #include "nsr_core.h"
 #include "nsr_symbolic.h"
+#include "nsr_space.h"
 
 #endif /* NSR_H */
