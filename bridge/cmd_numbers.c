@@ -347,6 +347,7 @@ static nsr_code run_batch(nsr_numbers *engine, const numbers_options *o, bool *a
 
 int cmd_numbers(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "eval") == 0) return cmd_numbers_eval(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "fit") == 0) return cmd_numbers_fit(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) {
       fputs(help_text, stdout);
