@@ -18,7 +18,13 @@ typedef struct numbers_query {
   const uint32_t *probes; /* may be NULL */
   size_t n_probes;
   const nsr_numbers_result *result;
+  /* Names hypotheses of a grammar space (NULL: Tenenbaum's names). */
+  const nsr_space *space;
 } numbers_query;
+
+/* The name of q->result->top[i] (rules and intervals, or a space's
+ * shortest descriptions). */
+void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len);
 
 /* Builds the documented JSON object:
  *   {"examples":[..], "range":[1,N], "prior":{"name","lambda","sigma"},

@@ -52,7 +52,8 @@ void nsr_space_free(nsr_space *space);
 uint32_t nsr_space_max(const nsr_space *space);
 /* Distinct non-empty grammar extensions (intervals not counted). */
 size_t nsr_space_extensions(const nsr_space *space);
-/* Expressions enumerated (ordered operand pairs counted once each). */
+/* Expressions enumerated (each operand order counted; expressions denoting
+ * the empty set included, though they form no hypothesis). */
 double nsr_space_expressions(const nsr_space *space);
 /* Seconds the enumeration took. */
 double nsr_space_build_seconds(const nsr_space *space);

@@ -29,6 +29,7 @@ typedef struct production {
 typedef struct space_class {
   uint32_t ext;
   double pi;
+  double count; /* how many expressions (for reports) */
 } space_class;
 
 /* One way of making a class: production `prod` applied to classes a (and
@@ -72,7 +73,7 @@ struct nsr_space {
   bool record_edges;
   space_edge *edges;
   size_t n_edges, cap_edges;
-  double n_expressions;
+  double n_expressions; /* Σ class counts, empty extensions included */
   double build_seconds;
   double log_z_grammar;     /* log Σ_e pi[e] */
   double *interval_lp;      /* [N+1]: log prior of one interval of size s */

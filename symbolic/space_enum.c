@@ -107,7 +107,7 @@ static nsr_code push_class(nsr_space *s, uint32_t e, nsr_error *err) {
     s->classes = c;
     s->cap_classes = cap;
   }
-  s->classes[s->n_classes] = (space_class){.ext = e, .pi = 0.0};
+  s->classes[s->n_classes] = (space_class){.ext = e, .pi = 0.0, .count = 0.0};
   s->class_of[e] = (uint32_t)s->n_classes++;
   return NSR_OK;
 }
@@ -128,11 +128,16 @@ static double class_pi_or_one(const nsr_space *s, uint32_t c) {
   return c == SPACE_NONE ? 1.0 : s->classes[c].pi;
 }
 
+static double class_count_or_one(const nsr_space *s, uint32_t c) {
+  return c == SPACE_NONE ? 1.0 : s->classes[c].count;
+}
+
 /* Adds `mult` expressions (production edge->prod over classes edge->a and
  * edge->b) whose extension is w to the classes of size `size`. */
 static nsr_code add_expression(nsr_space *s, int size, const uint64_t *w, space_edge *edge,
                                nsr_error *err) {
-  s->n_expressions += edge->mult;
+  double count = edge->mult * class_count_or_one(s, edge->a) * class_count_or_one(s, edge->b);
+  s->n_expressions += count;
   bool empty = true;
   for (size_t k = 0; k < s->words && empty; k++) empty = w[k] == 0;
   if (empty) return NSR_OK; /* the empty set explains no examples */
@@ -146,6 +151,7 @@ static nsr_code add_expression(nsr_space *s, int size, const uint64_t *w, space_
     c = s->class_of[e];
   }
   const production *p = &s->prods[edge->prod];
+  s->classes[c].count += count;
   s->classes[c].pi += edge->mult * exp(p->log_w) * class_pi_or_one(s, edge->a) *
                       class_pi_or_one(s, edge->b);
   edge->parent = c;

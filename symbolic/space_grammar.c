@@ -133,7 +133,10 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
                             nsr_error *err) {
   json_t *root;
   nsr_code rc = nsr_json_parse(text, len, &root, err);
-  if (rc != NSR_OK) return rc;
+  if (rc != NSR_OK) {
+    nsr_error_prefix(err, "space '%s': ", what);
+    return rc;
+  }
   if (!json_is_object(root)) rc = nsr_fail(err, NSR_ERR_INVALID, "the description must be a JSON object");
   if (rc == NSR_OK) rc = parse_settings(s, root, err);
   if (rc == NSR_OK) {
