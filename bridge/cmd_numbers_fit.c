@@ -32,9 +32,15 @@ static const char help_text[] =
     "  --space FILE       the space to fit (JSON; see README.md)\n"
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
-    "  --weight-sd S      sd of the prior on log weights (default 2)\n"
+    "  --weight-sd S      sd of the prior on log weights (default 2); with --cv, a\n"
+    "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
+    "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
+    "                     prints the held-out r and log-likelihood of each --weight-sd,\n"
+    "                     then fits all of the split with the best one\n"
     "  --iterations K     L-BFGS iterations at most (default 200)\n"
     "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
+    "  --fit-gamma        also fit the sampling strength gamma: p(X | h) = |h|^(-gamma*n)\n"
+    "                     (default: keep the space's gamma, 1 = the size principle)\n"
     "  --json             print the result as one JSON object\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -42,11 +48,34 @@ static const char help_text[] =
     "Example: nsr numbers fit --data bigelow_piantadosi_2016.csv --split dev \\\n"
     "           --space programs/spaces/lot.json --out prior.json\n";
 
+#define MAX_GRID 16
+
 typedef struct fit_cli {
   const char *data, *split, *space, *prior, *out;
   nsr_fit_options opt;
   bool json;
+  int cv_folds;              /* 0: no cross-validation */
+  double sd_grid[MAX_GRID];  /* --weight-sd values to choose among */
+  size_t n_sd;
 } fit_cli;
+
+/* Parses "--weight-sd S1,S2,..." (positive numbers). */
+static nsr_code parse_sd_grid(const char *text, fit_cli *o, nsr_error *err) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", text);
+  o->n_sd = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (o->n_sd == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd: at most %d values", MAX_GRID);
+    double v;
+    nsr_code rc = cli_parse_double(tok, "--weight-sd", &v, err);
+    if (rc != NSR_OK) return rc;
+    if (!(v > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--weight-sd values must be positive");
+    o->sd_grid[o->n_sd++] = v;
+  }
+  if (o->n_sd == 0) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd needs a value");
+  o->opt.weight_sd = o->sd_grid[0];
+  return NSR_OK;
+}
 
 static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err) {
   for (int i = 1; i < argc; i++) {
@@ -59,6 +88,10 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
       o->opt.fit_weights = false;
       continue;
     }
+    if (strcmp(argv[i], "--fit-gamma") == 0) {
+      o->opt.fit_gamma = true;
+      continue;
+    }
     uint64_t iterations;
     nsr_code rc = NSR_OK;
     if (cli_option(argc, argv, &i, "--data", &v)) slot = &o->data;
@@ -67,10 +100,9 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
     else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
     else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
     else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
-      if (v && (rc = cli_parse_double(v, "--weight-sd", &o->opt.weight_sd, err)) == NSR_OK &&
-          !(o->opt.weight_sd > 0)) {
-        rc = nsr_fail(err, NSR_ERR_RANGE, "--weight-sd must be positive");
-      }
+      if (v) rc = parse_sd_grid(v, o, err);
+    } else if (cli_option(argc, argv, &i, "--cv", &v)) {
+      if (v && (rc = cli_parse_u64(v, "--cv", 2, 1000, &iterations, err)) == NSR_OK) o->cv_folds = (int)iterations;
     } else if (cli_option(argc, argv, &i, "--iterations", &v)) {
       if (v && (rc = cli_parse_u64(v, "--iterations", 1, 100000, &iterations, err)) == NSR_OK) {
         o->opt.max_iterations = (int)iterations;
@@ -84,6 +116,9 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
   }
   if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
   if (o->out == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--out FILE is required");
+  if (o->n_sd > 1 && o->cv_folds == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd values need --cv K to choose among them");
+  }
   if (o->space == NULL && o->prior == NULL) {
     return nsr_fail(err, NSR_ERR_INVALID, "give the space to fit: --space FILE or --prior-file FILE");
   }
@@ -121,7 +156,8 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
   printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
          o->data, o->split, rep->seconds, rep->iterations);
   printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
-  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f\n\n", p.lambda, p.sigma, p.alpha, p.beta);
+  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma %.4f\n\n", p.lambda, p.sigma, p.alpha,
+         p.beta, p.gamma);
   printf("weight of each family (share of its kind's weight):\n");
   const char *key;
   json_t *v;
@@ -137,11 +173,12 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
 }
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
-                            const json_t *fam, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:b, s:O}", "data", o->data, "split",
-                          o->split, "log_lik", rep->log_lik, "objective", rep->objective, "iterations",
-                          rep->iterations, "seconds", rep->seconds, "weight_sd", o->opt.weight_sd,
-                          "fit_weights", o->opt.fit_weights, "families", fam);
+                            const json_t *fam, const json_t *cv, nsr_error *err) {
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+                          "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
+                          "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
+                          o->opt.weight_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+                          o->opt.fit_gamma, "families", fam, "cross_validation", cv);
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);
   if (fit_text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
@@ -155,7 +192,44 @@ static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_
   return rc;
 }
 
-static nsr_code run_fit(const fit_cli *o, nsr_error *err) {
+/* Chooses opt.weight_sd among o->sd_grid by K-fold cross-validation (the
+ * highest held-out log-likelihood); records the table in *cv_json. */
+static nsr_code choose_by_cv(fit_cli *o, const nsr_space *space, const nsr_human_data *d,
+                             json_t **cv_json, nsr_error *err) {
+  json_t *rows = json_array();
+  if (rows == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  double best = -INFINITY, best_sd = o->sd_grid[0];
+  nsr_code rc = NSR_OK;
+  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%10s %12s %16s %8s\n", o->cv_folds,
+                       o->split, "weight-sd", "held-out r", "LL per response", "seconds");
+  for (size_t i = 0; rc == NSR_OK && i < o->n_sd; i++) {
+    nsr_fit_options opt = o->opt;
+    opt.weight_sd = o->sd_grid[i];
+    nsr_fit_metrics m;
+    uint64_t start = nsr_now_ns();
+    rc = nsr_fit_cross_validate(nsr_space_source(space), d, &opt, o->cv_folds, &m, err);
+    if (rc != NSR_OK) break;
+    double secs = nsr_seconds_since(start);
+    if (!o->json) printf("%10g %12.4f %16.5f %8.2f\n", opt.weight_sd, m.r, m.log_lik_per_response, secs);
+    rc = nsr_json_append(rows, json_pack("{s:f, s:f, s:f, s:f}", "weight_sd", opt.weight_sd, "r", m.r,
+                                         "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
+                         err);
+    if (m.log_lik > best) {
+      best = m.log_lik;
+      best_sd = opt.weight_sd;
+    }
+  }
+  if (rc != NSR_OK) {
+    json_decref(rows);
+    return rc;
+  }
+  o->opt.weight_sd = best_sd;
+  if (!o->json) printf("chosen weight-sd %g\n\n", best_sd);
+  *cv_json = json_pack("{s:i, s:o, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_weight_sd", best_sd);
+  return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+}
+
+static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
@@ -164,16 +238,19 @@ static nsr_code run_fit(const fit_cli *o, nsr_error *err) {
   if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
   nsr_fit_report rep;
+  json_t *cv = NULL;
+  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, m.space, &d, &cv, err);
   if (rc == NSR_OK) rc = nsr_fit_space(m.space, &d, &o->opt, &rep, err);
   json_t *fam = rc == NSR_OK ? families_json(m.space) : NULL;
   if (rc == NSR_OK && fam == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
-  if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, err);
+  if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
-    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f}, s:O}", "out", o->out,
-                            "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
+    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
+                            o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
                             rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
-                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "families", fam);
+                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma,
+                            "families", fam);
     char *text = obj ? nsr_json_dump(obj, 10) : NULL;
     json_decref(obj);
     if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit JSON: out of memory");
@@ -183,6 +260,7 @@ static nsr_code run_fit(const fit_cli *o, nsr_error *err) {
     print_learned(m.space, &rep, o, fam);
   }
   json_decref(fam);
+  json_decref(cv);
   nsr_human_data_free(&d);
   numbers_model_close(&m);
   return rc;

@@ -340,6 +340,36 @@ nsr_code nsr_human_data_load(const char *path, const char *split, uint32_t max,
   return rc;
 }
 
+nsr_code nsr_human_data_subset(const nsr_human_data *in, const bool *keep, nsr_human_data *out,
+                               nsr_error *err) {
+  memset(out, 0, sizeof *out);
+  out->has_counts = in->has_counts;
+  out->has_split = in->has_split;
+  out->sets = nsr_calloc(in->n_sets ? in->n_sets : 1, sizeof *out->sets);
+  out->cells = nsr_mallocarray(in->n_cells ? in->n_cells : 1, sizeof *out->cells);
+  if (!out->sets || !out->cells) {
+    nsr_human_data_free(out);
+    return nsr_fail(err, NSR_ERR_NOMEM, "data subset: out of memory");
+  }
+  for (size_t i = 0; i < in->n_sets; i++) {
+    if (!keep[i]) continue;
+    const nsr_human_set *src = &in->sets[i];
+    nsr_human_set *dst = &out->sets[out->n_sets];
+    *dst = *src;
+    dst->examples = nsr_mallocarray(src->n_examples, sizeof *dst->examples);
+    if (dst->examples == NULL) {
+      nsr_human_data_free(out);
+      return nsr_fail(err, NSR_ERR_NOMEM, "data subset: out of memory");
+    }
+    out->n_sets++;
+    memcpy(dst->examples, src->examples, src->n_examples * sizeof *dst->examples);
+    dst->first_cell = out->n_cells;
+    memcpy(out->cells + out->n_cells, in->cells + src->first_cell, src->n_cells * sizeof *out->cells);
+    out->n_cells += src->n_cells;
+  }
+  return NSR_OK;
+}
+
 void nsr_human_data_free(nsr_human_data *data) {
   for (size_t i = 0; i < data->n_sets; i++) nsr_free(data->sets[i].examples);
   nsr_free(data->sets);

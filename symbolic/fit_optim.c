@@ -14,6 +14,7 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
   opt->weight_sd = 2.0;
   opt->max_iterations = 200;
   opt->fit_weights = true;
+  opt->fit_gamma = false;
 }
 
 typedef struct lbfgs {

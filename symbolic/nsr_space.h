@@ -32,6 +32,10 @@ typedef struct nsr_space_params {
   double sigma;  /* Erlang scale of interval sizes, > 0 */
   double alpha;  /* attention: in (0, 1] */
   double beta;   /* guessing rate when not attending: in (0, 1) */
+  /* Sampling strength: p(X | h) = |h|^(−γ n) for h ⊇ X. γ = 1 is the size
+   * principle (strong sampling); γ < 1 tempers it, as people do when
+   * examples might not be random draws from the concept. > 0. */
+  double gamma;
 } nsr_space_params;
 
 typedef struct nsr_space nsr_space;
@@ -144,6 +148,11 @@ typedef struct nsr_fit_metrics {
   size_t n_cells;
 } nsr_fit_metrics;
 
+/* The sets of `in` whose index i has keep[i] true, with their cells, in
+ * the same order, into *out (freed with nsr_human_data_free). */
+nsr_code nsr_human_data_subset(const nsr_human_data *in, const bool *keep,
+                               nsr_human_data *out, nsr_error *err);
+
 /* Pearson's r of x and y (n >= 2); NAN when either has no variance. */
 double nsr_pearson(const double *x, const double *y, size_t n);
 /* Metrics of predictions g[n_cells] under response parameters α, β. */
@@ -157,6 +166,7 @@ typedef struct nsr_fit_options {
                          centred on their values in the space file */
   int max_iterations; /* L-BFGS iterations */
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
+  bool fit_gamma;     /* fit the sampling strength γ (else keep it) */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);
@@ -175,6 +185,15 @@ typedef struct nsr_fit_report {
 nsr_code nsr_fit_space(nsr_space *space, const nsr_human_data *data,
                        const nsr_fit_options *opt, nsr_fit_report *report,
                        nsr_error *err);
+
+/* K-fold cross-validation inside `data` (set i is held out in fold i mod
+ * K): for each fold, the space described by `space_json` is fitted to the
+ * other folds, then predicts the held-out sets with its fitted α and β.
+ * *out scores the held-out predictions of every cell together (r and
+ * log-likelihood, the prediction being p(yes) itself). */
+nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *data,
+                                const nsr_fit_options *opt, int folds,
+                                nsr_fit_metrics *out, nsr_error *err);
 
 /* ---- prior files -------------------------------------------------------
  * {"format":"nsr-prior/1", "space":{the description}, "params":{"lambda",

@@ -49,14 +49,14 @@ void nsr_space_extension_set(const nsr_space *s, size_t i, nsr_bitset *out) {
 
 /* Per-query state. */
 typedef struct query {
-  size_t n;
+  double n; /* γ times the number of examples */
   uint32_t lo, hi;
   double best;
   long double z;
 } query;
 
 static double interval_score(const nsr_space *s, const query *q, uint32_t k) {
-  return s->interval_lp[k] - (double)q->n * log((double)k);
+  return s->interval_lp[k] - q->n * log((double)k);
 }
 
 /* Scores every grammar extension into s->score and finds the best score. */
@@ -67,7 +67,7 @@ static void score_all(nsr_space *s, const uint64_t *mask, query *q, uint32_t *co
   for (size_t e = 0; e < s->n_ext; e++) {
     double sc = -INFINITY;
     if (space_ext_contains(s, e, mask)) {
-      sc = lg + log(s->pi[e]) - (double)q->n * log((double)s->ext_size[e]);
+      sc = lg + log(s->pi[e]) - q->n * log((double)s->ext_size[e]);
       (*consistent)++;
     }
     s->score[e] = sc;
@@ -128,7 +128,7 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
 nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
                          nsr_numbers_result *res, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
-  query q = {.n = n, .lo = x[0], .hi = x[0]};
+  query q = {.n = s->params.gamma * (double)n, .lo = x[0], .hi = x[0]};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
       return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside the range 1..%u", x[i], s->max);

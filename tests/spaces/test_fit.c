@@ -180,6 +180,7 @@ static void test_gradient_matches_finite_differences(void **state) {
   assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
+  opt.fit_gamma = true;
   fit_problem fp;
   assert_int_equal(fit_problem_init(&fp, s, &d, &opt, &err), NSR_OK);
   double theta[64], grad[64], scratch[64];
