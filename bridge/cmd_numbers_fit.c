@@ -34,6 +34,7 @@ static const char help_text[] =
     "  --out FILE         where to write the prior file (written atomically; required)\n"
     "  --weight-sd S      sd of the prior on log weights (default 2); with --cv, a\n"
     "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
+    "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
     "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
     "                     prints the held-out r and log-likelihood of each --weight-sd,\n"
     "                     then fits all of the split with the best one\n"
@@ -101,6 +102,10 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
     else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
     else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
       if (v) rc = parse_sd_grid(v, o, err);
+    } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
+      if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
+        rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
+      }
     } else if (cli_option(argc, argv, &i, "--cv", &v)) {
       if (v && (rc = cli_parse_u64(v, "--cv", 2, 1000, &iterations, err)) == NSR_OK) o->cv_folds = (int)iterations;
     } else if (cli_option(argc, argv, &i, "--iterations", &v)) {
@@ -174,10 +179,10 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
                             const json_t *fam, const json_t *cv, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
                           "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
                           "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
-                          o->opt.weight_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+                          o->opt.weight_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
                           o->opt.fit_gamma, "families", fam, "cross_validation", cv);
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);

@@ -252,13 +252,17 @@ double fit_objective(fit_problem *fp, const double *theta, double *grad) {
   for (size_t i = 0; i < fp->data->n_sets; i++) ll += set_gradient(fp, &fp->sets[i], grad);
   if (fp->dim > FIT_FIXED) weight_gradient(fp, grad);
   fp->log_lik = ll;
-  /* Gaussian prior on log weights around the space file's values. */
+  /* Gaussian priors on log weights and log σ around the space file's
+   * values. */
   double log_prior = 0.0, var = fp->opt.weight_sd * fp->opt.weight_sd;
   for (size_t i = FIT_FIXED; i < fp->dim; i++) {
     double dev = theta[i] - s->prods[i - FIT_FIXED].log_w0;
     log_prior -= dev * dev / (2 * var);
     grad[i] -= dev / var;
   }
+  double sigma_dev = theta[FIT_SIGMA] - log(s->sigma0), sigma_var = fp->opt.sigma_sd * fp->opt.sigma_sd;
+  log_prior -= sigma_dev * sigma_dev / (2 * sigma_var);
+  grad[FIT_SIGMA] -= sigma_dev / sigma_var;
   for (size_t i = 0; i < fp->dim; i++) grad[i] = -grad[i];
   return -(ll + log_prior);
 }

@@ -12,6 +12,7 @@
 
 void nsr_fit_options_default(nsr_fit_options *opt) {
   opt->weight_sd = 2.0;
+  opt->sigma_sd = 0.5;
   opt->max_iterations = 200;
   opt->fit_weights = true;
   opt->fit_gamma = false;

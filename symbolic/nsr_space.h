@@ -164,6 +164,9 @@ void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g,
 typedef struct nsr_fit_options {
   double weight_sd;   /* sd of the Gaussian prior on log production weights,
                          centred on their values in the space file */
+  double sigma_sd;    /* sd of the Gaussian prior on log σ, centred on the
+                         space file's σ (intervals are weakly constrained by
+                         rule-like data: without it σ drifts to flat) */
   int max_iterations; /* L-BFGS iterations */
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
   bool fit_gamma;     /* fit the sampling strength γ (else keep it) */

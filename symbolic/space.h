@@ -55,6 +55,7 @@ struct nsr_space {
   int max_size;     /* largest expression size enumerated */
   size_t max_ext;   /* limit on distinct extensions */
   nsr_space_params params;
+  double sigma0;    /* σ in the description: centre of the fit's prior */
   char *source;     /* the JSON description */
   production *prods;
   size_t n_prods;

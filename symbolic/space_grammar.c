@@ -118,6 +118,7 @@ static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err)
   s->words = (s->max + 1 + 63) / 64;
   s->max_size = (int)max_size;
   s->max_ext = (size_t)max_ext;
+  s->sigma0 = p.sigma;
   return nsr_space_set_params(s, &p, err);
 }
 

@@ -259,6 +259,32 @@ static void test_fit_improves_and_prior_file_reproduces(void **state) {
   nsr_space_free(s);
 }
 
+/* Subsets keep whole sets in order; 3-fold cross-validation over three
+ * sets holds each set out once and scores every cell. */
+static void test_subset_and_cross_validation(void **state) {
+  (void)state;
+  nsr_human_data d, sub;
+  nsr_error err;
+  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  assert_int_equal(d.n_sets, 3);
+  const bool keep[] = {true, false, true};
+  assert_int_equal(nsr_human_data_subset(&d, keep, &sub, &err), NSR_OK);
+  assert_int_equal(sub.n_sets, 2);
+  assert_int_equal(sub.n_cells, 5 + 3); /* "16 8" has 5 cells, "30 60" 3 */
+  assert_int_equal(sub.sets[1].examples[0], 30);
+  assert_int_equal(sub.cells[sub.sets[1].first_cell].target, 45);
+  nsr_human_data_free(&sub);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  opt.max_iterations = 30;
+  nsr_fit_metrics m;
+  assert_int_equal(nsr_fit_cross_validate(fit_space, &d, &opt, 3, &m, &err), NSR_OK);
+  assert_int_equal(m.n_cells, 12);
+  assert_true(isfinite(m.r) && isfinite(m.log_lik) && m.log_lik < 0);
+  assert_int_equal(nsr_fit_cross_validate(fit_space, &d, &opt, 4, &m, &err), NSR_ERR_RANGE);
+  nsr_human_data_free(&d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_groups_sets_and_splits),
@@ -267,6 +293,7 @@ int main(void) {
       cmocka_unit_test(test_reference_figures),
       cmocka_unit_test(test_gradient_matches_finite_differences),
       cmocka_unit_test(test_fit_improves_and_prior_file_reproduces),
+      cmocka_unit_test(test_subset_and_cross_validation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
