@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "fileio.h"
 #include "json.h"
+#include "cmd_numbers_model.h"
 #include "numbers_report.h"
 
 #define CMD "numbers"
@@ -20,6 +21,8 @@
 static const char help_text[] =
     "Usage: nsr numbers [OPTIONS] X1 X2 ...\n"
     "       nsr numbers [OPTIONS] --batch FILE\n"
+    "       nsr numbers eval --data CSV ...   (model against people; see its --help)\n"
+    "       nsr numbers fit --data CSV ...    (fit a prior to people; see its --help)\n"
     "\n"
     "Exact Bayesian concept learning in Tenenbaum's number game: given example\n"
     "numbers X drawn from an unknown concept C, prints the most probable concepts\n"
@@ -36,6 +39,9 @@ static const char help_text[] =
     "                     (1-lambda)*Erlang(|h|; sigma)/Z\n"
     "  --lambda L         rule mass of the mixture prior, in [0, 1] (default 2/3)\n"
     "  --sigma S          Erlang scale of interval sizes, > 0 (default 10)\n"
+    "  --space FILE       use a grammar-defined hypothesis space (JSON, see README.md)\n"
+    "                     instead of the 34 rules; intervals stay, with mass 1-lambda\n"
+    "  --prior-file FILE  use a prior fitted by 'nsr numbers fit' (it records its space)\n"
     "  --top K            how many hypotheses to list (default 10)\n"
     "  --probe Y1,Y2,...  also print p(y in C | X) for these numbers\n"
     "  --json             print one JSON object (shape in README.md)\n"
@@ -63,6 +69,8 @@ typedef struct numbers_options {
   bool json, ascii;
   const char *plot_path;
   const char *batch_path;
+  const char *space_path, *prior_path;
+  bool engine_options; /* --range, --max, --prior, --lambda or --sigma given */
 } numbers_options;
 
 static nsr_code list_push(u32_list *list, uint32_t v, nsr_error *err) {
@@ -123,14 +131,16 @@ static nsr_code parse_range(const char *text, uint32_t *max, nsr_error *err) {
 }
 
 enum valued_option { OPT_RANGE, OPT_MAX, OPT_PRIOR, OPT_LAMBDA, OPT_SIGMA, OPT_TOP,
-                     OPT_PROBE, OPT_PLOT, OPT_BATCH, OPT_COUNT };
+                     OPT_PROBE, OPT_PLOT, OPT_BATCH, OPT_SPACE, OPT_PRIOR_FILE, OPT_COUNT };
 static const char *const valued_options[OPT_COUNT] = {
-    "--range", "--max", "--prior", "--lambda", "--sigma", "--top", "--probe", "--plot", "--batch"};
+    "--range", "--max", "--prior", "--lambda", "--sigma", "--top", "--probe", "--plot", "--batch",
+    "--space", "--prior-file"};
 
 static nsr_code apply_option(enum valued_option opt, const char *v, numbers_options *o,
                              nsr_error *err) {
   uint64_t u;
   nsr_code rc = NSR_OK;
+  if (opt <= OPT_SIGMA) o->engine_options = true;
   switch (opt) {
     case OPT_RANGE: return parse_range(v, &o->cfg.max, err);
     case OPT_MAX:
@@ -147,6 +157,8 @@ static nsr_code apply_option(enum valued_option opt, const char *v, numbers_opti
     case OPT_PROBE: o->probe_text = v; return NSR_OK;
     case OPT_PLOT: o->plot_path = v; return NSR_OK;
     case OPT_BATCH: o->batch_path = v; return NSR_OK;
+    case OPT_SPACE: o->space_path = v; return NSR_OK;
+    case OPT_PRIOR_FILE: o->prior_path = v; return NSR_OK;
     case OPT_COUNT: break;
   }
   return nsr_fail(err, NSR_ERR_INTERNAL, "option table out of step");
@@ -178,13 +190,23 @@ static bool looks_like_option(const char *arg) {
   return arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');
 }
 
-/* Options first, then the numbers, whose range depends on --range. */
-static nsr_code parse_args(int argc, char **argv, numbers_options *o, nsr_error *err) {
+/* The options; the numbers come after the model is open, since their range
+ * depends on --range or on the space file. */
+static nsr_code parse_options(int argc, char **argv, numbers_options *o, nsr_error *err) {
   for (int i = 1; i < argc; i++) {
     if (!looks_like_option(argv[i])) continue;
     nsr_code rc = parse_option(argc, argv, &i, o, err);
     if (rc != NSR_OK) return rc;
   }
+  if ((o->space_path || o->prior_path) && o->engine_options) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "--range, --max, --prior, --lambda and --sigma come from the space or prior file");
+  }
+  return NSR_OK;
+}
+
+/* The example numbers and probes, in 1..N of the open model. */
+static nsr_code parse_operands(int argc, char **argv, numbers_options *o, nsr_error *err) {
   for (int i = 1; i < argc; i++) {
     if (looks_like_option(argv[i])) {
       const char *unused;
@@ -248,10 +270,11 @@ static nsr_code write_plot(const numbers_query *q, const char *path, nsr_error *
   return rc;
 }
 
-static nsr_code run_single(nsr_numbers *engine, const numbers_options *o, nsr_error *err) {
+static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error *err) {
   nsr_numbers_result result = {0};
-  nsr_code rc = nsr_numbers_infer(engine, o->examples.items, o->examples.len, o->top, &result, err);
-  numbers_query q = {&o->cfg, o->examples.items, o->examples.len, o->probes.items, o->probes.len, &result};
+  nsr_code rc = numbers_model_infer(m, o->examples.items, o->examples.len, o->top, &result, err);
+  numbers_query q = {&o->cfg, o->examples.items, o->examples.len, o->probes.items, o->probes.len, &result,
+                     m->space};
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
     if (o->json) rc = print_json(&q, err);
@@ -288,14 +311,14 @@ static bool skippable_line(const char *line) {
 }
 
 /* Answers one batch line; a bad line becomes an error object, not a stop. */
-static nsr_code batch_line(nsr_numbers *engine, const numbers_options *o, const char *line,
+static nsr_code batch_line(numbers_model *m, const numbers_options *o, const char *line,
                            unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
                            bool *line_failed, nsr_error *err) {
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
   nsr_code rc = parse_numbers(line, "examples", o->cfg.max, examples, &line_err);
-  if (rc == NSR_OK) rc = nsr_numbers_infer(engine, examples->items, examples->len, o->top, result, &line_err);
+  if (rc == NSR_OK) rc = numbers_model_infer(m, examples->items, examples->len, o->top, result, &line_err);
   if (rc == NSR_ERR_NOMEM) {
     *err = line_err;
     return rc;
@@ -311,11 +334,12 @@ static nsr_code batch_line(nsr_numbers *engine, const numbers_options *o, const 
     free(text);
     return NSR_OK;
   }
-  numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result};
+  numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result,
+                     m->space};
   return print_json(&q, err);
 }
 
-static nsr_code run_batch(nsr_numbers *engine, const numbers_options *o, bool *any_line_failed,
+static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
                           nsr_error *err) {
   bool from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = from_stdin ? stdin : fopen(o->batch_path, "r");
@@ -332,7 +356,7 @@ static nsr_code run_batch(nsr_numbers *engine, const numbers_options *o, bool *a
   while (rc == NSR_OK && read_line(in, &line, &cap, &alloc_failed)) {
     lineno++;
     if (skippable_line(line)) continue;
-    rc = batch_line(engine, o, line, lineno, &result, &examples, any_line_failed, err);
+    rc = batch_line(m, o, line, lineno, &result, &examples, any_line_failed, err);
   }
   if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
   if (rc == NSR_OK && ferror(in)) {
@@ -346,6 +370,8 @@ static nsr_code run_batch(nsr_numbers *engine, const numbers_options *o, bool *a
 }
 
 int cmd_numbers(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "eval") == 0) return cmd_numbers_eval(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "fit") == 0) return cmd_numbers_fit(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) {
       fputs(help_text, stdout);
@@ -356,19 +382,26 @@ int cmd_numbers(int argc, char **argv) {
   nsr_numbers_config_default(&o.cfg);
   nsr_error err;
   nsr_error_clear(&err);
-  nsr_numbers *engine = NULL;
+  numbers_model m = {0};
   bool any_line_failed = false;
-  nsr_code rc = parse_args(argc, argv, &o, &err);
-  if (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE) {
+  nsr_code rc = parse_options(argc, argv, &o, &err);
+  bool usage = rc != NSR_OK;
+  if (rc == NSR_OK) rc = numbers_model_open(&m, &o.cfg, o.space_path, o.prior_path, false, &err);
+  if (rc == NSR_OK) {
+    o.cfg = m.cfg;
+    rc = parse_operands(argc, argv, &o, &err);
+    usage = rc != NSR_OK;
+  }
+  if (usage && (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE)) {
+    numbers_model_close(&m);
     numbers_options_free(&o);
     return cli_usage_error(CMD, "%s", err.message);
   }
-  if (rc == NSR_OK) rc = nsr_numbers_new(&o.cfg, &engine, &err);
-  if (rc == NSR_OK) rc = o.batch_path ? run_batch(engine, &o, &any_line_failed, &err) : run_single(engine, &o, &err);
+  if (rc == NSR_OK) rc = o.batch_path ? run_batch(&m, &o, &any_line_failed, &err) : run_single(&m, &o, &err);
   if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
     rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
   }
-  nsr_numbers_free(engine);
+  numbers_model_close(&m);
   numbers_options_free(&o);
   if (rc != NSR_OK) return cli_report(CMD, &err);
   return any_line_failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;

@@ -28,10 +28,15 @@ static json_t *generalization_item(const void *ctx, size_t i) {
   return json_real(((const numbers_query *)ctx)->result->generalization[i]);
 }
 
+void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len) {
+  if (q->space) nsr_space_hypothesis_name(q->space, &q->result->top[i], buf, len);
+  else nsr_numbers_hypothesis_name(&q->result->top[i], buf, len);
+}
+
 static json_t *hypothesis_item(const void *ctx, size_t i) {
   const nsr_hypothesis *h = &((const numbers_query *)ctx)->result->top[i];
-  char name[NSR_NUMBERS_NAME_MAX];
-  nsr_numbers_hypothesis_name(h, name, sizeof name);
+  char name[NSR_SPACE_NAME_MAX];
+  numbers_query_name(ctx, i, name, sizeof name);
   return json_pack("{s:s, s:f, s:f, s:I}", "name", name, "posterior", h->posterior,
                    "prior", h->prior, "size", (json_int_t)h->size);
 }
@@ -62,6 +67,13 @@ nsr_code numbers_report_json(const numbers_query *q, json_t **out,
   if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
   if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", json_array_of(q->n_probes, probe_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "log_evidence", json_real(r->log_evidence), err);
+  if (rc == NSR_OK && q->space) {
+    rc = nsr_json_set(o, "space",
+                      json_pack("{s:I, s:f, s:f}", "extensions", (json_int_t)nsr_space_extensions(q->space),
+                                "expressions", nsr_space_expressions(q->space), "build_seconds",
+                                nsr_space_build_seconds(q->space)),
+                      err);
+  }
   if (rc == NSR_OK) {
     rc = nsr_json_set(o, "consistent",
                       json_pack("{s:I, s:I}", "rules", (json_int_t)r->consistent_rules,
@@ -97,17 +109,23 @@ static void print_header(FILE *out, const numbers_query *q) {
   fprintf(out, "   range 1..%u   prior %s", cfg->max, nsr_numbers_prior_name(cfg->prior));
   if (cfg->prior == NSR_PRIOR_MIXTURE) fprintf(out, " (lambda %g, sigma %g)\n", cfg->lambda, cfg->sigma);
   else fprintf(out, " (sigma %g)\n", cfg->sigma);
-  fprintf(out, "consistent: %u rules, %llu intervals   log p(X) = %.4f\n\n",
-          r->consistent_rules, (unsigned long long)r->consistent_intervals,
-          r->log_evidence);
+  if (q->space) {
+    fprintf(out, "space: %zu grammar hypotheses from %.4g expressions, built in %.3f s\n",
+            nsr_space_extensions(q->space), nsr_space_expressions(q->space),
+            nsr_space_build_seconds(q->space));
+  }
+  fprintf(out, "consistent: %u %s, %llu intervals   log p(X) = %.4f\n\n",
+          r->consistent_rules, q->space ? "grammar hypotheses" : "rules",
+          (unsigned long long)r->consistent_intervals, r->log_evidence);
 }
 
-static void print_hypotheses(FILE *out, const nsr_numbers_result *r) {
+static void print_hypotheses(FILE *out, const numbers_query *q) {
+  const nsr_numbers_result *r = q->result;
   if (r->n_top == 0) return;
   fprintf(out, "%4s  %-26s %12s %12s %8s\n", "rank", "hypothesis", "posterior", "prior", "size");
   for (size_t i = 0; i < r->n_top; i++) {
-    char name[NSR_NUMBERS_NAME_MAX];
-    nsr_numbers_hypothesis_name(&r->top[i], name, sizeof name);
+    char name[NSR_SPACE_NAME_MAX];
+    numbers_query_name(q, i, name, sizeof name);
     fprintf(out, "%4zu  %-26s %12.6g %12.6g %8u\n", i + 1, name,
             r->top[i].posterior, r->top[i].prior, r->top[i].size);
   }
@@ -175,7 +193,7 @@ static void print_chart(FILE *out, const numbers_query *q, bool unicode) {
 
 void numbers_report_text(FILE *out, const numbers_query *q, bool unicode) {
   print_header(out, q);
-  print_hypotheses(out, q->result);
+  print_hypotheses(out, q);
   print_probes(out, q);
   print_chart(out, q, unicode);
 }

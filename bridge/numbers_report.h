@@ -18,7 +18,13 @@ typedef struct numbers_query {
   const uint32_t *probes; /* may be NULL */
   size_t n_probes;
   const nsr_numbers_result *result;
+  /* Names hypotheses of a grammar space (NULL: Tenenbaum's names). */
+  const nsr_space *space;
 } numbers_query;
+
+/* The name of q->result->top[i] (rules and intervals, or a space's
+ * shortest descriptions). */
+void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len);
 
 /* Builds the documented JSON object:
  *   {"examples":[..], "range":[1,N], "prior":{"name","lambda","sigma"},
@@ -37,5 +43,11 @@ void numbers_report_text(FILE *out, const numbers_query *q, bool unicode);
  * Tenenbaum's figures, with examples marked, into a string the caller frees
  * with nsr_free. */
 nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err);
+
+/* Renders an SVG scatter plot of model predictions against people's
+ * judgments (n points on [0, 1]², with the diagonal) into a string the
+ * caller frees with nsr_free. */
+nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,
+                             const char *title, char **out, nsr_error *err);
 
 #endif

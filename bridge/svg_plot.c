@@ -97,3 +97,49 @@ nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err) {
   nsr_strbuf_puts(&sb, "</svg>\n");
   return nsr_strbuf_finish(&sb, out, NULL, err);
 }
+
+/* XML-escapes text (titles hold file names). */
+static void svg_text(nsr_strbuf *sb, const char *text) {
+  for (; *text; text++) {
+    switch (*text) {
+      case '<': nsr_strbuf_puts(sb, "&lt;"); break;
+      case '>': nsr_strbuf_puts(sb, "&gt;"); break;
+      case '&': nsr_strbuf_puts(sb, "&amp;"); break;
+      default: nsr_strbuf_append(sb, text, 1);
+    }
+  }
+}
+
+nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,
+                             const char *title, char **out, nsr_error *err) {
+  nsr_strbuf sb = {0};
+  const int size = 560, margin = 70;
+  double side = size - 2.0 * margin;
+  nsr_strbuf_printf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+                    "<text x=\"%d\" y=\"24\" font-size=\"13\">", size, size, size, size, 10);
+  svg_text(&sb, title);
+  nsr_strbuf_puts(&sb, "</text>\n");
+  for (int i = 0; i <= 4; i++) {
+    double p = i / 4.0, x = margin + p * side, y = size - margin - p * side;
+    nsr_strbuf_printf(&sb, "<line x1=\"%d\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>"
+                      "<line x1=\"%g\" y1=\"%d\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>"
+                      "<text x=\"%d\" y=\"%g\" text-anchor=\"end\">%.2f</text>"
+                      "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">%.2f</text>\n",
+                      margin, y, margin + side, y, x, size - margin, x, (double)margin,
+                      margin - 6, y + 4, p, x, size - margin + 18, p);
+  }
+  nsr_strbuf_printf(&sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%g\" y2=\"%g\" stroke=\"#999\" "
+                    "stroke-dasharray=\"4 4\"/>\n", margin, size - margin, margin + side, (double)margin);
+  nsr_strbuf_printf(&sb, "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">model p(yes)</text>\n"
+                    "<text transform=\"translate(18 %g) rotate(-90)\" text-anchor=\"middle\">"
+                    "people p(yes)</text>\n<g fill=\"#4a6fa5\" fill-opacity=\"0.35\">\n",
+                    margin + side / 2, size - 20, margin + side / 2);
+  for (size_t i = 0; i < n; i++) {
+    nsr_strbuf_printf(&sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\"/>\n", margin + model[i] * side,
+                      size - margin - people[i] * side);
+  }
+  nsr_strbuf_puts(&sb, "</g>\n</svg>\n");
+  return nsr_strbuf_finish(&sb, out, NULL, err);
+}

@@ -27,4 +27,13 @@ double numbers_log_erlang(double s, double sigma);
 /* log(e^a + e^b) without overflow; either may be -INFINITY. */
 double numbers_log_add(double a, double b);
 
+/* Inserts h into top[0..*count) kept sorted by posterior (ties: rules
+ * first, then by rule index or lower bound), holding at most k entries.
+ * Shared with the grammar spaces (space_infer.c). */
+void numbers_top_insert(nsr_hypothesis *top, size_t *count, size_t k,
+                        const nsr_hypothesis *h);
+/* Makes room in *res for N generalization values and top_k hypotheses. */
+nsr_code numbers_result_reserve(nsr_numbers_result *res, uint32_t max,
+                                size_t top_k, nsr_error *err);
+
 #endif

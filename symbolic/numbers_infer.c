@@ -28,8 +28,8 @@ static bool hypothesis_before(const nsr_hypothesis *a, const nsr_hypothesis *b) 
 }
 
 /* Inserts h into top[0..*count) kept sorted, holding at most k entries. */
-static void top_insert(nsr_hypothesis *top, size_t *count, size_t k,
-                       const nsr_hypothesis *h) {
+void numbers_top_insert(nsr_hypothesis *top, size_t *count, size_t k,
+                        const nsr_hypothesis *h) {
   if (k == 0) return;
   if (*count == k && !hypothesis_before(h, &top[k - 1])) return;
   size_t i = *count < k ? (*count)++ : k - 1;
@@ -52,8 +52,8 @@ static nsr_code check_examples(const nsr_numbers *e, const uint32_t *x,
   return NSR_OK;
 }
 
-static nsr_code result_reserve(nsr_numbers_result *res, uint32_t max,
-                               size_t top_k, nsr_error *err) {
+nsr_code numbers_result_reserve(nsr_numbers_result *res, uint32_t max,
+                                size_t top_k, nsr_error *err) {
   if (res->max != max || res->generalization == NULL) {
     double *g = nsr_reallocarray(res->generalization, max, sizeof *g);
     if (g == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "generalization vector: out of memory");
@@ -169,7 +169,7 @@ static void offer_intervals(const nsr_numbers *e, const query *q, double z,
           .kind = NSR_HYP_INTERVAL, .lo = a, .hi = a + s - 1, .size = s,
           .prior = exp(e->interval_log_weight[s] - e->log_prior_norm),
           .posterior = post};
-      top_insert(top, count, k, &h);
+      numbers_top_insert(top, count, k, &h);
     }
   }
 }
@@ -210,7 +210,7 @@ nsr_code nsr_numbers_infer(nsr_numbers *e, const uint32_t *examples, size_t n,
   uint64_t n_intervals;
   nsr_code rc = prepare_query(e, examples, n, &q, &z, &intervals_mass, &n_intervals, err);
   if (rc != NSR_OK) return rc;
-  rc = result_reserve(res, e->cfg.max, top_k, err);
+  rc = numbers_result_reserve(res, e->cfg.max, top_k, err);
   if (rc != NSR_OK) return rc;
 
   double *g = res->generalization;
@@ -231,7 +231,7 @@ nsr_code nsr_numbers_infer(nsr_numbers *e, const uint32_t *examples, size_t n,
     nsr_hypothesis h = {.kind = NSR_HYP_RULE, .rule = r, .size = e->rule_size[r],
                         .prior = exp(e->rule_log_weight - e->log_prior_norm),
                         .posterior = post};
-    top_insert(res->top, &res->n_top, top_k, &h);
+    numbers_top_insert(res->top, &res->n_top, top_k, &h);
   }
   offer_intervals(e, &q, (double)z, top_k, res->top, &res->n_top);
   for (uint32_t y = 0; y < e->cfg.max; y++) {

@@ -1,0 +1,292 @@
+/* cmd_numbers_fit.c: `nsr numbers fit`: fits a space's prior (production
+ * weights, rule/interval mixture λ, σ) and the response model (α, β) to
+ * human yes/no data by maximum a posteriori, and writes a prior file. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_numbers_model.h"
+#include "commands.h"
+#include "fileio.h"
+#include "json.h"
+
+#define CMD "numbers fit"
+
+static const char help_text[] =
+    "Usage: nsr numbers fit --data CSV --space FILE --out PRIOR.json [OPTIONS]\n"
+    "\n"
+    "Fits a space's prior to people's yes/no judgments (Bigelow & Piantadosi layout):\n"
+    "every production's log weight, the grammar/interval mixture lambda, the interval\n"
+    "scale sigma, and the response model p(yes) = alpha*p(y in C | X) + (1-alpha)*beta,\n"
+    "by maximum a posteriori (Gaussian prior on log weights around the space file's\n"
+    "values) with L-BFGS and exact gradients. Writes a prior file that records the\n"
+    "space, so 'nsr numbers --prior-file PRIOR.json ...' reproduces the fitted model,\n"
+    "and prints the learned prior.\n"
+    "\n"
+    "Options:\n"
+    "  --data CSV         the human data (required)\n"
+    "  --split S          dev (default), test or all: fit on dev only, report on test\n"
+    "  --space FILE       the space to fit (JSON; see README.md)\n"
+    "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
+    "  --out FILE         where to write the prior file (written atomically; required)\n"
+    "  --weight-sd S      sd of the prior on log weights (default 2); with --cv, a\n"
+    "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
+    "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
+    "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
+    "                     prints the held-out r and log-likelihood of each --weight-sd,\n"
+    "                     then fits all of the split with the best one\n"
+    "  --iterations K     L-BFGS iterations at most (default 200)\n"
+    "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
+    "  --fit-gamma        also fit the sampling strength gamma: p(X | h) = |h|^(-gamma*n)\n"
+    "                     (default: keep the space's gamma, 1 = the size principle)\n"
+    "  --json             print the result as one JSON object\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
+    "Example: nsr numbers fit --data bigelow_piantadosi_2016.csv --split dev \\\n"
+    "           --space programs/spaces/lot.json --out prior.json\n";
+
+#define MAX_GRID 16
+
+typedef struct fit_cli {
+  const char *data, *split, *space, *prior, *out;
+  nsr_fit_options opt;
+  bool json;
+  int cv_folds;              /* 0: no cross-validation */
+  double sd_grid[MAX_GRID];  /* --weight-sd values to choose among */
+  size_t n_sd;
+} fit_cli;
+
+/* Parses "--weight-sd S1,S2,..." (positive numbers). */
+static nsr_code parse_sd_grid(const char *text, fit_cli *o, nsr_error *err) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", text);
+  o->n_sd = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (o->n_sd == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd: at most %d values", MAX_GRID);
+    double v;
+    nsr_code rc = cli_parse_double(tok, "--weight-sd", &v, err);
+    if (rc != NSR_OK) return rc;
+    if (!(v > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--weight-sd values must be positive");
+    o->sd_grid[o->n_sd++] = v;
+  }
+  if (o->n_sd == 0) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd needs a value");
+  o->opt.weight_sd = o->sd_grid[0];
+  return NSR_OK;
+}
+
+static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err) {
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL, **slot = NULL;
+    if (strcmp(argv[i], "--json") == 0) {
+      o->json = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--no-weights") == 0) {
+      o->opt.fit_weights = false;
+      continue;
+    }
+    if (strcmp(argv[i], "--fit-gamma") == 0) {
+      o->opt.fit_gamma = true;
+      continue;
+    }
+    uint64_t iterations;
+    nsr_code rc = NSR_OK;
+    if (cli_option(argc, argv, &i, "--data", &v)) slot = &o->data;
+    else if (cli_option(argc, argv, &i, "--split", &v)) slot = &o->split;
+    else if (cli_option(argc, argv, &i, "--space", &v)) slot = &o->space;
+    else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
+    else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
+    else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
+      if (v) rc = parse_sd_grid(v, o, err);
+    } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
+      if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
+        rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
+      }
+    } else if (cli_option(argc, argv, &i, "--cv", &v)) {
+      if (v && (rc = cli_parse_u64(v, "--cv", 2, 1000, &iterations, err)) == NSR_OK) o->cv_folds = (int)iterations;
+    } else if (cli_option(argc, argv, &i, "--iterations", &v)) {
+      if (v && (rc = cli_parse_u64(v, "--iterations", 1, 100000, &iterations, err)) == NSR_OK) {
+        o->opt.max_iterations = (int)iterations;
+      }
+    } else {
+      return nsr_fail(err, NSR_ERR_INVALID, "unknown argument '%s'", argv[i]);
+    }
+    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", argv[i]);
+    if (rc != NSR_OK) return rc;
+    if (slot) *slot = v;
+  }
+  if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
+  if (o->out == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--out FILE is required");
+  if (o->n_sd > 1 && o->cv_folds == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd values need --cv K to choose among them");
+  }
+  if (o->space == NULL && o->prior == NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "give the space to fit: --space FILE or --prior-file FILE");
+  }
+  return NSR_OK;
+}
+
+/* Σ exp(log w) over the productions of one kind (primitives or not). */
+static double kind_total(const nsr_space *s, bool primitive) {
+  double total = 0.0;
+  for (size_t i = 0; i < nsr_space_productions(s); i++) {
+    if (nsr_space_production_is_primitive(s, i) == primitive) total += exp(nsr_space_production_log_weight(s, i));
+  }
+  return total;
+}
+
+/* The learned prior by family: each family's share of its kind's weight
+ * (primitives among primitives, operations among operations). */
+static json_t *families_json(const nsr_space *s) {
+  json_t *fam = json_object();
+  double prim = kind_total(s, true), ops = kind_total(s, false);
+  for (size_t i = 0; fam && i < nsr_space_productions(s); i++) {
+    bool is_prim = nsr_space_production_is_primitive(s, i);
+    const char *name = nsr_space_production_family(s, i);
+    double share = exp(nsr_space_production_log_weight(s, i)) / (is_prim ? prim : ops);
+    json_t *old = json_object_get(fam, name);
+    double before = old ? json_real_value(old) : 0.0;
+    json_object_set_new(fam, name, json_real(before + share));
+  }
+  return fam;
+}
+
+static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const fit_cli *o,
+                          const json_t *fam) {
+  nsr_space_params p = nsr_space_get_params(s);
+  printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
+         o->data, o->split, rep->seconds, rep->iterations);
+  printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
+  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma %.4f\n\n", p.lambda, p.sigma, p.alpha,
+         p.beta, p.gamma);
+  printf("weight of each family (share of its kind's weight):\n");
+  const char *key;
+  json_t *v;
+  json_object_foreach((json_t *)fam, key, v) printf("  %-16s %.4f\n", key, json_real_value(v));
+  printf("\nproductions (log weight, share of its kind):\n");
+  double prim = kind_total(s, true), ops = kind_total(s, false);
+  for (size_t i = 0; i < nsr_space_productions(s); i++) {
+    double lw = nsr_space_production_log_weight(s, i);
+    printf("  %-22s %8.3f %8.4f\n", nsr_space_production_name(s, i), lw,
+           exp(lw) / (nsr_space_production_is_primitive(s, i) ? prim : ops));
+  }
+  printf("\nwrote %s\n", o->out);
+}
+
+static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
+                            const json_t *fam, const json_t *cv, nsr_error *err) {
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+                          "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
+                          "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
+                          o->opt.weight_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+                          o->opt.fit_gamma, "families", fam, "cross_validation", cv);
+  char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  json_decref(fit);
+  if (fit_text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
+  char *text;
+  nsr_code rc = nsr_space_prior_text(s, fit_text, &text, err);
+  free(fit_text);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_write_file_atomic(o->out, text, strlen(text), err);
+  nsr_free(text);
+  if (rc != NSR_OK) nsr_error_prefix(err, "--out: ");
+  return rc;
+}
+
+/* Chooses opt.weight_sd among o->sd_grid by K-fold cross-validation (the
+ * highest held-out log-likelihood); records the table in *cv_json. */
+static nsr_code choose_by_cv(fit_cli *o, const nsr_space *space, const nsr_human_data *d,
+                             json_t **cv_json, nsr_error *err) {
+  json_t *rows = json_array();
+  if (rows == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  double best = -INFINITY, best_sd = o->sd_grid[0];
+  nsr_code rc = NSR_OK;
+  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%10s %12s %16s %8s\n", o->cv_folds,
+                       o->split, "weight-sd", "held-out r", "LL per response", "seconds");
+  for (size_t i = 0; rc == NSR_OK && i < o->n_sd; i++) {
+    nsr_fit_options opt = o->opt;
+    opt.weight_sd = o->sd_grid[i];
+    nsr_fit_metrics m;
+    uint64_t start = nsr_now_ns();
+    rc = nsr_fit_cross_validate(nsr_space_source(space), d, &opt, o->cv_folds, &m, err);
+    if (rc != NSR_OK) break;
+    double secs = nsr_seconds_since(start);
+    if (!o->json) printf("%10g %12.4f %16.5f %8.2f\n", opt.weight_sd, m.r, m.log_lik_per_response, secs);
+    rc = nsr_json_append(rows, json_pack("{s:f, s:f, s:f, s:f}", "weight_sd", opt.weight_sd, "r", m.r,
+                                         "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
+                         err);
+    if (m.log_lik > best) {
+      best = m.log_lik;
+      best_sd = opt.weight_sd;
+    }
+  }
+  if (rc != NSR_OK) {
+    json_decref(rows);
+    return rc;
+  }
+  o->opt.weight_sd = best_sd;
+  if (!o->json) printf("chosen weight-sd %g\n\n", best_sd);
+  *cv_json = json_pack("{s:i, s:o, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_weight_sd", best_sd);
+  return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+}
+
+static nsr_code run_fit(fit_cli *o, nsr_error *err) {
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  numbers_model m;
+  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, true, err);
+  nsr_human_data d = {0};
+  if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
+  if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
+  nsr_fit_report rep;
+  json_t *cv = NULL;
+  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, m.space, &d, &cv, err);
+  if (rc == NSR_OK) rc = nsr_fit_space(m.space, &d, &o->opt, &rep, err);
+  json_t *fam = rc == NSR_OK ? families_json(m.space) : NULL;
+  if (rc == NSR_OK && fam == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
+  if (rc == NSR_OK && o->json) {
+    nsr_space_params p = nsr_space_get_params(m.space);
+    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
+                            o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
+                            rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
+                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma,
+                            "families", fam);
+    char *text = obj ? nsr_json_dump(obj, 10) : NULL;
+    json_decref(obj);
+    if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit JSON: out of memory");
+    else puts(text);
+    free(text);
+  } else if (rc == NSR_OK) {
+    print_learned(m.space, &rep, o, fam);
+  }
+  json_decref(fam);
+  json_decref(cv);
+  nsr_human_data_free(&d);
+  numbers_model_close(&m);
+  return rc;
+}
+
+int cmd_numbers_fit(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      fputs(help_text, stdout);
+      return CLI_EXIT_OK;
+    }
+  }
+  fit_cli o = {.split = "dev"};
+  nsr_fit_options_default(&o.opt);
+  nsr_error err;
+  nsr_error_clear(&err);
+  nsr_code rc = parse_fit_args(argc, argv, &o, &err);
+  if (rc != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
+  rc = run_fit(&o, &err);
+  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
+  }
+  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+}

@@ -1,0 +1,36 @@
+/* cmd_numbers_model.h: the model behind `nsr numbers`, `numbers eval` and
+ * `numbers fit`: Tenenbaum's engine (the default), a grammar space
+ * (--space FILE), or a fitted prior (--prior-file FILE, which carries its
+ * space). */
+#ifndef NSR_CMD_NUMBERS_MODEL_H
+#define NSR_CMD_NUMBERS_MODEL_H
+
+#include "nsr.h"
+
+typedef struct numbers_model {
+  nsr_numbers *engine; /* set when no space is used */
+  nsr_space *space;    /* set with --space or --prior-file */
+  nsr_numbers_config cfg; /* for reports; with a space: mixture, λ, σ */
+  double alpha, beta;     /* response model */
+  const char *label;      /* "tenenbaum", the space file or the prior file */
+} numbers_model;
+
+/* Opens the model the options ask for: prior_path (a fitted prior file),
+ * else space_path (a space description), else Tenenbaum's engine with
+ * `cfg`. Giving both paths is an error. */
+nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
+                            const char *space_path, const char *prior_path,
+                            bool record_edges, nsr_error *err);
+void numbers_model_close(numbers_model *m);
+
+nsr_code numbers_model_infer(numbers_model *m, const uint32_t *x, size_t n,
+                             size_t top_k, nsr_numbers_result *res,
+                             nsr_error *err);
+/* The name of a hypothesis in a result of this model. */
+void numbers_model_name(const numbers_model *m, const nsr_hypothesis *h,
+                        char *buf, size_t len);
+/* p(y ∈ C | X) for every cell of data, into g[n_cells]. */
+nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data,
+                               double *g, nsr_error *err);
+
+#endif

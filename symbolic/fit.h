@@ -1,0 +1,49 @@
+/* fit.h: internals of fitting a space to human data, shared by fit_model.c
+ * (the objective and its gradient) and fit_optim.c (L-BFGS and the public
+ * entry point). */
+#ifndef NSR_FIT_H
+#define NSR_FIT_H
+
+#include "space.h"
+
+/* Unconstrained parameters: θ[0] = logit λ, θ[1] = log σ, θ[2] = logit α,
+ * θ[3] = logit β, θ[4] = log γ, then (when fitting weights) each
+ * production's log weight. */
+enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_FIXED };
+
+/* A set of the data with what does not change during the fit. */
+typedef struct fit_set {
+  const nsr_human_set *set;
+  uint32_t lo, hi;      /* min and max example */
+  uint32_t *consistent; /* grammar extensions containing every example */
+  size_t n_consistent;
+} fit_set;
+
+typedef struct fit_problem {
+  nsr_space *space;
+  const nsr_human_data *data;
+  nsr_fit_options opt;
+  fit_set *sets;
+  size_t dim;
+  double log_lik; /* of the last objective evaluation */
+  /* Scratch. */
+  double *u;      /* [n_ext]: ∂LL/∂ log p(h) of grammar hypotheses */
+  double *adj;    /* [n_classes]: ∂LL/∂π of expression classes */
+  double *post;   /* [n_ext] */
+  double *g, *r, *r_prefix, *diff, *qk; /* [N + 2] */
+} fit_problem;
+
+/* Prepares the consistent-hypothesis lists of every set. The space must
+ * have been built with record_edges when weights are fitted. */
+nsr_code fit_problem_init(fit_problem *fp, nsr_space *space, const nsr_human_data *data,
+                          const nsr_fit_options *opt, nsr_error *err);
+void fit_problem_free(fit_problem *fp);
+/* θ of the space's current parameters. */
+void fit_theta_get(const fit_problem *fp, double *theta);
+/* Puts θ into the space (parameters and weights). */
+void fit_theta_set(fit_problem *fp, const double *theta);
+/* The negative log posterior at θ (which it puts into the space), and its
+ * gradient into grad[dim]. */
+double fit_objective(fit_problem *fp, const double *theta, double *grad);
+
+#endif

@@ -1,0 +1,58 @@
+/* fit_metrics.c: agreement between model predictions and human judgments. */
+#include <math.h>
+
+#include "nsr_space.h"
+
+/* Pearson's r over n pairs read at byte strides, so that a field of an
+ * array of structs (p_yes of the cells) needs no copy. Two passes: the
+ * centred sums do not cancel. */
+static double pearson_strided(const char *x, size_t x_stride, const char *y, size_t y_stride,
+                              size_t n) {
+  if (n < 2) return NAN;
+#define AT(base, stride, i) (*(const double *)(const void *)((base) + (i) * (stride)))
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < n; i++) {
+    mx += AT(x, x_stride, i);
+    my += AT(y, y_stride, i);
+  }
+  mx /= (double)n;
+  my /= (double)n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < n; i++) {
+    double dx = AT(x, x_stride, i) - mx, dy = AT(y, y_stride, i) - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+#undef AT
+  /* A constant vector has no correlation with anything. */
+  if (sxx <= 1e-300 || syy <= 1e-300) return NAN;
+  return sxy / sqrt(sxx * syy);
+}
+
+double nsr_pearson(const double *x, const double *y, size_t n) {
+  return pearson_strided((const char *)x, sizeof *x, (const char *)y, sizeof *y, n);
+}
+
+void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g, double alpha,
+                             double beta, nsr_fit_metrics *out) {
+  out->n_cells = data->n_cells;
+  out->r = data->n_cells ? pearson_strided((const char *)g, sizeof *g,
+                                           (const char *)&data->cells[0].p_yes,
+                                           sizeof data->cells[0], data->n_cells)
+                         : NAN;
+  double ll = 0, responses = 0, sq = 0;
+  for (size_t i = 0; i < data->n_cells; i++) {
+    const nsr_human_cell *c = &data->cells[i];
+    double p = alpha * g[i] + (1.0 - alpha) * beta;
+    sq += (p - c->p_yes) * (p - c->p_yes);
+    if (!data->has_counts) continue;
+    /* p can reach 0 or 1 only when α = 1; the log of 0 then is honest. */
+    if (c->yes) ll += c->yes * log(p);
+    if (c->no) ll += c->no * log1p(-p);
+    responses += c->yes + c->no;
+  }
+  out->rmse = data->n_cells ? sqrt(sq / (double)data->n_cells) : NAN;
+  out->log_lik = data->has_counts ? ll : NAN;
+  out->log_lik_per_response = data->has_counts && responses > 0 ? ll / responses : NAN;
+}

@@ -1,0 +1,268 @@
+/* fit_model.c: the fit's objective, the negative log posterior of the data
+ * under the space and the response model, with its exact gradient.
+ *
+ * For one set X with hypotheses h (score s_h = log p(h) − n log|h|,
+ * posterior q_h), generalization g_y = Σ_h q_h [y ∈ h] and response
+ * p_y = α g_y + (1 − α) β, the log-likelihood of the yes/no counts is
+ * LL = Σ_y yes_y log p_y + no_y log(1 − p_y). With ρ_y = ∂LL/∂p_y:
+ *   ∂LL/∂s_h = q_h (A_h − Ā),  A_h = α Σ_{y∈h} ρ_y,  Ā = α Σ_y ρ_y g_y,
+ * since ∂g_y/∂s_h = q_h ([y ∈ h] − g_y). The prior's parameters enter s_h
+ * through log p(h); production weights enter through π(h), whose
+ * derivatives come back along the enumeration's recorded edges (reverse
+ * mode over the classes, largest size first). */
+#include <math.h>
+#include <string.h>
+
+#include "fit.h"
+
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double logit(double p) { return log(p / (1.0 - p)); }
+/* Keeps a probability parameter strictly inside (0, 1) in double. */
+static double open_unit(double p) { return p < 1e-9 ? 1e-9 : p > 1 - 1e-9 ? 1 - 1e-9 : p; }
+
+nsr_code fit_problem_init(fit_problem *fp, nsr_space *s, const nsr_human_data *data,
+                          const nsr_fit_options *opt, nsr_error *err) {
+  memset(fp, 0, sizeof *fp);
+  fp->space = s;
+  fp->data = data;
+  fp->opt = *opt;
+  if (!data->has_counts) {
+    return nsr_fail(err, NSR_ERR_INVALID, "fitting needs yes/no counts (the Bigelow & Piantadosi layout)");
+  }
+  if (opt->fit_weights && !s->record_edges) {
+    return nsr_fail(err, NSR_ERR_INTERNAL, "fitting weights needs a space built with record_edges");
+  }
+  fp->dim = FIT_FIXED + (opt->fit_weights ? s->n_prods : 0);
+  size_t n = s->max + 2;
+  fp->sets = nsr_calloc(data->n_sets, sizeof *fp->sets);
+  fp->u = nsr_mallocarray(s->n_ext, sizeof *fp->u);
+  fp->post = nsr_mallocarray(s->n_ext, sizeof *fp->post);
+  fp->adj = nsr_mallocarray(s->n_classes, sizeof *fp->adj);
+  fp->g = nsr_mallocarray(n, sizeof *fp->g);
+  fp->r = nsr_mallocarray(n, sizeof *fp->r);
+  fp->r_prefix = nsr_mallocarray(n, sizeof *fp->r_prefix);
+  fp->diff = nsr_mallocarray(n, sizeof *fp->diff);
+  fp->qk = nsr_mallocarray(n, sizeof *fp->qk);
+  if (!fp->sets || !fp->u || !fp->post || !fp->adj || !fp->g || !fp->r || !fp->r_prefix || !fp->diff ||
+      !fp->qk) {
+    return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  }
+  uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
+  for (size_t i = 0; i < data->n_sets; i++) {
+    fit_set *fs = &fp->sets[i];
+    const nsr_human_set *set = &data->sets[i];
+    fs->set = set;
+    fs->lo = fs->hi = set->examples[0];
+    for (size_t k = 0; k < set->n_examples; k++) {
+      if (set->examples[k] < fs->lo) fs->lo = set->examples[k];
+      if (set->examples[k] > fs->hi) fs->hi = set->examples[k];
+    }
+    space_examples_mask(s, set->examples, set->n_examples, mask);
+    size_t count = 0;
+    for (size_t e = 0; e < s->n_ext; e++) count += space_ext_contains(s, e, mask);
+    fs->consistent = nsr_mallocarray(count ? count : 1, sizeof *fs->consistent);
+    if (fs->consistent == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+    for (size_t e = 0; e < s->n_ext; e++) {
+      if (space_ext_contains(s, e, mask)) fs->consistent[fs->n_consistent++] = (uint32_t)e;
+    }
+  }
+  return NSR_OK;
+}
+
+void fit_problem_free(fit_problem *fp) {
+  for (size_t i = 0; fp->sets && i < fp->data->n_sets; i++) nsr_free(fp->sets[i].consistent);
+  nsr_free(fp->sets);
+  nsr_free(fp->u);
+  nsr_free(fp->post);
+  nsr_free(fp->adj);
+  nsr_free(fp->g);
+  nsr_free(fp->r);
+  nsr_free(fp->r_prefix);
+  nsr_free(fp->diff);
+  nsr_free(fp->qk);
+  memset(fp, 0, sizeof *fp);
+}
+
+void fit_theta_get(const fit_problem *fp, double *theta) {
+  const nsr_space_params *p = &fp->space->params;
+  theta[FIT_LAMBDA] = logit(p->lambda);
+  theta[FIT_SIGMA] = log(p->sigma);
+  theta[FIT_ALPHA] = logit(open_unit(p->alpha));
+  theta[FIT_BETA] = logit(p->beta);
+  theta[FIT_GAMMA] = log(p->gamma);
+  for (size_t i = FIT_FIXED; i < fp->dim; i++) theta[i] = fp->space->prods[i - FIT_FIXED].log_w;
+}
+
+void fit_theta_set(fit_problem *fp, const double *theta) {
+  nsr_space *s = fp->space;
+  s->params.lambda = open_unit(sigmoid(theta[FIT_LAMBDA]));
+  s->params.sigma = exp(theta[FIT_SIGMA]);
+  s->params.alpha = open_unit(sigmoid(theta[FIT_ALPHA]));
+  s->params.beta = open_unit(sigmoid(theta[FIT_BETA]));
+  s->params.gamma = exp(theta[FIT_GAMMA]);
+  space_interval_prior(s);
+  if (fp->dim > FIT_FIXED) {
+    for (size_t i = FIT_FIXED; i < fp->dim; i++) s->prods[i - FIT_FIXED].log_w = theta[i];
+    space_forward(s);
+  }
+}
+
+/* Σ of v[y] over the members of extension e. */
+static double sum_members(const nsr_space *s, size_t e, const double *v) {
+  const uint64_t *w = s->bits + e * s->words;
+  double sum = 0.0;
+  for (size_t k = 0; k < s->words; k++) {
+    for (uint64_t bits = w[k]; bits; bits &= bits - 1) sum += v[k * 64 + (size_t)__builtin_ctzll(bits)];
+  }
+  return sum;
+}
+
+/* Posterior of every consistent grammar hypothesis into fp->post, of one
+ * consistent interval of each size k into fp->qk[k], and generalization
+ * into fp->g[1..N]. */
+static void set_posterior(fit_problem *fp, const fit_set *fs) {
+  double best;
+  long double z;
+  const nsr_space *s = fp->space;
+  double n = s->params.gamma * (double)fs->set->n_examples;
+  double lg = log(s->params.lambda) - s->log_z_grammar;
+  best = -INFINITY;
+  for (size_t i = 0; i < fs->n_consistent; i++) {
+    uint32_t e = fs->consistent[i];
+    fp->post[i] = lg + log(s->pi[e]) - n * log((double)s->ext_size[e]);
+    if (fp->post[i] > best) best = fp->post[i];
+  }
+  for (uint32_t k = fs->hi - fs->lo + 1; k <= s->max; k++) {
+    double sc = s->interval_lp[k] - n * log((double)k);
+    if (sc > best) best = sc;
+  }
+  z = 0.0L;
+  for (size_t i = 0; i < fs->n_consistent; i++) z += expl(fp->post[i] - best);
+  /* Intervals of size k containing [lo, hi] start at a in
+   * [max(1, hi − k + 1), min(lo, N − k + 1)]. */
+  for (uint32_t k = fs->hi - fs->lo + 1; k <= s->max; k++) {
+    uint32_t first = fs->hi >= k ? fs->hi - k + 1 : 1, last = s->max - k + 1 < fs->lo ? s->max - k + 1 : fs->lo;
+    fp->qk[k] = exp(s->interval_lp[k] - n * log((double)k) - best);
+    if (last >= first) z += (long double)(last - first + 1) * fp->qk[k];
+  }
+  for (uint32_t k = fs->hi - fs->lo + 1; k <= s->max; k++) fp->qk[k] = (double)(fp->qk[k] / z);
+  memset(fp->g, 0, (s->max + 2) * sizeof *fp->g);
+  memset(fp->diff, 0, (s->max + 2) * sizeof *fp->diff);
+  for (size_t i = 0; i < fs->n_consistent; i++) {
+    fp->post[i] = (double)(expl(fp->post[i] - best) / z);
+    const uint64_t *w = s->bits + (size_t)fs->consistent[i] * s->words;
+    for (size_t k = 0; k < s->words; k++) {
+      for (uint64_t bits = w[k]; bits; bits &= bits - 1) fp->g[k * 64 + (size_t)__builtin_ctzll(bits)] += fp->post[i];
+    }
+  }
+  for (uint32_t a = 1; a <= fs->lo; a++) {
+    for (uint32_t b = fs->hi; b <= s->max; b++) {
+      double q = fp->qk[b - a + 1];
+      fp->diff[a] += q;
+      fp->diff[b + 1] -= q;
+    }
+  }
+  double run = 0.0;
+  for (uint32_t y = 1; y <= s->max; y++) {
+    run += fp->diff[y];
+    fp->g[y] += run;
+  }
+}
+
+/* The log-likelihood of one set's cells; adds ∂LL/∂θ for the four fixed
+ * parameters into d and ∂LL/∂ log p(h) into fp->u. */
+static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
+  const nsr_space *s = fp->space;
+  const nsr_space_params *p = &s->params;
+  double ll = 0.0, d_alpha = 0.0, d_beta = 0.0;
+  set_posterior(fp, fs);
+  memset(fp->r, 0, (s->max + 2) * sizeof *fp->r);
+  for (size_t c = 0; c < fs->set->n_cells; c++) {
+    const nsr_human_cell *cell = &fp->data->cells[fs->set->first_cell + c];
+    double g = fp->g[cell->target] < 1.0 ? fp->g[cell->target] : 1.0;
+    double q = p->alpha * g + (1 - p->alpha) * p->beta;
+    ll += cell->yes * log(q) + cell->no * log1p(-q);
+    double rho = cell->yes / q - cell->no / (1 - q);
+    fp->r[cell->target] += rho;
+    d_alpha += rho * (g - p->beta);
+    d_beta += rho * (1 - p->alpha);
+  }
+  double a_bar = 0.0;
+  fp->r_prefix[0] = 0.0;
+  for (uint32_t y = 1; y <= s->max; y++) {
+    a_bar += p->alpha * fp->r[y] * fp->g[y];
+    fp->r_prefix[y] = fp->r_prefix[y - 1] + fp->r[y];
+  }
+  double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_gamma = 0.0;
+  double n = p->gamma * (double)fs->set->n_examples; /* ∂s_h/∂ log γ = −γ n log|h| */
+  for (size_t i = 0; i < fs->n_consistent; i++) {
+    uint32_t e = fs->consistent[i];
+    double ds = fp->post[i] * (p->alpha * sum_members(s, e, fp->r) - a_bar);
+    fp->u[e] += ds;
+    d_grammar += ds;
+    d_gamma -= ds * n * log((double)s->ext_size[e]);
+  }
+  for (uint32_t a = 1; a <= fs->lo; a++) {
+    for (uint32_t b = fs->hi; b <= s->max; b++) {
+      uint32_t k = b - a + 1;
+      double q = fp->qk[k];
+      double ds = q * (p->alpha * (fp->r_prefix[b] - fp->r_prefix[a - 1]) - a_bar);
+      d_interval += ds;
+      d_sigma += ds * (k - s->interval_mean_size) / p->sigma;
+      d_gamma -= ds * n * log((double)k);
+    }
+  }
+  d[FIT_GAMMA] += fp->opt.fit_gamma ? d_gamma : 0.0;
+  d[FIT_LAMBDA] += (1 - p->lambda) * d_grammar - p->lambda * d_interval;
+  d[FIT_SIGMA] += d_sigma;
+  d[FIT_ALPHA] += d_alpha * p->alpha * (1 - p->alpha);
+  d[FIT_BETA] += d_beta * p->beta * (1 - p->beta);
+  return ll;
+}
+
+/* ∂LL/∂ log w for every production, from fp->u, back along the edges. */
+static void weight_gradient(fit_problem *fp, double *d) {
+  const nsr_space *s = fp->space;
+  double total = 0.0;
+  for (size_t e = 0; e < s->n_ext; e++) total += fp->u[e];
+  double z = exp(s->log_z_grammar);
+  for (size_t c = 0; c < s->n_classes; c++) {
+    uint32_t e = s->classes[c].ext;
+    /* ∂LL/∂π(e), Z_G included: log p(h) = log λ + log π(h) − log Z_G. */
+    fp->adj[c] = fp->u[e] / s->pi[e] - total / z;
+  }
+  for (size_t i = s->n_edges; i-- > 0;) {
+    const space_edge *ed = &s->edges[i];
+    double w = ed->mult * exp(s->prods[ed->prod].log_w);
+    double pa = ed->a == SPACE_NONE ? 1.0 : s->classes[ed->a].pi;
+    double pb = ed->b == SPACE_NONE ? 1.0 : s->classes[ed->b].pi;
+    double up = fp->adj[ed->parent];
+    d[FIT_FIXED + ed->prod] += up * w * pa * pb;
+    if (ed->a != SPACE_NONE) fp->adj[ed->a] += up * w * pb;
+    if (ed->b != SPACE_NONE) fp->adj[ed->b] += up * w * pa;
+  }
+}
+
+double fit_objective(fit_problem *fp, const double *theta, double *grad) {
+  fit_theta_set(fp, theta);
+  const nsr_space *s = fp->space;
+  memset(grad, 0, fp->dim * sizeof *grad);
+  memset(fp->u, 0, s->n_ext * sizeof *fp->u);
+  double ll = 0.0;
+  for (size_t i = 0; i < fp->data->n_sets; i++) ll += set_gradient(fp, &fp->sets[i], grad);
+  if (fp->dim > FIT_FIXED) weight_gradient(fp, grad);
+  fp->log_lik = ll;
+  /* Gaussian priors on log weights and log σ around the space file's
+   * values. */
+  double log_prior = 0.0, var = fp->opt.weight_sd * fp->opt.weight_sd;
+  for (size_t i = FIT_FIXED; i < fp->dim; i++) {
+    double dev = theta[i] - s->prods[i - FIT_FIXED].log_w0;
+    log_prior -= dev * dev / (2 * var);
+    grad[i] -= dev / var;
+  }
+  double sigma_dev = theta[FIT_SIGMA] - log(s->sigma0), sigma_var = fp->opt.sigma_sd * fp->opt.sigma_sd;
+  log_prior -= sigma_dev * sigma_dev / (2 * sigma_var);
+  grad[FIT_SIGMA] -= sigma_dev / sigma_var;
+  for (size_t i = 0; i < fp->dim; i++) grad[i] = -grad[i];
+  return -(ll + log_prior);
+}

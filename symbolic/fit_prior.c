@@ -1,0 +1,123 @@
+/* fit_prior.c: prior files, which record a space's description together
+ * with fitted parameters and production weights. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "json.h"
+#include "space.h"
+
+#define PRIOR_FORMAT "nsr-prior/1"
+#define MAX_PRIOR_BYTES (8u << 20)
+
+static json_t *params_json(const nsr_space_params *p) {
+  return json_pack("{s:f, s:f, s:f, s:f, s:f}", "lambda", p->lambda, "sigma", p->sigma, "alpha",
+                   p->alpha, "beta", p->beta, "gamma", p->gamma);
+}
+
+nsr_code nsr_space_prior_text(const nsr_space *s, const char *fit_json, char **out,
+                              nsr_error *err) {
+  *out = NULL;
+  json_t *space, *fit = NULL;
+  nsr_code rc = nsr_json_parse(s->source, strlen(s->source), &space, err);
+  if (rc != NSR_OK) return rc;
+  if (fit_json) {
+    rc = nsr_json_parse(fit_json, strlen(fit_json), &fit, err);
+    if (rc != NSR_OK) {
+      json_decref(space);
+      return rc;
+    }
+  }
+  json_t *root = json_object(), *weights = json_object();
+  rc = nsr_json_set(root, "format", json_string(PRIOR_FORMAT), err);
+  if (rc == NSR_OK) rc = nsr_json_set(root, "space", space, err);
+  else json_decref(space);
+  if (rc == NSR_OK) rc = nsr_json_set(root, "params", params_json(&s->params), err);
+  for (size_t i = 0; rc == NSR_OK && i < s->n_prods; i++) {
+    rc = nsr_json_set(weights, s->prods[i].name, json_real(s->prods[i].log_w), err);
+  }
+  if (rc == NSR_OK) rc = nsr_json_set(root, "log_weights", weights, err);
+  else json_decref(weights);
+  if (rc == NSR_OK && fit) rc = nsr_json_set(root, "fit", fit, err);
+  else json_decref(fit);
+  char *text = rc == NSR_OK ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+  json_decref(root);
+  if (rc != NSR_OK) return rc;
+  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
+  *out = nsr_strdup(text);
+  free(text);
+  return *out ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
+}
+
+/* Applies "params" and "log_weights" (every production must be named, and
+ * no other) to a freshly built space. */
+static nsr_code apply_prior(nsr_space *s, const json_t *root, nsr_error *err) {
+  const json_t *pj = json_object_get(root, "params");
+  nsr_space_params p = s->params;
+  nsr_code rc = nsr_json_get_number(pj, "lambda", &p.lambda, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number(pj, "sigma", &p.sigma, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number(pj, "alpha", &p.alpha, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number(pj, "beta", &p.beta, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "gamma", &p.gamma, err);
+  if (rc == NSR_OK) rc = nsr_space_set_params(s, &p, err);
+  if (rc != NSR_OK) {
+    nsr_error_prefix(err, "\"params\": ");
+    return rc;
+  }
+  const json_t *wj = json_object_get(root, "log_weights");
+  if (!json_is_object(wj) || json_object_size(wj) != s->n_prods) {
+    return nsr_fail(err, NSR_ERR_INVALID, "\"log_weights\" must name each of the space's %zu productions once",
+                    s->n_prods);
+  }
+  double *w = nsr_mallocarray(s->n_prods, sizeof *w);
+  if (w == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
+  for (size_t i = 0; rc == NSR_OK && i < s->n_prods; i++) {
+    rc = nsr_json_get_number(wj, s->prods[i].name, &w[i], err);
+    if (rc != NSR_OK) nsr_error_prefix(err, "\"log_weights\": ");
+  }
+  if (rc == NSR_OK) rc = nsr_space_set_log_weights(s, w, err);
+  nsr_free(w);
+  return rc;
+}
+
+nsr_code nsr_space_load_prior(const char *path, bool record_edges, nsr_space **out,
+                              nsr_error *err) {
+  char *text, *space_text = NULL;
+  size_t len;
+  *out = NULL;
+  nsr_code rc = nsr_read_file(path, MAX_PRIOR_BYTES, &text, &len, err);
+  if (rc != NSR_OK) return rc;
+  json_t *root;
+  rc = nsr_json_parse(text, len, &root, err);
+  nsr_free(text);
+  if (rc != NSR_OK) {
+    nsr_error_prefix(err, "prior file '%s': ", path);
+    return rc;
+  }
+  const char *format = NULL;
+  rc = nsr_json_get_string(root, "format", &format, err);
+  if (rc == NSR_OK && strcmp(format, PRIOR_FORMAT) != 0) {
+    rc = nsr_fail(err, NSR_ERR_FORMAT, "\"format\" is '%s', expected '%s'", format, PRIOR_FORMAT);
+  }
+  const json_t *space = json_object_get(root, "space");
+  if (rc == NSR_OK && !json_is_object(space)) rc = nsr_fail(err, NSR_ERR_INVALID, "\"space\" must be an object");
+  if (rc == NSR_OK) {
+    char *dumped = json_dumps(space, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    space_text = dumped ? nsr_strdup(dumped) : NULL;
+    free(dumped);
+    if (space_text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
+  }
+  nsr_space *s = NULL;
+  if (rc == NSR_OK) rc = nsr_space_from_json(space_text, strlen(space_text), path, record_edges, &s, err);
+  if (rc == NSR_OK) rc = apply_prior(s, root, err);
+  nsr_free(space_text);
+  json_decref(root);
+  if (rc != NSR_OK) {
+    nsr_space_free(s);
+    if (err && strncmp(err->message, "space '", 7) != 0) nsr_error_prefix(err, "prior file '%s': ", path);
+    return rc;
+  }
+  *out = s;
+  return NSR_OK;
+}

@@ -1,0 +1,220 @@
+/* nsr_space.h: grammar-defined hypothesis spaces for the number game, human
+ * generalization data, and fitting a space's prior and a response model to
+ * people's judgments. Users include <nsr.h>, which includes this header.
+ *
+ * A space is described by a small probabilistic grammar (JSON, format in
+ * README.md): primitive sets (even, primes, multiples of k, contains digit
+ * d, ...) and operations (union, intersection, difference, set + k, set × k,
+ * set ^ k). Every expression up to a size bound is enumerated; expressions
+ * with the same extension (the set of numbers they denote) become one
+ * hypothesis whose prior is the summed probability of its expressions and
+ * whose name is its shortest description. Intervals [a, b] form a second
+ * component: p(h) = λ·π(h)/Z_G for grammar hypotheses and
+ * (1−λ)·Erlang(|h|; σ)/Z_I for intervals, as in Tenenbaum's mixture. */
+#ifndef NSR_SPACE_H
+#define NSR_SPACE_H
+
+#include "nsr_core.h"
+#include "nsr_symbolic.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Spaces are over 1..N with N at most this (intervals are explicit). */
+#define NSR_SPACE_MAX_N 1000u
+#define NSR_SPACE_NAME_MAX 256
+
+/* The response model and the component mixture: the parameters fitted
+ * besides the production weights. p(yes | y, X) = α·p(y ∈ C | X) + (1−α)·β. */
+typedef struct nsr_space_params {
+  double lambda; /* grammar mass, in (0, 1) */
+  double sigma;  /* Erlang scale of interval sizes, > 0 */
+  double alpha;  /* attention: in (0, 1] */
+  double beta;   /* guessing rate when not attending: in (0, 1) */
+  /* Sampling strength: p(X | h) = |h|^(−γ n) for h ⊇ X. γ = 1 is the size
+   * principle (strong sampling); γ < 1 tempers it, as people do when
+   * examples might not be random draws from the concept. > 0. */
+  double gamma;
+} nsr_space_params;
+
+typedef struct nsr_space nsr_space;
+
+/* Builds a space from its JSON description. `what` names the source in
+ * errors. With `record_edges`, the enumeration keeps its derivation graph so
+ * that production weights can be fitted (nsr_fit_*). Errors: NSR_ERR_PARSE
+ * or NSR_ERR_INVALID for a bad description (naming the key), NSR_ERR_LIMIT
+ * when more than the description's max_extensions would be made,
+ * NSR_ERR_NOMEM. */
+nsr_code nsr_space_from_json(const char *text, size_t len, const char *what,
+                             bool record_edges, nsr_space **out,
+                             nsr_error *err);
+nsr_code nsr_space_load(const char *path, bool record_edges, nsr_space **out,
+                        nsr_error *err);
+void nsr_space_free(nsr_space *space);
+
+uint32_t nsr_space_max(const nsr_space *space);
+/* Distinct non-empty grammar extensions (intervals not counted). */
+size_t nsr_space_extensions(const nsr_space *space);
+/* Expressions enumerated (each operand order counted; expressions denoting
+ * the empty set included, though they form no hypothesis). */
+double nsr_space_expressions(const nsr_space *space);
+/* Seconds the enumeration took. */
+double nsr_space_build_seconds(const nsr_space *space);
+/* The description text it was built from (for prior files). */
+const char *nsr_space_source(const nsr_space *space);
+nsr_space_params nsr_space_get_params(const nsr_space *space);
+/* Sets λ, σ, α, β (checked: NSR_ERR_RANGE outside their ranges). */
+nsr_code nsr_space_set_params(nsr_space *space, const nsr_space_params *p,
+                              nsr_error *err);
+
+/* Productions: primitives (each with its argument) and operations. */
+size_t nsr_space_productions(const nsr_space *space);
+/* "multiples of 3", "union", "plus 2", ... */
+const char *nsr_space_production_name(const nsr_space *space, size_t i);
+/* The family a production belongs to: "multiples", "union", ... */
+const char *nsr_space_production_family(const nsr_space *space, size_t i);
+bool nsr_space_production_is_primitive(const nsr_space *space, size_t i);
+double nsr_space_production_log_weight(const nsr_space *space, size_t i);
+/* Sets every production's log weight and recomputes the prior (needs no
+ * derivation graph: the enumeration is redone when it was not recorded). */
+nsr_code nsr_space_set_log_weights(nsr_space *space, const double *log_w,
+                                   nsr_error *err);
+
+/* The shortest description of a result hypothesis (intervals: "interval
+ * a..b"; grammar hypotheses carry their extension index in `rule`). */
+void nsr_space_hypothesis_name(const nsr_space *space, const nsr_hypothesis *h,
+                               char *buf, size_t len);
+/* Extension i as a bitset over [0, N+1) (bit y means y ∈ h). */
+void nsr_space_extension_set(const nsr_space *space, size_t i,
+                             nsr_bitset *out);
+
+/* Exact inference over every grammar extension and every interval, as
+ * nsr_numbers_infer does for Tenenbaum's space: fills `result` (zeroed before
+ * first use; freed with nsr_numbers_result_free). In `top`, kind
+ * NSR_HYP_RULE marks a grammar hypothesis and `rule` is its extension index;
+ * consistent_rules counts consistent grammar extensions. */
+nsr_code nsr_space_infer(nsr_space *space, const uint32_t *examples, size_t n,
+                         size_t top_k, nsr_numbers_result *result,
+                         nsr_error *err);
+
+/* ---- human data ----------------------------------------------------------
+ * Two CSV layouts are read, recognised by their header (column order is
+ * free): Tenenbaum's `set_id,examples,probe,p_yes` (mean ratings) and
+ * Bigelow & Piantadosi's `split,set,n_examples,target,yes,no,n,p_yes`
+ * (yes/no counts). Examples are space-separated. */
+
+typedef struct nsr_human_cell {
+  uint32_t target;
+  double p_yes;
+  uint32_t yes, no; /* 0, 0 when the file has no counts */
+} nsr_human_cell;
+
+typedef struct nsr_human_set {
+  uint32_t *examples;
+  size_t n_examples;
+  char split[8];     /* "dev", "test", or "" without a split column */
+  size_t first_cell; /* cells [first_cell, first_cell + n_cells) */
+  size_t n_cells;
+} nsr_human_set;
+
+typedef struct nsr_human_data {
+  nsr_human_set *sets;
+  size_t n_sets;
+  nsr_human_cell *cells; /* grouped by set, in file order within a set */
+  size_t n_cells;
+  bool has_counts;
+  bool has_split;
+} nsr_human_data;
+
+/* Parses CSV text. Keeps only sets whose split is `split` ("dev", "test";
+ * NULL or "all" keeps every set; a split with a file lacking a split column
+ * is NSR_ERR_INVALID). Numbers must lie in 1..max. Errors name
+ * `what`:line. */
+nsr_code nsr_human_data_parse(const char *text, size_t len, const char *what,
+                              const char *split, uint32_t max,
+                              nsr_human_data *out, nsr_error *err);
+nsr_code nsr_human_data_load(const char *path, const char *split, uint32_t max,
+                             nsr_human_data *out, nsr_error *err);
+void nsr_human_data_free(nsr_human_data *data);
+
+/* How well predictions g (one per cell, p(y ∈ C | X)) match the data. */
+typedef struct nsr_fit_metrics {
+  double r;              /* Pearson r of g with p_yes over all cells */
+  double log_lik;        /* Σ yes·log p + no·log(1−p), p = α·g + (1−α)·β;
+                            NAN without counts */
+  double log_lik_per_response; /* log_lik / Σ n; NAN without counts */
+  double rmse;           /* of p = α·g + (1−α)·β against p_yes */
+  size_t n_cells;
+} nsr_fit_metrics;
+
+/* The sets of `in` whose index i has keep[i] true, with their cells, in
+ * the same order, into *out (freed with nsr_human_data_free). */
+nsr_code nsr_human_data_subset(const nsr_human_data *in, const bool *keep,
+                               nsr_human_data *out, nsr_error *err);
+
+/* Pearson's r of x and y (n >= 2); NAN when either has no variance. */
+double nsr_pearson(const double *x, const double *y, size_t n);
+/* Metrics of predictions g[n_cells] under response parameters α, β. */
+void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g,
+                             double alpha, double beta, nsr_fit_metrics *out);
+
+/* ---- fitting ------------------------------------------------------------ */
+
+typedef struct nsr_fit_options {
+  double weight_sd;   /* sd of the Gaussian prior on log production weights,
+                         centred on their values in the space file */
+  double sigma_sd;    /* sd of the Gaussian prior on log σ, centred on the
+                         space file's σ (intervals are weakly constrained by
+                         rule-like data: without it σ drifts to flat) */
+  int max_iterations; /* L-BFGS iterations */
+  bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
+  bool fit_gamma;     /* fit the sampling strength γ (else keep it) */
+} nsr_fit_options;
+
+void nsr_fit_options_default(nsr_fit_options *opt);
+
+typedef struct nsr_fit_report {
+  double objective;  /* final negative log posterior */
+  double log_lik;    /* final training log-likelihood */
+  int iterations;
+  double seconds;
+} nsr_fit_report;
+
+/* MAP fit of λ, σ, α, β and (with opt->fit_weights) every production's log
+ * weight to `data` (which needs yes/no counts), by L-BFGS on unconstrained
+ * parameters with analytic gradients. The space must have been built with
+ * record_edges. Leaves the fitted values in the space. */
+nsr_code nsr_fit_space(nsr_space *space, const nsr_human_data *data,
+                       const nsr_fit_options *opt, nsr_fit_report *report,
+                       nsr_error *err);
+
+/* K-fold cross-validation inside `data` (set i is held out in fold i mod
+ * K): for each fold, the space described by `space_json` is fitted to the
+ * other folds, then predicts the held-out sets with its fitted α and β.
+ * *out scores the held-out predictions of every cell together (r and
+ * log-likelihood, the prediction being p(yes) itself). */
+nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *data,
+                                const nsr_fit_options *opt, int folds,
+                                nsr_fit_metrics *out, nsr_error *err);
+
+/* ---- prior files -------------------------------------------------------
+ * {"format":"nsr-prior/1", "space":{the description}, "params":{"lambda",
+ *  "sigma","alpha","beta"}, "log_weights":{"production name":w, ...},
+ *  "fit":{...}} — the space itself is recorded, so the file alone rebuilds
+ * the fitted model. */
+
+/* The prior file of the space's current parameters as JSON text (caller
+ * frees with nsr_free). `fit_json` (may be NULL) is a JSON object recorded
+ * under "fit" (data, split, scores). */
+nsr_code nsr_space_prior_text(const nsr_space *space, const char *fit_json,
+                              char **out, nsr_error *err);
+/* Rebuilds the space a prior file records and applies its parameters. */
+nsr_code nsr_space_load_prior(const char *path, bool record_edges,
+                              nsr_space **out, nsr_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NSR_SPACE_H */

@@ -1,0 +1,210 @@
+/* test_cli_spaces.c: `nsr numbers eval`, `nsr numbers fit` and
+ * `nsr numbers --space/--prior-file` as a user runs them: real processes,
+ * exit statuses, one-line messages, JSON read back with jansson. Arguments:
+ * the nsr binary, then the source tree's programs/spaces folder. */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *nsr_bin, *spaces_dir;
+static char workdir[] = "/tmp/nsr_cli_spaces_XXXXXX";
+
+typedef struct outcome {
+  int status;
+  char out[1 << 16];
+  char err[4096];
+} outcome;
+
+static void read_into(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+}
+
+/* Runs `nsr ARGS` through the shell (arguments are fixed test strings),
+ * capturing stdout, stderr and the exit status. */
+static void run(outcome *o, const char *args) {
+  char cmd[4096], out[300], err[300];
+  snprintf(out, sizeof out, "%s/out", workdir);
+  snprintf(err, sizeof err, "%s/err", workdir);
+  snprintf(cmd, sizeof cmd, "cd %s && '%s' %s >%s 2>%s", workdir, nsr_bin, args, out, err);
+  int rc = system(cmd);
+  o->status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  read_into(out, o->out, sizeof o->out);
+  read_into(err, o->err, sizeof o->err);
+}
+
+static const char *data(const char *name) {
+  static char path[2][1024];
+  static int next;
+  const char *dir = getenv("NSR_TEST_DATA");
+  next ^= 1;
+  snprintf(path[next], sizeof path[next], "%s/%s", dir ? dir : "tests/data", name);
+  return path[next];
+}
+
+static double json_number_at(const char *text, const char *key) {
+  json_error_t e;
+  json_t *root = json_loads(text, 0, &e);
+  if (root == NULL) fail_msg("not JSON (%s): %.200s", e.text, text);
+  json_t *v = json_object_get(root, key);
+  double d = json_is_number(v) ? json_number_value(v) : NAN;
+  json_decref(root);
+  return d;
+}
+
+static void write_text(const char *name, const char *text) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/%s", workdir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void test_eval_reference_figures(void **state) {
+  (void)state;
+  outcome *o = malloc(sizeof *o);
+  char args[2048];
+  snprintf(args, sizeof args, "numbers eval --json --data '%s'", data("tenenbaum_generalization.csv"));
+  run(o, args);
+  assert_int_equal(o->status, 0);
+  double r = json_number_at(o->out, "r");
+  if (fabs(r - 0.948) > 0.0005) fail_msg("Tenenbaum r = %g, the data README says 0.948", r);
+  snprintf(args, sizeof args, "numbers eval --json --data '%s' --plot scatter.svg", data("bigelow_piantadosi_2016.csv"));
+  run(o, args);
+  assert_int_equal(o->status, 0);
+  r = json_number_at(o->out, "r");
+  if (fabs(r - 0.58) > 0.005) fail_msg("B&P r = %g, the data README says 0.58", r);
+  assert_int_equal((int)json_number_at(o->out, "cells"), 25499); /* one cell is missing */
+  char svg[300];
+  snprintf(svg, sizeof svg, "%s/scatter.svg", workdir);
+  assert_int_equal(access(svg, R_OK), 0);
+  free(o);
+}
+
+static void test_eval_input_errors(void **state) {
+  (void)state;
+  static const struct { const char *file, *text, *message; } cases[] = {
+      {"empty.csv", "", "empty.csv: empty file"},
+      {"cols.csv", "set_id,examples,p_yes\n1,16,0.5\n", "cols.csv:1: missing column 'probe'"},
+      {"nan.csv", "set_id,examples,probe,p_yes\n1,16,2,zero\n", "nan.csv:2: p_yes 'zero'"},
+      {"range.csv", "set_id,examples,probe,p_yes\n1,16,2,0.5\n1,16,250,0.5\n", "range.csv:3: target '250'"},
+  };
+  outcome *o = malloc(sizeof *o);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    write_text(cases[i].file, cases[i].text);
+    char args[512];
+    snprintf(args, sizeof args, "numbers eval --data %s", cases[i].file);
+    run(o, args);
+    assert_int_equal(o->status, 2);
+    if (strstr(o->err, cases[i].message) == NULL) fail_msg("'%s' lacks '%s'", o->err, cases[i].message);
+    size_t lines = 0;
+    for (const char *c = o->err; *c; c++) lines += *c == '\n';
+    assert_int_equal(lines, 1); /* one line */
+  }
+  run(o, "numbers eval --data missing.csv");
+  assert_int_equal(o->status, 2);
+  run(o, "numbers eval");
+  assert_int_equal(o->status, 2);
+  assert_non_null(strstr(o->err, "--data CSV is required"));
+  run(o, "numbers eval --data x.csv --split train");
+  assert_int_equal(o->status, 2);
+  run(o, "numbers eval --help");
+  assert_int_equal(o->status, 0);
+  assert_non_null(strstr(o->out, "Usage: nsr numbers eval"));
+  run(o, "numbers fit --help");
+  assert_int_equal(o->status, 0);
+  assert_non_null(strstr(o->out, "Usage: nsr numbers fit"));
+  run(o, "numbers fit --data x.csv --out p.json");
+  assert_int_equal(o->status, 2);
+  assert_non_null(strstr(o->err, "--space FILE or --prior-file FILE"));
+  free(o);
+}
+
+/* A fit on a slice of dev, then the prior file alone reproduces the fitted
+ * model: eval with it gives the training log-likelihood the fit reported. */
+static void test_fit_then_prior_file(void **state) {
+  (void)state;
+  outcome *o = malloc(sizeof *o);
+  write_text("small.csv",
+             "split,set,n_examples,target,yes,no,n,p_yes\n"
+             "dev,16 8,2,2,7,3,10,0.7\ndev,16 8,2,4,9,1,10,0.9\ndev,16 8,2,5,1,9,10,0.1\n"
+             "dev,16 8,2,32,8,2,10,0.8\ndev,13,1,3,6,4,10,0.6\ndev,13,1,23,8,2,10,0.8\n"
+             "dev,13,1,90,1,9,10,0.1\ntest,30,1,60,7,3,10,0.7\n");
+  char args[1024];
+  snprintf(args, sizeof args, "numbers fit --json --data small.csv --space '%s/tenenbaum.json' --out prior.json",
+           spaces_dir);
+  run(o, args);
+  if (o->status != 0) fail_msg("fit failed: %s", o->err);
+  double fit_ll = json_number_at(o->out, "log_lik");
+  run(o, "numbers eval --json --data small.csv --split dev --prior-file prior.json");
+  assert_int_equal(o->status, 0);
+  double eval_ll = json_number_at(o->out, "log_likelihood");
+  if (!(fabs(eval_ll - fit_ll) < 1e-6 * fabs(fit_ll))) fail_msg("eval LL %g, fit LL %g", eval_ll, fit_ll);
+  run(o, "numbers 16 8 2 64 --json --top 1 --prior-file prior.json");
+  assert_int_equal(o->status, 0);
+  assert_non_null(strstr(o->out, "\"powers of 2\""));
+  assert_non_null(strstr(o->out, "\"space\""));
+  run(o, "numbers 16 --prior-file prior.json --range 1..50");
+  assert_int_equal(o->status, 2);
+  run(o, "numbers 16 --prior-file prior.json --space prior.json");
+  assert_int_equal(o->status, 2);
+  write_text("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
+  run(o, "numbers 16 --prior-file broken.json");
+  assert_int_equal(o->status, 2);
+  assert_non_null(strstr(o->err, "broken.json"));
+  free(o);
+}
+
+static void test_space_option(void **state) {
+  (void)state;
+  outcome *o = malloc(sizeof *o);
+  char args[1024];
+  snprintf(args, sizeof args, "numbers 16 8 2 64 --top 3 --space '%s/lot.json'", spaces_dir);
+  run(o, args);
+  assert_int_equal(o->status, 0);
+  assert_non_null(strstr(o->out, "grammar hypotheses"));
+  assert_non_null(strstr(o->out, "powers of 2"));
+  write_text("bad_space.json", "{\"primitives\":[{\"family\":\"evens\"}]}");
+  run(o, "numbers 16 --space bad_space.json");
+  assert_int_equal(o->status, 2);
+  assert_non_null(strstr(o->err, "bad_space.json"));
+  assert_non_null(strstr(o->err, "unknown primitive family 'evens'"));
+  free(o);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: test_cli_spaces NSR_BINARY SPACES_DIR\n");
+    return 2;
+  }
+  static char bin[4096], dir[4096];
+  if (!realpath(argv[1], bin) || !realpath(argv[2], dir)) return 2; /* the tests cd */
+  nsr_bin = bin;
+  spaces_dir = dir;
+  if (mkdtemp(workdir) == NULL) return 1;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_eval_reference_figures),
+      cmocka_unit_test(test_eval_input_errors),
+      cmocka_unit_test(test_fit_then_prior_file),
+      cmocka_unit_test(test_space_option),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", workdir);
+  return failed;
+}

@@ -1,0 +1,299 @@
+/* test_fit.c: human data, agreement metrics and fitting. Expected values
+ * come from hand calculations, from central finite differences of the
+ * objective (for its analytic gradient), and from the data README's
+ * published reference figures (Tenenbaum's model: r = 0.948 on his ratings,
+ * r = 0.58 on all Bigelow & Piantadosi cells). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fit.h"
+#include "nsr_space.h"
+
+static void assert_near(double got, double want, double tol, const char *what) {
+  if (!(fabs(got - want) <= tol)) fail_msg("%s: got %.12g, want %.12g (tol %g)", what, got, want, tol);
+}
+
+static char *data_path(const char *name) {
+  static char path[1024];
+  const char *dir = getenv("NSR_TEST_DATA");
+  snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/data", name);
+  return path;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static const char bp_small[] =
+    "split,set,n_examples,target,yes,no,n,p_yes\n"
+    "dev,16 8,2,2,3,1,4,0.75\n"
+    "dev,16 8,2,3,0,4,4,0\n"
+    "test,7,1,7,5,0,5,1\n"
+    "dev,16 8,2,4,2,2,4,0.5\n";
+
+static void test_csv_groups_sets_and_splits(void **state) {
+  (void)state;
+  nsr_human_data d;
+  nsr_error err;
+  assert_int_equal(nsr_human_data_parse(bp_small, strlen(bp_small), "bp", NULL, 100, &d, &err), NSR_OK);
+  assert_int_equal(d.n_sets, 2);
+  assert_int_equal(d.n_cells, 4);
+  assert_true(d.has_counts && d.has_split);
+  assert_int_equal(d.sets[0].n_examples, 2);
+  assert_int_equal(d.sets[0].examples[1], 8);
+  assert_int_equal(d.sets[0].n_cells, 3); /* the later row joins its set */
+  assert_int_equal(d.cells[d.sets[0].first_cell + 2].target, 4);
+  assert_string_equal(d.sets[1].split, "test");
+  nsr_human_data_free(&d);
+  assert_int_equal(nsr_human_data_parse(bp_small, strlen(bp_small), "bp", "dev", 100, &d, &err), NSR_OK);
+  assert_int_equal(d.n_sets, 1);
+  assert_int_equal(d.n_cells, 3);
+  nsr_human_data_free(&d);
+  const char tb[] = "set_id,examples,probe,p_yes\n1,16,2,0.5\n1,16,4,0.75\n2,60,10,1\n";
+  assert_int_equal(nsr_human_data_parse(tb, strlen(tb), "tb", NULL, 100, &d, &err), NSR_OK);
+  assert_int_equal(d.n_sets, 2);
+  assert_false(d.has_counts);
+  assert_near(d.cells[1].p_yes, 0.75, 0, "p_yes");
+  nsr_human_data_free(&d);
+}
+
+static void test_csv_errors_name_the_line(void **state) {
+  (void)state;
+  static const struct { const char *text, *split, *message; } cases[] = {
+      {"", NULL, "x.csv: empty file"},
+      {"\n\n", NULL, "x.csv: empty file"},
+      {"a,b,c\n1,2,3\n", NULL, "x.csv:1: unknown header"},
+      {"set_id,examples,p_yes\n1,16,0.5\n", NULL, "x.csv:1: missing column 'probe'"},
+      {"set_id,examples,probe,p_yes\n1,16,2,0.5\n1,16,x,0.5\n", NULL, "x.csv:3: target 'x' is not a whole number"},
+      {"set_id,examples,probe,p_yes\n1,16,101,0.5\n", NULL, "x.csv:2: target '101' is not a whole number in 1..100"},
+      {"set_id,examples,probe,p_yes\n1,16,2,1.5\n", NULL, "x.csv:2: p_yes '1.5' is not a number in [0, 1]"},
+      {"set_id,examples,probe,p_yes\n1,16 0,2,0.5\n", NULL, "x.csv:2: example '0'"},
+      {"set_id,examples,probe,p_yes\n1,16,2\n", NULL, "x.csv:2: 3 fields, the header has 4"},
+      {"set_id,examples,probe,p_yes\n1,16,2,0.5\n", "dev", "x.csv has no split column"},
+      {"split,set,n_examples,target,yes,no,n,p_yes\ndev,5,1,3,2,2,5,0.4\n", NULL, "x.csv:2: n = 5 but yes + no = 4"},
+      {"split,set,n_examples,target,yes,no,n,p_yes\ntrain,5,1,3,2,2,4,0.5\n", NULL, "x.csv:2: split 'train'"},
+      {"split,set,n_examples,target,yes,no,n,p_yes\ndev,5,1,3,-2,2,4,0.5\n", NULL, "x.csv:2: yes '-2'"},
+      {"split,set,n_examples,target,yes,no,n,p_yes\ntest,5,1,3,2,2,4,0.5\n", "dev", "no data rows in the selected split"},
+      {"set_id,examples,probe,p_yes\n1,16,2,0.5\n", "train", "split 'train': expected dev, test or all"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    nsr_human_data d;
+    nsr_error err;
+    nsr_code rc = nsr_human_data_parse(cases[i].text, strlen(cases[i].text), "x.csv", cases[i].split, 100, &d, &err);
+    if (rc == NSR_OK) fail_msg("case %zu accepted", i);
+    if (strstr(err.message, cases[i].message) == NULL) fail_msg("case %zu: '%s' lacks '%s'", i, err.message, cases[i].message);
+  }
+}
+
+/* ---- metrics by hand ------------------------------------------------------ */
+
+/* x = 1, 2, 3; y = 2, 4, 7: centred sums Sxy = 5, Sxx = 2, Syy = 114/9, so
+ * r = 5 / sqrt(2 · 114/9) = 0.99339926... */
+static void test_pearson_and_log_likelihood_by_hand(void **state) {
+  (void)state;
+  const double x[] = {1, 2, 3}, y[] = {2, 4, 7};
+  assert_near(nsr_pearson(x, y, 3), 5 / sqrt(2 * 114.0 / 9), 1e-14, "r");
+  const double flat[] = {1, 1, 1};
+  assert_true(isnan(nsr_pearson(x, flat, 3)));
+  /* Cells: 3 yes 1 no at g = 0.5 and 0 yes 4 no at g = 0.1, α = 0.8,
+   * β = 0.25: p = 0.45 and 0.13, LL = 3 ln 0.45 + ln 0.55 + 4 ln 0.87. */
+  nsr_human_data d;
+  nsr_error err;
+  const char text[] = "split,set,n_examples,target,yes,no,n,p_yes\ndev,5,1,1,3,1,4,0.75\ndev,5,1,2,0,4,4,0\n";
+  assert_int_equal(nsr_human_data_parse(text, strlen(text), "t", NULL, 100, &d, &err), NSR_OK);
+  const double g[] = {0.5, 0.1};
+  nsr_fit_metrics m;
+  nsr_fit_metrics_compute(&d, g, 0.8, 0.25, &m);
+  assert_near(m.log_lik, 3 * log(0.45) + log(0.55) + 4 * log(0.87), 1e-12, "LL");
+  assert_near(m.log_lik_per_response, m.log_lik / 8, 1e-15, "LL per response");
+  assert_near(m.rmse, sqrt(((0.45 - 0.75) * (0.45 - 0.75) + 0.13 * 0.13) / 2), 1e-14, "rmse");
+  nsr_human_data_free(&d);
+}
+
+/* ---- the reference figures ------------------------------------------------ */
+
+static double tenenbaum_r(const char *file, const char *split) {
+  nsr_human_data d;
+  nsr_error err;
+  if (nsr_human_data_load(data_path(file), split, 100, &d, &err) != NSR_OK) fail_msg("%s", err.message);
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  nsr_numbers *engine;
+  assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
+  double *g = calloc(d.n_cells, sizeof *g);
+  nsr_numbers_result r = {0};
+  for (size_t s = 0; s < d.n_sets; s++) {
+    assert_int_equal(nsr_numbers_infer(engine, d.sets[s].examples, d.sets[s].n_examples, 0, &r, &err), NSR_OK);
+    for (size_t c = 0; c < d.sets[s].n_cells; c++) {
+      size_t i = d.sets[s].first_cell + c;
+      g[i] = r.generalization[d.cells[i].target - 1];
+    }
+  }
+  nsr_fit_metrics m;
+  nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
+  nsr_numbers_result_free(&r);
+  nsr_numbers_free(engine);
+  free(g);
+  nsr_human_data_free(&d);
+  return m.r;
+}
+
+static void test_reference_figures(void **state) {
+  (void)state;
+  assert_near(tenenbaum_r("tenenbaum_generalization.csv", NULL), 0.948, 0.0005, "r on Tenenbaum's sets");
+  assert_near(tenenbaum_r("bigelow_piantadosi_2016.csv", NULL), 0.58, 0.005, "r on all B&P cells");
+}
+
+/* ---- the gradient ----------------------------------------------------------- */
+
+static const char fit_space[] =
+    "{\"range\":100,\"max_size\":3,\"lambda\":0.6,\"sigma\":12,\"alpha\":0.8,\"beta\":0.3,"
+    "\"primitives\":[{\"family\":\"even\"},{\"family\":\"odd\",\"weight\":0.7},"
+    "{\"family\":\"multiples\",\"args\":[3,5],\"weight\":0.5},{\"family\":\"powers\",\"args\":[2]},"
+    "{\"family\":\"ends_in\",\"args\":[3]}],"
+    "\"operations\":[{\"family\":\"union\",\"weight\":0.1},{\"family\":\"difference\",\"weight\":0.05},"
+    "{\"family\":\"plus\",\"args\":[1],\"weight\":0.2}]}";
+
+static const char fit_data[] =
+    "split,set,n_examples,target,yes,no,n,p_yes\n"
+    "dev,16 8,2,2,7,3,10,0.7\ndev,16 8,2,4,9,1,10,0.9\ndev,16 8,2,5,1,9,10,0.1\n"
+    "dev,16 8,2,32,8,2,10,0.8\ndev,16 8,2,60,2,8,10,0.2\n"
+    "dev,13,1,3,6,4,10,0.6\ndev,13,1,14,5,5,10,0.5\ndev,13,1,23,8,2,10,0.8\n"
+    "dev,13,1,90,1,9,10,0.1\ndev,30 60,2,45,4,6,10,0.4\ndev,30 60,2,90,6,4,10,0.6\n"
+    "dev,30 60,2,7,0,10,10,0\n";
+
+/* The analytic gradient against central differences (step 1e-5): an
+ * independent derivation of every partial derivative. */
+static void test_gradient_matches_finite_differences(void **state) {
+  (void)state;
+  nsr_space *s;
+  nsr_error err;
+  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
+  nsr_human_data d;
+  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  opt.fit_gamma = true;
+  fit_problem fp;
+  assert_int_equal(fit_problem_init(&fp, s, &d, &opt, &err), NSR_OK);
+  double theta[64], grad[64], scratch[64];
+  assert_true(fp.dim <= 64);
+  fit_theta_get(&fp, theta);
+  for (size_t i = FIT_FIXED; i < fp.dim; i++) theta[i] += 0.1 * (double)(i % 3) - 0.1; /* off the prior's centre */
+  fit_objective(&fp, theta, grad);
+  for (size_t i = 0; i < fp.dim; i++) {
+    const double h = 1e-5, saved = theta[i];
+    theta[i] = saved + h;
+    double up = fit_objective(&fp, theta, scratch);
+    theta[i] = saved - h;
+    double down = fit_objective(&fp, theta, scratch);
+    theta[i] = saved;
+    double fd = (up - down) / (2 * h);
+    char what[64];
+    snprintf(what, sizeof what, "d objective / d theta[%zu]", i);
+    assert_near(grad[i], fd, 1e-6 * (1 + fabs(fd)), what);
+  }
+  fit_problem_free(&fp);
+  nsr_human_data_free(&d);
+  nsr_space_free(s);
+}
+
+/* ---- fitting and prior files ----------------------------------------------- */
+
+static double eval_ll(nsr_space *s, const nsr_human_data *d) {
+  nsr_numbers_result r = {0};
+  nsr_error err;
+  double *g = calloc(d->n_cells, sizeof *g);
+  for (size_t k = 0; k < d->n_sets; k++) {
+    assert_int_equal(nsr_space_infer(s, d->sets[k].examples, d->sets[k].n_examples, 0, &r, &err), NSR_OK);
+    for (size_t c = 0; c < d->sets[k].n_cells; c++) {
+      size_t i = d->sets[k].first_cell + c;
+      g[i] = r.generalization[d->cells[i].target - 1];
+    }
+  }
+  nsr_space_params p = nsr_space_get_params(s);
+  nsr_fit_metrics m;
+  nsr_fit_metrics_compute(d, g, p.alpha, p.beta, &m);
+  nsr_numbers_result_free(&r);
+  free(g);
+  return m.log_lik;
+}
+
+static void test_fit_improves_and_prior_file_reproduces(void **state) {
+  (void)state;
+  nsr_space *s;
+  nsr_error err;
+  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
+  nsr_human_data d;
+  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  double before = eval_ll(s, &d);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  nsr_fit_report rep;
+  assert_int_equal(nsr_fit_space(s, &d, &opt, &rep, &err), NSR_OK);
+  double after = eval_ll(s, &d);
+  assert_true(after > before + 1.0);
+  /* The fit's own log-likelihood is the one inference gives. */
+  assert_near(rep.log_lik, after, 1e-8 * fabs(after), "training LL");
+  char *text;
+  assert_int_equal(nsr_space_prior_text(s, "{\"note\":1}", &text, &err), NSR_OK);
+  char path[] = "/tmp/nsr_prior_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+  close(fd);
+  nsr_free(text);
+  nsr_space *t;
+  assert_int_equal(nsr_space_load_prior(path, false, &t, &err), NSR_OK);
+  assert_near(eval_ll(t, &d), after, 1e-9 * fabs(after), "LL after reloading the prior file");
+  nsr_space_free(t);
+  unlink(path);
+  nsr_human_data_free(&d);
+  nsr_space_free(s);
+}
+
+/* Subsets keep whole sets in order; 3-fold cross-validation over three
+ * sets holds each set out once and scores every cell. */
+static void test_subset_and_cross_validation(void **state) {
+  (void)state;
+  nsr_human_data d, sub;
+  nsr_error err;
+  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  assert_int_equal(d.n_sets, 3);
+  const bool keep[] = {true, false, true};
+  assert_int_equal(nsr_human_data_subset(&d, keep, &sub, &err), NSR_OK);
+  assert_int_equal(sub.n_sets, 2);
+  assert_int_equal(sub.n_cells, 5 + 3); /* "16 8" has 5 cells, "30 60" 3 */
+  assert_int_equal(sub.sets[1].examples[0], 30);
+  assert_int_equal(sub.cells[sub.sets[1].first_cell].target, 45);
+  nsr_human_data_free(&sub);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  opt.max_iterations = 30;
+  nsr_fit_metrics m;
+  assert_int_equal(nsr_fit_cross_validate(fit_space, &d, &opt, 3, &m, &err), NSR_OK);
+  assert_int_equal(m.n_cells, 12);
+  assert_true(isfinite(m.r) && isfinite(m.log_lik) && m.log_lik < 0);
+  assert_int_equal(nsr_fit_cross_validate(fit_space, &d, &opt, 4, &m, &err), NSR_ERR_RANGE);
+  nsr_human_data_free(&d);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_csv_groups_sets_and_splits),
+      cmocka_unit_test(test_csv_errors_name_the_line),
+      cmocka_unit_test(test_pearson_and_log_likelihood_by_hand),
+      cmocka_unit_test(test_reference_figures),
+      cmocka_unit_test(test_gradient_matches_finite_differences),
+      cmocka_unit_test(test_fit_improves_and_prior_file_reproduces),
+      cmocka_unit_test(test_subset_and_cross_validation),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
