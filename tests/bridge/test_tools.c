@@ -8,17 +8,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_workdir.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "tools_builtin.h"
 #include "tools_schema.h"
 
 static const char *testlib;
-static char workdir[] = "/tmp/nsr_tools_XXXXXX";
 
 static tools_registry *build(const char *const *manifests) {
   tools_options opt = {0};
@@ -440,11 +442,33 @@ static void manifest_fails(const char *text, const char *needle) {
   assert_non_null(strstr(err.message, "tool manifest '"));
 }
 
+/* One function entry of a manifest over the test library, and the words
+ * its refusal must contain. */
+static const struct {
+  const char *entry, *needle;
+} bad_entries[] = {
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"float\",\"params\":[]}",
+     "manifest.functions[0].returns: \"float\" is not one of"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"void*\"}]}",
+     "manifest.functions[0].params[0].type"},
+    {"{\"name\":\"t_missing\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "functions[0]: no function 't_missing' in the library"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"int64\"},{\"name\":\"a\",\"type\":\"int64\"}]}",
+     "params[1]: 'a' appears twice"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a b\",\"type\":\"int64\"}]}",
+     "'a b' is not a C identifier"},
+    {"{\"name\":\"../t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}", "is not a C identifier"},
+    {"{\"name\":\"t_add\",\"returns\":\"int64\",\"params\":[]}", "missing required property \"description\""},
+    {"{\"name\":\"t_add\",\"tool\":\"number_game\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "a tool named 'number_game' is already registered"},
+    {"{\"name\":\"t_add\",\"tool\":\"bad name!\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "tool name 'bad name!'"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[],\"variadic\":true}",
+     "unknown property \"variadic\""},
+};
+
 static void test_ffi_bad_manifests(void **state) {
   (void)state;
-  char lib[600];
-  snprintf(lib, sizeof lib, "\"library\":\"%s\"", testlib);
-  char text[2048];
   manifest_fails(NULL, "/nonexistent/m.json");
   manifest_fails("{\"library\":", "JSON at line 1");
   manifest_fails("[]", "manifest must be an object");
@@ -453,27 +477,29 @@ static void test_ffi_bad_manifests(void **state) {
   manifest_fails("{\"library\":\"libm.so.6\",\"extra\":1,\"functions\":[]}", "unknown property \"extra\"");
   manifest_fails("{\"library\":\"/nonexistent/libx.so\",\"functions\":[{\"name\":\"f\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}",
                  "cannot open library '/nonexistent/libx.so'");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"float\",\"params\":[]}]}", lib);
-  manifest_fails(text, "manifest.functions[0].returns: \"float\" is not one of");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"void*\"}]}]}", lib);
-  manifest_fails(text, "manifest.functions[0].params[0].type");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_missing\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "functions[0]: no function 't_missing' in the library");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"int64\"},{\"name\":\"a\",\"type\":\"int64\"}]}]}", lib);
-  manifest_fails(text, "params[1]: 'a' appears twice");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a b\",\"type\":\"int64\"}]}]}", lib);
-  manifest_fails(text, "'a b' is not a C identifier");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"../t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "is not a C identifier");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "missing required property \"description\"");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"tool\":\"number_game\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "a tool named 'number_game' is already registered");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"tool\":\"bad name!\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "tool name 'bad name!'");
-  /* A relative library path is taken from the manifest's directory. */
-  snprintf(text, sizeof text, "{\"library\":\"./nope.so\",\"functions\":[{\"name\":\"f\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}");
-  manifest_fails(text, "cannot open library './nope.so'");
+  for (size_t i = 0; i < sizeof bad_entries / sizeof bad_entries[0]; i++) {
+    char text[2048];
+    snprintf(text, sizeof text, "{\"library\":\"%s\",\"functions\":[%s]}", testlib, bad_entries[i].entry);
+    manifest_fails(text, bad_entries[i].needle);
+  }
+}
+
+/* A relative library path is taken from the manifest's directory, not the
+ * working directory. */
+static void test_ffi_relative_library(void **state) {
+  (void)state;
+  char link[600];
+  snprintf(link, sizeof link, "%s/libcopy.so", workdir);
+  assert_int_equal(symlink(testlib, link), 0);
+  char *path = write_manifest("relative.json",
+      "{\"library\":\"./libcopy.so\",\"functions\":[{\"name\":\"t_forty_two\",\"description\":\"42\","
+      "\"returns\":\"int64\",\"params\":[]}]}");
+  assert_int_equal(chdir("/"), 0);
+  tools_registry *reg = build((const char *const[]){path, NULL});
+  json_t *out = call_ok(reg, "t_forty_two", "{}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 42);
+  json_decref(out);
+  tools_registry_free(reg);
 }
 
 int main(int argc, char **argv) {
@@ -483,7 +509,6 @@ int main(int argc, char **argv) {
   }
   testlib = argv[1];
   nsr_json_init();
-  if (mkdtemp(workdir) == NULL) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
       cmocka_unit_test(test_number_game_values),
@@ -495,10 +520,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_ffi_bad_calls),
       cmocka_unit_test(test_ffi_libm),
       cmocka_unit_test(test_ffi_bad_manifests),
+      cmocka_unit_test(test_ffi_relative_library),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-  if (system(cmd) != 0) return 1;
-  return failed;
+  return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);
 }
