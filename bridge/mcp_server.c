@@ -72,6 +72,8 @@ static bool is_legacy_version(const char *v) {
   return false;
 }
 
+/* Each method below fills *result and returns 0, or fills e and returns
+ * its code. A 0 with *result still NULL means memory ran out. */
 
 static int do_initialize(mcp_server *s, const request *r, json_t **result, rpc_error *e) {
   const json_t *v = json_object_get(r->params, "protocolVersion");
@@ -163,6 +165,7 @@ static int do_tools_call(mcp_server *s, const request *r, json_t **result, rpc_e
   return 0;
 }
 
+/* A method as described above do_initialize. */
 typedef int (*method_fn)(mcp_server *s, const request *r, json_t **result, rpc_error *e);
 
 enum era { ERA_BOTH, ERA_LEGACY, ERA_MODERN };
