@@ -372,6 +372,28 @@ static void test_foreign_tools_served(void **state) {
   stop(s);
 }
 
+/* A client that stops reading: the server's next write fails (EPIPE, not
+ * a SIGPIPE death), and it exits 1 saying so. */
+static void test_client_goes_away(void **state) {
+  (void)state;
+  server *s = start(NULL);
+  close(s->from);
+  send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+  fclose(s->to);
+  int status;
+  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 1);
+  free(s);
+  char path[300], text[512] = "";
+  snprintf(path, sizeof path, "%s/stderr", workdir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  text[fread(text, 1, sizeof text - 1, f)] = '\0';
+  fclose(f);
+  assert_non_null(strstr(text, "nsr mcp: writing a reply: Broken pipe"));
+}
+
 typedef struct run_result {
   int status;
   char out[8192];
@@ -467,6 +489,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_modern_era),
       cmocka_unit_test(test_hostile_input),
       cmocka_unit_test(test_foreign_tools_served),
+      cmocka_unit_test(test_client_goes_away),
       cmocka_unit_test(test_command_lines),
   };
   return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "mcp_server.h"
 #include "tools_builtin.h"
 #include "tools_schema.h"
 
@@ -301,6 +302,51 @@ static void test_allocation_failures(void **state) {
   tools_registry_free(reg);
 }
 
+/* The MCP server under allocation failure: for every allocation that can
+ * fail, a request either gets its normal reply or reports NSR_ERR_NOMEM,
+ * without leaks (ASan checks) or crashes. */
+static void test_mcp_allocation_failures(void **state) {
+  (void)state;
+  static const char *const requests[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"top\":2}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[0]}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"1999\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\"}",
+      "not json",
+  };
+  tools_registry *reg = build(NULL);
+  mcp_server *server;
+  nsr_error err;
+  assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
+  for (size_t k = 0; k < sizeof requests / sizeof requests[0]; k++) {
+    const char *req = requests[k];
+    char *expected;
+    assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
+    /* Failure injection fails the nth allocation and all after it, so the
+     * first n that succeeds lies past the request's last allocation. */
+    for (uint64_t n = 1;; n++) {
+      char *reply = NULL;
+      nsr_alloc_fail_after(n);
+      nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
+      nsr_alloc_fail_reset();
+      if (rc == NSR_OK) {
+        assert_string_equal(reply, expected);
+        nsr_free(reply);
+        break;
+      }
+      assert_int_equal(rc, NSR_ERR_NOMEM);
+      assert_null(reply);
+      if (n > 5000) fail_msg("request %zu still failing after %llu allocations", k, (unsigned long long)n);
+    }
+    nsr_free(expected);
+  }
+  mcp_server_free(server);
+  tools_registry_free(reg);
+}
+
 /* ---- foreign tools ------------------------------------------------------- */
 
 static char *write_manifest(const char *name, const char *text) {
@@ -516,6 +562,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_number_game_bad_arguments),
       cmocka_unit_test(test_list_concepts),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_mcp_allocation_failures),
       cmocka_unit_test(test_ffi_calls),
       cmocka_unit_test(test_ffi_bad_calls),
       cmocka_unit_test(test_ffi_libm),
