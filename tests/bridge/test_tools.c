@@ -347,6 +347,57 @@ static void test_mcp_allocation_failures(void **state) {
   tools_registry_free(reg);
 }
 
+/* Random mutations of valid requests (bytes flipped, dropped, doubled):
+ * whatever arrives, the reply is one well-formed JSON-RPC response or
+ * nothing, and nothing crashes (ASan and UBSan watch the memory). */
+static void test_mcp_mutated_requests(void **state) {
+  (void)state;
+  static const char *const seeds[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"range\":70,\"prior\":\"mixture\",\"lambda\":0.5,\"sigma\":3,\"top\":2}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+  };
+  tools_registry *reg = build(NULL);
+  mcp_server *server;
+  nsr_error err;
+  assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
+  /* JSON's punctuation, digits, letters, and (the terminating one) NUL. */
+  static const char alphabet[] = " {}[]\":,0123456789-.eaz\\";
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 20261122);
+  char buf[1024];
+  for (int iter = 0; iter < 20000; iter++) {
+    const char *seed = seeds[nsr_rng_below(&rng, sizeof seeds / sizeof seeds[0])];
+    size_t len = strlen(seed);
+    memcpy(buf, seed, len);
+    for (uint64_t m = 1 + nsr_rng_below(&rng, 4); m > 0 && len > 1; m--) {
+      size_t at = nsr_rng_below(&rng, len);
+      switch (nsr_rng_below(&rng, 3)) {
+        case 0: buf[at] = alphabet[nsr_rng_below(&rng, sizeof alphabet)]; break;
+        case 1: memmove(buf + at, buf + at + 1, len - at - 1); len--; break;
+        default:
+          if (len + 1 < sizeof buf) {
+            memmove(buf + at + 1, buf + at, len - at);
+            len++;
+          }
+      }
+    }
+    char *reply = NULL;
+    assert_int_equal(mcp_server_handle(server, buf, len, &reply, &err), NSR_OK);
+    if (reply == NULL) continue; /* a notification or a response */
+    json_t *v = parse(reply);
+    assert_string_equal(json_string_value(json_object_get(v, "jsonrpc")), "2.0");
+    assert_true((json_object_get(v, "result") != NULL) != (json_object_get(v, "error") != NULL));
+    json_t *id = json_object_get(v, "id");
+    assert_true(json_is_null(id) || json_is_integer(id) || json_is_string(id));
+    json_decref(v);
+    nsr_free(reply);
+  }
+  mcp_server_free(server);
+  tools_registry_free(reg);
+}
+
 /* ---- foreign tools ------------------------------------------------------- */
 
 static char *write_manifest(const char *name, const char *text) {
@@ -563,6 +614,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_list_concepts),
       cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_mcp_allocation_failures),
+      cmocka_unit_test(test_mcp_mutated_requests),
       cmocka_unit_test(test_ffi_calls),
       cmocka_unit_test(test_ffi_bad_calls),
       cmocka_unit_test(test_ffi_libm),
