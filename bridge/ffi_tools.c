@@ -93,7 +93,11 @@ typedef union ffi_value {
 static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v, ffi_value *out,
                             nsr_error *err) {
   switch (f->kinds[i]) {
-    case KIND_INT64: out->i = (int64_t)json_number_value(v); break;
+    /* A JSON integer exactly (a double would round past 2^53); an
+     * integral real, which the schema bounds well inside int64. */
+    case KIND_INT64:
+      out->i = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
+      break;
     case KIND_DOUBLE: out->d = json_number_value(v); break;
     case KIND_BOOL: out->b = json_is_true(v); break;
     case KIND_STRING:

@@ -442,6 +442,12 @@ static void test_ffi_calls(void **state) {
   out = call_ok(reg, "t_add", "{\"a\":9007199254740000,\"b\":-9007199254740001}");
   assert_int_equal(json_integer_value(json_object_get(out, "result")), -1);
   json_decref(out);
+  out = call_ok(reg, "t_add", "{\"a\":4611686018427387904,\"b\":4611686018427387903}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), INT64_MAX); /* 2^62 + 2^62-1 */
+  json_decref(out);
+  out = call_ok(reg, "t_add", "{\"a\":3.0,\"b\":-1}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 2);
+  json_decref(out);
   out = call_ok(reg, "scale", "{\"x\":1.5,\"k\":-4}");
   assert_true(num(json_object_get(out, "result")) == -6.0);
   json_decref(out);
