@@ -302,27 +302,33 @@ static void test_allocation_failures(void **state) {
   tools_registry_free(reg);
 }
 
+/* Requests of every kind, in both eras, good and bad: the MCP tests below
+ * replay them under allocation failure and mutate them at random. */
+static const char *const mcp_requests[] = {
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"range\":70,\"prior\":\"mixture\",\"lambda\":0.5,\"sigma\":3,\"top\":2}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[0]}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"1999\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\"}",
+    "not json",
+};
+#define N_MCP_REQUESTS (sizeof mcp_requests / sizeof mcp_requests[0])
+
 /* The MCP server under allocation failure: for every allocation that can
  * fail, a request either gets its normal reply or reports NSR_ERR_NOMEM,
  * without leaks (ASan checks) or crashes. */
 static void test_mcp_allocation_failures(void **state) {
   (void)state;
-  static const char *const requests[] = {
-      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
-      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"top\":2}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[0]}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"1999\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\"}",
-      "not json",
-  };
+
   tools_registry *reg = build(NULL);
   mcp_server *server;
   nsr_error err;
   assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
-  for (size_t k = 0; k < sizeof requests / sizeof requests[0]; k++) {
-    const char *req = requests[k];
+  for (size_t k = 0; k < N_MCP_REQUESTS; k++) {
+    const char *req = mcp_requests[k];
     char *expected;
     assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
     /* Failure injection fails the nth allocation and all after it, so the
@@ -333,7 +339,8 @@ static void test_mcp_allocation_failures(void **state) {
       nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
       nsr_alloc_fail_reset();
       if (rc == NSR_OK) {
-        assert_string_equal(reply, expected);
+        if (expected) assert_string_equal(reply, expected);
+        else assert_null(reply); /* the notification */
         nsr_free(reply);
         break;
       }
@@ -352,12 +359,7 @@ static void test_mcp_allocation_failures(void **state) {
  * nothing, and nothing crashes (ASan and UBSan watch the memory). */
 static void test_mcp_mutated_requests(void **state) {
   (void)state;
-  static const char *const seeds[] = {
-      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"range\":70,\"prior\":\"mixture\",\"lambda\":0.5,\"sigma\":3,\"top\":2}}}",
-      "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
-      "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
-  };
+
   tools_registry *reg = build(NULL);
   mcp_server *server;
   nsr_error err;
@@ -368,7 +370,7 @@ static void test_mcp_mutated_requests(void **state) {
   nsr_rng_seed(&rng, 20261122);
   char buf[1024];
   for (int iter = 0; iter < 20000; iter++) {
-    const char *seed = seeds[nsr_rng_below(&rng, sizeof seeds / sizeof seeds[0])];
+    const char *seed = mcp_requests[nsr_rng_below(&rng, N_MCP_REQUESTS)];
     size_t len = strlen(seed);
     memcpy(buf, seed, len);
     for (uint64_t m = 1 + nsr_rng_below(&rng, 4); m > 0 && len > 1; m--) {
