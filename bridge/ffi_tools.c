@@ -248,8 +248,9 @@ static nsr_code bind_function(tools_registry *reg, ffi_library *lib, const json_
                                    kinds[f->ret].type, f->types) != FFI_OK) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "libffi cannot call '%s' with this signature", symbol);
   }
+  /* Not marked read-only: nsr cannot know what a foreign function does. */
   tool_def def = {NULL, json_string_value(json_object_get(entry, "description")), NULL, NULL,
-                  ffi_tool_call, f, function_free};
+                  ffi_tool_call, f, function_free, false};
   const char *tool = json_string_value(json_object_get(entry, "tool"));
   def.name = tool ? tool : symbol;
   if (rc == NSR_OK) rc = derive_schemas(f, params, &def.input_schema, &def.output_schema, err);

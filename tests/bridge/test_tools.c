@@ -110,6 +110,7 @@ static void test_list(void **state) {
   for (size_t k = 0; k < 2; k++) {
     json_t *t = json_array_get(list, k);
     assert_true(json_is_object(json_object_get(t, "outputSchema")));
+    assert_true(json_is_true(json_object_get(json_object_get(t, "annotations"), "readOnlyHint")));
     assert_true(strlen(json_string_value(json_object_get(t, "description"))) > 40);
   }
   json_decref(list);
@@ -480,6 +481,7 @@ static void test_ffi_calls(void **state) {
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
   json_t *scale = json_array_get(list, 3);
   assert_string_equal(json_string_value(json_object_get(scale, "name")), "scale");
+  assert_null(json_object_get(scale, "annotations"));
   json_t *in = json_object_get(scale, "inputSchema");
   json_t *expected = parse("{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"number\",\"description\":\"the value\"},"
                            "\"k\":{\"type\":\"integer\"}},\"required\":[\"x\",\"k\"],\"additionalProperties\":false}");
