@@ -220,6 +220,8 @@ def main():
     expect(r[0] == 1 and "within 1 s" in r[2] and time.monotonic() - start < 3.5, "timeout", r)
     r = run("--endpoint", base, "--model", "auth", "--api-key-env", "NSR_TEST_KEY", "x", env={"NSR_TEST_KEY": "sekrit"})
     expect(r[0] == 0 and r[1] == "authorised\n", "API key sent as bearer token", r)
+    r = run("--endpoint", base, "--model", "auth", "--api-key-env", "NSR_TEST_KEY", "x", env={"NSR_TEST_KEY": "k" * 2000})
+    expect(r[0] == 1 and "the API key is longer than 1001 bytes" in r[2], "over-long API key refused", r)
     r = run("--endpoint", base, "--model", "auth", "x")
     expect(r[0] == 1 and "HTTP 401: invalid api key" in r[2], "missing API key", r)
     # Port 1 on 127.0.0.1: nothing listens there.
