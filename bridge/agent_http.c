@@ -60,10 +60,14 @@ nsr_code agent_http_post(const char *url, const char *api_key, const char *body,
   memset(reply, 0, sizeof *reply);
   CURL *curl = curl_easy_init();
   if (curl == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "libcurl: out of memory");
-  struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
   char auth[1024];
+  if (api_key && (size_t)snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key) >= sizeof auth) {
+    curl_easy_cleanup(curl);
+    return nsr_fail(err, NSR_ERR_INVALID, "the API key is longer than %zu bytes",
+                    sizeof auth - sizeof "Authorization: Bearer ");
+  }
+  struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
   if (api_key) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
     struct curl_slist *more = headers ? curl_slist_append(headers, auth) : NULL;
     if (more == NULL) curl_slist_free_all(headers);
     headers = more;

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "mcp_server.h"
-#include "tools_builtin.h"
+#include "tools_cli.h"
 
 #define CMD "mcp"
 

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
-#include "tools_builtin.h"
+#include "tools_cli.h"
 
 #define CMD "tools"
 

@@ -93,7 +93,11 @@ typedef union ffi_value {
 static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v, ffi_value *out,
                             nsr_error *err) {
   switch (f->kinds[i]) {
-    case KIND_INT64: out->i = (int64_t)json_number_value(v); break;
+    /* A JSON integer exactly (a double would round past 2^53); an
+     * integral real, which the schema bounds well inside int64. */
+    case KIND_INT64:
+      out->i = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
+      break;
     case KIND_DOUBLE: out->d = json_number_value(v); break;
     case KIND_BOOL: out->b = json_is_true(v); break;
     case KIND_STRING:
@@ -244,8 +248,9 @@ static nsr_code bind_function(tools_registry *reg, ffi_library *lib, const json_
                                    kinds[f->ret].type, f->types) != FFI_OK) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "libffi cannot call '%s' with this signature", symbol);
   }
+  /* Not marked read-only: nsr cannot know what a foreign function does. */
   tool_def def = {NULL, json_string_value(json_object_get(entry, "description")), NULL, NULL,
-                  ffi_tool_call, f, function_free};
+                  ffi_tool_call, f, function_free, false};
   const char *tool = json_string_value(json_object_get(entry, "tool"));
   def.name = tool ? tool : symbol;
   if (rc == NSR_OK) rc = derive_schemas(f, params, &def.input_schema, &def.output_schema, err);

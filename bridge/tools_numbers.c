@@ -142,12 +142,12 @@ static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
   return numbers_report_json(&q, result, err);
 }
 
-/* Registers a tool whose schemas are JSON literals; the context passes to
- * the registry in every case. */
+/* Registers a read-only tool whose schemas are JSON literals; the context
+ * passes to the registry in every case. */
 static nsr_code add_tool(tools_registry *reg, const char *name, const char *description,
                          const char *input, const char *output, tool_call_fn call, void *ctx,
                          void (*free_ctx)(void *), nsr_error *err) {
-  tool_def def = {name, description, NULL, NULL, call, ctx, free_ctx};
+  tool_def def = {name, description, NULL, NULL, call, ctx, free_ctx, true};
   nsr_code rc = tools_schema_parse(input, &def.input_schema, err);
   if (rc == NSR_OK) rc = tools_schema_parse(output, &def.output_schema, err);
   if (rc != NSR_OK) {

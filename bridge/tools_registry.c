@@ -16,6 +16,7 @@ typedef struct tool {
   tool_call_fn call;
   void *ctx;
   void (*free_ctx)(void *ctx);
+  bool read_only;
 } tool;
 
 struct tools_registry {
@@ -85,7 +86,7 @@ static nsr_code check_def(const tools_registry *reg, const tool_def *def, nsr_er
 
 nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err) {
   tool t = {NULL, NULL, def->input_schema, def->output_schema, def->call, def->ctx,
-            def->free_ctx};
+            def->free_ctx, def->read_only};
   nsr_code rc = check_def(reg, def, err);
   if (rc == NSR_OK && reg->len == reg->cap) {
     size_t cap = reg->cap ? reg->cap * 2 : 8;
@@ -113,8 +114,16 @@ nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err) {
 }
 
 static json_t *mcp_entry(const tool *t) {
-  return json_pack("{s:s, s:s, s:O, s:O}", "name", t->name, "description", t->description,
-                   "inputSchema", t->input_schema, "outputSchema", t->output_schema);
+  json_t *e = json_pack("{s:s, s:s, s:O, s:O}", "name", t->name, "description", t->description,
+                        "inputSchema", t->input_schema, "outputSchema", t->output_schema);
+  if (e && t->read_only &&
+      json_object_set_new(e, "annotations",
+                          json_pack("{s:b, s:b, s:b, s:b}", "readOnlyHint", 1, "destructiveHint", 0,
+                                    "idempotentHint", 1, "openWorldHint", 0)) != 0) {
+    json_decref(e);
+    e = NULL;
+  }
+  return e;
 }
 
 /* OpenAI functions have no output schema; the model sees the output. */

@@ -26,6 +26,11 @@ typedef struct tool_def {
   tool_call_fn call;
   void *ctx;                  /* passed to call; owned by the registry */
   void (*free_ctx)(void *ctx); /* may be NULL */
+  /* A pure computation: no side effects, same answer for the same
+   * arguments, nothing outside nsr consulted. MCP lists it with
+   * annotations saying so, which lets clients run it without asking the
+   * user first. */
+  bool read_only;
 } tool_def;
 
 typedef struct tools_registry tools_registry;
@@ -43,7 +48,8 @@ nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err);
 size_t tools_count(const tools_registry *reg);
 
 /* Every tool as MCP lists it: a JSON array of
- * {"name","description","inputSchema","outputSchema"}. Caller owns *out. */
+ * {"name","description","inputSchema","outputSchema"}, with "annotations"
+ * for read-only tools. Caller owns *out. */
 nsr_code tools_list_json(const tools_registry *reg, json_t **out, nsr_error *err);
 
 /* Every tool in the OpenAI chat-completions format, ready to be the

@@ -31,6 +31,8 @@ const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
 assert.deepEqual(names, ['cbrt', 'list_concepts', 'number_game', 't_add', 't_greet']);
 for (const t of tools) {
+  // nsr's own tools are pure computations; foreign ones are not vouched for.
+  assert.equal(t.annotations?.readOnlyHint, ['number_game', 'list_concepts'].includes(t.name) ? true : undefined, t.name);
   assert.equal(t.inputSchema.type, 'object');
   assert.equal(t.outputSchema.type, 'object');
   assert.ok(t.description.length > 0);

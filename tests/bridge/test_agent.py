@@ -104,7 +104,21 @@ def script_loop(req):
     return completion({"content": None, "tool_calls": [tool_call(f"l{n}", "list_concepts", "{}")]})
 
 
-SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop}
+def script_foreign(req):
+    """A foreign tool from a --tools manifest, offered and called like the rest."""
+    results = tool_results(req)
+    if not results:
+        cbrt = [t["function"] for t in req["tools"] if t["function"]["name"] == "cbrt"]
+        if not cbrt or cbrt[0]["parameters"]["properties"] != {"x": {"type": "number"}}:
+            raise Refusal(f"cbrt not offered as expected: {cbrt}")
+        return completion({"content": None, "tool_calls": [tool_call("k", "cbrt", '{"x": -64}')]})
+    value = json.loads(results[0]["content"])["result"]
+    if abs(value + 4) > 1e-12:
+        raise Refusal(f"cbrt(-64) = {value}")
+    return completion({"content": f"{value:g}"})
+
+
+SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop, "foreign": script_foreign}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -180,6 +194,13 @@ def main():
     expect(r[0] == 0 and "assistant calls: number_game" in r[2] and "[turn 2]" in r[2], "--verbose transcript on stderr", r)
     r = run("--endpoint", base, "--model", "repairs", "x")
     expect(r[0] == 0 and r[1] == "repaired\n", "bad calls answered with errors the model can act on", r)
+    manifest = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"nsr_agent_libm_{os.getpid()}.json")
+    with open(manifest, "w") as f:
+        json.dump({"library": "libm.so.6", "functions": [{"name": "cbrt", "description": "cube root",
+                   "returns": "double", "params": [{"name": "x", "type": "double"}]}]}, f)
+    r = run("--endpoint", base, "--model", "foreign", "--tools", manifest, "x")
+    os.unlink(manifest)
+    expect(r[0] == 0 and r[1] == "-4\n", "foreign tool from a manifest called through the loop", r)
     r = run("--endpoint", base, "--model", "loop", "--max-turns", "3", "x")
     expect(r[0] == 1 and "no answer after 3 turns" in r[2], "turn limit", r)
     r = run("--endpoint", base, "--model", "http-500", "x")
@@ -199,6 +220,8 @@ def main():
     expect(r[0] == 1 and "within 1 s" in r[2] and time.monotonic() - start < 3.5, "timeout", r)
     r = run("--endpoint", base, "--model", "auth", "--api-key-env", "NSR_TEST_KEY", "x", env={"NSR_TEST_KEY": "sekrit"})
     expect(r[0] == 0 and r[1] == "authorised\n", "API key sent as bearer token", r)
+    r = run("--endpoint", base, "--model", "auth", "--api-key-env", "NSR_TEST_KEY", "x", env={"NSR_TEST_KEY": "k" * 2000})
+    expect(r[0] == 1 and "the API key is longer than 1001 bytes" in r[2], "over-long API key refused", r)
     r = run("--endpoint", base, "--model", "auth", "x")
     expect(r[0] == 1 and "HTTP 401: invalid api key" in r[2], "missing API key", r)
     # Port 1 on 127.0.0.1: nothing listens there.

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_workdir.h"
+
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
@@ -25,7 +27,6 @@
 
 static const char *nsr_bin;
 static const char *testlib;
-static char workdir[] = "/tmp/nsr_mcp_XXXXXX";
 
 #define MODERN_META                                                        \
   "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
@@ -39,16 +40,19 @@ typedef struct server {
   size_t len; /* bytes buffered from the server */
 } server;
 
-static server *start(const char *const *extra) {
+/* Runs `nsr ARGS...` with its stdin and stdout on pipes and its stderr in
+ * the work directory's file "stderr". */
+static server *spawn(const char *const *args) {
   server *s = calloc(1, sizeof *s);
   int in[2], out[2];
   assert_int_equal(pipe(in), 0);
   assert_int_equal(pipe(out), 0);
   char err_path[300];
   snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
-  const char *argv[16] = {nsr_bin, "mcp"};
-  size_t n = 2;
-  for (; extra && extra[n - 2]; n++) argv[n] = extra[n - 2];
+  const char *argv[16] = {nsr_bin};
+  size_t n = 1;
+  for (; args[n - 1]; n++) argv[n] = args[n - 1];
+  argv[n] = NULL;
   s->pid = fork();
   assert_true(s->pid >= 0);
   if (s->pid == 0) {
@@ -66,6 +70,13 @@ static server *start(const char *const *extra) {
   s->to = fdopen(in[1], "w");
   s->from = out[0];
   return s;
+}
+
+/* `nsr mcp EXTRA...` */
+static server *start(const char *const *extra) {
+  const char *args[16] = {"mcp"};
+  for (size_t n = 0; extra && extra[n]; n++) args[n + 1] = extra[n];
+  return spawn(args);
 }
 
 static void send_line(server *s, const char *line) {
@@ -313,6 +324,24 @@ static void test_hostile_input(void **state) {
   expect_error(request(s, line), -1, -32600, "longer than 1048576 bytes");
   free(line);
   still_serving(s, false);
+  /* Nesting a million levels deep is a parse error, not a stack overflow. */
+  big = 1u << 20;
+  line = malloc(big + 1);
+  memset(line, '[', big);
+  line[big] = '\0';
+  expect_error(request(s, line), -1, -32700, "Parse error");
+  free(line);
+  /* More examples than the schema allows: a tool error naming the limit. */
+  line = malloc(200000);
+  int used = snprintf(line, 200000, "{\"jsonrpc\":\"2.0\",\"id\":18,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[");
+  for (int i = 0; i < 10001; i++) used += snprintf(line + used, 200000 - (size_t)used, i ? ",%d" : "%d", i % 100 + 1);
+  snprintf(line + used, 200000 - (size_t)used, "]}}}");
+  json_t *res = expect_result(request(s, line), 18);
+  assert_true(json_is_true(json_object_get(res, "isError")));
+  assert_non_null(strstr(json_string_value(json_object_get(json_array_get(json_object_get(res, "content"), 0), "text")),
+                         "has 10001 items, more than the maximum 10000"));
+  json_decref(res);
+  free(line);
   /* Just under the cap is served. */
   big = (1u << 20) - 10;
   line = malloc(big + 1);
@@ -343,42 +372,54 @@ static void test_foreign_tools_served(void **state) {
   stop(s);
 }
 
+/* A client that stops reading: the server's next write fails (EPIPE, not
+ * a SIGPIPE death), and it exits 1 saying so. */
+static void test_client_goes_away(void **state) {
+  (void)state;
+  server *s = start(NULL);
+  close(s->from);
+  send_line(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+  fclose(s->to);
+  int status;
+  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 1);
+  free(s);
+  char path[300], text[512] = "";
+  snprintf(path, sizeof path, "%s/stderr", workdir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  text[fread(text, 1, sizeof text - 1, f)] = '\0';
+  fclose(f);
+  assert_non_null(strstr(text, "nsr mcp: writing a reply: Broken pipe"));
+}
+
 typedef struct run_result {
   int status;
   char out[8192];
   char err[2048];
 } run_result;
 
-static void read_file(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-  buf[n] = '\0';
-  if (f) fclose(f);
-}
-
+/* Runs `nsr ARGS...` with stdin at EOF and collects its output. */
 static run_result run(const char *const *args) {
-  char out_path[300], err_path[300];
-  snprintf(out_path, sizeof out_path, "%s/out", workdir);
-  snprintf(err_path, sizeof err_path, "%s/err", workdir);
-  const char *argv[16] = {nsr_bin};
-  size_t n = 1;
-  for (; args[n - 1]; n++) argv[n] = args[n - 1];
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fi = open("/dev/null", O_RDONLY);
-    dup2(fi, 0);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    execv(nsr_bin, (char *const *)argv);
-    _exit(127);
-  }
+  server *s = spawn(args);
+  fclose(s->to);
+  run_result r = {0, "", ""};
+  size_t len = 0;
+  ssize_t got;
+  while ((got = read(s->from, r.out + len, sizeof r.out - 1 - len)) > 0) len += (size_t)got;
+  r.out[len] = '\0';
+  close(s->from);
   int status;
-  waitpid(pid, &status, 0);
-  run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, "", ""};
-  read_file(out_path, r.out, sizeof r.out);
-  read_file(err_path, r.err, sizeof r.err);
+  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+  free(s);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  char err_path[300];
+  snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
+  FILE *f = fopen(err_path, "r");
+  size_t n = f ? fread(r.err, 1, sizeof r.err - 1, f) : 0;
+  r.err[n] = '\0';
+  if (f) fclose(f);
   return r;
 }
 
@@ -442,18 +483,14 @@ int main(int argc, char **argv) {
   nsr_bin = argv[1];
   testlib = argv[2];
   signal(SIGPIPE, SIG_IGN);
-  if (mkdtemp(workdir) == NULL) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_legacy_session),
       cmocka_unit_test(test_initialize_versions),
       cmocka_unit_test(test_modern_era),
       cmocka_unit_test(test_hostile_input),
       cmocka_unit_test(test_foreign_tools_served),
+      cmocka_unit_test(test_client_goes_away),
       cmocka_unit_test(test_command_lines),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-  if (system(cmd) != 0) return 1;
-  return failed;
+  return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);
 }

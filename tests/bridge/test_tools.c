@@ -8,17 +8,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_workdir.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
+#include "mcp_server.h"
 #include "tools_builtin.h"
 #include "tools_schema.h"
 
 static const char *testlib;
-static char workdir[] = "/tmp/nsr_tools_XXXXXX";
 
 static tools_registry *build(const char *const *manifests) {
   tools_options opt = {0};
@@ -107,6 +110,7 @@ static void test_list(void **state) {
   for (size_t k = 0; k < 2; k++) {
     json_t *t = json_array_get(list, k);
     assert_true(json_is_object(json_object_get(t, "outputSchema")));
+    assert_true(json_is_true(json_object_get(json_object_get(t, "annotations"), "readOnlyHint")));
     assert_true(strlen(json_string_value(json_object_get(t, "description"))) > 40);
   }
   json_decref(list);
@@ -299,6 +303,104 @@ static void test_allocation_failures(void **state) {
   tools_registry_free(reg);
 }
 
+/* Requests of every kind, in both eras, good and bad: the MCP tests below
+ * replay them under allocation failure and mutate them at random. */
+static const char *const mcp_requests[] = {
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{}}}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64],\"range\":70,\"prior\":\"mixture\",\"lambda\":0.5,\"sigma\":3,\"top\":2}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[0]}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/list\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"1999\",\"io.modelcontextprotocol/clientCapabilities\":{}}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\"}",
+    "not json",
+};
+#define N_MCP_REQUESTS (sizeof mcp_requests / sizeof mcp_requests[0])
+
+/* The MCP server under allocation failure: for every allocation that can
+ * fail, a request either gets its normal reply or reports NSR_ERR_NOMEM,
+ * without leaks (ASan checks) or crashes. */
+static void test_mcp_allocation_failures(void **state) {
+  (void)state;
+
+  tools_registry *reg = build(NULL);
+  mcp_server *server;
+  nsr_error err;
+  assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
+  for (size_t k = 0; k < N_MCP_REQUESTS; k++) {
+    const char *req = mcp_requests[k];
+    char *expected;
+    assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
+    /* Failure injection fails the nth allocation and all after it, so the
+     * first n that succeeds lies past the request's last allocation. */
+    for (uint64_t n = 1;; n++) {
+      char *reply = NULL;
+      nsr_alloc_fail_after(n);
+      nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
+      nsr_alloc_fail_reset();
+      if (rc == NSR_OK) {
+        if (expected) assert_string_equal(reply, expected);
+        else assert_null(reply); /* the notification */
+        nsr_free(reply);
+        break;
+      }
+      assert_int_equal(rc, NSR_ERR_NOMEM);
+      assert_null(reply);
+      if (n > 5000) fail_msg("request %zu still failing after %llu allocations", k, (unsigned long long)n);
+    }
+    nsr_free(expected);
+  }
+  mcp_server_free(server);
+  tools_registry_free(reg);
+}
+
+/* Random mutations of valid requests (bytes flipped, dropped, doubled):
+ * whatever arrives, the reply is one well-formed JSON-RPC response or
+ * nothing, and nothing crashes (ASan and UBSan watch the memory). */
+static void test_mcp_mutated_requests(void **state) {
+  (void)state;
+
+  tools_registry *reg = build(NULL);
+  mcp_server *server;
+  nsr_error err;
+  assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
+  /* JSON's punctuation, digits, letters, and (the terminating one) NUL. */
+  static const char alphabet[] = " {}[]\":,0123456789-.eaz\\";
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 20261122);
+  char buf[1024];
+  for (int iter = 0; iter < 20000; iter++) {
+    const char *seed = mcp_requests[nsr_rng_below(&rng, N_MCP_REQUESTS)];
+    size_t len = strlen(seed);
+    memcpy(buf, seed, len);
+    for (uint64_t m = 1 + nsr_rng_below(&rng, 4); m > 0 && len > 1; m--) {
+      size_t at = nsr_rng_below(&rng, len);
+      switch (nsr_rng_below(&rng, 3)) {
+        case 0: buf[at] = alphabet[nsr_rng_below(&rng, sizeof alphabet)]; break;
+        case 1: memmove(buf + at, buf + at + 1, len - at - 1); len--; break;
+        default:
+          if (len + 1 < sizeof buf) {
+            memmove(buf + at + 1, buf + at, len - at);
+            len++;
+          }
+      }
+    }
+    char *reply = NULL;
+    assert_int_equal(mcp_server_handle(server, buf, len, &reply, &err), NSR_OK);
+    if (reply == NULL) continue; /* a notification or a response */
+    json_t *v = parse(reply);
+    assert_string_equal(json_string_value(json_object_get(v, "jsonrpc")), "2.0");
+    assert_true((json_object_get(v, "result") != NULL) != (json_object_get(v, "error") != NULL));
+    json_t *id = json_object_get(v, "id");
+    assert_true(json_is_null(id) || json_is_integer(id) || json_is_string(id));
+    json_decref(v);
+    nsr_free(reply);
+  }
+  mcp_server_free(server);
+  tools_registry_free(reg);
+}
+
 /* ---- foreign tools ------------------------------------------------------- */
 
 static char *write_manifest(const char *name, const char *text) {
@@ -343,6 +445,12 @@ static void test_ffi_calls(void **state) {
   out = call_ok(reg, "t_add", "{\"a\":9007199254740000,\"b\":-9007199254740001}");
   assert_int_equal(json_integer_value(json_object_get(out, "result")), -1);
   json_decref(out);
+  out = call_ok(reg, "t_add", "{\"a\":4611686018427387904,\"b\":4611686018427387903}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), INT64_MAX); /* 2^62 + 2^62-1 */
+  json_decref(out);
+  out = call_ok(reg, "t_add", "{\"a\":3.0,\"b\":-1}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 2);
+  json_decref(out);
   out = call_ok(reg, "scale", "{\"x\":1.5,\"k\":-4}");
   assert_true(num(json_object_get(out, "result")) == -6.0);
   json_decref(out);
@@ -373,6 +481,7 @@ static void test_ffi_calls(void **state) {
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
   json_t *scale = json_array_get(list, 3);
   assert_string_equal(json_string_value(json_object_get(scale, "name")), "scale");
+  assert_null(json_object_get(scale, "annotations"));
   json_t *in = json_object_get(scale, "inputSchema");
   json_t *expected = parse("{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"number\",\"description\":\"the value\"},"
                            "\"k\":{\"type\":\"integer\"}},\"required\":[\"x\",\"k\"],\"additionalProperties\":false}");
@@ -440,11 +549,33 @@ static void manifest_fails(const char *text, const char *needle) {
   assert_non_null(strstr(err.message, "tool manifest '"));
 }
 
+/* One function entry of a manifest over the test library, and the words
+ * its refusal must contain. */
+static const struct {
+  const char *entry, *needle;
+} bad_entries[] = {
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"float\",\"params\":[]}",
+     "manifest.functions[0].returns: \"float\" is not one of"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"void*\"}]}",
+     "manifest.functions[0].params[0].type"},
+    {"{\"name\":\"t_missing\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "functions[0]: no function 't_missing' in the library"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"int64\"},{\"name\":\"a\",\"type\":\"int64\"}]}",
+     "params[1]: 'a' appears twice"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a b\",\"type\":\"int64\"}]}",
+     "'a b' is not a C identifier"},
+    {"{\"name\":\"../t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}", "is not a C identifier"},
+    {"{\"name\":\"t_add\",\"returns\":\"int64\",\"params\":[]}", "missing required property \"description\""},
+    {"{\"name\":\"t_add\",\"tool\":\"number_game\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "a tool named 'number_game' is already registered"},
+    {"{\"name\":\"t_add\",\"tool\":\"bad name!\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
+     "tool name 'bad name!'"},
+    {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[],\"variadic\":true}",
+     "unknown property \"variadic\""},
+};
+
 static void test_ffi_bad_manifests(void **state) {
   (void)state;
-  char lib[600];
-  snprintf(lib, sizeof lib, "\"library\":\"%s\"", testlib);
-  char text[2048];
   manifest_fails(NULL, "/nonexistent/m.json");
   manifest_fails("{\"library\":", "JSON at line 1");
   manifest_fails("[]", "manifest must be an object");
@@ -453,27 +584,29 @@ static void test_ffi_bad_manifests(void **state) {
   manifest_fails("{\"library\":\"libm.so.6\",\"extra\":1,\"functions\":[]}", "unknown property \"extra\"");
   manifest_fails("{\"library\":\"/nonexistent/libx.so\",\"functions\":[{\"name\":\"f\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}",
                  "cannot open library '/nonexistent/libx.so'");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"float\",\"params\":[]}]}", lib);
-  manifest_fails(text, "manifest.functions[0].returns: \"float\" is not one of");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"void*\"}]}]}", lib);
-  manifest_fails(text, "manifest.functions[0].params[0].type");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_missing\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "functions[0]: no function 't_missing' in the library");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"int64\"},{\"name\":\"a\",\"type\":\"int64\"}]}]}", lib);
-  manifest_fails(text, "params[1]: 'a' appears twice");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a b\",\"type\":\"int64\"}]}]}", lib);
-  manifest_fails(text, "'a b' is not a C identifier");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"../t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "is not a C identifier");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "missing required property \"description\"");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"tool\":\"number_game\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "a tool named 'number_game' is already registered");
-  snprintf(text, sizeof text, "{%s,\"functions\":[{\"name\":\"t_add\",\"tool\":\"bad name!\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}", lib);
-  manifest_fails(text, "tool name 'bad name!'");
-  /* A relative library path is taken from the manifest's directory. */
-  snprintf(text, sizeof text, "{\"library\":\"./nope.so\",\"functions\":[{\"name\":\"f\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}]}");
-  manifest_fails(text, "cannot open library './nope.so'");
+  for (size_t i = 0; i < sizeof bad_entries / sizeof bad_entries[0]; i++) {
+    char text[2048];
+    snprintf(text, sizeof text, "{\"library\":\"%s\",\"functions\":[%s]}", testlib, bad_entries[i].entry);
+    manifest_fails(text, bad_entries[i].needle);
+  }
+}
+
+/* A relative library path is taken from the manifest's directory, not the
+ * working directory. */
+static void test_ffi_relative_library(void **state) {
+  (void)state;
+  char link[600];
+  snprintf(link, sizeof link, "%s/libcopy.so", workdir);
+  assert_int_equal(symlink(testlib, link), 0);
+  char *path = write_manifest("relative.json",
+      "{\"library\":\"./libcopy.so\",\"functions\":[{\"name\":\"t_forty_two\",\"description\":\"42\","
+      "\"returns\":\"int64\",\"params\":[]}]}");
+  assert_int_equal(chdir("/"), 0);
+  tools_registry *reg = build((const char *const[]){path, NULL});
+  json_t *out = call_ok(reg, "t_forty_two", "{}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 42);
+  json_decref(out);
+  tools_registry_free(reg);
 }
 
 int main(int argc, char **argv) {
@@ -483,7 +616,6 @@ int main(int argc, char **argv) {
   }
   testlib = argv[1];
   nsr_json_init();
-  if (mkdtemp(workdir) == NULL) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list),
       cmocka_unit_test(test_number_game_values),
@@ -491,14 +623,13 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_number_game_bad_arguments),
       cmocka_unit_test(test_list_concepts),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_mcp_allocation_failures),
+      cmocka_unit_test(test_mcp_mutated_requests),
       cmocka_unit_test(test_ffi_calls),
       cmocka_unit_test(test_ffi_bad_calls),
       cmocka_unit_test(test_ffi_libm),
       cmocka_unit_test(test_ffi_bad_manifests),
+      cmocka_unit_test(test_ffi_relative_library),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-  if (system(cmd) != 0) return 1;
-  return failed;
+  return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);
 }
