@@ -1,5 +1,4 @@
 /* train.c: the minibatch training loop and evaluation on held-out data. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
