@@ -290,6 +290,17 @@ lang_rc lang_make_vector(nsr_lang *I, size_t len, lval fill, lval *out);
 lang_rc lang_make_hash(nsr_lang *I, lval *out);
 /* The symbol named s[0..len), created on first use. */
 lang_rc lang_intern(nsr_lang *I, const char *s, size_t len, lang_symbol **out);
+/* Builds a list front to back: zero-initialise (both nil), add, finish. */
+typedef struct lang_list_builder {
+  lval head, tail;
+} lang_list_builder;
+#define LANG_LIST_BUILDER {{.type = NSR_LANG_NIL}, {.type = NSR_LANG_NIL}}
+/* Appends v in a new cell carrying `pos`. */
+lang_rc lang_builder_add(nsr_lang *I, lang_list_builder *b, lval v,
+                         lang_pos pos);
+/* The list, ended by `rest` instead of (). */
+lval lang_builder_finish(lang_list_builder *b, lval rest);
+
 /* A list from n values (vals may point into the value stack). */
 lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out);
 /* Length of a proper list, or -1. */

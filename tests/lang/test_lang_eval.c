@@ -208,6 +208,20 @@ static void test_lists(void **state) {
   lt_expect_error("(length 5)", NSR_ERR_INVALID, "length: expected a list as argument 1, got 5");
 }
 
+/* Data nested 300000 levels deep in the car direction (far past what C
+ * recursion survives): equality, hashing (mem) and printing must not use C
+ * stack per level. */
+static void test_deep_data_takes_no_c_stack(void **state) {
+  (void)state;
+  lt_expect("(define (nest n) (fold (lambda (x acc) (list acc)) '() (iota n)))"
+            "(define a (nest 300000))"
+            "(define m (mem (lambda (x) 'cached)))"
+            "(list (equal? a (nest 300000)) (equal? a (nest 299999)) (m a) (m (nest 300000))"
+            "      (string-length (stringify a)))",
+            /* printing stops at depth 1000: 1001 "(", "...", 1001 ")" */
+            "(#t #f cached cached 2005)");
+}
+
 static void test_strings_and_output(void **state) {
   (void)state;
   lt_expect("(string-append \"ab\" \"cd\")", "\"abcd\"");
@@ -388,6 +402,7 @@ int main(void) {
       cmocka_unit_test(test_numbers),
       cmocka_unit_test(test_exact_integer_overflow_is_an_error),
       cmocka_unit_test(test_lists),
+      cmocka_unit_test(test_deep_data_takes_no_c_stack),
       cmocka_unit_test(test_strings_and_output),
       cmocka_unit_test(test_step_budget),
       cmocka_unit_test(test_memory_budget),
