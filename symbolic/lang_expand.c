@@ -17,12 +17,51 @@
  *                                       (lambda () d ... (<condition> c) q))
  *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
  *   (query method d ... q c)         (<query> method (lambda () ...))
- * where <p> is the primitive itself, so user definitions cannot capture it. */
+ * where <p> is the primitive itself, so user definitions cannot capture it.
+ *
+ * Special-form names are keywords at top level (redefining one globally is
+ * an error), but a local binding (a parameter, a let variable, an internal
+ * define) shadows them within its scope, as in Scheme: (lambda (query)
+ * (query 1)) calls the parameter. */
 #include <string.h>
 
 #include "lang_internal.h"
 
 static lang_rc expand(nsr_lang *I, lval x, lval *out);
+
+/* The names bound by one enclosing lambda (parameters and internal
+ * defines), innermost first. Frames live on the C stack of make_lambda. */
+typedef struct lang_scope {
+  lval params;      /* the lambda list */
+  lval body;        /* scanned for (define name ...) */
+  struct lang_scope *outer;
+} lang_scope;
+
+static bool defines_name(lval body, lang_symbol *s) {
+  for (; body.type == NSR_LANG_PAIR; body = lang_cdr(body)) {
+    lval form = lang_car(body);
+    if (form.type != NSR_LANG_PAIR || lang_car(form).type != NSR_LANG_SYMBOL ||
+        LANG_SYM(lang_car(form))->form != FORM_DEFINE || lang_cdr(form).type != NSR_LANG_PAIR) {
+      continue;
+    }
+    lval target = lang_car(lang_cdr(form));
+    if (target.type == NSR_LANG_PAIR) target = lang_car(target);
+    if (target.type == NSR_LANG_SYMBOL && LANG_SYM(target) == s) return true;
+  }
+  return false;
+}
+
+/* Whether s is bound by an enclosing lambda. */
+static bool locally_bound(const nsr_lang *I, lang_symbol *s) {
+  for (const lang_scope *sc = I->scope; sc != NULL; sc = sc->outer) {
+    lval p = sc->params;
+    for (; p.type == NSR_LANG_PAIR; p = lang_cdr(p)) {
+      if (LANG_SYM(lang_car(p)) == s) return true;
+    }
+    if ((p.type == NSR_LANG_SYMBOL && LANG_SYM(p) == s) || defines_name(sc->body, s)) return true;
+  }
+  return false;
+}
 
 static lang_rc bad_syntax(nsr_lang *I, lval form, const char *msg) {
   return lang_fail_at(I, lang_pos_of(form), NSR_ERR_PARSE, "%s", msg);
@@ -110,7 +149,11 @@ static lang_rc make_lambda(nsr_lang *I, lval form, lval params, lval body,
     return bad_syntax(I, form, "a procedure body needs at least one expression");
   }
   lval ebody, rest;
-  if (expand_list(I, body, &ebody) != LANG_OK) return LANG_ERROR;
+  lang_scope scope = {params, body, I->scope};
+  I->scope = &scope;
+  lang_rc rc = expand_list(I, body, &ebody);
+  I->scope = scope.outer;
+  if (rc != LANG_OK) return LANG_ERROR;
   lang_pos pos = lang_pos_of(form);
   if (cons_at(I, pos, params, ebody, &rest) != LANG_OK) return LANG_ERROR;
   return cons_at(I, pos, sym(I->s_lambda), rest, out);
@@ -127,6 +170,11 @@ static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
     if (name.type != NSR_LANG_SYMBOL) {
       return bad_syntax(I, x, "define: the procedure name must be a symbol");
     }
+    if (I->scope == NULL && LANG_SYM(name)->form != FORM_NONE) {
+      return lang_fail_at(I, pos, NSR_ERR_PARSE,
+                          "define: '%s' is a special form and cannot be redefined globally",
+                          LANG_SYM(name)->name);
+    }
     if (make_lambda(I, x, lang_cdr(target), lang_cdr(lang_cdr(x)), &lam) != LANG_OK) {
       return LANG_ERROR;
     }
@@ -135,6 +183,11 @@ static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
   }
   if (target.type != NSR_LANG_SYMBOL) {
     return bad_syntax(I, x, "define: expected a symbol or (name params ...)");
+  }
+  if (I->scope == NULL && LANG_SYM(target)->form != FORM_NONE) {
+    return lang_fail_at(I, pos, NSR_ERR_PARSE,
+                        "define: '%s' is a special form and cannot be redefined globally",
+                        LANG_SYM(target)->name);
   }
   if (n != 3) return bad_syntax(I, x, "define: expected (define name expression)");
   lval e;
@@ -496,6 +549,17 @@ static lang_rc expand(nsr_lang *I, lval x, lval *out) {
   }
   lval head = lang_car(x);
   lang_form form = head.type == NSR_LANG_SYMBOL ? (lang_form)LANG_SYM(head)->form : FORM_NONE;
+  if (form != FORM_NONE && locally_bound(I, LANG_SYM(head))) {
+    /* A call of a local variable named like a special form: the operator
+     * becomes (begin name), which the evaluator treats as a variable
+     * reference rather than the form. */
+    lval op, args, op_items[] = {sym(I->s_begin), head};
+    if (list_at(I, lang_pos_of(x), &op, 2, op_items) != LANG_OK ||
+        expand_list(I, lang_cdr(x), &args) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    return cons_at(I, lang_pos_of(x), op, args, out);
+  }
   switch (form) {
     case FORM_NONE: return expand_list(I, x, out);
     case FORM_QUOTE:

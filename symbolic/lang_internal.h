@@ -162,6 +162,7 @@ typedef struct lang_run {
 } lang_run;
 
 struct lang_query; /* lang_infer.c */
+struct lang_scope; /* lang_expand.c */
 
 /* A list the samplers see again and again (a model's prior weights or its
  * hypotheses, re-read on every run of a query), with its items in an array
@@ -221,6 +222,7 @@ struct nsr_lang {
   size_t out_len, out_cap;
 
   lval result;
+  struct lang_scope *scope; /* names bound around the form being expanded */
   lang_list_cache list_cache[LANG_CACHES]; /* lang_dist.c */
 
   /* symbols and primitives the reader and expander build code with */

@@ -54,6 +54,18 @@ static void test_conditionals(void **state) {
   lt_expect("(begin 1 2 3)", "3");
 }
 
+/* Local bindings shadow special-form names; global redefinition is an
+ * error rather than a silent change of syntax. */
+static void test_special_form_names_can_be_shadowed(void **state) {
+  (void)state;
+  lt_expect("(define (f query) (query 2)) (f (lambda (x) (* x 10)))", "20");
+  lt_expect("(define (g) (define (when x) (+ x 1)) (when 5)) (g)", "6");
+  lt_expect("(let ((case list)) (case 1 2))", "(1 2)");
+  lt_expect("(define (f if) (list if (cond (#f 1) (else 2)))) (f 7)", "(7 2)");
+  lt_expect_error("(define (query x) x)", NSR_ERR_PARSE,
+                  "define: 'query' is a special form and cannot be redefined globally");
+}
+
 static void test_quasiquote(void **state) {
   (void)state;
   lt_expect("`(1 ,(+ 1 1) ,@(list 3 4) 5)", "(1 2 3 4 5)");
@@ -310,6 +322,22 @@ static void test_gc_stress(void **state) {
                     "                             (list a b) (or a b)))"
                     "(list (first d) (map (lambda (p) (< (abs (- p (/ 1 3))) 1e-12)) (second d)))"),
       "(((#t #t) (#t #f) (#f #t)) (#t #t #t))");
+  /* Nested queries, mem inside a model, and MH traces under collection at
+   * every step: the scalar implicature answer (1/9 for all three red;
+   * see test_lang_programs.c) and a short MH chain that must run. */
+  assert_string_equal(
+      lt_eval(lang, "(define (meaning u s) (case u ((none) (= s 0)) ((some) (> s 0)) ((all) (= s 3))))"
+                    "(define (l0 u) (enumeration-query (define s (uniform-draw '(0 1 2 3))) s (meaning u s)))"
+                    "(define (s1 s) (enumeration-query (define u (uniform-draw '(some all))) u"
+                    "  (let ((d (l0 u))) (equal? s (multinomial (first d) (second d))))))"
+                    "(define l1 (enumeration-query (define s (uniform-draw '(1 2 3))) s"
+                    "  (let ((d (s1 s))) (eq? 'some (multinomial (first d) (second d))))))"
+                    "(< (abs (- (third (second l1)) (/ 1 9))) 1e-12)"),
+      "#t");
+  assert_string_equal(
+      lt_eval(lang, "(length (mh-query 20 2 (define f (mem (lambda (i) (gaussian))))"
+                    "  (list (f 1) (f 2)) (> (+ (f 1) (f 1)) -100)))"),
+      "20");
   nsr_lang_free(lang);
 }
 
@@ -396,6 +424,7 @@ int main(void) {
       cmocka_unit_test(test_define_and_lambda),
       cmocka_unit_test(test_let_family),
       cmocka_unit_test(test_conditionals),
+      cmocka_unit_test(test_special_form_names_can_be_shadowed),
       cmocka_unit_test(test_quasiquote),
       cmocka_unit_test(test_tail_calls_run_in_constant_space),
       cmocka_unit_test(test_deep_recursion_hits_a_budget),
