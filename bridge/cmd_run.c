@@ -32,6 +32,9 @@ static const char run_usage[] =
     "  --timeout SECONDS     wall-time budget (default none)\n"
     "  --max-paths N         execution paths per enumeration-query\n"
     "                        (default 1000000, 0 = no limit)\n"
+    "  --webchurch           numbers behave as in webchurch (JavaScript): 2.0\n"
+    "                        is the integer 2, exact overflow turns inexact,\n"
+    "                        round takes halves up\n"
     "  --json                print {\"value\": ..., \"output\": \"...\"}: lists\n"
     "                        and vectors become arrays, symbols and strings\n"
     "                        strings, #t/#f true/false\n"
@@ -108,6 +111,9 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       break;
     } else if (strcmp(a, "--json") == 0) {
       opts->json = true;
+      continue;
+    } else if (strcmp(a, "--webchurch") == 0) {
+      cfg->webchurch = true;
       continue;
     } else if (a[0] != '-' || a[1] == '\0') {
       if (opts->file != NULL || opts->expr != NULL) {

@@ -8,6 +8,7 @@
  *
  * The top of the loop is the collector's only safe point: every live value
  * is then in the run's registers or on the stacks. */
+#include <math.h>
 #include <string.h>
 
 #include "lang_internal.h"
@@ -322,6 +323,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           continue;
         }
         if ((rc = call_primitive(I, proc, apply_base, &r.val)) != LANG_OK) break;
+        if (I->cfg.webchurch) r.val = lang_webchurch_number(r.val);
         I->nvals = apply_base;
         m = M_RETURN;
       } else if (proc.type == NSR_LANG_MEMO) {

@@ -264,6 +264,15 @@ static inline bool lang_is_procedure(lval v) {
   return v.type == NSR_LANG_CLOSURE || v.type == NSR_LANG_PRIMITIVE ||
          v.type == NSR_LANG_MEMO;
 }
+/* Under webchurch compatibility an integral real within 2^53 becomes the
+ * exact integer it equals (JavaScript has one number type). */
+static inline lval lang_webchurch_number(lval v) {
+  if (v.type == NSR_LANG_REAL && v.as.r == (double)(int64_t)v.as.r &&
+      v.as.r > -9007199254740992.0 && v.as.r < 9007199254740992.0) {
+    return lang_int((int64_t)v.as.r);
+  }
+  return v;
+}
 #define LANG_PAIR(v) ((lang_pair *)(v).as.obj)
 #define LANG_STR(v) ((lang_string *)(v).as.obj)
 #define LANG_SYM(v) ((lang_symbol *)(v).as.obj)

@@ -293,11 +293,19 @@ static lang_rc reduce_numbers(nsr_lang *I, const char *name, reduce_op op,
     lval v = lang_car(l);
     if (!lang_is_number(v)) return lang_type_error(I, name, "a list of numbers", 0, a[0]);
     if (exact && v.type == NSR_LANG_INT) {
-      bool ovf = op == PRODUCT ? __builtin_mul_overflow(iacc, v.as.i, &iacc)
-                               : __builtin_add_overflow(iacc, v.as.i, &iacc);
-      if (ovf) {
+      int64_t next;
+      bool ovf = op == PRODUCT ? __builtin_mul_overflow(iacc, v.as.i, &next)
+                               : __builtin_add_overflow(iacc, v.as.i, &next);
+      if (!ovf) {
+        iacc = next;
+        continue;
+      }
+      if (!I->cfg.webchurch) {
         return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
       }
+      /* webchurch numbers are doubles: go on inexactly. */
+      exact = false;
+      racc = op == PRODUCT ? (double)iacc * lang_num(v) : (double)iacc + lang_num(v);
     } else {
       if (exact) racc = (double)iacc;
       exact = false;

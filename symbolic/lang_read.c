@@ -198,7 +198,7 @@ static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
   double d = strtod(s, &end);
   if (*end == '\0' && strpbrk(s, "xXnNiIpP") == NULL) {
     *is_number = true;
-    *out = lang_real(d);
+    *out = r->I->cfg.webchurch ? lang_webchurch_number(lang_real(d)) : lang_real(d);
   }
   return LANG_OK;
 }

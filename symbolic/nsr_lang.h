@@ -27,6 +27,11 @@ typedef struct nsr_lang_config {
   uint64_t max_paths;     /* execution paths per enumeration-query; 0 = none */
   FILE *echo;             /* if set, printed output is also written here */
   bool gc_stress;         /* collect at every evaluation step (tests) */
+  /* webchurch compatibility: numbers behave like webchurch's JavaScript
+   * numbers. Integral results are exact integers (so 2.0 is 2 and
+   * (equal? (* 0.5 4) 2) is #t), exact overflow gives an inexact result
+   * instead of an error, and round takes halves up (Math.round). */
+  bool webchurch;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo. */

@@ -170,6 +170,24 @@ static void test_exact_integer_overflow_is_an_error(void **state) {
   lt_expect("(+ 9223372036854775807 1.0)", "9.223372036854776e+18"); /* 2^63 */
 }
 
+static void test_webchurch_numbers(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.webchurch = true;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  /* JavaScript has one number type: 2.0 is 2, so these are all equal. */
+  assert_string_equal(lt_eval(lang, "(list (* 0.5 4) 2.0 (equal? (* 0.5 4) 2) (/ 7 2)"
+                                    "      (round 2.5) (round -2.5) (sqrt 16))"),
+                      "(2 2 #t 3.5 3 -2 4)");
+  /* Overflow turns inexact instead of failing: 2^63 and 2^64. */
+  assert_string_equal(lt_eval(lang, "(list (+ 9223372036854775807 1) (expt 2 64))"),
+                      "(9.223372036854776e+18 1.8446744073709552e+19)");
+  nsr_lang_free(lang);
+}
+
 static void test_lists(void **state) {
   (void)state;
   lt_expect("(cons 1 2)", "(1 . 2)");
@@ -430,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_deep_recursion_hits_a_budget),
       cmocka_unit_test(test_numbers),
       cmocka_unit_test(test_exact_integer_overflow_is_an_error),
+      cmocka_unit_test(test_webchurch_numbers),
       cmocka_unit_test(test_lists),
       cmocka_unit_test(test_deep_data_takes_no_c_stack),
       cmocka_unit_test(test_strings_and_output),
