@@ -68,7 +68,7 @@ static lang_rc init_language(nsr_lang *I) {
       {"unquote", &I->s_unquote},   {"unquote-splicing", &I->s_unquote_splicing},
       {"lambda", &I->s_lambda},     {"define", &I->s_define},
       {"else", &I->s_else},         {"begin", &I->s_begin},
-      {"if", &I->s_if},             {"set!", &I->s_set},
+      {"if", &I->s_if},
   };
   for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;

@@ -227,7 +227,7 @@ struct nsr_lang {
 
   /* symbols and primitives the reader and expander build code with */
   lang_symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing,
-      *s_lambda, *s_define, *s_else, *s_begin, *s_if, *s_set;
+      *s_lambda, *s_define, *s_else, *s_begin, *s_if;
   lval p_cons, p_list, p_append, p_list_to_vector, p_memv, p_condition,
       p_enum_query, p_rejection_query, p_mh_query, p_query;
 };
@@ -253,7 +253,6 @@ static inline lval lang_obj_val(nsr_lang_type t, void *o) {
 static inline bool lang_truthy(lval v) {
   return !(v.type == NSR_LANG_BOOL && !v.as.b);
 }
-static inline bool lang_is(lval v, nsr_lang_type t) { return v.type == t; }
 static inline bool lang_is_number(lval v) {
   return v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL;
 }

@@ -631,6 +631,7 @@ const lang_prim_def lang_prims_list[] = {
     {"zip", 1, -1, p_zip},
     {"unique", 1, 1, p_unique},
     {"list-index", 2, 2, p_list_index},
+    {"position", 2, 2, p_list_index},
     {"vector", 0, -1, p_vector},
     {"make-vector", 1, 2, p_make_vector},
     {"vector-ref", 2, 2, p_vector_ref},
