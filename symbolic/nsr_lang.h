@@ -34,7 +34,8 @@ typedef struct nsr_lang_config {
   bool webchurch;
 } nsr_lang_config;
 
-/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo. */
+/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo; gc_stress
+ * when the environment variable NSR_LANG_GC_STRESS is set. */
 void nsr_lang_config_default(nsr_lang_config *cfg);
 
 /* Creates an interpreter with Church's library loaded. The caller frees it
