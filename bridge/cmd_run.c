@@ -1,7 +1,9 @@
-/* cmd_run.c: `nsr run`, which runs a Church program.
+/* cmd_run.c: `nsr run`, which runs a Church program, and `nsr repl`, which
+ * evaluates forms typed on standard input.
  *
  *   nsr run FILE.church [options] [-- ARG ...]
  *   nsr run -e 'EXPR' [options]
+ *   nsr repl [options]
  *
  * Exit status: 0 on success, 1 when the program fails (a run-time error or
  * an exhausted budget), 2 for bad usage or bad input (unreadable file,
@@ -10,16 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nsr_core.h"
 #include "nsr_lang.h"
 
+int cmd_run(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
+
 static const char run_usage[] =
     "usage: nsr run FILE.church [options] [-- ARG ...]\n"
     "       nsr run -e EXPR [options]\n"
+    "       nsr repl [options]\n"
     "\n"
     "Runs a Church program (probmods' probabilistic Scheme) and prints what it\n"
-    "displays, then the value of its last top-level form.\n"
+    "displays, then the value of its last top-level form. repl reads forms from\n"
+    "standard input and prints each value (definitions persist).\n"
     "\n"
     "options:\n"
     "  -e, --eval EXPR       run EXPR instead of a file\n"
@@ -32,6 +40,9 @@ static const char run_usage[] =
     "  --timeout SECONDS     wall-time budget (default none)\n"
     "  --max-paths N         execution paths per enumeration-query\n"
     "                        (default 1000000, 0 = no limit)\n"
+    "  --webchurch           numbers behave as in webchurch (JavaScript): 2.0\n"
+    "                        is the integer 2, exact overflow turns inexact,\n"
+    "                        round takes halves up\n"
     "  --json                print {\"value\": ..., \"output\": \"...\"}: lists\n"
     "                        and vectors become arrays, symbols and strings\n"
     "                        strings, #t/#f true/false\n"
@@ -84,6 +95,7 @@ static bool parse_seconds(const char *text, double *out) {
 }
 
 typedef struct run_options {
+  bool need_program; /* run: a file or -e is required; repl: neither is allowed */
   const char *file;
   const char *expr;
   bool json;
@@ -108,6 +120,9 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       break;
     } else if (strcmp(a, "--json") == 0) {
       opts->json = true;
+      continue;
+    } else if (strcmp(a, "--webchurch") == 0) {
+      cfg->webchurch = true;
       continue;
     } else if (a[0] != '-' || a[1] == '\0') {
       if (opts->file != NULL || opts->expr != NULL) {
@@ -148,8 +163,11 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       }
     }
   }
-  if (opts->file == NULL && opts->expr == NULL) {
+  if (opts->need_program && opts->file == NULL && opts->expr == NULL) {
     return usage_error("%s", "no program given: pass FILE.church or -e EXPR");
+  }
+  if (!opts->need_program && (opts->file != NULL || opts->expr != NULL || opts->json)) {
+    return usage_error("%s", "repl takes only the budget, --seed and --webchurch options");
   }
   return -1;
 }
@@ -207,7 +225,7 @@ static void print_plain_result(nsr_lang *lang) {
 int cmd_run(int argc, char **argv) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
-  run_options opts = {0};
+  run_options opts = {.need_program = true};
   int status = parse_run_args(argc, argv, &cfg, &opts);
   if (status >= 0) return status;
   /* Plain mode streams printed output as it happens; --json collects it. */
@@ -236,6 +254,102 @@ int cmd_run(int argc, char **argv) {
     print_plain_result(lang);
     status = 0;
   }
+  nsr_lang_free(lang);
+  return status;
+}
+
+/* ---- nsr repl ------------------------------------------------------------ */
+
+/* Parenthesis depth of text, skipping strings and ; comments. A form is
+ * complete when the depth is back to zero or below. */
+static int paren_depth(const char *text) {
+  int depth = 0;
+  bool in_string = false;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (in_string) {
+      if (*p == '\\' && p[1] != '\0') {
+        p++;
+      } else if (*p == '"') {
+        in_string = false;
+      }
+    } else if (*p == '"') {
+      in_string = true;
+    } else if (*p == ';') {
+      while (p[1] != '\0' && p[1] != '\n') p++;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')') {
+      depth--;
+    }
+  }
+  return depth;
+}
+
+static bool only_space(const char *text) {
+  for (; *text != '\0'; text++) {
+    if (*text == ';') {
+      while (*text != '\0' && *text != '\n') text++;
+      if (*text == '\0') break;
+    } else if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r') {
+      return false;
+    }
+  }
+  return true;
+}
+
+int cmd_repl(int argc, char **argv) {
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  run_options opts = {.need_program = false};
+  int status = parse_run_args(argc, argv, &cfg, &opts);
+  if (status >= 0) return status;
+  cfg.echo = stdout;
+  nsr_error err;
+  nsr_lang *lang = NULL;
+  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
+    fprintf(stderr, "nsr repl: %s\n", err.message);
+    return EXIT_PROGRAM_ERROR;
+  }
+  bool interactive = isatty(fileno(stdin));
+  if (define_arguments(lang, &opts, &err) != NSR_OK) {
+    fprintf(stderr, "nsr repl: %s\n", err.message);
+    nsr_lang_free(lang);
+    return EXIT_PROGRAM_ERROR;
+  }
+  char *pending = NULL;
+  size_t pending_len = 0;
+  char line[4096];
+  status = 0;
+  for (;;) {
+    if (interactive) {
+      fputs(pending_len == 0 ? "church> " : "   ...> ", stdout);
+      fflush(stdout);
+    }
+    if (fgets(line, sizeof line, stdin) == NULL) break;
+    size_t n = strlen(line);
+    char *grown = nsr_realloc(pending, pending_len + n + 1);
+    if (grown == NULL) {
+      fprintf(stderr, "nsr repl: out of memory\n");
+      status = EXIT_PROGRAM_ERROR;
+      break;
+    }
+    pending = grown;
+    memcpy(pending + pending_len, line, n + 1);
+    pending_len += n;
+    if (paren_depth(pending) > 0) continue;
+    if (!only_space(pending)) {
+      if (nsr_lang_eval_string(lang, "<repl>", pending, pending_len, &err) == NSR_OK) {
+        print_plain_result(lang);
+      } else {
+        fflush(stdout);
+        fprintf(stderr, "%s\n", err.message);
+      }
+    }
+    pending_len = 0;
+    pending[0] = '\0';
+  }
+  if (interactive) fputc('\n', stdout);
+  nsr_free(pending);
   nsr_lang_free(lang);
   return status;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lang_internal.h"
@@ -16,7 +17,9 @@ void nsr_lang_config_default(nsr_lang_config *cfg) {
       .timeout_seconds = 0,
       .max_paths = 1000000ULL,
       .echo = NULL,
-      .gc_stress = false,
+      /* NSR_LANG_GC_STRESS=1 turns on collection at every step for whole
+       * test runs, to flush out values a C routine forgot to root. */
+      .gc_stress = getenv("NSR_LANG_GC_STRESS") != NULL,
   };
 }
 
@@ -68,7 +71,7 @@ static lang_rc init_language(nsr_lang *I) {
       {"unquote", &I->s_unquote},   {"unquote-splicing", &I->s_unquote_splicing},
       {"lambda", &I->s_lambda},     {"define", &I->s_define},
       {"else", &I->s_else},         {"begin", &I->s_begin},
-      {"if", &I->s_if},             {"set!", &I->s_set},
+      {"if", &I->s_if},
   };
   for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;

@@ -8,6 +8,7 @@
  *
  * The top of the loop is the collector's only safe point: every live value
  * is then in the run's registers or on the stacks. */
+#include <math.h>
 #include <string.h>
 
 #include "lang_internal.h"
@@ -322,6 +323,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           continue;
         }
         if ((rc = call_primitive(I, proc, apply_base, &r.val)) != LANG_OK) break;
+        if (I->cfg.webchurch) r.val = lang_webchurch_number(r.val);
         I->nvals = apply_base;
         m = M_RETURN;
       } else if (proc.type == NSR_LANG_MEMO) {
@@ -414,7 +416,10 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
     /* M_RETURN: hand r.val to the top frame. */
     if (I->nframes == frame_base) break;
     lang_frame *f = &I->frames[I->nframes - 1];
+    /* Sub-expressions run in the frame's environment and address: what a
+     * callee did to I->addr must not leak into its siblings' addresses. */
     r.env = f->env;
+    I->addr = f->addr;
     switch (f->kind) {
       case FRAME_ARGS:
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
@@ -427,7 +432,6 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         }
         apply_base = f->valbase;
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
         I->nframes--;
         m = M_APPLY;
         break;
@@ -436,13 +440,11 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_OR:
         if ((f->kind == FRAME_AND && !lang_truthy(r.val)) ||
             (f->kind == FRAME_OR && lang_truthy(r.val))) {
-          I->addr = f->addr;
           I->nframes--;
           break;
         }
         r.expr = lang_car(f->a);
         if (lang_cdr(f->a).type == NSR_LANG_NIL) {
-          I->addr = f->addr;
           I->nframes--; /* the last expression is in tail position */
         } else {
           f->a = lang_cdr(f->a);
@@ -450,7 +452,6 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         m = M_EVAL;
         break;
       case FRAME_IF:
-        I->addr = f->addr;
         I->nframes--;
         if (lang_truthy(r.val)) {
           r.expr = lang_car(f->a);
@@ -464,14 +465,12 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         break;
       case FRAME_DEFINE:
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
         I->nframes--;
         rc = define(I, r.env, LANG_SYM(f->a), r.val);
         r.val = lang_unspec();
         break;
       case FRAME_SET: {
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
         I->nframes--;
         lang_symbol *s = LANG_SYM(f->a);
         lval *slot = env_find(r.env, s);
@@ -487,7 +486,6 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       }
       case FRAME_MEMO: {
         lval memo = f->a, key = f->b;
-        I->addr = f->addr;
         I->nframes--;
         rc = lang_hash_put(I, LANG_MEMO(memo)->cache, key, r.val);
         break;

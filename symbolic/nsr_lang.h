@@ -27,9 +27,15 @@ typedef struct nsr_lang_config {
   uint64_t max_paths;     /* execution paths per enumeration-query; 0 = none */
   FILE *echo;             /* if set, printed output is also written here */
   bool gc_stress;         /* collect at every evaluation step (tests) */
+  /* webchurch compatibility: numbers behave like webchurch's JavaScript
+   * numbers. Integral results are exact integers (so 2.0 is 2 and
+   * (equal? (* 0.5 4) 2) is #t), exact overflow gives an inexact result
+   * instead of an error, and round takes halves up (Math.round). */
+  bool webchurch;
 } nsr_lang_config;
 
-/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo. */
+/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo; gc_stress
+ * when the environment variable NSR_LANG_GC_STRESS is set. */
 void nsr_lang_config_default(nsr_lang_config *cfg);
 
 /* Creates an interpreter with Church's library loaded. The caller frees it
