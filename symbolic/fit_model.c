@@ -29,6 +29,7 @@ nsr_code fit_problem_init(fit_problem *fp, nsr_space *s, const nsr_human_data *d
   if (!data->has_counts) {
     return nsr_fail(err, NSR_ERR_INVALID, "fitting needs yes/no counts (the Bigelow & Piantadosi layout)");
   }
+  if (!s->enumerated) return nsr_fail(err, NSR_ERR_INVALID, "fitting needs an enumerated space");
   if (opt->fit_weights && !s->record_edges) {
     return nsr_fail(err, NSR_ERR_INTERNAL, "fitting weights needs a space built with record_edges");
   }

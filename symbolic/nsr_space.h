@@ -98,6 +98,32 @@ nsr_code nsr_space_infer(nsr_space *space, const uint32_t *examples, size_t n,
                          size_t top_k, nsr_numbers_result *result,
                          nsr_error *err);
 
+/* ---- Metropolis-Hastings ----------------------------------------------- */
+
+typedef struct nsr_mh_options {
+  uint64_t samples; /* recorded steps after burn-in */
+  uint64_t burn_in;
+  uint64_t seed;
+} nsr_mh_options;
+
+typedef struct nsr_mh_report {
+  uint64_t samples;
+  double acceptance;         /* accepted proposals / steps */
+  double samples_per_second; /* steps (burn-in included) per second */
+} nsr_mh_report;
+
+/* Estimates the grammar component's generalization p(y ∈ C | X, grammar)
+ * into g[N] by Metropolis-Hastings over expression trees (subtree
+ * regeneration from the grammar as proposal), without enumerating: the
+ * target is the same as the enumerated grammar hypotheses' (trees up to
+ * max_size symbols, at most 32, no empty sub-expression; likelihood
+ * |h|^(−γn)). Intervals are not sampled. Only the productions and
+ * parameters of `space` are used. Errors: NSR_ERR_INVALID when no tree
+ * drawn from the grammar contains the examples, NSR_ERR_RANGE, NOMEM. */
+nsr_code nsr_space_mh(const nsr_space *space, const uint32_t *examples, size_t n,
+                      const nsr_mh_options *opt, double *g, nsr_mh_report *report,
+                      nsr_error *err);
+
 /* ---- human data ----------------------------------------------------------
  * Two CSV layouts are read, recognised by their header (column order is
  * free): Tenenbaum's `set_id,examples,probe,p_yes` (mean ratings) and

@@ -143,6 +143,8 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   }
   if (!json_is_object(root)) rc = nsr_fail(err, NSR_ERR_INVALID, "the description must be a JSON object");
   if (rc == NSR_OK) rc = parse_settings(s, root, err);
+  s->enumerated = true;
+  if (rc == NSR_OK) rc = nsr_json_get_bool_opt(root, "enumerate", &s->enumerated, err);
   if (rc == NSR_OK) {
     s->prods = nsr_calloc(MAX_PRODUCTIONS, sizeof *s->prods);
     if (s->prods == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "productions: out of memory");
@@ -158,7 +160,7 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   }
   if (rc == NSR_OK) {
     space_interval_prior(s);
-    rc = space_enumerate(s, err);
+    if (s->enumerated) rc = space_enumerate(s, err);
   }
   if (rc != NSR_OK) nsr_error_prefix(err, "space '%s': ", what);
   return rc;
@@ -239,6 +241,7 @@ nsr_code nsr_space_set_log_weights(nsr_space *s, const double *log_w, nsr_error 
     }
   }
   for (size_t i = 0; i < s->n_prods; i++) s->prods[i].log_w = log_w[i];
+  if (!s->enumerated) return NSR_OK;
   if (!s->record_edges) return space_enumerate(s, err);
   space_forward(s);
   return NSR_OK;

@@ -128,6 +128,10 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
 nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
                          nsr_numbers_result *res, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
+  if (!s->enumerated) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "the space is not enumerated (\"enumerate\": false): only sampling can use it");
+  }
   query q = {.n = s->params.gamma * (double)n, .lo = x[0], .hi = x[0]};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
