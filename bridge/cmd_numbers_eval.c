@@ -47,7 +47,8 @@ typedef struct eval_options {
   bool has_alpha, has_beta, json;
 } eval_options;
 
-static nsr_code parse_eval_args(int argc, char **argv, eval_options *o, nsr_error *err) {
+static nsr_code parse_eval_args(int argc, char **argv, void *options, nsr_error *err) {
+  eval_options *o = options;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL, *num_name = NULL;
     const char **slot = NULL;
@@ -168,7 +169,8 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
   return rc;
 }
 
-static nsr_code run_eval(const eval_options *o, nsr_error *err) {
+static nsr_code run_eval(void *options, nsr_error *err) {
+  const eval_options *o = options;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
@@ -196,20 +198,6 @@ static nsr_code run_eval(const eval_options *o, nsr_error *err) {
 }
 
 int cmd_numbers_eval(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
   eval_options o = {.alpha = 1.0, .beta = 0.5};
-  nsr_error err;
-  nsr_error_clear(&err);
-  nsr_code rc = parse_eval_args(argc, argv, &o, &err);
-  if (rc != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  rc = run_eval(&o, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
-  }
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_eval_args, run_eval);
 }

@@ -78,7 +78,8 @@ static nsr_code parse_sd_grid(const char *text, fit_cli *o, nsr_error *err) {
   return NSR_OK;
 }
 
-static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err) {
+static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *err) {
+  fit_cli *o = options;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL, **slot = NULL;
     if (strcmp(argv[i], "--json") == 0) {
@@ -234,7 +235,8 @@ static nsr_code choose_by_cv(fit_cli *o, const nsr_space *space, const nsr_human
   return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
 }
 
-static nsr_code run_fit(fit_cli *o, nsr_error *err) {
+static nsr_code run_fit(void *options, nsr_error *err) {
+  fit_cli *o = options;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
@@ -272,21 +274,7 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
 }
 
 int cmd_numbers_fit(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
   fit_cli o = {.split = "dev"};
   nsr_fit_options_default(&o.opt);
-  nsr_error err;
-  nsr_error_clear(&err);
-  nsr_code rc = parse_fit_args(argc, argv, &o, &err);
-  if (rc != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  rc = run_fit(&o, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
-  }
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_fit_args, run_fit);
 }

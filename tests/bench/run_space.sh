@@ -12,5 +12,5 @@ build=${1:?usage: run_space.sh BUILD_DIR [DATA_CSV]}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/../..
 data=${2:-$root/tests/data/bigelow_piantadosi_2016.csv}
-"$build/tests/bench/bench_space" "$root/programs/spaces/large.json" --reps 5
-"$build/tests/bench/bench_space" "$root/programs/spaces/lot.json" --reps 50 --data "$data" --mh 10000000
+"$build/tests/bench/bench_space" "$root/programs/spaces/large.json" "$data"
+"$build/tests/bench/bench_space" "$root/programs/spaces/lot.json" "$data" --reps 20 --fit --mh 10000000

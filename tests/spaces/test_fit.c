@@ -119,6 +119,35 @@ static void test_pearson_and_log_likelihood_by_hand(void **state) {
 
 /* ---- the reference figures ------------------------------------------------ */
 
+typedef nsr_code (*infer_fn)(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                             nsr_error *err);
+
+static nsr_code engine_infer(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                             nsr_error *err) {
+  return nsr_numbers_infer(model, x, n, 0, r, err);
+}
+
+static nsr_code space_infer(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                            nsr_error *err) {
+  return nsr_space_infer(model, x, n, 0, r, err);
+}
+
+/* p(y ∈ C | X) of a model for every cell of d (caller frees). */
+static double *predict(const nsr_human_data *d, infer_fn infer, void *model) {
+  double *g = calloc(d->n_cells, sizeof *g);
+  nsr_numbers_result r = {0};
+  nsr_error err;
+  for (size_t s = 0; s < d->n_sets; s++) {
+    if (infer(model, d->sets[s].examples, d->sets[s].n_examples, &r, &err) != NSR_OK) fail_msg("%s", err.message);
+    for (size_t c = 0; c < d->sets[s].n_cells; c++) {
+      size_t i = d->sets[s].first_cell + c;
+      g[i] = r.generalization[d->cells[i].target - 1];
+    }
+  }
+  nsr_numbers_result_free(&r);
+  return g;
+}
+
 static double tenenbaum_r(const char *file, const char *split) {
   nsr_human_data d;
   nsr_error err;
@@ -127,18 +156,9 @@ static double tenenbaum_r(const char *file, const char *split) {
   nsr_numbers_config_default(&cfg);
   nsr_numbers *engine;
   assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
-  double *g = calloc(d.n_cells, sizeof *g);
-  nsr_numbers_result r = {0};
-  for (size_t s = 0; s < d.n_sets; s++) {
-    assert_int_equal(nsr_numbers_infer(engine, d.sets[s].examples, d.sets[s].n_examples, 0, &r, &err), NSR_OK);
-    for (size_t c = 0; c < d.sets[s].n_cells; c++) {
-      size_t i = d.sets[s].first_cell + c;
-      g[i] = r.generalization[d.cells[i].target - 1];
-    }
-  }
+  double *g = predict(&d, engine_infer, engine);
   nsr_fit_metrics m;
   nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
-  nsr_numbers_result_free(&r);
   nsr_numbers_free(engine);
   free(g);
   nsr_human_data_free(&d);
@@ -208,20 +228,10 @@ static void test_gradient_matches_finite_differences(void **state) {
 /* ---- fitting and prior files ----------------------------------------------- */
 
 static double eval_ll(nsr_space *s, const nsr_human_data *d) {
-  nsr_numbers_result r = {0};
-  nsr_error err;
-  double *g = calloc(d->n_cells, sizeof *g);
-  for (size_t k = 0; k < d->n_sets; k++) {
-    assert_int_equal(nsr_space_infer(s, d->sets[k].examples, d->sets[k].n_examples, 0, &r, &err), NSR_OK);
-    for (size_t c = 0; c < d->sets[k].n_cells; c++) {
-      size_t i = d->sets[k].first_cell + c;
-      g[i] = r.generalization[d->cells[i].target - 1];
-    }
-  }
+  double *g = predict(d, space_infer, s);
   nsr_space_params p = nsr_space_get_params(s);
   nsr_fit_metrics m;
   nsr_fit_metrics_compute(d, g, p.alpha, p.beta, &m);
-  nsr_numbers_result_free(&r);
   free(g);
   return m.log_lik;
 }
