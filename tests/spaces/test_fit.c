@@ -189,15 +189,26 @@ static const char fit_data[] =
     "dev,13,1,90,1,9,10,0.1\ndev,30 60,2,45,4,6,10,0.4\ndev,30 60,2,90,6,4,10,0.6\n"
     "dev,30 60,2,7,0,10,10,0\n";
 
+static nsr_space *fit_space_new(void) {
+  nsr_space *s;
+  nsr_error err;
+  if (nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err) != NSR_OK) fail_msg("%s", err.message);
+  return s;
+}
+
+static void fit_data_parse(nsr_human_data *d) {
+  nsr_error err;
+  if (nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, d, &err) != NSR_OK) fail_msg("%s", err.message);
+}
+
 /* The analytic gradient against central differences (step 1e-5): an
  * independent derivation of every partial derivative. */
 static void test_gradient_matches_finite_differences(void **state) {
   (void)state;
-  nsr_space *s;
+  nsr_space *s = fit_space_new();
   nsr_error err;
-  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
   nsr_human_data d;
-  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  fit_data_parse(&d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
   opt.fit_gamma = true;
@@ -238,11 +249,10 @@ static double eval_ll(nsr_space *s, const nsr_human_data *d) {
 
 static void test_fit_improves_and_prior_file_reproduces(void **state) {
   (void)state;
-  nsr_space *s;
+  nsr_space *s = fit_space_new();
   nsr_error err;
-  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
   nsr_human_data d;
-  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  fit_data_parse(&d);
   double before = eval_ll(s, &d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
