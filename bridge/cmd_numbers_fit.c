@@ -32,7 +32,7 @@ static const char help_text[] =
     "  --space FILE       the space to fit (JSON; see README.md)\n"
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
-    "  --weight-sd S      sd of the prior on log weights (default 2); with --cv, a\n"
+    "  --weight-sd S      sd of the prior on log weights (default 0.5); with --cv, a\n"
     "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
     "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
     "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
