@@ -40,8 +40,8 @@ static const char help_text[] =
     "                     then fits all of the split with the best one\n"
     "  --iterations K     L-BFGS iterations at most (default 200)\n"
     "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
-    "  --fit-gamma        also fit the sampling strength gamma: p(X | h) = |h|^(-gamma*n)\n"
-    "                     (default: keep the space's gamma, 1 = the size principle)\n"
+    "  --fit-gamma        also fit the sampling strengths: p(X | h) = |h|^-(gamma1 + gamma*(n-1))\n"
+    "                     (default: keep the space's, gamma1 = gamma = 1: the size principle)\n"
     "  --json             print the result as one JSON object\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -162,8 +162,8 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
   printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
          o->data, o->split, rep->seconds, rep->iterations);
   printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
-  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma %.4f\n\n", p.lambda, p.sigma, p.alpha,
-         p.beta, p.gamma);
+  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma1 %.4f   gamma %.4f\n\n", p.lambda,
+         p.sigma, p.alpha, p.beta, p.gamma1, p.gamma);
   printf("weight of each family (share of its kind's weight):\n");
   const char *key;
   json_t *v;
@@ -253,10 +253,10 @@ static nsr_code run_fit(void *options, nsr_error *err) {
   if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
-    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
+    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
                             o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
                             rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
-                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma,
+                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma, "gamma1", p.gamma1,
                             "families", fam);
     char *text = obj ? nsr_json_dump(obj, 10) : NULL;
     json_decref(obj);

@@ -7,9 +7,9 @@
 #include "space.h"
 
 /* Unconstrained parameters: θ[0] = logit λ, θ[1] = log σ, θ[2] = logit α,
- * θ[3] = logit β, θ[4] = log γ, then (when fitting weights) each
- * production's log weight. */
-enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_FIXED };
+ * θ[3] = logit β, θ[4] = log γ, θ[5] = log γ1, then (when fitting
+ * weights) each production's log weight. */
+enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_GAMMA1, FIT_FIXED };
 
 /* A set of the data with what does not change during the fit. */
 typedef struct fit_set {

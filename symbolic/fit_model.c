@@ -91,6 +91,7 @@ void fit_theta_get(const fit_problem *fp, double *theta) {
   theta[FIT_ALPHA] = logit(open_unit(p->alpha));
   theta[FIT_BETA] = logit(p->beta);
   theta[FIT_GAMMA] = log(p->gamma);
+  theta[FIT_GAMMA1] = log(p->gamma1);
   for (size_t i = FIT_FIXED; i < fp->dim; i++) theta[i] = fp->space->prods[i - FIT_FIXED].log_w;
 }
 
@@ -101,6 +102,7 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
   s->params.alpha = open_unit(sigmoid(theta[FIT_ALPHA]));
   s->params.beta = open_unit(sigmoid(theta[FIT_BETA]));
   s->params.gamma = exp(theta[FIT_GAMMA]);
+  s->params.gamma1 = exp(theta[FIT_GAMMA1]);
   space_interval_prior(s);
   if (fp->dim > FIT_FIXED) {
     for (size_t i = FIT_FIXED; i < fp->dim; i++) s->prods[i - FIT_FIXED].log_w = theta[i];
@@ -125,7 +127,7 @@ static void set_posterior(fit_problem *fp, const fit_set *fs) {
   double best;
   long double z;
   const nsr_space *s = fp->space;
-  double n = s->params.gamma * (double)fs->set->n_examples;
+  double n = nsr_space_sampling_exponent(&s->params, fs->set->n_examples);
   double lg = log(s->params.lambda) - s->log_z_grammar;
   best = -INFINITY;
   for (size_t i = 0; i < fs->n_consistent; i++) {
@@ -194,14 +196,15 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
     a_bar += p->alpha * fp->r[y] * fp->g[y];
     fp->r_prefix[y] = fp->r_prefix[y - 1] + fp->r[y];
   }
-  double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_gamma = 0.0;
-  double n = p->gamma * (double)fs->set->n_examples; /* ∂s_h/∂ log γ = −γ n log|h| */
+  /* ∂s_h/∂ log γ = −γ (n − 1) log|h| and ∂s_h/∂ log γ1 = −γ1 log|h|: both
+   * are ∂s_h/∂ log|h| (= −exponent) times a share of the exponent. */
+  double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_log_size = 0.0;
   for (size_t i = 0; i < fs->n_consistent; i++) {
     uint32_t e = fs->consistent[i];
     double ds = fp->post[i] * (p->alpha * sum_members(s, e, fp->r) - a_bar);
     fp->u[e] += ds;
     d_grammar += ds;
-    d_gamma -= ds * n * log((double)s->ext_size[e]);
+    d_log_size += ds * log((double)s->ext_size[e]);
   }
   for (uint32_t a = 1; a <= fs->lo; a++) {
     for (uint32_t b = fs->hi; b <= s->max; b++) {
@@ -210,10 +213,13 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
       double ds = q * (p->alpha * (fp->r_prefix[b] - fp->r_prefix[a - 1]) - a_bar);
       d_interval += ds;
       d_sigma += ds * (k - s->interval_mean_size) / p->sigma;
-      d_gamma -= ds * n * log((double)k);
+      d_log_size += ds * log((double)k);
     }
   }
-  d[FIT_GAMMA] += fp->opt.fit_gamma ? d_gamma : 0.0;
+  if (fp->opt.fit_gamma) {
+    d[FIT_GAMMA] -= d_log_size * p->gamma * (double)(fs->set->n_examples - 1);
+    d[FIT_GAMMA1] -= d_log_size * p->gamma1;
+  }
   d[FIT_LAMBDA] += (1 - p->lambda) * d_grammar - p->lambda * d_interval;
   d[FIT_SIGMA] += d_sigma;
   d[FIT_ALPHA] += d_alpha * p->alpha * (1 - p->alpha);

@@ -32,11 +32,16 @@ typedef struct nsr_space_params {
   double sigma;  /* Erlang scale of interval sizes, > 0 */
   double alpha;  /* attention: in (0, 1] */
   double beta;   /* guessing rate when not attending: in (0, 1) */
-  /* Sampling strength: p(X | h) = |h|^(−γ n) for h ⊇ X. γ = 1 is the size
-   * principle (strong sampling); γ < 1 tempers it, as people do when
-   * examples might not be random draws from the concept. > 0. */
+  /* Sampling strength: p(X | h) = |h|^−(γ1 + γ (n − 1)) for h ⊇ X: the
+   * first example counts γ1, each further one γ. γ1 = γ = 1 is the size
+   * principle (strong sampling); smaller values temper it, as people do
+   * when examples might not be random draws from the concept. > 0. */
   double gamma;
+  double gamma1;
 } nsr_space_params;
+
+/* The exponent γ1 + γ (n − 1) of 1/|h| for n examples. */
+double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n);
 
 typedef struct nsr_space nsr_space;
 
@@ -195,7 +200,7 @@ typedef struct nsr_fit_options {
                          rule-like data: without it σ drifts to flat) */
   int max_iterations; /* L-BFGS iterations */
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
-  bool fit_gamma;     /* fit the sampling strength γ (else keep it) */
+  bool fit_gamma;     /* fit the sampling strengths γ1, γ (else keep them) */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);

@@ -49,7 +49,7 @@ void nsr_space_extension_set(const nsr_space *s, size_t i, nsr_bitset *out) {
 
 /* Per-query state. */
 typedef struct query {
-  double n; /* γ times the number of examples */
+  double n; /* the exponent of 1/|h|: γ1 + γ (n − 1) */
   uint32_t lo, hi;
   double best;
   long double z;
@@ -132,7 +132,7 @@ nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k
     return nsr_fail(err, NSR_ERR_INVALID,
                     "the space is not enumerated (\"enumerate\": false): only sampling can use it");
   }
-  query q = {.n = s->params.gamma * (double)n, .lo = x[0], .hi = x[0]};
+  query q = {.n = nsr_space_sampling_exponent(&s->params, n), .lo = x[0], .hi = x[0]};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
       return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside the range 1..%u", x[i], s->max);

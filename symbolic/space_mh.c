@@ -78,7 +78,7 @@ static bool evaluate(const mh_state *m, const uint16_t *prog, int *i, uint64_t *
   return false;
 }
 
-/* log L(t) = −γ n log|ext| when ext ⊇ X; −∞ otherwise. ext receives the
+/* log L(t) = −gn log|ext| (gn = γ1 + γ (n − 1)) when ext ⊇ X; −∞ otherwise. ext receives the
  * extension. */
 static double log_likelihood(const mh_state *m, const mh_tree *t, const uint64_t *mask, double gn,
                              uint64_t *ext, uint64_t *scratch) {
@@ -124,7 +124,7 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
   m.log_w_total = log(total);
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
   space_examples_mask(s, x, n, mask);
-  double gn = s->params.gamma * (double)n;
+  double gn = nsr_space_sampling_exponent(&s->params, n);
   uint64_t *ext = buf, *ext_new = buf + s->words, *scratch = buf + 2 * s->words;
   uint64_t start = nsr_now_ns();
 
