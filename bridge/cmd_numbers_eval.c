@@ -106,11 +106,12 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
   json_t *root = NULL, *sets = NULL;
   nsr_code rc = NSR_OK;
   if (o->json) {
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
                      "split", o->split ? o->split : "all", "model", m->label, "sets",
                      (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r),
                      "log_likelihood", real_or_null(fm->log_lik), "log_likelihood_per_response",
-                     real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse), "alpha",
+                     real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse),
+                     "noise_ceiling_r", real_or_null(fm->ceiling_r), "alpha",
                      m->alpha, "beta", m->beta);
     sets = json_array();
     if (root == NULL || sets == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
@@ -118,7 +119,10 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
     printf("data %s (split %s): %zu sets, %zu cells\nmodel %s (alpha %g, beta %g)\n", o->data,
            o->split ? o->split : "all", d->n_sets, d->n_cells, m->label, m->alpha, m->beta);
     printf("r = %.4f   rmse = %.4f", fm->r, fm->rmse);
-    if (d->has_counts) printf("   log-likelihood = %.2f (%.4f per response)", fm->log_lik, fm->log_lik_per_response);
+    if (d->has_counts) {
+      printf("   log-likelihood = %.2f (%.4f per response)\nnoise ceiling of r (binomial sampling of the proportions) = %.4f",
+             fm->log_lik, fm->log_lik_per_response, fm->ceiling_r);
+    }
     printf("\n\n%-16s %5s %8s\n", "set", "cells", "r");
   }
   for (size_t i = 0; rc == NSR_OK && i < d->n_sets; i++) {

@@ -176,6 +176,10 @@ typedef struct nsr_fit_metrics {
                             NAN without counts */
   double log_lik_per_response; /* log_lik / Σ n; NAN without counts */
   double rmse;           /* of p = α·g + (1−α)·β against p_yes */
+  /* The highest r any model can expect against these noisy proportions:
+   * sqrt(1 − E[binomial variance of p_yes] / var(p_yes)), with the
+   * unbiased p(1−p)/(n−1) per cell. NAN without counts. */
+  double ceiling_r;
   size_t n_cells;
 } nsr_fit_metrics;
 

@@ -165,6 +165,27 @@ static double tenenbaum_r(const char *file, const char *split) {
   return m.r;
 }
 
+/* The noise ceiling against a separate computation of the same formula
+ * (Python over the CSV: dev 0.86910, test 0.87725). */
+static void test_noise_ceiling(void **state) {
+  (void)state;
+  const char *splits[] = {"dev", "test"};
+  const double want[] = {0.869101, 0.877249};
+  for (int i = 0; i < 2; i++) {
+    nsr_human_data d;
+    nsr_error err;
+    if (nsr_human_data_load(data_path("bigelow_piantadosi_2016.csv"), splits[i], 100, &d, &err) != NSR_OK) {
+      fail_msg("%s", err.message);
+    }
+    double *g = calloc(d.n_cells, sizeof *g);
+    nsr_fit_metrics m;
+    nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
+    assert_near(m.ceiling_r, want[i], 1e-5, splits[i]);
+    free(g);
+    nsr_human_data_free(&d);
+  }
+}
+
 static void test_reference_figures(void **state) {
   (void)state;
   assert_near(tenenbaum_r("tenenbaum_generalization.csv", NULL), 0.948, 0.0005, "r on Tenenbaum's sets");
@@ -311,6 +332,7 @@ int main(void) {
       cmocka_unit_test(test_csv_errors_name_the_line),
       cmocka_unit_test(test_pearson_and_log_likelihood_by_hand),
       cmocka_unit_test(test_reference_figures),
+      cmocka_unit_test(test_noise_ceiling),
       cmocka_unit_test(test_gradient_matches_finite_differences),
       cmocka_unit_test(test_fit_improves_and_prior_file_reproduces),
       cmocka_unit_test(test_subset_and_cross_validation),
