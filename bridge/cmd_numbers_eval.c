@@ -163,7 +163,8 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
     people[i] = d->cells[i].p_yes;
   }
   char title[512];
-  snprintf(title, sizeof title, "%s (%s): model %s, r = %.3f", o->data, o->split ? o->split : "all", m->label, r);
+  snprintf(title, sizeof title, "people: %s (split %s)\nmodel: %s\nr = %.4f over %zu cells", o->data,
+           o->split ? o->split : "all", m->label, r, d->n_cells);
   if (rc == NSR_OK) rc = numbers_scatter_svg(model, people, d->n_cells, title, &svg, err);
   if (rc == NSR_OK) rc = nsr_write_file_atomic(o->plot, svg, strlen(svg), err);
   if (rc != NSR_OK) nsr_error_prefix(err, "--plot: ");
