@@ -35,9 +35,11 @@ static const char help_text[] =
     "  --weight-sd S      sd of the prior on log weights (default 0.5); with --cv, a\n"
     "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
     "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
+    "  --max-size N       override the space's expression size bound; with --cv, a\n"
+    "                     comma-separated list to choose from (e.g. 1,2,3)\n"
     "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
-    "                     prints the held-out r and log-likelihood of each --weight-sd,\n"
-    "                     then fits all of the split with the best one\n"
+    "                     prints the held-out r and log-likelihood of each --max-size and\n"
+    "                     --weight-sd, then fits all of the split with the best pair\n"
     "  --iterations K     L-BFGS iterations at most (default 200)\n"
     "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
     "  --fit-gamma        also fit the sampling strengths: p(X | h) = |h|^-(gamma1 + gamma*(n-1))\n"
@@ -58,23 +60,29 @@ typedef struct fit_cli {
   int cv_folds;              /* 0: no cross-validation */
   double sd_grid[MAX_GRID];  /* --weight-sd values to choose among */
   size_t n_sd;
+  double size_grid[MAX_GRID]; /* --max-size values (whole numbers) */
+  size_t n_size;
 } fit_cli;
 
-/* Parses "--weight-sd S1,S2,..." (positive numbers). */
-static nsr_code parse_sd_grid(const char *text, fit_cli *o, nsr_error *err) {
+/* Parses a comma-separated list of numbers in [min, max] (whole ones when
+ * `whole`) for option `name`. */
+static nsr_code parse_grid(const char *text, const char *name, double min, double max, bool whole,
+                           double *grid, size_t *n, nsr_error *err) {
   char buf[512];
   snprintf(buf, sizeof buf, "%s", text);
-  o->n_sd = 0;
+  *n = 0;
   for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (o->n_sd == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd: at most %d values", MAX_GRID);
+    if (*n == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "%s: at most %d values", name, MAX_GRID);
     double v;
-    nsr_code rc = cli_parse_double(tok, "--weight-sd", &v, err);
+    nsr_code rc = cli_parse_double(tok, name, &v, err);
     if (rc != NSR_OK) return rc;
-    if (!(v > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--weight-sd values must be positive");
-    o->sd_grid[o->n_sd++] = v;
+    if (!(v >= min && v <= max) || (whole && v != floor(v))) {
+      return nsr_fail(err, NSR_ERR_RANGE, "%s: '%s' must be a%s number in [%g, %g]", name, tok,
+                      whole ? " whole" : "", min, max);
+    }
+    grid[(*n)++] = v;
   }
-  if (o->n_sd == 0) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd needs a value");
-  o->opt.weight_sd = o->sd_grid[0];
+  if (*n == 0) return nsr_fail(err, NSR_ERR_INVALID, "%s needs a value", name);
   return NSR_OK;
 }
 
@@ -102,7 +110,11 @@ static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *
     else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
     else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
     else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
-      if (v) rc = parse_sd_grid(v, o, err);
+      if (v && (rc = parse_grid(v, "--weight-sd", 1e-6, 1e6, false, o->sd_grid, &o->n_sd, err)) == NSR_OK) {
+        o->opt.weight_sd = o->sd_grid[0];
+      }
+    } else if (cli_option(argc, argv, &i, "--max-size", &v)) {
+      if (v) rc = parse_grid(v, "--max-size", 1, 32, true, o->size_grid, &o->n_size, err);
     } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
       if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
         rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
@@ -122,8 +134,11 @@ static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *
   }
   if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
   if (o->out == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--out FILE is required");
-  if (o->n_sd > 1 && o->cv_folds == 0) {
-    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd values need --cv K to choose among them");
+  if ((o->n_sd > 1 || o->n_size > 1) && o->cv_folds == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd or --max-size values need --cv K to choose among them");
+  }
+  if (o->n_size > 0 && o->prior) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--max-size rebuilds the space: use it with --space, not --prior-file");
   }
   if (o->space == NULL && o->prior == NULL) {
     return nsr_fail(err, NSR_ERR_INVALID, "give the space to fit: --space FILE or --prior-file FILE");
@@ -198,40 +213,89 @@ static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_
   return rc;
 }
 
-/* Chooses opt.weight_sd among o->sd_grid by K-fold cross-validation (the
- * highest held-out log-likelihood); records the table in *cv_json. */
-static nsr_code choose_by_cv(fit_cli *o, const nsr_space *space, const nsr_human_data *d,
-                             json_t **cv_json, nsr_error *err) {
+/* The space description `source` with "max_size" set to `size` (caller
+ * frees with free()). */
+static nsr_code with_max_size(const char *source, int size, char **out, nsr_error *err) {
+  json_t *root;
+  nsr_code rc = nsr_json_parse(source, strlen(source), &root, err);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_json_set(root, "max_size", json_integer(size), err);
+  *out = rc == NSR_OK ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  json_decref(root);
+  if (rc == NSR_OK && *out == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  return rc;
+}
+
+/* Replaces *space by the same description built with max_size `size`
+ * (derivation graph recorded, for the fit). */
+static nsr_code rebuild_with_size(nsr_space **space, int size, nsr_error *err) {
+  char *text;
+  nsr_code rc = with_max_size(nsr_space_source(*space), size, &text, err);
+  nsr_space *rebuilt = NULL;
+  if (rc == NSR_OK) rc = nsr_space_from_json(text, strlen(text), "--max-size", true, &rebuilt, err);
+  free(text);
+  if (rc != NSR_OK) return rc;
+  nsr_space_free(*space);
+  *space = rebuilt;
+  return NSR_OK;
+}
+
+/* One row of the cross-validation table: held-out scores of the space
+ * `source` with the given weight sd; appended to rows. */
+static nsr_code cv_row(const fit_cli *o, const char *source, int size, double sd, const nsr_human_data *d,
+                       json_t *rows, double *log_lik, nsr_error *err) {
+  nsr_fit_options opt = o->opt;
+  opt.weight_sd = sd;
+  nsr_fit_metrics m;
+  uint64_t start = nsr_now_ns();
+  nsr_code rc = nsr_fit_cross_validate(source, d, &opt, o->cv_folds, &m, err);
+  if (rc != NSR_OK) return rc;
+  double secs = nsr_seconds_since(start);
+  if (!o->json) printf("%8d %10g %12.4f %16.5f %8.2f\n", size, sd, m.r, m.log_lik_per_response, secs);
+  *log_lik = m.log_lik;
+  return nsr_json_append(rows, json_pack("{s:i, s:f, s:f, s:f, s:f}", "max_size", size, "weight_sd", sd, "r",
+                                         m.r, "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
+                         err);
+}
+
+/* Chooses the expression size bound (among o->size_grid, or the space's
+ * own) and opt.weight_sd (among o->sd_grid) by K-fold cross-validation:
+ * the highest held-out log-likelihood. Rebuilds *space with the chosen
+ * bound; records the table in *cv_json. */
+static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data *d, json_t **cv_json,
+                             nsr_error *err) {
   json_t *rows = json_array();
   if (rows == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
-  double best = -INFINITY, best_sd = o->sd_grid[0];
+  double own_sd = o->opt.weight_sd, best = -INFINITY, best_sd = own_sd;
+  int own_size = nsr_space_max_size(*space), best_size = own_size;
+  size_t n_size = o->n_size ? o->n_size : 1, n_sd = o->n_sd ? o->n_sd : 1;
   nsr_code rc = NSR_OK;
-  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%10s %12s %16s %8s\n", o->cv_folds,
-                       o->split, "weight-sd", "held-out r", "LL per response", "seconds");
-  for (size_t i = 0; rc == NSR_OK && i < o->n_sd; i++) {
-    nsr_fit_options opt = o->opt;
-    opt.weight_sd = o->sd_grid[i];
-    nsr_fit_metrics m;
-    uint64_t start = nsr_now_ns();
-    rc = nsr_fit_cross_validate(nsr_space_source(space), d, &opt, o->cv_folds, &m, err);
-    if (rc != NSR_OK) break;
-    double secs = nsr_seconds_since(start);
-    if (!o->json) printf("%10g %12.4f %16.5f %8.2f\n", opt.weight_sd, m.r, m.log_lik_per_response, secs);
-    rc = nsr_json_append(rows, json_pack("{s:f, s:f, s:f, s:f}", "weight_sd", opt.weight_sd, "r", m.r,
-                                         "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
-                         err);
-    if (m.log_lik > best) {
-      best = m.log_lik;
-      best_sd = opt.weight_sd;
+  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%8s %10s %12s %16s %8s\n", o->cv_folds, o->split,
+                       "max-size", "weight-sd", "held-out r", "LL per response", "seconds");
+  for (size_t i = 0; rc == NSR_OK && i < n_size; i++) {
+    char *source = NULL;
+    int size = o->n_size ? (int)o->size_grid[i] : own_size;
+    rc = with_max_size(nsr_space_source(*space), size, &source, err);
+    for (size_t j = 0; rc == NSR_OK && j < n_sd; j++) {
+      double sd = o->n_sd ? o->sd_grid[j] : own_sd, ll;
+      rc = cv_row(o, source, size, sd, d, rows, &ll, err);
+      if (rc == NSR_OK && ll > best) {
+        best = ll;
+        best_sd = sd;
+        best_size = size;
+      }
     }
+    free(source);
   }
+  if (rc == NSR_OK && best_size != own_size) rc = rebuild_with_size(space, best_size, err);
   if (rc != NSR_OK) {
     json_decref(rows);
     return rc;
   }
   o->opt.weight_sd = best_sd;
-  if (!o->json) printf("chosen weight-sd %g\n\n", best_sd);
-  *cv_json = json_pack("{s:i, s:o, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_weight_sd", best_sd);
+  if (!o->json) printf("chosen: max-size %d, weight-sd %g\n\n", best_size, best_sd);
+  *cv_json = json_pack("{s:i, s:o, s:i, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_max_size", best_size,
+                       "chosen_weight_sd", best_sd);
   return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
 }
 
@@ -246,7 +310,8 @@ static nsr_code run_fit(void *options, nsr_error *err) {
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
   nsr_fit_report rep;
   json_t *cv = NULL;
-  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, m.space, &d, &cv, err);
+  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, &m.space, &d, &cv, err);
+  else if (rc == NSR_OK && o->n_size == 1) rc = rebuild_with_size(&m.space, (int)o->size_grid[0], err);
   if (rc == NSR_OK) rc = nsr_fit_space(m.space, &d, &o->opt, &rep, err);
   json_t *fam = rc == NSR_OK ? families_json(m.space) : NULL;
   if (rc == NSR_OK && fam == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");

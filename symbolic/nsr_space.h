@@ -59,6 +59,8 @@ nsr_code nsr_space_load(const char *path, bool record_edges, nsr_space **out,
 void nsr_space_free(nsr_space *space);
 
 uint32_t nsr_space_max(const nsr_space *space);
+/* The largest expression size enumerated (the description's max_size). */
+int nsr_space_max_size(const nsr_space *space);
 /* Distinct non-empty grammar extensions (intervals not counted). */
 size_t nsr_space_extensions(const nsr_space *space);
 /* Expressions enumerated (each operand order counted; expressions denoting

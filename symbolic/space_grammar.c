@@ -217,6 +217,7 @@ void nsr_space_free(nsr_space *s) {
 }
 
 uint32_t nsr_space_max(const nsr_space *s) { return s->max; }
+int nsr_space_max_size(const nsr_space *s) { return s->max_size; }
 size_t nsr_space_extensions(const nsr_space *s) { return s->n_ext; }
 double nsr_space_expressions(const nsr_space *s) { return s->n_expressions; }
 double nsr_space_build_seconds(const nsr_space *s) { return s->build_seconds; }

@@ -154,6 +154,23 @@ static void test_fit_then_prior_file(void **state) {
   assert_non_null(strstr(o->out, "\"space\""));
   expect(o, "numbers 16 --prior-file prior.json --range 1..50", 2, NULL);
   expect(o, "numbers 16 --prior-file prior.json --space prior.json", 2, NULL);
+  /* Cross-validation over the size bound and the prior's strength: the
+   * table has one row per pair and the prior file records the choice. */
+  snprintf(args, sizeof args,
+           "numbers fit --data small.csv --space '%s/lot.json' --cv 2 --max-size 1,2 --weight-sd 0.5,1 "
+           "--iterations 10 --out cv.json", spaces_dir);
+  expect(o, args, 0, "chosen: max-size");
+  char path[400];
+  snprintf(path, sizeof path, "%s/cv.json", workdir);
+  json_error_t e;
+  json_t *prior = json_load_file(path, 0, &e);
+  assert_non_null(prior);
+  json_t *cv = json_object_get(json_object_get(prior, "fit"), "cross_validation");
+  assert_int_equal(json_array_size(json_object_get(cv, "grid")), 4);
+  assert_int_equal(json_integer_value(json_object_get(cv, "chosen_max_size")),
+                   json_integer_value(json_object_get(json_object_get(prior, "space"), "max_size")));
+  json_decref(prior);
+  expect(o, "numbers fit --data small.csv --space x.json --max-size 1,2 --out p.json", 2, "need --cv K");
   write_text("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
   expect(o, "numbers 16 --prior-file broken.json", 2, "broken.json");
   free(o);
