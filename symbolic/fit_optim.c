@@ -120,6 +120,9 @@ nsr_code nsr_fit_space(nsr_space *space, const nsr_human_data *data, const nsr_f
     report->iterations = minimise(&fp, x, &report->objective, work);
     report->log_lik = fp.log_lik;
     report->seconds = nsr_seconds_since(start);
+    if (!isfinite(report->objective)) {
+      rc = nsr_fail(err, NSR_ERR_INTERNAL, "the fit's objective is not finite (%g)", report->objective);
+    }
   }
   nsr_free(x);
   nsr_free(work);
