@@ -47,6 +47,7 @@ typedef struct eval_options {
   bool has_alpha, has_beta, json;
 } eval_options;
 
+/* Fills the eval_options at `options` from argv; --data is required. */
 static nsr_code parse_eval_args(int argc, char **argv, void *options, nsr_error *err) {
   eval_options *o = options;
   for (int i = 1; i < argc; i++) {
@@ -174,6 +175,7 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
   return rc;
 }
 
+/* Opens the model, predicts every cell of the data, scores and reports. */
 static nsr_code run_eval(void *options, nsr_error *err) {
   const eval_options *o = options;
   nsr_numbers_config cfg;

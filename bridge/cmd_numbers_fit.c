@@ -86,6 +86,8 @@ static nsr_code parse_grid(const char *text, const char *name, double min, doubl
   return NSR_OK;
 }
 
+/* Fills the fit_cli at `options` from argv; --data, --out and a space are
+ * required. */
 static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *err) {
   fit_cli *o = options;
   for (int i = 1; i < argc; i++) {
@@ -299,6 +301,8 @@ static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data
   return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
 }
 
+/* Opens the space (with its derivation graph), optionally chooses settings
+ * by cross-validation, fits, writes the prior file and reports. */
 static nsr_code run_fit(void *options, nsr_error *err) {
   fit_cli *o = options;
   nsr_numbers_config cfg;

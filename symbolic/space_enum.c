@@ -24,6 +24,8 @@ static uint64_t hash_bits(const uint64_t *w, size_t words) {
   return h;
 }
 
+/* Doubles the hash table and reinserts every extension (load stays under
+ * one half, so probe runs stay short). */
 static nsr_code grow_table(nsr_space *s, nsr_error *err) {
   size_t cap = s->table_cap ? 2 * s->table_cap : 1024;
   uint32_t *t = nsr_calloc(cap, sizeof *t);
