@@ -30,6 +30,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
     m->label = "tenenbaum";
     return nsr_numbers_new(cfg, &m->engine, err);
   }
+  if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID; /* an unreadable file named by the user */
   if (rc != NSR_OK) return rc;
   nsr_space_params p = nsr_space_get_params(m->space);
   m->cfg.max = nsr_space_max(m->space);

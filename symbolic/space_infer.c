@@ -31,10 +31,12 @@ static void describe(const nsr_space *s, uint32_t e, char *buf, size_t len) {
 
 void nsr_space_hypothesis_name(const nsr_space *s, const nsr_hypothesis *h, char *buf,
                                size_t len) {
-  if (h->kind == NSR_HYP_INTERVAL || h->rule >= s->n_ext) {
+  if (h->kind == NSR_HYP_INTERVAL) {
     nsr_numbers_hypothesis_name(h, buf, len);
-  } else {
+  } else if (h->rule < s->n_ext) {
     describe(s, h->rule, buf, len);
+  } else {
+    snprintf(buf, len, "(no extension %u in this space)", h->rule);
   }
 }
 
