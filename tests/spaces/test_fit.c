@@ -92,6 +92,53 @@ static void test_csv_errors_name_the_line(void **state) {
   }
 }
 
+/* Random byte mutations of a valid file: each parse either succeeds or
+ * fails with a message, and never reads or writes out of bounds (the
+ * sanitizer build checks that). */
+static void test_csv_survives_mutations(void **state) {
+  (void)state;
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 42);
+  static const char alphabet[] = "0123456789,. \n\r-\"ae";
+  char buf[sizeof bp_small];
+  size_t ok = 0;
+  for (int round = 0; round < 3000; round++) {
+    memcpy(buf, bp_small, sizeof bp_small);
+    int edits = 1 + (int)nsr_rng_below(&rng, 4);
+    for (int k = 0; k < edits; k++) {
+      buf[nsr_rng_below(&rng, sizeof bp_small - 1)] = alphabet[nsr_rng_below(&rng, sizeof alphabet - 1)];
+    }
+    size_t len = nsr_rng_below(&rng, sizeof bp_small);
+    nsr_human_data d;
+    nsr_error err;
+    if (nsr_human_data_parse(buf, len, "m", NULL, 100, &d, &err) == NSR_OK) {
+      ok++;
+      assert_true(d.n_cells > 0 && d.n_sets > 0);
+      nsr_human_data_free(&d);
+    } else {
+      assert_true(err.message[0] != '\0');
+    }
+  }
+  assert_true(ok > 0);
+}
+
+static void test_csv_allocation_failures(void **state) {
+  (void)state;
+  for (uint64_t n = 1; n < 200; n++) {
+    nsr_alloc_fail_after(n);
+    nsr_human_data d;
+    nsr_error err;
+    nsr_code rc = nsr_human_data_parse(bp_small, strlen(bp_small), "bp", NULL, 100, &d, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) {
+      nsr_human_data_free(&d);
+      return;
+    }
+    assert_int_equal(rc, NSR_ERR_NOMEM);
+  }
+  fail_msg("parsing never succeeded");
+}
+
 /* ---- metrics by hand ------------------------------------------------------ */
 
 /* x = 1, 2, 3; y = 2, 4, 7: centred sums Sxy = 5, Sxx = 2, Syy = 114/9, so
@@ -300,6 +347,27 @@ static void test_fit_improves_and_prior_file_reproduces(void **state) {
   nsr_space_free(s);
 }
 
+static void test_fit_allocation_failures(void **state) {
+  (void)state;
+  nsr_space *s = fit_space_new();
+  nsr_human_data d;
+  fit_data_parse(&d);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  opt.max_iterations = 2;
+  for (uint64_t n = 1; n < 100; n++) {
+    nsr_fit_report rep;
+    nsr_error err;
+    nsr_alloc_fail_after(n);
+    nsr_code rc = nsr_fit_space(s, &d, &opt, &rep, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) break;
+    assert_int_equal(rc, NSR_ERR_NOMEM);
+  }
+  nsr_human_data_free(&d);
+  nsr_space_free(s);
+}
+
 /* Subsets keep whole sets in order; 3-fold cross-validation over three
  * sets holds each set out once and scores every cell. */
 static void test_subset_and_cross_validation(void **state) {
@@ -330,12 +398,15 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_groups_sets_and_splits),
       cmocka_unit_test(test_csv_errors_name_the_line),
+      cmocka_unit_test(test_csv_survives_mutations),
+      cmocka_unit_test(test_csv_allocation_failures),
       cmocka_unit_test(test_pearson_and_log_likelihood_by_hand),
       cmocka_unit_test(test_reference_figures),
       cmocka_unit_test(test_noise_ceiling),
       cmocka_unit_test(test_gradient_matches_finite_differences),
       cmocka_unit_test(test_fit_improves_and_prior_file_reproduces),
       cmocka_unit_test(test_subset_and_cross_validation),
+      cmocka_unit_test(test_fit_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
