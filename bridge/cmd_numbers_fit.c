@@ -28,7 +28,8 @@ static const char help_text[] =
     "\n"
     "Options:\n"
     "  --data CSV         the human data (required)\n"
-    "  --split S          dev (default), test or all: fit on dev only, report on test\n"
+    "  --split S          dev (default); data with a dev/test split is fitted on dev\n"
+    "                     only; 'all' fits files without a split column\n"
     "  --space FILE       the space to fit (JSON; see README.md)\n"
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
@@ -312,6 +313,11 @@ static nsr_code run_fit(void *options, nsr_error *err) {
   nsr_human_data d = {0};
   if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
+  /* Held-out data stays held out: with a split column, only dev is fitted. */
+  if (rc == NSR_OK && d.has_split && strcmp(o->split, "dev") != 0) {
+    rc = nsr_fail(err, NSR_ERR_INVALID, "%s has a dev/test split: fit on --split dev only (test is for eval)",
+                  o->data);
+  }
   nsr_fit_report rep;
   json_t *cv = NULL;
   if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, &m.space, &d, &cv, err);

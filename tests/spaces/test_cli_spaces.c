@@ -171,6 +171,9 @@ static void test_fit_then_prior_file(void **state) {
                    json_integer_value(json_object_get(json_object_get(prior, "space"), "max_size")));
   json_decref(prior);
   expect(o, "numbers fit --data small.csv --space x.json --max-size 1,2 --out p.json", 2, "need --cv K");
+  snprintf(args, sizeof args, "numbers fit --data small.csv --split test --space '%s/lot.json' --out p.json",
+           spaces_dir);
+  expect(o, args, 2, "fit on --split dev only");
   write_text("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
   expect(o, "numbers 16 --prior-file broken.json", 2, "broken.json");
   free(o);
