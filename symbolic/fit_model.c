@@ -33,7 +33,16 @@ nsr_code fit_problem_init(fit_problem *fp, nsr_space *s, const nsr_human_data *d
   if (opt->fit_weights && !s->record_edges) {
     return nsr_fail(err, NSR_ERR_INTERNAL, "fitting weights needs a space built with record_edges");
   }
-  fp->dim = FIT_FIXED + (opt->fit_weights ? s->n_prods : 0);
+  fp->fam_of = nsr_calloc(s->n_prods ? s->n_prods : 1, sizeof *fp->fam_of);
+  if (fp->fam_of == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  /* Families in order of first use; the production offsets follow. */
+  for (size_t k = 0; k < s->n_prods; k++) {
+    size_t f = 0;
+    while (f < k && s->prods[f].family != s->prods[k].family) f++;
+    fp->fam_of[k] = f < k ? fp->fam_of[f] : FIT_FIXED + fp->n_fam++;
+  }
+  fp->prod_base = FIT_FIXED + fp->n_fam;
+  fp->dim = opt->fit_weights ? fp->prod_base + s->n_prods : FIT_FIXED;
   size_t n = s->max + 2;
   fp->sets = nsr_calloc(data->n_sets, sizeof *fp->sets);
   fp->u = nsr_mallocarray(s->n_ext, sizeof *fp->u);
@@ -81,6 +90,7 @@ void fit_problem_free(fit_problem *fp) {
   nsr_free(fp->r_prefix);
   nsr_free(fp->diff);
   nsr_free(fp->qk);
+  nsr_free(fp->fam_of);
   memset(fp, 0, sizeof *fp);
 }
 
@@ -92,7 +102,22 @@ void fit_theta_get(const fit_problem *fp, double *theta) {
   theta[FIT_BETA] = logit(p->beta);
   theta[FIT_GAMMA] = log(p->gamma);
   theta[FIT_GAMMA1] = log(p->gamma1);
-  for (size_t i = FIT_FIXED; i < fp->dim; i++) theta[i] = fp->space->prods[i - FIT_FIXED].log_w;
+  if (fp->dim == FIT_FIXED) return;
+  /* Splits each production's offset from its file weight into the mean of
+   * its family and its own rest. */
+  const nsr_space *s = fp->space;
+  size_t *members = nsr_calloc(fp->n_fam, sizeof *members);
+  for (size_t i = FIT_FIXED; i < fp->prod_base; i++) theta[i] = 0.0;
+  for (size_t k = 0; k < s->n_prods; k++) theta[fp->fam_of[k]] += s->prods[k].log_w - s->prods[k].log_w0;
+  for (size_t k = 0; members && k < s->n_prods; k++) members[fp->fam_of[k] - FIT_FIXED]++;
+  for (size_t f = 0; members && f < fp->n_fam; f++) theta[FIT_FIXED + f] /= (double)members[f];
+  if (members == NULL) { /* no room to average: all of it is the productions' own */
+    for (size_t i = FIT_FIXED; i < fp->prod_base; i++) theta[i] = 0.0;
+  }
+  for (size_t k = 0; k < s->n_prods; k++) {
+    theta[fp->prod_base + k] = s->prods[k].log_w - s->prods[k].log_w0 - theta[fp->fam_of[k]];
+  }
+  nsr_free(members);
 }
 
 void fit_theta_set(fit_problem *fp, const double *theta) {
@@ -105,7 +130,9 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
   s->params.gamma1 = exp(theta[FIT_GAMMA1]);
   space_interval_prior(s);
   if (fp->dim > FIT_FIXED) {
-    for (size_t i = FIT_FIXED; i < fp->dim; i++) s->prods[i - FIT_FIXED].log_w = theta[i];
+    for (size_t k = 0; k < s->n_prods; k++) {
+      s->prods[k].log_w = s->prods[k].log_w0 + theta[fp->fam_of[k]] + theta[fp->prod_base + k];
+    }
     space_forward(s);
   }
 }
@@ -244,7 +271,7 @@ static void weight_gradient(fit_problem *fp, double *d) {
     double pa = ed->a == SPACE_NONE ? 1.0 : s->classes[ed->a].pi;
     double pb = ed->b == SPACE_NONE ? 1.0 : s->classes[ed->b].pi;
     double up = fp->adj[ed->parent];
-    d[FIT_FIXED + ed->prod] += up * w * pa * pb;
+    d[fp->prod_base + ed->prod] += up * w * pa * pb;
     if (ed->a != SPACE_NONE) fp->adj[ed->a] += up * w * pb;
     if (ed->b != SPACE_NONE) fp->adj[ed->b] += up * w * pa;
   }
@@ -257,15 +284,20 @@ double fit_objective(fit_problem *fp, const double *theta, double *grad) {
   memset(fp->u, 0, s->n_ext * sizeof *fp->u);
   double ll = 0.0;
   for (size_t i = 0; i < fp->data->n_sets; i++) ll += set_gradient(fp, &fp->sets[i], grad);
-  if (fp->dim > FIT_FIXED) weight_gradient(fp, grad);
+  if (fp->dim > FIT_FIXED) {
+    weight_gradient(fp, grad);
+    /* A family's offset moves all its productions' log weights. */
+    for (size_t k = 0; k < s->n_prods; k++) grad[fp->fam_of[k]] += grad[fp->prod_base + k];
+  }
   fp->log_lik = ll;
-  /* Gaussian priors on log weights and log σ around the space file's
-   * values. */
+  /* Gaussian priors on the weight offsets (around the space file's weights)
+   * and on log σ (around its σ). */
   double log_prior = 0.0, var = fp->opt.weight_sd * fp->opt.weight_sd;
+  double fam_var = fp->opt.family_sd * fp->opt.family_sd;
   for (size_t i = FIT_FIXED; i < fp->dim; i++) {
-    double dev = theta[i] - s->prods[i - FIT_FIXED].log_w0;
-    log_prior -= dev * dev / (2 * var);
-    grad[i] -= dev / var;
+    double v = i < fp->prod_base ? fam_var : var;
+    log_prior -= theta[i] * theta[i] / (2 * v);
+    grad[i] -= theta[i] / v;
   }
   double sigma_dev = theta[FIT_SIGMA] - log(s->sigma0), sigma_var = fp->opt.sigma_sd * fp->opt.sigma_sd;
   log_prior -= sigma_dev * sigma_dev / (2 * sigma_var);

@@ -15,6 +15,7 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
    * Piantadosi among 0.1, 0.25, 0.5, 1 (programs/spaces/lot.json). */
   opt->weight_sd = 0.5;
   opt->sigma_sd = 0.5;
+  opt->family_sd = 2.0;
   opt->max_iterations = 200;
   opt->fit_weights = true;
   opt->fit_gamma = false;

@@ -199,8 +199,11 @@ void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g,
 /* ---- fitting ------------------------------------------------------------ */
 
 typedef struct nsr_fit_options {
-  double weight_sd;   /* sd of the Gaussian prior on log production weights,
-                         centred on their values in the space file */
+  double weight_sd;   /* sd of the Gaussian prior on each production's own
+                         log-weight offset from the space file's value, on
+                         top of its family's offset */
+  double family_sd;   /* sd of the Gaussian prior on each family's shared
+                         log-weight offset (production offsets: weight_sd) */
   double sigma_sd;    /* sd of the Gaussian prior on log σ, centred on the
                          space file's σ (intervals are weakly constrained by
                          rule-like data: without it σ drifts to flat) */
