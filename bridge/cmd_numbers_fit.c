@@ -33,8 +33,11 @@ static const char help_text[] =
     "  --space FILE       the space to fit (JSON; see README.md)\n"
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
-    "  --weight-sd S      sd of the prior on log weights (default 0.5); with --cv, a\n"
-    "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
+    "  --weight-sd S      sd of the prior on each production's log-weight offset from\n"
+    "                     its family's (default 0.5); with --cv, a comma-separated list\n"
+    "                     to choose from (e.g. 0.1,0.25,0.5,1)\n"
+    "  --family-sd S      sd of the prior on each family's shared log-weight offset from\n"
+    "                     the space file's weights (default 2)\n"
     "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
     "  --max-size N       override the space's expression size bound; with --cv, a\n"
     "                     comma-separated list to choose from (e.g. 1,2,3)\n"
@@ -118,6 +121,10 @@ static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *
       }
     } else if (cli_option(argc, argv, &i, "--max-size", &v)) {
       if (v) rc = parse_grid(v, "--max-size", 1, 32, true, o->size_grid, &o->n_size, err);
+    } else if (cli_option(argc, argv, &i, "--family-sd", &v)) {
+      if (v && (rc = cli_parse_double(v, "--family-sd", &o->opt.family_sd, err)) == NSR_OK && !(o->opt.family_sd > 0)) {
+        rc = nsr_fail(err, NSR_ERR_RANGE, "--family-sd must be positive");
+      }
     } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
       if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
         rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
@@ -198,10 +205,10 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
                             const json_t *fam, const json_t *cv, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
                           "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
                           "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
-                          o->opt.weight_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+                          o->opt.weight_sd, "family_sd", o->opt.family_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
                           o->opt.fit_gamma, "families", fam, "cross_validation", cv);
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);
