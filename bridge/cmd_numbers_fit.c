@@ -34,7 +34,7 @@ static const char help_text[] =
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
     "  --weight-sd S      sd of the prior on each production's log-weight offset from\n"
-    "                     its family's (default 0.5); with --cv, a comma-separated list\n"
+    "                     its family's (default 0.1); with --cv, a comma-separated list\n"
     "                     to choose from (e.g. 0.1,0.25,0.5,1)\n"
     "  --family-sd S      sd of the prior on each family's shared log-weight offset from\n"
     "                     the space file's weights (default 2)\n"
