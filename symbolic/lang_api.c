@@ -202,6 +202,7 @@ const char *nsr_lang_output(const nsr_lang *I, size_t *len) {
 }
 
 void nsr_lang_output_clear(nsr_lang *I) {
+  I->heap_bytes -= I->out_len;
   I->out_len = 0;
   if (I->out != NULL) I->out[0] = '\0';
 }

@@ -69,6 +69,8 @@ typedef struct lang_query {
   uint64_t proposal_addr;
   lval proposal_value;
   double fresh_logp; /* sum of log p of values sampled afresh */
+
+  size_t charged; /* bytes of the arrays above, charged to the budget */
 } lang_query;
 
 void lang_infer_mark(nsr_lang *I) {
@@ -93,10 +95,20 @@ static lang_rc no_memory(nsr_lang *I) {
 }
 
 /* Grows an array of `size`-byte items to hold one more. */
-static lang_rc reserve(nsr_lang *I, void **items, size_t *cap, size_t n,
-                       size_t size) {
+/* Charges `bytes` of a query's bookkeeping to the memory budget; they are
+ * released when the query ends. */
+static lang_rc charge(nsr_lang *I, lang_query *q, size_t bytes) {
+  if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return LANG_ERROR;
+  q->charged += bytes;
+  return LANG_OK;
+}
+
+/* Grows a query's array of `size`-byte items to hold one more. */
+static lang_rc reserve(nsr_lang *I, lang_query *q, void **items, size_t *cap,
+                       size_t n, size_t size) {
   if (n < *cap) return LANG_OK;
   size_t c = *cap == 0 ? 16 : *cap * 2;
+  if (charge(I, q, (c - *cap) * size) != LANG_OK) return LANG_ERROR;
   void *p = nsr_reallocarray(*items, c, size);
   if (p == NULL) return no_memory(I);
   *items = p;
@@ -126,9 +138,11 @@ static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
   }
 }
 
-static lang_rc trace_add(nsr_lang *I, mh_trace *t, const mh_entry *e) {
+static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
+                         const mh_entry *e) {
   if ((t->n + 1) * 2 > t->nslots) {
     size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
+    if (charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
     size_t *slots = nsr_calloc(ns, sizeof *slots);
     if (slots == NULL) return no_memory(I);
     nsr_free(t->slots);
@@ -140,7 +154,7 @@ static lang_rc trace_add(nsr_lang *I, mh_trace *t, const mh_entry *e) {
       slots[j] = i + 1;
     }
   }
-  if (reserve(I, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
+  if (reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
   t->entries[t->n] = *e;
   size_t j = e->addr & (t->nslots - 1);
   while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
@@ -162,7 +176,7 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
   if (q->pos < q->nchoices) {
     index = q->choices[q->pos].index;
   } else {
-    if (reserve(I, (void **)&q->choices, &q->choicecap, q->nchoices,
+    if (reserve(I, q, (void **)&q->choices, &q->choicecap, q->nchoices,
                 sizeof *q->choices) != LANG_OK) {
       return LANG_ERROR;
     }
@@ -200,7 +214,7 @@ static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
     e.logp = lang_dist_logp(d, e.value);
     q->fresh_logp += e.logp;
   }
-  if (trace_add(I, &q->cur, &e) != LANG_OK) return LANG_ERROR;
+  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
   q->logw += e.logp;
   if (e.logp == -INFINITY) return LANG_ABORT;
   *out = e.value;
@@ -250,6 +264,7 @@ static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
 }
 
 static void query_leave(nsr_lang *I, lang_query *q) {
+  I->heap_bytes -= q->charged;
   I->query = q->outer;
   I->cur_pos = q->call;
   I->query_depth--;
@@ -288,8 +303,8 @@ static lang_rc tally(nsr_lang *I, lang_query *q, lval v, double logw) {
     return LANG_OK;
   }
   size_t cap = q->valcap;
-  if (reserve(I, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
-      reserve(I, (void **)&q->logws, &q->valcap, q->nvals, sizeof *q->logws) != LANG_OK) {
+  if (reserve(I, q, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
+      reserve(I, q, (void **)&q->logws, &q->valcap, q->nvals, sizeof *q->logws) != LANG_OK) {
     return LANG_ERROR;
   }
   q->vals[q->nvals] = v;

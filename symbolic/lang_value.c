@@ -540,7 +540,10 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   if (I->cfg.echo != NULL) {
     fwrite(s, 1, n, I->cfg.echo);
     fflush(I->cfg.echo);
+    return LANG_OK;
   }
+  /* Kept output counts against the memory budget like the heap does. */
+  if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
   lang_buf b = {I->out, I->out_len, I->out_cap, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;

@@ -303,6 +303,17 @@ static void test_memory_budget(void **state) {
       lt_eval(lang, "(define (churn i) (if (= i 0) 'ok (begin (make-list 1000 i) (churn (- i 1)))))"
                     "(churn 5000)"),
       "ok");
+  /* Kept output counts too: printing forever exhausts the budget. */
+  msg = lt_eval_error(lang, "(define (chatter) (display \"0123456789\") (chatter)) (chatter)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
+  nsr_lang_output_clear(lang);
+  /* So does a query's bookkeeping: an MH trace of a million choices made
+   * by a loop that keeps no data. */
+  msg = lt_eval_error(lang, "(define (flips n) (if (= n 0) 0 (begin (flip) (flips (- n 1)))))"
+                            "(mh-query 1 1 (flips 1000000) #t)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
   nsr_lang_free(lang);
 }
 
