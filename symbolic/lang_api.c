@@ -91,7 +91,8 @@ static lang_rc init_language(nsr_lang *I) {
   I->p_rejection_query = lang_global(I, "rejection-query");
   I->p_mh_query = lang_global(I, "mh-query");
   I->p_query = lang_global(I, "%query");
-  return LANG_OK;
+  /* `nsr run FILE -- ARGS` rebinds it to the arguments. */
+  return lang_define_global(I, "command-line-arguments", lang_nil());
 }
 
 /* Reads, expands and evaluates every form of text; the last value becomes
