@@ -191,8 +191,10 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
 
 static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
                          lval *out) {
-  uint64_t addr = lang_mix(I->addr, ((uint64_t)I->cur_pos.file << 48) ^
-                                        ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col);
+  uint64_t site = I->memo_site ? 0
+                                : ((uint64_t)I->cur_pos.file << 48) ^
+                                      ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
+  uint64_t addr = lang_mix(I->addr, site);
   /* The same address twice in one run (a loop without recursion, say):
    * later occurrences are numbered. */
   for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
@@ -449,6 +451,26 @@ static void swap_traces(lang_query *q) {
   q->cur = t;
 }
 
+/* A new value for the choice at `site`: usually a draw from its
+ * distribution (*fwd = its log probability), but for gaussians half the
+ * time a random-walk step of a quarter of the prior's variance (*drift;
+ * symmetric, so *fwd = 0 and the reverse term is 0 too), which mixes far
+ * better when the data pin the value down. Either kernel alone satisfies
+ * detailed balance, so choosing between them at random does too. */
+static lang_rc propose(nsr_lang *I, const mh_entry *site, lval *value,
+                       double *fwd, bool *drift) {
+  *drift = site->dist.kind == DIST_GAUSSIAN && lang_is_number(site->value) &&
+           nsr_rng_uniform(&I->rng) < 0.5;
+  if (*drift) {
+    *value = lang_real(lang_num(site->value) + 0.5 * site->dist.p[1] * nsr_rng_normal(&I->rng));
+    *fwd = 0.0;
+    return LANG_OK;
+  }
+  if (lang_dist_sample(I, &site->dist, &I->rng, value) != LANG_OK) return LANG_ERROR;
+  *fwd = lang_dist_logp(&site->dist, *value);
+  return LANG_OK;
+}
+
 static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
                   int64_t burn, lval *out) {
   lang_query q;
@@ -472,13 +494,13 @@ static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
   for (int64_t it = 1; rc == LANG_OK && it <= total; it++) {
     if (q.old.n > 0) {
       mh_entry *site = &q.old.entries[nsr_rng_below(&I->rng, q.old.n)];
-      lang_dist d_old = site->dist;
       lval x_old = site->value;
       q.proposing = true;
       q.proposal_addr = site->addr;
-      rc = lang_dist_sample(I, &d_old, &I->rng, &q.proposal_value);
+      double fwd;
+      bool drift;
+      rc = propose(I, site, &q.proposal_value, &fwd, &drift);
       if (rc != LANG_OK) break;
-      double fwd = lang_dist_logp(&d_old, q.proposal_value);
       size_t k_old = q.old.n;
       lang_rc run = mh_run(I, &q, thunk, &proposed);
       q.proposing = false;
@@ -494,7 +516,9 @@ static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
           }
         }
         mh_entry *site_new = trace_find(&q.cur, q.proposal_addr);
-        double rev = site_new != NULL ? lang_dist_logp(&site_new->dist, x_old) : -INFINITY;
+        double rev = site_new == NULL ? -INFINITY
+                     : drift     ? 0.0 /* symmetric: cancels fwd */
+                                 : lang_dist_logp(&site_new->dist, x_old);
         double log_alpha = q.logw - ll + log((double)k_old) - log((double)q.cur.n) +
                            rev - fwd + stale - q.fresh_logp;
         if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {

@@ -214,6 +214,8 @@ struct nsr_lang {
   uint64_t steps, start_ns;
   lang_pos cur_pos;  /* the application being evaluated, for errors */
   uint64_t addr;     /* address of the current call (see lang_infer.c) */
+  bool memo_site;    /* a primitive runs as a mem'd procedure: its random
+                        choice is addressed without the call site */
   struct lang_query *query; /* innermost running query, or NULL */
   int query_depth;
 
