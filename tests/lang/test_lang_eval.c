@@ -213,6 +213,8 @@ static void test_lists(void **state) {
   lt_expect("(zip '(1 2 3) '(a b))", "((1 a) (2 b))");
   lt_expect("(list (take '(1 2 3) 2) (drop '(1 2 3) 2) (last '(1 2 3)))", "((1 2) (3) 3)");
   lt_expect("(unique '(1 2 1 3 2))", "(1 2 3)");
+  lt_expect("(list true false (soft-equal 1.05 1 0.1) (variance '(1 3)) (but-last '(1 2 3)))",
+            "(#t #f #t 1.0 (1 2))");
   lt_expect("(list (all '(#t #t)) (any '(#f #t)) (all '()) (any '()))", "(#t #t #t #f)");
   lt_expect("(map + '(1 2 3) '(10 20 30))", "(11 22 33)");
   lt_expect("(map (lambda (x) (* x x)) '(1 2 3))", "(1 4 9)");
