@@ -47,7 +47,7 @@ static void test_syntax_errors_are_located(void **state) {
   lt_expect_error("(a . b c)", NSR_ERR_PARSE, "test.church:1:8: expected ')'");
   lt_expect_error("\"\\q\"", NSR_ERR_PARSE, "test.church:1:2: unknown escape");
   lt_expect_error("'", NSR_ERR_PARSE, "test.church:1:1: a quote mark must be followed");
-  lt_expect_error("99999999999999999999", NSR_ERR_RANGE, "does not fit in 64 bits");
+  lt_expect_error("99999999999999999999", NSR_ERR_PARSE, "test.church:1:1: integer literal 99999999999999999999 does not fit in 64 bits");
   lt_expect_error("#\\a", NSR_ERR_PARSE, "unknown syntax '#\\a'");
 }
 
