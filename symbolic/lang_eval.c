@@ -441,6 +441,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         }
         apply_base = f->valbase;
         I->cur_pos = lang_pos_of(f->b);
+        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) I->user_pos = I->cur_pos;
         I->nframes--;
         m = M_APPLY;
         break;

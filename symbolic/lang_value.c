@@ -563,6 +563,7 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
                       const char *fmt, va_list ap) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (pos.file == I->library_file && I->user_pos.line != 0) pos = I->user_pos;
   if (pos.line == 0 || pos.file >= I->nfiles) {
     nsr_fail(&I->error, code, "%s", msg);
   } else {

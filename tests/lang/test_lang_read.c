@@ -72,6 +72,10 @@ static void test_runtime_errors_point_at_the_call(void **state) {
   lt_expect_error("(let ((x)) x)", NSR_ERR_PARSE, "each binding must be (name value)");
   lt_expect_error("(define)", NSR_ERR_PARSE, "define: expected a name");
   lt_expect_error("(5 3)", NSR_ERR_INVALID, "cannot call 5: it is not a procedure");
+  /* Errors inside library procedures (map is written in Church) point at
+   * the program's call, not into the library. */
+  lt_expect_error("(define xs '(1 2))\n(map car xs)", NSR_ERR_INVALID,
+                  "test.church:2:1: first: expected a pair as argument 1, got 1");
 }
 
 int main(void) {
