@@ -57,8 +57,14 @@ static int write_rules(const char *db, long first) {
 }
 
 static int write_checkpoints(const char *path, long first) {
+  /* Small enough to save many times a second even under ASan, large
+   * enough (about 300 KB) that a torn write would show. */
   nsr_nn_config cfg;
   nsr_nn_config_default(&cfg);
+  cfg.vocab = 64;
+  cfg.d_model = 64;
+  cfg.n_heads = 2;
+  cfg.d_ff = 128;
   nsr_nn_model *model;
   nsr_error err;
   if (nsr_nn_create(&cfg, &model, &err) != NSR_OK) return die(&err);
