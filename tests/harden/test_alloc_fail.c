@@ -23,6 +23,7 @@
 #include "mcp_server.h"
 #include "nsr_lang.h"
 #include "nsr_neural.h"
+#include "scratch.h"
 #include "store.h"
 #include "strbuf.h"
 #include "tools_builtin.h"
@@ -31,13 +32,6 @@ typedef nsr_code (*scenario_fn)(void *ctx, nsr_error *err);
 
 /* In /dev/shm: the store's fsyncs on a disk would make the hundreds of
  * runs take minutes. */
-static char dir[] = "/dev/shm/nsr_allocfail_XXXXXX";
-
-static const char *tmp_path(const char *name) {
-  static char path[300];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return path;
-}
 
 /* Runs fn with the Nth allocation failing for N = 1, 1 + step, ... until a
  * run no longer reaches its Nth allocation; that last run must succeed.
@@ -95,10 +89,10 @@ static nsr_code core_scenario(void *ctx, nsr_error *err) {
   size_t len;
   rc = nsr_strbuf_finish(&sb, &text, &len, err);
   if (rc != NSR_OK) return rc;
-  rc = nsr_write_file_atomic(tmp_path("core.txt"), text, len, err);
+  rc = nsr_write_file_atomic(scratch_path("core.txt"), text, len, err);
   nsr_free(text);
   if (rc != NSR_OK) return rc;
-  rc = nsr_read_file(tmp_path("core.txt"), 0, &text, &len, err);
+  rc = nsr_read_file(scratch_path("core.txt"), 0, &text, &len, err);
   if (rc != NSR_OK) return rc;
   nsr_free(text);
 
@@ -195,11 +189,11 @@ static void test_checkpoint(void **state) {
 
 static nsr_code store_writer(void *ctx, nsr_error *err) {
   (void)ctx;
-  unlink(tmp_path("w.db"));
-  unlink(tmp_path("w.db-wal"));
-  unlink(tmp_path("w.db-shm"));
+  unlink(scratch_path("w.db"));
+  unlink(scratch_path("w.db-wal"));
+  unlink(scratch_path("w.db-shm"));
   nsr_store *s;
-  nsr_code rc = nsr_store_open(tmp_path("w.db"), &s, err);
+  nsr_code rc = nsr_store_open(scratch_path("w.db"), &s, err);
   if (rc != NSR_OK) return rc;
   int64_t model = 0;
   nsr_store_rule rules[] = {
@@ -215,7 +209,7 @@ static nsr_code store_writer(void *ctx, nsr_error *err) {
 static nsr_code store_query(void *ctx, nsr_error *err) {
   (void)ctx;
   json_t *out;
-  nsr_code rc = nsr_store_query(tmp_path("w.db"),
+  nsr_code rc = nsr_store_query(scratch_path("w.db"),
                                 "SELECT method, count(*), avg(fidelity) FROM rules GROUP BY method",
                                 100, 5000, &out, err);
   if (rc == NSR_OK) json_decref(out);
@@ -267,15 +261,13 @@ static void test_mcp(void **state) {
 int main(void) {
   nsr_json_init();
   if (nsr_store_route_alloc(NULL) != NSR_OK) return 1;
-  if (mkdtemp(dir) == NULL) return 1;
+  if (!scratch_make()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_core),       cmocka_unit_test(test_interpreter),
       cmocka_unit_test(test_checkpoint), cmocka_unit_test(test_store),
       cmocka_unit_test(test_mcp),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0) failed++;
+  if (!scratch_remove()) failed++;
   return failed;
 }

@@ -22,24 +22,16 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "scratch.h"
 #include "nsr_neural.h"
 
 #define ROUNDS 50
 #define BATCH_RULES 20 /* as in crash_writer.c */
 /* Kills land uniformly in [0, MAX_DELAY_US) after the start. */
-#define MAX_DELAY_US 800000
+#define MAX_DELAY_US 500000
 
 static const char *writer;
-static char dir[] = "/dev/shm/nsr_crash_XXXXXX";
 static nsr_rng rng;
-
-static const char *tmp_path(const char *name) {
-  static char paths[4][300];
-  static int next;
-  char *p = paths[next++ % 4];
-  snprintf(p, sizeof paths[0], "%s/%s", dir, name);
-  return p;
-}
 
 /* The recorded numbers: how many, and the last (-1 when none). */
 static long side_last(const char *side, long *count) {
@@ -116,7 +108,7 @@ static long check_store(const char *db_path, long recorded_last, long recorded_c
 
 static void test_kill_rule_writer(void **state) {
   (void)state;
-  const char *db = tmp_path("nsr.db"), *side = tmp_path("rules.side");
+  const char *db = scratch_path("nsr.db"), *side = scratch_path("rules.side");
   long total_kills_mid_batch = 0;
   for (int round = 0; round < ROUNDS; round++) {
     long count, last = side_last(side, &count);
@@ -158,7 +150,7 @@ static long checkpoint_value(const char *path) {
 
 static void test_kill_checkpoint_writer(void **state) {
   (void)state;
-  const char *path = tmp_path("model.safetensors"), *side = tmp_path("ckpt.side");
+  const char *path = scratch_path("model.safetensors"), *side = scratch_path("ckpt.side");
   long next = 0, loads = 0;
   for (int round = 0; round < ROUNDS; round++) {
     run_and_kill("checkpoint", path, side, next);
@@ -184,14 +176,12 @@ int main(int argc, char **argv) {
   writer = argv[1];
   nsr_json_init();
   nsr_rng_seed(&rng, (uint64_t)time(NULL));
-  if (mkdtemp(dir) == NULL) return 1;
+  if (!scratch_make()) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kill_rule_writer),
       cmocka_unit_test(test_kill_checkpoint_writer),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0) failed++;
+  if (!scratch_remove()) failed++;
   return failed;
 }
