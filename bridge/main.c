@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nsr.h"
+#include "store.h"
 
 typedef struct command {
   const char *name;
@@ -62,6 +63,12 @@ static int run_help(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   nsr_json_init();
+  /* Before any command opens a store, so SQLite allocates through nsr too. */
+  nsr_error err;
+  if (nsr_store_route_alloc(&err) != NSR_OK) {
+    fprintf(stderr, "nsr: %s\n", err.message);
+    return CLI_EXIT_FAILURE;
+  }
   if (argc < 2) {
     print_help(stderr);
     return CLI_EXIT_USAGE;

@@ -25,6 +25,11 @@ typedef struct nsr_store_rule {
   int64_t support;         /* inputs the rule covers */
 } nsr_store_rule;
 
+/* Routes every SQLite allocation through nsr_malloc (so failure injection
+ * covers the store). Call once, before any other use of SQLite in the
+ * process; NSR_ERR_INTERNAL when SQLite has already been initialised. */
+nsr_code nsr_store_route_alloc(nsr_error *err);
+
 /* Opens (creating if needed) the store at `path` for writing, bringing its
  * schema up to date with numbered migrations. Fails with NSR_ERR_FORMAT when
  * the file is not a SQLite database or its schema is newer than this build.

@@ -99,11 +99,14 @@ static lang_rc init_language(nsr_lang *I) {
  * the result. The program's data stay rooted while it runs. */
 static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
                          size_t len, bool library) {
+  /* A failed evaluation may have left garbage up to the memory budget,
+   * still below next_gc: collect it regardless, or the first allocation of
+   * this evaluation fails the budget. */
+  bool failed_before = I->error.code != NSR_OK;
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
-  /* A failed evaluation may have left garbage up to the memory budget. */
-  if (I->heap_bytes >= I->next_gc) lang_collect(I);
+  if (failed_before || I->heap_bytes >= I->next_gc) lang_collect(I);
   I->user_pos = (lang_pos){0, 0, 0};
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
