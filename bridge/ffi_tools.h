@@ -20,7 +20,6 @@
 
 #include "tools_registry.h"
 
-#define FFI_TOOLS_MAX_PARAMS 16
 #define FFI_TOOLS_MAX_FUNCTIONS 256
 #define FFI_TOOLS_MAX_MANIFEST_BYTES (1u << 20)
 

@@ -94,7 +94,7 @@ static void test_list(void **state) {
   json_t *list;
   nsr_error err;
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
-  assert_int_equal(json_array_size(list), 2);
+  assert_int_equal(json_array_size(list), 4);
   json_t *ng = json_array_get(list, 0), *lc = json_array_get(list, 1);
   assert_string_equal(json_string_value(json_object_get(ng, "name")), "number_game");
   assert_string_equal(json_string_value(json_object_get(lc, "name")), "list_concepts");
@@ -216,8 +216,9 @@ static void test_number_game_bad_arguments(void **state) {
   assert_non_null(strstr(err.message, "arguments must be an object"));
   json_decref(arr);
   assert_int_equal(tools_call(reg, "number_game", NULL, &out, &err), TOOLS_FAILED);
-  assert_int_equal(tools_call(reg, "run_program", NULL, &out, &err), TOOLS_UNKNOWN);
-  assert_int_equal(tools_call(reg, "query_rules", NULL, &out, &err), TOOLS_UNKNOWN);
+  assert_int_equal(tools_call(reg, "propose_hypotheses", NULL, &out, &err), TOOLS_UNKNOWN);
+  assert_int_equal(tools_call(reg, "run_program", NULL, &out, &err), TOOLS_FAILED);
+  assert_non_null(strstr(err.message, "missing required property \"source\""));
   assert_int_equal(tools_call(reg, NULL, NULL, &out, &err), TOOLS_UNKNOWN);
   tools_registry_free(reg);
 }
@@ -438,7 +439,7 @@ static void test_ffi_calls(void **state) {
   (void)state;
   char *path = testlib_manifest();
   tools_registry *reg = build((const char *const[]){path, NULL});
-  assert_int_equal(tools_count(reg), 11);
+  assert_int_equal(tools_count(reg), 13);
   json_t *out = call_ok(reg, "t_add", "{\"a\":40,\"b\":2}");
   assert_int_equal(json_integer_value(json_object_get(out, "result")), 42);
   json_decref(out);
@@ -479,7 +480,7 @@ static void test_ffi_calls(void **state) {
   json_t *list;
   nsr_error err;
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
-  json_t *scale = json_array_get(list, 3);
+  json_t *scale = json_array_get(list, 5);
   assert_string_equal(json_string_value(json_object_get(scale, "name")), "scale");
   assert_null(json_object_get(scale, "annotations"));
   json_t *in = json_object_get(scale, "inputSchema");
