@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "mcp_replay.h"
 #include "mcp_server.h"
 #include "tools_builtin.h"
 #include "tools_schema.h"
@@ -329,29 +330,7 @@ static void test_mcp_allocation_failures(void **state) {
   mcp_server *server;
   nsr_error err;
   assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
-  for (size_t k = 0; k < N_MCP_REQUESTS; k++) {
-    const char *req = mcp_requests[k];
-    char *expected;
-    assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
-    /* Failure injection fails the nth allocation and all after it, so the
-     * first n that succeeds lies past the request's last allocation. */
-    for (uint64_t n = 1;; n++) {
-      char *reply = NULL;
-      nsr_alloc_fail_after(n);
-      nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
-      nsr_alloc_fail_reset();
-      if (rc == NSR_OK) {
-        if (expected) assert_string_equal(reply, expected);
-        else assert_null(reply); /* the notification */
-        nsr_free(reply);
-        break;
-      }
-      assert_int_equal(rc, NSR_ERR_NOMEM);
-      assert_null(reply);
-      if (n > 5000) fail_msg("request %zu still failing after %llu allocations", k, (unsigned long long)n);
-    }
-    nsr_free(expected);
-  }
+  for (size_t k = 0; k < N_MCP_REQUESTS; k++) mcp_replay_under_failure(server, mcp_requests[k], 5000);
   mcp_server_free(server);
   tools_registry_free(reg);
 }

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "lang_foreign.h"
+#include "mcp_replay.h"
 #include "mcp_server.h"
 #include "store.h"
 #include "tools_builtin.h"
@@ -181,29 +182,6 @@ static void test_run_program_values(void **state) {
   tools_registry_free(reg);
 }
 
-/* `req` under allocation failure at every allocation it makes: NOMEM and
- * no reply, or the reply it gives without failures (ASan checks leaks). */
-static void replay_under_failure(mcp_server *server, const char *req) {
-  nsr_error err;
-  char *expected = NULL;
-  assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
-  for (uint64_t n = 1;; n++) {
-    char *reply = NULL;
-    nsr_alloc_fail_after(n);
-    nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
-    nsr_alloc_fail_reset();
-    if (rc == NSR_OK) {
-      assert_string_equal(reply, expected);
-      nsr_free(reply);
-      break;
-    }
-    assert_int_equal(rc, NSR_ERR_NOMEM);
-    assert_null(reply);
-    if (n > 200000) fail_msg("%s still failing after %llu allocations", req, (unsigned long long)n);
-  }
-  nsr_free(expected);
-}
-
 static void test_allocation_failures(void **state) {
   (void)state;
   char db[300];
@@ -239,7 +217,7 @@ static void test_allocation_failures(void **state) {
       "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"resources/read\",\"params\":{\"uri\":\"rules://9\"}}",
       "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"resources/templates/list\"}",
   };
-  for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) replay_under_failure(server, requests[i]);
+  for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) mcp_replay_under_failure(server, requests[i], 200000);
   mcp_server_free(server);
   tools_registry_free(reg);
 }
