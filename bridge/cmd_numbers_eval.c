@@ -47,7 +47,9 @@ typedef struct eval_options {
   bool has_alpha, has_beta, json;
 } eval_options;
 
-static nsr_code parse_eval_args(int argc, char **argv, eval_options *o, nsr_error *err) {
+/* Fills the eval_options at `options` from argv; --data is required. */
+static nsr_code parse_eval_args(int argc, char **argv, void *options, nsr_error *err) {
+  eval_options *o = options;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL, *num_name = NULL;
     const char **slot = NULL;
@@ -105,11 +107,12 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
   json_t *root = NULL, *sets = NULL;
   nsr_code rc = NSR_OK;
   if (o->json) {
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
                      "split", o->split ? o->split : "all", "model", m->label, "sets",
                      (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r),
                      "log_likelihood", real_or_null(fm->log_lik), "log_likelihood_per_response",
-                     real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse), "alpha",
+                     real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse),
+                     "noise_ceiling_r", real_or_null(fm->ceiling_r), "alpha",
                      m->alpha, "beta", m->beta);
     sets = json_array();
     if (root == NULL || sets == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
@@ -117,7 +120,10 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
     printf("data %s (split %s): %zu sets, %zu cells\nmodel %s (alpha %g, beta %g)\n", o->data,
            o->split ? o->split : "all", d->n_sets, d->n_cells, m->label, m->alpha, m->beta);
     printf("r = %.4f   rmse = %.4f", fm->r, fm->rmse);
-    if (d->has_counts) printf("   log-likelihood = %.2f (%.4f per response)", fm->log_lik, fm->log_lik_per_response);
+    if (d->has_counts) {
+      printf("   log-likelihood = %.2f (%.4f per response)\nnoise ceiling of r (binomial sampling of the proportions) = %.4f",
+             fm->log_lik, fm->log_lik_per_response, fm->ceiling_r);
+    }
     printf("\n\n%-16s %5s %8s\n", "set", "cells", "r");
   }
   for (size_t i = 0; rc == NSR_OK && i < d->n_sets; i++) {
@@ -158,7 +164,8 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
     people[i] = d->cells[i].p_yes;
   }
   char title[512];
-  snprintf(title, sizeof title, "%s (%s): model %s, r = %.3f", o->data, o->split ? o->split : "all", m->label, r);
+  snprintf(title, sizeof title, "people: %s (split %s)\nmodel: %s\nr = %.4f over %zu cells", o->data,
+           o->split ? o->split : "all", m->label, r, d->n_cells);
   if (rc == NSR_OK) rc = numbers_scatter_svg(model, people, d->n_cells, title, &svg, err);
   if (rc == NSR_OK) rc = nsr_write_file_atomic(o->plot, svg, strlen(svg), err);
   if (rc != NSR_OK) nsr_error_prefix(err, "--plot: ");
@@ -168,7 +175,9 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
   return rc;
 }
 
-static nsr_code run_eval(const eval_options *o, nsr_error *err) {
+/* Opens the model, predicts every cell of the data, scores and reports. */
+static nsr_code run_eval(void *options, nsr_error *err) {
+  const eval_options *o = options;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
@@ -196,20 +205,6 @@ static nsr_code run_eval(const eval_options *o, nsr_error *err) {
 }
 
 int cmd_numbers_eval(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
   eval_options o = {.alpha = 1.0, .beta = 0.5};
-  nsr_error err;
-  nsr_error_clear(&err);
-  nsr_code rc = parse_eval_args(argc, argv, &o, &err);
-  if (rc != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  rc = run_eval(&o, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
-  }
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_eval_args, run_eval);
 }

@@ -28,20 +28,26 @@ static const char help_text[] =
     "\n"
     "Options:\n"
     "  --data CSV         the human data (required)\n"
-    "  --split S          dev (default), test or all: fit on dev only, report on test\n"
+    "  --split S          dev (default); data with a dev/test split is fitted on dev\n"
+    "                     only; 'all' fits files without a split column\n"
     "  --space FILE       the space to fit (JSON; see README.md)\n"
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
-    "  --weight-sd S      sd of the prior on log weights (default 2); with --cv, a\n"
-    "                     comma-separated list to choose from (e.g. 0.5,1,2,4)\n"
+    "  --weight-sd S      sd of the prior on each production's log-weight offset from\n"
+    "                     its family's (default 0.1); with --cv, a comma-separated list\n"
+    "                     to choose from (e.g. 0.1,0.25,0.5,1)\n"
+    "  --family-sd S      sd of the prior on each family's shared log-weight offset from\n"
+    "                     the space file's weights (default 2)\n"
     "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
+    "  --max-size N       override the space's expression size bound; with --cv, a\n"
+    "                     comma-separated list to choose from (e.g. 1,2,3)\n"
     "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
-    "                     prints the held-out r and log-likelihood of each --weight-sd,\n"
-    "                     then fits all of the split with the best one\n"
+    "                     prints the held-out r and log-likelihood of each --max-size and\n"
+    "                     --weight-sd, then fits all of the split with the best pair\n"
     "  --iterations K     L-BFGS iterations at most (default 200)\n"
     "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
-    "  --fit-gamma        also fit the sampling strength gamma: p(X | h) = |h|^(-gamma*n)\n"
-    "                     (default: keep the space's gamma, 1 = the size principle)\n"
+    "  --fit-gamma        also fit the sampling strengths: p(X | h) = |h|^-(gamma1 + gamma*(n-1))\n"
+    "                     (default: keep the space's, gamma1 = gamma = 1: the size principle)\n"
     "  --json             print the result as one JSON object\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -58,27 +64,36 @@ typedef struct fit_cli {
   int cv_folds;              /* 0: no cross-validation */
   double sd_grid[MAX_GRID];  /* --weight-sd values to choose among */
   size_t n_sd;
+  double size_grid[MAX_GRID]; /* --max-size values (whole numbers) */
+  size_t n_size;
 } fit_cli;
 
-/* Parses "--weight-sd S1,S2,..." (positive numbers). */
-static nsr_code parse_sd_grid(const char *text, fit_cli *o, nsr_error *err) {
+/* Parses a comma-separated list of numbers in [min, max] (whole ones when
+ * `whole`) for option `name`. */
+static nsr_code parse_grid(const char *text, const char *name, double min, double max, bool whole,
+                           double *grid, size_t *n, nsr_error *err) {
   char buf[512];
   snprintf(buf, sizeof buf, "%s", text);
-  o->n_sd = 0;
+  *n = 0;
   for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (o->n_sd == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd: at most %d values", MAX_GRID);
+    if (*n == MAX_GRID) return nsr_fail(err, NSR_ERR_INVALID, "%s: at most %d values", name, MAX_GRID);
     double v;
-    nsr_code rc = cli_parse_double(tok, "--weight-sd", &v, err);
+    nsr_code rc = cli_parse_double(tok, name, &v, err);
     if (rc != NSR_OK) return rc;
-    if (!(v > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--weight-sd values must be positive");
-    o->sd_grid[o->n_sd++] = v;
+    if (!(v >= min && v <= max) || (whole && v != floor(v))) {
+      return nsr_fail(err, NSR_ERR_RANGE, "%s: '%s' must be a%s number in [%g, %g]", name, tok,
+                      whole ? " whole" : "", min, max);
+    }
+    grid[(*n)++] = v;
   }
-  if (o->n_sd == 0) return nsr_fail(err, NSR_ERR_INVALID, "--weight-sd needs a value");
-  o->opt.weight_sd = o->sd_grid[0];
+  if (*n == 0) return nsr_fail(err, NSR_ERR_INVALID, "%s needs a value", name);
   return NSR_OK;
 }
 
-static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err) {
+/* Fills the fit_cli at `options` from argv; --data, --out and a space are
+ * required. */
+static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *err) {
+  fit_cli *o = options;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL, **slot = NULL;
     if (strcmp(argv[i], "--json") == 0) {
@@ -101,7 +116,15 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
     else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
     else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
     else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
-      if (v) rc = parse_sd_grid(v, o, err);
+      if (v && (rc = parse_grid(v, "--weight-sd", 1e-6, 1e6, false, o->sd_grid, &o->n_sd, err)) == NSR_OK) {
+        o->opt.weight_sd = o->sd_grid[0];
+      }
+    } else if (cli_option(argc, argv, &i, "--max-size", &v)) {
+      if (v) rc = parse_grid(v, "--max-size", 1, 32, true, o->size_grid, &o->n_size, err);
+    } else if (cli_option(argc, argv, &i, "--family-sd", &v)) {
+      if (v && (rc = cli_parse_double(v, "--family-sd", &o->opt.family_sd, err)) == NSR_OK && !(o->opt.family_sd > 0)) {
+        rc = nsr_fail(err, NSR_ERR_RANGE, "--family-sd must be positive");
+      }
     } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
       if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
         rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
@@ -121,8 +144,11 @@ static nsr_code parse_fit_args(int argc, char **argv, fit_cli *o, nsr_error *err
   }
   if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
   if (o->out == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--out FILE is required");
-  if (o->n_sd > 1 && o->cv_folds == 0) {
-    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd values need --cv K to choose among them");
+  if ((o->n_sd > 1 || o->n_size > 1) && o->cv_folds == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd or --max-size values need --cv K to choose among them");
+  }
+  if (o->n_size > 0 && o->prior) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--max-size rebuilds the space: use it with --space, not --prior-file");
   }
   if (o->space == NULL && o->prior == NULL) {
     return nsr_fail(err, NSR_ERR_INVALID, "give the space to fit: --space FILE or --prior-file FILE");
@@ -161,8 +187,8 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
   printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
          o->data, o->split, rep->seconds, rep->iterations);
   printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
-  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma %.4f\n\n", p.lambda, p.sigma, p.alpha,
-         p.beta, p.gamma);
+  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma1 %.4f   gamma %.4f\n\n", p.lambda,
+         p.sigma, p.alpha, p.beta, p.gamma1, p.gamma);
   printf("weight of each family (share of its kind's weight):\n");
   const char *key;
   json_t *v;
@@ -179,10 +205,10 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
                             const json_t *fam, const json_t *cv, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
                           "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
                           "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
-                          o->opt.weight_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+                          o->opt.weight_sd, "family_sd", o->opt.family_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
                           o->opt.fit_gamma, "families", fam, "cross_validation", cv);
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);
@@ -197,44 +223,96 @@ static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_
   return rc;
 }
 
-/* Chooses opt.weight_sd among o->sd_grid by K-fold cross-validation (the
- * highest held-out log-likelihood); records the table in *cv_json. */
-static nsr_code choose_by_cv(fit_cli *o, const nsr_space *space, const nsr_human_data *d,
-                             json_t **cv_json, nsr_error *err) {
+/* The space description `source` with "max_size" set to `size` (caller
+ * frees with free()). */
+static nsr_code with_max_size(const char *source, int size, char **out, nsr_error *err) {
+  json_t *root;
+  nsr_code rc = nsr_json_parse(source, strlen(source), &root, err);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_json_set(root, "max_size", json_integer(size), err);
+  *out = rc == NSR_OK ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  json_decref(root);
+  if (rc == NSR_OK && *out == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  return rc;
+}
+
+/* Replaces *space by the same description built with max_size `size`
+ * (derivation graph recorded, for the fit). */
+static nsr_code rebuild_with_size(nsr_space **space, int size, nsr_error *err) {
+  char *text;
+  nsr_code rc = with_max_size(nsr_space_source(*space), size, &text, err);
+  nsr_space *rebuilt = NULL;
+  if (rc == NSR_OK) rc = nsr_space_from_json(text, strlen(text), "--max-size", true, &rebuilt, err);
+  free(text);
+  if (rc != NSR_OK) return rc;
+  nsr_space_free(*space);
+  *space = rebuilt;
+  return NSR_OK;
+}
+
+/* One row of the cross-validation table: held-out scores of the space
+ * `source` with the given weight sd; appended to rows. */
+static nsr_code cv_row(const fit_cli *o, const char *source, int size, double sd, const nsr_human_data *d,
+                       json_t *rows, double *log_lik, nsr_error *err) {
+  nsr_fit_options opt = o->opt;
+  opt.weight_sd = sd;
+  nsr_fit_metrics m;
+  uint64_t start = nsr_now_ns();
+  nsr_code rc = nsr_fit_cross_validate(source, d, &opt, o->cv_folds, &m, err);
+  if (rc != NSR_OK) return rc;
+  double secs = nsr_seconds_since(start);
+  if (!o->json) printf("%8d %10g %12.4f %16.5f %8.2f\n", size, sd, m.r, m.log_lik_per_response, secs);
+  *log_lik = m.log_lik;
+  return nsr_json_append(rows, json_pack("{s:i, s:f, s:f, s:f, s:f}", "max_size", size, "weight_sd", sd, "r",
+                                         m.r, "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
+                         err);
+}
+
+/* Chooses the expression size bound (among o->size_grid, or the space's
+ * own) and opt.weight_sd (among o->sd_grid) by K-fold cross-validation:
+ * the highest held-out log-likelihood. Rebuilds *space with the chosen
+ * bound; records the table in *cv_json. */
+static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data *d, json_t **cv_json,
+                             nsr_error *err) {
   json_t *rows = json_array();
   if (rows == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
-  double best = -INFINITY, best_sd = o->sd_grid[0];
+  double own_sd = o->opt.weight_sd, best = -INFINITY, best_sd = own_sd;
+  int own_size = nsr_space_max_size(*space), best_size = own_size;
+  size_t n_size = o->n_size ? o->n_size : 1, n_sd = o->n_sd ? o->n_sd : 1;
   nsr_code rc = NSR_OK;
-  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%10s %12s %16s %8s\n", o->cv_folds,
-                       o->split, "weight-sd", "held-out r", "LL per response", "seconds");
-  for (size_t i = 0; rc == NSR_OK && i < o->n_sd; i++) {
-    nsr_fit_options opt = o->opt;
-    opt.weight_sd = o->sd_grid[i];
-    nsr_fit_metrics m;
-    uint64_t start = nsr_now_ns();
-    rc = nsr_fit_cross_validate(nsr_space_source(space), d, &opt, o->cv_folds, &m, err);
-    if (rc != NSR_OK) break;
-    double secs = nsr_seconds_since(start);
-    if (!o->json) printf("%10g %12.4f %16.5f %8.2f\n", opt.weight_sd, m.r, m.log_lik_per_response, secs);
-    rc = nsr_json_append(rows, json_pack("{s:f, s:f, s:f, s:f}", "weight_sd", opt.weight_sd, "r", m.r,
-                                         "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
-                         err);
-    if (m.log_lik > best) {
-      best = m.log_lik;
-      best_sd = opt.weight_sd;
+  if (!o->json) printf("%d-fold cross-validation inside split %s:\n%8s %10s %12s %16s %8s\n", o->cv_folds, o->split,
+                       "max-size", "weight-sd", "held-out r", "LL per response", "seconds");
+  for (size_t i = 0; rc == NSR_OK && i < n_size; i++) {
+    char *source = NULL;
+    int size = o->n_size ? (int)o->size_grid[i] : own_size;
+    rc = with_max_size(nsr_space_source(*space), size, &source, err);
+    for (size_t j = 0; rc == NSR_OK && j < n_sd; j++) {
+      double sd = o->n_sd ? o->sd_grid[j] : own_sd, ll;
+      rc = cv_row(o, source, size, sd, d, rows, &ll, err);
+      if (rc == NSR_OK && ll > best) {
+        best = ll;
+        best_sd = sd;
+        best_size = size;
+      }
     }
+    free(source);
   }
+  if (rc == NSR_OK && best_size != own_size) rc = rebuild_with_size(space, best_size, err);
   if (rc != NSR_OK) {
     json_decref(rows);
     return rc;
   }
   o->opt.weight_sd = best_sd;
-  if (!o->json) printf("chosen weight-sd %g\n\n", best_sd);
-  *cv_json = json_pack("{s:i, s:o, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_weight_sd", best_sd);
+  if (!o->json) printf("chosen: max-size %d, weight-sd %g\n\n", best_size, best_sd);
+  *cv_json = json_pack("{s:i, s:o, s:i, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_max_size", best_size,
+                       "chosen_weight_sd", best_sd);
   return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
 }
 
-static nsr_code run_fit(fit_cli *o, nsr_error *err) {
+/* Opens the space (with its derivation graph), optionally chooses settings
+ * by cross-validation, fits, writes the prior file and reports. */
+static nsr_code run_fit(void *options, nsr_error *err) {
+  fit_cli *o = options;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
@@ -242,19 +320,25 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   nsr_human_data d = {0};
   if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
+  /* Held-out data stays held out: with a split column, only dev is fitted. */
+  if (rc == NSR_OK && d.has_split && strcmp(o->split, "dev") != 0) {
+    rc = nsr_fail(err, NSR_ERR_INVALID, "%s has a dev/test split: fit on --split dev only (test is for eval)",
+                  o->data);
+  }
   nsr_fit_report rep;
   json_t *cv = NULL;
-  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, m.space, &d, &cv, err);
+  if (rc == NSR_OK && o->cv_folds) rc = choose_by_cv(o, &m.space, &d, &cv, err);
+  else if (rc == NSR_OK && o->n_size == 1) rc = rebuild_with_size(&m.space, (int)o->size_grid[0], err);
   if (rc == NSR_OK) rc = nsr_fit_space(m.space, &d, &o->opt, &rep, err);
   json_t *fam = rc == NSR_OK ? families_json(m.space) : NULL;
   if (rc == NSR_OK && fam == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
   if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
-    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
+    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
                             o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
                             rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
-                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma,
+                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma, "gamma1", p.gamma1,
                             "families", fam);
     char *text = obj ? nsr_json_dump(obj, 10) : NULL;
     json_decref(obj);
@@ -272,21 +356,7 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
 }
 
 int cmd_numbers_fit(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
   fit_cli o = {.split = "dev"};
   nsr_fit_options_default(&o.opt);
-  nsr_error err;
-  nsr_error_clear(&err);
-  nsr_code rc = parse_fit_args(argc, argv, &o, &err);
-  if (rc != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  rc = run_fit(&o, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
-  }
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_fit_args, run_fit);
 }

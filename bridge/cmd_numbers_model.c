@@ -2,7 +2,11 @@
  * so that every numbers subcommand accepts --space and --prior-file. */
 #include "cmd_numbers_model.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "cli.h"
 
 nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
                             const char *space_path, const char *prior_path,
@@ -26,6 +30,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
     m->label = "tenenbaum";
     return nsr_numbers_new(cfg, &m->engine, err);
   }
+  if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID; /* an unreadable file named by the user */
   if (rc != NSR_OK) return rc;
   nsr_space_params p = nsr_space_get_params(m->space);
   m->cfg.max = nsr_space_max(m->space);
@@ -67,4 +72,24 @@ nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data, dou
   }
   nsr_numbers_result_free(&res);
   return rc;
+}
+
+int numbers_subcommand(int argc, char **argv, const char *command, const char *help, void *options,
+                       nsr_code (*parse)(int argc, char **argv, void *options, nsr_error *err),
+                       nsr_code (*run)(void *options, nsr_error *err)) {
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) {
+      fputs(help, stdout);
+      return CLI_EXIT_OK;
+    }
+  }
+  nsr_error err;
+  nsr_error_clear(&err);
+  nsr_code rc = parse(argc, argv, options, &err);
+  if (rc != NSR_OK) return cli_usage_error(command, "%s", err.message);
+  rc = run(options, &err);
+  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
+  }
+  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(command, &err);
 }

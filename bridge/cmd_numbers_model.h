@@ -33,4 +33,13 @@ void numbers_model_name(const numbers_model *m, const nsr_hypothesis *h,
 nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data,
                                double *g, nsr_error *err);
 
+/* The frame of `numbers eval` and `numbers fit`: --help anywhere prints
+ * `help`; otherwise parse(argc, argv, options) (a failure is a usage error,
+ * exit 2), then run(options), then a check that stdout was written. Returns
+ * the exit status. */
+int numbers_subcommand(int argc, char **argv, const char *command, const char *help,
+                       void *options,
+                       nsr_code (*parse)(int argc, char **argv, void *options, nsr_error *err),
+                       nsr_code (*run)(void *options, nsr_error *err));
+
 #endif

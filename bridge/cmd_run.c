@@ -1,7 +1,9 @@
-/* cmd_run.c: `nsr run`, which runs a Church program.
+/* cmd_run.c: `nsr run`, which runs a Church program, and `nsr repl`, which
+ * evaluates forms typed on standard input.
  *
  *   nsr run FILE.church [options] [-- ARG ...]
  *   nsr run -e 'EXPR' [options]
+ *   nsr repl [options]
  *
  * Exit status: 0 on success, 1 when the program fails (a run-time error or
  * an exhausted budget), 2 for bad usage or bad input (unreadable file,
@@ -10,17 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lang_foreign.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
 
+int cmd_run(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
+
 static const char run_usage[] =
     "usage: nsr run FILE.church [options] [-- ARG ...]\n"
     "       nsr run -e EXPR [options]\n"
+    "       nsr repl [options]\n"
     "\n"
     "Runs a Church program (probmods' probabilistic Scheme) and prints what it\n"
-    "displays, then the value of its last top-level form.\n"
+    "displays, then the value of its last top-level form. repl reads forms from\n"
+    "standard input and prints each value (definitions persist).\n"
     "\n"
     "options:\n"
     "  -e, --eval EXPR       run EXPR instead of a file\n"
@@ -33,6 +41,9 @@ static const char run_usage[] =
     "  --timeout SECONDS     wall-time budget (default none)\n"
     "  --max-paths N         execution paths per enumeration-query\n"
     "                        (default 1000000, 0 = no limit)\n"
+    "  --webchurch           numbers behave as in webchurch (JavaScript): 2.0\n"
+    "                        is the integer 2, exact overflow turns inexact,\n"
+    "                        round takes halves up\n"
     "  --foreign LIB:FUNC    allow (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) to bind\n"
     "                        C function FUNC of library LIB (repeatable; none by\n"
     "                        default), e.g. --foreign libm.so.6:cbrt\n"
@@ -88,12 +99,13 @@ static bool parse_seconds(const char *text, double *out) {
 }
 
 typedef struct run_options {
+  bool need_program; /* run: a file or -e is required; repl: neither is allowed */
   const char *file;
   const char *expr;
   bool json;
   int nargs;    /* program arguments after -- */
   char **args;
-  lang_foreign *foreign; /* the --foreign allow-list */
+  lang_foreign *foreign; /* the --foreign allow-list; NULL in nsr repl */
 } run_options;
 
 /* Fills cfg and opts from argv[1..]; returns -1 to go on, else an exit
@@ -113,6 +125,9 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       break;
     } else if (strcmp(a, "--json") == 0) {
       opts->json = true;
+      continue;
+    } else if (strcmp(a, "--webchurch") == 0) {
+      cfg->webchurch = true;
       continue;
     } else if (a[0] != '-' || a[1] == '\0') {
       if (opts->file != NULL || opts->expr != NULL) {
@@ -150,6 +165,7 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       cfg->max_memory = (size_t)n;
     } else if (strcmp(a, "--foreign") == 0) {
       nsr_error err;
+      if (opts->foreign == NULL) return usage_error("%s", "--foreign is for nsr run only");
       if (lang_foreign_allow(opts->foreign, value, &err) != NSR_OK) {
         return usage_error("%s", err.message);
       }
@@ -159,8 +175,11 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       }
     }
   }
-  if (opts->file == NULL && opts->expr == NULL) {
+  if (opts->need_program && opts->file == NULL && opts->expr == NULL) {
     return usage_error("%s", "no program given: pass FILE.church or -e EXPR");
+  }
+  if (!opts->need_program && (opts->file != NULL || opts->expr != NULL || opts->json)) {
+    return usage_error("%s", "repl takes only the budget, --seed and --webchurch options");
   }
   return -1;
 }
@@ -218,7 +237,7 @@ static void print_plain_result(nsr_lang *lang) {
 int cmd_run(int argc, char **argv) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
-  run_options opts = {0};
+  run_options opts = {.need_program = true};
   nsr_error err;
   nsr_error_clear(&err);
   if (lang_foreign_new(&opts.foreign, &err) != NSR_OK) {
@@ -258,5 +277,101 @@ int cmd_run(int argc, char **argv) {
   }
   nsr_lang_free(lang);
   lang_foreign_free(opts.foreign); /* after the interpreter that calls into it */
+  return status;
+}
+
+/* ---- nsr repl ------------------------------------------------------------ */
+
+/* Parenthesis depth of text, skipping strings and ; comments. A form is
+ * complete when the depth is back to zero or below. */
+static int paren_depth(const char *text) {
+  int depth = 0;
+  bool in_string = false;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (in_string) {
+      if (*p == '\\' && p[1] != '\0') {
+        p++;
+      } else if (*p == '"') {
+        in_string = false;
+      }
+    } else if (*p == '"') {
+      in_string = true;
+    } else if (*p == ';') {
+      while (p[1] != '\0' && p[1] != '\n') p++;
+    } else if (*p == '(') {
+      depth++;
+    } else if (*p == ')') {
+      depth--;
+    }
+  }
+  return depth;
+}
+
+static bool only_space(const char *text) {
+  for (; *text != '\0'; text++) {
+    if (*text == ';') {
+      while (*text != '\0' && *text != '\n') text++;
+      if (*text == '\0') break;
+    } else if (*text != ' ' && *text != '\t' && *text != '\n' && *text != '\r') {
+      return false;
+    }
+  }
+  return true;
+}
+
+int cmd_repl(int argc, char **argv) {
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  run_options opts = {.need_program = false};
+  int status = parse_run_args(argc, argv, &cfg, &opts);
+  if (status >= 0) return status;
+  cfg.echo = stdout;
+  nsr_error err;
+  nsr_lang *lang = NULL;
+  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
+    fprintf(stderr, "nsr repl: %s\n", err.message);
+    return EXIT_PROGRAM_ERROR;
+  }
+  bool interactive = isatty(fileno(stdin));
+  if (define_arguments(lang, &opts, &err) != NSR_OK) {
+    fprintf(stderr, "nsr repl: %s\n", err.message);
+    nsr_lang_free(lang);
+    return EXIT_PROGRAM_ERROR;
+  }
+  char *pending = NULL;
+  size_t pending_len = 0;
+  char line[4096];
+  status = 0;
+  for (;;) {
+    if (interactive) {
+      fputs(pending_len == 0 ? "church> " : "   ...> ", stdout);
+      fflush(stdout);
+    }
+    if (fgets(line, sizeof line, stdin) == NULL) break;
+    size_t n = strlen(line);
+    char *grown = nsr_realloc(pending, pending_len + n + 1);
+    if (grown == NULL) {
+      fprintf(stderr, "nsr repl: out of memory\n");
+      status = EXIT_PROGRAM_ERROR;
+      break;
+    }
+    pending = grown;
+    memcpy(pending + pending_len, line, n + 1);
+    pending_len += n;
+    if (paren_depth(pending) > 0) continue;
+    if (!only_space(pending)) {
+      if (nsr_lang_eval_string(lang, "<repl>", pending, pending_len, &err) == NSR_OK) {
+        print_plain_result(lang);
+      } else {
+        fflush(stdout);
+        fprintf(stderr, "%s\n", err.message);
+      }
+    }
+    pending_len = 0;
+    pending[0] = '\0';
+  }
+  if (interactive) fputc('\n', stdout);
+  nsr_free(pending);
+  nsr_lang_free(lang);
   return status;
 }

@@ -211,6 +211,8 @@ static int fail_with(FILE *errs, const nsr_error *err) {
   return 1;
 }
 
+/* Each cmd_* runs one subcommand (see the top of the file) and returns the
+ * exit status; messages go to errs, results to out. */
 static int cmd_init(int argc, char **argv, FILE *out, FILE *errs) {
   const char *config = option(argc, argv, 2, "--config");
   const char *path = option(argc, argv, 2, "--out");

@@ -46,7 +46,7 @@ nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err);
 
 /* Renders an SVG scatter plot of model predictions against people's
  * judgments (n points on [0, 1]², with the diagonal) into a string the
- * caller frees with nsr_free. */
+ * caller frees with nsr_free. The title may hold line breaks. */
 nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,
                              const char *title, char **out, nsr_error *err);
 

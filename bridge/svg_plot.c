@@ -2,6 +2,8 @@
  * Tenenbaum (2000): one bar per number, probability on a 0..1 axis, the
  * examples marked. For large N, each bar is the mean over a bin. */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "numbers_report.h"
 #include "strbuf.h"
@@ -117,10 +119,18 @@ nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n
   double side = size - 2.0 * margin;
   nsr_strbuf_printf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                     "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-                    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-                    "<text x=\"%d\" y=\"24\" font-size=\"13\">", size, size, size, size, 10);
-  svg_text(&sb, title);
-  nsr_strbuf_puts(&sb, "</text>\n");
+                    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", size, size, size, size);
+  /* One text element per line of the title (long file names). */
+  double y = 20;
+  for (const char *line = title; *line; y += 16) {
+    size_t len = strcspn(line, "\n");
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+    nsr_strbuf_printf(&sb, "<text x=\"10\" y=\"%g\" font-size=\"12\">", y);
+    svg_text(&sb, buf);
+    nsr_strbuf_puts(&sb, "</text>\n");
+    line += len + (line[len] == '\n');
+  }
   for (int i = 0; i <= 4; i++) {
     double p = i / 4.0, x = margin + p * side, y = size - margin - p * side;
     nsr_strbuf_printf(&sb, "<line x1=\"%d\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>"

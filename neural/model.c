@@ -79,6 +79,7 @@ static nsr_code parse_choice(const json_t *obj, const char *key,
                   key, names[0], names[1], s);
 }
 
+/* Fills *out from a parsed config object and validates it. */
 static nsr_code config_from_json(const json_t *obj, nsr_nn_config *out,
                                  nsr_error *err) {
   if (!json_is_object(obj)) {
@@ -386,6 +387,8 @@ static void layout_act_grads(const nsr_nn_config *c, size_t B, carver *cv,
   g->logits = carve(cv, B * c->n_classes);
 }
 
+/* Grows the activation buffer to max_batch sequences; keeps it when it is
+ * already large enough. On failure the old buffer stays valid. */
 static nsr_code reserve_acts(nsr_nn_model *m, int max_batch, nsr_error *err) {
   if (m->act_batch >= max_batch) return NSR_OK;
   if (m->acts.blocks == NULL) {
@@ -408,6 +411,8 @@ nomem:
                   "encoder activations for batch %d: out of memory", max_batch);
 }
 
+/* Makes the gradient and AdamW buffers (once, zeroed) and grows the
+ * activation-gradient scratch to max_batch sequences. */
 static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   if (m->grads == NULL) {
     m->grads = nsr_calloc(m->n_params, sizeof(float));

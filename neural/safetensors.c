@@ -88,6 +88,7 @@ static nsr_code parse_entry(const char *name, const json_t *value,
   return NSR_OK;
 }
 
+/* "__metadata__" must map strings to strings. */
 static nsr_code parse_metadata(const json_t *meta, nsr_error *err) {
   const char *key;
   const json_t *value;

@@ -1,5 +1,4 @@
 /* train.c: the minibatch training loop and evaluation on held-out data. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -122,6 +121,8 @@ static void staging_free(staging *s) {
   nsr_free(s->probs);
 }
 
+/* Allocates the staging buffers for batches of B examples of d and sets
+ * order to the identity. Free with staging_free. */
 static nsr_code staging_init(staging *s, const nsr_nn_dataset *d, int B, int C,
                              nsr_error *err) {
   *s = (staging){0};

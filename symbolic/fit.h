@@ -7,9 +7,12 @@
 #include "space.h"
 
 /* Unconstrained parameters: θ[0] = logit λ, θ[1] = log σ, θ[2] = logit α,
- * θ[3] = logit β, θ[4] = log γ, then (when fitting weights) each
- * production's log weight. */
-enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_FIXED };
+ * θ[3] = logit β, θ[4] = log γ, θ[5] = log γ1, then (when fitting
+ * weights) one offset per family used and one per production: the log
+ * weight of production k in family f is log w0_k + φ_f + δ_k, a
+ * hierarchical prior (φ_f ~ N(0, family_sd²), δ_k ~ N(0, weight_sd²)) that
+ * lets a family's productions share strength. */
+enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_GAMMA1, FIT_FIXED };
 
 /* A set of the data with what does not change during the fit. */
 typedef struct fit_set {
@@ -25,6 +28,9 @@ typedef struct fit_problem {
   nsr_fit_options opt;
   fit_set *sets;
   size_t dim;
+  size_t n_fam;      /* families with a parameter */
+  size_t *fam_of;    /* [n_prods]: index of the production's family in θ */
+  size_t prod_base;  /* θ index of δ_0 */
   double log_lik; /* of the last objective evaluation */
   /* Scratch. */
   double *u;      /* [n_ext]: ∂LL/∂ log p(h) of grammar hypotheses */

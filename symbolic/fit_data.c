@@ -63,6 +63,8 @@ static int split_fields(char *line, char **fields) {
   }
 }
 
+/* Finds the columns by name and tells the two layouts apart; fails naming
+ * the first missing column. */
 static nsr_code parse_header(parser *ps, char **fields, int n) {
   for (int c = 0; c < COL_COUNT; c++) ps->col[c] = -1;
   ps->id_col = -1;
@@ -106,6 +108,7 @@ static nsr_code parse_uint(parser *ps, const char *text, const char *name, uint6
   return NSR_OK;
 }
 
+/* Parses space-separated examples (each in 1..max) into a new array. */
 static nsr_code parse_examples(parser *ps, const char *text, uint32_t **out, size_t *n) {
   size_t cap = strlen(text) / 2 + 1;
   uint32_t *x = nsr_mallocarray(cap, sizeof *x);

@@ -34,6 +34,19 @@ double nsr_pearson(const double *x, const double *y, size_t n) {
   return pearson_strided((const char *)x, sizeof *x, (const char *)y, sizeof *y, n);
 }
 
+static double noise_ceiling(const nsr_human_data *d) {
+  double mean = 0.0, var = 0.0, noise = 0.0, n = (double)d->n_cells;
+  for (size_t i = 0; i < d->n_cells; i++) mean += d->cells[i].p_yes / n;
+  for (size_t i = 0; i < d->n_cells; i++) {
+    const nsr_human_cell *c = &d->cells[i];
+    double k = (double)c->yes + c->no;
+    var += (c->p_yes - mean) * (c->p_yes - mean) / n;
+    /* A cell of one response says nothing about its own noise. */
+    if (k > 1) noise += c->p_yes * (1 - c->p_yes) / (k - 1) / n;
+  }
+  return var > 0 && noise < var ? sqrt(1 - noise / var) : NAN;
+}
+
 void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g, double alpha,
                              double beta, nsr_fit_metrics *out) {
   out->n_cells = data->n_cells;
@@ -53,6 +66,7 @@ void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g, double
     responses += c->yes + c->no;
   }
   out->rmse = data->n_cells ? sqrt(sq / (double)data->n_cells) : NAN;
+  out->ceiling_r = data->has_counts ? noise_ceiling(data) : NAN;
   out->log_lik = data->has_counts ? ll : NAN;
   out->log_lik_per_response = data->has_counts && responses > 0 ? ll / responses : NAN;
 }

@@ -29,10 +29,20 @@ nsr_code fit_problem_init(fit_problem *fp, nsr_space *s, const nsr_human_data *d
   if (!data->has_counts) {
     return nsr_fail(err, NSR_ERR_INVALID, "fitting needs yes/no counts (the Bigelow & Piantadosi layout)");
   }
+  if (!s->enumerated) return nsr_fail(err, NSR_ERR_INVALID, "fitting needs an enumerated space");
   if (opt->fit_weights && !s->record_edges) {
     return nsr_fail(err, NSR_ERR_INTERNAL, "fitting weights needs a space built with record_edges");
   }
-  fp->dim = FIT_FIXED + (opt->fit_weights ? s->n_prods : 0);
+  fp->fam_of = nsr_calloc(s->n_prods ? s->n_prods : 1, sizeof *fp->fam_of);
+  if (fp->fam_of == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
+  /* Families in order of first use; the production offsets follow. */
+  for (size_t k = 0; k < s->n_prods; k++) {
+    size_t f = 0;
+    while (f < k && s->prods[f].family != s->prods[k].family) f++;
+    fp->fam_of[k] = f < k ? fp->fam_of[f] : FIT_FIXED + fp->n_fam++;
+  }
+  fp->prod_base = FIT_FIXED + fp->n_fam;
+  fp->dim = opt->fit_weights ? fp->prod_base + s->n_prods : FIT_FIXED;
   size_t n = s->max + 2;
   fp->sets = nsr_calloc(data->n_sets, sizeof *fp->sets);
   fp->u = nsr_mallocarray(s->n_ext, sizeof *fp->u);
@@ -80,6 +90,7 @@ void fit_problem_free(fit_problem *fp) {
   nsr_free(fp->r_prefix);
   nsr_free(fp->diff);
   nsr_free(fp->qk);
+  nsr_free(fp->fam_of);
   memset(fp, 0, sizeof *fp);
 }
 
@@ -90,7 +101,23 @@ void fit_theta_get(const fit_problem *fp, double *theta) {
   theta[FIT_ALPHA] = logit(open_unit(p->alpha));
   theta[FIT_BETA] = logit(p->beta);
   theta[FIT_GAMMA] = log(p->gamma);
-  for (size_t i = FIT_FIXED; i < fp->dim; i++) theta[i] = fp->space->prods[i - FIT_FIXED].log_w;
+  theta[FIT_GAMMA1] = log(p->gamma1);
+  if (fp->dim == FIT_FIXED) return;
+  /* Splits each production's offset from its file weight into the mean of
+   * its family and its own rest. */
+  const nsr_space *s = fp->space;
+  size_t *members = nsr_calloc(fp->n_fam, sizeof *members);
+  for (size_t i = FIT_FIXED; i < fp->prod_base; i++) theta[i] = 0.0;
+  for (size_t k = 0; k < s->n_prods; k++) theta[fp->fam_of[k]] += s->prods[k].log_w - s->prods[k].log_w0;
+  for (size_t k = 0; members && k < s->n_prods; k++) members[fp->fam_of[k] - FIT_FIXED]++;
+  for (size_t f = 0; members && f < fp->n_fam; f++) theta[FIT_FIXED + f] /= (double)members[f];
+  if (members == NULL) { /* no room to average: all of it is the productions' own */
+    for (size_t i = FIT_FIXED; i < fp->prod_base; i++) theta[i] = 0.0;
+  }
+  for (size_t k = 0; k < s->n_prods; k++) {
+    theta[fp->prod_base + k] = s->prods[k].log_w - s->prods[k].log_w0 - theta[fp->fam_of[k]];
+  }
+  nsr_free(members);
 }
 
 void fit_theta_set(fit_problem *fp, const double *theta) {
@@ -100,9 +127,12 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
   s->params.alpha = open_unit(sigmoid(theta[FIT_ALPHA]));
   s->params.beta = open_unit(sigmoid(theta[FIT_BETA]));
   s->params.gamma = exp(theta[FIT_GAMMA]);
+  s->params.gamma1 = exp(theta[FIT_GAMMA1]);
   space_interval_prior(s);
   if (fp->dim > FIT_FIXED) {
-    for (size_t i = FIT_FIXED; i < fp->dim; i++) s->prods[i - FIT_FIXED].log_w = theta[i];
+    for (size_t k = 0; k < s->n_prods; k++) {
+      s->prods[k].log_w = s->prods[k].log_w0 + theta[fp->fam_of[k]] + theta[fp->prod_base + k];
+    }
     space_forward(s);
   }
 }
@@ -124,7 +154,7 @@ static void set_posterior(fit_problem *fp, const fit_set *fs) {
   double best;
   long double z;
   const nsr_space *s = fp->space;
-  double n = s->params.gamma * (double)fs->set->n_examples;
+  double n = nsr_space_sampling_exponent(&s->params, fs->set->n_examples);
   double lg = log(s->params.lambda) - s->log_z_grammar;
   best = -INFINITY;
   for (size_t i = 0; i < fs->n_consistent; i++) {
@@ -193,14 +223,15 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
     a_bar += p->alpha * fp->r[y] * fp->g[y];
     fp->r_prefix[y] = fp->r_prefix[y - 1] + fp->r[y];
   }
-  double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_gamma = 0.0;
-  double n = p->gamma * (double)fs->set->n_examples; /* ∂s_h/∂ log γ = −γ n log|h| */
+  /* ∂s_h/∂ log γ = −γ (n − 1) log|h| and ∂s_h/∂ log γ1 = −γ1 log|h|: both
+   * are ∂s_h/∂ log|h| (= −exponent) times a share of the exponent. */
+  double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_log_size = 0.0;
   for (size_t i = 0; i < fs->n_consistent; i++) {
     uint32_t e = fs->consistent[i];
     double ds = fp->post[i] * (p->alpha * sum_members(s, e, fp->r) - a_bar);
     fp->u[e] += ds;
     d_grammar += ds;
-    d_gamma -= ds * n * log((double)s->ext_size[e]);
+    d_log_size += ds * log((double)s->ext_size[e]);
   }
   for (uint32_t a = 1; a <= fs->lo; a++) {
     for (uint32_t b = fs->hi; b <= s->max; b++) {
@@ -209,10 +240,13 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
       double ds = q * (p->alpha * (fp->r_prefix[b] - fp->r_prefix[a - 1]) - a_bar);
       d_interval += ds;
       d_sigma += ds * (k - s->interval_mean_size) / p->sigma;
-      d_gamma -= ds * n * log((double)k);
+      d_log_size += ds * log((double)k);
     }
   }
-  d[FIT_GAMMA] += fp->opt.fit_gamma ? d_gamma : 0.0;
+  if (fp->opt.fit_gamma) {
+    d[FIT_GAMMA] -= d_log_size * p->gamma * (double)(fs->set->n_examples - 1);
+    d[FIT_GAMMA1] -= d_log_size * p->gamma1;
+  }
   d[FIT_LAMBDA] += (1 - p->lambda) * d_grammar - p->lambda * d_interval;
   d[FIT_SIGMA] += d_sigma;
   d[FIT_ALPHA] += d_alpha * p->alpha * (1 - p->alpha);
@@ -237,7 +271,7 @@ static void weight_gradient(fit_problem *fp, double *d) {
     double pa = ed->a == SPACE_NONE ? 1.0 : s->classes[ed->a].pi;
     double pb = ed->b == SPACE_NONE ? 1.0 : s->classes[ed->b].pi;
     double up = fp->adj[ed->parent];
-    d[FIT_FIXED + ed->prod] += up * w * pa * pb;
+    d[fp->prod_base + ed->prod] += up * w * pa * pb;
     if (ed->a != SPACE_NONE) fp->adj[ed->a] += up * w * pb;
     if (ed->b != SPACE_NONE) fp->adj[ed->b] += up * w * pa;
   }
@@ -250,15 +284,20 @@ double fit_objective(fit_problem *fp, const double *theta, double *grad) {
   memset(fp->u, 0, s->n_ext * sizeof *fp->u);
   double ll = 0.0;
   for (size_t i = 0; i < fp->data->n_sets; i++) ll += set_gradient(fp, &fp->sets[i], grad);
-  if (fp->dim > FIT_FIXED) weight_gradient(fp, grad);
+  if (fp->dim > FIT_FIXED) {
+    weight_gradient(fp, grad);
+    /* A family's offset moves all its productions' log weights. */
+    for (size_t k = 0; k < s->n_prods; k++) grad[fp->fam_of[k]] += grad[fp->prod_base + k];
+  }
   fp->log_lik = ll;
-  /* Gaussian priors on log weights and log σ around the space file's
-   * values. */
+  /* Gaussian priors on the weight offsets (around the space file's weights)
+   * and on log σ (around its σ). */
   double log_prior = 0.0, var = fp->opt.weight_sd * fp->opt.weight_sd;
+  double fam_var = fp->opt.family_sd * fp->opt.family_sd;
   for (size_t i = FIT_FIXED; i < fp->dim; i++) {
-    double dev = theta[i] - s->prods[i - FIT_FIXED].log_w0;
-    log_prior -= dev * dev / (2 * var);
-    grad[i] -= dev / var;
+    double v = i < fp->prod_base ? fam_var : var;
+    log_prior -= theta[i] * theta[i] / (2 * v);
+    grad[i] -= theta[i] / v;
   }
   double sigma_dev = theta[FIT_SIGMA] - log(s->sigma0), sigma_var = fp->opt.sigma_sd * fp->opt.sigma_sd;
   log_prior -= sigma_dev * sigma_dev / (2 * sigma_var);

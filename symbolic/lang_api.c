@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lang_internal.h"
@@ -16,7 +17,9 @@ void nsr_lang_config_default(nsr_lang_config *cfg) {
       .timeout_seconds = 0,
       .max_paths = 1000000ULL,
       .echo = NULL,
-      .gc_stress = false,
+      /* NSR_LANG_GC_STRESS=1 turns on collection at every step for whole
+       * test runs, to flush out values a C routine forgot to root. */
+      .gc_stress = getenv("NSR_LANG_GC_STRESS") != NULL,
   };
 }
 
@@ -68,7 +71,7 @@ static lang_rc init_language(nsr_lang *I) {
       {"unquote", &I->s_unquote},   {"unquote-splicing", &I->s_unquote_splicing},
       {"lambda", &I->s_lambda},     {"define", &I->s_define},
       {"else", &I->s_else},         {"begin", &I->s_begin},
-      {"if", &I->s_if},             {"set!", &I->s_set},
+      {"if", &I->s_if},
   };
   for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
@@ -88,20 +91,23 @@ static lang_rc init_language(nsr_lang *I) {
   I->p_rejection_query = lang_global(I, "rejection-query");
   I->p_mh_query = lang_global(I, "mh-query");
   I->p_query = lang_global(I, "%query");
-  return LANG_OK;
+  /* `nsr run FILE -- ARGS` rebinds it to the arguments. */
+  return lang_define_global(I, "command-line-arguments", lang_nil());
 }
 
 /* Reads, expands and evaluates every form of text; the last value becomes
  * the result. The program's data stay rooted while it runs. */
 static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
-                         size_t len) {
+                         size_t len, bool library) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
   /* A failed evaluation may have left garbage up to the memory budget. */
   if (I->heap_bytes >= I->next_gc) lang_collect(I);
+  I->user_pos = (lang_pos){0, 0, 0};
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
+  if (library) I->library_file = file;
   lval program = lang_nil(), form = lang_nil(), value = lang_unspec();
   if (lang_read_all(I, file, text, len, &program) != LANG_OK) return LANG_ERROR;
   if (lang_root_push(I, &program) != LANG_OK) return LANG_ERROR;
@@ -140,10 +146,11 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
   }
   nsr_rng_seed(&I->rng, I->cfg.seed);
   I->next_gc = (size_t)1 << 20;
+  I->library_file = UINT32_MAX; /* until the prelude is read */
   I->result = lang_unspec();
   for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
   lang_rc rc = init_language(I);
-  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude));
+  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude), true);
   if (rc != LANG_OK) {
     nsr_code code = report(I, rc, err);
     nsr_error_prefix(err, "loading Church's library: ");
@@ -171,7 +178,7 @@ void nsr_lang_free(nsr_lang *I) {
 
 nsr_code nsr_lang_eval_string(nsr_lang *I, const char *name, const char *text,
                               size_t len, nsr_error *err) {
-  return report(I, eval_text(I, name, text, len), err);
+  return report(I, eval_text(I, name, text, len, false), err);
 }
 
 nsr_code nsr_lang_eval_file(nsr_lang *I, const char *path, nsr_error *err) {
@@ -199,6 +206,7 @@ const char *nsr_lang_output(const nsr_lang *I, size_t *len) {
 }
 
 void nsr_lang_output_clear(nsr_lang *I) {
+  I->heap_bytes -= I->out_len;
   I->out_len = 0;
   if (I->out != NULL) I->out[0] = '\0';
 }

@@ -142,17 +142,16 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
     case DIST_GAMMA: *out = lang_real(gamma_sample(rng, d->p[0]) * d->p[1]); return LANG_OK;
     case DIST_EXPONENTIAL: *out = lang_real(-log(open_uniform(rng)) / d->p[0]); return LANG_OK;
     case DIST_DIRICHLET: {
-      double g[d->n > 0 ? d->n : 1], sum = 0;
-      int64_t k = 0;
-      for (lval l = d->weights; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
-        g[k] = gamma_sample(rng, lang_num(lang_car(l)));
-        sum += g[k];
+      /* Gamma draws in a fresh list, then normalised in place. */
+      lang_list_builder b = LANG_LIST_BUILDER;
+      double sum = 0;
+      for (lval l = d->weights; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+        double g = gamma_sample(rng, lang_num(lang_car(l)));
+        sum += g;
+        if (lang_builder_add(I, &b, lang_real(g), (lang_pos){0, 0, 0}) != LANG_OK) return LANG_ERROR;
       }
-      lval list = lang_nil();
-      for (k = d->n; k-- > 0;) {
-        if (lang_cons(I, lang_real(g[k] / sum), list, &list) != LANG_OK) return LANG_ERROR;
-      }
-      *out = list;
+      for (lval l = b.head; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) LANG_PAIR(l)->car.as.r /= sum;
+      *out = b.head;
       return LANG_OK;
     }
   }

@@ -8,6 +8,7 @@
  *
  * The top of the loop is the collector's only safe point: every live value
  * is then in the run's registers or on the stacks. */
+#include <math.h>
 #include <string.h>
 
 #include "lang_internal.h"
@@ -296,6 +297,10 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   I->runs = &r;
   lang_rc rc = LANG_OK;
   size_t apply_base = base;
+  /* Set while applying a mem'd procedure's underlying procedure: its
+   * address then depends on the memo and the arguments only, not on the
+   * call site. */
+  bool memo_call = false;
 
   for (;;) {
     if (I->cfg.gc_stress || I->heap_bytes >= I->next_gc) lang_collect(I);
@@ -307,7 +312,8 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         lang_env *e = NULL;
         if ((rc = bind_args(I, proc, apply_base, &e)) != LANG_OK) break;
         I->nvals = apply_base;
-        I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        if (!memo_call) I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        memo_call = false;
         lval body = LANG_CLOSURE(proc)->body;
         r.env = e;
         r.expr = lang_car(body);
@@ -321,7 +327,11 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           if ((rc = spread_apply(I, apply_base)) != LANG_OK) break;
           continue;
         }
-        if ((rc = call_primitive(I, proc, apply_base, &r.val)) != LANG_OK) break;
+        I->memo_site = memo_call;
+        rc = call_primitive(I, proc, apply_base, &r.val);
+        I->memo_site = memo_call = false;
+        if (rc != LANG_OK) break;
+        if (I->cfg.webchurch) r.val = lang_webchurch_number(r.val);
         I->nvals = apply_base;
         m = M_RETURN;
       } else if (proc.type == NSR_LANG_MEMO) {
@@ -344,6 +354,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
          * independent of where the call happens. */
         I->addr = lang_mix(memo->addr, lang_hash_value(key));
         I->vals[apply_base] = memo->proc;
+        memo_call = true;
       } else {
         rc = not_a_procedure(I, proc);
         break;
@@ -414,7 +425,10 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
     /* M_RETURN: hand r.val to the top frame. */
     if (I->nframes == frame_base) break;
     lang_frame *f = &I->frames[I->nframes - 1];
+    /* Sub-expressions run in the frame's environment and address: what a
+     * callee did to I->addr must not leak into its siblings' addresses. */
     r.env = f->env;
+    I->addr = f->addr;
     switch (f->kind) {
       case FRAME_ARGS:
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
@@ -427,7 +441,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         }
         apply_base = f->valbase;
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
+        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) I->user_pos = I->cur_pos;
         I->nframes--;
         m = M_APPLY;
         break;
@@ -436,13 +450,11 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_OR:
         if ((f->kind == FRAME_AND && !lang_truthy(r.val)) ||
             (f->kind == FRAME_OR && lang_truthy(r.val))) {
-          I->addr = f->addr;
           I->nframes--;
           break;
         }
         r.expr = lang_car(f->a);
         if (lang_cdr(f->a).type == NSR_LANG_NIL) {
-          I->addr = f->addr;
           I->nframes--; /* the last expression is in tail position */
         } else {
           f->a = lang_cdr(f->a);
@@ -450,7 +462,6 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         m = M_EVAL;
         break;
       case FRAME_IF:
-        I->addr = f->addr;
         I->nframes--;
         if (lang_truthy(r.val)) {
           r.expr = lang_car(f->a);
@@ -464,14 +475,12 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         break;
       case FRAME_DEFINE:
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
         I->nframes--;
         rc = define(I, r.env, LANG_SYM(f->a), r.val);
         r.val = lang_unspec();
         break;
       case FRAME_SET: {
         I->cur_pos = lang_pos_of(f->b);
-        I->addr = f->addr;
         I->nframes--;
         lang_symbol *s = LANG_SYM(f->a);
         lval *slot = env_find(r.env, s);
@@ -487,7 +496,6 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       }
       case FRAME_MEMO: {
         lval memo = f->a, key = f->b;
-        I->addr = f->addr;
         I->nframes--;
         rc = lang_hash_put(I, LANG_MEMO(memo)->cache, key, r.val);
         break;

@@ -17,12 +17,51 @@
  *                                       (lambda () d ... (<condition> c) q))
  *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
  *   (query method d ... q c)         (<query> method (lambda () ...))
- * where <p> is the primitive itself, so user definitions cannot capture it. */
+ * where <p> is the primitive itself, so user definitions cannot capture it.
+ *
+ * Special-form names are keywords at top level (redefining one globally is
+ * an error), but a local binding (a parameter, a let variable, an internal
+ * define) shadows them within its scope, as in Scheme: (lambda (query)
+ * (query 1)) calls the parameter. */
 #include <string.h>
 
 #include "lang_internal.h"
 
 static lang_rc expand(nsr_lang *I, lval x, lval *out);
+
+/* The names bound by one enclosing lambda (parameters and internal
+ * defines), innermost first. Frames live on the C stack of make_lambda. */
+typedef struct lang_scope {
+  lval params;      /* the lambda list */
+  lval body;        /* scanned for (define name ...) */
+  struct lang_scope *outer;
+} lang_scope;
+
+static bool defines_name(lval body, lang_symbol *s) {
+  for (; body.type == NSR_LANG_PAIR; body = lang_cdr(body)) {
+    lval form = lang_car(body);
+    if (form.type != NSR_LANG_PAIR || lang_car(form).type != NSR_LANG_SYMBOL ||
+        LANG_SYM(lang_car(form))->form != FORM_DEFINE || lang_cdr(form).type != NSR_LANG_PAIR) {
+      continue;
+    }
+    lval target = lang_car(lang_cdr(form));
+    if (target.type == NSR_LANG_PAIR) target = lang_car(target);
+    if (target.type == NSR_LANG_SYMBOL && LANG_SYM(target) == s) return true;
+  }
+  return false;
+}
+
+/* Whether s is bound by an enclosing lambda. */
+static bool locally_bound(const nsr_lang *I, lang_symbol *s) {
+  for (const lang_scope *sc = I->scope; sc != NULL; sc = sc->outer) {
+    lval p = sc->params;
+    for (; p.type == NSR_LANG_PAIR; p = lang_cdr(p)) {
+      if (LANG_SYM(lang_car(p)) == s) return true;
+    }
+    if ((p.type == NSR_LANG_SYMBOL && LANG_SYM(p) == s) || defines_name(sc->body, s)) return true;
+  }
+  return false;
+}
 
 static lang_rc bad_syntax(nsr_lang *I, lval form, const char *msg) {
   return lang_fail_at(I, lang_pos_of(form), NSR_ERR_PARSE, "%s", msg);
@@ -52,21 +91,15 @@ static lang_rc expand_list(nsr_lang *I, lval list, lval *out) {
     *out = list;
     return LANG_OK;
   }
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
-    lval x, cell;
-    if (expand(I, lang_car(list), &x) != LANG_OK) return LANG_ERROR;
-    if (cons_at(I, LANG_PAIR(list)->pos, x, lang_nil(), &cell) != LANG_OK) {
+    lval x;
+    if (expand(I, lang_car(list), &x) != LANG_OK ||
+        lang_builder_add(I, &b, x, LANG_PAIR(list)->pos) != LANG_OK) {
       return LANG_ERROR;
     }
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
-    }
-    tail = cell;
   }
-  *out = head;
+  *out = lang_builder_finish(&b, lang_nil());
   return LANG_OK;
 }
 
@@ -116,7 +149,11 @@ static lang_rc make_lambda(nsr_lang *I, lval form, lval params, lval body,
     return bad_syntax(I, form, "a procedure body needs at least one expression");
   }
   lval ebody, rest;
-  if (expand_list(I, body, &ebody) != LANG_OK) return LANG_ERROR;
+  lang_scope scope = {params, body, I->scope};
+  I->scope = &scope;
+  lang_rc rc = expand_list(I, body, &ebody);
+  I->scope = scope.outer;
+  if (rc != LANG_OK) return LANG_ERROR;
   lang_pos pos = lang_pos_of(form);
   if (cons_at(I, pos, params, ebody, &rest) != LANG_OK) return LANG_ERROR;
   return cons_at(I, pos, sym(I->s_lambda), rest, out);
@@ -133,6 +170,11 @@ static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
     if (name.type != NSR_LANG_SYMBOL) {
       return bad_syntax(I, x, "define: the procedure name must be a symbol");
     }
+    if (I->scope == NULL && LANG_SYM(name)->form != FORM_NONE) {
+      return lang_fail_at(I, pos, NSR_ERR_PARSE,
+                          "define: '%s' is a special form and cannot be redefined globally",
+                          LANG_SYM(name)->name);
+    }
     if (make_lambda(I, x, lang_cdr(target), lang_cdr(lang_cdr(x)), &lam) != LANG_OK) {
       return LANG_ERROR;
     }
@@ -141,6 +183,11 @@ static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
   }
   if (target.type != NSR_LANG_SYMBOL) {
     return bad_syntax(I, x, "define: expected a symbol or (name params ...)");
+  }
+  if (I->scope == NULL && LANG_SYM(target)->form != FORM_NONE) {
+    return lang_fail_at(I, pos, NSR_ERR_PARSE,
+                        "define: '%s' is a special form and cannot be redefined globally",
+                        LANG_SYM(target)->name);
   }
   if (n != 3) return bad_syntax(I, x, "define: expected (define name expression)");
   lval e;
@@ -155,20 +202,21 @@ static lang_rc split_bindings(nsr_lang *I, lval form, lval bindings,
   if (lang_list_length(bindings) < 0) {
     return bad_syntax(I, form, "expected a list of bindings ((name value) ...)");
   }
-  int64_t n = lang_list_length(bindings);
-  lval nbuf[n > 0 ? n : 1], ibuf[n > 0 ? n : 1];
-  int64_t k = 0;
-  for (lval b = bindings; b.type == NSR_LANG_PAIR; b = lang_cdr(b), k++) {
+  lang_pos pos = lang_pos_of(form);
+  lang_list_builder nb = LANG_LIST_BUILDER, ib = LANG_LIST_BUILDER;
+  for (lval b = bindings; b.type == NSR_LANG_PAIR; b = lang_cdr(b)) {
     lval one = lang_car(b);
     if (lang_list_length(one) != 2 || lang_car(one).type != NSR_LANG_SYMBOL) {
       return bad_syntax(I, form, "each binding must be (name value)");
     }
-    nbuf[k] = lang_car(one);
-    ibuf[k] = lang_car(lang_cdr(one));
+    if (lang_builder_add(I, &nb, lang_car(one), pos) != LANG_OK ||
+        lang_builder_add(I, &ib, lang_car(lang_cdr(one)), pos) != LANG_OK) {
+      return LANG_ERROR;
+    }
   }
-  lang_pos pos = lang_pos_of(form);
-  if (list_at(I, pos, names, (int)n, nbuf) != LANG_OK) return LANG_ERROR;
-  return list_at(I, pos, inits, (int)n, ibuf);
+  *names = lang_builder_finish(&nb, lang_nil());
+  *inits = lang_builder_finish(&ib, lang_nil());
+  return LANG_OK;
 }
 
 static lang_rc expand_letrec_parts(nsr_lang *I, lval x, lval names,
@@ -238,16 +286,13 @@ static lang_rc expand_letstar(nsr_lang *I, lval x, lval *out) {
 static lang_rc expand_letrec_parts(nsr_lang *I, lval x, lval names,
                                    lval inits, lval body, lval *out) {
   lang_pos pos = lang_pos_of(x);
-  int64_t n = lang_list_length(names);
-  lval defs[n > 0 ? n : 1];
-  for (int64_t k = 0; k < n; k++, names = lang_cdr(names), inits = lang_cdr(inits)) {
-    lval items[] = {sym(I->s_define), lang_car(names), lang_car(inits)};
-    if (list_at(I, pos, &defs[k], 3, items) != LANG_OK) return LANG_ERROR;
+  lang_list_builder defs = LANG_LIST_BUILDER;
+  for (; names.type == NSR_LANG_PAIR; names = lang_cdr(names), inits = lang_cdr(inits)) {
+    lval items[] = {sym(I->s_define), lang_car(names), lang_car(inits)}, def;
+    if (list_at(I, pos, &def, 3, items) != LANG_OK) return LANG_ERROR;
+    if (lang_builder_add(I, &defs, def, pos) != LANG_OK) return LANG_ERROR;
   }
-  lval all = body;
-  for (int64_t k = n; k-- > 0;) {
-    if (cons_at(I, pos, defs[k], all, &all) != LANG_OK) return LANG_ERROR;
-  }
+  lval all = lang_builder_finish(&defs, body);
   lval lam;
   if (make_lambda(I, x, lang_nil(), all, &lam) != LANG_OK) return LANG_ERROR;
   return list_at(I, pos, out, 1, &lam);
@@ -336,21 +381,20 @@ static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
   if (expand(I, lang_car(lang_cdr(x)), &key) != LANG_OK) return LANG_ERROR;
   if (gensym(I, "case-key", &t) != LANG_OK) return LANG_ERROR;
   /* Build the if chain from the last clause backwards. */
-  int64_t n = lang_list_length(lang_cdr(lang_cdr(x)));
-  if (n < 0) return bad_syntax(I, x, "case: malformed clauses");
-  lval clauses[n > 0 ? n : 1];
-  lval c = lang_cdr(lang_cdr(x));
-  for (int64_t k = 0; k < n; k++, c = lang_cdr(c)) clauses[k] = lang_car(c);
+  lval reversed = lang_nil();
+  for (lval c = lang_cdr(lang_cdr(x)); c.type == NSR_LANG_PAIR; c = lang_cdr(c)) {
+    if (lang_cons(I, lang_car(c), reversed, &reversed) != LANG_OK) return LANG_ERROR;
+  }
   lval chain = lang_unspec();
-  for (int64_t k = n; k-- > 0;) {
-    lval clause = clauses[k];
+  for (bool last = true; reversed.type == NSR_LANG_PAIR; reversed = lang_cdr(reversed), last = false) {
+    lval clause = lang_car(reversed);
     if (lang_list_length(clause) < 2) {
       return bad_syntax(I, x, "case: each clause must be ((datum ...) body ...)");
     }
     lval data = lang_car(clause), then;
     if (expand_body_as_begin(I, pos, lang_cdr(clause), &then) != LANG_OK) return LANG_ERROR;
     if (data.type == NSR_LANG_SYMBOL && LANG_SYM(data) == I->s_else) {
-      if (k != n - 1) return bad_syntax(I, clause, "case: 'else' must be the last clause");
+      if (!last) return bad_syntax(I, clause, "case: 'else' must be the last clause");
       chain = then;
       continue;
     }
@@ -443,31 +487,34 @@ static lang_rc expand_query(nsr_lang *I, lval x, lval prim, int lead,
                         "%s: expected %sa query expression and a condition",
                         name, lead == 2 ? "samples, lag, " : lead == 1 ? "a method, " : "");
   }
-  lval items[n > 0 ? n : 1];
+  /* (NAME lead ... define ... query-expr condition-expr) */
+  lang_list_builder call = LANG_LIST_BUILDER, body = LANG_LIST_BUILDER;
+  if (lang_builder_add(I, &call, prim, pos) != LANG_OK) return LANG_ERROR;
   lval c = lang_cdr(x);
-  for (int64_t k = 0; k < n - 1; k++, c = lang_cdr(c)) items[k] = lang_car(c);
-  /* items: lead ..., defines ..., query-expr, condition-expr */
-  lval cond_call, body = lang_nil();
-  lval cond_items[] = {I->p_condition, items[n - 2]};
-  if (list_at(I, pos, &cond_call, 2, cond_items) != LANG_OK) return LANG_ERROR;
-  lval tail_items[] = {cond_call, items[n - 3]};
-  if (list_at(I, pos, &body, 2, tail_items) != LANG_OK) return LANG_ERROR;
-  for (int64_t k = n - 4; k >= lead; k--) {
-    if (cons_at(I, lang_pos_of(items[k]).line ? lang_pos_of(items[k]) : pos,
-                items[k], body, &body) != LANG_OK) {
+  for (int k = 0; k < lead; k++, c = lang_cdr(c)) {
+    lval e;
+    if (expand(I, lang_car(c), &e) != LANG_OK) return LANG_ERROR;
+    if (lang_builder_add(I, &call, e, pos) != LANG_OK) return LANG_ERROR;
+  }
+  for (int64_t k = lead + 1; k < n - 2; k++, c = lang_cdr(c)) {
+    lval def = lang_car(c);
+    if (lang_builder_add(I, &body, def, lang_pos_of(def).line ? lang_pos_of(def) : pos) != LANG_OK) {
       return LANG_ERROR;
     }
   }
-  lval thunk;
-  if (make_lambda(I, x, lang_nil(), body, &thunk) != LANG_OK) return LANG_ERROR;
-  lval call = lang_nil();
-  if (cons_at(I, pos, thunk, call, &call) != LANG_OK) return LANG_ERROR;
-  for (int k = lead; k-- > 0;) {
-    lval e;
-    if (expand(I, items[k], &e) != LANG_OK) return LANG_ERROR;
-    if (cons_at(I, pos, e, call, &call) != LANG_OK) return LANG_ERROR;
+  lval query_expr = lang_car(c), cond_expr = lang_car(lang_cdr(c)), cond_call, thunk;
+  lval cond_items[] = {I->p_condition, cond_expr};
+  if (list_at(I, pos, &cond_call, 2, cond_items) != LANG_OK ||
+      lang_builder_add(I, &body, cond_call, pos) != LANG_OK ||
+      lang_builder_add(I, &body, query_expr, pos) != LANG_OK) {
+    return LANG_ERROR;
   }
-  return cons_at(I, pos, prim, call, out);
+  if (make_lambda(I, x, lang_nil(), lang_builder_finish(&body, lang_nil()), &thunk) != LANG_OK ||
+      lang_builder_add(I, &call, thunk, pos) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  *out = lang_builder_finish(&call, lang_nil());
+  return LANG_OK;
 }
 
 /* Forms whose arguments are all expressions: (begin ...), (and ...),
@@ -502,6 +549,17 @@ static lang_rc expand(nsr_lang *I, lval x, lval *out) {
   }
   lval head = lang_car(x);
   lang_form form = head.type == NSR_LANG_SYMBOL ? (lang_form)LANG_SYM(head)->form : FORM_NONE;
+  if (form != FORM_NONE && locally_bound(I, LANG_SYM(head))) {
+    /* A call of a local variable named like a special form: the operator
+     * becomes (begin name), which the evaluator treats as a variable
+     * reference rather than the form. */
+    lval op, args, op_items[] = {sym(I->s_begin), head};
+    if (list_at(I, lang_pos_of(x), &op, 2, op_items) != LANG_OK ||
+        expand_list(I, lang_cdr(x), &args) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    return cons_at(I, lang_pos_of(x), op, args, out);
+  }
   switch (form) {
     case FORM_NONE: return expand_list(I, x, out);
     case FORM_QUOTE:

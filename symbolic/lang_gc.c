@@ -143,10 +143,10 @@ void lang_collect(nsr_lang *I) {
     }
   }
   I->collections++;
-  /* Collect again when the heap has doubled (at least 1 MiB later), but
+  /* Collect again when the heap has doubled (at least 4 MiB later), but
    * before the memory budget so garbage never causes a budget error. */
   size_t live = I->heap_bytes;
-  size_t next = live + (live > (1u << 20) ? live : (1u << 20));
+  size_t next = live + (live > (4u << 20) ? live : (4u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
     if (next > half_room) next = half_room;

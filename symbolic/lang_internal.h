@@ -162,6 +162,7 @@ typedef struct lang_run {
 } lang_run;
 
 struct lang_query; /* lang_infer.c */
+struct lang_scope; /* lang_expand.c */
 
 /* A list the samplers see again and again (a model's prior weights or its
  * hypotheses, re-read on every run of a query), with its items in an array
@@ -212,7 +213,14 @@ struct nsr_lang {
   nsr_rng rng;
   uint64_t steps, start_ns;
   lang_pos cur_pos;  /* the application being evaluated, for errors */
+  /* The latest call made from a program (not from the library, whose file
+   * index is library_file): errors inside library procedures are reported
+   * there, where the user can act on them. */
+  lang_pos user_pos;
+  uint32_t library_file;
   uint64_t addr;     /* address of the current call (see lang_infer.c) */
+  bool memo_site;    /* a primitive runs as a mem'd procedure: its random
+                        choice is addressed without the call site */
   struct lang_query *query; /* innermost running query, or NULL */
   int query_depth;
 
@@ -221,11 +229,12 @@ struct nsr_lang {
   size_t out_len, out_cap;
 
   lval result;
+  struct lang_scope *scope; /* names bound around the form being expanded */
   lang_list_cache list_cache[LANG_CACHES]; /* lang_dist.c */
 
   /* symbols and primitives the reader and expander build code with */
   lang_symbol *s_quote, *s_quasiquote, *s_unquote, *s_unquote_splicing,
-      *s_lambda, *s_define, *s_else, *s_begin, *s_if, *s_set;
+      *s_lambda, *s_define, *s_else, *s_begin, *s_if;
   lval p_cons, p_list, p_append, p_list_to_vector, p_memv, p_condition,
       p_enum_query, p_rejection_query, p_mh_query, p_query;
 };
@@ -251,7 +260,6 @@ static inline lval lang_obj_val(nsr_lang_type t, void *o) {
 static inline bool lang_truthy(lval v) {
   return !(v.type == NSR_LANG_BOOL && !v.as.b);
 }
-static inline bool lang_is(lval v, nsr_lang_type t) { return v.type == t; }
 static inline bool lang_is_number(lval v) {
   return v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL;
 }
@@ -261,6 +269,15 @@ static inline double lang_num(lval v) {
 static inline bool lang_is_procedure(lval v) {
   return v.type == NSR_LANG_CLOSURE || v.type == NSR_LANG_PRIMITIVE ||
          v.type == NSR_LANG_MEMO;
+}
+/* Under webchurch compatibility an integral real within 2^53 becomes the
+ * exact integer it equals (JavaScript has one number type). */
+static inline lval lang_webchurch_number(lval v) {
+  if (v.type == NSR_LANG_REAL && v.as.r == (double)(int64_t)v.as.r &&
+      v.as.r > -9007199254740992.0 && v.as.r < 9007199254740992.0) {
+    return lang_int((int64_t)v.as.r);
+  }
+  return v;
 }
 #define LANG_PAIR(v) ((lang_pair *)(v).as.obj)
 #define LANG_STR(v) ((lang_string *)(v).as.obj)
@@ -290,6 +307,17 @@ lang_rc lang_make_vector(nsr_lang *I, size_t len, lval fill, lval *out);
 lang_rc lang_make_hash(nsr_lang *I, lval *out);
 /* The symbol named s[0..len), created on first use. */
 lang_rc lang_intern(nsr_lang *I, const char *s, size_t len, lang_symbol **out);
+/* Builds a list front to back: zero-initialise (both nil), add, finish. */
+typedef struct lang_list_builder {
+  lval head, tail;
+} lang_list_builder;
+#define LANG_LIST_BUILDER {{.type = NSR_LANG_NIL}, {.type = NSR_LANG_NIL}}
+/* Appends v in a new cell carrying `pos`. */
+lang_rc lang_builder_add(nsr_lang *I, lang_list_builder *b, lval v,
+                         lang_pos pos);
+/* The list, ended by `rest` instead of (). */
+lval lang_builder_finish(lang_list_builder *b, lval rest);
+
 /* A list from n values (vals may point into the value stack). */
 lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out);
 /* Length of a proper list, or -1. */

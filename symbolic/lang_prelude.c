@@ -77,5 +77,30 @@ const char lang_prelude[] =
     "        l\n"
     "        (%merge cmp (sort (take l (quotient n 2)) cmp)\n"
     "                (sort (drop l (quotient n 2)) cmp)))))\n"
+    /* DPmem: stochastic memoization by a Dirichlet process (the Chinese
+     * restaurant process). Each argument list has its own restaurant, a list
+     * of (value . customers) tables; a call sits at a table in proportion to
+     * its customers, or at a new one (a fresh (f args ...)) in proportion to
+     * alpha. */
+    "(define (DPmem alpha f)\n"
+    "  (let ((restaurants (make-hash-table)))\n"
+    "    (lambda args\n"
+    "      (let* ((tables (hash-table-ref restaurants args '()))\n"
+    "             (k (sample-discrete (append (map rest tables) (list alpha)))))\n"
+    "        (if (= k (length tables))\n"
+    "            (let ((v (apply f args)))\n"
+    "              (hash-table-set! restaurants args (append tables (list (pair v 1))))\n"
+    "              v)\n"
+    "            (let ((table (list-ref tables k)))\n"
+    "              (hash-table-set! restaurants args\n"
+    "                               (update-list tables k (pair (first table) (+ 1 (rest table)))))\n"
+    "              (first table)))))))\n"
     "(define (max-of l) (apply max l))\n"
+    /* webchurch names some programs use. */
+    "(define true #t)\n"
+    "(define false #f)\n"
+    "(define (soft-equal y x tol) (and (> y (- x tol)) (< y (+ x tol))))\n"
+    "(define (variance l)\n"
+    "  (let ((m (mean l))) (mean (map (lambda (x) (* (- x m) (- x m))) l))))\n"
+    "(define (but-last l) (take l (- (length l) 1)))\n"
     "(define (min-of l) (apply min l))\n";

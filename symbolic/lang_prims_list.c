@@ -142,36 +142,25 @@ static lang_rc p_equal(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
-/* A copy of the list's spine onto *out's end; *tail tracks the last cell. */
-static lang_rc append_copy(nsr_lang *I, lval list, lval *head, lval *tail) {
+static const lang_pos NOWHERE = {0, 0, 0};
+
+/* Adds the items of list to b. */
+static lang_rc add_all(nsr_lang *I, lang_list_builder *b, lval list) {
   for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
-    lval cell;
-    if (lang_cons(I, lang_car(list), lang_nil(), &cell) != LANG_OK) return LANG_ERROR;
-    if (head->type == NSR_LANG_NIL) {
-      *head = cell;
-    } else {
-      LANG_PAIR(*tail)->cdr = cell;
-    }
-    *tail = cell;
+    if (lang_builder_add(I, b, lang_car(list), NOWHERE) != LANG_OK) return LANG_ERROR;
   }
   return LANG_OK;
 }
 
 static lang_rc p_append(nsr_lang *I, lval *a, int n, lval *out) {
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (int i = 0; i + 1 < n; i++) {
     int64_t len;
     if (lang_arg_list(I, "append", a, i, &len) != LANG_OK) return LANG_ERROR;
-    if (append_copy(I, a[i], &head, &tail) != LANG_OK) return LANG_ERROR;
+    if (add_all(I, &b, a[i]) != LANG_OK) return LANG_ERROR;
   }
   /* The last argument is shared, as in Scheme. */
-  lval last = n > 0 ? a[n - 1] : lang_nil();
-  if (head.type == NSR_LANG_NIL) {
-    *out = last;
-  } else {
-    LANG_PAIR(tail)->cdr = last;
-    *out = head;
-  }
+  *out = lang_builder_finish(&b, n > 0 ? a[n - 1] : lang_nil());
   return LANG_OK;
 }
 
@@ -304,11 +293,19 @@ static lang_rc reduce_numbers(nsr_lang *I, const char *name, reduce_op op,
     lval v = lang_car(l);
     if (!lang_is_number(v)) return lang_type_error(I, name, "a list of numbers", 0, a[0]);
     if (exact && v.type == NSR_LANG_INT) {
-      bool ovf = op == PRODUCT ? __builtin_mul_overflow(iacc, v.as.i, &iacc)
-                               : __builtin_add_overflow(iacc, v.as.i, &iacc);
-      if (ovf) {
+      int64_t next;
+      bool ovf = op == PRODUCT ? __builtin_mul_overflow(iacc, v.as.i, &next)
+                               : __builtin_add_overflow(iacc, v.as.i, &next);
+      if (!ovf) {
+        iacc = next;
+        continue;
+      }
+      if (!I->cfg.webchurch) {
         return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
       }
+      /* webchurch numbers are doubles: go on inexactly. */
+      exact = false;
+      racc = op == PRODUCT ? (double)iacc * lang_num(v) : (double)iacc + lang_num(v);
     } else {
       if (exact) racc = (double)iacc;
       exact = false;
@@ -351,26 +348,15 @@ static lang_rc p_all(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return q
 static lang_rc p_any(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return quantify(I, "any", ANY, a, out); }
 static lang_rc p_none(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return quantify(I, "none", NONE, a, out); }
 
-/* A fresh copy of the first k cells of list (k <= its length). */
+/* A fresh copy of the first k cells of list (k <= its length), ended by
+ * rest. */
 static lang_rc copy_prefix(nsr_lang *I, lval list, int64_t k, lval rest,
                            lval *out) {
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (int64_t i = 0; i < k; i++, list = lang_cdr(list)) {
-    lval cell;
-    if (lang_cons(I, lang_car(list), lang_nil(), &cell) != LANG_OK) return LANG_ERROR;
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
-    }
-    tail = cell;
+    if (lang_builder_add(I, &b, lang_car(list), NOWHERE) != LANG_OK) return LANG_ERROR;
   }
-  if (head.type == NSR_LANG_NIL) {
-    *out = rest;
-  } else {
-    LANG_PAIR(tail)->cdr = rest;
-    *out = head;
-  }
+  *out = lang_builder_finish(&b, rest);
   return LANG_OK;
 }
 
@@ -432,27 +418,20 @@ static lang_rc p_zip(nsr_lang *I, lval *a, int n, lval *out) {
     if (lang_arg_list(I, "zip", a, i, &len) != LANG_OK) return LANG_ERROR;
     if (shortest < 0 || len < shortest) shortest = len;
   }
-  lval cur[n > 0 ? n : 1], items[n > 0 ? n : 1];
-  memcpy(cur, a, (size_t)n * sizeof *cur);
-  lval head = lang_nil(), tail = lang_nil();
+  /* Walks the argument lists in place on the value stack: each a[i]
+   * advances to its cdr as its car is taken. */
+  lang_list_builder rows = LANG_LIST_BUILDER;
   for (int64_t k = 0; k < shortest; k++) {
+    lang_list_builder row = LANG_LIST_BUILDER;
     for (int i = 0; i < n; i++) {
-      items[i] = lang_car(cur[i]);
-      cur[i] = lang_cdr(cur[i]);
+      if (lang_builder_add(I, &row, lang_car(a[i]), NOWHERE) != LANG_OK) return LANG_ERROR;
+      a[i] = lang_cdr(a[i]);
     }
-    lval row, cell;
-    if (lang_list_from(I, items, (size_t)n, &row) != LANG_OK ||
-        lang_cons(I, row, lang_nil(), &cell) != LANG_OK) {
+    if (lang_builder_add(I, &rows, lang_builder_finish(&row, lang_nil()), NOWHERE) != LANG_OK) {
       return LANG_ERROR;
     }
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
-    }
-    tail = cell;
   }
-  *out = head;
+  *out = lang_builder_finish(&rows, lang_nil());
   return LANG_OK;
 }
 
@@ -463,24 +442,17 @@ static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
   if (lang_arg_list(I, "unique", a, 0, &len) != LANG_OK) return LANG_ERROR;
   lval seen;
   if (lang_make_hash(I, &seen) != LANG_OK) return LANG_ERROR;
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
     bool found;
     lang_hash_get(LANG_HASH(seen), lang_car(l), &found);
     if (found) continue;
-    if (lang_hash_put(I, LANG_HASH(seen), lang_car(l), lang_bool(true)) != LANG_OK) {
+    if (lang_hash_put(I, LANG_HASH(seen), lang_car(l), lang_bool(true)) != LANG_OK ||
+        lang_builder_add(I, &b, lang_car(l), NOWHERE) != LANG_OK) {
       return LANG_ERROR;
     }
-    lval cell;
-    if (lang_cons(I, lang_car(l), lang_nil(), &cell) != LANG_OK) return LANG_ERROR;
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
-    }
-    tail = cell;
   }
-  *out = head;
+  *out = lang_builder_finish(&b, lang_nil());
   return LANG_OK;
 }
 
@@ -659,6 +631,7 @@ const lang_prim_def lang_prims_list[] = {
     {"zip", 1, -1, p_zip},
     {"unique", 1, 1, p_unique},
     {"list-index", 2, 2, p_list_index},
+    {"position", 2, 2, p_list_index},
     {"vector", 0, -1, p_vector},
     {"make-vector", 1, 2, p_make_vector},
     {"vector-ref", 2, 2, p_vector_ref},

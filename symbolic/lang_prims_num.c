@@ -79,15 +79,19 @@ static lang_rc fold_arith(nsr_lang *I, const char *name, arith op, lval *args,
   }
   if (exact) {
     int64_t acc = args[0].as.i;
-    for (int i = 1; i < nargs; i++) {
+    bool ovf = false;
+    for (int i = 1; !ovf && i < nargs; i++) {
       int64_t b = args[i].as.i;
-      bool ovf = op == ADD   ? __builtin_add_overflow(acc, b, &acc)
-                 : op == SUB ? __builtin_sub_overflow(acc, b, &acc)
-                             : __builtin_mul_overflow(acc, b, &acc);
-      if (ovf) return overflow(I, name);
+      ovf = op == ADD   ? __builtin_add_overflow(acc, b, &acc)
+            : op == SUB ? __builtin_sub_overflow(acc, b, &acc)
+                        : __builtin_mul_overflow(acc, b, &acc);
     }
-    *out = lang_int(acc);
-    return LANG_OK;
+    if (!ovf) {
+      *out = lang_int(acc);
+      return LANG_OK;
+    }
+    /* webchurch numbers are doubles: redo the sum inexactly. */
+    if (!I->cfg.webchurch) return overflow(I, name);
   }
   double acc = lang_num(args[0]);
   for (int i = 1; i < nargs; i++) {
@@ -234,13 +238,17 @@ static lang_rc p_expt(nsr_lang *I, lval *a, int n, lval *out) {
   if (a[0].type == NSR_LANG_INT && a[1].type == NSR_LANG_INT && a[1].as.i >= 0) {
     int64_t base = a[0].as.i, e = a[1].as.i, acc = 1;
     /* Square-and-multiply; every product is checked. */
-    while (e > 0) {
-      if ((e & 1) && __builtin_mul_overflow(acc, base, &acc)) return overflow(I, "expt");
+    bool ovf = false;
+    while (!ovf && e > 0) {
+      ovf = (e & 1) && __builtin_mul_overflow(acc, base, &acc);
       e >>= 1;
-      if (e > 0 && __builtin_mul_overflow(base, base, &base)) return overflow(I, "expt");
+      ovf = ovf || (e > 0 && __builtin_mul_overflow(base, base, &base));
     }
-    *out = lang_int(acc);
-    return LANG_OK;
+    if (!ovf) {
+      *out = lang_int(acc);
+      return LANG_OK;
+    }
+    if (!I->cfg.webchurch) return overflow(I, "expt");
   }
   *out = lang_real(pow(x, y));
   return LANG_OK;
@@ -307,7 +315,13 @@ static lang_rc rounding(nsr_lang *I, const char *name, double (*fn)(double),
 
 static lang_rc p_floor(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return rounding(I, "floor", floor, a, out); }
 static lang_rc p_ceiling(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return rounding(I, "ceiling", ceil, a, out); }
-static lang_rc p_round(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return rounding(I, "round", nearbyint, a, out); }
+/* JavaScript's Math.round: halves go up. */
+static double round_half_up(double x) { return floor(x + 0.5); }
+
+static lang_rc p_round(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  return rounding(I, "round", I->cfg.webchurch ? round_half_up : nearbyint, a, out);
+}
 static lang_rc p_truncate(nsr_lang *I, lval *a, int n, lval *out) { (void)n; return rounding(I, "truncate", trunc, a, out); }
 
 static lang_rc p_inexact(nsr_lang *I, lval *a, int n, lval *out) {

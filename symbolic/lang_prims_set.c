@@ -8,7 +8,10 @@
  *   (number-set-member? s x)        x ∈ s (#f for anything not a natural)
  *   (number-set-contains-all? s xs) every item of the list xs is in s
  *   (number-set-subset? a b)        a ⊆ b
- *   (number-set->list s)            members in increasing order */
+ *   (number-set->list s)            members in increasing order
+ *   (number-set-mass sets ws lo hi) for y = lo..hi, the total weight of the
+ *                                   sets containing y: Σ_i ws_i [y ∈ sets_i]
+ *                                   (the number game's generalization) */
 #include "lang_internal.h"
 
 /* Sets hold naturals below this; the number game needs 1..N, N ≤ 10^6. */
@@ -118,6 +121,47 @@ static lang_rc p_set_to_list(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+static lang_rc p_set_mass(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  int64_t nsets, nweights, lo = 0, hi = 0;
+  if (lang_arg_list(I, "number-set-mass", a, 0, &nsets) != LANG_OK ||
+      lang_arg_list(I, "number-set-mass", a, 1, &nweights) != LANG_OK ||
+      natural_arg(I, "number-set-mass", a[2], 2, &lo) != LANG_OK ||
+      natural_arg(I, "number-set-mass", a[3], 3, &hi) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  if (nsets != nweights) {
+    return lang_error(I, "number-set-mass: %lld sets but %lld weights", (long long)nsets,
+                      (long long)nweights);
+  }
+  size_t span = hi >= lo ? (size_t)(hi - lo + 1) : 0;
+  double *mass = nsr_calloc(span > 0 ? span : 1, sizeof *mass);
+  if (mass == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  lang_rc rc = LANG_OK;
+  for (lval s = a[0], w = a[1]; rc == LANG_OK && s.type == NSR_LANG_PAIR;
+       s = lang_cdr(s), w = lang_cdr(w)) {
+    if (lang_car(s).type != NSR_LANG_SET) {
+      rc = lang_type_error(I, "number-set-mass", "a list of number sets", 0, a[0]);
+    } else if (!lang_is_number(lang_car(w))) {
+      rc = lang_type_error(I, "number-set-mass", "a list of numbers", 1, a[1]);
+    } else {
+      const nsr_bitset *bits = &LANG_SET(lang_car(s))->bits;
+      double weight = lang_num(lang_car(w));
+      for (size_t y = nsr_bitset_next(bits, (size_t)lo); y < bits->nbits && y <= (size_t)hi;
+           y = nsr_bitset_next(bits, y + 1)) {
+        mass[y - (size_t)lo] += weight;
+      }
+    }
+  }
+  lang_list_builder b = LANG_LIST_BUILDER;
+  for (size_t k = 0; rc == LANG_OK && k < span; k++) {
+    rc = lang_builder_add(I, &b, lang_real(mass[k]), (lang_pos){0, 0, 0});
+  }
+  nsr_free(mass);
+  if (rc == LANG_OK) *out = lang_builder_finish(&b, lang_nil());
+  return rc;
+}
+
 const lang_prim_def lang_prims_set[] = {
     {"list->number-set", 1, 1, p_list_to_set},
     {"number-set-range", 2, 2, p_set_range},
@@ -126,5 +170,6 @@ const lang_prim_def lang_prims_set[] = {
     {"number-set-contains-all?", 2, 2, p_set_contains_all},
     {"number-set-subset?", 2, 2, p_set_subset},
     {"number-set->list", 1, 1, p_set_to_list},
+    {"number-set-mass", 4, 4, p_set_mass},
     {NULL, 0, 0, NULL},
 };

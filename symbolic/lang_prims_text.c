@@ -288,8 +288,10 @@ const lang_prim_def lang_prims_text[] = {
     {"write-string", 0, -1, p_write_string},
     {"newline", 0, 0, p_newline},
     {"error", 0, -1, p_error},
-    {"hist", 1, 2, p_hist},
-    {"barplot", 1, 2, p_barplot},
-    {"density", 1, 2, p_density},
+    /* webchurch's extra arguments (e.g. density's smoothing flag) are
+     * accepted and ignored. */
+    {"hist", 1, 3, p_hist},
+    {"barplot", 1, 3, p_barplot},
+    {"density", 1, 3, p_density},
     {NULL, 0, 0, NULL},
 };

@@ -87,7 +87,7 @@ static lang_rc read_datum(reader *r, int depth, lval *out);
  * makes an improper list (not allowed in vectors). */
 static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
                               bool vector, lval *out) {
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (;;) {
     if (skip_space(r) != LANG_OK) return LANG_ERROR;
     int c = peek(r);
@@ -97,40 +97,31 @@ static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
     }
     if (c == ')') {
       advance(r);
-      *out = head;
+      *out = lang_builder_finish(&b, lang_nil());
       return LANG_OK;
     }
     lang_pos pos = here(r);
     if (c == '.' && !vector && r->i + 1 <= r->len &&
         is_delimiter(r->i + 1 < r->len ? (unsigned char)r->text[r->i + 1] : -1)) {
-      if (tail.type != NSR_LANG_PAIR) {
+      if (b.head.type != NSR_LANG_PAIR) {
         return syntax_error(r, pos, "'.' must follow at least one datum");
       }
       advance(r);
       lval last;
       if (read_datum(r, depth + 1, &last) != LANG_OK) return LANG_ERROR;
-      LANG_PAIR(tail)->cdr = last;
       if (skip_space(r) != LANG_OK) return LANG_ERROR;
       if (peek(r) != ')') {
         return syntax_error(r, here(r), "expected ')' after the datum following '.'");
       }
       advance(r);
-      *out = head;
+      *out = lang_builder_finish(&b, last);
       return LANG_OK;
     }
-    lval item, cell;
+    lval item;
     if (read_datum(r, depth + 1, &item) != LANG_OK) return LANG_ERROR;
     /* The first cell is the list itself and carries the '(' position. */
-    lang_pos cell_pos = head.type == NSR_LANG_NIL ? open : pos;
-    if (lang_cons_at(r->I, item, lang_nil(), cell_pos, &cell) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
-    }
-    tail = cell;
+    lang_pos cell_pos = b.head.type == NSR_LANG_NIL ? open : pos;
+    if (lang_builder_add(r->I, &b, item, cell_pos) != LANG_OK) return LANG_ERROR;
   }
 }
 
@@ -197,7 +188,7 @@ static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
   long long i = strtoll(s, &end, 10);
   if (*end == '\0') {
     if (errno == ERANGE) {
-      return lang_fail_at(r->I, pos, NSR_ERR_RANGE,
+      return lang_fail_at(r->I, pos, NSR_ERR_PARSE,
                           "integer literal %s does not fit in 64 bits", s);
     }
     *is_number = true;
@@ -207,7 +198,7 @@ static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
   double d = strtod(s, &end);
   if (*end == '\0' && strpbrk(s, "xXnNiIpP") == NULL) {
     *is_number = true;
-    *out = lang_real(d);
+    *out = r->I->cfg.webchurch ? lang_webchurch_number(lang_real(d)) : lang_real(d);
   }
   return LANG_OK;
 }
@@ -305,22 +296,17 @@ static lang_rc read_datum(reader *r, int depth, lval *out) {
 lang_rc lang_read_all(nsr_lang *I, uint32_t file, const char *text,
                       size_t len, lval *out) {
   reader r = {I, file, text, len, 0, 1, 1};
-  lval head = lang_nil(), tail = lang_nil();
+  lang_list_builder b = LANG_LIST_BUILDER;
   for (;;) {
     if (skip_space(&r) != LANG_OK) return LANG_ERROR;
     if (peek(&r) == -1) break;
     lang_pos pos = here(&r);
-    lval x, cell;
-    if (read_datum(&r, 0, &x) != LANG_OK) return LANG_ERROR;
-    if (lang_cons_at(I, x, lang_nil(), pos, &cell) != LANG_OK) return LANG_ERROR;
-    if (head.type == NSR_LANG_NIL) {
-      head = cell;
-    } else {
-      LANG_PAIR(tail)->cdr = cell;
+    lval x;
+    if (read_datum(&r, 0, &x) != LANG_OK || lang_builder_add(I, &b, x, pos) != LANG_OK) {
+      return LANG_ERROR;
     }
-    tail = cell;
   }
-  *out = head;
+  *out = lang_builder_finish(&b, lang_nil());
   return LANG_OK;
 }
 

@@ -106,6 +106,25 @@ bool lang_set_equal(const lang_set *a, const lang_set *b) {
   return i >= a->bits.nbits && j >= b->bits.nbits;
 }
 
+lang_rc lang_builder_add(nsr_lang *I, lang_list_builder *b, lval v,
+                         lang_pos pos) {
+  lval cell;
+  if (lang_cons_at(I, v, lang_nil(), pos, &cell) != LANG_OK) return LANG_ERROR;
+  if (b->head.type == NSR_LANG_NIL) {
+    b->head = cell;
+  } else {
+    LANG_PAIR(b->tail)->cdr = cell;
+  }
+  b->tail = cell;
+  return LANG_OK;
+}
+
+lval lang_builder_finish(lang_list_builder *b, lval rest) {
+  if (b->head.type == NSR_LANG_NIL) return rest;
+  LANG_PAIR(b->tail)->cdr = rest;
+  return b->head;
+}
+
 lang_rc lang_list_from(nsr_lang *I, const lval *vals, size_t n, lval *out) {
   lval list = lang_nil();
   for (size_t i = n; i-- > 0;) {
@@ -197,33 +216,76 @@ bool lang_eqv(lval a, lval b) {
   }
 }
 
+/* Pairs of values still to compare, on an explicit stack so that deeply
+ * nested data cost heap, not C stack. */
+typedef struct equal_stack {
+  struct { lval a, b; } local[64], *items;
+  size_t n, cap;
+  bool failed; /* the stack could not grow (out of memory) */
+} equal_stack;
+
+static void equal_push(equal_stack *st, lval a, lval b) {
+  if (st->n == st->cap) {
+    size_t cap = st->cap * 2;
+    void *grown = st->items == st->local ? nsr_mallocarray(cap, sizeof st->local[0])
+                                         : nsr_reallocarray(st->items, cap, sizeof st->local[0]);
+    if (grown == NULL) {
+      st->failed = true;
+      return;
+    }
+    if (st->items == st->local) memcpy(grown, st->local, sizeof st->local);
+    st->items = grown;
+    st->cap = cap;
+  }
+  st->items[st->n].a = a;
+  st->items[st->n].b = b;
+  st->n++;
+}
+
+/* Structural equality. Comparing data nested deeper than memory allows to
+ * track answers false. */
 bool lang_equal(lval a, lval b) {
-  for (;;) {
-    if (lang_eqv(a, b)) return true;
-    if (a.type != b.type) return false;
-    switch (a.type) {
-      case NSR_LANG_STRING:
-        return LANG_STR(a)->len == LANG_STR(b)->len &&
-               memcmp(LANG_STR(a)->chars, LANG_STR(b)->chars,
-                      LANG_STR(a)->len) == 0;
-      case NSR_LANG_VECTOR: {
-        lang_vector *x = LANG_VEC(a), *y = LANG_VEC(b);
-        if (x->len != y->len) return false;
-        for (size_t i = 0; i < x->len; i++) {
-          if (!lang_equal(x->items[i], y->items[i])) return false;
-        }
-        return true;
+  equal_stack st;
+  st.items = st.local;
+  st.n = 0;
+  st.cap = sizeof st.local / sizeof st.local[0];
+  st.failed = false;
+  bool same = true;
+  equal_push(&st, a, b);
+  while (same && st.n > 0 && !st.failed) {
+    st.n--;
+    lval x = st.items[st.n].a, y = st.items[st.n].b;
+    /* Walk along list spines here; push the cars. */
+    while (same && !lang_eqv(x, y)) {
+      if (x.type != y.type) {
+        same = false;
+        break;
       }
-      case NSR_LANG_SET: return lang_set_equal(LANG_SET(a), LANG_SET(b));
-      case NSR_LANG_PAIR:
-        /* Recurse on the car, loop on the cdr: long lists take no stack. */
-        if (!lang_equal(lang_car(a), lang_car(b))) return false;
-        a = lang_cdr(a);
-        b = lang_cdr(b);
+      if (x.type == NSR_LANG_PAIR) {
+        equal_push(&st, lang_car(x), lang_car(y));
+        x = lang_cdr(x);
+        y = lang_cdr(y);
         continue;
-      default: return false;
+      }
+      switch (x.type) {
+        case NSR_LANG_STRING:
+          same = LANG_STR(x)->len == LANG_STR(y)->len &&
+                 memcmp(LANG_STR(x)->chars, LANG_STR(y)->chars, LANG_STR(x)->len) == 0;
+          break;
+        case NSR_LANG_SET: same = lang_set_equal(LANG_SET(x), LANG_SET(y)); break;
+        case NSR_LANG_VECTOR:
+          same = LANG_VEC(x)->len == LANG_VEC(y)->len;
+          for (size_t i = 0; same && i < LANG_VEC(x)->len; i++) {
+            equal_push(&st, LANG_VEC(x)->items[i], LANG_VEC(y)->items[i]);
+          }
+          break;
+        default: same = false; break;
+      }
+      break;
     }
   }
+  if (st.items != st.local) nsr_free(st.items);
+  return same && !st.failed;
 }
 
 uint64_t lang_mix(uint64_t h, uint64_t x) {
@@ -233,8 +295,14 @@ uint64_t lang_mix(uint64_t h, uint64_t x) {
   return h ^ (h >> 29);
 }
 
-uint64_t lang_hash_value(lval v) {
+/* Hashing looks this deep into nested cars and vectors (list spines are
+ * walked in full): equal values still hash alike, and the C stack stays
+ * bounded. */
+#define HASH_MAX_DEPTH 32
+
+static uint64_t hash_at_depth(lval v, int depth) {
   uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
+  if (depth > HASH_MAX_DEPTH) return h;
   for (;;) {
     switch (v.type) {
       case NSR_LANG_NIL:
@@ -251,7 +319,7 @@ uint64_t lang_hash_value(lval v) {
         return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
       case NSR_LANG_VECTOR:
         for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
-          h = lang_mix(h, lang_hash_value(LANG_VEC(v)->items[i]));
+          h = lang_mix(h, hash_at_depth(LANG_VEC(v)->items[i], depth + 1));
         }
         return h;
       case NSR_LANG_SET: {
@@ -262,13 +330,15 @@ uint64_t lang_hash_value(lval v) {
         return h;
       }
       case NSR_LANG_PAIR:
-        h = lang_mix(h, lang_hash_value(lang_car(v)));
+        h = lang_mix(h, hash_at_depth(lang_car(v), depth + 1));
         v = lang_cdr(v);
         continue;
       default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
     }
   }
 }
+
+uint64_t lang_hash_value(lval v) { return hash_at_depth(v, 0); }
 
 /* The slot of key in t (cap > 0): its entry or the empty slot to fill. */
 static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
@@ -470,7 +540,10 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   if (I->cfg.echo != NULL) {
     fwrite(s, 1, n, I->cfg.echo);
     fflush(I->cfg.echo);
+    return LANG_OK;
   }
+  /* Kept output counts against the memory budget like the heap does. */
+  if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
   lang_buf b = {I->out, I->out_len, I->out_cap, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;
@@ -490,6 +563,7 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
                       const char *fmt, va_list ap) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (pos.file == I->library_file && I->user_pos.line != 0) pos = I->user_pos;
   if (pos.line == 0 || pos.file >= I->nfiles) {
     nsr_fail(&I->error, code, "%s", msg);
   } else {

@@ -32,11 +32,16 @@ typedef struct nsr_space_params {
   double sigma;  /* Erlang scale of interval sizes, > 0 */
   double alpha;  /* attention: in (0, 1] */
   double beta;   /* guessing rate when not attending: in (0, 1) */
-  /* Sampling strength: p(X | h) = |h|^(−γ n) for h ⊇ X. γ = 1 is the size
-   * principle (strong sampling); γ < 1 tempers it, as people do when
-   * examples might not be random draws from the concept. > 0. */
+  /* Sampling strength: p(X | h) = |h|^−(γ1 + γ (n − 1)) for h ⊇ X: the
+   * first example counts γ1, each further one γ. γ1 = γ = 1 is the size
+   * principle (strong sampling); smaller values temper it, as people do
+   * when examples might not be random draws from the concept. > 0. */
   double gamma;
+  double gamma1;
 } nsr_space_params;
+
+/* The exponent γ1 + γ (n − 1) of 1/|h| for n examples. */
+double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n);
 
 typedef struct nsr_space nsr_space;
 
@@ -54,6 +59,8 @@ nsr_code nsr_space_load(const char *path, bool record_edges, nsr_space **out,
 void nsr_space_free(nsr_space *space);
 
 uint32_t nsr_space_max(const nsr_space *space);
+/* The largest expression size enumerated (the description's max_size). */
+int nsr_space_max_size(const nsr_space *space);
 /* Distinct non-empty grammar extensions (intervals not counted). */
 size_t nsr_space_extensions(const nsr_space *space);
 /* Expressions enumerated (each operand order counted; expressions denoting
@@ -97,6 +104,32 @@ void nsr_space_extension_set(const nsr_space *space, size_t i,
 nsr_code nsr_space_infer(nsr_space *space, const uint32_t *examples, size_t n,
                          size_t top_k, nsr_numbers_result *result,
                          nsr_error *err);
+
+/* ---- Metropolis-Hastings ----------------------------------------------- */
+
+typedef struct nsr_mh_options {
+  uint64_t samples; /* recorded steps after burn-in */
+  uint64_t burn_in;
+  uint64_t seed;
+} nsr_mh_options;
+
+typedef struct nsr_mh_report {
+  uint64_t samples;
+  double acceptance;         /* accepted proposals / steps */
+  double samples_per_second; /* steps (burn-in included) per second */
+} nsr_mh_report;
+
+/* Estimates the grammar component's generalization p(y ∈ C | X, grammar)
+ * into g[N] by Metropolis-Hastings over expression trees (subtree
+ * regeneration from the grammar as proposal), without enumerating: the
+ * target is the same as the enumerated grammar hypotheses' (trees up to
+ * max_size symbols, at most 32, no empty sub-expression; likelihood
+ * |h|^(−γn)). Intervals are not sampled. Only the productions and
+ * parameters of `space` are used. Errors: NSR_ERR_INVALID when no tree
+ * drawn from the grammar contains the examples, NSR_ERR_RANGE, NOMEM. */
+nsr_code nsr_space_mh(const nsr_space *space, const uint32_t *examples, size_t n,
+                      const nsr_mh_options *opt, double *g, nsr_mh_report *report,
+                      nsr_error *err);
 
 /* ---- human data ----------------------------------------------------------
  * Two CSV layouts are read, recognised by their header (column order is
@@ -145,6 +178,10 @@ typedef struct nsr_fit_metrics {
                             NAN without counts */
   double log_lik_per_response; /* log_lik / Σ n; NAN without counts */
   double rmse;           /* of p = α·g + (1−α)·β against p_yes */
+  /* The highest r any model can expect against these noisy proportions:
+   * sqrt(1 − E[binomial variance of p_yes] / var(p_yes)), with the
+   * unbiased p(1−p)/(n−1) per cell. NAN without counts. */
+  double ceiling_r;
   size_t n_cells;
 } nsr_fit_metrics;
 
@@ -162,14 +199,17 @@ void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g,
 /* ---- fitting ------------------------------------------------------------ */
 
 typedef struct nsr_fit_options {
-  double weight_sd;   /* sd of the Gaussian prior on log production weights,
-                         centred on their values in the space file */
+  double weight_sd;   /* sd of the Gaussian prior on each production's own
+                         log-weight offset from the space file's value, on
+                         top of its family's offset */
+  double family_sd;   /* sd of the Gaussian prior on each family's shared
+                         log-weight offset (production offsets: weight_sd) */
   double sigma_sd;    /* sd of the Gaussian prior on log σ, centred on the
                          space file's σ (intervals are weakly constrained by
                          rule-like data: without it σ drifts to flat) */
   int max_iterations; /* L-BFGS iterations */
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
-  bool fit_gamma;     /* fit the sampling strength γ (else keep it) */
+  bool fit_gamma;     /* fit the sampling strengths γ1, γ (else keep them) */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);

@@ -71,6 +71,7 @@ struct nsr_space {
   space_class *classes;
   size_t n_classes, cap_classes;
   size_t size_start[34]; /* classes of size s: [size_start[s], size_start[s+1]) */
+  bool enumerated;   /* false with "enumerate": false (sampling only) */
   bool record_edges;
   space_edge *edges;
   size_t n_edges, cap_edges;

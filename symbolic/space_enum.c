@@ -24,6 +24,8 @@ static uint64_t hash_bits(const uint64_t *w, size_t words) {
   return h;
 }
 
+/* Doubles the hash table and reinserts every extension (load stays under
+ * one half, so probe runs stay short). */
 static nsr_code grow_table(nsr_space *s, nsr_error *err) {
   size_t cap = s->table_cap ? 2 * s->table_cap : 1024;
   uint32_t *t = nsr_calloc(cap, sizeof *t);
@@ -99,27 +101,29 @@ static nsr_code intern(nsr_space *s, const uint64_t *w, uint32_t *out, nsr_error
   return NSR_OK;
 }
 
+/* The array `items` with room for one more item (doubled when full);
+ * NULL when that allocation fails (items is then still valid). */
+static void *reserve_one(void *items, size_t len, size_t *cap, size_t size) {
+  if (len < *cap) return items;
+  size_t grown = *cap ? 2 * *cap : 1024;
+  void *p = nsr_reallocarray(items, grown, size);
+  if (p) *cap = grown;
+  return p;
+}
+
 static nsr_code push_class(nsr_space *s, uint32_t e, nsr_error *err) {
-  if (s->n_classes == s->cap_classes) {
-    size_t cap = s->cap_classes ? 2 * s->cap_classes : 1024;
-    space_class *c = nsr_reallocarray(s->classes, cap, sizeof *c);
-    if (c == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "expression classes: out of memory");
-    s->classes = c;
-    s->cap_classes = cap;
-  }
+  space_class *c = reserve_one(s->classes, s->n_classes, &s->cap_classes, sizeof *c);
+  if (c == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "expression classes: out of memory");
+  s->classes = c;
   s->classes[s->n_classes] = (space_class){.ext = e, .pi = 0.0, .count = 0.0};
   s->class_of[e] = (uint32_t)s->n_classes++;
   return NSR_OK;
 }
 
 static nsr_code push_edge(nsr_space *s, const space_edge *edge, nsr_error *err) {
-  if (s->n_edges == s->cap_edges) {
-    size_t cap = s->cap_edges ? 2 * s->cap_edges : 4096;
-    space_edge *e = nsr_reallocarray(s->edges, cap, sizeof *e);
-    if (e == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "derivation graph: out of memory");
-    s->edges = e;
-    s->cap_edges = cap;
-  }
+  space_edge *e = reserve_one(s->edges, s->n_edges, &s->cap_edges, sizeof *e);
+  if (e == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "derivation graph: out of memory");
+  s->edges = e;
   s->edges[s->n_edges++] = *edge;
   return NSR_OK;
 }

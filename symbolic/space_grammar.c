@@ -91,11 +91,11 @@ static nsr_code parse_list(nsr_space *s, const json_t *root, const char *key, bo
 }
 
 /* Reads the bounds and parameters; defaults: range 100, max_size 3,
- * λ 0.5, σ 10, α 1, β 0.5, γ 1. */
+ * λ 0.5, σ 10, α 1, β 0.5, γ1 = γ = 1. */
 static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err) {
   int64_t range = NSR_NUMBERS_DEFAULT_N, max_size = 3, max_ext = DEFAULT_MAX_EXTENSIONS;
   nsr_space_params p = {.lambda = 0.5, .sigma = NSR_NUMBERS_DEFAULT_SIGMA, .alpha = 1.0, .beta = 0.5,
-                        .gamma = 1.0};
+                        .gamma = 1.0, .gamma1 = 1.0};
   nsr_code rc = nsr_json_get_int_opt(root, "range", &range, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_size", &max_size, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_extensions", &max_ext, err);
@@ -104,6 +104,7 @@ static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err)
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "alpha", &p.alpha, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "beta", &p.beta, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "gamma", &p.gamma, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "gamma1", &p.gamma1, err);
   if (rc != NSR_OK) return rc;
   if (range < 1 || range > NSR_SPACE_MAX_N) {
     return nsr_fail(err, NSR_ERR_RANGE, "\"range\" %lld must lie in 1..%u", (long long)range, NSR_SPACE_MAX_N);
@@ -122,12 +123,17 @@ static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err)
   return nsr_space_set_params(s, &p, err);
 }
 
+double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n) {
+  return n == 0 ? 0.0 : p->gamma1 + p->gamma * (double)(n - 1);
+}
+
 nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error *err) {
   if (!(p->lambda > 0.0 && p->lambda < 1.0)) return nsr_fail(err, NSR_ERR_RANGE, "lambda %g must lie in (0, 1)", p->lambda);
   if (!(p->sigma > 0.0) || !isfinite(p->sigma)) return nsr_fail(err, NSR_ERR_RANGE, "sigma %g must be positive", p->sigma);
   if (!(p->alpha > 0.0 && p->alpha <= 1.0)) return nsr_fail(err, NSR_ERR_RANGE, "alpha %g must lie in (0, 1]", p->alpha);
   if (!(p->beta > 0.0 && p->beta < 1.0)) return nsr_fail(err, NSR_ERR_RANGE, "beta %g must lie in (0, 1)", p->beta);
   if (!(p->gamma > 0.0) || !isfinite(p->gamma)) return nsr_fail(err, NSR_ERR_RANGE, "gamma %g must be positive", p->gamma);
+  if (!(p->gamma1 > 0.0) || !isfinite(p->gamma1)) return nsr_fail(err, NSR_ERR_RANGE, "gamma1 %g must be positive", p->gamma1);
   s->params = *p;
   if (s->interval_lp) space_interval_prior(s);
   return NSR_OK;
@@ -143,6 +149,8 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   }
   if (!json_is_object(root)) rc = nsr_fail(err, NSR_ERR_INVALID, "the description must be a JSON object");
   if (rc == NSR_OK) rc = parse_settings(s, root, err);
+  s->enumerated = true;
+  if (rc == NSR_OK) rc = nsr_json_get_bool_opt(root, "enumerate", &s->enumerated, err);
   if (rc == NSR_OK) {
     s->prods = nsr_calloc(MAX_PRODUCTIONS, sizeof *s->prods);
     if (s->prods == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "productions: out of memory");
@@ -158,7 +166,7 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   }
   if (rc == NSR_OK) {
     space_interval_prior(s);
-    rc = space_enumerate(s, err);
+    if (s->enumerated) rc = space_enumerate(s, err);
   }
   if (rc != NSR_OK) nsr_error_prefix(err, "space '%s': ", what);
   return rc;
@@ -209,6 +217,7 @@ void nsr_space_free(nsr_space *s) {
 }
 
 uint32_t nsr_space_max(const nsr_space *s) { return s->max; }
+int nsr_space_max_size(const nsr_space *s) { return s->max_size; }
 size_t nsr_space_extensions(const nsr_space *s) { return s->n_ext; }
 double nsr_space_expressions(const nsr_space *s) { return s->n_expressions; }
 double nsr_space_build_seconds(const nsr_space *s) { return s->build_seconds; }
@@ -239,6 +248,7 @@ nsr_code nsr_space_set_log_weights(nsr_space *s, const double *log_w, nsr_error 
     }
   }
   for (size_t i = 0; i < s->n_prods; i++) s->prods[i].log_w = log_w[i];
+  if (!s->enumerated) return NSR_OK;
   if (!s->record_edges) return space_enumerate(s, err);
   space_forward(s);
   return NSR_OK;

@@ -31,10 +31,12 @@ static void describe(const nsr_space *s, uint32_t e, char *buf, size_t len) {
 
 void nsr_space_hypothesis_name(const nsr_space *s, const nsr_hypothesis *h, char *buf,
                                size_t len) {
-  if (h->kind == NSR_HYP_INTERVAL || h->rule >= s->n_ext) {
+  if (h->kind == NSR_HYP_INTERVAL) {
     nsr_numbers_hypothesis_name(h, buf, len);
-  } else {
+  } else if (h->rule < s->n_ext) {
     describe(s, h->rule, buf, len);
+  } else {
+    snprintf(buf, len, "(no extension %u in this space)", h->rule);
   }
 }
 
@@ -49,7 +51,7 @@ void nsr_space_extension_set(const nsr_space *s, size_t i, nsr_bitset *out) {
 
 /* Per-query state. */
 typedef struct query {
-  double n; /* γ times the number of examples */
+  double n; /* the exponent of 1/|h|: γ1 + γ (n − 1) */
   uint32_t lo, hi;
   double best;
   long double z;
@@ -128,7 +130,11 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
 nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
                          nsr_numbers_result *res, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
-  query q = {.n = s->params.gamma * (double)n, .lo = x[0], .hi = x[0]};
+  if (!s->enumerated) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "the space is not enumerated (\"enumerate\": false): only sampling can use it");
+  }
+  query q = {.n = nsr_space_sampling_exponent(&s->params, n), .lo = x[0], .hi = x[0]};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
       return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside the range 1..%u", x[i], s->max);

@@ -7,6 +7,11 @@
 # default thread count and with one BLAS thread.
 #
 #   tests/bench/bench_neural_vs_torch.sh [BUILD_DIR] [RUNS]
+#
+# The peer runs with OPENBLAS_NUM_THREADS=${PEER_BLAS_THREADS:-1}, as its
+# README advises: torch's own 2 threads each calling a multi-threaded
+# OpenBLAS oversubscribe the 2 cores (set PEER_BLAS_THREADS= to leave it
+# unset).
 set -eu
 build=${1:-build}
 runs=${2:-3}
@@ -17,7 +22,12 @@ echo "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset} OPENBLAS_NUM_THREADS=${OPENB
 i=0
 while [ "$i" -lt "$runs" ]; do
   "$build/tests/neural/bench_neural" --steps 300 | tee -a "$log"
-  /usr/bin/python3 "$peer" --threads 2 --steps 300 --malloc-tune | tee -a "$log"
+  if [ -n "${PEER_BLAS_THREADS-1}" ]; then
+    OPENBLAS_NUM_THREADS=${PEER_BLAS_THREADS-1} /usr/bin/python3 "$peer" --threads 2 \
+      --steps 300 --malloc-tune | tee -a "$log"
+  else
+    /usr/bin/python3 "$peer" --threads 2 --steps 300 --malloc-tune | tee -a "$log"
+  fi
   i=$((i + 1))
 done
 # Lines look like "nsr train B=64  median  38.928 ms ..." and

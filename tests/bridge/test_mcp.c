@@ -263,6 +263,9 @@ static void test_command_lines(void **state) {
   r = RUN("run", "--foreign", ":cbrt", "-e", "1");
   assert_int_equal(r.status, 2);
   assert_non_null(strstr(r.err, "must be LIBRARY:FUNCTION"));
+  r = RUN("repl", "--foreign", "libm.so.6:cbrt");
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "--foreign is for nsr run only"));
   /* `nsr run` binds what its --foreign allows, and nothing else. */
   r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
   assert_int_equal(r.status, 0);

@@ -54,6 +54,18 @@ static void test_conditionals(void **state) {
   lt_expect("(begin 1 2 3)", "3");
 }
 
+/* Local bindings shadow special-form names; global redefinition is an
+ * error rather than a silent change of syntax. */
+static void test_special_form_names_can_be_shadowed(void **state) {
+  (void)state;
+  lt_expect("(define (f query) (query 2)) (f (lambda (x) (* x 10)))", "20");
+  lt_expect("(define (g) (define (when x) (+ x 1)) (when 5)) (g)", "6");
+  lt_expect("(let ((case list)) (case 1 2))", "(1 2)");
+  lt_expect("(define (f if) (list if (cond (#f 1) (else 2)))) (f 7)", "(7 2)");
+  lt_expect_error("(define (query x) x)", NSR_ERR_PARSE,
+                  "define: 'query' is a special form and cannot be redefined globally");
+}
+
 static void test_quasiquote(void **state) {
   (void)state;
   lt_expect("`(1 ,(+ 1 1) ,@(list 3 4) 5)", "(1 2 3 4 5)");
@@ -158,6 +170,24 @@ static void test_exact_integer_overflow_is_an_error(void **state) {
   lt_expect("(+ 9223372036854775807 1.0)", "9.223372036854776e+18"); /* 2^63 */
 }
 
+static void test_webchurch_numbers(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.webchurch = true;
+  nsr_lang *lang;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  /* JavaScript has one number type: 2.0 is 2, so these are all equal. */
+  assert_string_equal(lt_eval(lang, "(list (* 0.5 4) 2.0 (equal? (* 0.5 4) 2) (/ 7 2)"
+                                    "      (round 2.5) (round -2.5) (sqrt 16))"),
+                      "(2 2 #t 3.5 3 -2 4)");
+  /* Overflow turns inexact instead of failing: 2^63 and 2^64. */
+  assert_string_equal(lt_eval(lang, "(list (+ 9223372036854775807 1) (expt 2 64))"),
+                      "(9.223372036854776e+18 1.8446744073709552e+19)");
+  nsr_lang_free(lang);
+}
+
 static void test_lists(void **state) {
   (void)state;
   lt_expect("(cons 1 2)", "(1 . 2)");
@@ -183,6 +213,8 @@ static void test_lists(void **state) {
   lt_expect("(zip '(1 2 3) '(a b))", "((1 a) (2 b))");
   lt_expect("(list (take '(1 2 3) 2) (drop '(1 2 3) 2) (last '(1 2 3)))", "((1 2) (3) 3)");
   lt_expect("(unique '(1 2 1 3 2))", "(1 2 3)");
+  lt_expect("(list true false (soft-equal 1.05 1 0.1) (variance '(1 3)) (but-last '(1 2 3)))",
+            "(#t #f #t 1.0 (1 2))");
   lt_expect("(list (all '(#t #t)) (any '(#f #t)) (all '()) (any '()))", "(#t #t #t #f)");
   lt_expect("(map + '(1 2 3) '(10 20 30))", "(11 22 33)");
   lt_expect("(map (lambda (x) (* x x)) '(1 2 3))", "(1 4 9)");
@@ -206,6 +238,20 @@ static void test_lists(void **state) {
             "(list (hash-table-ref h (list 1 2)) (hash-table-ref h 'missing 0))", "(x 0)");
   lt_expect_error("(list-ref '(1 2) 5)", NSR_ERR_INVALID, "list-ref: index 5 is past the end");
   lt_expect_error("(length 5)", NSR_ERR_INVALID, "length: expected a list as argument 1, got 5");
+}
+
+/* Data nested 300000 levels deep in the car direction (far past what C
+ * recursion survives): equality, hashing (mem) and printing must not use C
+ * stack per level. */
+static void test_deep_data_takes_no_c_stack(void **state) {
+  (void)state;
+  lt_expect("(define (nest n) (fold (lambda (x acc) (list acc)) '() (iota n)))"
+            "(define a (nest 300000))"
+            "(define m (mem (lambda (x) 'cached)))"
+            "(list (equal? a (nest 300000)) (equal? a (nest 299999)) (m a) (m (nest 300000))"
+            "      (string-length (stringify a)))",
+            /* printing stops at depth 1000: 1001 "(", "...", 1001 ")" */
+            "(#t #f cached cached 2005)");
 }
 
 static void test_strings_and_output(void **state) {
@@ -259,6 +305,17 @@ static void test_memory_budget(void **state) {
       lt_eval(lang, "(define (churn i) (if (= i 0) 'ok (begin (make-list 1000 i) (churn (- i 1)))))"
                     "(churn 5000)"),
       "ok");
+  /* Kept output counts too: printing forever exhausts the budget. */
+  msg = lt_eval_error(lang, "(define (chatter) (display \"0123456789\") (chatter)) (chatter)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
+  nsr_lang_output_clear(lang);
+  /* So does a query's bookkeeping: an MH trace of a million choices made
+   * by a loop that keeps no data. */
+  msg = lt_eval_error(lang, "(define (flips n) (if (= n 0) 0 (begin (flip) (flips (- n 1)))))"
+                            "(mh-query 1 1 (flips 1000000) #t)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
   nsr_lang_free(lang);
 }
 
@@ -296,6 +353,22 @@ static void test_gc_stress(void **state) {
                     "                             (list a b) (or a b)))"
                     "(list (first d) (map (lambda (p) (< (abs (- p (/ 1 3))) 1e-12)) (second d)))"),
       "(((#t #t) (#t #f) (#f #t)) (#t #t #t))");
+  /* Nested queries, mem inside a model, and MH traces under collection at
+   * every step: the scalar implicature answer (1/9 for all three red;
+   * see test_lang_programs.c) and a short MH chain that must run. */
+  assert_string_equal(
+      lt_eval(lang, "(define (meaning u s) (case u ((none) (= s 0)) ((some) (> s 0)) ((all) (= s 3))))"
+                    "(define (l0 u) (enumeration-query (define s (uniform-draw '(0 1 2 3))) s (meaning u s)))"
+                    "(define (s1 s) (enumeration-query (define u (uniform-draw '(some all))) u"
+                    "  (let ((d (l0 u))) (equal? s (multinomial (first d) (second d))))))"
+                    "(define l1 (enumeration-query (define s (uniform-draw '(1 2 3))) s"
+                    "  (let ((d (s1 s))) (eq? 'some (multinomial (first d) (second d))))))"
+                    "(< (abs (- (third (second l1)) (/ 1 9))) 1e-12)"),
+      "#t");
+  assert_string_equal(
+      lt_eval(lang, "(length (mh-query 20 2 (define f (mem (lambda (i) (gaussian))))"
+                    "  (list (f 1) (f 2)) (> (+ (f 1) (f 1)) -100)))"),
+      "20");
   nsr_lang_free(lang);
 }
 
@@ -382,12 +455,15 @@ int main(void) {
       cmocka_unit_test(test_define_and_lambda),
       cmocka_unit_test(test_let_family),
       cmocka_unit_test(test_conditionals),
+      cmocka_unit_test(test_special_form_names_can_be_shadowed),
       cmocka_unit_test(test_quasiquote),
       cmocka_unit_test(test_tail_calls_run_in_constant_space),
       cmocka_unit_test(test_deep_recursion_hits_a_budget),
       cmocka_unit_test(test_numbers),
       cmocka_unit_test(test_exact_integer_overflow_is_an_error),
+      cmocka_unit_test(test_webchurch_numbers),
       cmocka_unit_test(test_lists),
+      cmocka_unit_test(test_deep_data_takes_no_c_stack),
       cmocka_unit_test(test_strings_and_output),
       cmocka_unit_test(test_step_budget),
       cmocka_unit_test(test_memory_budget),

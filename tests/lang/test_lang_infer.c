@@ -126,6 +126,20 @@ static void test_factor_and_mem(void **state) {
   nsr_lang_free(lang);
 }
 
+/* DPmem with alpha = 1 over a fair coin: the second call joins the first
+ * table with probability 1/(1+1), else flips afresh; the two values agree
+ * with probability 1/2 + 1/2 · 1/2 = 3/4. */
+static void test_dpmem(void **state) {
+  (void)state;
+  nsr_lang *lang = lt_new(1);
+  expect_near(lang,
+              "(define d (enumeration-query (define g (DPmem 1.0 (lambda () (flip))))"
+              "  (equal? (g) (g)) #t))"
+              "(list-ref (second d) (list-index (first d) #t))",
+              0.75, 1e-12);
+  nsr_lang_free(lang);
+}
+
 /* The outer model picks a coin weight of 0.2 or 0.8 and observes heads
  * with the probability an inner enumeration computes: P(0.8 | heads) =
  * 0.5·0.8 / (0.5·0.8 + 0.5·0.2) = 0.8. */
@@ -193,6 +207,7 @@ int main(void) {
       cmocka_unit_test(test_mh_continuous_posterior),
       cmocka_unit_test(test_rejection_query),
       cmocka_unit_test(test_factor_and_mem),
+      cmocka_unit_test(test_dpmem),
       cmocka_unit_test(test_nested_queries),
       cmocka_unit_test(test_query_errors),
       cmocka_unit_test(test_path_budget),

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 int cmd_run(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
 
 typedef struct captured {
   int status;
@@ -22,8 +23,9 @@ static void slurp(FILE *f, char *buf, size_t len) {
   fclose(f);
 }
 
-/* Runs cmd_run on a NULL-terminated argument list (argv[0] = "run"). */
-static void run(captured *c, const char *const *args) {
+/* Runs cmd_run (or cmd_repl reading `input`) on a NULL-terminated argument
+ * list (argv[0] = "run" or "repl"). */
+static void run_with_input(captured *c, const char *const *args, const char *input) {
   char *argv[32];
   int argc = 0;
   for (; args[argc] != NULL; argc++) argv[argc] = (char *)args[argc];
@@ -33,19 +35,33 @@ static void run(captured *c, const char *const *args) {
   assert_non_null(err);
   fflush(stdout);
   fflush(stderr);
-  int saved_out = dup(1), saved_err = dup(2);
+  int saved_out = dup(1), saved_err = dup(2), saved_in = dup(0);
   dup2(fileno(out), 1);
   dup2(fileno(err), 2);
-  c->status = cmd_run(argc, argv);
+  FILE *in = NULL;
+  if (input != NULL) {
+    in = tmpfile();
+    assert_non_null(in);
+    fputs(input, in);
+    rewind(in);
+    dup2(fileno(in), 0);
+    clearerr(stdin);
+  }
+  c->status = input != NULL ? cmd_repl(argc, argv) : cmd_run(argc, argv);
   fflush(stdout);
   fflush(stderr);
   dup2(saved_out, 1);
   dup2(saved_err, 2);
+  dup2(saved_in, 0);
   close(saved_out);
   close(saved_err);
+  close(saved_in);
+  if (in != NULL) fclose(in);
   slurp(out, c->out, sizeof c->out);
   slurp(err, c->err, sizeof c->err);
 }
+
+static void run(captured *c, const char *const *args) { run_with_input(c, args, NULL); }
 
 static char *write_program(const char *text) {
   static char path[64];
@@ -138,6 +154,18 @@ static void test_seed_and_arguments(void **state) {
   assert_string_equal(a.out, "(\"x\" \"--json\")\n");
 }
 
+static void test_repl(void **state) {
+  (void)state;
+  captured c;
+  run_with_input(&c, (const char *[]){"repl", "--seed", "1", NULL},
+                 "(define x 2)\n(+ x\n   3) ; a comment with a (\n(car '())\n\"a;b(\"\n(display 'hi)\n");
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "5\n\"a;b(\"\nhi\n");
+  assert_non_null(strstr(c.err, "<repl>:1:1: first: the list is empty"));
+  run_with_input(&c, (const char *[]){"repl", "prog.church", NULL}, "");
+  assert_int_equal(c.status, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_help_and_usage),
@@ -145,6 +173,7 @@ int main(void) {
       cmocka_unit_test(test_errors_and_statuses),
       cmocka_unit_test(test_json_output),
       cmocka_unit_test(test_seed_and_arguments),
+      cmocka_unit_test(test_repl),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

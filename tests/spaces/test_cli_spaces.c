@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,6 +47,15 @@ static void run(outcome *o, const char *args) {
   read_into(err, o->err, sizeof o->err);
 }
 
+/* Runs `nsr ARGS` and checks its exit status and, when `needle` is not
+ * NULL, that stdout (status 0) or stderr (otherwise) contains it. */
+static void expect(outcome *o, const char *args, int status, const char *needle) {
+  run(o, args);
+  if (o->status != status) fail_msg("nsr %s: status %d, want %d (%s)", args, o->status, status, o->err);
+  const char *text = status == 0 ? o->out : o->err;
+  if (needle && strstr(text, needle) == NULL) fail_msg("nsr %s: '%s' lacks '%s'", args, text, needle);
+}
+
 static const char *data(const char *name) {
   static char path[2][1024];
   static int next;
@@ -79,13 +89,11 @@ static void test_eval_reference_figures(void **state) {
   outcome *o = malloc(sizeof *o);
   char args[2048];
   snprintf(args, sizeof args, "numbers eval --json --data '%s'", data("tenenbaum_generalization.csv"));
-  run(o, args);
-  assert_int_equal(o->status, 0);
+  expect(o, args, 0, NULL);
   double r = json_number_at(o->out, "r");
   if (fabs(r - 0.948) > 0.0005) fail_msg("Tenenbaum r = %g, the data README says 0.948", r);
   snprintf(args, sizeof args, "numbers eval --json --data '%s' --plot scatter.svg", data("bigelow_piantadosi_2016.csv"));
-  run(o, args);
-  assert_int_equal(o->status, 0);
+  expect(o, args, 0, NULL);
   r = json_number_at(o->out, "r");
   if (fabs(r - 0.58) > 0.005) fail_msg("B&P r = %g, the data README says 0.58", r);
   assert_int_equal((int)json_number_at(o->out, "cells"), 25499); /* one cell is missing */
@@ -108,29 +116,18 @@ static void test_eval_input_errors(void **state) {
     write_text(cases[i].file, cases[i].text);
     char args[512];
     snprintf(args, sizeof args, "numbers eval --data %s", cases[i].file);
-    run(o, args);
-    assert_int_equal(o->status, 2);
+    expect(o, args, 2, NULL);
     if (strstr(o->err, cases[i].message) == NULL) fail_msg("'%s' lacks '%s'", o->err, cases[i].message);
     size_t lines = 0;
     for (const char *c = o->err; *c; c++) lines += *c == '\n';
     assert_int_equal(lines, 1); /* one line */
   }
-  run(o, "numbers eval --data missing.csv");
-  assert_int_equal(o->status, 2);
-  run(o, "numbers eval");
-  assert_int_equal(o->status, 2);
-  assert_non_null(strstr(o->err, "--data CSV is required"));
-  run(o, "numbers eval --data x.csv --split train");
-  assert_int_equal(o->status, 2);
-  run(o, "numbers eval --help");
-  assert_int_equal(o->status, 0);
-  assert_non_null(strstr(o->out, "Usage: nsr numbers eval"));
-  run(o, "numbers fit --help");
-  assert_int_equal(o->status, 0);
-  assert_non_null(strstr(o->out, "Usage: nsr numbers fit"));
-  run(o, "numbers fit --data x.csv --out p.json");
-  assert_int_equal(o->status, 2);
-  assert_non_null(strstr(o->err, "--space FILE or --prior-file FILE"));
+  expect(o, "numbers eval --data missing.csv", 2, NULL);
+  expect(o, "numbers eval", 2, "--data CSV is required");
+  expect(o, "numbers eval --data x.csv --split train", 2, NULL);
+  expect(o, "numbers eval --help", 0, "Usage: nsr numbers eval");
+  expect(o, "numbers fit --help", 0, "Usage: nsr numbers fit");
+  expect(o, "numbers fit --data x.csv --out p.json", 2, "--space FILE or --prior-file FILE");
   free(o);
 }
 
@@ -150,22 +147,35 @@ static void test_fit_then_prior_file(void **state) {
   run(o, args);
   if (o->status != 0) fail_msg("fit failed: %s", o->err);
   double fit_ll = json_number_at(o->out, "log_lik");
-  run(o, "numbers eval --json --data small.csv --split dev --prior-file prior.json");
-  assert_int_equal(o->status, 0);
+  expect(o, "numbers eval --json --data small.csv --split dev --prior-file prior.json", 0, NULL);
   double eval_ll = json_number_at(o->out, "log_likelihood");
   if (!(fabs(eval_ll - fit_ll) < 1e-6 * fabs(fit_ll))) fail_msg("eval LL %g, fit LL %g", eval_ll, fit_ll);
-  run(o, "numbers 16 8 2 64 --json --top 1 --prior-file prior.json");
-  assert_int_equal(o->status, 0);
-  assert_non_null(strstr(o->out, "\"powers of 2\""));
+  expect(o, "numbers 16 8 2 64 --json --top 1 --prior-file prior.json", 0, "\"powers of 2\"");
   assert_non_null(strstr(o->out, "\"space\""));
-  run(o, "numbers 16 --prior-file prior.json --range 1..50");
-  assert_int_equal(o->status, 2);
-  run(o, "numbers 16 --prior-file prior.json --space prior.json");
-  assert_int_equal(o->status, 2);
+  expect(o, "numbers 16 --prior-file prior.json --range 1..50", 2, NULL);
+  expect(o, "numbers 16 --prior-file prior.json --space prior.json", 2, NULL);
+  /* Cross-validation over the size bound and the prior's strength: the
+   * table has one row per pair and the prior file records the choice. */
+  snprintf(args, sizeof args,
+           "numbers fit --data small.csv --space '%s/lot.json' --cv 2 --max-size 1,2 --weight-sd 0.5,1 "
+           "--iterations 10 --out cv.json", spaces_dir);
+  expect(o, args, 0, "chosen: max-size");
+  char path[400];
+  snprintf(path, sizeof path, "%s/cv.json", workdir);
+  json_error_t e;
+  json_t *prior = json_load_file(path, 0, &e);
+  assert_non_null(prior);
+  json_t *cv = json_object_get(json_object_get(prior, "fit"), "cross_validation");
+  assert_int_equal(json_array_size(json_object_get(cv, "grid")), 4);
+  assert_int_equal(json_integer_value(json_object_get(cv, "chosen_max_size")),
+                   json_integer_value(json_object_get(json_object_get(prior, "space"), "max_size")));
+  json_decref(prior);
+  expect(o, "numbers fit --data small.csv --space x.json --max-size 1,2 --out p.json", 2, "need --cv K");
+  snprintf(args, sizeof args, "numbers fit --data small.csv --split test --space '%s/lot.json' --out p.json",
+           spaces_dir);
+  expect(o, args, 2, "fit on --split dev only");
   write_text("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
-  run(o, "numbers 16 --prior-file broken.json");
-  assert_int_equal(o->status, 2);
-  assert_non_null(strstr(o->err, "broken.json"));
+  expect(o, "numbers 16 --prior-file broken.json", 2, "broken.json");
   free(o);
 }
 
@@ -174,16 +184,27 @@ static void test_space_option(void **state) {
   outcome *o = malloc(sizeof *o);
   char args[1024];
   snprintf(args, sizeof args, "numbers 16 8 2 64 --top 3 --space '%s/lot.json'", spaces_dir);
-  run(o, args);
-  assert_int_equal(o->status, 0);
-  assert_non_null(strstr(o->out, "grammar hypotheses"));
+  expect(o, args, 0, "grammar hypotheses");
   assert_non_null(strstr(o->out, "powers of 2"));
   write_text("bad_space.json", "{\"primitives\":[{\"family\":\"evens\"}]}");
-  run(o, "numbers 16 --space bad_space.json");
-  assert_int_equal(o->status, 2);
-  assert_non_null(strstr(o->err, "bad_space.json"));
+  expect(o, "numbers 16 --space bad_space.json", 2, "bad_space.json");
   assert_non_null(strstr(o->err, "unknown primitive family 'evens'"));
   free(o);
+}
+
+/* Group teardown: the files the tests wrote, then the folder. */
+static int remove_workdir(void **state) {
+  (void)state;
+  DIR *dir = opendir(workdir);
+  if (dir == NULL) return -1;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s", workdir, e->d_name);
+    unlink(path);
+  }
+  closedir(dir);
+  return rmdir(workdir);
 }
 
 int main(int argc, char **argv) {
@@ -202,9 +223,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_fit_then_prior_file),
       cmocka_unit_test(test_space_option),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", workdir);
-  return failed;
+  return cmocka_run_group_tests(tests, NULL, remove_workdir);
 }

@@ -92,6 +92,53 @@ static void test_csv_errors_name_the_line(void **state) {
   }
 }
 
+/* Random byte mutations of a valid file: each parse either succeeds or
+ * fails with a message, and never reads or writes out of bounds (the
+ * sanitizer build checks that). */
+static void test_csv_survives_mutations(void **state) {
+  (void)state;
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 42);
+  static const char alphabet[] = "0123456789,. \n\r-\"ae";
+  char buf[sizeof bp_small];
+  size_t ok = 0;
+  for (int round = 0; round < 3000; round++) {
+    memcpy(buf, bp_small, sizeof bp_small);
+    int edits = 1 + (int)nsr_rng_below(&rng, 4);
+    for (int k = 0; k < edits; k++) {
+      buf[nsr_rng_below(&rng, sizeof bp_small - 1)] = alphabet[nsr_rng_below(&rng, sizeof alphabet - 1)];
+    }
+    size_t len = nsr_rng_below(&rng, sizeof bp_small);
+    nsr_human_data d;
+    nsr_error err;
+    if (nsr_human_data_parse(buf, len, "m", NULL, 100, &d, &err) == NSR_OK) {
+      ok++;
+      assert_true(d.n_cells > 0 && d.n_sets > 0);
+      nsr_human_data_free(&d);
+    } else {
+      assert_true(err.message[0] != '\0');
+    }
+  }
+  assert_true(ok > 0);
+}
+
+static void test_csv_allocation_failures(void **state) {
+  (void)state;
+  for (uint64_t n = 1; n < 200; n++) {
+    nsr_alloc_fail_after(n);
+    nsr_human_data d;
+    nsr_error err;
+    nsr_code rc = nsr_human_data_parse(bp_small, strlen(bp_small), "bp", NULL, 100, &d, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) {
+      nsr_human_data_free(&d);
+      return;
+    }
+    assert_int_equal(rc, NSR_ERR_NOMEM);
+  }
+  fail_msg("parsing never succeeded");
+}
+
 /* ---- metrics by hand ------------------------------------------------------ */
 
 /* x = 1, 2, 3; y = 2, 4, 7: centred sums Sxy = 5, Sxx = 2, Syy = 114/9, so
@@ -119,6 +166,35 @@ static void test_pearson_and_log_likelihood_by_hand(void **state) {
 
 /* ---- the reference figures ------------------------------------------------ */
 
+typedef nsr_code (*infer_fn)(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                             nsr_error *err);
+
+static nsr_code engine_infer(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                             nsr_error *err) {
+  return nsr_numbers_infer(model, x, n, 0, r, err);
+}
+
+static nsr_code space_infer(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
+                            nsr_error *err) {
+  return nsr_space_infer(model, x, n, 0, r, err);
+}
+
+/* p(y ∈ C | X) of a model for every cell of d (caller frees). */
+static double *predict(const nsr_human_data *d, infer_fn infer, void *model) {
+  double *g = calloc(d->n_cells, sizeof *g);
+  nsr_numbers_result r = {0};
+  nsr_error err;
+  for (size_t s = 0; s < d->n_sets; s++) {
+    if (infer(model, d->sets[s].examples, d->sets[s].n_examples, &r, &err) != NSR_OK) fail_msg("%s", err.message);
+    for (size_t c = 0; c < d->sets[s].n_cells; c++) {
+      size_t i = d->sets[s].first_cell + c;
+      g[i] = r.generalization[d->cells[i].target - 1];
+    }
+  }
+  nsr_numbers_result_free(&r);
+  return g;
+}
+
 static double tenenbaum_r(const char *file, const char *split) {
   nsr_human_data d;
   nsr_error err;
@@ -127,22 +203,34 @@ static double tenenbaum_r(const char *file, const char *split) {
   nsr_numbers_config_default(&cfg);
   nsr_numbers *engine;
   assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
-  double *g = calloc(d.n_cells, sizeof *g);
-  nsr_numbers_result r = {0};
-  for (size_t s = 0; s < d.n_sets; s++) {
-    assert_int_equal(nsr_numbers_infer(engine, d.sets[s].examples, d.sets[s].n_examples, 0, &r, &err), NSR_OK);
-    for (size_t c = 0; c < d.sets[s].n_cells; c++) {
-      size_t i = d.sets[s].first_cell + c;
-      g[i] = r.generalization[d.cells[i].target - 1];
-    }
-  }
+  double *g = predict(&d, engine_infer, engine);
   nsr_fit_metrics m;
   nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
-  nsr_numbers_result_free(&r);
   nsr_numbers_free(engine);
   free(g);
   nsr_human_data_free(&d);
   return m.r;
+}
+
+/* The noise ceiling against a separate computation of the same formula
+ * (Python over the CSV: dev 0.86910, test 0.87725). */
+static void test_noise_ceiling(void **state) {
+  (void)state;
+  const char *splits[] = {"dev", "test"};
+  const double want[] = {0.869101, 0.877249};
+  for (int i = 0; i < 2; i++) {
+    nsr_human_data d;
+    nsr_error err;
+    if (nsr_human_data_load(data_path("bigelow_piantadosi_2016.csv"), splits[i], 100, &d, &err) != NSR_OK) {
+      fail_msg("%s", err.message);
+    }
+    double *g = calloc(d.n_cells, sizeof *g);
+    nsr_fit_metrics m;
+    nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
+    assert_near(m.ceiling_r, want[i], 1e-5, splits[i]);
+    free(g);
+    nsr_human_data_free(&d);
+  }
 }
 
 static void test_reference_figures(void **state) {
@@ -169,15 +257,26 @@ static const char fit_data[] =
     "dev,13,1,90,1,9,10,0.1\ndev,30 60,2,45,4,6,10,0.4\ndev,30 60,2,90,6,4,10,0.6\n"
     "dev,30 60,2,7,0,10,10,0\n";
 
+static nsr_space *fit_space_new(void) {
+  nsr_space *s;
+  nsr_error err;
+  if (nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err) != NSR_OK) fail_msg("%s", err.message);
+  return s;
+}
+
+static void fit_data_parse(nsr_human_data *d) {
+  nsr_error err;
+  if (nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, d, &err) != NSR_OK) fail_msg("%s", err.message);
+}
+
 /* The analytic gradient against central differences (step 1e-5): an
  * independent derivation of every partial derivative. */
 static void test_gradient_matches_finite_differences(void **state) {
   (void)state;
-  nsr_space *s;
+  nsr_space *s = fit_space_new();
   nsr_error err;
-  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
   nsr_human_data d;
-  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  fit_data_parse(&d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
   opt.fit_gamma = true;
@@ -208,31 +307,20 @@ static void test_gradient_matches_finite_differences(void **state) {
 /* ---- fitting and prior files ----------------------------------------------- */
 
 static double eval_ll(nsr_space *s, const nsr_human_data *d) {
-  nsr_numbers_result r = {0};
-  nsr_error err;
-  double *g = calloc(d->n_cells, sizeof *g);
-  for (size_t k = 0; k < d->n_sets; k++) {
-    assert_int_equal(nsr_space_infer(s, d->sets[k].examples, d->sets[k].n_examples, 0, &r, &err), NSR_OK);
-    for (size_t c = 0; c < d->sets[k].n_cells; c++) {
-      size_t i = d->sets[k].first_cell + c;
-      g[i] = r.generalization[d->cells[i].target - 1];
-    }
-  }
+  double *g = predict(d, space_infer, s);
   nsr_space_params p = nsr_space_get_params(s);
   nsr_fit_metrics m;
   nsr_fit_metrics_compute(d, g, p.alpha, p.beta, &m);
-  nsr_numbers_result_free(&r);
   free(g);
   return m.log_lik;
 }
 
 static void test_fit_improves_and_prior_file_reproduces(void **state) {
   (void)state;
-  nsr_space *s;
+  nsr_space *s = fit_space_new();
   nsr_error err;
-  assert_int_equal(nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err), NSR_OK);
   nsr_human_data d;
-  assert_int_equal(nsr_human_data_parse(fit_data, strlen(fit_data), "d", "dev", 100, &d, &err), NSR_OK);
+  fit_data_parse(&d);
   double before = eval_ll(s, &d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
@@ -255,6 +343,27 @@ static void test_fit_improves_and_prior_file_reproduces(void **state) {
   assert_near(eval_ll(t, &d), after, 1e-9 * fabs(after), "LL after reloading the prior file");
   nsr_space_free(t);
   unlink(path);
+  nsr_human_data_free(&d);
+  nsr_space_free(s);
+}
+
+static void test_fit_allocation_failures(void **state) {
+  (void)state;
+  nsr_space *s = fit_space_new();
+  nsr_human_data d;
+  fit_data_parse(&d);
+  nsr_fit_options opt;
+  nsr_fit_options_default(&opt);
+  opt.max_iterations = 2;
+  for (uint64_t n = 1; n < 100; n++) {
+    nsr_fit_report rep;
+    nsr_error err;
+    nsr_alloc_fail_after(n);
+    nsr_code rc = nsr_fit_space(s, &d, &opt, &rep, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) break;
+    assert_int_equal(rc, NSR_ERR_NOMEM);
+  }
   nsr_human_data_free(&d);
   nsr_space_free(s);
 }
@@ -289,11 +398,15 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_csv_groups_sets_and_splits),
       cmocka_unit_test(test_csv_errors_name_the_line),
+      cmocka_unit_test(test_csv_survives_mutations),
+      cmocka_unit_test(test_csv_allocation_failures),
       cmocka_unit_test(test_pearson_and_log_likelihood_by_hand),
       cmocka_unit_test(test_reference_figures),
+      cmocka_unit_test(test_noise_ceiling),
       cmocka_unit_test(test_gradient_matches_finite_differences),
       cmocka_unit_test(test_fit_improves_and_prior_file_reproduces),
       cmocka_unit_test(test_subset_and_cross_validation),
+      cmocka_unit_test(test_fit_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,6 +369,47 @@ static void test_allocation_failures_are_clean(void **state) {
   fail_msg("the space never built");
 }
 
+/* Metropolis-Hastings over trees against the exact grammar component: the
+ * enumeration's π (itself checked against brute force above) with the size
+ * principle, normalised over the consistent extensions. */
+static void test_mh_converges_to_exact(void **state) {
+  (void)state;
+  nsr_space *s = build(brute_space, false);
+  const uint32_t x[] = {3};
+  uint64_t mask[1] = {UINT64_C(1) << 3};
+  double exact[13] = {0}, z = 0;
+  for (size_t e = 0; e < s->n_ext; e++) {
+    if ((s->bits[e] & mask[0]) != mask[0]) continue;
+    double w = s->pi[e] / s->ext_size[e];
+    z += w;
+    for (uint32_t y = 1; y <= 12; y++) {
+      if (s->bits[e] >> y & 1) exact[y] += w;
+    }
+  }
+  double g[12];
+  nsr_mh_options opt = {.samples = 400000, .burn_in = 1000, .seed = 7};
+  nsr_mh_report rep;
+  nsr_error err;
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_OK);
+  for (uint32_t y = 1; y <= 12; y++) assert_near(g[y - 1], exact[y] / z, 0.01, "MH estimate of g(y)");
+  assert_true(rep.acceptance > 0.01 && rep.acceptance < 1 && rep.samples_per_second > 0);
+  const uint32_t bad[] = {13};
+  assert_int_equal(nsr_space_mh(s, bad, 1, &opt, g, &rep, &err), NSR_ERR_RANGE);
+  nsr_space_free(s);
+  /* Without enumeration, sampling still works and exact inference says why
+   * it cannot run. */
+  char json[sizeof brute_space + 32];
+  snprintf(json, sizeof json, "{\"enumerate\":false,%s", brute_space + 1);
+  s = build(json, false);
+  assert_int_equal(nsr_space_extensions(s), 0);
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_OK);
+  nsr_numbers_result r = {0};
+  assert_int_equal(nsr_space_infer(s, x, 1, 1, &r, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "not enumerated"));
+  nsr_numbers_result_free(&r);
+  nsr_space_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tiny_grammar_counts_by_hand),
@@ -378,6 +419,7 @@ int main(void) {
       cmocka_unit_test(test_shortest_descriptions),
       cmocka_unit_test(test_bad_descriptions),
       cmocka_unit_test(test_allocation_failures_are_clean),
+      cmocka_unit_test(test_mh_converges_to_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
