@@ -197,11 +197,15 @@ void usage_error(run_result r, const char *needle) {
 
 /* tools/call NAME with ARGS (JSON text): the result. */
 json_t *call_tool(server *s, int id, const char *name, const char *args) {
-  char line[4096];
-  snprintf(line, sizeof line,
+  size_t cap = strlen(args) + strlen(name) + 128;
+  char *line = malloc(cap);
+  assert_non_null(line);
+  snprintf(line, cap,
            "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
            id, name, args);
-  return expect_result(request(s, line), id);
+  json_t *reply = request(s, line);
+  free(line);
+  return expect_result(reply, id);
 }
 
 /* The call is a tool error whose text holds needle; the server then still

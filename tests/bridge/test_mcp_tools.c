@@ -14,6 +14,7 @@
 #include "test_workdir.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,19 @@ static void test_run_program_hostile(void **state) {
   tool_fails(s, 2, "run_program", "{\"source\":\"(define (g s) (g (string-append s s))) (g \\\"xx\\\")\"}",
              "memory budget of 33554432 bytes exhausted");
   tool_fails(s, 3, "run_program", "{\"source\":\"(+ 1\"}", "source:1:");
+  /* Recursion that is not a tail call grows the interpreter's stacks,
+   * which the memory budget covers; nesting in the source is capped
+   * before the reader could exhaust the C stack. */
+  tool_fails(s, 3, "run_program", "{\"source\":\"(define (f n) (+ 1 (f n))) (f 0)\"}",
+             "memory budget of 33554432 bytes exhausted");
+  char *deep = malloc(200020);
+  assert_non_null(deep);
+  strcpy(deep, "{\"source\":\"");
+  memset(deep + 11, '(', 100000);
+  memset(deep + 100011, ')', 100000);
+  strcpy(deep + 200011, "\"}");
+  tool_fails(s, 3, "run_program", deep, "nested more than 1000 levels deep");
+  free(deep);
   tool_fails(s, 4, "run_program", "{\"source\":\"(car 5)\"}", "expected a pair as argument 1, got 5");
   tool_fails(s, 5, "run_program", "{\"source\":\"1\",\"seed\":-1}", "below the minimum 0");
   tool_fails(s, 6, "run_program", "{\"source\":\"1\",\"args\":[[1]]}", "arguments.args[0]");
