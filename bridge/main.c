@@ -16,6 +16,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+    {"run", cmd_run, "run a Church program (probabilistic Scheme)"},
+    {"repl", cmd_repl, "evaluate Church forms typed on standard input"},
     {"rules", cmd_rules, "list extracted rules from the rule store"},
     {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
     {"store", cmd_store, "create the rule store and its concept library"},
