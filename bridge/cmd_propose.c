@@ -1,5 +1,6 @@
 /* cmd_propose.c: `nsr propose`, the network's proposals for an example set,
  * each rescored exactly by the engine, next to the engine's own MAP. */
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +116,9 @@ int cmd_propose(int argc, char **argv) {
     }
   }
   if (n == 0) return cli_usage_error(CMD, "no examples");
+  /* One query is a few tiny matrix products: a second BLAS thread only adds
+   * hand-offs. */
+  openblas_set_num_threads(1);
   nsr_proposer *p;
   if (nsr_proposer_load(weights ? weights : default_weights(), &p, &err) != NSR_OK) return cli_report(CMD, &err);
   nsr_proposals r;

@@ -16,7 +16,10 @@
  * gradient of -log Σ_{h∈S} q(h) with respect to the logits is q - r, where
  * r is q restricted to S and renormalised, which is exactly the gradient of
  * the KL loss towards the teacher r. So hard labels t plus λ times the
- * constraint is the KL loss towards (t + λ r) / (1 + λ), scaled by 1 + λ. */
+ * constraint is the KL loss towards (t + λ r) / (1 + λ), scaled by 1 + λ.
+ * Measured weakness: the interval [1, N] contains every X, so mass there
+ * satisfies the constraint for any input; with few labels the network
+ * learns to put it there (top-1 recall 0 in `nsr experiment injection`). */
 #ifndef NSR_INJECT_H
 #define NSR_INJECT_H
 

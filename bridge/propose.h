@@ -72,6 +72,8 @@ nsr_numbers *nsr_proposer_engine(nsr_proposer *p);
 uint32_t nsr_proposer_max(const nsr_proposer *p);
 
 /* The network's top_k (1..NSR_PROPOSE_MAX_TOP) hypotheses for examples X,
+ * (about 100 µs for the default model with one OpenBLAS thread: see
+ * tests/bench/bench_propose.c; the caller chooses the thread count),
  * each rescored exactly, and the exact MAP. Errors: NSR_ERR_INVALID for no
  * examples or more than MAX_EXAMPLES, NSR_ERR_RANGE for an example outside
  * 1..N. No allocation after the first call. */
