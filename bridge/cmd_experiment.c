@@ -20,6 +20,8 @@ static const char help_text[] =
     "  distill               the exact posterior as soft targets\n"
     "  constraint            hard labels + the semantic loss on inconsistent mass\n"
     "  constraint-shuffled   the same with the rules' members permuted (control)\n"
+    "  constraint-size       the constraint weighted by the size principle, |h|^-n\n"
+    "  constraint-size-shuffled  its control\n"
     "  kbann                 hard labels after writing rule detectors into weights\n"
     "  kbann-shuffled        the same detectors for permuted numbers (control)\n"
     "  sinusoidal            the baseline with sinusoidal positions (architecture)\n"

@@ -13,12 +13,15 @@ const nsr_variant nsr_variants[] = {
     {"distill", NSR_INJECT_DISTILL, false},
     {"constraint", NSR_INJECT_CONSTRAINT, false},
     {"constraint-shuffled", NSR_INJECT_CONSTRAINT_SHUFFLED, false},
+    {"constraint-size", NSR_INJECT_CONSTRAINT_SIZE, false},
+    {"constraint-size-shuffled", NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED, false},
     {"kbann", NSR_INJECT_KBANN, false},
     {"kbann-shuffled", NSR_INJECT_KBANN_SHUFFLED, false},
     {"sinusoidal", NSR_INJECT_HARD, true},
 };
 const size_t nsr_variant_count = sizeof nsr_variants / sizeof nsr_variants[0];
-_Static_assert(sizeof nsr_variants / sizeof nsr_variants[0] <= 8, "result table holds 8 variants");
+_Static_assert(sizeof nsr_variants / sizeof nsr_variants[0] <= NSR_EXPERIMENT_MAX_VARIANTS,
+               "the result table holds every variant");
 
 void nsr_experiment_config_default(nsr_experiment_config *cfg, bool quick) {
   memset(cfg, 0, sizeof *cfg);

@@ -11,6 +11,7 @@
 
 #define NSR_EXPERIMENT_MAX_BUDGETS 12
 #define NSR_EXPERIMENT_MAX_SEEDS 32
+#define NSR_EXPERIMENT_MAX_VARIANTS 10
 
 typedef struct nsr_variant {
   const char *name; /* "hard", "distill", ..., "sinusoidal" */
@@ -37,7 +38,7 @@ typedef struct nsr_experiment_point {
 
 typedef struct nsr_experiment_result {
   /* [variant][budget] top-1 recall of the exact MAP on held-out sets */
-  nsr_experiment_point top1[8][NSR_EXPERIMENT_MAX_BUDGETS];
+  nsr_experiment_point top1[NSR_EXPERIMENT_MAX_VARIANTS][NSR_EXPERIMENT_MAX_BUDGETS];
   double seconds;
 } nsr_experiment_result;
 

@@ -11,6 +11,7 @@
 
 static const char *const names[NSR_INJECT_COUNT] = {
     "hard", "distill", "constraint", "kbann", "constraint-shuffled", "kbann-shuffled",
+    "constraint-size", "constraint-size-shuffled",
 };
 
 const char *nsr_inject_name(nsr_inject method) {
@@ -30,11 +31,12 @@ nsr_code nsr_inject_parse(const char *text, nsr_inject *out, nsr_error *err) {
   }
   return nsr_fail(err, NSR_ERR_INVALID,
                   "unknown injection '%s' (expected none, hard, distill, constraint, kbann, "
-                  "constraint-shuffled or kbann-shuffled)", text);
+                  "constraint-size or a -shuffled control)", text);
 }
 
 bool nsr_inject_shuffled(nsr_inject method) {
-  return method == NSR_INJECT_CONSTRAINT_SHUFFLED || method == NSR_INJECT_KBANN_SHUFFLED;
+  return method == NSR_INJECT_CONSTRAINT_SHUFFLED || method == NSR_INJECT_KBANN_SHUFFLED ||
+         method == NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED;
 }
 
 void nsr_inject_permutation(uint32_t n_max, uint32_t *perm) {
@@ -82,9 +84,16 @@ nsr_code nsr_inject_kbann(nsr_nn_model *model, const nsr_numbers *engine,
   return NSR_OK;
 }
 
+/* |h|^-k by k divisions: cheaper than pow() in the O(N^2) loops below. */
+static double size_weight(double size, int k) {
+  double w = 1.0;
+  for (int i = 0; i < k; i++) w /= size;
+  return w;
+}
+
 void nsr_inject_constraint(const nsr_numbers *engine, const uint32_t *examples,
                            size_t n, const uint32_t *perm, const float *q,
-                           double lambda, float *teacher) {
+                           double lambda, bool size_principle, float *teacher) {
   uint32_t n_max = nsr_numbers_get_config(engine)->max;
   uint32_t lo = n_max, hi = 1;
   uint32_t seen[NSR_PROPOSE_MAX_EXAMPLES];
@@ -93,30 +102,34 @@ void nsr_inject_constraint(const nsr_numbers *engine, const uint32_t *examples,
     if (seen[i] < lo) lo = seen[i];
     if (seen[i] > hi) hi = seen[i];
   }
-  /* Mass of q on S, the hypotheses containing every (seen) example. */
+  /* w(h) = q(h) (times |h|^-n) on S, the hypotheses containing every
+   * (seen) example, and 0 elsewhere; its total is `mass`. */
   double mass = 0.0;
-  bool rule_ok[NSR_NUMBERS_RULES];
+  int k = size_principle ? (int)n : 0;
+  double rule_w[NSR_NUMBERS_RULES];
   for (uint64_t r = 0; r < NSR_NUMBERS_RULES; r++) {
-    rule_ok[r] = true;
-    for (size_t i = 0; i < n && rule_ok[r]; i++) 
-      rule_ok[r] = nsr_bitset_has(nsr_numbers_rule_set(engine, (uint32_t)r), seen[i]);
-    if (rule_ok[r]) mass += q[r];
+    const nsr_bitset *set = nsr_numbers_rule_set(engine, (uint32_t)r);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) ok = nsr_bitset_has(set, seen[i]);
+    rule_w[r] = ok ? q[r] * size_weight((double)nsr_bitset_count(set), k) : 0.0;
+    mass += rule_w[r];
   }
   size_t index = NSR_NUMBERS_RULES;
   for (uint32_t a = 1; a <= n_max; a++) {
     for (uint32_t b = a; b <= n_max; b++, index++) {
-      if (a <= lo && b >= hi) mass += q[index];
+      if (a <= lo && b >= hi) mass += q[index] * size_weight((double)(b - a + 1), k);
     }
   }
   if (mass <= 0.0) return;
   double keep = 1.0 / (1.0 + lambda), add = lambda / (1.0 + lambda) / mass;
   for (uint64_t r = 0; r < NSR_NUMBERS_RULES; r++) {
-    teacher[r] = (float)(keep * teacher[r] + (rule_ok[r] ? add * q[r] : 0.0));
+    teacher[r] = (float)(keep * teacher[r] + add * rule_w[r]);
   }
   index = NSR_NUMBERS_RULES;
   for (uint32_t a = 1; a <= n_max; a++) {
     for (uint32_t b = a; b <= n_max; b++, index++) {
-      teacher[index] = (float)(keep * teacher[index] + (a <= lo && b >= hi ? add * q[index] : 0.0));
+      double w = a <= lo && b >= hi ? q[index] * size_weight((double)(b - a + 1), k) : 0.0;
+      teacher[index] = (float)(keep * teacher[index] + add * w);
     }
   }
 }

@@ -6,8 +6,11 @@
  *   distill     soft targets = the exact posterior (distillation)
  *   constraint  hard labels + a semantic-loss term, -log Σ_{h ⊇ X} q(h): the
  *               mass the network puts on hypotheses inconsistent with X
+ *   constraint-size
+ *               the same with r weighted by the size principle, q(h) |h|^-n on
+ *               S, so the trivial [1, N] no longer satisfies it for free
  *   kbann       hard labels, after writing rule detectors into the weights
- *   constraint-shuffled, kbann-shuffled
+ *   constraint-shuffled, constraint-size-shuffled, kbann-shuffled
  *               the same with every hypothesis's extension replaced by its
  *               image under a fixed random permutation of 1..N (same sizes,
  *               wrong members)
@@ -32,6 +35,8 @@ typedef enum nsr_inject {
   NSR_INJECT_KBANN,
   NSR_INJECT_CONSTRAINT_SHUFFLED,
   NSR_INJECT_KBANN_SHUFFLED,
+  NSR_INJECT_CONSTRAINT_SIZE,
+  NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED,
   NSR_INJECT_COUNT
 } nsr_inject;
 
@@ -56,9 +61,10 @@ nsr_code nsr_inject_kbann(nsr_nn_model *model, const nsr_numbers *engine,
 
 /* The constraint's teacher: teacher = (teacher + λ r) / (1 + λ) with r = q
  * restricted to the hypotheses consistent with X (judged on perm[X] when
- * perm is given) and renormalised; unchanged when q has no mass there. */
+ * perm is given), times |h|^-n when size_principle, and renormalised;
+ * unchanged when r has no mass. */
 void nsr_inject_constraint(const nsr_numbers *engine, const uint32_t *examples,
                            size_t n, const uint32_t *perm, const float *q,
-                           double lambda, float *teacher);
+                           double lambda, bool size_principle, float *teacher);
 
 #endif

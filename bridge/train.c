@@ -170,7 +170,8 @@ static void trainer_free(trainer *t) {
 
 static bool uses_hard_labels(nsr_inject m) { return m != NSR_INJECT_DISTILL; }
 static bool uses_constraint(nsr_inject m) {
-  return m == NSR_INJECT_CONSTRAINT || m == NSR_INJECT_CONSTRAINT_SHUFFLED;
+  return m == NSR_INJECT_CONSTRAINT || m == NSR_INJECT_CONSTRAINT_SHUFFLED ||
+         m == NSR_INJECT_CONSTRAINT_SIZE || m == NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED;
 }
 
 static nsr_code trainer_init(trainer *t, const nsr_train_config *cfg, uint32_t n_max,
@@ -251,7 +252,10 @@ static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *er
     if (nsr_nn_forward(t->model, &batch, NULL, t->q, err) != NSR_OK) return err->code;
     for (int b = 0; b < cfg->batch; b++) {
       nsr_inject_constraint(t->engine, x[b], n_ex[b], t->perm, t->q + (size_t)b * t->count,
-                            CONSTRAINT_LAMBDA, t->teacher + (size_t)b * t->count);
+                            CONSTRAINT_LAMBDA,
+                            cfg->inject == NSR_INJECT_CONSTRAINT_SIZE ||
+                                cfg->inject == NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED,
+                            t->teacher + (size_t)b * t->count);
     }
   } else if (uses_hard_labels(cfg->inject)) {
     targets = (nsr_nn_targets){.labels = t->labels};

@@ -158,7 +158,7 @@ static void test_constraint_teacher(void **state) {
   memset(t, 0, c * sizeof *t);
   t[0] = 1.0f; /* "even" */
   uint32_t x[] = {4, 8};
-  nsr_inject_constraint(e, x, 2, NULL, q, 1.0, t);
+  nsr_inject_constraint(e, x, 2, NULL, q, 1.0, false, t);
   size_t consistent = 0;
   double sum = 0;
   for (size_t i = 0; i < c; i++) {
@@ -175,6 +175,22 @@ static void test_constraint_teacher(void **state) {
   assert_float_equal(sum, 1.0, 1e-5);
   /* even, multiples of 4, ends in... : every consistent one gets 0.5/|S|. */
   assert_float_equal(t[0], 0.5 + 0.5 / (double)consistent, 1e-6);
+  /* With the size principle, consistent h get 0.5 |h|^-2 / Σ_S |h'|^-2. */
+  memset(t, 0, c * sizeof *t);
+  nsr_inject_constraint(e, x, 2, NULL, q, 1.0, true, t);
+  double z = 0;
+  for (size_t i = 0; i < c; i++) {
+    nsr_hypothesis h;
+    nsr_error err = {0};
+    assert_int_equal(nsr_numbers_hypothesis_at(e, i, &h, &err), NSR_OK);
+    if (t[i] > 0) z += 1.0 / ((double)h.size * h.size);
+  }
+  for (size_t i = 0; i < c; i++) {
+    nsr_hypothesis h;
+    nsr_error err = {0};
+    assert_int_equal(nsr_numbers_hypothesis_at(e, i, &h, &err), NSR_OK);
+    if (t[i] > 0) assert_float_equal(t[i], 0.5 / ((double)h.size * h.size) / z, 1e-6);
+  }
   free(q);
   free(t);
   nsr_numbers_free(e);
@@ -220,7 +236,7 @@ static void test_constraint_gradient(void **state) {
   assert_int_equal(nsr_nn_forward(m, &b, NULL, q, &err), NSR_OK);
   teacher[label] = 1.0f;
   const double lambda = 0.7;
-  nsr_inject_constraint(e, x, 2, NULL, q, lambda, teacher);
+  nsr_inject_constraint(e, x, 2, NULL, q, lambda, false, teacher);
   nsr_nn_targets t = {.probs = teacher};
   float loss;
   assert_int_equal(nsr_nn_forward_backward(m, &b, &t, &loss, &err), NSR_OK);
