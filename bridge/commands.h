@@ -12,6 +12,9 @@ int cmd_tools(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_propose(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 /* `nsr numbers eval` and `nsr numbers fit` (dispatched by cmd_numbers). */
 int cmd_numbers_eval(int argc, char **argv);
 int cmd_numbers_fit(int argc, char **argv);

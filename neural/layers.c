@@ -89,6 +89,12 @@ void nn_linear_forward(float *out, const float *in, const float *w,
   for (size_t r = 0; r < n; r++) {
     memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
   }
+  /* One row (a pooled single query through the head): sgemm would pack all
+   * of w first, which costs more than the product itself. */
+  if (n == 1) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, n_out, n_in, 1.0f, w, n_in, in, 1, 1.0f, out, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, n_in,
               1.0f, in, n_in, w, n_in, 1.0f, out, n_out);
 }
@@ -252,11 +258,17 @@ void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
 static double softmax_row(float *probs, const float *z, int C) {
   float max = z[0];
   for (int c = 1; c < C; c++) max = z[c] > max ? z[c] : max;
+  /* One exp per class (kept, then scaled): with thousands of classes the
+   * exps are a large part of a single query's forward pass. */
   double sum = 0.0;
-  for (int c = 0; c < C; c++) sum += exp((double)z[c] - max);
-  double lse = max + log(sum);
-  for (int c = 0; c < C; c++) probs[c] = (float)exp((double)z[c] - lse);
-  return lse;
+  for (int c = 0; c < C; c++) {
+    double e = exp((double)z[c] - max);
+    probs[c] = (float)e;
+    sum += e;
+  }
+  float inv = (float)(1.0 / sum);
+  for (int c = 0; c < C; c++) probs[c] *= inv;
+  return max + log(sum);
 }
 
 static float sigmoid(float z) { return 1.0f / (1.0f + expf(-z)); }

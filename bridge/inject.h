@@ -1,0 +1,70 @@
+/* inject.h: putting symbolic knowledge of the number game into a proposal
+ * network (symbolic -> subsymbolic), each method with a control that injects
+ * the same amount of structure with the rules shuffled.
+ *
+ *   hard        hard MAP labels: the uninjected baseline ("none")
+ *   distill     soft targets = the exact posterior (distillation)
+ *   constraint  hard labels + a semantic-loss term, -log Σ_{h ⊇ X} q(h): the
+ *               mass the network puts on hypotheses inconsistent with X
+ *   constraint-size
+ *               the same with r weighted by the size principle, q(h) |h|^-n on
+ *               S, so the trivial [1, N] no longer satisfies it for free
+ *   kbann       hard labels, after writing rule detectors into the weights
+ *   constraint-shuffled, constraint-size-shuffled, kbann-shuffled
+ *               the same with every hypothesis's extension replaced by its
+ *               image under a fixed random permutation of 1..N (same sizes,
+ *               wrong members)
+ *
+ * The constraint needs no hook in neural/: for softmax outputs q, the
+ * gradient of -log Σ_{h∈S} q(h) with respect to the logits is q - r, where
+ * r is q restricted to S and renormalised, which is exactly the gradient of
+ * the KL loss towards the teacher r. So hard labels t plus λ times the
+ * constraint is the KL loss towards (t + λ r) / (1 + λ), scaled by 1 + λ.
+ * Measured weakness: the interval [1, N] contains every X, so mass there
+ * satisfies the constraint for any input; with few labels the network
+ * learns to put it there (top-1 recall 0 in `nsr experiment injection`). */
+#ifndef NSR_INJECT_H
+#define NSR_INJECT_H
+
+#include "nsr.h"
+
+typedef enum nsr_inject {
+  NSR_INJECT_HARD,
+  NSR_INJECT_DISTILL,
+  NSR_INJECT_CONSTRAINT,
+  NSR_INJECT_KBANN,
+  NSR_INJECT_CONSTRAINT_SHUFFLED,
+  NSR_INJECT_KBANN_SHUFFLED,
+  NSR_INJECT_CONSTRAINT_SIZE,
+  NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED,
+  NSR_INJECT_COUNT
+} nsr_inject;
+
+const char *nsr_inject_name(nsr_inject method);
+/* Parses a name above ("none" means hard); NSR_ERR_INVALID otherwise. */
+nsr_code nsr_inject_parse(const char *text, nsr_inject *out, nsr_error *err);
+bool nsr_inject_shuffled(nsr_inject method);
+
+/* The permutation of 1..N the shuffled controls use: perm[x] for x in 1..N
+ * (perm[0] = 0), from a fixed seed so every run shuffles alike. */
+void nsr_inject_permutation(uint32_t n_max, uint32_t *perm);
+
+/* KBANN: overwrites the first dimensions of every number's token embedding
+ * with rule detectors (±1 for x in / not in each of the 34 rules, which
+ * cover parity, divisibility, powers and last digits) and magnitude
+ * detectors (x > 10 k), and makes each rule's head row read its own
+ * detector, so "all examples in rule r" raises the logit of r from step 0.
+ * With perm (the control), number x gets the detectors of perm[x]. Needs
+ * d_model >= 34 + 9. */
+nsr_code nsr_inject_kbann(nsr_nn_model *model, const nsr_numbers *engine,
+                          const uint32_t *perm, nsr_error *err);
+
+/* The constraint's teacher: teacher = (teacher + λ r) / (1 + λ) with r = q
+ * restricted to the hypotheses consistent with X (judged on perm[X] when
+ * perm is given), times |h|^-n when size_principle, and renormalised;
+ * unchanged when r has no mass. */
+void nsr_inject_constraint(const nsr_numbers *engine, const uint32_t *examples,
+                           size_t n, const uint32_t *perm, const float *q,
+                           double lambda, bool size_principle, float *teacher);
+
+#endif
