@@ -61,6 +61,11 @@ static const char *const migrations[] = {
     "  step INTEGER,"
     "  value REAL NOT NULL);"
     "CREATE INDEX metrics_by_experiment ON metrics(experiment_id, name);",
+    /* 2: where a rule lives in the network, its Church predicate, and the
+     * method's own numbers (extraction) */
+    "ALTER TABLE rules ADD COLUMN site TEXT;"
+    "ALTER TABLE rules ADD COLUMN church TEXT;"
+    "ALTER TABLE rules ADD COLUMN details TEXT;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == NSR_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -245,8 +250,9 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
   if (rc == NSR_OK &&
       sqlite3_prepare_v2(s->db,
                          "INSERT INTO rules(model_id, method, layer, unit, body, conclusion,"
-                         " fidelity, accuracy, completeness, support, created_at)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         " fidelity, accuracy, completeness, support, created_at, site, church,"
+                         " details)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                          -1, &st, NULL) != SQLITE_OK) {
     rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
   }
@@ -272,6 +278,9 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
     bind_real_or_null(st, 8, r->accuracy);
     bind_real_or_null(st, 9, r->completeness);
     bind_int_or_null(st, 10, r->support);
+    sqlite3_bind_text(st, 12, r->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, r->church, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, r->details, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
     sqlite3_reset(st);
   }

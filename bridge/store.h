@@ -11,7 +11,7 @@
 
 #define NSR_STORE_DEFAULT_PATH "nsr.db"
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define NSR_STORE_SCHEMA_VERSION 1
+#define NSR_STORE_SCHEMA_VERSION 2
 
 typedef struct nsr_store nsr_store;
 
@@ -23,6 +23,10 @@ typedef struct nsr_store_rule {
   const char *conclusion;  /* what it predicts ("multiples of 4") */
   double fidelity, accuracy, completeness; /* NAN when not measured */
   int64_t support;         /* inputs the rule covers */
+  /* Schema 2; NULL stores NULL, so older initialisers stay valid. */
+  const char *site;        /* where in the network: "ffn.0", "resid.1", "pooled" */
+  const char *church;      /* the concept as a Church predicate, when there is one */
+  const char *details;     /* method-specific JSON (threshold, control accuracy, ...) */
 } nsr_store_rule;
 
 /* Opens (creating if needed) the store at `path` for writing, bringing its
