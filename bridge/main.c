@@ -15,6 +15,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+    {"extract", cmd_extract, "extract rules from a trained encoder into the rule store"},
     {"rules", cmd_rules, "list extracted rules from the rule store"},
     {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
     {"store", cmd_store, "create the rule store and its concept library"},

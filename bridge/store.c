@@ -243,29 +243,27 @@ static void bind_int_or_null(sqlite3_stmt *st, int col, int64_t v) {
   else sqlite3_bind_int64(st, col, v);
 }
 
-nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
-                             size_t n, nsr_error *err) {
+/* Inserts the rules inside the caller's transaction. */
+static nsr_code insert_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules, size_t n,
+                             nsr_error *err) {
   sqlite3_stmt *st = NULL;
-  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing rules", err);
-  if (rc == NSR_OK &&
-      sqlite3_prepare_v2(s->db,
+  if (sqlite3_prepare_v2(s->db,
                          "INSERT INTO rules(model_id, method, layer, unit, body, conclusion,"
                          " fidelity, accuracy, completeness, support, created_at, site, church,"
                          " details)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                          -1, &st, NULL) != SQLITE_OK) {
-    rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
+    return sql_fail(s, NSR_ERR_IO, "writing rules", err);
   }
   /* One batch, one time stamp: formatting it per row would cost more than
    * the insert itself. */
   char stamp[32];
-  if (rc == NSR_OK) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    sqlite3_bind_text(st, 11, stamp, -1, SQLITE_STATIC);
-  }
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  sqlite3_bind_text(st, 11, stamp, -1, SQLITE_STATIC);
+  nsr_code rc = NSR_OK;
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     const nsr_store_rule *r = &rules[i];
     sqlite3_bind_int64(st, 1, model_id);
@@ -285,7 +283,52 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
+  return rc;
+}
+
+/* Ends the transaction begun by the caller: COMMIT after success, else
+ * ROLLBACK and the original error. */
+static nsr_code finish(nsr_store *s, nsr_code rc, nsr_error *err) {
   if (rc == NSR_OK) return store_exec(s, "COMMIT", "committing rules", err);
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
+                             size_t n, nsr_error *err) {
+  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing rules", err);
+  if (rc != NSR_OK) return rc;
+  return finish(s, insert_rules(s, model_id, rules, n, err), err);
+}
+
+/* Deletes the model's earlier rules of every method present in the batch,
+ * so extracting again replaces instead of duplicating. */
+static nsr_code delete_methods(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
+                               size_t n, nsr_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(s->db, "DELETE FROM rules WHERE model_id = ?1 AND method = ?2", -1, &st,
+                         NULL) != SQLITE_OK) {
+    return sql_fail(s, NSR_ERR_IO, "replacing rules", err);
+  }
+  nsr_code rc = NSR_OK;
+  for (size_t i = 0; rc == NSR_OK && i < n; i++) {
+    if (i > 0 && strcmp(rules[i].method, rules[i - 1].method) == 0) continue;
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_text(st, 2, rules[i].method, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "replacing rules", err);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+nsr_code nsr_store_add_extraction(nsr_store *s, const char *sha256, const char *path,
+                                  const char *config_json, const nsr_store_rule *rules, size_t n,
+                                  int64_t *model_id, nsr_error *err) {
+  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing an extraction", err);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_store_add_model(s, sha256, path, config_json, model_id, err);
+  if (rc == NSR_OK) rc = delete_methods(s, *model_id, rules, n, err);
+  if (rc == NSR_OK) rc = insert_rules(s, *model_id, rules, n, err);
+  return finish(s, rc, err);
 }

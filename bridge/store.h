@@ -51,6 +51,14 @@ nsr_code nsr_store_add_model(nsr_store *store, const char *sha256, const char *p
 nsr_code nsr_store_add_rules(nsr_store *store, int64_t model_id,
                              const nsr_store_rule *rules, size_t n, nsr_error *err);
 
+/* One extraction in one transaction: records the model (as
+ * nsr_store_add_model), deletes its earlier rules of the methods in the
+ * batch (rules of one method must be adjacent), and inserts the batch. All
+ * or nothing. */
+nsr_code nsr_store_add_extraction(nsr_store *store, const char *sha256, const char *path,
+                                  const char *config_json, const nsr_store_rule *rules, size_t n,
+                                  int64_t *model_id, nsr_error *err);
+
 /* Runs one read-only SQL statement on the store at `path` through a
  * read-only connection: an authorizer allows reading only, more than one
  * statement is refused, at most max_rows rows are returned (then
