@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strbuf.h"
@@ -177,11 +178,41 @@ static nsr_code push_rule(nsr_extraction *ex, const nsr_store_rule *r, int metho
   return NSR_OK;
 }
 
+/* What every method needs besides its inputs: progress reporting, and an
+ * interpreter that reads the network through (activation SITE UNIT x), so
+ * each rule's Church predicate can be evaluated over the domain. */
 typedef struct progress_ctx {
   void (*step)(void *ctx, uint64_t done, uint64_t total);
   void *ctx;
   uint64_t done, total;
+  nsr_lang *lang;
+  nsr_bitset church; /* the extension of the last predicate checked */
 } progress_ctx;
+
+static nsr_code prim_activation(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                                nsr_lang_value *out, nsr_error *err) {
+  (void)lang;
+  (void)nargs;
+  const nsr_activations *acts = user;
+  const char *name = nsr_lang_to_string(args[0]);
+  double unit, x;
+  if (name == NULL || !nsr_lang_to_double(args[1], &unit) || !nsr_lang_to_double(args[2], &x)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "activation: expects (activation SITE UNIT X)");
+  }
+  for (int s = 0; s < acts->n_sites; s++) {
+    char site[32];
+    nsr_site_name(&acts->sites[s], site, sizeof site);
+    if (strcmp(site, name) != 0) continue;
+    if (!(unit >= 0 && unit < acts->sites[s].width && x >= 1 && x <= acts->max)) {
+      return nsr_fail(err, NSR_ERR_RANGE, "activation: unit %g of %s on %g is out of range", unit,
+                      name, x);
+    }
+    const nsr_site *site_p = &acts->sites[s];
+    *out = nsr_lang_real(site_p->values[((size_t)x - 1) * site_p->width + (size_t)unit]);
+    return NSR_OK;
+  }
+  return nsr_fail(err, NSR_ERR_INVALID, "activation: no site '%s'", name);
+}
 
 static void advance(progress_ctx *p) {
   p->done++;
@@ -201,13 +232,29 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
       nsr_alignment a;
       if (nsr_align_unit(site->values + u, (size_t)site->width, lib, scratch, &a)) {
         const nsr_concept *c = &lib->items[a.concept];
+        /* The rule as a biconditional: true on x exactly when firing and
+         * membership agree, so the share of the domain where the
+         * interpreter says #t is the fidelity. 17 digits: the threshold
+         * round-trips, and the interpreter compares as the C code did. */
+        char *church = arena_printf(&ex->arena,
+                                    "(lambda (x) (equal? (%s (activation \"%s\" %d x) %.17g) (%s x)))",
+                                    a.above ? ">" : "<", name, u, a.threshold, c->definition);
+        if (church == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "alignment: out of memory");
+        if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church, acts->max, &p->church, err);
+        if (rc != NSR_OK) break;
+        size_t agree = nsr_bitset_count(&p->church);
+        if (agree != (size_t)lround(a.fidelity * acts->max)) {
+          rc = nsr_fail(err, NSR_ERR_INTERNAL, "alignment of %s[%d]: Church gives %zu agreements, "
+                        "the scan %.0f", name, u, agree, a.fidelity * acts->max);
+          break;
+        }
         nsr_store_rule r = {
             .method = "alignment", .layer = site->layer, .unit = u,
             .site = nsr_arena_strdup(&ex->arena, name),
             .body = arena_printf(&ex->arena, "%s[%d] %s %.6g", name, u, a.above ? ">" : "<",
                                  a.threshold),
-            .conclusion = c->name, .church = c->definition,
-            .fidelity = a.fidelity, .accuracy = NAN, .completeness = 1.0, .support = a.fires,
+            .conclusion = c->name, .church = church,
+            .fidelity = (double)agree / acts->max, .accuracy = NAN, .completeness = 1.0, .support = a.fires,
             .details = arena_printf(&ex->arena,
                                     "{\"threshold\":%.9g,\"direction\":\"%s\",\"balanced_accuracy\":%.9g,"
                                     "\"precision\":%.9g,\"recall\":%.9g,\"concept_size\":%u}",
@@ -273,53 +320,72 @@ static int compare_i32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The index of a library concept whose extension is exactly the inputs
- * order[0, n) (0-based), or -1. */
-static long concept_of(const nsr_concept_library *lib, const uint32_t *order, uint32_t n,
-                       nsr_bitset *scratch) {
-  nsr_bitset_clear_all(scratch);
-  for (uint32_t i = 0; i < n; i++) nsr_bitset_add(scratch, order[i] + 1);
+/* The index of a library concept whose extension is `set`, or -1. */
+static long concept_of(const nsr_concept_library *lib, const nsr_bitset *set) {
   for (size_t c = 0; c < lib->n; c++) {
-    if (lib->items[c].size == n && nsr_bitset_equal(&lib->items[c].extension, scratch)) return (long)c;
+    if (nsr_bitset_equal(&lib->items[c].extension, set)) return (long)c;
   }
   return -1;
 }
 
-/* One leaf as a stored rule with PSyKE's metrics over the inputs it covers. */
+/* One leaf as a stored rule with PSyKE's metrics (Sabbatini et al. 2021)
+ * over the inputs it covers. The leaf is written as a Church predicate over
+ * x; the interpreter's extension of it must be the leaf's inputs, and the
+ * metrics are counted on that extension. */
 static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library *lib,
                           const nsr_numbers *engine, const nsr_cart_rule *leaf,
-                          const int32_t *classes, const uint32_t *order, nsr_bitset *scratch,
-                          nsr_extraction *ex, nsr_error *err) {
-  nsr_strbuf body = {0};
+                          const int32_t *classes, const uint32_t *order, nsr_bitset *covered,
+                          nsr_extraction *ex, progress_ctx *p, nsr_error *err) {
+  nsr_strbuf body = {0}, church = {0};
+  nsr_strbuf_puts(&church, "(lambda (x) (and");
   for (int k = 0; k < leaf->n_conds; k++) {
-    char name[48];
+    char name[48], site[32];
     feature_name(acts, leaf->feature[k], name, sizeof name);
-    nsr_strbuf_printf(&body, "%s%s %s %.6g", k ? " and " : "", name, leaf->above[k] ? ">" : "<=",
+    const char *op = leaf->above[k] ? ">" : "<=";
+    nsr_strbuf_printf(&body, "%s%s %s %.6g", k ? " and " : "", name, op, (double)leaf->threshold[k]);
+    /* 9 digits round-trip a float threshold exactly. */
+    int unit = (int)strtol(strchr(name, '[') + 1, NULL, 10);
+    snprintf(site, sizeof site, "%.*s", (int)(strchr(name, '[') - name), name);
+    nsr_strbuf_printf(&church, " (%s (activation \"%s\" %d x) %.9g)", op, site, unit,
                       (double)leaf->threshold[k]);
   }
   if (leaf->n_conds == 0) nsr_strbuf_puts(&body, "true");
-  char *text;
-  if (nsr_strbuf_finish(&body, &text, NULL, err) != NSR_OK) return NSR_ERR_NOMEM;
+  nsr_strbuf_puts(&church, "))");
+  char *body_text = NULL, *church_text = NULL;
+  nsr_code rc = nsr_strbuf_finish(&body, &body_text, NULL, err);
+  if (nsr_strbuf_finish(&church, &church_text, NULL, err) != NSR_OK) rc = NSR_ERR_NOMEM;
+  if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church_text, acts->max, &p->church, err);
+  nsr_bitset_clear_all(covered);
+  for (uint32_t i = 0; i < leaf->covered; i++) nsr_bitset_add(covered, order[leaf->members_first + i] + 1);
+  if (rc == NSR_OK && !nsr_bitset_equal(covered, &p->church)) {
+    rc = nsr_fail(err, NSR_ERR_INTERNAL, "CART rule '%s': its Church predicate covers other inputs",
+                  body_text);
+  }
   int32_t klass = classes[leaf->label];
-  const uint32_t *members = order + leaf->members_first;
-  uint32_t exact_agree = 0;
-  for (uint32_t i = 0; i < leaf->covered; i++) exact_agree += acts->exact[members[i]] == klass;
-  long concept = concept_of(lib, members, leaf->covered, scratch);
+  uint32_t agree = 0, exact_agree = 0, n = 0;
+  for (size_t x = nsr_bitset_next(&p->church, 1); x < p->church.nbits; x = nsr_bitset_next(&p->church, x + 1)) {
+    agree += acts->top[x - 1] == klass;
+    exact_agree += acts->exact[x - 1] == klass;
+    n++;
+  }
+  long concept = concept_of(lib, covered);
   char conclusion[NSR_NUMBERS_NAME_MAX + 16];
   nsr_class_name(acts, engine, klass, conclusion, sizeof conclusion);
   nsr_store_rule r = {
       .method = "cart", .layer = -1, .unit = -1, .site = "activations",
-      .body = nsr_arena_strdup(&ex->arena, text),
+      .body = nsr_arena_strdup(&ex->arena, body_text ? body_text : ""),
       .conclusion = nsr_arena_strdup(&ex->arena, conclusion),
-      .church = concept >= 0 ? lib->items[concept].definition : NULL,
-      .fidelity = (double)leaf->agree / leaf->covered,
-      .accuracy = acts->layout == NSR_LAYOUT_OTHER ? NAN : (double)exact_agree / leaf->covered,
-      .completeness = (double)leaf->covered / acts->max, .support = leaf->covered,
+      .church = nsr_arena_strdup(&ex->arena, church_text ? church_text : ""),
+      .fidelity = (double)agree / n,
+      .accuracy = acts->layout == NSR_LAYOUT_OTHER ? NAN : (double)exact_agree / n,
+      .completeness = (double)n / acts->max, .support = n,
       .details = concept >= 0 ? arena_printf(&ex->arena, "{\"conditions\":%d,\"covered_concept\":\"%s\"}",
                                              leaf->n_conds, lib->items[concept].name)
                               : arena_printf(&ex->arena, "{\"conditions\":%d}", leaf->n_conds)};
-  nsr_free(text);
-  ex->tree_fidelity += (double)leaf->agree / acts->max;
+  nsr_free(body_text);
+  nsr_free(church_text);
+  if (rc != NSR_OK) return rc;
+  ex->tree_fidelity += (double)agree / acts->max;
   ex->tree_accuracy += (double)exact_agree / acts->max;
   ex->tree_completeness += r.completeness;
   return push_rule(ex, &r, 2, err);
@@ -366,7 +432,7 @@ static nsr_code run_cart(const nsr_activations *acts, const nsr_concept_library 
   rc = nsr_cart_grow(x, features, labels, n_labels, n, opts->cart_depth, &leaves, &n_leaves, order,
                      err);
   for (size_t k = 0; k < n_leaves && rc == NSR_OK; k++) {
-    rc = cart_rule(acts, lib, engine, &leaves[k], classes, order, &scratch, ex, err);
+    rc = cart_rule(acts, lib, engine, &leaves[k], classes, order, &scratch, ex, p, err);
   }
   if (acts->layout == NSR_LAYOUT_OTHER) ex->tree_accuracy = NAN;
   advance(p);
@@ -391,15 +457,24 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
     return nsr_fail(err, NSR_ERR_INVALID, "extraction: concept library, engine and activations "
                                           "disagree on the domain");
   }
-  progress_ctx p = {step, ctx, 0, 0};
+  progress_ctx p = {step, ctx, 0, 0, NULL, {0}};
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  nsr_code rc = nsr_lang_new(&cfg, &p.lang, err);
+  if (rc == NSR_OK) rc = nsr_bitset_init(&p.church, acts->max + 1, err);
+  if (rc == NSR_OK) {
+    /* The interpreter only reads acts during this call. */
+    rc = nsr_lang_define_primitive(p.lang, "activation", 3, 3, prim_activation, (void *)acts, err);
+  }
   for (int s = 0; s < acts->n_sites; s++) {
     p.total += (opts->alignment ? (uint64_t)acts->sites[s].width : 0) + (opts->probe ? 1 : 0);
   }
   p.total += opts->cart ? 1 : 0;
-  nsr_code rc = NSR_OK;
-  if (opts->alignment) rc = run_alignment(acts, lib, ex, &p, err);
+  if (rc == NSR_OK && opts->alignment) rc = run_alignment(acts, lib, ex, &p, err);
   if (rc == NSR_OK && opts->probe) rc = run_probes(acts, lib, opts, ex, &p, err);
   if (rc == NSR_OK && opts->cart) rc = run_cart(acts, lib, engine, opts, ex, &p, err);
+  nsr_bitset_free(&p.church);
+  nsr_lang_free(p.lang);
   if (rc != NSR_OK) nsr_extraction_free(ex);
   return rc;
 }

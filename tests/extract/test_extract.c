@@ -261,7 +261,8 @@ static void test_align_planted_model(void **state) {
       assert_string_equal(r->body, "resid.0[0] > 0");
       assert_float_equal(r->fidelity, 1.0, 0);
       assert_int_equal(r->support, 10);
-      assert_string_equal(r->church, "(lambda (x) (= (modulo x 2) 0))");
+      assert_string_equal(r->church, "(lambda (x) (equal? (> (activation \"resid.0\" 0 x) 0) "
+                                     "((lambda (x) (= (modulo x 2) 0)) x)))");
       seen++;
     } else if (strcmp(r->site, "ffn.0") == 0 && r->unit == 0) {
       assert_string_equal(r->conclusion, "even");
@@ -390,9 +391,10 @@ static void test_psyke_metrics(void **state) {
   assert_float_equal(ex.rules[0].accuracy, 0.0, 1e-12);
   assert_float_equal(ex.rules[0].completeness, 0.4, 1e-12);
   assert_int_equal(ex.rules[0].support, 4);
-  /* The covered inputs {1..4} are a library concept, so the rule has a
-   * Church predicate. */
-  assert_string_equal(ex.rules[0].church, "(lambda (x) (< x 5))");
+  /* The rule in Church, checked by the interpreter; its inputs {1..4} are
+   * the library concept "x < 5". */
+  assert_string_equal(ex.rules[0].church, "(lambda (x) (and (<= (activation \"resid.0\" 0 x) 4.5)))");
+  assert_non_null(strstr(ex.rules[0].details, "\"covered_concept\":\"x < 5\""));
   assert_string_equal(ex.rules[1].conclusion, "odd");
   assert_float_equal(ex.rules[1].fidelity, 5.0 / 6, 1e-12);
   assert_float_equal(ex.rules[1].accuracy, 1.0, 1e-12);
