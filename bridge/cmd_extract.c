@@ -96,6 +96,20 @@ static int parse_args(int argc, char **argv, extract_args *a) {
   return 0;
 }
 
+/* The concept library goes to the concepts table, so every conclusion of
+ * alignment and probe rules joins with its definition and extension. */
+static nsr_code store_library(nsr_store *store, const nsr_concept_library *lib, nsr_error *err) {
+  nsr_store_concept *items = nsr_mallocarray(lib->n, sizeof *items);
+  if (items == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < lib->n; i++) {
+    items[i] = (nsr_store_concept){lib->items[i].name, lib->items[i].definition,
+                                   &lib->items[i].extension};
+  }
+  nsr_code rc = nsr_store_add_concepts(store, items, lib->n, lib->max, err);
+  nsr_free(items);
+  return rc;
+}
+
 static void on_step(void *ctx, uint64_t done, uint64_t total) {
   (void)total;
   nsr_progress_update(ctx, done, NULL);
@@ -200,7 +214,7 @@ int cmd_extract(int argc, char **argv) {
     if (config == NULL) rc = nsr_fail(&err, NSR_ERR_NOMEM, "out of memory");
   }
   if (rc == NSR_OK) rc = nsr_store_open(a.db, &store, &err);
-  if (rc == NSR_OK) rc = nsr_store_sync_concepts(store, engine, &err);
+  if (rc == NSR_OK) rc = store_library(store, &lib, &err);
   if (rc == NSR_OK) {
     rc = nsr_store_add_extraction(store, sha, a.weights, config, ex.rules, ex.n, &model_id, &err);
   }

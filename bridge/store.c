@@ -178,8 +178,8 @@ static size_t extension_blob(const nsr_bitset *set, unsigned char *blob) {
   return bytes;
 }
 
-nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_error *err) {
-  uint32_t max = nsr_numbers_get_config(engine)->max;
+nsr_code nsr_store_add_concepts(nsr_store *s, const nsr_store_concept *concepts, size_t n,
+                                uint32_t max, nsr_error *err) {
   size_t blob_cap = (size_t)max / 8 + 1;
   unsigned char *blob = nsr_malloc(blob_cap);
   if (blob == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
@@ -192,14 +192,11 @@ nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_er
                          -1, &st, NULL) != SQLITE_OK) {
     rc = sql_fail(s, NSR_ERR_IO, "writing concepts", err);
   }
-  for (uint32_t r = 0; rc == NSR_OK && r < NSR_NUMBERS_RULES; r++) {
-    const nsr_bitset *set = nsr_numbers_rule_set(engine, r);
-    char definition[256];
-    nsr_numbers_rule_church(r, definition, sizeof definition);
-    size_t bytes = extension_blob(set, blob);
-    sqlite3_bind_text(st, 1, nsr_numbers_rule_name(r), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, definition, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)nsr_bitset_count(set));
+  for (size_t i = 0; rc == NSR_OK && i < n; i++) {
+    size_t bytes = extension_blob(concepts[i].extension, blob);
+    sqlite3_bind_text(st, 1, concepts[i].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, concepts[i].definition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)nsr_bitset_count(concepts[i].extension));
     sqlite3_bind_blob(st, 4, blob, (int)bytes, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, max);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "writing concepts", err);
@@ -210,6 +207,18 @@ nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_er
   if (rc == NSR_OK) return store_exec(s, "COMMIT", "committing concepts", err);
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_error *err) {
+  char definitions[NSR_NUMBERS_RULES][256];
+  nsr_store_concept rules[NSR_NUMBERS_RULES];
+  for (uint32_t r = 0; r < NSR_NUMBERS_RULES; r++) {
+    nsr_numbers_rule_church(r, definitions[r], sizeof definitions[r]);
+    rules[r] = (nsr_store_concept){nsr_numbers_rule_name(r), definitions[r],
+                                   nsr_numbers_rule_set(engine, r)};
+  }
+  return nsr_store_add_concepts(s, rules, NSR_NUMBERS_RULES, nsr_numbers_get_config(engine)->max,
+                                err);
 }
 
 nsr_code nsr_store_add_model(nsr_store *s, const char *sha256, const char *path,

@@ -42,6 +42,18 @@ void nsr_store_close(nsr_store *store);
 nsr_code nsr_store_sync_concepts(nsr_store *store, const nsr_numbers *engine,
                                  nsr_error *err);
 
+/* A concept to store: name, Church definition, extension over [0, N]. */
+typedef struct nsr_store_concept {
+  const char *name;
+  const char *definition;
+  const nsr_bitset *extension;
+} nsr_store_concept;
+
+/* Writes concepts over 1..max in one transaction; a concept whose name is
+ * already there for this domain is kept as it is. */
+nsr_code nsr_store_add_concepts(nsr_store *store, const nsr_store_concept *concepts, size_t n,
+                                uint32_t max, nsr_error *err);
+
 /* Records a model (by the SHA-256 of its weights, hex) and returns its id;
  * an existing model with the same hash keeps its id. */
 nsr_code nsr_store_add_model(nsr_store *store, const char *sha256, const char *path,
