@@ -11,7 +11,8 @@
 #include "strbuf.h"
 
 void nsr_extract_opts_default(nsr_extract_opts *opts) {
-  *opts = (nsr_extract_opts){.alignment = true, .probe = true, .cart = true, .probe_folds = 5,
+  *opts = (nsr_extract_opts){.alignment = true, .probe = true, .cart = true, .align_min_size = 3,
+                             .probe_folds = 5,
                              .probe_ridge = 0.1, .cart_depth = 4, .seed = 1};
 }
 
@@ -220,7 +221,8 @@ static void advance(progress_ctx *p) {
 }
 
 static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_library *lib,
-                              nsr_extraction *ex, progress_ctx *p, nsr_error *err) {
+                              const nsr_extract_opts *opts, nsr_extraction *ex, progress_ctx *p,
+                              nsr_error *err) {
   nsr_ranked *scratch = nsr_mallocarray(acts->max, sizeof *scratch);
   if (scratch == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "alignment: out of memory");
   nsr_code rc = NSR_OK;
@@ -230,7 +232,8 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
     nsr_site_name(site, name, sizeof name);
     for (int u = 0; u < site->width && rc == NSR_OK; u++) {
       nsr_alignment a;
-      if (nsr_align_unit(site->values + u, (size_t)site->width, lib, scratch, &a)) {
+      if (nsr_align_unit(site->values + u, (size_t)site->width, lib, opts->align_min_size,
+                         scratch, &a)) {
         const nsr_concept *c = &lib->items[a.concept];
         /* The rule as a biconditional: true on x exactly when firing and
          * membership agree, so the share of the domain where the
@@ -470,7 +473,7 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
     p.total += (opts->alignment ? (uint64_t)acts->sites[s].width : 0) + (opts->probe ? 1 : 0);
   }
   p.total += opts->cart ? 1 : 0;
-  if (rc == NSR_OK && opts->alignment) rc = run_alignment(acts, lib, ex, &p, err);
+  if (rc == NSR_OK && opts->alignment) rc = run_alignment(acts, lib, opts, ex, &p, err);
   if (rc == NSR_OK && opts->probe) rc = run_probes(acts, lib, opts, ex, &p, err);
   if (rc == NSR_OK && opts->cart) rc = run_cart(acts, lib, engine, opts, ex, &p, err);
   nsr_bitset_free(&p.church);

@@ -74,13 +74,17 @@ void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int 
 
 typedef struct nsr_extract_opts {
   bool alignment, probe, cart;
+  /* Alignment ignores concepts (and complements) smaller than this: on 1..N
+   * some unit almost surely singles out one number at its extreme by
+   * chance, while isolating a given 3-set happens once in C(N, 3). */
+  uint32_t align_min_size;
   int probe_folds;     /* cross-validation folds (>= 2) */
   double probe_ridge;  /* ridge penalty relative to the mean squared norm */
   int cart_depth;      /* maximum depth of the tree (>= 1) */
   uint64_t seed;       /* folds and the control task's shuffle */
 } nsr_extract_opts;
 
-/* All three methods, 5 folds, ridge 0.1, depth 4, seed 1. */
+/* All three methods, min size 3, 5 folds, ridge 0.1, depth 4, seed 1. */
 void nsr_extract_opts_default(nsr_extract_opts *opts);
 
 /* The rules found, in the store's shape; strings live in `arena`. */
@@ -122,9 +126,10 @@ typedef struct nsr_ranked {
   float value;
   uint32_t x;
 } nsr_ranked;
-/* values[(x - 1) * stride] is the unit on x; `scratch` holds lib->max. */
+/* values[(x - 1) * stride] is the unit on x; `scratch` holds lib->max.
+ * Only concepts with min_size..N-min_size members compete. */
 bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_library *lib,
-                    nsr_ranked *scratch, nsr_alignment *out);
+                    uint32_t min_size, nsr_ranked *scratch, nsr_alignment *out);
 
 /* A cross-validated linear probe for each concept on n = lib->max inputs
  * with `width` features (x[(i) * width + j] for input i + 1) and for the

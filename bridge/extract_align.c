@@ -16,14 +16,16 @@ static int by_value(const void *a, const void *b) {
  * favour tiny concepts: a unit that never fires agrees with "powers of 7"
  * on 98 of 100 numbers. */
 bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_library *lib,
-                    nsr_ranked *ranked, nsr_alignment *out) {
+                    uint32_t min_size, nsr_ranked *ranked, nsr_alignment *out) {
   uint32_t n = lib->max;
   for (uint32_t x = 1; x <= n; x++) ranked[x - 1] = (nsr_ranked){values[(x - 1) * stride], x};
   qsort(ranked, n, sizeof *ranked, by_value);
   if (n < 2 || ranked[0].value == ranked[n - 1].value) return false;
+  bool found = false;
   double best = -1.0;
   for (size_t c = 0; c < lib->n; c++) {
     const nsr_concept *con = &lib->items[c];
+    if (con->size < min_size || n - con->size < min_size) continue;
     double size = con->size, rest = (double)n - con->size;
     uint32_t in_below = 0;
     for (uint32_t i = 1; i < n; i++) {
@@ -36,6 +38,7 @@ bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_librar
       double score = above ? bacc : 1 - bacc;
       if (score <= best) continue;
       best = score;
+      found = true;
       double agree = (double)i + size - 2.0 * in_below;
       uint32_t fires = above ? n - i : i;
       double tp = above ? size - in_below : in_below;
@@ -49,7 +52,7 @@ bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_librar
                              .fires = fires};
     }
   }
-  return true;
+  return found;
 }
 
 /* ---- linear probes ----------------------------------------------------- */

@@ -179,7 +179,7 @@ static void test_align_planted_values(void **state) {
   for (int x = 1; x <= 100; x++) v[x - 1] = x % 3 == 0 && x != 99 ? 1.0f : 0.0f;
   nsr_ranked scratch[100];
   nsr_alignment a;
-  assert_true(nsr_align_unit(v, 1, &f.lib, scratch, &a));
+  assert_true(nsr_align_unit(v, 1, &f.lib, 3, scratch, &a));
   assert_string_equal(f.lib.items[a.concept].name, "multiples of 3");
   assert_true(a.above);
   assert_float_equal(a.threshold, 0.5, 1e-12);
@@ -190,13 +190,23 @@ static void test_align_planted_values(void **state) {
   assert_int_equal(a.fires, 32);
   /* Negated: the same concept, firing below. */
   for (int i = 0; i < 100; i++) v[i] = -v[i];
-  assert_true(nsr_align_unit(v, 1, &f.lib, scratch, &a));
+  assert_true(nsr_align_unit(v, 1, &f.lib, 3, scratch, &a));
   assert_string_equal(f.lib.items[a.concept].name, "multiples of 3");
   assert_false(a.above);
   assert_float_equal(a.threshold, -0.5, 1e-12);
+  /* A unit singling out 100 matches no concept of 3..97 members exactly;
+   * with sizes down to 1 allowed, "x < 100" (99 members) matches it
+   * perfectly, firing below the cut. */
+  for (int i = 0; i < 100; i++) v[i] = i == 99 ? 1.0f : 0.0f;
+  assert_true(nsr_align_unit(v, 1, &f.lib, 3, scratch, &a));
+  assert_true(f.lib.items[a.concept].size >= 3 && a.fidelity < 1);
+  assert_true(nsr_align_unit(v, 1, &f.lib, 1, scratch, &a));
+  assert_float_equal(a.fidelity, 1.0, 0);
+  assert_string_equal(f.lib.items[a.concept].name, "x < 100");
+  assert_false(a.above);
   /* A constant unit explains nothing. */
   for (int i = 0; i < 100; i++) v[i] = 2.0f;
-  assert_false(nsr_align_unit(v, 1, &f.lib, scratch, &a));
+  assert_false(nsr_align_unit(v, 1, &f.lib, 3, scratch, &a));
   fixture_free(&f);
 }
 
