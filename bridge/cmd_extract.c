@@ -26,13 +26,17 @@ static const char extract_help[] =
     "$NSR_DB or ./nsr.db, created if missing) in one transaction, replacing the\n"
     "model's earlier rules of the same methods. Methods:\n"
     "  alignment  each FFN unit, residual and pooled dimension: the library\n"
-    "             concept and threshold that best explain it, exact fidelity\n"
+    "             concept (3..N-3 members) and threshold that best explain it\n"
+    "             (balanced accuracy), with its exact fidelity\n"
     "  probe      ridge linear probes per concept and layer, K-fold accuracy\n"
     "             and selectivity against a shuffled-label control task\n"
     "  cart       a depth-D CART tree over all activations predicting the\n"
     "             network's top class; PSyKE fidelity, accuracy, completeness\n"
     "Concepts (the 34 rules, x mod k = r, x < t, digit sum, tens digit) are\n"
-    "Church predicates, each evaluated by the interpreter over 1..N.\n";
+    "Church predicates, each evaluated by the interpreter over 1..N; every\n"
+    "alignment and CART rule is written as a Church predicate that reads the\n"
+    "network through (activation SITE UNIT x), and its stored metrics are\n"
+    "counted on the interpreter's answers over the whole domain.\n";
 
 typedef struct extract_args {
   const char *weights, *db;

@@ -126,6 +126,8 @@ typedef struct nsr_ranked {
   float value;
   uint32_t x;
 } nsr_ranked;
+/* qsort order: by value, then by x, so ties break the same everywhere. */
+int nsr_ranked_compare(const void *a, const void *b);
 /* values[(x - 1) * stride] is the unit on x; `scratch` holds lib->max.
  * Only concepts with min_size..N-min_size members compete. */
 bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_library *lib,

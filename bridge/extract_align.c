@@ -6,7 +6,7 @@
 
 #include "extract.h"
 
-static int by_value(const void *a, const void *b) {
+int nsr_ranked_compare(const void *a, const void *b) {
   const nsr_ranked *p = a, *q = b;
   if (p->value != q->value) return p->value < q->value ? -1 : 1;
   return p->x < q->x ? -1 : p->x > q->x;
@@ -19,7 +19,7 @@ bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_librar
                     uint32_t min_size, nsr_ranked *ranked, nsr_alignment *out) {
   uint32_t n = lib->max;
   for (uint32_t x = 1; x <= n; x++) ranked[x - 1] = (nsr_ranked){values[(x - 1) * stride], x};
-  qsort(ranked, n, sizeof *ranked, by_value);
+  qsort(ranked, n, sizeof *ranked, nsr_ranked_compare);
   if (n < 2 || ranked[0].value == ranked[n - 1].value) return false;
   bool found = false;
   double best = -1.0;

@@ -22,12 +22,6 @@ typedef struct cart {
   nsr_cart_rule path; /* conditions from the root to the current node */
 } cart;
 
-static int by_value(const void *a, const void *b) {
-  const nsr_ranked *p = a, *q = b;
-  if (p->value != q->value) return p->value < q->value ? -1 : 1;
-  return p->x < q->x ? -1 : p->x > q->x;
-}
-
 /* n * Gini impurity of a node with these counts: n - sum(c^2)/n. */
 static double weighted_gini(double sumsq, uint32_t n) { return n ? n - sumsq / n : 0; }
 
@@ -48,7 +42,7 @@ static bool best_split(cart *t, uint32_t lo, uint32_t hi, int *feature, float *t
       uint32_t in = t->order[i];
       t->sorted[i - lo] = (nsr_ranked){t->x[(size_t)in * t->n_features + f], in};
     }
-    qsort(t->sorted, n, sizeof *t->sorted, by_value);
+    qsort(t->sorted, n, sizeof *t->sorted, nsr_ranked_compare);
     if (t->sorted[0].value == t->sorted[n - 1].value) continue;
     memset(t->left, 0, (size_t)t->n_labels * sizeof *t->left);
     for (uint32_t i = lo; i < hi; i++) t->right[t->y[t->order[i]]] = 0;
