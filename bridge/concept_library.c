@@ -126,6 +126,10 @@ nsr_code nsr_church_extension(nsr_lang *lang, const char *predicate, uint32_t ma
   nsr_free(program);
   if (rc != NSR_OK) {
     nsr_error_prefix(err, "Church predicate %s: ", predicate);
+    /* Running out of memory is not the predicate's fault; anything else
+     * the predicate did wrong is bad input. */
+    if (rc == NSR_ERR_NOMEM) return rc;
+    if (err != NULL) err->code = NSR_ERR_INVALID;
     return NSR_ERR_INVALID;
   }
   nsr_lang_value v = nsr_lang_result(lang);

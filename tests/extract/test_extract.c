@@ -421,6 +421,71 @@ static void test_psyke_metrics(void **state) {
   fixture_free(&f);
 }
 
+/* Every allocation failure during an extraction is reported as out of
+ * memory and leaks nothing (the sanitizer build checks the leaks). */
+static void test_extract_out_of_memory(void **state) {
+  (void)state;
+  fixture f = fixture_over(10);
+  float v[20];
+  int32_t top[10], exact[10];
+  for (int x = 1; x <= 10; x++) {
+    v[2 * (x - 1)] = (float)x;
+    v[2 * (x - 1) + 1] = (float)(x % 3);
+    top[x - 1] = x % 2;
+    exact[x - 1] = 1;
+  }
+  nsr_site site = {NSR_SITE_FFN, 0, 2, v};
+  nsr_activations acts = {10, 1, &site, NSR_LAYOUT_RULES, NSR_NUMBERS_RULES, top, exact};
+  nsr_extract_opts opts;
+  nsr_extract_opts_default(&opts);
+  nsr_extraction ex;
+  nsr_error err;
+  uint64_t before = nsr_alloc_count();
+  assert_int_equal(nsr_extract(&acts, &f.lib, f.engine, &opts, NULL, NULL, &ex, &err), NSR_OK);
+  size_t rules = ex.n;
+  nsr_extraction_free(&ex);
+  uint64_t needed = nsr_alloc_count() - before;
+  /* Past the interpreter's start-up, fail each later allocation once. */
+  for (uint64_t k = needed > 400 ? needed - 400 : 1; k <= needed; k++) {
+    nsr_alloc_fail_after(k);
+    nsr_code rc = nsr_extract(&acts, &f.lib, f.engine, &opts, NULL, NULL, &ex, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) {
+      assert_int_equal(ex.n, rules);
+      nsr_extraction_free(&ex);
+    } else {
+      assert_int_equal(rc, NSR_ERR_NOMEM);
+      assert_null(ex.rules);
+    }
+  }
+  fixture_free(&f);
+}
+
+static void test_capture_bad_domain(void **state) {
+  (void)state;
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  cfg.vocab = 13;
+  cfg.d_model = 4;
+  cfg.n_heads = 1;
+  cfg.n_layers = 1;
+  cfg.d_ff = 4;
+  nsr_nn_model *m;
+  nsr_error err;
+  assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
+  nsr_activations acts;
+  assert_int_equal(nsr_activations_capture(m, 13, &acts, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "vocab is 13"));
+  assert_int_equal(nsr_activations_capture(m, 12, &acts, &err), NSR_OK);
+  assert_int_equal(acts.layout, NSR_LAYOUT_OTHER); /* 64 classes: neither layout */
+  assert_int_equal(acts.n_sites, 3);
+  char name[32];
+  nsr_class_name(&acts, NULL, 7, name, sizeof name);
+  assert_string_equal(name, "class 7");
+  nsr_activations_free(&acts);
+  nsr_nn_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sha256_vectors),
@@ -432,6 +497,8 @@ int main(void) {
       cmocka_unit_test(test_probe_planted_direction),
       cmocka_unit_test(test_cart_handmade),
       cmocka_unit_test(test_psyke_metrics),
+      cmocka_unit_test(test_extract_out_of_memory),
+      cmocka_unit_test(test_capture_bad_domain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
