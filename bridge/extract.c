@@ -346,10 +346,12 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
     feature_name(acts, leaf->feature[k], name, sizeof name);
     const char *op = leaf->above[k] ? ">" : "<=";
     nsr_strbuf_printf(&body, "%s%s %s %.6g", k ? " and " : "", name, op, (double)leaf->threshold[k]);
-    /* 9 digits round-trip a float threshold exactly. */
+    /* 17 digits: the decimal read back is the threshold's exact double,
+     * so an activation equal to the threshold falls on the same side as in
+     * the tree (9 digits would only round back to the same float). */
     int unit = (int)strtol(strchr(name, '[') + 1, NULL, 10);
     snprintf(site, sizeof site, "%.*s", (int)(strchr(name, '[') - name), name);
-    nsr_strbuf_printf(&church, " (%s (activation \"%s\" %d x) %.9g)", op, site, unit,
+    nsr_strbuf_printf(&church, " (%s (activation \"%s\" %d x) %.17g)", op, site, unit,
                       (double)leaf->threshold[k]);
   }
   if (leaf->n_conds == 0) nsr_strbuf_puts(&body, "true");

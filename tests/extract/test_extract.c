@@ -421,6 +421,36 @@ static void test_psyke_metrics(void **state) {
   fixture_free(&f);
 }
 
+/* Two neighbouring floats: their float midpoint rounds onto the upper one,
+ * so the cut becomes the lower value itself, 0.1f. The rule's Church
+ * predicate must put an activation equal to the cut on the same side as the
+ * tree, which needs the cut's exact decimal (0.1f is 0.100000001490116...). */
+static void test_cart_threshold_on_a_value(void **state) {
+  (void)state;
+  fixture f = fixture_over(10);
+  float v[10];
+  int32_t top[10], exact[10];
+  for (int x = 1; x <= 10; x++) {
+    v[x - 1] = x <= 5 ? 0.1f : nextafterf(0.1f, 1.0f);
+    top[x - 1] = x <= 5 ? 0 : 1;
+    exact[x - 1] = 0;
+  }
+  nsr_site site = {NSR_SITE_RESID, 0, 1, v};
+  nsr_activations acts = {10, 1, &site, NSR_LAYOUT_RULES, NSR_NUMBERS_RULES, top, exact};
+  nsr_extract_opts opts;
+  nsr_extract_opts_default(&opts);
+  opts.alignment = opts.probe = false;
+  nsr_extraction ex;
+  nsr_error err;
+  if (nsr_extract(&acts, &f.lib, f.engine, &opts, NULL, NULL, &ex, &err) != NSR_OK) fail_msg("%s", err.message);
+  assert_int_equal(ex.n, 2);
+  assert_int_equal(ex.rules[0].support, 5);
+  assert_float_equal(ex.rules[0].fidelity, 1.0, 0);
+  assert_float_equal(ex.tree_fidelity, 1.0, 0);
+  nsr_extraction_free(&ex);
+  fixture_free(&f);
+}
+
 /* Every allocation failure during an extraction is reported as out of
  * memory and leaks nothing (the sanitizer build checks the leaks). */
 static void test_extract_out_of_memory(void **state) {
@@ -497,6 +527,7 @@ int main(void) {
       cmocka_unit_test(test_probe_planted_direction),
       cmocka_unit_test(test_cart_handmade),
       cmocka_unit_test(test_psyke_metrics),
+      cmocka_unit_test(test_cart_threshold_on_a_value),
       cmocka_unit_test(test_extract_out_of_memory),
       cmocka_unit_test(test_capture_bad_domain),
   };
