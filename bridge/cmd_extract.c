@@ -22,9 +22,10 @@ static const char extract_help[] =
     "\n"
     "Extracts rules from the encoder in M (default $NSR_WEIGHTS or\n"
     "" DEFAULT_WEIGHTS ") on every single number 1..N (token x is the number\n"
-    "x; N defaults to vocab - 1) and stores them in the rule store (default\n"
-    "$NSR_DB or ./nsr.db, created if missing) in one transaction, replacing the\n"
-    "model's earlier rules of the same methods. Methods:\n"
+    "x; N defaults to vocab - 1, at most 4096) and stores them in the rule\n"
+    "store (default $NSR_DB or ./nsr.db, created if missing) in one\n"
+    "transaction, replacing the model's earlier rules of the same methods.\n"
+    "Methods:\n"
     "  alignment  each FFN unit, residual and pooled dimension: the library\n"
     "             concept (3..N-3 members) and threshold that best explain it\n"
     "             (balanced accuracy), with its exact fidelity\n"
@@ -84,7 +85,7 @@ static int parse_args(int argc, char **argv, extract_args *a) {
     case 0: a->weights = v; break;
     case 1: a->db = v; break;
     case 2: rc = parse_methods(v, &a->opts, &err); break;
-    case 3: rc = cli_parse_u64(v, "--max", 1, 100000, &a->max, &err); break;
+    case 3: rc = cli_parse_u64(v, "--max", 1, NSR_EXTRACT_MAX_N, &a->max, &err); break;
     case 4:
       rc = cli_parse_u64(v, "--cart-depth", 1, 32, &u, &err);
       a->opts.cart_depth = (int)u;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LIBRARY_MAX_N 100000u
 #define MOD_MAX 12
 /* Digit-sum Church source: the sum of the decimal digits of x. */
 #define DIGIT_SUM "(let loop ((n x) (s 0)) (if (= n 0) s (loop (quotient n 10) (+ s (modulo n 10)))))"
@@ -67,9 +66,9 @@ nsr_code nsr_concept_library_build(const nsr_numbers *engine, nsr_concept_librar
                                    nsr_error *err) {
   memset(lib, 0, sizeof *lib);
   uint32_t max = nsr_numbers_get_config(engine)->max;
-  if (max > LIBRARY_MAX_N) {
+  if (max > NSR_EXTRACT_MAX_N) {
     return nsr_fail(err, NSR_ERR_RANGE, "concept library: domain 1..%u is larger than 1..%u", max,
-                    LIBRARY_MAX_N);
+                    NSR_EXTRACT_MAX_N);
   }
   /* An upper bound on the candidates of every family. */
   size_t cap = NSR_NUMBERS_RULES + (size_t)MOD_MAX * (MOD_MAX + 1) / 2 + max + 9 * 6 + 10 + 1;

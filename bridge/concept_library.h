@@ -13,6 +13,11 @@
 #include "nsr_lang.h"
 
 #define NSR_CONCEPT_NAME_MAX 48
+/* The largest domain extraction enumerates. The costs grow with N²: the
+ * probes' kernel (N x N doubles), and alignment (the x < t family has N - 1
+ * concepts, each scanned over N inputs per unit). Sampling larger domains
+ * with confidence intervals is not implemented. */
+#define NSR_EXTRACT_MAX_N 4096u
 #define NSR_CONCEPT_DEF_MAX 320
 
 typedef struct nsr_concept {
@@ -28,8 +33,7 @@ typedef struct nsr_concept_library {
   nsr_concept *items;
 } nsr_concept_library;
 
-/* Builds the library over 1..N of `engine` (N <= 100000: larger domains are
- * not enumerated by extraction). Extensions are computed in C here and
+/* Builds the library over 1..N of `engine` (N <= NSR_EXTRACT_MAX_N). Extensions are computed in C here and
  * checked against the Church definitions by nsr_concept_library_verify.
  * *lib is zeroed first; free it with nsr_concept_library_free. */
 nsr_code nsr_concept_library_build(const nsr_numbers *engine, nsr_concept_library *lib,

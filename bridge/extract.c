@@ -72,10 +72,14 @@ nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activati
                     cfg->vocab);
   }
   if (max == 0) max = (uint32_t)cfg->vocab - 1;
-  if (max >= (uint32_t)cfg->vocab || max > 100000) {
+  if (max > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "domain 1..%u: extraction enumerates at most 1..%u (use --max)",
+                    max, NSR_EXTRACT_MAX_N);
+  }
+  if (max >= (uint32_t)cfg->vocab) {
     return nsr_fail(err, NSR_ERR_INVALID,
-                    "model config: domain 1..%u needs token ids up to %u, but vocab is %d%s", max,
-                    max, cfg->vocab, max > 100000 ? " (and at most 1..100000 is enumerated)" : "");
+                    "model config: domain 1..%u needs token ids up to %u, but vocab is %d", max, max,
+                    cfg->vocab);
   }
   int L = cfg->n_layers, d = cfg->d_model, ff = cfg->d_ff, n = (int)max;
   acts->max = max;

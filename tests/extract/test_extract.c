@@ -506,6 +506,8 @@ static void test_capture_bad_domain(void **state) {
   nsr_activations acts;
   assert_int_equal(nsr_activations_capture(m, 13, &acts, &err), NSR_ERR_INVALID);
   assert_non_null(strstr(err.message, "vocab is 13"));
+  assert_int_equal(nsr_activations_capture(m, NSR_EXTRACT_MAX_N + 1, &acts, &err), NSR_ERR_RANGE);
+  assert_non_null(strstr(err.message, "at most 1..4096"));
   assert_int_equal(nsr_activations_capture(m, 12, &acts, &err), NSR_OK);
   assert_int_equal(acts.layout, NSR_LAYOUT_OTHER); /* 64 classes: neither layout */
   assert_int_equal(acts.n_sites, 3);
