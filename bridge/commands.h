@@ -4,6 +4,7 @@
 #define NSR_COMMANDS_H
 
 int cmd_numbers(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_store(int argc, char **argv);

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"train", cmd_train, "train a proposal network on the number game (knowledge injection)"},
     {"propose", cmd_propose, "a network's hypotheses for examples, verified by the exact engine"},
     {"experiment", cmd_experiment, "measure knowledge injection: accuracy vs training sets"},
+    {"extract", cmd_extract, "extract rules from a trained encoder into the rule store"},
     {"rules", cmd_rules, "list extracted rules from the rule store"},
     {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
     {"store", cmd_store, "create the rule store and its concept library"},
