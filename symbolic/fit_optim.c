@@ -22,6 +22,7 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
   opt->max_iterations = 200;
   opt->fit_weights = true;
   opt->fit_gamma = false;
+  opt->fit_similarity = false;
 }
 
 typedef struct lbfgs {

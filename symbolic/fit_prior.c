@@ -12,8 +12,9 @@
 #define MAX_PRIOR_BYTES (8u << 20)
 
 static json_t *params_json(const nsr_space_params *p) {
-  return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "lambda", p->lambda, "sigma", p->sigma, "alpha",
-                   p->alpha, "beta", p->beta, "gamma", p->gamma, "gamma1", p->gamma1);
+  return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "lambda", p->lambda, "sigma",
+                   p->sigma, "alpha", p->alpha, "beta", p->beta, "gamma", p->gamma, "gamma1", p->gamma1,
+                   "b_near", p->b_near, "tau", p->tau, "b_digit", p->b_digit, "b_decade", p->b_decade);
 }
 
 nsr_code nsr_space_prior_text(const nsr_space *s, const char *fit_json, char **out,
@@ -61,6 +62,10 @@ static nsr_code apply_prior(nsr_space *s, const json_t *root, nsr_error *err) {
   if (rc == NSR_OK) rc = nsr_json_get_number(pj, "beta", &p.beta, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "gamma", &p.gamma, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "gamma1", &p.gamma1, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_near", &p.b_near, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "tau", &p.tau, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_digit", &p.b_digit, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_decade", &p.b_decade, err);
   if (rc == NSR_OK) rc = nsr_space_set_params(s, &p, err);
   if (rc != NSR_OK) {
     nsr_error_prefix(err, "\"params\": ");
