@@ -23,6 +23,7 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
   opt->fit_weights = true;
   opt->fit_gamma = false;
   opt->fit_similarity = false;
+  opt->fit_by_n = false;
 }
 
 typedef struct lbfgs {

@@ -45,6 +45,10 @@ typedef struct nsr_space_params {
    * of an example] + b_decade·[y in the decade of an example], d the
    * distance from y to the nearest example. All zero: a constant β. */
   double b_near, tau, b_digit, b_decade;
+  /* Attention and guessing by the number of examples: logit offsets of α
+   * and β for 2, 3 and 4 or more examples (one example: α, β). A single
+   * example leaves people less sure they know the concept. */
+  double a_n[3], b_n[3];
 } nsr_space_params;
 
 /* Similarity features of target y to examples x[0..n) (n >= 1). */
@@ -57,9 +61,12 @@ typedef struct nsr_similarity {
 
 void nsr_similarity_of(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y,
                        nsr_similarity *f);
-/* β_y of target y after examples x[0..n), and with it the response
- * p(yes | y, X) = α·g + (1 − α)·β_y for g = p(y ∈ C | X). */
-double nsr_space_guess(const nsr_space_params *p, const nsr_similarity *f);
+/* Index into a_n and b_n for n examples; −1 for one (or none). */
+int nsr_space_n_index(size_t n);
+/* α_n after n examples, β_y of a target with features f, and with them
+ * the response p(yes | y, X) = α_n·g + (1 − α_n)·β_y for g = p(y ∈ C | X). */
+double nsr_space_attention(const nsr_space_params *p, size_t n);
+double nsr_space_guess(const nsr_space_params *p, size_t n, const nsr_similarity *f);
 double nsr_space_response(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y,
                           double g);
 
@@ -236,6 +243,7 @@ typedef struct nsr_fit_options {
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
   bool fit_gamma;     /* fit the sampling strengths γ1, γ (else keep them) */
   bool fit_similarity; /* fit b_near, τ, b_digit, b_decade (else keep them) */
+  bool fit_by_n;      /* fit α's and β's offsets by number of examples */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);

@@ -140,15 +140,27 @@ void nsr_similarity_of(const nsr_space_params *p, const uint32_t *x, size_t n, u
   f->near = exp(-f->dist / p->tau);
 }
 
-double nsr_space_guess(const nsr_space_params *p, const nsr_similarity *f) {
-  double z = log(p->beta / (1 - p->beta)) + p->b_near * f->near + p->b_digit * f->digit + p->b_decade * f->decade;
+int nsr_space_n_index(size_t n) { return n < 2 ? -1 : n > 4 ? 2 : (int)n - 2; }
+
+double nsr_space_attention(const nsr_space_params *p, size_t n) {
+  int k = nsr_space_n_index(n);
+  /* No offset keeps α exactly, α = 1 included (its logit is infinite). */
+  if (k < 0 || p->a_n[k] == 0.0) return p->alpha;
+  return 1.0 / (1.0 + exp(-(log(p->alpha / (1 - p->alpha)) + p->a_n[k])));
+}
+
+double nsr_space_guess(const nsr_space_params *p, size_t n, const nsr_similarity *f) {
+  int k = nsr_space_n_index(n);
+  double z = log(p->beta / (1 - p->beta)) + p->b_near * f->near + p->b_digit * f->digit + p->b_decade * f->decade +
+             (k < 0 ? 0.0 : p->b_n[k]);
   return 1.0 / (1.0 + exp(-z));
 }
 
 double nsr_space_response(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y, double g) {
   nsr_similarity f;
   nsr_similarity_of(p, x, n, y, &f);
-  return p->alpha * g + (1 - p->alpha) * nsr_space_guess(p, &f);
+  double a = nsr_space_attention(p, n);
+  return a * g + (1 - a) * nsr_space_guess(p, n, &f);
 }
 
 nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error *err) {
@@ -159,8 +171,11 @@ nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error
   if (!(p->gamma > 0.0) || !isfinite(p->gamma)) return nsr_fail(err, NSR_ERR_RANGE, "gamma %g must be positive", p->gamma);
   if (!(p->gamma1 > 0.0) || !isfinite(p->gamma1)) return nsr_fail(err, NSR_ERR_RANGE, "gamma1 %g must be positive", p->gamma1);
   if (!(p->tau > 0.0) || !isfinite(p->tau)) return nsr_fail(err, NSR_ERR_RANGE, "tau %g must be positive", p->tau);
-  if (!isfinite(p->b_near) || !isfinite(p->b_digit) || !isfinite(p->b_decade)) {
-    return nsr_fail(err, NSR_ERR_RANGE, "similarity weights must be finite");
+  bool finite = isfinite(p->b_near) && isfinite(p->b_digit) && isfinite(p->b_decade);
+  for (int k = 0; k < 3; k++) finite = finite && isfinite(p->a_n[k]) && isfinite(p->b_n[k]);
+  if (!finite) return nsr_fail(err, NSR_ERR_RANGE, "similarity weights and offsets by n must be finite");
+  if (p->alpha == 1.0 && (p->a_n[0] != 0 || p->a_n[1] != 0 || p->a_n[2] != 0)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "alpha 1 takes no offsets by number of examples");
   }
   s->params = *p;
   if (s->interval_lp) space_interval_prior(s);

@@ -178,7 +178,7 @@ static void test_similarity_in_guessing_by_hand(void **state) {
   assert_near(f.digit, 1, 0, "digit");
   assert_near(f.decade, 1, 0, "decade");
   double z = log(0.2 / 0.8) + 1.5 * exp(-1.0) + 0.8 - 0.3;
-  assert_near(nsr_space_guess(&p, &f), 1 / (1 + exp(-z)), 1e-15, "beta_y");
+  assert_near(nsr_space_guess(&p, 2, &f), 1 / (1 + exp(-z)), 1e-15, "beta_y");
   assert_near(nsr_space_response(&p, x, 2, 12, 0.5), 0.6 * 0.5 + 0.4 / (1 + exp(-z)), 1e-15, "p(yes)");
   /* 99: 57 from 42, shares neither digit nor decade. */
   nsr_similarity_of(&p, x, 2, 99, &f);
@@ -187,6 +187,16 @@ static void test_similarity_in_guessing_by_hand(void **state) {
   /* All weights zero: β itself. */
   p.b_near = p.b_digit = p.b_decade = 0;
   assert_near(nsr_space_response(&p, x, 2, 12, 0.5), 0.6 * 0.5 + 0.4 * 0.2, 1e-15, "constant beta");
+  /* Offsets by n: 2 examples move logit α by −0.5 and logit β by 1; one
+   * example and five (counted as 4) take their own. */
+  p.a_n[0] = -0.5;
+  p.b_n[0] = 1.0;
+  p.a_n[2] = 2.0;
+  double a2 = 1 / (1 + exp(-(log(0.6 / 0.4) - 0.5))), b2 = 1 / (1 + exp(-(log(0.2 / 0.8) + 1)));
+  assert_near(nsr_space_response(&p, x, 2, 12, 0.5), a2 * 0.5 + (1 - a2) * b2, 1e-15, "by n = 2");
+  assert_near(nsr_space_attention(&p, 1), 0.6, 0, "n = 1");
+  assert_near(nsr_space_attention(&p, 5), 1 / (1 + exp(-(log(0.6 / 0.4) + 2))), 1e-15, "n = 5");
+  assert_int_equal(nsr_space_n_index(3), 1);
 }
 
 /* ---- the reference figures ------------------------------------------------ */
@@ -309,6 +319,7 @@ static void test_gradient_matches_finite_differences(void **state) {
   nsr_fit_options_default(&opt);
   opt.fit_gamma = true;
   opt.fit_similarity = true;
+  opt.fit_by_n = true;
   fit_problem fp;
   assert_int_equal(fit_problem_init(&fp, s, &d, &opt, &err), NSR_OK);
   double theta[64], grad[64], scratch[64];
@@ -319,6 +330,10 @@ static void test_gradient_matches_finite_differences(void **state) {
   theta[FIT_TAU] = log(3.0);
   theta[FIT_DIGIT] = -0.4;
   theta[FIT_DECADE] = 0.5;
+  for (int k = 0; k < 3; k++) {
+    theta[FIT_A_N + k] = 0.3 * k - 0.2;
+    theta[FIT_B_N + k] = 0.4 - 0.3 * k;
+  }
   for (size_t i = FIT_FIXED; i < fp.dim; i++) theta[i] += 0.1 * (double)(i % 3) - 0.1; /* off the prior's centre */
   fit_objective(&fp, theta, grad);
   for (size_t i = 0; i < fp.dim; i++) {
@@ -358,9 +373,13 @@ static void test_fit_improves_and_prior_file_reproduces(void **state) {
   double before = eval_ll(s, &d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
+  /* The response's similarity and offsets by n go through the file too. */
+  opt.fit_similarity = opt.fit_by_n = true;
   nsr_fit_report rep;
   assert_int_equal(nsr_fit_space(s, &d, &opt, &rep, &err), NSR_OK);
   double after = eval_ll(s, &d);
+  nsr_space_params fitted = nsr_space_get_params(s);
+  assert_true(fitted.b_near != 0 && fitted.a_n[0] != 0 && fitted.b_n[0] != 0);
   assert_true(after > before + 1.0);
   /* The fit's own log-likelihood is the one inference gives. */
   assert_near(rep.log_lik, after, 1e-8 * fabs(after), "training LL");
