@@ -22,6 +22,8 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
   opt->max_iterations = 200;
   opt->fit_weights = true;
   opt->fit_gamma = false;
+  opt->fit_similarity = false;
+  opt->fit_by_n = false;
 }
 
 typedef struct lbfgs {
