@@ -192,7 +192,7 @@ static void test_allocation_failures(void **state) {
   nsr_numbers_config_default(&cfg);
   nsr_error err;
   int64_t model;
-  nsr_store_rule rule = {"probe", 1, 2, "unit 2 > 0.5", "even", 0.75, NAN, NAN, 50};
+  nsr_store_rule rule = {"probe", 1, 2, "unit 2 > 0.5", "even", 0.75, NAN, NAN, 50, NULL, NULL, NULL};
   assert_int_equal(nsr_store_open(db, &store, &err), NSR_OK);
   assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
   assert_int_equal(nsr_store_sync_concepts(store, engine, &err), NSR_OK);

@@ -23,9 +23,9 @@ static void make_store(void) {
   nsr_store *store;
   int64_t model;
   nsr_store_rule rules[] = {
-      {"alignment", 0, 17, "unit 17 > 0.42", "multiples of 4", 0.9, 0.8, 0.7, 40},
-      {"probe", 1, -1, "probe(even) > 0.5", "even", 0.95, 0.9, 0.99, 50},
-      {"cart", -1, -1, "x mod 10 == 0", "ends in 0", 1.0, 1.0, 1.0, 10},
+      {"alignment", 0, 17, "unit 17 > 0.42", "multiples of 4", 0.9, 0.8, 0.7, 40, NULL, NULL, NULL},
+      {"probe", 1, -1, "probe(even) > 0.5", "even", 0.95, 0.9, 0.99, 50, NULL, NULL, NULL},
+      {"cart", -1, -1, "x mod 10 == 0", "ends in 0", 1.0, 1.0, 1.0, 10, NULL, NULL, NULL},
   };
   if (nsr_numbers_new(&cfg, &engine, NULL) != NSR_OK) __builtin_trap();
   if (nsr_store_open(db_path, &store, NULL) != NSR_OK) __builtin_trap();

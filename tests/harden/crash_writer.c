@@ -49,7 +49,7 @@ static int write_rules(const char *db, long first) {
   for (long b = first;; b++) {
     for (int r = 0; r < BATCH_RULES; r++) {
       snprintf(bodies[r], sizeof bodies[r], "batch %ld rule %d", b, r);
-      rules[r] = (nsr_store_rule){"alignment", 0, r, bodies[r], "even", 0.9, 0.9, 0.9, 1};
+      rules[r] = (nsr_store_rule){"alignment", 0, r, bodies[r], "even", 0.9, 0.9, 0.9, 1, NULL, NULL, NULL};
     }
     if (nsr_store_add_rules(store, model, rules, BATCH_RULES, &err) != NSR_OK) return die(&err);
     record(b);

@@ -197,8 +197,8 @@ static nsr_code store_writer(void *ctx, nsr_error *err) {
   if (rc != NSR_OK) return rc;
   int64_t model = 0;
   nsr_store_rule rules[] = {
-      {"alignment", 0, 3, "unit 3 > 0.5", "even", 0.9, 0.8, 0.7, 10},
-      {"probe", -1, -1, "probe > 0", "odd", 0.5, 0.5, 0.5, 5},
+      {"alignment", 0, 3, "unit 3 > 0.5", "even", 0.9, 0.8, 0.7, 10, NULL, NULL, NULL},
+      {"probe", -1, -1, "probe > 0", "odd", 0.5, 0.5, 0.5, 5, NULL, NULL, NULL},
   };
   rc = nsr_store_add_model(s, "abcd", "m.safetensors", "{}", &model, err);
   if (rc == NSR_OK) rc = nsr_store_add_rules(s, model, rules, 2, err);
