@@ -25,7 +25,7 @@ typedef struct nsr_store_rule {
   int64_t support;         /* inputs the rule covers */
   /* Schema 2; NULL stores NULL, so older initialisers stay valid. */
   const char *site;        /* where in the network: "ffn.0", "resid.1", "pooled" */
-  const char *church;      /* the concept as a Church predicate, when there is one */
+  const char *church;      /* the rule (or its concept) as a Church predicate */
   const char *details;     /* method-specific JSON (threshold, control accuracy, ...) */
 } nsr_store_rule;
 
