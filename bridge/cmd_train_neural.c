@@ -11,19 +11,16 @@
  * the classes that are on (sigmoid head; none is allowed). Blank lines and
  * lines starting with '#' are skipped. Shorter sequences are padded.
  *
- * Entry point, for the command table of bridge/main.c:
- *   int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
- * argv[0] is "nn"; returns the process exit status (0, 1 on failure, 2 on a
+ * Entry point nsr_cmd_nn (commands.h): argv[0] is "nn"; returns the process exit status (0, 1 on failure, 2 on a
  * usage error). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "json.h"
 #include "nsr_neural.h"
-
-int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
 
 #define NN_CMD_USAGE                                                          \
   "usage: nsr nn init --config JSON|FILE [--seed S] --out M.safetensors\n"   \
@@ -213,7 +210,7 @@ static int fail_with(FILE *errs, const nsr_error *err) {
 
 /* Each cmd_* runs one subcommand (see the top of the file) and returns the
  * exit status; messages go to errs, results to out. */
-static int cmd_init(int argc, char **argv, FILE *out, FILE *errs) {
+static int nn_init(int argc, char **argv, FILE *out, FILE *errs) {
   const char *config = option(argc, argv, 2, "--config");
   const char *path = option(argc, argv, 2, "--out");
   const char *seed = option(argc, argv, 2, "--seed");
@@ -243,7 +240,7 @@ static int cmd_init(int argc, char **argv, FILE *out, FILE *errs) {
   return rc == NSR_OK ? 0 : fail_with(errs, &err);
 }
 
-static int cmd_info(int argc, char **argv, FILE *out, FILE *errs) {
+static int nn_info(int argc, char **argv, FILE *out, FILE *errs) {
   if (argc < 3) {
     fputs(NN_CMD_USAGE, errs);
     return 2;
@@ -287,7 +284,7 @@ static nsr_code print_json(FILE *out, const float *logits, const float *probs,
   return rc;
 }
 
-static int cmd_forward(int argc, char **argv, FILE *out, FILE *errs) {
+static int nn_forward(int argc, char **argv, FILE *out, FILE *errs) {
   const char *tokens = option(argc, argv, 3, "--tokens");
   if (argc < 3 || tokens == NULL) {
     fputs(NN_CMD_USAGE, errs);
@@ -329,7 +326,7 @@ static void print_eval(void *ctx, const nsr_nn_eval *ev) {
           (long long)ev->step, ev->train_loss, ev->loss, ev->accuracy);
 }
 
-static int cmd_train(int argc, char **argv, FILE *out, FILE *errs) {
+static int nn_train(int argc, char **argv, FILE *out, FILE *errs) {
   const char *data_path = option(argc, argv, 3, "--data");
   const char *held_path = option(argc, argv, 3, "--held-out");
   const char *out_path = option(argc, argv, 3, "--out");
@@ -367,10 +364,10 @@ static int cmd_train(int argc, char **argv, FILE *out, FILE *errs) {
 
 int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs) {
   const char *sub = argc > 1 ? argv[1] : "";
-  if (strcmp(sub, "init") == 0) return cmd_init(argc, argv, out, errs);
-  if (strcmp(sub, "info") == 0) return cmd_info(argc, argv, out, errs);
-  if (strcmp(sub, "forward") == 0) return cmd_forward(argc, argv, out, errs);
-  if (strcmp(sub, "train") == 0) return cmd_train(argc, argv, out, errs);
+  if (strcmp(sub, "init") == 0) return nn_init(argc, argv, out, errs);
+  if (strcmp(sub, "info") == 0) return nn_info(argc, argv, out, errs);
+  if (strcmp(sub, "forward") == 0) return nn_forward(argc, argv, out, errs);
+  if (strcmp(sub, "train") == 0) return nn_train(argc, argv, out, errs);
   fputs(NN_CMD_USAGE, errs);
   return 2;
 }

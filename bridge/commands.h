@@ -3,6 +3,8 @@
 #ifndef NSR_COMMANDS_H
 #define NSR_COMMANDS_H
 
+#include <stdio.h>
+
 int cmd_numbers(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -19,5 +21,8 @@ int cmd_experiment(int argc, char **argv);
 /* `nsr numbers eval` and `nsr numbers fit` (dispatched by cmd_numbers). */
 int cmd_numbers_eval(int argc, char **argv);
 int cmd_numbers_fit(int argc, char **argv);
+
+/* `nsr nn`: writes to the given streams (so tests can run it in-process). */
+int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
 
 #endif
