@@ -55,10 +55,11 @@ static const char run_usage[] =
     "Arguments after -- are visible to the program as the list of strings\n"
     "command-line-arguments.\n"
     "\n"
-    "exit status: 0 success, 1 program error or exhausted budget,\n"
-    "             2 bad usage or bad input (unreadable file, syntax error)\n";
+    "exit status: 0 success; 2 for any error: bad usage, an unreadable file,\n"
+    "             a syntax error, a program error or an exhausted budget\n";
 
-enum { EXIT_PROGRAM_ERROR = 1, EXIT_BAD_INPUT = 2 };
+/* Church's errors are all the program's: the issue fixes status 2 for them. */
+enum { EXIT_PROGRAM_ERROR = 2, EXIT_BAD_INPUT = 2 };
 
 static int usage_error(const char *fmt, const char *arg) {
   fprintf(stderr, "nsr run: ");

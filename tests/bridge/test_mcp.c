@@ -271,7 +271,7 @@ static void test_command_lines(void **state) {
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "2.5\n");
   r = RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))");
-  assert_int_equal(r.status, 1);
+  assert_int_equal(r.status, 2);
   assert_non_null(strstr(r.err, "not allow-listed"));
   usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: propose_hypotheses");
   usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");

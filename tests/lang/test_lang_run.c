@@ -114,19 +114,19 @@ static void test_errors_and_statuses(void **state) {
   unlink(path);
   path = write_program("(display 1)\n(car '())\n");
   run(&c, (const char *[]){"run", path, NULL});
-  assert_int_equal(c.status, 1); /* a program error, after its output */
+  assert_int_equal(c.status, 2); /* a program error, after its output */
   assert_string_equal(c.out, "1\n");
   assert_non_null(strstr(c.err, ":2:1: first: the list is empty"));
   unlink(path);
   run(&c, (const char *[]){"run", "-e", "(define (f) (f)) (f)", "--max-steps", "1000", NULL});
-  assert_int_equal(c.status, 1);
+  assert_int_equal(c.status, 2);
   assert_non_null(strstr(c.err, "step budget of 1000 steps exhausted (--max-steps)"));
   run(&c, (const char *[]){"run", "-e", "(make-list 10000000 1)", "--max-memory", "4M", NULL});
-  assert_int_equal(c.status, 1);
+  assert_int_equal(c.status, 2);
   assert_non_null(strstr(c.err, "memory budget of 4194304 bytes exhausted (--max-memory)"));
   run(&c, (const char *[]){"run", "-e", "(enumeration-query (define (g) (if (flip) 0 (+ 1 (g)))) (g) #t)",
                            "--max-paths", "50", NULL});
-  assert_int_equal(c.status, 1);
+  assert_int_equal(c.status, 2);
   assert_non_null(strstr(c.err, "enumeration stopped after 50 paths (--max-paths)"));
 }
 
