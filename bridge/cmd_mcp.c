@@ -7,17 +7,20 @@
 #include "commands.h"
 #include "mcp_server.h"
 #include "tools_cli.h"
+#include "tools_rules.h"
 
 #define CMD "mcp"
 
 static const char help_text[] =
-    "Usage: nsr mcp [--tools MANIFEST]...\n"
+    "Usage: nsr mcp [--db PATH] [--tools MANIFEST]... [--foreign LIB:FUNC]...\n"
+    "               [--max-steps N] [--max-memory BYTES] [--max-time SECONDS]\n"
     "\n"
     "Serves nsr's tools over the Model Context Protocol on stdin/stdout:\n"
     "newline-delimited JSON-RPC 2.0, protocol 2025-11-25 (initialize handshake) and\n"
     "2026-07-28 (stateless: _meta on every request, server/discover). Logs go to\n"
     "stderr only. Exits 0 at end of input.\n"
-    "Tools: number_game, list_concepts, and each manifest's C functions.\n"
+    "Tools: number_game, list_concepts, run_program, query_rules, and each\n"
+    "manifest's C functions. Resources: rules://{id}, the rule store's rules.\n"
     "\n"
     "Options:\n"
     "%s"
@@ -52,11 +55,15 @@ int cmd_mcp(int argc, char **argv) {
   nsr_code rc = tools_registry_build(&opt, &reg, &err);
   if (rc == NSR_OK) rc = mcp_server_new(reg, &server, &err);
   if (rc == NSR_OK) {
+    mcp_resources rules = tools_rules_resources(tools_db_path(&opt));
+    mcp_server_set_resources(server, &rules);
+  }
+  if (rc == NSR_OK) {
     /* A client that closes the pipe must not kill us mid-write: we see
      * EPIPE and exit with a message instead. */
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "nsr mcp: serving %zu tools on stdio (MCP %s and %s)\n", tools_count(reg),
-            MCP_LEGACY_LATEST, MCP_MODERN_VERSION);
+    fprintf(stderr, "nsr mcp: serving %zu tools and the rules of '%s' on stdio (MCP %s and %s)\n",
+            tools_count(reg), tools_db_path(&opt), MCP_LEGACY_LATEST, MCP_MODERN_VERSION);
     rc = mcp_serve(server, stdin, stdout, stderr, MCP_MAX_LINE, &err);
   }
   mcp_server_free(server);

@@ -18,10 +18,12 @@
 static const char help_text[] =
     "Usage: nsr numbers eval --data CSV [OPTIONS]\n"
     "\n"
-    "Compares a model's generalization p(y in C | X) with people's judgments:\n"
-    "Pearson r over all (set, target) cells, the log-likelihood of the yes/no\n"
-    "answers under the response model p(yes) = alpha*p(y in C | X) + (1-alpha)*beta\n"
-    "(for data with counts), and r within each example set.\n"
+    "Compares a model with people's judgments: Pearson r over all (set, target)\n"
+    "cells of the response model p(yes) = alpha*p(y in C | X) + (1-alpha)*beta_y\n"
+    "and of the generalization p(y in C | X) itself, the log-likelihood of the\n"
+    "yes/no answers under p(yes) (for data with counts), and r within each set.\n"
+    "beta_y is constant unless a fitted prior has similarity in guessing\n"
+    "(numbers fit --similarity).\n"
     "CSV layouts: set_id,examples,probe,p_yes (Tenenbaum 2000) or\n"
     "split,set,n_examples,target,yes,no,n,p_yes (Bigelow & Piantadosi 2016).\n"
     "\n"
@@ -99,27 +101,28 @@ static void format_examples(const nsr_human_set *set, char *buf, size_t len) {
   }
 }
 
-/* Prints the report as text or one JSON object. */
+/* Prints the report as text or one JSON object; per-set r is of p(yes),
+ * `p`. */
 static nsr_code print_eval(const eval_options *o, const numbers_model *m, const nsr_human_data *d,
-                           const double *g, const nsr_fit_metrics *fm, nsr_error *err) {
+                           const double *p, const nsr_fit_metrics *fm, nsr_error *err) {
   double *people = nsr_mallocarray(d->n_cells, sizeof *people);
   if (people == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "eval: out of memory");
   json_t *root = NULL, *sets = NULL;
   nsr_code rc = NSR_OK;
   if (o->json) {
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
+    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
                      "split", o->split ? o->split : "all", "model", m->label, "sets",
-                     (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r),
+                     (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r), "r_concept", real_or_null(fm->r_concept),
                      "log_likelihood", real_or_null(fm->log_lik), "log_likelihood_per_response",
                      real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse),
                      "noise_ceiling_r", real_or_null(fm->ceiling_r), "alpha",
-                     m->alpha, "beta", m->beta);
+                     m->response.alpha, "beta", m->response.beta);
     sets = json_array();
     if (root == NULL || sets == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
   } else {
     printf("data %s (split %s): %zu sets, %zu cells\nmodel %s (alpha %g, beta %g)\n", o->data,
-           o->split ? o->split : "all", d->n_sets, d->n_cells, m->label, m->alpha, m->beta);
-    printf("r = %.4f   rmse = %.4f", fm->r, fm->rmse);
+           o->split ? o->split : "all", d->n_sets, d->n_cells, m->label, m->response.alpha, m->response.beta);
+    printf("r = %.4f (p(yes))   r = %.4f (p(y in C | X))   rmse = %.4f", fm->r, fm->r_concept, fm->rmse);
     if (d->has_counts) {
       printf("   log-likelihood = %.2f (%.4f per response)\nnoise ceiling of r (binomial sampling of the proportions) = %.4f",
              fm->log_lik, fm->log_lik_per_response, fm->ceiling_r);
@@ -128,7 +131,7 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
   }
   for (size_t i = 0; rc == NSR_OK && i < d->n_sets; i++) {
     const nsr_human_set *set = &d->sets[i];
-    double r = set_r(d, set, g, people);
+    double r = set_r(d, set, p, people);
     char name[128];
     format_examples(set, name, sizeof name);
     if (o->json) {
@@ -152,15 +155,14 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
   return rc;
 }
 
+/* Draws p(yes) (`model`) against people's proportions. */
 static nsr_code write_scatter(const eval_options *o, const numbers_model *m, const nsr_human_data *d,
-                              const double *g, double r, nsr_error *err) {
-  double *model = nsr_mallocarray(d->n_cells, sizeof *model);
+                              const double *model, double r, nsr_error *err) {
   double *people = nsr_mallocarray(d->n_cells, sizeof *people);
   nsr_code rc = NSR_OK;
   char *svg = NULL;
-  if (!model || !people) rc = nsr_fail(err, NSR_ERR_NOMEM, "--plot: out of memory");
+  if (!people) rc = nsr_fail(err, NSR_ERR_NOMEM, "--plot: out of memory");
   for (size_t i = 0; rc == NSR_OK && i < d->n_cells; i++) {
-    model[i] = m->alpha * g[i] + (1 - m->alpha) * m->beta;
     people[i] = d->cells[i].p_yes;
   }
   char title[512];
@@ -170,7 +172,6 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
   if (rc == NSR_OK) rc = nsr_write_file_atomic(o->plot, svg, strlen(svg), err);
   if (rc != NSR_OK) nsr_error_prefix(err, "--plot: ");
   nsr_free(svg);
-  nsr_free(model);
   nsr_free(people);
   return rc;
 }
@@ -186,19 +187,27 @@ static nsr_code run_eval(void *options, nsr_error *err) {
     numbers_model_close(&m);
     return rc;
   }
-  if (o->has_alpha) m.alpha = o->alpha;
-  if (o->has_beta) m.beta = o->beta;
+  if (o->has_alpha) m.response.alpha = o->alpha;
+  if (o->has_beta) m.response.beta = o->beta;
   nsr_human_data d;
   rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID; /* an unreadable --data is bad input */
-  double *g = rc == NSR_OK ? nsr_mallocarray(d.n_cells, sizeof *g) : NULL;
-  if (rc == NSR_OK && g == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval: out of memory");
+  double *g = rc == NSR_OK ? nsr_mallocarray(d.n_cells ? d.n_cells : 1, sizeof *g) : NULL;
+  double *p = rc == NSR_OK ? nsr_mallocarray(d.n_cells ? d.n_cells : 1, sizeof *p) : NULL;
+  if (rc == NSR_OK && (g == NULL || p == NULL)) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval: out of memory");
   if (rc == NSR_OK) rc = numbers_model_predict(&m, &d, g, err);
+  for (size_t i = 0; rc == NSR_OK && i < d.n_sets; i++) {
+    const nsr_human_set *set = &d.sets[i];
+    for (size_t c = set->first_cell; c < set->first_cell + set->n_cells; c++) {
+      p[c] = nsr_space_response(&m.response, set->examples, set->n_examples, d.cells[c].target, g[c]);
+    }
+  }
   nsr_fit_metrics fm;
-  if (rc == NSR_OK) nsr_fit_metrics_compute(&d, g, m.alpha, m.beta, &fm);
-  if (rc == NSR_OK && o->plot) rc = write_scatter(o, &m, &d, g, fm.r, err);
-  if (rc == NSR_OK) rc = print_eval(o, &m, &d, g, &fm, err);
+  if (rc == NSR_OK) nsr_fit_metrics_compute(&d, g, &m.response, &fm);
+  if (rc == NSR_OK && o->plot) rc = write_scatter(o, &m, &d, p, fm.r, err);
+  if (rc == NSR_OK) rc = print_eval(o, &m, &d, p, &fm, err);
   nsr_free(g);
+  nsr_free(p);
   nsr_human_data_free(&d);
   numbers_model_close(&m);
   return rc;

@@ -34,7 +34,7 @@ static const char help_text[] =
     "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
     "  --out FILE         where to write the prior file (written atomically; required)\n"
     "  --weight-sd S      sd of the prior on each production's log-weight offset from\n"
-    "                     its family's (default 0.5); with --cv, a comma-separated list\n"
+    "                     its family's (default 0.1); with --cv, a comma-separated list\n"
     "                     to choose from (e.g. 0.1,0.25,0.5,1)\n"
     "  --family-sd S      sd of the prior on each family's shared log-weight offset from\n"
     "                     the space file's weights (default 2)\n"
@@ -47,6 +47,12 @@ static const char help_text[] =
     "  --iterations K     L-BFGS iterations at most (default 200)\n"
     "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
     "  --fit-gamma        also fit the sampling strengths: p(X | h) = |h|^-(gamma1 + gamma*(n-1))\n"
+    "  --similarity       also fit similarity in guessing: beta becomes beta_y, with\n"
+    "                     logit beta_y = logit beta + b_near*exp(-d/tau) + b_digit*[same\n"
+    "                     last digit as an example] + b_decade*[same decade], d the\n"
+    "                     distance to the nearest example\n"
+    "  --by-n             also fit offsets of logit alpha and logit beta for 2, 3 and\n"
+    "                     4 examples (one example: alpha, beta)\n"
     "                     (default: keep the space's, gamma1 = gamma = 1: the size principle)\n"
     "  --json             print the result as one JSON object\n"
     "  -h, --help         show this help\n"
@@ -102,6 +108,14 @@ static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *
     }
     if (strcmp(argv[i], "--no-weights") == 0) {
       o->opt.fit_weights = false;
+      continue;
+    }
+    if (strcmp(argv[i], "--by-n") == 0) {
+      o->opt.fit_by_n = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--similarity") == 0) {
+      o->opt.fit_similarity = true;
       continue;
     }
     if (strcmp(argv[i], "--fit-gamma") == 0) {
@@ -187,8 +201,16 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
   printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
          o->data, o->split, rep->seconds, rep->iterations);
   printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
-  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma1 %.4f   gamma %.4f\n\n", p.lambda,
+  printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma1 %.4f   gamma %.4f\n", p.lambda,
          p.sigma, p.alpha, p.beta, p.gamma1, p.gamma);
+  printf("similarity in guessing: b_near %.4f   tau %.3f   b_digit %.4f   b_decade %.4f\n", p.b_near, p.tau,
+         p.b_digit, p.b_decade);
+  printf("alpha, beta by number of examples:");
+  for (size_t n = 1; n <= 4; n++) {
+    nsr_similarity none = {.near = 0};
+    printf("   %zu: %.4f %.4f", n, nsr_space_attention(&p, n), nsr_space_guess(&p, n, &none));
+  }
+  printf("\n\n");
   printf("weight of each family (share of its kind's weight):\n");
   const char *key;
   json_t *v;
@@ -205,11 +227,12 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
                             const json_t *fam, const json_t *cv, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:b, s:b, s:O, s:O?}", "data", o->data,
+  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:b, s:b, s:b, s:b, s:O, s:O?}", "data", o->data,
                           "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
                           "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
                           o->opt.weight_sd, "family_sd", o->opt.family_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
-                          o->opt.fit_gamma, "families", fam, "cross_validation", cv);
+                          o->opt.fit_gamma, "fit_similarity", o->opt.fit_similarity, "fit_by_n",
+                          o->opt.fit_by_n, "families", fam, "cross_validation", cv);
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);
   if (fit_text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
@@ -335,10 +358,11 @@ static nsr_code run_fit(void *options, nsr_error *err) {
   if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
-    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
+    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
                             o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
                             rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
                             "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma, "gamma1", p.gamma1,
+                            "b_near", p.b_near, "tau", p.tau, "b_digit", p.b_digit, "b_decade", p.b_decade,
                             "families", fam);
     char *text = obj ? nsr_json_dump(obj, 10) : NULL;
     json_decref(obj);

@@ -13,8 +13,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
                             bool record_edges, nsr_error *err) {
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;
-  m->alpha = 1.0;
-  m->beta = 0.5;
+  m->response = (nsr_space_params){.alpha = 1.0, .beta = 0.5, .tau = 1.0};
   if (space_path && prior_path) {
     return nsr_fail(err, NSR_ERR_INVALID,
                     "give --space or --prior-file, not both (a prior file records its space)");
@@ -37,8 +36,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
   m->cfg.prior = NSR_PRIOR_MIXTURE;
   m->cfg.lambda = p.lambda;
   m->cfg.sigma = p.sigma;
-  m->alpha = p.alpha;
-  m->beta = p.beta;
+  m->response = p;
   return NSR_OK;
 }
 

@@ -11,7 +11,8 @@ typedef struct numbers_model {
   nsr_numbers *engine; /* set when no space is used */
   nsr_space *space;    /* set with --space or --prior-file */
   nsr_numbers_config cfg; /* for reports; with a space: mixture, λ, σ */
-  double alpha, beta;     /* response model */
+  nsr_space_params response; /* α, β and similarity in guessing; with a
+                               space its parameters, else α 1, β 0.5 */
   const char *label;      /* "tenenbaum", the space file or the prior file */
 } numbers_model;
 

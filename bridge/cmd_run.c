@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lang_foreign.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
 
@@ -43,6 +44,9 @@ static const char run_usage[] =
     "  --webchurch           numbers behave as in webchurch (JavaScript): 2.0\n"
     "                        is the integer 2, exact overflow turns inexact,\n"
     "                        round takes halves up\n"
+    "  --foreign LIB:FUNC    allow (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) to bind\n"
+    "                        C function FUNC of library LIB (repeatable; none by\n"
+    "                        default), e.g. --foreign libm.so.6:cbrt\n"
     "  --json                print {\"value\": ..., \"output\": \"...\"}: lists\n"
     "                        and vectors become arrays, symbols and strings\n"
     "                        strings, #t/#f true/false\n"
@@ -101,6 +105,7 @@ typedef struct run_options {
   bool json;
   int nargs;    /* program arguments after -- */
   char **args;
+  lang_foreign *foreign; /* the --foreign allow-list; NULL in nsr repl */
 } run_options;
 
 /* Fills cfg and opts from argv[1..]; returns -1 to go on, else an exit
@@ -132,7 +137,8 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
       continue;
     }
     static const char *const valued[] = {"-e", "--eval", "--seed", "--max-steps",
-                                         "--max-paths", "--max-memory", "--timeout"};
+                                         "--max-paths", "--max-memory", "--timeout",
+                                         "--foreign"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
     if (!known) return usage_error("unknown option '%s'", a);
@@ -157,6 +163,12 @@ static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
         return usage_error("--max-memory needs a byte count such as 512M, got '%s'", value);
       }
       cfg->max_memory = (size_t)n;
+    } else if (strcmp(a, "--foreign") == 0) {
+      nsr_error err;
+      if (opts->foreign == NULL) return usage_error("%s", "--foreign is for nsr run only");
+      if (lang_foreign_allow(opts->foreign, value, &err) != NSR_OK) {
+        return usage_error("%s", err.message);
+      }
     } else {
       if (!parse_seconds(value, &cfg->timeout_seconds)) {
         return usage_error("--timeout needs a number of seconds, got '%s'", value);
@@ -226,19 +238,28 @@ int cmd_run(int argc, char **argv) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   run_options opts = {.need_program = true};
-  int status = parse_run_args(argc, argv, &cfg, &opts);
-  if (status >= 0) return status;
-  /* Plain mode streams printed output as it happens; --json collects it. */
-  cfg.echo = opts.json ? NULL : stdout;
-
   nsr_error err;
   nsr_error_clear(&err);
-  nsr_lang *lang = NULL;
-  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
+  if (lang_foreign_new(&opts.foreign, &err) != NSR_OK) {
     fprintf(stderr, "nsr run: %s\n", err.message);
     return EXIT_PROGRAM_ERROR;
   }
-  nsr_code code = define_arguments(lang, &opts, &err);
+  int status = parse_run_args(argc, argv, &cfg, &opts);
+  if (status >= 0) {
+    lang_foreign_free(opts.foreign);
+    return status;
+  }
+  /* Plain mode streams printed output as it happens; --json collects it. */
+  cfg.echo = opts.json ? NULL : stdout;
+
+  nsr_lang *lang = NULL;
+  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
+    fprintf(stderr, "nsr run: %s\n", err.message);
+    lang_foreign_free(opts.foreign);
+    return EXIT_PROGRAM_ERROR;
+  }
+  nsr_code code = lang_foreign_install(opts.foreign, lang, &err);
+  if (code == NSR_OK) code = define_arguments(lang, &opts, &err);
   if (code == NSR_OK) {
     code = opts.expr != NULL
                ? nsr_lang_eval_string(lang, "<expr>", opts.expr, strlen(opts.expr), &err)
@@ -255,6 +276,7 @@ int cmd_run(int argc, char **argv) {
     status = 0;
   }
   nsr_lang_free(lang);
+  lang_foreign_free(opts.foreign); /* after the interpreter that calls into it */
   return status;
 }
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "json.h"
+#include "sha256.h"
 #include "store.h"
 
 #define DEFAULT_ROW_LIMIT 1000
@@ -240,17 +241,19 @@ int cmd_sql(int argc, char **argv) {
 /* ---- nsr rules -------------------------------------------------------------- */
 
 static const char rules_help[] =
-    "Usage: nsr rules [--db PATH] [--min-fidelity F] [--method M] [--model ID]\n"
-    "                 [--limit N] [--json | --csv]\n"
+    "Usage: nsr rules [--db PATH] [--weights M] [--min-fidelity F] [--method M]\n"
+    "                 [--model ID] [--limit N] [--json | --csv]\n"
     "\n"
     "Lists extracted rules, best fidelity first: method, layer, unit, the rule's\n"
-    "body and conclusion, fidelity, accuracy, completeness and support.\n";
+    "body and conclusion, fidelity, accuracy, completeness and support.\n"
+    "--weights M keeps the rules of the model whose file has M's SHA-256.\n";
 
 int cmd_rules(int argc, char **argv) {
   store_options o = default_options();
   double min_fidelity = -INFINITY;
   const char *method = NULL;
   uint64_t model = 0;
+  const char *weights = NULL;
   nsr_error err;
   for (int i = 1; i < argc; i++) {
     nsr_code rc = NSR_OK;
@@ -269,19 +272,29 @@ int cmd_rules(int argc, char **argv) {
     } else if (cli_option(argc, argv, &i, "--model", &v)) {
       rc = v ? cli_parse_u64(v, "--model", 1, INT64_MAX, &model, &err)
              : nsr_fail(&err, NSR_ERR_INVALID, "option '--model' needs a value");
+    } else if (cli_option(argc, argv, &i, "--weights", &v)) {
+      weights = v;
+      if (v == NULL) rc = nsr_fail(&err, NSR_ERR_INVALID, "option '--weights' needs a value");
     } else {
       return cli_usage_error("rules", "unknown argument '%s'", argv[i]);
     }
     if (rc != NSR_OK) return cli_usage_error("rules", "%s", err.message);
   }
+  /* A model is known by its contents: the file's hash, not its path. */
+  char sha[NSR_SHA256_HEX] = "";
+  if (weights != NULL && nsr_sha256_file(weights, sha, &err) != NSR_OK) {
+    return cli_usage_error("rules", "--weights: %s", err.message);
+  }
   /* Values are parsed numbers or %Q-quoted strings: nothing is spliced raw. */
   char *sql = sqlite3_mprintf(
-      "SELECT id, model_id, method, layer, unit, body, conclusion, fidelity, accuracy,"
-      " completeness, support FROM rules WHERE 1 %s%.17g %s%Q %s%lld"
+      "SELECT id, model_id, method, site, layer, unit, body, conclusion, fidelity, accuracy,"
+      " completeness, support FROM rules WHERE 1 %s%.17g %s%Q %s%lld %s%Q%s"
       " ORDER BY fidelity DESC, id",
       isinf(min_fidelity) ? "AND -1e308 < " : "AND fidelity >= ",
       isinf(min_fidelity) ? 0.0 : min_fidelity, method ? "AND method = " : "AND ''=",
-      method ? method : "", model ? "AND model_id = " : "AND 0 < 1+", (long long)model);
+      method ? method : "", model ? "AND model_id = " : "AND 0 < 1+", (long long)model,
+      weights ? "AND model_id IN (SELECT id FROM models WHERE sha256 = " : "AND ''=", sha,
+      weights ? ")" : "");
   if (sql == NULL) {
     fprintf(stderr, "nsr rules: out of memory\n");
     return CLI_EXIT_FAILURE;

@@ -4,12 +4,15 @@
 #define NSR_COMMANDS_H
 
 int cmd_numbers(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
 int cmd_tools(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_propose(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);

@@ -1,29 +1,13 @@
 /* ffi_tools.c: foreign C functions as tools, through dlopen and libffi. */
 #include "ffi_tools.h"
 
-#include <dlfcn.h>
-#include <ffi.h>
 #include <math.h>
 #include <string.h>
 
+#include "ffi_sig.h"
 #include "fileio.h"
 #include "json.h"
 #include "tools_schema.h"
-
-typedef enum ffi_kind { KIND_INT64, KIND_DOUBLE, KIND_BOOL, KIND_STRING, KIND_COUNT } ffi_kind;
-
-/* The manifest's type names, with the JSON Schema type each becomes and the
- * libffi type that passes it. C's bool is one byte on every ABI libffi
- * supports, hence uint8. */
-static const struct {
-  const char *c_name, *json_type;
-  ffi_type *type;
-} kinds[KIND_COUNT] = {
-    [KIND_INT64] = {"int64", "integer", &ffi_type_sint64},
-    [KIND_DOUBLE] = {"double", "number", &ffi_type_double},
-    [KIND_BOOL] = {"bool", "boolean", &ffi_type_uint8},
-    [KIND_STRING] = {"const char*", "string", &ffi_type_pointer},
-};
 
 static const char manifest_schema[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"library\",\"functions\"],"
@@ -40,67 +24,33 @@ static const char manifest_schema[] =
     "\"type\":{\"type\":\"string\",\"enum\":[\"int64\",\"double\",\"bool\",\"const char*\"]},"
     "\"description\":{\"type\":\"string\",\"maxLength\":4096}}}}}}}}}";
 
-/* One dlopen handle shared by the tools of a manifest; the last tool freed
- * closes it. */
-typedef struct ffi_library {
-  void *handle;
-  size_t refs;
-} ffi_library;
-
 typedef struct ffi_function {
-  ffi_library *lib;
+  ffi_sig sig;
   char *symbol;
-  void (*fn)(void);
-  ffi_cif cif;
-  size_t n_params;
-  ffi_kind ret;
-  ffi_kind kinds[FFI_TOOLS_MAX_PARAMS];
-  char *names[FFI_TOOLS_MAX_PARAMS];
-  ffi_type *types[FFI_TOOLS_MAX_PARAMS];
+  char *names[FFI_SIG_MAX_PARAMS];
 } ffi_function;
-
-static void library_release(ffi_library *lib) {
-  if (lib && --lib->refs == 0) {
-    dlclose(lib->handle);
-    nsr_free(lib);
-  }
-}
 
 static void function_free(void *p) {
   ffi_function *f = p;
-  for (size_t i = 0; i < f->n_params; i++) nsr_free(f->names[i]);
+  for (size_t i = 0; i < f->sig.n_params; i++) nsr_free(f->names[i]);
   nsr_free(f->symbol);
-  library_release(f->lib);
+  ffi_sig_unbind(&f->sig);
   nsr_free(f);
-}
-
-static ffi_kind kind_of(const char *name) {
-  for (int k = 0; k < KIND_COUNT; k++) {
-    if (strcmp(kinds[k].c_name, name) == 0) return (ffi_kind)k;
-  }
-  return KIND_COUNT; /* unreachable after the manifest schema's enum */
 }
 
 /* ---- calls ---------------------------------------------------------------- */
 
-typedef union ffi_value {
-  int64_t i;
-  double d;
-  uint8_t b;
-  const char *s;
-} ffi_value;
-
-static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v, ffi_value *out,
-                            nsr_error *err) {
-  switch (f->kinds[i]) {
+static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v,
+                            ffi_sig_value *out, nsr_error *err) {
+  switch (f->sig.kinds[i]) {
     /* A JSON integer exactly (a double would round past 2^53); an
      * integral real, which the schema bounds well inside int64. */
-    case KIND_INT64:
+    case FFI_SIG_INT64:
       out->i = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
       break;
-    case KIND_DOUBLE: out->d = json_number_value(v); break;
-    case KIND_BOOL: out->b = json_is_true(v); break;
-    case KIND_STRING:
+    case FFI_SIG_DOUBLE: out->d = json_number_value(v); break;
+    case FFI_SIG_BOOL: out->b = json_is_true(v); break;
+    default:
       out->s = json_string_value(v);
       /* C would see only the part before an embedded NUL. */
       if (strlen(out->s) != json_string_length(v)) {
@@ -108,57 +58,41 @@ static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v, ff
                         f->names[i]);
       }
       break;
-    case KIND_COUNT: break;
   }
   return NSR_OK;
 }
 
-static nsr_code result_json(const ffi_function *f, const void *rv, json_t **value,
+static nsr_code result_json(const ffi_function *f, ffi_sig_value rv, json_t **value,
                             nsr_error *err) {
-  switch (f->ret) {
-    case KIND_INT64: *value = json_integer((json_int_t) * (const int64_t *)rv); break;
-    case KIND_DOUBLE: {
-      double d = *(const double *)rv;
-      if (!isfinite(d)) {
+  switch (f->sig.ret) {
+    case FFI_SIG_INT64: *value = json_integer((json_int_t)rv.i); break;
+    case FFI_SIG_DOUBLE:
+      if (!isfinite(rv.d)) {
         return nsr_fail(err, NSR_ERR_RANGE, "%s returned %g, which JSON cannot carry; check the arguments",
-                        f->symbol, d);
+                        f->symbol, rv.d);
       }
-      *value = json_real(d);
+      *value = json_real(rv.d);
       break;
-    }
-    /* Small integral returns are widened to a whole ffi_arg by libffi. */
-    case KIND_BOOL: *value = json_boolean((uint8_t) * (const ffi_arg *)rv != 0); break;
-    case KIND_STRING: {
-      const char *s = *(const char *const *)rv;
-      *value = s ? json_string(s) : json_null();
-      if (s && *value == NULL) {
+    case FFI_SIG_BOOL: *value = json_boolean(rv.b); break;
+    default:
+      *value = rv.s ? json_string(rv.s) : json_null();
+      if (rv.s && *value == NULL) {
         return nsr_fail(err, NSR_ERR_FORMAT, "%s returned a string that is not UTF-8", f->symbol);
       }
       break;
-    }
-    case KIND_COUNT: *value = NULL; break;
   }
   return *value ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", f->symbol);
 }
 
 static nsr_code ffi_tool_call(void *p, const json_t *args, json_t **result, nsr_error *err) {
   const ffi_function *f = p;
-  ffi_value vals[FFI_TOOLS_MAX_PARAMS];
-  void *ptrs[FFI_TOOLS_MAX_PARAMS];
-  for (size_t i = 0; i < f->n_params; i++) {
+  ffi_sig_value vals[FFI_SIG_MAX_PARAMS];
+  for (size_t i = 0; i < f->sig.n_params; i++) {
     nsr_code rc = marshal_arg(f, i, json_object_get(args, f->names[i]), &vals[i], err);
     if (rc != NSR_OK) return rc;
-    ptrs[i] = &vals[i];
   }
-  union {
-    ffi_arg a;
-    int64_t i;
-    double d;
-    const char *s;
-  } rv = {0};
-  ffi_call((ffi_cif *)&f->cif, f->fn, &rv, ptrs);
   json_t *value = NULL;
-  nsr_code rc = result_json(f, &rv, &value, err);
+  nsr_code rc = result_json(f, ffi_sig_call(&f->sig, vals), &value, err);
   if (rc != NSR_OK) return rc;
   *result = json_pack("{s:o}", "result", value);
   return *result ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", f->symbol);
@@ -166,46 +100,37 @@ static nsr_code ffi_tool_call(void *p, const json_t *args, json_t **result, nsr_
 
 /* ---- loading -------------------------------------------------------------- */
 
-static bool is_identifier(const char *s) {
-  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return false;
-  for (s++; *s; s++) {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-          *s == '_')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /* The input schema {"type":"object", properties from the params, all
  * required, nothing else} and the output schema {"result": T}. */
 static nsr_code derive_schemas(const ffi_function *f, const json_t *params, json_t **input,
                                json_t **output, nsr_error *err) {
   json_t *props = json_object(), *required = json_array();
   nsr_code rc = props && required ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  for (size_t i = 0; rc == NSR_OK && i < f->n_params; i++) {
+  for (size_t i = 0; rc == NSR_OK && i < f->sig.n_params; i++) {
     const char *desc = json_string_value(json_object_get(json_array_get(params, i), "description"));
-    json_t *prop = json_pack("{s:s}", "type", kinds[f->kinds[i]].json_type);
+    json_t *prop = json_pack("{s:s}", "type", ffi_sig_json_type(f->sig.kinds[i]));
     if (prop && desc) json_object_set_new(prop, "description", json_string(desc));
     rc = nsr_json_set(props, f->names[i], prop, err);
     if (rc == NSR_OK) rc = nsr_json_append(required, json_string(f->names[i]), err);
   }
   *input = json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props, "required",
                      required, "additionalProperties", 0);
-  json_t *ret = f->ret == KIND_STRING ? json_pack("{s:[s,s]}", "type", "string", "null")
-                                      : json_pack("{s:s}", "type", kinds[f->ret].json_type);
+  json_t *ret = f->sig.ret == FFI_SIG_STRING
+                    ? json_pack("{s:[s,s]}", "type", "string", "null")
+                    : json_pack("{s:s}", "type", ffi_sig_json_type(f->sig.ret));
   *output = json_pack("{s:s, s:{s:o}, s:[s]}", "type", "object", "properties", "result", ret,
                       "required", "result");
   if (rc == NSR_OK && (*input == NULL || *output == NULL)) rc = nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   return rc;
 }
 
+/* The manifest schema's enums admit only known type names. */
 static nsr_code read_params(ffi_function *f, const json_t *params, nsr_error *err) {
   size_t i;
   const json_t *p;
   json_array_foreach(params, i, p) {
     const char *name = json_string_value(json_object_get(p, "name"));
-    if (!is_identifier(name)) {
+    if (!ffi_sig_is_identifier(name)) {
       return nsr_fail(err, NSR_ERR_FORMAT, "params[%zu]: '%s' is not a C identifier", i, name);
     }
     for (size_t k = 0; k < i; k++) {
@@ -213,41 +138,29 @@ static nsr_code read_params(ffi_function *f, const json_t *params, nsr_error *er
         return nsr_fail(err, NSR_ERR_FORMAT, "params[%zu]: '%s' appears twice", i, name);
       }
     }
-    f->kinds[i] = kind_of(json_string_value(json_object_get(p, "type")));
-    f->types[i] = kinds[f->kinds[i]].type;
+    ffi_sig_kind_of(json_string_value(json_object_get(p, "type")), &f->sig.kinds[i]);
     f->names[i] = nsr_strdup(name);
     if (f->names[i] == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-    f->n_params = i + 1;
+    f->sig.n_params = i + 1;
   }
   return NSR_OK;
 }
 
 /* Binds one manifest entry: looks its own symbol up in the library, builds
  * the call interface, and registers the tool. */
-static nsr_code bind_function(tools_registry *reg, ffi_library *lib, const json_t *entry,
+static nsr_code bind_function(tools_registry *reg, ffi_sig_lib *lib, const json_t *entry,
                               nsr_error *err) {
   ffi_function *f = nsr_calloc(1, sizeof *f);
   if (f == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  f->lib = lib;
-  lib->refs++;
   const char *symbol = json_string_value(json_object_get(entry, "name"));
   f->symbol = nsr_strdup(symbol);
-  f->ret = kind_of(json_string_value(json_object_get(entry, "returns")));
+  ffi_sig_kind_of(json_string_value(json_object_get(entry, "returns")), &f->sig.ret);
   const json_t *params = json_object_get(entry, "params");
   nsr_code rc = f->symbol ? read_params(f, params, err) : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  if (rc == NSR_OK && !is_identifier(symbol)) {
+  if (rc == NSR_OK && !ffi_sig_is_identifier(symbol)) {
     rc = nsr_fail(err, NSR_ERR_FORMAT, "'%s' is not a C identifier", symbol);
   }
-  if (rc == NSR_OK) {
-    dlerror();
-    void *sym = dlsym(lib->handle, symbol);
-    if (sym == NULL) rc = nsr_fail(err, NSR_ERR_INVALID, "no function '%s' in the library", symbol);
-    f->fn = (void (*)(void))sym;
-  }
-  if (rc == NSR_OK && ffi_prep_cif(&f->cif, FFI_DEFAULT_ABI, (unsigned)f->n_params,
-                                   kinds[f->ret].type, f->types) != FFI_OK) {
-    rc = nsr_fail(err, NSR_ERR_INVALID, "libffi cannot call '%s' with this signature", symbol);
-  }
+  if (rc == NSR_OK) rc = ffi_sig_bind(&f->sig, lib, symbol, err);
   /* Not marked read-only: nsr cannot know what a foreign function does. */
   tool_def def = {NULL, json_string_value(json_object_get(entry, "description")), NULL, NULL,
                   ffi_tool_call, f, function_free, false};
@@ -282,33 +195,21 @@ static nsr_code library_path(const char *manifest, const char *library, char **o
   return *out ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
 }
 
-static nsr_code open_library(const char *manifest, const char *library, ffi_library **out,
+static nsr_code open_library(const char *manifest, const char *library, ffi_sig_lib **out,
                              nsr_error *err) {
   char *path;
   nsr_code rc = library_path(manifest, library, &path, err);
   if (rc != NSR_OK) return rc;
-  void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  rc = ffi_sig_lib_open(path, out, err);
   nsr_free(path);
-  if (handle == NULL) {
-    const char *why = dlerror();
-    return nsr_fail(err, NSR_ERR_INVALID, "cannot open library '%s': %s", library,
-                    why ? why : "unknown error");
-  }
-  *out = nsr_calloc(1, sizeof **out);
-  if (*out == NULL) {
-    dlclose(handle);
-    return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  }
-  (*out)->handle = handle;
-  (*out)->refs = 1; /* the loader's own reference, dropped when loading ends */
-  return NSR_OK;
+  return rc;
 }
 
 nsr_code ffi_tools_load(tools_registry *reg, const char *path, nsr_error *err) {
   char *text = NULL;
   size_t len;
   json_t *manifest = NULL, *schema = NULL;
-  ffi_library *lib = NULL;
+  ffi_sig_lib *lib = NULL;
   nsr_code rc = nsr_read_file(path, FFI_TOOLS_MAX_MANIFEST_BYTES, &text, &len, err);
   /* A missing or oversized manifest is a bad argument, not a failed run. */
   if (rc == NSR_ERR_IO || rc == NSR_ERR_LIMIT) rc = err->code = NSR_ERR_INVALID;
@@ -329,7 +230,7 @@ nsr_code ffi_tools_load(tools_registry *reg, const char *path, nsr_error *err) {
     rc = bind_function(reg, lib, json_array_get(functions, i), err);
     if (rc != NSR_OK) nsr_error_prefix(err, "functions[%zu]: ", i);
   }
-  library_release(lib);
+  ffi_sig_lib_release(lib); /* the loader's own reference */
   json_decref(schema);
   json_decref(manifest);
   nsr_free(text);

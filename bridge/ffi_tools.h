@@ -9,10 +9,12 @@
  *
  * `library` is a file name the dynamic linker searches for ("libm.so.6"),
  * or a path, relative paths being taken from the manifest's directory.
- * Types are "int64", "double", "bool" and "const char*" (a NUL-terminated
- * string the function only reads); `returns` is one of them, and a returned
- * string is copied, never freed (it must be static or owned by the
- * library). `tool` (optional) names the tool; by default it is `name`.
+ * Types are those of ffi_sig.h, which the language's `foreign` form shares:
+ * "int64", "double", "bool" and "const char*" (a NUL-terminated string the
+ * function only reads); `returns` is one of them, and a returned string is
+ * copied, never freed (it must be static or owned by the library). A
+ * returned NULL string is JSON null. `tool` (optional) names the tool; by
+ * default it is `name`.
  * Only the functions a manifest lists are ever looked up: a request names a
  * tool, which the registry resolves, never a symbol. */
 #ifndef NSR_FFI_TOOLS_H
@@ -20,7 +22,6 @@
 
 #include "tools_registry.h"
 
-#define FFI_TOOLS_MAX_PARAMS 16
 #define FFI_TOOLS_MAX_FUNCTIONS 256
 #define FFI_TOOLS_MAX_MANIFEST_BYTES (1u << 20)
 

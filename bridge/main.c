@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "json.h"
 #include "nsr.h"
+#include "store.h"
 
 typedef struct command {
   const char *name;
@@ -15,9 +16,12 @@ typedef struct command {
 
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
+    {"run", cmd_run, "run a Church program (probabilistic Scheme)"},
+    {"repl", cmd_repl, "evaluate Church forms typed on standard input"},
     {"train", cmd_train, "train a proposal network on the number game (knowledge injection)"},
     {"propose", cmd_propose, "a network's hypotheses for examples, verified by the exact engine"},
     {"experiment", cmd_experiment, "measure knowledge injection: accuracy vs training sets"},
+    {"extract", cmd_extract, "extract rules from a trained encoder into the rule store"},
     {"rules", cmd_rules, "list extracted rules from the rule store"},
     {"sql", cmd_sql, "run one read-only SQL query on the rule store"},
     {"store", cmd_store, "create the rule store and its concept library"},
@@ -65,6 +69,12 @@ static int run_help(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   nsr_json_init();
+  /* Before any command opens a store, so SQLite allocates through nsr too. */
+  nsr_error err;
+  if (nsr_store_route_alloc(&err) != NSR_OK) {
+    fprintf(stderr, "nsr: %s\n", err.message);
+    return CLI_EXIT_FAILURE;
+  }
   if (argc < 2) {
     print_help(stderr);
     return CLI_EXIT_USAGE;

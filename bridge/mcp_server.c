@@ -18,10 +18,13 @@ static const char *const legacy_versions[] = {MCP_LEGACY_LATEST, "2025-06-18", "
 static const char instructions[] =
     "nsr computes exactly what a language model would otherwise estimate: call number_game "
     "for Bayesian concept learning from example numbers (exact posteriors and "
-    "generalization), list_concepts for the hypotheses it weighs.";
+    "generalization), list_concepts for the hypotheses it weighs, run_program to run a "
+    "probabilistic program in Church (exact enumeration or sampling), query_rules for SQL "
+    "on the rule store; rules are also resources rules://{id}.";
 
 struct mcp_server {
   tools_registry *reg;
+  mcp_resources res; /* res.list NULL: no resources */
   bool initialized; /* a legacy initialize was answered on this connection */
 };
 
@@ -63,6 +66,19 @@ nsr_code mcp_server_new(tools_registry *reg, mcp_server **out, nsr_error *err) {
 
 void mcp_server_free(mcp_server *server) { nsr_free(server); }
 
+void mcp_server_set_resources(mcp_server *server, const mcp_resources *res) {
+  server->res = *res;
+}
+
+/* What the server offers, for initialize and server/discover. */
+static json_t *capabilities(const mcp_server *s) {
+  json_t *caps = json_pack("{s:{s:b}}", "tools", "listChanged", 0);
+  if (caps && s->res.list) {
+    json_object_set_new(caps, "resources", json_pack("{s:b, s:b}", "subscribe", 0, "listChanged", 0));
+  }
+  return caps;
+}
+
 static json_t *server_info(void) {
   return json_pack("{s:s, s:s, s:s}", "name", "nsr", "title", "nsr neuro-symbolic reasoning",
                    "version", NSR_VERSION);
@@ -89,23 +105,21 @@ static int do_initialize(mcp_server *s, request *r, json_t **result, rpc_error *
   const char *chosen = is_legacy_version(json_string_value(v)) ? json_string_value(v)
                                                                 : MCP_LEGACY_LATEST;
   s->initialized = true;
-  *result = json_pack("{s:s, s:{s:{s:b}}, s:o, s:s}", "protocolVersion", chosen, "capabilities",
-                      "tools", "listChanged", 0, "serverInfo", server_info(), "instructions",
-                      instructions);
+  *result = json_pack("{s:s, s:o, s:o, s:s}", "protocolVersion", chosen, "capabilities",
+                      capabilities(s), "serverInfo", server_info(), "instructions", instructions);
   return 0;
 }
 
 static int do_discover(mcp_server *s, request *r, json_t **result, rpc_error *e) {
-  (void)s;
   (void)r;
   (void)e;
   json_t *versions = json_pack("[s]", MCP_MODERN_VERSION);
   for (size_t i = 0; versions && i < sizeof legacy_versions / sizeof legacy_versions[0]; i++) {
     json_array_append_new(versions, json_string(legacy_versions[i]));
   }
-  *result = json_pack("{s:o, s:{s:{}}, s:o, s:s, s:i, s:s}", "supportedVersions", versions,
-                      "capabilities", "tools", "serverInfo", server_info(), "instructions",
-                      instructions, "ttlMs", LIST_TTL_MS, "cacheScope", "public");
+  *result = json_pack("{s:o, s:o, s:o, s:s, s:i, s:s}", "supportedVersions", versions,
+                      "capabilities", capabilities(s), "serverInfo", server_info(),
+                      "instructions", instructions, "ttlMs", LIST_TTL_MS, "cacheScope", "public");
   return 0;
 }
 
@@ -117,6 +131,15 @@ static int do_ping(mcp_server *s, request *r, json_t **result, rpc_error *e) {
   return 0;
 }
 
+/* The modern era's caching hints, which it requires on list results and
+ * resources/read. */
+static void list_cache_hints(const request *r, json_t *result, int ttl_ms) {
+  if (result && r->modern) {
+    json_object_set_new(result, "ttlMs", json_integer(ttl_ms));
+    json_object_set_new(result, "cacheScope", json_string("public"));
+  }
+}
+
 static int do_tools_list(mcp_server *s, request *r, json_t **result, rpc_error *e) {
   /* Every tool fits in one page, so no cursor of ours can exist. */
   if (json_object_get(r->params, "cursor")) {
@@ -126,10 +149,7 @@ static int do_tools_list(mcp_server *s, request *r, json_t **result, rpc_error *
   nsr_error err;
   if (tools_list_json(s->reg, &tools, &err) != NSR_OK) return 0; /* *result stays NULL: OOM */
   *result = json_pack("{s:o}", "tools", tools);
-  if (*result && r->modern) {
-    json_object_set_new(*result, "ttlMs", json_integer(LIST_TTL_MS));
-    json_object_set_new(*result, "cacheScope", json_string("public"));
-  }
+  list_cache_hints(r, *result, LIST_TTL_MS);
   return 0;
 }
 
@@ -170,6 +190,64 @@ static int do_tools_call(mcp_server *s, request *r, json_t **result, rpc_error *
   return 0;
 }
 
+/* A resource provider's failure: the client's mistake (NSR_ERR_INVALID)
+ * is -32602 with `uri` (may be NULL) as data, anything else -32603. */
+static int resource_fail(rpc_error *e, const char *method, const char *uri, const nsr_error *err) {
+  if (err->code != NSR_ERR_INVALID) {
+    return rpc_fail(e, MCP_INTERNAL_ERROR, "%s: %s", method, err->message);
+  }
+  rpc_fail(e, MCP_INVALID_PARAMS, "%s", err->message);
+  if (uri) e->data = json_pack("{s:s}", "uri", uri);
+  return e->code;
+}
+
+static int no_resources(rpc_error *e, const char *method) {
+  return rpc_fail(e, MCP_METHOD_NOT_FOUND, "Method not found: '%s' (this server has no resources)",
+                  method);
+}
+
+/* The rule list changes when rules are written to the store. */
+#define RESOURCES_TTL_MS 60000
+
+static int do_resources_list(mcp_server *s, request *r, json_t **result, rpc_error *e) {
+  if (s->res.list == NULL) return no_resources(e, r->method);
+  const json_t *cursor = json_object_get(r->params, "cursor");
+  if (cursor && !json_is_string(cursor)) {
+    return rpc_fail(e, MCP_INVALID_PARAMS, "resources/list: params.cursor must be a string");
+  }
+  nsr_error err;
+  nsr_error_clear(&err);
+  if (s->res.list(s->res.ctx, json_string_value(cursor), result, &err) != NSR_OK) {
+    return resource_fail(e, r->method, NULL, &err);
+  }
+  list_cache_hints(r, *result, RESOURCES_TTL_MS);
+  return 0;
+}
+
+static int do_resources_read(mcp_server *s, request *r, json_t **result, rpc_error *e) {
+  if (s->res.read == NULL) return no_resources(e, r->method);
+  const char *uri = json_string_value(json_object_get(r->params, "uri"));
+  if (uri == NULL) return rpc_fail(e, MCP_INVALID_PARAMS, "resources/read: params.uri must be a string");
+  nsr_error err;
+  nsr_error_clear(&err);
+  if (s->res.read(s->res.ctx, uri, result, &err) != NSR_OK) {
+    return resource_fail(e, r->method, uri, &err);
+  }
+  list_cache_hints(r, *result, RESOURCES_TTL_MS);
+  return 0;
+}
+
+static int do_resource_templates(mcp_server *s, request *r, json_t **result, rpc_error *e) {
+  if (s->res.templates == NULL) return no_resources(e, r->method);
+  nsr_error err;
+  nsr_error_clear(&err);
+  if (s->res.templates(s->res.ctx, result, &err) != NSR_OK) {
+    return resource_fail(e, r->method, NULL, &err);
+  }
+  list_cache_hints(r, *result, LIST_TTL_MS);
+  return 0;
+}
+
 /* A method as described above do_initialize. */
 typedef int (*method_fn)(mcp_server *s, request *r, json_t **result, rpc_error *e);
 
@@ -182,7 +260,9 @@ static const struct {
 } methods[] = {
     {"initialize", do_initialize, ERA_LEGACY},   {"server/discover", do_discover, ERA_MODERN},
     {"ping", do_ping, ERA_BOTH},                 {"tools/list", do_tools_list, ERA_BOTH},
-    {"tools/call", do_tools_call, ERA_BOTH},
+    {"tools/call", do_tools_call, ERA_BOTH},     {"resources/list", do_resources_list, ERA_BOTH},
+    {"resources/read", do_resources_read, ERA_BOTH},
+    {"resources/templates/list", do_resource_templates, ERA_BOTH},
 };
 
 /* ---- eras ---------------------------------------------------------------- */

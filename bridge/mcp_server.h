@@ -2,7 +2,9 @@
  * 2.0, serving a tool registry. Both protocol eras are spoken on one
  * connection, message by message:
  *   2025-11-25 (and the earlier dated versions back to 2024-11-05):
- *     initialize, notifications/initialized, ping, tools/list, tools/call;
+ *     initialize, notifications/initialized, ping, tools/list, tools/call,
+ *     and with resources resources/list, resources/read,
+ *     resources/templates/list;
  *   2026-07-28 (stateless): every request carries _meta with
  *     io.modelcontextprotocol/protocolVersion and .../clientCapabilities;
  *     server/discover; results carry resultType "complete", and list and
@@ -34,9 +36,28 @@ enum {
 
 typedef struct mcp_server mcp_server;
 
+/* Resources a server offers besides its tools (the rules://{id} of the rule
+ * store). Each function fills *result with the method's result object, or
+ * fails: NSR_ERR_INVALID for the client's mistake (a bad cursor, a URI that
+ * names nothing: answered -32602, the URI in the error's data, as SEP-2164
+ * settles), anything else for the server's (-32603). */
+typedef struct mcp_resources {
+  /* resources/list: {"resources":[...], "nextCursor"?}, the page after
+   * `cursor` (NULL: the first page) */
+  nsr_code (*list)(void *ctx, const char *cursor, json_t **result, nsr_error *err);
+  /* resources/read: {"contents":[{"uri","mimeType","text"}]} */
+  nsr_code (*read)(void *ctx, const char *uri, json_t **result, nsr_error *err);
+  /* resources/templates/list: {"resourceTemplates":[...]} */
+  nsr_code (*templates)(void *ctx, json_t **result, nsr_error *err);
+  void *ctx;
+} mcp_resources;
+
 /* The server serves `reg` (borrowed: it must outlive the server). */
 nsr_code mcp_server_new(tools_registry *reg, mcp_server **out, nsr_error *err);
 void mcp_server_free(mcp_server *server);
+/* Serves `res` too (copied; its ctx must outlive the server) and says so in
+ * the capabilities. Without it the resource methods are -32601. */
+void mcp_server_set_resources(mcp_server *server, const mcp_resources *res);
 
 /* Answers one message (one line, without its newline). *reply is the
  * response line to send (caller frees with nsr_free), or NULL when nothing

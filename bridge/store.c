@@ -61,6 +61,11 @@ static const char *const migrations[] = {
     "  step INTEGER,"
     "  value REAL NOT NULL);"
     "CREATE INDEX metrics_by_experiment ON metrics(experiment_id, name);",
+    /* 2: where a rule lives in the network, its Church predicate, and the
+     * method's own numbers (extraction) */
+    "ALTER TABLE rules ADD COLUMN site TEXT;"
+    "ALTER TABLE rules ADD COLUMN church TEXT;"
+    "ALTER TABLE rules ADD COLUMN details TEXT;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == NSR_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -173,8 +178,8 @@ static size_t extension_blob(const nsr_bitset *set, unsigned char *blob) {
   return bytes;
 }
 
-nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_error *err) {
-  uint32_t max = nsr_numbers_get_config(engine)->max;
+nsr_code nsr_store_add_concepts(nsr_store *s, const nsr_store_concept *concepts, size_t n,
+                                uint32_t max, nsr_error *err) {
   size_t blob_cap = (size_t)max / 8 + 1;
   unsigned char *blob = nsr_malloc(blob_cap);
   if (blob == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
@@ -187,14 +192,11 @@ nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_er
                          -1, &st, NULL) != SQLITE_OK) {
     rc = sql_fail(s, NSR_ERR_IO, "writing concepts", err);
   }
-  for (uint32_t r = 0; rc == NSR_OK && r < NSR_NUMBERS_RULES; r++) {
-    const nsr_bitset *set = nsr_numbers_rule_set(engine, r);
-    char definition[256];
-    nsr_numbers_rule_church(r, definition, sizeof definition);
-    size_t bytes = extension_blob(set, blob);
-    sqlite3_bind_text(st, 1, nsr_numbers_rule_name(r), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, definition, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)nsr_bitset_count(set));
+  for (size_t i = 0; rc == NSR_OK && i < n; i++) {
+    size_t bytes = extension_blob(concepts[i].extension, blob);
+    sqlite3_bind_text(st, 1, concepts[i].name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, concepts[i].definition, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)nsr_bitset_count(concepts[i].extension));
     sqlite3_bind_blob(st, 4, blob, (int)bytes, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, max);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "writing concepts", err);
@@ -205,6 +207,18 @@ nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_er
   if (rc == NSR_OK) return store_exec(s, "COMMIT", "committing concepts", err);
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+nsr_code nsr_store_sync_concepts(nsr_store *s, const nsr_numbers *engine, nsr_error *err) {
+  char definitions[NSR_NUMBERS_RULES][256];
+  nsr_store_concept rules[NSR_NUMBERS_RULES];
+  for (uint32_t r = 0; r < NSR_NUMBERS_RULES; r++) {
+    nsr_numbers_rule_church(r, definitions[r], sizeof definitions[r]);
+    rules[r] = (nsr_store_concept){nsr_numbers_rule_name(r), definitions[r],
+                                   nsr_numbers_rule_set(engine, r)};
+  }
+  return nsr_store_add_concepts(s, rules, NSR_NUMBERS_RULES, nsr_numbers_get_config(engine)->max,
+                                err);
 }
 
 nsr_code nsr_store_add_model(nsr_store *s, const char *sha256, const char *path,
@@ -238,28 +252,27 @@ static void bind_int_or_null(sqlite3_stmt *st, int col, int64_t v) {
   else sqlite3_bind_int64(st, col, v);
 }
 
-nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
-                             size_t n, nsr_error *err) {
+/* Inserts the rules inside the caller's transaction. */
+static nsr_code insert_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules, size_t n,
+                             nsr_error *err) {
   sqlite3_stmt *st = NULL;
-  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing rules", err);
-  if (rc == NSR_OK &&
-      sqlite3_prepare_v2(s->db,
+  if (sqlite3_prepare_v2(s->db,
                          "INSERT INTO rules(model_id, method, layer, unit, body, conclusion,"
-                         " fidelity, accuracy, completeness, support, created_at)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         " fidelity, accuracy, completeness, support, created_at, site, church,"
+                         " details)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                          -1, &st, NULL) != SQLITE_OK) {
-    rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
+    return sql_fail(s, NSR_ERR_IO, "writing rules", err);
   }
   /* One batch, one time stamp: formatting it per row would cost more than
    * the insert itself. */
   char stamp[32];
-  if (rc == NSR_OK) {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    sqlite3_bind_text(st, 11, stamp, -1, SQLITE_STATIC);
-  }
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  sqlite3_bind_text(st, 11, stamp, -1, SQLITE_STATIC);
+  nsr_code rc = NSR_OK;
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     const nsr_store_rule *r = &rules[i];
     sqlite3_bind_int64(st, 1, model_id);
@@ -272,11 +285,59 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
     bind_real_or_null(st, 8, r->accuracy);
     bind_real_or_null(st, 9, r->completeness);
     bind_int_or_null(st, 10, r->support);
+    sqlite3_bind_text(st, 12, r->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, r->church, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, r->details, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
+  return rc;
+}
+
+/* Ends the transaction begun by the caller: COMMIT after success, else
+ * ROLLBACK and the original error. */
+static nsr_code finish(nsr_store *s, nsr_code rc, nsr_error *err) {
   if (rc == NSR_OK) return store_exec(s, "COMMIT", "committing rules", err);
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
+}
+
+nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
+                             size_t n, nsr_error *err) {
+  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing rules", err);
+  if (rc != NSR_OK) return rc;
+  return finish(s, insert_rules(s, model_id, rules, n, err), err);
+}
+
+/* Deletes the model's earlier rules of every method present in the batch,
+ * so extracting again replaces instead of duplicating. */
+static nsr_code delete_methods(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
+                               size_t n, nsr_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(s->db, "DELETE FROM rules WHERE model_id = ?1 AND method = ?2", -1, &st,
+                         NULL) != SQLITE_OK) {
+    return sql_fail(s, NSR_ERR_IO, "replacing rules", err);
+  }
+  nsr_code rc = NSR_OK;
+  for (size_t i = 0; rc == NSR_OK && i < n; i++) {
+    if (i > 0 && strcmp(rules[i].method, rules[i - 1].method) == 0) continue;
+    sqlite3_bind_int64(st, 1, model_id);
+    sqlite3_bind_text(st, 2, rules[i].method, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "replacing rules", err);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+nsr_code nsr_store_add_extraction(nsr_store *s, const char *sha256, const char *path,
+                                  const char *config_json, const nsr_store_rule *rules, size_t n,
+                                  int64_t *model_id, nsr_error *err) {
+  nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing an extraction", err);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_store_add_model(s, sha256, path, config_json, model_id, err);
+  if (rc == NSR_OK) rc = delete_methods(s, *model_id, rules, n, err);
+  if (rc == NSR_OK) rc = insert_rules(s, *model_id, rules, n, err);
+  return finish(s, rc, err);
 }

@@ -11,7 +11,7 @@
 
 #define NSR_STORE_DEFAULT_PATH "nsr.db"
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define NSR_STORE_SCHEMA_VERSION 1
+#define NSR_STORE_SCHEMA_VERSION 2
 
 typedef struct nsr_store nsr_store;
 
@@ -23,7 +23,16 @@ typedef struct nsr_store_rule {
   const char *conclusion;  /* what it predicts ("multiples of 4") */
   double fidelity, accuracy, completeness; /* NAN when not measured */
   int64_t support;         /* inputs the rule covers */
+  /* Schema 2; NULL stores NULL, so older initialisers stay valid. */
+  const char *site;        /* where in the network: "ffn.0", "resid.1", "pooled" */
+  const char *church;      /* the rule (or its concept) as a Church predicate */
+  const char *details;     /* method-specific JSON (threshold, control accuracy, ...) */
 } nsr_store_rule;
+
+/* Routes every SQLite allocation through nsr_malloc (so failure injection
+ * covers the store). Call once, before any other use of SQLite in the
+ * process; NSR_ERR_INTERNAL when SQLite has already been initialised. */
+nsr_code nsr_store_route_alloc(nsr_error *err);
 
 /* Opens (creating if needed) the store at `path` for writing, bringing its
  * schema up to date with numbered migrations. Fails with NSR_ERR_FORMAT when
@@ -38,6 +47,18 @@ void nsr_store_close(nsr_store *store);
 nsr_code nsr_store_sync_concepts(nsr_store *store, const nsr_numbers *engine,
                                  nsr_error *err);
 
+/* A concept to store: name, Church definition, extension over [0, N]. */
+typedef struct nsr_store_concept {
+  const char *name;
+  const char *definition;
+  const nsr_bitset *extension;
+} nsr_store_concept;
+
+/* Writes concepts over 1..max in one transaction; a concept whose name is
+ * already there for this domain is kept as it is. */
+nsr_code nsr_store_add_concepts(nsr_store *store, const nsr_store_concept *concepts, size_t n,
+                                uint32_t max, nsr_error *err);
+
 /* Records a model (by the SHA-256 of its weights, hex) and returns its id;
  * an existing model with the same hash keeps its id. */
 nsr_code nsr_store_add_model(nsr_store *store, const char *sha256, const char *path,
@@ -46,6 +67,14 @@ nsr_code nsr_store_add_model(nsr_store *store, const char *sha256, const char *p
 /* Inserts n rules for model_id in one transaction: all or none. */
 nsr_code nsr_store_add_rules(nsr_store *store, int64_t model_id,
                              const nsr_store_rule *rules, size_t n, nsr_error *err);
+
+/* One extraction in one transaction: records the model (as
+ * nsr_store_add_model), deletes its earlier rules of the methods in the
+ * batch (rules of one method must be adjacent), and inserts the batch. All
+ * or nothing. */
+nsr_code nsr_store_add_extraction(nsr_store *store, const char *sha256, const char *path,
+                                  const char *config_json, const nsr_store_rule *rules, size_t n,
+                                  int64_t *model_id, nsr_error *err);
 
 /* Runs one read-only SQL statement on the store at `path` through a
  * read-only connection: an authorizer allows reading only, more than one

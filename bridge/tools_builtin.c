@@ -2,7 +2,14 @@
 #include "tools_builtin.h"
 
 #include "ffi_tools.h"
+#include "store.h"
 #include "tools_numbers.h"
+#include "tools_program.h"
+#include "tools_rules.h"
+
+const char *tools_db_path(const tools_options *opt) {
+  return opt->db ? opt->db : NSR_STORE_DEFAULT_PATH;
+}
 
 nsr_code tools_registry_build(const tools_options *opt, tools_registry **out, nsr_error *err) {
   tools_registry *reg;
@@ -10,6 +17,8 @@ nsr_code tools_registry_build(const tools_options *opt, tools_registry **out, ns
   if (rc != NSR_OK) return rc;
   rc = tools_add_number_game(reg, err);
   if (rc == NSR_OK) rc = tools_add_list_concepts(reg, err);
+  if (rc == NSR_OK) rc = tools_add_run_program(reg, opt, err);
+  if (rc == NSR_OK) rc = tools_add_query_rules(reg, tools_db_path(opt), err);
   for (size_t i = 0; rc == NSR_OK && i < opt->n_manifests; i++) {
     rc = ffi_tools_load(reg, opt->manifests[i], err);
   }

@@ -7,11 +7,12 @@
 
 #include "tools_builtin.h"
 
-/* When argv[*i] is --tools, --db or --weights (or NAME=VALUE), consumes it
- * (advancing *i past a separate value), stores the result in *rc and
- * returns true; otherwise returns false. *rc is NSR_ERR_INVALID with a
- * one-line message for a missing value, too many manifests, or an option
- * whose capability is not built. */
+/* When argv[*i] is one of the options in tools_cli_help (or NAME=VALUE),
+ * consumes it (advancing *i past a separate value), stores the result in
+ * *rc and returns true; otherwise returns false. *rc is NSR_ERR_INVALID
+ * (or NSR_ERR_RANGE) with a one-line message for a missing or bad value,
+ * too many manifests or allow-list entries, or an option whose capability
+ * is not built. */
 bool tools_cli_option(int argc, char **argv, int *i, tools_options *opt, nsr_code *rc,
                       nsr_error *err);
 

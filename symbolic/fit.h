@@ -7,12 +7,15 @@
 #include "space.h"
 
 /* Unconstrained parameters: θ[0] = logit λ, θ[1] = log σ, θ[2] = logit α,
- * θ[3] = logit β, θ[4] = log γ, θ[5] = log γ1, then (when fitting
+ * θ[3] = logit β, θ[4] = log γ, θ[5] = log γ1, θ[6..9] = b_near, log τ,
+ * b_digit, b_decade (the similarity in guessing), θ[10..12] = a_n,
+ * θ[13..15] = b_n (offsets by number of examples), then (when fitting
  * weights) one offset per family used and one per production: the log
  * weight of production k in family f is log w0_k + φ_f + δ_k, a
  * hierarchical prior (φ_f ~ N(0, family_sd²), δ_k ~ N(0, weight_sd²)) that
  * lets a family's productions share strength. */
-enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_GAMMA1, FIT_FIXED };
+enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_GAMMA1, FIT_NEAR, FIT_TAU, FIT_DIGIT, FIT_DECADE,
+       FIT_A_N, FIT_B_N = FIT_A_N + 3, FIT_FIXED = FIT_B_N + 3 };
 
 /* A set of the data with what does not change during the fit. */
 typedef struct fit_set {

@@ -20,8 +20,8 @@ static nsr_code fold(const char *space_json, const nsr_human_data *train, const 
     const nsr_human_set *set = &test->sets[i];
     rc = nsr_space_infer(s, set->examples, set->n_examples, 0, &res, err);
     for (size_t c = 0; rc == NSR_OK && c < set->n_cells; c++) {
-      double g = res.generalization[test->cells[set->first_cell + c].target - 1];
-      p[set->first_cell + c] = prm.alpha * g + (1 - prm.alpha) * prm.beta;
+      uint32_t y = test->cells[set->first_cell + c].target;
+      p[set->first_cell + c] = nsr_space_response(&prm, set->examples, set->n_examples, y, res.generalization[y - 1]);
     }
   }
   nsr_numbers_result_free(&res);
@@ -58,7 +58,8 @@ nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *da
     nsr_human_data_free(&test);
   }
   /* p_all holds p(yes) itself: α = 1 scores it as is. */
-  if (rc == NSR_OK) nsr_fit_metrics_compute(data, p_all, 1.0, 0.5, out);
+  const nsr_space_params as_is = {.alpha = 1.0, .beta = 0.5, .tau = 1.0};
+  if (rc == NSR_OK) nsr_fit_metrics_compute(data, p_all, &as_is, out);
   nsr_free(keep);
   nsr_free(p_all);
   nsr_free(p_fold);

@@ -47,25 +47,35 @@ static double noise_ceiling(const nsr_human_data *d) {
   return var > 0 && noise < var ? sqrt(1 - noise / var) : NAN;
 }
 
-void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g, double alpha,
-                             double beta, nsr_fit_metrics *out) {
+void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g, const nsr_space_params *prm,
+                             nsr_fit_metrics *out) {
   out->n_cells = data->n_cells;
-  out->r = data->n_cells ? pearson_strided((const char *)g, sizeof *g,
-                                           (const char *)&data->cells[0].p_yes,
-                                           sizeof data->cells[0], data->n_cells)
-                         : NAN;
+  out->r = out->r_concept = out->rmse = NAN;
+  double *p = nsr_mallocarray(data->n_cells ? data->n_cells : 1, sizeof *p);
+  if (p == NULL) return; /* NAN metrics: nothing to score with */
+  for (size_t s = 0; s < data->n_sets; s++) {
+    const nsr_human_set *set = &data->sets[s];
+    for (size_t c = set->first_cell; c < set->first_cell + set->n_cells; c++) {
+      p[c] = nsr_space_response(prm, set->examples, set->n_examples, data->cells[c].target, g[c]);
+    }
+  }
+  if (data->n_cells) {
+    const char *people = (const char *)&data->cells[0].p_yes;
+    out->r = pearson_strided((const char *)p, sizeof *p, people, sizeof data->cells[0], data->n_cells);
+    out->r_concept = pearson_strided((const char *)g, sizeof *g, people, sizeof data->cells[0], data->n_cells);
+  }
   double ll = 0, responses = 0, sq = 0;
   for (size_t i = 0; i < data->n_cells; i++) {
     const nsr_human_cell *c = &data->cells[i];
-    double p = alpha * g[i] + (1.0 - alpha) * beta;
-    sq += (p - c->p_yes) * (p - c->p_yes);
+    sq += (p[i] - c->p_yes) * (p[i] - c->p_yes);
     if (!data->has_counts) continue;
     /* p can reach 0 or 1 only when α = 1; the log of 0 then is honest. */
-    if (c->yes) ll += c->yes * log(p);
-    if (c->no) ll += c->no * log1p(-p);
+    if (c->yes) ll += c->yes * log(p[i]);
+    if (c->no) ll += c->no * log1p(-p[i]);
     responses += c->yes + c->no;
   }
-  out->rmse = data->n_cells ? sqrt(sq / (double)data->n_cells) : NAN;
+  nsr_free(p);
+  if (data->n_cells) out->rmse = sqrt(sq / (double)data->n_cells);
   out->ceiling_r = data->has_counts ? noise_ceiling(data) : NAN;
   out->log_lik = data->has_counts ? ll : NAN;
   out->log_lik_per_response = data->has_counts && responses > 0 ? ll / responses : NAN;

@@ -102,6 +102,14 @@ void fit_theta_get(const fit_problem *fp, double *theta) {
   theta[FIT_BETA] = logit(p->beta);
   theta[FIT_GAMMA] = log(p->gamma);
   theta[FIT_GAMMA1] = log(p->gamma1);
+  theta[FIT_NEAR] = p->b_near;
+  theta[FIT_TAU] = log(p->tau);
+  theta[FIT_DIGIT] = p->b_digit;
+  theta[FIT_DECADE] = p->b_decade;
+  for (int k = 0; k < 3; k++) {
+    theta[FIT_A_N + k] = p->a_n[k];
+    theta[FIT_B_N + k] = p->b_n[k];
+  }
   if (fp->dim == FIT_FIXED) return;
   /* Splits each production's offset from its file weight into the mean of
    * its family and its own rest. */
@@ -128,6 +136,14 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
   s->params.beta = open_unit(sigmoid(theta[FIT_BETA]));
   s->params.gamma = exp(theta[FIT_GAMMA]);
   s->params.gamma1 = exp(theta[FIT_GAMMA1]);
+  s->params.b_near = theta[FIT_NEAR];
+  s->params.tau = exp(theta[FIT_TAU]);
+  s->params.b_digit = theta[FIT_DIGIT];
+  s->params.b_decade = theta[FIT_DECADE];
+  for (int k = 0; k < 3; k++) {
+    s->params.a_n[k] = theta[FIT_A_N + k];
+    s->params.b_n[k] = theta[FIT_B_N + k];
+  }
   space_interval_prior(s);
   if (fp->dim > FIT_FIXED) {
     for (size_t k = 0; k < s->n_prods; k++) {
@@ -199,28 +215,42 @@ static void set_posterior(fit_problem *fp, const fit_set *fs) {
   }
 }
 
-/* The log-likelihood of one set's cells; adds ∂LL/∂θ for the four fixed
+/* The log-likelihood of one set's cells; adds ∂LL/∂θ for the fixed
  * parameters into d and ∂LL/∂ log p(h) into fp->u. */
 static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
   const nsr_space *s = fp->space;
   const nsr_space_params *p = &s->params;
-  double ll = 0.0, d_alpha = 0.0, d_beta = 0.0;
+  double ll = 0.0, d_alpha = 0.0;
+  size_t n = fs->set->n_examples;
+  double alpha = nsr_space_attention(p, n);
   set_posterior(fp, fs);
   memset(fp->r, 0, (s->max + 2) * sizeof *fp->r);
   for (size_t c = 0; c < fs->set->n_cells; c++) {
     const nsr_human_cell *cell = &fp->data->cells[fs->set->first_cell + c];
     double g = fp->g[cell->target] < 1.0 ? fp->g[cell->target] : 1.0;
-    double q = p->alpha * g + (1 - p->alpha) * p->beta;
+    nsr_similarity f;
+    nsr_similarity_of(p, fs->set->examples, fs->set->n_examples, cell->target, &f);
+    double beta = nsr_space_guess(p, n, &f);
+    double q = alpha * g + (1 - alpha) * beta;
     ll += cell->yes * log(q) + cell->no * log1p(-q);
     double rho = cell->yes / q - cell->no / (1 - q);
     fp->r[cell->target] += rho;
-    d_alpha += rho * (g - p->beta);
-    d_beta += rho * (1 - p->alpha);
+    d_alpha += rho * (g - beta);
+    /* ∂LL/∂ logit β_y; every similarity weight moves logit β_y. */
+    double d_logit = rho * (1 - alpha) * beta * (1 - beta);
+    d[FIT_BETA] += d_logit;
+    if (fp->opt.fit_by_n && nsr_space_n_index(n) >= 0) d[FIT_B_N + nsr_space_n_index(n)] += d_logit;
+    if (fp->opt.fit_similarity) {
+      d[FIT_NEAR] += d_logit * f.near;
+      d[FIT_TAU] += d_logit * p->b_near * f.near * f.dist / p->tau;
+      d[FIT_DIGIT] += d_logit * f.digit;
+      d[FIT_DECADE] += d_logit * f.decade;
+    }
   }
   double a_bar = 0.0;
   fp->r_prefix[0] = 0.0;
   for (uint32_t y = 1; y <= s->max; y++) {
-    a_bar += p->alpha * fp->r[y] * fp->g[y];
+    a_bar += alpha * fp->r[y] * fp->g[y];
     fp->r_prefix[y] = fp->r_prefix[y - 1] + fp->r[y];
   }
   /* ∂s_h/∂ log γ = −γ (n − 1) log|h| and ∂s_h/∂ log γ1 = −γ1 log|h|: both
@@ -228,7 +258,7 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
   double d_grammar = 0.0, d_interval = 0.0, d_sigma = 0.0, d_log_size = 0.0;
   for (size_t i = 0; i < fs->n_consistent; i++) {
     uint32_t e = fs->consistent[i];
-    double ds = fp->post[i] * (p->alpha * sum_members(s, e, fp->r) - a_bar);
+    double ds = fp->post[i] * (alpha * sum_members(s, e, fp->r) - a_bar);
     fp->u[e] += ds;
     d_grammar += ds;
     d_log_size += ds * log((double)s->ext_size[e]);
@@ -237,7 +267,7 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
     for (uint32_t b = fs->hi; b <= s->max; b++) {
       uint32_t k = b - a + 1;
       double q = fp->qk[k];
-      double ds = q * (p->alpha * (fp->r_prefix[b] - fp->r_prefix[a - 1]) - a_bar);
+      double ds = q * (alpha * (fp->r_prefix[b] - fp->r_prefix[a - 1]) - a_bar);
       d_interval += ds;
       d_sigma += ds * (k - s->interval_mean_size) / p->sigma;
       d_log_size += ds * log((double)k);
@@ -249,8 +279,9 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
   }
   d[FIT_LAMBDA] += (1 - p->lambda) * d_grammar - p->lambda * d_interval;
   d[FIT_SIGMA] += d_sigma;
-  d[FIT_ALPHA] += d_alpha * p->alpha * (1 - p->alpha);
-  d[FIT_BETA] += d_beta * p->beta * (1 - p->beta);
+  /* α_n = sigmoid(logit α + a_n): both move logit α_n. */
+  d[FIT_ALPHA] += d_alpha * alpha * (1 - alpha);
+  if (fp->opt.fit_by_n && nsr_space_n_index(n) >= 0) d[FIT_A_N + nsr_space_n_index(n)] += d_alpha * alpha * (1 - alpha);
   return ll;
 }
 

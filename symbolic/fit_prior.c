@@ -11,9 +11,19 @@
 #define PRIOR_FORMAT "nsr-prior/1"
 #define MAX_PRIOR_BYTES (8u << 20)
 
+/* Keys of the offsets by number of examples, a_n[k] and b_n[k]. */
+static const char *const by_n_keys[2][3] = {{"alpha_2", "alpha_3", "alpha_4"}, {"beta_2", "beta_3", "beta_4"}};
+
 static json_t *params_json(const nsr_space_params *p) {
-  return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "lambda", p->lambda, "sigma", p->sigma, "alpha",
-                   p->alpha, "beta", p->beta, "gamma", p->gamma, "gamma1", p->gamma1);
+  json_t *o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "lambda", p->lambda, "sigma",
+                   p->sigma, "alpha", p->alpha, "beta", p->beta, "gamma", p->gamma, "gamma1", p->gamma1,
+                   "b_near", p->b_near, "tau", p->tau, "b_digit", p->b_digit, "b_decade", p->b_decade);
+  for (int k = 0; o && k < 3; k++) {
+    /* A failed set leaves the key out; the reader then keeps zero. */
+    json_object_set_new(o, by_n_keys[0][k], json_real(p->a_n[k]));
+    json_object_set_new(o, by_n_keys[1][k], json_real(p->b_n[k]));
+  }
+  return o;
 }
 
 nsr_code nsr_space_prior_text(const nsr_space *s, const char *fit_json, char **out,
@@ -61,6 +71,14 @@ static nsr_code apply_prior(nsr_space *s, const json_t *root, nsr_error *err) {
   if (rc == NSR_OK) rc = nsr_json_get_number(pj, "beta", &p.beta, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "gamma", &p.gamma, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "gamma1", &p.gamma1, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_near", &p.b_near, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "tau", &p.tau, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_digit", &p.b_digit, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "b_decade", &p.b_decade, err);
+  for (int k = 0; rc == NSR_OK && k < 3; k++) {
+    rc = nsr_json_get_number_opt(pj, by_n_keys[0][k], &p.a_n[k], err);
+    if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, by_n_keys[1][k], &p.b_n[k], err);
+  }
   if (rc == NSR_OK) rc = nsr_space_set_params(s, &p, err);
   if (rc != NSR_OK) {
     nsr_error_prefix(err, "\"params\": ");

@@ -91,20 +91,26 @@ static lang_rc init_language(nsr_lang *I) {
   I->p_rejection_query = lang_global(I, "rejection-query");
   I->p_mh_query = lang_global(I, "mh-query");
   I->p_query = lang_global(I, "%query");
-  return LANG_OK;
+  /* `nsr run FILE -- ARGS` rebinds it to the arguments. */
+  return lang_define_global(I, "command-line-arguments", lang_nil());
 }
 
 /* Reads, expands and evaluates every form of text; the last value becomes
  * the result. The program's data stay rooted while it runs. */
 static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
-                         size_t len) {
+                         size_t len, bool library) {
+  /* A failed evaluation may have left garbage up to the memory budget,
+   * still below next_gc: collect it regardless, or the first allocation of
+   * this evaluation fails the budget. */
+  bool failed_before = I->error.code != NSR_OK;
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
-  /* A failed evaluation may have left garbage up to the memory budget. */
-  if (I->heap_bytes >= I->next_gc) lang_collect(I);
+  if (failed_before || I->heap_bytes >= I->next_gc) lang_collect(I);
+  I->user_pos = (lang_pos){0, 0, 0};
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
+  if (library) I->library_file = file;
   lval program = lang_nil(), form = lang_nil(), value = lang_unspec();
   if (lang_read_all(I, file, text, len, &program) != LANG_OK) return LANG_ERROR;
   if (lang_root_push(I, &program) != LANG_OK) return LANG_ERROR;
@@ -143,10 +149,11 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
   }
   nsr_rng_seed(&I->rng, I->cfg.seed);
   I->next_gc = (size_t)1 << 20;
+  I->library_file = UINT32_MAX; /* until the prelude is read */
   I->result = lang_unspec();
   for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
   lang_rc rc = init_language(I);
-  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude));
+  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude), true);
   if (rc != LANG_OK) {
     nsr_code code = report(I, rc, err);
     nsr_error_prefix(err, "loading Church's library: ");
@@ -174,7 +181,7 @@ void nsr_lang_free(nsr_lang *I) {
 
 nsr_code nsr_lang_eval_string(nsr_lang *I, const char *name, const char *text,
                               size_t len, nsr_error *err) {
-  return report(I, eval_text(I, name, text, len), err);
+  return report(I, eval_text(I, name, text, len, false), err);
 }
 
 nsr_code nsr_lang_eval_file(nsr_lang *I, const char *path, nsr_error *err) {
@@ -202,6 +209,7 @@ const char *nsr_lang_output(const nsr_lang *I, size_t *len) {
 }
 
 void nsr_lang_output_clear(nsr_lang *I) {
+  I->heap_bytes -= I->out_len;
   I->out_len = 0;
   if (I->out != NULL) I->out[0] = '\0';
 }

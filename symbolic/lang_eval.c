@@ -297,6 +297,10 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   I->runs = &r;
   lang_rc rc = LANG_OK;
   size_t apply_base = base;
+  /* Set while applying a mem'd procedure's underlying procedure: its
+   * address then depends on the memo and the arguments only, not on the
+   * call site. */
+  bool memo_call = false;
 
   for (;;) {
     if (I->cfg.gc_stress || I->heap_bytes >= I->next_gc) lang_collect(I);
@@ -308,7 +312,8 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         lang_env *e = NULL;
         if ((rc = bind_args(I, proc, apply_base, &e)) != LANG_OK) break;
         I->nvals = apply_base;
-        I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        if (!memo_call) I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        memo_call = false;
         lval body = LANG_CLOSURE(proc)->body;
         r.env = e;
         r.expr = lang_car(body);
@@ -322,7 +327,10 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           if ((rc = spread_apply(I, apply_base)) != LANG_OK) break;
           continue;
         }
-        if ((rc = call_primitive(I, proc, apply_base, &r.val)) != LANG_OK) break;
+        I->memo_site = memo_call;
+        rc = call_primitive(I, proc, apply_base, &r.val);
+        I->memo_site = memo_call = false;
+        if (rc != LANG_OK) break;
         if (I->cfg.webchurch) r.val = lang_webchurch_number(r.val);
         I->nvals = apply_base;
         m = M_RETURN;
@@ -346,6 +354,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
          * independent of where the call happens. */
         I->addr = lang_mix(memo->addr, lang_hash_value(key));
         I->vals[apply_base] = memo->proc;
+        memo_call = true;
       } else {
         rc = not_a_procedure(I, proc);
         break;
@@ -432,6 +441,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         }
         apply_base = f->valbase;
         I->cur_pos = lang_pos_of(f->b);
+        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) I->user_pos = I->cur_pos;
         I->nframes--;
         m = M_APPLY;
         break;

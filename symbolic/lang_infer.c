@@ -69,6 +69,8 @@ typedef struct lang_query {
   uint64_t proposal_addr;
   lval proposal_value;
   double fresh_logp; /* sum of log p of values sampled afresh */
+
+  size_t charged; /* bytes of the arrays above, charged to the budget */
 } lang_query;
 
 void lang_infer_mark(nsr_lang *I) {
@@ -93,10 +95,20 @@ static lang_rc no_memory(nsr_lang *I) {
 }
 
 /* Grows an array of `size`-byte items to hold one more. */
-static lang_rc reserve(nsr_lang *I, void **items, size_t *cap, size_t n,
-                       size_t size) {
+/* Charges `bytes` of a query's bookkeeping to the memory budget; they are
+ * released when the query ends. */
+static lang_rc charge(nsr_lang *I, lang_query *q, size_t bytes) {
+  if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return LANG_ERROR;
+  q->charged += bytes;
+  return LANG_OK;
+}
+
+/* Grows a query's array of `size`-byte items to hold one more. */
+static lang_rc reserve(nsr_lang *I, lang_query *q, void **items, size_t *cap,
+                       size_t n, size_t size) {
   if (n < *cap) return LANG_OK;
   size_t c = *cap == 0 ? 16 : *cap * 2;
+  if (charge(I, q, (c - *cap) * size) != LANG_OK) return LANG_ERROR;
   void *p = nsr_reallocarray(*items, c, size);
   if (p == NULL) return no_memory(I);
   *items = p;
@@ -126,9 +138,11 @@ static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
   }
 }
 
-static lang_rc trace_add(nsr_lang *I, mh_trace *t, const mh_entry *e) {
+static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
+                         const mh_entry *e) {
   if ((t->n + 1) * 2 > t->nslots) {
     size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
+    if (charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
     size_t *slots = nsr_calloc(ns, sizeof *slots);
     if (slots == NULL) return no_memory(I);
     nsr_free(t->slots);
@@ -140,7 +154,7 @@ static lang_rc trace_add(nsr_lang *I, mh_trace *t, const mh_entry *e) {
       slots[j] = i + 1;
     }
   }
-  if (reserve(I, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
+  if (reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
   t->entries[t->n] = *e;
   size_t j = e->addr & (t->nslots - 1);
   while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
@@ -162,7 +176,7 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
   if (q->pos < q->nchoices) {
     index = q->choices[q->pos].index;
   } else {
-    if (reserve(I, (void **)&q->choices, &q->choicecap, q->nchoices,
+    if (reserve(I, q, (void **)&q->choices, &q->choicecap, q->nchoices,
                 sizeof *q->choices) != LANG_OK) {
       return LANG_ERROR;
     }
@@ -177,8 +191,10 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
 
 static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
                          lval *out) {
-  uint64_t addr = lang_mix(I->addr, ((uint64_t)I->cur_pos.file << 48) ^
-                                        ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col);
+  uint64_t site = I->memo_site ? 0
+                                : ((uint64_t)I->cur_pos.file << 48) ^
+                                      ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
+  uint64_t addr = lang_mix(I->addr, site);
   /* The same address twice in one run (a loop without recursion, say):
    * later occurrences are numbered. */
   for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
@@ -200,7 +216,7 @@ static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
     e.logp = lang_dist_logp(d, e.value);
     q->fresh_logp += e.logp;
   }
-  if (trace_add(I, &q->cur, &e) != LANG_OK) return LANG_ERROR;
+  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
   q->logw += e.logp;
   if (e.logp == -INFINITY) return LANG_ABORT;
   *out = e.value;
@@ -250,6 +266,7 @@ static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
 }
 
 static void query_leave(nsr_lang *I, lang_query *q) {
+  I->heap_bytes -= q->charged;
   I->query = q->outer;
   I->cur_pos = q->call;
   I->query_depth--;
@@ -288,8 +305,8 @@ static lang_rc tally(nsr_lang *I, lang_query *q, lval v, double logw) {
     return LANG_OK;
   }
   size_t cap = q->valcap;
-  if (reserve(I, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
-      reserve(I, (void **)&q->logws, &q->valcap, q->nvals, sizeof *q->logws) != LANG_OK) {
+  if (reserve(I, q, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
+      reserve(I, q, (void **)&q->logws, &q->valcap, q->nvals, sizeof *q->logws) != LANG_OK) {
     return LANG_ERROR;
   }
   q->vals[q->nvals] = v;
@@ -434,6 +451,26 @@ static void swap_traces(lang_query *q) {
   q->cur = t;
 }
 
+/* A new value for the choice at `site`: usually a draw from its
+ * distribution (*fwd = its log probability), but for gaussians half the
+ * time a random-walk step of a quarter of the prior's variance (*drift;
+ * symmetric, so *fwd = 0 and the reverse term is 0 too), which mixes far
+ * better when the data pin the value down. Either kernel alone satisfies
+ * detailed balance, so choosing between them at random does too. */
+static lang_rc propose(nsr_lang *I, const mh_entry *site, lval *value,
+                       double *fwd, bool *drift) {
+  *drift = site->dist.kind == DIST_GAUSSIAN && lang_is_number(site->value) &&
+           nsr_rng_uniform(&I->rng) < 0.5;
+  if (*drift) {
+    *value = lang_real(lang_num(site->value) + 0.5 * site->dist.p[1] * nsr_rng_normal(&I->rng));
+    *fwd = 0.0;
+    return LANG_OK;
+  }
+  if (lang_dist_sample(I, &site->dist, &I->rng, value) != LANG_OK) return LANG_ERROR;
+  *fwd = lang_dist_logp(&site->dist, *value);
+  return LANG_OK;
+}
+
 static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
                   int64_t burn, lval *out) {
   lang_query q;
@@ -457,13 +494,13 @@ static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
   for (int64_t it = 1; rc == LANG_OK && it <= total; it++) {
     if (q.old.n > 0) {
       mh_entry *site = &q.old.entries[nsr_rng_below(&I->rng, q.old.n)];
-      lang_dist d_old = site->dist;
       lval x_old = site->value;
       q.proposing = true;
       q.proposal_addr = site->addr;
-      rc = lang_dist_sample(I, &d_old, &I->rng, &q.proposal_value);
+      double fwd;
+      bool drift;
+      rc = propose(I, site, &q.proposal_value, &fwd, &drift);
       if (rc != LANG_OK) break;
-      double fwd = lang_dist_logp(&d_old, q.proposal_value);
       size_t k_old = q.old.n;
       lang_rc run = mh_run(I, &q, thunk, &proposed);
       q.proposing = false;
@@ -479,7 +516,9 @@ static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
           }
         }
         mh_entry *site_new = trace_find(&q.cur, q.proposal_addr);
-        double rev = site_new != NULL ? lang_dist_logp(&site_new->dist, x_old) : -INFINITY;
+        double rev = site_new == NULL ? -INFINITY
+                     : drift     ? 0.0 /* symmetric: cancels fwd */
+                                 : lang_dist_logp(&site_new->dist, x_old);
         double log_alpha = q.logw - ll + log((double)k_old) - log((double)q.cur.n) +
                            rev - fwd + stale - q.fresh_logp;
         if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {

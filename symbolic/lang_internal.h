@@ -213,7 +213,14 @@ struct nsr_lang {
   nsr_rng rng;
   uint64_t steps, start_ns;
   lang_pos cur_pos;  /* the application being evaluated, for errors */
+  /* The latest call made from a program (not from the library, whose file
+   * index is library_file): errors inside library procedures are reported
+   * there, where the user can act on them. */
+  lang_pos user_pos;
+  uint32_t library_file;
   uint64_t addr;     /* address of the current call (see lang_infer.c) */
+  bool memo_site;    /* a primitive runs as a mem'd procedure: its random
+                        choice is addressed without the call site */
   struct lang_query *query; /* innermost running query, or NULL */
   int query_depth;
 

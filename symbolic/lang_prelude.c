@@ -96,4 +96,11 @@ const char lang_prelude[] =
     "                               (update-list tables k (pair (first table) (+ 1 (rest table)))))\n"
     "              (first table)))))))\n"
     "(define (max-of l) (apply max l))\n"
+    /* webchurch names some programs use. */
+    "(define true #t)\n"
+    "(define false #f)\n"
+    "(define (soft-equal y x tol) (and (> y (- x tol)) (< y (+ x tol))))\n"
+    "(define (variance l)\n"
+    "  (let ((m (mean l))) (mean (map (lambda (x) (* (- x m) (- x m))) l))))\n"
+    "(define (but-last l) (take l (- (length l) 1)))\n"
     "(define (min-of l) (apply min l))\n";

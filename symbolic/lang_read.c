@@ -188,7 +188,7 @@ static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
   long long i = strtoll(s, &end, 10);
   if (*end == '\0') {
     if (errno == ERANGE) {
-      return lang_fail_at(r->I, pos, NSR_ERR_RANGE,
+      return lang_fail_at(r->I, pos, NSR_ERR_PARSE,
                           "integer literal %s does not fit in 64 bits", s);
     }
     *is_number = true;

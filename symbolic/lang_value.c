@@ -540,7 +540,10 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   if (I->cfg.echo != NULL) {
     fwrite(s, 1, n, I->cfg.echo);
     fflush(I->cfg.echo);
+    return LANG_OK;
   }
+  /* Kept output counts against the memory budget like the heap does. */
+  if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
   lang_buf b = {I->out, I->out_len, I->out_cap, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;
@@ -560,6 +563,7 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
                       const char *fmt, va_list ap) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (pos.file == I->library_file && I->user_pos.line != 0) pos = I->user_pos;
   if (pos.line == 0 || pos.file >= I->nfiles) {
     nsr_fail(&I->error, code, "%s", msg);
   } else {

@@ -22,10 +22,13 @@ typedef struct nsr_lang nsr_lang;
 typedef struct nsr_lang_config {
   uint64_t seed;          /* seeds the interpreter's xoshiro256** stream */
   uint64_t max_steps;     /* evaluation steps per top-level eval; 0 = none */
-  size_t max_memory;      /* bytes of live heap + stacks; 0 = none */
+  size_t max_memory;      /* bytes of live heap, evaluator stacks, query
+                             bookkeeping and kept output; 0 = none */
   double timeout_seconds; /* wall time per top-level eval; 0 = none */
   uint64_t max_paths;     /* execution paths per enumeration-query; 0 = none */
-  FILE *echo;             /* if set, printed output is also written here */
+  FILE *echo;             /* if set, printed output goes here as it is
+                             made, instead of being kept for
+                             nsr_lang_output */
   bool gc_stress;         /* collect at every evaluation step (tests) */
   /* webchurch compatibility: numbers behave like webchurch's JavaScript
    * numbers. Integral results are exact integers (so 2.0 is 2 and
@@ -55,7 +58,9 @@ nsr_code nsr_lang_eval_string(nsr_lang *lang, const char *name,
 nsr_code nsr_lang_eval_file(nsr_lang *lang, const char *path, nsr_error *err);
 
 /* Everything printed by display/print/hist... since the interpreter was made
- * or the output was last cleared. NUL-terminated; owned by the interpreter. */
+ * or the output was last cleared (nothing when cfg.echo is set). Kept
+ * output counts against the memory budget. NUL-terminated; owned by the
+ * interpreter. */
 const char *nsr_lang_output(const nsr_lang *lang, size_t *len);
 void nsr_lang_output_clear(nsr_lang *lang);
 

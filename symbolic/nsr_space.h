@@ -38,7 +38,37 @@ typedef struct nsr_space_params {
    * when examples might not be random draws from the concept. > 0. */
   double gamma;
   double gamma1;
+  /* Similarity in guessing (Tenenbaum 2000's "rules and similarity", here
+   * in the response): when not attending to the concept, people say yes
+   * more to targets like the examples, so β depends on the target:
+   * logit β_y = logit β + b_near·exp(−d/τ) + b_digit·[y ends in the digit
+   * of an example] + b_decade·[y in the decade of an example], d the
+   * distance from y to the nearest example. All zero: a constant β. */
+  double b_near, tau, b_digit, b_decade;
+  /* Attention and guessing by the number of examples: logit offsets of α
+   * and β for 2, 3 and 4 or more examples (one example: α, β). A single
+   * example leaves people less sure they know the concept. */
+  double a_n[3], b_n[3];
 } nsr_space_params;
+
+/* Similarity features of target y to examples x[0..n) (n >= 1). */
+typedef struct nsr_similarity {
+  double dist;   /* to the nearest example */
+  double near;   /* exp(−dist/τ) */
+  double digit;  /* 1 when y ends in the last digit of an example */
+  double decade; /* 1 when y lies in the decade (y/10) of an example */
+} nsr_similarity;
+
+void nsr_similarity_of(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y,
+                       nsr_similarity *f);
+/* Index into a_n and b_n for n examples; −1 for one (or none). */
+int nsr_space_n_index(size_t n);
+/* α_n after n examples, β_y of a target with features f, and with them
+ * the response p(yes | y, X) = α_n·g + (1 − α_n)·β_y for g = p(y ∈ C | X). */
+double nsr_space_attention(const nsr_space_params *p, size_t n);
+double nsr_space_guess(const nsr_space_params *p, size_t n, const nsr_similarity *f);
+double nsr_space_response(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y,
+                          double g);
 
 /* The exponent γ1 + γ (n − 1) of 1/|h| for n examples. */
 double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n);
@@ -173,11 +203,12 @@ void nsr_human_data_free(nsr_human_data *data);
 
 /* How well predictions g (one per cell, p(y ∈ C | X)) match the data. */
 typedef struct nsr_fit_metrics {
-  double r;              /* Pearson r of g with p_yes over all cells */
-  double log_lik;        /* Σ yes·log p + no·log(1−p), p = α·g + (1−α)·β;
+  double r;              /* Pearson r of p(yes) with p_yes over all cells */
+  double r_concept;      /* Pearson r of g itself (= r when β is constant) */
+  double log_lik;        /* Σ yes·log p + no·log(1−p), p = p(yes);
                             NAN without counts */
   double log_lik_per_response; /* log_lik / Σ n; NAN without counts */
-  double rmse;           /* of p = α·g + (1−α)·β against p_yes */
+  double rmse;           /* of p(yes) against p_yes */
   /* The highest r any model can expect against these noisy proportions:
    * sqrt(1 − E[binomial variance of p_yes] / var(p_yes)), with the
    * unbiased p(1−p)/(n−1) per cell. NAN without counts. */
@@ -192,9 +223,10 @@ nsr_code nsr_human_data_subset(const nsr_human_data *in, const bool *keep,
 
 /* Pearson's r of x and y (n >= 2); NAN when either has no variance. */
 double nsr_pearson(const double *x, const double *y, size_t n);
-/* Metrics of predictions g[n_cells] under response parameters α, β. */
+/* Metrics of p(y ∈ C | X) = g[n_cells] under the response model of p
+ * (nsr_space_response): r, LL and rmse of p(yes), r_concept of g. */
 void nsr_fit_metrics_compute(const nsr_human_data *data, const double *g,
-                             double alpha, double beta, nsr_fit_metrics *out);
+                             const nsr_space_params *p, nsr_fit_metrics *out);
 
 /* ---- fitting ------------------------------------------------------------ */
 
@@ -210,6 +242,8 @@ typedef struct nsr_fit_options {
   int max_iterations; /* L-BFGS iterations */
   bool fit_weights;   /* fit production weights (else only λ, σ, α, β) */
   bool fit_gamma;     /* fit the sampling strengths γ1, γ (else keep them) */
+  bool fit_similarity; /* fit b_near, τ, b_digit, b_decade (else keep them) */
+  bool fit_by_n;      /* fit α's and β's offsets by number of examples */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);

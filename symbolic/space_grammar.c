@@ -91,11 +91,11 @@ static nsr_code parse_list(nsr_space *s, const json_t *root, const char *key, bo
 }
 
 /* Reads the bounds and parameters; defaults: range 100, max_size 3,
- * λ 0.5, σ 10, α 1, β 0.5, γ1 = γ = 1. */
+ * λ 0.5, σ 10, α 1, β 0.5, γ1 = γ = 1, no similarity in guessing (τ 5). */
 static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err) {
   int64_t range = NSR_NUMBERS_DEFAULT_N, max_size = 3, max_ext = DEFAULT_MAX_EXTENSIONS;
   nsr_space_params p = {.lambda = 0.5, .sigma = NSR_NUMBERS_DEFAULT_SIGMA, .alpha = 1.0, .beta = 0.5,
-                        .gamma = 1.0, .gamma1 = 1.0};
+                        .gamma = 1.0, .gamma1 = 1.0, .tau = 5.0};
   nsr_code rc = nsr_json_get_int_opt(root, "range", &range, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_size", &max_size, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_extensions", &max_ext, err);
@@ -127,6 +127,42 @@ double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n) {
   return n == 0 ? 0.0 : p->gamma1 + p->gamma * (double)(n - 1);
 }
 
+void nsr_similarity_of(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y,
+                       nsr_similarity *f) {
+  f->dist = INFINITY;
+  f->digit = f->decade = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)x[i] - (double)y);
+    if (d < f->dist) f->dist = d;
+    if (x[i] % 10 == y % 10) f->digit = 1.0;
+    if (x[i] / 10 == y / 10) f->decade = 1.0;
+  }
+  f->near = exp(-f->dist / p->tau);
+}
+
+int nsr_space_n_index(size_t n) { return n < 2 ? -1 : n > 4 ? 2 : (int)n - 2; }
+
+double nsr_space_attention(const nsr_space_params *p, size_t n) {
+  int k = nsr_space_n_index(n);
+  /* No offset keeps α exactly, α = 1 included (its logit is infinite). */
+  if (k < 0 || p->a_n[k] == 0.0) return p->alpha;
+  return 1.0 / (1.0 + exp(-(log(p->alpha / (1 - p->alpha)) + p->a_n[k])));
+}
+
+double nsr_space_guess(const nsr_space_params *p, size_t n, const nsr_similarity *f) {
+  int k = nsr_space_n_index(n);
+  double z = log(p->beta / (1 - p->beta)) + p->b_near * f->near + p->b_digit * f->digit + p->b_decade * f->decade +
+             (k < 0 ? 0.0 : p->b_n[k]);
+  return 1.0 / (1.0 + exp(-z));
+}
+
+double nsr_space_response(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t y, double g) {
+  nsr_similarity f;
+  nsr_similarity_of(p, x, n, y, &f);
+  double a = nsr_space_attention(p, n);
+  return a * g + (1 - a) * nsr_space_guess(p, n, &f);
+}
+
 nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error *err) {
   if (!(p->lambda > 0.0 && p->lambda < 1.0)) return nsr_fail(err, NSR_ERR_RANGE, "lambda %g must lie in (0, 1)", p->lambda);
   if (!(p->sigma > 0.0) || !isfinite(p->sigma)) return nsr_fail(err, NSR_ERR_RANGE, "sigma %g must be positive", p->sigma);
@@ -134,6 +170,13 @@ nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error
   if (!(p->beta > 0.0 && p->beta < 1.0)) return nsr_fail(err, NSR_ERR_RANGE, "beta %g must lie in (0, 1)", p->beta);
   if (!(p->gamma > 0.0) || !isfinite(p->gamma)) return nsr_fail(err, NSR_ERR_RANGE, "gamma %g must be positive", p->gamma);
   if (!(p->gamma1 > 0.0) || !isfinite(p->gamma1)) return nsr_fail(err, NSR_ERR_RANGE, "gamma1 %g must be positive", p->gamma1);
+  if (!(p->tau > 0.0) || !isfinite(p->tau)) return nsr_fail(err, NSR_ERR_RANGE, "tau %g must be positive", p->tau);
+  bool finite = isfinite(p->b_near) && isfinite(p->b_digit) && isfinite(p->b_decade);
+  for (int k = 0; k < 3; k++) finite = finite && isfinite(p->a_n[k]) && isfinite(p->b_n[k]);
+  if (!finite) return nsr_fail(err, NSR_ERR_RANGE, "similarity weights and offsets by n must be finite");
+  if (p->alpha == 1.0 && (p->a_n[0] != 0 || p->a_n[1] != 0 || p->a_n[2] != 0)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "alpha 1 takes no offsets by number of examples");
+  }
   s->params = *p;
   if (s->interval_lp) space_interval_prior(s);
   return NSR_OK;

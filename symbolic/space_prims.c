@@ -16,7 +16,7 @@ typedef struct family {
 
 enum {
   F_EVEN, F_ODD, F_SQUARES, F_CUBES, F_PRIMES, F_FIBONACCI, F_TRIANGULAR,
-  F_MULTIPLES, F_POWERS, F_ENDS_IN, F_CONTAINS_DIGIT, F_DECADE,
+  F_MULTIPLES, F_POWERS, F_ENDS_IN, F_CONTAINS_DIGIT, F_DECADE, F_UP_TO, F_FROM,
   F_UNION, F_INTERSECTION, F_DIFFERENCE, F_PLUS, F_TIMES, F_POWER, F_COUNT
 };
 
@@ -33,6 +33,10 @@ static const family families[F_COUNT] = {
     [F_ENDS_IN] = {"ends_in", PROD_PRIMITIVE, true, 0, 9, "ends in %u"},
     [F_CONTAINS_DIGIT] = {"contains_digit", PROD_PRIMITIVE, true, 0, 9, "contains digit %u"},
     [F_DECADE] = {"decade", PROD_PRIMITIVE, true, 0, 99, "decade %u"},
+    /* Magnitude bounds, so that a rule can be restricted to a range
+     * ("odd and up to 50"), as B&P's participants often do. */
+    [F_UP_TO] = {"up_to", PROD_PRIMITIVE, true, 1, 1000, "up to %u"},
+    [F_FROM] = {"from", PROD_PRIMITIVE, true, 1, 1000, "from %u"},
     [F_UNION] = {"union", PROD_BINARY, false, 0, 0, "union"},
     [F_INTERSECTION] = {"intersection", PROD_BINARY, false, 0, 0, "intersection"},
     [F_DIFFERENCE] = {"difference", PROD_BINARY, false, 0, 0, "difference"},
@@ -92,6 +96,8 @@ static bool in_primitive(int f, uint32_t arg, uint32_t y) {
     case F_MULTIPLES: return y % arg == 0;
     case F_ENDS_IN: return y % 10 == arg;
     case F_DECADE: return y / 10 == arg;
+    case F_UP_TO: return y <= arg;
+    case F_FROM: return y >= arg;
     case F_CONTAINS_DIGIT:
       for (uint32_t v = y; v > 0; v /= 10) {
         if (v % 10 == arg) return true;

@@ -130,9 +130,9 @@ static void test_models_and_rules(void **state) {
   assert_int_equal(nsr_store_add_model(s, "ab12", "other/path", "{}", &again, &err), NSR_OK);
   assert_int_equal(again, model);
   nsr_store_rule rules[3] = {
-      {"alignment", 0, 17, "unit 17 > 0.42", "multiples of 4", 0.97, 0.9, 0.25, 25},
-      {"probe", 1, -1, "probe(layer 1)", "even", NAN, NAN, NAN, -1},
-      {"cart", -1, -1, "u3 > 0.1 and u9 <= 0.7", "powers of 2", 0.88, 0.85, 0.06, 6}};
+      {"alignment", 0, 17, "unit 17 > 0.42", "multiples of 4", 0.97, 0.9, 0.25, 25, NULL, NULL, NULL},
+      {"probe", 1, -1, "probe(layer 1)", "even", NAN, NAN, NAN, -1, NULL, NULL, NULL},
+      {"cart", -1, -1, "u3 > 0.1 and u9 <= 0.7", "powers of 2", 0.88, 0.85, 0.06, 6, NULL, NULL, NULL}};
   assert_int_equal(nsr_store_add_rules(s, model, rules, 3, &err), NSR_OK);
   /* A rule for a model that does not exist fails the whole batch. */
   assert_int_equal(nsr_store_add_rules(s, model + 99, rules, 3, &err), NSR_ERR_IO);

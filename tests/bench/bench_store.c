@@ -60,7 +60,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     snprintf(bodies[i], sizeof bodies[i], "unit %zu > 0.%03zu", i % 512, i % 1000);
     rules[i] = (nsr_store_rule){"alignment", (int64_t)(i % 4), (int64_t)(i % 512), bodies[i],
-                                nsr_numbers_rule_name((uint32_t)(i % 34)), 0.9, 0.8, 0.1, 10};
+                                nsr_numbers_rule_name((uint32_t)(i % 34)), 0.9, 0.8, 0.1, 10,
+                                "ffn.0", "(lambda (x) (= (modulo x 2) 0))",
+                                "{\"threshold\":0.42,\"direction\":\">\"}"};
   }
   double *t = malloc((size_t)runs * sizeof *t);
   for (int r = 0; r < runs; r++) t[r] = insert_run(n, rules);

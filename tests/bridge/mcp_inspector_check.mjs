@@ -1,15 +1,16 @@
 // mcp_inspector_check.mjs: `nsr mcp` through the MCP Inspector's CLI
 // (@modelcontextprotocol/inspector --cli mode), in the legacy era (the
 // initialize handshake) and the modern one (server/discover, _meta on every
-// request): lists the tools and calls every one.
+// request): lists the tools and calls every one, and lists and reads the
+// rules://{id} resources.
 //
-// Usage: node mcp_inspector_check.mjs NSR MANIFEST...   (NSR_NPM_DIR: the npm dir)
+// Usage: node mcp_inspector_check.mjs NSR DB MANIFEST...   (NSR_NPM_DIR: the npm dir)
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-const [nsr, ...manifests] = process.argv.slice(2);
-const serverArgs = ['mcp', ...manifests.flatMap((m) => ['--tools', m])];
+const [nsr, db, ...manifests] = process.argv.slice(2);
+const serverArgs = ['mcp', '--db', db, '--foreign', 'libm.so.6:cbrt', ...manifests.flatMap((m) => ['--tools', m])];
 const cli = path.join(process.env.NSR_NPM_DIR, 'node_modules/@modelcontextprotocol/inspector/clients/cli/build/index.js');
 
 function inspect(era, args) {
@@ -26,7 +27,7 @@ function inspect(era, args) {
 for (const era of ['legacy', 'modern']) {
   const list = inspect(era, ['--method', 'tools/list']);
   assert.equal(list.status, 0, `${era} tools/list: ${list.err}`);
-  assert.deepEqual(list.json.result.tools.map((t) => t.name).sort(), ['cbrt', 'list_concepts', 'number_game', 't_add', 't_greet']);
+  assert.deepEqual(list.json.result.tools.map((t) => t.name).sort(), ['cbrt', 'list_concepts', 'number_game', 'query_rules', 'run_program', 't_add', 't_greet']);
 
   const call = (tool, args) => inspect(era, ['--method', 'tools/call', '--tool-name', tool, '--tool-args-json', JSON.stringify(args)]);
   let r = call('number_game', { examples: [16, 8, 2, 64], top: 2 });
@@ -42,9 +43,24 @@ for (const era of ['legacy', 'modern']) {
   assert.equal(r.json.result.structuredContent.result, 2);
   r = call('t_greet', { name: 'x', times: 2 });
   assert.equal(r.json.result.structuredContent.result, 'hi x, hi x');
+  // p(both heads | at least one) = (1/4) / (3/4) = 1/3.
+  r = call('run_program', { source: '(enumeration-query (define a (flip)) (define b (flip)) (and a b) (or a b))' });
+  assert.ok(Math.abs(r.json.result.structuredContent.value[1][0] - 1 / 3) < 1e-15);
+  r = call('run_program', { source: '(foreign "libm.so.6" "cbrt" "double" \'("double")) (cbrt -27)' });
+  assert.ok(Math.abs(r.json.result.structuredContent.value + 3) < 1e-15);
+  r = call('query_rules', { sql: 'SELECT conclusion FROM rules WHERE id = 2' });
+  assert.deepEqual(r.json.result.structuredContent.rows, [['ends in 7']]);
+  const res = inspect(era, ['--method', 'resources/list']);
+  assert.equal(res.status, 0, res.err);
+  assert.deepEqual(res.json.result.resources.map((x) => x.uri), ['rules://1', 'rules://2']);
+  const tpl = inspect(era, ['--method', 'resources/templates/list']);
+  assert.equal(tpl.json.result.resourceTemplates[0].uriTemplate, 'rules://{id}');
+  const rd = inspect(era, ['--method', 'resources/read', '--uri', 'rules://2']);
+  assert.equal(rd.status, 0, rd.err);
+  assert.equal(JSON.parse(rd.json.result.contents[0].text).conclusion, 'ends in 7');
   // A tool error reaches the client as isError with the message.
   r = call('number_game', { examples: [0] });
   assert.notEqual(r.status, 0);
   assert.match(r.out, /below the minimum 1/);
-  console.log(`ok: inspector --protocol-era ${era}: listed 5 tools, called each`);
+  console.log(`ok: inspector --protocol-era ${era}: listed 7 tools, called each, read the rules`);
 }

@@ -6,7 +6,11 @@
 // structuredContent against the tool's outputSchema with its own JSON
 // Schema validator.
 //
-// Usage: node mcp_sdk_client.mjs NSR MANIFEST...   (NSR_NPM_DIR: the npm dir)
+// run_program and query_rules are checked against hand derivations and
+// the rows the test script wrote; the rules://{id} resources through the
+// SDK's own resource calls.
+//
+// Usage: node mcp_sdk_client.mjs NSR DB MANIFEST...   (NSR_NPM_DIR: the npm dir)
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -16,8 +20,9 @@ const require = createRequire(path.join(process.env.NSR_NPM_DIR, 'node_modules',
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
 
-const [nsr, ...manifests] = process.argv.slice(2);
-const serverArgs = ['mcp', ...manifests.flatMap((m) => ['--tools', m])];
+const [nsr, db, ...manifests] = process.argv.slice(2);
+const serverArgs = ['mcp', '--db', db, '--foreign', 'libm.so.6:cbrt', '--max-steps', '2000000',
+  ...manifests.flatMap((m) => ['--tools', m])];
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 const transport = new StdioClientTransport({ command: nsr, args: serverArgs, stderr: 'pipe' });
@@ -29,10 +34,11 @@ assert.equal(client.getServerVersion().name, 'nsr');
 
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-assert.deepEqual(names, ['cbrt', 'list_concepts', 'number_game', 't_add', 't_greet']);
+assert.deepEqual(names, ['cbrt', 'list_concepts', 'number_game', 'query_rules', 'run_program', 't_add', 't_greet']);
 for (const t of tools) {
-  // nsr's own tools are pure computations; foreign ones are not vouched for.
-  assert.equal(t.annotations?.readOnlyHint, ['number_game', 'list_concepts'].includes(t.name) ? true : undefined, t.name);
+  // nsr's own tools are pure computations; foreign ones are not vouched
+  // for, nor is run_program once programs may call C (--foreign).
+  assert.equal(t.annotations?.readOnlyHint, ['number_game', 'list_concepts', 'query_rules'].includes(t.name) ? true : undefined, t.name);
   assert.equal(t.inputSchema.type, 'object');
   assert.equal(t.outputSchema.type, 'object');
   assert.ok(t.description.length > 0);
@@ -110,6 +116,51 @@ assert.equal(r.structuredContent.result, 42);
 r = await call('t_greet', { name: 'MCP', times: 1 });
 assert.equal(r.structuredContent.result, 'hi MCP');
 
+// run_program. Two fair coins, given at least one head: p(both) =
+// (1/4) / (3/4) = 1/3.
+r = await call('run_program', { source: '(enumeration-query (define a (flip)) (define b (flip)) (and a b) (or a b))' });
+assert.equal(r.isError, false, JSON.stringify(r.content));
+assert.deepEqual(r.structuredContent.value[0], [true, false]);
+close(r.structuredContent.value[1][0], 1 / 3, 1e-15, 'p(both | one)');
+r = await call('run_program', { source: '(display (length args)) (map (lambda (x) (* x x)) args)', args: [3, 4] });
+// display ends its line.
+assert.deepEqual(r.structuredContent, { value: [9, 16], output: '2\n', output_truncated: false });
+// The foreign form, on the one function the server allows; the expected
+// value is libm's own cbrt through the foreign tool.
+const viaTool = (await call('cbrt', { x: 2 })).structuredContent.result;
+r = await call('run_program', { source: '(foreign "libm.so.6" "cbrt" "double" \'("double")) (cbrt 2)' });
+assert.equal(r.structuredContent.value, viaTool);
+r = await call('run_program', { source: '(foreign "libm.so.6" "sqrt" "double" \'("double"))' });
+assert.equal(r.isError, true);
+assert.match(r.content[0].text, /'libm.so.6:sqrt' is not allow-listed/);
+r = await call('run_program', { source: '(define (f n) (f (+ n 1))) (f 0)' });
+assert.equal(r.isError, true);
+assert.match(r.content[0].text, /step budget of 2000000 steps exhausted/);
+
+// query_rules, against the rows run_mcp_clients.sh wrote.
+r = await call('query_rules', { sql: 'SELECT id, conclusion, fidelity FROM rules ORDER BY id' });
+assert.deepEqual(r.structuredContent, { columns: ['id', 'conclusion', 'fidelity'],
+  rows: [[1, 'multiples of 4', 0.97], [2, 'ends in 7', 0.88]], truncated: false });
+r = await call('query_rules', { sql: 'SELECT name FROM concepts ORDER BY id', limit: 2 });
+assert.equal(r.structuredContent.rows.length, 2);
+assert.equal(r.structuredContent.truncated, true);
+r = await call('query_rules', { sql: 'DELETE FROM rules' });
+assert.equal(r.isError, true);
+assert.match(r.content[0].text, /SQL refused/);
+
+// Resources: the two rules, by the SDK's own resource calls.
+const { resources } = await client.listResources();
+assert.deepEqual(resources.map((x) => x.uri), ['rules://1', 'rules://2']);
+assert.equal(resources[1].title, 'x mod 10 = 7 => ends in 7');
+const { resourceTemplates } = await client.listResourceTemplates();
+assert.deepEqual(resourceTemplates.map((x) => x.uriTemplate), ['rules://{id}']);
+const read = await client.readResource({ uri: 'rules://1' });
+const rule = JSON.parse(read.contents[0].text);
+assert.equal(read.contents[0].mimeType, 'application/json');
+assert.deepEqual([rule.id, rule.method, rule.layer, rule.unit, rule.body, rule.conclusion, rule.fidelity, rule.support],
+  [1, 'probe', 2, 17, 'unit 17 > 0.42', 'multiples of 4', 0.97, 25]);
+await assert.rejects(client.readResource({ uri: 'rules://3' }), (e) => e.code === -32602 && /no rule has that id/.test(e.message));
+
 // Bad arguments: tool errors the model can read; the server keeps serving.
 r = await call('number_game', { examples: [16], tpo: 3 });
 assert.equal(r.isError, true);
@@ -121,9 +172,9 @@ r = await call('t_add', { a: 1 });
 assert.equal(r.isError, true);
 assert.match(r.content[0].text, /missing required property "b"/);
 await assert.rejects(call('t_secret', {}), (e) => e.code === -32602 && /unknown tool/.test(e.message));
-await assert.rejects(call('run_program', { source: '(+ 1 2)' }), (e) => e.code === -32602);
+await assert.rejects(call('propose_hypotheses', { examples: [2] }), (e) => e.code === -32602);
 await client.ping();
 
 await client.close();
-assert.match(stderr, /nsr mcp: serving 5 tools/);
+assert.match(stderr, /nsr mcp: serving 7 tools/);
 console.log(`ok: SDK client listed ${tools.length} tools and checked ${calls} calls`);

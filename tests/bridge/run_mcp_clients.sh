@@ -35,8 +35,23 @@ cat >"$work/testlib.json" <<JSON
                 "params": [{"name": "name", "type": "const char*"}, {"name": "times", "type": "int64"}]}]}
 JSON
 
+# A rule store made by nsr itself, with two rules written as an extractor
+# would (nsr has no command that writes rules yet).
+"$nsr" store init --db "$work/nsr.db" >/dev/null
+python3 - "$work/nsr.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO models(id, sha256, config_json) VALUES (1, 'ab12', '{}')")
+db.executemany("INSERT INTO rules(id, model_id, method, layer, unit, body, conclusion, fidelity, support)"
+               " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+               [(1, 'probe', 2, 17, 'unit 17 > 0.42', 'multiples of 4', 0.97, 25),
+                (2, 'cart', None, None, 'x mod 10 = 7', 'ends in 7', 0.88, 10)])
+db.commit()
+PY
+# Programs may bind libm's cbrt, and nothing else, in the language.
+args=("$nsr" "$work/nsr.db" "$work/manifest.json" "$work/testlib.json")
 case $mode in
-  sdk) node "$here/mcp_sdk_client.mjs" "$nsr" "$work/manifest.json" "$work/testlib.json" ;;
-  inspector) node "$here/mcp_inspector_check.mjs" "$nsr" "$work/manifest.json" "$work/testlib.json" ;;
+  sdk) node "$here/mcp_sdk_client.mjs" "${args[@]}" ;;
+  inspector) node "$here/mcp_inspector_check.mjs" "${args[@]}" ;;
   *) echo "usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB" >&2; exit 2 ;;
 esac

@@ -118,7 +118,28 @@ def script_foreign(req):
     return completion({"content": f"{value:g}"})
 
 
-SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop, "foreign": script_foreign}
+def script_program(req):
+    """run_program through the loop: a runaway program's budget error first,
+    then p(both heads | at least one) = (1/4) / (3/4) = 1/3."""
+    results = tool_results(req)
+    if not results:
+        return completion({"content": None, "tool_calls": [
+            tool_call("p1", "run_program", json.dumps({"source": "(define (f) (f)) (f)"}))]})
+    if len(results) == 1:
+        if "step budget of 1000000 steps exhausted" not in results[0]["content"]:
+            raise Refusal(f"runaway program: {results[0]['content']}")
+        source = "(enumeration-query (define a (flip)) (define b (flip)) (and a b) (or a b))"
+        return completion({"content": None, "tool_calls": [
+            tool_call("p2", "run_program", json.dumps({"source": source}))]})
+    value = json.loads(results[1]["content"])["value"]
+    # The loop sends the model 8 significant digits.
+    if value[0] != [True, False] or abs(value[1][0] - 1 / 3) > 1e-8:
+        raise Refusal(f"two coins: {value}")
+    return completion({"content": f"{value[1][0]:.4f}"})
+
+
+SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop, "foreign": script_foreign,
+           "program": script_program}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -201,6 +222,8 @@ def main():
     r = run("--endpoint", base, "--model", "foreign", "--tools", manifest, "x")
     os.unlink(manifest)
     expect(r[0] == 0 and r[1] == "-4\n", "foreign tool from a manifest called through the loop", r)
+    r = run("--endpoint", base, "--model", "program", "--max-steps", "1000000", "x")
+    expect(r[0] == 0 and r[1] == "0.3333\n", "run_program through the loop, budget error then a value", r)
     r = run("--endpoint", base, "--model", "loop", "--max-turns", "3", "x")
     expect(r[0] == 1 and "no answer after 3 turns" in r[2], "turn limit", r)
     r = run("--endpoint", base, "--model", "http-500", "x")
@@ -239,7 +262,9 @@ def main():
         (("--endpoint", base, "--model", "m", "--timeout", "x", "q"), "--timeout: 'x' is not a whole number"),
         (("--endpoint", base, "--model", "m", "--api-key-env", "NSR_NO_SUCH_VAR", "q"), "'NSR_NO_SUCH_VAR' is not set"),
         (("--endpoint", base, "--model", "m", "--frob", "q"), "unknown option '--frob'"),
-        (("--endpoint", base, "--model", "m", "--db", "x.db", "q"), "not part of this build yet"),
+        (("--endpoint", base, "--model", "m", "--weights", "m.safetensors", "q"), "not part of this build yet"),
+        (("--endpoint", base, "--model", "m", "--max-time", "0", "q"), "--max-time: 0 is outside"),
+        (("--endpoint", base, "--model", "m", "--foreign", "libm.so.6", "q"), "must be LIBRARY:FUNCTION"),
         (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),
     ]:
         r = run(*args)

@@ -13,165 +13,15 @@
 
 #include "test_workdir.h"
 
-#include <fcntl.h>
+#include "mcp_proc.h"
+
 #include <jansson.h>
 #include <math.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *nsr_bin;
-static const char *testlib;
-
-#define MODERN_META                                                        \
-  "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
-  "\"io.modelcontextprotocol/clientCapabilities\":{}}"
-
-typedef struct server {
-  pid_t pid;
-  FILE *to;   /* the server's stdin */
-  int from;   /* the server's stdout */
-  char buf[1 << 16];
-  size_t len; /* bytes buffered from the server */
-} server;
-
-/* Runs `nsr ARGS...` with its stdin and stdout on pipes and its stderr in
- * the work directory's file "stderr". */
-static server *spawn(const char *const *args) {
-  server *s = calloc(1, sizeof *s);
-  int in[2], out[2];
-  assert_int_equal(pipe(in), 0);
-  assert_int_equal(pipe(out), 0);
-  char err_path[300];
-  snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
-  const char *argv[16] = {nsr_bin};
-  size_t n = 1;
-  for (; args[n - 1]; n++) argv[n] = args[n - 1];
-  argv[n] = NULL;
-  s->pid = fork();
-  assert_true(s->pid >= 0);
-  if (s->pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fe, 2);
-    close(in[1]);
-    close(out[0]);
-    execv(nsr_bin, (char *const *)argv);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  s->to = fdopen(in[1], "w");
-  s->from = out[0];
-  return s;
-}
-
-/* `nsr mcp EXTRA...` */
-static server *start(const char *const *extra) {
-  const char *args[16] = {"mcp"};
-  for (size_t n = 0; extra && extra[n]; n++) args[n + 1] = extra[n];
-  return spawn(args);
-}
-
-static void send_line(server *s, const char *line) {
-  assert_true(fputs(line, s->to) >= 0);
-  assert_true(fputc('\n', s->to) != EOF);
-  assert_int_equal(fflush(s->to), 0);
-}
-
-/* The next line the server writes, parsed; fails after 20 s (the ASan
- * build is slow, but not that slow). */
-static json_t *recv_json(server *s) {
-  for (;;) {
-    char *nl = memchr(s->buf, '\n', s->len);
-    if (nl) {
-      json_error_t jerr;
-      json_t *v = json_loadb(s->buf, (size_t)(nl - s->buf), 0, &jerr);
-      if (v == NULL) fail_msg("server wrote a line that is not JSON: %.200s", s->buf);
-      s->len -= (size_t)(nl + 1 - s->buf);
-      memmove(s->buf, nl + 1, s->len);
-      return v;
-    }
-    struct pollfd p = {s->from, POLLIN, 0};
-    if (poll(&p, 1, 20000) != 1) fail_msg("no reply from nsr mcp within 20 s");
-    assert_true(s->len < sizeof s->buf);
-    ssize_t got = read(s->from, s->buf + s->len, sizeof s->buf - s->len);
-    if (got <= 0) fail_msg("nsr mcp closed its output");
-    s->len += (size_t)got;
-  }
-}
-
-static json_t *request(server *s, const char *line) {
-  send_line(s, line);
-  return recv_json(s);
-}
-
-/* Ends the session with EOF; the server must exit 0 having written
- * nothing more. */
-static void stop(server *s) {
-  fclose(s->to);
-  struct pollfd p = {s->from, POLLIN, 0};
-  assert_int_equal(poll(&p, 1, 20000), 1);
-  char c;
-  assert_int_equal(read(s->from, &c, 1), 0); /* EOF, no stray output */
-  int status;
-  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
-  close(s->from);
-  free(s);
-}
-
-static void expect_error(json_t *reply, json_int_t id, int code, const char *needle) {
-  json_t *jid = json_object_get(reply, "id");
-  if (id < 0) assert_true(json_is_null(jid));
-  else assert_int_equal(json_integer_value(jid), id);
-  assert_string_equal(json_string_value(json_object_get(reply, "jsonrpc")), "2.0");
-  json_t *e = json_object_get(reply, "error");
-  if (e == NULL) fail_msg("no error in %s", json_dumps(reply, 0));
-  assert_null(json_object_get(reply, "result"));
-  assert_int_equal(json_integer_value(json_object_get(e, "code")), code);
-  const char *msg = json_string_value(json_object_get(e, "message"));
-  if (msg == NULL || strstr(msg, needle) == NULL) fail_msg("'%s' not in '%s'", needle, msg);
-  json_decref(reply);
-}
-
-static json_t *expect_result(json_t *reply, json_int_t id) {
-  assert_int_equal(json_integer_value(json_object_get(reply, "id")), id);
-  json_t *r = json_object_get(reply, "result");
-  if (r == NULL) fail_msg("no result in %s", json_dumps(reply, 0));
-  json_incref(r);
-  json_decref(reply);
-  return r;
-}
-
-/* The server still answers: a ping, in whichever era fits. */
-static void still_serving(server *s, bool modern) {
-  char line[300];
-  snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":9999,\"method\":\"ping\"%s}",
-           modern ? ",\"params\":{" MODERN_META "}" : "");
-  json_decref(expect_result(request(s, line), 9999));
-}
-
-static void initialize(server *s, const char *version, const char *expected) {
-  char line[400];
-  snprintf(line, sizeof line,
-           "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"%s\","
-           "\"capabilities\":{},\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}", version);
-  json_t *r = expect_result(request(s, line), 1);
-  assert_string_equal(json_string_value(json_object_get(r, "protocolVersion")), expected);
-  assert_non_null(json_object_get(json_object_get(r, "capabilities"), "tools"));
-  assert_string_equal(json_string_value(json_object_get(json_object_get(r, "serverInfo"), "name")), "nsr");
-  assert_null(json_object_get(r, "resultType"));
-  json_decref(r);
-  send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
-}
 
 /* The number_game result of a tools/call: structuredContent equal to the
  * text item, and the WebPPL peer's posterior. */
@@ -194,7 +44,7 @@ static void test_legacy_session(void **state) {
   initialize(s, "2025-06-18", "2025-06-18");
   json_t *r = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}"), 2);
   json_t *tools = json_object_get(r, "tools");
-  assert_int_equal(json_array_size(tools), 2);
+  assert_int_equal(json_array_size(tools), 4);
   assert_null(json_object_get(r, "resultType"));
   assert_null(json_object_get(r, "nextCursor"));
   json_decref(r);
@@ -243,7 +93,7 @@ static void test_modern_era(void **state) {
   assert_string_equal(json_string_value(json_object_get(r, "resultType")), "complete");
   assert_true(json_integer_value(json_object_get(r, "ttlMs")) > 0);
   assert_non_null(json_string_value(json_object_get(r, "cacheScope")));
-  assert_int_equal(json_array_size(json_object_get(r, "tools")), 2);
+  assert_int_equal(json_array_size(json_object_get(r, "tools")), 4);
   json_decref(r);
   r = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64]}," MODERN_META "}}"), 3);
   assert_string_equal(json_string_value(json_object_get(r, "resultType")), "complete");
@@ -295,7 +145,7 @@ static void test_hostile_input(void **state) {
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{}}"), 7, -32602, "params.name must be a string");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":5}}"), 8, -32602, "params.name must be a string");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":[16]}}"), 9, -32602, "arguments must be an object");
-  expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":\"run_program\",\"arguments\":{}}}"), 10, -32602, "unknown tool 'run_program'");
+  expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":\"propose_hypotheses\",\"arguments\":{}}}"), 10, -32602, "unknown tool 'propose_hypotheses'");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"cbrt\",\"arguments\":{\"x\":8}}}"), 11, -32602, "unknown tool 'cbrt'");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/list\",\"params\":{\"cursor\":\"x\"}}"), 12, -32602, "unknown cursor");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[\"\\u0000\"]}}}"), -1, -32700, "Parse error");
@@ -394,45 +244,6 @@ static void test_client_goes_away(void **state) {
   assert_non_null(strstr(text, "nsr mcp: writing a reply: Broken pipe"));
 }
 
-typedef struct run_result {
-  int status;
-  char out[8192];
-  char err[2048];
-} run_result;
-
-/* Runs `nsr ARGS...` with stdin at EOF and collects its output. */
-static run_result run(const char *const *args) {
-  server *s = spawn(args);
-  fclose(s->to);
-  run_result r = {0, "", ""};
-  size_t len = 0;
-  ssize_t got;
-  while ((got = read(s->from, r.out + len, sizeof r.out - 1 - len)) > 0) len += (size_t)got;
-  r.out[len] = '\0';
-  close(s->from);
-  int status;
-  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-  free(s);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  char err_path[300];
-  snprintf(err_path, sizeof err_path, "%s/stderr", workdir);
-  FILE *f = fopen(err_path, "r");
-  size_t n = f ? fread(r.err, 1, sizeof r.err - 1, f) : 0;
-  r.err[n] = '\0';
-  if (f) fclose(f);
-  return r;
-}
-
-#define RUN(...) run((const char *const[]){__VA_ARGS__, NULL})
-
-static void usage_error(run_result r, const char *needle) {
-  if (r.status != 2) fail_msg("status %d: %s", r.status, r.err);
-  assert_string_equal(r.out, "");
-  char *nl = strchr(r.err, '\n');
-  assert_true(nl && nl[1] == '\0');
-  if (strstr(r.err, needle) == NULL) fail_msg("'%s' not in '%s'", needle, r.err);
-}
-
 static void test_command_lines(void **state) {
   (void)state;
   run_result r = RUN("mcp", "--help");
@@ -442,7 +253,26 @@ static void test_command_lines(void **state) {
   usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
   usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
   usage_error(RUN("mcp", "--tools"), "option '--tools' needs a value");
-  usage_error(RUN("mcp", "--db", "rules.db"), "--db: query_rules and its rule store are not part of this build yet");
+  usage_error(RUN("mcp", "--db"), "option '--db' needs a path");
+  usage_error(RUN("mcp", "--max-steps", "0"), "--max-steps: 0 is outside");
+  usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
+  usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
+  usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
+  usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION");
+  usage_error(RUN("mcp", "--foreign", "libm.so.6:1x"), "must be LIBRARY:FUNCTION");
+  r = RUN("run", "--foreign", ":cbrt", "-e", "1");
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "must be LIBRARY:FUNCTION"));
+  r = RUN("repl", "--foreign", "libm.so.6:cbrt");
+  assert_int_equal(r.status, 2);
+  assert_non_null(strstr(r.err, "--foreign is for nsr run only"));
+  /* `nsr run` binds what its --foreign allows, and nothing else. */
+  r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "2.5\n");
+  r = RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))");
+  assert_int_equal(r.status, 1);
+  assert_non_null(strstr(r.err, "not allow-listed"));
   usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: propose_hypotheses");
   usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");
   /* With stdin at EOF at once the server exits 0, having said on stderr
@@ -450,7 +280,7 @@ static void test_command_lines(void **state) {
   r = RUN("mcp");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "");
-  assert_non_null(strstr(r.err, "nsr mcp: serving 2 tools"));
+  assert_non_null(strstr(r.err, "nsr mcp: serving 4 tools"));
   r = RUN("tools");
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "number_game(examples, range?, prior?, lambda?, sigma?, top?)"));
@@ -463,7 +293,7 @@ static void test_command_lines(void **state) {
   json_decref(v);
   r = RUN("tools", "--format=mcp");
   v = json_loads(r.out, 0, NULL);
-  assert_int_equal(json_array_size(json_object_get(v, "tools")), 2);
+  assert_int_equal(json_array_size(json_object_get(v, "tools")), 4);
   json_decref(v);
   r = RUN("tools", "--json");
   assert_int_equal(r.status, 0);
@@ -476,13 +306,7 @@ static void test_command_lines(void **state) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s PATH-TO-NSR PATH-TO-TEST-LIBRARY\n", argv[0]);
-    return 2;
-  }
-  nsr_bin = argv[1];
-  testlib = argv[2];
-  signal(SIGPIPE, SIG_IGN);
+  if (!mcp_proc_args(argc, argv, workdir)) return 2;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_legacy_session),
       cmocka_unit_test(test_initialize_versions),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "mcp_replay.h"
 #include "mcp_server.h"
 #include "tools_builtin.h"
 #include "tools_schema.h"
@@ -94,7 +95,7 @@ static void test_list(void **state) {
   json_t *list;
   nsr_error err;
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
-  assert_int_equal(json_array_size(list), 2);
+  assert_int_equal(json_array_size(list), 4);
   json_t *ng = json_array_get(list, 0), *lc = json_array_get(list, 1);
   assert_string_equal(json_string_value(json_object_get(ng, "name")), "number_game");
   assert_string_equal(json_string_value(json_object_get(lc, "name")), "list_concepts");
@@ -216,8 +217,9 @@ static void test_number_game_bad_arguments(void **state) {
   assert_non_null(strstr(err.message, "arguments must be an object"));
   json_decref(arr);
   assert_int_equal(tools_call(reg, "number_game", NULL, &out, &err), TOOLS_FAILED);
-  assert_int_equal(tools_call(reg, "run_program", NULL, &out, &err), TOOLS_UNKNOWN);
-  assert_int_equal(tools_call(reg, "query_rules", NULL, &out, &err), TOOLS_UNKNOWN);
+  assert_int_equal(tools_call(reg, "propose_hypotheses", NULL, &out, &err), TOOLS_UNKNOWN);
+  assert_int_equal(tools_call(reg, "run_program", NULL, &out, &err), TOOLS_FAILED);
+  assert_non_null(strstr(err.message, "missing required property \"source\""));
   assert_int_equal(tools_call(reg, NULL, NULL, &out, &err), TOOLS_UNKNOWN);
   tools_registry_free(reg);
 }
@@ -328,29 +330,7 @@ static void test_mcp_allocation_failures(void **state) {
   mcp_server *server;
   nsr_error err;
   assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
-  for (size_t k = 0; k < N_MCP_REQUESTS; k++) {
-    const char *req = mcp_requests[k];
-    char *expected;
-    assert_int_equal(mcp_server_handle(server, req, strlen(req), &expected, &err), NSR_OK);
-    /* Failure injection fails the nth allocation and all after it, so the
-     * first n that succeeds lies past the request's last allocation. */
-    for (uint64_t n = 1;; n++) {
-      char *reply = NULL;
-      nsr_alloc_fail_after(n);
-      nsr_code rc = mcp_server_handle(server, req, strlen(req), &reply, &err);
-      nsr_alloc_fail_reset();
-      if (rc == NSR_OK) {
-        if (expected) assert_string_equal(reply, expected);
-        else assert_null(reply); /* the notification */
-        nsr_free(reply);
-        break;
-      }
-      assert_int_equal(rc, NSR_ERR_NOMEM);
-      assert_null(reply);
-      if (n > 5000) fail_msg("request %zu still failing after %llu allocations", k, (unsigned long long)n);
-    }
-    nsr_free(expected);
-  }
+  for (size_t k = 0; k < N_MCP_REQUESTS; k++) mcp_replay_under_failure(server, mcp_requests[k], 5000);
   mcp_server_free(server);
   tools_registry_free(reg);
 }
@@ -438,7 +418,7 @@ static void test_ffi_calls(void **state) {
   (void)state;
   char *path = testlib_manifest();
   tools_registry *reg = build((const char *const[]){path, NULL});
-  assert_int_equal(tools_count(reg), 11);
+  assert_int_equal(tools_count(reg), 13);
   json_t *out = call_ok(reg, "t_add", "{\"a\":40,\"b\":2}");
   assert_int_equal(json_integer_value(json_object_get(out, "result")), 42);
   json_decref(out);
@@ -479,7 +459,7 @@ static void test_ffi_calls(void **state) {
   json_t *list;
   nsr_error err;
   assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
-  json_t *scale = json_array_get(list, 3);
+  json_t *scale = json_array_get(list, 5);
   assert_string_equal(json_string_value(json_object_get(scale, "name")), "scale");
   assert_null(json_object_get(scale, "annotations"));
   json_t *in = json_object_get(scale, "inputSchema");

@@ -213,6 +213,8 @@ static void test_lists(void **state) {
   lt_expect("(zip '(1 2 3) '(a b))", "((1 a) (2 b))");
   lt_expect("(list (take '(1 2 3) 2) (drop '(1 2 3) 2) (last '(1 2 3)))", "((1 2) (3) 3)");
   lt_expect("(unique '(1 2 1 3 2))", "(1 2 3)");
+  lt_expect("(list true false (soft-equal 1.05 1 0.1) (variance '(1 3)) (but-last '(1 2 3)))",
+            "(#t #f #t 1.0 (1 2))");
   lt_expect("(list (all '(#t #t)) (any '(#f #t)) (all '()) (any '()))", "(#t #t #t #f)");
   lt_expect("(map + '(1 2 3) '(10 20 30))", "(11 22 33)");
   lt_expect("(map (lambda (x) (* x x)) '(1 2 3))", "(1 4 9)");
@@ -303,6 +305,17 @@ static void test_memory_budget(void **state) {
       lt_eval(lang, "(define (churn i) (if (= i 0) 'ok (begin (make-list 1000 i) (churn (- i 1)))))"
                     "(churn 5000)"),
       "ok");
+  /* Kept output counts too: printing forever exhausts the budget. */
+  msg = lt_eval_error(lang, "(define (chatter) (display \"0123456789\") (chatter)) (chatter)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
+  nsr_lang_output_clear(lang);
+  /* So does a query's bookkeeping: an MH trace of a million choices made
+   * by a loop that keeps no data. */
+  msg = lt_eval_error(lang, "(define (flips n) (if (= n 0) 0 (begin (flip) (flips (- n 1)))))"
+                            "(mh-query 1 1 (flips 1000000) #t)",
+                      NSR_ERR_LIMIT);
+  assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted"));
   nsr_lang_free(lang);
 }
 

@@ -47,7 +47,7 @@ static void test_syntax_errors_are_located(void **state) {
   lt_expect_error("(a . b c)", NSR_ERR_PARSE, "test.church:1:8: expected ')'");
   lt_expect_error("\"\\q\"", NSR_ERR_PARSE, "test.church:1:2: unknown escape");
   lt_expect_error("'", NSR_ERR_PARSE, "test.church:1:1: a quote mark must be followed");
-  lt_expect_error("99999999999999999999", NSR_ERR_RANGE, "does not fit in 64 bits");
+  lt_expect_error("99999999999999999999", NSR_ERR_PARSE, "test.church:1:1: integer literal 99999999999999999999 does not fit in 64 bits");
   lt_expect_error("#\\a", NSR_ERR_PARSE, "unknown syntax '#\\a'");
 }
 
@@ -72,6 +72,10 @@ static void test_runtime_errors_point_at_the_call(void **state) {
   lt_expect_error("(let ((x)) x)", NSR_ERR_PARSE, "each binding must be (name value)");
   lt_expect_error("(define)", NSR_ERR_PARSE, "define: expected a name");
   lt_expect_error("(5 3)", NSR_ERR_INVALID, "cannot call 5: it is not a procedure");
+  /* Errors inside library procedures (map is written in Church) point at
+   * the program's call, not into the library. */
+  lt_expect_error("(define xs '(1 2))\n(map car xs)", NSR_ERR_INVALID,
+                  "test.church:2:1: first: expected a pair as argument 1, got 1");
 }
 
 int main(void) {

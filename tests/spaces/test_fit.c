@@ -157,14 +157,52 @@ static void test_pearson_and_log_likelihood_by_hand(void **state) {
   assert_int_equal(nsr_human_data_parse(text, strlen(text), "t", NULL, 100, &d, &err), NSR_OK);
   const double g[] = {0.5, 0.1};
   nsr_fit_metrics m;
-  nsr_fit_metrics_compute(&d, g, 0.8, 0.25, &m);
+  const nsr_space_params prm = {.alpha = 0.8, .beta = 0.25, .tau = 1};
+  nsr_fit_metrics_compute(&d, g, &prm, &m);
   assert_near(m.log_lik, 3 * log(0.45) + log(0.55) + 4 * log(0.87), 1e-12, "LL");
   assert_near(m.log_lik_per_response, m.log_lik / 8, 1e-15, "LL per response");
   assert_near(m.rmse, sqrt(((0.45 - 0.75) * (0.45 - 0.75) + 0.13 * 0.13) / 2), 1e-14, "rmse");
   nsr_human_data_free(&d);
 }
 
+/* Similarity features and β_y by hand: examples {16, 42}, τ 4. */
+static void test_similarity_in_guessing_by_hand(void **state) {
+  (void)state;
+  const uint32_t x[] = {16, 42};
+  nsr_space_params p = {.alpha = 0.6, .beta = 0.2, .tau = 4, .b_near = 1.5, .b_digit = 0.8, .b_decade = -0.3};
+  nsr_similarity f;
+  /* 12: 4 from 16, ends in 2 like 42, decade 1 like 16. */
+  nsr_similarity_of(&p, x, 2, 12, &f);
+  assert_near(f.dist, 4, 0, "dist");
+  assert_near(f.near, exp(-1.0), 1e-15, "near");
+  assert_near(f.digit, 1, 0, "digit");
+  assert_near(f.decade, 1, 0, "decade");
+  double z = log(0.2 / 0.8) + 1.5 * exp(-1.0) + 0.8 - 0.3;
+  assert_near(nsr_space_guess(&p, 2, &f), 1 / (1 + exp(-z)), 1e-15, "beta_y");
+  assert_near(nsr_space_response(&p, x, 2, 12, 0.5), 0.6 * 0.5 + 0.4 / (1 + exp(-z)), 1e-15, "p(yes)");
+  /* 99: 57 from 42, shares neither digit nor decade. */
+  nsr_similarity_of(&p, x, 2, 99, &f);
+  assert_near(f.near, exp(-57.0 / 4), 1e-15, "near 99");
+  assert_true(f.digit == 0 && f.decade == 0);
+  /* All weights zero: β itself. */
+  p.b_near = p.b_digit = p.b_decade = 0;
+  assert_near(nsr_space_response(&p, x, 2, 12, 0.5), 0.6 * 0.5 + 0.4 * 0.2, 1e-15, "constant beta");
+  /* Offsets by n: 2 examples move logit α by −0.5 and logit β by 1; one
+   * example and five (counted as 4) take their own. */
+  p.a_n[0] = -0.5;
+  p.b_n[0] = 1.0;
+  p.a_n[2] = 2.0;
+  double a2 = 1 / (1 + exp(-(log(0.6 / 0.4) - 0.5))), b2 = 1 / (1 + exp(-(log(0.2 / 0.8) + 1)));
+  assert_near(nsr_space_response(&p, x, 2, 12, 0.5), a2 * 0.5 + (1 - a2) * b2, 1e-15, "by n = 2");
+  assert_near(nsr_space_attention(&p, 1), 0.6, 0, "n = 1");
+  assert_near(nsr_space_attention(&p, 5), 1 / (1 + exp(-(log(0.6 / 0.4) + 2))), 1e-15, "n = 5");
+  assert_int_equal(nsr_space_n_index(3), 1);
+}
+
 /* ---- the reference figures ------------------------------------------------ */
+
+/* Scores g as p(yes) itself (α = 1). */
+static const nsr_space_params as_is = {.alpha = 1, .beta = 0.5, .tau = 1};
 
 typedef nsr_code (*infer_fn)(void *model, const uint32_t *x, size_t n, nsr_numbers_result *r,
                              nsr_error *err);
@@ -205,7 +243,7 @@ static double tenenbaum_r(const char *file, const char *split) {
   assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
   double *g = predict(&d, engine_infer, engine);
   nsr_fit_metrics m;
-  nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
+  nsr_fit_metrics_compute(&d, g, &as_is, &m);
   nsr_numbers_free(engine);
   free(g);
   nsr_human_data_free(&d);
@@ -226,7 +264,7 @@ static void test_noise_ceiling(void **state) {
     }
     double *g = calloc(d.n_cells, sizeof *g);
     nsr_fit_metrics m;
-    nsr_fit_metrics_compute(&d, g, 1, 0.5, &m);
+    nsr_fit_metrics_compute(&d, g, &as_is, &m);
     assert_near(m.ceiling_r, want[i], 1e-5, splits[i]);
     free(g);
     nsr_human_data_free(&d);
@@ -280,11 +318,22 @@ static void test_gradient_matches_finite_differences(void **state) {
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
   opt.fit_gamma = true;
+  opt.fit_similarity = true;
+  opt.fit_by_n = true;
   fit_problem fp;
   assert_int_equal(fit_problem_init(&fp, s, &d, &opt, &err), NSR_OK);
   double theta[64], grad[64], scratch[64];
   assert_true(fp.dim <= 64);
   fit_theta_get(&fp, theta);
+  /* Similarity weights away from zero, so that τ's derivative is too. */
+  theta[FIT_NEAR] = 0.7;
+  theta[FIT_TAU] = log(3.0);
+  theta[FIT_DIGIT] = -0.4;
+  theta[FIT_DECADE] = 0.5;
+  for (int k = 0; k < 3; k++) {
+    theta[FIT_A_N + k] = 0.3 * k - 0.2;
+    theta[FIT_B_N + k] = 0.4 - 0.3 * k;
+  }
   for (size_t i = FIT_FIXED; i < fp.dim; i++) theta[i] += 0.1 * (double)(i % 3) - 0.1; /* off the prior's centre */
   fit_objective(&fp, theta, grad);
   for (size_t i = 0; i < fp.dim; i++) {
@@ -310,7 +359,7 @@ static double eval_ll(nsr_space *s, const nsr_human_data *d) {
   double *g = predict(d, space_infer, s);
   nsr_space_params p = nsr_space_get_params(s);
   nsr_fit_metrics m;
-  nsr_fit_metrics_compute(d, g, p.alpha, p.beta, &m);
+  nsr_fit_metrics_compute(d, g, &p, &m);
   free(g);
   return m.log_lik;
 }
@@ -324,9 +373,13 @@ static void test_fit_improves_and_prior_file_reproduces(void **state) {
   double before = eval_ll(s, &d);
   nsr_fit_options opt;
   nsr_fit_options_default(&opt);
+  /* The response's similarity and offsets by n go through the file too. */
+  opt.fit_similarity = opt.fit_by_n = true;
   nsr_fit_report rep;
   assert_int_equal(nsr_fit_space(s, &d, &opt, &rep, &err), NSR_OK);
   double after = eval_ll(s, &d);
+  nsr_space_params fitted = nsr_space_get_params(s);
+  assert_true(fitted.b_near != 0 && fitted.a_n[0] != 0 && fitted.b_n[0] != 0);
   assert_true(after > before + 1.0);
   /* The fit's own log-likelihood is the one inference gives. */
   assert_near(rep.log_lik, after, 1e-8 * fabs(after), "training LL");
@@ -401,6 +454,7 @@ int main(void) {
       cmocka_unit_test(test_csv_survives_mutations),
       cmocka_unit_test(test_csv_allocation_failures),
       cmocka_unit_test(test_pearson_and_log_likelihood_by_hand),
+      cmocka_unit_test(test_similarity_in_guessing_by_hand),
       cmocka_unit_test(test_reference_figures),
       cmocka_unit_test(test_noise_ceiling),
       cmocka_unit_test(test_gradient_matches_finite_differences),

@@ -323,6 +323,31 @@ static void test_shortest_descriptions(void **state) {
   nsr_space_free(s);
 }
 
+/* Magnitude bounds restrict rules: by hand, {3, 7, 41} is in odd ∩ up to
+ * 50 (25 members) and {91, 93} in odd ∩ from 90 (5: 91..99), each the
+ * smallest consistent extension; up to 50 itself has 50 members. */
+static void test_magnitude_bounds(void **state) {
+  (void)state;
+  nsr_space *s = build(
+      "{\"range\":100,\"max_size\":3,\"primitives\":[{\"family\":\"odd\"},"
+      "{\"family\":\"up_to\",\"args\":[50]},{\"family\":\"from\",\"args\":[90]}],"
+      "\"operations\":[{\"family\":\"intersection\"}]}", false);
+  const uint32_t x[] = {3, 7, 41}, y[] = {91, 93};
+  nsr_numbers_result r = {0};
+  nsr_error err;
+  char name[NSR_SPACE_NAME_MAX];
+  assert_int_equal(nsr_space_infer(s, x, 3, 1, &r, &err), NSR_OK);
+  nsr_space_hypothesis_name(s, &r.top[0], name, sizeof name);
+  assert_string_equal(name, "odd and up to 50");
+  /* Even 50 has only "up to 50" and intervals; odd 49 also the rule. */
+  assert_true(r.generalization[49 - 1] > r.generalization[50 - 1] + 0.3);
+  assert_int_equal(nsr_space_infer(s, y, 2, 1, &r, &err), NSR_OK);
+  nsr_space_hypothesis_name(s, &r.top[0], name, sizeof name);
+  assert_string_equal(name, "odd and from 90");
+  nsr_numbers_result_free(&r);
+  nsr_space_free(s);
+}
+
 static void test_bad_descriptions(void **state) {
   (void)state;
   static const struct { const char *json; const char *message; } cases[] = {
@@ -417,6 +442,7 @@ int main(void) {
       cmocka_unit_test(test_inference_matches_brute_force),
       cmocka_unit_test(test_tenenbaum_space_equals_engine),
       cmocka_unit_test(test_shortest_descriptions),
+      cmocka_unit_test(test_magnitude_bounds),
       cmocka_unit_test(test_bad_descriptions),
       cmocka_unit_test(test_allocation_failures_are_clean),
       cmocka_unit_test(test_mh_converges_to_exact),

@@ -1,0 +1,163 @@
+/* extract.h: rule extraction from a trained encoder (subsymbolic ->
+ * symbolic), on the number game's finite domain.
+ *
+ * Inputs are the single numbers x = 1..N (token id x; N = vocab - 1 unless
+ * asked otherwise), which is small enough to enumerate, so every metric
+ * below is computed over the whole domain and is exact. Three methods:
+ *   alignment  for every FFN unit, residual dimension and pooled dimension,
+ *              the library concept and threshold that best explain it;
+ *   probe      ridge-regression linear probes per concept per layer,
+ *              cross-validated, against a shuffled-label control task
+ *              (Hewitt & Liang 2019, "Designing and interpreting probes with
+ *              control tasks");
+ *   cart       a CART tree over all activations predicting the network's own
+ *              top class; each leaf is a rule with PSyKE's metrics (Sabbatini
+ *              et al. 2021): fidelity, accuracy, completeness.
+ * Attention heads are left out: on one-token inputs every head attends to
+ * that token with weight 1, so they carry nothing to explain. */
+#ifndef NSR_EXTRACT_H
+#define NSR_EXTRACT_H
+
+#include "concept_library.h"
+#include "nsr.h"
+#include "store.h"
+
+#include "arena.h"
+
+/* Where in the network a unit lives. */
+typedef enum nsr_site_kind {
+  NSR_SITE_FFN,    /* FFN hidden unit after GELU, per layer */
+  NSR_SITE_RESID,  /* residual stream after a block */
+  NSR_SITE_POOLED, /* pooled final-LayerNorm output */
+} nsr_site_kind;
+
+/* One activation site over the domain: values[(x - 1) * width + unit]. */
+typedef struct nsr_site {
+  nsr_site_kind kind;
+  int layer; /* block index; n_layers for the pooled output */
+  int width;
+  float *values;
+} nsr_site;
+
+/* How the output classes read as hypotheses. */
+typedef enum nsr_class_layout {
+  NSR_LAYOUT_SPACE, /* class k = hypothesis index k (nsr_numbers_hypothesis_at);
+                       extra outputs after the space are ignored */
+  NSR_LAYOUT_RULES, /* 34 classes: the rules */
+  NSR_LAYOUT_OTHER, /* unknown: "class k", accuracy not measured */
+} nsr_class_layout;
+
+/* The network's activations on every single number 1..N, and what it
+ * proposes (its top class) next to the exact MAP hypothesis. */
+typedef struct nsr_activations {
+  uint32_t max;
+  int n_sites;
+  nsr_site *sites;
+  nsr_class_layout layout;
+  int n_classes;      /* outputs read as classes */
+  int32_t *top;       /* [N]: the network's argmax class for X = {x} */
+  int32_t *exact;     /* [N]: the exact MAP as a class, -1 if not a class */
+} nsr_activations;
+
+/* Runs `model` on every x in 1..max (max 0: vocab - 1) and fills *acts
+ * (zeroed first; free with nsr_activations_free). NSR_ERR_INVALID when the
+ * model cannot read the domain (vocab < 2 or max >= vocab). */
+nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activations *acts,
+                                 nsr_error *err);
+void nsr_activations_free(nsr_activations *acts);
+/* "ffn.0", "resid.1", "pooled". */
+void nsr_site_name(const nsr_site *site, char *buf, size_t len);
+/* The name of class k under the layout ("powers of 2", "interval 2..9",
+ * "class 17"). */
+void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int k, char *buf,
+                    size_t len);
+
+typedef struct nsr_extract_opts {
+  bool alignment, probe, cart;
+  /* Alignment ignores concepts (and complements) smaller than this: on 1..N
+   * some unit almost surely singles out one number at its extreme by
+   * chance, while isolating a given 3-set happens once in C(N, 3). */
+  uint32_t align_min_size;
+  int probe_folds;     /* cross-validation folds (>= 2) */
+  double probe_ridge;  /* ridge penalty relative to the mean squared norm */
+  int cart_depth;      /* maximum depth of the tree (>= 1) */
+  uint64_t seed;       /* folds and the control task's shuffle */
+} nsr_extract_opts;
+
+/* All three methods, min size 3, 5 folds, ridge 0.1, depth 4, seed 1. */
+void nsr_extract_opts_default(nsr_extract_opts *opts);
+
+/* The rules found, in the store's shape; strings live in `arena`. */
+typedef struct nsr_extraction {
+  nsr_arena arena;
+  size_t n, cap;
+  nsr_store_rule *rules;
+  size_t per_method[3]; /* alignment, probe, cart */
+  /* The whole CART tree, PSyKE style: agreement with the network and with
+   * the exact MAP over the domain, share covered, number of rules. */
+  double tree_fidelity, tree_accuracy, tree_completeness;
+} nsr_extraction;
+
+void nsr_extraction_free(nsr_extraction *ex);
+
+/* Runs the methods of `opts` on `acts`. `lib` must have been verified
+ * against its Church definitions (nsr_concept_library_verify) so fidelities
+ * are the definitions'. `engine` names classes (its N equals acts->max).
+ * `step` (may be NULL) is called after each unit of work with done/total. */
+nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib,
+                     const nsr_numbers *engine, const nsr_extract_opts *opts,
+                     void (*step)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+                     nsr_extraction *ex, nsr_error *err);
+
+/* ---- the methods, for tests and benchmarks ---------------------------- */
+
+/* The best concept for one unit: the threshold and direction ("unit > t" or
+ * "unit < t" fires) maximising balanced accuracy against the concept, over
+ * every threshold between two distinct values. fidelity = share of the
+ * domain where firing and membership agree. false for a constant unit. */
+typedef struct nsr_alignment {
+  size_t concept;
+  double threshold;
+  bool above; /* fires when value > threshold */
+  double fidelity, balanced_accuracy, precision, recall;
+  uint32_t fires; /* inputs on which it fires */
+} nsr_alignment;
+typedef struct nsr_ranked {
+  float value;
+  uint32_t x;
+} nsr_ranked;
+/* qsort order: by value, then by x, so ties break the same everywhere. */
+int nsr_ranked_compare(const void *a, const void *b);
+/* values[(x - 1) * stride] is the unit on x; `scratch` holds lib->max.
+ * Only concepts with min_size..N-min_size members compete. */
+bool nsr_align_unit(const float *values, size_t stride, const nsr_concept_library *lib,
+                    uint32_t min_size, nsr_ranked *scratch, nsr_alignment *out);
+
+/* A cross-validated linear probe for each concept on n = lib->max inputs
+ * with `width` features (x[(i) * width + j] for input i + 1) and for the
+ * same labels shuffled (the control task). acc[c], control[c] receive the
+ * accuracies; arrays of lib->n. */
+nsr_code nsr_probe_site(const float *x, int width, const nsr_concept_library *lib,
+                        const nsr_extract_opts *opts, double *acc, double *control,
+                        nsr_error *err);
+
+/* A CART leaf as a rule over features. */
+typedef struct nsr_cart_rule {
+  int n_conds;
+  int feature[32];
+  float threshold[32];
+  bool above[32]; /* condition is feature > threshold */
+  int label;      /* majority class of the leaf */
+  uint32_t covered, agree; /* inputs covered; of them, with label == `label` */
+  uint32_t members_first; /* index in `order` of the leaf's first input */
+} nsr_cart_rule;
+
+/* Grows a Gini CART tree of depth <= max_depth on n samples of n_features
+ * (x[i * n_features + f]) with labels y[i] in [0, n_labels). Leaves go to
+ * rules (caller frees with nsr_free), and `order` (n entries, caller's)
+ * lists the inputs leaf by leaf. */
+nsr_code nsr_cart_grow(const float *x, int n_features, const int32_t *y, int n_labels, uint32_t n,
+                       int max_depth, nsr_cart_rule **rules, size_t *n_rules, uint32_t *order,
+                       nsr_error *err);
+
+#endif

@@ -1,0 +1,95 @@
+/* mcp_proc.h: `nsr` as a child process on pipes, for the tests that drive
+ * `nsr mcp` (and other commands) as a client would. Each helper fails the
+ * running cmocka test on anything unexpected. */
+#ifndef NSR_TEST_MCP_PROC_H
+#define NSR_TEST_MCP_PROC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Set by main: the nsr binary, the test library, and the work directory
+ * (where each child's stderr goes, as the file "stderr"). */
+extern const char *nsr_bin;
+extern const char *testlib;
+extern const char *mcp_workdir;
+
+/* main's prologue: takes NSR and TESTLIB from argv, the work directory
+ * (filled later by the group setup), and ignores SIGPIPE so a server that
+ * dies mid-test fails a check instead of killing the test. False after a
+ * usage message when arguments are missing. */
+bool mcp_proc_args(int argc, char **argv, const char *workdir);
+
+#define MODERN_META                                                        \
+  "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\"," \
+  "\"io.modelcontextprotocol/clientCapabilities\":{}}"
+
+typedef struct server {
+  pid_t pid;
+  FILE *to;   /* the server's stdin */
+  int from;   /* the server's stdout */
+  char buf[1 << 18];
+  size_t len; /* bytes buffered from the server */
+} server;
+
+typedef struct run_result {
+  int status;
+  char out[65536];
+  char err[2048];
+} run_result;
+
+#define RUN(...) run((const char *const[]){__VA_ARGS__, NULL})
+
+/* Runs `nsr ARGS...` with its stdin and stdout on pipes and its stderr in
+ * the work directory's file "stderr". */
+server *spawn(const char *const *args);
+
+/* `nsr mcp EXTRA...` */
+server *start(const char *const *extra);
+
+void send_line(server *s, const char *line);
+
+/* The next line the server writes, parsed; fails after 20 s (the ASan
+ * build is slow, but not that slow). */
+json_t *recv_json(server *s);
+
+json_t *request(server *s, const char *line);
+
+/* Ends the session with EOF; the server must exit 0 having written
+ * nothing more. */
+void stop(server *s);
+
+/* reply (consumed) is the JSON-RPC error `code` for request `id` (-1: id
+ * null) whose message holds needle. */
+void expect_error(json_t *reply, json_int_t id, int code, const char *needle);
+
+/* reply (consumed) answers request `id`; its result, which the caller
+ * releases. */
+json_t *expect_result(json_t *reply, json_int_t id);
+
+/* The server still answers: a ping, in whichever era fits. */
+void still_serving(server *s, bool modern);
+
+/* The legacy handshake: initialize with `version`, answered with
+ * `expected`, then notifications/initialized. */
+void initialize(server *s, const char *version, const char *expected);
+
+/* Runs `nsr ARGS...` with stdin at EOF and collects its output. */
+run_result run(const char *const *args);
+
+/* r is a usage error: status 2, nothing on stdout, one line on stderr
+ * holding needle. */
+void usage_error(run_result r, const char *needle);
+
+/* tools/call NAME with ARGS (JSON text): the result. */
+json_t *call_tool(server *s, int id, const char *name, const char *args);
+
+/* The call is a tool error whose text holds needle; the server then still
+ * answers. */
+void tool_fails(server *s, int id, const char *name, const char *args, const char *needle);
+
+/* The structuredContent of a successful call. */
+json_t *tool_ok(server *s, int id, const char *name, const char *args);
+
+#endif

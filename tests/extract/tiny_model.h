@@ -1,0 +1,16 @@
+/* tiny_model.h: small encoders for the extraction tests: one trained on the
+ * number game's data set, and hand-written ones with planted units. */
+#ifndef NSR_TEST_TINY_MODEL_H
+#define NSR_TEST_TINY_MODEL_H
+
+#include "nsr.h"
+
+/* An encoder over 1..max (vocab max + 1, classes = the whole hypothesis
+ * space), d_model d, d_ff 2d, `layers` blocks, trained for `steps` AdamW
+ * steps on nsr_dataset items (soft targets: the exact posterior). */
+nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t seed);
+
+/* An untrained encoder of the given shape over 1..max (random weights). */
+nsr_nn_model *tiny_random(uint32_t max, int d, int d_ff, int layers, uint64_t seed);
+
+#endif
