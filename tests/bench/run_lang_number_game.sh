@@ -1,19 +1,19 @@
 #!/bin/sh
-# bench_number_game.sh: the number game, whole process, nsr's Church
+# run_lang_number_game.sh: the number game, whole process, nsr's Church
 # interpreter against the WebPPL peer on the same model and examples.
 #
-#   tests/lang/bench_number_game.sh BUILD_DIR [PEER_DIR]
+#   tests/bench/run_lang_number_game.sh BUILD_DIR [PEER_DIR]
 #
 # BUILD_DIR holds tests/lang/lang_run (the `nsr run` command); PEER_DIR is
 # where webppl@0.9.15 is installed (default /tmp/peers) and
-# /work/shared/peers/numbergame.wppl is the peer program. Prints user+system
+# ../shared/peers/numbergame.wppl (beside the checkout) is the peer program. Prints user+system
 # CPU seconds of each (the machines are shared: wall time is noisy) and
 # their ratio, for a few example sets.
 set -eu
 build=$1
 peers=${2:-/tmp/peers}
 here=$(cd "$(dirname "$0")/../.." && pwd)
-peer=/work/shared/peers/numbergame.wppl
+peer=${NSR_PEER_WPPL:-$here/../shared/peers/numbergame.wppl}
 
 cpu() { # prints the CPU seconds of a command, discarding its output
   /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -1 | awk '{ print $1 + $2 }'
