@@ -90,6 +90,7 @@ static double log_likelihood(const mh_state *m, const mh_tree *t, const uint64_t
     if ((ext[k] & mask[k]) != mask[k]) return -INFINITY;
     size += (uint32_t)__builtin_popcountll(ext[k]);
   }
+  if (size == 0) return -INFINITY; /* an empty set generates no examples */
   return -gn * log((double)size);
 }
 
