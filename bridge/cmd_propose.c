@@ -57,22 +57,9 @@ static nsr_code parse_example(const char *text, uint32_t *out, size_t *n, nsr_er
   return NSR_OK;
 }
 
-static json_t *proposal_json(const nsr_proposal *p, bool with_restricted) {
-  json_t *o = json_pack("{s:s, s:f, s:f}", "name", p->name, "network", p->network,
-                        "posterior", p->posterior);
-  if (o && with_restricted) json_object_set_new(o, "restricted", json_real(p->restricted));
-  return o;
-}
-
 static int print_json(const uint32_t *x, size_t n, const nsr_proposals *r) {
-  json_t *root = json_object(), *ex = json_array(), *props = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(ex, json_integer(x[i]));
-  for (size_t i = 0; i < r->n; i++) json_array_append_new(props, proposal_json(&r->items[i], true));
-  json_object_set_new(root, "examples", ex);
-  json_object_set_new(root, "proposals", props);
-  json_object_set_new(root, "exact_map", proposal_json(&r->exact_map, false));
-  json_object_set_new(root, "covered", json_real(r->covered));
-  int ok = json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0;
+  json_t *root = nsr_proposals_json(x, n, r);
+  int ok = root != NULL && json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0;
   json_decref(root);
   fputc('\n', stdout);
   return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;

@@ -223,3 +223,30 @@ void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
     }
   }
 }
+
+static json_t *proposal_json(const nsr_proposal *p, bool with_restricted) {
+  json_t *o = json_pack("{s:s, s:f, s:f}", "name", p->name, "network", p->network,
+                        "posterior", p->posterior);
+  if (o && with_restricted && json_object_set_new(o, "restricted", json_real(p->restricted)) != 0) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+json_t *nsr_proposals_json(const uint32_t *examples, size_t n, const nsr_proposals *r) {
+  json_t *ex = json_array(), *props = json_array();
+  for (size_t i = 0; ex && i < n; i++) {
+    if (json_array_append_new(ex, json_integer(examples[i])) != 0) goto fail;
+  }
+  for (size_t i = 0; props && i < r->n; i++) {
+    if (json_array_append_new(props, proposal_json(&r->items[i], true)) != 0) goto fail;
+  }
+  if (ex == NULL || props == NULL) goto fail;
+  return json_pack("{s:o, s:o, s:o, s:f}", "examples", ex, "proposals", props, "exact_map",
+                   proposal_json(&r->exact_map, false), "covered", r->covered);
+fail:
+  json_decref(ex);
+  json_decref(props);
+  return NULL;
+}

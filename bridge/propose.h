@@ -20,6 +20,8 @@
 #ifndef NSR_PROPOSE_H
 #define NSR_PROPOSE_H
 
+#include <jansson.h>
+
 #include "nsr.h"
 
 #define NSR_PROPOSE_MAX_EXAMPLES 6
@@ -93,5 +95,11 @@ size_t nsr_propose_top_k(const float *q, size_t count, size_t k, uint64_t *idx);
  * distribution q over the space of `engine` (the network's, or exact). */
 void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
                                 double *out);
+
+/* The proposals as JSON: {"examples":[..], "proposals":[{"name", "network",
+ * "posterior", "restricted"},..], "exact_map":{"name", "network",
+ * "posterior"}, "covered":..} (`nsr propose --json` and the
+ * propose_hypotheses tool). NULL when out of memory; the caller decrefs. */
+json_t *nsr_proposals_json(const uint32_t *examples, size_t n, const nsr_proposals *r);
 
 #endif

@@ -5,6 +5,7 @@
 #include "store.h"
 #include "tools_numbers.h"
 #include "tools_program.h"
+#include "tools_propose.h"
 #include "tools_rules.h"
 
 const char *tools_db_path(const tools_options *opt) {
@@ -19,6 +20,7 @@ nsr_code tools_registry_build(const tools_options *opt, tools_registry **out, ns
   if (rc == NSR_OK) rc = tools_add_list_concepts(reg, err);
   if (rc == NSR_OK) rc = tools_add_run_program(reg, opt, err);
   if (rc == NSR_OK) rc = tools_add_query_rules(reg, tools_db_path(opt), err);
+  if (rc == NSR_OK && opt->weights) rc = tools_add_propose_hypotheses(reg, opt->weights, err);
   for (size_t i = 0; rc == NSR_OK && i < opt->n_manifests; i++) {
     rc = ffi_tools_load(reg, opt->manifests[i], err);
   }

@@ -7,10 +7,8 @@
  *   query_rules {sql, limit?}             always, on the store at `db`
  *                                         (tools_rules.c)
  *   foreign tools                         one --tools MANIFEST each (ffi_tools.c)
- *   propose_hypotheses {examples, top?}   with --weights, once the network
- *                                         exists: --weights is refused
- *                                         until then, rather than serving a
- *                                         tool that cannot work. */
+ *   propose_hypotheses {examples, top?}   with --weights M.safetensors
+ *                                         (tools_propose.c) */
 #ifndef NSR_TOOLS_BUILTIN_H
 #define NSR_TOOLS_BUILTIN_H
 
@@ -31,6 +29,7 @@ typedef struct tools_options {
   const char *manifests[TOOLS_MAX_MANIFESTS]; /* --tools, in order */
   size_t n_manifests;
   const char *db;          /* --db: the rule store; NULL means NSR_STORE_DEFAULT_PATH */
+  const char *weights;     /* --weights: a proposal model; NULL: no propose_hypotheses */
   uint64_t max_steps;      /* run_program budgets; 0 means the default above */
   size_t max_memory;
   double timeout_seconds;

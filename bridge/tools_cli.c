@@ -19,7 +19,7 @@ const char tools_cli_help[] =
     "  --foreign LIB:FUNC let run_program's programs bind C function FUNC of library\n"
     "                     LIB with (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) (repeatable,\n"
     "                     up to " STR(LANG_FOREIGN_MAX) "; none by default)\n"
-    "  --weights FILE     network weights for propose_hypotheses (not in this build yet)\n";
+    "  --weights FILE     a proposal model (nsr train): serves propose_hypotheses\n";
 
 /* A byte count: digits with an optional K, M or G (powers of 1024). */
 static nsr_code parse_bytes(const char *v, size_t *out, nsr_error *err) {
@@ -84,8 +84,8 @@ bool tools_cli_option(int argc, char **argv, int *i, tools_options *opt, nsr_cod
     return true;
   }
   if (cli_option(argc, argv, i, "--weights", &v)) {
-    *rc = nsr_fail(err, NSR_ERR_INVALID,
-                   "--weights: propose_hypotheses and its network are not part of this build yet");
+    *rc = v && *v ? NSR_OK : nsr_fail(err, NSR_ERR_INVALID, "option '--weights' needs a path");
+    opt->weights = v;
     return true;
   }
   return program_option(argc, argv, i, opt, rc, err);

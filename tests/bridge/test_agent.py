@@ -262,7 +262,7 @@ def main():
         (("--endpoint", base, "--model", "m", "--timeout", "x", "q"), "--timeout: 'x' is not a whole number"),
         (("--endpoint", base, "--model", "m", "--api-key-env", "NSR_NO_SUCH_VAR", "q"), "'NSR_NO_SUCH_VAR' is not set"),
         (("--endpoint", base, "--model", "m", "--frob", "q"), "unknown option '--frob'"),
-        (("--endpoint", base, "--model", "m", "--weights", "m.safetensors", "q"), "not part of this build yet"),
+        (("--endpoint", base, "--model", "m", "--weights", "m.safetensors", "q"), "--weights: checkpoint 'm.safetensors'"),
         (("--endpoint", base, "--model", "m", "--max-time", "0", "q"), "--max-time: 0 is outside"),
         (("--endpoint", base, "--model", "m", "--foreign", "libm.so.6", "q"), "must be LIBRARY:FUNCTION"),
         (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),

@@ -273,7 +273,7 @@ static void test_command_lines(void **state) {
   r = RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))");
   assert_int_equal(r.status, 2);
   assert_non_null(strstr(r.err, "not allow-listed"));
-  usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: propose_hypotheses");
+  usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: checkpoint 'm.safetensors'");
   usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");
   /* With stdin at EOF at once the server exits 0, having said on stderr
    * only that it started. */
