@@ -20,7 +20,8 @@ if [ ! -f $out/build.ninja ]; then
   CC=clang meson setup $out -Dwerror=true -Dc_args=-fsanitize=fuzzer-no-link \
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-meson compile -C $out "${harnesses[@]/#/fuzz_}" >/dev/null
+meson compile -C $out "${harnesses[@]/#/fuzz_}" >$out/compile.log 2>&1 ||
+  { tail -40 $out/compile.log; echo "fuzz: building the harnesses failed (log: $out/compile.log)"; exit 1; }
 
 # Extra seed directories per harness, beyond tests/fuzz/corpus/NAME.
 extra_seeds() {
