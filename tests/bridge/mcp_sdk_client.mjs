@@ -21,8 +21,10 @@ const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
 
 const [nsr, db, ...manifests] = process.argv.slice(2);
-const serverArgs = ['mcp', '--db', db, '--foreign', 'libm.so.6:cbrt', '--max-steps', '2000000',
-  ...manifests.flatMap((m) => ['--tools', m])];
+const model = process.env.NSR_PROPOSE_MODEL;
+assert.ok(model, 'NSR_PROPOSE_MODEL names the proposal model');
+const serverArgs = ['mcp', '--db', db, '--weights', model, '--foreign', 'libm.so.6:cbrt',
+  '--max-steps', '2000000', ...manifests.flatMap((m) => ['--tools', m])];
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 const transport = new StdioClientTransport({ command: nsr, args: serverArgs, stderr: 'pipe' });
@@ -34,11 +36,11 @@ assert.equal(client.getServerVersion().name, 'nsr');
 
 const { tools } = await client.listTools();
 const names = tools.map((t) => t.name).sort();
-assert.deepEqual(names, ['cbrt', 'list_concepts', 'number_game', 'query_rules', 'run_program', 't_add', 't_greet']);
+assert.deepEqual(names, ['cbrt', 'list_concepts', 'number_game', 'propose_hypotheses', 'query_rules', 'run_program', 't_add', 't_greet']);
 for (const t of tools) {
   // nsr's own tools are pure computations; foreign ones are not vouched
   // for, nor is run_program once programs may call C (--foreign).
-  assert.equal(t.annotations?.readOnlyHint, ['number_game', 'list_concepts', 'query_rules'].includes(t.name) ? true : undefined, t.name);
+  assert.equal(t.annotations?.readOnlyHint, ['number_game', 'list_concepts', 'query_rules', 'propose_hypotheses'].includes(t.name) ? true : undefined, t.name);
   assert.equal(t.inputSchema.type, 'object');
   assert.equal(t.outputSchema.type, 'object');
   assert.ok(t.description.length > 0);
@@ -172,9 +174,17 @@ r = await call('t_add', { a: 1 });
 assert.equal(r.isError, true);
 assert.match(r.content[0].text, /missing required property "b"/);
 await assert.rejects(call('t_secret', {}), (e) => e.code === -32602 && /unknown tool/.test(e.message));
-await assert.rejects(call('propose_hypotheses', { examples: [2] }), (e) => e.code === -32602);
+// propose_hypotheses: the network's proposals, rescored exactly (the exact
+// posteriors are the WebPPL peer's).
+r = await call('propose_hypotheses', { examples: [16, 8, 2, 64], top: 3 });
+assert.equal(r.isError, false, JSON.stringify(r.content));
+assert.equal(r.structuredContent.proposals[0].name, 'powers of 2');
+close(r.structuredContent.proposals[0].posterior, 0.999792, 5e-7, 'proposed powers of 2');
+assert.equal(r.structuredContent.exact_map.name, 'powers of 2');
+r = await call('propose_hypotheses', { examples: [2, 3, 4, 5, 6, 7, 8] });
+assert.equal(r.isError, true);
 await client.ping();
 
 await client.close();
-assert.match(stderr, /nsr mcp: serving 7 tools/);
+assert.match(stderr, /nsr mcp: serving 8 tools/);
 console.log(`ok: SDK client listed ${tools.length} tools and checked ${calls} calls`);

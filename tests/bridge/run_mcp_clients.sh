@@ -7,7 +7,7 @@
 # when the install fails, the test fails: set NSR_SKIP_NPM=1 to skip it
 # instead (exit 77, meson's "skipped").
 set -euo pipefail
-mode=${1:?usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB}
+mode=${1:?usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB [PROPOSE_MODEL]}
 nsr=${2:?}
 testlib=${3:?}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +51,7 @@ PY
 # Programs may bind libm's cbrt, and nothing else, in the language.
 args=("$nsr" "$work/nsr.db" "$work/manifest.json" "$work/testlib.json")
 case $mode in
-  sdk) node "$here/mcp_sdk_client.mjs" "${args[@]}" ;;
+  sdk) NSR_PROPOSE_MODEL=${4:-} node "$here/mcp_sdk_client.mjs" "${args[@]}" ;;
   inspector) node "$here/mcp_inspector_check.mjs" "${args[@]}" ;;
-  *) echo "usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB" >&2; exit 2 ;;
+  *) echo "usage: run_mcp_clients.sh sdk|inspector NSR TESTLIB [PROPOSE_MODEL]" >&2; exit 2 ;;
 esac
