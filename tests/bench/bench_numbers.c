@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
 #include "nsr_symbolic.h"
 
 /* Tenenbaum (2000), the eight example sets of his figures. */
@@ -19,16 +20,6 @@ static const uint32_t sets[8][4] = {{16}, {60}, {16, 8, 2, 64}, {60, 52, 57, 55}
                                     {25, 4, 36, 81}, {23, 16, 19, 20},
                                     {80, 10, 60, 30}, {98, 81, 86, 93}};
 static const size_t set_sizes[8] = {1, 1, 4, 4, 4, 4, 4, 4};
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-  qsort(v, n, sizeof *v, compare_doubles);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Median seconds per query at this N over reps rounds of the eight sets. */
 static double query_latency(uint32_t n, int reps) {
@@ -54,7 +45,7 @@ static double query_latency(uint32_t n, int reps) {
       times[k++] = nsr_seconds_since(t0);
     }
   }
-  double m = median(times, k);
+  double m = bench_median(times, k);
   free(times);
   nsr_numbers_result_free(&result);
   nsr_numbers_free(engine);
@@ -94,7 +85,7 @@ static void batch_throughput(const char *nsr, int lines, int reps) {
   fclose(f);
   double *t = malloc((size_t)reps * sizeof *t);
   for (int r = 0; r < reps; r++) t[r] = batch_seconds(nsr, path);
-  double m = median(t, (size_t)reps);
+  double m = bench_median(t, (size_t)reps);
   printf("batch N=100: %d sets in %.3f s (median of %d) = %.0f sets/s, JSON out\n", lines, m,
          reps, lines / m);
   printf("result batch_sets_per_s=%.0f\n", lines / m);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_stats.h"
 #include "propose.h"
 
 static const uint32_t sets[8][4] = {{16}, {60}, {16, 8, 2, 64}, {60, 52, 57, 55},
@@ -23,11 +24,6 @@ typedef enum what { PROPOSE, FORWARD, INFER, POSTERIOR_ALL } what;
 static const char *const labels[] = {"nsr_propose (network + exact rescoring)",
                                      "network forward only", "exact engine: nsr_numbers_infer",
                                      "exact engine: posterior_all (5084 values)"};
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* One query of kind w on set s; false on error. */
 static bool query(what w, nsr_proposer *p, size_t top, size_t s, nsr_proposals *r,
@@ -80,7 +76,7 @@ int main(int argc, char **argv) {
       if (!query((what)w, p, top, (size_t)k % 8, &r, &res, all, count)) status = 1;
       t[k] = (double)(nsr_now_ns() - start) / 1e3;
     }
-    qsort(t, (size_t)reps * 8, sizeof *t, compare_doubles);
+    bench_sort(t, (size_t)reps * 8);
     printf("%-44s median %8.1f us  p90 %8.1f us\n", labels[w], t[reps * 4], t[reps * 8 * 9 / 10]);
   }
   nsr_numbers_result_free(&res);

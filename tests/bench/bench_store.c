@@ -6,12 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
 #include "store.h"
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 /* Seconds to insert n rules into a fresh store. */
 static double insert_run(size_t n, nsr_store_rule *rules) {
@@ -66,8 +62,7 @@ int main(int argc, char **argv) {
   }
   double *t = malloc((size_t)runs * sizeof *t);
   for (int r = 0; r < runs; r++) t[r] = insert_run(n, rules);
-  qsort(t, (size_t)runs, sizeof *t, compare_doubles);
-  double median = t[runs / 2];
+  double median = bench_median(t, (size_t)runs);
   printf("store: %zu rules in one transaction: median %.3f s over %d runs = %.0f rules/s\n", n,
          median, runs, (double)n / median);
   free(t);
