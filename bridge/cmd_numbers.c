@@ -1,8 +1,6 @@
 /* cmd_numbers.c: `nsr numbers`, exact Bayesian concept learning in
  * Tenenbaum's number game, for one example set or a batch file. */
 #include <errno.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +21,7 @@ static const char help_text[] =
     "       nsr numbers [OPTIONS] --batch FILE\n"
     "       nsr numbers eval --data CSV ...   (model against people; see its --help)\n"
     "       nsr numbers fit --data CSV ...    (fit a prior to people; see its --help)\n"
+    "       nsr numbers mh --space FILE X ... (sample a grammar by Metropolis-Hastings)\n"
     "\n"
     "Exact Bayesian concept learning in Tenenbaum's number game: given example\n"
     "numbers X drawn from an unknown concept C, prints the most probable concepts\n"
@@ -239,12 +238,6 @@ static void numbers_options_free(numbers_options *o) {
   nsr_free(o->probes.items);
 }
 
-static bool terminal_is_utf8(void) {
-  setlocale(LC_CTYPE, "");
-  const char *codeset = nl_langinfo(CODESET);
-  return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
-}
-
 /* Prints the JSON object of one answer on one line. */
 static nsr_code print_json(const numbers_query *q, nsr_error *err) {
   json_t *obj;
@@ -278,7 +271,7 @@ static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
     if (o->json) rc = print_json(&q, err);
-    else numbers_report_text(stdout, &q, !o->ascii && terminal_is_utf8());
+    else numbers_report_text(stdout, &q, !o->ascii && numbers_terminal_utf8());
   }
   nsr_numbers_result_free(&result);
   return rc;
@@ -372,6 +365,7 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
 int cmd_numbers(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "eval") == 0) return cmd_numbers_eval(argc - 1, argv + 1);
   if (argc > 1 && strcmp(argv[1], "fit") == 0) return cmd_numbers_fit(argc - 1, argv + 1);
+  if (argc > 1 && strcmp(argv[1], "mh") == 0) return cmd_numbers_mh(argc - 1, argv + 1);
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) {
       fputs(help_text, stdout);

@@ -1,6 +1,8 @@
 /* numbers_report.c: JSON and text reports of a number-game answer. */
 #include "numbers_report.h"
 
+#include <langinfo.h>
+#include <locale.h>
 #include <math.h>
 #include <string.h>
 
@@ -165,7 +167,7 @@ static void print_chart_row(FILE *out, const nsr_numbers_result *r, size_t colum
   fputc('\n', out);
 }
 
-static void print_chart(FILE *out, const numbers_query *q, bool unicode) {
+void numbers_report_chart(FILE *out, const numbers_query *q, bool unicode) {
   const nsr_numbers_result *r = q->result;
   size_t per = (r->max + CHART_MAX_COLUMNS - 1) / CHART_MAX_COLUMNS;
   size_t columns = (r->max + per - 1) / per;
@@ -191,9 +193,15 @@ static void print_chart(FILE *out, const numbers_query *q, bool unicode) {
   fprintf(out, "%5s  %s  (^ = example)\n", "", axis);
 }
 
+bool numbers_terminal_utf8(void) {
+  setlocale(LC_CTYPE, "");
+  const char *codeset = nl_langinfo(CODESET);
+  return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
 void numbers_report_text(FILE *out, const numbers_query *q, bool unicode) {
   print_header(out, q);
   print_hypotheses(out, q);
   print_probes(out, q);
-  print_chart(out, q, unicode);
+  numbers_report_chart(out, q, unicode);
 }

@@ -39,6 +39,12 @@ nsr_code numbers_report_json(const numbers_query *q, json_t **out,
  * p(y ∈ C | X). `unicode` selects block characters over ASCII. */
 void numbers_report_text(FILE *out, const numbers_query *q, bool unicode);
 
+/* True when the locale's terminal encoding is UTF-8 (block characters). */
+bool numbers_terminal_utf8(void);
+
+/* Writes only the bar chart of q->result->generalization (examples marked). */
+void numbers_report_chart(FILE *out, const numbers_query *q, bool unicode);
+
 /* Renders an SVG bar chart of p(y ∈ C | X) over 1..N in the style of
  * Tenenbaum's figures, with examples marked, into a string the caller frees
  * with nsr_free. */

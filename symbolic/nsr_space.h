@@ -135,18 +135,40 @@ nsr_code nsr_space_infer(nsr_space *space, const uint32_t *examples, size_t n,
                          size_t top_k, nsr_numbers_result *result,
                          nsr_error *err);
 
+/* The same, restricted to the grammar component (no intervals): p(h | X)
+ * ∝ π(h)·|h|^−(γ1 + γ(n − 1)) over the grammar extensions, which is what
+ * nsr_space_mh samples; `prior` of a hypothesis is π(h)/Z_G and
+ * log_evidence is log p(X | grammar). NSR_ERR_INVALID when no grammar
+ * hypothesis contains the examples. */
+nsr_code nsr_space_infer_grammar(nsr_space *space, const uint32_t *examples, size_t n,
+                                 size_t top_k, nsr_numbers_result *result, nsr_error *err);
+
 /* ---- Metropolis-Hastings ----------------------------------------------- */
+
+/* One extension the chain visited after burn-in, named by the shortest
+ * tree that reached it. */
+typedef struct nsr_mh_visit {
+  char name[NSR_SPACE_NAME_MAX];
+  uint32_t size;    /* |h| */
+  double posterior; /* share of the recorded samples spent in it */
+} nsr_mh_visit;
 
 typedef struct nsr_mh_options {
   uint64_t samples; /* recorded steps after burn-in */
   uint64_t burn_in;
   uint64_t seed;
+  /* With top_k > 0, the top_k most visited extensions go to top[0..top_k)
+   * (the caller's array), most visited first. Zero: no visit counts. */
+  size_t top_k;
+  nsr_mh_visit *top;
 } nsr_mh_options;
 
 typedef struct nsr_mh_report {
   uint64_t samples;
   double acceptance;         /* accepted proposals / steps */
   double samples_per_second; /* steps (burn-in included) per second */
+  size_t n_top;              /* entries filled in opt->top */
+  uint64_t distinct;         /* extensions visited after burn-in (with top_k > 0) */
 } nsr_mh_report;
 
 /* Estimates the grammar component's generalization p(y ∈ C | X, grammar)

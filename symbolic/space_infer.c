@@ -55,6 +55,8 @@ typedef struct query {
   uint32_t lo, hi;
   double best;
   long double z;
+  bool intervals;  /* false: the grammar component alone */
+  double log_mass; /* log of the grammar component's prior mass: log λ, or 0 alone */
 } query;
 
 static double interval_score(const nsr_space *s, const query *q, uint32_t k) {
@@ -63,7 +65,7 @@ static double interval_score(const nsr_space *s, const query *q, uint32_t k) {
 
 /* Scores every grammar extension into s->score and finds the best score. */
 static void score_all(nsr_space *s, const uint64_t *mask, query *q, uint32_t *consistent) {
-  double lg = log(s->params.lambda) - s->log_z_grammar;
+  double lg = q->log_mass - s->log_z_grammar;
   q->best = -INFINITY;
   *consistent = 0;
   for (size_t e = 0; e < s->n_ext; e++) {
@@ -75,7 +77,7 @@ static void score_all(nsr_space *s, const uint64_t *mask, query *q, uint32_t *co
     s->score[e] = sc;
     if (sc > q->best) q->best = sc;
   }
-  for (uint32_t k = q->hi - q->lo + 1; k <= s->max; k++) {
+  for (uint32_t k = q->hi - q->lo + 1; q->intervals && k <= s->max; k++) {
     double sc = interval_score(s, q, k);
     if (sc > q->best) q->best = sc;
   }
@@ -84,7 +86,7 @@ static void score_all(nsr_space *s, const uint64_t *mask, query *q, uint32_t *co
 /* Adds the grammar hypotheses' posterior mass to g and offers them to the
  * top list. */
 static void grammar_share(nsr_space *s, const query *q, size_t top_k, nsr_numbers_result *res) {
-  double lg = log(s->params.lambda) - s->log_z_grammar;
+  double lg = q->log_mass - s->log_z_grammar;
   double *g = res->generalization;
   for (size_t e = 0; e < s->n_ext; e++) {
     if (s->score[e] == -INFINITY) continue;
@@ -127,14 +129,17 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
   return count;
 }
 
-nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
-                         nsr_numbers_result *res, nsr_error *err) {
+/* Exact inference over the grammar extensions and, with `intervals`, every
+ * interval: nsr_space_infer and nsr_space_infer_grammar. */
+static nsr_code infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k, bool intervals,
+                      nsr_numbers_result *res, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
   if (!s->enumerated) {
     return nsr_fail(err, NSR_ERR_INVALID,
                     "the space is not enumerated (\"enumerate\": false): only sampling can use it");
   }
-  query q = {.n = nsr_space_sampling_exponent(&s->params, n), .lo = x[0], .hi = x[0]};
+  query q = {.n = nsr_space_sampling_exponent(&s->params, n), .lo = x[0], .hi = x[0], .intervals = intervals,
+             .log_mass = intervals ? log(s->params.lambda) : 0.0};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
       return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside the range 1..%u", x[i], s->max);
@@ -147,21 +152,34 @@ nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
   space_examples_mask(s, x, n, mask);
   score_all(s, mask, &q, &res->consistent_rules);
+  if (q.best == -INFINITY) { /* only without intervals: [1, N] holds everything */
+    return nsr_fail(err, NSR_ERR_INVALID, "no grammar hypothesis contains every example");
+  }
   q.z = 0.0L;
   for (size_t e = 0; e < s->n_ext; e++) {
     if (s->score[e] > -INFINITY) q.z += expl(s->score[e] - q.best);
   }
-  for (uint32_t k = q.hi - q.lo + 1; k <= s->max; k++) {
+  for (uint32_t k = q.hi - q.lo + 1; intervals && k <= s->max; k++) {
     uint32_t first = q.hi >= k ? q.hi - k + 1 : 1, last = s->max - k + 1 < q.lo ? s->max - k + 1 : q.lo;
     if (last >= first) q.z += (last - first + 1) * expl(interval_score(s, &q, k) - q.best);
   }
   memset(res->generalization, 0, s->max * sizeof *res->generalization);
   res->n_top = 0;
   grammar_share(s, &q, top_k, res);
-  res->consistent_intervals = interval_share(s, &q, top_k, res);
+  res->consistent_intervals = intervals ? interval_share(s, &q, top_k, res) : 0;
   for (uint32_t y = 0; y < s->max; y++) {
     if (res->generalization[y] > 1.0) res->generalization[y] = 1.0; /* rounding */
   }
   res->log_evidence = q.best + (double)logl(q.z);
   return NSR_OK;
+}
+
+nsr_code nsr_space_infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
+                         nsr_numbers_result *res, nsr_error *err) {
+  return infer(s, x, n, top_k, true, res, err);
+}
+
+nsr_code nsr_space_infer_grammar(nsr_space *s, const uint32_t *x, size_t n, size_t top_k,
+                                 nsr_numbers_result *res, nsr_error *err) {
+  return infer(s, x, n, top_k, false, res, err);
 }

@@ -11,6 +11,8 @@
  * Trees are kept in prefix order (production indices), so a subtree is a
  * contiguous run. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "space.h"
@@ -94,34 +96,169 @@ static double log_likelihood(const mh_state *m, const mh_tree *t, const uint64_t
   return -gn * log((double)size);
 }
 
+/* Visit counts per extension (open addressing over the extensions' bits),
+ * with the shortest tree seen for each, so the most visited hypotheses can
+ * be named. */
+typedef struct mh_visits {
+  size_t words;
+  uint32_t *slot;  /* [cap]: entry + 1, 0 = empty */
+  size_t cap;      /* a power of two, at least twice n */
+  uint64_t *bits;  /* [n * words] */
+  double *hits;    /* [n] recorded samples spent in the entry */
+  uint32_t *size;  /* [n] |h| */
+  mh_tree *tree;   /* [n] shortest tree seen */
+  size_t n, room;
+} mh_visits;
+
+static uint64_t hash_bits(const uint64_t *w, size_t words) {
+  uint64_t h = UINT64_C(1469598103934665603);
+  for (size_t i = 0; i < words; i++) h = (h ^ w[i]) * UINT64_C(0x100000001b3) + (h >> 29);
+  return h;
+}
+
+static void visits_free(mh_visits *v) {
+  nsr_free(v->slot);
+  nsr_free(v->bits);
+  nsr_free(v->hits);
+  nsr_free(v->size);
+  nsr_free(v->tree);
+}
+
+/* Doubles the slot table (rehashing) and the entry arrays; false when out
+ * of memory (v unchanged). */
+static bool visits_grow(mh_visits *v) {
+  size_t room = v->room ? v->room * 2 : 1024, cap = 2 * room;
+  uint32_t *slot = nsr_calloc(cap, sizeof *slot);
+  uint64_t *bits = nsr_reallocarray(v->bits, room * v->words, sizeof *bits);
+  if (bits) v->bits = bits;
+  double *hits = nsr_reallocarray(v->hits, room, sizeof *hits);
+  if (hits) v->hits = hits;
+  uint32_t *size = nsr_reallocarray(v->size, room, sizeof *size);
+  if (size) v->size = size;
+  mh_tree *tree = nsr_reallocarray(v->tree, room, sizeof *tree);
+  if (tree) v->tree = tree;
+  if (!slot || !bits || !hits || !size || !tree) {
+    nsr_free(slot);
+    return false;
+  }
+  for (size_t e = 0; e < v->n; e++) {
+    size_t i = hash_bits(v->bits + e * v->words, v->words) & (cap - 1);
+    while (slot[i]) i = (i + 1) & (cap - 1);
+    slot[i] = (uint32_t)e + 1;
+  }
+  nsr_free(v->slot);
+  v->slot = slot;
+  v->cap = cap;
+  v->room = room;
+  return true;
+}
+
+/* The entry of extension `ext` (|ext| = size), added when new; keeps the
+ * shorter of its tree and t. Returns the entry, or SIZE_MAX when out of
+ * memory. */
+static size_t visits_find(mh_visits *v, const uint64_t *ext, uint32_t size, const mh_tree *t) {
+  if (v->n == v->room && !visits_grow(v)) return SIZE_MAX;
+  size_t i = hash_bits(ext, v->words) & (v->cap - 1);
+  for (; v->slot[i]; i = (i + 1) & (v->cap - 1)) {
+    size_t e = v->slot[i] - 1;
+    if (memcmp(v->bits + e * v->words, ext, v->words * sizeof *ext) == 0) {
+      if (t->len < v->tree[e].len) v->tree[e] = *t;
+      return e;
+    }
+  }
+  size_t e = v->n++;
+  memcpy(v->bits + e * v->words, ext, v->words * sizeof *ext);
+  v->hits[e] = 0.0;
+  v->size[e] = size;
+  v->tree[e] = *t;
+  v->slot[i] = (uint32_t)e + 1;
+  return e;
+}
+
+/* Writes the description of the subtree at *i (advanced past it). */
+static void describe_tree(const nsr_space *s, const uint16_t *prog, int *i, char *buf, size_t len) {
+  const production *p = &s->prods[prog[(*i)++]];
+  if (p->kind == PROD_PRIMITIVE) {
+    snprintf(buf, len, "%s", p->name);
+    return;
+  }
+  char a[NSR_SPACE_NAME_MAX], b[NSR_SPACE_NAME_MAX] = "";
+  bool a_compound = s->prods[prog[*i]].kind != PROD_PRIMITIVE;
+  describe_tree(s, prog, i, a, sizeof a);
+  bool b_compound = p->kind == PROD_BINARY && s->prods[prog[*i]].kind != PROD_PRIMITIVE;
+  if (p->kind == PROD_BINARY) describe_tree(s, prog, i, b, sizeof b);
+  space_describe(p, a, a_compound, b, b_compound, buf, len);
+}
+
+typedef struct ranked {
+  double hits;
+  size_t entry;
+} ranked;
+
+/* Most hits first; ties: the entry found first. */
+static int by_hits(const void *pa, const void *pb) {
+  const ranked *a = pa, *b = pb;
+  if (a->hits != b->hits) return a->hits < b->hits ? 1 : -1;
+  return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+/* Fills opt->top with the most visited entries; false when out of memory. */
+static bool visits_top(const mh_state *m, const mh_visits *v, const nsr_mh_options *opt, nsr_mh_report *rep) {
+  ranked *order = nsr_mallocarray(v->n ? v->n : 1, sizeof *order);
+  if (order == NULL) return false;
+  size_t used = 0;
+  for (size_t e = 0; e < v->n; e++) {
+    if (v->hits[e] > 0) order[used++] = (ranked){v->hits[e], e};
+  }
+  qsort(order, used, sizeof *order, by_hits);
+  rep->distinct = used;
+  rep->n_top = used < opt->top_k ? used : opt->top_k;
+  for (size_t k = 0; k < rep->n_top; k++) {
+    size_t e = order[k].entry;
+    int i = 0;
+    describe_tree(m->s, v->tree[e].prog, &i, opt->top[k].name, sizeof opt->top[k].name);
+    opt->top[k].size = v->size[e];
+    opt->top[k].posterior = v->hits[e] / (double)opt->samples;
+  }
+  nsr_free(order);
+  return true;
+}
+
+static uint32_t popcount_bits(const uint64_t *w, size_t words) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < words; i++) n += (uint32_t)__builtin_popcountll(w[i]);
+  return n;
+}
+
 nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt,
                       double *g, nsr_mh_report *rep, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside 1..%u", x[i], s->max);
   }
+  if (opt->top_k > 0 && opt->top == NULL) return nsr_fail(err, NSR_ERR_INVALID, "top_k without a top array");
+  memset(rep, 0, sizeof *rep);
   int budget = s->max_size < MH_MAX_SIZE ? s->max_size : MH_MAX_SIZE;
   mh_state m = {.s = s};
+  mh_visits v = {.words = s->words};
+  bool counting = opt->top_k > 0;
   nsr_rng_seed(&m.rng, opt->seed);
   m.cum = nsr_mallocarray(s->n_prods, sizeof *m.cum);
   m.prim = nsr_mallocarray(s->n_prods * s->words, sizeof *m.prim);
   /* ext, proposal ext, and two per level of evaluation depth */
   uint64_t *buf = nsr_mallocarray((size_t)(2 * MH_MAX_SIZE + 4) * s->words, sizeof *buf);
   double *counts = nsr_calloc(s->max + 1, sizeof *counts);
-  if (!m.cum || !m.prim || !buf || !counts) {
-    nsr_free(m.cum);
-    nsr_free(m.prim);
-    nsr_free(buf);
-    nsr_free(counts);
-    return nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
+  nsr_code rc = NSR_OK;
+  if (!m.cum || !m.prim || !buf || !counts || (counting && !visits_grow(&v))) {
+    rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
   }
   double total = 0.0;
-  for (size_t k = 0; k < s->n_prods; k++) total += exp(s->prods[k].log_w);
-  for (size_t k = 0; k < s->n_prods; k++) {
+  for (size_t k = 0; rc == NSR_OK && k < s->n_prods; k++) total += exp(s->prods[k].log_w);
+  for (size_t k = 0; rc == NSR_OK && k < s->n_prods; k++) {
     m.cum[k] = (k ? m.cum[k - 1] : 0.0) + exp(s->prods[k].log_w) / total;
     if (s->prods[k].kind == PROD_PRIMITIVE) space_primitive_fill(&s->prods[k], s->max, m.prim + k * s->words, s->words);
   }
-  m.cum[s->n_prods - 1] = 2.0; /* rounding never falls past the end */
+  if (rc == NSR_OK) m.cum[s->n_prods - 1] = 2.0; /* rounding never falls past the end */
   m.log_w_total = log(total);
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
   space_examples_mask(s, x, n, mask);
@@ -131,15 +268,15 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
 
   mh_tree t = {0};
   double ll = -INFINITY;
-  for (int tries = 0; ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
+  for (int tries = 0; rc == NSR_OK && ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
     t.len = 0;
     if (generate(&m, t.prog, &t.len, budget)) ll = log_likelihood(&m, &t, mask, gn, ext, scratch);
   }
-  nsr_code rc = NSR_OK;
-  if (ll == -INFINITY) {
+  if (rc == NSR_OK && ll == -INFINITY) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "no expression of the grammar drawn in %d tries contains every example",
                   MH_INIT_TRIES);
   }
+  size_t cur = counting && rc == NSR_OK ? visits_find(&v, ext, popcount_bits(ext, s->words), &t) : 0;
   uint64_t accepted = 0, steps = opt->burn_in + opt->samples;
   for (uint64_t step = 0; rc == NSR_OK && step < steps; step++) {
     int node = (int)nsr_rng_below(&m.rng, (uint64_t)t.len), end = subtree_end(s, t.prog, node);
@@ -157,9 +294,12 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
         ll = ll_new;
         memcpy(ext, ext_new, s->words * sizeof *ext);
         accepted++;
+        if (counting) cur = visits_find(&v, ext, popcount_bits(ext, s->words), &t);
       }
     }
-    if (step < opt->burn_in) continue;
+    if (cur == SIZE_MAX) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
+    if (step < opt->burn_in || rc != NSR_OK) continue;
+    if (counting) v.hits[cur] += 1.0;
     for (size_t k = 0; k < s->words; k++) {
       for (uint64_t bits = ext[k]; bits; bits &= bits - 1) counts[k * 64 + (size_t)__builtin_ctzll(bits)] += 1.0;
     }
@@ -170,7 +310,9 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
     rep->samples = opt->samples;
     rep->acceptance = steps ? (double)accepted / (double)steps : 0.0;
     rep->samples_per_second = secs > 0 ? (double)steps / secs : INFINITY;
+    if (counting && !visits_top(&m, &v, opt, rep)) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
   }
+  visits_free(&v);
   nsr_free(m.cum);
   nsr_free(m.prim);
   nsr_free(buf);
