@@ -167,9 +167,11 @@ static void print_mh_text(const mh_cli *o, const numbers_model *m, const mh_answ
   printf("}   range 1..%u   space %s (grammar component; intervals are not sampled)\n",
          nsr_space_max(m->space), m->label);
   printf("Metropolis-Hastings: %llu samples after %llu burn-in (seed %llu) in %.3f s: %.3g steps/s, "
-         "acceptance %.3f, %llu distinct hypotheses\n",
+         "acceptance %.3f",
          (unsigned long long)o->opt.samples, (unsigned long long)o->opt.burn_in, (unsigned long long)o->opt.seed,
-         a->seconds, a->rep->samples_per_second, a->rep->acceptance, (unsigned long long)a->rep->distinct);
+         a->seconds, a->rep->samples_per_second, a->rep->acceptance);
+  if (o->opt.top_k > 0) printf(", %llu distinct hypotheses", (unsigned long long)a->rep->distinct);
+  putchar('\n');
   if (a->exact) {
     printf("exact (%u consistent grammar hypotheses, log p(X | grammar) = %.4f): max |difference| of "
            "p(y in C | X) = %.4g\n", a->exact->consistent_rules, a->exact->log_evidence, a->diff);
