@@ -435,6 +435,52 @@ static void test_mh_converges_to_exact(void **state) {
   nsr_space_free(s);
 }
 
+/* The visit counts: the most visited extensions' shares sum to at most 1,
+ * are in order, and the top one is the exact grammar posterior's top one
+ * (nsr_space_infer_grammar, whose posterior it estimates). Running out of
+ * memory anywhere fails cleanly. */
+static void test_mh_visits(void **state) {
+  (void)state;
+  nsr_space *s = build(brute_space, false);
+  const uint32_t x[] = {3, 9};
+  nsr_mh_visit top[4];
+  nsr_mh_options opt = {.samples = 200000, .burn_in = 1000, .seed = 5, .top_k = 4, .top = top};
+  nsr_mh_report rep;
+  nsr_error err;
+  double g[12];
+  assert_int_equal(nsr_space_mh(s, x, 2, &opt, g, &rep, &err), NSR_OK);
+  assert_int_equal(rep.n_top, 4);
+  assert_true(rep.distinct >= rep.n_top);
+  double sum = 0;
+  for (size_t i = 0; i < rep.n_top; i++) {
+    sum += top[i].posterior;
+    if (i > 0) assert_true(top[i].posterior <= top[i - 1].posterior);
+  }
+  assert_true(sum <= 1.0 + 1e-12);
+  nsr_numbers_result r = {0};
+  assert_int_equal(nsr_space_infer_grammar(s, x, 2, 1, &r, &err), NSR_OK);
+  char name[NSR_SPACE_NAME_MAX];
+  nsr_space_hypothesis_name(s, &r.top[0], name, sizeof name);
+  assert_string_equal(top[0].name, name);
+  assert_near(top[0].posterior, r.top[0].posterior, 0.02, "MH share of the top hypothesis");
+  assert_int_equal(r.consistent_intervals, 0);
+  for (uint64_t n = 1; n < 64; n++) {
+    nsr_alloc_fail_after(n);
+    nsr_code rc = nsr_space_mh(s, x, 2, &opt, g, &rep, &err);
+    nsr_alloc_fail_reset();
+    assert_true(rc == NSR_OK || rc == NSR_ERR_NOMEM);
+    if (rc == NSR_OK) break;
+  }
+  nsr_space_free(s);
+  /* Only intervals hold an odd number when the grammar is "even" alone. */
+  s = build("{\"range\":12,\"primitives\":[{\"family\":\"even\"}]}", false);
+  assert_int_equal(nsr_space_infer_grammar(s, x, 1, 1, &r, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "no grammar hypothesis"));
+  assert_int_equal(nsr_space_infer(s, x, 1, 1, &r, &err), NSR_OK);
+  nsr_numbers_result_free(&r);
+  nsr_space_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tiny_grammar_counts_by_hand),
@@ -446,6 +492,7 @@ int main(void) {
       cmocka_unit_test(test_bad_descriptions),
       cmocka_unit_test(test_allocation_failures_are_clean),
       cmocka_unit_test(test_mh_converges_to_exact),
+      cmocka_unit_test(test_mh_visits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
