@@ -53,6 +53,9 @@ static const char help_text[] =
     "                     distance to the nearest example\n"
     "  --by-n             also fit offsets of logit alpha and logit beta for 2, 3 and\n"
     "                     4 examples (one example: alpha, beta)\n"
+    "  --sim-hypothesis   also fit a similarity hypothesis in the space: prior mass mu,\n"
+    "                     membership exp(-d/tau_s) by distance d to the nearest example,\n"
+    "                     size principle with the soft size sum_y exp(-d/tau_s)\n"
     "                     (default: keep the space's, gamma1 = gamma = 1: the size principle)\n"
     "  --json             print the result as one JSON object\n"
     "  -h, --help         show this help\n"
@@ -116,6 +119,10 @@ static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *
     }
     if (strcmp(argv[i], "--similarity") == 0) {
       o->opt.fit_similarity = true;
+      continue;
+    }
+    if (strcmp(argv[i], "--sim-hypothesis") == 0) {
+      o->opt.fit_sim_hypothesis = true;
       continue;
     }
     if (strcmp(argv[i], "--fit-gamma") == 0) {
@@ -205,6 +212,7 @@ static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const f
          p.sigma, p.alpha, p.beta, p.gamma1, p.gamma);
   printf("similarity in guessing: b_near %.4f   tau %.3f   b_digit %.4f   b_decade %.4f\n", p.b_near, p.tau,
          p.b_digit, p.b_decade);
+  if (p.sim_mass > 0) printf("similarity hypothesis: mass %.4f   tau %.3f\n", p.sim_mass, p.sim_tau);
   printf("alpha, beta by number of examples:");
   for (size_t n = 1; n <= 4; n++) {
     nsr_similarity none = {.near = 0};
@@ -233,6 +241,7 @@ static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_
                           o->opt.weight_sd, "family_sd", o->opt.family_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
                           o->opt.fit_gamma, "fit_similarity", o->opt.fit_similarity, "fit_by_n",
                           o->opt.fit_by_n, "families", fam, "cross_validation", cv);
+  if (fit) json_object_set_new(fit, "fit_sim_hypothesis", json_boolean(o->opt.fit_sim_hypothesis));
   char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   json_decref(fit);
   if (fit_text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
@@ -364,6 +373,11 @@ static nsr_code run_fit(void *options, nsr_error *err) {
                             "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma, "gamma1", p.gamma1,
                             "b_near", p.b_near, "tau", p.tau, "b_digit", p.b_digit, "b_decade", p.b_decade,
                             "families", fam);
+    if (obj) {
+      json_t *params = json_object_get(obj, "params");
+      json_object_set_new(params, "sim_mass", json_real(p.sim_mass));
+      json_object_set_new(params, "sim_tau", json_real(p.sim_tau));
+    }
     char *text = obj ? nsr_json_dump(obj, 10) : NULL;
     json_decref(obj);
     if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit JSON: out of memory");

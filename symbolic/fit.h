@@ -9,13 +9,14 @@
 /* Unconstrained parameters: θ[0] = logit λ, θ[1] = log σ, θ[2] = logit α,
  * θ[3] = logit β, θ[4] = log γ, θ[5] = log γ1, θ[6..9] = b_near, log τ,
  * b_digit, b_decade (the similarity in guessing), θ[10..12] = a_n,
- * θ[13..15] = b_n (offsets by number of examples), then (when fitting
+ * θ[13..15] = b_n (offsets by number of examples), θ[16] = logit of the
+ * similarity hypothesis' mass, θ[17] = log of its τ, then (when fitting
  * weights) one offset per family used and one per production: the log
  * weight of production k in family f is log w0_k + φ_f + δ_k, a
  * hierarchical prior (φ_f ~ N(0, family_sd²), δ_k ~ N(0, weight_sd²)) that
  * lets a family's productions share strength. */
 enum { FIT_LAMBDA, FIT_SIGMA, FIT_ALPHA, FIT_BETA, FIT_GAMMA, FIT_GAMMA1, FIT_NEAR, FIT_TAU, FIT_DIGIT, FIT_DECADE,
-       FIT_A_N, FIT_B_N = FIT_A_N + 3, FIT_FIXED = FIT_B_N + 3 };
+       FIT_A_N, FIT_B_N = FIT_A_N + 3, FIT_SIM_MASS = FIT_B_N + 3, FIT_SIM_TAU, FIT_FIXED };
 
 /* A set of the data with what does not change during the fit. */
 typedef struct fit_set {
@@ -40,6 +41,8 @@ typedef struct fit_problem {
   double *adj;    /* [n_classes]: ∂LL/∂π of expression classes */
   double *post;   /* [n_ext] */
   double *g, *r, *r_prefix, *diff, *qk; /* [N + 2] */
+  double *sim_m, *sim_d; /* [N + 2]: the similarity hypothesis' membership and distances */
+  double sim_q, sim_soft; /* its posterior and soft size in the current set */
 } fit_problem;
 
 /* Prepares the consistent-hypothesis lists of every set. The space must

@@ -53,8 +53,10 @@ nsr_code fit_problem_init(fit_problem *fp, nsr_space *s, const nsr_human_data *d
   fp->r_prefix = nsr_mallocarray(n, sizeof *fp->r_prefix);
   fp->diff = nsr_mallocarray(n, sizeof *fp->diff);
   fp->qk = nsr_mallocarray(n, sizeof *fp->qk);
+  fp->sim_m = nsr_mallocarray(n, sizeof *fp->sim_m);
+  fp->sim_d = nsr_mallocarray(n, sizeof *fp->sim_d);
   if (!fp->sets || !fp->u || !fp->post || !fp->adj || !fp->g || !fp->r || !fp->r_prefix || !fp->diff ||
-      !fp->qk) {
+      !fp->qk || !fp->sim_m || !fp->sim_d) {
     return nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
   }
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
@@ -90,6 +92,8 @@ void fit_problem_free(fit_problem *fp) {
   nsr_free(fp->r_prefix);
   nsr_free(fp->diff);
   nsr_free(fp->qk);
+  nsr_free(fp->sim_m);
+  nsr_free(fp->sim_d);
   nsr_free(fp->fam_of);
   memset(fp, 0, sizeof *fp);
 }
@@ -110,6 +114,11 @@ void fit_theta_get(const fit_problem *fp, double *theta) {
     theta[FIT_A_N + k] = p->a_n[k];
     theta[FIT_B_N + k] = p->b_n[k];
   }
+  /* Without the hypothesis in the space, a fit of it starts at mass 0.05
+   * and τ 10 (0 is not reachable in logit space). */
+  bool sim = p->sim_mass > 0;
+  theta[FIT_SIM_MASS] = sim ? logit(p->sim_mass) : logit(0.05);
+  theta[FIT_SIM_TAU] = log(sim ? p->sim_tau : 10.0);
   if (fp->dim == FIT_FIXED) return;
   /* Splits each production's offset from its file weight into the mean of
    * its family and its own rest. */
@@ -144,6 +153,10 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
     s->params.a_n[k] = theta[FIT_A_N + k];
     s->params.b_n[k] = theta[FIT_B_N + k];
   }
+  if (fp->opt.fit_sim_hypothesis) {
+    s->params.sim_mass = open_unit(sigmoid(theta[FIT_SIM_MASS]));
+    s->params.sim_tau = exp(theta[FIT_SIM_TAU]);
+  }
   space_interval_prior(s);
   if (fp->dim > FIT_FIXED) {
     for (size_t k = 0; k < s->n_prods; k++) {
@@ -164,15 +177,21 @@ static double sum_members(const nsr_space *s, size_t e, const double *v) {
 }
 
 /* Posterior of every consistent grammar hypothesis into fp->post, of one
- * consistent interval of each size k into fp->qk[k], and generalization
- * into fp->g[1..N]. */
+ * consistent interval of each size k into fp->qk[k], of the similarity
+ * hypothesis into fp->sim_q (its membership in fp->sim_m), and
+ * generalization into fp->g[1..N]. */
 static void set_posterior(fit_problem *fp, const fit_set *fs) {
   double best;
   long double z;
   const nsr_space *s = fp->space;
   double n = nsr_space_sampling_exponent(&s->params, fs->set->n_examples);
-  double lg = log(s->params.lambda) - s->log_z_grammar;
+  double lg = log(s->params.lambda) + log1p(-s->params.sim_mass) - s->log_z_grammar;
+  double sim_score = -INFINITY;
   best = -INFINITY;
+  if (s->params.sim_mass > 0) {
+    fp->sim_soft = space_sim_profile(&s->params, fs->set->examples, fs->set->n_examples, s->max, fp->sim_m, fp->sim_d);
+    best = sim_score = log(s->params.sim_mass) - n * log(fp->sim_soft);
+  }
   for (size_t i = 0; i < fs->n_consistent; i++) {
     uint32_t e = fs->consistent[i];
     fp->post[i] = lg + log(s->pi[e]) - n * log((double)s->ext_size[e]);
@@ -182,7 +201,7 @@ static void set_posterior(fit_problem *fp, const fit_set *fs) {
     double sc = s->interval_lp[k] - n * log((double)k);
     if (sc > best) best = sc;
   }
-  z = 0.0L;
+  z = sim_score > -INFINITY ? expl(sim_score - best) : 0.0L;
   for (size_t i = 0; i < fs->n_consistent; i++) z += expl(fp->post[i] - best);
   /* Intervals of size k containing [lo, hi] start at a in
    * [max(1, hi − k + 1), min(lo, N − k + 1)]. */
@@ -209,9 +228,10 @@ static void set_posterior(fit_problem *fp, const fit_set *fs) {
     }
   }
   double run = 0.0;
+  fp->sim_q = sim_score > -INFINITY ? (double)(expl(sim_score - best) / z) : 0.0;
   for (uint32_t y = 1; y <= s->max; y++) {
     run += fp->diff[y];
-    fp->g[y] += run;
+    fp->g[y] += run + (fp->sim_q > 0 ? fp->sim_q * fp->sim_m[y] : 0.0);
   }
 }
 
@@ -271,6 +291,26 @@ static double set_gradient(fit_problem *fp, const fit_set *fs, double *d) {
       d_interval += ds;
       d_sigma += ds * (k - s->interval_mean_size) / p->sigma;
       d_log_size += ds * log((double)k);
+    }
+  }
+  if (fp->sim_q > 0) {
+    /* S predicts m(y) = exp(−d/τ) with soft size M = Σ m: ∂s_S/∂ log τ =
+     * −e Σ m d/τ / M (e the sampling exponent), ∂g_y/∂ log τ through m
+     * = q_S m(y) d(y)/τ; its mass moves s_S alone in effect, since every
+     * other score moves by −μ and Σ_h ∂LL/∂s_h = 0. */
+    double a_s = 0.0, dm_rho = 0.0, dm_sum = 0.0;
+    for (uint32_t y = 1; y <= s->max; y++) {
+      double dm = fp->sim_m[y] * fp->sim_d[y] / p->sim_tau;
+      a_s += fp->r[y] * fp->sim_m[y];
+      dm_rho += fp->r[y] * dm;
+      dm_sum += dm;
+    }
+    double ds = fp->sim_q * (alpha * a_s - a_bar);
+    d_log_size += ds * log(fp->sim_soft);
+    if (fp->opt.fit_sim_hypothesis) {
+      double e = nsr_space_sampling_exponent(p, fs->set->n_examples);
+      d[FIT_SIM_MASS] += ds;
+      d[FIT_SIM_TAU] += fp->sim_q * alpha * dm_rho - ds * e * dm_sum / fp->sim_soft;
     }
   }
   if (fp->opt.fit_gamma) {

@@ -23,6 +23,10 @@ static json_t *params_json(const nsr_space_params *p) {
     json_object_set_new(o, by_n_keys[0][k], json_real(p->a_n[k]));
     json_object_set_new(o, by_n_keys[1][k], json_real(p->b_n[k]));
   }
+  if (o && p->sim_mass > 0) { /* absent: no similarity hypothesis */
+    json_object_set_new(o, "sim_mass", json_real(p->sim_mass));
+    json_object_set_new(o, "sim_tau", json_real(p->sim_tau));
+  }
   return o;
 }
 
@@ -79,6 +83,8 @@ static nsr_code apply_prior(nsr_space *s, const json_t *root, nsr_error *err) {
     rc = nsr_json_get_number_opt(pj, by_n_keys[0][k], &p.a_n[k], err);
     if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, by_n_keys[1][k], &p.b_n[k], err);
   }
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "sim_mass", &p.sim_mass, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(pj, "sim_tau", &p.sim_tau, err);
   if (rc == NSR_OK) rc = nsr_space_set_params(s, &p, err);
   if (rc != NSR_OK) {
     nsr_error_prefix(err, "\"params\": ");

@@ -49,6 +49,14 @@ typedef struct nsr_space_params {
    * and β for 2, 3 and 4 or more examples (one example: α, β). A single
    * example leaves people less sure they know the concept. */
   double a_n[3], b_n[3];
+  /* The similarity hypothesis S (Tenenbaum 2000's "rules and similarity",
+   * as one more hypothesis of the space): prior mass sim_mass (grammar and
+   * intervals share the rest), graded membership m(y) = exp(−d/sim_tau), d
+   * the distance from y to the nearest example, and the size principle with
+   * the soft size M = Σ_y m(y): p(X | S) = M^−(γ1 + γ(n − 1)). It makes
+   * graded generalization by magnitude part of p(y ∈ C | X) when no rule
+   * explains the examples. sim_mass 0: no S (sim_tau unused). */
+  double sim_mass, sim_tau;
 } nsr_space_params;
 
 /* Similarity features of target y to examples x[0..n) (n >= 1). */
@@ -101,7 +109,7 @@ double nsr_space_build_seconds(const nsr_space *space);
 /* The description text it was built from (for prior files). */
 const char *nsr_space_source(const nsr_space *space);
 nsr_space_params nsr_space_get_params(const nsr_space *space);
-/* Sets λ, σ, α, β (checked: NSR_ERR_RANGE outside their ranges). */
+/* Sets every parameter (checked: NSR_ERR_RANGE outside their ranges). */
 nsr_code nsr_space_set_params(nsr_space *space, const nsr_space_params *p,
                               nsr_error *err);
 
@@ -266,6 +274,8 @@ typedef struct nsr_fit_options {
   bool fit_gamma;     /* fit the sampling strengths γ1, γ (else keep them) */
   bool fit_similarity; /* fit b_near, τ, b_digit, b_decade (else keep them) */
   bool fit_by_n;      /* fit α's and β's offsets by number of examples */
+  bool fit_sim_hypothesis; /* fit the similarity hypothesis' mass and τ
+                              (starting from 0.05 and 10 when absent) */
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);

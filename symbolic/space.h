@@ -102,6 +102,15 @@ void space_apply(const production *p, uint32_t max, const uint64_t *a, const uin
 void space_describe(const production *p, const char *a, bool a_compound, const char *b,
                     bool b_compound, char *buf, size_t len);
 
+/* ---- space_grammar.c ---- */
+/* The similarity hypothesis' membership m[y] = exp(−d[y]/sim_tau) for y in
+ * 1..max (m[0] = d[0] = 0), d[y] the distance to the nearest of x[0..n);
+ * returns the soft size M = Σ m[y]. m and d have max + 1 entries. */
+double space_sim_profile(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t max, double *m,
+                         double *d);
+/* The extension index that names the similarity hypothesis in results. */
+#define SPACE_SIM_HYPOTHESIS (UINT32_MAX - 1)
+
 /* ---- space_enum.c ---- */
 /* Enumerates the space from its productions (weights from log_w). */
 nsr_code space_enumerate(nsr_space *s, nsr_error *err);

@@ -270,7 +270,8 @@ void space_interval_prior(nsr_space *s) {
   for (uint32_t k = 1; k <= s->max; k++) {
     log_z = numbers_log_add(log_z, log((double)(s->max - k + 1)) + numbers_log_erlang(k, sigma));
   }
-  double base = log1p(-s->params.lambda) - log_z;
+  /* Intervals share 1 − sim_mass with the grammar. */
+  double base = log1p(-s->params.lambda) + log1p(-s->params.sim_mass) - log_z;
   s->interval_lp[0] = -INFINITY;
   for (uint32_t k = 1; k <= s->max; k++) {
     s->interval_lp[k] = base + numbers_log_erlang(k, sigma);

@@ -91,11 +91,12 @@ static nsr_code parse_list(nsr_space *s, const json_t *root, const char *key, bo
 }
 
 /* Reads the bounds and parameters; defaults: range 100, max_size 3,
- * λ 0.5, σ 10, α 1, β 0.5, γ1 = γ = 1, no similarity in guessing (τ 5). */
+ * λ 0.5, σ 10, α 1, β 0.5, γ1 = γ = 1, no similarity in guessing (τ 5),
+ * no similarity hypothesis (its τ 10). */
 static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err) {
   int64_t range = NSR_NUMBERS_DEFAULT_N, max_size = 3, max_ext = DEFAULT_MAX_EXTENSIONS;
   nsr_space_params p = {.lambda = 0.5, .sigma = NSR_NUMBERS_DEFAULT_SIGMA, .alpha = 1.0, .beta = 0.5,
-                        .gamma = 1.0, .gamma1 = 1.0, .tau = 5.0};
+                        .gamma = 1.0, .gamma1 = 1.0, .tau = 5.0, .sim_tau = 10.0};
   nsr_code rc = nsr_json_get_int_opt(root, "range", &range, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_size", &max_size, err);
   if (rc == NSR_OK) rc = nsr_json_get_int_opt(root, "max_extensions", &max_ext, err);
@@ -105,6 +106,8 @@ static nsr_code parse_settings(nsr_space *s, const json_t *root, nsr_error *err)
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "beta", &p.beta, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "gamma", &p.gamma, err);
   if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "gamma1", &p.gamma1, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "similarity_mass", &p.sim_mass, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(root, "similarity_tau", &p.sim_tau, err);
   if (rc != NSR_OK) return rc;
   if (range < 1 || range > NSR_SPACE_MAX_N) {
     return nsr_fail(err, NSR_ERR_RANGE, "\"range\" %lld must lie in 1..%u", (long long)range, NSR_SPACE_MAX_N);
@@ -138,6 +141,20 @@ void nsr_similarity_of(const nsr_space_params *p, const uint32_t *x, size_t n, u
     if (x[i] / 10 == y / 10) f->decade = 1.0;
   }
   f->near = exp(-f->dist / p->tau);
+}
+
+double space_sim_profile(const nsr_space_params *p, const uint32_t *x, size_t n, uint32_t max, double *m,
+                         double *d) {
+  double total = 0.0;
+  m[0] = d[0] = 0.0;
+  for (uint32_t y = 1; y <= max; y++) {
+    double best = INFINITY;
+    for (size_t i = 0; i < n; i++) best = fmin(best, fabs((double)x[i] - (double)y));
+    d[y] = best;
+    m[y] = exp(-best / p->sim_tau);
+    total += m[y];
+  }
+  return total;
 }
 
 int nsr_space_n_index(size_t n) { return n < 2 ? -1 : n > 4 ? 2 : (int)n - 2; }
@@ -174,6 +191,12 @@ nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error
   bool finite = isfinite(p->b_near) && isfinite(p->b_digit) && isfinite(p->b_decade);
   for (int k = 0; k < 3; k++) finite = finite && isfinite(p->a_n[k]) && isfinite(p->b_n[k]);
   if (!finite) return nsr_fail(err, NSR_ERR_RANGE, "similarity weights and offsets by n must be finite");
+  if (!(p->sim_mass >= 0.0 && p->sim_mass < 1.0)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "similarity_mass %g must lie in [0, 1)", p->sim_mass);
+  }
+  if (p->sim_mass > 0.0 && (!(p->sim_tau > 0.0) || !isfinite(p->sim_tau))) {
+    return nsr_fail(err, NSR_ERR_RANGE, "similarity_tau %g must be positive", p->sim_tau);
+  }
   if (p->alpha == 1.0 && (p->a_n[0] != 0 || p->a_n[1] != 0 || p->a_n[2] != 0)) {
     return nsr_fail(err, NSR_ERR_RANGE, "alpha 1 takes no offsets by number of examples");
   }

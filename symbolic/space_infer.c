@@ -33,6 +33,8 @@ void nsr_space_hypothesis_name(const nsr_space *s, const nsr_hypothesis *h, char
                                size_t len) {
   if (h->kind == NSR_HYP_INTERVAL) {
     nsr_numbers_hypothesis_name(h, buf, len);
+  } else if (h->rule == SPACE_SIM_HYPOTHESIS) {
+    snprintf(buf, len, "similar to the examples (tau %.3g)", s->params.sim_tau);
   } else if (h->rule < s->n_ext) {
     describe(s, h->rule, buf, len);
   } else {
@@ -56,7 +58,8 @@ typedef struct query {
   double best;
   long double z;
   bool intervals;  /* false: the grammar component alone */
-  double log_mass; /* log of the grammar component's prior mass: log λ, or 0 alone */
+  double log_mass; /* log of the grammar component's prior mass: log λ(1 − μ), or 0 alone */
+  double sim_score; /* of the similarity hypothesis; −∞ without it */
 } query;
 
 static double interval_score(const nsr_space *s, const query *q, uint32_t k) {
@@ -129,8 +132,20 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
   return count;
 }
 
+/* Adds the similarity hypothesis' share (membership m[1..N], soft size
+ * `soft`) to the generalization and offers it to the top list. */
+static void sim_share(const nsr_space *s, const query *q, const double *m, double soft, size_t top_k,
+                      nsr_numbers_result *res) {
+  double post = (double)(expl(q->sim_score - q->best) / q->z);
+  for (uint32_t y = 1; y <= s->max; y++) res->generalization[y - 1] += post * m[y];
+  nsr_hypothesis h = {.kind = NSR_HYP_RULE, .rule = SPACE_SIM_HYPOTHESIS, .size = (uint32_t)lround(soft),
+                      .prior = s->params.sim_mass, .posterior = post};
+  numbers_top_insert(res->top, &res->n_top, top_k, &h);
+}
+
 /* Exact inference over the grammar extensions and, with `intervals`, every
- * interval: nsr_space_infer and nsr_space_infer_grammar. */
+ * interval and the similarity hypothesis: nsr_space_infer and
+ * nsr_space_infer_grammar. */
 static nsr_code infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k, bool intervals,
                       nsr_numbers_result *res, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
@@ -139,7 +154,8 @@ static nsr_code infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k, b
                     "the space is not enumerated (\"enumerate\": false): only sampling can use it");
   }
   query q = {.n = nsr_space_sampling_exponent(&s->params, n), .lo = x[0], .hi = x[0], .intervals = intervals,
-             .log_mass = intervals ? log(s->params.lambda) : 0.0};
+             .log_mass = intervals ? log(s->params.lambda) + log1p(-s->params.sim_mass) : 0.0,
+             .sim_score = -INFINITY};
   for (size_t i = 0; i < n; i++) {
     if (x[i] < 1 || x[i] > s->max) {
       return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside the range 1..%u", x[i], s->max);
@@ -152,6 +168,12 @@ static nsr_code infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k, b
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
   space_examples_mask(s, x, n, mask);
   score_all(s, mask, &q, &res->consistent_rules);
+  double m[NSR_SPACE_MAX_N + 1], dist[NSR_SPACE_MAX_N + 1], soft = 0.0;
+  if (intervals && s->params.sim_mass > 0) {
+    soft = space_sim_profile(&s->params, x, n, s->max, m, dist);
+    q.sim_score = log(s->params.sim_mass) - q.n * log(soft);
+    if (q.sim_score > q.best) q.best = q.sim_score;
+  }
   if (q.best == -INFINITY) { /* only without intervals: [1, N] holds everything */
     return nsr_fail(err, NSR_ERR_INVALID, "no grammar hypothesis contains every example");
   }
@@ -163,10 +185,12 @@ static nsr_code infer(nsr_space *s, const uint32_t *x, size_t n, size_t top_k, b
     uint32_t first = q.hi >= k ? q.hi - k + 1 : 1, last = s->max - k + 1 < q.lo ? s->max - k + 1 : q.lo;
     if (last >= first) q.z += (last - first + 1) * expl(interval_score(s, &q, k) - q.best);
   }
+  if (q.sim_score > -INFINITY) q.z += expl(q.sim_score - q.best);
   memset(res->generalization, 0, s->max * sizeof *res->generalization);
   res->n_top = 0;
   grammar_share(s, &q, top_k, res);
   res->consistent_intervals = intervals ? interval_share(s, &q, top_k, res) : 0;
+  if (q.sim_score > -INFINITY) sim_share(s, &q, m, soft, top_k, res);
   for (uint32_t y = 0; y < s->max; y++) {
     if (res->generalization[y] > 1.0) res->generalization[y] = 1.0; /* rounding */
   }

@@ -320,6 +320,7 @@ static void test_gradient_matches_finite_differences(void **state) {
   opt.fit_gamma = true;
   opt.fit_similarity = true;
   opt.fit_by_n = true;
+  opt.fit_sim_hypothesis = true;
   fit_problem fp;
   assert_int_equal(fit_problem_init(&fp, s, &d, &opt, &err), NSR_OK);
   double theta[64], grad[64], scratch[64];
@@ -330,6 +331,8 @@ static void test_gradient_matches_finite_differences(void **state) {
   theta[FIT_TAU] = log(3.0);
   theta[FIT_DIGIT] = -0.4;
   theta[FIT_DECADE] = 0.5;
+  theta[FIT_SIM_MASS] = log(0.2 / 0.8); /* a similarity hypothesis with real weight */
+  theta[FIT_SIM_TAU] = log(6.0);
   for (int k = 0; k < 3; k++) {
     theta[FIT_A_N + k] = 0.3 * k - 0.2;
     theta[FIT_B_N + k] = 0.4 - 0.3 * k;
