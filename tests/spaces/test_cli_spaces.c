@@ -152,6 +152,16 @@ static void test_fit_then_prior_file(void **state) {
   if (!(fabs(eval_ll - fit_ll) < 1e-6 * fabs(fit_ll))) fail_msg("eval LL %g, fit LL %g", eval_ll, fit_ll);
   expect(o, "numbers 16 8 2 64 --json --top 1 --prior-file prior.json", 0, "\"powers of 2\"");
   assert_non_null(strstr(o->out, "\"space\""));
+  /* The same with a fitted similarity hypothesis, which the prior file keeps. */
+  snprintf(args, sizeof args,
+           "numbers fit --json --sim-hypothesis --data small.csv --space '%s/tenenbaum.json' --out sim.json", spaces_dir);
+  run(o, args);
+  if (o->status != 0) fail_msg("fit failed: %s", o->err);
+  fit_ll = json_number_at(o->out, "log_lik");
+  expect(o, "numbers eval --json --data small.csv --split dev --prior-file sim.json", 0, NULL);
+  eval_ll = json_number_at(o->out, "log_likelihood");
+  if (!(fabs(eval_ll - fit_ll) < 1e-6 * fabs(fit_ll))) fail_msg("eval LL %g, fit LL %g (similarity)", eval_ll, fit_ll);
+  expect(o, "numbers 13 --top 200 --prior-file sim.json", 0, "similar to the examples");
   expect(o, "numbers 16 --prior-file prior.json --range 1..50", 2, NULL);
   expect(o, "numbers 16 --prior-file prior.json --space prior.json", 2, NULL);
   /* Cross-validation over the size bound and the prior's strength: the

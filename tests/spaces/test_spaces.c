@@ -202,44 +202,85 @@ static void test_enumeration_matches_brute_force(void **state) {
 
 /* Exact inference against the brute-force trees plus every interval, with
  * the posterior normalised directly in long double. */
-static void test_inference_matches_brute_force(void **state) {
-  (void)state;
-  brute b;
-  brute_build(&b, 12);
-  nsr_space *s = build(brute_space, false);
-  const uint32_t x[] = {3, 9};
+/* Brute force over every tree, interval and (with mass mu > 0) the
+ * similarity hypothesis, written from the definitions: g[1..12] and the
+ * evidence z for X = {3, 9}. */
+static void brute_posterior(const brute *b, double mu, double sim_tau, long double *g, long double *z) {
   const double lambda = 0.3, sigma = 4;
   long double zg = 0, zi = 0;
-  for (size_t i = 0; i < b.count; i++) zg += b.exprs[i].w;
+  for (size_t i = 0; i < b->count; i++) zg += b->exprs[i].w;
   for (uint32_t lo = 1; lo <= 12; lo++) {
     for (uint32_t hi = lo; hi <= 12; hi++) {
       double k = hi - lo + 1;
       zi += k / (sigma * sigma) * exp(-k / sigma);
     }
   }
-  long double g[13] = {0}, z = 0;
-  for (size_t i = 0; i < b.count; i++) { /* each tree: its own term */
-    uint32_t m = b.exprs[i].ext;
+  *z = 0;
+  for (uint32_t y = 0; y <= 12; y++) g[y] = 0;
+  for (size_t i = 0; i < b->count; i++) { /* each tree: its own term */
+    uint32_t m = b->exprs[i].ext;
     if (!(m >> 3 & 1) || !(m >> 9 & 1)) continue;
     int size = __builtin_popcount(m);
-    long double w = lambda * b.exprs[i].w / zg / ((long double)size * size);
-    z += w;
+    long double w = (1 - mu) * lambda * b->exprs[i].w / zg / ((long double)size * size);
+    *z += w;
     for (uint32_t y = 1; y <= 12; y++) if (m >> y & 1) g[y] += w;
   }
   for (uint32_t lo = 1; lo <= 3; lo++) {
     for (uint32_t hi = 9; hi <= 12; hi++) {
       double k = hi - lo + 1;
-      long double w = (1 - lambda) * k / (sigma * sigma) * exp(-k / sigma) / zi / (k * k);
-      z += w;
+      long double w = (1 - mu) * (1 - lambda) * k / (sigma * sigma) * exp(-k / sigma) / zi / (k * k);
+      *z += w;
       for (uint32_t y = lo; y <= hi; y++) g[y] += w;
     }
   }
-  nsr_numbers_result r = {0};
+  if (mu == 0) return;
+  /* S: membership exp(−d/τ), d to the nearer of 3 and 9; soft size M. */
+  double member[13], soft = 0;
+  for (uint32_t y = 1; y <= 12; y++) {
+    double d = fmin(fabs(y - 3.0), fabs(y - 9.0));
+    member[y] = exp(-d / sim_tau);
+    soft += member[y];
+  }
+  long double w = mu / ((long double)soft * soft);
+  *z += w;
+  for (uint32_t y = 1; y <= 12; y++) g[y] += w * member[y];
+}
+
+static void test_inference_matches_brute_force(void **state) {
+  (void)state;
+  brute b;
+  brute_build(&b, 12);
+  nsr_space *s = build(brute_space, false);
+  const uint32_t x[] = {3, 9};
+  const double masses[] = {0, 0.25};
+  for (int t = 0; t < 2; t++) {
+    nsr_space_params p = nsr_space_get_params(s);
+    p.sim_mass = masses[t];
+    p.sim_tau = 3;
+    nsr_error err;
+    assert_int_equal(nsr_space_set_params(s, &p, &err), NSR_OK);
+    long double g[13], z;
+    brute_posterior(&b, p.sim_mass, p.sim_tau, g, &z);
+    nsr_numbers_result r = {0};
+    assert_int_equal(nsr_space_infer(s, x, 2, 200, &r, &err), NSR_OK);
+    for (uint32_t y = 1; y <= 12; y++) assert_near(r.generalization[y - 1], (double)(g[y] / z), 1e-12, "g(y)");
+    assert_near(r.log_evidence, (double)logl(z), 1e-10, "log evidence");
+    bool listed = false;
+    for (size_t i = 0; i < r.n_top; i++) {
+      char name[NSR_SPACE_NAME_MAX];
+      nsr_space_hypothesis_name(s, &r.top[i], name, sizeof name);
+      listed = listed || strstr(name, "similar to the examples") != NULL;
+    }
+    assert_int_equal(listed, p.sim_mass > 0);
+    nsr_numbers_result_free(&r);
+  }
+  nsr_space_params p = nsr_space_get_params(s);
+  p.sim_mass = 1;
   nsr_error err;
-  assert_int_equal(nsr_space_infer(s, x, 2, 5, &r, &err), NSR_OK);
-  for (uint32_t y = 1; y <= 12; y++) assert_near(r.generalization[y - 1], (double)(g[y] / z), 1e-12, "g(y)");
-  assert_near(r.log_evidence, (double)logl(z), 1e-10, "log evidence");
-  nsr_numbers_result_free(&r);
+  assert_int_equal(nsr_space_set_params(s, &p, &err), NSR_ERR_RANGE);
+  p.sim_mass = 0.1;
+  p.sim_tau = 0;
+  assert_int_equal(nsr_space_set_params(s, &p, &err), NSR_ERR_RANGE);
   free(b.exprs);
   nsr_space_free(s);
 }
