@@ -230,6 +230,15 @@ static uint32_t popcount_bits(const uint64_t *w, size_t words) {
   return n;
 }
 
+/* Frees what nsr_space_mh allocated (any of it may be NULL). */
+static void mh_release(mh_state *m, mh_visits *v, uint64_t *buf, double *counts) {
+  visits_free(v);
+  nsr_free(m->cum);
+  nsr_free(m->prim);
+  nsr_free(buf);
+  nsr_free(counts);
+}
+
 nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt,
                       double *g, nsr_mh_report *rep, nsr_error *err) {
   if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
@@ -250,15 +259,16 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
   double *counts = nsr_calloc(s->max + 1, sizeof *counts);
   nsr_code rc = NSR_OK;
   if (!m.cum || !m.prim || !buf || !counts || (counting && !visits_grow(&v))) {
-    rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
+    mh_release(&m, &v, buf, counts);
+    return nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
   }
   double total = 0.0;
-  for (size_t k = 0; rc == NSR_OK && k < s->n_prods; k++) total += exp(s->prods[k].log_w);
-  for (size_t k = 0; rc == NSR_OK && k < s->n_prods; k++) {
+  for (size_t k = 0; k < s->n_prods; k++) total += exp(s->prods[k].log_w);
+  for (size_t k = 0; k < s->n_prods; k++) {
     m.cum[k] = (k ? m.cum[k - 1] : 0.0) + exp(s->prods[k].log_w) / total;
     if (s->prods[k].kind == PROD_PRIMITIVE) space_primitive_fill(&s->prods[k], s->max, m.prim + k * s->words, s->words);
   }
-  if (rc == NSR_OK) m.cum[s->n_prods - 1] = 2.0; /* rounding never falls past the end */
+  m.cum[s->n_prods - 1] = 2.0; /* rounding never falls past the end */
   m.log_w_total = log(total);
   uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
   space_examples_mask(s, x, n, mask);
@@ -268,15 +278,16 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
 
   mh_tree t = {0};
   double ll = -INFINITY;
-  for (int tries = 0; rc == NSR_OK && ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
+  for (int tries = 0; ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
     t.len = 0;
     if (generate(&m, t.prog, &t.len, budget)) ll = log_likelihood(&m, &t, mask, gn, ext, scratch);
   }
-  if (rc == NSR_OK && ll == -INFINITY) {
+  if (ll == -INFINITY) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "no expression of the grammar drawn in %d tries contains every example",
                   MH_INIT_TRIES);
   }
   size_t cur = counting && rc == NSR_OK ? visits_find(&v, ext, popcount_bits(ext, s->words), &t) : 0;
+  if (cur == SIZE_MAX) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
   uint64_t accepted = 0, steps = opt->burn_in + opt->samples;
   for (uint64_t step = 0; rc == NSR_OK && step < steps; step++) {
     int node = (int)nsr_rng_below(&m.rng, (uint64_t)t.len), end = subtree_end(s, t.prog, node);
@@ -312,10 +323,6 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
     rep->samples_per_second = secs > 0 ? (double)steps / secs : INFINITY;
     if (counting && !visits_top(&m, &v, opt, rep)) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
   }
-  visits_free(&v);
-  nsr_free(m.cum);
-  nsr_free(m.prim);
-  nsr_free(buf);
-  nsr_free(counts);
+  mh_release(&m, &v, buf, counts);
   return rc;
 }
