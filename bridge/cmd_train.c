@@ -31,8 +31,10 @@ static const char help_text[] =
     "                       semantic loss on mass outside the hypotheses consistent\n"
     "                       with X; constraint-size: the same weighted by the size\n"
     "                       principle; kbann: hard labels after writing rule detectors\n"
-    "                       into the weights; constraint-shuffled, kbann-shuffled,\n"
-    "                       constraint-size-shuffled:\n"
+    "                       into the embeddings, FFN and head; kbann-distill: those\n"
+    "                       weights trained on the exact posterior; the controls\n"
+    "                       constraint-shuffled, constraint-size-shuffled,\n"
+    "                       kbann-shuffled, kbann-distill-shuffled:\n"
     "                       controls with the rules' members permuted\n"
     "  --examples-budget K  train on K fixed example sets (default: the whole stream)\n"
     "  --d-model D          width (default 64); --layers L (default 2)\n"
@@ -137,8 +139,8 @@ int cmd_train(int argc, char **argv) {
       return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
     }
   }
-  if ((cfg.inject == NSR_INJECT_KBANN || cfg.inject == NSR_INJECT_KBANN_SHUFFLED) && cfg.d_model < 48) {
-    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 48");
+  if (nsr_inject_uses_kbann(cfg.inject) && cfg.d_model < 44) {
+    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 44");
   }
   if (cfg.d_model % 4 != 0) return cli_usage_error(CMD, "--d-model must be a multiple of 4 (4 heads)");
   cfg.progress = true;

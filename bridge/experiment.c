@@ -17,6 +17,8 @@ const nsr_variant nsr_variants[] = {
     {"constraint-size-shuffled", NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED, false},
     {"kbann", NSR_INJECT_KBANN, false},
     {"kbann-shuffled", NSR_INJECT_KBANN_SHUFFLED, false},
+    {"kbann-distill", NSR_INJECT_KBANN_DISTILL, false},
+    {"kbann-distill-shuffled", NSR_INJECT_KBANN_DISTILL_SHUFFLED, false},
     {"sinusoidal", NSR_INJECT_HARD, true},
 };
 const size_t nsr_variant_count = sizeof nsr_variants / sizeof nsr_variants[0];

@@ -11,7 +11,7 @@
 
 #define NSR_EXPERIMENT_MAX_BUDGETS 12
 #define NSR_EXPERIMENT_MAX_SEEDS 32
-#define NSR_EXPERIMENT_MAX_VARIANTS 10
+#define NSR_EXPERIMENT_MAX_VARIANTS 12
 
 typedef struct nsr_variant {
   const char *name; /* "hard", "distill", ..., "sinusoidal" */

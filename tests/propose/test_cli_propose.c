@@ -141,15 +141,15 @@ static void test_experiment_quick(void **state) {
   assert_int_equal(r.status, 0);
   json_t *j = parse_json(r.out);
   json_t *row = json_array_get(json_object_get(j, "rows"), 0);
-  assert_int_equal(json_integer_value(json_array_get(row, 0)), 9 * 2);
-  assert_int_equal(json_integer_value(json_array_get(row, 1)), 9);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 11 * 2);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 11);
   assert_int_equal(json_integer_value(json_array_get(row, 2)), 1);
   json_decref(j);
   run_free(&r);
   char *svg = slurp(plot);
   size_t lines = 0;
   for (const char *p = svg; (p = strstr(p, "<polyline")) != NULL; p++) lines++;
-  assert_int_equal(lines, 9);
+  assert_int_equal(lines, 11);
   free(svg);
   expect_usage_error(RUN("experiment", "injection", "--seeds", "0"), "--seeds");
   expect_usage_error(RUN("experiment", "injection", "--seeds", "33"), "--seeds");

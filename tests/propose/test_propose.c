@@ -262,6 +262,68 @@ static void test_constraint_gradient(void **state) {
   nsr_nn_free(m);
 }
 
+/* Membership by hand, independent of the engine's rule tables: the rules
+ * the KBANN test checks, by their index in the 34 (even, odd, squares,
+ * primes, multiples of 7, powers of 2, ends in 3). */
+static bool is_prime(uint32_t x) {
+  if (x < 2) return false;
+  for (uint32_t k = 2; k * k <= x; k++) {
+    if (x % k == 0) return false;
+  }
+  return true;
+}
+
+static bool by_hand(int rule, uint32_t x) {
+  uint32_t root = 0;
+  while ((root + 1) * (root + 1) <= x) root++;
+  switch (rule) {
+    case 0: return x % 2 == 0;
+    case 1: return x % 2 == 1;
+    case 2: return root * root == x;
+    case 4: return is_prime(x);
+    case 9: return x % 7 == 0;
+    case 15: return x > 1 && (x & (x - 1)) == 0; /* 2, 4, 8, ..: 2^0 is not one */
+    default: return x % 10 == 3; /* 27: ends in 3 */
+  }
+}
+
+/* FFN activations of block 0 for the single number x (and its count
+ * token), after the KBANN weights: hidden[0 .. d_ff) for x, then the count
+ * token's. */
+static void ffn_of(nsr_nn_model *m, uint32_t x, float *hidden) {
+  int32_t tokens[2] = {(int32_t)x, 101}, len = 2;
+  nsr_nn_batch batch = {.batch = 1, .seq_len = 2, .tokens = tokens, .lengths = &len};
+  nsr_nn_capture cap = {.ffn_hidden = hidden};
+  nsr_error err = {0};
+  assert_int_equal(nsr_nn_capture_forward(m, &batch, &cap, &err), NSR_OK);
+}
+
+static void check_kbann_units(nsr_nn_model *m, const uint32_t *perm) {
+  static const int rules[] = {0, 1, 2, 4, 9, 15, 27};
+  int ff = nsr_nn_get_config(m)->d_ff;
+  float *hidden = malloc(2 * (size_t)ff * sizeof *hidden);
+  for (uint32_t x = 1; x <= 100; x++) {
+    uint32_t seen = perm ? perm[x] : x;
+    ffn_of(m, x, hidden);
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+      /* GELU(3) = 2.996 when firing, less the attention's small random
+       * output at initialisation; GELU(-9) = 0 when not */
+      float a = hidden[rules[i]];
+      if (by_hand(rules[i], seen)) {
+        assert_true(a > 2.5f);
+      } else {
+        assert_true(fabsf(a) < 0.05f);
+      }
+    }
+    for (int k = 0; k < 9; k++) { /* magnitude unit 34 + k: x > 10 (k + 1) */
+      float a = hidden[34 + k];
+      assert_true(seen > 10u * (uint32_t)(k + 1) ? a > 2.5f : fabsf(a) < 0.05f);
+    }
+    for (int j = 0; j < 43; j++) assert_true(fabsf(hidden[ff + j]) < 0.05f); /* count token: off */
+  }
+  free(hidden);
+}
+
 static void test_permutation_and_kbann(void **state) {
   (void)state;
   uint32_t perm[101];
@@ -285,14 +347,25 @@ static void test_permutation_and_kbann(void **state) {
   assert_float_equal(emb.data[16 * d + 15], 1.0, 0);  /* 16 is a power of 2 */
   assert_float_equal(emb.data[17 * d + 15], -1.0, 0); /* 17 is not */
   assert_float_equal(emb.data[7 * d + 4], 1.0, 0);    /* 7 is prime */
+  check_kbann_units(m, NULL);
+  nsr_nn_free(m);
+  m = fresh_model(2); /* the control: the same units, reading perm[x]'s detectors */
   assert_int_equal(nsr_inject_kbann(m, e, perm, &err), NSR_OK);
+  assert_true(nsr_nn_find_tensor(m, "tok_emb.weight", &emb));
   assert_float_equal(emb.data[16 * d + 15], nsr_bitset_has(nsr_numbers_rule_set(e, 15), perm[16]) ? 1.0 : -1.0, 0);
+  check_kbann_units(m, perm);
   nsr_nn_free(m);
   nsr_nn_config small;
   nsr_propose_config(100, 32, 1, &small);
   assert_int_equal(nsr_nn_create(&small, &m, &err), NSR_OK);
   assert_int_equal(nsr_inject_kbann(m, e, NULL, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "d_model >= 44"));
   nsr_nn_free(m);
+  nsr_numbers *e50 = engine_n(50); /* a model for 1..100 is not one for 1..50 */
+  m = fresh_model(1);
+  assert_int_equal(nsr_inject_kbann(m, e50, NULL, &err), NSR_ERR_INVALID);
+  nsr_nn_free(m);
+  nsr_numbers_free(e50);
   nsr_numbers_free(e);
 }
 
