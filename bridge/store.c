@@ -169,6 +169,8 @@ fail:
   return rc;
 }
 
+struct sqlite3 *nsr_store_sqlite(nsr_store *store) { return store->db; }
+
 void nsr_store_close(nsr_store *store) {
   if (store == NULL) return;
   sqlite3_close(store->db);

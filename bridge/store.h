@@ -87,6 +87,11 @@ nsr_code nsr_store_add_extraction(nsr_store *store, const char *sha256, const ch
                                   const nsr_store_sample *samples, size_t n, int64_t *model_id,
                                   nsr_error *err);
 
+/* The store's SQLite connection, for the store's own modules
+ * (store_metrics.c) that write tables store.c does not; valid until
+ * nsr_store_close. */
+struct sqlite3 *nsr_store_sqlite(nsr_store *store);
+
 /* Runs one read-only SQL statement on the store at `path` through a
  * read-only connection: an authorizer allows reading only, more than one
  * statement is refused, at most max_rows rows are returned (then

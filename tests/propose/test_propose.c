@@ -448,11 +448,26 @@ static void test_store_metrics(void **state) {
   assert_true(fd >= 0);
   close(fd);
   unlink(path); /* a fresh store is created at the path */
-  const nsr_metric rows[] = {{"top1", "kbann", 1, 16, 30, 0.25}, {"top1", "hard", 2, 64, 30, 0.5}};
+  /* The first row's model, the second has none. */
+  const nsr_metric rows[] = {{"top1", "kbann", 1, 16, 30, 0.25, 1}, {"top1", "hard", 2, 64, 30, 0.5, 0}};
+  nsr_experiment_model model = {.config_json = "{\"train\":{\"seed\":1}}"};
+  memset(model.sha256, 'a', 64);
+  model.sha256[64] = '\0';
   int64_t id = 0;
   nsr_error err = {0};
-  assert_int_equal(nsr_store_add_experiment(path, "injection", "{}", rows, 2, &id, &err), NSR_OK);
+  assert_int_equal(nsr_store_add_experiment(path, "injection", "{}", &model, 1, rows, 2, &id, &err), NSR_OK);
   assert_int_equal(id, 1);
+  json_t *ids;
+  assert_int_equal(nsr_store_query(path, "SELECT m.sha256, m.path IS NULL, json_extract(m.config_json,"
+                                   " '$.train.seed'), x.model_id IS NULL FROM metrics x LEFT JOIN"
+                                   " models m ON m.id = x.model_id ORDER BY x.id", 10, 1000, &ids, &err),
+                   NSR_OK);
+  json_t *a = json_array_get(json_object_get(ids, "rows"), 0), *b = json_array_get(json_object_get(ids, "rows"), 1);
+  assert_string_equal(json_string_value(json_array_get(a, 0)), model.sha256);
+  assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
+  assert_int_equal(json_integer_value(json_array_get(a, 2)), 1);
+  assert_int_equal(json_integer_value(json_array_get(b, 3)), 1);
+  json_decref(ids);
   json_t *out;
   assert_int_equal(nsr_store_query(path, "SELECT method, n_train, value FROM metrics ORDER BY id",
                                    10, 1000, &out, &err), NSR_OK);
@@ -461,15 +476,23 @@ static void test_store_metrics(void **state) {
   assert_int_equal(json_integer_value(json_array_get(r1, 1)), 64);
   assert_float_equal(json_real_value(json_array_get(r1, 2)), 0.5, 0);
   json_decref(out);
-  assert_int_equal(nsr_store_add_experiment(path, "again", "{}", rows, 1, &id, &err), NSR_OK);
+  /* The same model again keeps its row. */
+  assert_int_equal(nsr_store_add_experiment(path, "again", "{}", &model, 1, rows, 1, &id, &err), NSR_OK);
   assert_int_equal(id, 2);
+  assert_int_equal(nsr_store_query(path, "SELECT count(*), count(DISTINCT model_id) FROM models, metrics"
+                                   " WHERE metrics.model_id = models.id", 10, 1000, &ids, &err), NSR_OK);
+  a = json_array_get(json_object_get(ids, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(a, 0)), 2);
+  assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
+  json_decref(ids);
   unlink(path);
   char wal[64];
   snprintf(wal, sizeof wal, "%s-wal", path);
   unlink(wal);
   snprintf(wal, sizeof wal, "%s-shm", path);
   unlink(wal);
-  assert_int_not_equal(nsr_store_add_experiment("/nonexistent/dir/x.db", "x", "{}", rows, 1, &id, &err), NSR_OK);
+  assert_int_not_equal(nsr_store_add_experiment("/nonexistent/dir/x.db", "x", "{}", NULL, 0, rows + 1, 1,
+                                                &id, &err), NSR_OK);
 }
 
 int main(void) {
