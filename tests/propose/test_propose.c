@@ -100,13 +100,20 @@ static void test_rescoring_matches_engine(void **state) {
     assert_int_equal(nsr_propose(p, sets[s], lens[s], 64, &r, &err), NSR_OK);
     assert_int_equal(r.n, 64);
     assert_int_equal(nsr_numbers_posterior_all(e, sets[s], lens[s], post, c, &err), NSR_OK);
-    double sum = 0;
+    /* The proposals are the network's softmax's top K, and their q its
+     * values (nsr_propose normalises logits itself). */
+    assert_int_equal(nsr_propose_forward(p, sets[s], lens[s], &err), NSR_OK);
+    const float *q = nsr_proposer_probs(p);
+    double sum = 0, kth = r.items[r.n - 1].network;
+    bool chosen[6000] = {false};
     for (size_t i = 0; i < r.n; i++) {
       assert_float_equal(r.items[i].posterior, post[r.items[i].index], 1e-6 + 1e-4 * post[r.items[i].index]);
-      assert_float_equal(r.items[i].network, nsr_proposer_probs(p)[r.items[i].index], 1e-9);
+      assert_float_equal(r.items[i].network, q[r.items[i].index], 1e-6 * q[r.items[i].index]);
       if (i) assert_true(r.items[i].network <= r.items[i - 1].network);
+      chosen[r.items[i].index] = true;
       sum += r.items[i].restricted;
     }
+    for (size_t i = 0; i < c; i++) assert_true(chosen[i] || q[i] <= kth * (1 + 1e-6));
     if (r.covered > 0) assert_float_equal(sum, 1.0, 1e-9);
     size_t best = 0;
     for (size_t i = 1; i < c; i++) best = post[i] > post[best] ? i : best;
