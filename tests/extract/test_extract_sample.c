@@ -129,6 +129,10 @@ static void test_sampled_extraction(void **state) {
   nsr_numbers *engine;
   assert_int_equal(nsr_numbers_new(&ncfg, &engine, &err), NSR_OK);
   nsr_concept_library lib;
+  const uint32_t unsorted[] = {5, 3, 9}, outside[] = {1, N + 1};
+  assert_int_equal(nsr_concept_library_build_sample(engine, unsorted, 3, &lib, &err), NSR_ERR_INVALID);
+  assert_int_equal(nsr_concept_library_build_sample(engine, outside, 2, &lib, &err), NSR_ERR_INVALID);
+  assert_int_equal(nsr_concept_library_build_sample(engine, unsorted, 0, &lib, &err), NSR_ERR_RANGE);
   assert_int_equal(nsr_concept_library_build_sample(engine, acts.inputs, acts.max, &lib, &err), NSR_OK);
   /* "even" over the sample is the sampled even numbers, counted by hand. */
   uint32_t evens = 0;

@@ -376,6 +376,46 @@ static void test_permutation_and_kbann(void **state) {
   nsr_numbers_free(e);
 }
 
+/* Descending by value, then ascending by index: the order top K keeps
+ * (an earlier entry wins a tie). */
+static const float *sort_base;
+static int by_value_desc(const void *a, const void *b) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  if (sort_base[i] != sort_base[j]) return sort_base[i] < sort_base[j] ? 1 : -1;
+  return (i > j) - (i < j);
+}
+
+/* nsr_propose_top_k against a full sort, on random arrays of lengths
+ * around the block size, with ties, and with k above the length. */
+static void test_top_k_against_sort(void **state) {
+  (void)state;
+  enum { MAX = 700 };
+  static float q[MAX];
+  static size_t order[MAX];
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 42);
+  const size_t lengths[] = {1, 5, 63, 64, 65, 128, 129, 700};
+  const size_t ks[] = {1, 3, 10, 64};
+  for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+    for (int trial = 0; trial < 20; trial++) {
+      size_t n = lengths[l];
+      for (size_t i = 0; i < n; i++) {
+        /* few distinct values on even trials: many ties */
+        q[i] = trial % 2 ? (float)nsr_rng_uniform(&rng) : (float)nsr_rng_below(&rng, 7);
+        order[i] = i;
+      }
+      sort_base = q;
+      qsort(order, n, sizeof *order, by_value_desc);
+      for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        uint64_t idx[64];
+        size_t have = nsr_propose_top_k(q, n, ks[t], idx);
+        assert_int_equal(have, ks[t] < n ? ks[t] : n);
+        for (size_t i = 0; i < have; i++) assert_int_equal(idx[i], order[i]);
+      }
+    }
+  }
+}
+
 static void test_inject_names(void **state) {
   (void)state;
   nsr_inject m;
@@ -511,6 +551,7 @@ int main(void) {
       cmocka_unit_test(test_constraint_teacher),
       cmocka_unit_test(test_constraint_gradient),
       cmocka_unit_test(test_permutation_and_kbann),
+      cmocka_unit_test(test_top_k_against_sort),
       cmocka_unit_test(test_inject_names),
       cmocka_unit_test(test_tiny_training),
       cmocka_unit_test(test_bad_model_files),
