@@ -22,8 +22,11 @@ static const char help_text[] =
     "  constraint-shuffled   the same with the rules' members permuted (control)\n"
     "  constraint-size       the constraint weighted by the size principle, |h|^-n\n"
     "  constraint-size-shuffled  its control\n"
-    "  kbann                 hard labels after writing rule detectors into weights\n"
+    "  kbann                 hard labels after writing rule detectors into the\n"
+    "                        embeddings, FFN units and head\n"
     "  kbann-shuffled        the same detectors for permuted numbers (control)\n"
+    "  kbann-distill         the KBANN weights trained on the exact posterior\n"
+    "  kbann-distill-shuffled  its control\n"
     "  sinusoidal            the baseline with sinusoidal positions (architecture)\n"
     "and scores each on the same held-out sets: top-1 and top-10 recall of the\n"
     "exact MAP and KL(exact || network). Prints mean ± sd per point and, for each\n"
@@ -40,12 +43,12 @@ static const char help_text[] =
     "  -h, --help     show this help\n";
 
 static void print_summary(const nsr_experiment_config *cfg, const nsr_experiment_result *r) {
-  printf("%-20s", "variant \\ sets");
+  printf("%-25s", "variant \\ sets");
   for (size_t b = 0; b < cfg->n_budgets; b++) printf(" %15llu", (unsigned long long)cfg->budgets[b]);
   printf("   reaches baseline final at\n");
   double target = r->top1[0][cfg->n_budgets - 1].mean;
   for (size_t v = 0; v < nsr_variant_count; v++) {
-    printf("%-20s", nsr_variants[v].name);
+    printf("%-25s", nsr_variants[v].name);
     for (size_t b = 0; b < cfg->n_budgets; b++) {
       printf("   %.3f ± %.3f", r->top1[v][b].mean, r->top1[v][b].sd);
     }

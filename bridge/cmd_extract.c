@@ -18,11 +18,12 @@
 
 static const char extract_help[] =
     "Usage: nsr extract [--weights M] [--db PATH] [--methods alignment,probe,cart]\n"
-    "                   [--max N] [--cart-depth D] [--folds K] [--seed S] [--json]\n"
+    "                   [--max N] [--sample K] [--cart-depth D] [--folds K] [--seed S]\n"
+    "                   [--json]\n"
     "\n"
     "Extracts rules from the encoder in M (default $NSR_WEIGHTS or\n"
     "" DEFAULT_WEIGHTS ") on every single number 1..N (token x is the number\n"
-    "x; N defaults to vocab - 1, at most 4096) and stores them in the rule\n"
+    "x; N defaults to vocab - 1) and stores them in the rule\n"
     "store (default $NSR_DB or ./nsr.db, created if missing) in one\n"
     "transaction, replacing the model's earlier rules of the same methods.\n"
     "Methods:\n"
@@ -37,11 +38,16 @@ static const char extract_help[] =
     "Church predicates, each evaluated by the interpreter over 1..N; every\n"
     "alignment and CART rule is written as a Church predicate that reads the\n"
     "network through (activation SITE UNIT x), and its stored metrics are\n"
-    "counted on the interpreter's answers over the whole domain.\n";
+    "counted on the interpreter's answers over the whole domain.\n"
+    "Domains up to 1..4096 are enumerated, so the metrics are exact. Larger\n"
+    "ones (up to 1..1000000) are measured on a uniform sample of K numbers\n"
+    "(--sample, default and at most 4096, drawn with --seed): each rule then\n"
+    "stores sample_size and Wilson 95% intervals (fidelity_lo/_hi, accuracy_lo/\n"
+    "_hi, completeness_lo/_hi), and the concepts table is left as it is.\n";
 
 typedef struct extract_args {
   const char *weights, *db;
-  uint64_t max;
+  uint64_t max, sample;
   bool json;
   nsr_extract_opts opts;
 } extract_args;
@@ -76,7 +82,8 @@ static int parse_args(int argc, char **argv, extract_args *a) {
       a->json = true;
       continue;
     }
-    const char *names[] = {"--weights", "--db", "--methods", "--max", "--cart-depth", "--folds", "--seed"};
+    const char *names[] = {"--weights", "--db", "--methods", "--max", "--cart-depth", "--folds", "--seed",
+                           "--sample"};
     size_t k = 0;
     while (k < sizeof names / sizeof names[0] && !cli_option(argc, argv, &i, names[k], &v)) k++;
     if (k == sizeof names / sizeof names[0]) return cli_usage_error("extract", "unknown argument '%s'", argv[i]);
@@ -85,7 +92,7 @@ static int parse_args(int argc, char **argv, extract_args *a) {
     case 0: a->weights = v; break;
     case 1: a->db = v; break;
     case 2: rc = parse_methods(v, &a->opts, &err); break;
-    case 3: rc = cli_parse_u64(v, "--max", 1, NSR_EXTRACT_MAX_N, &a->max, &err); break;
+    case 3: rc = cli_parse_u64(v, "--max", 1, NSR_NUMBERS_MAX_N, &a->max, &err); break;
     case 4:
       rc = cli_parse_u64(v, "--cart-depth", 1, 32, &u, &err);
       a->opts.cart_depth = (int)u;
@@ -94,7 +101,8 @@ static int parse_args(int argc, char **argv, extract_args *a) {
       rc = cli_parse_u64(v, "--folds", 2, 100, &u, &err);
       a->opts.probe_folds = (int)u;
       break;
-    default: rc = cli_parse_u64(v, "--seed", 0, UINT64_MAX, &a->opts.seed, &err); break;
+    case 6: rc = cli_parse_u64(v, "--seed", 0, UINT64_MAX, &a->opts.seed, &err); break;
+    default: rc = cli_parse_u64(v, "--sample", 1, NSR_EXTRACT_MAX_N, &a->sample, &err); break;
     }
     if (rc != NSR_OK) return cli_usage_error("extract", "%s", err.message);
   }
@@ -115,6 +123,17 @@ static nsr_code store_library(nsr_store *store, const nsr_concept_library *lib, 
   return rc;
 }
 
+/* Enumerates 1..N when N <= NSR_EXTRACT_MAX_N (N = --max, else vocab - 1),
+ * else samples --sample numbers (default NSR_EXTRACT_MAX_N) with --seed. */
+static nsr_code capture(nsr_nn_model *model, const extract_args *a, nsr_activations *acts,
+                        nsr_error *err) {
+  int vocab = nsr_nn_get_config(model)->vocab;
+  uint64_t n = a->max ? a->max : (uint64_t)(vocab > 1 ? vocab - 1 : 0);
+  if (n <= NSR_EXTRACT_MAX_N) return nsr_activations_capture(model, (uint32_t)a->max, acts, err);
+  uint32_t k = a->sample ? (uint32_t)a->sample : NSR_EXTRACT_MAX_N;
+  return nsr_activations_capture_sample(model, (uint32_t)n, k, a->opts.seed, acts, err);
+}
+
 static void on_step(void *ctx, uint64_t done, uint64_t total) {
   (void)total;
   nsr_progress_update(ctx, done, NULL);
@@ -133,9 +152,13 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
                          double seconds) {
   static const char *const layouts[] = {"space", "rules", "other"};
   if (a->json) {
-    json_t *o = json_pack("{s:{s:s,s:s,s:I},s:[i,I],s:s,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:s}",
+    json_t *sample = acts->inputs ? json_pack("{s:I,s:I}", "size", (json_int_t)acts->max, "seed",
+                                              (json_int_t)a->opts.seed)
+                                  : json_null();
+    json_t *o = json_pack("{s:{s:s,s:s,s:I},s:[i,I],s:o,s:s,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:s}",
                           "model", "path", a->weights, "sha256", sha, "id", (json_int_t)model_id,
-                          "domain", 1, (json_int_t)acts->max, "layout", layouts[acts->layout],
+                          "domain", 1, (json_int_t)acts->domain_max, "sample", sample,
+                          "layout", layouts[acts->layout],
                           "concepts", (json_int_t)concepts, "rules", "alignment",
                           (json_int_t)ex->per_method[0], "probe", (json_int_t)ex->per_method[1],
                           "cart", (json_int_t)ex->per_method[2], "cart_tree",
@@ -156,7 +179,11 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
     free(text);
   } else {
     printf("model %s (sha256 %.16s…, id %lld), domain 1..%u, %zu concepts checked in Church\n",
-           a->weights, sha, (long long)model_id, acts->max, concepts);
+           a->weights, sha, (long long)model_id, acts->domain_max, concepts);
+    if (acts->inputs) {
+      printf("sampled: %u numbers (seed %llu); rules carry sample_size and Wilson 95%% intervals\n",
+             acts->max, (unsigned long long)a->opts.seed);
+    }
     printf("rules: %zu alignment, %zu probe, %zu cart -> %s in %.2f s\n", ex->per_method[0],
            ex->per_method[1], ex->per_method[2], a->db, seconds);
     if (a->opts.cart) {
@@ -174,7 +201,7 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
 
 int cmd_extract(int argc, char **argv) {
   extract_args a = {getenv("NSR_WEIGHTS") ? getenv("NSR_WEIGHTS") : DEFAULT_WEIGHTS,
-                    getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH, 0, false, {0}};
+                    getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH, 0, 0, false, {0}};
   nsr_extract_opts_default(&a.opts);
   int status = parse_args(argc, argv, &a);
   if (status != 0) return status < 0 ? CLI_EXIT_OK : status;
@@ -200,12 +227,15 @@ int cmd_extract(int argc, char **argv) {
   nsr_lang_config_default(&lcfg);
   nsr_code rc = nsr_sha256_file(a.weights, sha, &err);
   if (rc == NSR_OK) rc = nsr_nn_load(a.weights, &model, &err);
-  if (rc == NSR_OK) rc = nsr_activations_capture(model, (uint32_t)a.max, &acts, &err);
+  if (rc == NSR_OK) rc = capture(model, &a, &acts, &err);
   if (rc == NSR_OK) {
-    ncfg.max = acts.max;
+    ncfg.max = acts.domain_max;
     rc = nsr_numbers_new(&ncfg, &engine, &err);
   }
-  if (rc == NSR_OK) rc = nsr_concept_library_build(engine, &lib, &err);
+  if (rc == NSR_OK) {
+    rc = acts.inputs ? nsr_concept_library_build_sample(engine, acts.inputs, acts.max, &lib, &err)
+                     : nsr_concept_library_build(engine, &lib, &err);
+  }
   if (rc == NSR_OK) rc = nsr_lang_new(&lcfg, &lang, &err);
   if (rc == NSR_OK) rc = nsr_concept_library_verify(&lib, lang, &err);
   if (rc == NSR_OK) {
@@ -219,9 +249,11 @@ int cmd_extract(int argc, char **argv) {
     if (config == NULL) rc = nsr_fail(&err, NSR_ERR_NOMEM, "out of memory");
   }
   if (rc == NSR_OK) rc = nsr_store_open(a.db, &store, &err);
-  if (rc == NSR_OK) rc = store_library(store, &lib, &err);
+  /* Sampled extensions are over the sample, not 1..N: they stay out of
+   * the concepts table. */
+  if (rc == NSR_OK && acts.inputs == NULL) rc = store_library(store, &lib, &err);
   if (rc == NSR_OK) {
-    rc = nsr_store_add_extraction(store, sha, a.weights, config, ex.rules, ex.n, &model_id, &err);
+    rc = nsr_store_add_extraction(store, sha, a.weights, config, ex.rules, ex.samples, ex.n, &model_id, &err);
   }
   if (rc == NSR_OK) status = print_summary(&a, sha, model_id, &acts, lib.n, &ex, nsr_seconds_since(t0));
   else status = cli_report("extract", &err);

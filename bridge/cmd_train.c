@@ -3,11 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "experiment.h"
 #include "json.h"
 #include <cblas.h>
 #include "propose.h"
+#include "sha256.h"
+#include "store.h"
 #include "train.h"
 
 #define CMD "train"
@@ -31,8 +36,10 @@ static const char help_text[] =
     "                       semantic loss on mass outside the hypotheses consistent\n"
     "                       with X; constraint-size: the same weighted by the size\n"
     "                       principle; kbann: hard labels after writing rule detectors\n"
-    "                       into the weights; constraint-shuffled, kbann-shuffled,\n"
-    "                       constraint-size-shuffled:\n"
+    "                       into the embeddings, FFN and head; kbann-distill: those\n"
+    "                       weights trained on the exact posterior; the controls\n"
+    "                       constraint-shuffled, constraint-size-shuffled,\n"
+    "                       kbann-shuffled, kbann-distill-shuffled:\n"
     "                       controls with the rules' members permuted\n"
     "  --examples-budget K  train on K fixed example sets (default: the whole stream)\n"
     "  --d-model D          width (default 64); --layers L (default 2)\n"
@@ -40,6 +47,9 @@ static const char help_text[] =
     "  --lr X               peak learning rate (default 0.002)\n"
     "  --positions P        none (default: the model sees a set) or sinusoidal\n"
     "  --heldout N          held-out sets (default 1000); --eval-every S (default 500)\n"
+    "  --db PATH            record the saved model (SHA-256, path, config) in the\n"
+    "                       rule store's models table (default $NSR_DB or nsr.db)\n"
+    "  --no-db              do not record it\n"
     "  --json               print the evaluations as one JSON object\n"
     "  -h, --help           show this help\n"
     "\n"
@@ -49,6 +59,7 @@ static const char help_text[] =
 typedef struct train_run {
   bool json;
   json_t *evals;
+  const char *db; /* NULL: --no-db */
 } train_run;
 
 static json_t *eval_json(const nsr_train_eval *e) {
@@ -76,7 +87,7 @@ static nsr_code parse_u64_opt(const char *v, const char *name, uint64_t min, uin
 
 /* Applies one option; NSR_OK with *used false when argv[*i] is not one. */
 static nsr_code apply(int argc, char **argv, int *i, nsr_train_config *cfg, const char **out,
-                      bool *used, nsr_error *err) {
+                      const char **db, bool *used, nsr_error *err) {
   const char *v;
   uint64_t u;
   *used = true;
@@ -112,16 +123,36 @@ static nsr_code apply(int argc, char **argv, int *i, nsr_train_config *cfg, cons
   } else if (cli_option(argc, argv, i, "--out", &v)) {
     if (v == NULL || *v == '\0') return nsr_fail(err, NSR_ERR_INVALID, "--out needs a file");
     *out = v;
+  } else if (cli_option(argc, argv, i, "--db", &v)) {
+    if (v == NULL || *v == '\0') return nsr_fail(err, NSR_ERR_INVALID, "--db needs a file");
+    *db = v;
   } else {
     *used = false;
   }
   return err->code;
 }
 
+/* Records the saved checkpoint in the store's models table (keyed by the
+ * file's SHA-256; a model already there keeps its row). */
+static nsr_code record_model(const nsr_train_config *cfg, const nsr_nn_model *model,
+                             const char *out, const char *db, int64_t *id, nsr_error *err) {
+  char sha[NSR_SHA256_HEX];
+  if (nsr_sha256_file(out, sha, err) != NSR_OK) return err->code;
+  char *config = nsr_train_record_json(cfg, model);
+  if (config == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  nsr_store *store = NULL;
+  nsr_code rc = nsr_store_open(db, &store, err);
+  if (rc == NSR_OK) rc = nsr_store_add_model(store, sha, out, config, id, err);
+  nsr_store_close(store);
+  nsr_free(config);
+  return rc;
+}
+
 int cmd_train(int argc, char **argv) {
   nsr_train_config cfg;
   nsr_train_config_default(&cfg);
-  train_run run = {0};
+  train_run run = {.db = getenv("NSR_DB") && *getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH};
+  bool no_db = false;
   const char *out = "propose.safetensors";
   nsr_error err = {0};
   for (int i = 1; i < argc; i++) {
@@ -131,14 +162,17 @@ int cmd_train(int argc, char **argv) {
       return CLI_EXIT_OK;
     } else if (strcmp(argv[i], "--json") == 0) {
       run.json = true;
-    } else if (apply(argc, argv, &i, &cfg, &out, &used, &err) != NSR_OK) {
+    } else if (strcmp(argv[i], "--no-db") == 0) {
+      no_db = true;
+    } else if (apply(argc, argv, &i, &cfg, &out, &run.db, &used, &err) != NSR_OK) {
       return cli_usage_error(CMD, "%s", err.message);
     } else if (!used) {
       return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
     }
   }
-  if ((cfg.inject == NSR_INJECT_KBANN || cfg.inject == NSR_INJECT_KBANN_SHUFFLED) && cfg.d_model < 48) {
-    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 48");
+  if (no_db) run.db = NULL;
+  if (nsr_inject_uses_kbann(cfg.inject) && cfg.d_model < 44) {
+    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 44");
   }
   if (cfg.d_model % 4 != 0) return cli_usage_error(CMD, "--d-model must be a multiple of 4 (4 heads)");
   cfg.progress = true;
@@ -149,21 +183,26 @@ int cmd_train(int argc, char **argv) {
   nsr_train_eval final;
   uint64_t start = nsr_now_ns();
   int rc = CLI_EXIT_OK;
+  int64_t model_id = 0;
   if (nsr_train_proposer(&cfg, &model, &final, &err) != NSR_OK ||
-      nsr_nn_save(model, out, &err) != NSR_OK) {
+      nsr_nn_save(model, out, &err) != NSR_OK ||
+      (run.db && record_model(&cfg, model, out, run.db, &model_id, &err) != NSR_OK)) {
     rc = cli_report(CMD, &err);
   } else if (run.json) {
-    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o}", "out", out, "inject",
+    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
                              nsr_inject_name(cfg.inject), "steps", (json_int_t)cfg.steps, "seed",
                              (json_int_t)cfg.seed, "seconds", nsr_seconds_since(start),
                              "blas_core", openblas_get_corename(), "evals", json_incref(run.evals),
-                             "final", eval_json(&final));
+                             "final", eval_json(&final), "model",
+                             run.db ? json_pack("{s:s, s:I}", "db", run.db, "id", (json_int_t)model_id)
+                                    : json_null());
     json_dumpf(root, stdout, JSON_COMPACT);
     fputc('\n', stdout);
     json_decref(root);
   } else {
     printf("saved %s (%zu parameters, %.1f s, OpenBLAS core %s)\n", out,
            nsr_nn_num_params(model), nsr_seconds_since(start), openblas_get_corename());
+    if (run.db) printf("recorded as model %lld in %s\n", (long long)model_id, run.db);
   }
   json_decref(run.evals);
   nsr_nn_free(model);

@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "json.h"
 #include "progress.h"
+#include "sha256.h"
 #include "strbuf.h"
 
 const nsr_variant nsr_variants[] = {
@@ -17,6 +22,8 @@ const nsr_variant nsr_variants[] = {
     {"constraint-size-shuffled", NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED, false},
     {"kbann", NSR_INJECT_KBANN, false},
     {"kbann-shuffled", NSR_INJECT_KBANN_SHUFFLED, false},
+    {"kbann-distill", NSR_INJECT_KBANN_DISTILL, false},
+    {"kbann-distill-shuffled", NSR_INJECT_KBANN_DISTILL_SHUFFLED, false},
     {"sinusoidal", NSR_INJECT_HARD, true},
 };
 const size_t nsr_variant_count = sizeof nsr_variants / sizeof nsr_variants[0];
@@ -60,6 +67,48 @@ static nsr_code config_json(const nsr_experiment_config *cfg, char **out, nsr_er
   return nsr_strbuf_finish(&sb, out, NULL, err);
 }
 
+char *nsr_train_record_json(const nsr_train_config *cfg, const nsr_nn_model *model) {
+  char *encoder = nsr_nn_config_to_json(nsr_nn_get_config(model));
+  json_t *enc = encoder ? json_loads(encoder, 0, NULL) : NULL;
+  nsr_free(encoder);
+  json_t *o = enc ? json_pack("{s:o, s:{s:s, s:s, s:I, s:i, s:f, s:I, s:I}}", "model", enc, "train",
+                              "inject", nsr_inject_name(cfg->inject), "positions",
+                              cfg->sinusoidal ? "sinusoidal" : "none", "steps", (json_int_t)cfg->steps,
+                              "batch", cfg->batch, "lr", cfg->lr, "seed", (json_int_t)cfg->seed,
+                              "examples_budget", (json_int_t)cfg->examples_budget)
+                  : NULL;
+  char *text = o ? nsr_json_dump(o, 0) : NULL;
+  json_decref(o);
+  if (text == NULL) return NULL;
+  /* nsr_json_dump's text is the C library's; hand back nsr_malloc'd text. */
+  size_t len = strlen(text);
+  char *copy = nsr_malloc(len + 1);
+  if (copy) memcpy(copy, text, len + 1);
+  free(text);
+  return copy;
+}
+
+nsr_code nsr_model_sha256(const nsr_nn_model *model, char hex[NSR_SHA256_HEX], nsr_error *err) {
+  const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  char path[4096];
+  snprintf(path, sizeof path, "%s/nsr-model-XXXXXX", dir);
+  int fd = mkstemp(path);
+  if (fd < 0) return nsr_fail(err, NSR_ERR_IO, "hashing a model: cannot create a file in %s", dir);
+  close(fd);
+  nsr_code rc = nsr_nn_save(model, path, err);
+  if (rc == NSR_OK) rc = nsr_sha256_file(path, hex, err);
+  unlink(path);
+  return rc;
+}
+
+/* Records run r's model in models[r]: its checkpoint hash and config. */
+static nsr_code record_model(const nsr_train_config *t, const nsr_nn_model *model,
+                             nsr_experiment_model *out, nsr_error *err) {
+  if (nsr_model_sha256(model, out->sha256, err) != NSR_OK) return err->code;
+  out->config_json = nsr_train_record_json(t, model);
+  return out->config_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+}
+
 nsr_code nsr_experiment_injection(const nsr_experiment_config *cfg, const char *db_path,
                                   nsr_experiment_result *out, int64_t *experiment_id,
                                   nsr_error *err) {
@@ -70,7 +119,12 @@ nsr_code nsr_experiment_injection(const nsr_experiment_config *cfg, const char *
   }
   size_t runs = nsr_variant_count * cfg->n_budgets * cfg->seeds;
   nsr_metric *metrics = nsr_mallocarray(runs * 3, sizeof *metrics);
-  if (metrics == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  nsr_experiment_model *models = nsr_calloc(runs, sizeof *models);
+  if (metrics == NULL || models == NULL) {
+    nsr_free(metrics);
+    nsr_free(models);
+    return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  }
   uint64_t start = nsr_now_ns();
   nsr_progress bar;
   if (cfg->progress) nsr_progress_start(&bar, "experiment", runs);
@@ -90,15 +144,19 @@ nsr_code nsr_experiment_injection(const nsr_experiment_config *cfg, const char *
         nsr_train_eval e;
         rc = nsr_train_proposer(&t, &model, &e, err);
         if (rc != NSR_OK) break;
+        if (db_path) rc = record_model(&t, model, &models[done], err);
         nsr_nn_free(model);
+        if (rc != NSR_OK) break;
         acc[s] = e.top1;
         const char *names[3] = {"top1", "top10", "kl"};
         const double values[3] = {e.top1, e.top10, e.kl};
         for (int k = 0; k < 3; k++) {
           metrics[n_metrics++] = (nsr_metric){names[k], nsr_variants[v].name, (int64_t)t.seed,
-                                              (int64_t)t.examples_budget, t.steps, values[k]};
+                                              (int64_t)t.examples_budget, t.steps, values[k],
+                                              db_path ? (int64_t)done + 1 : 0};
         }
-        if (cfg->progress) nsr_progress_update(&bar, ++done, nsr_variants[v].name);
+        done++;
+        if (cfg->progress) nsr_progress_update(&bar, done, nsr_variants[v].name);
       }
       if (rc == NSR_OK) mean_sd(acc, cfg->seeds, &out->top1[v][b]);
     }
@@ -109,10 +167,13 @@ nsr_code nsr_experiment_injection(const nsr_experiment_config *cfg, const char *
     char *json = NULL;
     rc = config_json(cfg, &json, err);
     if (rc == NSR_OK) {
-      rc = nsr_store_add_experiment(db_path, "injection", json, metrics, n_metrics, experiment_id, err);
+      rc = nsr_store_add_experiment(db_path, "injection", json, models, done, metrics, n_metrics,
+                                    experiment_id, err);
     }
     nsr_free(json);
   }
+  for (size_t r = 0; r < runs; r++) nsr_free(models[r].config_json);
+  nsr_free(models);
   nsr_free(metrics);
   return rc;
 }

@@ -7,11 +7,12 @@
 #ifndef NSR_EXPERIMENT_H
 #define NSR_EXPERIMENT_H
 
+#include "sha256.h"
 #include "train.h"
 
 #define NSR_EXPERIMENT_MAX_BUDGETS 12
 #define NSR_EXPERIMENT_MAX_SEEDS 32
-#define NSR_EXPERIMENT_MAX_VARIANTS 10
+#define NSR_EXPERIMENT_MAX_VARIANTS 12
 
 typedef struct nsr_variant {
   const char *name; /* "hard", "distill", ..., "sinusoidal" */
@@ -51,13 +52,34 @@ typedef struct nsr_metric {
   const char *name, *method;
   int64_t seed, n_train, step;
   double value;
+  int64_t model; /* index into the experiment's models + 1; 0: none (NULL) */
 } nsr_metric;
 
-/* Records an experiment and its metric rows in one transaction (creating
- * or upgrading the store at `path`); *id is the experiment's id. */
+/* A model an experiment trained, for the models table: the SHA-256 of its
+ * checkpoint (as nsr_nn_save writes it) and nsr_train_record_json. */
+typedef struct nsr_experiment_model {
+  char sha256[NSR_SHA256_HEX];
+  char *config_json; /* owned (nsr_free) */
+} nsr_experiment_model;
+
+/* Records an experiment, its models (path NULL: not kept on disk; a model
+ * already there keeps its row) and its metric rows, with model_id set from
+ * nsr_metric.model, in one transaction (creating or upgrading the store at
+ * `path`); *id is the experiment's id. */
 nsr_code nsr_store_add_experiment(const char *path, const char *name, const char *config_json,
+                                  const nsr_experiment_model *models, size_t n_models,
                                   const nsr_metric *metrics, size_t n, int64_t *id,
                                   nsr_error *err);
+
+/* The models row config of a trained proposal model: {"model": its encoder
+ * config, "train": {"inject", "positions", "steps", "batch", "lr", "seed",
+ * "examples_budget"}}. NULL when out of memory; the caller frees it with
+ * nsr_free. */
+char *nsr_train_record_json(const nsr_train_config *cfg, const nsr_nn_model *model);
+
+/* The SHA-256 (hex) of the checkpoint nsr_nn_save writes for `model`, via
+ * a temporary file that is removed again. */
+nsr_code nsr_model_sha256(const nsr_nn_model *model, char hex[NSR_SHA256_HEX], nsr_error *err);
 
 /* Runs every variant x budget x seed, writes the metrics (top1, top10, kl)
  * to the store at db_path (NULL: none) and fills *out. */

@@ -15,7 +15,8 @@
 
 static const char *const colours[NSR_EXPERIMENT_MAX_VARIANTS] = {
     "#222222", "#1f77b4", "#d62728", "#ff9896", "#ff7f0e",
-    "#ffbb78", "#2ca02c", "#98df8a", "#9467bd", "#8c564b"};
+    "#ffbb78", "#2ca02c", "#98df8a", "#17becf", "#9edae5",
+    "#9467bd", "#8c564b"};
 
 nsr_code nsr_experiment_svg(const nsr_experiment_config *cfg, const nsr_experiment_result *r,
                             char **svg, nsr_error *err) {
@@ -53,7 +54,7 @@ nsr_code nsr_experiment_svg(const nsr_experiment_config *cfg, const nsr_experime
     }
     nsr_strbuf_printf(&sb, "\"/>\n");
     for (size_t b = 0; b < cfg->n_budgets; b++) {
-      double x = X(cfg->budgets[b]) + ((double)v - 4.0) * 2.0; /* offset so bars do not overlap */
+      double x = X(cfg->budgets[b]) + ((double)v - 5.0) * 2.0; /* offset so bars do not overlap */
       nsr_strbuf_printf(&sb, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"%s\"/>"
                         "<circle cx=\"%g\" cy=\"%g\" r=\"3\" fill=\"%s\"/>\n", x,
                         Y(fmin(1.0, pt[b].mean + pt[b].sd)), x, Y(fmax(0.0, pt[b].mean - pt[b].sd)), c,

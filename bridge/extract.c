@@ -39,51 +39,46 @@ void nsr_activations_free(nsr_activations *acts) {
   nsr_free(acts->sites);
   nsr_free(acts->top);
   nsr_free(acts->exact);
+  nsr_free(acts->inputs);
   memset(acts, 0, sizeof *acts);
 }
 
-/* The exact MAP hypothesis of X = {x} for every x, as a class. */
+static uint32_t input_number(const nsr_activations *acts, uint32_t i) {
+  return acts->inputs ? acts->inputs[i - 1] : i;
+}
+
+/* The exact MAP hypothesis of X = {x} for every input x, as a class (none
+ * for the "other" layout, which has no classes to compare with). */
 static nsr_code exact_classes(nsr_activations *acts, nsr_error *err) {
+  for (uint32_t i = 0; i < acts->max; i++) acts->exact[i] = -1;
+  if (acts->layout == NSR_LAYOUT_OTHER) return NSR_OK;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
-  cfg.max = acts->max;
+  cfg.max = acts->domain_max;
   nsr_numbers *engine = NULL;
   nsr_numbers_result result = {0};
   nsr_code rc = nsr_numbers_new(&cfg, &engine, err);
-  for (uint32_t x = 1; rc == NSR_OK && x <= acts->max; x++) {
+  for (uint32_t i = 1; rc == NSR_OK && i <= acts->max; i++) {
+    uint32_t x = input_number(acts, i);
     rc = nsr_numbers_infer(engine, &x, 1, 1, &result, err);
     if (rc != NSR_OK) break;
     uint64_t index = nsr_numbers_hypothesis_index(engine, &result.top[0]);
     bool is_class = acts->layout == NSR_LAYOUT_SPACE ||
                     (acts->layout == NSR_LAYOUT_RULES && result.top[0].kind == NSR_HYP_RULE);
-    acts->exact[x - 1] = is_class ? (int32_t)index : -1;
+    acts->exact[i - 1] = is_class ? (int32_t)index : -1;
   }
   nsr_numbers_result_free(&result);
   nsr_numbers_free(engine);
   return rc;
 }
 
-nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activations *acts,
-                                 nsr_error *err) {
-  memset(acts, 0, sizeof *acts);
+/* Runs the model on acts->max inputs (acts->inputs, or 1..max), whose
+ * bounds the callers checked. */
+static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_error *err) {
   const nsr_nn_config *cfg = nsr_nn_get_config(model);
-  if (cfg->vocab < 2) {
-    return nsr_fail(err, NSR_ERR_INVALID, "model config: vocab %d holds no numbers (token x is the number x)",
-                    cfg->vocab);
-  }
-  if (max == 0) max = (uint32_t)cfg->vocab - 1;
-  if (max > NSR_EXTRACT_MAX_N) {
-    return nsr_fail(err, NSR_ERR_RANGE, "domain 1..%u: extraction enumerates at most 1..%u (use --max)",
-                    max, NSR_EXTRACT_MAX_N);
-  }
-  if (max >= (uint32_t)cfg->vocab) {
-    return nsr_fail(err, NSR_ERR_INVALID,
-                    "model config: domain 1..%u needs token ids up to %u, but vocab is %d", max, max,
-                    cfg->vocab);
-  }
+  uint32_t max = acts->max;
   int L = cfg->n_layers, d = cfg->d_model, ff = cfg->d_ff, n = (int)max;
-  acts->max = max;
-  uint64_t space = space_size(max);
+  uint64_t space = space_size(acts->domain_max);
   acts->layout = (uint64_t)cfg->n_classes >= space ? NSR_LAYOUT_SPACE
                  : cfg->n_classes == NSR_NUMBERS_RULES ? NSR_LAYOUT_RULES
                                                        : NSR_LAYOUT_OTHER;
@@ -113,7 +108,7 @@ nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activati
       goto done;
     }
   }
-  for (int x = 1; x <= n; x++) tokens[x - 1] = x;
+  for (int i = 1; i <= n; i++) tokens[i - 1] = (int32_t)input_number(acts, (uint32_t)i);
   nsr_nn_batch batch = {.batch = n, .seq_len = 1, .tokens = tokens, .lengths = NULL};
   nsr_nn_capture cap = {.residual = resid, .ffn_hidden = ffn,
                         .pooled = acts->sites[2 * L].values};
@@ -143,11 +138,96 @@ done:
   return rc;
 }
 
+/* NSR_ERR_INVALID unless the model's tokens cover 1..max. */
+static nsr_code check_vocab(const nsr_nn_config *cfg, uint32_t max, nsr_error *err) {
+  if (cfg->vocab < 2) {
+    return nsr_fail(err, NSR_ERR_INVALID, "model config: vocab %d holds no numbers (token x is the number x)",
+                    cfg->vocab);
+  }
+  if (max >= (uint32_t)cfg->vocab) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "model config: domain 1..%u needs token ids up to %u, but vocab is %d", max, max,
+                    cfg->vocab);
+  }
+  return NSR_OK;
+}
+
+nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activations *acts,
+                                 nsr_error *err) {
+  memset(acts, 0, sizeof *acts);
+  const nsr_nn_config *cfg = nsr_nn_get_config(model);
+  if (max == 0 && cfg->vocab >= 2) max = (uint32_t)cfg->vocab - 1;
+  if (max > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "domain 1..%u: extraction enumerates at most 1..%u (sample "
+                    "larger domains)", max, NSR_EXTRACT_MAX_N);
+  }
+  if (check_vocab(cfg, max, err) != NSR_OK) return err->code;
+  acts->max = acts->domain_max = max;
+  return capture_inputs(model, acts, err);
+}
+
+nsr_code nsr_activations_capture_sample(nsr_nn_model *model, uint32_t domain_max, uint32_t sample,
+                                        uint64_t seed, nsr_activations *acts, nsr_error *err) {
+  memset(acts, 0, sizeof *acts);
+  if (sample < 1 || sample > NSR_EXTRACT_MAX_N || sample > domain_max ||
+      domain_max > NSR_NUMBERS_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "a sample of %u from 1..%u: the sample must be 1..%u and "
+                    "at most the domain, the domain at most 1..%u", sample, domain_max,
+                    NSR_EXTRACT_MAX_N, NSR_NUMBERS_MAX_N);
+  }
+  if (check_vocab(nsr_nn_get_config(model), domain_max, err) != NSR_OK) return err->code;
+  acts->inputs = nsr_mallocarray(sample, sizeof *acts->inputs);
+  if (acts->inputs == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "sampling the domain: out of memory");
+  if (nsr_sample_domain(domain_max, sample, seed, acts->inputs, err) != NSR_OK) {
+    nsr_activations_free(acts);
+    return err->code;
+  }
+  acts->max = sample;
+  acts->domain_max = domain_max;
+  return capture_inputs(model, acts, err);
+}
+
+nsr_code nsr_sample_domain(uint32_t n, uint32_t k, uint64_t seed, uint32_t *out, nsr_error *err) {
+  nsr_bitset chosen;
+  if (nsr_bitset_init(&chosen, (size_t)n + 1, err) != NSR_OK) return err->code;
+  nsr_rng rng;
+  nsr_rng_seed(&rng, seed);
+  /* Floyd: for j = n-k+1 .. n add a uniform t in 1..j, or j when t is
+   * already in; every k-subset comes out with the same probability. */
+  for (uint32_t j = n - k + 1; j <= n; j++) {
+    uint32_t t = 1 + (uint32_t)nsr_rng_below(&rng, j);
+    nsr_bitset_add(&chosen, nsr_bitset_has(&chosen, t) ? j : t);
+  }
+  size_t i = 0;
+  for (size_t x = nsr_bitset_next(&chosen, 1); x <= n && i < k; x = nsr_bitset_next(&chosen, x + 1)) {
+    out[i++] = (uint32_t)x;
+  }
+  nsr_bitset_free(&chosen);
+  return NSR_OK;
+}
+
+void nsr_wilson95(uint64_t k, uint64_t n, double *lo, double *hi) {
+  if (n == 0) {
+    *lo = 0.0;
+    *hi = 1.0;
+    return;
+  }
+  const double z = 1.959963984540054;
+  double p = (double)k / (double)n, z2n = z * z / (double)n;
+  double centre = (p + z2n / 2.0) / (1.0 + z2n);
+  double half = z * sqrt(p * (1.0 - p) / (double)n + z2n / (4.0 * (double)n)) / (1.0 + z2n);
+  /* At k = 0 and k = n the ends are 0 and 1 exactly; rounding would leave
+   * them a hair inside, excluding the observed share itself. */
+  *lo = k == 0 ? 0.0 : fmax(0.0, centre - half);
+  *hi = k == n ? 1.0 : fmin(1.0, centre + half);
+}
+
 /* ---- rules -------------------------------------------------------------- */
 
 void nsr_extraction_free(nsr_extraction *ex) {
   nsr_arena_free(&ex->arena);
   nsr_free(ex->rules);
+  nsr_free(ex->samples);
   memset(ex, 0, sizeof *ex);
 }
 
@@ -166,18 +246,23 @@ static char *arena_printf(nsr_arena *arena, const char *fmt, ...) {
   return s;
 }
 
-/* Appends a rule; its strings must already live in the arena. */
-static nsr_code push_rule(nsr_extraction *ex, const nsr_store_rule *r, int method, nsr_error *err) {
+/* Appends a rule and its sampling columns; its strings must already live
+ * in the arena. */
+static nsr_code push_rule(nsr_extraction *ex, const nsr_store_rule *r, const nsr_store_sample *sample,
+                          int method, nsr_error *err) {
   if (r->body == NULL || r->conclusion == NULL || r->details == NULL) {
     return nsr_fail(err, NSR_ERR_NOMEM, "extraction: out of memory");
   }
   if (ex->n == ex->cap) {
     size_t cap = ex->cap ? 2 * ex->cap : 256;
     nsr_store_rule *grown = nsr_reallocarray(ex->rules, cap, sizeof *grown);
-    if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "extraction: out of memory");
-    ex->rules = grown;
+    if (grown != NULL) ex->rules = grown;
+    nsr_store_sample *more = grown ? nsr_reallocarray(ex->samples, cap, sizeof *more) : NULL;
+    if (more == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "extraction: out of memory");
+    ex->samples = more;
     ex->cap = cap;
   }
+  ex->samples[ex->n] = *sample;
   ex->rules[ex->n++] = *r;
   ex->per_method[method]++;
   return NSR_OK;
@@ -194,6 +279,35 @@ typedef struct progress_ctx {
   nsr_bitset church; /* the extension of the last predicate checked */
 } progress_ctx;
 
+static int compare_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The index (input - 1) of the number x, or -1 when x is not an input. */
+static long input_index(const nsr_activations *acts, double x) {
+  if (!(x >= 1 && x <= acts->domain_max) || x != floor(x)) return -1;
+  uint32_t key = (uint32_t)x;
+  if (acts->inputs == NULL) return (long)key - 1;
+  const uint32_t *hit = bsearch(&key, acts->inputs, acts->max, sizeof key, compare_u32);
+  return hit ? (long)(hit - acts->inputs) : -1;
+}
+
+/* Over a sample, the rule's sample size and Wilson 95% intervals: fidelity
+ * fid_k of fid_n, accuracy acc_k of acc_n (acc_n 0: not measured), and
+ * completeness cov of the sample. Exact extractions keep the zero. */
+static nsr_store_sample sample_stats(const nsr_activations *acts, uint64_t fid_k, uint64_t fid_n,
+                                     uint64_t acc_k, uint64_t acc_n, uint64_t cov) {
+  nsr_store_sample s = {0};
+  if (acts->inputs == NULL) return s;
+  s.size = acts->max;
+  s.fidelity[0] = s.fidelity[1] = s.accuracy[0] = s.accuracy[1] = NAN;
+  if (fid_n > 0) nsr_wilson95(fid_k, fid_n, &s.fidelity[0], &s.fidelity[1]);
+  if (acc_n > 0) nsr_wilson95(acc_k, acc_n, &s.accuracy[0], &s.accuracy[1]);
+  nsr_wilson95(cov, acts->max, &s.completeness[0], &s.completeness[1]);
+  return s;
+}
+
 static nsr_code prim_activation(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
                                 nsr_lang_value *out, nsr_error *err) {
   (void)lang;
@@ -208,12 +322,13 @@ static nsr_code prim_activation(nsr_lang *lang, void *user, const nsr_lang_value
     char site[32];
     nsr_site_name(&acts->sites[s], site, sizeof site);
     if (strcmp(site, name) != 0) continue;
-    if (!(unit >= 0 && unit < acts->sites[s].width && x >= 1 && x <= acts->max)) {
-      return nsr_fail(err, NSR_ERR_RANGE, "activation: unit %g of %s on %g is out of range", unit,
-                      name, x);
+    long i = input_index(acts, x);
+    if (!(unit >= 0 && unit < acts->sites[s].width) || i < 0) {
+      return nsr_fail(err, NSR_ERR_RANGE, "activation: unit %g of %s on %g is out of range%s", unit,
+                      name, x, acts->inputs ? " (or not in the sample)" : "");
     }
     const nsr_site *site_p = &acts->sites[s];
-    *out = nsr_lang_real(site_p->values[((size_t)x - 1) * site_p->width + (size_t)unit]);
+    *out = nsr_lang_real(site_p->values[(size_t)i * site_p->width + (size_t)unit]);
     return NSR_OK;
   }
   return nsr_fail(err, NSR_ERR_INVALID, "activation: no site '%s'", name);
@@ -247,7 +362,7 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                                     "(lambda (x) (equal? (%s (activation \"%s\" %d x) %.17g) (%s x)))",
                                     a.above ? ">" : "<", name, u, a.threshold, c->definition);
         if (church == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "alignment: out of memory");
-        if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church, acts->max, &p->church, err);
+        if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church, acts->inputs, acts->max, &p->church, err);
         if (rc != NSR_OK) break;
         size_t agree = nsr_bitset_count(&p->church);
         if (agree != (size_t)lround(a.fidelity * acts->max)) {
@@ -268,7 +383,8 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                                     a.threshold, a.above ? ">" : "<", a.balanced_accuracy,
                                     a.precision, a.recall, c->size)};
         if (r.site == NULL) r.body = NULL;
-        rc = push_rule(ex, &r, 0, err);
+        nsr_store_sample sample = sample_stats(acts, agree, acts->max, 0, 0, acts->max);
+        rc = push_rule(ex, &r, &sample, 0, err);
       }
       advance(p);
     }
@@ -305,7 +421,9 @@ static nsr_code run_probes(const nsr_activations *acts, const nsr_concept_librar
                                   control[c], acc[c] - control[c], majority, opts->probe_folds,
                                   opts->probe_ridge)};
       if (r.site == NULL) r.body = NULL;
-      rc = push_rule(ex, &r, 1, err);
+      nsr_store_sample sample =
+          sample_stats(acts, 0, 0, (uint64_t)llround(acc[c] * lib->max), lib->max, lib->max);
+      rc = push_rule(ex, &r, &sample, 1, err);
     }
     advance(p);
   }
@@ -363,7 +481,7 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
   char *body_text = NULL, *church_text = NULL;
   nsr_code rc = nsr_strbuf_finish(&body, &body_text, NULL, err);
   if (nsr_strbuf_finish(&church, &church_text, NULL, err) != NSR_OK) rc = NSR_ERR_NOMEM;
-  if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church_text, acts->max, &p->church, err);
+  if (rc == NSR_OK) rc = nsr_church_extension(p->lang, church_text, acts->inputs, acts->max, &p->church, err);
   nsr_bitset_clear_all(covered);
   for (uint32_t i = 0; i < leaf->covered; i++) nsr_bitset_add(covered, order[leaf->members_first + i] + 1);
   if (rc == NSR_OK && !nsr_bitset_equal(covered, &p->church)) {
@@ -391,13 +509,15 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
       .details = concept >= 0 ? arena_printf(&ex->arena, "{\"conditions\":%d,\"covered_concept\":\"%s\"}",
                                              leaf->n_conds, lib->items[concept].name)
                               : arena_printf(&ex->arena, "{\"conditions\":%d}", leaf->n_conds)};
+  nsr_store_sample sample =
+      sample_stats(acts, agree, n, exact_agree, acts->layout == NSR_LAYOUT_OTHER ? 0 : n, n);
   nsr_free(body_text);
   nsr_free(church_text);
   if (rc != NSR_OK) return rc;
   ex->tree_fidelity += (double)agree / acts->max;
   ex->tree_accuracy += (double)exact_agree / acts->max;
   ex->tree_completeness += r.completeness;
-  return push_rule(ex, &r, 2, err);
+  return push_rule(ex, &r, &sample, 2, err);
 }
 
 static nsr_code run_cart(const nsr_activations *acts, const nsr_concept_library *lib,
@@ -462,7 +582,11 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
   memset(ex, 0, sizeof *ex);
   nsr_arena_init(&ex->arena, 0, 0);
   ex->tree_fidelity = ex->tree_accuracy = ex->tree_completeness = NAN;
-  if (lib->max != acts->max || nsr_numbers_get_config(engine)->max != acts->max) {
+  bool same_inputs = lib->max == acts->max && lib->domain_max == acts->domain_max &&
+                     (lib->inputs == NULL) == (acts->inputs == NULL) &&
+                     (lib->inputs == NULL ||
+                      memcmp(lib->inputs, acts->inputs, acts->max * sizeof *acts->inputs) == 0);
+  if (!same_inputs || nsr_numbers_get_config(engine)->max != acts->domain_max) {
     return nsr_fail(err, NSR_ERR_INVALID, "extraction: concept library, engine and activations "
                                           "disagree on the domain");
   }

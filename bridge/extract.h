@@ -47,23 +47,41 @@ typedef enum nsr_class_layout {
   NSR_LAYOUT_OTHER, /* unknown: "class k", accuracy not measured */
 } nsr_class_layout;
 
-/* The network's activations on every single number 1..N, and what it
- * proposes (its top class) next to the exact MAP hypothesis. */
+/* The network's activations on its inputs (every single number 1..N, or a
+ * uniform sample of them), and what it proposes (its top class) next to the
+ * exact MAP hypothesis. Per-input arrays are indexed by input - 1. */
 typedef struct nsr_activations {
-  uint32_t max;
+  uint32_t max;        /* inputs: N when exact, the sample size when sampled */
+  uint32_t domain_max; /* N */
+  uint32_t *inputs;    /* sampled: the numbers, sorted [max]; NULL when exact */
   int n_sites;
   nsr_site *sites;
   nsr_class_layout layout;
   int n_classes;      /* outputs read as classes */
   int32_t *top;       /* [N]: the network's argmax class for X = {x} */
-  int32_t *exact;     /* [N]: the exact MAP as a class, -1 if not a class */
+  int32_t *exact;     /* [N]: the exact MAP as a class, -1 if not a class (or
+                         the layout is "other") */
 } nsr_activations;
+
+/* Draws a uniform sample of k distinct numbers from 1..n (k <= n) with
+ * `seed` into out[0 .. k), sorted (Floyd's algorithm). NSR_ERR_NOMEM when
+ * its n-bit scratch set cannot be allocated. */
+nsr_code nsr_sample_domain(uint32_t n, uint32_t k, uint64_t seed, uint32_t *out, nsr_error *err);
+
+/* The Wilson score interval at 95% (z = 1.959964) for k successes of n
+ * trials: *lo, *hi in [0, 1]; [0, 1] when n is 0. */
+void nsr_wilson95(uint64_t k, uint64_t n, double *lo, double *hi);
 
 /* Runs `model` on every x in 1..max (max 0: vocab - 1) and fills *acts
  * (zeroed first; free with nsr_activations_free). NSR_ERR_INVALID when the
  * model cannot read the domain (vocab < 2 or max >= vocab). */
 nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activations *acts,
                                  nsr_error *err);
+/* The same on a uniform sample of `sample` numbers of 1..domain_max, drawn
+ * with nsr_sample_domain(seed) (sample <= NSR_EXTRACT_MAX_N <= domain_max,
+ * domain_max < vocab; NSR_ERR_RANGE or NSR_ERR_INVALID otherwise). */
+nsr_code nsr_activations_capture_sample(nsr_nn_model *model, uint32_t domain_max, uint32_t sample,
+                                        uint64_t seed, nsr_activations *acts, nsr_error *err);
 void nsr_activations_free(nsr_activations *acts);
 /* "ffn.0", "resid.1", "pooled". */
 void nsr_site_name(const nsr_site *site, char *buf, size_t len);
@@ -92,6 +110,7 @@ typedef struct nsr_extraction {
   nsr_arena arena;
   size_t n, cap;
   nsr_store_rule *rules;
+  nsr_store_sample *samples; /* [n]: each rule's sampling columns (zero: exact) */
   size_t per_method[3]; /* alignment, probe, cart */
   /* The whole CART tree, PSyKE style: agreement with the network and with
    * the exact MAP over the domain, share covered, number of rules. */
@@ -102,7 +121,9 @@ void nsr_extraction_free(nsr_extraction *ex);
 
 /* Runs the methods of `opts` on `acts`. `lib` must have been verified
  * against its Church definitions (nsr_concept_library_verify) so fidelities
- * are the definitions'. `engine` names classes (its N equals acts->max).
+ * are the definitions', and built over the same inputs. `engine` names
+ * classes (its N equals acts->domain_max). Over a sample every rule also
+ * carries the sample size and Wilson 95% intervals of its metrics.
  * `step` (may be NULL) is called after each unit of work with done/total. */
 nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib,
                      const nsr_numbers *engine, const nsr_extract_opts *opts,

@@ -10,7 +10,10 @@
  *               the same with r weighted by the size principle, q(h) |h|^-n on
  *               S, so the trivial [1, N] no longer satisfies it for free
  *   kbann       hard labels, after writing rule detectors into the weights
- *   constraint-shuffled, constraint-size-shuffled, kbann-shuffled
+ *   kbann-distill
+ *               the KBANN weights, trained towards the exact posterior
+ *   constraint-shuffled, constraint-size-shuffled, kbann-shuffled,
+ *   kbann-distill-shuffled
  *               the same with every hypothesis's extension replaced by its
  *               image under a fixed random permutation of 1..N (same sizes,
  *               wrong members)
@@ -39,6 +42,8 @@ typedef enum nsr_inject {
   NSR_INJECT_KBANN_SHUFFLED,
   NSR_INJECT_CONSTRAINT_SIZE,
   NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED,
+  NSR_INJECT_KBANN_DISTILL,
+  NSR_INJECT_KBANN_DISTILL_SHUFFLED,
   NSR_INJECT_COUNT
 } nsr_inject;
 
@@ -46,18 +51,29 @@ const char *nsr_inject_name(nsr_inject method);
 /* Parses a name above ("none" means hard); NSR_ERR_INVALID otherwise. */
 nsr_code nsr_inject_parse(const char *text, nsr_inject *out, nsr_error *err);
 bool nsr_inject_shuffled(nsr_inject method);
+/* Whether the method writes KBANN weights before training. */
+bool nsr_inject_uses_kbann(nsr_inject method);
+/* Whether it trains towards the exact posterior (soft targets) rather than
+ * hard MAP labels. */
+bool nsr_inject_soft_targets(nsr_inject method);
 
 /* The permutation of 1..N the shuffled controls use: perm[x] for x in 1..N
  * (perm[0] = 0), from a fixed seed so every run shuffles alike. */
 void nsr_inject_permutation(uint32_t n_max, uint32_t *perm);
 
-/* KBANN: overwrites the first dimensions of every number's token embedding
- * with rule detectors (±1 for x in / not in each of the 34 rules, which
- * cover parity, divisibility, powers and last digits) and magnitude
- * detectors (x > 10 k), and makes each rule's head row read its own
- * detector, so "all examples in rule r" raises the logit of r from step 0.
- * With perm (the control), number x gets the detectors of perm[x]. Needs
- * d_model >= 34 + 9. */
+/* KBANN: writes symbolic feature detectors into the weights.
+ *   tok_emb  number x: ±1 for "x in rule r" for the 34 rules (parity,
+ *            divisibility, squares, cubes, primes, powers, last digit) and
+ *            for "x > 10 k % of N" (9 magnitudes), and 1 on an "on" dimension;
+ *            count tokens: 0 on every detector, 1 on "on".
+ *   FFN      block 0's units 0..42: unit j computes detector j from those
+ *            embedding directions (fires for members, stays off otherwise)
+ *            and writes it back, amplified, into the residual stream.
+ *   head     rule r's row reads detector r.
+ * So at step 0 "all examples in h" already raises the logit of h. With perm
+ * (the control), number x gets the detectors of perm[x]: the same weights,
+ * the same sizes, the wrong members. Needs d_model >= 44, d_ff >= 43 and a
+ * proposal model for the engine's 1..N; NSR_ERR_INVALID otherwise. */
 nsr_code nsr_inject_kbann(nsr_nn_model *model, const nsr_numbers *engine,
                           const uint32_t *perm, nsr_error *err);
 

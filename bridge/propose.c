@@ -137,18 +137,40 @@ nsr_code nsr_propose_forward(nsr_proposer *p, const uint32_t *examples,
   return nsr_nn_forward(p->model, &batch, NULL, p->probs, err);
 }
 
-/* By insertion into a sorted array: O(C) while an entry does not beat the
- * current k-th, which is nearly always for a peaked q. */
+#define TOP_K_BLOCK 64
+
+/* Inserts q[i] into the sorted idx[0 .. *have) (at most k kept). */
+static void top_insert(const float *q, size_t i, size_t k, uint64_t *idx, size_t *have) {
+  size_t j = *have < k ? (*have)++ : k - 1;
+  while (j > 0 && q[idx[j - 1]] < q[i]) {
+    idx[j] = idx[j - 1];
+    j--;
+  }
+  idx[j] = i;
+}
+
+/* Whether any of q[0 .. TOP_K_BLOCK) exceeds kth: an OR of comparisons over
+ * a fixed trip count, which the compiler turns into vector compares. */
+static bool block_beats(const float *q, float kth) {
+  int any = 0;
+  for (int i = 0; i < TOP_K_BLOCK; i++) any |= q[i] > kth;
+  return any != 0;
+}
+
+/* By insertion into a sorted array. Once k entries are held, a whole block
+ * that cannot beat the k-th is skipped after one vector scan, which is
+ * nearly every block for a peaked q. */
 size_t nsr_propose_top_k(const float *q, size_t count, size_t k, uint64_t *idx) {
   size_t have = 0;
-  for (size_t i = 0; i < count; i++) {
-    if (have == k && q[i] <= q[idx[k - 1]]) continue;
-    size_t j = have < k ? have++ : k - 1;
-    while (j > 0 && q[idx[j - 1]] < q[i]) {
-      idx[j] = idx[j - 1];
-      j--;
+  float kth = 0.0f; /* q[idx[k - 1]] once k are held */
+  for (size_t start = 0; start < count; start += TOP_K_BLOCK) {
+    size_t end = start + TOP_K_BLOCK < count ? start + TOP_K_BLOCK : count;
+    if (have == k && end - start == TOP_K_BLOCK && !block_beats(q + start, kth)) continue;
+    for (size_t i = start; i < end; i++) {
+      if (have == k && !(q[i] > kth)) continue;
+      top_insert(q, i, k, idx, &have);
+      if (have == k) kth = q[idx[k - 1]];
     }
-    idx[j] = i;
   }
   return have;
 }

@@ -66,6 +66,15 @@ static const char *const migrations[] = {
     "ALTER TABLE rules ADD COLUMN site TEXT;"
     "ALTER TABLE rules ADD COLUMN church TEXT;"
     "ALTER TABLE rules ADD COLUMN details TEXT;",
+    /* 3: rules measured on a sample of a domain too large to enumerate:
+     * the sample size and Wilson 95% intervals (NULL when exact). */
+    "ALTER TABLE rules ADD COLUMN sample_size INTEGER;"
+    "ALTER TABLE rules ADD COLUMN fidelity_lo REAL;"
+    "ALTER TABLE rules ADD COLUMN fidelity_hi REAL;"
+    "ALTER TABLE rules ADD COLUMN accuracy_lo REAL;"
+    "ALTER TABLE rules ADD COLUMN accuracy_hi REAL;"
+    "ALTER TABLE rules ADD COLUMN completeness_lo REAL;"
+    "ALTER TABLE rules ADD COLUMN completeness_hi REAL;",
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == NSR_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -160,6 +169,8 @@ fail:
   return rc;
 }
 
+struct sqlite3 *nsr_store_sqlite(nsr_store *store) { return store->db; }
+
 void nsr_store_close(nsr_store *store) {
   if (store == NULL) return;
   sqlite3_close(store->db);
@@ -252,15 +263,30 @@ static void bind_int_or_null(sqlite3_stmt *st, int col, int64_t v) {
   else sqlite3_bind_int64(st, col, v);
 }
 
+/* Columns col .. col + 6: the sample size and the three intervals, all
+ * NULL for an exact rule. */
+static void bind_sample(sqlite3_stmt *st, int col, const nsr_store_sample *sample) {
+  bool exact = sample->size <= 0;
+  bind_int_or_null(st, col, exact ? -1 : sample->size);
+  const double *ci[3] = {sample->fidelity, sample->accuracy, sample->completeness};
+  for (int k = 0; k < 3; k++) {
+    bind_real_or_null(st, col + 1 + 2 * k, exact ? NAN : ci[k][0]);
+    bind_real_or_null(st, col + 2 + 2 * k, exact ? NAN : ci[k][1]);
+  }
+}
+
 /* Inserts the rules inside the caller's transaction. */
-static nsr_code insert_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules, size_t n,
-                             nsr_error *err) {
+static nsr_code insert_rules(nsr_store *s, int64_t model_id, const nsr_store_rule *rules,
+                             const nsr_store_sample *samples, size_t n, nsr_error *err) {
+  static const nsr_store_sample exact = {0};
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(s->db,
                          "INSERT INTO rules(model_id, method, layer, unit, body, conclusion,"
                          " fidelity, accuracy, completeness, support, created_at, site, church,"
-                         " details)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                         " details, sample_size, fidelity_lo, fidelity_hi, accuracy_lo,"
+                         " accuracy_hi, completeness_lo, completeness_hi)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                         " ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                          -1, &st, NULL) != SQLITE_OK) {
     return sql_fail(s, NSR_ERR_IO, "writing rules", err);
   }
@@ -288,6 +314,7 @@ static nsr_code insert_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
     sqlite3_bind_text(st, 12, r->site, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, r->church, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, r->details, -1, SQLITE_STATIC);
+    bind_sample(st, 15, samples ? &samples[i] : &exact);
     if (sqlite3_step(st) != SQLITE_DONE) rc = sql_fail(s, NSR_ERR_IO, "writing rules", err);
     sqlite3_reset(st);
   }
@@ -307,7 +334,7 @@ nsr_code nsr_store_add_rules(nsr_store *s, int64_t model_id, const nsr_store_rul
                              size_t n, nsr_error *err) {
   nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing rules", err);
   if (rc != NSR_OK) return rc;
-  return finish(s, insert_rules(s, model_id, rules, n, err), err);
+  return finish(s, insert_rules(s, model_id, rules, NULL, n, err), err);
 }
 
 /* Deletes the model's earlier rules of every method present in the batch,
@@ -332,12 +359,13 @@ static nsr_code delete_methods(nsr_store *s, int64_t model_id, const nsr_store_r
 }
 
 nsr_code nsr_store_add_extraction(nsr_store *s, const char *sha256, const char *path,
-                                  const char *config_json, const nsr_store_rule *rules, size_t n,
-                                  int64_t *model_id, nsr_error *err) {
+                                  const char *config_json, const nsr_store_rule *rules,
+                                  const nsr_store_sample *samples, size_t n, int64_t *model_id,
+                                  nsr_error *err) {
   nsr_code rc = store_exec(s, "BEGIN IMMEDIATE", "writing an extraction", err);
   if (rc != NSR_OK) return rc;
   rc = nsr_store_add_model(s, sha256, path, config_json, model_id, err);
   if (rc == NSR_OK) rc = delete_methods(s, *model_id, rules, n, err);
-  if (rc == NSR_OK) rc = insert_rules(s, *model_id, rules, n, err);
+  if (rc == NSR_OK) rc = insert_rules(s, *model_id, rules, samples, n, err);
   return finish(s, rc, err);
 }

@@ -11,11 +11,20 @@
 
 #define NSR_STORE_DEFAULT_PATH "nsr.db"
 /* The schema version this build creates and understands (PRAGMA user_version). */
-#define NSR_STORE_SCHEMA_VERSION 2
+#define NSR_STORE_SCHEMA_VERSION 3
 
 typedef struct nsr_store nsr_store;
 
 /* One extracted rule, as stored. Strings are borrowed for the call. */
+/* Schema 3: a rule measured on a sample of the domain. sample_size 0 means
+ * the metrics are exact (over the whole domain) and the columns stay NULL. */
+typedef struct nsr_store_sample {
+  int64_t size;           /* inputs in the sample */
+  double fidelity[2];     /* Wilson 95% interval [lo, hi]; NAN when not measured */
+  double accuracy[2];
+  double completeness[2];
+} nsr_store_sample;
+
 typedef struct nsr_store_rule {
   const char *method;      /* "alignment", "probe", "cart", ... */
   int64_t layer, unit;     /* -1 when not applicable */
@@ -70,11 +79,18 @@ nsr_code nsr_store_add_rules(nsr_store *store, int64_t model_id,
 
 /* One extraction in one transaction: records the model (as
  * nsr_store_add_model), deletes its earlier rules of the methods in the
- * batch (rules of one method must be adjacent), and inserts the batch. All
- * or nothing. */
+ * batch (rules of one method must be adjacent), and inserts the batch, with
+ * samples[i] the sampling columns of rules[i] (samples NULL: every rule is
+ * exact). All or nothing. */
 nsr_code nsr_store_add_extraction(nsr_store *store, const char *sha256, const char *path,
-                                  const char *config_json, const nsr_store_rule *rules, size_t n,
-                                  int64_t *model_id, nsr_error *err);
+                                  const char *config_json, const nsr_store_rule *rules,
+                                  const nsr_store_sample *samples, size_t n, int64_t *model_id,
+                                  nsr_error *err);
+
+/* The store's SQLite connection, for the store's own modules
+ * (store_metrics.c) that write tables store.c does not; valid until
+ * nsr_store_close. */
+struct sqlite3 *nsr_store_sqlite(nsr_store *store);
 
 /* Runs one read-only SQL statement on the store at `path` through a
  * read-only connection: an authorizer allows reading only, more than one

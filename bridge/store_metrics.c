@@ -1,6 +1,5 @@
-/* store_metrics.c: experiment results into the rule store's experiments and
- * metrics tables. It opens its own connection after nsr_store_open has
- * brought the schema up to date, so store.c stays as it is. */
+/* store_metrics.c: experiment results into the rule store's experiments,
+ * models and metrics tables, in one transaction on the store's connection. */
 #include <sqlite3.h>
 
 #include "experiment.h"
@@ -11,24 +10,23 @@ static nsr_code db_fail(sqlite3 *db, const char *path, const char *what, nsr_err
 }
 
 nsr_code nsr_store_add_experiment(const char *path, const char *name, const char *config_json,
+                                  const nsr_experiment_model *models, size_t n_models,
                                   const nsr_metric *metrics, size_t n, int64_t *id,
                                   nsr_error *err) {
   nsr_store *store;
   if (nsr_store_open(path, &store, err) != NSR_OK) return err->code;
-  nsr_store_close(store);
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-    nsr_code rc = db_fail(db, path, "open", err);
-    sqlite3_close(db);
-    return rc;
+  int64_t *model_ids = nsr_mallocarray(n_models ? n_models : 1, sizeof *model_ids);
+  if (model_ids == NULL) {
+    nsr_store_close(store);
+    return nsr_fail(err, NSR_ERR_NOMEM, "recording an experiment: out of memory");
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3 *db = nsr_store_sqlite(store);
   sqlite3_stmt *exp = NULL, *met = NULL;
   nsr_code rc = NSR_OK;
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "INSERT INTO experiments(name, config_json) VALUES (?, ?)", -1, &exp, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "INSERT INTO metrics(experiment_id, name, method, seed, n_train, step, value)"
-                             " VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &met, NULL) != SQLITE_OK) {
+      sqlite3_prepare_v2(db, "INSERT INTO metrics(experiment_id, name, method, seed, n_train, step, value,"
+                             " model_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &met, NULL) != SQLITE_OK) {
     rc = db_fail(db, path, "prepare", err);
   }
   if (rc == NSR_OK) {
@@ -36,6 +34,9 @@ nsr_code nsr_store_add_experiment(const char *path, const char *name, const char
     sqlite3_bind_text(exp, 2, config_json, -1, SQLITE_STATIC);
     if (sqlite3_step(exp) != SQLITE_DONE) rc = db_fail(db, path, "insert experiment", err);
     *id = sqlite3_last_insert_rowid(db);
+  }
+  for (size_t j = 0; rc == NSR_OK && j < n_models; j++) {
+    rc = nsr_store_add_model(store, models[j].sha256, NULL, models[j].config_json, &model_ids[j], err);
   }
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     const nsr_metric *m = &metrics[i];
@@ -47,6 +48,11 @@ nsr_code nsr_store_add_experiment(const char *path, const char *name, const char
     sqlite3_bind_int64(met, 5, m->n_train);
     sqlite3_bind_int64(met, 6, m->step);
     sqlite3_bind_double(met, 7, m->value);
+    if (m->model > 0 && (size_t)m->model <= n_models) {
+      sqlite3_bind_int64(met, 8, model_ids[m->model - 1]);
+    } else {
+      sqlite3_bind_null(met, 8);
+    }
     if (sqlite3_step(met) != SQLITE_DONE) rc = db_fail(db, path, "insert metric", err);
   }
   sqlite3_finalize(exp);
@@ -55,6 +61,7 @@ nsr_code nsr_store_add_experiment(const char *path, const char *name, const char
     rc = db_fail(db, path, "commit", err);
   }
   if (rc != NSR_OK) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_close(db);
+  nsr_free(model_ids);
+  nsr_store_close(store);
   return rc;
 }

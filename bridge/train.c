@@ -168,7 +168,7 @@ static void trainer_free(trainer *t) {
   nsr_free(t->q);
 }
 
-static bool uses_hard_labels(nsr_inject m) { return m != NSR_INJECT_DISTILL; }
+static bool uses_hard_labels(nsr_inject m) { return !nsr_inject_soft_targets(m); }
 static bool uses_constraint(nsr_inject m) {
   return m == NSR_INJECT_CONSTRAINT || m == NSR_INJECT_CONSTRAINT_SHUFFLED ||
          m == NSR_INJECT_CONSTRAINT_SIZE || m == NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED;
@@ -200,7 +200,7 @@ static nsr_code trainer_init(trainer *t, const nsr_train_config *cfg, uint32_t n
     return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   }
   if (t->perm) nsr_inject_permutation(n_max, t->perm);
-  if (cfg->inject == NSR_INJECT_KBANN || cfg->inject == NSR_INJECT_KBANN_SHUFFLED) {
+  if (nsr_inject_uses_kbann(cfg->inject)) {
     if (nsr_inject_kbann(t->model, t->engine, t->perm, err) != NSR_OK) return err->code;
   }
   nsr_rng_seed(&t->rng, cfg->seed ^ 0xb0d9e7ULL);

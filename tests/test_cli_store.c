@@ -17,7 +17,7 @@ static void test_init_and_query(void **state) {
   (void)state;
   run_result r = RUN("store", "init", "--db", db);
   assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "schema version 2"));
+  assert_non_null(strstr(r.out, "schema version 3"));
   run_free(&r);
   r = RUN("store", "init", "--db", db); /* idempotent */
   assert_int_equal(r.status, 0);

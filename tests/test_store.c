@@ -146,6 +146,69 @@ static void test_models_and_rules(void **state) {
   json_decref(r);
 }
 
+/* One integer from SQL run on a plain connection (the query path refuses
+ * PRAGMA). */
+static int64_t raw_int(const char *name, const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_open(db_path(name), &db), SQLITE_OK);
+  assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  int64_t v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/* A store written by schema 2 (schema 3 minus its columns, user_version
+ * 2) is upgraded on open: its rows stay, the new columns read NULL, and
+ * sampled rules can be added. */
+static void test_upgrade_from_schema_2(void **state) {
+  (void)state;
+  int64_t model;
+  nsr_store *s = fresh_store("v2.db", &model);
+  nsr_error err;
+  nsr_store_rule old = {"alignment", 0, 3, "ffn.0[3] > 0.5", "even", 0.9, NAN, 1.0, 50, NULL, NULL, NULL};
+  assert_int_equal(nsr_store_add_rules(s, model, &old, 1, &err), NSR_OK);
+  nsr_store_close(s);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(db_path("v2.db"), &db), SQLITE_OK);
+  const char *v3[] = {"sample_size", "fidelity_lo", "fidelity_hi", "accuracy_lo", "accuracy_hi",
+                      "completeness_lo", "completeness_hi"};
+  for (size_t i = 0; i < sizeof v3 / sizeof v3[0]; i++) {
+    char sql[100];
+    snprintf(sql, sizeof sql, "ALTER TABLE rules DROP COLUMN %s", v3[i]);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  }
+  assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_int_equal(raw_int("v2.db", "SELECT count(*) FROM pragma_table_info('rules') WHERE name = 'sample_size'"), 0);
+  assert_int_equal(nsr_store_open(db_path("v2.db"), &s, &err), NSR_OK);
+  nsr_store_rule sampled = {"cart", -1, -1, "pooled[1] > 0", "class 2", 0.75, NAN, 0.5, 20, NULL, NULL, NULL};
+  nsr_store_sample stats = {.size = 40, .fidelity = {0.53, 0.89}, .accuracy = {NAN, NAN},
+                            .completeness = {0.35, 0.65}};
+  int64_t again;
+  assert_int_equal(nsr_store_add_extraction(s, "cd34", "n.safetensors", "{}", &sampled, &stats, 1,
+                                            &again, &err), NSR_OK);
+  nsr_store_close(s);
+  json_t *r = query_ok("v2.db", "SELECT method, sample_size, fidelity_lo, fidelity_hi, accuracy_lo, "
+                        "completeness_hi, fidelity FROM rules ORDER BY id", 10);
+  json_t *rows = json_object_get(r, "rows");
+  assert_int_equal(json_array_size(rows), 2);
+  json_t *a = json_array_get(rows, 0), *b = json_array_get(rows, 1);
+  assert_string_equal(json_string_value(json_array_get(a, 0)), "alignment");
+  for (size_t c = 1; c < 6; c++) assert_true(json_is_null(json_array_get(a, c)));
+  assert_float_equal(json_real_value(json_array_get(a, 6)), 0.9, 1e-12);
+  assert_int_equal(json_integer_value(json_array_get(b, 1)), 40);
+  assert_float_equal(json_real_value(json_array_get(b, 2)), 0.53, 1e-12);
+  assert_float_equal(json_real_value(json_array_get(b, 3)), 0.89, 1e-12);
+  assert_true(json_is_null(json_array_get(b, 4)));
+  assert_float_equal(json_real_value(json_array_get(b, 5)), 0.65, 1e-12);
+  json_decref(r);
+  assert_int_equal(raw_int("v2.db", "PRAGMA user_version"), NSR_STORE_SCHEMA_VERSION);
+  assert_int_equal(raw_int("v2.db", "SELECT count(*) FROM pragma_table_info('rules') WHERE name = 'sample_size'"), 1);
+}
+
 static void expect_refused(const char *sql, nsr_code code, const char *needle) {
   json_t *r = NULL;
   nsr_error err;
@@ -242,6 +305,7 @@ int main(void) {
       cmocka_unit_test(test_schema_and_wal),
       cmocka_unit_test(test_concept_library),
       cmocka_unit_test(test_models_and_rules),
+      cmocka_unit_test(test_upgrade_from_schema_2),
       cmocka_unit_test(test_query_refuses_writes_and_tricks),
       cmocka_unit_test(test_query_row_cap_and_types),
       cmocka_unit_test(test_bad_files),

@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
   int64_t id;
   uint64_t t2 = nsr_now_ns();
   if (nsr_store_open(path, &s, &err) != NSR_OK ||
-      nsr_store_add_extraction(s, "bench", path, "{}", ex.rules, ex.n, &id, &err) != NSR_OK) {
+      nsr_store_add_extraction(s, "bench", path, "{}", ex.rules, ex.samples, ex.n, &id, &err) != NSR_OK) {
     goto fail;
   }
   double t_store = nsr_seconds_since(t2);

@@ -15,7 +15,7 @@
 #include "sha256.h"
 #include "tiny_model.h"
 
-static char weights[300], db[300];
+static char weights[300], wide[300], db[300];
 
 static int64_t query_int(sqlite3 *conn, const char *sql) {
   sqlite3_stmt *st;
@@ -28,9 +28,11 @@ static int64_t query_int(sqlite3 *conn, const char *sql) {
 
 static void test_extract_trained_model(void **state) {
   (void)state;
-  run_result r = RUN("extract", "--weights", weights, "--db", db, "--json");
+  /* 1..12 is enumerated: exact metrics, even when a sample is offered. */
+  run_result r = RUN("extract", "--weights", weights, "--db", db, "--json", "--sample", "5");
   if (r.status != 0) fail_msg("%s", r.err);
   json_t *o = parse_json(r.out);
+  assert_true(json_is_null(json_object_get(o, "sample")));
   json_t *rules = json_object_get(o, "rules");
   int64_t align = json_integer_value(json_object_get(rules, "alignment"));
   int64_t probe = json_integer_value(json_object_get(rules, "probe"));
@@ -65,6 +67,8 @@ static void test_extract_trained_model(void **state) {
   assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE method = 'probe'"
                                    " AND json_extract(details, '$.selectivity') IS NULL"), 0);
   assert_int_equal(query_int(conn, "SELECT round(sum(completeness), 9) FROM rules WHERE method = 'cart'"), 1);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE sample_size IS NOT NULL"
+                                   " OR fidelity_lo IS NOT NULL OR completeness_hi IS NOT NULL"), 0);
   /* The whole library over 1..12 is stored, and every alignment rule's
    * conclusion is one of its concepts. */
   assert_true(query_int(conn, "SELECT count(*) FROM concepts WHERE domain_max = 12") > 34);
@@ -99,6 +103,41 @@ static void test_extract_trained_model(void **state) {
   assert_non_null(strstr(r.out, "(0 rows)"));
   run_free(&r);
   expect_usage_error(RUN("rules", "--db", db, "--weights", "/no/such/model"), "/no/such/model");
+}
+
+/* 1..9000 is too large to enumerate: a stated sample, each rule with its
+ * sample size and intervals, and no concepts over the sample stored. */
+static void test_extract_sampled(void **state) {
+  (void)state;
+  char sampled_db[320];
+  snprintf(sampled_db, sizeof sampled_db, "%s/sampled.db", cli_workdir);
+  run_result r = RUN("extract", "--weights", wide, "--db", sampled_db, "--json", "--sample", "300",
+                     "--methods", "alignment,cart", "--seed", "4");
+  if (r.status != 0) fail_msg("%s", r.err);
+  json_t *o = parse_json(r.out);
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "domain"), 1)), 9000);
+  json_t *sample = json_object_get(o, "sample");
+  assert_int_equal(json_integer_value(json_object_get(sample, "size")), 300);
+  assert_int_equal(json_integer_value(json_object_get(sample, "seed")), 4);
+  assert_string_equal(json_string_value(json_object_get(o, "layout")), "other");
+  json_decref(o);
+  run_free(&r);
+  sqlite3 *conn;
+  assert_int_equal(sqlite3_open_v2(sampled_db, &conn, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  int64_t n = query_int(conn, "SELECT count(*) FROM rules");
+  assert_true(n > 0);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE sample_size = 300"
+                                   " AND fidelity BETWEEN fidelity_lo AND fidelity_hi"
+                                   " AND completeness BETWEEN completeness_lo AND completeness_hi"), n);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM concepts WHERE domain_max = 9000"), 0);
+  sqlite3_close(conn);
+  r = RUN("extract", "--weights", wide, "--db", sampled_db, "--sample", "200", "--methods", "cart");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "sampled: 200 numbers (seed 1)"));
+  run_free(&r);
+  expect_usage_error(RUN("extract", "--weights", wide, "--sample", "0"), "--sample");
+  expect_usage_error(RUN("extract", "--weights", wide, "--sample", "4097"), "--sample");
+  expect_usage_error(RUN("extract", "--weights", wide, "--max", "1000001"), "--max");
 }
 
 static void test_bad_inputs(void **state) {
@@ -137,8 +176,23 @@ int main(int argc, char **argv) {
   nsr_error err;
   if (nsr_nn_save(m, weights, &err) != NSR_OK) return 1;
   nsr_nn_free(m);
+  /* A random encoder over tokens 1..9000 with 5 outputs. */
+  snprintf(wide, sizeof wide, "%s/wide.safetensors", cli_workdir);
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  cfg.vocab = 9001;
+  cfg.d_model = 8;
+  cfg.n_heads = 2;
+  cfg.n_layers = 1;
+  cfg.d_ff = 8;
+  cfg.n_classes = 5;
+  if (nsr_nn_create(&cfg, &m, &err) != NSR_OK) return 1;
+  nsr_nn_init_params(m, 2);
+  if (nsr_nn_save(m, wide, &err) != NSR_OK) return 1;
+  nsr_nn_free(m);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_extract_trained_model),
+      cmocka_unit_test(test_extract_sampled),
       cmocka_unit_test(test_bad_inputs),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);

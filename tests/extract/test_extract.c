@@ -98,7 +98,7 @@ static void test_rule_church_equals_engine(void **state) {
   for (uint32_t r = 0; r < NSR_NUMBERS_RULES; r++) {
     char def[256];
     nsr_numbers_rule_church(r, def, sizeof def);
-    assert_int_equal(nsr_church_extension(lang, def, 100, &got, &err), NSR_OK);
+    assert_int_equal(nsr_church_extension(lang, def, NULL, 100, &got, &err), NSR_OK);
     if (!nsr_bitset_equal(&got, nsr_numbers_rule_set(e, r))) fail_msg("rule %s", nsr_numbers_rule_name(r));
   }
   nsr_bitset_free(&got);
@@ -136,10 +136,10 @@ static void test_library(void **state) {
   assert_non_null(strstr(err.message, "x < 10"));
   nsr_bitset bits;
   assert_int_equal(nsr_bitset_init(&bits, 101, &err), NSR_OK);
-  assert_int_equal(nsr_church_extension(lang, "(lambda (x) (+ x 1))", 100, &bits, &err),
+  assert_int_equal(nsr_church_extension(lang, "(lambda (x) (+ x 1))", NULL, 100, &bits, &err),
                    NSR_ERR_INVALID);
   assert_non_null(strstr(err.message, "non-boolean"));
-  assert_int_equal(nsr_church_extension(lang, "(lambda (x) (car x))", 100, &bits, &err),
+  assert_int_equal(nsr_church_extension(lang, "(lambda (x) (car x))", NULL, 100, &bits, &err),
                    NSR_ERR_INVALID);
   nsr_bitset_free(&bits);
   nsr_concept_library_free(&lib);
@@ -386,7 +386,9 @@ static void test_psyke_metrics(void **state) {
     exact[x - 1] = 1;
   }
   nsr_site site = {NSR_SITE_RESID, 0, 1, v};
-  nsr_activations acts = {10, 1, &site, NSR_LAYOUT_RULES, NSR_NUMBERS_RULES, top, exact};
+  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
+                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
+                         .exact = exact};
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   opts.alignment = opts.probe = false;
@@ -436,7 +438,9 @@ static void test_cart_threshold_on_a_value(void **state) {
     exact[x - 1] = 0;
   }
   nsr_site site = {NSR_SITE_RESID, 0, 1, v};
-  nsr_activations acts = {10, 1, &site, NSR_LAYOUT_RULES, NSR_NUMBERS_RULES, top, exact};
+  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
+                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
+                         .exact = exact};
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   opts.alignment = opts.probe = false;
@@ -465,7 +469,9 @@ static void test_extract_out_of_memory(void **state) {
     exact[x - 1] = 1;
   }
   nsr_site site = {NSR_SITE_FFN, 0, 2, v};
-  nsr_activations acts = {10, 1, &site, NSR_LAYOUT_RULES, NSR_NUMBERS_RULES, top, exact};
+  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
+                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
+                         .exact = exact};
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   nsr_extraction ex;

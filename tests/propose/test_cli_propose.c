@@ -10,15 +10,20 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../cli_runner.h"
+#include <unistd.h>
 
-static char model[512];
+#include "../cli_runner.h"
+#include "sha256.h"
+
+static char model[512], train_db[512];
 
 static int setup(void **state) {
   (void)state;
   snprintf(model, sizeof model, "%s/tiny.safetensors", cli_workdir);
+  snprintf(train_db, sizeof train_db, "%s/train.db", cli_workdir);
   run_result r = RUN("train", "--steps", "20", "--d-model", "48", "--layers", "1", "--batch", "8",
-                     "--heldout", "20", "--eval-every", "10", "--json", "--out", model);
+                     "--heldout", "20", "--eval-every", "10", "--json", "--out", model, "--db",
+                     train_db);
   int ok = r.status == 0;
   json_t *j = ok ? parse_json(r.out) : NULL;
   ok = ok && json_array_size(json_object_get(j, "evals")) == 2 &&
@@ -26,6 +31,40 @@ static int setup(void **state) {
   json_decref(j);
   run_free(&r);
   return ok ? 0 : -1;
+}
+
+/* `nsr train --db` recorded the saved file: its SHA-256, path and the
+ * training settings; --no-db records nothing. */
+static void test_train_records_model(void **state) {
+  (void)state;
+  char sha[NSR_SHA256_HEX], sql[400];
+  nsr_error err;
+  assert_int_equal(nsr_sha256_file(model, sha, &err), NSR_OK);
+  snprintf(sql, sizeof sql, "SELECT count(*), min(path), min(json_extract(config_json, '$.train.steps')),"
+                            " min(json_extract(config_json, '$.model.d_model')) FROM models"
+                            " WHERE sha256 = '%s'", sha);
+  run_result r = RUN("sql", sql, "--db", train_db, "--json");
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  json_t *row = json_array_get(json_object_get(j, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 1);
+  assert_string_equal(json_string_value(json_array_get(row, 1)), model);
+  assert_int_equal(json_integer_value(json_array_get(row, 2)), 20);
+  assert_int_equal(json_integer_value(json_array_get(row, 3)), 48);
+  json_decref(j);
+  run_free(&r);
+  char other[600], other_db[600];
+  snprintf(other, sizeof other, "%s/nodb.safetensors", cli_workdir);
+  snprintf(other_db, sizeof other_db, "%s/nodb.db", cli_workdir);
+  setenv("NSR_DB", other_db, 1);
+  r = RUN("train", "--steps", "2", "--d-model", "48", "--layers", "1", "--batch", "4", "--heldout", "5",
+          "--out", other, "--no-db");
+  unsetenv("NSR_DB");
+  assert_int_equal(r.status, 0);
+  assert_null(strstr(r.out, "recorded as model"));
+  run_free(&r);
+  assert_int_not_equal(access(other_db, F_OK), 0);
+  expect_usage_error(RUN("train", "--db"), "--db");
 }
 
 /* Every proposal's exact posterior is the one `nsr numbers` reports. */
@@ -141,15 +180,29 @@ static void test_experiment_quick(void **state) {
   assert_int_equal(r.status, 0);
   json_t *j = parse_json(r.out);
   json_t *row = json_array_get(json_object_get(j, "rows"), 0);
-  assert_int_equal(json_integer_value(json_array_get(row, 0)), 9 * 2);
-  assert_int_equal(json_integer_value(json_array_get(row, 1)), 9);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 11 * 2);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 11);
   assert_int_equal(json_integer_value(json_array_get(row, 2)), 1);
+  json_decref(j);
+  run_free(&r);
+  /* Every metric names the model it measured: one models row per run
+   * (11 variants x 2 budgets x 1 seed), not kept on disk (path NULL). */
+  r = RUN("sql", "SELECT count(*), count(model_id), count(DISTINCT model_id), "
+                 "(SELECT count(*) FROM models WHERE path IS NULL AND "
+                 "json_extract(config_json, '$.train.steps') = 5) FROM metrics", "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  j = parse_json(r.out);
+  row = json_array_get(json_object_get(j, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 11 * 2 * 3);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 11 * 2 * 3);
+  assert_int_equal(json_integer_value(json_array_get(row, 2)), 11 * 2);
+  assert_int_equal(json_integer_value(json_array_get(row, 3)), 11 * 2);
   json_decref(j);
   run_free(&r);
   char *svg = slurp(plot);
   size_t lines = 0;
   for (const char *p = svg; (p = strstr(p, "<polyline")) != NULL; p++) lines++;
-  assert_int_equal(lines, 9);
+  assert_int_equal(lines, 11);
   free(svg);
   expect_usage_error(RUN("experiment", "injection", "--seeds", "0"), "--seeds");
   expect_usage_error(RUN("experiment", "injection", "--seeds", "33"), "--seeds");
@@ -168,6 +221,7 @@ int main(int argc, char **argv) {
   if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tiny_model),
+      cmocka_unit_test(test_train_records_model),
       cmocka_unit_test(test_default_model),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_experiment_quick),

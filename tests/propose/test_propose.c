@@ -100,13 +100,20 @@ static void test_rescoring_matches_engine(void **state) {
     assert_int_equal(nsr_propose(p, sets[s], lens[s], 64, &r, &err), NSR_OK);
     assert_int_equal(r.n, 64);
     assert_int_equal(nsr_numbers_posterior_all(e, sets[s], lens[s], post, c, &err), NSR_OK);
-    double sum = 0;
+    /* The proposals are the network's softmax's top K, and their q its
+     * values (nsr_propose normalises logits itself). */
+    assert_int_equal(nsr_propose_forward(p, sets[s], lens[s], &err), NSR_OK);
+    const float *q = nsr_proposer_probs(p);
+    double sum = 0, kth = r.items[r.n - 1].network;
+    bool chosen[6000] = {false};
     for (size_t i = 0; i < r.n; i++) {
       assert_float_equal(r.items[i].posterior, post[r.items[i].index], 1e-6 + 1e-4 * post[r.items[i].index]);
-      assert_float_equal(r.items[i].network, nsr_proposer_probs(p)[r.items[i].index], 1e-9);
+      assert_float_equal(r.items[i].network, q[r.items[i].index], 1e-6 * q[r.items[i].index]);
       if (i) assert_true(r.items[i].network <= r.items[i - 1].network);
+      chosen[r.items[i].index] = true;
       sum += r.items[i].restricted;
     }
+    for (size_t i = 0; i < c; i++) assert_true(chosen[i] || q[i] <= kth * (1 + 1e-6));
     if (r.covered > 0) assert_float_equal(sum, 1.0, 1e-9);
     size_t best = 0;
     for (size_t i = 1; i < c; i++) best = post[i] > post[best] ? i : best;
@@ -262,6 +269,68 @@ static void test_constraint_gradient(void **state) {
   nsr_nn_free(m);
 }
 
+/* Membership by hand, independent of the engine's rule tables: the rules
+ * the KBANN test checks, by their index in the 34 (even, odd, squares,
+ * primes, multiples of 7, powers of 2, ends in 3). */
+static bool is_prime(uint32_t x) {
+  if (x < 2) return false;
+  for (uint32_t k = 2; k * k <= x; k++) {
+    if (x % k == 0) return false;
+  }
+  return true;
+}
+
+static bool by_hand(int rule, uint32_t x) {
+  uint32_t root = 0;
+  while ((root + 1) * (root + 1) <= x) root++;
+  switch (rule) {
+    case 0: return x % 2 == 0;
+    case 1: return x % 2 == 1;
+    case 2: return root * root == x;
+    case 4: return is_prime(x);
+    case 9: return x % 7 == 0;
+    case 15: return x > 1 && (x & (x - 1)) == 0; /* 2, 4, 8, ..: 2^0 is not one */
+    default: return x % 10 == 3; /* 27: ends in 3 */
+  }
+}
+
+/* FFN activations of block 0 for the single number x (and its count
+ * token), after the KBANN weights: hidden[0 .. d_ff) for x, then the count
+ * token's. */
+static void ffn_of(nsr_nn_model *m, uint32_t x, float *hidden) {
+  int32_t tokens[2] = {(int32_t)x, 101}, len = 2;
+  nsr_nn_batch batch = {.batch = 1, .seq_len = 2, .tokens = tokens, .lengths = &len};
+  nsr_nn_capture cap = {.ffn_hidden = hidden};
+  nsr_error err = {0};
+  assert_int_equal(nsr_nn_capture_forward(m, &batch, &cap, &err), NSR_OK);
+}
+
+static void check_kbann_units(nsr_nn_model *m, const uint32_t *perm) {
+  static const int rules[] = {0, 1, 2, 4, 9, 15, 27};
+  int ff = nsr_nn_get_config(m)->d_ff;
+  float *hidden = malloc(2 * (size_t)ff * sizeof *hidden);
+  for (uint32_t x = 1; x <= 100; x++) {
+    uint32_t seen = perm ? perm[x] : x;
+    ffn_of(m, x, hidden);
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+      /* GELU(3) = 2.996 when firing, less the attention's small random
+       * output at initialisation; GELU(-9) = 0 when not */
+      float a = hidden[rules[i]];
+      if (by_hand(rules[i], seen)) {
+        assert_true(a > 2.5f);
+      } else {
+        assert_true(fabsf(a) < 0.05f);
+      }
+    }
+    for (int k = 0; k < 9; k++) { /* magnitude unit 34 + k: x > 10 (k + 1) */
+      float a = hidden[34 + k];
+      assert_true(seen > 10u * (uint32_t)(k + 1) ? a > 2.5f : fabsf(a) < 0.05f);
+    }
+    for (int j = 0; j < 43; j++) assert_true(fabsf(hidden[ff + j]) < 0.05f); /* count token: off */
+  }
+  free(hidden);
+}
+
 static void test_permutation_and_kbann(void **state) {
   (void)state;
   uint32_t perm[101];
@@ -285,15 +354,66 @@ static void test_permutation_and_kbann(void **state) {
   assert_float_equal(emb.data[16 * d + 15], 1.0, 0);  /* 16 is a power of 2 */
   assert_float_equal(emb.data[17 * d + 15], -1.0, 0); /* 17 is not */
   assert_float_equal(emb.data[7 * d + 4], 1.0, 0);    /* 7 is prime */
+  check_kbann_units(m, NULL);
+  nsr_nn_free(m);
+  m = fresh_model(2); /* the control: the same units, reading perm[x]'s detectors */
   assert_int_equal(nsr_inject_kbann(m, e, perm, &err), NSR_OK);
+  assert_true(nsr_nn_find_tensor(m, "tok_emb.weight", &emb));
   assert_float_equal(emb.data[16 * d + 15], nsr_bitset_has(nsr_numbers_rule_set(e, 15), perm[16]) ? 1.0 : -1.0, 0);
+  check_kbann_units(m, perm);
   nsr_nn_free(m);
   nsr_nn_config small;
   nsr_propose_config(100, 32, 1, &small);
   assert_int_equal(nsr_nn_create(&small, &m, &err), NSR_OK);
   assert_int_equal(nsr_inject_kbann(m, e, NULL, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "d_model >= 44"));
   nsr_nn_free(m);
+  nsr_numbers *e50 = engine_n(50); /* a model for 1..100 is not one for 1..50 */
+  m = fresh_model(1);
+  assert_int_equal(nsr_inject_kbann(m, e50, NULL, &err), NSR_ERR_INVALID);
+  nsr_nn_free(m);
+  nsr_numbers_free(e50);
   nsr_numbers_free(e);
+}
+
+/* Descending by value, then ascending by index: the order top K keeps
+ * (an earlier entry wins a tie). */
+static const float *sort_base;
+static int by_value_desc(const void *a, const void *b) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  if (sort_base[i] != sort_base[j]) return sort_base[i] < sort_base[j] ? 1 : -1;
+  return (i > j) - (i < j);
+}
+
+/* nsr_propose_top_k against a full sort, on random arrays of lengths
+ * around the block size, with ties, and with k above the length. */
+static void test_top_k_against_sort(void **state) {
+  (void)state;
+  enum { MAX = 700 };
+  static float q[MAX];
+  static size_t order[MAX];
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 42);
+  const size_t lengths[] = {1, 5, 63, 64, 65, 128, 129, 700};
+  const size_t ks[] = {1, 3, 10, 64};
+  for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+    for (int trial = 0; trial < 20; trial++) {
+      size_t n = lengths[l];
+      for (size_t i = 0; i < n; i++) {
+        /* few distinct values on even trials: many ties */
+        q[i] = trial % 2 ? (float)nsr_rng_uniform(&rng) : (float)nsr_rng_below(&rng, 7);
+        order[i] = i;
+      }
+      sort_base = q;
+      qsort(order, n, sizeof *order, by_value_desc);
+      for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        uint64_t idx[64];
+        size_t have = nsr_propose_top_k(q, n, ks[t], idx);
+        assert_int_equal(have, ks[t] < n ? ks[t] : n);
+        for (size_t i = 0; i < have; i++) assert_int_equal(idx[i], order[i]);
+      }
+    }
+  }
 }
 
 static void test_inject_names(void **state) {
@@ -375,11 +495,26 @@ static void test_store_metrics(void **state) {
   assert_true(fd >= 0);
   close(fd);
   unlink(path); /* a fresh store is created at the path */
-  const nsr_metric rows[] = {{"top1", "kbann", 1, 16, 30, 0.25}, {"top1", "hard", 2, 64, 30, 0.5}};
+  /* The first row's model, the second has none. */
+  const nsr_metric rows[] = {{"top1", "kbann", 1, 16, 30, 0.25, 1}, {"top1", "hard", 2, 64, 30, 0.5, 0}};
+  nsr_experiment_model model = {.config_json = "{\"train\":{\"seed\":1}}"};
+  memset(model.sha256, 'a', 64);
+  model.sha256[64] = '\0';
   int64_t id = 0;
   nsr_error err = {0};
-  assert_int_equal(nsr_store_add_experiment(path, "injection", "{}", rows, 2, &id, &err), NSR_OK);
+  assert_int_equal(nsr_store_add_experiment(path, "injection", "{}", &model, 1, rows, 2, &id, &err), NSR_OK);
   assert_int_equal(id, 1);
+  json_t *ids;
+  assert_int_equal(nsr_store_query(path, "SELECT m.sha256, m.path IS NULL, json_extract(m.config_json,"
+                                   " '$.train.seed'), x.model_id IS NULL FROM metrics x LEFT JOIN"
+                                   " models m ON m.id = x.model_id ORDER BY x.id", 10, 1000, &ids, &err),
+                   NSR_OK);
+  json_t *a = json_array_get(json_object_get(ids, "rows"), 0), *b = json_array_get(json_object_get(ids, "rows"), 1);
+  assert_string_equal(json_string_value(json_array_get(a, 0)), model.sha256);
+  assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
+  assert_int_equal(json_integer_value(json_array_get(a, 2)), 1);
+  assert_int_equal(json_integer_value(json_array_get(b, 3)), 1);
+  json_decref(ids);
   json_t *out;
   assert_int_equal(nsr_store_query(path, "SELECT method, n_train, value FROM metrics ORDER BY id",
                                    10, 1000, &out, &err), NSR_OK);
@@ -388,15 +523,23 @@ static void test_store_metrics(void **state) {
   assert_int_equal(json_integer_value(json_array_get(r1, 1)), 64);
   assert_float_equal(json_real_value(json_array_get(r1, 2)), 0.5, 0);
   json_decref(out);
-  assert_int_equal(nsr_store_add_experiment(path, "again", "{}", rows, 1, &id, &err), NSR_OK);
+  /* The same model again keeps its row. */
+  assert_int_equal(nsr_store_add_experiment(path, "again", "{}", &model, 1, rows, 1, &id, &err), NSR_OK);
   assert_int_equal(id, 2);
+  assert_int_equal(nsr_store_query(path, "SELECT count(*), count(DISTINCT model_id) FROM models, metrics"
+                                   " WHERE metrics.model_id = models.id", 10, 1000, &ids, &err), NSR_OK);
+  a = json_array_get(json_object_get(ids, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(a, 0)), 2);
+  assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
+  json_decref(ids);
   unlink(path);
   char wal[64];
   snprintf(wal, sizeof wal, "%s-wal", path);
   unlink(wal);
   snprintf(wal, sizeof wal, "%s-shm", path);
   unlink(wal);
-  assert_int_not_equal(nsr_store_add_experiment("/nonexistent/dir/x.db", "x", "{}", rows, 1, &id, &err), NSR_OK);
+  assert_int_not_equal(nsr_store_add_experiment("/nonexistent/dir/x.db", "x", "{}", NULL, 0, rows + 1, 1,
+                                                &id, &err), NSR_OK);
 }
 
 int main(void) {
@@ -408,6 +551,7 @@ int main(void) {
       cmocka_unit_test(test_constraint_teacher),
       cmocka_unit_test(test_constraint_gradient),
       cmocka_unit_test(test_permutation_and_kbann),
+      cmocka_unit_test(test_top_k_against_sort),
       cmocka_unit_test(test_inject_names),
       cmocka_unit_test(test_tiny_training),
       cmocka_unit_test(test_bad_model_files),
