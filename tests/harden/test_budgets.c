@@ -150,7 +150,7 @@ static server start_server(const char *const *budget_args) {
     close(in[1]);
     close(out[0]);
     const char *argv[16] = {"nsr", "mcp", "--db", "/nonexistent/nsr.db"};
-    for (int i = 0; budget_args[i] != NULL && i < 10; i++) argv[4 + i] = budget_args[i];
+    for (int i = 0; i < 10 && budget_args[i] != NULL; i++) argv[4 + i] = budget_args[i];
     execv(nsr, (char *const *)argv);
     _exit(127);
   }

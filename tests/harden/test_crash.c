@@ -58,14 +58,14 @@ static int round_no = -1; /* -1: while making the references */
 
 /* A small encoder: the test is about kills, not about extraction quality;
  * with pos none and 34 classes the extraction reads the rules layout. */
-#define MODEL_CONFIG                                                                       \
-  "{\"vocab\":41,\"d_model\":16,\"n_heads\":2,\"n_layers\":1,\"d_ff\":32,\"max_len\":4," \
-  "\"n_classes\":34,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}"
+static const char model_config[] =
+    "{\"vocab\":41,\"d_model\":16,\"n_heads\":2,\"n_layers\":1,\"d_ff\":32,\"max_len\":4,"
+    "\"n_classes\":34,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}";
 /* A larger one for checkpoint writes (1.6 MB), so that writing the file
  * takes long enough for kills to land in it. */
-#define CKPT_CONFIG                                                                           \
-  "{\"vocab\":41,\"d_model\":128,\"n_heads\":4,\"n_layers\":2,\"d_ff\":512,\"max_len\":4," \
-  "\"n_classes\":34,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}"
+static const char ckpt_config[] =
+    "{\"vocab\":41,\"d_model\":128,\"n_heads\":4,\"n_layers\":2,\"d_ff\":512,\"max_len\":4,"
+    "\"n_classes\":34,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}";
 
 /* The outcome of one run. */
 typedef struct run {
@@ -212,8 +212,8 @@ static void init_model(const char *config, const char *seed_text, const char *ou
 static void test_kill_extract(void **state) {
   (void)state;
   const char *a = scratch_path("a.safetensors"), *b = scratch_path("b.safetensors");
-  init_model(MODEL_CONFIG, "1", a);
-  init_model(MODEL_CONFIG, "2", b);
+  init_model(model_config, "1", a);
+  init_model(model_config, "2", b);
   char db[300], ref[300];
   snprintf(db, sizeof db, "%s", scratch_path("nsr.db"));
   snprintf(ref, sizeof ref, "%s", scratch_path("ref.db"));
@@ -311,9 +311,9 @@ static void test_kill_checkpoint_writes(void **state) {
   assert_non_null(f);
   fputs("2 4 6 -> 1\n3 9 27 -> 5\n10 20 -> 7\n7 -> 0\n16 32 -> 12\n", f);
   fclose(f);
-  init_model(CKPT_CONFIG, "3", start);
-  const char *init1[] = {"nsr", "nn", "init", "--config", CKPT_CONFIG, "--seed", "1", "--out", out, NULL};
-  const char *init2[] = {"nsr", "nn", "init", "--config", CKPT_CONFIG, "--seed", "2", "--out", out, NULL};
+  init_model(ckpt_config, "3", start);
+  const char *init1[] = {"nsr", "nn", "init", "--config", ckpt_config, "--seed", "1", "--out", out, NULL};
+  const char *init2[] = {"nsr", "nn", "init", "--config", ckpt_config, "--seed", "2", "--out", out, NULL};
   const char *train[] = {"nsr", "nn", "train", start, "--data", data, "--out", out,
                          "--steps", "2", "--batch", "5", "--seed", "7", NULL};
   writer writers[] = {{"nn init --seed 1", init1, NULL, 0, 0},
