@@ -74,7 +74,7 @@ typedef struct run {
   double seconds; /* wall time to exit or kill */
 } run;
 
-/* Runs nsr with argv (NULL-terminated, argv[0] ignored), output discarded,
+/* Runs nsr with argv (NULL-terminated; argv[0] is the name it is shown), output discarded,
  * and SIGKILLs it after delay_us unless delay_us < 0; reaps it. */
 static run run_nsr(const char *const *argv, long delay_us) {
   uint64_t start = nsr_now_ns();
