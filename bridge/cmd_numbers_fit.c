@@ -1,6 +1,7 @@
 /* cmd_numbers_fit.c: `nsr numbers fit`: fits a space's prior (production
  * weights, rule/interval mixture λ, σ) and the response model (α, β) to
  * human yes/no data by maximum a posteriori, and writes a prior file. */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static nsr_code parse_grid(const char *text, const char *name, double min, doubl
  * required. */
 static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *err) {
   fit_cli *o = options;
+  assert(o != NULL); /* tells the static analyzer; the command table always passes one */
   for (int i = 1; i < argc; i++) {
     const char *v = NULL, **slot = NULL;
     if (strcmp(argv[i], "--json") == 0) {
@@ -271,7 +273,7 @@ static nsr_code with_max_size(const char *source, int size, char **out, nsr_erro
 /* Replaces *space by the same description built with max_size `size`
  * (derivation graph recorded, for the fit). */
 static nsr_code rebuild_with_size(nsr_space **space, int size, nsr_error *err) {
-  char *text;
+  char *text = NULL; /* freed below even when with_max_size fails */
   nsr_code rc = with_max_size(nsr_space_source(*space), size, &text, err);
   nsr_space *rebuilt = NULL;
   if (rc == NSR_OK) rc = nsr_space_from_json(text, strlen(text), "--max-size", true, &rebuilt, err);

@@ -211,6 +211,7 @@ nsr_code nsr_propose(nsr_proposer *p, const uint32_t *examples, size_t n,
   out->n = nsr_propose_top_k(p->probs, p->n_classes, k, idx);
   out->covered = 0.0;
   for (size_t i = 0; i < out->n; i++) {
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): score writes items[i] only; the analyzer forgets out->n
     if (score(p, idx[i], examples, n, &out->items[i], err) != NSR_OK) return err->code;
     out->covered += out->items[i].posterior;
   }

@@ -235,6 +235,7 @@ static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *er
   uint32_t n_ex[256], x[256][NSR_PROPOSE_MAX_EXAMPLES];
   for (int b = 0; b < cfg->batch; b++) {
     if (next_set(t, b, &n_ex[b], x[b], err) != NSR_OK) return err->code;
+    // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a failed next_set leaves err->code != NSR_OK
     t->lengths[b] = nsr_propose_tokens(n_max, x[b], n_ex[b], t->tokens + (size_t)b * NSR_PROPOSE_MAX_LEN);
     if (uses_hard_labels(cfg->inject)) {
       float *row = t->teacher + (size_t)b * t->count;
@@ -284,7 +285,7 @@ nsr_code nsr_train_proposer(const nsr_train_config *cfg, nsr_nn_model **out,
   double loss_sum = 0.0;
   int64_t loss_n = 0;
   for (int64_t step = 1; rc == NSR_OK && step <= cfg->steps; step++) {
-    double loss;
+    double loss = 0.0; /* train_step leaves it unset when it fails */
     rc = train_step(&t, step, &loss, err);
     loss_sum += loss;
     loss_n++;

@@ -1,9 +1,13 @@
 /* fileio.c: whole-file reads and atomic writes. */
+/* O_TMPFILE and linkat's AT_SYMLINK_FOLLOW are Linux (GNU) extensions. */
+#define _GNU_SOURCE
 #include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,28 +38,69 @@ static int sync_parent_dir(const char *path) {
   return rc;
 }
 
+/* Opens an unnamed file in the directory of `path` (O_TMPFILE): a process
+ * killed before it is linked leaves nothing behind. Returns the descriptor,
+ * or -1 with errno set (EOPNOTSUPP, EISDIR or EINVAL where the kernel or
+ * file system has no O_TMPFILE). */
+static int open_unnamed(const char *path) {
+  char *copy = nsr_strdup(path);
+  if (copy == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int fd = open(dirname(copy), O_WRONLY | O_TMPFILE | O_CLOEXEC, 0666);
+  int saved = errno;
+  nsr_free(copy);
+  errno = saved;
+  return fd;
+}
+
+static bool tmpfile_unsupported(int e) {
+  return e == EOPNOTSUPP || e == EISDIR || e == EINVAL;
+}
+
+/* Gives the unnamed file `fd` the name `tmp` (removing a stale file of that
+ * name left by a killed save first). */
+static int link_unnamed(int fd, const char *tmp) {
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (unlink(tmp) != 0 && errno != ENOENT) return -1;
+  return linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW);
+}
+
+/* Opens the named temporary file `tmp` afresh (the fallback without
+ * O_TMPFILE): a stale one is removed, O_EXCL refuses anything planted in
+ * between. */
+static int open_named(const char *tmp) {
+  if (unlink(tmp) != 0 && errno != ENOENT) return -1;
+  return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+}
+
 nsr_code nsr_write_file_atomic(const char *path, const void *data, size_t len,
                                nsr_error *err) {
-  size_t tmp_len = strlen(path) + 16;
+  size_t tmp_len = strlen(path) + sizeof NSR_ATOMIC_TMP_SUFFIX;
   char *tmp = nsr_malloc(tmp_len);
   if (tmp == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "writing '%s': out of memory", path);
-  snprintf(tmp, tmp_len, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    nsr_code rc = nsr_fail(err, NSR_ERR_IO, "writing '%s': %s", path, strerror(errno));
-    nsr_free(tmp);
-    return rc;
+  snprintf(tmp, tmp_len, "%s%s", path, NSR_ATOMIC_TMP_SUFFIX);
+  bool named = false;
+  const char *step = "open";
+  int fd = open_unnamed(path);
+  if (fd < 0 && tmpfile_unsupported(errno)) {
+    fd = open_named(tmp);
+    named = fd >= 0;
   }
-  const char *step = "write";
+  if (fd < 0) goto fail;
+  step = "write";
   if (write_all(fd, data, len) != 0) goto fail;
   step = "fsync";
   if (fsync(fd) != 0) goto fail;
+  step = "link";
+  if (!named && link_unnamed(fd, tmp) != 0) goto fail;
+  named = true;
   step = "close";
-  if (close(fd) != 0) {
-    fd = -1;
-    goto fail;
-  }
+  int closed = close(fd);
   fd = -1;
+  if (closed != 0) goto fail;
   step = "rename";
   if (rename(tmp, path) != 0) goto fail;
   nsr_free(tmp);
@@ -65,7 +110,7 @@ nsr_code nsr_write_file_atomic(const char *path, const void *data, size_t len,
 fail:;
   int saved = errno;
   if (fd >= 0) close(fd);
-  unlink(tmp);
+  if (named) unlink(tmp);
   nsr_free(tmp);
   return nsr_fail(err, NSR_ERR_IO, "writing '%s' (%s): %s", path, step, strerror(saved));
 }

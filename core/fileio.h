@@ -6,10 +6,20 @@
 
 #include "nsr_core.h"
 
+/* The one temporary name a write to PATH uses: PATH followed by this. */
+#define NSR_ATOMIC_TMP_SUFFIX ".nsr-tmp"
+
 /* Writes `len` bytes to `path` so that a crash leaves either the old file or
- * the new one, never a torn mix: the data goes to a temporary file in the
- * same directory, which is flushed, fsynced and renamed over `path`; then
- * the directory is fsynced. On failure the temporary file is removed. */
+ * the new one, never a torn mix: the data goes to an unnamed file (O_TMPFILE)
+ * in the same directory, which is fsynced, linked as PATH.nsr-tmp and
+ * renamed over `path`; then the directory is fsynced. Where the file system
+ * has no O_TMPFILE the data is written to PATH.nsr-tmp directly. Either way
+ * a process killed mid-write leaves at most that one file (for the O_TMPFILE
+ * path, only when killed between the link and the rename), and the next
+ * write to `path` removes it: temporary files never accumulate. Two
+ * processes writing the same path at once are not supported (the file
+ * stays whole, but one of them may report an error). On failure the
+ * temporary file is removed. Linux only (O_TMPFILE, /proc/self/fd). */
 nsr_code nsr_write_file_atomic(const char *path, const void *data, size_t len,
                                nsr_error *err);
 

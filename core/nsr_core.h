@@ -47,8 +47,17 @@ typedef struct nsr_error {
 nsr_code nsr_error_set_at(nsr_error *err, nsr_code code, const char *file,
                           int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+#ifndef __clang_analyzer__
 #define nsr_fail(err, code, ...) \
   nsr_error_set_at((err), (code), __FILE__, __LINE__, __VA_ARGS__)
+#else
+/* The static analyzer sees one file at a time, so it cannot know that the
+ * result is `code` and never NSR_OK; without this it follows the error
+ * returns of every parser as if they had succeeded without writing their
+ * output ("garbage value" reports). */
+#define nsr_fail(err, code, ...) \
+  (nsr_error_set_at((err), (code), __FILE__, __LINE__, __VA_ARGS__), (code))
+#endif
 
 /* Prepends context to an error already recorded: "loading m.bin: " + old. */
 void nsr_error_prefix(nsr_error *err, const char *fmt, ...)

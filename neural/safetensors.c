@@ -1,14 +1,11 @@
 /* safetensors.c: a strict reader and an atomic writer of safetensors files. */
 #include "safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "fileio.h"
 #include "json.h"
 
 /* The format is little-endian; tensors are copied as raw bytes, so this
@@ -244,34 +241,26 @@ static nsr_code build_header(const st_out_tensor *tensors, size_t n,
   return NSR_OK;
 }
 
-/* Writes the whole file to the open stream; false on an I/O error. */
-static bool write_body(FILE *f, const char *header_text, size_t padded_len,
-                       const st_out_tensor *tensors, size_t n) {
-  unsigned char len_bytes[8];
-  for (int i = 0; i < 8; i++) len_bytes[i] = (unsigned char)(padded_len >> (8 * i));
+/* The whole file in one buffer the caller frees with nsr_free (NULL when out
+ * of memory): the length, the header padded with spaces so the data section
+ * starts 8-byte aligned, then the tensors' bytes. */
+static unsigned char *file_image(const char *header_text, size_t padded_len,
+                                 const st_out_tensor *tensors, size_t n, size_t *len) {
+  size_t total = 8 + padded_len;
+  for (size_t i = 0; i < n; i++) total += tensors[i].numel * sizeof(float);
+  unsigned char *buf = nsr_malloc(total);
+  if (buf == NULL) return NULL;
+  for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)padded_len >> (8 * i));
   size_t text_len = strlen(header_text);
-  bool ok = fwrite(len_bytes, 1, 8, f) == 8 &&
-            fwrite(header_text, 1, text_len, f) == text_len;
-  /* Spaces pad the header so the data section starts 8-byte aligned. */
-  for (size_t i = text_len; ok && i < padded_len; i++) ok = fputc(' ', f) != EOF;
-  for (size_t i = 0; ok && i < n; i++) {
-    ok = fwrite(tensors[i].data, sizeof(float), tensors[i].numel, f) == tensors[i].numel;
+  memcpy(buf + 8, header_text, text_len);
+  memset(buf + 8 + text_len, ' ', padded_len - text_len);
+  unsigned char *at = buf + 8 + padded_len;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(at, tensors[i].data, tensors[i].numel * sizeof(float));
+    at += tensors[i].numel * sizeof(float);
   }
-  return ok;
-}
-
-/* fsyncs the directory holding `path`, so that the rename is durable. */
-static bool sync_parent_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = slash ? nsr_strndup(path, slash == path ? 1 : (size_t)(slash - path))
-                    : nsr_strdup(".");
-  if (dir == NULL) return false;
-  int fd = open(dir, O_RDONLY);
-  nsr_free(dir);
-  if (fd < 0) return false;
-  bool ok = fsync(fd) == 0;
-  close(fd);
-  return ok;
+  *len = total;
+  return buf;
 }
 
 nsr_code st_write(const char *path, const st_out_tensor *tensors, size_t n,
@@ -281,44 +270,13 @@ nsr_code st_write(const char *path, const st_out_tensor *tensors, size_t n,
   if (rc != NSR_OK) return rc;
   char *text = nsr_json_dump(header, 0);
   json_decref(header);
-  size_t tmp_len = strlen(path) + sizeof ".tmp.XXXXXX";
-  char *tmp = nsr_malloc(tmp_len);
-  if (text == NULL || tmp == NULL) {
-    nsr_free(text);
-    nsr_free(tmp);
-    return nsr_fail(err, NSR_ERR_NOMEM, "safetensors header: out of memory");
-  }
-  snprintf(tmp, tmp_len, "%s.tmp.XXXXXX", path);
-  size_t padded = (strlen(text) + 7) / 8 * 8;
-
-  int fd = mkstemp(tmp);
-  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-  if (f == NULL) {
-    rc = nsr_fail(err, NSR_ERR_IO, "creating a temporary file next to '%s': %s",
-                  path, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(tmp);
-    }
-  } else {
-    /* mkstemp makes the file 0600; a checkpoint is an ordinary file. */
-    bool ok = fchmod(fd, 0644) == 0 && write_body(f, text, padded, tensors, n) &&
-              fflush(f) == 0 && fsync(fd) == 0;
-    int saved = errno;
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
-      ok = false;
-      saved = errno;
-    }
-    if (!ok) {
-      unlink(tmp);
-      rc = nsr_fail(err, NSR_ERR_IO, "writing '%s': %s", path, strerror(saved));
-    } else if (!sync_parent_dir(path)) {
-      rc = nsr_fail(err, NSR_ERR_IO, "syncing the directory of '%s': %s", path,
-                    strerror(errno));
-    }
-  }
+  size_t len = 0;
+  unsigned char *image = text ? file_image(text, (strlen(text) + 7) / 8 * 8, tensors, n, &len) : NULL;
   nsr_free(text);
-  nsr_free(tmp);
+  if (image == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "saving '%s': out of memory", path);
+  /* The core writer leaves the old file or the new one, and at most one
+   * temporary file after a kill (fileio.h). */
+  rc = nsr_write_file_atomic(path, image, len, err);
+  nsr_free(image);
   return rc;
 }

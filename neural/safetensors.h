@@ -56,8 +56,8 @@ typedef struct st_out_tensor {
 } st_out_tensor;
 
 /* Writes tensors (in the order given) and the metadata pairs
- * meta[0]=meta[1], meta[2]=meta[3], ... to `path` atomically: a temporary
- * file in the same directory, fflush, fsync, rename, fsync of the directory. */
+ * meta[0]=meta[1], meta[2]=meta[3], ... to `path` atomically with
+ * nsr_write_file_atomic (fileio.h), from one buffer of the whole file. */
 nsr_code st_write(const char *path, const st_out_tensor *tensors, size_t n,
                   const char *const *meta, size_t n_meta_pairs, nsr_error *err);
 

@@ -69,6 +69,7 @@ static double count_correct(const nsr_nn_model *m, int B,
     if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
       const float *y = t->probs + (size_t)b * C;
       int right = 0;
+      // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): nsr_nn_loss rejected a sigmoid head without probs
       for (int c = 0; c < C; c++) right += (p[c] > 0.5f) == (y[c] > 0.5f);
       correct += (double)right / C;
     } else {

@@ -374,6 +374,7 @@ nsr_code nsr_human_data_subset(const nsr_human_data *in, const bool *keep, nsr_h
 }
 
 void nsr_human_data_free(nsr_human_data *data) {
+  // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): n_sets is 0 whenever sets is NULL
   for (size_t i = 0; i < data->n_sets; i++) nsr_free(data->sets[i].examples);
   nsr_free(data->sets);
   nsr_free(data->cells);

@@ -573,7 +573,7 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
   return LANG_ERROR;
 }
 
-lang_rc lang_fail_at(nsr_lang *I, lang_pos pos, nsr_code code,
+lang_rc (lang_fail_at)(nsr_lang *I, lang_pos pos, nsr_code code,
                      const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -582,7 +582,7 @@ lang_rc lang_fail_at(nsr_lang *I, lang_pos pos, nsr_code code,
   return LANG_ERROR;
 }
 
-lang_rc lang_error(nsr_lang *I, const char *fmt, ...) {
+lang_rc (lang_error)(nsr_lang *I, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fail_v(I, I->cur_pos, NSR_ERR_INVALID, fmt, ap);
@@ -590,7 +590,7 @@ lang_rc lang_error(nsr_lang *I, const char *fmt, ...) {
   return LANG_ERROR;
 }
 
-lang_rc lang_type_error(nsr_lang *I, const char *name, const char *what,
+lang_rc (lang_type_error)(nsr_lang *I, const char *name, const char *what,
                         int argi, lval got) {
   lang_buf b = {0};
   print_value(&b, got, true, PRINT_MAX_DEPTH - 2);

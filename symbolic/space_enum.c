@@ -72,6 +72,7 @@ static nsr_code intern(nsr_space *s, const uint64_t *w, uint32_t *out, nsr_error
   }
   size_t bytes = s->words * sizeof *w;
   size_t i = hash_bits(w, s->words) & (s->table_cap - 1);
+  // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): table_cap is 0 while table is NULL, so grow_table ran
   for (; s->table[i]; i = (i + 1) & (s->table_cap - 1)) {
     uint32_t e = s->table[i] - 1;
     if (memcmp(s->bits + (size_t)e * s->words, w, bytes) == 0) {

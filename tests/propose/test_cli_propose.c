@@ -175,6 +175,7 @@ static void test_experiment_quick(void **state) {
   assert_int_equal(r.status, 0);
   assert_non_null(strstr(r.out, "kbann-shuffled"));
   run_free(&r);
+  // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one SQL statement over two lines
   r = RUN("sql", "SELECT count(*), count(DISTINCT method), min(value) >= 0 FROM metrics "
                  "WHERE name = 'top1'", "--db", db, "--json");
   assert_int_equal(r.status, 0);
