@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dist.h"
 #include "fileio.h"
 #include "json.h"
 #include "cmd_numbers_model.h"
@@ -245,15 +246,16 @@ static bool terminal_is_utf8(void) {
   return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
-/* Prints the JSON object of one answer on one line. */
-static nsr_code print_json(const numbers_query *q, nsr_error *err) {
+/* Prints the JSON object of one answer on one line of `out`. */
+static nsr_code print_json(const numbers_query *q, FILE *out, nsr_error *err) {
   json_t *obj;
   nsr_code rc = numbers_report_json(q, &obj, err);
   if (rc != NSR_OK) return rc;
   char *text = nsr_json_dump(obj, 15);
   json_decref(obj);
   if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  puts(text);
+  fputs(text, out);
+  fputc('\n', out);
   free(text);
   return NSR_OK;
 }
@@ -277,7 +279,7 @@ static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error
                      m->space};
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
-    if (o->json) rc = print_json(&q, err);
+    if (o->json) rc = print_json(&q, stdout, err);
     else numbers_report_text(stdout, &q, !o->ascii && terminal_is_utf8());
   }
   nsr_numbers_result_free(&result);
@@ -310,10 +312,16 @@ static bool skippable_line(const char *line) {
   return *line == '\0' || *line == '#';
 }
 
+/* Where batch lines' answers go: JSON lines to out, bad lines' messages
+ * to errs. */
+typedef struct batch_sink {
+  FILE *out, *errs;
+} batch_sink;
+
 /* Answers one batch line; a bad line becomes an error object, not a stop. */
 static nsr_code batch_line(numbers_model *m, const numbers_options *o, const char *line,
                            unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
-                           bool *line_failed, nsr_error *err) {
+                           const batch_sink *sink, bool *line_failed, nsr_error *err) {
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
@@ -325,22 +333,24 @@ static nsr_code batch_line(numbers_model *m, const numbers_options *o, const cha
   }
   if (rc != NSR_OK) {
     *line_failed = true;
-    fprintf(stderr, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
+    fprintf(sink->errs, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
     json_t *obj = json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "error", line_err.message);
     char *text = obj ? nsr_json_dump(obj, 0) : NULL;
     json_decref(obj);
     if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-    puts(text);
+    fputs(text, sink->out);
+    fputc('\n', sink->out);
     free(text);
     return NSR_OK;
   }
   numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result,
                      m->space};
-  return print_json(&q, err);
+  return print_json(&q, sink->out, err);
 }
 
-static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
-                          nsr_error *err) {
+/* One process: answers every line as it is read. */
+static nsr_code run_batch_alone(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                                nsr_error *err) {
   bool from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = from_stdin ? stdin : fopen(o->batch_path, "r");
   if (in == NULL) {
@@ -356,7 +366,8 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   while (rc == NSR_OK && read_line(in, &line, &cap, &alloc_failed)) {
     lineno++;
     if (skippable_line(line)) continue;
-    rc = batch_line(m, o, line, lineno, &result, &examples, any_line_failed, err);
+    rc = batch_line(m, o, line, lineno, &result, &examples, &(batch_sink){stdout, stderr},
+                    any_line_failed, err);
   }
   if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
   if (rc == NSR_OK && ferror(in)) {
@@ -367,6 +378,154 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   nsr_free(examples.items);
   nsr_numbers_result_free(&result);
   return rc;
+}
+
+/* ---- batch over the processes of an MPI job ------------------------------
+ * Rank 0 reads CHUNK_LINES lines at a time (mpirun gives stdin to rank 0
+ * only) and broadcasts them; each rank answers a contiguous slice into
+ * memory; rank 0 gathers the slices in rank order and prints them, so the
+ * output is the single process's, line for line. Memory: one chunk. */
+
+#define CHUNK_LINES 256
+
+enum { CHUNK_MORE, CHUNK_END, CHUNK_FAILED };
+
+typedef struct batch_chunk {
+  uint64_t head[3];               /* status, lines, text bytes */
+  uint64_t lineno[CHUNK_LINES];
+  char *text;                     /* the lines, each NUL-terminated */
+  size_t cap;
+} batch_chunk;
+
+static nsr_code chunk_reserve(batch_chunk *c, size_t bytes, nsr_error *err) {
+  if (bytes <= c->cap) return NSR_OK;
+  char *grown = nsr_realloc(c->text, bytes);
+  if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory for %zu bytes", bytes);
+  c->text = grown;
+  c->cap = bytes;
+  return NSR_OK;
+}
+
+/* Rank 0: reads up to CHUNK_LINES answerable lines into c, counting every
+ * line in *lineno. c->head[0] tells the other ranks what follows. */
+static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, char **line, size_t *cap,
+                           unsigned long *lineno, nsr_error *err) {
+  bool alloc_failed = false;
+  size_t used = 0, n = 0;
+  nsr_code rc = NSR_OK;
+  while (rc == NSR_OK && n < CHUNK_LINES && read_line(in, line, cap, &alloc_failed)) {
+    (*lineno)++;
+    if (skippable_line(*line)) continue;
+    size_t len = strlen(*line) + 1;
+    rc = chunk_reserve(c, used + len, err);
+    if (rc != NSR_OK) break;
+    memcpy(c->text + used, *line, len);
+    used += len;
+    c->lineno[n++] = *lineno;
+  }
+  if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
+  if (rc == NSR_OK && ferror(in)) rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", path, strerror(errno));
+  c->head[0] = rc != NSR_OK ? CHUNK_FAILED : n > 0 ? CHUNK_MORE : CHUNK_END;
+  c->head[1] = n;
+  c->head[2] = used;
+  return rc;
+}
+
+/* Gives every rank rank 0's chunk. */
+static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
+  if (nsr_dist_broadcast(c->head, sizeof c->head, err) != NSR_OK) return err->code;
+  if (c->head[0] != CHUNK_MORE) return NSR_OK;
+  if (chunk_reserve(c, (size_t)c->head[2], err) != NSR_OK) return err->code;
+  if (nsr_dist_broadcast(c->lineno, (size_t)c->head[1] * sizeof *c->lineno, err) != NSR_OK) return err->code;
+  return nsr_dist_broadcast(c->text, (size_t)c->head[2], err);
+}
+
+/* Answers this rank's slice of the chunk into *out and *errs (malloc'd by
+ * open_memstream: the caller frees them with free). */
+static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+                             char **out, size_t *out_len, char **errs, size_t *errs_len,
+                             nsr_error *err) {
+  size_t n = (size_t)c->head[1], size = (size_t)nsr_dist_size(), rank = (size_t)nsr_dist_rank();
+  size_t lo = n * rank / size, hi = n * (rank + 1) / size;
+  batch_sink sink = {open_memstream(out, out_len), open_memstream(errs, errs_len)};
+  nsr_code rc = sink.out && sink.errs ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  const char *line = c->text;
+  for (size_t i = 0; i < lo; i++) line += strlen(line) + 1;
+  nsr_numbers_result result = {0};
+  u32_list examples = {0};
+  bool failed = false; /* rank 0 learns of bad lines from their messages */
+  for (size_t i = lo; rc == NSR_OK && i < hi; i++, line += strlen(line) + 1) {
+    rc = batch_line(m, o, line, (unsigned long)c->lineno[i], &result, &examples, &sink, &failed, err);
+  }
+  if (sink.out && fclose(sink.out) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  if (sink.errs && fclose(sink.errs) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  nsr_free(examples.items);
+  nsr_numbers_result_free(&result);
+  return rc;
+}
+
+/* Gathers every rank's text at rank 0 and writes it to `to`; returns in
+ * *any whether there was any. */
+static nsr_code gather_print(const char *text, size_t len, FILE *to, bool *any, nsr_error *err) {
+  char *all;
+  size_t all_len;
+  if (nsr_dist_gather(text, len, &all, &all_len, err) != NSR_OK) return err->code;
+  if (all_len > 0) fwrite(all, 1, all_len, to);
+  *any = all_len > 0;
+  nsr_free(all);
+  return NSR_OK;
+}
+
+/* One chunk round on every rank: answer the slice, gather, print at 0. */
+static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+                            bool *any_line_failed, nsr_error *err) {
+  char *out = NULL, *errs = NULL;
+  size_t out_len = 0, errs_len = 0;
+  bool any_out, any_errs;
+  nsr_code rc = chunk_answer(m, o, c, &out, &out_len, &errs, &errs_len, err);
+  if (rc == NSR_OK) rc = gather_print(errs, errs_len, stderr, &any_errs, err);
+  if (rc == NSR_OK) rc = gather_print(out, out_len, stdout, &any_out, err);
+  if (rc == NSR_OK && any_errs) *any_line_failed = true;
+  free(out);
+  free(errs);
+  return rc;
+}
+
+static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                                 nsr_error *err) {
+  bool root = nsr_dist_is_root(), from_stdin = strcmp(o->batch_path, "-") == 0;
+  FILE *in = !root ? NULL : from_stdin ? stdin : fopen(o->batch_path, "r");
+  nsr_code rc = NSR_OK;
+  batch_chunk c = {.head = {CHUNK_FAILED}};
+  if (root && in == NULL) {
+    rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  unsigned long lineno = 0;
+  for (;;) {
+    /* Rank 0's read failure still goes out (as CHUNK_FAILED): every rank stops. */
+    if (root && rc == NSR_OK) rc = chunk_read(in, o->batch_path, &c, &line, &cap, &lineno, err);
+    nsr_error share_err;
+    nsr_error_clear(&share_err);
+    nsr_code shared = chunk_share(&c, &share_err);
+    if (shared != NSR_OK && rc == NSR_OK) {
+      rc = shared;
+      *err = share_err;
+    }
+    if (rc != NSR_OK || c.head[0] != CHUNK_MORE) break;
+    rc = chunk_round(m, o, &c, any_line_failed, err);
+  }
+  if (in && !from_stdin) fclose(in);
+  nsr_free(line);
+  nsr_free(c.text);
+  return rc;
+}
+
+static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                          nsr_error *err) {
+  if (nsr_dist_size() > 1) return run_batch_shared(m, o, any_line_failed, err);
+  return run_batch_alone(m, o, any_line_failed, err);
 }
 
 int cmd_numbers(int argc, char **argv) {
