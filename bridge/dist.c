@@ -154,6 +154,13 @@ nsr_code nsr_dist_init(int *argc, char ***argv, nsr_error *err) {
   (void)argc;
   (void)argv;
   (void)err;
+  /* Started by mpirun without MPI built in, every copy would do the whole
+   * job (and write the same files): say so once. */
+  const char *n = getenv("OMPI_COMM_WORLD_SIZE"), *r = getenv("OMPI_COMM_WORLD_RANK");
+  if (n && strcmp(n, "1") != 0 && r && strcmp(r, "0") == 0) {
+    fprintf(stderr, "nsr: warning: built without MPI (NSR_MPI=disabled or not found): each of the %s "
+                    "processes runs the whole command\n", n);
+  }
   return NSR_OK;
 }
 
