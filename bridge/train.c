@@ -265,7 +265,7 @@ static void skip_set(trainer *t) {
  * call on the model's whole gradient buffer. */
 static nsr_code sum_gradients(trainer *t, nsr_error *err) {
   const nsr_train_parallel *par = &t->cfg->parallel;
-  if (par->size < 2) return NSR_OK;
+  if (par->sum_floats == NULL) return NSR_OK;
   size_t n;
   float *g = nsr_nn_gradients(t->model, &n);
   float share = (float)(t->hi - t->lo) / (float)t->cfg->batch;
@@ -333,7 +333,7 @@ static nsr_code evaluate_parallel(trainer *t, const nsr_heldout *h, double *loss
   batch_slice(par, h->n, &lo, &hi);
   eval_sums s = {0};
   if (evaluate_sets(t->model, h, lo, hi, &s, err) != NSR_OK) return err->code;
-  if (par->size > 1) {
+  if (par->sum_doubles != NULL) {
     double v[10] = {s.top1, s.top10, s.kl, s.sx, s.sy, s.sxx, s.syy, s.sxy, s.m, *loss_sum};
     if (par->sum_doubles(par->ctx, v, 10, err) != NSR_OK) return err->code;
     s = (eval_sums){.top1 = v[0], .top10 = v[1], .kl = v[2], .sx = v[3], .sy = v[4],

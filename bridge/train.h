@@ -20,7 +20,9 @@ typedef struct nsr_train_eval {
 /* Data parallelism (`mpirun nsr train`): process `rank` of `size` takes its
  * slice of every global batch (the batch is the same whatever the size),
  * and the sums add a buffer over every process in place (each gets the
- * total). Zero (size 0 or 1): one process does everything. */
+ * total). Zero (size 0 or 1, no sums): one process does everything;
+ * sum_floats is called once per step whenever it is set (a benchmark's
+ * clock at size 1). */
 typedef struct nsr_train_parallel {
   int rank, size;
   void *ctx;
