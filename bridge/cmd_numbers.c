@@ -481,7 +481,7 @@ static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const ba
                             bool *any_line_failed, nsr_error *err) {
   char *out = NULL, *errs = NULL;
   size_t out_len = 0, errs_len = 0;
-  bool any_out, any_errs;
+  bool any_out = false, any_errs = false;
   nsr_code rc = chunk_answer(m, o, c, &out, &out_len, &errs, &errs_len, err);
   if (rc == NSR_OK) rc = gather_print(errs, errs_len, stderr, &any_errs, err);
   if (rc == NSR_OK) rc = gather_print(out, out_len, stdout, &any_out, err);
