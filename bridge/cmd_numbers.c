@@ -386,13 +386,19 @@ static nsr_code run_batch_alone(numbers_model *m, const numbers_options *o, bool
  * memory; rank 0 gathers the slices in rank order and prints them, so the
  * output is the single process's, line for line. Memory: one chunk. */
 
-#define CHUNK_LINES 256
+#define CHUNK_LINES 2048 /* few rounds (each costs collectives), bounded memory */
 
 enum { CHUNK_MORE, CHUNK_END, CHUNK_FAILED };
 
+#define C_STATUS(c) ((c)->meta[0])
+#define C_LINES(c) ((c)->meta[1])
+#define C_BYTES(c) ((c)->meta[2])
+#define C_LINENO(c) ((c)->meta + 3)
+
 typedef struct batch_chunk {
-  uint64_t head[3];               /* status, lines, text bytes */
-  uint64_t lineno[CHUNK_LINES];
+  /* Broadcast in one piece: status, lines, text bytes, then each line's
+   * number in the input (see the macros below). */
+  uint64_t meta[3 + CHUNK_LINES];
   char *text;                     /* the lines, each NUL-terminated */
   size_t cap;
 } batch_chunk;
@@ -421,23 +427,22 @@ static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, char **li
     if (rc != NSR_OK) break;
     memcpy(c->text + used, *line, len);
     used += len;
-    c->lineno[n++] = *lineno;
+    C_LINENO(c)[n++] = *lineno;
   }
   if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
   if (rc == NSR_OK && ferror(in)) rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", path, strerror(errno));
-  c->head[0] = rc != NSR_OK ? CHUNK_FAILED : n > 0 ? CHUNK_MORE : CHUNK_END;
-  c->head[1] = n;
-  c->head[2] = used;
+  C_STATUS(c) = rc != NSR_OK ? CHUNK_FAILED : n > 0 ? CHUNK_MORE : CHUNK_END;
+  C_LINES(c) = n;
+  C_BYTES(c) = used;
   return rc;
 }
 
 /* Gives every rank rank 0's chunk. */
 static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
-  if (nsr_dist_broadcast(c->head, sizeof c->head, err) != NSR_OK) return err->code;
-  if (c->head[0] != CHUNK_MORE) return NSR_OK;
-  if (chunk_reserve(c, (size_t)c->head[2], err) != NSR_OK) return err->code;
-  if (nsr_dist_broadcast(c->lineno, (size_t)c->head[1] * sizeof *c->lineno, err) != NSR_OK) return err->code;
-  return nsr_dist_broadcast(c->text, (size_t)c->head[2], err);
+  if (nsr_dist_broadcast(c->meta, sizeof c->meta, err) != NSR_OK) return err->code;
+  if (C_STATUS(c) != CHUNK_MORE) return NSR_OK;
+  if (chunk_reserve(c, (size_t)C_BYTES(c), err) != NSR_OK) return err->code;
+  return nsr_dist_broadcast(c->text, (size_t)C_BYTES(c), err);
 }
 
 /* Answers this rank's slice of the chunk into *out and *errs (malloc'd by
@@ -445,7 +450,7 @@ static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
 static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const batch_chunk *c,
                              char **out, size_t *out_len, char **errs, size_t *errs_len,
                              nsr_error *err) {
-  size_t n = (size_t)c->head[1], size = (size_t)nsr_dist_size(), rank = (size_t)nsr_dist_rank();
+  size_t n = (size_t)C_LINES(c), size = (size_t)nsr_dist_size(), rank = (size_t)nsr_dist_rank();
   size_t lo = n * rank / size, hi = n * (rank + 1) / size;
   batch_sink sink = {open_memstream(out, out_len), open_memstream(errs, errs_len)};
   nsr_code rc = sink.out && sink.errs ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
@@ -455,7 +460,7 @@ static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const b
   u32_list examples = {0};
   bool failed = false; /* rank 0 learns of bad lines from their messages */
   for (size_t i = lo; rc == NSR_OK && i < hi; i++, line += strlen(line) + 1) {
-    rc = batch_line(m, o, line, (unsigned long)c->lineno[i], &result, &examples, &sink, &failed, err);
+    rc = batch_line(m, o, line, (unsigned long)C_LINENO(c)[i], &result, &examples, &sink, &failed, err);
   }
   if (sink.out && fclose(sink.out) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
   if (sink.errs && fclose(sink.errs) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
@@ -464,30 +469,46 @@ static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const b
   return rc;
 }
 
-/* Gathers every rank's text at rank 0 and writes it to `to`; returns in
- * *any whether there was any. */
-static nsr_code gather_print(const char *text, size_t len, FILE *to, bool *any, nsr_error *err) {
-  char *all;
-  size_t all_len;
-  if (nsr_dist_gather(text, len, &all, &all_len, err) != NSR_OK) return err->code;
-  if (all_len > 0) fwrite(all, 1, all_len, to);
-  *any = all_len > 0;
-  nsr_free(all);
-  return NSR_OK;
+/* Rank 0: prints the gathered parts, each [errs bytes][out bytes][errs]
+ * [out] (two uint64_t then the texts): every message to stderr, then every
+ * answer to stdout, in rank order; *any_errs when there was a message. */
+static void print_parts(const char *all, size_t len, bool *any_errs) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t at = 0; at + 2 * sizeof(uint64_t) <= len;) {
+      uint64_t n[2];
+      memcpy(n, all + at, sizeof n);
+      const char *errs = all + at + sizeof n;
+      if (pass == 0 && n[0] > 0) {
+        fwrite(errs, 1, (size_t)n[0], stderr);
+        *any_errs = true;
+      }
+      if (pass == 1) fwrite(errs + n[0], 1, (size_t)n[1], stdout);
+      at += sizeof n + (size_t)(n[0] + n[1]);
+    }
+  }
 }
 
-/* One chunk round on every rank: answer the slice, gather, print at 0. */
+/* One chunk round on every rank: answer the slice, gather everything at
+ * rank 0 in one call, print there. */
 static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const batch_chunk *c,
                             bool *any_line_failed, nsr_error *err) {
-  char *out = NULL, *errs = NULL;
-  size_t out_len = 0, errs_len = 0;
-  bool any_out = false, any_errs = false;
+  char *out = NULL, *errs = NULL, *part = NULL, *all = NULL;
+  size_t out_len = 0, errs_len = 0, all_len = 0;
   nsr_code rc = chunk_answer(m, o, c, &out, &out_len, &errs, &errs_len, err);
-  if (rc == NSR_OK) rc = gather_print(errs, errs_len, stderr, &any_errs, err);
-  if (rc == NSR_OK) rc = gather_print(out, out_len, stdout, &any_out, err);
-  if (rc == NSR_OK && any_errs) *any_line_failed = true;
+  uint64_t n[2] = {errs_len, out_len};
+  size_t part_len = sizeof n + errs_len + out_len;
+  if (rc == NSR_OK && (part = nsr_malloc(part_len)) == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  if (rc == NSR_OK) {
+    memcpy(part, n, sizeof n);
+    if (errs_len) memcpy(part + sizeof n, errs, errs_len);
+    if (out_len) memcpy(part + sizeof n + errs_len, out, out_len);
+    rc = nsr_dist_gather(part, part_len, &all, &all_len, err);
+  }
+  if (rc == NSR_OK && all) print_parts(all, all_len, any_line_failed);
   free(out);
   free(errs);
+  nsr_free(part);
+  nsr_free(all);
   return rc;
 }
 
@@ -496,7 +517,7 @@ static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, boo
   bool root = nsr_dist_is_root(), from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = !root ? NULL : from_stdin ? stdin : fopen(o->batch_path, "r");
   nsr_code rc = NSR_OK;
-  batch_chunk c = {.head = {CHUNK_FAILED}};
+  batch_chunk c = {.meta = {CHUNK_FAILED}};
   if (root && in == NULL) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
   }
@@ -513,7 +534,7 @@ static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, boo
       rc = shared;
       *err = share_err;
     }
-    if (rc != NSR_OK || c.head[0] != CHUNK_MORE) break;
+    if (rc != NSR_OK || C_STATUS(&c) != CHUNK_MORE) break;
     rc = chunk_round(m, o, &c, any_line_failed, err);
   }
   if (in && !from_stdin) fclose(in);

@@ -161,13 +161,13 @@ static void keep_nsr_lines(char *text) {
   *w = '\0';
 }
 
-/* 700 lines (three chunks of 256, so chunk edges are crossed) with
+/* 4500 lines (three chunks of 2048, so chunk edges are crossed) with
  * comments, blank lines, bad lines and a last line without a newline. */
 static void test_batch_identical(void **state) {
   (void)state;
-  char *text = malloc(16384);
+  char *text = malloc(65536);
   size_t len = (size_t)sprintf(text, "# comment\n\n16 8\nfoo\n101\n");
-  for (int i = 0; i < 700; i++) {
+  for (int i = 0; i < 4500; i++) {
     len += (size_t)sprintf(text + len, i % 97 == 5 ? "%d x\n" : i % 50 == 7 ? "\n" : "%d %d\n", i % 100 + 1,
                            (i * 37) % 100 + 1);
   }
