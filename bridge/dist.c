@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "nsr_config.h"
 
 /* A job of one: the whole is the caller's own part, copied. */
@@ -45,6 +46,8 @@ nsr_code nsr_dist_init(int *argc, char ***argv, nsr_error *err) {
   if (joined || !under_launcher()) return NSR_OK;
   if (MPI_Init(argc, argv) != MPI_SUCCESS) return nsr_fail(err, NSR_ERR_IO, "MPI_Init failed");
   joined = true;
+  /* MPI's default handler (MPI_ERRORS_ARE_FATAL) aborts on a failed call,
+   * so these cannot return an error. */
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   return NSR_OK;
@@ -52,7 +55,7 @@ nsr_code nsr_dist_init(int *argc, char ***argv, nsr_error *err) {
 
 void nsr_dist_finalize(int exit_code) {
   if (!joined) return;
-  if (exit_code != 0 && exit_code != 2 && size > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  if (exit_code != CLI_EXIT_OK && exit_code != CLI_EXIT_USAGE && size > 1) MPI_Abort(MPI_COMM_WORLD, exit_code);
   MPI_Finalize();
   joined = false;
   rank = 0;
