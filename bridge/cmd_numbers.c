@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dist.h"
 #include "fileio.h"
 #include "json.h"
 #include "cmd_numbers_model.h"
@@ -47,7 +48,8 @@ static const char help_text[] =
     "  --plot FILE.svg    draw p(y in C | X) as an SVG bar chart\n"
     "  --batch FILE       one example set per line (\"-\" reads stdin); prints one JSON\n"
     "                     object per set, in order; blank lines and # comments are\n"
-    "                     skipped; a bad line prints {\"line\":K,\"error\":\"...\"}\n"
+    "                     skipped; a bad line prints {\"line\":K,\"error\":\"...\"};\n"
+    "                     under mpirun the ranks share the sets (same output)\n"
     "  --ascii            draw the chart with ASCII characters only\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -238,15 +240,16 @@ static void numbers_options_free(numbers_options *o) {
   nsr_free(o->probes.items);
 }
 
-/* Prints the JSON object of one answer on one line. */
-static nsr_code print_json(const numbers_query *q, nsr_error *err) {
+/* Prints the JSON object of one answer on one line of `out`. */
+static nsr_code print_json(const numbers_query *q, FILE *out, nsr_error *err) {
   json_t *obj;
   nsr_code rc = numbers_report_json(q, &obj, err);
   if (rc != NSR_OK) return rc;
   char *text = nsr_json_dump(obj, 15);
   json_decref(obj);
   if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  puts(text);
+  fputs(text, out);
+  fputc('\n', out);
   free(text);
   return NSR_OK;
 }
@@ -270,7 +273,7 @@ static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error
                      m->space};
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
-    if (o->json) rc = print_json(&q, err);
+    if (o->json) rc = print_json(&q, stdout, err);
     else numbers_report_text(stdout, &q, !o->ascii && numbers_terminal_utf8());
   }
   nsr_numbers_result_free(&result);
@@ -303,10 +306,16 @@ static bool skippable_line(const char *line) {
   return *line == '\0' || *line == '#';
 }
 
+/* Where batch lines' answers go: JSON lines to out, bad lines' messages
+ * to errs. */
+typedef struct batch_sink {
+  FILE *out, *errs;
+} batch_sink;
+
 /* Answers one batch line; a bad line becomes an error object, not a stop. */
 static nsr_code batch_line(numbers_model *m, const numbers_options *o, const char *line,
                            unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
-                           bool *line_failed, nsr_error *err) {
+                           const batch_sink *sink, bool *line_failed, nsr_error *err) {
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
@@ -318,22 +327,24 @@ static nsr_code batch_line(numbers_model *m, const numbers_options *o, const cha
   }
   if (rc != NSR_OK) {
     *line_failed = true;
-    fprintf(stderr, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
+    fprintf(sink->errs, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
     json_t *obj = json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "error", line_err.message);
     char *text = obj ? nsr_json_dump(obj, 0) : NULL;
     json_decref(obj);
     if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-    puts(text);
+    fputs(text, sink->out);
+    fputc('\n', sink->out);
     free(text);
     return NSR_OK;
   }
   numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result,
                      m->space};
-  return print_json(&q, err);
+  return print_json(&q, sink->out, err);
 }
 
-static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
-                          nsr_error *err) {
+/* One process: answers every line as it is read. */
+static nsr_code run_batch_alone(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                                nsr_error *err) {
   bool from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = from_stdin ? stdin : fopen(o->batch_path, "r");
   if (in == NULL) {
@@ -349,7 +360,8 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   while (rc == NSR_OK && read_line(in, &line, &cap, &alloc_failed)) {
     lineno++;
     if (skippable_line(line)) continue;
-    rc = batch_line(m, o, line, lineno, &result, &examples, any_line_failed, err);
+    rc = batch_line(m, o, line, lineno, &result, &examples, &(batch_sink){stdout, stderr},
+                    any_line_failed, err);
   }
   if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
   if (rc == NSR_OK && ferror(in)) {
@@ -360,6 +372,175 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   nsr_free(examples.items);
   nsr_numbers_result_free(&result);
   return rc;
+}
+
+/* ---- batch over the processes of an MPI job ------------------------------
+ * Rank 0 reads CHUNK_LINES lines at a time (mpirun gives stdin to rank 0
+ * only) and broadcasts them; each rank answers a contiguous slice into
+ * memory; rank 0 gathers the slices in rank order and prints them, so the
+ * output is the single process's, line for line. Memory: one chunk. */
+
+#define CHUNK_LINES 2048 /* few rounds (each costs collectives), bounded memory */
+
+enum { CHUNK_MORE, CHUNK_END, CHUNK_FAILED };
+
+#define C_STATUS(c) ((c)->meta[0])
+#define C_LINES(c) ((c)->meta[1])
+#define C_BYTES(c) ((c)->meta[2])
+#define C_LINENO(c) ((c)->meta + 3)
+
+typedef struct batch_chunk {
+  /* Broadcast in one piece: status, lines, text bytes, then each line's
+   * number in the input (see the macros below). */
+  uint64_t meta[3 + CHUNK_LINES];
+  char *text;                     /* the lines, each NUL-terminated */
+  size_t cap;
+} batch_chunk;
+
+static nsr_code chunk_reserve(batch_chunk *c, size_t bytes, nsr_error *err) {
+  if (bytes <= c->cap) return NSR_OK;
+  char *grown = nsr_realloc(c->text, bytes);
+  if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory for %zu bytes", bytes);
+  c->text = grown;
+  c->cap = bytes;
+  return NSR_OK;
+}
+
+/* Rank 0: reads up to CHUNK_LINES answerable lines into c, counting every
+ * line in *lineno. c->head[0] tells the other ranks what follows. */
+static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, char **line, size_t *cap,
+                           unsigned long *lineno, nsr_error *err) {
+  bool alloc_failed = false;
+  size_t used = 0, n = 0;
+  nsr_code rc = NSR_OK;
+  while (rc == NSR_OK && n < CHUNK_LINES && read_line(in, line, cap, &alloc_failed)) {
+    (*lineno)++;
+    if (skippable_line(*line)) continue;
+    size_t len = strlen(*line) + 1;
+    rc = chunk_reserve(c, used + len, err);
+    if (rc != NSR_OK) break;
+    memcpy(c->text + used, *line, len);
+    used += len;
+    C_LINENO(c)[n++] = *lineno;
+  }
+  if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
+  if (rc == NSR_OK && ferror(in)) rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", path, strerror(errno));
+  C_STATUS(c) = rc != NSR_OK ? CHUNK_FAILED : n > 0 ? CHUNK_MORE : CHUNK_END;
+  C_LINES(c) = n;
+  C_BYTES(c) = used;
+  return rc;
+}
+
+/* Gives every rank rank 0's chunk. */
+static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
+  if (nsr_dist_broadcast(c->meta, sizeof c->meta, err) != NSR_OK) return err->code;
+  if (C_STATUS(c) != CHUNK_MORE) return NSR_OK;
+  if (chunk_reserve(c, (size_t)C_BYTES(c), err) != NSR_OK) return err->code;
+  return nsr_dist_broadcast(c->text, (size_t)C_BYTES(c), err);
+}
+
+/* Answers this rank's slice of the chunk into *out and *errs (malloc'd by
+ * open_memstream: the caller frees them with free). */
+static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+                             char **out, size_t *out_len, char **errs, size_t *errs_len,
+                             nsr_error *err) {
+  size_t n = (size_t)C_LINES(c), size = (size_t)nsr_dist_size(), rank = (size_t)nsr_dist_rank();
+  size_t lo = n * rank / size, hi = n * (rank + 1) / size;
+  batch_sink sink = {open_memstream(out, out_len), open_memstream(errs, errs_len)};
+  nsr_code rc = sink.out && sink.errs ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  const char *line = c->text;
+  for (size_t i = 0; i < lo; i++) line += strlen(line) + 1;
+  nsr_numbers_result result = {0};
+  u32_list examples = {0};
+  bool failed = false; /* rank 0 learns of bad lines from their messages */
+  for (size_t i = lo; rc == NSR_OK && i < hi; i++, line += strlen(line) + 1) {
+    rc = batch_line(m, o, line, (unsigned long)C_LINENO(c)[i], &result, &examples, &sink, &failed, err);
+  }
+  if (sink.out && fclose(sink.out) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  if (sink.errs && fclose(sink.errs) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  nsr_free(examples.items);
+  nsr_numbers_result_free(&result);
+  return rc;
+}
+
+/* Rank 0: prints the gathered parts, each [errs bytes][out bytes][errs]
+ * [out] (two uint64_t then the texts): every message to stderr, then every
+ * answer to stdout, in rank order; *any_errs when there was a message. */
+static void print_parts(const char *all, size_t len, bool *any_errs) {
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t at = 0; at + 2 * sizeof(uint64_t) <= len;) {
+      uint64_t n[2];
+      memcpy(n, all + at, sizeof n);
+      const char *errs = all + at + sizeof n;
+      if (pass == 0 && n[0] > 0) {
+        fwrite(errs, 1, (size_t)n[0], stderr);
+        *any_errs = true;
+      }
+      if (pass == 1) fwrite(errs + n[0], 1, (size_t)n[1], stdout);
+      at += sizeof n + (size_t)(n[0] + n[1]);
+    }
+  }
+}
+
+/* One chunk round on every rank: answer the slice, gather everything at
+ * rank 0 in one call, print there. */
+static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+                            bool *any_line_failed, nsr_error *err) {
+  char *out = NULL, *errs = NULL, *part = NULL, *all = NULL;
+  size_t out_len = 0, errs_len = 0, all_len = 0;
+  nsr_code rc = chunk_answer(m, o, c, &out, &out_len, &errs, &errs_len, err);
+  uint64_t n[2] = {errs_len, out_len};
+  size_t part_len = sizeof n + errs_len + out_len;
+  if (rc == NSR_OK && (part = nsr_malloc(part_len)) == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
+  if (rc == NSR_OK) {
+    memcpy(part, n, sizeof n);
+    if (errs_len) memcpy(part + sizeof n, errs, errs_len);
+    if (out_len) memcpy(part + sizeof n + errs_len, out, out_len);
+    rc = nsr_dist_gather(part, part_len, &all, &all_len, err);
+  }
+  if (rc == NSR_OK && all) print_parts(all, all_len, any_line_failed);
+  free(out);
+  free(errs);
+  nsr_free(part);
+  nsr_free(all);
+  return rc;
+}
+
+static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                                 nsr_error *err) {
+  bool root = nsr_dist_is_root(), from_stdin = strcmp(o->batch_path, "-") == 0;
+  FILE *in = !root ? NULL : from_stdin ? stdin : fopen(o->batch_path, "r");
+  nsr_code rc = NSR_OK;
+  batch_chunk c = {.meta = {CHUNK_FAILED}};
+  if (root && in == NULL) {
+    rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  unsigned long lineno = 0;
+  for (;;) {
+    /* Rank 0's read failure still goes out (as CHUNK_FAILED): every rank stops. */
+    if (root && rc == NSR_OK) rc = chunk_read(in, o->batch_path, &c, &line, &cap, &lineno, err);
+    nsr_error share_err;
+    nsr_error_clear(&share_err);
+    nsr_code shared = chunk_share(&c, &share_err);
+    if (shared != NSR_OK && rc == NSR_OK) {
+      rc = shared;
+      *err = share_err;
+    }
+    if (rc != NSR_OK || C_STATUS(&c) != CHUNK_MORE) break;
+    rc = chunk_round(m, o, &c, any_line_failed, err);
+  }
+  if (in && !from_stdin) fclose(in);
+  nsr_free(line);
+  nsr_free(c.text);
+  return rc;
+}
+
+static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+                          nsr_error *err) {
+  if (nsr_dist_size() > 1) return run_batch_shared(m, o, any_line_failed, err);
+  return run_batch_alone(m, o, any_line_failed, err);
 }
 
 int cmd_numbers(int argc, char **argv) {

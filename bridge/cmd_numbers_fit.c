@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cmd_numbers_model.h"
 #include "commands.h"
+#include "dist.h"
 #include "fileio.h"
 #include "json.h"
 
@@ -366,7 +367,7 @@ static nsr_code run_fit(void *options, nsr_error *err) {
   if (rc == NSR_OK) rc = nsr_fit_space(m.space, &d, &o->opt, &rep, err);
   json_t *fam = rc == NSR_OK ? families_json(m.space) : NULL;
   if (rc == NSR_OK && fam == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
-  if (rc == NSR_OK) rc = write_prior(m.space, o, &rep, fam, cv, err);
+  if (rc == NSR_OK && nsr_dist_is_root()) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
     json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
@@ -398,5 +399,7 @@ static nsr_code run_fit(void *options, nsr_error *err) {
 int cmd_numbers_fit(int argc, char **argv) {
   fit_cli o = {.split = "dev"};
   nsr_fit_options_default(&o.opt);
+  nsr_dist_fit_hooks(&o.opt); /* under mpirun: folds split by rank, rank 0 writes */
+  if (!nsr_dist_is_root() && freopen("/dev/null", "w", stdout) == NULL) return CLI_EXIT_FAILURE;
   return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_fit_args, run_fit);
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dist.h"
 #include "experiment.h"
 #include "json.h"
 #include <cblas.h>
@@ -70,6 +71,7 @@ static json_t *eval_json(const nsr_train_eval *e) {
 
 static void on_eval(void *ctx, const nsr_train_eval *e) {
   train_run *run = ctx;
+  if (!nsr_dist_is_root()) return; /* under mpirun rank 0 reports */
   if (run->json) {
     json_array_append_new(run->evals, eval_json(e));
     return;
@@ -175,7 +177,8 @@ int cmd_train(int argc, char **argv) {
     return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 44");
   }
   if (cfg.d_model % 4 != 0) return cli_usage_error(CMD, "--d-model must be a multiple of 4 (4 heads)");
-  cfg.progress = true;
+  cfg.progress = nsr_dist_is_root();
+  nsr_dist_train_hooks(&cfg.parallel);
   cfg.on_eval = on_eval;
   cfg.ctx = &run;
   run.evals = json_array();
@@ -185,9 +188,11 @@ int cmd_train(int argc, char **argv) {
   int rc = CLI_EXIT_OK;
   int64_t model_id = 0;
   if (nsr_train_proposer(&cfg, &model, &final, &err) != NSR_OK ||
-      nsr_nn_save(model, out, &err) != NSR_OK ||
-      (run.db && record_model(&cfg, model, out, run.db, &model_id, &err) != NSR_OK)) {
+      (nsr_dist_is_root() && (nsr_nn_save(model, out, &err) != NSR_OK ||
+                              (run.db && record_model(&cfg, model, out, run.db, &model_id, &err) != NSR_OK)))) {
     rc = cli_report(CMD, &err);
+  } else if (!nsr_dist_is_root()) {
+    /* rank 0 saves and reports */
   } else if (run.json) {
     json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
                              nsr_inject_name(cfg.inject), "steps", (json_int_t)cfg.steps, "seed",

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "dist.h"
 #include "json.h"
 #include "nsr.h"
 #include "store.h"
@@ -97,5 +98,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "nsr: unknown command '%s' (see 'nsr help')\n", name);
     return CLI_EXIT_USAGE;
   }
-  return cmd->run(argc - 1, argv + 1);
+  /* Under mpirun every rank runs the command; dist.h splits the work. */
+  if (nsr_dist_init(&argc, &argv, &err) != NSR_OK) {
+    fprintf(stderr, "nsr: %s\n", err.message);
+    return CLI_EXIT_FAILURE;
+  }
+  int rc = cmd->run(argc - 1, argv + 1);
+  nsr_dist_finalize(rc);
+  return rc;
 }

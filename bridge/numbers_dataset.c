@@ -96,7 +96,9 @@ void nsr_dataset_free(nsr_dataset *ds) {
 
 nsr_numbers *nsr_dataset_engine(nsr_dataset *ds) { return ds->engine; }
 
-nsr_code nsr_dataset_next(nsr_dataset *ds, nsr_dataset_item *item, nsr_error *err) {
+/* Draws the next example set of the stream's split into item (concept,
+ * examples), without labels. */
+static void draw(nsr_dataset *ds, nsr_dataset_item *item) {
   const nsr_dataset_config *cfg = &ds->cfg;
   uint32_t span = cfg->max_examples - cfg->min_examples + 1;
   /* Draw until the set falls in our split (10% or 90% of draws: cheap). */
@@ -107,6 +109,16 @@ nsr_code nsr_dataset_next(nsr_dataset *ds, nsr_dataset_item *item, nsr_error *er
                                 item->n_examples);
   } while (nsr_dataset_split_of(item->examples, item->n_examples, cfg->heldout_per_mille) !=
            cfg->split);
+}
+
+void nsr_dataset_skip(nsr_dataset *ds) {
+  nsr_dataset_item item;
+  draw(ds, &item);
+}
+
+nsr_code nsr_dataset_next(nsr_dataset *ds, nsr_dataset_item *item, nsr_error *err) {
+  const nsr_dataset_config *cfg = &ds->cfg;
+  draw(ds, item);
   nsr_code rc = nsr_numbers_posterior_all(ds->engine, item->examples, item->n_examples,
                                           ds->posterior, nsr_numbers_space_size(ds->engine), err);
   if (rc == NSR_OK) {

@@ -44,6 +44,10 @@ void nsr_dataset_free(nsr_dataset *ds);
 /* The next item of the stream. item's arrays stay valid until the next call. */
 nsr_code nsr_dataset_next(nsr_dataset *ds, nsr_dataset_item *item,
                           nsr_error *err);
+/* Moves past the next item without labelling it (the cheap part of
+ * nsr_dataset_next): processes sharing one stream each label only their
+ * own items yet stay in step. */
+void nsr_dataset_skip(nsr_dataset *ds);
 /* Which split an example set belongs to (order and the dataset's seed do
  * not matter: the split is a property of the set alone). */
 nsr_dataset_split nsr_dataset_split_of(const uint32_t *examples, size_t n,

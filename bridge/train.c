@@ -108,8 +108,9 @@ static void eval_add(eval_sums *s, nsr_numbers *engine, const float *q, const fl
   }
 }
 
-nsr_code nsr_train_evaluate(nsr_nn_model *model, const nsr_heldout *heldout,
-                            nsr_train_eval *out, nsr_error *err) {
+/* Adds held-out sets [lo, hi) to *s. */
+static nsr_code evaluate_sets(nsr_nn_model *model, const nsr_heldout *heldout, size_t lo,
+                              size_t hi, eval_sums *s, nsr_error *err) {
   nsr_proposer *prop;
   if (nsr_proposer_wrap(model, &prop, err) != NSR_OK) return err->code;
   nsr_numbers *engine = nsr_proposer_engine(prop);
@@ -118,27 +119,37 @@ nsr_code nsr_train_evaluate(nsr_nn_model *model, const nsr_heldout *heldout,
   float *p = nsr_mallocarray(count, sizeof *p);
   double *g_net = nsr_mallocarray(n_max, sizeof *g_net);
   nsr_numbers_result exact = {0};
-  eval_sums s = {0};
   nsr_code rc = p && g_net ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  for (size_t i = 0; rc == NSR_OK && i < heldout->n; i++) {
+  for (size_t i = lo; rc == NSR_OK && i < hi; i++) {
     const uint32_t *x = heldout->examples + i * NSR_PROPOSE_MAX_EXAMPLES;
     size_t n = heldout->n_examples[i];
     rc = nsr_propose_forward(prop, x, n, err);
     if (rc == NSR_OK) rc = nsr_numbers_posterior_all(engine, x, n, p, count, err);
     if (rc == NSR_OK) rc = nsr_numbers_infer(engine, x, n, 1, &exact, err);
-    if (rc == NSR_OK) eval_add(&s, engine, nsr_proposer_probs(prop), p, count, exact.generalization, g_net);
-  }
-  if (rc == NSR_OK) {
-    double k = heldout->n ? (double)heldout->n : 1.0;
-    double cov = s.sxy - s.sx * s.sy / s.m, vx = s.sxx - s.sx * s.sx / s.m, vy = s.syy - s.sy * s.sy / s.m;
-    *out = (nsr_train_eval){.n = heldout->n, .top1 = s.top1 / k, .top10 = s.top10 / k,
-                            .kl = s.kl / k, .gen_corr = cov / sqrt(vx * vy)};
+    if (rc == NSR_OK) eval_add(s, engine, nsr_proposer_probs(prop), p, count, exact.generalization, g_net);
   }
   nsr_numbers_result_free(&exact);
   nsr_free(p);
   nsr_free(g_net);
   nsr_proposer_free(prop);
   return rc;
+}
+
+/* The evaluation of `n` held-out sets from their sums. */
+static nsr_train_eval eval_finish(const eval_sums *s, size_t n) {
+  double k = n ? (double)n : 1.0;
+  double cov = s->sxy - s->sx * s->sy / s->m, vx = s->sxx - s->sx * s->sx / s->m,
+         vy = s->syy - s->sy * s->sy / s->m;
+  return (nsr_train_eval){.n = n, .top1 = s->top1 / k, .top10 = s->top10 / k, .kl = s->kl / k,
+                          .gen_corr = cov / sqrt(vx * vy)};
+}
+
+nsr_code nsr_train_evaluate(nsr_nn_model *model, const nsr_heldout *heldout,
+                            nsr_train_eval *out, nsr_error *err) {
+  eval_sums s = {0};
+  if (evaluate_sets(model, heldout, 0, heldout->n, &s, err) != NSR_OK) return err->code;
+  *out = eval_finish(&s, heldout->n);
+  return NSR_OK;
 }
 
 /* ---- training ------------------------------------------------------------ */
@@ -150,6 +161,7 @@ typedef struct trainer {
   nsr_dataset *stream; /* the training split, when there is no budget */
   nsr_heldout budget;  /* the fixed training sets, when there is one */
   nsr_rng rng;         /* picks minibatches from the budget */
+  size_t lo, hi;       /* this process's rows [lo, hi) of every batch */
   uint32_t *perm;      /* the shuffled controls' permutation, else NULL */
   size_t count;        /* classes */
   int32_t *tokens, *lengths, *labels;
@@ -174,6 +186,14 @@ static bool uses_constraint(nsr_inject m) {
          m == NSR_INJECT_CONSTRAINT_SIZE || m == NSR_INJECT_CONSTRAINT_SIZE_SHUFFLED;
 }
 
+/* The part [lo, hi) of n items that this process takes (all of them when
+ * there is one process). */
+static void batch_slice(const nsr_train_parallel *par, size_t n, size_t *lo, size_t *hi) {
+  size_t size = par->size > 1 ? (size_t)par->size : 1, rank = par->size > 1 ? (size_t)par->rank : 0;
+  *lo = n * rank / size;
+  *hi = n * (rank + 1) / size;
+}
+
 static nsr_code trainer_init(trainer *t, const nsr_train_config *cfg, uint32_t n_max,
                              nsr_error *err) {
   memset(t, 0, sizeof *t);
@@ -188,7 +208,8 @@ static nsr_code trainer_init(trainer *t, const nsr_train_config *cfg, uint32_t n
   ncon.max = n_max;
   if (nsr_numbers_new(&ncon, &t->engine, err) != NSR_OK) return err->code;
   t->count = nsr_numbers_space_size(t->engine);
-  size_t b = (size_t)cfg->batch;
+  batch_slice(&cfg->parallel, (size_t)cfg->batch, &t->lo, &t->hi);
+  size_t b = t->hi - t->lo;
   t->tokens = nsr_mallocarray(b * NSR_PROPOSE_MAX_LEN, sizeof *t->tokens);
   t->lengths = nsr_mallocarray(b, sizeof *t->lengths);
   t->labels = nsr_mallocarray(b, sizeof *t->labels);
@@ -228,12 +249,43 @@ static nsr_code next_set(trainer *t, int b, uint32_t *n_ex, uint32_t *x, nsr_err
   return nsr_numbers_posterior_all(t->engine, x, *n_ex, teacher, t->count, err);
 }
 
-/* One AdamW step on a fresh minibatch; *loss is its training loss. */
+/* Moves past a training set another process labels, so that every process
+ * walks the same stream and the global batch is the same for any number of
+ * processes. */
+static void skip_set(trainer *t) {
+  if (t->stream) {
+    nsr_dataset_skip(t->stream);
+  } else {
+    (void)nsr_rng_below(&t->rng, t->budget.n);
+  }
+}
+
+/* Sums the processes' gradients, each weighted by its share of the global
+ * batch, so every process holds the gradient of the global mean loss: one
+ * call on the model's whole gradient buffer. */
+static nsr_code sum_gradients(trainer *t, nsr_error *err) {
+  const nsr_train_parallel *par = &t->cfg->parallel;
+  if (par->sum_floats == NULL) return NSR_OK;
+  size_t n;
+  float *g = nsr_nn_gradients(t->model, &n);
+  float share = (float)(t->hi - t->lo) / (float)t->cfg->batch;
+  for (size_t i = 0; i < n; i++) g[i] *= share;
+  return par->sum_floats(par->ctx, g, n, err);
+}
+
+/* One AdamW step on a fresh minibatch; *loss is the mean training loss of
+ * this process's rows. */
 static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *err) {
   const nsr_train_config *cfg = t->cfg;
   uint32_t n_max = nsr_numbers_get_config(t->engine)->max;
   uint32_t n_ex[256], x[256][NSR_PROPOSE_MAX_EXAMPLES];
-  for (int b = 0; b < cfg->batch; b++) {
+  int rows = (int)(t->hi - t->lo);
+  for (int g = 0; g < cfg->batch; g++) {
+    if ((size_t)g < t->lo || (size_t)g >= t->hi) {
+      skip_set(t);
+      continue;
+    }
+    int b = g - (int)t->lo;
     if (next_set(t, b, &n_ex[b], x[b], err) != NSR_OK) return err->code;
     // NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): a failed next_set leaves err->code != NSR_OK
     t->lengths[b] = nsr_propose_tokens(n_max, x[b], n_ex[b], t->tokens + (size_t)b * NSR_PROPOSE_MAX_LEN);
@@ -246,12 +298,12 @@ static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *er
       row[map] = 1.0f;
     }
   }
-  nsr_nn_batch batch = {.batch = cfg->batch, .seq_len = NSR_PROPOSE_MAX_LEN,
+  nsr_nn_batch batch = {.batch = rows, .seq_len = NSR_PROPOSE_MAX_LEN,
                         .tokens = t->tokens, .lengths = t->lengths};
   nsr_nn_targets targets = {.probs = t->teacher};
   if (uses_constraint(cfg->inject)) {
     if (nsr_nn_forward(t->model, &batch, NULL, t->q, err) != NSR_OK) return err->code;
-    for (int b = 0; b < cfg->batch; b++) {
+    for (int b = 0; b < rows; b++) {
       nsr_inject_constraint(t->engine, x[b], n_ex[b], t->perm, t->q + (size_t)b * t->count,
                             CONSTRAINT_LAMBDA,
                             cfg->inject == NSR_INJECT_CONSTRAINT_SIZE ||
@@ -263,6 +315,7 @@ static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *er
   }
   float l;
   if (nsr_nn_forward_backward(t->model, &batch, &targets, &l, err) != NSR_OK) return err->code;
+  if (sum_gradients(t, err) != NSR_OK) return err->code;
   nsr_nn_clip_grad_norm(t->model, 1.0);
   nsr_nn_schedule sched = {.lr_max = cfg->lr, .lr_min = cfg->lr * 0.05,
                            .warmup_steps = cfg->steps / 20 + 1, .total_steps = cfg->steps};
@@ -271,15 +324,40 @@ static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *er
   return nsr_nn_adamw_step(t->model, &opt, nsr_nn_schedule_lr(&sched, step), err);
 }
 
+/* Evaluates on the held-out sets, each process taking its slice; sums the
+ * slices' statistics and the processes' *loss_sum in one call (every
+ * process gets the same *out and the global *loss_sum). */
+static nsr_code evaluate_parallel(trainer *t, const nsr_heldout *h, double *loss_sum,
+                                  nsr_train_eval *out, nsr_error *err) {
+  const nsr_train_parallel *par = &t->cfg->parallel;
+  size_t lo, hi;
+  batch_slice(par, h->n, &lo, &hi);
+  eval_sums s = {0};
+  if (evaluate_sets(t->model, h, lo, hi, &s, err) != NSR_OK) return err->code;
+  if (par->sum_doubles != NULL) {
+    double v[10] = {s.top1, s.top10, s.kl, s.sx, s.sy, s.sxx, s.syy, s.sxy, s.m, *loss_sum};
+    if (par->sum_doubles(par->ctx, v, 10, err) != NSR_OK) return err->code;
+    s = (eval_sums){.top1 = v[0], .top10 = v[1], .kl = v[2], .sx = v[3], .sy = v[4],
+                    .sxx = v[5], .syy = v[6], .sxy = v[7], .m = v[8]};
+    *loss_sum = v[9];
+  }
+  *out = eval_finish(&s, h->n);
+  return NSR_OK;
+}
+
 nsr_code nsr_train_proposer(const nsr_train_config *cfg, nsr_nn_model **out,
                             nsr_train_eval *final, nsr_error *err) {
   if (cfg->batch < 1 || cfg->batch > 256) return nsr_fail(err, NSR_ERR_INVALID, "batch %d is outside 1..256", cfg->batch);
   if (cfg->steps < 1) return nsr_fail(err, NSR_ERR_INVALID, "steps must be at least 1");
+  if (cfg->parallel.size > 1 && cfg->batch < cfg->parallel.size) {
+    return nsr_fail(err, NSR_ERR_INVALID, "batch %d is smaller than the %d processes", cfg->batch,
+                    cfg->parallel.size);
+  }
   trainer t;
   nsr_heldout heldout = {0};
   nsr_code rc = trainer_init(&t, cfg, NSR_NUMBERS_DEFAULT_N, err);
   if (rc == NSR_OK) rc = nsr_heldout_make(NSR_NUMBERS_DEFAULT_N, cfg->heldout, HELDOUT_SEED, &heldout, err);
-  if (rc == NSR_OK) rc = nsr_nn_reserve(t.model, cfg->batch, true, err);
+  if (rc == NSR_OK) rc = nsr_nn_reserve(t.model, (int)(t.hi - t.lo), true, err);
   nsr_progress bar;
   if (cfg->progress) nsr_progress_start(&bar, "train", (uint64_t)cfg->steps);
   double loss_sum = 0.0;
@@ -287,11 +365,11 @@ nsr_code nsr_train_proposer(const nsr_train_config *cfg, nsr_nn_model **out,
   for (int64_t step = 1; rc == NSR_OK && step <= cfg->steps; step++) {
     double loss = 0.0; /* train_step leaves it unset when it fails */
     rc = train_step(&t, step, &loss, err);
-    loss_sum += loss;
+    loss_sum += loss * (double)(t.hi - t.lo) / cfg->batch; /* summed over processes below */
     loss_n++;
     bool eval = step == cfg->steps || (cfg->eval_every > 0 && step % cfg->eval_every == 0);
     if (rc == NSR_OK && eval) {
-      rc = nsr_train_evaluate(t.model, &heldout, final, err);
+      rc = evaluate_parallel(&t, &heldout, &loss_sum, final, err);
       final->step = step;
       final->train_loss = loss_sum / (double)loss_n;
       loss_sum = 0.0;

@@ -17,6 +17,19 @@ typedef struct nsr_train_eval {
   double gen_corr;   /* Pearson r of network vs exact p(y ∈ C | X), all y */
 } nsr_train_eval;
 
+/* Data parallelism (`mpirun nsr train`): process `rank` of `size` takes its
+ * slice of every global batch (the batch is the same whatever the size),
+ * and the sums add a buffer over every process in place (each gets the
+ * total). Zero (size 0 or 1, no sums): one process does everything;
+ * sum_floats is called once per step whenever it is set (a benchmark's
+ * clock at size 1). */
+typedef struct nsr_train_parallel {
+  int rank, size;
+  void *ctx;
+  nsr_code (*sum_floats)(void *ctx, float *values, size_t n, nsr_error *err);
+  nsr_code (*sum_doubles)(void *ctx, double *values, size_t n, nsr_error *err);
+} nsr_train_parallel;
+
 typedef struct nsr_train_config {
   int d_model, n_layers;
   bool sinusoidal;          /* positions (an architectural control) or none */
@@ -31,6 +44,7 @@ typedef struct nsr_train_config {
   bool progress;            /* progress bar on stderr (when a terminal) */
   void (*on_eval)(void *ctx, const nsr_train_eval *eval);
   void *ctx;
+  nsr_train_parallel parallel;
 } nsr_train_config;
 
 /* d 64, 2 layers, no positions, distill, 3000 steps of 64, lr 2e-3, seed 1,

@@ -254,6 +254,11 @@ const nsr_nn_config *nsr_nn_get_config(const nsr_nn_model *m) { return &m->cfg; 
 
 size_t nsr_nn_num_params(const nsr_nn_model *m) { return m->n_params; }
 
+float *nsr_nn_gradients(nsr_nn_model *m, size_t *n) {
+  *n = m->grads ? m->n_params : 0;
+  return m->grads;
+}
+
 size_t nsr_nn_num_tensors(const nsr_nn_model *m) { return m->n_tensors; }
 
 nsr_nn_tensor nsr_nn_tensor_at(const nsr_nn_model *m, size_t i) {

@@ -109,6 +109,10 @@ nsr_nn_tensor nsr_nn_tensor_at(const nsr_nn_model *model, size_t i);
 bool nsr_nn_find_tensor(const nsr_nn_model *model, const char *name,
                         nsr_nn_tensor *out);
 size_t nsr_nn_num_params(const nsr_nn_model *model);
+/* The whole gradient buffer (every tensor's, in one allocation of *n =
+ * nsr_nn_num_params floats), e.g. to sum it over processes in one call;
+ * NULL before a training reserve. */
+float *nsr_nn_gradients(nsr_nn_model *model, size_t *n);
 
 /* ---- forward and backward --------------------------------------------- */
 

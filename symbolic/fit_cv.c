@@ -36,10 +36,14 @@ nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *da
     return nsr_fail(err, NSR_ERR_RANGE, "%d folds: need 2 to %zu (the number of sets)", folds, data->n_sets);
   }
   bool *keep = nsr_calloc(data->n_sets, sizeof *keep);
-  double *p_all = nsr_mallocarray(data->n_cells, sizeof *p_all);
+  /* Zeroed: with several processes each fills only its own folds' cells
+   * and the sum over processes completes it. */
+  double *p_all = nsr_calloc(data->n_cells, sizeof *p_all);
   double *p_fold = nsr_mallocarray(data->n_cells, sizeof *p_fold);
   nsr_code rc = keep && p_all && p_fold ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "cross-validation: out of memory");
+  bool split = opt->part_size > 1 && opt->reduce != NULL;
   for (int f = 0; rc == NSR_OK && f < folds; f++) {
+    if (split && f % opt->part_size != opt->part_rank) continue; /* another process's fold */
     nsr_human_data train, test;
     for (size_t i = 0; i < data->n_sets; i++) keep[i] = (int)(i % (size_t)folds) != f;
     rc = nsr_human_data_subset(data, keep, &train, err);
@@ -57,6 +61,7 @@ nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *da
     nsr_human_data_free(&train);
     nsr_human_data_free(&test);
   }
+  if (rc == NSR_OK && split) opt->reduce(opt->reduce_ctx, p_all, data->n_cells);
   /* p_all holds p(yes) itself: α = 1 scores it as is. */
   const nsr_space_params as_is = {.alpha = 1.0, .beta = 0.5, .tau = 1.0};
   if (rc == NSR_OK) nsr_fit_metrics_compute(data, p_all, &as_is, out);

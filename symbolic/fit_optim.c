@@ -16,6 +16,7 @@ void nsr_fit_options_default(nsr_fit_options *opt) {
    * response −0.53228, −0.53235, −0.53238, −0.53447, −0.53515, −0.53558 for
    * 0.01, 0.03, 0.1, 0.25, 0.5, 1: at most 0.1 is as good as tying a
    * family's productions together. */
+  *opt = (nsr_fit_options){0}; /* fields not named below: zero, their default */
   opt->weight_sd = 0.1;
   opt->sigma_sd = 0.5;
   opt->family_sd = 2.0;

@@ -276,6 +276,13 @@ typedef struct nsr_fit_options {
   bool fit_by_n;      /* fit α's and β's offsets by number of examples */
   bool fit_sim_hypothesis; /* fit the similarity hypothesis' mass and τ
                               (starting from 0.05 and 10 when absent) */
+  /* Several processes (`mpirun nsr numbers fit`): independent work (the
+   * cross-validation folds) is split, this process doing part part_rank of
+   * part_size, and reduce sums values[0..n) over every process in place.
+   * Zero (part_size 0 or 1, reduce NULL): one process does everything. */
+  int part_rank, part_size;
+  void (*reduce)(void *ctx, double *values, size_t n);
+  void *reduce_ctx;
 } nsr_fit_options;
 
 void nsr_fit_options_default(nsr_fit_options *opt);
