@@ -153,7 +153,8 @@ static nsr_code record_model(const nsr_train_config *cfg, const nsr_nn_model *mo
 int cmd_train(int argc, char **argv) {
   nsr_train_config cfg;
   nsr_train_config_default(&cfg);
-  train_run run = {.db = getenv("NSR_DB") && *getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH};
+  const char *env_db = getenv("NSR_DB");
+  train_run run = {.db = env_db && *env_db ? env_db : NSR_STORE_DEFAULT_PATH};
   bool no_db = false;
   const char *out = "propose.safetensors";
   nsr_error err = {0};

@@ -2,6 +2,7 @@
  * without MPI or started without a launcher. */
 #include "dist.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,15 +96,17 @@ nsr_code nsr_dist_broadcast(void *buf, size_t bytes, nsr_error *err) {
 
 /* Ends the whole job from rank 0 when a gather cannot go on: the other
  * ranks already wait in it, so returning an error would leave them hung. */
-static void abort_job(const char *why) {
+static _Noreturn void abort_job(const char *why) {
   fprintf(stderr, "nsr: %s; aborting the MPI job\n", why);
   MPI_Abort(MPI_COMM_WORLD, 1);
+  abort(); /* MPI_Abort does not return; this tells the compiler so */
 }
 
 /* At rank 0: every rank's count and displacement from their sizes, and the
  * buffer for the whole (nsr_malloc'd, NULL when empty). */
 static char *gather_layout(const unsigned long long *sizes, int *counts, int *displs,
                            size_t *total) {
+  assert(sizes && counts && displs && "rank 0 allocated the gather layout");
   *total = 0;
   for (int r = 0; r < size; r++) {
     if (sizes[r] > (unsigned long long)INT_MAX - *total) abort_job("gathering more than INT_MAX bytes");

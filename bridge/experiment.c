@@ -89,7 +89,8 @@ char *nsr_train_record_json(const nsr_train_config *cfg, const nsr_nn_model *mod
 }
 
 nsr_code nsr_model_sha256(const nsr_nn_model *model, char hex[NSR_SHA256_HEX], nsr_error *err) {
-  const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  const char *tmpdir = getenv("TMPDIR");
+  const char *dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
   char path[4096];
   snprintf(path, sizeof path, "%s/nsr-model-XXXXXX", dir);
   int fd = mkstemp(path);

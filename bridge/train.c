@@ -278,7 +278,7 @@ static nsr_code sum_gradients(trainer *t, nsr_error *err) {
 static nsr_code train_step(trainer *t, int64_t step, double *loss, nsr_error *err) {
   const nsr_train_config *cfg = t->cfg;
   uint32_t n_max = nsr_numbers_get_config(t->engine)->max;
-  uint32_t n_ex[256], x[256][NSR_PROPOSE_MAX_EXAMPLES];
+  uint32_t n_ex[256] = {0}, x[256][NSR_PROPOSE_MAX_EXAMPLES];
   int rows = (int)(t->hi - t->lo);
   for (int g = 0; g < cfg->batch; g++) {
     if ((size_t)g < t->lo || (size_t)g >= t->hi) {

@@ -137,6 +137,7 @@ static uint64_t interval_share(nsr_space *s, const query *q, size_t top_k, nsr_n
 static void sim_share(const nsr_space *s, const query *q, const double *m, double soft, size_t top_k,
                       nsr_numbers_result *res) {
   double post = (double)(expl(q->sim_score - q->best) / q->z);
+  // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): m is filled whenever sim_score is finite
   for (uint32_t y = 1; y <= s->max; y++) res->generalization[y - 1] += post * m[y];
   nsr_hypothesis h = {.kind = NSR_HYP_RULE, .rule = SPACE_SIM_HYPOTHESIS, .size = (uint32_t)lround(soft),
                       .prior = s->params.sim_mass, .posterior = post};

@@ -188,9 +188,11 @@ static void test_experiment_quick(void **state) {
   run_free(&r);
   /* Every metric names the model it measured: one models row per run
    * (11 variants x 2 budgets x 1 seed), not kept on disk (path NULL). */
-  r = RUN("sql", "SELECT count(*), count(model_id), count(DISTINCT model_id), "
-                 "(SELECT count(*) FROM models WHERE path IS NULL AND "
-                 "json_extract(config_json, '$.train.steps') = 5) FROM metrics", "--db", db, "--json");
+  static const char *const metric_models =
+      "SELECT count(*), count(model_id), count(DISTINCT model_id), "
+      "(SELECT count(*) FROM models WHERE path IS NULL AND "
+      "json_extract(config_json, '$.train.steps') = 5) FROM metrics";
+  r = RUN("sql", metric_models, "--db", db, "--json");
   assert_int_equal(r.status, 0);
   j = parse_json(r.out);
   row = json_array_get(json_object_get(j, "rows"), 0);
