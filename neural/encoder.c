@@ -44,6 +44,10 @@ static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   nn_pool_forward(a->pooled, a->lnf, batch->lengths, B, T, d, c->pool);
   nn_linear_forward(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
                     nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes);
+  if (c->n_labels > 0) {
+    nn_linear_forward(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
+                      nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels);
+  }
 }
 
 /* Back-propagates m->act_grads.logits (set by the loss) through the batch
@@ -60,6 +64,12 @@ static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   nn_linear_backward(g->pooled, nn_at(m, G, nn_head_w(m)),
                      nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
                      nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes);
+  if (c->n_labels > 0) { /* the pooled vector feeds both heads */
+    nn_linear_backward(g->label_pooled, nn_at(m, G, nn_label_w(m)),
+                       nn_at(m, G, nn_label_b(m)), g->label_logits, a->pooled,
+                       nn_at(m, P, nn_label_w(m)), (size_t)B, d, c->n_labels);
+    add_inplace(g->pooled, g->label_pooled, (size_t)B * d);
+  }
   nn_pool_backward(g->ln, g->pooled, batch->lengths, B, T, d, c->pool);
   const float *last = a->blocks[c->n_layers - 1].out;
   memset(g->res, 0, n * d * sizeof(float));
@@ -97,7 +107,20 @@ static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   nn_embed_backward(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d);
 }
 
-/* Checks that targets fit the head (see nsr_nn_targets). */
+/* Checks that n values are probabilities; `what` names them in errors. */
+static nsr_code check_probs(const float *p, int B, int C, const char *what,
+                            nsr_error *err) {
+  for (size_t i = 0; i < (size_t)B * C; i++) {
+    if (!(p[i] >= 0.0f && p[i] <= 1.0f)) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "targets: example %zu, %s %zu has probability %g, not in [0, 1]",
+                      i / C, what, i % C, (double)p[i]);
+    }
+  }
+  return NSR_OK;
+}
+
+/* Checks that targets fit the heads (see nsr_nn_targets). */
 static nsr_code check_targets(const nsr_nn_model *m, int B,
                               const nsr_nn_targets *t, nsr_error *err) {
   int C = m->cfg.n_classes;
@@ -105,29 +128,59 @@ static nsr_code check_targets(const nsr_nn_model *m, int B,
     return nsr_fail(err, NSR_ERR_INVALID,
                     "targets: give either class labels or probabilities");
   }
-  if (t->labels != NULL) {
-    if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
-      return nsr_fail(err, NSR_ERR_INVALID,
-                      "targets: a sigmoid head needs a probability per output, not labels");
-    }
-    for (int b = 0; b < B; b++) {
-      if (t->labels[b] < 0 || t->labels[b] >= C) {
-        return nsr_fail(err, NSR_ERR_RANGE,
-                        "targets: example %d has label %d, not in 0..%d", b,
-                        t->labels[b], C - 1);
-      }
-    }
-    return NSR_OK;
+  if ((m->cfg.n_labels > 0) != (t->label_probs != NULL)) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    m->cfg.n_labels > 0
+                        ? "targets: a model with a label head needs label targets"
+                        : "targets: label targets given, but the model has no label head");
   }
-  for (size_t i = 0; i < (size_t)B * C; i++) {
-    float p = t->probs[i];
-    if (!(p >= 0.0f && p <= 1.0f)) {
+  nsr_code rc = NSR_OK;
+  if (t->label_probs != NULL) {
+    rc = check_probs(t->label_probs, B, m->cfg.n_labels, "label", err);
+  }
+  if (rc != NSR_OK || t->labels == NULL) {
+    return rc != NSR_OK ? rc : check_probs(t->probs, B, C, "output", err);
+  }
+  if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "targets: a sigmoid head needs a probability per output, not labels");
+  }
+  for (int b = 0; b < B; b++) {
+    if (t->labels[b] < 0 || t->labels[b] >= C) {
       return nsr_fail(err, NSR_ERR_RANGE,
-                      "targets: example %zu, output %zu has probability %g, not in [0, 1]",
-                      i / C, i % C, (double)p);
+                      "targets: example %d has label %d, not in 0..%d", b,
+                      t->labels[b], C - 1);
     }
   }
   return NSR_OK;
+}
+
+/* The probabilities of every head from the logits of encoder_forward. */
+static void heads_probs(nsr_nn_model *m, int B) {
+  const nsr_nn_config *c = &m->cfg;
+  nn_head_probs(m->acts.probs, m->acts.logits, B, c->n_classes, nn_first_head(c));
+  if (c->n_labels > 0) {
+    nn_head_probs(m->acts.label_probs, m->acts.label_logits, B, c->n_labels,
+                  NSR_NN_HEAD_SIGMOID);
+  }
+}
+
+/* The loss of every head after encoder_forward (their sum, see
+ * nsr_nn_targets), filling the probabilities and, when `training`, the
+ * gradients of the loss with respect to the logits. */
+static double heads_loss(nsr_nn_model *m, int B, const nsr_nn_targets *t,
+                         bool training) {
+  const nsr_nn_config *c = &m->cfg;
+  nn_act_grads *g = &m->act_grads;
+  double loss = nn_head_loss(m->acts.probs, training ? g->logits : NULL,
+                             m->acts.logits, t, B, c->n_classes, nn_first_head(c));
+  if (c->n_labels > 0) {
+    nsr_nn_targets labels = {.probs = t->label_probs};
+    loss += nn_head_loss(m->acts.label_probs, training ? g->label_logits : NULL,
+                         m->acts.label_logits, &labels, B, c->n_labels,
+                         NSR_NN_HEAD_SIGMOID);
+  }
+  return loss;
 }
 
 /* Checks the batch and makes room for it (with gradients when training). */
@@ -138,17 +191,36 @@ static nsr_code prepare(nsr_nn_model *m, const nsr_nn_batch *batch,
   return rc;
 }
 
-nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
-                        float *logits, float *probs, nsr_error *err) {
+nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                const nsr_nn_outputs *out, nsr_error *err) {
   nsr_code rc = prepare(m, batch, false, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  size_t out = (size_t)batch->batch * m->cfg.n_classes;
-  nn_head_probs(m->acts.probs, m->acts.logits, batch->batch, m->cfg.n_classes,
-                m->cfg.head);
-  if (logits) memcpy(logits, m->acts.logits, out * sizeof(float));
-  if (probs) memcpy(probs, m->acts.probs, out * sizeof(float));
+  heads_probs(m, batch->batch);
+  size_t C = (size_t)batch->batch * m->cfg.n_classes;
+  size_t L = (size_t)batch->batch * m->cfg.n_labels;
+  struct {
+    float *dst;
+    const float *src;
+    size_t n;
+  } copies[] = {
+      {out->logits, m->acts.logits, C},
+      {out->probs, m->acts.probs, C},
+      {out->label_logits, m->acts.label_logits, L},
+      {out->label_probs, m->acts.label_probs, L},
+  };
+  for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+    if (copies[i].dst && copies[i].n) {
+      memcpy(copies[i].dst, copies[i].src, copies[i].n * sizeof(float));
+    }
+  }
   return NSR_OK;
+}
+
+nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                        float *logits, float *probs, nsr_error *err) {
+  nsr_nn_outputs out = {.logits = logits, .probs = probs};
+  return nsr_nn_forward_outputs(m, batch, &out, err);
 }
 
 nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
@@ -158,8 +230,7 @@ nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  *loss = (float)nn_head_loss(m->acts.probs, NULL, m->acts.logits, targets,
-                              batch->batch, m->cfg.n_classes, m->cfg.head);
+  *loss = (float)heads_loss(m, batch->batch, targets, false);
   return NSR_OK;
 }
 
@@ -170,9 +241,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  *loss = (float)nn_head_loss(m->acts.probs, m->act_grads.logits,
-                              m->acts.logits, targets, batch->batch,
-                              m->cfg.n_classes, m->cfg.head);
+  *loss = (float)heads_loss(m, batch->batch, targets, true);
   encoder_backward(m, batch);
   return NSR_OK;
 }

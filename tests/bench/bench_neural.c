@@ -147,7 +147,7 @@ static void fill_batch(bench_ctx *c, const nsr_nn_config *cfg, int32_t *tokens,
   for (int i = 0; i < BATCH * SEQ; i++) tokens[i] = (int32_t)nsr_rng_below(&rng, (uint64_t)cfg->vocab);
   for (int i = 0; i < BATCH; i++) labels[i] = (int32_t)nsr_rng_below(&rng, (uint64_t)cfg->n_classes);
   c->batch = (nsr_nn_batch){BATCH, SEQ, tokens, NULL};
-  c->targets = (nsr_nn_targets){labels, NULL};
+  c->targets = (nsr_nn_targets){.labels = labels};
   c->adamw = (nsr_nn_adamw){0.9, 0.999, 1e-8, 0.01};
 }
 

@@ -322,17 +322,17 @@ static void check_head(nsr_nn_head head, const nsr_nn_targets *t,
 static void test_head_losses(void **state) {
   (void)state;
   int32_t labels[] = {2, 0};
-  nsr_nn_targets hard = {labels, NULL};
+  nsr_nn_targets hard = {labels, NULL, NULL};
   check_head(NSR_NN_HEAD_SOFTMAX, &hard, log(3.0));
   /* KL(t || uniform) = sum t log t + log 3, averaged over the 2 examples. */
   float teacher[] = {0.5f, 0.5f, 0.0f, 0.2f, 0.3f, 0.5f};
-  nsr_nn_targets soft = {NULL, teacher};
+  nsr_nn_targets soft = {NULL, teacher, NULL};
   double kl = (2 * 0.5 * log(0.5) + 0.2 * log(0.2) + 0.3 * log(0.3) +
                0.5 * log(0.5)) / 2 + log(3.0);
   check_head(NSR_NN_HEAD_SOFTMAX, &soft, kl);
   /* BCE at p = 1/2 is log 2 for every output, whatever the target. */
   float multi[] = {1, 0, 1, 0, 0, 1};
-  nsr_nn_targets bce = {NULL, multi};
+  nsr_nn_targets bce = {NULL, multi, NULL};
   check_head(NSR_NN_HEAD_SIGMOID, &bce, log(2.0));
 }
 

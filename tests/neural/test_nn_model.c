@@ -61,7 +61,7 @@ static void gradcheck_model(nsr_nn_config cfg, const nsr_nn_targets *t) {
 static void test_gradcheck_softmax_labels(void **state) {
   (void)state;
   int32_t labels[B] = {2, 0, 1};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
                                  NSR_NN_HEAD_SOFTMAX), &t);
 }
@@ -69,7 +69,7 @@ static void test_gradcheck_softmax_labels(void **state) {
 static void test_gradcheck_softmax_teacher(void **state) {
   (void)state;
   float teacher[B * 3] = {0.7f, 0.2f, 0.1f, 0.0f, 0.5f, 0.5f, 0.3f, 0.3f, 0.4f};
-  nsr_nn_targets t = {NULL, teacher};
+  nsr_nn_targets t = {NULL, teacher, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_CLS,
                                  NSR_NN_HEAD_SOFTMAX), &t);
 }
@@ -77,7 +77,7 @@ static void test_gradcheck_softmax_teacher(void **state) {
 static void test_gradcheck_sigmoid(void **state) {
   (void)state;
   float multi[B * 3] = {1, 0, 1, 0, 0, 1, 1, 1, 0};
-  nsr_nn_targets t = {NULL, multi};
+  nsr_nn_targets t = {NULL, multi, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_NONE, NSR_NN_POOL_MEAN,
                                  NSR_NN_HEAD_SIGMOID), &t);
 }
@@ -212,7 +212,7 @@ static void test_training_step_allocates_nothing(void **state) {
   nsr_error err;
   assert_int_equal(nsr_nn_reserve(m, B, true, &err), NSR_OK);
   int32_t labels[B] = {0, 1, 2};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   nsr_nn_batch batch = {B, T, tokens, lengths};
   nsr_nn_adamw opt = {0.9, 0.999, 1e-8, 0.01};
   uint64_t before = nsr_alloc_count();
@@ -306,11 +306,11 @@ static void test_bad_inputs_are_refused(void **state) {
   assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_ERR_INVALID);
   batch = (nsr_nn_batch){B, T, tokens, lengths};
   int32_t bad_labels[B] = {0, 3, 1};
-  nsr_nn_targets t = {bad_labels, NULL};
+  nsr_nn_targets t = {bad_labels, NULL, NULL};
   float loss;
   assert_int_equal(nsr_nn_loss(m, &batch, &t, &loss, &err), NSR_ERR_RANGE);
   assert_non_null(strstr(err.message, "example 1 has label 3"));
-  nsr_nn_targets neither = {NULL, NULL};
+  nsr_nn_targets neither = {NULL, NULL, NULL};
   assert_int_equal(nsr_nn_loss(m, &batch, &neither, &loss, &err), NSR_ERR_INVALID);
   nsr_nn_adamw opt = {0.9, 0.999, 1e-8, 0.0};
   assert_int_equal(nsr_nn_adamw_step(m, &opt, 1e-3, &err), NSR_ERR_INVALID);
@@ -338,7 +338,7 @@ static void test_out_of_memory_is_clean(void **state) {
   nsr_nn_config cfg = nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
                                      NSR_NN_HEAD_SOFTMAX);
   int32_t labels[B] = {0, 1, 2};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   nsr_nn_batch batch = {B, T, tokens, lengths};
   /* Fail the k-th allocation for every k until a full run succeeds. */
   for (uint64_t k = 1;; k++) {

@@ -121,7 +121,7 @@ static void run_scenario(const char *scenario, bool hard_labels) {
     labels[b] = hard_labels ? (int32_t)targets[b] : 0;
   }
   nsr_nn_batch batch = {B, T, tokens, lengths};
-  nsr_nn_targets t = {hard_labels ? labels : NULL, hard_labels ? NULL : targets};
+  nsr_nn_targets t = {hard_labels ? labels : NULL, hard_labels ? NULL : targets, NULL};
 
   float loss;
   assert_int_equal(nsr_nn_forward_backward(m, &batch, &t, &loss, &err), NSR_OK);
