@@ -164,7 +164,7 @@ char *nsr_nn_config_to_json(const nsr_nn_config *cfg) {
   if (cfg->n_labels > 0) { /* appended inside the closing brace */
     int extra = snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
                          ",\"n_labels\":%d}", cfg->n_labels);
-    if (extra < 0 || (size_t)(n - 1 + extra) >= sizeof buf) return NULL;
+    if (extra < 0 || (size_t)n - 1 + (size_t)extra >= sizeof buf) return NULL;
   }
   return nsr_strdup(buf);
 }
