@@ -469,6 +469,10 @@ static int nn_train(int argc, char **argv, FILE *out, FILE *errs) {
 
 int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs) {
   const char *sub = argc > 1 ? argv[1] : "";
+  if (cli_is_help(sub) || (argc > 2 && cli_is_help(argv[2]))) {
+    fputs(NN_CMD_USAGE, out);
+    return 0;
+  }
   if (strcmp(sub, "init") == 0) return nn_init(argc, argv, out, errs);
   if (strcmp(sub, "info") == 0) return nn_info(argc, argv, out, errs);
   if (strcmp(sub, "forward") == 0) return nn_forward(argc, argv, out, errs);

@@ -98,6 +98,10 @@ static void test_init_info_forward(void **state) {
   assert_non_null(strstr(err_text, "--tokens: more than 4 ids"));
   assert_int_equal(run("nn", "init", "--config", "{\"vocab\":1}", "--out", m, NULL), 1);
   assert_non_null(strstr(err_text, "\"d_model\" must be an integer"));
+  assert_int_equal(run("nn", "--help", NULL), 0);
+  assert_non_null(strstr(out_text, "usage: nsr nn init"));
+  assert_int_equal(run("nn", "train", "-h", NULL), 0);
+  assert_non_null(strstr(out_text, "[--steps N]"));
   assert_int_equal(run("nn", "bogus", NULL), 2);
   assert_non_null(strstr(err_text, "usage: nsr nn init"));
 }
