@@ -1,53 +1,151 @@
 /* encoder.c: the whole model's forward and backward passes, composed from
  * the layers in layers.c, and activation capture. */
+#include <cblas.h>
 #include <string.h>
 
 #include "layers.h"
 #include "model.h"
+#include "threads.h"
 
 static void add_inplace(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-/* Runs the model on a checked batch that fits the reserved activations,
- * leaving every activation (up to the logits) in m->acts. */
-static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+/* One forward pass shared by the threads of a run (see threads.h). */
+typedef struct forward_job {
+  nsr_nn_model *m;
+  const nsr_nn_batch *batch;
+} forward_job;
+
+/* Columns j0 .. j1-1 of y [n, ld] += the same columns of x. */
+static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1) {
+  for (size_t r = 0; r < n; r++) {
+    add_inplace(y + r * ld + j0, x + r * ld + j0, (size_t)(j1 - j0));
+  }
+}
+
+/* This thread's columns of out [n, n_out] = in W^T + b: thread tid of nt
+ * takes a contiguous share of the n_out columns. */
+static void linear_share(float *out, const float *in, const float *w,
+                         const float *b, size_t n, int n_in, int n_out, int tid,
+                         int nt, int *j0, int *j1) {
+  size_t lo, hi;
+  nn_split((size_t)n_out, tid, nt, &lo, &hi);
+  *j0 = (int)lo;
+  *j1 = (int)hi;
+  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, *j0, *j1);
+}
+
+/* This thread's rows of a LayerNorm over n rows of d. */
+static void layernorm_share(float *out, float *mean, float *rstd,
+                            const float *in, const float *w, const float *b,
+                            size_t n, int d, int tid, int nt) {
+  size_t lo, hi;
+  nn_split(n, tid, nt, &lo, &hi);
+  nn_layernorm_forward(out + lo * d, mean + lo, rstd + lo, in + lo * d, w, b,
+                       hi - lo, d);
+}
+
+/* One pre-LN block on x, thread tid's share of it: rows for the
+ * LayerNorms, output columns for the products (with the residual adds and
+ * the GELU of those columns), (sequence, head) pairs for the attention; a
+ * barrier after each phase whose output other threads read. */
+static void block_forward(nsr_nn_model *m, int l, const float *x,
+                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T;
+  size_t n = (size_t)B * T, lo, hi;
+  nn_block_acts *ba = &m->acts.blocks[l];
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
+  int j0, j1;
+#define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
+  layernorm_share(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
+                  W(NN_LN1_B), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  linear_share(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid,
+               nt, &j0, &j1);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
+  nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T, d,
+                             c->n_heads, lo, hi);
+  nn_pool_barrier(pool);
+  linear_share(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d, tid,
+               nt, &j0, &j1);
+  add_cols(ba->res_att, x, n, d, j0, j1);
+  nn_pool_barrier(pool);
+  layernorm_share(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
+                  W(NN_LN2_W), W(NN_LN2_B), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  linear_share(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt,
+               &j0, &j1);
+  for (size_t r = 0; r < n; r++) {
+    nn_gelu_forward(ba->gelu + r * ff + j0, ba->fc1 + r * ff + j0,
+                    (size_t)(j1 - j0));
+  }
+  nn_pool_barrier(pool);
+  linear_share(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d, tid, nt,
+               &j0, &j1);
+  add_cols(ba->out, ba->res_att, n, d, j0, j1);
+  nn_pool_barrier(pool);
+#undef W
+}
+
+/* The whole forward pass, thread tid of nt's share (nt 1: all of it),
+ * leaving every activation up to the logits in m->acts. */
+static void forward_worker(void *ctx, int tid, int nt) {
+  const forward_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  const nsr_nn_batch *batch = job->batch;
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model, j0, j1;
+  size_t n = (size_t)B * T, lo, hi;
   nn_acts *a = &m->acts;
   float *P = m->params;
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
 
-  nn_embed_forward(a->x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
+  nn_split((size_t)B, tid, nt, &lo, &hi); /* whole sequences */
+  nn_embed_forward(a->x0 + lo * T * d, batch->tokens + lo * T,
+                   nn_at(m, P, NN_TOK_EMB), m->pe, (int)(hi - lo), T, d);
+  nn_pool_barrier(pool);
   const float *x = a->x0;
   for (int l = 0; l < c->n_layers; l++) {
-    nn_block_acts *ba = &a->blocks[l];
-#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
-    nn_layernorm_forward(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
-                         W(NN_LN1_B), n, d);
-    nn_linear_forward(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d);
-    nn_attention_forward(ba->atty, ba->att, ba->qkv, batch->lengths, B, T, d,
-                         c->n_heads);
-    nn_linear_forward(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d);
-    add_inplace(ba->res_att, x, n * d);
-    nn_layernorm_forward(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
-                         W(NN_LN2_W), W(NN_LN2_B), n, d);
-    nn_linear_forward(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff);
-    nn_gelu_forward(ba->gelu, ba->fc1, n * ff);
-    nn_linear_forward(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d);
-    add_inplace(ba->out, ba->res_att, n * d);
-#undef W
-    x = ba->out;
+    block_forward(m, l, x, batch, tid, nt);
+    x = a->blocks[l].out;
   }
-  nn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x,
-                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
-  nn_pool_forward(a->pooled, a->lnf, batch->lengths, B, T, d, c->pool);
-  nn_linear_forward(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
-                    nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes);
+  layernorm_share(a->lnf, a->lnf_mean, a->lnf_rstd, x, nn_at(m, P, nn_lnf_w(m)),
+                  nn_at(m, P, nn_lnf_b(m)), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B, tid, nt, &lo, &hi);
+  nn_pool_forward(a->pooled + lo * d, a->lnf + lo * T * d,
+                  batch->lengths ? batch->lengths + lo : NULL, (int)(hi - lo),
+                  T, d, c->pool);
+  nn_pool_barrier(pool);
+  linear_share(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
+               nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt,
+               &j0, &j1);
   if (c->n_labels > 0) {
-    nn_linear_forward(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
-                      nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels);
+    linear_share(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
+                 nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels, tid,
+                 nt, &j0, &j1);
   }
+}
+
+/* Runs the model on a checked batch that fits the reserved activations:
+ * on the worker pool with one OpenBLAS thread, when the model's rule
+ * (nn_use_pool) picks the pool for this pass (a training one when
+ * `training`), else on the caller alone
+ * with OpenBLAS threading as the process has it. */
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                            bool training) {
+  forward_job job = {m, batch};
+  if (!nn_use_pool(m, batch->batch * batch->seq_len, training)) {
+    forward_worker(&job, 0, 1);
+    return;
+  }
+  int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  nn_pool_run(m->pool, forward_worker, &job);
+  openblas_set_num_threads(blas_threads);
 }
 
 /* Back-propagates m->act_grads.logits (set by the loss) through the batch
@@ -195,7 +293,7 @@ nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
                                 const nsr_nn_outputs *out, nsr_error *err) {
   nsr_code rc = prepare(m, batch, false, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, false);
   heads_probs(m, batch->batch);
   size_t C = (size_t)batch->batch * m->cfg.n_classes;
   size_t L = (size_t)batch->batch * m->cfg.n_labels;
@@ -229,7 +327,7 @@ nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, false, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, false);
   *loss = (float)heads_loss(m, batch->batch, targets, false);
   return NSR_OK;
 }
@@ -240,7 +338,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, true, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, true);
   *loss = (float)heads_loss(m, batch->batch, targets, true);
   encoder_backward(m, batch);
   return NSR_OK;

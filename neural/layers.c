@@ -83,20 +83,30 @@ void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 
 /* ---- linear ----------------------------------------------------------- */
 
-void nn_linear_forward(float *out, const float *in, const float *w,
-                       const float *b, size_t n, int n_in, int n_out) {
+void nn_linear_forward_cols(float *out, const float *in, const float *w,
+                            const float *b, size_t n, int n_in, int n_out,
+                            int j0, int j1) {
+  int cols = j1 - j0;
+  if (cols <= 0) return;
   /* Start from the bias, then accumulate the product onto it (beta = 1). */
   for (size_t r = 0; r < n; r++) {
-    memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
+    memcpy(out + r * n_out + j0, b + j0, (size_t)cols * sizeof(float));
   }
+  const float *wj = w + (size_t)j0 * n_in;
   /* One row (a pooled single query through the head): sgemm would pack all
    * of w first, which costs more than the product itself. */
   if (n == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, n_out, n_in, 1.0f, w, n_in, in, 1, 1.0f, out, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, cols, n_in, 1.0f, wj, n_in, in,
+                1, 1.0f, out + j0, 1);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, n_in,
-              1.0f, in, n_in, w, n_in, 1.0f, out, n_out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, cols, n_in,
+              1.0f, in, n_in, wj, n_in, 1.0f, out + j0, n_out);
+}
+
+void nn_linear_forward(float *out, const float *in, const float *w,
+                       const float *b, size_t n, int n_in, int n_out) {
+  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, 0, n_out);
 }
 
 void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
@@ -206,26 +216,32 @@ NN_VECTORISE static void masked_softmax_rows(float *scores, int T, int len) {
   }
 }
 
-void nn_attention_forward(float *out, float *att, const float *qkv,
-                          const int32_t *lengths, int B, int T, int d, int h) {
+void nn_attention_forward_range(float *out, float *att, const float *qkv,
+                                const int32_t *lengths, int T, int d, int h,
+                                size_t p0, size_t p1) {
   int hs = d / h, ld = 3 * d;
   float scale = 1.0f / sqrtf((float)hs);
-  for (int b = 0; b < B; b++) {
+  for (size_t pair = p0; pair < p1; pair++) {
+    size_t b = pair / (size_t)h;
+    int head = (int)(pair % (size_t)h);
     int len = lengths ? lengths[b] : T;
-    for (int head = 0; head < h; head++) {
-      const float *q = qkv + (size_t)b * T * ld + (size_t)head * hs;
-      const float *k = q + d, *v = q + 2 * d;
-      float *a = att + ((size_t)b * h + head) * T * T;
-      /* a = scale * q k^T, then softmax over the unmasked keys */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q,
-                  ld, k, ld, 0.0f, a, T);
-      masked_softmax_rows(a, T, len);
-      /* this head's slice of out = a v */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
-                  T, v, ld, 0.0f, out + (size_t)b * T * d + (size_t)head * hs,
-                  d);
-    }
+    const float *q = qkv + b * T * ld + (size_t)head * hs;
+    const float *k = q + d, *v = q + 2 * d;
+    float *a = att + pair * T * T;
+    /* a = scale * q k^T, then softmax over the unmasked keys */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q,
+                ld, k, ld, 0.0f, a, T);
+    masked_softmax_rows(a, T, len);
+    /* this head's slice of out = a v */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
+                T, v, ld, 0.0f, out + b * T * d + (size_t)head * hs, d);
   }
+}
+
+void nn_attention_forward(float *out, float *att, const float *qkv,
+                          const int32_t *lengths, int B, int T, int d, int h) {
+  nn_attention_forward_range(out, att, qkv, lengths, T, d, h, 0,
+                             (size_t)B * h);
 }
 
 void nn_attention_backward(float *dqkv, float *datt, const float *dout,

@@ -34,6 +34,11 @@ void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 /* out[n, n_out] = in[n, n_in] W^T + b, with W [n_out, n_in] as nn.Linear. */
 void nn_linear_forward(float *out, const float *in, const float *w,
                        const float *b, size_t n, int n_in, int n_out);
+/* The same for output columns j0 .. j1-1 only (out keeps its row stride
+ * n_out): the share of one thread when a product is split by columns. */
+void nn_linear_forward_cols(float *out, const float *in, const float *w,
+                            const float *b, size_t n, int n_in, int n_out,
+                            int j0, int j1);
 /* Overwrites din (skipped when NULL); dw += dout^T in; db += column sums. */
 void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
                         const float *in, const float *w, size_t n, int n_in,
@@ -50,6 +55,11 @@ void nn_gelu_backward(float *grad, const float *in, size_t n);
  * weights) and out [B,T,d]. */
 void nn_attention_forward(float *out, float *att, const float *qkv,
                           const int32_t *lengths, int B, int T, int d, int h);
+/* The same for the (sequence, head) pairs p0 .. p1-1 only, pair p being
+ * sequence p / h, head p % h (lengths indexed by sequence). */
+void nn_attention_forward_range(float *out, float *att, const float *qkv,
+                                const int32_t *lengths, int T, int d, int h,
+                                size_t p0, size_t p1);
 /* Overwrites dqkv [B,T,3d]; datt [B,h,T,T] is scratch. */
 void nn_attention_backward(float *dqkv, float *datt, const float *dout,
                            const float *qkv, const float *att, int B, int T,

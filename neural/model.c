@@ -284,6 +284,7 @@ void nsr_nn_free(nsr_nn_model *m) {
   nsr_free(m->adam_m);
   nsr_free(m->adam_v);
   nsr_free(m->act_grad_buffer);
+  nn_pool_free(m->pool);
   nsr_free(m);
 }
 
@@ -485,6 +486,52 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   return NSR_OK;
 }
 
+/* ---- threads ------------------------------------------------------------ */
+
+/* The pool size m->threads_asked resolves to. */
+static int resolved_threads(const nsr_nn_model *m) {
+  return m->threads_asked == 0 ? nn_auto_threads() : m->threads_asked;
+}
+
+/* Makes the pool the request asks for, when there is none yet. */
+static nsr_code ensure_pool(nsr_nn_model *m, nsr_error *err) {
+  int n = resolved_threads(m);
+  if (m->pool != NULL || n < 2) return NSR_OK;
+  return nn_pool_create(n, &m->pool, err);
+}
+
+nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
+  if (n_threads < 0 || n_threads > NN_POOL_MAX) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "encoder threads: %d is not in 0..%d (0 = automatic)",
+                    n_threads, NN_POOL_MAX);
+  }
+  m->threads_asked = n_threads;
+  if (m->pool != NULL && nn_pool_size(m->pool) != resolved_threads(m)) {
+    nn_pool_free(m->pool);
+    m->pool = NULL;
+  }
+  return m->act_buffer != NULL ? ensure_pool(m, err) : NSR_OK;
+}
+
+int nsr_nn_get_threads(const nsr_nn_model *m) { return nn_pool_size(m->pool); }
+
+/* The automatic rule, from bench_neural on 2 cores (README, neural
+ * performance): the pool pays from about this many matmul FLOPs per
+ * forward pass (below it, a dozen barriers cost more than the work saves),
+ * and OpenBLAS's own threads are faster from NN_POOL_MAX_ROWS positions. */
+#define NN_POOL_MIN_FLOPS 2e6
+#define NN_POOL_MAX_ROWS 1 << 30
+
+bool nn_use_pool(const nsr_nn_model *m, int rows, bool training) {
+  if (m->pool == NULL) return false;
+  if (m->threads_asked >= 2) return true;
+  const nsr_nn_config *c = &m->cfg;
+  double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
+  double flops = 2.0 * rows * c->n_layers * per_row;
+  return !training && flops >= NN_POOL_MIN_FLOPS && rows < (NN_POOL_MAX_ROWS);
+}
+
 nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
                         nsr_error *err) {
   if (max_batch < 1 || max_batch > (1 << 20)) {
@@ -493,6 +540,7 @@ nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
   }
   nsr_code rc = reserve_acts(m, max_batch, err);
   if (rc == NSR_OK && training) rc = reserve_grads(m, max_batch, err);
+  if (rc == NSR_OK) rc = ensure_pool(m, err);
   return rc;
 }
 

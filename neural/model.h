@@ -7,6 +7,7 @@
 #define NSR_NN_MODEL_H
 
 #include "nsr_neural.h"
+#include "threads.h"
 
 #define NN_TENSOR_NAME_MAX 48
 
@@ -82,7 +83,17 @@ struct nsr_nn_model {
   int64_t adam_step; /* AdamW steps taken */
   float *act_grad_buffer;
   nn_act_grads act_grads;
+
+  /* Threads (see nsr_nn_set_threads): as asked (0 auto, 1 none, k >= 2
+   * always k), and the pool, made by nsr_nn_reserve when the count the
+   * request resolves to is 2 or more. */
+  int threads_asked;
+  nn_pool *pool;
 };
+
+/* Whether a pass over `rows` = batch * seq_len positions runs on the pool
+ * (the rule is in model.c, next to the measurements behind it). */
+bool nn_use_pool(const nsr_nn_model *m, int rows, bool training);
 
 /* Index into model->tensors of a block's tensor, and of the others. */
 static inline size_t nn_block_tensor(int layer, enum nn_block_slot slot) {

@@ -117,6 +117,21 @@ bool nsr_nn_find_tensor(const nsr_nn_model *model, const char *name,
                         nsr_nn_tensor *out);
 size_t nsr_nn_num_params(const nsr_nn_model *model);
 
+/* Threads of the forward pass. n_threads 1: the caller's thread only, with
+ * OpenBLAS threading as the process set it (the behaviour before threads).
+ * n_threads k >= 2: every forward pass on a pool of k threads (the caller
+ * and k - 1 workers made once and joined by nsr_nn_free), each computing a
+ * fixed share of each layer with one OpenBLAS thread. 0 (the default):
+ * k from the environment variable NSR_NN_THREADS, else the online CPUs
+ * capped at 2, used for the passes where the pool measured faster (see the
+ * README's neural performance section); the others run as with 1. Results
+ * are bit-identical across runs with the same thread count, and agree to
+ * float rounding across thread counts. The pool is made here when the
+ * model's buffers exist, else by nsr_nn_reserve. */
+nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
+/* The threads a forward pass may use: the pool's size, or 1 without one. */
+int nsr_nn_get_threads(const nsr_nn_model *model);
+
 /* ---- forward and backward --------------------------------------------- */
 
 /* A batch of token sequences, padded at the end to seq_len. */
