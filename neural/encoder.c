@@ -138,7 +138,7 @@ static void forward_worker(void *ctx, int tid, int nt) {
 static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
                             bool training) {
   forward_job job = {m, batch};
-  if (!nn_use_pool(m, batch->batch * batch->seq_len, training)) {
+  if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len, training)) {
     forward_worker(&job, 0, 1);
     return;
   }

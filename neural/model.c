@@ -488,15 +488,39 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 
 /* ---- threads ------------------------------------------------------------ */
 
+/* The automatic rule, from bench_neural on 2 cores (README, neural
+ * performance): the pool pays from about this many matmul FLOPs per
+ * forward pass (below it, a dozen barriers cost more than the work saves),
+ * and OpenBLAS's own threads are faster from NN_POOL_MAX_ROWS positions. */
+#define NN_POOL_MIN_FLOPS 2e6
+#define NN_POOL_MAX_ROWS ((size_t)1 << 30)
+
+/* Whether the automatic rule runs a pass over `rows` positions on a pool. */
+static bool pool_pays(const nsr_nn_model *m, size_t rows, bool training) {
+  const nsr_nn_config *c = &m->cfg;
+  double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
+  double flops = 2.0 * (double)rows * c->n_layers * per_row;
+  return !training && flops >= NN_POOL_MIN_FLOPS && rows < NN_POOL_MAX_ROWS;
+}
+
+bool nn_use_pool(const nsr_nn_model *m, size_t rows, bool training) {
+  return m->pool != NULL && (m->threads_asked >= 2 || pool_pays(m, rows, training));
+}
+
 /* The pool size m->threads_asked resolves to. */
 static int resolved_threads(const nsr_nn_model *m) {
   return m->threads_asked == 0 ? nn_auto_threads() : m->threads_asked;
 }
 
-/* Makes the pool the request asks for, when there is none yet. */
-static nsr_code ensure_pool(nsr_nn_model *m, nsr_error *err) {
+/* Makes the pool the request asks for, when there is none yet and some
+ * pass over up to max_rows positions would use it. */
+static nsr_code ensure_pool(nsr_nn_model *m, size_t max_rows, nsr_error *err) {
   int n = resolved_threads(m);
   if (m->pool != NULL || n < 2) return NSR_OK;
+  if (m->threads_asked == 0 && !pool_pays(m, max_rows, false) &&
+      !pool_pays(m, max_rows, true)) {
+    return NSR_OK;
+  }
   return nn_pool_create(n, &m->pool, err);
 }
 
@@ -511,26 +535,12 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
     nn_pool_free(m->pool);
     m->pool = NULL;
   }
-  return m->act_buffer != NULL ? ensure_pool(m, err) : NSR_OK;
+  return m->act_buffer != NULL
+             ? ensure_pool(m, (size_t)m->act_batch * m->cfg.max_len, err)
+             : NSR_OK;
 }
 
 int nsr_nn_get_threads(const nsr_nn_model *m) { return nn_pool_size(m->pool); }
-
-/* The automatic rule, from bench_neural on 2 cores (README, neural
- * performance): the pool pays from about this many matmul FLOPs per
- * forward pass (below it, a dozen barriers cost more than the work saves),
- * and OpenBLAS's own threads are faster from NN_POOL_MAX_ROWS positions. */
-#define NN_POOL_MIN_FLOPS 2e6
-#define NN_POOL_MAX_ROWS 1 << 30
-
-bool nn_use_pool(const nsr_nn_model *m, int rows, bool training) {
-  if (m->pool == NULL) return false;
-  if (m->threads_asked >= 2) return true;
-  const nsr_nn_config *c = &m->cfg;
-  double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
-  double flops = 2.0 * rows * c->n_layers * per_row;
-  return !training && flops >= NN_POOL_MIN_FLOPS && rows < (NN_POOL_MAX_ROWS);
-}
 
 nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
                         nsr_error *err) {
@@ -540,7 +550,7 @@ nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
   }
   nsr_code rc = reserve_acts(m, max_batch, err);
   if (rc == NSR_OK && training) rc = reserve_grads(m, max_batch, err);
-  if (rc == NSR_OK) rc = ensure_pool(m, err);
+  if (rc == NSR_OK) rc = ensure_pool(m, (size_t)max_batch * m->cfg.max_len, err);
   return rc;
 }
 
