@@ -11,11 +11,12 @@ static void add_inplace(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-/* One forward pass shared by the threads of a run (see threads.h). */
-typedef struct forward_job {
+/* One pass (forward or backward) shared by the threads of a run (see
+ * threads.h). */
+typedef struct pass_job {
   nsr_nn_model *m;
   const nsr_nn_batch *batch;
-} forward_job;
+} pass_job;
 
 /* Columns j0 .. j1-1 of y [n, ld] += the same columns of x. */
 static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1) {
@@ -93,7 +94,7 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
 /* The whole forward pass, thread tid of nt's share (nt 1: all of it),
  * leaving every activation up to the logits in m->acts. */
 static void forward_worker(void *ctx, int tid, int nt) {
-  const forward_job *job = ctx;
+  const pass_job *job = ctx;
   nsr_nn_model *m = job->m;
   const nsr_nn_batch *batch = job->batch;
   const nsr_nn_config *c = &m->cfg;
@@ -130,79 +131,160 @@ static void forward_worker(void *ctx, int tid, int nt) {
   }
 }
 
-/* Runs the model on a checked batch that fits the reserved activations:
- * on the worker pool with one OpenBLAS thread, when the model's rule
- * (nn_use_pool) picks the pool for this pass (a training one when
- * `training`), else on the caller alone
- * with OpenBLAS threading as the process has it. */
-static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
-                            bool training) {
-  forward_job job = {m, batch};
+/* Runs fn(job) on the worker pool with one OpenBLAS thread when the
+ * model's rule (nn_use_pool) picks the pool for this pass (a training one
+ * when `training`), else on the caller alone with OpenBLAS threading as
+ * the process has it. */
+static void run_pass(nsr_nn_model *m, nn_pool_fn fn, pass_job *job,
+                     bool training) {
+  const nsr_nn_batch *batch = job->batch;
   if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len, training)) {
-    forward_worker(&job, 0, 1);
+    fn(job, 0, 1);
     return;
   }
   int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  nn_pool_run(m->pool, forward_worker, &job);
+  nn_pool_run(m->pool, fn, job);
   openblas_set_num_threads(blas_threads);
 }
 
-/* Back-propagates m->act_grads.logits (set by the loss) through the batch
- * that encoder_forward just ran, overwriting every parameter gradient. */
-static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+/* This thread's share of a linear layer's backward pass: columns of din
+ * (n_in) and rows of dw and db (n_out). */
+static void linear_back_share(float *din, float *dw, float *db,
+                              const float *dout, const float *in,
+                              const float *w, size_t n, int n_in, int n_out,
+                              int tid, int nt) {
+  size_t i0, i1, j0, j1;
+  nn_split((size_t)n_in, tid, nt, &i0, &i1);
+  nn_split((size_t)n_out, tid, nt, &j0, &j1);
+  nn_linear_backward_share(din, dw, db, dout, in, w, n, n_in, n_out, (int)i0,
+                           (int)i1, (int)j0, (int)j1);
+}
+
+/* This thread's share of a LayerNorm's backward pass (din += ..): rows of
+ * din, columns of dw and db. */
+static void layernorm_back_share(float *din, float *dw, float *db,
+                                 const float *dout, const float *in,
+                                 const float *w, const float *mean,
+                                 const float *rstd, size_t n, int d, int tid,
+                                 int nt) {
+  size_t lo, hi;
+  nn_split(n, tid, nt, &lo, &hi);
+  nn_layernorm_backward_rows(din, dout, in, w, mean, rstd, lo, hi, d);
+  nn_split((size_t)d, tid, nt, &lo, &hi);
+  nn_layernorm_backward_params(dw, db, dout, in, mean, rstd, n, d, (int)lo,
+                               (int)hi);
+}
+
+/* One block's backward pass, thread tid's share: on entry g->res holds
+ * dL/d(block output), on return dL/d(block input) x. */
+static void block_backward(nsr_nn_model *m, int l, const float *x,
+                           const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T;
+  size_t n = (size_t)B * T, lo, hi;
+  const nn_block_acts *ba = &m->acts.blocks[l];
+  nn_act_grads *g = &m->act_grads;
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
+#define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
+#define DW(slot) nn_at(m, m->grads, nn_block_tensor(l, slot))
+  /* out = res_att + fc2(gelu(fc1(ln2(res_att)))); the GELU's backward
+   * needs only this thread's columns of the hidden gradient. */
+  linear_back_share(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
+                    W(NN_FC2_W), n, ff, d, tid, nt);
+  nn_split((size_t)ff, tid, nt, &lo, &hi);
+  for (size_t r = 0; r < n; r++) {
+    nn_gelu_backward(g->hidden + r * ff + lo, ba->fc1 + r * ff + lo, hi - lo);
+  }
+  nn_pool_barrier(pool);
+  linear_back_share(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,
+                    W(NN_FC1_W), n, d, ff, tid, nt);
+  nn_pool_barrier(pool);
+  layernorm_back_share(g->res, DW(NN_LN2_W), DW(NN_LN2_B), g->ln, ba->res_att,
+                       W(NN_LN2_W), ba->ln2_mean, ba->ln2_rstd, n, d, tid, nt);
+  nn_pool_barrier(pool);
+  /* res_att = x + proj(attention(qkv(ln1(x)))) */
+  linear_back_share(g->atty, DW(NN_PROJ_W), DW(NN_PROJ_B), g->res, ba->atty,
+                    W(NN_PROJ_W), n, d, d, tid, nt);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
+  nn_attention_backward_range(g->qkv, g->att, g->atty, ba->qkv, ba->att, T, d,
+                              c->n_heads, lo, hi);
+  nn_pool_barrier(pool);
+  linear_back_share(g->ln, DW(NN_QKV_W), DW(NN_QKV_B), g->qkv, ba->ln1,
+                    W(NN_QKV_W), n, d, 3 * d, tid, nt);
+  nn_pool_barrier(pool);
+  layernorm_back_share(g->res, DW(NN_LN1_W), DW(NN_LN1_B), g->ln, x,
+                       W(NN_LN1_W), ba->ln1_mean, ba->ln1_rstd, n, d, tid, nt);
+  nn_pool_barrier(pool);
+#undef W
+#undef DW
+}
+
+/* The backward pass, thread tid of nt's share: back-propagates
+ * m->act_grads.logits (set by the loss) through the batch the forward pass
+ * just ran, overwriting every parameter gradient. Each gradient value is
+ * computed by one thread, summing over rows in row order. */
+static void backward_worker(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  const nsr_nn_batch *batch = job->batch;
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model;
+  size_t n = (size_t)B * T, lo, hi;
   const nn_acts *a = &m->acts;
   nn_act_grads *g = &m->act_grads;
   float *P = m->params, *G = m->grads;
-  memset(G, 0, m->n_params * sizeof(float));
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
 
-  nn_linear_backward(g->pooled, nn_at(m, G, nn_head_w(m)),
-                     nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
-                     nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes);
+  nn_split(m->n_params, tid, nt, &lo, &hi);
+  memset(G + lo, 0, (hi - lo) * sizeof(float));
+  nn_pool_barrier(pool);
+  linear_back_share(g->pooled, nn_at(m, G, nn_head_w(m)),
+                    nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
+                    nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes, tid,
+                    nt);
   if (c->n_labels > 0) { /* the pooled vector feeds both heads */
-    nn_linear_backward(g->label_pooled, nn_at(m, G, nn_label_w(m)),
-                       nn_at(m, G, nn_label_b(m)), g->label_logits, a->pooled,
-                       nn_at(m, P, nn_label_w(m)), (size_t)B, d, c->n_labels);
-    add_inplace(g->pooled, g->label_pooled, (size_t)B * d);
+    linear_back_share(g->label_pooled, nn_at(m, G, nn_label_w(m)),
+                      nn_at(m, G, nn_label_b(m)), g->label_logits, a->pooled,
+                      nn_at(m, P, nn_label_w(m)), (size_t)B, d, c->n_labels,
+                      tid, nt);
+    nn_split((size_t)d, tid, nt, &lo, &hi); /* the din columns just written */
+    add_cols(g->pooled, g->label_pooled, (size_t)B, d, (int)lo, (int)hi);
   }
-  nn_pool_backward(g->ln, g->pooled, batch->lengths, B, T, d, c->pool);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B, tid, nt, &lo, &hi);
+  nn_pool_backward(g->ln + lo * T * d, g->pooled + lo * d,
+                   batch->lengths ? batch->lengths + lo : NULL, (int)(hi - lo),
+                   T, d, c->pool);
+  memset(g->res + lo * T * d, 0, (hi - lo) * T * d * sizeof(float));
+  nn_pool_barrier(pool);
   const float *last = a->blocks[c->n_layers - 1].out;
-  memset(g->res, 0, n * d * sizeof(float));
-  nn_layernorm_backward(g->res, nn_at(m, G, nn_lnf_w(m)),
-                        nn_at(m, G, nn_lnf_b(m)), g->ln, last,
-                        nn_at(m, P, nn_lnf_w(m)), a->lnf_mean, a->lnf_rstd, n, d);
-
-  /* g->res holds dL/d(block output); each block turns it into dL/d(input). */
+  layernorm_back_share(g->res, nn_at(m, G, nn_lnf_w(m)),
+                       nn_at(m, G, nn_lnf_b(m)), g->ln, last,
+                       nn_at(m, P, nn_lnf_w(m)), a->lnf_mean, a->lnf_rstd, n,
+                       d, tid, nt);
+  nn_pool_barrier(pool);
   for (int l = c->n_layers - 1; l >= 0; l--) {
-    const nn_block_acts *ba = &a->blocks[l];
-    const float *x = l > 0 ? a->blocks[l - 1].out : a->x0;
-#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
-#define DW(slot) nn_at(m, G, nn_block_tensor(l, slot))
-    /* out = res_att + fc2(gelu(fc1(ln2(res_att)))) */
-    nn_linear_backward(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
-                       W(NN_FC2_W), n, ff, d);
-    nn_gelu_backward(g->hidden, ba->fc1, n * ff);
-    nn_linear_backward(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,
-                       W(NN_FC1_W), n, d, ff);
-    nn_layernorm_backward(g->res, DW(NN_LN2_W), DW(NN_LN2_B), g->ln,
-                          ba->res_att, W(NN_LN2_W), ba->ln2_mean, ba->ln2_rstd,
-                          n, d);
-    /* res_att = x + proj(attention(qkv(ln1(x)))) */
-    nn_linear_backward(g->atty, DW(NN_PROJ_W), DW(NN_PROJ_B), g->res, ba->atty,
-                       W(NN_PROJ_W), n, d, d);
-    nn_attention_backward(g->qkv, g->att, g->atty, ba->qkv, ba->att, B, T, d,
-                          c->n_heads);
-    nn_linear_backward(g->ln, DW(NN_QKV_W), DW(NN_QKV_B), g->qkv, ba->ln1,
-                       W(NN_QKV_W), n, d, 3 * d);
-    nn_layernorm_backward(g->res, DW(NN_LN1_W), DW(NN_LN1_B), g->ln, x,
-                          W(NN_LN1_W), ba->ln1_mean, ba->ln1_rstd, n, d);
-#undef W
-#undef DW
+    block_backward(m, l, l > 0 ? a->blocks[l - 1].out : a->x0, batch, tid, nt);
   }
-  nn_embed_backward(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d);
+  nn_split((size_t)d, tid, nt, &lo, &hi);
+  nn_embed_backward_cols(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d,
+                         (int)lo, (int)hi);
+}
+
+/* The forward pass of a checked batch that fits the reserved buffers,
+ * leaving every activation up to the logits in m->acts. */
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                            bool training) {
+  pass_job job = {m, batch};
+  run_pass(m, forward_worker, &job, training);
+}
+
+/* The backward pass after encoder_forward and the loss (backward_worker). */
+static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+  pass_job job = {m, batch};
+  run_pass(m, backward_worker, &job, true);
 }
 
 /* Checks that n values are probabilities; `what` names them in errors. */

@@ -23,13 +23,19 @@ void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
   }
 }
 
-void nn_embed_backward(float *dtok_emb, const float *dx0,
-                       const int32_t *tokens, size_t n, int d) {
+void nn_embed_backward_cols(float *dtok_emb, const float *dx0,
+                            const int32_t *tokens, size_t n, int d, int i0,
+                            int i1) {
   for (size_t r = 0; r < n; r++) {
     float *g = dtok_emb + (size_t)tokens[r] * d;
     const float *src = dx0 + r * d;
-    for (int i = 0; i < d; i++) g[i] += src[i];
+    for (int i = i0; i < i1; i++) g[i] += src[i];
   }
+}
+
+void nn_embed_backward(float *dtok_emb, const float *dx0,
+                       const int32_t *tokens, size_t n, int d) {
+  nn_embed_backward_cols(dtok_emb, dx0, tokens, n, d, 0, d);
 }
 
 /* ---- LayerNorm -------------------------------------------------------- */
@@ -53,10 +59,11 @@ void nn_layernorm_forward(float *out, float *mean, float *rstd,
   }
 }
 
-void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
-                           const float *in, const float *w, const float *mean,
-                           const float *rstd, size_t n, int d) {
-  for (size_t r = 0; r < n; r++) {
+void nn_layernorm_backward_rows(float *din, const float *dout,
+                                const float *in, const float *w,
+                                const float *mean, const float *rstd,
+                                size_t r0, size_t r1, int d) {
+  for (size_t r = r0; r < r1; r++) {
     const float *x = in + r * d, *dy = dout + r * d;
     float *dx = din + r * d;
     float m = mean[r], s = rstd[r];
@@ -73,12 +80,30 @@ void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
     gx_mean /= (float)d;
     for (int i = 0; i < d; i++) {
       float xhat = (x[i] - m) * s;
-      float g = dy[i] * w[i];
-      dx[i] += s * (g - g_mean - xhat * gx_mean);
-      dw[i] += dy[i] * xhat;
+      dx[i] += s * (dy[i] * w[i] - g_mean - xhat * gx_mean);
+    }
+  }
+}
+
+void nn_layernorm_backward_params(float *dw, float *db, const float *dout,
+                                  const float *in, const float *mean,
+                                  const float *rstd, size_t n, int d, int i0,
+                                  int i1) {
+  for (size_t r = 0; r < n; r++) {
+    const float *x = in + r * d, *dy = dout + r * d;
+    float m = mean[r], s = rstd[r];
+    for (int i = i0; i < i1; i++) {
+      dw[i] += dy[i] * ((x[i] - m) * s);
       db[i] += dy[i];
     }
   }
+}
+
+void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, const float *mean,
+                           const float *rstd, size_t n, int d) {
+  nn_layernorm_backward_rows(din, dout, in, w, mean, rstd, 0, n, d);
+  nn_layernorm_backward_params(dw, db, dout, in, mean, rstd, n, d, 0, d);
 }
 
 /* ---- linear ----------------------------------------------------------- */
@@ -109,19 +134,29 @@ void nn_linear_forward(float *out, const float *in, const float *w,
   nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, 0, n_out);
 }
 
+void nn_linear_backward_share(float *din, float *dw, float *db,
+                              const float *dout, const float *in,
+                              const float *w, size_t n, int n_in, int n_out,
+                              int i0, int i1, int j0, int j1) {
+  if (din != NULL && i1 > i0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, i1 - i0,
+                n_out, 1.0f, dout, n_out, w + i0, n_in, 0.0f, din + i0, n_in);
+  }
+  if (j1 <= j0) return;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j1 - j0, n_in, (int)n,
+              1.0f, dout + j0, n_out, in, n_in, 1.0f, dw + (size_t)j0 * n_in,
+              n_in);
+  for (size_t r = 0; r < n; r++) {
+    const float *g = dout + r * n_out;
+    for (int j = j0; j < j1; j++) db[j] += g[j];
+  }
+}
+
 void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
                         const float *in, const float *w, size_t n, int n_in,
                         int n_out) {
-  if (din != NULL) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, n_in, n_out,
-                1.0f, dout, n_out, w, n_in, 0.0f, din, n_in);
-  }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, (int)n,
-              1.0f, dout, n_out, in, n_in, 1.0f, dw, n_in);
-  for (size_t r = 0; r < n; r++) {
-    const float *g = dout + r * n_out;
-    for (int j = 0; j < n_out; j++) db[j] += g[j];
-  }
+  nn_linear_backward_share(din, dw, db, dout, in, w, n, n_in, n_out, 0, n_in,
+                           0, n_out);
 }
 
 /* ---- a vectorisable exp ---------------------------------------------- */
@@ -244,40 +279,47 @@ void nn_attention_forward(float *out, float *att, const float *qkv,
                              (size_t)B * h);
 }
 
+void nn_attention_backward_range(float *dqkv, float *datt, const float *dout,
+                                 const float *qkv, const float *att, int T,
+                                 int d, int h, size_t p0, size_t p1) {
+  int hs = d / h, ld = 3 * d;
+  float scale = 1.0f / sqrtf((float)hs);
+  for (size_t pair = p0; pair < p1; pair++) {
+    size_t b = pair / (size_t)h;
+    int head = (int)(pair % (size_t)h);
+    size_t col = b * T * ld + (size_t)head * hs;
+    const float *q = qkv + col, *k = q + d, *v = q + 2 * d;
+    float *dq = dqkv + col, *dk = dq + d, *dv = dq + 2 * d;
+    const float *dy = dout + b * T * d + (size_t)head * hs;
+    const float *a = att + pair * T * T;
+    float *da = datt + pair * T * T;
+    /* out = a v:  da = dy v^T,  dv = a^T dy */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy, d,
+                v, ld, 0.0f, da, T);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T,
+                dy, d, 0.0f, dv, ld);
+    /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
+     * have a_ij = 0 and so get no gradient. */
+    for (int i = 0; i < T; i++) {
+      const float *ar = a + (size_t)i * T;
+      float *dr = da + (size_t)i * T;
+      float dot = 0.0f;
+      for (int j = 0; j < T; j++) dot += ar[j] * dr[j];
+      for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
+    }
+    /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, da,
+                T, k, ld, 0.0f, dq, ld);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, da,
+                T, q, ld, 0.0f, dk, ld);
+  }
+}
+
 void nn_attention_backward(float *dqkv, float *datt, const float *dout,
                            const float *qkv, const float *att, int B, int T,
                            int d, int h) {
-  int hs = d / h, ld = 3 * d;
-  float scale = 1.0f / sqrtf((float)hs);
-  for (int b = 0; b < B; b++) {
-    for (int head = 0; head < h; head++) {
-      size_t col = (size_t)b * T * ld + (size_t)head * hs;
-      const float *q = qkv + col, *k = q + d, *v = q + 2 * d;
-      float *dq = dqkv + col, *dk = dq + d, *dv = dq + 2 * d;
-      const float *dy = dout + (size_t)b * T * d + (size_t)head * hs;
-      const float *a = att + ((size_t)b * h + head) * T * T;
-      float *da = datt + ((size_t)b * h + head) * T * T;
-      /* out = a v:  da = dy v^T,  dv = a^T dy */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy,
-                  d, v, ld, 0.0f, da, T);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a,
-                  T, dy, d, 0.0f, dv, ld);
-      /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
-       * have a_ij = 0 and so get no gradient. */
-      for (int i = 0; i < T; i++) {
-        const float *ar = a + (size_t)i * T;
-        float *dr = da + (size_t)i * T;
-        float dot = 0.0f;
-        for (int j = 0; j < T; j++) dot += ar[j] * dr[j];
-        for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
-      }
-      /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale,
-                  da, T, k, ld, 0.0f, dq, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, da,
-                  T, q, ld, 0.0f, dk, ld);
-    }
-  }
+  nn_attention_backward_range(dqkv, datt, dout, qkv, att, T, d, h, 0,
+                              (size_t)B * h);
 }
 
 /* ---- pooling ---------------------------------------------------------- */
