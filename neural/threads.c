@@ -2,6 +2,7 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
  * between back-to-back calls, short enough that a thread whose partner was
  * descheduled (a loaded machine) soon gives its core away. */
 #define NN_SPIN_ROUNDS 4000
+#define NN_YIELD_ROUNDS 16
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,6 +46,12 @@ static void barrier_wait(nn_barrier *b) {
   for (int i = 0; i < NN_SPIN_ROUNDS; i++) {
     if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) return;
     cpu_relax();
+  }
+  /* On a busy machine the thread awaited may be queued behind this one:
+   * give it the core a few times before paying a sleep and a wake-up. */
+  for (int i = 0; i < NN_YIELD_ROUNDS; i++) {
+    if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) return;
+    sched_yield();
   }
   pthread_mutex_lock(&b->mutex);
   while (atomic_load_explicit(&b->generation, memory_order_acquire) == gen) {
