@@ -132,13 +132,11 @@ static void forward_worker(void *ctx, int tid, int nt) {
 }
 
 /* Runs fn(job) on the worker pool with one OpenBLAS thread when the
- * model's rule (nn_use_pool) picks the pool for this pass (a training one
- * when `training`), else on the caller alone with OpenBLAS threading as
- * the process has it. */
-static void run_pass(nsr_nn_model *m, nn_pool_fn fn, pass_job *job,
-                     bool training) {
+ * model's rule (nn_use_pool) picks the pool for this batch, else on the
+ * caller alone with OpenBLAS threading as the process has it. */
+static void run_pass(nsr_nn_model *m, nn_pool_fn fn, pass_job *job) {
   const nsr_nn_batch *batch = job->batch;
-  if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len, training)) {
+  if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len)) {
     fn(job, 0, 1);
     return;
   }
@@ -275,16 +273,15 @@ static void backward_worker(void *ctx, int tid, int nt) {
 
 /* The forward pass of a checked batch that fits the reserved buffers,
  * leaving every activation up to the logits in m->acts. */
-static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
-                            bool training) {
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   pass_job job = {m, batch};
-  run_pass(m, forward_worker, &job, training);
+  run_pass(m, forward_worker, &job);
 }
 
 /* The backward pass after encoder_forward and the loss (backward_worker). */
 static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   pass_job job = {m, batch};
-  run_pass(m, backward_worker, &job, true);
+  run_pass(m, backward_worker, &job);
 }
 
 /* Checks that n values are probabilities; `what` names them in errors. */
@@ -375,7 +372,7 @@ nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
                                 const nsr_nn_outputs *out, nsr_error *err) {
   nsr_code rc = prepare(m, batch, false, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch, false);
+  encoder_forward(m, batch);
   heads_probs(m, batch->batch);
   size_t C = (size_t)batch->batch * m->cfg.n_classes;
   size_t L = (size_t)batch->batch * m->cfg.n_labels;
@@ -409,7 +406,7 @@ nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, false, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch, false);
+  encoder_forward(m, batch);
   *loss = (float)heads_loss(m, batch->batch, targets, false);
   return NSR_OK;
 }
@@ -420,7 +417,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, true, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch, true);
+  encoder_forward(m, batch);
   *loss = (float)heads_loss(m, batch->batch, targets, true);
   encoder_backward(m, batch);
   return NSR_OK;

@@ -489,22 +489,21 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 /* ---- threads ------------------------------------------------------------ */
 
 /* The automatic rule, from bench_neural on 2 cores (README, neural
- * performance): the pool pays from about this many matmul FLOPs per
- * forward pass (below it, a dozen barriers cost more than the work saves),
- * and OpenBLAS's own threads are faster from NN_POOL_MAX_ROWS positions. */
+ * performance): the pool beat OpenBLAS's own threads for the batch-64
+ * training step and inference and for batch-1 inference of config A; it
+ * pays from about this many matmul FLOPs per forward pass (below it, a
+ * dozen barriers cost more than the work saves). */
 #define NN_POOL_MIN_FLOPS 2e6
-#define NN_POOL_MAX_ROWS ((size_t)1 << 30)
 
 /* Whether the automatic rule runs a pass over `rows` positions on a pool. */
-static bool pool_pays(const nsr_nn_model *m, size_t rows, bool training) {
+static bool pool_pays(const nsr_nn_model *m, size_t rows) {
   const nsr_nn_config *c = &m->cfg;
   double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
-  double flops = 2.0 * (double)rows * c->n_layers * per_row;
-  return !training && flops >= NN_POOL_MIN_FLOPS && rows < NN_POOL_MAX_ROWS;
+  return 2.0 * (double)rows * c->n_layers * per_row >= NN_POOL_MIN_FLOPS;
 }
 
-bool nn_use_pool(const nsr_nn_model *m, size_t rows, bool training) {
-  return m->pool != NULL && (m->threads_asked >= 2 || pool_pays(m, rows, training));
+bool nn_use_pool(const nsr_nn_model *m, size_t rows) {
+  return m->pool != NULL && (m->threads_asked >= 2 || pool_pays(m, rows));
 }
 
 /* The pool size m->threads_asked resolves to. */
@@ -517,10 +516,7 @@ static int resolved_threads(const nsr_nn_model *m) {
 static nsr_code ensure_pool(nsr_nn_model *m, size_t max_rows, nsr_error *err) {
   int n = resolved_threads(m);
   if (m->pool != NULL || n < 2) return NSR_OK;
-  if (m->threads_asked == 0 && !pool_pays(m, max_rows, false) &&
-      !pool_pays(m, max_rows, true)) {
-    return NSR_OK;
-  }
+  if (m->threads_asked == 0 && !pool_pays(m, max_rows)) return NSR_OK;
   return nn_pool_create(n, &m->pool, err);
 }
 

@@ -93,7 +93,7 @@ struct nsr_nn_model {
 
 /* Whether a pass over `rows` = batch * seq_len positions runs on the pool
  * (the rule is in model.c, next to the measurements behind it). */
-bool nn_use_pool(const nsr_nn_model *m, size_t rows, bool training);
+bool nn_use_pool(const nsr_nn_model *m, size_t rows);
 
 /* Index into model->tensors of a block's tensor, and of the others. */
 static inline size_t nn_block_tensor(int layer, enum nn_block_slot slot) {
