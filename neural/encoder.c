@@ -1,103 +1,303 @@
 /* encoder.c: the whole model's forward and backward passes, composed from
  * the layers in layers.c, and activation capture. */
+#include <cblas.h>
 #include <string.h>
 
 #include "layers.h"
 #include "model.h"
+#include "threads.h"
 
 static void add_inplace(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
-/* Runs the model on a checked batch that fits the reserved activations,
- * leaving every activation (up to the logits) in m->acts. */
-static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
-  const nsr_nn_config *c = &m->cfg;
-  int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T;
-  nn_acts *a = &m->acts;
-  float *P = m->params;
+/* One pass (forward or backward) shared by the threads of a run (see
+ * threads.h). */
+typedef struct pass_job {
+  nsr_nn_model *m;
+  const nsr_nn_batch *batch;
+} pass_job;
 
-  nn_embed_forward(a->x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
-  const float *x = a->x0;
-  for (int l = 0; l < c->n_layers; l++) {
-    nn_block_acts *ba = &a->blocks[l];
-#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
-    nn_layernorm_forward(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
-                         W(NN_LN1_B), n, d);
-    nn_linear_forward(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d);
-    nn_attention_forward(ba->atty, ba->att, ba->qkv, batch->lengths, B, T, d,
-                         c->n_heads);
-    nn_linear_forward(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d);
-    add_inplace(ba->res_att, x, n * d);
-    nn_layernorm_forward(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
-                         W(NN_LN2_W), W(NN_LN2_B), n, d);
-    nn_linear_forward(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff);
-    nn_gelu_forward(ba->gelu, ba->fc1, n * ff);
-    nn_linear_forward(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d);
-    add_inplace(ba->out, ba->res_att, n * d);
-#undef W
-    x = ba->out;
+/* Columns j0 .. j1-1 of y [n, ld] += the same columns of x. */
+static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1) {
+  for (size_t r = 0; r < n; r++) {
+    add_inplace(y + r * ld + j0, x + r * ld + j0, (size_t)(j1 - j0));
   }
-  nn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x,
-                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
-  nn_pool_forward(a->pooled, a->lnf, batch->lengths, B, T, d, c->pool);
-  nn_linear_forward(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
-                    nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes);
 }
 
-/* Back-propagates m->act_grads.logits (set by the loss) through the batch
- * that encoder_forward just ran, overwriting every parameter gradient. */
-static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+/* This thread's columns of out [n, n_out] = in W^T + b: thread tid of nt
+ * takes a contiguous share of the n_out columns. */
+static void linear_share(float *out, const float *in, const float *w,
+                         const float *b, size_t n, int n_in, int n_out, int tid,
+                         int nt, int *j0, int *j1) {
+  size_t lo, hi;
+  nn_split((size_t)n_out, tid, nt, &lo, &hi);
+  *j0 = (int)lo;
+  *j1 = (int)hi;
+  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, *j0, *j1);
+}
+
+/* This thread's rows of a LayerNorm over n rows of d. */
+static void layernorm_share(float *out, float *mean, float *rstd,
+                            const float *in, const float *w, const float *b,
+                            size_t n, int d, int tid, int nt) {
+  size_t lo, hi;
+  nn_split(n, tid, nt, &lo, &hi);
+  nn_layernorm_forward(out + lo * d, mean + lo, rstd + lo, in + lo * d, w, b,
+                       hi - lo, d);
+}
+
+/* One pre-LN block on x, thread tid's share of it: rows for the
+ * LayerNorms, output columns for the products (with the residual adds and
+ * the GELU of those columns), (sequence, head) pairs for the attention; a
+ * barrier after each phase whose output other threads read. */
+static void block_forward(nsr_nn_model *m, int l, const float *x,
+                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T;
+  size_t n = (size_t)B * T, lo, hi;
+  nn_block_acts *ba = &m->acts.blocks[l];
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
+  int j0, j1;
+#define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
+  layernorm_share(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
+                  W(NN_LN1_B), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  linear_share(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid,
+               nt, &j0, &j1);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
+  nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T, d,
+                             c->n_heads, lo, hi);
+  nn_pool_barrier(pool);
+  linear_share(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d, tid,
+               nt, &j0, &j1);
+  add_cols(ba->res_att, x, n, d, j0, j1);
+  nn_pool_barrier(pool);
+  layernorm_share(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
+                  W(NN_LN2_W), W(NN_LN2_B), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  linear_share(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt,
+               &j0, &j1);
+  for (size_t r = 0; r < n; r++) {
+    nn_gelu_forward(ba->gelu + r * ff + j0, ba->fc1 + r * ff + j0,
+                    (size_t)(j1 - j0));
+  }
+  nn_pool_barrier(pool);
+  linear_share(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d, tid, nt,
+               &j0, &j1);
+  add_cols(ba->out, ba->res_att, n, d, j0, j1);
+  nn_pool_barrier(pool);
+#undef W
+}
+
+/* The whole forward pass, thread tid of nt's share (nt 1: all of it),
+ * leaving every activation up to the logits in m->acts. */
+static void forward_worker(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  const nsr_nn_batch *batch = job->batch;
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model, j0, j1;
+  size_t n = (size_t)B * T, lo, hi;
+  nn_acts *a = &m->acts;
+  float *P = m->params;
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
+
+  nn_split((size_t)B, tid, nt, &lo, &hi); /* whole sequences */
+  nn_embed_forward(a->x0 + lo * T * d, batch->tokens + lo * T,
+                   nn_at(m, P, NN_TOK_EMB), m->pe, (int)(hi - lo), T, d);
+  nn_pool_barrier(pool);
+  const float *x = a->x0;
+  for (int l = 0; l < c->n_layers; l++) {
+    block_forward(m, l, x, batch, tid, nt);
+    x = a->blocks[l].out;
+  }
+  layernorm_share(a->lnf, a->lnf_mean, a->lnf_rstd, x, nn_at(m, P, nn_lnf_w(m)),
+                  nn_at(m, P, nn_lnf_b(m)), n, d, tid, nt);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B, tid, nt, &lo, &hi);
+  nn_pool_forward(a->pooled + lo * d, a->lnf + lo * T * d,
+                  batch->lengths ? batch->lengths + lo : NULL, (int)(hi - lo),
+                  T, d, c->pool);
+  nn_pool_barrier(pool);
+  linear_share(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
+               nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt,
+               &j0, &j1);
+  if (c->n_labels > 0) {
+    linear_share(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
+                 nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels, tid,
+                 nt, &j0, &j1);
+  }
+}
+
+/* Runs fn(job) on the worker pool with one OpenBLAS thread when the
+ * model's rule (nn_use_pool) picks the pool for this batch, else on the
+ * caller alone with OpenBLAS threading as the process has it. */
+static void run_pass(nsr_nn_model *m, nn_pool_fn fn, pass_job *job) {
+  const nsr_nn_batch *batch = job->batch;
+  if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len)) {
+    fn(job, 0, 1);
+    return;
+  }
+  int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  nn_pool_run(m->pool, fn, job);
+  openblas_set_num_threads(blas_threads);
+}
+
+/* This thread's share of a linear layer's backward pass: columns of din
+ * (n_in) and rows of dw and db (n_out). */
+static void linear_back_share(float *din, float *dw, float *db,
+                              const float *dout, const float *in,
+                              const float *w, size_t n, int n_in, int n_out,
+                              int tid, int nt) {
+  size_t i0, i1, j0, j1;
+  nn_split((size_t)n_in, tid, nt, &i0, &i1);
+  nn_split((size_t)n_out, tid, nt, &j0, &j1);
+  nn_linear_backward_share(din, dw, db, dout, in, w, n, n_in, n_out, (int)i0,
+                           (int)i1, (int)j0, (int)j1);
+}
+
+/* This thread's share of a LayerNorm's backward pass (din += ..): rows of
+ * din, columns of dw and db. */
+static void layernorm_back_share(float *din, float *dw, float *db,
+                                 const float *dout, const float *in,
+                                 const float *w, const float *mean,
+                                 const float *rstd, size_t n, int d, int tid,
+                                 int nt) {
+  size_t lo, hi;
+  nn_split(n, tid, nt, &lo, &hi);
+  nn_layernorm_backward_rows(din, dout, in, w, mean, rstd, lo, hi, d);
+  nn_split((size_t)d, tid, nt, &lo, &hi);
+  nn_layernorm_backward_params(dw, db, dout, in, mean, rstd, n, d, (int)lo,
+                               (int)hi);
+}
+
+/* One block's backward pass, thread tid's share: on entry g->res holds
+ * dL/d(block output), on return dL/d(block input) x. */
+static void block_backward(nsr_nn_model *m, int l, const float *x,
+                           const nsr_nn_batch *batch, int tid, int nt) {
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
+  size_t n = (size_t)B * T, lo, hi;
+  const nn_block_acts *ba = &m->acts.blocks[l];
+  nn_act_grads *g = &m->act_grads;
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
+#define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
+#define DW(slot) nn_at(m, m->grads, nn_block_tensor(l, slot))
+  /* out = res_att + fc2(gelu(fc1(ln2(res_att)))); the GELU's backward
+   * needs only this thread's columns of the hidden gradient. */
+  linear_back_share(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
+                    W(NN_FC2_W), n, ff, d, tid, nt);
+  nn_split((size_t)ff, tid, nt, &lo, &hi);
+  for (size_t r = 0; r < n; r++) {
+    nn_gelu_backward(g->hidden + r * ff + lo, ba->fc1 + r * ff + lo, hi - lo);
+  }
+  nn_pool_barrier(pool);
+  linear_back_share(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,
+                    W(NN_FC1_W), n, d, ff, tid, nt);
+  nn_pool_barrier(pool);
+  layernorm_back_share(g->res, DW(NN_LN2_W), DW(NN_LN2_B), g->ln, ba->res_att,
+                       W(NN_LN2_W), ba->ln2_mean, ba->ln2_rstd, n, d, tid, nt);
+  nn_pool_barrier(pool);
+  /* res_att = x + proj(attention(qkv(ln1(x)))) */
+  linear_back_share(g->atty, DW(NN_PROJ_W), DW(NN_PROJ_B), g->res, ba->atty,
+                    W(NN_PROJ_W), n, d, d, tid, nt);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
+  nn_attention_backward_range(g->qkv, g->att, g->atty, ba->qkv, ba->att, T, d,
+                              c->n_heads, lo, hi);
+  nn_pool_barrier(pool);
+  linear_back_share(g->ln, DW(NN_QKV_W), DW(NN_QKV_B), g->qkv, ba->ln1,
+                    W(NN_QKV_W), n, d, 3 * d, tid, nt);
+  nn_pool_barrier(pool);
+  layernorm_back_share(g->res, DW(NN_LN1_W), DW(NN_LN1_B), g->ln, x,
+                       W(NN_LN1_W), ba->ln1_mean, ba->ln1_rstd, n, d, tid, nt);
+  nn_pool_barrier(pool);
+#undef W
+#undef DW
+}
+
+/* The backward pass, thread tid of nt's share: back-propagates
+ * m->act_grads.logits (set by the loss) through the batch the forward pass
+ * just ran, overwriting every parameter gradient. Each gradient value is
+ * computed by one thread, summing over rows in row order. */
+static void backward_worker(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  const nsr_nn_batch *batch = job->batch;
+  const nsr_nn_config *c = &m->cfg;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model;
+  size_t n = (size_t)B * T, lo, hi;
   const nn_acts *a = &m->acts;
   nn_act_grads *g = &m->act_grads;
   float *P = m->params, *G = m->grads;
-  memset(G, 0, m->n_params * sizeof(float));
+  nn_pool *pool = nt > 1 ? m->pool : NULL;
 
-  nn_linear_backward(g->pooled, nn_at(m, G, nn_head_w(m)),
-                     nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
-                     nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes);
-  nn_pool_backward(g->ln, g->pooled, batch->lengths, B, T, d, c->pool);
-  const float *last = a->blocks[c->n_layers - 1].out;
-  memset(g->res, 0, n * d * sizeof(float));
-  nn_layernorm_backward(g->res, nn_at(m, G, nn_lnf_w(m)),
-                        nn_at(m, G, nn_lnf_b(m)), g->ln, last,
-                        nn_at(m, P, nn_lnf_w(m)), a->lnf_mean, a->lnf_rstd, n, d);
-
-  /* g->res holds dL/d(block output); each block turns it into dL/d(input). */
-  for (int l = c->n_layers - 1; l >= 0; l--) {
-    const nn_block_acts *ba = &a->blocks[l];
-    const float *x = l > 0 ? a->blocks[l - 1].out : a->x0;
-#define W(slot) nn_at(m, P, nn_block_tensor(l, slot))
-#define DW(slot) nn_at(m, G, nn_block_tensor(l, slot))
-    /* out = res_att + fc2(gelu(fc1(ln2(res_att)))) */
-    nn_linear_backward(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
-                       W(NN_FC2_W), n, ff, d);
-    nn_gelu_backward(g->hidden, ba->fc1, n * ff);
-    nn_linear_backward(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,
-                       W(NN_FC1_W), n, d, ff);
-    nn_layernorm_backward(g->res, DW(NN_LN2_W), DW(NN_LN2_B), g->ln,
-                          ba->res_att, W(NN_LN2_W), ba->ln2_mean, ba->ln2_rstd,
-                          n, d);
-    /* res_att = x + proj(attention(qkv(ln1(x)))) */
-    nn_linear_backward(g->atty, DW(NN_PROJ_W), DW(NN_PROJ_B), g->res, ba->atty,
-                       W(NN_PROJ_W), n, d, d);
-    nn_attention_backward(g->qkv, g->att, g->atty, ba->qkv, ba->att, B, T, d,
-                          c->n_heads);
-    nn_linear_backward(g->ln, DW(NN_QKV_W), DW(NN_QKV_B), g->qkv, ba->ln1,
-                       W(NN_QKV_W), n, d, 3 * d);
-    nn_layernorm_backward(g->res, DW(NN_LN1_W), DW(NN_LN1_B), g->ln, x,
-                          W(NN_LN1_W), ba->ln1_mean, ba->ln1_rstd, n, d);
-#undef W
-#undef DW
+  nn_split(m->n_params, tid, nt, &lo, &hi);
+  memset(G + lo, 0, (hi - lo) * sizeof(float));
+  nn_pool_barrier(pool);
+  linear_back_share(g->pooled, nn_at(m, G, nn_head_w(m)),
+                    nn_at(m, G, nn_head_b(m)), g->logits, a->pooled,
+                    nn_at(m, P, nn_head_w(m)), (size_t)B, d, c->n_classes, tid,
+                    nt);
+  if (c->n_labels > 0) { /* the pooled vector feeds both heads */
+    linear_back_share(g->label_pooled, nn_at(m, G, nn_label_w(m)),
+                      nn_at(m, G, nn_label_b(m)), g->label_logits, a->pooled,
+                      nn_at(m, P, nn_label_w(m)), (size_t)B, d, c->n_labels,
+                      tid, nt);
+    nn_split((size_t)d, tid, nt, &lo, &hi); /* the din columns just written */
+    add_cols(g->pooled, g->label_pooled, (size_t)B, d, (int)lo, (int)hi);
   }
-  nn_embed_backward(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d);
+  nn_pool_barrier(pool);
+  nn_split((size_t)B, tid, nt, &lo, &hi);
+  nn_pool_backward(g->ln + lo * T * d, g->pooled + lo * d,
+                   batch->lengths ? batch->lengths + lo : NULL, (int)(hi - lo),
+                   T, d, c->pool);
+  memset(g->res + lo * T * d, 0, (hi - lo) * T * d * sizeof(float));
+  nn_pool_barrier(pool);
+  const float *last = a->blocks[c->n_layers - 1].out;
+  layernorm_back_share(g->res, nn_at(m, G, nn_lnf_w(m)),
+                       nn_at(m, G, nn_lnf_b(m)), g->ln, last,
+                       nn_at(m, P, nn_lnf_w(m)), a->lnf_mean, a->lnf_rstd, n,
+                       d, tid, nt);
+  nn_pool_barrier(pool);
+  for (int l = c->n_layers - 1; l >= 0; l--) {
+    block_backward(m, l, l > 0 ? a->blocks[l - 1].out : a->x0, batch, tid, nt);
+  }
+  nn_split((size_t)d, tid, nt, &lo, &hi);
+  nn_embed_backward_cols(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d,
+                         (int)lo, (int)hi);
 }
 
-/* Checks that targets fit the head (see nsr_nn_targets). */
+/* The forward pass of a checked batch that fits the reserved buffers,
+ * leaving every activation up to the logits in m->acts. */
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+  pass_job job = {m, batch};
+  run_pass(m, forward_worker, &job);
+}
+
+/* The backward pass after encoder_forward and the loss (backward_worker). */
+static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
+  pass_job job = {m, batch};
+  run_pass(m, backward_worker, &job);
+}
+
+/* Checks that n values are probabilities; `what` names them in errors. */
+static nsr_code check_probs(const float *p, int B, int C, const char *what,
+                            nsr_error *err) {
+  for (size_t i = 0; i < (size_t)B * C; i++) {
+    if (!(p[i] >= 0.0f && p[i] <= 1.0f)) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "targets: example %zu, %s %zu has probability %g, not in [0, 1]",
+                      i / C, what, i % C, (double)p[i]);
+    }
+  }
+  return NSR_OK;
+}
+
+/* Checks that targets fit the heads (see nsr_nn_targets). */
 static nsr_code check_targets(const nsr_nn_model *m, int B,
                               const nsr_nn_targets *t, nsr_error *err) {
   int C = m->cfg.n_classes;
@@ -105,29 +305,59 @@ static nsr_code check_targets(const nsr_nn_model *m, int B,
     return nsr_fail(err, NSR_ERR_INVALID,
                     "targets: give either class labels or probabilities");
   }
-  if (t->labels != NULL) {
-    if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
-      return nsr_fail(err, NSR_ERR_INVALID,
-                      "targets: a sigmoid head needs a probability per output, not labels");
-    }
-    for (int b = 0; b < B; b++) {
-      if (t->labels[b] < 0 || t->labels[b] >= C) {
-        return nsr_fail(err, NSR_ERR_RANGE,
-                        "targets: example %d has label %d, not in 0..%d", b,
-                        t->labels[b], C - 1);
-      }
-    }
-    return NSR_OK;
+  if ((m->cfg.n_labels > 0) != (t->label_probs != NULL)) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    m->cfg.n_labels > 0
+                        ? "targets: a model with a label head needs label targets"
+                        : "targets: label targets given, but the model has no label head");
   }
-  for (size_t i = 0; i < (size_t)B * C; i++) {
-    float p = t->probs[i];
-    if (!(p >= 0.0f && p <= 1.0f)) {
+  nsr_code rc = NSR_OK;
+  if (t->label_probs != NULL) {
+    rc = check_probs(t->label_probs, B, m->cfg.n_labels, "label", err);
+  }
+  if (rc != NSR_OK || t->labels == NULL) {
+    return rc != NSR_OK ? rc : check_probs(t->probs, B, C, "output", err);
+  }
+  if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "targets: a sigmoid head needs a probability per output, not labels");
+  }
+  for (int b = 0; b < B; b++) {
+    if (t->labels[b] < 0 || t->labels[b] >= C) {
       return nsr_fail(err, NSR_ERR_RANGE,
-                      "targets: example %zu, output %zu has probability %g, not in [0, 1]",
-                      i / C, i % C, (double)p);
+                      "targets: example %d has label %d, not in 0..%d", b,
+                      t->labels[b], C - 1);
     }
   }
   return NSR_OK;
+}
+
+/* The probabilities of every head from the logits of encoder_forward. */
+static void heads_probs(nsr_nn_model *m, int B) {
+  const nsr_nn_config *c = &m->cfg;
+  nn_head_probs(m->acts.probs, m->acts.logits, B, c->n_classes, nn_first_head(c));
+  if (c->n_labels > 0) {
+    nn_head_probs(m->acts.label_probs, m->acts.label_logits, B, c->n_labels,
+                  NSR_NN_HEAD_SIGMOID);
+  }
+}
+
+/* The loss of every head after encoder_forward (their sum, see
+ * nsr_nn_targets), filling the probabilities and, when `training`, the
+ * gradients of the loss with respect to the logits. */
+static double heads_loss(nsr_nn_model *m, int B, const nsr_nn_targets *t,
+                         bool training) {
+  const nsr_nn_config *c = &m->cfg;
+  nn_act_grads *g = &m->act_grads;
+  double loss = nn_head_loss(m->acts.probs, training ? g->logits : NULL,
+                             m->acts.logits, t, B, c->n_classes, nn_first_head(c));
+  if (c->n_labels > 0) {
+    nsr_nn_targets labels = {.probs = t->label_probs};
+    loss += nn_head_loss(m->acts.label_probs, training ? g->label_logits : NULL,
+                         m->acts.label_logits, &labels, B, c->n_labels,
+                         NSR_NN_HEAD_SIGMOID);
+  }
+  return loss;
 }
 
 /* Checks the batch and makes room for it (with gradients when training). */
@@ -138,17 +368,36 @@ static nsr_code prepare(nsr_nn_model *m, const nsr_nn_batch *batch,
   return rc;
 }
 
-nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
-                        float *logits, float *probs, nsr_error *err) {
+nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                const nsr_nn_outputs *out, nsr_error *err) {
   nsr_code rc = prepare(m, batch, false, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  size_t out = (size_t)batch->batch * m->cfg.n_classes;
-  nn_head_probs(m->acts.probs, m->acts.logits, batch->batch, m->cfg.n_classes,
-                m->cfg.head);
-  if (logits) memcpy(logits, m->acts.logits, out * sizeof(float));
-  if (probs) memcpy(probs, m->acts.probs, out * sizeof(float));
+  heads_probs(m, batch->batch);
+  size_t C = (size_t)batch->batch * m->cfg.n_classes;
+  size_t L = (size_t)batch->batch * m->cfg.n_labels;
+  struct {
+    float *dst;
+    const float *src;
+    size_t n;
+  } copies[] = {
+      {out->logits, m->acts.logits, C},
+      {out->probs, m->acts.probs, C},
+      {out->label_logits, m->acts.label_logits, L},
+      {out->label_probs, m->acts.label_probs, L},
+  };
+  for (size_t i = 0; i < sizeof copies / sizeof copies[0]; i++) {
+    if (copies[i].dst && copies[i].n) {
+      memcpy(copies[i].dst, copies[i].src, copies[i].n * sizeof(float));
+    }
+  }
   return NSR_OK;
+}
+
+nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                        float *logits, float *probs, nsr_error *err) {
+  nsr_nn_outputs out = {.logits = logits, .probs = probs};
+  return nsr_nn_forward_outputs(m, batch, &out, err);
 }
 
 nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
@@ -158,8 +407,7 @@ nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  *loss = (float)nn_head_loss(m->acts.probs, NULL, m->acts.logits, targets,
-                              batch->batch, m->cfg.n_classes, m->cfg.head);
+  *loss = (float)heads_loss(m, batch->batch, targets, false);
   return NSR_OK;
 }
 
@@ -170,9 +418,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
   encoder_forward(m, batch);
-  *loss = (float)nn_head_loss(m->acts.probs, m->act_grads.logits,
-                              m->acts.logits, targets, batch->batch,
-                              m->cfg.n_classes, m->cfg.head);
+  *loss = (float)heads_loss(m, batch->batch, targets, true);
   encoder_backward(m, batch);
   return NSR_OK;
 }

@@ -23,13 +23,19 @@ void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
   }
 }
 
-void nn_embed_backward(float *dtok_emb, const float *dx0,
-                       const int32_t *tokens, size_t n, int d) {
+void nn_embed_backward_cols(float *dtok_emb, const float *dx0,
+                            const int32_t *tokens, size_t n, int d, int i0,
+                            int i1) {
   for (size_t r = 0; r < n; r++) {
     float *g = dtok_emb + (size_t)tokens[r] * d;
     const float *src = dx0 + r * d;
-    for (int i = 0; i < d; i++) g[i] += src[i];
+    for (int i = i0; i < i1; i++) g[i] += src[i];
   }
+}
+
+void nn_embed_backward(float *dtok_emb, const float *dx0,
+                       const int32_t *tokens, size_t n, int d) {
+  nn_embed_backward_cols(dtok_emb, dx0, tokens, n, d, 0, d);
 }
 
 /* ---- LayerNorm -------------------------------------------------------- */
@@ -53,10 +59,11 @@ void nn_layernorm_forward(float *out, float *mean, float *rstd,
   }
 }
 
-void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
-                           const float *in, const float *w, const float *mean,
-                           const float *rstd, size_t n, int d) {
-  for (size_t r = 0; r < n; r++) {
+void nn_layernorm_backward_rows(float *din, const float *dout,
+                                const float *in, const float *w,
+                                const float *mean, const float *rstd,
+                                size_t r0, size_t r1, int d) {
+  for (size_t r = r0; r < r1; r++) {
     const float *x = in + r * d, *dy = dout + r * d;
     float *dx = din + r * d;
     float m = mean[r], s = rstd[r];
@@ -73,45 +80,123 @@ void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
     gx_mean /= (float)d;
     for (int i = 0; i < d; i++) {
       float xhat = (x[i] - m) * s;
-      float g = dy[i] * w[i];
-      dx[i] += s * (g - g_mean - xhat * gx_mean);
-      dw[i] += dy[i] * xhat;
+      dx[i] += s * (dy[i] * w[i] - g_mean - xhat * gx_mean);
+    }
+  }
+}
+
+void nn_layernorm_backward_params(float *dw, float *db, const float *dout,
+                                  const float *in, const float *mean,
+                                  const float *rstd, size_t n, int d, int i0,
+                                  int i1) {
+  for (size_t r = 0; r < n; r++) {
+    const float *x = in + r * d, *dy = dout + r * d;
+    float m = mean[r], s = rstd[r];
+    for (int i = i0; i < i1; i++) {
+      dw[i] += dy[i] * ((x[i] - m) * s);
       db[i] += dy[i];
     }
   }
 }
 
+void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, const float *mean,
+                           const float *rstd, size_t n, int d) {
+  nn_layernorm_backward_rows(din, dout, in, w, mean, rstd, 0, n, d);
+  nn_layernorm_backward_params(dw, db, dout, in, mean, rstd, n, d, 0, d);
+}
+
 /* ---- linear ----------------------------------------------------------- */
 
-void nn_linear_forward(float *out, const float *in, const float *w,
-                       const float *b, size_t n, int n_in, int n_out) {
+void nn_linear_forward_cols(float *out, const float *in, const float *w,
+                            const float *b, size_t n, int n_in, int n_out,
+                            int j0, int j1) {
+  int cols = j1 - j0;
+  if (cols <= 0) return;
   /* Start from the bias, then accumulate the product onto it (beta = 1). */
   for (size_t r = 0; r < n; r++) {
-    memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
+    memcpy(out + r * n_out + j0, b + j0, (size_t)cols * sizeof(float));
   }
+  const float *wj = w + (size_t)j0 * n_in;
   /* One row (a pooled single query through the head): sgemm would pack all
    * of w first, which costs more than the product itself. */
   if (n == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, n_out, n_in, 1.0f, w, n_in, in, 1, 1.0f, out, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, cols, n_in, 1.0f, wj, n_in, in,
+                1, 1.0f, out + j0, 1);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, n_in,
-              1.0f, in, n_in, w, n_in, 1.0f, out, n_out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, cols, n_in,
+              1.0f, in, n_in, wj, n_in, 1.0f, out + j0, n_out);
+}
+
+void nn_linear_forward(float *out, const float *in, const float *w,
+                       const float *b, size_t n, int n_in, int n_out) {
+  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, 0, n_out);
+}
+
+void nn_linear_backward_share(float *din, float *dw, float *db,
+                              const float *dout, const float *in,
+                              const float *w, size_t n, int n_in, int n_out,
+                              int i0, int i1, int j0, int j1) {
+  if (din != NULL && i1 > i0) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, i1 - i0,
+                n_out, 1.0f, dout, n_out, w + i0, n_in, 0.0f, din + i0, n_in);
+  }
+  if (j1 <= j0) return;
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, j1 - j0, n_in, (int)n,
+              1.0f, dout + j0, n_out, in, n_in, 1.0f, dw + (size_t)j0 * n_in,
+              n_in);
+  for (size_t r = 0; r < n; r++) {
+    const float *g = dout + r * n_out;
+    for (int j = j0; j < j1; j++) db[j] += g[j];
+  }
 }
 
 void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
                         const float *in, const float *w, size_t n, int n_in,
                         int n_out) {
-  if (din != NULL) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, n_in, n_out,
-                1.0f, dout, n_out, w, n_in, 0.0f, din, n_in);
-  }
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, (int)n,
-              1.0f, dout, n_out, in, n_in, 1.0f, dw, n_in);
-  for (size_t r = 0; r < n; r++) {
-    const float *g = dout + r * n_out;
-    for (int j = 0; j < n_out; j++) db[j] += g[j];
-  }
+  nn_linear_backward_share(din, dw, db, dout, in, w, n, n_in, n_out, 0, n_in,
+                           0, n_out);
+}
+
+/* ---- a vectorisable exp ---------------------------------------------- */
+
+/* The elementwise loops below are long and hot: GCC vectorises them with a
+ * peeled tail under the "dynamic" cost model, which -O2's "very cheap"
+ * model refuses. Helpers they call carry the same attribute so that they
+ * still inline. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define NN_VECTORISE
+#endif
+
+#define NN_LOG2E 1.44269504088896340736f
+
+/* e^x for x <= 0 (arguments below -87 give about 1e-38, as good as 0), in
+ * plain arithmetic so that loops calling it vectorise, unlike calls of
+ * expf: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7
+ * (truncation below 1e-8 relative), 2^n from the exponent bits. Relative
+ * error about 1e-7, as expf. */
+NN_VECTORISE static inline float exp_nonpos(float x) {
+  /* Floor at -87 by the bit patterns: a float compare may trap, which keeps
+   * GCC from vectorising the select. As unsigned integers, negative floats
+   * order by magnitude above every positive one. */
+  float floor_value = -87.0f;
+  uint32_t xb, fb;
+  memcpy(&xb, &x, sizeof xb);
+  memcpy(&fb, &floor_value, sizeof fb);
+  xb = xb > fb ? fb : xb;
+  memcpy(&x, &xb, sizeof x);
+  /* Adding 1.5 * 2^23 rounds to an integer in the float unit itself. */
+  float n = (x * NN_LOG2E + 12582912.0f) - 12582912.0f;
+  float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
+            r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
 }
 
 /* ---- GELU ------------------------------------------------------------- */
@@ -119,19 +204,32 @@ void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
 #define NN_INV_SQRT2 0.70710678118654752440f
 #define NN_INV_SQRT_2PI 0.39894228040143267794f
 
-void nn_gelu_forward(float *out, const float *in, size_t n) {
+/* Phi(x), the normal CDF, with z = |x| / sqrt2: the upper tail
+ * Q = erfc(z) / 2 by the Chebyshev fit of erfc in Numerical Recipes (erfcc:
+ * relative error below 1.2e-7 for every argument, so the tail stays accurate
+ * where GELU of a negative input is tiny), then 1 - Q or Q by the sign. */
+NN_VECTORISE static inline float normal_cdf(float x, float z) {
+  float t = 1.0f / (1.0f + 0.5f * z);
+  float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f +
+               t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f +
+               t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f +
+               t * 0.17087277f))))))));
+  float q = 0.5f * t * exp_nonpos(poly - z * z);
+  /* 1 - q for x >= 0, else q, without a branch. */
+  return q + (float)(x >= 0.0f) * (1.0f - 2.0f * q);
+}
+
+NN_VECTORISE void nn_gelu_forward(float *out, const float *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    float x = in[i];
-    out[i] = 0.5f * x * (1.0f + erff(x * NN_INV_SQRT2));
+    out[i] = in[i] * normal_cdf(in[i], fabsf(in[i]) * NN_INV_SQRT2);
   }
 }
 
-void nn_gelu_backward(float *grad, const float *in, size_t n) {
+NN_VECTORISE void nn_gelu_backward(float *grad, const float *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    float x = in[i];
-    float cdf = 0.5f * (1.0f + erff(x * NN_INV_SQRT2));
-    float pdf = NN_INV_SQRT_2PI * expf(-0.5f * x * x);
-    grad[i] *= cdf + x * pdf;
+    float x = in[i], z = fabsf(x) * NN_INV_SQRT2;
+    float pdf = NN_INV_SQRT_2PI * exp_nonpos(-z * z); /* z^2 = x^2 / 2 */
+    grad[i] *= normal_cdf(x, z) + x * pdf;
   }
 }
 
@@ -139,78 +237,89 @@ void nn_gelu_backward(float *grad, const float *in, size_t n) {
 
 /* Softmax of each of the T rows of scores [T,T] in place over the first
  * `len` columns; the masked columns get weight 0. */
-static void masked_softmax_rows(float *scores, int T, int len) {
+NN_VECTORISE static void masked_softmax_rows(float *scores, int T, int len) {
   for (int i = 0; i < T; i++) {
     float *row = scores + (size_t)i * T;
     float max = row[0];
     for (int j = 1; j < len; j++) max = row[j] > max ? row[j] : max;
-    float sum = 0.0f;
-    for (int j = 0; j < len; j++) {
-      row[j] = expf(row[j] - max);
-      sum += row[j];
-    }
+    for (int j = 0; j < len; j++) row[j] = exp_nonpos(row[j] - max);
+    float sum = 0.0f; /* a separate loop, so the exps vectorise */
+    for (int j = 0; j < len; j++) sum += row[j];
     float inv = 1.0f / sum;
     for (int j = 0; j < len; j++) row[j] *= inv;
     for (int j = len; j < T; j++) row[j] = 0.0f;
   }
 }
 
-void nn_attention_forward(float *out, float *att, const float *qkv,
-                          const int32_t *lengths, int B, int T, int d, int h) {
+void nn_attention_forward_range(float *out, float *att, const float *qkv,
+                                const int32_t *lengths, int T, int d, int h,
+                                size_t p0, size_t p1) {
   int hs = d / h, ld = 3 * d;
   float scale = 1.0f / sqrtf((float)hs);
-  for (int b = 0; b < B; b++) {
+  for (size_t pair = p0; pair < p1; pair++) {
+    size_t b = pair / (size_t)h;
+    int head = (int)(pair % (size_t)h);
     int len = lengths ? lengths[b] : T;
-    for (int head = 0; head < h; head++) {
-      const float *q = qkv + (size_t)b * T * ld + (size_t)head * hs;
-      const float *k = q + d, *v = q + 2 * d;
-      float *a = att + ((size_t)b * h + head) * T * T;
-      /* a = scale * q k^T, then softmax over the unmasked keys */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q,
-                  ld, k, ld, 0.0f, a, T);
-      masked_softmax_rows(a, T, len);
-      /* this head's slice of out = a v */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
-                  T, v, ld, 0.0f, out + (size_t)b * T * d + (size_t)head * hs,
-                  d);
+    const float *q = qkv + b * T * ld + (size_t)head * hs;
+    const float *k = q + d, *v = q + 2 * d;
+    float *a = att + pair * T * T;
+    /* a = scale * q k^T, then softmax over the unmasked keys */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q,
+                ld, k, ld, 0.0f, a, T);
+    masked_softmax_rows(a, T, len);
+    /* this head's slice of out = a v */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
+                T, v, ld, 0.0f, out + b * T * d + (size_t)head * hs, d);
+  }
+}
+
+void nn_attention_forward(float *out, float *att, const float *qkv,
+                          const int32_t *lengths, int B, int T, int d, int h) {
+  nn_attention_forward_range(out, att, qkv, lengths, T, d, h, 0,
+                             (size_t)B * h);
+}
+
+void nn_attention_backward_range(float *dqkv, float *datt, const float *dout,
+                                 const float *qkv, const float *att, int T,
+                                 int d, int h, size_t p0, size_t p1) {
+  int hs = d / h, ld = 3 * d;
+  float scale = 1.0f / sqrtf((float)hs);
+  for (size_t pair = p0; pair < p1; pair++) {
+    size_t b = pair / (size_t)h;
+    int head = (int)(pair % (size_t)h);
+    size_t col = b * T * ld + (size_t)head * hs;
+    const float *q = qkv + col, *k = q + d, *v = q + 2 * d;
+    float *dq = dqkv + col, *dk = dq + d, *dv = dq + 2 * d;
+    const float *dy = dout + b * T * d + (size_t)head * hs;
+    const float *a = att + pair * T * T;
+    float *da = datt + pair * T * T;
+    /* out = a v:  da = dy v^T,  dv = a^T dy */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy, d,
+                v, ld, 0.0f, da, T);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T,
+                dy, d, 0.0f, dv, ld);
+    /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
+     * have a_ij = 0 and so get no gradient. */
+    for (int i = 0; i < T; i++) {
+      const float *ar = a + (size_t)i * T;
+      float *dr = da + (size_t)i * T;
+      float dot = 0.0f;
+      for (int j = 0; j < T; j++) dot += ar[j] * dr[j];
+      for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
     }
+    /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale, da,
+                T, k, ld, 0.0f, dq, ld);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, da,
+                T, q, ld, 0.0f, dk, ld);
   }
 }
 
 void nn_attention_backward(float *dqkv, float *datt, const float *dout,
                            const float *qkv, const float *att, int B, int T,
                            int d, int h) {
-  int hs = d / h, ld = 3 * d;
-  float scale = 1.0f / sqrtf((float)hs);
-  for (int b = 0; b < B; b++) {
-    for (int head = 0; head < h; head++) {
-      size_t col = (size_t)b * T * ld + (size_t)head * hs;
-      const float *q = qkv + col, *k = q + d, *v = q + 2 * d;
-      float *dq = dqkv + col, *dk = dq + d, *dv = dq + 2 * d;
-      const float *dy = dout + (size_t)b * T * d + (size_t)head * hs;
-      const float *a = att + ((size_t)b * h + head) * T * T;
-      float *da = datt + ((size_t)b * h + head) * T * T;
-      /* out = a v:  da = dy v^T,  dv = a^T dy */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy,
-                  d, v, ld, 0.0f, da, T);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a,
-                  T, dy, d, 0.0f, dv, ld);
-      /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
-       * have a_ij = 0 and so get no gradient. */
-      for (int i = 0; i < T; i++) {
-        const float *ar = a + (size_t)i * T;
-        float *dr = da + (size_t)i * T;
-        float dot = 0.0f;
-        for (int j = 0; j < T; j++) dot += ar[j] * dr[j];
-        for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
-      }
-      /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, scale,
-                  da, T, k, ld, 0.0f, dq, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, scale, da,
-                  T, q, ld, 0.0f, dk, ld);
-    }
-  }
+  nn_attention_backward_range(dqkv, datt, dout, qkv, att, T, d, h, 0,
+                              (size_t)B * h);
 }
 
 /* ---- pooling ---------------------------------------------------------- */
@@ -255,17 +364,20 @@ void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
 /* ---- head and loss ---------------------------------------------------- */
 
 /* Softmax of one row of C logits into probs; returns log(sum exp(z)). */
-static double softmax_row(float *probs, const float *z, int C) {
+NN_VECTORISE static double softmax_row(float *probs, const float *z, int C) {
   float max = z[0];
   for (int c = 1; c < C; c++) max = z[c] > max ? z[c] : max;
   /* One exp per class (kept, then scaled): with thousands of classes the
-   * exps are a large part of a single query's forward pass. */
-  double sum = 0.0;
-  for (int c = 0; c < C; c++) {
-    double e = exp((double)z[c] - max);
-    probs[c] = (float)e;
-    sum += e;
+   * exps are a large part of a single query's forward pass, so they are
+   * the vectorisable float ones, summed in double by four partial sums. */
+  for (int c = 0; c < C; c++) probs[c] = exp_nonpos(z[c] - max);
+  double part[4] = {0.0, 0.0, 0.0, 0.0};
+  int c4 = C & ~3;
+  for (int c = 0; c < c4; c += 4) {
+    for (int k = 0; k < 4; k++) part[k] += probs[c + k];
   }
+  for (int c = c4; c < C; c++) part[0] += probs[c];
+  double sum = (part[0] + part[1]) + (part[2] + part[3]);
   float inv = (float)(1.0 / sum);
   for (int c = 0; c < C; c++) probs[c] *= inv;
   return max + log(sum);

@@ -14,7 +14,7 @@ void nsr_nn_config_default(nsr_nn_config *cfg) {
       .vocab = 128, .d_model = 128, .n_heads = 4, .n_layers = 2,
       .d_ff = 512, .max_len = 16, .n_classes = 64,
       .pos = NSR_NN_POS_SINUSOIDAL, .pool = NSR_NN_POOL_MEAN,
-      .head = NSR_NN_HEAD_SOFTMAX,
+      .head = NSR_NN_HEAD_SOFTMAX, .n_labels = 0,
   };
 }
 
@@ -52,15 +52,25 @@ nsr_code nsr_nn_config_validate(const nsr_nn_config *cfg, nsr_error *err) {
   }
   if ((unsigned)cfg->pos > NSR_NN_POS_SINUSOIDAL ||
       (unsigned)cfg->pool > NSR_NN_POOL_MEAN ||
-      (unsigned)cfg->head > NSR_NN_HEAD_SIGMOID) {
+      (unsigned)cfg->head > NSR_NN_HEAD_BOTH) {
     return nsr_fail(err, NSR_ERR_INVALID, "model config: bad pos, pool or head");
+  }
+  bool both = cfg->head == NSR_NN_HEAD_BOTH;
+  if (both && (cfg->n_labels < 1 || cfg->n_labels > (1 << 24))) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "model config: head \"both\" needs n_labels in 1..%d, not %d",
+                    1 << 24, cfg->n_labels);
+  }
+  if (!both && cfg->n_labels != 0) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "model config: n_labels %d needs head \"both\"", cfg->n_labels);
   }
   return NSR_OK;
 }
 
 static const char *const pos_names[] = {"none", "sinusoidal"};
 static const char *const pool_names[] = {"cls", "mean"};
-static const char *const head_names[] = {"softmax", "sigmoid"};
+static const char *const head_names[] = {"softmax", "sigmoid", "both"};
 
 /* Reads the optional string `key` as one of names[0..n-1] into *out. */
 static nsr_code parse_choice(const json_t *obj, const char *key,
@@ -75,8 +85,14 @@ static nsr_code parse_choice(const json_t *obj, const char *key,
       return NSR_OK;
     }
   }
-  return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" must be \"%s\" or \"%s\", not \"%s\"",
-                  key, names[0], names[1], s);
+  char choices[64] = "";
+  for (int i = 0; i < n; i++) {
+    size_t used = strlen(choices);
+    snprintf(choices + used, sizeof choices - used, "%s\"%s\"",
+             i == 0 ? "" : i + 1 < n ? ", " : " or ", names[i]);
+  }
+  return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" must be %s, not \"%s\"", key,
+                  choices, s);
 }
 
 /* Fills *out from a parsed config object and validates it. */
@@ -106,8 +122,19 @@ static nsr_code config_from_json(const json_t *obj, nsr_nn_config *out,
   int pos = NSR_NN_POS_SINUSOIDAL, pool = NSR_NN_POOL_MEAN, head = NSR_NN_HEAD_SOFTMAX;
   nsr_code rc = parse_choice(obj, "pos", pos_names, 2, &pos, err);
   if (rc == NSR_OK) rc = parse_choice(obj, "pool", pool_names, 2, &pool, err);
-  if (rc == NSR_OK) rc = parse_choice(obj, "head", head_names, 2, &head, err);
+  if (rc == NSR_OK) rc = parse_choice(obj, "head", head_names, 3, &head, err);
   if (rc != NSR_OK) return rc;
+  /* Optional: checkpoints from before the label head lack the key. */
+  out->n_labels = 0;
+  if (json_object_get(obj, "n_labels") != NULL) {
+    int64_t v;
+    rc = nsr_json_get_int(obj, "n_labels", &v, err);
+    if (rc != NSR_OK) return rc;
+    if (v < 0 || v > INT32_MAX) {
+      return nsr_fail(err, NSR_ERR_INVALID, "\"n_labels\" is out of range");
+    }
+    out->n_labels = (int)v;
+  }
   out->pos = (nsr_nn_pos)pos;
   out->pool = (nsr_nn_pool)pool;
   out->head = (nsr_nn_head)head;
@@ -134,6 +161,11 @@ char *nsr_nn_config_to_json(const nsr_nn_config *cfg) {
                    cfg->d_ff, cfg->max_len, cfg->n_classes, pos_names[cfg->pos],
                    pool_names[cfg->pool], head_names[cfg->head]);
   if (n < 0 || (size_t)n >= sizeof buf) return NULL;
+  if (cfg->n_labels > 0) { /* appended inside the closing brace */
+    int extra = snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
+                         ",\"n_labels\":%d}", cfg->n_labels);
+    if (extra < 0 || (size_t)n - 1 + (size_t)extra >= sizeof buf) return NULL;
+  }
   return nsr_strdup(buf);
 }
 
@@ -179,6 +211,10 @@ static void build_tensor_table(nsr_nn_model *m) {
   add_tensor(m, &count, d, 0, "ln_f.bias", 0);
   add_tensor(m, &count, c->n_classes, d, "head.weight", 0);
   add_tensor(m, &count, c->n_classes, 0, "head.bias", 0);
+  if (c->n_labels > 0) {
+    add_tensor(m, &count, c->n_labels, d, "label_head.weight", 0);
+    add_tensor(m, &count, c->n_labels, 0, "label_head.bias", 0);
+  }
 }
 
 /* Fills the [max_len, d] sinusoidal table, computed in double. */
@@ -200,7 +236,8 @@ nsr_code nn_create_table(const nsr_nn_config *cfg, nsr_nn_model **out,
   nsr_nn_model *m = nsr_calloc(1, sizeof *m);
   if (m == NULL) goto nomem;
   m->cfg = *cfg;
-  m->n_tensors = 1 + (size_t)cfg->n_layers * NN_BLOCK_SLOTS + 4;
+  m->n_tensors = 1 + (size_t)cfg->n_layers * NN_BLOCK_SLOTS + 4 +
+                 (cfg->n_labels > 0 ? 2 : 0);
   m->tensors = nsr_calloc(m->n_tensors, sizeof *m->tensors);
   if (m->tensors == NULL) goto nomem;
   build_tensor_table(m);
@@ -247,6 +284,7 @@ void nsr_nn_free(nsr_nn_model *m) {
   nsr_free(m->adam_m);
   nsr_free(m->adam_v);
   nsr_free(m->act_grad_buffer);
+  nn_pool_free(m->pool);
   nsr_free(m);
 }
 
@@ -377,6 +415,8 @@ static void layout_acts(const nsr_nn_config *c, size_t B, carver *cv,
   a->pooled = carve(cv, B * d);
   a->logits = carve(cv, B * c->n_classes);
   a->probs = carve(cv, B * c->n_classes);
+  a->label_logits = carve(cv, B * c->n_labels);
+  a->label_probs = carve(cv, B * c->n_labels);
 }
 
 static void layout_act_grads(const nsr_nn_config *c, size_t B, carver *cv,
@@ -390,6 +430,8 @@ static void layout_act_grads(const nsr_nn_config *c, size_t B, carver *cv,
   g->hidden = carve(cv, n * c->d_ff);
   g->pooled = carve(cv, B * d);
   g->logits = carve(cv, B * c->n_classes);
+  g->label_logits = carve(cv, B * c->n_labels);
+  g->label_pooled = carve(cv, c->n_labels > 0 ? B * d : 0);
 }
 
 /* Grows the activation buffer to max_batch sequences; keeps it when it is
@@ -449,6 +491,58 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   return NSR_OK;
 }
 
+/* ---- threads ------------------------------------------------------------ */
+
+/* The automatic rule, from bench_neural on 2 cores (README, neural
+ * performance): the pool beat OpenBLAS's own threads for the batch-64
+ * training step and inference and for batch-1 inference of config A; it
+ * pays from about this many matmul FLOPs per forward pass (below it, a
+ * dozen barriers cost more than the work saves). */
+#define NN_POOL_MIN_FLOPS 2e6
+
+/* Whether the automatic rule runs a pass over `rows` positions on a pool. */
+static bool pool_pays(const nsr_nn_model *m, size_t rows) {
+  const nsr_nn_config *c = &m->cfg;
+  double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
+  return 2.0 * (double)rows * c->n_layers * per_row >= NN_POOL_MIN_FLOPS;
+}
+
+bool nn_use_pool(const nsr_nn_model *m, size_t rows) {
+  return m->pool != NULL && (m->threads_asked >= 2 || pool_pays(m, rows));
+}
+
+/* The pool size m->threads_asked resolves to. */
+static int resolved_threads(const nsr_nn_model *m) {
+  return m->threads_asked == 0 ? nn_auto_threads() : m->threads_asked;
+}
+
+/* Makes the pool the request asks for, when there is none yet and some
+ * pass over up to max_rows positions would use it. */
+static nsr_code ensure_pool(nsr_nn_model *m, size_t max_rows, nsr_error *err) {
+  int n = resolved_threads(m);
+  if (m->pool != NULL || n < 2) return NSR_OK;
+  if (m->threads_asked == 0 && !pool_pays(m, max_rows)) return NSR_OK;
+  return nn_pool_create(n, &m->pool, err);
+}
+
+nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
+  if (n_threads < 0 || n_threads > NN_POOL_MAX) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "encoder threads: %d is not in 0..%d (0 = automatic)",
+                    n_threads, NN_POOL_MAX);
+  }
+  m->threads_asked = n_threads;
+  if (m->pool != NULL && nn_pool_size(m->pool) != resolved_threads(m)) {
+    nn_pool_free(m->pool);
+    m->pool = NULL;
+  }
+  return m->act_buffer != NULL
+             ? ensure_pool(m, (size_t)m->act_batch * m->cfg.max_len, err)
+             : NSR_OK;
+}
+
+int nsr_nn_get_threads(const nsr_nn_model *m) { return nn_pool_size(m->pool); }
+
 nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
                         nsr_error *err) {
   if (max_batch < 1 || max_batch > (1 << 20)) {
@@ -457,6 +551,7 @@ nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
   }
   nsr_code rc = reserve_acts(m, max_batch, err);
   if (rc == NSR_OK && training) rc = reserve_grads(m, max_batch, err);
+  if (rc == NSR_OK) rc = ensure_pool(m, (size_t)max_batch * m->cfg.max_len, err);
   return rc;
 }
 

@@ -7,6 +7,7 @@
 #define NSR_NN_MODEL_H
 
 #include "nsr_neural.h"
+#include "threads.h"
 
 #define NN_TENSOR_NAME_MAX 48
 
@@ -44,6 +45,7 @@ typedef struct nn_acts {
   float *lnf, *lnf_mean, *lnf_rstd; /* [n,d], [n], [n] */
   float *pooled;                    /* [B,d] */
   float *logits, *probs;            /* [B,C] */
+  float *label_logits, *label_probs; /* [B,L] head "both" */
 } nn_acts;
 
 /* Gradients of the loss with respect to activations, reused layer by layer. */
@@ -56,6 +58,8 @@ typedef struct nn_act_grads {
   float *hidden; /* [n,d_ff] GELU output, then fc1 output */
   float *pooled; /* [B,d] */
   float *logits; /* [B,C] */
+  float *label_logits; /* [B,L] head "both" */
+  float *label_pooled; /* [B,d] the label head's share of dL/dpooled */
 } nn_act_grads;
 
 struct nsr_nn_model {
@@ -79,7 +83,17 @@ struct nsr_nn_model {
   int64_t adam_step; /* AdamW steps taken */
   float *act_grad_buffer;
   nn_act_grads act_grads;
+
+  /* Threads (see nsr_nn_set_threads): as asked (0 auto, 1 none, k >= 2
+   * always k), and the pool, made by nsr_nn_reserve when the count the
+   * request resolves to is 2 or more. */
+  int threads_asked;
+  nn_pool *pool;
 };
+
+/* Whether a pass over `rows` = batch * seq_len positions runs on the pool
+ * (the rule is in model.c, next to the measurements behind it). */
+bool nn_use_pool(const nsr_nn_model *m, size_t rows);
 
 /* Index into model->tensors of a block's tensor, and of the others. */
 static inline size_t nn_block_tensor(int layer, enum nn_block_slot slot) {
@@ -92,6 +106,14 @@ static inline size_t nn_lnf_w(const nsr_nn_model *m) {
 static inline size_t nn_lnf_b(const nsr_nn_model *m) { return nn_lnf_w(m) + 1; }
 static inline size_t nn_head_w(const nsr_nn_model *m) { return nn_lnf_w(m) + 2; }
 static inline size_t nn_head_b(const nsr_nn_model *m) { return nn_lnf_w(m) + 3; }
+/* The label head's tensors follow, when the config has one (n_labels > 0). */
+static inline size_t nn_label_w(const nsr_nn_model *m) { return nn_lnf_w(m) + 4; }
+static inline size_t nn_label_b(const nsr_nn_model *m) { return nn_lnf_w(m) + 5; }
+
+/* How the first head reads its logits: head "both" has a softmax first head. */
+static inline nsr_nn_head nn_first_head(const nsr_nn_config *c) {
+  return c->head == NSR_NN_HEAD_SIGMOID ? NSR_NN_HEAD_SIGMOID : NSR_NN_HEAD_SOFTMAX;
+}
 
 /* Where tensor `index` starts in a parameter-shaped buffer. */
 static inline float *nn_at(const nsr_nn_model *m, float *base, size_t index) {

@@ -5,7 +5,9 @@
  * blocks x += Attn(LN1(x)); x += FFN(LN2(x)) with fused-QKV multi-head
  * attention, a key-padding mask and an exact-erf GELU FFN; final LayerNorm;
  * "cls" (position 0) or "mean" (over real positions) pooling; one linear head
- * read as a softmax over classes or as independent sigmoids.
+ * read as a softmax over classes or as independent sigmoids, or both heads
+ * at once: a softmax head over n_classes and a multi-label sigmoid head
+ * ("label_head") over n_labels.
  *
  * Memory: parameters, gradients, AdamW moments and activations each live in
  * one allocation. nsr_nn_reserve() makes the activation (and, for training,
@@ -39,6 +41,7 @@ typedef enum nsr_nn_pool {
 typedef enum nsr_nn_head {
   NSR_NN_HEAD_SOFTMAX, /* one class out of n_classes */
   NSR_NN_HEAD_SIGMOID, /* n_classes independent labels */
+  NSR_NN_HEAD_BOTH,    /* softmax over n_classes and n_labels sigmoids */
 } nsr_nn_head;
 
 typedef struct nsr_nn_config {
@@ -52,6 +55,8 @@ typedef struct nsr_nn_config {
   nsr_nn_pos pos;
   nsr_nn_pool pool;
   nsr_nn_head head;
+  int n_labels;  /* outputs of the sigmoid label head; only (and required)
+                    with head NSR_NN_HEAD_BOTH, else 0 */
 } nsr_nn_config;
 
 /* Fills *cfg with "config A" of the issue: V=128, d=128, 4 heads, 2 layers,
@@ -60,8 +65,10 @@ void nsr_nn_config_default(nsr_nn_config *cfg);
 /* NSR_OK, or NSR_ERR_INVALID naming the first field out of range. */
 nsr_code nsr_nn_config_validate(const nsr_nn_config *cfg, nsr_error *err);
 /* Parses the JSON object of the checkpoint metadata "nsr.config" (keys vocab,
- * d_model, n_heads, n_layers, d_ff, max_len, n_classes, pos, pool, head; the
- * last three default to "sinusoidal", "mean", "softmax") and validates it. */
+ * d_model, n_heads, n_layers, d_ff, max_len, n_classes, pos, pool, head,
+ * n_labels; pos, pool and head default to "sinusoidal", "mean", "softmax";
+ * head is "softmax", "sigmoid" or "both"; n_labels, absent = 0, is needed by
+ * and only allowed with "both") and validates it. */
 nsr_code nsr_nn_config_parse(const char *json_text, size_t len,
                              nsr_nn_config *out, nsr_error *err);
 /* The config as compact JSON text, or NULL when out of memory. Caller frees
@@ -114,6 +121,21 @@ size_t nsr_nn_num_params(const nsr_nn_model *model);
  * NULL before a training reserve. */
 float *nsr_nn_gradients(nsr_nn_model *model, size_t *n);
 
+/* Threads of the forward pass. n_threads 1: the caller's thread only, with
+ * OpenBLAS threading as the process set it (the behaviour before threads).
+ * n_threads k >= 2: every forward pass on a pool of k threads (the caller
+ * and k - 1 workers made once and joined by nsr_nn_free), each computing a
+ * fixed share of each layer with one OpenBLAS thread. 0 (the default):
+ * k from the environment variable NSR_NN_THREADS, else the online CPUs
+ * capped at 2, used for the passes where the pool measured faster (see the
+ * README's neural performance section); the others run as with 1. Results
+ * are bit-identical across runs with the same thread count, and agree to
+ * float rounding across thread counts. The pool is made here when the
+ * model's buffers exist, else by nsr_nn_reserve. */
+nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
+/* The threads a forward pass may use: the pool's size, or 1 without one. */
+int nsr_nn_get_threads(const nsr_nn_model *model);
+
 /* ---- forward and backward --------------------------------------------- */
 
 /* A batch of token sequences, padded at the end to seq_len. */
@@ -124,20 +146,34 @@ typedef struct nsr_nn_batch {
   const int32_t *lengths; /* [batch] real positions (1..seq_len); NULL = all */
 } nsr_nn_batch;
 
-/* What the head should output for a batch: set exactly one field.
- * Softmax head: `labels` (hard classes, cross-entropy) or `probs` (a teacher
- * distribution per example, loss KL(teacher || model)). Sigmoid head: `probs`
- * holds a target in [0, 1] per output (binary cross-entropy, mean over all
- * batch * n_classes outputs). */
+/* What the heads should output for a batch. Set exactly one of `labels` and
+ * `probs` for the first head. Softmax head: `labels` (hard classes,
+ * cross-entropy) or `probs` (a teacher distribution per example, loss
+ * KL(teacher || model)). Sigmoid head: `probs` holds a target in [0, 1] per
+ * output (binary cross-entropy, mean over all batch * n_classes outputs).
+ * Head "both": the softmax head's targets as above, and `label_probs` a
+ * target in [0, 1] per label output; the loss is the SUM of the softmax
+ * head's mean loss and the label head's mean BCE (over batch * n_labels). */
 typedef struct nsr_nn_targets {
-  const int32_t *labels; /* [batch] */
-  const float *probs;    /* [batch * n_classes] */
+  const int32_t *labels;    /* [batch] */
+  const float *probs;       /* [batch * n_classes] */
+  const float *label_probs; /* [batch * n_labels], head "both" only */
 } nsr_nn_targets;
 
 /* Runs the model. `logits` and `probs` ([batch * n_classes], either may be
- * NULL) receive the head's outputs and its softmax or sigmoid. */
+ * NULL) receive the first head's outputs and its softmax or sigmoid. */
 nsr_code nsr_nn_forward(nsr_nn_model *model, const nsr_nn_batch *batch,
                         float *logits, float *probs, nsr_error *err);
+
+/* Caller-owned output buffers of nsr_nn_forward_outputs; any may be NULL. */
+typedef struct nsr_nn_outputs {
+  float *logits, *probs;             /* [batch * n_classes] the first head */
+  float *label_logits, *label_probs; /* [batch * n_labels] head "both" only */
+} nsr_nn_outputs;
+
+/* Runs the model and copies the outputs of every head it has into *out. */
+nsr_code nsr_nn_forward_outputs(nsr_nn_model *model, const nsr_nn_batch *batch,
+                                const nsr_nn_outputs *out, nsr_error *err);
 /* Forward pass and mean loss against `targets`, without gradients. */
 nsr_code nsr_nn_loss(nsr_nn_model *model, const nsr_nn_batch *batch,
                      const nsr_nn_targets *targets, float *loss,
@@ -193,7 +229,8 @@ double nsr_nn_schedule_lr(const nsr_nn_schedule *schedule, int64_t step);
 /* ---- training --------------------------------------------------------- */
 
 /* n examples of seq_len positions each, with targets as in nsr_nn_targets
- * (labels [n] or probs [n * n_classes]). The caller owns every array. */
+ * (labels [n] or probs [n * n_classes], and label_probs [n * n_labels] for
+ * head "both"). The caller owns every array. */
 typedef struct nsr_nn_dataset {
   int64_t n;
   int seq_len;
@@ -201,16 +238,20 @@ typedef struct nsr_nn_dataset {
   const int32_t *lengths; /* [n] or NULL */
   const int32_t *labels;  /* [n] or NULL */
   const float *probs;     /* [n * n_classes] or NULL */
+  const float *label_probs; /* [n * n_labels], head "both" only */
 } nsr_nn_dataset;
 
 /* The result of an evaluation. Accuracy is the share of examples whose
  * argmax matches the label (or the teacher's argmax); for a sigmoid head the
- * share of outputs on the right side of 0.5. */
+ * share of outputs on the right side of 0.5. The loss is as in
+ * nsr_nn_targets (for head "both" the sum of the two heads' losses). */
 typedef struct nsr_nn_eval {
   int64_t step;      /* training steps done when it was measured */
   double train_loss; /* mean training loss since the previous evaluation */
   double loss;
   double accuracy;
+  double label_accuracy; /* head "both": the label head's outputs on the
+                            right side of 0.5, as a share; else 0 */
 } nsr_nn_eval;
 
 typedef struct nsr_nn_train_opts {

@@ -35,12 +35,18 @@ static nsr_code check_dataset(const nsr_nn_model *m, const nsr_nn_dataset *d,
     return nsr_fail(err, NSR_ERR_INVALID,
                     "%s data: give either labels or target probabilities", what);
   }
+  if ((m->cfg.n_labels > 0) != (d->label_probs != NULL)) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "%s data: label targets must be given exactly when the model "
+                    "has a label head", what);
+  }
   return NSR_OK;
 }
 
 /* The batch of examples first .. first+count-1 of `d`, pointing into it. */
-static void slice(const nsr_nn_dataset *d, int C, int64_t first, int count,
-                  nsr_nn_batch *batch, nsr_nn_targets *t) {
+static void slice(const nsr_nn_dataset *d, const nsr_nn_config *c,
+                  int64_t first, int count, nsr_nn_batch *batch,
+                  nsr_nn_targets *t) {
   *batch = (nsr_nn_batch){
       .batch = count, .seq_len = d->seq_len,
       .tokens = d->tokens + first * d->seq_len,
@@ -48,7 +54,8 @@ static void slice(const nsr_nn_dataset *d, int C, int64_t first, int count,
   };
   *t = (nsr_nn_targets){
       .labels = d->labels ? d->labels + first : NULL,
-      .probs = d->probs ? d->probs + first * C : NULL,
+      .probs = d->probs ? d->probs + first * c->n_classes : NULL,
+      .label_probs = d->label_probs ? d->label_probs + first * c->n_labels : NULL,
   };
 }
 
@@ -58,24 +65,34 @@ static int argmax(const float *v, int n) {
   return best;
 }
 
-/* How many of the B examples the probabilities in m->acts.probs get right:
- * whole examples for a softmax head, outputs / C for a sigmoid head. */
+/* The share of the B * C sigmoid outputs p on the same side of 0.5 as the
+ * targets y, summed per example (so it adds up like whole examples). */
+static double count_sigmoid_correct(const float *p, const float *y, int B,
+                                    int C) {
+  double correct = 0.0;
+  for (int b = 0; b < B; b++) {
+    int right = 0;
+    for (int c = 0; c < C; c++) {
+      right += (p[(size_t)b * C + c] > 0.5f) == (y[(size_t)b * C + c] > 0.5f);
+    }
+    correct += (double)right / C;
+  }
+  return correct;
+}
+
+/* How many of the B examples the first head's probabilities in
+ * m->acts.probs get right: whole examples for a softmax head, outputs / C
+ * for a sigmoid head. */
 static double count_correct(const nsr_nn_model *m, int B,
                             const nsr_nn_targets *t) {
   int C = m->cfg.n_classes;
+  if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
+    return count_sigmoid_correct(m->acts.probs, t->probs, B, C);
+  }
   double correct = 0.0;
   for (int b = 0; b < B; b++) {
-    const float *p = m->acts.probs + (size_t)b * C;
-    if (m->cfg.head == NSR_NN_HEAD_SIGMOID) {
-      const float *y = t->probs + (size_t)b * C;
-      int right = 0;
-      // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): nsr_nn_loss rejected a sigmoid head without probs
-      for (int c = 0; c < C; c++) right += (p[c] > 0.5f) == (y[c] > 0.5f);
-      correct += (double)right / C;
-    } else {
-      int want = t->labels ? t->labels[b] : argmax(t->probs + (size_t)b * C, C);
-      correct += argmax(p, C) == want;
-    }
+    int want = t->labels ? t->labels[b] : argmax(t->probs + (size_t)b * C, C);
+    correct += argmax(m->acts.probs + (size_t)b * C, C) == want;
   }
   return correct;
 }
@@ -86,12 +103,12 @@ nsr_code nsr_nn_evaluate(nsr_nn_model *m, const nsr_nn_dataset *data,
   if (rc != NSR_OK) return rc;
   /* Use the activations already there; a fresh model gets room for 64. */
   int cap = m->act_batch > 0 ? m->act_batch : 64;
-  double loss_sum = 0.0, correct = 0.0;
+  double loss_sum = 0.0, correct = 0.0, label_correct = 0.0;
   for (int64_t first = 0; first < data->n; first += cap) {
     int count = (int)(data->n - first < cap ? data->n - first : cap);
     nsr_nn_batch batch;
     nsr_nn_targets t;
-    slice(data, m->cfg.n_classes, first, count, &batch, &t);
+    slice(data, &m->cfg, first, count, &batch, &t);
     float loss;
     rc = nsr_nn_loss(m, &batch, &t, &loss, err);
     if (rc != NSR_OK) {
@@ -101,9 +118,14 @@ nsr_code nsr_nn_evaluate(nsr_nn_model *m, const nsr_nn_dataset *data,
     }
     loss_sum += (double)loss * count;
     correct += count_correct(m, count, &t);
+    if (t.label_probs != NULL) {
+      label_correct += count_sigmoid_correct(m->acts.label_probs, t.label_probs,
+                                             count, m->cfg.n_labels);
+    }
   }
   out->loss = loss_sum / (double)data->n;
   out->accuracy = correct / (double)data->n;
+  out->label_accuracy = label_correct / (double)data->n;
   return NSR_OK;
 }
 
@@ -111,7 +133,7 @@ nsr_code nsr_nn_evaluate(nsr_nn_model *m, const nsr_nn_dataset *data,
 typedef struct staging {
   int64_t *order; /* [n] a permutation of the training examples */
   int32_t *tokens, *lengths, *labels;
-  float *probs;
+  float *probs, *label_probs;
 } staging;
 
 static void staging_free(staging *s) {
@@ -120,19 +142,25 @@ static void staging_free(staging *s) {
   nsr_free(s->lengths);
   nsr_free(s->labels);
   nsr_free(s->probs);
+  nsr_free(s->label_probs);
 }
 
 /* Allocates the staging buffers for batches of B examples of d and sets
  * order to the identity. Free with staging_free. */
-static nsr_code staging_init(staging *s, const nsr_nn_dataset *d, int B, int C,
-                             nsr_error *err) {
+static nsr_code staging_init(staging *s, const nsr_nn_dataset *d, int B,
+                             const nsr_nn_config *c, nsr_error *err) {
   *s = (staging){0};
   s->order = nsr_mallocarray((size_t)d->n, sizeof(int64_t));
   s->tokens = nsr_mallocarray((size_t)B * d->seq_len, sizeof(int32_t));
   bool ok = s->order && s->tokens;
   if (d->lengths) ok = ok && (s->lengths = nsr_mallocarray((size_t)B, sizeof(int32_t)));
   if (d->labels) ok = ok && (s->labels = nsr_mallocarray((size_t)B, sizeof(int32_t)));
-  if (d->probs) ok = ok && (s->probs = nsr_mallocarray((size_t)B * C, sizeof(float)));
+  if (d->probs) {
+    ok = ok && (s->probs = nsr_mallocarray((size_t)B * c->n_classes, sizeof(float)));
+  }
+  if (d->label_probs) {
+    ok = ok && (s->label_probs = nsr_mallocarray((size_t)B * c->n_labels, sizeof(float)));
+  }
   if (!ok) {
     staging_free(s);
     return nsr_fail(err, NSR_ERR_NOMEM, "training batches: out of memory");
@@ -151,20 +179,22 @@ static void shuffle(int64_t *order, int64_t n, nsr_rng *rng) {
 }
 
 /* Copies the examples order[0..B-1] into the staging buffers. */
-static void gather(const nsr_nn_dataset *d, int C, const int64_t *order, int B,
-                   staging *s, nsr_nn_batch *batch, nsr_nn_targets *t) {
-  size_t T = (size_t)d->seq_len;
+static void gather(const nsr_nn_dataset *d, const nsr_nn_config *c,
+                   const int64_t *order, int B, staging *s, nsr_nn_batch *batch,
+                   nsr_nn_targets *t) {
+  size_t T = (size_t)d->seq_len, C = (size_t)c->n_classes, L = (size_t)c->n_labels;
   for (int b = 0; b < B; b++) {
     int64_t i = order[b];
     memcpy(s->tokens + b * T, d->tokens + i * T, T * sizeof(int32_t));
     if (s->lengths) s->lengths[b] = d->lengths[i];
     if (s->labels) s->labels[b] = d->labels[i];
-    if (s->probs) {
-      memcpy(s->probs + (size_t)b * C, d->probs + i * C, (size_t)C * sizeof(float));
+    if (s->probs) memcpy(s->probs + b * C, d->probs + i * C, C * sizeof(float));
+    if (s->label_probs) {
+      memcpy(s->label_probs + b * L, d->label_probs + i * L, L * sizeof(float));
     }
   }
   *batch = (nsr_nn_batch){B, d->seq_len, s->tokens, s->lengths};
-  *t = (nsr_nn_targets){s->labels, s->probs};
+  *t = (nsr_nn_targets){s->labels, s->probs, s->label_probs};
 }
 
 nsr_code nsr_nn_train(nsr_nn_model *m, const nsr_nn_dataset *train,
@@ -178,11 +208,10 @@ nsr_code nsr_nn_train(nsr_nn_model *m, const nsr_nn_dataset *train,
   nsr_code rc = check_dataset(m, train, "training", err);
   if (rc == NSR_OK && held_out) rc = check_dataset(m, held_out, "held-out", err);
   if (rc != NSR_OK) return rc;
-  int C = m->cfg.n_classes;
   int B = train->n < opts->batch_size ? (int)train->n : opts->batch_size;
   rc = nsr_nn_reserve(m, B, true, err);
   staging stage;
-  if (rc == NSR_OK) rc = staging_init(&stage, train, B, C, err);
+  if (rc == NSR_OK) rc = staging_init(&stage, train, B, &m->cfg, err);
   if (rc != NSR_OK) return rc;
 
   nsr_nn_schedule schedule = opts->schedule;
@@ -206,7 +235,7 @@ nsr_code nsr_nn_train(nsr_nn_model *m, const nsr_nn_dataset *train,
     }
     nsr_nn_batch batch;
     nsr_nn_targets t;
-    gather(train, C, stage.order + next, B, &stage, &batch, &t);
+    gather(train, &m->cfg, stage.order + next, B, &stage, &batch, &t);
     next += B;
     float loss;
     rc = nsr_nn_forward_backward(m, &batch, &t, &loss, err);

@@ -6,8 +6,10 @@
  * 2 layers, d_ff=512, T=16, 64 classes, mean pooling, sinusoidal positions.
  * Prints the median of N timed repetitions (after warm-up) of a training
  * step at batch 64 (forward, cross-entropy, backward, AdamW) and of
- * inference at batch 1 and 64, with OpenBLAS's default thread count ("nsr")
- * and with one BLAS thread ("nsr-1t"). Then, for d=512 (8 heads, d_ff=2048), the
+ * inference at batch 1 and 64: with the model's automatic thread rule
+ * ("nsr"), on one thread with one BLAS thread ("nsr-1t"), without the
+ * encoder's pool on OpenBLAS's default threads ("nsr-blas"), and always on
+ * the encoder's pool of 2 threads ("nsr-pool"). Then, for d=512 (8 heads, d_ff=2048), the
  * matmul GFLOP/s a training step achieves against cblas_sgemm alone running
  * the same sequence of shapes. Every line carries openblas_get_corename(). */
 #include <cblas.h>
@@ -147,7 +149,7 @@ static void fill_batch(bench_ctx *c, const nsr_nn_config *cfg, int32_t *tokens,
   for (int i = 0; i < BATCH * SEQ; i++) tokens[i] = (int32_t)nsr_rng_below(&rng, (uint64_t)cfg->vocab);
   for (int i = 0; i < BATCH; i++) labels[i] = (int32_t)nsr_rng_below(&rng, (uint64_t)cfg->n_classes);
   c->batch = (nsr_nn_batch){BATCH, SEQ, tokens, NULL};
-  c->targets = (nsr_nn_targets){labels, NULL};
+  c->targets = (nsr_nn_targets){.labels = labels};
   c->adamw = (nsr_nn_adamw){0.9, 0.999, 1e-8, 0.01};
 }
 
@@ -171,24 +173,35 @@ int main(int argc, char **argv) {
          "%zu parameters, openblas core %s, %d threads\n",
          cfg.vocab, cfg.d_model, cfg.n_heads, cfg.n_layers, cfg.d_ff, SEQ,
          cfg.n_classes, nsr_nn_num_params(c.model), core, threads);
-  /* Once with OpenBLAS's own thread count, once with one BLAS thread:
-   * small products often lose more to thread hand-offs than they gain. */
-  const char *labels_by_threads[] = {"nsr", "nsr-1t"};
-  for (int pass = 0; pass < 2; pass++) {
-    const char *who = labels_by_threads[pass];
-    openblas_set_num_threads(pass == 0 ? threads : 1);
+  /* "nsr": the model's default (automatic) thread rule; "nsr-1t": one
+   * thread and one BLAS thread; "nsr-blas": no pool, OpenBLAS's own
+   * threads (the behaviour before the pool); "nsr-pool": always the pool
+   * of 2 (each thread with one BLAS thread). */
+  const struct {
+    const char *who;
+    int model_threads, blas_threads;
+  } passes[] = {
+      {"nsr", 0, threads}, {"nsr-1t", 1, 1}, {"nsr-blas", 1, threads},
+      {"nsr-pool", 2, threads},
+  };
+  for (size_t pass = 0; pass < sizeof passes / sizeof passes[0]; pass++) {
+    const char *who = passes[pass].who;
+    nsr_error err;
+    if (nsr_nn_set_threads(c.model, passes[pass].model_threads, &err) != NSR_OK) die(&err);
+    openblas_set_num_threads(passes[pass].blas_threads);
+    int pool = nsr_nn_get_threads(c.model);
     c.batch.batch = BATCH;
     double train = median_time(train_step, &c, 30, steps);
-    printf("%s train B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
-           who, BATCH, train * 1e3, BATCH / train, core, openblas_get_num_threads());
+    printf("%s train B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
+           who, BATCH, train * 1e3, BATCH / train, core, openblas_get_num_threads(), pool);
     c.batch.batch = 1;
     double infer1 = median_time(infer, &c, 30, steps * 5);
-    printf("%s infer B=1  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
-           who, infer1 * 1e3, 1 / infer1, core, openblas_get_num_threads());
+    printf("%s infer B=1  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
+           who, infer1 * 1e3, 1 / infer1, core, openblas_get_num_threads(), pool);
     c.batch.batch = BATCH;
     double infer64 = median_time(infer, &c, 30, steps);
-    printf("%s infer B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads]\n",
-           who, BATCH, infer64 * 1e3, BATCH / infer64, core, openblas_get_num_threads());
+    printf("%s infer B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
+           who, BATCH, infer64 * 1e3, BATCH / infer64, core, openblas_get_num_threads(), pool);
   }
   openblas_set_num_threads(threads);
   nsr_nn_free(c.model);

@@ -57,7 +57,7 @@ nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t 
     for (int k = 0; k < classes; k++) probs[(size_t)i * classes + k] = item.posterior[k];
   }
   nsr_dataset_free(ds);
-  nsr_nn_dataset train = {ITEMS, NSR_DATASET_MAX_EXAMPLES, tokens, lengths, NULL, probs};
+  nsr_nn_dataset train = {ITEMS, NSR_DATASET_MAX_EXAMPLES, tokens, lengths, NULL, probs, NULL};
   nsr_nn_train_opts opts;
   nsr_nn_train_opts_default(&opts, steps);
   opts.schedule.lr_max = 3e-3;

@@ -70,11 +70,15 @@ def make_params(cfg, gen):
     p["ln_f.bias"] = rnd(d, std=0.1)
     p["head.weight"] = rnd(C, d, std=0.5)
     p["head.bias"] = rnd(C, std=0.1)
+    if cfg.get("n_labels", 0) > 0:
+        p["label_head.weight"] = rnd(cfg["n_labels"], d, std=0.5)
+        p["label_head.bias"] = rnd(cfg["n_labels"], std=0.1)
     return p
 
 
 def forward(cfg, p, tokens, lengths, acts):
-    """The encoder of issue 4; stores intermediates in acts, returns logits."""
+    """The encoder of issue 4; stores intermediates in acts, returns the
+    logits of the head and (head "both") of the label head, else None."""
     B, T = tokens.shape
     d, h = cfg["d_model"], cfg["n_heads"]
     hs = d // h
@@ -111,15 +115,24 @@ def forward(cfg, p, tokens, lengths, acts):
         w = key_ok.float()[:, :, None]
         pooled = (lnf * w).sum(1) / lengths[:, None].float()
     acts["lnf"], acts["pooled"] = lnf, pooled
-    return F.linear(pooled, p["head.weight"], p["head.bias"])
+    logits = F.linear(pooled, p["head.weight"], p["head.bias"])
+    if cfg["head"] != "both":
+        return logits, None
+    return logits, F.linear(pooled, p["label_head.weight"], p["label_head.bias"])
 
 
-def loss_fn(cfg, logits, targets):
+def loss_fn(cfg, outputs, targets, label_targets=None):
+    """The head's loss; for head "both", plus the label head's BCE."""
+    logits, label_logits = outputs
     if cfg["head"] == "sigmoid":
         return F.binary_cross_entropy_with_logits(logits, targets)
     if targets.dtype == torch.long:
-        return F.cross_entropy(logits, targets)
-    return F.kl_div(F.log_softmax(logits, -1), targets, reduction="batchmean")
+        loss = F.cross_entropy(logits, targets)
+    else:
+        loss = F.kl_div(F.log_softmax(logits, -1), targets, reduction="batchmean")
+    if label_logits is not None:
+        loss = loss + F.binary_cross_entropy_with_logits(label_logits, label_targets)
+    return loss
 
 
 def lr_at(step):
@@ -144,7 +157,7 @@ def write_safetensors(path, tensors, metadata):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
-def scenario(outdir, name, cfg, seed, tokens, lengths, targets):
+def scenario(outdir, name, cfg, seed, tokens, lengths, targets, label_targets=None):
     gen = torch.Generator().manual_seed(seed)
     p = make_params(cfg, gen)
     write_safetensors(os.path.join(outdir, name + ".model.safetensors"), p,
@@ -153,14 +166,19 @@ def scenario(outdir, name, cfg, seed, tokens, lengths, targets):
     lengths = torch.tensor(lengths)
     ref = {"batch.tokens": tokens.float(), "batch.lengths": lengths.float(),
            "batch.targets": targets.float()}
+    if label_targets is not None:
+        ref["batch.label_targets"] = label_targets
     acts = {}
-    logits = forward(cfg, p, tokens, lengths, acts)
-    loss = loss_fn(cfg, logits, targets)
+    logits, label_logits = forward(cfg, p, tokens, lengths, acts)
+    loss = loss_fn(cfg, (logits, label_logits), targets, label_targets)
     loss.backward()
     for k, v in acts.items():
         ref["acts." + k] = v
     ref["logits"] = logits
     ref["probs"] = torch.sigmoid(logits) if cfg["head"] == "sigmoid" else F.softmax(logits, -1)
+    if label_logits is not None:
+        ref["label_logits"] = label_logits
+        ref["label_probs"] = torch.sigmoid(label_logits)
     ref["loss"] = loss.reshape(1)
     for k, v in p.items():
         ref["grad." + k] = v.grad.clone()
@@ -169,7 +187,8 @@ def scenario(outdir, name, cfg, seed, tokens, lengths, targets):
                             weight_decay=WEIGHT_DECAY)
     for step in range(1, TOTAL + 1):
         opt.zero_grad()
-        loss_fn(cfg, forward(cfg, p, tokens, lengths, {}), targets).backward()
+        loss_fn(cfg, forward(cfg, p, tokens, lengths, {}), targets,
+                label_targets).backward()
         torch.nn.utils.clip_grad_norm_(p.values(), CLIP)
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
@@ -197,6 +216,12 @@ def main():
     c = dict(base, pos="none", pool="cls", head="sigmoid")
     labels = torch.tensor([[1, 0, 1, 0], [0, 0, 1, 1], [1, 1, 0, 0]], dtype=torch.float32)
     scenario(outdir, "sigmoid_multi", c, 3, tokens, lengths, labels)
+    # D: both heads: softmax over 4 classes (hard labels) plus 3 independent
+    # labels (soft targets included); the loss is CE + BCE.
+    d = dict(base, pos="sinusoidal", pool="mean", head="both", n_labels=3)
+    label_targets = torch.tensor([[1, 0, 0.5], [0, 1, 1], [0, 0, 1]], dtype=torch.float32)
+    scenario(outdir, "both_heads", d, 4, tokens, lengths, torch.tensor([1, 3, 0]),
+             label_targets)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,10 @@ static void test_init_info_forward(void **state) {
   assert_non_null(strstr(err_text, "--tokens: more than 4 ids"));
   assert_int_equal(run("nn", "init", "--config", "{\"vocab\":1}", "--out", m, NULL), 1);
   assert_non_null(strstr(err_text, "\"d_model\" must be an integer"));
+  assert_int_equal(run("nn", "--help", NULL), 0);
+  assert_non_null(strstr(out_text, "usage: nsr nn init"));
+  assert_int_equal(run("nn", "train", "-h", NULL), 0);
+  assert_non_null(strstr(out_text, "[--steps N]"));
   assert_int_equal(run("nn", "bogus", NULL), 2);
   assert_non_null(strstr(err_text, "usage: nsr nn init"));
 }
@@ -138,10 +142,119 @@ static void test_train(void **state) {
   assert_non_null(strstr(err_text, "bad.txt' line 2: class 7 is not in 0..1"));
 }
 
+/* Numeric options are parsed strictly: garbage, trailing text, negative and
+ * out-of-range values are usage errors (exit 2) naming the option. */
+static void test_bad_numbers_are_refused(void **state) {
+  (void)state;
+  const char *m = in_dir("m.safetensors"), *t = in_dir("t.safetensors");
+  unlink(t);
+  assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
+  write_file(in_dir("train.txt"), "1 2 -> 0\n3 4 -> 1\n");
+  struct {
+    const char *option, *value, *message;
+  } bad[] = {
+      {"--steps", "ten", "--steps: 'ten' is not a whole number"},
+      {"--steps", "0", "--steps: 0 is outside the range 1.."},
+      {"--steps", "-5", "--steps: -5 is outside the range"},
+      {"--steps", "12abc", "--steps: '12abc' is not a whole number"},
+      {"--batch", "", "--batch: '' is not a whole number"},
+      {"--batch", "4000000", "--batch: 4000000 is outside the range 1..1048576"},
+      {"--lr", "fast", "--lr: 'fast' is not a number"},
+      {"--lr", "1e-3x", "--lr: '1e-3x' is not a number"},
+      {"--lr", "-0.1", "--lr: -0.1 is not positive"},
+      {"--lr", "nan", "--lr: 'nan' is not a number"},
+      {"--seed", "0x10", "--seed: '0x10' is not a whole number"},
+      {"--seed", "99999999999999999999999", "--seed: 99999999999999999999999 is outside"},
+      {"--eval-every", "1.5", "--eval-every: '1.5' is not a whole number"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int status = run("nn", "train", m, "--data", in_dir("train.txt"), bad[i].option,
+                     bad[i].value, "--out", t, NULL);
+    if (status != 2 || strstr(err_text, bad[i].message) == NULL) {
+      fail_msg("%s %s: status %d, %s", bad[i].option, bad[i].value, status, err_text);
+    }
+  }
+  assert_int_equal(run("nn", "init", "--config", config, "--seed", "one", "--out", m, NULL), 2);
+  assert_non_null(strstr(err_text, "--seed: 'one' is not a whole number"));
+  assert_int_equal(access(t, F_OK), -1); /* nothing was trained or written */
+}
+
+/* A model with both heads: info lists label_head, forward prints both
+ * heads, and train reads "tokens -> class | labels". */
+static void test_both_heads(void **state) {
+  (void)state;
+  const char *m = in_dir("m.safetensors"), *t = in_dir("t.safetensors");
+  const char *both =
+      "{\"vocab\":6,\"d_model\":8,\"n_heads\":2,\"n_layers\":1,\"d_ff\":16,"
+      "\"max_len\":4,\"n_classes\":2,\"pos\":\"none\",\"head\":\"both\",\"n_labels\":3}";
+  assert_int_equal(run("nn", "init", "--config", both, "--out", m, NULL), 0);
+  assert_int_equal(run("nn", "info", m, NULL), 0);
+  assert_non_null(strstr(out_text, "\"head\":\"both\",\"n_labels\":3"));
+  assert_non_null(strstr(out_text, "label_head.weight            [3, 8]"));
+  assert_non_null(strstr(out_text, "label_head.bias              [3]"));
+
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2", "--json", NULL), 0);
+  json_t *doc = json_loads(out_text, 0, NULL);
+  assert_non_null(doc);
+  json_t *ll = json_object_get(doc, "label_logits"), *lp = json_object_get(doc, "label_probs");
+  assert_int_equal(json_array_size(json_object_get(doc, "probs")), 2);
+  assert_int_equal(json_array_size(ll), 3);
+  for (size_t i = 0; i < 3; i++) { /* independent sigmoids */
+    double z = json_real_value(json_array_get(ll, i));
+    assert_float_equal(json_real_value(json_array_get(lp, i)), 1 / (1 + exp(-z)), 1e-6);
+  }
+  json_decref(doc);
+  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2", NULL), 0);
+  assert_non_null(strstr(out_text, "\nlabel 2\tlogit "));
+
+  /* class: is token 5 present; labels: which of tokens 0, 1, 2 are present */
+  char train[4096] = "";
+  for (int a = 0; a < 6; a++) {
+    for (int b = 0; b < 6; b++) {
+      size_t n = strlen(train);
+      n += (size_t)snprintf(train + n, sizeof train - n, "%d %d -> %d |", a, b,
+                            a == 5 || b == 5);
+      for (int l = 0; l < 3; l++) {
+        if (a == l || b == l) n += (size_t)snprintf(train + n, sizeof train - n, " %d", l);
+      }
+      snprintf(train + n, sizeof train - n, "\n");
+    }
+  }
+  write_file(in_dir("train.txt"), train);
+  assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--steps", "200",
+                       "--batch", "12", "--lr", "0.01", "--out", t, NULL), 0);
+  if (strstr(out_text, "accuracy 1.0000, label accuracy 1.0000") == NULL) {
+    fail_msg("%s", out_text);
+  }
+  struct {
+    const char *line, *message;
+  } bad[] = {
+      {"1 2 -> 0\n", "line 1: expected \"tokens -> class | labels\""},
+      {"1 2 -> 0 | 3\n", "line 1: label 3 is not in 0..2"},
+      {"1 2 -> 0 1 | 2\n", "line 1: expected one class after \"->\""},
+      {"1 2 -> 0 | 1 | 2\n", "line 1: unexpected '| 2' after the targets"},
+      {"1 2 -> 0 | x\n", "line 1: 'x' is not a token id"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    write_file(in_dir("bad.txt"), bad[i].line);
+    int status = run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL);
+    if (status != 1 || strstr(err_text, bad[i].message) == NULL) {
+      fail_msg("%s: status %d, %s", bad[i].line, status, err_text);
+    }
+  }
+  /* A one-head model refuses the label part. */
+  assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
+  write_file(in_dir("bad.txt"), "1 2 -> 0 | 1\n");
+  assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
+  assert_non_null(strstr(err_text, "unexpected '| 1' after the targets"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_info_forward),
       cmocka_unit_test(test_train),
+      cmocka_unit_test(test_bad_numbers_are_refused),
+      cmocka_unit_test(test_both_heads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

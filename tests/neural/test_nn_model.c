@@ -61,7 +61,7 @@ static void gradcheck_model(nsr_nn_config cfg, const nsr_nn_targets *t) {
 static void test_gradcheck_softmax_labels(void **state) {
   (void)state;
   int32_t labels[B] = {2, 0, 1};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
                                  NSR_NN_HEAD_SOFTMAX), &t);
 }
@@ -69,7 +69,7 @@ static void test_gradcheck_softmax_labels(void **state) {
 static void test_gradcheck_softmax_teacher(void **state) {
   (void)state;
   float teacher[B * 3] = {0.7f, 0.2f, 0.1f, 0.0f, 0.5f, 0.5f, 0.3f, 0.3f, 0.4f};
-  nsr_nn_targets t = {NULL, teacher};
+  nsr_nn_targets t = {NULL, teacher, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_CLS,
                                  NSR_NN_HEAD_SOFTMAX), &t);
 }
@@ -77,9 +77,85 @@ static void test_gradcheck_softmax_teacher(void **state) {
 static void test_gradcheck_sigmoid(void **state) {
   (void)state;
   float multi[B * 3] = {1, 0, 1, 0, 0, 1, 1, 1, 0};
-  nsr_nn_targets t = {NULL, multi};
+  nsr_nn_targets t = {NULL, multi, NULL};
   gradcheck_model(nn_tiny_config(NSR_NN_POS_NONE, NSR_NN_POOL_MEAN,
                                  NSR_NN_HEAD_SIGMOID), &t);
+}
+
+/* Both heads: the loss is the softmax head's plus the label head's, and
+ * every parameter (label_head's too) gets its gradient. */
+static void test_gradcheck_both_heads(void **state) {
+  (void)state;
+  nsr_nn_config cfg = nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
+                                     NSR_NN_HEAD_BOTH);
+  cfg.n_labels = 2;
+  int32_t labels[B] = {1, 0, 2};
+  float multi[B * 2] = {1, 0, 0.25f, 1, 0, 0};
+  nsr_nn_targets t = {labels, NULL, multi};
+  gradcheck_model(cfg, &t);
+  float teacher[B * 3] = {0.7f, 0.2f, 0.1f, 0.0f, 0.5f, 0.5f, 0.3f, 0.3f, 0.4f};
+  t = (nsr_nn_targets){NULL, teacher, multi};
+  cfg.pool = NSR_NN_POOL_CLS;
+  gradcheck_model(cfg, &t);
+}
+
+/* The two heads read the same pooled vector: each head's outputs equal a
+ * one-head model's with the same encoder and that head's weights, and the
+ * loss is the sum of the two one-head losses. */
+static void test_both_heads_are_the_two_single_heads(void **state) {
+  (void)state;
+  nsr_nn_config cfg = nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
+                                     NSR_NN_HEAD_BOTH);
+  cfg.n_labels = 2;
+  nsr_nn_model *both = make_model(cfg, 5);
+  nsr_nn_config soft_cfg = cfg, sig_cfg = cfg;
+  soft_cfg.head = NSR_NN_HEAD_SOFTMAX;
+  soft_cfg.n_labels = 0;
+  sig_cfg.head = NSR_NN_HEAD_SIGMOID;
+  sig_cfg.n_classes = 2;
+  sig_cfg.n_labels = 0;
+  nsr_nn_model *soft = make_model(soft_cfg, 1), *sig = make_model(sig_cfg, 2);
+  /* Copy the shared encoder and each head's weights by name. */
+  for (size_t i = 0; i < nsr_nn_num_tensors(both); i++) {
+    nsr_nn_tensor src = nsr_nn_tensor_at(both, i), dst;
+    if (nsr_nn_find_tensor(soft, src.name, &dst)) memcpy(dst.data, src.data, src.numel * 4);
+    const char *name = strncmp(src.name, "label_head.", 11) == 0 ? src.name + 6 : src.name;
+    if (strncmp(src.name, "head.", 5) != 0 && nsr_nn_find_tensor(sig, name, &dst)) {
+      memcpy(dst.data, src.data, src.numel * 4);
+    }
+  }
+  nsr_nn_batch batch = {B, T, tokens, lengths};
+  float logits[B * 3], probs[B * 3], label_logits[B * 2], label_probs[B * 2];
+  nsr_nn_outputs out = {logits, probs, label_logits, label_probs};
+  nsr_error err;
+  assert_int_equal(nsr_nn_forward_outputs(both, &batch, &out, &err), NSR_OK);
+  float want[B * 3], want_probs[B * 3];
+  assert_int_equal(nsr_nn_forward(soft, &batch, want, want_probs, &err), NSR_OK);
+  nn_assert_close("logits", logits, want, B * 3, 0, 0);
+  nn_assert_close("probs", probs, want_probs, B * 3, 0, 0);
+  assert_int_equal(nsr_nn_forward(sig, &batch, want, want_probs, &err), NSR_OK);
+  nn_assert_close("label_logits", label_logits, want, B * 2, 0, 0);
+  nn_assert_close("label_probs", label_probs, want_probs, B * 2, 0, 0);
+
+  int32_t labels[B] = {1, 0, 2};
+  float multi[B * 2] = {1, 0, 0.25f, 1, 0, 0};
+  nsr_nn_targets t = {labels, NULL, multi}, t_soft = {labels, NULL, NULL},
+                 t_sig = {NULL, multi, NULL};
+  assert_float_equal(loss_of(both, &batch, &t),
+                     (double)loss_of(soft, &batch, &t_soft) + loss_of(sig, &batch, &t_sig),
+                     1e-6);
+  /* Targets must fit the heads. */
+  float loss;
+  assert_int_equal(nsr_nn_loss(both, &batch, &t_soft, &loss, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "a model with a label head needs label targets"));
+  assert_int_equal(nsr_nn_loss(soft, &batch, &t, &loss, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "the model has no label head"));
+  multi[3] = 1.5f;
+  assert_int_equal(nsr_nn_loss(both, &batch, &t, &loss, &err), NSR_ERR_RANGE);
+  assert_non_null(strstr(err.message, "example 1, label 1 has probability 1.5"));
+  nsr_nn_free(both);
+  nsr_nn_free(soft);
+  nsr_nn_free(sig);
 }
 
 /* Logits of one batch; the caller frees them with nsr_free. */
@@ -212,7 +288,7 @@ static void test_training_step_allocates_nothing(void **state) {
   nsr_error err;
   assert_int_equal(nsr_nn_reserve(m, B, true, &err), NSR_OK);
   int32_t labels[B] = {0, 1, 2};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   nsr_nn_batch batch = {B, T, tokens, lengths};
   nsr_nn_adamw opt = {0.9, 0.999, 1e-8, 0.01};
   uint64_t before = nsr_alloc_count();
@@ -306,11 +382,11 @@ static void test_bad_inputs_are_refused(void **state) {
   assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_ERR_INVALID);
   batch = (nsr_nn_batch){B, T, tokens, lengths};
   int32_t bad_labels[B] = {0, 3, 1};
-  nsr_nn_targets t = {bad_labels, NULL};
+  nsr_nn_targets t = {bad_labels, NULL, NULL};
   float loss;
   assert_int_equal(nsr_nn_loss(m, &batch, &t, &loss, &err), NSR_ERR_RANGE);
   assert_non_null(strstr(err.message, "example 1 has label 3"));
-  nsr_nn_targets neither = {NULL, NULL};
+  nsr_nn_targets neither = {NULL, NULL, NULL};
   assert_int_equal(nsr_nn_loss(m, &batch, &neither, &loss, &err), NSR_ERR_INVALID);
   nsr_nn_adamw opt = {0.9, 0.999, 1e-8, 0.0};
   assert_int_equal(nsr_nn_adamw_step(m, &opt, 1e-3, &err), NSR_ERR_INVALID);
@@ -338,7 +414,7 @@ static void test_out_of_memory_is_clean(void **state) {
   nsr_nn_config cfg = nn_tiny_config(NSR_NN_POS_SINUSOIDAL, NSR_NN_POOL_MEAN,
                                      NSR_NN_HEAD_SOFTMAX);
   int32_t labels[B] = {0, 1, 2};
-  nsr_nn_targets t = {labels, NULL};
+  nsr_nn_targets t = {labels, NULL, NULL};
   nsr_nn_batch batch = {B, T, tokens, lengths};
   /* Fail the k-th allocation for every k until a full run succeeds. */
   for (uint64_t k = 1;; k++) {
@@ -362,6 +438,8 @@ int main(void) {
       cmocka_unit_test(test_gradcheck_softmax_labels),
       cmocka_unit_test(test_gradcheck_softmax_teacher),
       cmocka_unit_test(test_gradcheck_sigmoid),
+      cmocka_unit_test(test_gradcheck_both_heads),
+      cmocka_unit_test(test_both_heads_are_the_two_single_heads),
       cmocka_unit_test(test_set_input_is_permutation_invariant),
       cmocka_unit_test(test_padding_is_ignored),
       cmocka_unit_test(test_capture),

@@ -37,17 +37,21 @@ static const char *tmp_path(const char *name) {
   return path;
 }
 
-static nsr_nn_model *tiny_model(void) {
+/* The tiny model with a sigmoid head, or with both heads (2 labels). */
+static nsr_nn_model *tiny_model_with(bool both) {
   nsr_nn_config cfg = {.vocab = 5, .d_model = 4, .n_heads = 2, .n_layers = 1,
                        .d_ff = 6, .max_len = 3, .n_classes = 3,
                        .pos = NSR_NN_POS_NONE, .pool = NSR_NN_POOL_CLS,
-                       .head = NSR_NN_HEAD_SIGMOID};
+                       .head = both ? NSR_NN_HEAD_BOTH : NSR_NN_HEAD_SIGMOID,
+                       .n_labels = both ? 2 : 0};
   nsr_nn_model *m;
   nsr_error err;
   assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
   nsr_nn_init_params(m, 9);
   return m;
 }
+
+static nsr_nn_model *tiny_model(void) { return tiny_model_with(false); }
 
 /* The saved bytes of tiny_model(); caller frees with nsr_free. */
 static unsigned char *saved_bytes(size_t *size) {
@@ -182,9 +186,8 @@ static void test_corrupt_header_bytes(void **state) {
  * expecting `message`. */
 typedef void (*edit_fn)(st_out_tensor *t, int64_t *shape);
 
-static void expect_refused(const char *victim, edit_fn edit, const char *message,
-                           const char *config_override) {
-  nsr_nn_model *m = tiny_model();
+static void expect_refused_from(nsr_nn_model *m, const char *victim, edit_fn edit,
+                                const char *message, const char *config_override) {
   size_t n = nsr_nn_num_tensors(m);
   st_out_tensor *ts = nsr_calloc(n + 1, sizeof *ts);
   int64_t shapes[64][2];
@@ -213,6 +216,12 @@ static void expect_refused(const char *victim, edit_fn edit, const char *message
   nsr_free(config);
   nsr_free(ts);
   nsr_nn_free(m);
+}
+
+/* expect_refused_from the tiny sigmoid model. */
+static void expect_refused(const char *victim, edit_fn edit, const char *message,
+                           const char *config_override) {
+  expect_refused_from(tiny_model(), victim, edit, message, config_override);
 }
 
 static void drop(st_out_tensor *t, int64_t *shape) {
@@ -253,6 +262,65 @@ static void test_mismatched_checkpoints(void **state) {
                  "tensor 'tok_emb.weight' has shape [5, 4] but config says [16000000, 4]",
                  "{\"vocab\":16000000,\"d_model\":4,\"n_heads\":2,\"n_layers\":1,"
                  "\"d_ff\":6,\"max_len\":3,\"n_classes\":3,\"pool\":\"cls\"}");
+}
+
+/* Both heads: a round trip keeps n_labels and label_head; a file without
+ * label_head, with its shape wrong, or with a config that does not match
+ * its tensors is refused. Files without "n_labels" (older checkpoints) load
+ * as before. */
+static void test_two_head_checkpoints(void **state) {
+  (void)state;
+  nsr_nn_model *m = tiny_model_with(true), *back;
+  nsr_error err;
+  const char *path = tmp_path("both.safetensors");
+  assert_int_equal(nsr_nn_save(m, path, &err), NSR_OK);
+  assert_int_equal(nsr_nn_load(path, &back, &err), NSR_OK);
+  assert_int_equal(nsr_nn_get_config(back)->head, NSR_NN_HEAD_BOTH);
+  assert_int_equal(nsr_nn_get_config(back)->n_labels, 2);
+  nsr_nn_tensor w;
+  assert_true(nsr_nn_find_tensor(back, "label_head.weight", &w));
+  assert_int_equal(w.shape[0], 2);
+  assert_int_equal(w.shape[1], 4);
+  assert_memory_equal(nsr_nn_tensor_at(back, 0).data, nsr_nn_tensor_at(m, 0).data,
+                      nsr_nn_num_params(m) * sizeof(float));
+  nsr_nn_free(back);
+  nsr_nn_free(m);
+
+  expect_refused_from(tiny_model_with(true), "label_head.weight", drop,
+                      "tensor 'label_head.weight' is missing", NULL);
+  expect_refused_from(tiny_model_with(true), "label_head.weight", transpose,
+                      "tensor 'label_head.weight' has shape [4, 2] but config says [2, 4]",
+                      NULL);
+  const char *base = "{\"vocab\":5,\"d_model\":4,\"n_heads\":2,\"n_layers\":1,"
+                     "\"d_ff\":6,\"max_len\":3,\"n_classes\":3,\"pos\":\"none\","
+                     "\"pool\":\"cls\",";
+  char config[512];
+  /* The label head's tensors, but a config without it. */
+  snprintf(config, sizeof config, "%s\"head\":\"softmax\"}", base);
+  expect_refused_from(tiny_model_with(true), "", NULL,
+                      "tensor 'label_head.weight' is not part of this model", config);
+  snprintf(config, sizeof config, "%s\"head\":\"both\",\"n_labels\":3}", base);
+  expect_refused_from(tiny_model_with(true), "", NULL,
+                      "tensor 'label_head.weight' has shape [2, 4] but config says [3, 4]",
+                      config);
+  /* A config asking for a label head the file lacks. */
+  snprintf(config, sizeof config, "%s\"head\":\"both\",\"n_labels\":2}", base);
+  expect_refused("", NULL, "tensor 'label_head.weight' is missing", config);
+  struct {
+    const char *tail, *message;
+  } bad[] = {
+      {"\"head\":\"both\"}", "head \"both\" needs n_labels in 1..16777216, not 0"},
+      {"\"head\":\"both\",\"n_labels\":0}", "needs n_labels in 1..16777216, not 0"},
+      {"\"head\":\"sigmoid\",\"n_labels\":2}", "n_labels 2 needs head \"both\""},
+      {"\"head\":\"both\",\"n_labels\":-1}", "\"n_labels\" is out of range"},
+      {"\"head\":\"both\",\"n_labels\":\"2\"}", "\"n_labels\" must be an integer"},
+      {"\"head\":\"many\"}",
+       "\"head\" must be \"softmax\", \"sigmoid\" or \"both\", not \"many\""},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(config, sizeof config, "%s%s", base, bad[i].tail);
+    expect_refused_from(tiny_model_with(true), "", NULL, bad[i].message, config);
+  }
 }
 
 /* A hand-written file: header text plus `data_len` zero bytes of data. */
@@ -337,6 +405,7 @@ int main(void) {
       cmocka_unit_test(test_every_truncation_is_refused),
       cmocka_unit_test(test_corrupt_header_bytes),
       cmocka_unit_test(test_mismatched_checkpoints),
+      cmocka_unit_test(test_two_head_checkpoints),
       cmocka_unit_test(test_malformed_headers),
       cmocka_unit_test(test_load_out_of_memory),
   };

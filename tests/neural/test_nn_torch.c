@@ -113,6 +113,8 @@ static void run_scenario(const char *scenario, bool hard_labels) {
   float *tokens_f = ref_get(&r, "batch.tokens", (size_t)B * T);
   float *lengths_f = ref_get(&r, "batch.lengths", (size_t)B);
   float *targets = ref_get(&r, "batch.targets", hard_labels ? (size_t)B : (size_t)B * C);
+  int L = c->n_labels;
+  float *label_targets = L > 0 ? ref_get(&r, "batch.label_targets", (size_t)B * L) : NULL;
   int32_t tokens[64], lengths[8], labels[8];
   assert_true(B * T <= 64 && B <= 8);
   for (int i = 0; i < B * T; i++) tokens[i] = (int32_t)tokens_f[i];
@@ -121,13 +123,18 @@ static void run_scenario(const char *scenario, bool hard_labels) {
     labels[b] = hard_labels ? (int32_t)targets[b] : 0;
   }
   nsr_nn_batch batch = {B, T, tokens, lengths};
-  nsr_nn_targets t = {hard_labels ? labels : NULL, hard_labels ? NULL : targets};
+  nsr_nn_targets t = {hard_labels ? labels : NULL, hard_labels ? NULL : targets,
+                      label_targets};
 
   float loss;
   assert_int_equal(nsr_nn_forward_backward(m, &batch, &t, &loss, &err), NSR_OK);
   check_activations(&r, m, B, T);
   check(&r, "logits", m->acts.logits, (size_t)B * C, 1e-5, 0);
   check(&r, "probs", m->acts.probs, (size_t)B * C, 1e-5, 0);
+  if (L > 0) {
+    check(&r, "label_logits", m->acts.label_logits, (size_t)B * L, 1e-5, 0);
+    check(&r, "label_probs", m->acts.label_probs, (size_t)B * L, 1e-5, 0);
+  }
   check(&r, "loss", &loss, 1, 1e-5, 0);
   for (size_t i = 0; i < m->n_tensors; i++) {
     nsr_nn_tensor p = nsr_nn_tensor_at(m, i);
@@ -166,6 +173,7 @@ static void run_scenario(const char *scenario, bool hard_labels) {
   nsr_free(tokens_f);
   nsr_free(lengths_f);
   nsr_free(targets);
+  nsr_free(label_targets);
   ref_close(&r);
   nsr_nn_free(m);
 }
@@ -185,11 +193,19 @@ static void test_sigmoid_multilabel_set_cls(void **state) {
   run_scenario("sigmoid_multi", false);
 }
 
+/* Both heads: softmax with hard labels plus three sigmoid labels, loss
+ * CE + BCE. */
+static void test_both_heads(void **state) {
+  (void)state;
+  run_scenario("both_heads", true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_softmax_hard_labels),
       cmocka_unit_test(test_softmax_teacher_kl),
       cmocka_unit_test(test_sigmoid_multilabel_set_cls),
+      cmocka_unit_test(test_both_heads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

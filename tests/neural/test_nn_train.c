@@ -61,7 +61,7 @@ static void test_memorises_training_set(void **state) {
   static task t;
   make_task(&t, 1);
   nsr_nn_model *m = small_model(train_config(NSR_NN_HEAD_SOFTMAX), 2);
-  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, t.labels, NULL};
+  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, t.labels, NULL, NULL};
   nsr_nn_eval before, after;
   nsr_error err;
   assert_int_equal(nsr_nn_evaluate(m, &data, &before, &err), NSR_OK);
@@ -92,7 +92,7 @@ static void test_multilabel_head_learns(void **state) {
   static task t;
   make_task(&t, 3);
   nsr_nn_model *m = small_model(train_config(NSR_NN_HEAD_SIGMOID), 4);
-  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, NULL, t.multi};
+  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, NULL, t.multi, NULL};
   nsr_nn_train_opts opts;
   nsr_nn_train_opts_default(&opts, 300);
   opts.batch_size = 8;
@@ -110,7 +110,7 @@ static void test_same_seed_same_training(void **state) {
   (void)state;
   static task t;
   make_task(&t, 5);
-  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, t.labels, NULL};
+  nsr_nn_dataset data = {N, SEQ, t.tokens, t.lengths, t.labels, NULL, NULL};
   nsr_nn_train_opts opts;
   nsr_nn_train_opts_default(&opts, 20);
   opts.batch_size = 5; /* does not divide N: epochs reshuffle */
@@ -140,11 +140,11 @@ static void test_bad_training_input(void **state) {
   nsr_nn_train_opts_default(&opts, 5);
   opts.progress = false;
   nsr_error err;
-  nsr_nn_dataset both = {N, SEQ, t.tokens, t.lengths, t.labels, t.multi};
+  nsr_nn_dataset both = {N, SEQ, t.tokens, t.lengths, t.labels, t.multi, NULL};
   assert_int_equal(nsr_nn_train(m, &both, NULL, &opts, &err), NSR_ERR_INVALID);
   assert_non_null(strstr(err.message, "training data"));
   t.tokens[SEQ * 3] = VOCAB; /* example 3 */
-  nsr_nn_dataset bad = {N, SEQ, t.tokens, t.lengths, t.labels, NULL};
+  nsr_nn_dataset bad = {N, SEQ, t.tokens, t.lengths, t.labels, NULL, NULL};
   opts.batch_size = N;
   assert_int_equal(nsr_nn_train(m, &bad, NULL, &opts, &err), NSR_ERR_RANGE);
   assert_non_null(strstr(err.message, "training step 1: "));
