@@ -12,6 +12,7 @@ int cli_usage_error(const char *command, const char *fmt, ...) {
   char message[NSR_ERROR_MESSAGE_MAX];
   va_list ap;
   va_start(ap, fmt);
+  // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap was set by va_start just above
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
   fprintf(stderr, "nsr %s: %s (see 'nsr %s --help')\n", command, message, command);

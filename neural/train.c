@@ -1,4 +1,5 @@
 /* train.c: the minibatch training loop and evaluation on held-out data. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,7 @@ static int argmax(const float *v, int n) {
  * targets y, summed per example (so it adds up like whole examples). */
 static double count_sigmoid_correct(const float *p, const float *y, int B,
                                     int C) {
+  assert(y != NULL && "check_targets rejects a sigmoid head without target probabilities");
   double correct = 0.0;
   for (int b = 0; b < B; b++) {
     int right = 0;
