@@ -114,6 +114,15 @@ double space_sim_profile(const nsr_space_params *p, const uint32_t *x, size_t n,
 /* ---- space_enum.c ---- */
 /* Enumerates the space from its productions (weights from log_w). */
 nsr_code space_enumerate(nsr_space *s, nsr_error *err);
+
+/* An open-addressing set of bitsets, shared by enumeration and MH: slots
+ * hold entry index + 1 (0 = empty), cap is a power of two, entry e's words
+ * are bits[e * words ..]. space_slots_fill rehashes entries 0..n-1 into
+ * zeroed slots; space_slots_probe returns the slot holding w, or the empty
+ * slot where it belongs (*found says which). */
+void space_slots_fill(uint32_t *slots, size_t cap, const uint64_t *bits, size_t n, size_t words);
+size_t space_slots_probe(const uint32_t *slots, size_t cap, const uint64_t *bits, size_t words,
+                         const uint64_t *w, bool *found);
 /* Recomputes the class masses, pi and log_z_grammar from the productions'
  * log_w along the recorded edges. */
 void space_forward(nsr_space *s);

@@ -7,6 +7,7 @@
  * so expressions are never built one by one and the prior of a hypothesis
  * (π(e) = Σ_s π_s(e)) is exact. Extensions are deduplicated through an
  * open-addressing hash table over their bitsets. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -24,17 +25,35 @@ static uint64_t hash_bits(const uint64_t *w, size_t words) {
   return h;
 }
 
+void space_slots_fill(uint32_t *slots, size_t cap, const uint64_t *bits, size_t n, size_t words) {
+  for (size_t e = 0; e < n; e++) {
+    size_t i = hash_bits(bits + e * words, words) & (cap - 1);
+    while (slots[i]) i = (i + 1) & (cap - 1);
+    slots[i] = (uint32_t)e + 1;
+  }
+}
+
+size_t space_slots_probe(const uint32_t *slots, size_t cap, const uint64_t *bits, size_t words,
+                         const uint64_t *w, bool *found) {
+  assert(slots != NULL && cap > 0 && "the table is grown before it is probed");
+  size_t i = hash_bits(w, words) & (cap - 1);
+  for (; slots[i]; i = (i + 1) & (cap - 1)) {
+    if (memcmp(bits + (size_t)(slots[i] - 1) * words, w, words * sizeof *w) == 0) {
+      *found = true;
+      return i;
+    }
+  }
+  *found = false;
+  return i;
+}
+
 /* Doubles the hash table and reinserts every extension (load stays under
  * one half, so probe runs stay short). */
 static nsr_code grow_table(nsr_space *s, nsr_error *err) {
   size_t cap = s->table_cap ? 2 * s->table_cap : 1024;
   uint32_t *t = nsr_calloc(cap, sizeof *t);
   if (t == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "extension table: out of memory");
-  for (size_t e = 0; e < s->n_ext; e++) {
-    size_t i = hash_bits(s->bits + e * s->words, s->words) & (cap - 1);
-    while (t[i]) i = (i + 1) & (cap - 1);
-    t[i] = (uint32_t)e + 1;
-  }
+  space_slots_fill(t, cap, s->bits, s->n_ext, s->words);
   nsr_free(s->table);
   s->table = t;
   s->table_cap = cap;
@@ -70,15 +89,12 @@ static nsr_code intern(nsr_space *s, const uint64_t *w, uint32_t *out, nsr_error
     nsr_code rc = grow_table(s, err);
     if (rc != NSR_OK) return rc;
   }
-  size_t bytes = s->words * sizeof *w;
-  size_t i = hash_bits(w, s->words) & (s->table_cap - 1);
-  // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): table_cap is 0 while table is NULL, so grow_table ran
-  for (; s->table[i]; i = (i + 1) & (s->table_cap - 1)) {
-    uint32_t e = s->table[i] - 1;
-    if (memcmp(s->bits + (size_t)e * s->words, w, bytes) == 0) {
-      *out = e;
-      return NSR_OK;
-    }
+  assert(s->table != NULL && "grow_table ran: table_cap is 0 while table is NULL");
+  bool found;
+  size_t i = space_slots_probe(s->table, s->table_cap, s->bits, s->words, w, &found);
+  if (found) {
+    *out = s->table[i] - 1;
+    return NSR_OK;
   }
   if (s->n_ext == s->max_ext) {
     return nsr_fail(err, NSR_ERR_LIMIT,
@@ -90,7 +106,7 @@ static nsr_code intern(nsr_space *s, const uint64_t *w, uint32_t *out, nsr_error
     if (rc != NSR_OK) return rc;
   }
   size_t e = s->n_ext++;
-  memcpy(s->bits + e * s->words, w, bytes);
+  memcpy(s->bits + e * s->words, w, s->words * sizeof *w);
   uint32_t count = 0;
   for (size_t k = 0; k < s->words; k++) count += (uint32_t)__builtin_popcountll(w[k]);
   s->ext_size[e] = count;

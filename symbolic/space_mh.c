@@ -110,11 +110,6 @@ typedef struct mh_visits {
   size_t n, room;
 } mh_visits;
 
-static uint64_t hash_bits(const uint64_t *w, size_t words) {
-  uint64_t h = UINT64_C(1469598103934665603);
-  for (size_t i = 0; i < words; i++) h = (h ^ w[i]) * UINT64_C(0x100000001b3) + (h >> 29);
-  return h;
-}
 
 static void visits_free(mh_visits *v) {
   nsr_free(v->slot);
@@ -141,11 +136,7 @@ static bool visits_grow(mh_visits *v) {
     nsr_free(slot);
     return false;
   }
-  for (size_t e = 0; e < v->n; e++) {
-    size_t i = hash_bits(v->bits + e * v->words, v->words) & (cap - 1);
-    while (slot[i]) i = (i + 1) & (cap - 1);
-    slot[i] = (uint32_t)e + 1;
-  }
+  space_slots_fill(slot, cap, v->bits, v->n, v->words);
   nsr_free(v->slot);
   v->slot = slot;
   v->cap = cap;
@@ -158,13 +149,12 @@ static bool visits_grow(mh_visits *v) {
  * memory. */
 static size_t visits_find(mh_visits *v, const uint64_t *ext, uint32_t size, const mh_tree *t) {
   if (v->n == v->room && !visits_grow(v)) return SIZE_MAX;
-  size_t i = hash_bits(ext, v->words) & (v->cap - 1);
-  for (; v->slot[i]; i = (i + 1) & (v->cap - 1)) {
+  bool found;
+  size_t i = space_slots_probe(v->slot, v->cap, v->bits, v->words, ext, &found);
+  if (found) {
     size_t e = v->slot[i] - 1;
-    if (memcmp(v->bits + e * v->words, ext, v->words * sizeof *ext) == 0) {
-      if (t->len < v->tree[e].len) v->tree[e] = *t;
-      return e;
-    }
+    if (t->len < v->tree[e].len) v->tree[e] = *t;
+    return e;
   }
   size_t e = v->n++;
   memcpy(v->bits + e * v->words, ext, v->words * sizeof *ext);
