@@ -6,17 +6,11 @@
 #include "layers.h"
 #include "model.h"
 #include "threads.h"
+#include "vectorise.h"
 
-static void add_inplace(float *y, const float *x, size_t n) {
+NN_HOT static void add_inplace(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
-
-/* One pass (forward or backward) shared by the threads of a run (see
- * threads.h). */
-typedef struct pass_job {
-  nsr_nn_model *m;
-  const nsr_nn_batch *batch;
-} pass_job;
 
 /* Columns j0 .. j1-1 of y [n, ld] += the same columns of x. */
 static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1) {
@@ -52,11 +46,11 @@ static void layernorm_share(float *out, float *mean, float *rstd,
  * the GELU of those columns), (sequence, head) pairs for the attention; a
  * barrier after each phase whose output other threads read. */
 static void block_forward(nsr_nn_model *m, int l, const float *x,
-                          const nsr_nn_batch *batch, int tid, int nt) {
+                          nn_block_acts *ba, const nsr_nn_batch *batch,
+                          int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
   size_t n = (size_t)B * T, lo, hi;
-  nn_block_acts *ba = &m->acts.blocks[l];
   nn_pool *pool = nt > 1 ? m->pool : NULL;
   int j0, j1;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
@@ -91,16 +85,14 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
 #undef W
 }
 
-/* The whole forward pass, thread tid of nt's share (nt 1: all of it),
- * leaving every activation up to the logits in m->acts. */
-static void forward_worker(void *ctx, int tid, int nt) {
-  const pass_job *job = ctx;
-  nsr_nn_model *m = job->m;
-  const nsr_nn_batch *batch = job->batch;
+/* The whole forward pass of `batch` into the activations `a` (the model's,
+ * or a thread's view of them), thread tid of nt's share (nt 1: all of it),
+ * up to the logits. */
+static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
+                         int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, j0, j1;
   size_t n = (size_t)B * T, lo, hi;
-  nn_acts *a = &m->acts;
   float *P = m->params;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
 
@@ -110,7 +102,7 @@ static void forward_worker(void *ctx, int tid, int nt) {
   nn_pool_barrier(pool);
   const float *x = a->x0;
   for (int l = 0; l < c->n_layers; l++) {
-    block_forward(m, l, x, batch, tid, nt);
+    block_forward(m, l, x, &a->blocks[l], batch, tid, nt);
     x = a->blocks[l].out;
   }
   layernorm_share(a->lnf, a->lnf_mean, a->lnf_rstd, x, nn_at(m, P, nn_lnf_w(m)),
@@ -131,18 +123,122 @@ static void forward_worker(void *ctx, int tid, int nt) {
   }
 }
 
-/* Runs fn(job) on the worker pool with one OpenBLAS thread when the
- * model's rule (nn_use_pool) picks the pool for this batch, else on the
- * caller alone with OpenBLAS threading as the process has it. */
-static void run_pass(nsr_nn_model *m, nn_pool_fn fn, pass_job *job) {
+/* ---- passes split by sequences ----------------------------------------- */
+
+/* A pass of a batch of at least as many sequences as threads splits the
+ * batch: each thread runs the whole pass alone (as with no pool) on its
+ * contiguous share of the sequences, in its own views of the model's
+ * buffers, with no barrier until the backward pass sums the threads'
+ * parameter gradients. Otherwise (a single query, say) every product is
+ * split by columns, with a barrier after each phase (forward_part with nt >
+ * 1). Splitting by sequences shares no activation between threads: each
+ * packs only its own rows for sgemm and keeps them in its own cache. */
+
+/* What thread tid works on in a pass split by sequences. */
+typedef struct pass_part {
+  nsr_nn_batch batch; /* its sequences */
+  nn_acts acts;       /* views of m->acts at its first sequence */
+  nn_act_grads g;     /* the same for m->act_grads (training) */
+  float *grads;       /* its parameter gradients */
+} pass_part;
+
+/* Points v at the activations of sequences s0.. of a batch of sequences of
+ * length T laid out in a (see layout_acts: every tensor is [sequences,
+ * ...], so a view is each pointer moved on by s0 sequences). */
+static void view_acts(const nsr_nn_config *c, const nn_acts *a, size_t s0,
+                      int T, nn_acts *v, nn_block_acts *blocks) {
+  size_t r = s0 * (size_t)T, d = (size_t)c->d_model, ff = (size_t)c->d_ff;
+  size_t att = s0 * (size_t)c->n_heads * (size_t)T * (size_t)T;
+  v->x0 = a->x0 + r * d;
+  for (int l = 0; l < c->n_layers; l++) {
+    const nn_block_acts *b = &a->blocks[l];
+    blocks[l] = (nn_block_acts){
+        .ln1 = b->ln1 + r * d, .ln1_mean = b->ln1_mean + r,
+        .ln1_rstd = b->ln1_rstd + r, .qkv = b->qkv + r * 3 * d,
+        .att = b->att + att, .atty = b->atty + r * d,
+        .res_att = b->res_att + r * d, .ln2 = b->ln2 + r * d,
+        .ln2_mean = b->ln2_mean + r, .ln2_rstd = b->ln2_rstd + r,
+        .fc1 = b->fc1 + r * ff, .gelu = b->gelu + r * ff,
+        .out = b->out + r * d,
+    };
+  }
+  v->blocks = blocks;
+  v->lnf = a->lnf + r * d;
+  v->lnf_mean = a->lnf_mean + r;
+  v->lnf_rstd = a->lnf_rstd + r;
+  v->pooled = a->pooled + s0 * d;
+  v->logits = a->logits + s0 * (size_t)c->n_classes;
+  v->probs = a->probs + s0 * (size_t)c->n_classes;
+  v->label_logits = a->label_logits + s0 * (size_t)c->n_labels;
+  v->label_probs = a->label_probs + s0 * (size_t)c->n_labels;
+}
+
+/* The same for the activation gradients. */
+static void view_act_grads(const nsr_nn_config *c, const nn_act_grads *g,
+                           size_t s0, int T, nn_act_grads *v) {
+  size_t r = s0 * (size_t)T, d = (size_t)c->d_model;
+  *v = (nn_act_grads){
+      .res = g->res + r * d, .ln = g->ln + r * d, .atty = g->atty + r * d,
+      .qkv = g->qkv + r * 3 * d,
+      .att = g->att + s0 * (size_t)c->n_heads * (size_t)T * (size_t)T,
+      .hidden = g->hidden + r * (size_t)c->d_ff, .pooled = g->pooled + s0 * d,
+      .logits = g->logits + s0 * (size_t)c->n_classes,
+      .label_logits = g->label_logits + s0 * (size_t)c->n_labels,
+      .label_pooled = g->label_pooled + (c->n_labels > 0 ? s0 * d : 0),
+  };
+}
+
+/* Thread tid of nt's part of the batch. */
+static void make_part(nsr_nn_model *m, const nsr_nn_batch *batch, int tid,
+                      int nt, bool training, pass_part *p) {
+  size_t lo, hi;
+  nn_split((size_t)batch->batch, tid, nt, &lo, &hi);
+  int T = batch->seq_len;
+  p->batch = (nsr_nn_batch){(int)(hi - lo), T, batch->tokens + lo * T,
+                            batch->lengths ? batch->lengths + lo : NULL};
+  view_acts(&m->cfg, &m->acts, lo, T, &p->acts,
+            m->part_blocks + (size_t)tid * m->cfg.n_layers);
+  if (training) {
+    view_act_grads(&m->cfg, &m->act_grads, lo, T, &p->g);
+    p->grads = tid == 0 ? m->grads
+                        : m->thread_grads + (size_t)(tid - 1) * m->n_params;
+  }
+}
+
+/* One pass (forward or backward) shared by the threads of a run (see
+ * threads.h). */
+typedef struct pass_job {
+  nsr_nn_model *m;
+  const nsr_nn_batch *batch;
+} pass_job;
+
+static void forward_by_columns(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  forward_part(job->m, &job->m->acts, job->batch, tid, nt);
+}
+
+static void forward_by_sequences(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  pass_part part;
+  make_part(job->m, job->batch, tid, nt, false, &part);
+  forward_part(job->m, &part.acts, &part.batch, 0, 1);
+}
+
+/* Runs a pass on the worker pool with one OpenBLAS thread, split by
+ * sequences (by_sequences) or by columns (by_columns), when the model's
+ * rule (nn_use_pool) picks the pool for this batch; else runs by_columns
+ * on the caller alone with OpenBLAS threading as the process has it. */
+static void run_pass(nsr_nn_model *m, nn_pool_fn by_columns,
+                     nn_pool_fn by_sequences, pass_job *job) {
   const nsr_nn_batch *batch = job->batch;
   if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len)) {
-    fn(job, 0, 1);
+    by_columns(job, 0, 1);
     return;
   }
   int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  nn_pool_run(m->pool, fn, job);
+  bool split = batch->batch >= nn_pool_size(m->pool);
+  nn_pool_run(m->pool, split ? by_sequences : by_columns, job);
   openblas_set_num_threads(blas_threads);
 }
 
@@ -177,15 +273,15 @@ static void layernorm_back_share(float *din, float *dw, float *db,
 /* One block's backward pass, thread tid's share: on entry g->res holds
  * dL/d(block output), on return dL/d(block input) x. */
 static void block_backward(nsr_nn_model *m, int l, const float *x,
-                           const nsr_nn_batch *batch, int tid, int nt) {
+                           const nn_block_acts *ba, const nn_act_grads *g,
+                           float *G, const nsr_nn_batch *batch, int tid,
+                           int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
   size_t n = (size_t)B * T, lo, hi;
-  const nn_block_acts *ba = &m->acts.blocks[l];
-  nn_act_grads *g = &m->act_grads;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
-#define DW(slot) nn_at(m, m->grads, nn_block_tensor(l, slot))
+#define DW(slot) nn_at(m, G, nn_block_tensor(l, slot))
   /* out = res_att + fc2(gelu(fc1(ln2(res_att)))); the GELU's backward
    * needs only this thread's columns of the hidden gradient. */
   linear_back_share(g->hidden, DW(NN_FC2_W), DW(NN_FC2_B), g->res, ba->gelu,
@@ -219,20 +315,18 @@ static void block_backward(nsr_nn_model *m, int l, const float *x,
 #undef DW
 }
 
-/* The backward pass, thread tid of nt's share: back-propagates
- * m->act_grads.logits (set by the loss) through the batch the forward pass
- * just ran, overwriting every parameter gradient. Each gradient value is
- * computed by one thread, summing over rows in row order. */
-static void backward_worker(void *ctx, int tid, int nt) {
-  const pass_job *job = ctx;
-  nsr_nn_model *m = job->m;
-  const nsr_nn_batch *batch = job->batch;
+/* The backward pass, thread tid of nt's share (nt 1: all of it):
+ * back-propagates g->logits (set by the loss) through the batch the forward
+ * pass just ran into the activations `a`, overwriting the parameter
+ * gradients G. Each gradient value is computed by one thread, summing over
+ * rows in row order. */
+static void backward_part(nsr_nn_model *m, const nn_acts *a,
+                          const nn_act_grads *g, float *G,
+                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model;
   size_t n = (size_t)B * T, lo, hi;
-  const nn_acts *a = &m->acts;
-  nn_act_grads *g = &m->act_grads;
-  float *P = m->params, *G = m->grads;
+  float *P = m->params;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
 
   nn_split(m->n_params, tid, nt, &lo, &hi);
@@ -264,24 +358,48 @@ static void backward_worker(void *ctx, int tid, int nt) {
                        d, tid, nt);
   nn_pool_barrier(pool);
   for (int l = c->n_layers - 1; l >= 0; l--) {
-    block_backward(m, l, l > 0 ? a->blocks[l - 1].out : a->x0, batch, tid, nt);
+    block_backward(m, l, l > 0 ? a->blocks[l - 1].out : a->x0, &a->blocks[l],
+                   g, G, batch, tid, nt);
   }
   nn_split((size_t)d, tid, nt, &lo, &hi);
   nn_embed_backward_cols(nn_at(m, G, NN_TOK_EMB), g->res, batch->tokens, n, d,
                          (int)lo, (int)hi);
 }
 
+static void backward_by_columns(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  backward_part(m, &m->acts, &m->act_grads, m->grads, job->batch, tid, nt);
+}
+
+/* Each thread's gradients for its sequences, then the sum over threads in
+ * thread order, each thread summing a share of the parameters. */
+static void backward_by_sequences(void *ctx, int tid, int nt) {
+  const pass_job *job = ctx;
+  nsr_nn_model *m = job->m;
+  pass_part part;
+  make_part(m, job->batch, tid, nt, true, &part);
+  backward_part(m, &part.acts, &part.g, part.grads, &part.batch, 0, 1);
+  nn_pool_barrier(m->pool);
+  size_t lo, hi;
+  nn_split(m->n_params, tid, nt, &lo, &hi);
+  for (int t = 1; t < nt; t++) {
+    add_inplace(m->grads + lo, m->thread_grads + (size_t)(t - 1) * m->n_params + lo,
+                hi - lo);
+  }
+}
+
 /* The forward pass of a checked batch that fits the reserved buffers,
  * leaving every activation up to the logits in m->acts. */
 static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   pass_job job = {m, batch};
-  run_pass(m, forward_worker, &job);
+  run_pass(m, forward_by_columns, forward_by_sequences, &job);
 }
 
-/* The backward pass after encoder_forward and the loss (backward_worker). */
+/* The backward pass after encoder_forward and the loss. */
 static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
   pass_job job = {m, batch};
-  run_pass(m, backward_worker, &job);
+  run_pass(m, backward_by_columns, backward_by_sequences, &job);
 }
 
 /* Checks that n values are probabilities; `what` names them in errors. */

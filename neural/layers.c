@@ -1,5 +1,6 @@
 /* layers.c: forward/backward pairs of the encoder's layers (see layers.h). */
 #include "layers.h"
+#include "vectorise.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -7,7 +8,7 @@
 
 /* ---- embedding -------------------------------------------------------- */
 
-void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
+NN_HOT void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
                       const float *pe, int B, int T, int d) {
   for (int b = 0; b < B; b++) {
     for (int t = 0; t < T; t++) {
@@ -23,7 +24,7 @@ void nn_embed_forward(float *x0, const int32_t *tokens, const float *tok_emb,
   }
 }
 
-void nn_embed_backward_cols(float *dtok_emb, const float *dx0,
+NN_HOT void nn_embed_backward_cols(float *dtok_emb, const float *dx0,
                             const int32_t *tokens, size_t n, int d, int i0,
                             int i1) {
   for (size_t r = 0; r < n; r++) {
@@ -40,7 +41,7 @@ void nn_embed_backward(float *dtok_emb, const float *dx0,
 
 /* ---- LayerNorm -------------------------------------------------------- */
 
-void nn_layernorm_forward(float *out, float *mean, float *rstd,
+NN_HOT void nn_layernorm_forward(float *out, float *mean, float *rstd,
                           const float *in, const float *w, const float *b,
                           size_t n, int d) {
   for (size_t r = 0; r < n; r++) {
@@ -59,7 +60,7 @@ void nn_layernorm_forward(float *out, float *mean, float *rstd,
   }
 }
 
-void nn_layernorm_backward_rows(float *din, const float *dout,
+NN_HOT void nn_layernorm_backward_rows(float *din, const float *dout,
                                 const float *in, const float *w,
                                 const float *mean, const float *rstd,
                                 size_t r0, size_t r1, int d) {
@@ -85,7 +86,7 @@ void nn_layernorm_backward_rows(float *din, const float *dout,
   }
 }
 
-void nn_layernorm_backward_params(float *dw, float *db, const float *dout,
+NN_HOT void nn_layernorm_backward_params(float *dw, float *db, const float *dout,
                                   const float *in, const float *mean,
                                   const float *rstd, size_t n, int d, int i0,
                                   int i1) {
@@ -134,7 +135,7 @@ void nn_linear_forward(float *out, const float *in, const float *w,
   nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, 0, n_out);
 }
 
-void nn_linear_backward_share(float *din, float *dw, float *db,
+NN_HOT void nn_linear_backward_share(float *din, float *dw, float *db,
                               const float *dout, const float *in,
                               const float *w, size_t n, int n_in, int n_out,
                               int i0, int i1, int j0, int j1) {
@@ -161,16 +162,6 @@ void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
 
 /* ---- a vectorisable exp ---------------------------------------------- */
 
-/* The elementwise loops below are long and hot: GCC vectorises them with a
- * peeled tail under the "dynamic" cost model, which -O2's "very cheap"
- * model refuses. Helpers they call carry the same attribute so that they
- * still inline. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define NN_VECTORISE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#else
-#define NN_VECTORISE
-#endif
-
 #define NN_LOG2E 1.44269504088896340736f
 
 /* e^x for x <= 0 (arguments below -87 give about 1e-38, as good as 0), in
@@ -178,7 +169,7 @@ void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
  * expf: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor series to r^7
  * (truncation below 1e-8 relative), 2^n from the exponent bits. Relative
  * error about 1e-7, as expf. */
-NN_VECTORISE static inline float exp_nonpos(float x) {
+static NN_HOT_INLINE float exp_nonpos(float x) {
   /* Floor at -87 by the bit patterns: a float compare may trap, which keeps
    * GCC from vectorising the select. As unsigned integers, negative floats
    * order by magnitude above every positive one. */
@@ -208,7 +199,7 @@ NN_VECTORISE static inline float exp_nonpos(float x) {
  * Q = erfc(z) / 2 by the Chebyshev fit of erfc in Numerical Recipes (erfcc:
  * relative error below 1.2e-7 for every argument, so the tail stays accurate
  * where GELU of a negative input is tiny), then 1 - Q or Q by the sign. */
-NN_VECTORISE static inline float normal_cdf(float x, float z) {
+static NN_HOT_INLINE float normal_cdf(float x, float z) {
   float t = 1.0f / (1.0f + 0.5f * z);
   float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f +
                t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f +
@@ -219,13 +210,13 @@ NN_VECTORISE static inline float normal_cdf(float x, float z) {
   return q + (float)(x >= 0.0f) * (1.0f - 2.0f * q);
 }
 
-NN_VECTORISE void nn_gelu_forward(float *out, const float *in, size_t n) {
+NN_HOT void nn_gelu_forward(float *out, const float *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
     out[i] = in[i] * normal_cdf(in[i], fabsf(in[i]) * NN_INV_SQRT2);
   }
 }
 
-NN_VECTORISE void nn_gelu_backward(float *grad, const float *in, size_t n) {
+NN_HOT void nn_gelu_backward(float *grad, const float *in, size_t n) {
   for (size_t i = 0; i < n; i++) {
     float x = in[i], z = fabsf(x) * NN_INV_SQRT2;
     float pdf = NN_INV_SQRT_2PI * exp_nonpos(-z * z); /* z^2 = x^2 / 2 */
@@ -237,7 +228,7 @@ NN_VECTORISE void nn_gelu_backward(float *grad, const float *in, size_t n) {
 
 /* Softmax of each of the T rows of scores [T,T] in place over the first
  * `len` columns; the masked columns get weight 0. */
-NN_VECTORISE static void masked_softmax_rows(float *scores, int T, int len) {
+NN_HOT static void masked_softmax_rows(float *scores, int T, int len) {
   for (int i = 0; i < T; i++) {
     float *row = scores + (size_t)i * T;
     float max = row[0];
@@ -279,7 +270,7 @@ void nn_attention_forward(float *out, float *att, const float *qkv,
                              (size_t)B * h);
 }
 
-void nn_attention_backward_range(float *dqkv, float *datt, const float *dout,
+NN_HOT void nn_attention_backward_range(float *dqkv, float *datt, const float *dout,
                                  const float *qkv, const float *att, int T,
                                  int d, int h, size_t p0, size_t p1) {
   int hs = d / h, ld = 3 * d;
@@ -324,7 +315,7 @@ void nn_attention_backward(float *dqkv, float *datt, const float *dout,
 
 /* ---- pooling ---------------------------------------------------------- */
 
-void nn_pool_forward(float *pooled, const float *x, const int32_t *lengths,
+NN_HOT void nn_pool_forward(float *pooled, const float *x, const int32_t *lengths,
                      int B, int T, int d, nsr_nn_pool pool) {
   for (int b = 0; b < B; b++) {
     const float *xb = x + (size_t)b * T * d;
@@ -343,7 +334,7 @@ void nn_pool_forward(float *pooled, const float *x, const int32_t *lengths,
   }
 }
 
-void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
+NN_HOT void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
                       int B, int T, int d, nsr_nn_pool pool) {
   memset(dx, 0, (size_t)B * T * d * sizeof(float));
   for (int b = 0; b < B; b++) {
@@ -364,7 +355,7 @@ void nn_pool_backward(float *dx, const float *dpooled, const int32_t *lengths,
 /* ---- head and loss ---------------------------------------------------- */
 
 /* Softmax of one row of C logits into probs; returns log(sum exp(z)). */
-NN_VECTORISE static double softmax_row(float *probs, const float *z, int C) {
+NN_HOT static double softmax_row(float *probs, const float *z, int C) {
   float max = z[0];
   for (int c = 1; c < C; c++) max = z[c] > max ? z[c] : max;
   /* One exp per class (kept, then scaled): with thousands of classes the

@@ -273,6 +273,8 @@ nsr_code nsr_nn_create(const nsr_nn_config *cfg, nsr_nn_model **out,
   return rc;
 }
 
+static void drop_pool(nsr_nn_model *m);
+
 void nsr_nn_free(nsr_nn_model *m) {
   if (m == NULL) return;
   nsr_free(m->tensors);
@@ -284,7 +286,7 @@ void nsr_nn_free(nsr_nn_model *m) {
   nsr_free(m->adam_m);
   nsr_free(m->adam_v);
   nsr_free(m->act_grad_buffer);
-  nn_pool_free(m->pool);
+  drop_pool(m);
   nsr_free(m);
 }
 
@@ -516,13 +518,45 @@ static int resolved_threads(const nsr_nn_model *m) {
   return m->threads_asked == 0 ? nn_auto_threads() : m->threads_asked;
 }
 
+/* Frees the pool and what its threads own. */
+static void drop_pool(nsr_nn_model *m) {
+  nn_pool_free(m->pool);
+  nsr_free(m->part_blocks);
+  nsr_free(m->thread_grads);
+  m->pool = NULL;
+  m->part_blocks = NULL;
+  m->thread_grads = NULL;
+}
+
+/* Gives threads 1.. of the pool their gradient buffer, once the model has
+ * both gradients and a pool: a training step then allocates nothing. */
+static nsr_code ensure_thread_grads(nsr_nn_model *m, nsr_error *err) {
+  if (m->grads == NULL || m->pool == NULL || m->thread_grads != NULL) return NSR_OK;
+  size_t others = (size_t)nn_pool_size(m->pool) - 1;
+  m->thread_grads = nsr_mallocarray(others * m->n_params, sizeof(float));
+  if (m->thread_grads == NULL) {
+    return nsr_fail(err, NSR_ERR_NOMEM, "encoder threads' gradients: out of memory");
+  }
+  return NSR_OK;
+}
+
 /* Makes the pool the request asks for, when there is none yet and some
- * pass over up to max_rows positions would use it. */
+ * pass over up to max_rows positions would use it, and its threads'
+ * buffers. */
 static nsr_code ensure_pool(nsr_nn_model *m, size_t max_rows, nsr_error *err) {
   int n = resolved_threads(m);
-  if (m->pool != NULL || n < 2) return NSR_OK;
-  if (m->threads_asked == 0 && !pool_pays(m, max_rows)) return NSR_OK;
-  return nn_pool_create(n, &m->pool, err);
+  if (m->pool == NULL && n >= 2 &&
+      (m->threads_asked != 0 || pool_pays(m, max_rows))) {
+    nsr_code rc = nn_pool_create(n, &m->pool, err);
+    if (rc != NSR_OK) return rc;
+    m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
+                                sizeof(nn_block_acts));
+    if (m->part_blocks == NULL) {
+      drop_pool(m);
+      return nsr_fail(err, NSR_ERR_NOMEM, "encoder threads: out of memory");
+    }
+  }
+  return ensure_thread_grads(m, err);
 }
 
 nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
@@ -533,8 +567,7 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
   }
   m->threads_asked = n_threads;
   if (m->pool != NULL && nn_pool_size(m->pool) != resolved_threads(m)) {
-    nn_pool_free(m->pool);
-    m->pool = NULL;
+    drop_pool(m);
   }
   return m->act_buffer != NULL
              ? ensure_pool(m, (size_t)m->act_batch * m->cfg.max_len, err)

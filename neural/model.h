@@ -89,6 +89,12 @@ struct nsr_nn_model {
    * request resolves to is 2 or more. */
   int threads_asked;
   nn_pool *pool;
+  /* For passes split by sequences (encoder.c), made with the pool: every
+   * thread's views of the blocks' activations ([threads][n_layers]), and,
+   * once the model trains, the parameter gradients of threads 1.. (one
+   * buffer of threads - 1 gradients; thread 0 writes m->grads). */
+  nn_block_acts *part_blocks;
+  float *thread_grads;
 };
 
 /* Whether a pass over `rows` = batch * seq_len positions runs on the pool

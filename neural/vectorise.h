@@ -1,0 +1,36 @@
+/* vectorise.h: wide vectors for the encoder's elementwise loops.
+ *
+ * The build targets baseline x86-64, whose vectors hold 4 floats and which
+ * has no fused multiply-add: there GELU, softmax, LayerNorm and AdamW cost a
+ * training step about as much as all its matrix products do (callgrind and
+ * perf, README "Encoder performance"). NN_HOT compiles a function twice, for
+ * x86-64-v3 (AVX2 + FMA, 8 floats) and for the baseline, and the dynamic
+ * loader picks one once at startup (an ifunc): the same binary still runs on
+ * any x86-64. Helpers that hot functions call are NN_HOT_INLINE, always
+ * inlined, so that each clone gets a copy compiled for its own ISA.
+ *
+ * GCC also needs the loop vectoriser's "dynamic" cost model (-O2 uses the
+ * "very cheap" one, which refuses loops that need a peeled tail) and
+ * fp-contract=fast (ISO C mode turns off contraction into FMAs).
+ * neural/meson.build adds -fno-math-errno, without which a loop calling
+ * sqrtf does not vectorise (an attribute cannot turn errno off). */
+#ifndef NSR_NN_VECTORISE_H
+#define NSR_NN_VECTORISE_H
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_VECTORISER \
+  optimize("tree-vectorize", "vect-cost-model=dynamic", "fp-contract=fast")
+#else
+#define NN_VECTORISER
+#endif
+
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && \
+    !defined(NN_NO_CLONES)
+#define NN_HOT __attribute__((target_clones("arch=x86-64-v3", "default"), NN_VECTORISER))
+#else
+#define NN_HOT __attribute__((NN_VECTORISER))
+#endif
+
+#define NN_HOT_INLINE __attribute__((always_inline, NN_VECTORISER)) inline
+
+#endif
