@@ -224,21 +224,19 @@ static void forward_by_sequences(void *ctx, int tid, int nt) {
   forward_part(job->m, &part.acts, &part.batch, 0, 1);
 }
 
-/* Runs a pass on the worker pool with one OpenBLAS thread, split by
- * sequences (by_sequences) or by columns (by_columns), when the model's
- * rule (nn_use_pool) picks the pool for this batch; else runs by_columns
- * on the caller alone with OpenBLAS threading as the process has it. */
+/* Runs a pass as nn_choose_split says: by_columns on the caller alone
+ * with OpenBLAS threading as the process has it, or by_sequences or
+ * by_columns on the pool with one OpenBLAS thread per pool thread. */
 static void run_pass(nsr_nn_model *m, nn_pool_fn by_columns,
                      nn_pool_fn by_sequences, pass_job *job) {
-  const nsr_nn_batch *batch = job->batch;
-  if (!nn_use_pool(m, (size_t)batch->batch * batch->seq_len)) {
+  nn_pass_split split = nn_choose_split(m, job->batch->batch, job->batch->seq_len);
+  if (split == NN_ALONE) {
     by_columns(job, 0, 1);
     return;
   }
   int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  bool split = batch->batch >= nn_pool_size(m->pool);
-  nn_pool_run(m->pool, split ? by_sequences : by_columns, job);
+  nn_pool_run(m->pool, split == NN_BY_SEQUENCES ? by_sequences : by_columns, job);
   openblas_set_num_threads(blas_threads);
 }
 

@@ -41,18 +41,50 @@ void nn_embed_backward(float *dtok_emb, const float *dx0,
 
 /* ---- LayerNorm -------------------------------------------------------- */
 
+/* Row sums below run in NN_LANES interleaved partial sums (lane k adds
+ * elements k, k + NN_LANES, ...; then the lanes pairwise, then the tail):
+ * a fixed order, so every run gives the same bits, and one that vectorises,
+ * where a single running sum is a chain of dependent scalar adds. */
+#define NN_LANES 8
+
+static NN_HOT_INLINE float lanes_total(const float acc[NN_LANES]) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+         ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* The sum of x[0..d-1]. */
+static NN_HOT_INLINE float row_sum(const float *x, int d) {
+  float acc[NN_LANES] = {0};
+  int body = d - d % NN_LANES;
+  for (int i = 0; i < body; i += NN_LANES) {
+    for (int k = 0; k < NN_LANES; k++) acc[k] += x[i + k];
+  }
+  float total = lanes_total(acc);
+  for (int i = body; i < d; i++) total += x[i];
+  return total;
+}
+
+/* The sum of (x[i] - m)^2. */
+static NN_HOT_INLINE float row_sq_dev(const float *x, float m, int d) {
+  float acc[NN_LANES] = {0};
+  int body = d - d % NN_LANES;
+  for (int i = 0; i < body; i += NN_LANES) {
+    for (int k = 0; k < NN_LANES; k++) acc[k] += (x[i + k] - m) * (x[i + k] - m);
+  }
+  float total = lanes_total(acc);
+  for (int i = body; i < d; i++) total += (x[i] - m) * (x[i] - m);
+  return total;
+}
+
 NN_HOT void nn_layernorm_forward(float *out, float *mean, float *rstd,
                           const float *in, const float *w, const float *b,
                           size_t n, int d) {
   for (size_t r = 0; r < n; r++) {
     const float *x = in + r * d;
     float *y = out + r * d;
-    float m = 0.0f;
-    for (int i = 0; i < d; i++) m += x[i];
-    m /= (float)d;
-    float var = 0.0f; /* two passes: no cancellation for large means */
-    for (int i = 0; i < d; i++) var += (x[i] - m) * (x[i] - m);
-    var /= (float)d;
+    float m = row_sum(x, d) / (float)d;
+    /* two passes: no cancellation for large means */
+    float var = row_sq_dev(x, m, d) / (float)d;
     float s = 1.0f / sqrtf(var + NN_LN_EPS);
     for (int i = 0; i < d; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
     mean[r] = m;
@@ -64,18 +96,26 @@ NN_HOT void nn_layernorm_backward_rows(float *din, const float *dout,
                                 const float *in, const float *w,
                                 const float *mean, const float *rstd,
                                 size_t r0, size_t r1, int d) {
+  int body = d - d % NN_LANES;
   for (size_t r = r0; r < r1; r++) {
     const float *x = in + r * d, *dy = dout + r * d;
     float *dx = din + r * d;
     float m = mean[r], s = rstd[r];
     /* With xhat = (x - m) s and g = dy * w:
      * dx = s (g - mean(g) - xhat mean(g xhat)). */
-    float g_mean = 0.0f, gx_mean = 0.0f;
-    for (int i = 0; i < d; i++) {
-      float xhat = (x[i] - m) * s;
+    float g_acc[NN_LANES] = {0}, gx_acc[NN_LANES] = {0};
+    for (int i = 0; i < body; i += NN_LANES) {
+      for (int k = 0; k < NN_LANES; k++) {
+        float g = dy[i + k] * w[i + k];
+        g_acc[k] += g;
+        gx_acc[k] += g * ((x[i + k] - m) * s);
+      }
+    }
+    float g_mean = lanes_total(g_acc), gx_mean = lanes_total(gx_acc);
+    for (int i = body; i < d; i++) {
       float g = dy[i] * w[i];
       g_mean += g;
-      gx_mean += g * xhat;
+      gx_mean += g * ((x[i] - m) * s);
     }
     g_mean /= (float)d;
     gx_mean /= (float)d;

@@ -495,22 +495,40 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 
 /* ---- threads ------------------------------------------------------------ */
 
-/* The automatic rule, from bench_neural on 2 cores (README, neural
- * performance): the pool beat OpenBLAS's own threads for the batch-64
- * training step and inference and for batch-1 inference of config A; it
- * pays from about this many matmul FLOPs per forward pass (below it, a
- * dozen barriers cost more than the work saves). */
+/* The automatic rule, from bench_neural and direct timings of config A
+ * and wider models on 2 cores (README, "Encoder threads"). A pass split by
+ * sequences needs no barrier and pays from a couple of MFLOPs of matmuls
+ * (config A at batch 2 runs in 0.33 ms on 2 threads against 0.48 ms on
+ * one). Split by columns, every product is cut in two narrower sgemm calls
+ * and every phase ends at a barrier: config A at batch 1 (12.6 MFLOP) ran
+ * no faster on 2 threads, d = 256 at batch 1 (50 MFLOP) ran in 0.69 ms
+ * against 1.03 ms. */
 #define NN_POOL_MIN_FLOPS 2e6
+#define NN_POOL_MIN_FLOPS_BY_COLUMNS 25e6
 
-/* Whether the automatic rule runs a pass over `rows` positions on a pool. */
-static bool pool_pays(const nsr_nn_model *m, size_t rows) {
+/* The matmul FLOPs of a forward pass over `rows` positions. */
+static double pass_flops(const nsr_nn_model *m, size_t rows) {
   const nsr_nn_config *c = &m->cfg;
   double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
-  return 2.0 * (double)rows * c->n_layers * per_row >= NN_POOL_MIN_FLOPS;
+  return 2.0 * (double)rows * c->n_layers * per_row;
 }
 
-bool nn_use_pool(const nsr_nn_model *m, size_t rows) {
-  return m->pool != NULL && (m->threads_asked >= 2 || pool_pays(m, rows));
+/* Whether the automatic rule runs a pass over `batch` sequences of seq_len
+ * on a pool of n_threads. */
+static bool pool_pays(const nsr_nn_model *m, size_t batch, int seq_len,
+                      int n_threads) {
+  double flops = pass_flops(m, batch * (size_t)seq_len);
+  return batch >= (size_t)n_threads ? flops >= NN_POOL_MIN_FLOPS
+                                    : flops >= NN_POOL_MIN_FLOPS_BY_COLUMNS;
+}
+
+nn_pass_split nn_choose_split(const nsr_nn_model *m, int batch, int seq_len) {
+  if (m->pool == NULL) return NN_ALONE;
+  int n = nn_pool_size(m->pool);
+  if (m->threads_asked < 2 && !pool_pays(m, (size_t)batch, seq_len, n)) {
+    return NN_ALONE;
+  }
+  return batch >= n ? NN_BY_SEQUENCES : NN_BY_COLUMNS;
 }
 
 /* The pool size m->threads_asked resolves to. */
@@ -541,12 +559,12 @@ static nsr_code ensure_thread_grads(nsr_nn_model *m, nsr_error *err) {
 }
 
 /* Makes the pool the request asks for, when there is none yet and some
- * pass over up to max_rows positions would use it, and its threads'
+ * pass over up to max_batch sequences would use it, and its threads'
  * buffers. */
-static nsr_code ensure_pool(nsr_nn_model *m, size_t max_rows, nsr_error *err) {
+static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
   int n = resolved_threads(m);
   if (m->pool == NULL && n >= 2 &&
-      (m->threads_asked != 0 || pool_pays(m, max_rows))) {
+      (m->threads_asked != 0 || pool_pays(m, max_batch, m->cfg.max_len, n))) {
     nsr_code rc = nn_pool_create(n, &m->pool, err);
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
@@ -570,7 +588,7 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
     drop_pool(m);
   }
   return m->act_buffer != NULL
-             ? ensure_pool(m, (size_t)m->act_batch * m->cfg.max_len, err)
+             ? ensure_pool(m, (size_t)m->act_batch, err)
              : NSR_OK;
 }
 
@@ -584,7 +602,7 @@ nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
   }
   nsr_code rc = reserve_acts(m, max_batch, err);
   if (rc == NSR_OK && training) rc = reserve_grads(m, max_batch, err);
-  if (rc == NSR_OK) rc = ensure_pool(m, (size_t)max_batch * m->cfg.max_len, err);
+  if (rc == NSR_OK) rc = ensure_pool(m, (size_t)max_batch, err);
   return rc;
 }
 

@@ -97,9 +97,14 @@ struct nsr_nn_model {
   float *thread_grads;
 };
 
-/* Whether a pass over `rows` = batch * seq_len positions runs on the pool
- * (the rule is in model.c, next to the measurements behind it). */
-bool nn_use_pool(const nsr_nn_model *m, size_t rows);
+/* How a pass runs (encoder.c): on the caller alone, or on the pool with
+ * the batch's sequences split among the threads, or with every product
+ * split by columns (for fewer sequences than threads). */
+typedef enum nn_pass_split { NN_ALONE, NN_BY_SEQUENCES, NN_BY_COLUMNS } nn_pass_split;
+/* The choice for a batch (the rule is in model.c, next to the measurements
+ * behind it): the pool always when the model was asked for 2 or more
+ * threads, else when it pays. */
+nn_pass_split nn_choose_split(const nsr_nn_model *m, int batch, int seq_len);
 
 /* Index into model->tensors of a block's tensor, and of the others. */
 static inline size_t nn_block_tensor(int layer, enum nn_block_slot slot) {
