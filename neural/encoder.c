@@ -1,5 +1,6 @@
 /* encoder.c: the whole model's forward and backward passes, composed from
  * the layers in layers.c, and activation capture. */
+#include <assert.h>
 #include <cblas.h>
 #include <string.h>
 
@@ -31,34 +32,48 @@ static void linear_share(float *out, const float *in, const float *w,
   nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, *j0, *j1);
 }
 
-/* This thread's rows of a LayerNorm over n rows of d. */
-static void layernorm_share(float *out, float *mean, float *rstd,
-                            const float *in, const float *w, const float *b,
-                            size_t n, int d, int tid, int nt) {
-  size_t lo, hi;
-  nn_split(n, tid, nt, &lo, &hi);
-  nn_layernorm_forward(out + lo * d, mean + lo, rstd + lo, in + lo * d, w, b,
-                       hi - lo, d);
+/* Where a thread of a pass split by columns writes what every thread
+ * computes whole rather than waiting at a barrier for another's share: the
+ * embeddings, each LayerNorm's output and the pooled vectors, a few
+ * hundred floats per position. Thread 0 writes the activations (which the
+ * backward pass and activation capture read); the others, their scratch.
+ * A pass run by one thread has no scratch. */
+typedef struct own_rows {
+  float *x0, *ln, *mean, *rstd, *pooled;
+} own_rows;
+
+/* Thread tid's scratch of a pool of nt threads (tid >= 1). */
+static own_rows column_scratch(const nsr_nn_model *m, int tid, int nt) {
+  const nsr_nn_config *c = &m->cfg;
+  size_t rows = (size_t)(nt - 1) * c->max_len, d = (size_t)c->d_model;
+  float *base = m->column_scratch + (size_t)(tid - 1) * nn_column_scratch(c, nt);
+  own_rows s = {.x0 = base, .ln = base + rows * d};
+  s.mean = s.ln + rows * d;
+  s.rstd = s.mean + rows;
+  s.pooled = s.rstd + rows;
+  return s;
 }
 
-/* One pre-LN block on x, thread tid's share of it: rows for the
- * LayerNorms, output columns for the products (with the residual adds and
- * the GELU of those columns), (sequence, head) pairs for the attention; a
- * barrier after each phase whose output other threads read. */
+/* One pre-LN block on x, thread tid's share of it: output columns for the
+ * products (with the residual adds and the GELU of those columns),
+ * (sequence, head) pairs for the attention, every row of the LayerNorms
+ * (into `own` when not NULL); a barrier after each phase whose output
+ * other threads read. */
 static void block_forward(nsr_nn_model *m, int l, const float *x,
-                          nn_block_acts *ba, const nsr_nn_batch *batch,
-                          int tid, int nt) {
+                          nn_block_acts *ba, const own_rows *own,
+                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
   size_t n = (size_t)B * T, lo, hi;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
   int j0, j1;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
-  layernorm_share(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
-                  W(NN_LN1_B), n, d, tid, nt);
-  nn_pool_barrier(pool);
-  linear_share(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid,
-               nt, &j0, &j1);
+  float *ln1 = own ? own->ln : ba->ln1;
+  nn_layernorm_forward(ln1, own ? own->mean : ba->ln1_mean,
+                       own ? own->rstd : ba->ln1_rstd, x, W(NN_LN1_W),
+                       W(NN_LN1_B), n, d);
+  linear_share(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid, nt,
+               &j0, &j1);
   nn_pool_barrier(pool);
   nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
   nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T, d,
@@ -68,11 +83,12 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
                nt, &j0, &j1);
   add_cols(ba->res_att, x, n, d, j0, j1);
   nn_pool_barrier(pool);
-  layernorm_share(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
-                  W(NN_LN2_W), W(NN_LN2_B), n, d, tid, nt);
-  nn_pool_barrier(pool);
-  linear_share(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt,
-               &j0, &j1);
+  float *ln2 = own ? own->ln : ba->ln2;
+  nn_layernorm_forward(ln2, own ? own->mean : ba->ln2_mean,
+                       own ? own->rstd : ba->ln2_rstd, ba->res_att,
+                       W(NN_LN2_W), W(NN_LN2_B), n, d);
+  linear_share(ba->fc1, ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt, &j0,
+               &j1);
   for (size_t r = 0; r < n; r++) {
     nn_gelu_forward(ba->gelu + r * ff + j0, ba->fc1 + r * ff + j0,
                     (size_t)(j1 - j0));
@@ -92,32 +108,33 @@ static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
                          int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, j0, j1;
-  size_t n = (size_t)B * T, lo, hi;
+  size_t n = (size_t)B * T;
   float *P = m->params;
-  nn_pool *pool = nt > 1 ? m->pool : NULL;
-
-  nn_split((size_t)B, tid, nt, &lo, &hi); /* whole sequences */
-  nn_embed_forward(a->x0 + lo * T * d, batch->tokens + lo * T,
-                   nn_at(m, P, NN_TOK_EMB), m->pe, (int)(hi - lo), T, d);
-  nn_pool_barrier(pool);
-  const float *x = a->x0;
+  own_rows scratch;
+  const own_rows *own = NULL;
+  if (tid > 0) {
+    assert(B < nt && "split by columns: fewer sequences than threads, as the "
+                     "scratch is sized for (nn_choose_split)");
+    scratch = column_scratch(m, tid, nt);
+    own = &scratch;
+  }
+  float *x0 = own ? own->x0 : a->x0;
+  nn_embed_forward(x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
+  const float *x = x0;
   for (int l = 0; l < c->n_layers; l++) {
-    block_forward(m, l, x, &a->blocks[l], batch, tid, nt);
+    block_forward(m, l, x, &a->blocks[l], own, batch, tid, nt);
     x = a->blocks[l].out;
   }
-  layernorm_share(a->lnf, a->lnf_mean, a->lnf_rstd, x, nn_at(m, P, nn_lnf_w(m)),
-                  nn_at(m, P, nn_lnf_b(m)), n, d, tid, nt);
-  nn_pool_barrier(pool);
-  nn_split((size_t)B, tid, nt, &lo, &hi);
-  nn_pool_forward(a->pooled + lo * d, a->lnf + lo * T * d,
-                  batch->lengths ? batch->lengths + lo : NULL, (int)(hi - lo),
-                  T, d, c->pool);
-  nn_pool_barrier(pool);
-  linear_share(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
+  float *lnf = own ? own->ln : a->lnf, *pooled = own ? own->pooled : a->pooled;
+  nn_layernorm_forward(lnf, own ? own->mean : a->lnf_mean,
+                       own ? own->rstd : a->lnf_rstd, x,
+                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
+  nn_pool_forward(pooled, lnf, batch->lengths, B, T, d, c->pool);
+  linear_share(a->logits, pooled, nn_at(m, P, nn_head_w(m)),
                nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt,
                &j0, &j1);
   if (c->n_labels > 0) {
-    linear_share(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
+    linear_share(a->label_logits, pooled, nn_at(m, P, nn_label_w(m)),
                  nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels, tid,
                  nt, &j0, &j1);
   }

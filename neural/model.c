@@ -495,40 +495,28 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 
 /* ---- threads ------------------------------------------------------------ */
 
-/* The automatic rule, from bench_neural and direct timings of config A
- * and wider models on 2 cores (README, "Encoder threads"). A pass split by
- * sequences needs no barrier and pays from a couple of MFLOPs of matmuls
- * (config A at batch 2 runs in 0.33 ms on 2 threads against 0.48 ms on
- * one). Split by columns, every product is cut in two narrower sgemm calls
- * and every phase ends at a barrier: config A at batch 1 (12.6 MFLOP) ran
- * no faster on 2 threads, d = 256 at batch 1 (50 MFLOP) ran in 0.69 ms
- * against 1.03 ms. */
+/* The automatic rule, from timings of config A on 2 quiet cores (README,
+ * "Encoder threads"): the pool pays from about this many matmul FLOPs per
+ * forward pass. Split by sequences a pass has no barrier; split by columns
+ * (a single query) it has a dozen, and still pays: config A at batch 1
+ * with 4 positions (3.1 MFLOP) ran in 0.077 ms on 2 threads against 0.103
+ * ms on one, with 16 positions 0.141 ms against 0.211 ms. On a loaded
+ * machine, where the second core is busy, the pool loses. */
 #define NN_POOL_MIN_FLOPS 2e6
-#define NN_POOL_MIN_FLOPS_BY_COLUMNS 25e6
 
-/* The matmul FLOPs of a forward pass over `rows` positions. */
-static double pass_flops(const nsr_nn_model *m, size_t rows) {
+/* Whether the automatic rule runs a pass over `rows` positions on a pool. */
+static bool pool_pays(const nsr_nn_model *m, size_t rows) {
   const nsr_nn_config *c = &m->cfg;
   double d = c->d_model, per_row = d * 3 * d + d * d + 2 * d * c->d_ff;
-  return 2.0 * (double)rows * c->n_layers * per_row;
-}
-
-/* Whether the automatic rule runs a pass over `batch` sequences of seq_len
- * on a pool of n_threads. */
-static bool pool_pays(const nsr_nn_model *m, size_t batch, int seq_len,
-                      int n_threads) {
-  double flops = pass_flops(m, batch * (size_t)seq_len);
-  return batch >= (size_t)n_threads ? flops >= NN_POOL_MIN_FLOPS
-                                    : flops >= NN_POOL_MIN_FLOPS_BY_COLUMNS;
+  return 2.0 * (double)rows * c->n_layers * per_row >= NN_POOL_MIN_FLOPS;
 }
 
 nn_pass_split nn_choose_split(const nsr_nn_model *m, int batch, int seq_len) {
-  if (m->pool == NULL) return NN_ALONE;
-  int n = nn_pool_size(m->pool);
-  if (m->threads_asked < 2 && !pool_pays(m, (size_t)batch, seq_len, n)) {
+  if (m->pool == NULL ||
+      (m->threads_asked < 2 && !pool_pays(m, (size_t)batch * (size_t)seq_len))) {
     return NN_ALONE;
   }
-  return batch >= n ? NN_BY_SEQUENCES : NN_BY_COLUMNS;
+  return batch >= nn_pool_size(m->pool) ? NN_BY_SEQUENCES : NN_BY_COLUMNS;
 }
 
 /* The pool size m->threads_asked resolves to. */
@@ -541,9 +529,11 @@ static void drop_pool(nsr_nn_model *m) {
   nn_pool_free(m->pool);
   nsr_free(m->part_blocks);
   nsr_free(m->thread_grads);
+  nsr_free(m->column_scratch);
   m->pool = NULL;
   m->part_blocks = NULL;
   m->thread_grads = NULL;
+  m->column_scratch = NULL;
 }
 
 /* Gives threads 1.. of the pool their gradient buffer, once the model has
@@ -564,12 +554,14 @@ static nsr_code ensure_thread_grads(nsr_nn_model *m, nsr_error *err) {
 static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
   int n = resolved_threads(m);
   if (m->pool == NULL && n >= 2 &&
-      (m->threads_asked != 0 || pool_pays(m, max_batch, m->cfg.max_len, n))) {
+      (m->threads_asked != 0 || pool_pays(m, max_batch * (size_t)m->cfg.max_len))) {
     nsr_code rc = nn_pool_create(n, &m->pool, err);
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
                                 sizeof(nn_block_acts));
-    if (m->part_blocks == NULL) {
+    m->column_scratch = nsr_mallocarray((size_t)(n - 1) * nn_column_scratch(&m->cfg, n),
+                                        sizeof(float));
+    if (m->part_blocks == NULL || m->column_scratch == NULL) {
       drop_pool(m);
       return nsr_fail(err, NSR_ERR_NOMEM, "encoder threads: out of memory");
     }

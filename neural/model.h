@@ -95,7 +95,19 @@ struct nsr_nn_model {
    * buffer of threads - 1 gradients; thread 0 writes m->grads). */
   nn_block_acts *part_blocks;
   float *thread_grads;
+  /* For passes split by columns: threads 1.. each get nn_column_scratch
+   * floats for what every thread computes whole (encoder.c). */
+  float *column_scratch;
 };
+
+/* The floats of one thread's column scratch for a pool of n_threads: a
+ * pass split by columns has fewer sequences than threads, so at most
+ * n_threads - 1 sequences of max_len: embeddings and a LayerNorm's output
+ * (rows of d), its means and reciprocal deviations, pooled vectors. */
+static inline size_t nn_column_scratch(const nsr_nn_config *c, int n_threads) {
+  size_t seqs = (size_t)n_threads - 1, rows = seqs * (size_t)c->max_len;
+  return rows * (2 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
+}
 
 /* How a pass runs (encoder.c): on the caller alone, or on the pool with
  * the batch's sequences split among the threads, or with every product

@@ -252,26 +252,17 @@ static void test_thread_settings(void **state) {
 
   assert_int_equal(nsr_nn_create(&a, &m, &err), NSR_OK);
   assert_int_equal(nsr_nn_get_threads(m), 1); /* no buffers, no pool yet */
-  /* Config A at batch 1 (12.6 MFLOP per pass) would split every product
-   * by columns, which does not pay; at batch 2 the sequences split. */
-  assert_int_equal(nsr_nn_reserve(m, 1, false, &err), NSR_OK);
-  assert_int_equal(nsr_nn_get_threads(m), 1);
-  assert_int_equal(nsr_nn_reserve(m, 2, false, &err), NSR_OK);
-  assert_int_equal(nsr_nn_get_threads(m), 2);
-  assert_int_equal(nn_choose_split(m, 1, 16), NN_ALONE);
-  assert_int_equal(nn_choose_split(m, 2, 16), NN_BY_SEQUENCES);
-  assert_int_equal(nn_choose_split(m, 64, 1), NN_BY_SEQUENCES);
-  assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
-  assert_int_equal(nn_choose_split(m, 1, 16), NN_BY_COLUMNS); /* asked for */
-  nsr_nn_free(m);
-  /* A wider model at batch 1 (d 256: 50 MFLOP) splits by columns. */
-  a.d_model = 256;
-  a.d_ff = 1024;
-  assert_int_equal(nsr_nn_create(&a, &m, &err), NSR_OK);
+  /* Config A at batch 1 (12.6 MFLOP per pass) pays: every product split
+   * by columns; from 2 sequences the sequences split; a pass below the
+   * threshold (2 MFLOP) runs alone unless threads were asked for. */
   assert_int_equal(nsr_nn_reserve(m, 1, false, &err), NSR_OK);
   assert_int_equal(nsr_nn_get_threads(m), 2);
   assert_int_equal(nn_choose_split(m, 1, 16), NN_BY_COLUMNS);
-  assert_int_equal(nn_choose_split(m, 1, 4), NN_ALONE);
+  assert_int_equal(nn_choose_split(m, 2, 16), NN_BY_SEQUENCES);
+  assert_int_equal(nn_choose_split(m, 64, 1), NN_BY_SEQUENCES);
+  assert_int_equal(nn_choose_split(m, 1, 2), NN_ALONE); /* 1.6 MFLOP */
+  assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
+  assert_int_equal(nn_choose_split(m, 1, 2), NN_BY_COLUMNS); /* asked for */
   nsr_nn_free(m);
   unsetenv("NSR_NN_THREADS");
 }
