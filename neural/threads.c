@@ -22,25 +22,46 @@ static inline void cpu_relax(void) {
 }
 
 /* A generation barrier: the last of n arrivals bumps `generation`; the
- * others poll it for a while, then sleep on the condition variable. */
+ * others poll it for a while, then sleep on the condition variable. The
+ * last arrival takes the mutex and broadcasts only when some thread
+ * sleeps: when both sides spin, as between the phases of a pass, a barrier
+ * costs no system call. */
 typedef struct nn_barrier {
   atomic_int arrived;
   atomic_uint generation;
+  atomic_int sleepers;  /* threads between announcing a sleep and waking */
   atomic_int n; /* changes only when starting workers fails */
   pthread_mutex_t mutex;
   pthread_cond_t cond;
 } nn_barrier;
+
+/* Sleeps until the generation moves on from gen. A sleeper announces
+ * itself before it checks the generation, and the last arrival bumps the
+ * generation before it reads `sleepers` (both sequentially consistent):
+ * so either the sleeper sees the new generation, or the last arrival sees
+ * the sleeper and broadcasts under the mutex, which the sleeper holds
+ * from its check until cond_wait releases it. */
+static void barrier_sleep(nn_barrier *b, unsigned gen) {
+  pthread_mutex_lock(&b->mutex);
+  atomic_fetch_add(&b->sleepers, 1);
+  while (atomic_load(&b->generation) == gen) {
+    pthread_cond_wait(&b->cond, &b->mutex);
+  }
+  atomic_fetch_sub(&b->sleepers, 1);
+  pthread_mutex_unlock(&b->mutex);
+}
 
 static void barrier_wait(nn_barrier *b) {
   unsigned gen = atomic_load_explicit(&b->generation, memory_order_acquire);
   if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) ==
       atomic_load_explicit(&b->n, memory_order_relaxed) - 1) {
     atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-    /* Under the mutex, so that a thread about to sleep cannot miss it. */
-    pthread_mutex_lock(&b->mutex);
-    atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
-    pthread_cond_broadcast(&b->cond);
-    pthread_mutex_unlock(&b->mutex);
+    atomic_fetch_add(&b->generation, 1);
+    if (atomic_load(&b->sleepers) > 0) {
+      pthread_mutex_lock(&b->mutex);
+      pthread_cond_broadcast(&b->cond);
+      pthread_mutex_unlock(&b->mutex);
+    }
     return;
   }
   for (int i = 0; i < NN_SPIN_ROUNDS; i++) {
@@ -53,11 +74,7 @@ static void barrier_wait(nn_barrier *b) {
     if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) return;
     sched_yield();
   }
-  pthread_mutex_lock(&b->mutex);
-  while (atomic_load_explicit(&b->generation, memory_order_acquire) == gen) {
-    pthread_cond_wait(&b->cond, &b->mutex);
-  }
-  pthread_mutex_unlock(&b->mutex);
+  barrier_sleep(b, gen);
 }
 
 typedef struct nn_worker {
@@ -129,6 +146,7 @@ nsr_code nn_pool_create(int n_threads, nn_pool **out, nsr_error *err) {
   p->n = n_threads;
   atomic_init(&p->barrier.arrived, 0);
   atomic_init(&p->barrier.generation, 0u);
+  atomic_init(&p->barrier.sleepers, 0);
   pthread_mutex_init(&p->barrier.mutex, NULL);
   pthread_cond_init(&p->barrier.cond, NULL);
   atomic_init(&p->barrier.n, n_threads);
