@@ -243,7 +243,11 @@ static void forward_by_sequences(void *ctx, int tid, int nt) {
 
 /* Runs a pass as nn_choose_split says: by_columns on the caller alone
  * with OpenBLAS threading as the process has it, or by_sequences or
- * by_columns on the pool with one OpenBLAS thread per pool thread. */
+ * by_columns on the pool with OpenBLAS on one thread, the pool's threads
+ * using the cores. Every openblas_set_num_threads call wakes OpenBLAS's
+ * idle server threads, which then spin in sched_yield for a while beside
+ * the pool's (thousands of yields a second, measured with perf stat), so
+ * the count is set once, and restored when the pool goes (drop_pool). */
 static void run_pass(nsr_nn_model *m, nn_pool_fn by_columns,
                      nn_pool_fn by_sequences, pass_job *job) {
   nn_pass_split split = nn_choose_split(m, job->batch->batch, job->batch->seq_len);
@@ -252,9 +256,11 @@ static void run_pass(nsr_nn_model *m, nn_pool_fn by_columns,
     return;
   }
   int blas_threads = openblas_get_num_threads();
-  openblas_set_num_threads(1);
+  if (blas_threads != 1) {
+    if (m->blas_threads_before_pool == 0) m->blas_threads_before_pool = blas_threads;
+    openblas_set_num_threads(1);
+  }
   nn_pool_run(m->pool, split == NN_BY_SEQUENCES ? by_sequences : by_columns, job);
-  openblas_set_num_threads(blas_threads);
 }
 
 /* This thread's share of a linear layer's backward pass: columns of din

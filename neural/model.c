@@ -1,4 +1,6 @@
 /* model.c: the encoder's configuration, parameter table and buffers. */
+#include <cblas.h>
+
 #include "model.h"
 
 #include <math.h>
@@ -524,8 +526,13 @@ static int resolved_threads(const nsr_nn_model *m) {
   return m->threads_asked == 0 ? nn_auto_threads() : m->threads_asked;
 }
 
-/* Frees the pool and what its threads own. */
+/* Frees the pool and what its threads own, and gives OpenBLAS back the
+ * thread count the pool's passes changed (encoder.c, run_pass). */
 static void drop_pool(nsr_nn_model *m) {
+  if (m->blas_threads_before_pool > 0) {
+    openblas_set_num_threads(m->blas_threads_before_pool);
+    m->blas_threads_before_pool = 0;
+  }
   nn_pool_free(m->pool);
   nsr_free(m->part_blocks);
   nsr_free(m->thread_grads);

@@ -98,6 +98,9 @@ struct nsr_nn_model {
   /* For passes split by columns: threads 1.. each get nn_column_scratch
    * floats for what every thread computes whole (encoder.c). */
   float *column_scratch;
+  /* OpenBLAS's thread count before a pass on the pool set it to 1, restored
+   * when the pool goes; 0 when the pool did not change it. */
+  int blas_threads_before_pool;
 };
 
 /* The floats of one thread's column scratch for a pool of n_threads: a

@@ -2,6 +2,7 @@
  * their own, then the model on 1, 2 and 3 threads (the same logits and
  * gradients to float rounding; bit-identical runs for one thread count),
  * thread settings and their bad values. */
+#include <cblas.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -267,6 +268,36 @@ static void test_thread_settings(void **state) {
   unsetenv("NSR_NN_THREADS");
 }
 
+/* A pass on the pool runs OpenBLAS on one thread and leaves it so (every
+ * change wakes OpenBLAS's own threads); dropping the pool gives back the
+ * count the process had. */
+static void test_pool_sets_openblas_threads_once(void **state) {
+  (void)state;
+  openblas_set_num_threads(2);
+  int before = openblas_get_num_threads(); /* 1 on a one-core machine */
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  nsr_nn_model *m;
+  nsr_error err;
+  assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
+  assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
+  int32_t tokens[2 * 16] = {0};
+  nsr_nn_batch batch = {2, 16, tokens, NULL};
+  assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_OK);
+  assert_int_equal(openblas_get_num_threads(), 1);
+  assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_OK);
+  assert_int_equal(openblas_get_num_threads(), 1);
+  assert_int_equal(nsr_nn_set_threads(m, 1, &err), NSR_OK); /* drops the pool */
+  assert_int_equal(openblas_get_num_threads(), before);
+  /* Without a pool, passes leave OpenBLAS alone. */
+  assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_OK);
+  assert_int_equal(openblas_get_num_threads(), before);
+  assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
+  assert_int_equal(nsr_nn_forward(m, &batch, NULL, NULL, &err), NSR_OK);
+  nsr_nn_free(m); /* so does freeing the model */
+  assert_int_equal(openblas_get_num_threads(), before);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pool_runs_every_thread_and_barrier_orders),
@@ -276,6 +307,7 @@ int main(void) {
       cmocka_unit_test(test_thread_counts_agree_mean_pool),
       cmocka_unit_test(test_thread_counts_agree_cls_pool),
       cmocka_unit_test(test_thread_settings),
+      cmocka_unit_test(test_pool_sets_openblas_threads_once),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
