@@ -17,20 +17,27 @@
 #ifndef NSR_NN_VECTORISE_H
 #define NSR_NN_VECTORISE_H
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define NN_VECTORISER \
+#define NN_OPTIMIZE \
   optimize("tree-vectorize", "vect-cost-model=dynamic", "fp-contract=fast")
+#define NN_CLONES target_clones("arch=x86-64-v3", "default")
+#if defined(__x86_64__) && defined(__ELF__) /* ifuncs */
+#define NN_CAN_CLONE 1
 #else
-#define NN_VECTORISER
+#define NN_CAN_CLONE 0
 #endif
 
-#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && \
-    !defined(NN_NO_CLONES)
-#define NN_HOT __attribute__((target_clones("arch=x86-64-v3", "default"), NN_VECTORISER))
-#else
-#define NN_HOT __attribute__((NN_VECTORISER))
+#if defined(__GNUC__) && !defined(__clang__) && NN_CAN_CLONE
+#define NN_HOT __attribute__((NN_CLONES, NN_OPTIMIZE))
+#define NN_HOT_INLINE __attribute__((always_inline, NN_OPTIMIZE)) inline
+#elif defined(__GNUC__) && !defined(__clang__)
+#define NN_HOT __attribute__((NN_OPTIMIZE))
+#define NN_HOT_INLINE __attribute__((always_inline, NN_OPTIMIZE)) inline
+#elif defined(__clang__) && NN_CAN_CLONE
+#define NN_HOT __attribute__((NN_CLONES))
+#define NN_HOT_INLINE __attribute__((always_inline)) inline
+#else /* other compilers, and cppcheck, which cannot parse the attributes */
+#define NN_HOT
+#define NN_HOT_INLINE inline
 #endif
-
-#define NN_HOT_INLINE __attribute__((always_inline, NN_VECTORISER)) inline
 
 #endif
