@@ -309,7 +309,8 @@ static void block_backward(nsr_nn_model *m, int l, const float *x,
                     W(NN_FC2_W), n, ff, d, tid, nt);
   nn_split((size_t)ff, tid, nt, &lo, &hi);
   for (size_t r = 0; r < n; r++) {
-    nn_gelu_backward(g->hidden + r * ff + lo, ba->fc1 + r * ff + lo, hi - lo);
+    nn_gelu_backward(g->hidden + r * ff + lo, ba->fc1 + r * ff + lo,
+                     ba->gelu + r * ff + lo, hi - lo);
   }
   nn_pool_barrier(pool);
   linear_back_share(g->ln, DW(NN_FC1_W), DW(NN_FC1_B), g->hidden, ba->ln2,

@@ -67,8 +67,10 @@ void nn_linear_backward_share(float *din, float *dw, float *db,
 
 /* out = x * Phi(x) with the exact normal CDF (erf). */
 void nn_gelu_forward(float *out, const float *in, size_t n);
-/* In place: on entry grad holds dL/dout, on return dL/din. */
-void nn_gelu_backward(float *grad, const float *in, size_t n);
+/* In place: on entry grad holds dL/dout, on return dL/din; out is what
+ * nn_gelu_forward made of in. */
+void nn_gelu_backward(float *grad, const float *in, const float *out,
+                      size_t n);
 
 /* Multi-head scaled dot-product attention over qkv [B,T,3d] (q | k | v, head
  * i using columns i*d/h .. (i+1)*d/h - 1 of each). Keys at positions >=

@@ -157,6 +157,14 @@ static void test_gelu(void **state) {
   assert_float_equal(y[0], 0.8413447460685429, 1e-6);
   assert_float_equal(y[1], -0.04550026389635842, 1e-6);
   assert_float_equal(y[2], 0.0, 0);
+  /* GELU'(x) = Phi(x) + x phi(x): 0.8413447460685429 + 0.24197072451914337
+   * at 1, 0.022750131948179195 - 2 * 0.05399096651318806 at -2, 1/2 at 0
+   * (where the backward pass cannot divide by x). */
+  float dy[] = {1.0f, 1.0f, 1.0f};
+  nn_gelu_backward(dy, x, y, 3);
+  assert_float_equal(dy[0], 1.0833154705876864, 1e-6);
+  assert_float_equal(dy[1], -0.08523180107819693, 1e-6);
+  assert_float_equal(dy[2], 0.5, 0);
   nsr_rng rng;
   nsr_rng_seed(&rng, 3);
   gelu_state s = {random_floats(20, &rng, 2.0), 20};
@@ -164,7 +172,8 @@ static void test_gelu(void **state) {
   layer_case lc = {gelu_forward, zeros(20), 20, r, &s};
   float *grad = zeros(20);
   memcpy(grad, r, 20 * sizeof(float));
-  nn_gelu_backward(grad, s.in, 20);
+  nn_gelu_forward(lc.out, s.in, 20);
+  nn_gelu_backward(grad, s.in, lc.out, 20);
   gradcheck("gelu din", &lc, s.in, 20, grad);
   void *all[] = {s.in, r, lc.out, grad};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) nsr_free(all[i]);
@@ -184,7 +193,7 @@ static void test_gelu_matches_double_erf(void **state) {
     g[i] = 1.0f;
   }
   nn_gelu_forward(y, x, N);
-  nn_gelu_backward(g, x, N);
+  nn_gelu_backward(g, x, y, N);
   for (int i = 0; i < N; i++) {
     double xd = x[i], cdf = 0.5 * (1.0 + erf(xd / sqrt(2.0)));
     double want = xd * cdf;
