@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "nsr_test_util.h"
 
 int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
 
@@ -52,13 +53,6 @@ static int run(const char *first, ...) {
   fclose(out);
   fclose(errs);
   return status;
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
 }
 
 static const char *config =
@@ -122,8 +116,8 @@ static void test_train(void **state) {
                a == 5 || b == 5);
     }
   }
-  write_file(in_dir("train.txt"), train);
-  write_file(in_dir("held.txt"), held);
+  write_text_file(in_dir("train.txt"), train);
+  write_text_file(in_dir("held.txt"), held);
   assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--held-out",
                        in_dir("held.txt"), "--steps", "150", "--batch", "12", "--lr",
                        "0.01", "--eval-every", "50", "--out", t, NULL), 0);
@@ -137,7 +131,7 @@ static void test_train(void **state) {
   assert_int_equal(sscanf(strstr(line, "prob") + 5, "%lf", &p1), 1);
   assert_true(p1 > 0.9);
 
-  write_file(in_dir("bad.txt"), "1 2 -> 0\n1 2 -> 7\n");
+  write_text_file(in_dir("bad.txt"), "1 2 -> 0\n1 2 -> 7\n");
   assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
   assert_non_null(strstr(err_text, "bad.txt' line 2: class 7 is not in 0..1"));
 }
@@ -149,7 +143,7 @@ static void test_bad_numbers_are_refused(void **state) {
   const char *m = in_dir("m.safetensors"), *t = in_dir("t.safetensors");
   unlink(t);
   assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
-  write_file(in_dir("train.txt"), "1 2 -> 0\n3 4 -> 1\n");
+  write_text_file(in_dir("train.txt"), "1 2 -> 0\n3 4 -> 1\n");
   struct {
     const char *option, *value, *message;
   } bad[] = {
@@ -220,7 +214,7 @@ static void test_both_heads(void **state) {
       snprintf(train + n, sizeof train - n, "\n");
     }
   }
-  write_file(in_dir("train.txt"), train);
+  write_text_file(in_dir("train.txt"), train);
   assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--steps", "200",
                        "--batch", "12", "--lr", "0.01", "--out", t, NULL), 0);
   if (strstr(out_text, "accuracy 1.0000, label accuracy 1.0000") == NULL) {
@@ -236,7 +230,7 @@ static void test_both_heads(void **state) {
       {"1 2 -> 0 | x\n", "line 1: 'x' is not a token id"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    write_file(in_dir("bad.txt"), bad[i].line);
+    write_text_file(in_dir("bad.txt"), bad[i].line);
     int status = run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL);
     if (status != 1 || strstr(err_text, bad[i].message) == NULL) {
       fail_msg("%s: status %d, %s", bad[i].line, status, err_text);
@@ -244,7 +238,7 @@ static void test_both_heads(void **state) {
   }
   /* A one-head model refuses the label part. */
   assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
-  write_file(in_dir("bad.txt"), "1 2 -> 0 | 1\n");
+  write_text_file(in_dir("bad.txt"), "1 2 -> 0 | 1\n");
   assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
   assert_non_null(strstr(err_text, "unexpected '| 1' after the targets"));
 }
