@@ -124,11 +124,7 @@ static void test_bad_arguments(void **state) {
 
 static void test_help_and_version(void **state) {
   (void)state;
-  run_result r = RUN("numbers", "--help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr numbers"));
-  assert_non_null(strstr(r.out, "--batch FILE"));
-  run_free(&r);
+  EXPECT_RUN_ALL(RUN("numbers", "--help"), 0, "Usage: nsr numbers", "--batch FILE");
   expect_run(RUN("help", "numbers"), 0, "Usage: nsr numbers");
   expect_run(RUN("help"), 0, "numbers");
   expect_run(RUN("version"), 0, "nsr 0.");

@@ -39,10 +39,8 @@ static void test_init_and_query(void **state) {
   /* No such table. */
   expect_run(RUN("sql", "SELECT value FROM generate_series", "--db", db, "--limit", "5"), 2, NULL);
   expect_run(RUN("sql", "SELECT id FROM concepts", "--db", db, "--limit", "5"), 0, "(5 rows, truncated");
-  r = RUN("rules", "--db", db, "--min-fidelity", "0.9", "--method", "x'; DROP TABLE rules; --");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "(0 rows)"));
-  run_free(&r);
+  expect_run(RUN("rules", "--db", db, "--min-fidelity", "0.9", "--method", "x'; DROP TABLE rules; --"), 0,
+             "(0 rows)");
   r = RUN("sql", "SELECT count(*) FROM rules", "--db", db, "--csv");
   assert_string_equal(r.out, "count(*)\r\n0\r\n"); /* the table survived */
   run_free(&r);

@@ -247,11 +247,7 @@ static void test_client_goes_away(void **state) {
 
 static void test_command_lines(void **state) {
   (void)state;
-  run_result r = RUN("mcp", "--help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr mcp"));
-  assert_non_null(strstr(r.out, "--tools MANIFEST"));
-  run_free(&r);
+  EXPECT_RUN_ALL(RUN("mcp", "--help"), 0, "Usage: nsr mcp", "--tools MANIFEST");
   expect_usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
   expect_usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
   expect_usage_error(RUN("mcp", "--tools"), "option '--tools' needs a value");
@@ -265,7 +261,7 @@ static void test_command_lines(void **state) {
   expect_run(RUN("run", "--foreign", ":cbrt", "-e", "1"), 2, "must be LIBRARY:FUNCTION");
   expect_run(RUN("repl", "--foreign", "libm.so.6:cbrt"), 2, "--foreign is for nsr run only");
   /* `nsr run` binds what its --foreign allows, and nothing else. */
-  r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
+  run_result r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "2.5\n");
   run_free(&r);
@@ -279,11 +275,8 @@ static void test_command_lines(void **state) {
   assert_string_equal(r.out, "");
   assert_non_null(strstr(r.err, "nsr mcp: serving 4 tools"));
   run_free(&r);
-  r = RUN("tools");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "number_game(examples, range?, prior?, lambda?, sigma?, top?)"));
-  assert_non_null(strstr(r.out, "list_concepts()"));
-  run_free(&r);
+  EXPECT_RUN_ALL(RUN("tools"), 0, "number_game(examples, range?, prior?, lambda?, sigma?, top?)",
+                 "list_concepts()");
   r = RUN("tools", "--format", "openai");
   assert_int_equal(r.status, 0);
   json_t *v = json_loads(r.out, 0, NULL);

@@ -97,11 +97,17 @@ run_result run_line(const char *prefix, const char *args, const char *input) {
   return r;
 }
 
-void expect_run(run_result r, int status, const char *needle) {
+void expect_run_all(run_result r, int status, const char *const *needles) {
   if (r.status != status) fail_msg("status %d, want %d; stderr: %s", r.status, status, r.err);
   const char *text = status == 0 ? r.out : r.err;
-  if (needle != NULL && strstr(text, needle) == NULL) fail_msg("'%s' not in: %s", needle, text);
+  for (; *needles != NULL; needles++) {
+    if (strstr(text, *needles) == NULL) fail_msg("'%s' not in: %s", *needles, text);
+  }
   run_free(&r);
+}
+
+void expect_run(run_result r, int status, const char *needle) {
+  expect_run_all(r, status, (const char *const[]){needle, NULL});
 }
 
 const char *cli_write(const char *name, const char *text) {

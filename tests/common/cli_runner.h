@@ -35,8 +35,11 @@ void run_free(run_result *r);
  * file `input` in cli_workdir, or /dev/null when NULL. */
 run_result run_line(const char *prefix, const char *args, const char *input);
 
-/* r exited with `status`, and when `needle` is not NULL, its stdout
- * (status 0) or stderr (otherwise) contains it. Frees r. */
+/* r exited with `status`, and its stdout (status 0) or stderr (otherwise)
+ * contains every string of `needles` (NULL-terminated). Frees r. */
+void expect_run_all(run_result r, int status, const char *const *needles);
+#define EXPECT_RUN_ALL(r, status, ...) expect_run_all(r, status, (const char *const[]){__VA_ARGS__, NULL})
+/* The same with one needle, or none when it is NULL. */
 void expect_run(run_result r, int status, const char *needle);
 /* Writes `text` to the file `name` in cli_workdir, replacing it. Returns
  * its path: a static buffer, overwritten by the next call. */

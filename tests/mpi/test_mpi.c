@@ -116,10 +116,8 @@ static void test_train_odd_batch_budget_hard(void **state) {
 
 static void test_train_bad_input(void **state) {
   (void)state;
-  run_result o = run_nsr(2, NULL, "train --steps 2 --batch 1 --d-model 16 --out x.st");
-  assert_int_equal(o.status, 2);
-  assert_non_null(strstr(o.err, "batch 1 is smaller than the 2 processes"));
-  run_free(&o);
+  expect_run(run_nsr(2, NULL, "train --steps 2 --batch 1 --d-model 16 --out x.st"), 2,
+             "batch 1 is smaller than the 2 processes");
 }
 
 /* Only nsr's own messages: mpirun adds its report of a non-zero exit. */
@@ -162,10 +160,7 @@ static void test_batch_identical(void **state) {
   run_free(&one);
   run_free(&two);
   /* A missing file stops every rank with rank 0's message. */
-  two = run_nsr(2, NULL, "numbers --batch missing.txt");
-  assert_int_equal(two.status, 2);
-  assert_non_null(strstr(two.err, "cannot read 'missing.txt'"));
-  run_free(&two);
+  expect_run(run_nsr(2, NULL, "numbers --batch missing.txt"), 2, "cannot read 'missing.txt'");
 }
 
 /* fit.csv: the first 1000 rows of the human data (10 sets of 100 targets: the

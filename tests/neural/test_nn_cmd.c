@@ -55,6 +55,24 @@ static int run(const char *first, ...) {
   return status;
 }
 
+/* `nsr nn info M` succeeds and prints every string of `lines`
+ * (NULL-terminated). */
+static void expect_info(const char *m, const char *const *lines) {
+  assert_int_equal(run("nn", "info", m, NULL), 0);
+  for (; *lines != NULL; lines++) {
+    if (strstr(out_text, *lines) == NULL) fail_msg("'%s' not in: %s", *lines, out_text);
+  }
+}
+
+/* `nsr nn forward M --tokens TOKENS --json` succeeds; its report, parsed
+ * (the caller frees it). */
+static json_t *forward_json(const char *m, const char *tokens) {
+  assert_int_equal(run("nn", "forward", m, "--tokens", tokens, "--json", NULL), 0);
+  json_t *doc = json_loads(out_text, 0, NULL);
+  assert_non_null(doc);
+  return doc;
+}
+
 static const char *config =
     "{\"vocab\":6,\"d_model\":8,\"n_heads\":2,\"n_layers\":1,\"d_ff\":16,"
     "\"max_len\":4,\"n_classes\":2,\"pos\":\"none\",\"pool\":\"mean\"}";
@@ -64,14 +82,10 @@ static void test_init_info_forward(void **state) {
   const char *m = in_dir("m.safetensors");
   assert_int_equal(run("nn", "init", "--config", config, "--seed", "3", "--out", m, NULL), 0);
   assert_non_null(strstr(out_text, "wrote"));
-  assert_int_equal(run("nn", "info", m, NULL), 0);
-  assert_non_null(strstr(out_text, "\"pos\":\"none\""));
-  assert_non_null(strstr(out_text, "blocks.0.attn.qkv.weight     [24, 8]"));
-  assert_non_null(strstr(out_text, "head.bias                    [2]"));
+  expect_info(m, (const char *const[]){"\"pos\":\"none\"", "blocks.0.attn.qkv.weight     [24, 8]",
+                                       "head.bias                    [2]", NULL});
 
-  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2,3", "--json", NULL), 0);
-  json_t *doc = json_loads(out_text, 0, NULL);
-  assert_non_null(doc);
+  json_t *doc = forward_json(m, "1,2,3");
   json_t *logits = json_object_get(doc, "logits"), *probs = json_object_get(doc, "probs");
   assert_int_equal(json_array_size(logits), 2);
   /* softmax of two logits: p1 = 1 / (1 + e^(l0 - l1)) */
@@ -182,14 +196,11 @@ static void test_both_heads(void **state) {
       "{\"vocab\":6,\"d_model\":8,\"n_heads\":2,\"n_layers\":1,\"d_ff\":16,"
       "\"max_len\":4,\"n_classes\":2,\"pos\":\"none\",\"head\":\"both\",\"n_labels\":3}";
   assert_int_equal(run("nn", "init", "--config", both, "--out", m, NULL), 0);
-  assert_int_equal(run("nn", "info", m, NULL), 0);
-  assert_non_null(strstr(out_text, "\"head\":\"both\",\"n_labels\":3"));
-  assert_non_null(strstr(out_text, "label_head.weight            [3, 8]"));
-  assert_non_null(strstr(out_text, "label_head.bias              [3]"));
+  expect_info(m, (const char *const[]){"\"head\":\"both\",\"n_labels\":3",
+                                       "label_head.weight            [3, 8]",
+                                       "label_head.bias              [3]", NULL});
 
-  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2", "--json", NULL), 0);
-  json_t *doc = json_loads(out_text, 0, NULL);
-  assert_non_null(doc);
+  json_t *doc = forward_json(m, "1,2");
   json_t *ll = json_object_get(doc, "label_logits"), *lp = json_object_get(doc, "label_probs");
   assert_int_equal(json_array_size(json_object_get(doc, "probs")), 2);
   assert_int_equal(json_array_size(ll), 3);
