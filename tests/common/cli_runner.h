@@ -1,5 +1,7 @@
 /* cli_runner.h: runs the real `nsr` binary for CLI tests (a process with
- * its stdin, stdout and stderr in files) and checks its answers. */
+ * its stdin, stdout and stderr in files, started directly or by a shell
+ * in the work directory) and checks its answers. The helpers fail the
+ * running cmocka test on anything unexpected. */
 #ifndef NSR_TEST_CLI_RUNNER_H
 #define NSR_TEST_CLI_RUNNER_H
 
