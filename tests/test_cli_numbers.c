@@ -28,10 +28,7 @@ static void test_text_report(void **state) {
   assert_non_null(strstr(r.out, "p(y in C | X), y = 1..100"));
   assert_string_equal(r.err, "");
   run_free(&r);
-  r = RUN("numbers", "--ascii", "16,8,2,64");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "#"));
-  run_free(&r);
+  expect_run(RUN("numbers", "--ascii", "16,8,2,64"), 0, "#");
 }
 
 static void test_json_shape(void **state) {
@@ -91,10 +88,7 @@ static void test_options_change_the_model(void **state) {
   assert_int_equal(json_array_size(json_object_get(o, "generalization")), 1000);
   json_decref(o);
   run_free(&r);
-  r = RUN("numbers", "16", "8", "--probe", "32,33");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "y = 32"));
-  run_free(&r);
+  expect_run(RUN("numbers", "16", "8", "--probe", "32,33"), 0, "y = 32");
 }
 
 static void test_bad_arguments(void **state) {
@@ -124,49 +118,23 @@ static void test_bad_arguments(void **state) {
   expect_usage_error(RUN("numbers", "--batch", "/nonexistent/sets.txt"), "cannot read '/nonexistent/sets.txt'");
   expect_usage_error(RUN("numbers", "--batch", "/"), "cannot read '/'");
   expect_usage_error(RUN("numbers", "--batch", "-", "--plot", "x.svg"), "--plot");
-  run_result r = RUN("frobnicate");
-  assert_int_equal(r.status, 2);
-  assert_non_null(strstr(r.err, "unknown command 'frobnicate'"));
-  run_free(&r);
-  r = RUN("help", "frobnicate");
-  assert_int_equal(r.status, 2);
-  run_free(&r);
+  expect_run(RUN("frobnicate"), 2, "unknown command 'frobnicate'");
+  expect_run(RUN("help", "frobnicate"), 2, NULL);
 }
 
 static void test_help_and_version(void **state) {
   (void)state;
-  run_result r = RUN("numbers", "--help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr numbers"));
-  assert_non_null(strstr(r.out, "--batch FILE"));
-  run_free(&r);
-  r = RUN("help", "numbers");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr numbers"));
-  run_free(&r);
-  r = RUN("help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "numbers"));
-  run_free(&r);
-  r = RUN("version");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "nsr 0."));
-  run_free(&r);
-  r = RUN("version", "--help");
-  assert_int_equal(r.status, 0);
-  run_free(&r);
-  r = RUN("--help");
-  assert_int_equal(r.status, 0);
-  run_free(&r);
+  EXPECT_RUN_ALL(RUN("numbers", "--help"), 0, "Usage: nsr numbers", "--batch FILE");
+  expect_run(RUN("help", "numbers"), 0, "Usage: nsr numbers");
+  expect_run(RUN("help"), 0, "numbers");
+  expect_run(RUN("version"), 0, "nsr 0.");
+  expect_run(RUN("version", "--help"), 0, NULL);
+  expect_run(RUN("--help"), 0, NULL);
 }
 
 static void test_batch(void **state) {
   (void)state;
-  char path[300];
-  snprintf(path, sizeof path, "%s/sets.txt", cli_workdir);
-  FILE *f = fopen(path, "w");
-  fputs("# Tenenbaum's sets\n16 8 2 64\n\n60,52,57,55\n16 banana\n81 25 4 36", f);
-  fclose(f);
+  const char *path = cli_write("sets.txt", "# Tenenbaum's sets\n16 8 2 64\n\n60,52,57,55\n16 banana\n81 25 4 36");
   run_result r = RUN("numbers", "--batch", path, "--top", "1");
   assert_int_equal(r.status, 2); /* one bad line */
   assert_non_null(strstr(r.err, "batch line 5: examples: 'banana' is not a whole number"));
@@ -215,10 +183,7 @@ static void test_plot(void **state) {
   assert_true(bars >= 6); /* at least the six powers of two have visible bars */
   free(svg);
   snprintf(path, sizeof path, "%s/missing/gen.svg", cli_workdir);
-  r = RUN("numbers", "16", "--plot", path);
-  assert_int_equal(r.status, 1);
-  assert_non_null(strstr(r.err, "--plot: writing"));
-  run_free(&r);
+  expect_run(RUN("numbers", "16", "--plot", path), 1, "--plot: writing");
 }
 
 static void test_output_failure_is_reported(void **state) {
@@ -246,6 +211,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_plot),
       cmocka_unit_test(test_output_failure_is_reported),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  return cli_runner_cleanup() != 0 ? 1 : failed;
+  return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -15,6 +15,7 @@
 
 #include "json.h"
 #include "numbers_brute.h"
+#include "nsr_test_util.h"
 #include "nsr_symbolic.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -45,10 +46,6 @@ static const nsr_hypothesis *find_named(const nsr_numbers_result *r, const char 
     if (strcmp(buf, name) == 0) return &r->top[i];
   }
   return NULL;
-}
-
-static void assert_near(double got, double want, double tol, const char *what) {
-  if (!(fabs(got - want) <= tol)) fail_msg("%s: got %.12g, want %.12g (tol %g)", what, got, want, tol);
 }
 
 /* ---- the WebPPL peer's figures ------------------------------------------ */

@@ -164,37 +164,6 @@ void initialize(server *s, const char *version, const char *expected) {
   send_line(s, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
 }
 
-/* Runs `nsr ARGS...` with stdin at EOF and collects its output. */
-run_result run(const char *const *args) {
-  server *s = spawn(args);
-  fclose(s->to);
-  run_result r = {0, "", ""};
-  size_t len = 0;
-  ssize_t got;
-  while ((got = read(s->from, r.out + len, sizeof r.out - 1 - len)) > 0) len += (size_t)got;
-  r.out[len] = '\0';
-  close(s->from);
-  int status;
-  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-  free(s);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  char err_path[300];
-  snprintf(err_path, sizeof err_path, "%s/stderr", mcp_workdir);
-  FILE *f = fopen(err_path, "r");
-  size_t n = f ? fread(r.err, 1, sizeof r.err - 1, f) : 0;
-  r.err[n] = '\0';
-  if (f) fclose(f);
-  return r;
-}
-
-void usage_error(run_result r, const char *needle) {
-  if (r.status != 2) fail_msg("status %d: %s", r.status, r.err);
-  assert_string_equal(r.out, "");
-  char *nl = strchr(r.err, '\n');
-  assert_true(nl && nl[1] == '\0');
-  if (strstr(r.err, needle) == NULL) fail_msg("'%s' not in '%s'", needle, r.err);
-}
-
 /* tools/call NAME with ARGS (JSON text): the result. */
 json_t *call_tool(server *s, int id, const char *name, const char *args) {
   size_t cap = strlen(args) + strlen(name) + 128;

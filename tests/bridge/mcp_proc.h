@@ -33,14 +33,6 @@ typedef struct server {
   size_t len; /* bytes buffered from the server */
 } server;
 
-typedef struct run_result {
-  int status;
-  char out[65536];
-  char err[2048];
-} run_result;
-
-#define RUN(...) run((const char *const[]){__VA_ARGS__, NULL})
-
 /* Runs `nsr ARGS...` with its stdin and stdout on pipes and its stderr in
  * the work directory's file "stderr". */
 server *spawn(const char *const *args);
@@ -74,13 +66,6 @@ void still_serving(server *s, bool modern);
 /* The legacy handshake: initialize with `version`, answered with
  * `expected`, then notifications/initialized. */
 void initialize(server *s, const char *version, const char *expected);
-
-/* Runs `nsr ARGS...` with stdin at EOF and collects its output. */
-run_result run(const char *const *args);
-
-/* r is a usage error: status 2, nothing on stdout, one line on stderr
- * holding needle. */
-void usage_error(run_result r, const char *needle);
 
 /* tools/call NAME with ARGS (JSON text): the result. */
 json_t *call_tool(server *s, int id, const char *name, const char *args);

@@ -13,6 +13,7 @@
 
 #include "test_workdir.h"
 
+#include "cli_runner.h"
 #include "mcp_proc.h"
 
 #include <jansson.h>
@@ -246,67 +247,58 @@ static void test_client_goes_away(void **state) {
 
 static void test_command_lines(void **state) {
   (void)state;
-  run_result r = RUN("mcp", "--help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr mcp"));
-  assert_non_null(strstr(r.out, "--tools MANIFEST"));
-  usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
-  usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
-  usage_error(RUN("mcp", "--tools"), "option '--tools' needs a value");
-  usage_error(RUN("mcp", "--db"), "option '--db' needs a path");
-  usage_error(RUN("mcp", "--max-steps", "0"), "--max-steps: 0 is outside");
-  usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
-  usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
-  usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
-  usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION");
-  usage_error(RUN("mcp", "--foreign", "libm.so.6:1x"), "must be LIBRARY:FUNCTION");
-  r = RUN("run", "--foreign", ":cbrt", "-e", "1");
-  assert_int_equal(r.status, 2);
-  assert_non_null(strstr(r.err, "must be LIBRARY:FUNCTION"));
-  r = RUN("repl", "--foreign", "libm.so.6:cbrt");
-  assert_int_equal(r.status, 2);
-  assert_non_null(strstr(r.err, "--foreign is for nsr run only"));
+  EXPECT_RUN_ALL(RUN("mcp", "--help"), 0, "Usage: nsr mcp", "--tools MANIFEST");
+  expect_usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
+  expect_usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
+  expect_usage_error(RUN("mcp", "--tools"), "option '--tools' needs a value");
+  expect_usage_error(RUN("mcp", "--db"), "option '--db' needs a path");
+  expect_usage_error(RUN("mcp", "--max-steps", "0"), "--max-steps: 0 is outside");
+  expect_usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
+  expect_usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
+  expect_usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
+  expect_usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION");
+  expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:1x"), "must be LIBRARY:FUNCTION");
+  expect_run(RUN("run", "--foreign", ":cbrt", "-e", "1"), 2, "must be LIBRARY:FUNCTION");
+  expect_run(RUN("repl", "--foreign", "libm.so.6:cbrt"), 2, "--foreign is for nsr run only");
   /* `nsr run` binds what its --foreign allows, and nothing else. */
-  r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
+  run_result r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "2.5\n");
-  r = RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))");
-  assert_int_equal(r.status, 2);
-  assert_non_null(strstr(r.err, "not allow-listed"));
-  usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: checkpoint 'm.safetensors'");
-  usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");
+  run_free(&r);
+  expect_run(RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))"), 2, "not allow-listed");
+  expect_usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: checkpoint 'm.safetensors'");
+  expect_usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");
   /* With stdin at EOF at once the server exits 0, having said on stderr
    * only that it started. */
   r = RUN("mcp");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "");
   assert_non_null(strstr(r.err, "nsr mcp: serving 4 tools"));
-  r = RUN("tools");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "number_game(examples, range?, prior?, lambda?, sigma?, top?)"));
-  assert_non_null(strstr(r.out, "list_concepts()"));
+  run_free(&r);
+  EXPECT_RUN_ALL(RUN("tools"), 0, "number_game(examples, range?, prior?, lambda?, sigma?, top?)",
+                 "list_concepts()");
   r = RUN("tools", "--format", "openai");
   assert_int_equal(r.status, 0);
   json_t *v = json_loads(r.out, 0, NULL);
   assert_true(json_is_array(v));
   assert_string_equal(json_string_value(json_object_get(json_object_get(json_array_get(v, 0), "function"), "name")), "number_game");
   json_decref(v);
+  run_free(&r);
   r = RUN("tools", "--format=mcp");
   v = json_loads(r.out, 0, NULL);
   assert_int_equal(json_array_size(json_object_get(v, "tools")), 4);
   json_decref(v);
-  r = RUN("tools", "--json");
-  assert_int_equal(r.status, 0);
-  usage_error(RUN("tools", "--format", "yaml"), "unknown format 'yaml'");
-  usage_error(RUN("tools", "--format"), "needs a value");
-  usage_error(RUN("tools", "x"), "unexpected argument 'x'");
-  r = RUN("help", "tools");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "Usage: nsr tools"));
+  run_free(&r);
+  expect_run(RUN("tools", "--json"), 0, NULL);
+  expect_usage_error(RUN("tools", "--format", "yaml"), "unknown format 'yaml'");
+  expect_usage_error(RUN("tools", "--format"), "needs a value");
+  expect_usage_error(RUN("tools", "x"), "unexpected argument 'x'");
+  expect_run(RUN("help", "tools"), 0, "Usage: nsr tools");
 }
 
 int main(int argc, char **argv) {
   if (!mcp_proc_args(argc, argv, workdir)) return 2;
+  if (cli_runner_init(nsr_bin) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_legacy_session),
       cmocka_unit_test(test_initialize_versions),
@@ -316,5 +308,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_client_goes_away),
       cmocka_unit_test(test_command_lines),
   };
-  return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);
+  return cli_runner_finish(cmocka_run_group_tests(tests, workdir_setup, workdir_teardown));
 }

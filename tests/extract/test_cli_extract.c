@@ -78,10 +78,8 @@ static void test_extract_trained_model(void **state) {
   sqlite3_close(conn);
 
   /* Extracting again replaces the model's rules instead of adding more. */
-  r = RUN("extract", "--weights", weights, "--db", db, "--methods", "alignment,cart");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "alignment"));
-  run_free(&r);
+  expect_run(RUN("extract", "--weights", weights, "--db", db, "--methods", "alignment,cart"), 0,
+             "alignment");
   assert_int_equal(sqlite3_open_v2(db, &conn, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
   assert_int_equal(query_int(conn, "SELECT count(*) FROM rules"), align + probe + cart);
   sqlite3_close(conn);
@@ -98,10 +96,7 @@ static void test_extract_trained_model(void **state) {
   json_decref(o);
   run_free(&r);
   /* Another file: no rules. */
-  r = RUN("rules", "--db", db, "--weights", db);
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "(0 rows)"));
-  run_free(&r);
+  expect_run(RUN("rules", "--db", db, "--weights", db), 0, "(0 rows)");
   expect_usage_error(RUN("rules", "--db", db, "--weights", "/no/such/model"), "/no/such/model");
 }
 
@@ -131,10 +126,8 @@ static void test_extract_sampled(void **state) {
                                    " AND completeness BETWEEN completeness_lo AND completeness_hi"), n);
   assert_int_equal(query_int(conn, "SELECT count(*) FROM concepts WHERE domain_max = 9000"), 0);
   sqlite3_close(conn);
-  r = RUN("extract", "--weights", wide, "--db", sampled_db, "--sample", "200", "--methods", "cart");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "sampled: 200 numbers (seed 1)"));
-  run_free(&r);
+  expect_run(RUN("extract", "--weights", wide, "--db", sampled_db, "--sample", "200", "--methods", "cart"), 0,
+             "sampled: 200 numbers (seed 1)");
   expect_usage_error(RUN("extract", "--weights", wide, "--sample", "0"), "--sample");
   expect_usage_error(RUN("extract", "--weights", wide, "--sample", "4097"), "--sample");
   expect_usage_error(RUN("extract", "--weights", wide, "--max", "1000001"), "--max");
@@ -144,11 +137,7 @@ static void test_bad_inputs(void **state) {
   (void)state;
   expect_usage_error(RUN("extract", "--weights", "/no/such/m.safetensors", "--db", db),
                      "no readable weights file '/no/such/m.safetensors'");
-  char corrupt[320];
-  snprintf(corrupt, sizeof corrupt, "%s/corrupt.safetensors", cli_workdir);
-  FILE *f = fopen(corrupt, "wb");
-  fputs("this is not a safetensors file at all", f);
-  fclose(f);
+  const char *corrupt = cli_write("corrupt.safetensors", "this is not a safetensors file at all");
   expect_usage_error(RUN("extract", "--weights", corrupt, "--db", db), "corrupt.safetensors");
   expect_usage_error(RUN("extract", "--weights", weights, "--db", db, "--max", "50"), "vocab is 13");
   expect_usage_error(RUN("extract", "--weights", weights, "--methods", "alignment,magic"), "magic");
@@ -157,14 +146,8 @@ static void test_bad_inputs(void **state) {
   expect_usage_error(RUN("extract", "--bogus"), "--bogus");
   char unwritable[320];
   snprintf(unwritable, sizeof unwritable, "%s/no-such-dir/x.db", cli_workdir);
-  run_result r = RUN("extract", "--weights", weights, "--db", unwritable);
-  assert_int_equal(r.status, 1);
-  assert_non_null(strstr(r.err, "no-such-dir/x.db"));
-  run_free(&r);
-  r = RUN("extract", "--help");
-  assert_int_equal(r.status, 0);
-  assert_non_null(strstr(r.out, "--methods"));
-  run_free(&r);
+  expect_run(RUN("extract", "--weights", weights, "--db", unwritable), 1, "no-such-dir/x.db");
+  expect_run(RUN("extract", "--help"), 0, "--methods");
 }
 
 int main(int argc, char **argv) {
@@ -178,16 +161,7 @@ int main(int argc, char **argv) {
   nsr_nn_free(m);
   /* A random encoder over tokens 1..9000 with 5 outputs. */
   snprintf(wide, sizeof wide, "%s/wide.safetensors", cli_workdir);
-  nsr_nn_config cfg;
-  nsr_nn_config_default(&cfg);
-  cfg.vocab = 9001;
-  cfg.d_model = 8;
-  cfg.n_heads = 2;
-  cfg.n_layers = 1;
-  cfg.d_ff = 8;
-  cfg.n_classes = 5;
-  if (nsr_nn_create(&cfg, &m, &err) != NSR_OK) return 1;
-  nsr_nn_init_params(m, 2);
+  m = tiny_wide(9000, 2);
   if (nsr_nn_save(m, wide, &err) != NSR_OK) return 1;
   nsr_nn_free(m);
   const struct CMUnitTest tests[] = {
@@ -195,7 +169,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_extract_sampled),
       cmocka_unit_test(test_bad_inputs),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  cli_runner_cleanup();
-  return failed;
+  return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -368,6 +368,15 @@ static void test_cart_handmade(void **state) {
   assert_int_equal(nsr_cart_grow(x, 2, y, 3, 0, 4, &rules, &n, order, &err), NSR_ERR_INVALID);
 }
 
+/* Activations over 1..10 with the one site given, the network's choices
+ * `top` and the exact MAP's `exact` (rule indexes: the rules layout). They
+ * point at the caller's arrays. */
+static nsr_activations acts_over_ten(nsr_site *site, int32_t *top, int32_t *exact) {
+  return (nsr_activations){.max = 10, .domain_max = 10, .n_sites = 1, .sites = site,
+                           .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
+                           .exact = exact};
+}
+
 /* PSyKE's metrics by hand on 1..10 with one feature v(x) = x. The network
  * proposes rule 0 ("even") for x <= 4 and x = 9, rule 1 ("odd") otherwise;
  * the exact MAP is "odd" everywhere. Depth 1 splits at 4.5 (a pure left
@@ -386,9 +395,7 @@ static void test_psyke_metrics(void **state) {
     exact[x - 1] = 1;
   }
   nsr_site site = {NSR_SITE_RESID, 0, 1, v};
-  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
-                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
-                         .exact = exact};
+  nsr_activations acts = acts_over_ten(&site, top, exact);
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   opts.alignment = opts.probe = false;
@@ -438,9 +445,7 @@ static void test_cart_threshold_on_a_value(void **state) {
     exact[x - 1] = 0;
   }
   nsr_site site = {NSR_SITE_RESID, 0, 1, v};
-  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
-                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
-                         .exact = exact};
+  nsr_activations acts = acts_over_ten(&site, top, exact);
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   opts.alignment = opts.probe = false;
@@ -469,9 +474,7 @@ static void test_extract_out_of_memory(void **state) {
     exact[x - 1] = 1;
   }
   nsr_site site = {NSR_SITE_FFN, 0, 2, v};
-  nsr_activations acts = {.max = 10, .domain_max = 10, .n_sites = 1, .sites = &site,
-                         .layout = NSR_LAYOUT_RULES, .n_classes = NSR_NUMBERS_RULES, .top = top,
-                         .exact = exact};
+  nsr_activations acts = acts_over_ten(&site, top, exact);
   nsr_extract_opts opts;
   nsr_extract_opts_default(&opts);
   nsr_extraction ex;

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "extract.h"
+#include "nsr_test_util.h"
 #include "store.h"
+#include "tiny_model.h"
 
 #define Z95 1.959963984540054
 
@@ -93,28 +95,10 @@ static void test_sample_domain(void **state) {
   for (uint32_t i = 0; i < 50; i++) assert_int_equal(all[i], i + 1);
 }
 
-/* A random encoder over tokens 0..n_max with 5 classes (the "other"
- * layout: no exact MAP to compare with). */
-static nsr_nn_model *wide_model(uint32_t n_max) {
-  nsr_nn_config cfg;
-  nsr_nn_config_default(&cfg);
-  cfg.vocab = (int)n_max + 1;
-  cfg.d_model = 8;
-  cfg.n_heads = 2;
-  cfg.n_layers = 1;
-  cfg.d_ff = 8;
-  cfg.n_classes = 5;
-  nsr_nn_model *m;
-  nsr_error err;
-  assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
-  nsr_nn_init_params(m, 3);
-  return m;
-}
-
 static void test_sampled_extraction(void **state) {
   (void)state;
   enum { N = 20000, S = 600 };
-  nsr_nn_model *m = wide_model(N);
+  nsr_nn_model *m = tiny_wide(N, 3);
   nsr_error err;
   nsr_activations acts;
   assert_int_equal(nsr_activations_capture_sample(m, N, S + 5000, 1, &acts, &err), NSR_ERR_RANGE);
@@ -189,12 +173,7 @@ static void test_sampled_extraction(void **state) {
     assert_int_equal(json_integer_value(json_array_get(row, c)), (json_int_t)ex.n);
   }
   json_decref(q);
-  unlink(path);
-  char wal[320];
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  unlink(wal);
-  snprintf(wal, sizeof wal, "%s-shm", path);
-  unlink(wal);
+  remove_sqlite_file(path);
   rmdir(dir);
   nsr_extraction_free(&ex);
   nsr_lang_free(lang);

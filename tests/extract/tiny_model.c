@@ -6,6 +6,19 @@
 
 #include "numbers_dataset.h"
 
+/* The encoder cfg describes, with weights from seed; aborts on failure (the
+ * suites cannot go on without it). */
+static nsr_nn_model *create(const nsr_nn_config *cfg, uint64_t seed) {
+  nsr_nn_model *m = NULL;
+  nsr_error err;
+  if (nsr_nn_create(cfg, &m, &err) != NSR_OK) {
+    fprintf(stderr, "tiny model: %s\n", err.message);
+    abort();
+  }
+  nsr_nn_init_params(m, seed);
+  return m;
+}
+
 static nsr_nn_model *make(uint32_t max, int d, int d_ff, int layers, uint64_t seed) {
   nsr_nn_config cfg;
   nsr_nn_config_default(&cfg);
@@ -17,18 +30,22 @@ static nsr_nn_model *make(uint32_t max, int d, int d_ff, int layers, uint64_t se
   cfg.max_len = NSR_DATASET_MAX_EXAMPLES;
   cfg.n_classes = (int)(NSR_NUMBERS_RULES + max * (max + 1) / 2);
   cfg.pos = NSR_NN_POS_NONE;
-  nsr_nn_model *m = NULL;
-  nsr_error err;
-  if (nsr_nn_create(&cfg, &m, &err) != NSR_OK) {
-    fprintf(stderr, "tiny model: %s\n", err.message);
-    abort();
-  }
-  nsr_nn_init_params(m, seed);
-  return m;
+  return create(&cfg, seed);
 }
 
 nsr_nn_model *tiny_random(uint32_t max, int d, int d_ff, int layers, uint64_t seed) {
   return make(max, d, d_ff, layers, seed);
+}
+
+nsr_nn_model *tiny_wide(uint32_t max, uint64_t seed) {
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  cfg.vocab = (int)max + 1;
+  cfg.d_model = cfg.d_ff = 8;
+  cfg.n_heads = 2;
+  cfg.n_layers = 1;
+  cfg.n_classes = 5;
+  return create(&cfg, seed);
 }
 
 nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t seed) {

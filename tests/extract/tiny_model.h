@@ -13,4 +13,8 @@ nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t 
 /* An untrained encoder of the given shape over 1..max (random weights). */
 nsr_nn_model *tiny_random(uint32_t max, int d, int d_ff, int layers, uint64_t seed);
 
+/* A random encoder over tokens 0..max with 5 classes (the "other" layout:
+ * no exact MAP to compare with): d_model 8, 2 heads, 1 block, d_ff 8. */
+nsr_nn_model *tiny_wide(uint32_t max, uint64_t seed);
+
 #endif

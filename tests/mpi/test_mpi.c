@@ -12,12 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "../cli_runner.h"
+#include "cli_runner.h"
 #include "nsr_neural.h"
 
 static const char *nsr_bin, *mpirun_bin, *data_csv, *space_json;
@@ -29,16 +28,11 @@ static char mpi_asan_options[1024]; /* ASAN_OPTIONS for ranks: see main */
 #define MPIRUN_FLAGS "--allow-run-as-root --oversubscribe --mca btl self,vader " \
                      "--mca btl_vader_single_copy_mechanism none"
 
-typedef struct outcome {
-  int status;
-  char *out, *err;
-} outcome;
-
 /* Runs `nsr args` in the work directory, under `mpirun -np ranks` when
  * ranks > 0, stdin from `input` (a file name in the work directory, or
  * NULL). */
-static outcome run_nsr(int ranks, const char *input, const char *fmt, ...) {
-  char args[2048], cmd[8192], prefix[2048] = "";
+static run_result run_nsr(int ranks, const char *input, const char *fmt, ...) {
+  char args[2048], prefix[2048] = "";
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(args, sizeof args, fmt, ap);
@@ -47,21 +41,7 @@ static outcome run_nsr(int ranks, const char *input, const char *fmt, ...) {
     snprintf(prefix, sizeof prefix, "ASAN_OPTIONS='%s' '%s' -np %d " MPIRUN_FLAGS " ", mpi_asan_options,
              mpirun_bin, ranks);
   }
-  snprintf(cmd, sizeof cmd, "cd '%s' && %s'%s' %s < %s > stdout 2> stderr", cli_workdir, prefix, nsr_bin,
-           args, input ? input : "/dev/null");
-  int st = system(cmd);
-  outcome o = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1};
-  char path[512];
-  snprintf(path, sizeof path, "%s/stdout", cli_workdir);
-  o.out = slurp(path);
-  snprintf(path, sizeof path, "%s/stderr", cli_workdir);
-  o.err = slurp(path);
-  return o;
-}
-
-static void outcome_free(outcome *o) {
-  free(o->out);
-  free(o->err);
+  return run_line(prefix, args, input);
 }
 
 static nsr_nn_model *load(const char *name) {
@@ -95,18 +75,18 @@ static double max_weight_diff(const char *a_name, const char *b_name) {
  * mpirun runs are few: under ASan each costs seconds of leak scanning. */
 static void check_train_equal(const char *opts) {
   const char *common = "train --steps 30 --d-model 16 --layers 1 --heldout 40 --eval-every 0 --json";
-  outcome o = run_nsr(0, NULL, "%s %s --seed 3 --out one.st", common, opts);
+  run_result o = run_nsr(0, NULL, "%s %s --seed 3 --out one.st", common, opts);
   if (o.status != 0) fail_msg("alone: %s", o.err);
   json_t *alone = parse_json(o.out);
-  outcome_free(&o);
+  run_free(&o);
   o = run_nsr(2, NULL, "%s %s --seed 3 --out two.st", common, opts);
   if (o.status != 0) fail_msg("2 ranks: %s", o.err);
   /* One report, from rank 0. */
   json_t *shared = parse_json(o.out);
-  outcome_free(&o);
+  run_free(&o);
   o = run_nsr(0, NULL, "%s %s --seed 4 --out other.st", common, opts);
   if (o.status != 0) fail_msg("seed 4: %s", o.err);
-  outcome_free(&o);
+  run_free(&o);
   double same = max_weight_diff("one.st", "two.st"), other = max_weight_diff("one.st", "other.st");
   if (!(same < 1e-4)) fail_msg("%s: weights differ by %g between 1 and 2 ranks", opts, same);
   if (!(other > 1e-2)) fail_msg("%s: another seed differs by only %g", opts, other);
@@ -136,19 +116,8 @@ static void test_train_odd_batch_budget_hard(void **state) {
 
 static void test_train_bad_input(void **state) {
   (void)state;
-  outcome o = run_nsr(2, NULL, "train --steps 2 --batch 1 --d-model 16 --out x.st");
-  assert_int_equal(o.status, 2);
-  assert_non_null(strstr(o.err, "batch 1 is smaller than the 2 processes"));
-  outcome_free(&o);
-}
-
-static void write_file(const char *name, const char *text) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", cli_workdir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
+  expect_run(run_nsr(2, NULL, "train --steps 2 --batch 1 --d-model 16 --out x.st"), 2,
+             "batch 1 is smaller than the 2 processes");
 }
 
 /* Only nsr's own messages: mpirun adds its report of a non-zero exit. */
@@ -177,10 +146,10 @@ static void test_batch_identical(void **state) {
                            (i * 37) % 100 + 1);
   }
   sprintf(text + len, "3 9 0");
-  write_file("batch.txt", text);
+  cli_write("batch.txt", text);
   free(text);
-  outcome one = run_nsr(0, NULL, "numbers --batch batch.txt --top 3");
-  outcome two = run_nsr(2, "batch.txt", "numbers --batch - --top 3");
+  run_result one = run_nsr(0, NULL, "numbers --batch batch.txt --top 3");
+  run_result two = run_nsr(2, "batch.txt", "numbers --batch - --top 3");
   assert_int_equal(one.status, 2); /* bad lines */
   assert_int_equal(two.status, 2);
   assert_true(strlen(one.out) > 50000);
@@ -188,13 +157,10 @@ static void test_batch_identical(void **state) {
   keep_nsr_lines(two.err);
   assert_string_equal(one.err, two.err);
   assert_non_null(strstr(one.err, "batch line 4:"));
-  outcome_free(&one);
-  outcome_free(&two);
+  run_free(&one);
+  run_free(&two);
   /* A missing file stops every rank with rank 0's message. */
-  two = run_nsr(2, NULL, "numbers --batch missing.txt");
-  assert_int_equal(two.status, 2);
-  assert_non_null(strstr(two.err, "cannot read 'missing.txt'"));
-  outcome_free(&two);
+  expect_run(run_nsr(2, NULL, "numbers --batch missing.txt"), 2, "cannot read 'missing.txt'");
 }
 
 /* fit.csv: the first 1000 rows of the human data (10 sets of 100 targets: the
@@ -233,8 +199,8 @@ static void test_fit_cv(void **state) {
            "numbers fit --json --data fit.csv --split all --space '%s' --cv 3 --max-size 1,2 --iterations 10",
            space_json);
   write_fit_data();
-  outcome one = run_nsr(0, NULL, "%s --out fit1.json", args);
-  outcome two = run_nsr(2, NULL, "%s --out fit2.json", args);
+  run_result one = run_nsr(0, NULL, "%s --out fit1.json", args);
+  run_result two = run_nsr(2, NULL, "%s --out fit2.json", args);
   if (one.status != 0 || two.status != 0) fail_msg("fit failed: %s / %s", one.err, two.err);
   json_t *a = parse_json(one.out), *b = parse_json(two.out);
   const char *keys[] = {"lambda", "sigma", "alpha", "beta"};
@@ -257,8 +223,8 @@ static void test_fit_cv(void **state) {
   }
   json_decref(p1);
   json_decref(p2);
-  outcome_free(&one);
-  outcome_free(&two);
+  run_free(&one);
+  run_free(&two);
 }
 
 int main(int argc, char **argv) {
@@ -288,7 +254,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_batch_identical),
       cmocka_unit_test(test_fit_cv),
   };
-  int failed = cmocka_run_group_tests(tests, NULL, NULL);
-  cli_runner_cleanup();
-  return failed;
+  return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

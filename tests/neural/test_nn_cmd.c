@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "nsr_test_util.h"
 
 int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
 
@@ -54,11 +55,22 @@ static int run(const char *first, ...) {
   return status;
 }
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
+/* `nsr nn info M` succeeds and prints every string of `lines`
+ * (NULL-terminated). */
+static void expect_info(const char *m, const char *const *lines) {
+  assert_int_equal(run("nn", "info", m, NULL), 0);
+  for (; *lines != NULL; lines++) {
+    if (strstr(out_text, *lines) == NULL) fail_msg("'%s' not in: %s", *lines, out_text);
+  }
+}
+
+/* `nsr nn forward M --tokens TOKENS --json` succeeds; its report, parsed
+ * (the caller frees it). */
+static json_t *forward_json(const char *m, const char *tokens) {
+  assert_int_equal(run("nn", "forward", m, "--tokens", tokens, "--json", NULL), 0);
+  json_t *doc = json_loads(out_text, 0, NULL);
+  assert_non_null(doc);
+  return doc;
 }
 
 static const char *config =
@@ -70,14 +82,10 @@ static void test_init_info_forward(void **state) {
   const char *m = in_dir("m.safetensors");
   assert_int_equal(run("nn", "init", "--config", config, "--seed", "3", "--out", m, NULL), 0);
   assert_non_null(strstr(out_text, "wrote"));
-  assert_int_equal(run("nn", "info", m, NULL), 0);
-  assert_non_null(strstr(out_text, "\"pos\":\"none\""));
-  assert_non_null(strstr(out_text, "blocks.0.attn.qkv.weight     [24, 8]"));
-  assert_non_null(strstr(out_text, "head.bias                    [2]"));
+  expect_info(m, (const char *const[]){"\"pos\":\"none\"", "blocks.0.attn.qkv.weight     [24, 8]",
+                                       "head.bias                    [2]", NULL});
 
-  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2,3", "--json", NULL), 0);
-  json_t *doc = json_loads(out_text, 0, NULL);
-  assert_non_null(doc);
+  json_t *doc = forward_json(m, "1,2,3");
   json_t *logits = json_object_get(doc, "logits"), *probs = json_object_get(doc, "probs");
   assert_int_equal(json_array_size(logits), 2);
   /* softmax of two logits: p1 = 1 / (1 + e^(l0 - l1)) */
@@ -122,8 +130,8 @@ static void test_train(void **state) {
                a == 5 || b == 5);
     }
   }
-  write_file(in_dir("train.txt"), train);
-  write_file(in_dir("held.txt"), held);
+  write_text_file(in_dir("train.txt"), train);
+  write_text_file(in_dir("held.txt"), held);
   assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--held-out",
                        in_dir("held.txt"), "--steps", "150", "--batch", "12", "--lr",
                        "0.01", "--eval-every", "50", "--out", t, NULL), 0);
@@ -137,7 +145,7 @@ static void test_train(void **state) {
   assert_int_equal(sscanf(strstr(line, "prob") + 5, "%lf", &p1), 1);
   assert_true(p1 > 0.9);
 
-  write_file(in_dir("bad.txt"), "1 2 -> 0\n1 2 -> 7\n");
+  write_text_file(in_dir("bad.txt"), "1 2 -> 0\n1 2 -> 7\n");
   assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
   assert_non_null(strstr(err_text, "bad.txt' line 2: class 7 is not in 0..1"));
 }
@@ -149,7 +157,7 @@ static void test_bad_numbers_are_refused(void **state) {
   const char *m = in_dir("m.safetensors"), *t = in_dir("t.safetensors");
   unlink(t);
   assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
-  write_file(in_dir("train.txt"), "1 2 -> 0\n3 4 -> 1\n");
+  write_text_file(in_dir("train.txt"), "1 2 -> 0\n3 4 -> 1\n");
   struct {
     const char *option, *value, *message;
   } bad[] = {
@@ -188,14 +196,11 @@ static void test_both_heads(void **state) {
       "{\"vocab\":6,\"d_model\":8,\"n_heads\":2,\"n_layers\":1,\"d_ff\":16,"
       "\"max_len\":4,\"n_classes\":2,\"pos\":\"none\",\"head\":\"both\",\"n_labels\":3}";
   assert_int_equal(run("nn", "init", "--config", both, "--out", m, NULL), 0);
-  assert_int_equal(run("nn", "info", m, NULL), 0);
-  assert_non_null(strstr(out_text, "\"head\":\"both\",\"n_labels\":3"));
-  assert_non_null(strstr(out_text, "label_head.weight            [3, 8]"));
-  assert_non_null(strstr(out_text, "label_head.bias              [3]"));
+  expect_info(m, (const char *const[]){"\"head\":\"both\",\"n_labels\":3",
+                                       "label_head.weight            [3, 8]",
+                                       "label_head.bias              [3]", NULL});
 
-  assert_int_equal(run("nn", "forward", m, "--tokens", "1,2", "--json", NULL), 0);
-  json_t *doc = json_loads(out_text, 0, NULL);
-  assert_non_null(doc);
+  json_t *doc = forward_json(m, "1,2");
   json_t *ll = json_object_get(doc, "label_logits"), *lp = json_object_get(doc, "label_probs");
   assert_int_equal(json_array_size(json_object_get(doc, "probs")), 2);
   assert_int_equal(json_array_size(ll), 3);
@@ -220,7 +225,7 @@ static void test_both_heads(void **state) {
       snprintf(train + n, sizeof train - n, "\n");
     }
   }
-  write_file(in_dir("train.txt"), train);
+  write_text_file(in_dir("train.txt"), train);
   assert_int_equal(run("nn", "train", m, "--data", in_dir("train.txt"), "--steps", "200",
                        "--batch", "12", "--lr", "0.01", "--out", t, NULL), 0);
   if (strstr(out_text, "accuracy 1.0000, label accuracy 1.0000") == NULL) {
@@ -236,7 +241,7 @@ static void test_both_heads(void **state) {
       {"1 2 -> 0 | x\n", "line 1: 'x' is not a token id"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    write_file(in_dir("bad.txt"), bad[i].line);
+    write_text_file(in_dir("bad.txt"), bad[i].line);
     int status = run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL);
     if (status != 1 || strstr(err_text, bad[i].message) == NULL) {
       fail_msg("%s: status %d, %s", bad[i].line, status, err_text);
@@ -244,7 +249,7 @@ static void test_both_heads(void **state) {
   }
   /* A one-head model refuses the label part. */
   assert_int_equal(run("nn", "init", "--config", config, "--out", m, NULL), 0);
-  write_file(in_dir("bad.txt"), "1 2 -> 0 | 1\n");
+  write_text_file(in_dir("bad.txt"), "1 2 -> 0 | 1\n");
   assert_int_equal(run("nn", "train", m, "--data", in_dir("bad.txt"), "--out", t, NULL), 1);
   assert_non_null(strstr(err_text, "unexpected '| 1' after the targets"));
 }

@@ -14,6 +14,7 @@
 
 #include "experiment.h"
 #include "inject.h"
+#include "nsr_test_util.h"
 #include "propose.h"
 #include "store.h"
 #include "train.h"
@@ -532,12 +533,7 @@ static void test_store_metrics(void **state) {
   assert_int_equal(json_integer_value(json_array_get(a, 0)), 2);
   assert_int_equal(json_integer_value(json_array_get(a, 1)), 1);
   json_decref(ids);
-  unlink(path);
-  char wal[64];
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  unlink(wal);
-  snprintf(wal, sizeof wal, "%s-shm", path);
-  unlink(wal);
+  remove_sqlite_file(path);
   assert_int_not_equal(nsr_store_add_experiment("/nonexistent/dir/x.db", "x", "{}", NULL, 0, rows + 1, 1,
                                                 &id, &err), NSR_OK);
 }

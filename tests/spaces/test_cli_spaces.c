@@ -9,98 +9,70 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-static const char *nsr_bin, *spaces_dir;
-static char workdir[] = "/tmp/nsr_cli_spaces_XXXXXX";
+#include "cli_runner.h"
+#include "nsr_test_util.h"
 
-typedef struct outcome {
-  int status;
-  char out[1 << 16];
-  char err[4096];
-} outcome;
+static const char *spaces_dir;
 
-static void read_into(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "rb");
-  size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-  buf[n] = '\0';
-  if (f) fclose(f);
-}
-
-/* Runs `nsr ARGS` through the shell (arguments are fixed test strings),
- * capturing stdout, stderr and the exit status. */
-static void run(outcome *o, const char *args) {
-  char cmd[4096], out[300], err[300];
-  snprintf(out, sizeof out, "%s/out", workdir);
-  snprintf(err, sizeof err, "%s/err", workdir);
-  snprintf(cmd, sizeof cmd, "cd %s && '%s' %s >%s 2>%s", workdir, nsr_bin, args, out, err);
-  int rc = system(cmd);
-  o->status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  read_into(out, o->out, sizeof o->out);
-  read_into(err, o->err, sizeof o->err);
+/* Runs `nsr ARGS` in the work directory into *o, freeing what it held. */
+static void run(run_result *o, const char *args) {
+  run_free(o);
+  *o = run_line(NULL, args, NULL);
 }
 
 /* Runs `nsr ARGS` and checks its exit status and, when `needle` is not
  * NULL, that stdout (status 0) or stderr (otherwise) contains it. */
-static void expect(outcome *o, const char *args, int status, const char *needle) {
+static void expect(run_result *o, const char *args, int status, const char *needle) {
   run(o, args);
   if (o->status != status) fail_msg("nsr %s: status %d, want %d (%s)", args, o->status, status, o->err);
   const char *text = status == 0 ? o->out : o->err;
   if (needle && strstr(text, needle) == NULL) fail_msg("nsr %s: '%s' lacks '%s'", args, text, needle);
 }
 
-static const char *data(const char *name) {
-  static char path[2][1024];
-  static int next;
-  const char *dir = getenv("NSR_TEST_DATA");
-  next ^= 1;
-  snprintf(path[next], sizeof path[next], "%s/%s", dir ? dir : "tests/data", name);
-  return path[next];
-}
-
 static double json_number_at(const char *text, const char *key) {
-  json_error_t e;
-  json_t *root = json_loads(text, 0, &e);
-  if (root == NULL) fail_msg("not JSON (%s): %.200s", e.text, text);
+  json_t *root = parse_json(text);
   json_t *v = json_object_get(root, key);
   double d = json_is_number(v) ? json_number_value(v) : NAN;
   json_decref(root);
   return d;
 }
 
-static void write_text(const char *name, const char *text) {
-  char path[300];
-  snprintf(path, sizeof path, "%s/%s", workdir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
+/* A run's texts, for tests that make several runs in turn. */
+static run_result *new_outcome(void) {
+  run_result *o = calloc(1, sizeof *o);
+  assert_non_null(o);
+  return o;
+}
+
+static void outcome_free(run_result *o) {
+  run_free(o);
+  free(o);
 }
 
 static void test_eval_reference_figures(void **state) {
   (void)state;
-  outcome *o = malloc(sizeof *o);
+  run_result *o = new_outcome();
   char args[2048];
-  snprintf(args, sizeof args, "numbers eval --json --data '%s'", data("tenenbaum_generalization.csv"));
+  snprintf(args, sizeof args, "numbers eval --json --data '%s'", test_data_path("tenenbaum_generalization.csv"));
   expect(o, args, 0, NULL);
   double r = json_number_at(o->out, "r");
   if (fabs(r - 0.948) > 0.0005) fail_msg("Tenenbaum r = %g, the data README says 0.948", r);
-  snprintf(args, sizeof args, "numbers eval --json --data '%s' --plot scatter.svg", data("bigelow_piantadosi_2016.csv"));
+  snprintf(args, sizeof args, "numbers eval --json --data '%s' --plot scatter.svg", test_data_path("bigelow_piantadosi_2016.csv"));
   expect(o, args, 0, NULL);
   r = json_number_at(o->out, "r");
   if (fabs(r - 0.58) > 0.005) fail_msg("B&P r = %g, the data README says 0.58", r);
   assert_int_equal((int)json_number_at(o->out, "cells"), 25499); /* one cell is missing */
   char svg[300];
-  snprintf(svg, sizeof svg, "%s/scatter.svg", workdir);
+  snprintf(svg, sizeof svg, "%s/scatter.svg", cli_workdir);
   assert_int_equal(access(svg, R_OK), 0);
-  free(o);
+  outcome_free(o);
 }
 
 static void test_eval_input_errors(void **state) {
@@ -111,9 +83,9 @@ static void test_eval_input_errors(void **state) {
       {"nan.csv", "set_id,examples,probe,p_yes\n1,16,2,zero\n", "nan.csv:2: p_yes 'zero'"},
       {"range.csv", "set_id,examples,probe,p_yes\n1,16,2,0.5\n1,16,250,0.5\n", "range.csv:3: target '250'"},
   };
-  outcome *o = malloc(sizeof *o);
+  run_result *o = new_outcome();
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    write_text(cases[i].file, cases[i].text);
+    cli_write(cases[i].file, cases[i].text);
     char args[512];
     snprintf(args, sizeof args, "numbers eval --data %s", cases[i].file);
     expect(o, args, 2, NULL);
@@ -128,15 +100,15 @@ static void test_eval_input_errors(void **state) {
   expect(o, "numbers eval --help", 0, "Usage: nsr numbers eval");
   expect(o, "numbers fit --help", 0, "Usage: nsr numbers fit");
   expect(o, "numbers fit --data x.csv --out p.json", 2, "--space FILE or --prior-file FILE");
-  free(o);
+  outcome_free(o);
 }
 
 /* A fit on a slice of dev, then the prior file alone reproduces the fitted
  * model: eval with it gives the training log-likelihood the fit reported. */
 static void test_fit_then_prior_file(void **state) {
   (void)state;
-  outcome *o = malloc(sizeof *o);
-  write_text("small.csv",
+  run_result *o = new_outcome();
+  cli_write("small.csv",
              "split,set,n_examples,target,yes,no,n,p_yes\n"
              "dev,16 8,2,2,7,3,10,0.7\ndev,16 8,2,4,9,1,10,0.9\ndev,16 8,2,5,1,9,10,0.1\n"
              "dev,16 8,2,32,8,2,10,0.8\ndev,13,1,3,6,4,10,0.6\ndev,13,1,23,8,2,10,0.8\n"
@@ -171,7 +143,7 @@ static void test_fit_then_prior_file(void **state) {
            "--iterations 10 --out cv.json", spaces_dir);
   expect(o, args, 0, "chosen: max-size");
   char path[400];
-  snprintf(path, sizeof path, "%s/cv.json", workdir);
+  snprintf(path, sizeof path, "%s/cv.json", cli_workdir);
   json_error_t e;
   json_t *prior = json_load_file(path, 0, &e);
   assert_non_null(prior);
@@ -184,22 +156,22 @@ static void test_fit_then_prior_file(void **state) {
   snprintf(args, sizeof args, "numbers fit --data small.csv --split test --space '%s/lot.json' --out p.json",
            spaces_dir);
   expect(o, args, 2, "fit on --split dev only");
-  write_text("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
+  cli_write("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
   expect(o, "numbers 16 --prior-file broken.json", 2, "broken.json");
-  free(o);
+  outcome_free(o);
 }
 
 static void test_space_option(void **state) {
   (void)state;
-  outcome *o = malloc(sizeof *o);
+  run_result *o = new_outcome();
   char args[1024];
   snprintf(args, sizeof args, "numbers 16 8 2 64 --top 3 --space '%s/lot.json'", spaces_dir);
   expect(o, args, 0, "grammar hypotheses");
   assert_non_null(strstr(o->out, "powers of 2"));
-  write_text("bad_space.json", "{\"primitives\":[{\"family\":\"evens\"}]}");
+  cli_write("bad_space.json", "{\"primitives\":[{\"family\":\"evens\"}]}");
   expect(o, "numbers 16 --space bad_space.json", 2, "bad_space.json");
   assert_non_null(strstr(o->err, "unknown primitive family 'evens'"));
-  free(o);
+  outcome_free(o);
 }
 
 /* `nsr numbers mh` on a space small enough to solve by hand: even, odd and
@@ -217,8 +189,8 @@ static void test_space_option(void **state) {
  * 0.015 fails only a broken sampler. */
 static void test_mh_command(void **state) {
   (void)state;
-  outcome *o = malloc(sizeof *o);
-  write_text("tiny.json", "{\"range\": 12, \"max_size\": 3, \"primitives\": [{\"family\": \"even\"},"
+  run_result *o = new_outcome();
+  cli_write("tiny.json", "{\"range\": 12, \"max_size\": 3, \"primitives\": [{\"family\": \"even\"},"
                           " {\"family\": \"odd\"}, {\"family\": \"multiples\", \"args\": [3]}],"
                           " \"operations\": [{\"family\": \"union\", \"weight\": 0.5}]}");
   expect(o, "numbers mh --json --exact --space tiny.json --samples 400000 --seed 3 6", 0, NULL);
@@ -242,7 +214,7 @@ static void test_mh_command(void **state) {
   /* Text output, the same space without enumeration, and bad input. */
   expect(o, "numbers mh --space tiny.json --samples 1000 --top 2 6", 0, "steps/s");
   assert_non_null(strstr(o->out, "multiples of 3"));
-  write_text("lazy.json", "{\"enumerate\": false, \"range\": 12, \"primitives\": [{\"family\": \"even\"}]}");
+  cli_write("lazy.json", "{\"enumerate\": false, \"range\": 12, \"primitives\": [{\"family\": \"even\"}]}");
   expect(o, "numbers mh --space lazy.json --samples 1000 4", 0, "even");
   expect(o, "numbers mh --space lazy.json --samples 1000 --exact 4", 2, "not enumerated");
   expect(o, "numbers mh --space lazy.json 3", 2, "contains every example");
@@ -255,22 +227,7 @@ static void test_mh_command(void **state) {
   expect(o, "numbers mh --space tiny.json --bogus 6", 2, "unknown option '--bogus'");
   expect(o, "numbers mh --space missing.json 6", 2, "missing.json");
   expect(o, "numbers mh --help", 0, "Usage: nsr numbers mh");
-  free(o);
-}
-
-/* Group teardown: the files the tests wrote, then the folder. */
-static int remove_workdir(void **state) {
-  (void)state;
-  DIR *dir = opendir(workdir);
-  if (dir == NULL) return -1;
-  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    char path[600];
-    snprintf(path, sizeof path, "%s/%s", workdir, e->d_name);
-    unlink(path);
-  }
-  closedir(dir);
-  return rmdir(workdir);
+  outcome_free(o);
 }
 
 int main(int argc, char **argv) {
@@ -280,9 +237,8 @@ int main(int argc, char **argv) {
   }
   static char bin[4096], dir[4096];
   if (!realpath(argv[1], bin) || !realpath(argv[2], dir)) return 2; /* the tests cd */
-  nsr_bin = bin;
   spaces_dir = dir;
-  if (mkdtemp(workdir) == NULL) return 1;
+  if (cli_runner_init(bin) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eval_reference_figures),
       cmocka_unit_test(test_eval_input_errors),
@@ -290,5 +246,5 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_space_option),
       cmocka_unit_test(test_mh_command),
   };
-  return cmocka_run_group_tests(tests, NULL, remove_workdir);
+  return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

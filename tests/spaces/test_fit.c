@@ -17,17 +17,7 @@
 
 #include "fit.h"
 #include "nsr_space.h"
-
-static void assert_near(double got, double want, double tol, const char *what) {
-  if (!(fabs(got - want) <= tol)) fail_msg("%s: got %.12g, want %.12g (tol %g)", what, got, want, tol);
-}
-
-static char *data_path(const char *name) {
-  static char path[1024];
-  const char *dir = getenv("NSR_TEST_DATA");
-  snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/data", name);
-  return path;
-}
+#include "nsr_test_util.h"
 
 /* ---- CSV ---------------------------------------------------------------- */
 
@@ -236,7 +226,7 @@ static double *predict(const nsr_human_data *d, infer_fn infer, void *model) {
 static double tenenbaum_r(const char *file, const char *split) {
   nsr_human_data d;
   nsr_error err;
-  if (nsr_human_data_load(data_path(file), split, 100, &d, &err) != NSR_OK) fail_msg("%s", err.message);
+  if (nsr_human_data_load(test_data_path(file), split, 100, &d, &err) != NSR_OK) fail_msg("%s", err.message);
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   nsr_numbers *engine;
@@ -259,7 +249,7 @@ static void test_noise_ceiling(void **state) {
   for (int i = 0; i < 2; i++) {
     nsr_human_data d;
     nsr_error err;
-    if (nsr_human_data_load(data_path("bigelow_piantadosi_2016.csv"), splits[i], 100, &d, &err) != NSR_OK) {
+    if (nsr_human_data_load(test_data_path("bigelow_piantadosi_2016.csv"), splits[i], 100, &d, &err) != NSR_OK) {
       fail_msg("%s", err.message);
     }
     double *g = calloc(d.n_cells, sizeof *g);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nsr_space.h"
+#include "nsr_test_util.h"
 #include "space.h"
 
 static nsr_space *build(const char *json, bool edges) {
@@ -24,10 +25,6 @@ static nsr_space *build(const char *json, bool edges) {
   nsr_code rc = nsr_space_from_json(json, strlen(json), "test", edges, &s, &err);
   if (rc != NSR_OK) fail_msg("space: %s", err.message);
   return s;
-}
-
-static void assert_near(double got, double want, double tol, const char *what) {
-  if (!(fabs(got - want) <= tol)) fail_msg("%s: got %.12g, want %.12g (tol %g)", what, got, want, tol);
 }
 
 /* ---- hand-derived counts ------------------------------------------------ */

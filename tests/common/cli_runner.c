@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli_runner.h"
+#include "nsr_test_util.h"
 
 char cli_workdir[] = "/tmp/nsr_cli_XXXXXX";
 static const char *nsr_bin;
@@ -26,6 +27,11 @@ int cli_runner_cleanup(void) {
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", cli_workdir);
   return system(cmd);
+}
+
+int cli_runner_finish(int failed) {
+  int removed = cli_runner_cleanup() == 0;
+  return failed != 0 || removed ? failed : 1;
 }
 
 char *slurp(const char *path) {
@@ -74,6 +80,41 @@ run_result run_to(const char *input, const char *stdout_path, const char *const 
 void run_free(run_result *r) {
   free(r->out);
   free(r->err);
+  r->out = r->err = NULL;
+}
+
+run_result run_line(const char *prefix, const char *args, const char *input) {
+  char cmd[8192], path[300];
+  int len = snprintf(cmd, sizeof cmd, "cd '%s' && %s'%s' %s < %s > stdout 2> stderr", cli_workdir,
+                     prefix ? prefix : "", nsr_bin, args, input ? input : "/dev/null");
+  if (len < 0 || (size_t)len >= sizeof cmd) fail_msg("command line too long: %s", args);
+  int st = system(cmd);
+  run_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+  snprintf(path, sizeof path, "%s/stdout", cli_workdir);
+  r.out = slurp(path);
+  snprintf(path, sizeof path, "%s/stderr", cli_workdir);
+  r.err = slurp(path);
+  return r;
+}
+
+void expect_run_all(run_result r, int status, const char *const *needles) {
+  if (r.status != status) fail_msg("status %d, want %d; stderr: %s", r.status, status, r.err);
+  const char *text = status == 0 ? r.out : r.err;
+  for (; *needles != NULL; needles++) {
+    if (strstr(text, *needles) == NULL) fail_msg("'%s' not in: %s", *needles, text);
+  }
+  run_free(&r);
+}
+
+void expect_run(run_result r, int status, const char *needle) {
+  expect_run_all(r, status, (const char *const[]){needle, NULL});
+}
+
+const char *cli_write(const char *name, const char *text) {
+  static char path[600];
+  snprintf(path, sizeof path, "%s/%s", cli_workdir, name);
+  write_text_file(path, text);
+  return path;
 }
 
 json_t *parse_json(const char *text) {
