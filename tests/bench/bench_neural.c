@@ -217,6 +217,9 @@ int main(int argc, char **argv) {
   double flops = gemm_flops(shapes, n_shapes);
   int reps = steps / 10 > 5 ? steps / 10 : 5;
   double big = median_time(train_step, &c, 3, reps);
+  /* The model's pool left OpenBLAS on one thread (encoder.c, run_pass):
+   * sgemm alone gets the threads the process had. */
+  openblas_set_num_threads(threads);
   size_t scratch = (size_t)BATCH * SEQ * cfg.d_ff;
   if (scratch < (size_t)cfg.d_ff * cfg.d_model) scratch = (size_t)cfg.d_ff * cfg.d_model;
   gemm_ctx g = {shapes, n_shapes, nsr_calloc(scratch, 4), nsr_calloc(scratch, 4), nsr_calloc(scratch, 4)};
