@@ -4,6 +4,7 @@
 #include "train.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "numbers_dataset.h"
@@ -203,6 +204,12 @@ static nsr_code trainer_init(trainer *t, const nsr_train_config *cfg, uint32_t n
   if (cfg->sinusoidal) ncfg.pos = NSR_NN_POS_SINUSOIDAL;
   if (nsr_nn_create(&ncfg, &t->model, err) != NSR_OK) return err->code;
   nsr_nn_init_params(t->model, cfg->seed);
+  /* Under MPI the ranks are the parallelism, one per core: each rank's
+   * encoder stays on one thread unless NSR_NN_THREADS asks otherwise. */
+  if (cfg->parallel.size > 1 && getenv("NSR_NN_THREADS") == NULL &&
+      nsr_nn_set_threads(t->model, 1, err) != NSR_OK) {
+    return err->code;
+  }
   nsr_numbers_config ncon;
   nsr_numbers_config_default(&ncon);
   ncon.max = n_max;
