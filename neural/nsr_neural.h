@@ -121,17 +121,20 @@ size_t nsr_nn_num_params(const nsr_nn_model *model);
  * NULL before a training reserve. */
 float *nsr_nn_gradients(nsr_nn_model *model, size_t *n);
 
-/* Threads of the forward pass. n_threads 1: the caller's thread only, with
- * OpenBLAS threading as the process set it (the behaviour before threads).
- * n_threads k >= 2: every forward pass on a pool of k threads (the caller
- * and k - 1 workers made once and joined by nsr_nn_free), each computing a
- * fixed share of each layer with one OpenBLAS thread. 0 (the default):
- * k from the environment variable NSR_NN_THREADS, else the online CPUs
- * capped at 2, used for the passes where the pool measured faster (see the
- * README's neural performance section); the others run as with 1. Results
- * are bit-identical across runs with the same thread count, and agree to
- * float rounding across thread counts. The pool is made here when the
- * model's buffers exist, else by nsr_nn_reserve. */
+/* Threads of the forward and backward passes and of AdamW. n_threads 1:
+ * the caller's thread only, with OpenBLAS threading as the process set it.
+ * n_threads k >= 2: every pass on a pool of k threads (the caller and k - 1
+ * workers made once and joined by nsr_nn_free): a batch of at least k
+ * sequences split among the threads, a smaller one with every product
+ * split by columns. Pool passes need OpenBLAS on one thread: the first one
+ * sets openblas_set_num_threads(1) for the process, and the count it found
+ * comes back when the pool goes (set_threads to 1, or nsr_nn_free). 0 (the
+ * default): k from the environment variable NSR_NN_THREADS, else the online
+ * CPUs capped at 2, used for the passes where the pool measured faster (see
+ * the README's neural performance section); the others run as with 1.
+ * Results are bit-identical across runs with the same thread count, and
+ * agree to float rounding across thread counts. The pool is made here when
+ * the model's buffers exist, else by nsr_nn_reserve. */
 nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
 /* The threads a forward pass may use: the pool's size, or 1 without one. */
 int nsr_nn_get_threads(const nsr_nn_model *model);
