@@ -55,16 +55,20 @@ static own_rows column_scratch(const nsr_nn_model *m, int tid, int nt) {
 }
 
 /* One pre-LN block on x, thread tid's share of it: output columns for the
- * products (with the residual adds and the GELU of those columns),
- * (sequence, head) pairs for the attention, every row of the LayerNorms
- * (into `own` when not NULL); a barrier after each phase whose output
- * other threads read. */
+ * products (with the residual adds and the GELU of those columns), every
+ * row of the LayerNorms (into `own` when not NULL), and on thread 0 all of
+ * the attention; a barrier after each phase whose output other threads
+ * read. The attention's products are tiny (T x T x d/h): on two threads at
+ * once they collide on OpenBLAS's mutex (threads.h) at nearly every call,
+ * which cost more than the split saved (batch 1 of config A on a quiet
+ * machine: 0.138 ms with the attention split and no stagger, 0.127 ms with
+ * the stagger alone, 0.122 ms with both). */
 static void block_forward(nsr_nn_model *m, int l, const float *x,
                           nn_block_acts *ba, const own_rows *own,
                           const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T, lo, hi;
+  size_t n = (size_t)B * T;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
   int j0, j1;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
@@ -75,9 +79,10 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
   linear_share(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid, nt,
                &j0, &j1);
   nn_pool_barrier(pool);
-  nn_split((size_t)B * c->n_heads, tid, nt, &lo, &hi);
-  nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T, d,
-                             c->n_heads, lo, hi);
+  if (tid == 0) {
+    nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T,
+                               d, c->n_heads, 0, (size_t)B * c->n_heads);
+  }
   nn_pool_barrier(pool);
   linear_share(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d, tid,
                nt, &j0, &j1);
