@@ -54,6 +54,21 @@ static own_rows column_scratch(const nsr_nn_model *m, int tid, int nt) {
   return s;
 }
 
+/* A LayerNorm of n rows computed whole: into the activations (out, mean,
+ * rstd), or into own's scratch when own is not NULL. Returns where the
+ * output went. */
+static float *layernorm_whole(const own_rows *own, float *out, float *mean,
+                              float *rstd, const float *in, const float *w,
+                              const float *b, size_t n, int d) {
+  if (own != NULL) {
+    out = own->ln;
+    mean = own->mean;
+    rstd = own->rstd;
+  }
+  nn_layernorm_forward(out, mean, rstd, in, w, b, n, d);
+  return out;
+}
+
 /* One pre-LN block on x, thread tid's share of it: output columns for the
  * products (with the residual adds and the GELU of those columns), every
  * row of the LayerNorms (into `own` when not NULL), and on thread 0 all of
@@ -72,10 +87,8 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
   nn_pool *pool = nt > 1 ? m->pool : NULL;
   int j0, j1;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
-  float *ln1 = own ? own->ln : ba->ln1;
-  nn_layernorm_forward(ln1, own ? own->mean : ba->ln1_mean,
-                       own ? own->rstd : ba->ln1_rstd, x, W(NN_LN1_W),
-                       W(NN_LN1_B), n, d);
+  float *ln1 = layernorm_whole(own, ba->ln1, ba->ln1_mean, ba->ln1_rstd, x,
+                               W(NN_LN1_W), W(NN_LN1_B), n, d);
   linear_share(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid, nt,
                &j0, &j1);
   nn_pool_barrier(pool);
@@ -88,10 +101,8 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
                nt, &j0, &j1);
   add_cols(ba->res_att, x, n, d, j0, j1);
   nn_pool_barrier(pool);
-  float *ln2 = own ? own->ln : ba->ln2;
-  nn_layernorm_forward(ln2, own ? own->mean : ba->ln2_mean,
-                       own ? own->rstd : ba->ln2_rstd, ba->res_att,
-                       W(NN_LN2_W), W(NN_LN2_B), n, d);
+  float *ln2 = layernorm_whole(own, ba->ln2, ba->ln2_mean, ba->ln2_rstd,
+                               ba->res_att, W(NN_LN2_W), W(NN_LN2_B), n, d);
   linear_share(ba->fc1, ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt, &j0,
                &j1);
   for (size_t r = 0; r < n; r++) {
@@ -130,10 +141,10 @@ static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
     block_forward(m, l, x, &a->blocks[l], own, batch, tid, nt);
     x = a->blocks[l].out;
   }
-  float *lnf = own ? own->ln : a->lnf, *pooled = own ? own->pooled : a->pooled;
-  nn_layernorm_forward(lnf, own ? own->mean : a->lnf_mean,
-                       own ? own->rstd : a->lnf_rstd, x,
-                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
+  float *lnf = layernorm_whole(own, a->lnf, a->lnf_mean, a->lnf_rstd, x,
+                               nn_at(m, P, nn_lnf_w(m)),
+                               nn_at(m, P, nn_lnf_b(m)), n, d);
+  float *pooled = own ? own->pooled : a->pooled;
   nn_pool_forward(pooled, lnf, batch->lengths, B, T, d, c->pool);
   linear_share(a->logits, pooled, nn_at(m, P, nn_head_w(m)),
                nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt,
