@@ -13,6 +13,10 @@ NN_HOT static void add_inplace(float *y, const float *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
+NN_HOT static void add_into(float *y, const float *x, const float *z, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] + z[i];
+}
+
 /* Columns j0 .. j1-1 of y [n, ld] += the same columns of x. */
 static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1) {
   for (size_t r = 0; r < n; r++) {
@@ -20,34 +24,48 @@ static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1)
   }
 }
 
-/* This thread's columns of out [n, n_out] = in W^T + b: thread tid of nt
- * takes a contiguous share of the n_out columns. */
-static void linear_share(float *out, const float *in, const float *w,
-                         const float *b, size_t n, int n_in, int n_out, int tid,
-                         int nt, int *j0, int *j1) {
-  size_t lo, hi;
-  nn_split((size_t)n_out, tid, nt, &lo, &hi);
-  *j0 = (int)lo;
-  *j1 = (int)hi;
-  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, *j0, *j1);
-}
+/* ---- passes split by columns ------------------------------------------- */
 
-/* Where a thread of a pass split by columns writes what every thread
- * computes whole rather than waiting at a barrier for another's share: the
- * embeddings, each LayerNorm's output and the pooled vectors, a few
- * hundred floats per position. Thread 0 writes the activations (which the
- * backward pass and activation capture read); the others, their scratch.
- * A pass run by one thread has no scratch. */
+/* A pass of fewer sequences than threads (a single query, say) splits each
+ * block as tensor-parallel models do: thread t takes a contiguous share of
+ * the attention heads (their q, k and v columns, their attention, and their
+ * part of the output projection, a product over its heads' columns only)
+ * and a share of the FFN's hidden units (their fc1 columns and GELU, and
+ * their part of fc2). Each writes its partial projection to its own buffer;
+ * after a barrier every thread adds all the partials, in thread order, to
+ * its own copy of the residual stream, so the copies are identical. Two
+ * barriers a block, and between them a thread reads nothing another wrote:
+ * a first version that split every product by output columns needed five
+ * and moved every product's input between the cores; on this machine's two
+ * virtual CPUs, whose caches can be far apart (a round trip of about 440 ns
+ * between them, tests/bench), it ran batch 1 of config A no faster than one
+ * thread did. */
+
+/* What a thread of a pass split by columns computes whole rather than
+ * reading another's: the embeddings, its copy of the residual stream, each
+ * LayerNorm's output and the pooled vectors, a few hundred floats per
+ * position. Thread 0 writes the activations (which the backward pass and
+ * activation capture read); the others, their scratch. A pass run by one
+ * thread has no scratch. */
 typedef struct own_rows {
-  float *x0, *ln, *mean, *rstd, *pooled;
+  float *res, *res_att, *ln, *mean, *rstd, *pooled;
 } own_rows;
 
-/* Thread tid's scratch of a pool of nt threads (tid >= 1). */
+/* Thread tid's partial product `which` (0: attention projection, 1: fc2)
+ * in a pool of nt threads; see nn_column_scratch for the layout. */
+static float *column_partial(const nsr_nn_model *m, int tid, int nt, int which) {
+  size_t rows = (size_t)(nt - 1) * m->cfg.max_len, d = (size_t)m->cfg.d_model;
+  return m->column_scratch + (size_t)tid * nn_column_scratch(&m->cfg, nt) +
+         (size_t)which * rows * d;
+}
+
+/* Thread tid's own rows (tid >= 1): after its two partials. */
 static own_rows column_scratch(const nsr_nn_model *m, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   size_t rows = (size_t)(nt - 1) * c->max_len, d = (size_t)c->d_model;
-  float *base = m->column_scratch + (size_t)(tid - 1) * nn_column_scratch(c, nt);
-  own_rows s = {.x0 = base, .ln = base + rows * d};
+  own_rows s = {.res = column_partial(m, tid, nt, 0) + 2 * rows * d};
+  s.res_att = s.res + rows * d;
+  s.ln = s.res_att + rows * d;
   s.mean = s.ln + rows * d;
   s.rstd = s.mean + rows;
   s.pooled = s.rstd + rows;
@@ -69,52 +87,82 @@ static float *layernorm_whole(const own_rows *own, float *out, float *mean,
   return out;
 }
 
-/* One pre-LN block on x, thread tid's share of it: output columns for the
- * products (with the residual adds and the GELU of those columns), every
- * row of the LayerNorms (into `own` when not NULL), and on thread 0 all of
- * the attention; a barrier after each phase whose output other threads
- * read. The attention's products are tiny (T x T x d/h): on two threads at
- * once they collide on OpenBLAS's mutex (threads.h) at nearly every call,
- * which cost more than the split saved (batch 1 of config A on a quiet
- * machine: 0.138 ms with the attention split and no stagger, 0.127 ms with
- * the stagger alone, 0.122 ms with both). */
+/* Where a thread writes partial product `which` of a sublayer whose output
+ * is y: with one thread, into y itself. */
+static float *partial_out(const nsr_nn_model *m, float *y, int which, int tid,
+                          int nt) {
+  return nt == 1 ? y : column_partial(m, tid, nt, which);
+}
+
+/* y [len] = x + every thread's partial `which`, added in thread order (with
+ * one thread, y already holds the only one). Needs the barrier after the
+ * partials. */
+static void add_partials(const nsr_nn_model *m, float *y, const float *x,
+                         int which, size_t len, int nt) {
+  if (nt == 1) {
+    add_inplace(y, x, len);
+    return;
+  }
+  add_into(y, x, column_partial(m, 0, nt, which), len);
+  for (int t = 1; t < nt; t++) add_inplace(y, column_partial(m, t, nt, which), len);
+}
+
+/* One pre-LN block from the residual stream x to res_att (after attention)
+ * and out (after the FFN): thread tid of nt's share, split by heads and
+ * hidden units as above (nt 1: all of it). Thread 0's res_att and out are
+ * the activations', the others' their own rows (x and out may then be the
+ * same rows: x is read only before out is written). */
 static void block_forward(nsr_nn_model *m, int l, const float *x,
-                          nn_block_acts *ba, const own_rows *own,
-                          const nsr_nn_batch *batch, int tid, int nt) {
+                          float *res_att, float *out, nn_block_acts *ba,
+                          const own_rows *own, const nsr_nn_batch *batch,
+                          int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  size_t n = (size_t)B * T;
+  int h = c->n_heads, hs = d / h;
+  size_t n = (size_t)B * T, h0, h1, f0, f1;
+  nn_split((size_t)h, tid, nt, &h0, &h1);
+  nn_split((size_t)ff, tid, nt, &f0, &f1);
+  int c0 = (int)h0 * hs, c1 = (int)h1 * hs;
   nn_pool *pool = nt > 1 ? m->pool : NULL;
-  int j0, j1;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
   float *ln1 = layernorm_whole(own, ba->ln1, ba->ln1_mean, ba->ln1_rstd, x,
                                W(NN_LN1_W), W(NN_LN1_B), n, d);
-  linear_share(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d, tid, nt,
-               &j0, &j1);
-  nn_pool_barrier(pool);
-  if (tid == 0) {
+  for (int part = 0; part < 3; part++) { /* q, k, v of this thread's heads */
+    nn_linear_forward_cols(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d,
+                           part * d + c0, part * d + c1);
+  }
+  for (int b = 0; b < B; b++) {
     nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T,
-                               d, c->n_heads, 0, (size_t)B * c->n_heads);
+                               d, h, (size_t)b * h + h0, (size_t)b * h + h1);
   }
+  nn_linear_forward_inputs(partial_out(m, res_att, 0, tid, nt), ba->atty,
+                           W(NN_PROJ_W), tid == 0 ? W(NN_PROJ_B) : NULL, n, d,
+                           d, c0, c1);
   nn_pool_barrier(pool);
-  linear_share(ba->res_att, ba->atty, W(NN_PROJ_W), W(NN_PROJ_B), n, d, d, tid,
-               nt, &j0, &j1);
-  add_cols(ba->res_att, x, n, d, j0, j1);
-  nn_pool_barrier(pool);
+  add_partials(m, res_att, x, 0, n * d, nt);
   float *ln2 = layernorm_whole(own, ba->ln2, ba->ln2_mean, ba->ln2_rstd,
-                               ba->res_att, W(NN_LN2_W), W(NN_LN2_B), n, d);
-  linear_share(ba->fc1, ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff, tid, nt, &j0,
-               &j1);
+                               res_att, W(NN_LN2_W), W(NN_LN2_B), n, d);
+  nn_linear_forward_cols(ba->fc1, ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff,
+                         (int)f0, (int)f1);
   for (size_t r = 0; r < n; r++) {
-    nn_gelu_forward(ba->gelu + r * ff + j0, ba->fc1 + r * ff + j0,
-                    (size_t)(j1 - j0));
+    nn_gelu_forward(ba->gelu + r * ff + f0, ba->fc1 + r * ff + f0, f1 - f0);
   }
+  nn_linear_forward_inputs(partial_out(m, out, 1, tid, nt), ba->gelu,
+                           W(NN_FC2_W), tid == 0 ? W(NN_FC2_B) : NULL, n, ff,
+                           d, (int)f0, (int)f1);
   nn_pool_barrier(pool);
-  linear_share(ba->out, ba->gelu, W(NN_FC2_W), W(NN_FC2_B), n, ff, d, tid, nt,
-               &j0, &j1);
-  add_cols(ba->out, ba->res_att, n, d, j0, j1);
-  nn_pool_barrier(pool);
+  add_partials(m, out, res_att, 1, n * d, nt);
 #undef W
+}
+
+/* This thread's columns of out [n, n_out] = in W^T + b: thread tid of nt
+ * takes a contiguous share of the n_out columns. */
+static void linear_share(float *out, const float *in, const float *w,
+                         const float *b, size_t n, int n_in, int n_out, int tid,
+                         int nt) {
+  size_t lo, hi;
+  nn_split((size_t)n_out, tid, nt, &lo, &hi);
+  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, (int)lo, (int)hi);
 }
 
 /* The whole forward pass of `batch` into the activations `a` (the model's,
@@ -123,7 +171,7 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
 static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
                          int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
-  int B = batch->batch, T = batch->seq_len, d = c->d_model, j0, j1;
+  int B = batch->batch, T = batch->seq_len, d = c->d_model;
   size_t n = (size_t)B * T;
   float *P = m->params;
   own_rows scratch;
@@ -134,12 +182,14 @@ static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
     scratch = column_scratch(m, tid, nt);
     own = &scratch;
   }
-  float *x0 = own ? own->x0 : a->x0;
-  nn_embed_forward(x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
-  const float *x = x0;
+  float *x = own ? own->res : a->x0;
+  nn_embed_forward(x, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
   for (int l = 0; l < c->n_layers; l++) {
-    block_forward(m, l, x, &a->blocks[l], own, batch, tid, nt);
-    x = a->blocks[l].out;
+    nn_block_acts *ba = &a->blocks[l];
+    float *res_att = own ? own->res_att : ba->res_att;
+    float *out = own ? own->res : ba->out;
+    block_forward(m, l, x, res_att, out, ba, own, batch, tid, nt);
+    x = out;
   }
   float *lnf = layernorm_whole(own, a->lnf, a->lnf_mean, a->lnf_rstd, x,
                                nn_at(m, P, nn_lnf_w(m)),
@@ -147,12 +197,11 @@ static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
   float *pooled = own ? own->pooled : a->pooled;
   nn_pool_forward(pooled, lnf, batch->lengths, B, T, d, c->pool);
   linear_share(a->logits, pooled, nn_at(m, P, nn_head_w(m)),
-               nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt,
-               &j0, &j1);
+               nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt);
   if (c->n_labels > 0) {
     linear_share(a->label_logits, pooled, nn_at(m, P, nn_label_w(m)),
                  nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels, tid,
-                 nt, &j0, &j1);
+                 nt);
   }
 }
 

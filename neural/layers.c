@@ -175,6 +175,27 @@ void nn_linear_forward(float *out, const float *in, const float *w,
   nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, 0, n_out);
 }
 
+void nn_linear_forward_inputs(float *out, const float *in, const float *w,
+                              const float *b, size_t n, int n_in, int n_out,
+                              int k0, int k1) {
+  float beta = 0.0f;
+  if (b != NULL) {
+    for (size_t r = 0; r < n; r++) memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
+    beta = 1.0f;
+  }
+  if (k1 <= k0) {
+    if (b == NULL) memset(out, 0, n * (size_t)n_out * sizeof(float));
+    return;
+  }
+  if (n == 1) { /* as in nn_linear_forward_cols */
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, n_out, k1 - k0, 1.0f, w + k0, n_in,
+                in + k0, 1, beta, out, 1);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, k1 - k0,
+              1.0f, in + k0, n_in, w + k0, n_in, beta, out, n_out);
+}
+
 NN_HOT void nn_linear_backward_share(float *din, float *dw, float *db,
                               const float *dout, const float *in,
                               const float *w, size_t n, int n_in, int n_out,

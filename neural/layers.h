@@ -54,6 +54,13 @@ void nn_linear_forward(float *out, const float *in, const float *w,
 void nn_linear_forward_cols(float *out, const float *in, const float *w,
                             const float *b, size_t n, int n_in, int n_out,
                             int j0, int j1);
+/* out[n, n_out] = in[:, k0 .. k1-1] W[:, k0 .. k1-1]^T, plus b when b is not
+ * NULL: the part of the product that input columns k0 .. k1-1 contribute,
+ * one thread's partial sum when a product is split by its inputs. Overwrites
+ * out (zeros, or b, for an empty range). */
+void nn_linear_forward_inputs(float *out, const float *in, const float *w,
+                              const float *b, size_t n, int n_in, int n_out,
+                              int k0, int k1);
 /* Overwrites din (skipped when NULL); dw += dout^T in; db += column sums. */
 void nn_linear_backward(float *din, float *dw, float *db, const float *dout,
                         const float *in, const float *w, size_t n, int n_in,

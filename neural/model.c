@@ -566,7 +566,7 @@ static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
                                 sizeof(nn_block_acts));
-    m->column_scratch = nsr_mallocarray((size_t)(n - 1) * nn_column_scratch(&m->cfg, n),
+    m->column_scratch = nsr_mallocarray((size_t)n * nn_column_scratch(&m->cfg, n),
                                         sizeof(float));
     if (m->part_blocks == NULL || m->column_scratch == NULL) {
       drop_pool(m);

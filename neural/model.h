@@ -95,8 +95,8 @@ struct nsr_nn_model {
    * buffer of threads - 1 gradients; thread 0 writes m->grads). */
   nn_block_acts *part_blocks;
   float *thread_grads;
-  /* For passes split by columns: threads 1.. each get nn_column_scratch
-   * floats for what every thread computes whole (encoder.c). */
+  /* For passes split by columns: every thread gets nn_column_scratch
+   * floats (encoder.c). */
   float *column_scratch;
   /* OpenBLAS's thread count before a pass on the pool set it to 1, restored
    * when the pool goes; 0 when the pool did not change it. */
@@ -105,11 +105,15 @@ struct nsr_nn_model {
 
 /* The floats of one thread's column scratch for a pool of n_threads: a
  * pass split by columns has fewer sequences than threads, so at most
- * n_threads - 1 sequences of max_len: embeddings and a LayerNorm's output
- * (rows of d), its means and reciprocal deviations, pooled vectors. */
+ * n_threads - 1 sequences of max_len, `rows` positions. Each thread has two
+ * partial products (rows of d: the attention projection's and fc2's) and,
+ * threads 1.. only, what they compute whole (encoder.c, own_rows): its copy
+ * of the residual stream after a block and after its attention and a
+ * LayerNorm's output (rows of d), its means and reciprocal deviations, and
+ * pooled vectors. */
 static inline size_t nn_column_scratch(const nsr_nn_config *c, int n_threads) {
   size_t seqs = (size_t)n_threads - 1, rows = seqs * (size_t)c->max_len;
-  return rows * (2 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
+  return rows * (5 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
 }
 
 /* How a pass runs (encoder.c): on the caller alone, or on the pool with
