@@ -55,7 +55,7 @@ typedef struct own_rows {
  * in a pool of nt threads; see nn_column_scratch for the layout. */
 static float *column_partial(const nsr_nn_model *m, int tid, int nt, int which) {
   size_t rows = (size_t)(nt - 1) * m->cfg.max_len, d = (size_t)m->cfg.d_model;
-  return m->column_scratch + (size_t)tid * nn_column_scratch(&m->cfg, nt) +
+  return nn_line_start(m->column_scratch) + (size_t)tid * nn_column_scratch(&m->cfg, nt) +
          (size_t)which * rows * d;
 }
 

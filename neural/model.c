@@ -364,8 +364,9 @@ void nsr_nn_init_params(nsr_nn_model *m, uint64_t seed) {
 
 /* ---- activation and gradient buffers ----------------------------------- */
 
-/* Hands out n floats from a buffer being laid out. With base NULL it only
- * counts, so one function both sizes and carves a buffer. */
+/* Hands out n floats from a buffer being laid out, each tensor from the
+ * start of a cache line (see nn_line_start). With base NULL it only counts,
+ * so one function both sizes and carves a buffer. */
 typedef struct carver {
   float *base;
   size_t used;
@@ -374,8 +375,9 @@ typedef struct carver {
 
 static float *carve(carver *c, size_t n) {
   float *p = c->base ? c->base + c->used : NULL;
-  c->used += n;
-  c->approx += (double)n;
+  size_t lines = n / NN_LINE_FLOATS + (n % NN_LINE_FLOATS != 0);
+  c->used += lines * NN_LINE_FLOATS;
+  c->approx += (double)n + NN_LINE_FLOATS;
   return p;
 }
 
@@ -449,11 +451,11 @@ static nsr_code reserve_acts(nsr_nn_model *m, int max_batch, nsr_error *err) {
   carver cv = {NULL, 0, 0.0};
   layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
   size_t size = carved_size(&cv, &m->cfg, (size_t)max_batch);
-  float *buf = size ? nsr_mallocarray(size, sizeof(float)) : NULL;
+  float *buf = size ? nsr_mallocarray(size + NN_LINE_FLOATS, sizeof(float)) : NULL;
   if (buf == NULL) goto nomem;
   nsr_free(m->act_buffer);
   m->act_buffer = buf;
-  cv = (carver){buf, 0, 0.0};
+  cv = (carver){nn_line_start(buf), 0, 0.0};
   layout_acts(&m->cfg, (size_t)max_batch, &cv, &m->acts);
   m->act_batch = max_batch;
   return NSR_OK;
@@ -481,7 +483,7 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   carver cv = {NULL, 0, 0.0};
   layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
   size_t size = carved_size(&cv, &m->cfg, (size_t)max_batch);
-  float *buf = size ? nsr_mallocarray(size, sizeof(float)) : NULL;
+  float *buf = size ? nsr_mallocarray(size + NN_LINE_FLOATS, sizeof(float)) : NULL;
   if (buf == NULL) {
     return nsr_fail(err, NSR_ERR_NOMEM,
                     "encoder activation gradients for batch %d: out of memory",
@@ -489,7 +491,7 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
   }
   nsr_free(m->act_grad_buffer);
   m->act_grad_buffer = buf;
-  cv = (carver){buf, 0, 0.0};
+  cv = (carver){nn_line_start(buf), 0, 0.0};
   layout_act_grads(&m->cfg, (size_t)max_batch, &cv, &m->act_grads);
   m->grad_batch = max_batch;
   return NSR_OK;
@@ -566,8 +568,8 @@ static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
                                 sizeof(nn_block_acts));
-    m->column_scratch = nsr_mallocarray((size_t)n * nn_column_scratch(&m->cfg, n),
-                                        sizeof(float));
+    m->column_scratch = nsr_mallocarray(
+        (size_t)n * nn_column_scratch(&m->cfg, n) + NN_LINE_FLOATS, sizeof(float));
     if (m->part_blocks == NULL || m->column_scratch == NULL) {
       drop_pool(m);
       return nsr_fail(err, NSR_ERR_NOMEM, "encoder threads: out of memory");

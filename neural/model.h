@@ -103,6 +103,19 @@ struct nsr_nn_model {
   int blas_threads_before_pool;
 };
 
+/* Threads of a pass write neighbouring columns, rows or sequences of the
+ * same tensors. Where two threads' writes share a 64-byte cache line, the
+ * line moves between their cores at every write (false sharing), which cost
+ * a pass split by columns more than the split saved: so every buffer that
+ * threads share starts on a line (nn_line_start of an allocation
+ * NN_LINE_FLOATS larger), as does every tensor carved from one, and each
+ * thread's share of the column scratch. */
+#define NN_LINE_FLOATS 16
+static inline float *nn_line_start(float *allocation) {
+  uintptr_t at = (uintptr_t)allocation, line = NN_LINE_FLOATS * sizeof(float);
+  return (float *)((at + line - 1) & ~(line - 1));
+}
+
 /* The floats of one thread's column scratch for a pool of n_threads: a
  * pass split by columns has fewer sequences than threads, so at most
  * n_threads - 1 sequences of max_len, `rows` positions. Each thread has two
@@ -113,7 +126,8 @@ struct nsr_nn_model {
  * pooled vectors. */
 static inline size_t nn_column_scratch(const nsr_nn_config *c, int n_threads) {
   size_t seqs = (size_t)n_threads - 1, rows = seqs * (size_t)c->max_len;
-  return rows * (5 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
+  size_t floats = rows * (5 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
+  return (floats + NN_LINE_FLOATS - 1) / NN_LINE_FLOATS * NN_LINE_FLOATS;
 }
 
 /* How a pass runs (encoder.c): on the caller alone, or on the pool with
