@@ -31,67 +31,33 @@ static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1)
  * the attention heads (their q, k and v columns, their attention, and their
  * part of the output projection, a product over its heads' columns only)
  * and a share of the FFN's hidden units (their fc1 columns and GELU, and
- * their part of fc2). Each writes its partial projection to its own buffer;
- * after a barrier every thread adds all the partials, in thread order, to
- * its own copy of the residual stream, so the copies are identical. Two
- * barriers a block, and between them a thread reads nothing another wrote:
- * a first version that split every product by output columns needed five
- * and moved every product's input between the cores; on this machine's two
- * virtual CPUs, whose caches can be far apart (a round trip of about 440 ns
- * between them, tests/bench), it ran batch 1 of config A no faster than one
- * thread did. */
+ * their part of fc2). Each writes its partial projections to its own
+ * buffers (m->column_partials); after a barrier every thread adds all the
+ * partials, in thread order, to its own copy of the residual stream, so the
+ * copies are identical. Threads 1.. work in activations of their own
+ * (m->column_acts) and copy their columns into m->acts only when the
+ * caller reads them (training, capture): where two threads wrote
+ * neighbouring columns of one tensor, the cores kept taking its cache lines
+ * from each other. Two barriers a block, and between them a thread reads
+ * nothing another wrote. On this machine, whose two virtual CPUs can sit
+ * far apart (a round trip of about 440 ns between them), a first version
+ * that split every product by output columns, with five barriers a block
+ * and shared activations, ran batch 1 of config A no faster than one
+ * thread did (README, "Encoder performance"). */
 
-/* What a thread of a pass split by columns computes whole rather than
- * reading another's: the embeddings, its copy of the residual stream, each
- * LayerNorm's output and the pooled vectors, a few hundred floats per
- * position. Thread 0 writes the activations (which the backward pass and
- * activation capture read); the others, their scratch. A pass run by one
- * thread has no scratch. */
-typedef struct own_rows {
-  float *res, *res_att, *ln, *mean, *rstd, *pooled;
-} own_rows;
-
-/* Thread tid's partial product `which` (0: attention projection, 1: fc2)
- * in a pool of nt threads; see nn_column_scratch for the layout. */
-static float *column_partial(const nsr_nn_model *m, int tid, int nt, int which) {
-  size_t rows = (size_t)(nt - 1) * m->cfg.max_len, d = (size_t)m->cfg.d_model;
-  return nn_line_start(m->column_scratch) + (size_t)tid * nn_column_scratch(&m->cfg, nt) +
-         (size_t)which * rows * d;
-}
-
-/* Thread tid's own rows (tid >= 1): after its two partials. */
-static own_rows column_scratch(const nsr_nn_model *m, int tid, int nt) {
-  const nsr_nn_config *c = &m->cfg;
-  size_t rows = (size_t)(nt - 1) * c->max_len, d = (size_t)c->d_model;
-  own_rows s = {.res = column_partial(m, tid, nt, 0) + 2 * rows * d};
-  s.res_att = s.res + rows * d;
-  s.ln = s.res_att + rows * d;
-  s.mean = s.ln + rows * d;
-  s.rstd = s.mean + rows;
-  s.pooled = s.rstd + rows;
-  return s;
-}
-
-/* A LayerNorm of n rows computed whole: into the activations (out, mean,
- * rstd), or into own's scratch when own is not NULL. Returns where the
- * output went. */
-static float *layernorm_whole(const own_rows *own, float *out, float *mean,
-                              float *rstd, const float *in, const float *w,
-                              const float *b, size_t n, int d) {
-  if (own != NULL) {
-    out = own->ln;
-    mean = own->mean;
-    rstd = own->rstd;
+/* Columns j0 .. j1-1 of dst [n, ld] = the same columns of src. */
+static void copy_cols(float *dst, const float *src, size_t n, int ld, int j0,
+                      int j1) {
+  for (size_t r = 0; r < n; r++) {
+    memcpy(dst + r * ld + j0, src + r * ld + j0, (size_t)(j1 - j0) * sizeof(float));
   }
-  nn_layernorm_forward(out, mean, rstd, in, w, b, n, d);
-  return out;
 }
 
 /* Where a thread writes partial product `which` of a sublayer whose output
  * is y: with one thread, into y itself. */
 static float *partial_out(const nsr_nn_model *m, float *y, int which, int tid,
                           int nt) {
-  return nt == 1 ? y : column_partial(m, tid, nt, which);
+  return nt == 1 ? y : m->column_partials[2 * tid + which];
 }
 
 /* y [len] = x + every thread's partial `which`, added in thread order (with
@@ -103,105 +69,122 @@ static void add_partials(const nsr_nn_model *m, float *y, const float *x,
     add_inplace(y, x, len);
     return;
   }
-  add_into(y, x, column_partial(m, 0, nt, which), len);
-  for (int t = 1; t < nt; t++) add_inplace(y, column_partial(m, t, nt, which), len);
+  add_into(y, x, m->column_partials[which], len);
+  for (int t = 1; t < nt; t++) add_inplace(y, m->column_partials[2 * t + which], len);
 }
 
-/* One pre-LN block from the residual stream x to res_att (after attention)
- * and out (after the FFN): thread tid of nt's share, split by heads and
- * hidden units as above (nt 1: all of it). Thread 0's res_att and out are
- * the activations', the others' their own rows (x and out may then be the
- * same rows: x is read only before out is written). */
+/* A thread's shares of one block: heads h0 .. h1-1 (columns c0 .. c1-1 of
+ * q, k, v and the heads' outputs) and hidden units f0 .. f1-1. */
+typedef struct block_share {
+  size_t h0, h1, f0, f1;
+  int c0, c1;
+} block_share;
+
+static block_share share_of(const nsr_nn_config *c, int tid, int nt) {
+  block_share s;
+  nn_split((size_t)c->n_heads, tid, nt, &s.h0, &s.h1);
+  nn_split((size_t)c->d_ff, tid, nt, &s.f0, &s.f1);
+  int hs = c->d_model / c->n_heads;
+  s.c0 = (int)s.h0 * hs;
+  s.c1 = (int)s.h1 * hs;
+  return s;
+}
+
+/* Copies a thread's share of a block's activations from its own (mine)
+ * into the model's (shared), where the backward pass and capture read them. */
+static void publish_share(const nsr_nn_config *c, const block_share *s,
+                          const nn_block_acts *mine, nn_block_acts *shared,
+                          int B, int T) {
+  size_t n = (size_t)B * T, tt = (size_t)T * T;
+  int d = c->d_model, h = c->n_heads;
+  for (int part = 0; part < 3; part++) {
+    copy_cols(shared->qkv, mine->qkv, n, 3 * d, part * d + s->c0, part * d + s->c1);
+  }
+  copy_cols(shared->atty, mine->atty, n, d, s->c0, s->c1);
+  for (int b = 0; b < B; b++) {
+    size_t at = ((size_t)b * h + s->h0) * tt;
+    memcpy(shared->att + at, mine->att + at, (s->h1 - s->h0) * tt * sizeof(float));
+  }
+  copy_cols(shared->fc1, mine->fc1, n, c->d_ff, (int)s->f0, (int)s->f1);
+  copy_cols(shared->gelu, mine->gelu, n, c->d_ff, (int)s->f0, (int)s->f1);
+}
+
+/* One pre-LN block from the residual stream x into ba (the thread's
+ * activations: the model's for thread 0), thread tid of nt's share as above
+ * (nt 1: all of it). x may be ba->out (a thread's own activations reuse one
+ * block): it is read only before ba->out is written. With `shared` not
+ * NULL, a thread other than 0 then copies its share into it. */
 static void block_forward(nsr_nn_model *m, int l, const float *x,
-                          float *res_att, float *out, nn_block_acts *ba,
-                          const own_rows *own, const nsr_nn_batch *batch,
-                          int tid, int nt) {
+                          nn_block_acts *ba, nn_block_acts *shared,
+                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model, ff = c->d_ff;
-  int h = c->n_heads, hs = d / h;
-  size_t n = (size_t)B * T, h0, h1, f0, f1;
-  nn_split((size_t)h, tid, nt, &h0, &h1);
-  nn_split((size_t)ff, tid, nt, &f0, &f1);
-  int c0 = (int)h0 * hs, c1 = (int)h1 * hs;
+  int h = c->n_heads;
+  size_t n = (size_t)B * T;
+  block_share s = share_of(c, tid, nt);
   nn_pool *pool = nt > 1 ? m->pool : NULL;
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
-  float *ln1 = layernorm_whole(own, ba->ln1, ba->ln1_mean, ba->ln1_rstd, x,
-                               W(NN_LN1_W), W(NN_LN1_B), n, d);
+  nn_layernorm_forward(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
+                       W(NN_LN1_B), n, d);
   for (int part = 0; part < 3; part++) { /* q, k, v of this thread's heads */
-    nn_linear_forward_cols(ba->qkv, ln1, W(NN_QKV_W), W(NN_QKV_B), n, d, 3 * d,
-                           part * d + c0, part * d + c1);
+    nn_linear_forward_cols(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d,
+                           3 * d, part * d + s.c0, part * d + s.c1);
   }
   for (int b = 0; b < B; b++) {
     nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T,
-                               d, h, (size_t)b * h + h0, (size_t)b * h + h1);
+                               d, h, (size_t)b * h + s.h0, (size_t)b * h + s.h1);
   }
-  nn_linear_forward_inputs(partial_out(m, res_att, 0, tid, nt), ba->atty,
+  nn_linear_forward_inputs(partial_out(m, ba->res_att, 0, tid, nt), ba->atty,
                            W(NN_PROJ_W), tid == 0 ? W(NN_PROJ_B) : NULL, n, d,
-                           d, c0, c1);
+                           d, s.c0, s.c1);
   nn_pool_barrier(pool);
-  add_partials(m, res_att, x, 0, n * d, nt);
-  float *ln2 = layernorm_whole(own, ba->ln2, ba->ln2_mean, ba->ln2_rstd,
-                               res_att, W(NN_LN2_W), W(NN_LN2_B), n, d);
-  nn_linear_forward_cols(ba->fc1, ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff,
-                         (int)f0, (int)f1);
+  add_partials(m, ba->res_att, x, 0, n * d, nt);
+  nn_layernorm_forward(ba->ln2, ba->ln2_mean, ba->ln2_rstd, ba->res_att,
+                       W(NN_LN2_W), W(NN_LN2_B), n, d);
+  nn_linear_forward_cols(ba->fc1, ba->ln2, W(NN_FC1_W), W(NN_FC1_B), n, d, ff,
+                         (int)s.f0, (int)s.f1);
   for (size_t r = 0; r < n; r++) {
-    nn_gelu_forward(ba->gelu + r * ff + f0, ba->fc1 + r * ff + f0, f1 - f0);
+    nn_gelu_forward(ba->gelu + r * ff + s.f0, ba->fc1 + r * ff + s.f0, s.f1 - s.f0);
   }
-  nn_linear_forward_inputs(partial_out(m, out, 1, tid, nt), ba->gelu,
+  nn_linear_forward_inputs(partial_out(m, ba->out, 1, tid, nt), ba->gelu,
                            W(NN_FC2_W), tid == 0 ? W(NN_FC2_B) : NULL, n, ff,
-                           d, (int)f0, (int)f1);
+                           d, (int)s.f0, (int)s.f1);
   nn_pool_barrier(pool);
-  add_partials(m, out, res_att, 1, n * d, nt);
+  add_partials(m, ba->out, ba->res_att, 1, n * d, nt);
+  if (shared != NULL && tid > 0) publish_share(c, &s, ba, shared, B, T);
 #undef W
 }
 
-/* This thread's columns of out [n, n_out] = in W^T + b: thread tid of nt
- * takes a contiguous share of the n_out columns. */
-static void linear_share(float *out, const float *in, const float *w,
-                         const float *b, size_t n, int n_in, int n_out, int tid,
-                         int nt) {
-  size_t lo, hi;
-  nn_split((size_t)n_out, tid, nt, &lo, &hi);
-  nn_linear_forward_cols(out, in, w, b, n, n_in, n_out, (int)lo, (int)hi);
-}
-
-/* The whole forward pass of `batch` into the activations `a` (the model's,
- * or a thread's view of them), thread tid of nt's share (nt 1: all of it),
- * up to the logits. */
-static void forward_part(nsr_nn_model *m, nn_acts *a, const nsr_nn_batch *batch,
-                         int tid, int nt) {
+/* The whole forward pass of `batch` into the activations `a` (thread 0's:
+ * the model's, or a view of them; the others' own), thread tid of nt's
+ * share (nt 1: all of it), up to the last block; thread 0 goes on to the
+ * logits. With
+ * `shared` not NULL (the model's activations), threads 1.. copy their
+ * shares of every block there. */
+static void forward_part(nsr_nn_model *m, nn_acts *a, nn_acts *shared,
+                         const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
   int B = batch->batch, T = batch->seq_len, d = c->d_model;
   size_t n = (size_t)B * T;
   float *P = m->params;
-  own_rows scratch;
-  const own_rows *own = NULL;
-  if (tid > 0) {
-    assert(B < nt && "split by columns: fewer sequences than threads, as the "
-                     "scratch is sized for (nn_choose_split)");
-    scratch = column_scratch(m, tid, nt);
-    own = &scratch;
-  }
-  float *x = own ? own->res : a->x0;
-  nn_embed_forward(x, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
+  assert((nt == 1 || B < nt) && "split by columns: fewer sequences than "
+                                "threads, as m->column_acts holds");
+  nn_embed_forward(a->x0, batch->tokens, nn_at(m, P, NN_TOK_EMB), m->pe, B, T, d);
+  const float *x = a->x0;
   for (int l = 0; l < c->n_layers; l++) {
-    nn_block_acts *ba = &a->blocks[l];
-    float *res_att = own ? own->res_att : ba->res_att;
-    float *out = own ? own->res : ba->out;
-    block_forward(m, l, x, res_att, out, ba, own, batch, tid, nt);
-    x = out;
+    block_forward(m, l, x, &a->blocks[l], shared ? &shared->blocks[l] : NULL,
+                  batch, tid, nt);
+    x = a->blocks[l].out;
   }
-  float *lnf = layernorm_whole(own, a->lnf, a->lnf_mean, a->lnf_rstd, x,
-                               nn_at(m, P, nn_lnf_w(m)),
-                               nn_at(m, P, nn_lnf_b(m)), n, d);
-  float *pooled = own ? own->pooled : a->pooled;
-  nn_pool_forward(pooled, lnf, batch->lengths, B, T, d, c->pool);
-  linear_share(a->logits, pooled, nn_at(m, P, nn_head_w(m)),
-               nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes, tid, nt);
+  if (tid > 0) return;
+  nn_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x,
+                       nn_at(m, P, nn_lnf_w(m)), nn_at(m, P, nn_lnf_b(m)), n, d);
+  nn_pool_forward(a->pooled, a->lnf, batch->lengths, B, T, d, c->pool);
+  nn_linear_forward(a->logits, a->pooled, nn_at(m, P, nn_head_w(m)),
+                    nn_at(m, P, nn_head_b(m)), (size_t)B, d, c->n_classes);
   if (c->n_labels > 0) {
-    linear_share(a->label_logits, pooled, nn_at(m, P, nn_label_w(m)),
-                 nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels, tid,
-                 nt);
+    nn_linear_forward(a->label_logits, a->pooled, nn_at(m, P, nn_label_w(m)),
+                      nn_at(m, P, nn_label_b(m)), (size_t)B, d, c->n_labels);
   }
 }
 
@@ -288,22 +271,27 @@ static void make_part(nsr_nn_model *m, const nsr_nn_batch *batch, int tid,
 }
 
 /* One pass (forward or backward) shared by the threads of a run (see
- * threads.h). */
+ * threads.h). keep_acts: the forward pass leaves every activation in
+ * m->acts (for a backward pass or capture), not only those up to the
+ * logits. */
 typedef struct pass_job {
   nsr_nn_model *m;
   const nsr_nn_batch *batch;
+  bool keep_acts;
 } pass_job;
 
 static void forward_by_columns(void *ctx, int tid, int nt) {
   const pass_job *job = ctx;
-  forward_part(job->m, &job->m->acts, job->batch, tid, nt);
+  nsr_nn_model *m = job->m;
+  nn_acts *mine = tid == 0 || nt == 1 ? &m->acts : &m->column_acts[tid];
+  forward_part(m, mine, job->keep_acts ? &m->acts : NULL, job->batch, tid, nt);
 }
 
 static void forward_by_sequences(void *ctx, int tid, int nt) {
   const pass_job *job = ctx;
   pass_part part;
   make_part(job->m, job->batch, tid, nt, false, &part);
-  forward_part(job->m, &part.acts, &part.batch, 0, 1);
+  forward_part(job->m, &part.acts, NULL, &part.batch, 0, 1);
 }
 
 /* Runs a pass as nn_choose_split says: by_columns on the caller alone
@@ -476,16 +464,18 @@ static void backward_by_sequences(void *ctx, int tid, int nt) {
   }
 }
 
-/* The forward pass of a checked batch that fits the reserved buffers,
- * leaving every activation up to the logits in m->acts. */
-static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch) {
-  pass_job job = {m, batch};
+/* The forward pass of a checked batch that fits the reserved buffers, up
+ * to the logits in m->acts: with keep_acts, every activation, else (an
+ * inference) at least the pooled vectors and logits. */
+static void encoder_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
+                            bool keep_acts) {
+  pass_job job = {m, batch, keep_acts};
   run_pass(m, forward_by_columns, forward_by_sequences, &job);
 }
 
 /* The backward pass after encoder_forward and the loss. */
 static void encoder_backward(nsr_nn_model *m, const nsr_nn_batch *batch) {
-  pass_job job = {m, batch};
+  pass_job job = {m, batch, true};
   run_pass(m, backward_by_columns, backward_by_sequences, &job);
 }
 
@@ -573,11 +563,14 @@ static nsr_code prepare(nsr_nn_model *m, const nsr_nn_batch *batch,
   return rc;
 }
 
-nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
-                                const nsr_nn_outputs *out, nsr_error *err) {
+/* nsr_nn_forward_outputs, and with keep_acts every activation left in
+ * m->acts (see encoder_forward). */
+static nsr_code forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                const nsr_nn_outputs *out, bool keep_acts,
+                                nsr_error *err) {
   nsr_code rc = prepare(m, batch, false, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, keep_acts);
   heads_probs(m, batch->batch);
   size_t C = (size_t)batch->batch * m->cfg.n_classes;
   size_t L = (size_t)batch->batch * m->cfg.n_labels;
@@ -599,6 +592,11 @@ nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
   return NSR_OK;
 }
 
+nsr_code nsr_nn_forward_outputs(nsr_nn_model *m, const nsr_nn_batch *batch,
+                                const nsr_nn_outputs *out, nsr_error *err) {
+  return forward_outputs(m, batch, out, false, err);
+}
+
 nsr_code nsr_nn_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
                         float *logits, float *probs, nsr_error *err) {
   nsr_nn_outputs out = {.logits = logits, .probs = probs};
@@ -611,7 +609,7 @@ nsr_code nsr_nn_loss(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, false, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, false);
   *loss = (float)heads_loss(m, batch->batch, targets, false);
   return NSR_OK;
 }
@@ -622,7 +620,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
   nsr_code rc = prepare(m, batch, true, err);
   if (rc == NSR_OK) rc = check_targets(m, batch->batch, targets, err);
   if (rc != NSR_OK) return rc;
-  encoder_forward(m, batch);
+  encoder_forward(m, batch, true);
   *loss = (float)heads_loss(m, batch->batch, targets, true);
   encoder_backward(m, batch);
   return NSR_OK;
@@ -630,7 +628,7 @@ nsr_code nsr_nn_forward_backward(nsr_nn_model *m, const nsr_nn_batch *batch,
 
 nsr_code nsr_nn_capture_forward(nsr_nn_model *m, const nsr_nn_batch *batch,
                                 const nsr_nn_capture *capture, nsr_error *err) {
-  nsr_code rc = nsr_nn_forward(m, batch, NULL, NULL, err);
+  nsr_code rc = forward_outputs(m, batch, &(nsr_nn_outputs){0}, true, err);
   if (rc != NSR_OK) return rc;
   const nsr_nn_config *c = &m->cfg;
   size_t n = (size_t)batch->batch * batch->seq_len;

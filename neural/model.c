@@ -538,11 +538,52 @@ static void drop_pool(nsr_nn_model *m) {
   nn_pool_free(m->pool);
   nsr_free(m->part_blocks);
   nsr_free(m->thread_grads);
-  nsr_free(m->column_scratch);
+  nsr_free(m->column_buffer);
+  nsr_free(m->column_partials);
+  nsr_free(m->column_acts);
+  nsr_free(m->column_blocks);
   m->pool = NULL;
   m->part_blocks = NULL;
   m->thread_grads = NULL;
-  m->column_scratch = NULL;
+  m->column_buffer = NULL;
+  m->column_partials = NULL;
+  m->column_acts = NULL;
+  m->column_blocks = NULL;
+}
+
+/* Lays out the buffers of passes split by columns for a pool of n threads
+ * (see model.h) from cv; with cv's base NULL, only counts. */
+static void layout_columns(nsr_nn_model *m, int n, carver *cv) {
+  nsr_nn_config one_block = m->cfg;
+  one_block.n_layers = 1;
+  size_t seqs = (size_t)n - 1, rows = seqs * (size_t)m->cfg.max_len;
+  for (int t = 0; t < n; t++) {
+    m->column_partials[2 * t] = carve(cv, rows * (size_t)m->cfg.d_model);
+    m->column_partials[2 * t + 1] = carve(cv, rows * (size_t)m->cfg.d_model);
+    if (t == 0) continue; /* thread 0 works in m->acts */
+    nn_acts *a = &m->column_acts[t];
+    a->blocks = m->column_blocks + (size_t)t * m->cfg.n_layers;
+    layout_acts(&one_block, seqs, cv, a);
+    for (int l = 1; l < m->cfg.n_layers; l++) a->blocks[l] = a->blocks[0];
+  }
+}
+
+/* Makes the buffers of passes split by columns for a pool of n threads. */
+static nsr_code make_columns(nsr_nn_model *m, int n) {
+  m->column_partials = nsr_calloc(2 * (size_t)n, sizeof(float *));
+  m->column_acts = nsr_calloc((size_t)n, sizeof(nn_acts));
+  m->column_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
+                                sizeof(nn_block_acts));
+  if (m->column_partials == NULL || m->column_acts == NULL || m->column_blocks == NULL) {
+    return NSR_ERR_NOMEM;
+  }
+  carver cv = {NULL, 0, 0.0};
+  layout_columns(m, n, &cv);
+  m->column_buffer = nsr_mallocarray(cv.used + NN_LINE_FLOATS, sizeof(float));
+  if (m->column_buffer == NULL) return NSR_ERR_NOMEM;
+  cv = (carver){nn_line_start(m->column_buffer), 0, 0.0};
+  layout_columns(m, n, &cv);
+  return NSR_OK;
 }
 
 /* Gives threads 1.. of the pool their gradient buffer, once the model has
@@ -568,9 +609,7 @@ static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
                                 sizeof(nn_block_acts));
-    m->column_scratch = nsr_mallocarray(
-        (size_t)n * nn_column_scratch(&m->cfg, n) + NN_LINE_FLOATS, sizeof(float));
-    if (m->part_blocks == NULL || m->column_scratch == NULL) {
+    if (m->part_blocks == NULL || make_columns(m, n) != NSR_OK) {
       drop_pool(m);
       return nsr_fail(err, NSR_ERR_NOMEM, "encoder threads: out of memory");
     }

@@ -95,9 +95,17 @@ struct nsr_nn_model {
    * buffer of threads - 1 gradients; thread 0 writes m->grads). */
   nn_block_acts *part_blocks;
   float *thread_grads;
-  /* For passes split by columns: every thread gets nn_column_scratch
-   * floats (encoder.c). */
-  float *column_scratch;
+  /* For passes split by columns (encoder.c), laid out in column_buffer
+   * when the pool is made: every thread's two partial products
+   * (column_partials[2 t + k], [rows, d], k 0 the attention projection's,
+   * 1 fc2's), and for threads 1.. activations of their own
+   * (column_acts[t]) for the n_threads - 1 sequences such a pass has at
+   * most, with one block's tensors that every layer reuses (its blocks,
+   * from column_blocks, all point to the same memory). */
+  float *column_buffer;
+  float **column_partials;
+  nn_acts *column_acts;
+  nn_block_acts *column_blocks;
   /* OpenBLAS's thread count before a pass on the pool set it to 1, restored
    * when the pool goes; 0 when the pool did not change it. */
   int blas_threads_before_pool;
@@ -109,25 +117,11 @@ struct nsr_nn_model {
  * a pass split by columns more than the split saved: so every buffer that
  * threads share starts on a line (nn_line_start of an allocation
  * NN_LINE_FLOATS larger), as does every tensor carved from one, and each
- * thread's share of the column scratch. */
+ * thread's part of the column buffer. */
 #define NN_LINE_FLOATS 16
 static inline float *nn_line_start(float *allocation) {
   uintptr_t at = (uintptr_t)allocation, line = NN_LINE_FLOATS * sizeof(float);
   return (float *)((at + line - 1) & ~(line - 1));
-}
-
-/* The floats of one thread's column scratch for a pool of n_threads: a
- * pass split by columns has fewer sequences than threads, so at most
- * n_threads - 1 sequences of max_len, `rows` positions. Each thread has two
- * partial products (rows of d: the attention projection's and fc2's) and,
- * threads 1.. only, what they compute whole (encoder.c, own_rows): its copy
- * of the residual stream after a block and after its attention and a
- * LayerNorm's output (rows of d), its means and reciprocal deviations, and
- * pooled vectors. */
-static inline size_t nn_column_scratch(const nsr_nn_config *c, int n_threads) {
-  size_t seqs = (size_t)n_threads - 1, rows = seqs * (size_t)c->max_len;
-  size_t floats = rows * (5 * (size_t)c->d_model + 2) + seqs * (size_t)c->d_model;
-  return (floats + NN_LINE_FLOATS - 1) / NN_LINE_FLOATS * NN_LINE_FLOATS;
 }
 
 /* How a pass runs (encoder.c): on the caller alone, or on the pool with

@@ -125,7 +125,15 @@ typedef struct run_result {
   float logits[BATCH * 64], label_logits[BATCH * 8];
   float loss;
   float *grads; /* nsr_nn_num_params floats, freed by the caller */
+  float *captured; /* CAPTURED floats: what activation capture recorded */
 } run_result;
+
+/* Config A's activation capture of a batch of BATCH: residual streams,
+ * attention weights, FFN hidden activations of both blocks, pooled vectors. */
+enum {
+  CAP_RES = 2 * BATCH * SEQ * 128, CAP_ATT = 2 * BATCH * 4 * SEQ * SEQ,
+  CAP_FFN = 2 * BATCH * SEQ * 512, CAPTURED = CAP_RES + CAP_ATT + CAP_FFN + BATCH * 128
+};
 
 /* Config A with a both-heads output, so every split (rows, columns,
  * (sequence, head) pairs, both heads) is used, and ragged lengths. */
@@ -164,14 +172,33 @@ static void run_model(nsr_nn_pool pool_kind, int threads, int B, run_result *r) 
   for (int i = 0; i < BATCH; i++) labels[i] = (int32_t)nsr_rng_below(&rng, 64);
   for (int i = 0; i < BATCH * 8; i++) label_probs[i] = (float)nsr_rng_uniform(&rng);
   nsr_nn_batch batch = {B, SEQ, tokens, lengths};
+  nsr_nn_targets t = {.labels = labels, .label_probs = label_probs};
+  /* A pass split by columns leaves some threads' shares of the activations
+   * in the model only when asked (training, capture). So that a failure to
+   * would show, every activation first comes from other tokens (the
+   * memory of an earlier model with this batch could otherwise hold the
+   * right values), then passes on this batch read them. */
+  int32_t other[BATCH * SEQ];
+  for (int i = 0; i < BATCH * SEQ; i++) other[i] = (tokens[i] + 1) % 128;
+  nsr_nn_batch decoy = {B, SEQ, other, lengths};
+  float decoy_loss;
+  assert_int_equal(nsr_nn_forward_backward(m, &decoy, &t, &decoy_loss, &err), NSR_OK);
   nsr_nn_outputs out = {.logits = r->logits, .label_logits = r->label_logits};
   assert_int_equal(nsr_nn_forward_outputs(m, &batch, &out, &err), NSR_OK);
   assert_int_equal(nsr_nn_get_threads(m), threads);
-  nsr_nn_targets t = {.labels = labels, .label_probs = label_probs};
   assert_int_equal(nsr_nn_forward_backward(m, &batch, &t, &r->loss, &err), NSR_OK);
   r->grads = nsr_malloc(nsr_nn_num_params(m) * sizeof(float));
   assert_non_null(r->grads);
   memcpy(r->grads, nsr_nn_tensor_at(m, 0).grad, nsr_nn_num_params(m) * sizeof(float));
+  /* Capture reads activations that a pass split by columns keeps in each
+   * thread's own buffers unless asked for them. */
+  r->captured = nsr_calloc(CAPTURED, sizeof(float));
+  assert_non_null(r->captured);
+  nsr_nn_capture cap = {r->captured, r->captured + CAP_RES,
+                        r->captured + CAP_RES + CAP_ATT,
+                        r->captured + CAP_RES + CAP_ATT + CAP_FFN};
+  assert_int_equal(nsr_nn_forward_backward(m, &decoy, &t, &decoy_loss, &err), NSR_OK);
+  assert_int_equal(nsr_nn_capture_forward(m, &batch, &cap, &err), NSR_OK);
   nsr_nn_free(m);
 }
 
@@ -202,6 +229,7 @@ static void check_thread_counts(nsr_nn_pool pool, int B) {
                     (size_t)B * 8, 1e-5, 1e-5);
     assert_float_equal(r.loss, one.loss, 1e-5 * fabs(one.loss));
     nn_assert_close("grads", r.grads, one.grads, n_params, 1e-6, 1e-4);
+    nn_assert_close("captured", r.captured, one.captured, CAPTURED, 1e-5, 1e-5);
     /* A second run on as many threads: bit for bit the same. */
     memset(&again, 0, sizeof again);
     run_model(pool, threads, B, &again);
@@ -209,10 +237,14 @@ static void check_thread_counts(nsr_nn_pool pool, int B) {
     assert_memory_equal(r.label_logits, again.label_logits, sizeof r.label_logits);
     assert_memory_equal(&r.loss, &again.loss, sizeof r.loss);
     assert_memory_equal(r.grads, again.grads, n_params * sizeof(float));
+    assert_memory_equal(r.captured, again.captured, CAPTURED * sizeof(float));
     nsr_free(r.grads);
     nsr_free(again.grads);
+    nsr_free(r.captured);
+    nsr_free(again.captured);
   }
   nsr_free(one.grads);
+  nsr_free(one.captured);
 }
 
 static void test_thread_counts_agree_mean_pool(void **state) {
