@@ -14,6 +14,8 @@
  * the same sequence of shapes. Every line carries openblas_get_corename(). */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,40 @@ static void infer(void *p) {
   bench_ctx *c = p;
   nsr_error err;
   if (nsr_nn_forward(c->model, &c->batch, c->logits, NULL, &err) != NSR_OK) die(&err);
+}
+
+/* ---- how far apart the two cores are ---------------------------------- */
+
+/* A pass split by columns waits at barriers and reads what the other
+ * thread wrote, so its time depends on how far apart the virtual CPUs
+ * that the host gives the two threads are, which changes while the
+ * machine runs: a ball bounced between the caller and a second thread
+ * through one cache line times it. */
+enum { BOUNCES = 100000 };
+static _Alignas(64) atomic_int ball;
+
+static void *bounce_back(void *arg) {
+  (void)arg;
+  for (int i = 0; i < BOUNCES; i++) {
+    while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 1) {}
+    atomic_store_explicit(&ball, 2 * i + 2, memory_order_release);
+  }
+  return NULL;
+}
+
+static void bounce(void *arg) {
+  (void)arg;
+  atomic_store(&ball, 0);
+  pthread_t other;
+  if (pthread_create(&other, NULL, bounce_back, NULL) != 0) {
+    fprintf(stderr, "bench_neural: pthread_create failed\n");
+    exit(1);
+  }
+  for (int i = 0; i < BOUNCES; i++) {
+    atomic_store_explicit(&ball, 2 * i + 1, memory_order_release);
+    while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + 2) {}
+  }
+  pthread_join(other, NULL);
 }
 
 /* ---- the matmuls of one training step --------------------------------- */
@@ -161,6 +197,8 @@ int main(int argc, char **argv) {
   }
   if (steps < 1) steps = 1;
   const char *core = openblas_get_corename();
+  printf("core-to-core round trip  median %.0f ns  (a cache line bounced between two threads)\n",
+         median_time(bounce, NULL, 0, 5) / BOUNCES * 1e9);
   int threads = openblas_get_num_threads();
   int32_t tokens[BATCH * SEQ], labels[BATCH];
   float logits[BATCH * 64];

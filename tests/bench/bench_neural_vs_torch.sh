@@ -73,6 +73,7 @@ awk -v peer_core="$peer_core" '
     d = $1
   }
   /^nsr_propose / { for (i = 1; i <= NF; i++) if ($i == "median") add("propose", $(i + 1)) }
+  /^core-to-core round trip/ { for (i = 1; i <= NF; i++) if ($i == "median") add("bounce", $(i + 1)) }
   /^network forward only/ { for (i = 1; i <= NF; i++) if ($i == "median") add("forward", $(i + 1)) }
   END {
     printf "\nmedians of %d runs; OpenBLAS core: nsr %s, torch %s\n", count["ratio"], core, peer_core
@@ -91,4 +92,6 @@ awk -v peer_core="$peer_core" '
       d, median("ratio")
     printf "nsr propose (bench_propose): %.1f us per query, network forward %.1f us (goal <= 100 us per query)\n", \
       median("propose"), median("forward")
+    printf "core-to-core round trip: %.0f ns (batch 1 on the pool is slower when the two cores are far apart)\n", \
+      median("bounce")
   }' "$log"
