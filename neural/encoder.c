@@ -207,50 +207,26 @@ typedef struct pass_part {
   float *grads;       /* its parameter gradients */
 } pass_part;
 
+/* Moves a tensor pointer on by `skip` sequences. */
+static void skip_sequences(void *ctx, float **tensor, size_t per_sequence) {
+  *tensor += *(const size_t *)ctx * per_sequence;
+}
+
 /* Points v at the activations of sequences s0.. of a batch of sequences of
- * length T laid out in a (see layout_acts: every tensor is [sequences,
- * ...], so a view is each pointer moved on by s0 sequences). */
+ * length T held in a (blocks: room for v's blocks). */
 static void view_acts(const nsr_nn_config *c, const nn_acts *a, size_t s0,
                       int T, nn_acts *v, nn_block_acts *blocks) {
-  size_t r = s0 * (size_t)T, d = (size_t)c->d_model, ff = (size_t)c->d_ff;
-  size_t att = s0 * (size_t)c->n_heads * (size_t)T * (size_t)T;
-  v->x0 = a->x0 + r * d;
-  for (int l = 0; l < c->n_layers; l++) {
-    const nn_block_acts *b = &a->blocks[l];
-    blocks[l] = (nn_block_acts){
-        .ln1 = b->ln1 + r * d, .ln1_mean = b->ln1_mean + r,
-        .ln1_rstd = b->ln1_rstd + r, .qkv = b->qkv + r * 3 * d,
-        .att = b->att + att, .atty = b->atty + r * d,
-        .res_att = b->res_att + r * d, .ln2 = b->ln2 + r * d,
-        .ln2_mean = b->ln2_mean + r, .ln2_rstd = b->ln2_rstd + r,
-        .fc1 = b->fc1 + r * ff, .gelu = b->gelu + r * ff,
-        .out = b->out + r * d,
-    };
-  }
+  *v = *a;
+  memcpy(blocks, a->blocks, (size_t)c->n_layers * sizeof *blocks);
   v->blocks = blocks;
-  v->lnf = a->lnf + r * d;
-  v->lnf_mean = a->lnf_mean + r;
-  v->lnf_rstd = a->lnf_rstd + r;
-  v->pooled = a->pooled + s0 * d;
-  v->logits = a->logits + s0 * (size_t)c->n_classes;
-  v->probs = a->probs + s0 * (size_t)c->n_classes;
-  v->label_logits = a->label_logits + s0 * (size_t)c->n_labels;
-  v->label_probs = a->label_probs + s0 * (size_t)c->n_labels;
+  nn_walk_acts(c, (size_t)T, v, skip_sequences, &s0);
 }
 
 /* The same for the activation gradients. */
 static void view_act_grads(const nsr_nn_config *c, const nn_act_grads *g,
                            size_t s0, int T, nn_act_grads *v) {
-  size_t r = s0 * (size_t)T, d = (size_t)c->d_model;
-  *v = (nn_act_grads){
-      .res = g->res + r * d, .ln = g->ln + r * d, .atty = g->atty + r * d,
-      .qkv = g->qkv + r * 3 * d,
-      .att = g->att + s0 * (size_t)c->n_heads * (size_t)T * (size_t)T,
-      .hidden = g->hidden + r * (size_t)c->d_ff, .pooled = g->pooled + s0 * d,
-      .logits = g->logits + s0 * (size_t)c->n_classes,
-      .label_logits = g->label_logits + s0 * (size_t)c->n_labels,
-      .label_pooled = g->label_pooled + (c->n_labels > 0 ? s0 * d : 0),
-  };
+  *v = *g;
+  nn_walk_act_grads(c, (size_t)T, v, skip_sequences, &s0);
 }
 
 /* Thread tid of nt's part of the batch. */

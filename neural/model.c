@@ -393,51 +393,74 @@ static size_t carved_size(const carver *c, const nsr_nn_config *cfg, size_t B) {
   return c->used;
 }
 
+void nn_walk_acts(const nsr_nn_config *c, size_t T, nn_acts *a,
+                  nn_tensor_fn fn, void *ctx) {
+  size_t d = (size_t)c->d_model, ff = (size_t)c->d_ff;
+  fn(ctx, &a->x0, T * d);
+  for (int l = 0; l < c->n_layers; l++) {
+    nn_block_acts *b = &a->blocks[l];
+    fn(ctx, &b->ln1, T * d);
+    fn(ctx, &b->ln1_mean, T);
+    fn(ctx, &b->ln1_rstd, T);
+    fn(ctx, &b->qkv, T * 3 * d);
+    fn(ctx, &b->att, (size_t)c->n_heads * T * T);
+    fn(ctx, &b->atty, T * d);
+    fn(ctx, &b->res_att, T * d);
+    fn(ctx, &b->ln2, T * d);
+    fn(ctx, &b->ln2_mean, T);
+    fn(ctx, &b->ln2_rstd, T);
+    fn(ctx, &b->fc1, T * ff);
+    fn(ctx, &b->gelu, T * ff);
+    fn(ctx, &b->out, T * d);
+  }
+  fn(ctx, &a->lnf, T * d);
+  fn(ctx, &a->lnf_mean, T);
+  fn(ctx, &a->lnf_rstd, T);
+  fn(ctx, &a->pooled, d);
+  fn(ctx, &a->logits, (size_t)c->n_classes);
+  fn(ctx, &a->probs, (size_t)c->n_classes);
+  fn(ctx, &a->label_logits, (size_t)c->n_labels);
+  fn(ctx, &a->label_probs, (size_t)c->n_labels);
+}
+
+void nn_walk_act_grads(const nsr_nn_config *c, size_t T, nn_act_grads *g,
+                       nn_tensor_fn fn, void *ctx) {
+  size_t d = (size_t)c->d_model;
+  fn(ctx, &g->res, T * d);
+  fn(ctx, &g->ln, T * d);
+  fn(ctx, &g->atty, T * d);
+  fn(ctx, &g->qkv, T * 3 * d);
+  fn(ctx, &g->att, (size_t)c->n_heads * T * T);
+  fn(ctx, &g->hidden, T * (size_t)c->d_ff);
+  fn(ctx, &g->pooled, d);
+  fn(ctx, &g->logits, (size_t)c->n_classes);
+  fn(ctx, &g->label_logits, (size_t)c->n_labels);
+  fn(ctx, &g->label_pooled, c->n_labels > 0 ? d : 0);
+}
+
+/* Carves a tensor for `sequences` sequences (a carve_job) of max_len
+ * positions. */
+typedef struct carve_job {
+  carver *cv;
+  size_t sequences;
+} carve_job;
+
+static void carve_tensor(void *ctx, float **tensor, size_t per_sequence) {
+  carve_job *job = ctx;
+  *tensor = carve(job->cv, job->sequences * per_sequence);
+}
+
 /* Lays out the activations for B sequences of max_len positions. */
 static void layout_acts(const nsr_nn_config *c, size_t B, carver *cv,
                         nn_acts *a) {
-  size_t n = B * c->max_len, d = c->d_model, ff = c->d_ff;
-  size_t att = B * c->n_heads * c->max_len * c->max_len;
-  a->x0 = carve(cv, n * d);
-  for (int l = 0; l < c->n_layers; l++) {
-    nn_block_acts *b = &a->blocks[l];
-    b->ln1 = carve(cv, n * d);
-    b->ln1_mean = carve(cv, n);
-    b->ln1_rstd = carve(cv, n);
-    b->qkv = carve(cv, n * 3 * d);
-    b->att = carve(cv, att);
-    b->atty = carve(cv, n * d);
-    b->res_att = carve(cv, n * d);
-    b->ln2 = carve(cv, n * d);
-    b->ln2_mean = carve(cv, n);
-    b->ln2_rstd = carve(cv, n);
-    b->fc1 = carve(cv, n * ff);
-    b->gelu = carve(cv, n * ff);
-    b->out = carve(cv, n * d);
-  }
-  a->lnf = carve(cv, n * d);
-  a->lnf_mean = carve(cv, n);
-  a->lnf_rstd = carve(cv, n);
-  a->pooled = carve(cv, B * d);
-  a->logits = carve(cv, B * c->n_classes);
-  a->probs = carve(cv, B * c->n_classes);
-  a->label_logits = carve(cv, B * c->n_labels);
-  a->label_probs = carve(cv, B * c->n_labels);
+  carve_job job = {cv, B};
+  nn_walk_acts(c, (size_t)c->max_len, a, carve_tensor, &job);
 }
 
 static void layout_act_grads(const nsr_nn_config *c, size_t B, carver *cv,
                              nn_act_grads *g) {
-  size_t n = B * c->max_len, d = c->d_model;
-  g->res = carve(cv, n * d);
-  g->ln = carve(cv, n * d);
-  g->atty = carve(cv, n * d);
-  g->qkv = carve(cv, n * 3 * d);
-  g->att = carve(cv, B * c->n_heads * c->max_len * c->max_len);
-  g->hidden = carve(cv, n * c->d_ff);
-  g->pooled = carve(cv, B * d);
-  g->logits = carve(cv, B * c->n_classes);
-  g->label_logits = carve(cv, B * c->n_labels);
-  g->label_pooled = carve(cv, c->n_labels > 0 ? B * d : 0);
+  carve_job job = {cv, B};
+  nn_walk_act_grads(c, (size_t)c->max_len, g, carve_tensor, &job);
 }
 
 /* Grows the activation buffer to max_batch sequences; keeps it when it is

@@ -62,6 +62,17 @@ typedef struct nn_act_grads {
   float *label_pooled; /* [B,d] the label head's share of dL/dpooled */
 } nn_act_grads;
 
+/* Calls fn(ctx, &tensor, per_sequence) on every tensor pointer of a (or
+ * g), in layout order, with the floats that one sequence of T positions
+ * takes of it. Every tensor is [sequences, ...]: the buffers are laid out
+ * with it (model.c) and a thread's view of some sequences moves each
+ * pointer on by whole sequences (encoder.c). */
+typedef void (*nn_tensor_fn)(void *ctx, float **tensor, size_t per_sequence);
+void nn_walk_acts(const nsr_nn_config *c, size_t T, nn_acts *a,
+                  nn_tensor_fn fn, void *ctx);
+void nn_walk_act_grads(const nsr_nn_config *c, size_t T, nn_act_grads *g,
+                       nn_tensor_fn fn, void *ctx);
+
 struct nsr_nn_model {
   nsr_nn_config cfg;
   size_t n_tensors;
