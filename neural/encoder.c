@@ -126,9 +126,11 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
 #define W(slot) nn_at(m, m->params, nn_block_tensor(l, slot))
   nn_layernorm_forward(ba->ln1, ba->ln1_mean, ba->ln1_rstd, x, W(NN_LN1_W),
                        W(NN_LN1_B), n, d);
-  for (int part = 0; part < 3; part++) { /* q, k, v of this thread's heads */
+  /* q, k, v of this thread's heads: one product when it has them all */
+  int parts = s.c1 - s.c0 == d ? 1 : 3, width = parts == 1 ? 3 * d : s.c1 - s.c0;
+  for (int part = 0; part < parts; part++) {
     nn_linear_forward_cols(ba->qkv, ba->ln1, W(NN_QKV_W), W(NN_QKV_B), n, d,
-                           3 * d, part * d + s.c0, part * d + s.c1);
+                           3 * d, part * d + s.c0, part * d + s.c0 + width);
   }
   for (int b = 0; b < B; b++) {
     nn_attention_forward_range(ba->atty, ba->att, ba->qkv, batch->lengths, T,
