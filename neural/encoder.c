@@ -160,9 +160,8 @@ static void block_forward(nsr_nn_model *m, int l, const float *x,
 /* The whole forward pass of `batch` into the activations `a` (thread 0's:
  * the model's, or a view of them; the others' own), thread tid of nt's
  * share (nt 1: all of it), up to the last block; thread 0 goes on to the
- * logits. With
- * `shared` not NULL (the model's activations), threads 1.. copy their
- * shares of every block there. */
+ * logits. With `shared` not NULL (the model's activations), threads 1..
+ * copy their shares of every block there. */
 static void forward_part(nsr_nn_model *m, nn_acts *a, nn_acts *shared,
                          const nsr_nn_batch *batch, int tid, int nt) {
   const nsr_nn_config *c = &m->cfg;
@@ -196,10 +195,9 @@ static void forward_part(nsr_nn_model *m, nn_acts *a, nn_acts *shared,
  * batch: each thread runs the whole pass alone (as with no pool) on its
  * contiguous share of the sequences, in its own views of the model's
  * buffers, with no barrier until the backward pass sums the threads'
- * parameter gradients. Otherwise (a single query, say) every product is
- * split by columns, with a barrier after each phase (forward_part with nt >
- * 1). Splitting by sequences shares no activation between threads: each
- * packs only its own rows for sgemm and keeps them in its own cache. */
+ * parameter gradients (fewer sequences: the split by columns above).
+ * Splitting by sequences shares no activation between threads: each packs
+ * only its own rows for sgemm and keeps them in its own cache. */
 
 /* What thread tid works on in a pass split by sequences. */
 typedef struct pass_part {
@@ -261,7 +259,7 @@ typedef struct pass_job {
 static void forward_by_columns(void *ctx, int tid, int nt) {
   const pass_job *job = ctx;
   nsr_nn_model *m = job->m;
-  nn_acts *mine = tid == 0 || nt == 1 ? &m->acts : &m->column_acts[tid];
+  nn_acts *mine = tid == 0 ? &m->acts : &m->column_acts[tid];
   forward_part(m, mine, job->keep_acts ? &m->acts : NULL, job->batch, tid, nt);
 }
 

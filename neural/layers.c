@@ -149,25 +149,45 @@ void nn_layernorm_backward(float *din, float *dw, float *db, const float *dout,
 
 /* ---- linear ----------------------------------------------------------- */
 
-void nn_linear_forward_cols(float *out, const float *in, const float *w,
-                            const float *b, size_t n, int n_in, int n_out,
-                            int j0, int j1) {
-  int cols = j1 - j0;
+/* Output columns j0 .. j1-1 of out [n, n_out] = in[:, k0 .. k1-1]
+ * W[j0 .. j1-1, k0 .. k1-1]^T, plus b[j0 .. j1-1] when b is not NULL: the
+ * block of a linear layer that a thread computes, whether the product is
+ * split by its outputs or by its inputs. */
+static void linear_forward_block(float *out, const float *in, const float *w,
+                                 const float *b, size_t n, int n_in, int n_out,
+                                 int j0, int j1, int k0, int k1) {
+  int cols = j1 - j0, ks = k1 - k0;
   if (cols <= 0) return;
-  /* Start from the bias, then accumulate the product onto it (beta = 1). */
-  for (size_t r = 0; r < n; r++) {
-    memcpy(out + r * n_out + j0, b + j0, (size_t)cols * sizeof(float));
+  /* Start from the bias and accumulate onto it (beta 1), or overwrite (beta
+   * 0); an empty input range leaves the bias or zeros. */
+  float beta = b != NULL ? 1.0f : 0.0f;
+  if (b != NULL || ks <= 0) {
+    for (size_t r = 0; r < n; r++) {
+      float *row = out + r * n_out + j0;
+      if (b != NULL) {
+        memcpy(row, b + j0, (size_t)cols * sizeof(float));
+      } else {
+        memset(row, 0, (size_t)cols * sizeof(float));
+      }
+    }
   }
-  const float *wj = w + (size_t)j0 * n_in;
+  if (ks <= 0) return;
+  const float *wb = w + (size_t)j0 * n_in + k0;
   /* One row (a pooled single query through the head): sgemm would pack all
    * of w first, which costs more than the product itself. */
   if (n == 1) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, cols, n_in, 1.0f, wj, n_in, in,
-                1, 1.0f, out + j0, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, cols, ks, 1.0f, wb, n_in, in + k0,
+                1, beta, out + j0, 1);
     return;
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, cols, n_in,
-              1.0f, in, n_in, wj, n_in, 1.0f, out + j0, n_out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, cols, ks, 1.0f,
+              in + k0, n_in, wb, n_in, beta, out + j0, n_out);
+}
+
+void nn_linear_forward_cols(float *out, const float *in, const float *w,
+                            const float *b, size_t n, int n_in, int n_out,
+                            int j0, int j1) {
+  linear_forward_block(out, in, w, b, n, n_in, n_out, j0, j1, 0, n_in);
 }
 
 void nn_linear_forward(float *out, const float *in, const float *w,
@@ -178,22 +198,7 @@ void nn_linear_forward(float *out, const float *in, const float *w,
 void nn_linear_forward_inputs(float *out, const float *in, const float *w,
                               const float *b, size_t n, int n_in, int n_out,
                               int k0, int k1) {
-  float beta = 0.0f;
-  if (b != NULL) {
-    for (size_t r = 0; r < n; r++) memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
-    beta = 1.0f;
-  }
-  if (k1 <= k0) {
-    if (b == NULL) memset(out, 0, n * (size_t)n_out * sizeof(float));
-    return;
-  }
-  if (n == 1) { /* as in nn_linear_forward_cols */
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, n_out, k1 - k0, 1.0f, w + k0, n_in,
-                in + k0, 1, beta, out, 1);
-    return;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, n_out, k1 - k0,
-              1.0f, in + k0, n_in, w + k0, n_in, beta, out, n_out);
+  linear_forward_block(out, in, w, b, n, n_in, n_out, 0, n_out, k0, k1);
 }
 
 NN_HOT void nn_linear_backward_share(float *din, float *dw, float *db,

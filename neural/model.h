@@ -136,8 +136,9 @@ static inline float *nn_line_start(float *allocation) {
 }
 
 /* How a pass runs (encoder.c): on the caller alone, or on the pool with
- * the batch's sequences split among the threads, or with every product
- * split by columns (for fewer sequences than threads). */
+ * the batch's sequences split among the threads, or (for fewer sequences
+ * than threads) with each block split by attention heads and hidden
+ * units. */
 typedef enum nn_pass_split { NN_ALONE, NN_BY_SEQUENCES, NN_BY_COLUMNS } nn_pass_split;
 /* The choice for a batch (the rule is in model.c, next to the measurements
  * behind it): the pool always when the model was asked for 2 or more
