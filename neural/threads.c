@@ -1,5 +1,6 @@
 /* threads.c: the encoder's worker pool (see threads.h). */
 #include "threads.h"
+#include "blas.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -14,11 +15,6 @@
  * descheduled (a loaded machine) soon gives its core away. */
 #define NN_SPIN_ROUNDS 4000
 #define NN_YIELD_ROUNDS 16
-/* How long a thread released while spinning waits before it returns (see
- * threads.h): 10 pauses, about 200 ns on this project's machines (a pause
- * measured 20 ns). With config A's single query on 2 threads, 10 gave
- * 0.121-0.123 ms, 20 gave 0.122-0.125 ms and 40 0.126-0.135 ms. */
-#define NN_STAGGER_ROUNDS 10
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -70,12 +66,7 @@ static void barrier_wait(nn_barrier *b) {
     return;
   }
   for (int i = 0; i < NN_SPIN_ROUNDS; i++) {
-    if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) {
-      /* Released while spinning: let the releaser's sgemm call go first
-       * (threads.h). */
-      for (int k = 0; k < NN_STAGGER_ROUNDS; k++) cpu_relax();
-      return;
-    }
+    if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) return;
     cpu_relax();
   }
   /* On a busy machine the thread awaited may be queued behind this one:
@@ -107,6 +98,7 @@ struct nn_pool {
 static void *worker_main(void *arg) {
   nn_worker *w = arg;
   nn_pool *p = w->pool;
+  nn_blas_bind(w->tid);
   for (;;) {
     barrier_wait(&p->barrier);
     if (p->stop) return NULL;

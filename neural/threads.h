@@ -3,16 +3,13 @@
  * The pool runs one function on every thread at once (the caller is thread
  * 0), SPMD style: each thread picks its own share of the work by its index,
  * and nn_pool_barrier() separates the phases that read what another thread
- * wrote. The last thread to reach a barrier leaves it at once, the others a
- * few hundred nanoseconds later: phases mostly start with a cblas_sgemm
- * call on every thread, OpenBLAS 0.3.21 takes one global mutex at the start
- * and end of every call (its buffer allocator), threads released together
- * collide on it, and the loser sleeps in the kernel (futex), a wake-up that
- * costs a virtual CPU tens of microseconds. Apart, they pass it in turn. Workers are created once and wait between runs by spinning briefly
- * and then blocking, so that back-to-back calls (a forward pass is a few
- * hundred microseconds) do not pay a wake-up each. Work is shared out by
- * fixed index ranges, so a given thread count always computes every value
- * the same way. */
+ * wrote. Each worker makes its matrix products on an OpenBLAS instance of
+ * its own (blas.h): on the process's one, threads released together by a
+ * barrier collide on OpenBLAS's allocator lock. Workers are created once
+ * and wait between runs by spinning briefly and then blocking, so that
+ * back-to-back calls (a forward pass is a few hundred microseconds) do not
+ * pay a wake-up each. Work is shared out by fixed index ranges, so a given
+ * thread count always computes every value the same way. */
 #ifndef NSR_NN_THREADS_H
 #define NSR_NN_THREADS_H
 
