@@ -3,8 +3,8 @@
 #define _GNU_SOURCE /* dlmopen, dladdr, before any header */
 #endif
 #include "blas.h"
-#include "nsr_neural.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,6 @@ static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Slot i (1..NN_BLAS_PRIVATE_MAX) once loaded; written under the lock. */
 static blas_instance private_instances[NN_BLAS_PRIVATE_MAX + 1];
 static bool private_loaded[NN_BLAS_PRIVATE_MAX + 1];
-static int private_count;
 /* Why loading failed, once it has; later binds do not retry. */
 static const char *private_refusal;
 
@@ -121,28 +120,30 @@ static bool private_wanted(void) {
   return env == NULL || strcmp(env, "0") != 0;
 }
 
-bool nn_blas_bind(int slot) {
-  thread_instance = NULL;
+bool nn_blas_load(int slot) {
   if (slot < 1 || slot > NN_BLAS_PRIVATE_MAX || !private_wanted()) return false;
   pthread_mutex_lock(&private_lock);
   if (!private_loaded[slot] && private_refusal == NULL) {
     private_refusal = load_instance(&private_instances[slot]);
-    if (private_refusal == NULL) {
-      private_loaded[slot] = true;
-      private_count++;
-    }
+    private_loaded[slot] = private_refusal == NULL;
   }
-  if (private_loaded[slot]) thread_instance = &private_instances[slot];
+  bool loaded = private_loaded[slot];
   pthread_mutex_unlock(&private_lock);
-  return thread_instance != NULL;
+  return loaded;
+}
+
+void nn_blas_bind(int slot) {
+  pthread_mutex_lock(&private_lock);
+  assert(slot == 0 || private_loaded[slot]); /* bind only what nn_blas_load gave */
+  thread_instance = slot == 0 ? NULL : &private_instances[slot];
+  pthread_mutex_unlock(&private_lock);
 }
 
 bool nn_blas_thread_private(void) { return thread_instance != NULL; }
 
-int nsr_nn_private_blas(const char **why) {
+const char *nn_blas_refusal(void) {
   pthread_mutex_lock(&private_lock);
-  int count = private_count;
-  if (why != NULL) *why = private_refusal;
+  const char *why = private_refusal;
   pthread_mutex_unlock(&private_lock);
-  return count;
+  return why;
 }

@@ -36,12 +36,17 @@ void nn_sgemv(CBLAS_TRANSPOSE ta, int m, int n, float alpha, const float *a,
               int lda, const float *x, int incx, float beta, float *y,
               int incy);
 
-/* Binds the calling thread to private instance `slot` (1..), loading it on
- * first use; with slot 0, or when it cannot be had, to the process's.
- * Returns whether the thread now has a private instance. Thread-safe. */
-bool nn_blas_bind(int slot);
-
+/* Makes private instance `slot` (1..NN_BLAS_PRIVATE_MAX) ready, loading
+ * it on first use (a few milliseconds). Returns false when it cannot be
+ * had: slot out of range, NSR_NN_PRIVATE_BLAS=0, or loading failed now or
+ * before (nn_blas_refusal says why). Thread-safe. */
+bool nn_blas_load(int slot);
+/* Makes the calling thread's products run on instance `slot`, which
+ * nn_blas_load returned true for, or with 0 on the process's. */
+void nn_blas_bind(int slot);
 /* Whether the calling thread makes its products on a private instance. */
 bool nn_blas_thread_private(void);
+/* Why private instances could not be loaded (a static string), or NULL. */
+const char *nn_blas_refusal(void);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blas.h"
 #include "json.h"
 
 /* ---- configuration ---------------------------------------------------- */
@@ -656,6 +657,11 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *m, int n_threads, nsr_error *err) {
 }
 
 int nsr_nn_get_threads(const nsr_nn_model *m) { return nn_pool_size(m->pool); }
+
+int nsr_nn_private_blas(const nsr_nn_model *m, const char **why) {
+  if (why != NULL) *why = nn_blas_refusal();
+  return nn_pool_private_blas(m->pool);
+}
 
 nsr_code nsr_nn_reserve(nsr_nn_model *m, int max_batch, bool training,
                         nsr_error *err) {

@@ -138,14 +138,14 @@ float *nsr_nn_gradients(nsr_nn_model *model, size_t *n);
 nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
 /* The threads a forward pass may use: the pool's size, or 1 without one. */
 int nsr_nn_get_threads(const nsr_nn_model *model);
-/* How many OpenBLAS instances the pools' workers have of their own (0 until
- * a pool's first worker starts): a worker makes its products on a private
- * copy of the library, loaded with dlmopen, so that the threads do not
- * queue on OpenBLAS's one allocator lock (README "Encoder performance").
- * *why (may be NULL) gets NULL, or why loading failed and the workers use
- * the process's instance. NSR_NN_PRIVATE_BLAS=0 in the environment keeps
- * pools started afterwards on the process's instance. */
-int nsr_nn_private_blas(const char **why);
+/* How many of the pool's workers make their products on an OpenBLAS
+ * instance of their own, loaded with dlmopen when the pool starts, so that
+ * the threads do not queue on OpenBLAS's one allocator lock (README
+ * "Encoder performance"); 0 without a pool. *why (may be NULL) gets NULL,
+ * or why loading failed, in which case workers use the process's instance
+ * with the same results. NSR_NN_PRIVATE_BLAS=0 in the environment when a
+ * pool starts keeps its workers on the process's instance. */
+int nsr_nn_private_blas(const nsr_nn_model *model, const char **why);
 
 /* ---- forward and backward --------------------------------------------- */
 

@@ -81,6 +81,7 @@ static void barrier_wait(nn_barrier *b) {
 typedef struct nn_worker {
   nn_pool *pool;
   int tid;
+  int blas_slot; /* its private OpenBLAS instance (blas.h), or 0 */
 } nn_worker;
 
 struct nn_pool {
@@ -98,7 +99,7 @@ struct nn_pool {
 static void *worker_main(void *arg) {
   nn_worker *w = arg;
   nn_pool *p = w->pool;
-  nn_blas_bind(w->tid);
+  nn_blas_bind(w->blas_slot);
   for (;;) {
     barrier_wait(&p->barrier);
     if (p->stop) return NULL;
@@ -124,6 +125,12 @@ void nn_pool_barrier(nn_pool *p) {
 }
 
 int nn_pool_size(const nn_pool *p) { return p ? p->n : 1; }
+
+int nn_pool_private_blas(const nn_pool *p) {
+  int count = 0;
+  for (int i = 0; p != NULL && i < p->n - 1; i++) count += p->workers[i].blas_slot != 0;
+  return count;
+}
 
 
 /* Stops the workers started so far, which wait at the start barrier, and
@@ -154,7 +161,7 @@ nsr_code nn_pool_create(int n_threads, nn_pool **out, nsr_error *err) {
   pthread_cond_init(&p->barrier.cond, NULL);
   atomic_init(&p->barrier.n, n_threads);
   for (int i = 1; i < n_threads; i++) {
-    p->workers[i - 1] = (nn_worker){p, i};
+    p->workers[i - 1] = (nn_worker){p, i, nn_blas_load(i) ? i : 0};
     int rc = pthread_create(&p->threads[i - 1], NULL, worker_main, &p->workers[i - 1]);
     if (rc != 0) {
       /* The workers started so far wait at the start barrier, which cannot

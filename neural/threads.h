@@ -29,6 +29,9 @@ nsr_code nn_pool_create(int n_threads, nn_pool **out, nsr_error *err);
 /* Stops and joins the workers and frees the pool; NULL is allowed. */
 void nn_pool_free(nn_pool *pool);
 int nn_pool_size(const nn_pool *pool);
+/* How many of the pool's workers make their products on an OpenBLAS
+ * instance of their own (blas.h); 0 for a NULL pool. */
+int nn_pool_private_blas(const nn_pool *pool);
 
 /* Runs fn on every thread of the pool and returns when all have finished.
  * With pool NULL, runs fn(ctx, 0, 1) on the caller. Not reentrant: one run

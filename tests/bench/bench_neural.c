@@ -15,6 +15,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,17 @@ static double gemm_flops(const gemm_shape *s, int n) {
 
 /* ---- driver ----------------------------------------------------------- */
 
+/* One result line: median seconds of a pass over `batch` sequences, with
+ * the kernels and threads it ran on. */
+static void print_time(const char *who, const char *what, int batch,
+                       double seconds, const nsr_nn_model *m) {
+  int pool = nsr_nn_get_threads(m);
+  printf("%s %s B=%-2d median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d%s]\n",
+         who, what, batch, seconds * 1e3, batch / seconds, openblas_get_corename(),
+         openblas_get_num_threads(), pool,
+         pool < 2 ? "" : nsr_nn_private_blas(m, NULL) > 0 ? ", private BLAS per worker" : ", shared BLAS");
+}
+
 static nsr_nn_model *make_model(const nsr_nn_config *cfg) {
   nsr_nn_model *m;
   nsr_error err;
@@ -214,33 +226,40 @@ int main(int argc, char **argv) {
   /* "nsr": the model's default (automatic) thread rule; "nsr-1t": one
    * thread and one BLAS thread; "nsr-blas": no pool, OpenBLAS's own
    * threads (the behaviour before the pool); "nsr-pool": always the pool
-   * of 2 (each thread with one BLAS thread). */
+   * of 2 (each thread with one BLAS thread); "nsr-pool-shared": the same
+   * with the workers on the process's OpenBLAS instead of one of their own
+   * (NSR_NN_PRIVATE_BLAS=0). Every pass starts a new pool. */
   const struct {
     const char *who;
     int model_threads, blas_threads;
+    bool shared_blas;
   } passes[] = {
-      {"nsr", 0, threads}, {"nsr-1t", 1, 1}, {"nsr-blas", 1, threads},
-      {"nsr-pool", 2, threads},
+      {"nsr", 0, threads, false},        {"nsr-1t", 1, 1, false},
+      {"nsr-blas", 1, threads, false},   {"nsr-pool", 2, threads, false},
+      {"nsr-pool-shared", 2, threads, true},
   };
   for (size_t pass = 0; pass < sizeof passes / sizeof passes[0]; pass++) {
     const char *who = passes[pass].who;
     nsr_error err;
-    if (nsr_nn_set_threads(c.model, passes[pass].model_threads, &err) != NSR_OK) die(&err);
+    if (passes[pass].shared_blas) {
+      setenv("NSR_NN_PRIVATE_BLAS", "0", 1);
+    } else {
+      unsetenv("NSR_NN_PRIVATE_BLAS");
+    }
+    if (nsr_nn_set_threads(c.model, 1, &err) != NSR_OK ||
+        nsr_nn_set_threads(c.model, passes[pass].model_threads, &err) != NSR_OK) {
+      die(&err);
+    }
     openblas_set_num_threads(passes[pass].blas_threads);
-    int pool = nsr_nn_get_threads(c.model);
     c.batch.batch = BATCH;
     double train = median_time(train_step, &c, 30, steps);
-    printf("%s train B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
-           who, BATCH, train * 1e3, BATCH / train, core, openblas_get_num_threads(), pool);
+    print_time(who, "train", BATCH, train, c.model);
     c.batch.batch = 1;
-    double infer1 = median_time(infer, &c, 30, steps * 5);
-    printf("%s infer B=1  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
-           who, infer1 * 1e3, 1 / infer1, core, openblas_get_num_threads(), pool);
+    print_time(who, "infer", 1, median_time(infer, &c, 30, steps * 5), c.model);
     c.batch.batch = BATCH;
-    double infer64 = median_time(infer, &c, 30, steps);
-    printf("%s infer B=%d  median %8.3f ms  %9.0f ex/s  [%s, %d BLAS threads, pool %d]\n",
-           who, BATCH, infer64 * 1e3, BATCH / infer64, core, openblas_get_num_threads(), pool);
+    print_time(who, "infer", BATCH, median_time(infer, &c, 30, steps), c.model);
   }
+  unsetenv("NSR_NN_PRIVATE_BLAS");
   openblas_set_num_threads(threads);
   nsr_nn_free(c.model);
 

@@ -19,8 +19,9 @@
 # OpenBLAS oversubscribe the 2 cores (set PEER_BLAS_THREADS= to leave it
 # unset). nsr is timed with the model's automatic thread rule ("nsr"), on
 # one thread with one BLAS thread ("nsr-1t"), without the encoder's pool on
-# OpenBLAS's own threads ("nsr-blas") and always on the pool of 2
-# ("nsr-pool"); see bench_neural.c.
+# OpenBLAS's own threads ("nsr-blas"), always on the pool of 2
+# ("nsr-pool"), and on that pool with the workers on the process's OpenBLAS
+# instead of their own ("shared"); see bench_neural.c.
 set -eu
 build=${1:-build}
 runs=${2:-3}
@@ -65,7 +66,7 @@ awk -v peer_core="$peer_core" '
   }
   function add(key, x) { val[key, ++count[key]] = x }
   /^config A:/ { for (i = 1; i <= NF; i++) if ($i == "core") core = $(i + 1); sub(",", "", core) }
-  /^(nsr|nsr-1t|nsr-blas|nsr-pool|explicit|nn.TransformerEncoder) (train|infer) / {
+  /^(nsr|nsr-1t|nsr-blas|nsr-pool|nsr-pool-shared|explicit|nn.TransformerEncoder) (train|infer) / {
     for (i = 1; i <= NF; i++) if ($i == "median") add($1 " " $2 " " $3, $(i + 1))
   }
   /^d=[0-9]+ train/ {
@@ -79,14 +80,15 @@ awk -v peer_core="$peer_core" '
     printf "\nmedians of %d runs; OpenBLAS core: nsr %s, torch %s\n", count["ratio"], core, peer_core
     split("train B=64|infer B=1|infer B=64", what, "|")
     split("2|4|1", goal, "|")
-    printf "%-12s %9s %9s %9s %9s %15s %12s %9s %9s %6s\n", "median ms", "nsr", "nsr-1t", \
-      "nsr-blas", "nsr-pool", "torch explicit", "torch stock", "speed-up", "(1t)", "goal"
+    printf "%-12s %9s %9s %9s %9s %9s %15s %12s %9s %9s %6s\n", "median ms", "nsr", "nsr-1t", \
+      "nsr-blas", "nsr-pool", "shared", "torch explicit", "torch stock", "speed-up", "(1t)", "goal"
     for (w = 1; w <= 3; w++) {
       n = median("nsr " what[w]); n1 = median("nsr-1t " what[w])
       nb = median("nsr-blas " what[w]); np = median("nsr-pool " what[w])
+      ns = median("nsr-pool-shared " what[w])
       e = median("explicit " what[w]); s = median("nn.TransformerEncoder " what[w])
-      printf "%-12s %9.3f %9.3f %9.3f %9.3f %15.3f %12.3f %8.2fx %8.2fx %5s\n", what[w], n, n1, \
-        nb, np, e, s, e / n, e / n1, (w == 3 ? "-" : ">=" goal[w] "x")
+      printf "%-12s %9.3f %9.3f %9.3f %9.3f %9.3f %15.3f %12.3f %8.2fx %8.2fx %5s\n", what[w], n, \
+        n1, nb, np, ns, e, s, e / n, e / n1, (w == 3 ? "-" : ">=" goal[w] "x")
     }
     printf "%s training matmuls: %.0f%% of cblas_sgemm alone on the same shapes (goal >= 60%%)\n", \
       d, median("ratio")

@@ -1,7 +1,8 @@
 /* test_nn_threads.c: the encoder's worker pool: the pool and its barrier on
  * their own, then the model on 1, 2 and 3 threads (the same logits and
  * gradients to float rounding; bit-identical runs for one thread count),
- * thread settings and their bad values. */
+ * thread settings and their bad values, and the workers' own OpenBLAS
+ * instances. */
 #include <cblas.h>
 #include <pthread.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "nn_test_util.h"
 #include "model.h"
 #include "threads.h"
+#include "blas.h"
 
 /* ---- the pool ---------------------------------------------------------- */
 
@@ -330,6 +332,103 @@ static void test_pool_sets_openblas_threads_once(void **state) {
   assert_int_equal(openblas_get_num_threads(), before);
 }
 
+/* ---- each worker's own OpenBLAS ----------------------------------------- */
+
+enum { GM = 37, GN = 53, GK = 29 }; /* odd sizes: kernel edges and tails */
+
+typedef struct blas_ctx {
+  const float *a, *b;
+  float c[4][GM * GN];  /* each thread's product a b^T */
+  float y[4][GN];       /* each thread's b x (x = a's first row) */
+  bool private_blas[4]; /* whether the thread ran on its own instance */
+} blas_ctx;
+
+static void products_on_every_thread(void *p, int tid, int n) {
+  (void)n;
+  blas_ctx *c = p;
+  c->private_blas[tid] = nn_blas_thread_private();
+  nn_sgemm(CblasNoTrans, CblasTrans, GM, GN, GK, 1.0f, c->a, GK, c->b, GK, 0.0f,
+           c->c[tid], GN);
+  nn_sgemv(CblasNoTrans, GN, GK, 1.0f, c->b, GK, c->a, 1, 0.0f, c->y[tid], 1);
+}
+
+/* Runs the products on a new pool of 3 and returns how many of its
+ * workers had an instance of their own. */
+static int run_products(blas_ctx *c) {
+  nn_pool *pool;
+  nsr_error err;
+  assert_int_equal(nn_pool_create(3, &pool, &err), NSR_OK);
+  nn_pool_run(pool, products_on_every_thread, c);
+  int count = nn_pool_private_blas(pool);
+  nn_pool_free(pool);
+  return count;
+}
+
+/* Workers make their products on instances of their own; every instance
+ * computes the same bits, and a plain triple loop agrees with them to
+ * float rounding (so the instances really multiply). */
+static void test_workers_have_their_own_openblas(void **state) {
+  (void)state;
+  static float a[GM * GK], b[GN * GK];
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 5);
+  for (size_t i = 0; i < GM * GK; i++) a[i] = (float)nsr_rng_uniform(&rng) - 0.5f;
+  for (size_t i = 0; i < GN * GK; i++) b[i] = (float)nsr_rng_uniform(&rng) - 0.5f;
+  static blas_ctx c;
+  memset(&c, 0, sizeof c);
+  c.a = a;
+  c.b = b;
+  unsetenv("NSR_NN_PRIVATE_BLAS");
+  assert_int_equal(run_products(&c), 2);
+  assert_null(nn_blas_refusal());
+  assert_false(c.private_blas[0]); /* the caller keeps the process's */
+  assert_true(c.private_blas[1]);
+  assert_true(c.private_blas[2]);
+  assert_false(nn_blas_thread_private());
+  for (int t = 1; t < 3; t++) {
+    assert_memory_equal(c.c[t], c.c[0], sizeof c.c[0]);
+    assert_memory_equal(c.y[t], c.y[0], sizeof c.y[0]);
+  }
+  for (int i = 0; i < GM; i++) {
+    for (int j = 0; j < GN; j++) {
+      double want = 0.0;
+      for (int k = 0; k < GK; k++) want += (double)a[i * GK + k] * b[j * GK + k];
+      assert_true(fabs(c.c[0][i * GN + j] - want) < 1e-5);
+      if (i == 0) assert_true(fabs(c.y[0][j] - want) < 1e-5);
+    }
+  }
+  /* Refused by the environment: the workers share the process's. */
+  setenv("NSR_NN_PRIVATE_BLAS", "0", 1);
+  memset(c.private_blas, 0, sizeof c.private_blas);
+  assert_int_equal(run_products(&c), 0);
+  for (int t = 0; t < 3; t++) assert_false(c.private_blas[t]);
+  assert_memory_equal(c.c[1], c.c[0], sizeof c.c[0]);
+  unsetenv("NSR_NN_PRIVATE_BLAS");
+  /* Slots past the cap or below 1 are never private. */
+  assert_false(nn_blas_load(0));
+  assert_false(nn_blas_load(NN_BLAS_PRIVATE_MAX + 1));
+  assert_true(nn_blas_load(NN_BLAS_PRIVATE_MAX));
+}
+
+/* The model reports its pool's private instances. */
+static void test_model_reports_private_blas(void **state) {
+  (void)state;
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  nsr_nn_model *m;
+  nsr_error err;
+  assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
+  const char *why = "unset";
+  assert_int_equal(nsr_nn_private_blas(m, &why), 0); /* no pool yet */
+  assert_null(why);
+  assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
+  assert_int_equal(nsr_nn_reserve(m, 4, false, &err), NSR_OK);
+  assert_int_equal(nsr_nn_private_blas(m, NULL), 1);
+  assert_int_equal(nsr_nn_set_threads(m, 1, &err), NSR_OK);
+  assert_int_equal(nsr_nn_private_blas(m, NULL), 0);
+  nsr_nn_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pool_runs_every_thread_and_barrier_orders),
@@ -340,6 +439,8 @@ int main(void) {
       cmocka_unit_test(test_thread_counts_agree_cls_pool),
       cmocka_unit_test(test_thread_settings),
       cmocka_unit_test(test_pool_sets_openblas_threads_once),
+      cmocka_unit_test(test_workers_have_their_own_openblas),
+      cmocka_unit_test(test_model_reports_private_blas),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
