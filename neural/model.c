@@ -624,11 +624,14 @@ static nsr_code ensure_thread_grads(nsr_nn_model *m, nsr_error *err) {
 
 /* Makes the pool the request asks for, when there is none yet and some
  * pass over up to max_batch sequences would use it, and its threads'
- * buffers. */
+ * buffers. Every pass calls it: the thread count is resolved only when a
+ * pool may be made (the automatic count reads a file, sysconf(3), which
+ * cost a batch-1 pass about 10 us). */
 static nsr_code ensure_pool(nsr_nn_model *m, size_t max_batch, nsr_error *err) {
-  int n = resolved_threads(m);
-  if (m->pool == NULL && n >= 2 &&
-      (m->threads_asked != 0 || pool_pays(m, max_batch * (size_t)m->cfg.max_len))) {
+  bool wanted = m->pool == NULL &&
+                (m->threads_asked != 0 || pool_pays(m, max_batch * (size_t)m->cfg.max_len));
+  int n = wanted ? resolved_threads(m) : 1;
+  if (n >= 2) {
     nsr_code rc = nn_pool_create(n, &m->pool, err);
     if (rc != NSR_OK) return rc;
     m->part_blocks = nsr_calloc((size_t)n * (size_t)m->cfg.n_layers,
