@@ -400,6 +400,12 @@ static int nn_forward(int argc, char **argv, FILE *out, FILE *errs) {
   nsr_nn_model *m;
   nsr_error err;
   if (nsr_nn_load(argv[2], &m, &err) != NSR_OK) return fail_with(errs, &err);
+  /* One pass: starting a pool (threads, their OpenBLAS instances) costs
+   * milliseconds, the pass a fraction of one. */
+  if (nsr_nn_set_threads(m, 1, &err) != NSR_OK) {
+    nsr_nn_free(m);
+    return fail_with(errs, &err);
+  }
   const nsr_nn_config *cfg = nsr_nn_get_config(m);
   int32_t *ids = nsr_mallocarray((size_t)cfg->max_len, sizeof(int32_t));
   /* One buffer: the first head's logits and probs, then the label head's. */
