@@ -176,12 +176,12 @@ static void linear_forward_block(float *out, const float *in, const float *w,
   /* One row (a pooled single query through the head): sgemm would pack all
    * of w first, which costs more than the product itself. */
   if (n == 1) {
-    nn_sgemv(CblasNoTrans, cols, ks, 1.0f, wb, n_in, in + k0,
-                1, beta, out + j0, 1);
+    nn_sgemv(CblasNoTrans, cols, ks, 1.0f, wb, n_in, in + k0, 1, beta, out + j0,
+             1);
     return;
   }
-  nn_sgemm(CblasNoTrans, CblasTrans, (int)n, cols, ks, 1.0f,
-              in + k0, n_in, wb, n_in, beta, out + j0, n_out);
+  nn_sgemm(CblasNoTrans, CblasTrans, (int)n, cols, ks, 1.0f, in + k0, n_in, wb,
+           n_in, beta, out + j0, n_out);
 }
 
 void nn_linear_forward_cols(float *out, const float *in, const float *w,
@@ -206,13 +206,12 @@ NN_HOT void nn_linear_backward_share(float *din, float *dw, float *db,
                               const float *w, size_t n, int n_in, int n_out,
                               int i0, int i1, int j0, int j1) {
   if (din != NULL && i1 > i0) {
-    nn_sgemm(CblasNoTrans, CblasNoTrans, (int)n, i1 - i0,
-                n_out, 1.0f, dout, n_out, w + i0, n_in, 0.0f, din + i0, n_in);
+    nn_sgemm(CblasNoTrans, CblasNoTrans, (int)n, i1 - i0, n_out, 1.0f, dout,
+             n_out, w + i0, n_in, 0.0f, din + i0, n_in);
   }
   if (j1 <= j0) return;
-  nn_sgemm(CblasTrans, CblasNoTrans, j1 - j0, n_in, (int)n,
-              1.0f, dout + j0, n_out, in, n_in, 1.0f, dw + (size_t)j0 * n_in,
-              n_in);
+  nn_sgemm(CblasTrans, CblasNoTrans, j1 - j0, n_in, (int)n, 1.0f, dout + j0,
+           n_out, in, n_in, 1.0f, dw + (size_t)j0 * n_in, n_in);
   for (size_t r = 0; r < n; r++) {
     const float *g = dout + r * n_out;
     for (int j = j0; j < j1; j++) db[j] += g[j];
@@ -332,12 +331,12 @@ void nn_attention_forward_range(float *out, float *att, const float *qkv,
     const float *k = q + d, *v = q + 2 * d;
     float *a = att + pair * T * T;
     /* a = scale * q k^T, then softmax over the unmasked keys */
-    nn_sgemm(CblasNoTrans, CblasTrans, T, T, hs, scale, q,
-                ld, k, ld, 0.0f, a, T);
+    nn_sgemm(CblasNoTrans, CblasTrans, T, T, hs, scale, q, ld, k, ld, 0.0f, a,
+             T);
     masked_softmax_rows(a, T, len);
     /* this head's slice of out = a v */
-    nn_sgemm(CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a,
-                T, v, ld, 0.0f, out + b * T * d + (size_t)head * hs, d);
+    nn_sgemm(CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, ld, 0.0f,
+             out + b * T * d + (size_t)head * hs, d);
   }
 }
 
@@ -362,10 +361,10 @@ NN_HOT void nn_attention_backward_range(float *dqkv, float *datt, const float *d
     const float *a = att + pair * T * T;
     float *da = datt + pair * T * T;
     /* out = a v:  da = dy v^T,  dv = a^T dy */
-    nn_sgemm(CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy, d,
-                v, ld, 0.0f, da, T);
-    nn_sgemm(CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T,
-                dy, d, 0.0f, dv, ld);
+    nn_sgemm(CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dy, d, v, ld, 0.0f, da,
+             T);
+    nn_sgemm(CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dy, d, 0.0f, dv,
+             ld);
     /* softmax: dscore_ij = a_ij (da_ij - sum_k a_ik da_ik); masked keys
      * have a_ij = 0 and so get no gradient. */
     for (int i = 0; i < T; i++) {
@@ -376,10 +375,10 @@ NN_HOT void nn_attention_backward_range(float *dqkv, float *datt, const float *d
       for (int j = 0; j < T; j++) dr[j] = ar[j] * (dr[j] - dot);
     }
     /* score = scale q k^T:  dq = scale ds k,  dk = scale ds^T q */
-    nn_sgemm(CblasNoTrans, CblasNoTrans, T, hs, T, scale, da,
-                T, k, ld, 0.0f, dq, ld);
-    nn_sgemm(CblasTrans, CblasNoTrans, T, hs, T, scale, da,
-                T, q, ld, 0.0f, dk, ld);
+    nn_sgemm(CblasNoTrans, CblasNoTrans, T, hs, T, scale, da, T, k, ld, 0.0f,
+             dq, ld);
+    nn_sgemm(CblasTrans, CblasNoTrans, T, hs, T, scale, da, T, q, ld, 0.0f, dk,
+             ld);
   }
 }
 
