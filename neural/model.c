@@ -523,14 +523,17 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 
 /* ---- threads ------------------------------------------------------------ */
 
-/* The automatic rule, from timings of config A on 2 quiet cores (README,
- * "Encoder threads"): the pool pays from about this many matmul FLOPs per
- * forward pass. Split by sequences a pass has no barrier; split by columns
- * (a single query) it has a dozen, and still pays: config A at batch 1
- * with 4 positions (3.1 MFLOP) ran in 0.077 ms on 2 threads against 0.103
- * ms on one, with 16 positions 0.141 ms against 0.211 ms. On a loaded
- * machine, where the second core is busy, the pool loses. */
-#define NN_POOL_MIN_FLOPS 2e6
+/* The automatic rule, from timings on 2 quiet cores with the workers on
+ * OpenBLAS instances of their own (README, encoder performance,
+ * "Threads"): the pool pays from about this many matmul FLOPs per forward
+ * pass. Split by sequences a pass has no barrier; split by columns (a
+ * single query) it has a few per block, and still pays: one query through
+ * config A's shape at d = 64 (8 heads, d_ff 256) ran with 3 positions
+ * (0.59 MFLOP) in 0.024 ms on 2 threads against 0.039 ms on one, with 2
+ * positions (0.39 MFLOP) 0.019 against 0.029 ms; at 0.2 MFLOP the two were
+ * even. On a loaded machine, where the second core is busy, the pool
+ * loses. */
+#define NN_POOL_MIN_FLOPS 4e5
 
 /* Whether the automatic rule runs a pass over `rows` positions on a pool. */
 static bool pool_pays(const nsr_nn_model *m, size_t rows) {

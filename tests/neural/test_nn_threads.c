@@ -288,16 +288,27 @@ static void test_thread_settings(void **state) {
   assert_int_equal(nsr_nn_create(&a, &m, &err), NSR_OK);
   assert_int_equal(nsr_nn_get_threads(m), 1); /* no buffers, no pool yet */
   /* Config A at batch 1 (12.6 MFLOP per pass) pays: every product split
-   * by columns; from 2 sequences the sequences split; a pass below the
-   * threshold (2 MFLOP) runs alone unless threads were asked for. */
+   * by columns; from 2 sequences the sequences split; even one position
+   * (0.79 MFLOP) passes the threshold (0.4 MFLOP). */
   assert_int_equal(nsr_nn_reserve(m, 1, false, &err), NSR_OK);
   assert_int_equal(nsr_nn_get_threads(m), 2);
   assert_int_equal(nn_choose_split(m, 1, 16), NN_BY_COLUMNS);
   assert_int_equal(nn_choose_split(m, 2, 16), NN_BY_SEQUENCES);
   assert_int_equal(nn_choose_split(m, 64, 1), NN_BY_SEQUENCES);
-  assert_int_equal(nn_choose_split(m, 1, 2), NN_ALONE); /* 1.6 MFLOP */
+  assert_int_equal(nn_choose_split(m, 1, 1), NN_BY_COLUMNS);
+  nsr_nn_free(m);
+  /* d = 32 (49,152 FLOP a position): 16 positions pay, so the model gets
+   * its pool; a pass below the threshold runs alone unless threads were
+   * asked for. */
+  a.d_model = 32;
+  a.d_ff = 128;
+  assert_int_equal(nsr_nn_create(&a, &m, &err), NSR_OK);
+  assert_int_equal(nsr_nn_reserve(m, 1, false, &err), NSR_OK);
+  assert_int_equal(nsr_nn_get_threads(m), 2);
+  assert_int_equal(nn_choose_split(m, 1, 16), NN_BY_COLUMNS); /* 0.79 MFLOP */
+  assert_int_equal(nn_choose_split(m, 1, 8), NN_ALONE);       /* 0.39 MFLOP */
   assert_int_equal(nsr_nn_set_threads(m, 2, &err), NSR_OK);
-  assert_int_equal(nn_choose_split(m, 1, 2), NN_BY_COLUMNS); /* asked for */
+  assert_int_equal(nn_choose_split(m, 1, 8), NN_BY_COLUMNS); /* asked for */
   nsr_nn_free(m);
   unsetenv("NSR_NN_THREADS");
 }
