@@ -108,15 +108,8 @@ int cmd_propose(int argc, char **argv) {
   openblas_set_num_threads(1);
   /* One query, so no encoder pool either: starting one (threads, their
    * OpenBLAS instances) costs milliseconds, the query tens of microseconds. */
-  const char *path = weights ? weights : default_weights();
-  nsr_nn_model *model;
-  if (nsr_nn_load(path, &model, &err) != NSR_OK) return cli_report(CMD, &err);
   nsr_proposer *p;
-  if (nsr_nn_set_threads(model, 1, &err) != NSR_OK || nsr_proposer_wrap(model, &p, &err) != NSR_OK) {
-    nsr_error_prefix(&err, "%s", path);
-    nsr_nn_free(model);
-    return cli_report(CMD, &err);
-  }
+  if (nsr_proposer_load(weights ? weights : default_weights(), 1, &p, &err) != NSR_OK) return cli_report(CMD, &err);
   nsr_proposals r;
   int rc = CLI_EXIT_OK;
   if (nsr_propose(p, x, n, top, &r, &err) != NSR_OK) {
@@ -127,6 +120,5 @@ int cmd_propose(int argc, char **argv) {
     print_text(&r);
   }
   nsr_proposer_free(p);
-  nsr_nn_free(model);
   return rc;
 }

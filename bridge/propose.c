@@ -88,10 +88,13 @@ nsr_code nsr_proposer_wrap(nsr_nn_model *model, nsr_proposer **out, nsr_error *e
   return NSR_OK;
 }
 
-nsr_code nsr_proposer_load(const char *path, nsr_proposer **out, nsr_error *err) {
+nsr_code nsr_proposer_load(const char *path, int n_threads, nsr_proposer **out,
+                           nsr_error *err) {
   nsr_nn_model *model;
   if (nsr_nn_load(path, &model, err) != NSR_OK) return err->code;
-  if (nsr_proposer_wrap(model, out, err) != NSR_OK) {
+  /* Before wrapping: the reserve there makes the pool. */
+  if (nsr_nn_set_threads(model, n_threads, err) != NSR_OK ||
+      nsr_proposer_wrap(model, out, err) != NSR_OK) {
     nsr_error_prefix(err, "%s", path);
     nsr_nn_free(model);
     return err->code;

@@ -63,9 +63,12 @@ typedef struct nsr_proposals {
 typedef struct nsr_proposer nsr_proposer;
 
 /* Loads a proposal model from a checkpoint and builds the engine that
- * rescores it. Bad files and layouts give NSR_ERR_FORMAT (or NSR_ERR_IO).
- * The caller frees it with nsr_proposer_free. */
-nsr_code nsr_proposer_load(const char *path, nsr_proposer **out, nsr_error *err);
+ * rescores it; the network runs on n_threads as nsr_nn_set_threads says
+ * (0 automatic; 1 for a process that makes one query, which a pool costs
+ * more to start than it saves). Bad files and layouts give NSR_ERR_FORMAT
+ * (or NSR_ERR_IO). The caller frees it with nsr_proposer_free. */
+nsr_code nsr_proposer_load(const char *path, int n_threads, nsr_proposer **out,
+                           nsr_error *err);
 /* The same around a model in memory, which the proposer borrows (training
  * evaluates through this). */
 nsr_code nsr_proposer_wrap(nsr_nn_model *model, nsr_proposer **out, nsr_error *err);

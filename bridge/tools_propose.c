@@ -60,7 +60,7 @@ static void proposer_free(void *ctx) { nsr_proposer_free(ctx); }
 nsr_code tools_add_propose_hypotheses(tools_registry *reg, const char *weights_path,
                                       nsr_error *err) {
   nsr_proposer *proposer;
-  nsr_code rc = nsr_proposer_load(weights_path, &proposer, err);
+  nsr_code rc = nsr_proposer_load(weights_path, 0, &proposer, err);
   if (rc != NSR_OK) {
     /* A model file that cannot be read is the caller's bad argument. */
     if (err) err->code = NSR_ERR_INVALID;

@@ -35,9 +35,9 @@ static const blas_instance shared_instance = {cblas_sgemm, cblas_sgemv};
 static _Thread_local const blas_instance *thread_instance;
 
 static pthread_mutex_t private_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Slot i (1..NN_BLAS_PRIVATE_MAX) once loaded; written under the lock. */
+/* Slot i (1..NN_BLAS_PRIVATE_MAX), loaded when its sgemm is not NULL;
+ * written under the lock. */
 static blas_instance private_instances[NN_BLAS_PRIVATE_MAX + 1];
-static bool private_loaded[NN_BLAS_PRIVATE_MAX + 1];
 /* Why loading failed, once it has; later binds do not retry. */
 static const char *private_refusal;
 
@@ -123,20 +123,21 @@ static bool private_wanted(void) {
 bool nn_blas_load(int slot) {
   if (slot < 1 || slot > NN_BLAS_PRIVATE_MAX || !private_wanted()) return false;
   pthread_mutex_lock(&private_lock);
-  if (!private_loaded[slot] && private_refusal == NULL) {
-    private_refusal = load_instance(&private_instances[slot]);
-    private_loaded[slot] = private_refusal == NULL;
+  blas_instance *instance = &private_instances[slot];
+  if (instance->sgemm == NULL && private_refusal == NULL) {
+    private_refusal = load_instance(instance);
   }
-  bool loaded = private_loaded[slot];
+  bool loaded = instance->sgemm != NULL;
   pthread_mutex_unlock(&private_lock);
   return loaded;
 }
 
+/* A slot's instance is written once, by nn_blas_load, before the thread
+ * that binds it starts: read without the lock. */
 void nn_blas_bind(int slot) {
-  pthread_mutex_lock(&private_lock);
-  assert(slot == 0 || private_loaded[slot]); /* bind only what nn_blas_load gave */
   thread_instance = slot == 0 ? NULL : &private_instances[slot];
-  pthread_mutex_unlock(&private_lock);
+  assert((slot == 0 || thread_instance->sgemm != NULL) &&
+         "bind only an instance nn_blas_load gave");
 }
 
 bool nn_blas_thread_private(void) { return thread_instance != NULL; }

@@ -524,7 +524,7 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 /* ---- threads ------------------------------------------------------------ */
 
 /* The automatic rule, from timings on 2 quiet cores with the workers on
- * OpenBLAS instances of their own (README, encoder performance,
+ * OpenBLAS instances of their own (README, the encoder's "Performance",
  * "Threads"): the pool pays from about this many matmul FLOPs per forward
  * pass. Split by sequences a pass has no barrier; split by columns (a
  * single query) it has a few per block, and still pays: one query through

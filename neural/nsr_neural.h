@@ -140,8 +140,8 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
 int nsr_nn_get_threads(const nsr_nn_model *model);
 /* How many of the pool's workers make their products on an OpenBLAS
  * instance of their own, loaded with dlmopen when the pool starts, so that
- * the threads do not queue on OpenBLAS's one allocator lock (README
- * "Encoder performance"); 0 without a pool. *why (may be NULL) gets NULL,
+ * the threads do not queue on OpenBLAS's one allocator lock (README, the
+ * encoder's "Performance"); 0 without a pool. *why (may be NULL) gets NULL,
  * or why loading failed, in which case workers use the process's instance
  * with the same results. NSR_NN_PRIVATE_BLAS=0 in the environment when a
  * pool starts keeps its workers on the process's instance. */

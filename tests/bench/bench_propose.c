@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
   openblas_set_num_threads(1);
   nsr_proposer *p;
   nsr_error err;
-  if (nsr_proposer_load(argv[1], &p, &err) != NSR_OK) {
+  if (nsr_proposer_load(argv[1], 0, &p, &err) != NSR_OK) {
     fprintf(stderr, "bench_propose: %s\n", err.message);
     return 1;
   }

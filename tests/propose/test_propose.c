@@ -474,7 +474,7 @@ static void test_bad_model_files(void **state) {
   close(fd);
   nsr_proposer *p;
   nsr_error err = {0};
-  assert_int_equal(nsr_proposer_load(path, &p, &err), NSR_ERR_FORMAT);
+  assert_int_equal(nsr_proposer_load(path, 0, &p, &err), NSR_ERR_FORMAT);
   /* A valid checkpoint of another layout. */
   nsr_nn_config cfg;
   nsr_nn_config_default(&cfg);
@@ -482,10 +482,10 @@ static void test_bad_model_files(void **state) {
   assert_int_equal(nsr_nn_create(&cfg, &m, &err), NSR_OK);
   assert_int_equal(nsr_nn_save(m, path, &err), NSR_OK);
   nsr_nn_free(m);
-  assert_int_equal(nsr_proposer_load(path, &p, &err), NSR_ERR_FORMAT);
+  assert_int_equal(nsr_proposer_load(path, 0, &p, &err), NSR_ERR_FORMAT);
   assert_non_null(strstr(err.message, "not a proposal model"));
   unlink(path);
-  assert_int_not_equal(nsr_proposer_load("/nonexistent/x.safetensors", &p, &err), NSR_OK);
+  assert_int_not_equal(nsr_proposer_load("/nonexistent/x.safetensors", 0, &p, &err), NSR_OK);
 }
 
 /* Metrics land in a real store file, in one experiment, readable back. */
