@@ -1,9 +1,18 @@
-/* cli.h: argument parsing and error reporting shared by nsr's commands. */
+/* cli.h: the command-line contract of every nsr command and subcommand.
+ *
+ * A command declares its options in a table (cli_opt) and its usage in a
+ * cli_spec; cli_parse() parses argv against it, rejects unknown options,
+ * missing and bad values (exit 2, one line "nsr CMD: ..."), applies
+ * environment defaults (NSR_DB, NSR_WEIGHTS) and answers --help with text
+ * generated from the same table: every option, its default, the exit
+ * statuses. Nothing else in nsr parses options. */
 #ifndef NSR_CLI_H
 #define NSR_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nsr_core.h"
 
@@ -14,6 +23,88 @@ enum {
   CLI_EXIT_USAGE = 2,   /* bad arguments or bad input */
 };
 
+/* cli_parse's answer when the command should go on with its work. */
+#define CLI_CONTINUE (-1)
+
+/* The environment variables that stand in for options everywhere. */
+#define CLI_ENV_DB "NSR_DB"           /* --db: the rule store */
+#define CLI_ENV_WEIGHTS "NSR_WEIGHTS" /* --weights: a model file */
+
+typedef enum cli_kind {
+  CLI_FLAG,   /* no value; target: bool, set true */
+  CLI_STRING, /* target: const char *; the value as given (not copied) */
+  CLI_U64,    /* target: uint64_t in [min, max] */
+  CLI_INT,    /* target: int in [min, max] (min, max as int64 casts) */
+  CLI_DOUBLE, /* target: double in [dmin, dmax], finite */
+  CLI_CHOICE, /* target: const char *, one of choices (NULL-terminated) */
+  CLI_LIST,   /* repeatable; target: cli_list, values in order */
+} cli_kind;
+
+/* Values of a repeatable option, in command-line order. */
+#define CLI_LIST_MAX 32
+typedef struct cli_list {
+  const char *items[CLI_LIST_MAX];
+  size_t n;
+} cli_list;
+
+/* One option. `target` points at the variable that holds its value; the
+ * variable's value before parsing is the default that --help shows, unless
+ * default_text says it in words ("automatic"). */
+typedef struct cli_opt {
+  const char *name;       /* "--top" */
+  cli_kind kind;
+  void *target;
+  const char *value_name; /* "N", "FILE" in help; NULL for flags */
+  const char *help;       /* one line; may hold '\n' for more lines */
+  const char *default_text; /* NULL: shown from the target; "" : none shown */
+  const char *env;        /* environment variable that sets the default */
+  double min, max;        /* CLI_U64, CLI_INT, CLI_DOUBLE: inclusive range;
+                             max <= min: no bound but the type's */
+  const char *const *choices; /* CLI_CHOICE */
+  bool *given;            /* optional: set true when given on the command line */
+} cli_opt;
+
+/* One table row: CLI_OPTION("--top", CLI_U64, &top, "K", "how many", .min = 1,
+ * .max = 64). The trailing designated fields (min, max, env, default_text,
+ * choices, given) are optional. */
+#define CLI_OPTION(opt_name, opt_kind, opt_target, opt_value_name, opt_help, ...) \
+  {.name = (opt_name), .kind = (opt_kind), .target = (opt_target),              \
+   .value_name = (opt_value_name), .help = (opt_help), __VA_ARGS__}
+#define CLI_FLAG_OPTION(opt_name, opt_target, opt_help) \
+  CLI_OPTION(opt_name, CLI_FLAG, opt_target, NULL, opt_help, .default_text = "")
+
+/* A command or subcommand. */
+#define CLI_MAX_OPTS 48
+typedef struct cli_spec {
+  const char *name;        /* as in errors: "numbers eval" -> "nsr numbers eval: ..." */
+  const char *args;        /* positional part of the usage line: "X1 X2 ..." */
+  const char *description; /* paragraph(s) after the usage line */
+  const cli_opt *opts;
+  size_t n_opts;
+  size_t min_args, max_args; /* positional arguments allowed */
+  const char *subcommands; /* lines listing subcommands, or NULL */
+  const char *epilog;      /* examples and notes after the exit statuses */
+  bool rest_after_dashdash; /* arguments after "--" are kept apart (see cli_args) */
+} cli_spec;
+
+/* The positional arguments after parsing, pointing into argv. */
+typedef struct cli_args {
+  char **args;   /* positional arguments before any "--" */
+  size_t n;
+  char **rest;   /* with rest_after_dashdash: arguments after "--" */
+  size_t n_rest;
+} cli_args;
+
+/* Parses argv[1..argc-1] (argv[0] is the command's own name) against spec.
+ * Options and positional arguments may be mixed; "--" ends options.
+ * Returns CLI_CONTINUE with the positionals in *out (argv is reordered in
+ * place), CLI_EXIT_OK after printing help (-h or --help anywhere), or
+ * CLI_EXIT_USAGE after printing one error line to stderr. */
+int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out);
+
+/* Writes the generated help of spec. */
+void cli_print_help(const cli_spec *spec, FILE *out);
+
 /* Prints "nsr CMD: message (see 'nsr CMD --help')" on one line to stderr and
  * returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
@@ -23,9 +114,12 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * err->code (CLI_EXIT_USAGE for bad input, CLI_EXIT_FAILURE otherwise). */
 int cli_report(const char *command, const nsr_error *err);
 
-/* True when args[*i] is `name` ("--top") or "name=value". On a match, *value
- * is the text after '=' or the next argument (then *i advances past it);
- * *value is NULL when the option has no value, which the caller reports. */
+/* Prints "nsr CMD: message" on one line to stderr and returns status. */
+int cli_fail(const char *command, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Transitional (removed once every command uses cli_parse): true when
+ * args[*i] is `name` or "name=value"; *value is the value or NULL. */
 bool cli_option(int argc, char **argv, int *i, const char *name,
                 const char **value);
 
@@ -39,5 +133,17 @@ nsr_code cli_parse_u64(const char *text, const char *what, uint64_t min,
 /* Parses a finite real number. */
 nsr_code cli_parse_double(const char *text, const char *what, double *out,
                           nsr_error *err);
+
+/* The model a command reads when --weights and NSR_WEIGHTS are not given:
+ * the shipped proposal model, from the source tree when nsr runs from a
+ * build directory, else where `meson install` put it. */
+const char *cli_default_model(void);
+
+/* The rule store used when --db and NSR_DB are not given. */
+#define CLI_DEFAULT_DB "nsr.db"
+
+/* Ends a command: flushes stdout and reports a failed write (a full disk, a
+ * closed pipe) as "nsr CMD: writing the output failed" with exit 1. */
+int cli_finish(const char *command, int status);
 
 #endif

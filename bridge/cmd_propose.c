@@ -3,7 +3,6 @@
 #include <cblas.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -13,34 +12,16 @@
 #define CMD "propose"
 #define DEFAULT_TOP 10
 
-static const char help_text[] =
-    "Usage: nsr propose [OPTIONS] X1 X2 ...\n"
-    "\n"
+static const char description[] =
     "Amortized inference: a trained network proposes hypotheses for the examples\n"
     "X (1 to 6 numbers in 1..100, spaces or commas), and the exact engine verifies\n"
     "them. For each of the network's top K: its network probability q(h | X), the\n"
     "exact posterior p(h | X), and p(h | X) restricted to the K proposals. The\n"
     "engine's own MAP is shown for comparison.\n"
     "\n"
-    "Options:\n"
-    "  --weights FILE   the proposal model (default: " NSR_PROPOSE_MODEL_FILE "\n"
-    "                   from the source tree's bridge/models/, else the installed\n"
-    "                   share/nsr/; made by `nsr train`)\n"
-    "  --top K          how many proposals, 1..64 (default 10)\n"
-    "  --json           one JSON object: {\"examples\":[..], \"proposals\":[{\"name\",\n"
-    "                   \"network\",\"posterior\",\"restricted\"},..], \"exact_map\":{\"name\",\n"
-    "                   \"posterior\",\"network\"}, \"covered\": exact mass of the proposals}\n"
-    "  -h, --help       show this help\n"
-    "\n"
-    "Exit status: 0 on success, 2 on bad arguments, input or model file, 1 otherwise.\n"
-    "Example: nsr propose 16 8 2 64 --top 5\n";
-
-/* The default model: the source tree's copy (a build directory), else the
- * installed one. Both paths are fixed by meson at configure time. */
-static const char *default_weights(void) {
-  if (access(NSR_PROPOSE_SOURCE_MODEL, R_OK) == 0) return NSR_PROPOSE_SOURCE_MODEL;
-  return NSR_PROPOSE_INSTALLED_MODEL;
-}
+    "--json prints one object: {\"examples\":[..], \"proposals\":[{\"name\",\n"
+    "\"network\",\"posterior\",\"restricted\"},..], \"exact_map\":{\"name\",\n"
+    "\"posterior\",\"network\"}, \"covered\": exact mass of the proposals}.\n";
 
 static nsr_code parse_example(const char *text, uint32_t *out, size_t *n, nsr_error *err) {
   char buf[256];
@@ -76,40 +57,36 @@ static void print_text(const nsr_proposals *r) {
 }
 
 int cmd_propose(int argc, char **argv) {
-  const char *weights = NULL;
-  size_t top = DEFAULT_TOP, n = 0;
+  const char *weights = cli_default_model();
+  uint64_t top = DEFAULT_TOP;
   bool json = false;
+  const cli_opt opts[] = {
+      CLI_OPTION("--weights", CLI_STRING, &weights, "FILE", "the proposal model (made by `nsr train`)",
+                 .default_text = "the shipped model", .env = CLI_ENV_WEIGHTS),
+      CLI_OPTION("--top", CLI_U64, &top, "K", "how many proposals", .min = 1,
+                 .max = NSR_PROPOSE_MAX_TOP),
+      CLI_FLAG_OPTION("--json", &json, "print one JSON object"),
+  };
+  const cli_spec spec = {.name = CMD, .args = "X1 X2 ...", .description = description,
+                         .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+                         .min_args = 1, .max_args = NSR_PROPOSE_MAX_EXAMPLES,
+                         .epilog = "Example: nsr propose 16 8 2 64 --top 5\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
   uint32_t x[NSR_PROPOSE_MAX_EXAMPLES];
+  size_t n = 0;
   nsr_error err = {0};
-  for (int i = 1; i < argc; i++) {
-    const char *v;
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      json = true;
-    } else if (cli_option(argc, argv, &i, "--weights", &v)) {
-      if (v == NULL || *v == '\0') return cli_usage_error(CMD, "--weights needs a file");
-      weights = v;
-    } else if (cli_option(argc, argv, &i, "--top", &v)) {
-      uint64_t k;
-      if (v == NULL) return cli_usage_error(CMD, "--top needs a value");
-      if (cli_parse_u64(v, "--top", 1, NSR_PROPOSE_MAX_TOP, &k, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-      top = (size_t)k;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
-    } else if (parse_example(argv[i], x, &n, &err) != NSR_OK) {
-      return cli_usage_error(CMD, "%s", err.message);
-    }
+  for (size_t i = 0; i < args.n; i++) {
+    if (parse_example(args.args[i], x, &n, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
   }
-  if (n == 0) return cli_usage_error(CMD, "no examples");
   /* One query is a few tiny matrix products: a second BLAS thread only adds
    * hand-offs. */
   openblas_set_num_threads(1);
   /* One query, so no encoder pool either: starting one (threads, their
    * OpenBLAS instances) costs milliseconds, the query tens of microseconds. */
   nsr_proposer *p;
-  if (nsr_proposer_load(weights ? weights : default_weights(), 1, &p, &err) != NSR_OK) return cli_report(CMD, &err);
+  if (nsr_proposer_load(weights, 1, &p, &err) != NSR_OK) return cli_report(CMD, &err);
   nsr_proposals r;
   int rc = CLI_EXIT_OK;
   if (nsr_propose(p, x, n, top, &r, &err) != NSR_OK) {
@@ -120,5 +97,5 @@ int cmd_propose(int argc, char **argv) {
     print_text(&r);
   }
   nsr_proposer_free(p);
-  return rc;
+  return cli_finish(CMD, rc);
 }
