@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "extract.h"
+#include "nsr_extract.h"
 
 int main(int argc, char **argv) {
   nsr_error err;

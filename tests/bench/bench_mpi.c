@@ -17,7 +17,7 @@
 
 #include "bench_stats.h"
 #include "dist.h"
-#include "train.h"
+#include "nsr_learn.h"
 
 #define MAX_STEPS 10000
 #define BARE_REPS 50

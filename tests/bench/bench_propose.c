@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bench_stats.h"
-#include "propose.h"
+#include "nsr_learn.h"
 
 static const uint32_t sets[8][4] = {{16}, {60}, {16, 8, 2, 64}, {60, 52, 57, 55},
                                     {25, 4, 36, 81}, {23, 16, 19, 20},

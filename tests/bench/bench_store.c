@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "bench_stats.h"
-#include "store.h"
+#include "nsr_store.h"
 
 /* Seconds to insert n rules into a fresh store. */
 static double insert_run(size_t n, nsr_store_rule *rules) {

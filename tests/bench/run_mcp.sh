@@ -14,7 +14,7 @@ calls=10000
 [ "${2:-}" = --quick ] && calls=1000
 export NSR_NPM_DIR
 NSR_NPM_DIR=$("$here/../bridge/mcp_npm.sh")
-nsr=$(cd "$build" && pwd)/bridge/nsr
+nsr=$(cd "$build" && pwd)/nsr
 
 [ -x "$build/tests/bridge/bench_mcp_pipe" ] || meson compile -C "$build" tests/bridge/bench_mcp_pipe >/dev/null
 echo "tools/call number_game {examples: [16, 8, 2, 64]}, $calls calls on one connection each"

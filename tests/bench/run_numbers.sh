@@ -16,7 +16,7 @@ peer_src=${NSR_PEER_WPPL:-$here/../../../shared/peers/numbergame.wppl}
 
 if [ "$quick" = --quick ]; then reps=5; lines=2000; peer_runs=1; else reps=300; lines=50000; peer_runs=5; fi
 
-out=$("$build/tests/bench/bench_numbers" --reps "$reps" --batch-lines "$lines" --nsr "$build/bridge/nsr")
+out=$("$build/tests/bench/bench_numbers" --reps "$reps" --batch-lines "$lines" --nsr "$build/nsr")
 echo "$out" | grep -v '^result '
 nsr_us=$(echo "$out" | sed -n 's/^result median_us_n100=//p')
 

@@ -6,8 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "mcp_server.h"
-#include "tools_builtin.h"
+#include "nsr_tools.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "nsr_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

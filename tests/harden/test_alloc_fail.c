@@ -20,13 +20,12 @@
 #include "arena.h"
 #include "fileio.h"
 #include "json.h"
-#include "mcp_server.h"
+#include "nsr_tools.h"
 #include "nsr_lang.h"
 #include "nsr_neural.h"
 #include "scratch.h"
-#include "store.h"
+#include "nsr_store.h"
 #include "strbuf.h"
-#include "tools_builtin.h"
 
 typedef nsr_code (*scenario_fn)(void *ctx, nsr_error *err);
 

@@ -18,9 +18,8 @@
 #include <unistd.h>
 
 #include "json.h"
-#include "mcp_server.h"
+#include "nsr_tools.h"
 #include "nsr_lang.h"
-#include "tools_builtin.h"
 
 enum budget { STEPS, MEMORY, TIME, PATHS };
 

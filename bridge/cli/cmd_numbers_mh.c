@@ -1,0 +1,237 @@
+/* cmd_numbers_mh.c: `nsr numbers mh`: the grammar component of a space's
+ * posterior by Metropolis-Hastings over expression trees (nsr_space_mh),
+ * for spaces too large to enumerate, with an optional check against exact
+ * inference where the space can be enumerated. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_numbers_model.h"
+#include "commands.h"
+#include "json.h"
+#include "nsr_report.h"
+
+#define CMD "numbers mh"
+#define MAX_TOP 1000
+#define MAX_EXAMPLES 1000
+
+static const char help_text[] =
+    "Usage: nsr numbers mh (--space FILE | --prior-file FILE) [OPTIONS] X1 X2 ...\n"
+    "\n"
+    "Samples the grammar component of the posterior, p(h | X, grammar), by\n"
+    "Metropolis-Hastings over expression trees (subtree regeneration with the\n"
+    "grammar as proposal), without enumerating the space: for spaces too large\n"
+    "to enumerate (\"enumerate\": false, or a large max_size). Intervals are not\n"
+    "sampled. Prints the most visited hypotheses, p(y in C | X, grammar) and the\n"
+    "sampler's speed; --exact also runs exact inference over the enumerated\n"
+    "grammar and prints the largest difference.\n"
+    "\n"
+    "Options:\n"
+    "  --space FILE       the space (JSON; see README.md)\n"
+    "  --prior-file FILE  a fitted prior (from 'nsr numbers fit'), with its space\n"
+    "  --samples N        recorded steps after burn-in (default 100000)\n"
+    "  --burn-in B        steps discarded first (default 10000)\n"
+    "  --seed S           random seed (default 1)\n"
+    "  --top K            how many hypotheses to list (default 10; 0 lists none)\n"
+    "  --exact            compare with exact inference (the space must be enumerated)\n"
+    "  --json             print one JSON object\n"
+    "  --ascii            draw the chart with ASCII characters only\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
+    "Example: nsr numbers mh --space programs/spaces/lot.json --samples 200000 --exact 16 8 2 64\n";
+
+typedef struct mh_cli {
+  const char *space, *prior;
+  nsr_mh_options opt;
+  bool exact, json, ascii;
+  char **operands; /* the example arguments, parsed once N is known */
+  int n_operands;
+} mh_cli;
+
+/* Fills the mh_cli at `options` from argv; the examples are kept as text. */
+static nsr_code parse_mh_args(int argc, char **argv, void *options, nsr_error *err) {
+  mh_cli *o = options;
+  o->operands = nsr_mallocarray((size_t)argc, sizeof *o->operands);
+  if (o->operands == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL, **path = NULL, *name = argv[i];
+    uint64_t u = 0, *num = NULL, min = 0, max = UINT64_MAX;
+    if (strcmp(argv[i], "--exact") == 0) o->exact = true;
+    else if (strcmp(argv[i], "--json") == 0) o->json = true;
+    else if (strcmp(argv[i], "--ascii") == 0) o->ascii = true;
+    else if (cli_option(argc, argv, &i, "--space", &v)) path = &o->space;
+    else if (cli_option(argc, argv, &i, "--prior-file", &v)) path = &o->prior;
+    else if (cli_option(argc, argv, &i, "--samples", &v)) num = &o->opt.samples, min = 1, max = UINT64_C(1) << 40;
+    else if (cli_option(argc, argv, &i, "--burn-in", &v)) num = &o->opt.burn_in, max = UINT64_C(1) << 40;
+    else if (cli_option(argc, argv, &i, "--seed", &v)) num = &o->opt.seed;
+    else if (cli_option(argc, argv, &i, "--top", &v)) num = &u, max = MAX_TOP;
+    else if (argv[i][0] == '-') return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", argv[i]);
+    else o->operands[o->n_operands++] = argv[i];
+    if (path == NULL && num == NULL) continue;
+    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", name);
+    if (path) {
+      *path = v;
+      continue;
+    }
+    nsr_code rc = cli_parse_u64(v, name, min, max, num, err);
+    if (rc != NSR_OK) return rc;
+    if (num == &u) o->opt.top_k = (size_t)u;
+  }
+  if (o->space == NULL && o->prior == NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "give the space to sample: --space FILE or --prior-file FILE");
+  }
+  if (o->n_operands == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given: try 'nsr numbers mh --space lot.json 16 8 2 64'");
+  return NSR_OK;
+}
+
+/* The examples of the operands (spaces or commas between numbers), each
+ * in 1..max, into x[MAX_EXAMPLES]. */
+static nsr_code parse_examples(const mh_cli *o, uint32_t max, uint32_t *x, size_t *n, nsr_error *err) {
+  *n = 0;
+  for (int i = 0; i < o->n_operands; i++) {
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", o->operands[i]) >= (int)sizeof buf) {
+      return nsr_fail(err, NSR_ERR_INVALID, "examples: argument too long");
+    }
+    for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+      uint64_t v;
+      nsr_code rc = cli_parse_u64(tok, "examples", 1, max, &v, err);
+      if (rc != NSR_OK) return rc;
+      if (*n == MAX_EXAMPLES) return nsr_fail(err, NSR_ERR_INVALID, "at most %d examples", MAX_EXAMPLES);
+      x[(*n)++] = (uint32_t)v;
+    }
+  }
+  if (*n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
+  return NSR_OK;
+}
+
+/* The largest |a[y] − b[y]| over y. */
+static double max_abs_diff(const double *a, const double *b, uint32_t n) {
+  double d = 0.0;
+  for (uint32_t y = 0; y < n; y++) d = fmax(d, fabs(a[y] - b[y]));
+  return d;
+}
+
+typedef struct mh_answer {
+  const uint32_t *x;
+  size_t n;
+  const double *g;       /* [N] */
+  const nsr_mh_report *rep;
+  double seconds;
+  const nsr_numbers_result *exact; /* NULL without --exact */
+  double diff;
+} mh_answer;
+
+static nsr_code print_mh_json(const mh_cli *o, const numbers_model *m, const mh_answer *a, nsr_error *err) {
+  uint32_t max = nsr_space_max(m->space);
+  json_t *obj = json_pack("{s:[], s:[i,i], s:s, s:s, s:[], s:[], s:{s:I, s:I, s:I, s:f, s:f, s:f, s:I}}",
+                          "examples", "range", 1, (int)max, "space", m->label, "component", "grammar",
+                          "hypotheses", "generalization", "mh", "samples", (json_int_t)o->opt.samples,
+                          "burn_in", (json_int_t)o->opt.burn_in, "seed", (json_int_t)o->opt.seed,
+                          "acceptance", a->rep->acceptance, "samples_per_second", a->rep->samples_per_second,
+                          "seconds", a->seconds, "distinct", (json_int_t)a->rep->distinct);
+  if (obj == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  nsr_code rc = NSR_OK;
+  for (size_t i = 0; rc == NSR_OK && i < a->n; i++) {
+    rc = nsr_json_append(json_object_get(obj, "examples"), json_integer(a->x[i]), err);
+  }
+  for (size_t i = 0; rc == NSR_OK && i < a->rep->n_top; i++) {
+    const nsr_mh_visit *h = &o->opt.top[i];
+    rc = nsr_json_append(json_object_get(obj, "hypotheses"),
+                         json_pack("{s:s, s:f, s:I}", "name", h->name, "posterior", h->posterior, "size",
+                                   (json_int_t)h->size), err);
+  }
+  for (uint32_t y = 0; rc == NSR_OK && y < max; y++) {
+    rc = nsr_json_append(json_object_get(obj, "generalization"), json_real(a->g[y]), err);
+  }
+  if (rc == NSR_OK && a->exact) {
+    rc = nsr_json_set(obj, "exact", json_pack("{s:f, s:f, s:I}", "max_abs_diff", a->diff, "log_evidence",
+                                              a->exact->log_evidence, "consistent",
+                                              (json_int_t)a->exact->consistent_rules), err);
+  }
+  char *text = rc == NSR_OK ? nsr_json_dump(obj, 15) : NULL;
+  json_decref(obj);
+  if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  if (rc == NSR_OK) puts(text);
+  free(text);
+  return rc;
+}
+
+static void print_mh_text(const mh_cli *o, const numbers_model *m, const mh_answer *a,
+                          const nsr_numbers_config *cfg) {
+  printf("X = {");
+  for (size_t i = 0; i < a->n; i++) printf(i ? ", %u" : "%u", a->x[i]);
+  printf("}   range 1..%u   space %s (grammar component; intervals are not sampled)\n",
+         nsr_space_max(m->space), m->label);
+  printf("Metropolis-Hastings: %llu samples after %llu burn-in (seed %llu) in %.3f s: %.3g steps/s, "
+         "acceptance %.3f",
+         (unsigned long long)o->opt.samples, (unsigned long long)o->opt.burn_in, (unsigned long long)o->opt.seed,
+         a->seconds, a->rep->samples_per_second, a->rep->acceptance);
+  if (o->opt.top_k > 0) printf(", %llu distinct hypotheses", (unsigned long long)a->rep->distinct);
+  putchar('\n');
+  if (a->exact) {
+    printf("exact (%u consistent grammar hypotheses, log p(X | grammar) = %.4f): max |difference| of "
+           "p(y in C | X) = %.4g\n", a->exact->consistent_rules, a->exact->log_evidence, a->diff);
+  }
+  putchar('\n');
+  if (a->rep->n_top > 0) {
+    printf("%4s  %-40s %12s %8s\n", "rank", "hypothesis", "posterior", "size");
+    for (size_t i = 0; i < a->rep->n_top; i++) {
+      const nsr_mh_visit *h = &o->opt.top[i];
+      printf("%4zu  %-40s %12.6g %8u\n", i + 1, h->name, h->posterior, h->size);
+    }
+    putchar('\n');
+  }
+  nsr_numbers_result chart = {.max = nsr_space_max(m->space), .generalization = (double *)a->g};
+  numbers_query q = {.cfg = cfg, .examples = a->x, .n_examples = a->n, .result = &chart, .space = m->space};
+  numbers_report_chart(stdout, &q, !o->ascii && numbers_terminal_utf8());
+}
+
+/* Opens the space, samples, optionally compares with exact inference, and
+ * prints the answer. */
+static nsr_code run_mh(void *options, nsr_error *err) {
+  mh_cli *o = options;
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  numbers_model m;
+  uint32_t x[MAX_EXAMPLES];
+  size_t n = 0;
+  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, false, err);
+  if (rc == NSR_OK) rc = parse_examples(o, nsr_space_max(m.space), x, &n, err);
+  if (rc == NSR_ERR_RANGE) err->code = rc = NSR_ERR_INVALID; /* a bad example is a usage error */
+  uint32_t max = rc == NSR_OK ? nsr_space_max(m.space) : 0;
+  double *g = rc == NSR_OK ? nsr_mallocarray(max, sizeof *g) : NULL;
+  o->opt.top = rc == NSR_OK && o->opt.top_k ? nsr_calloc(o->opt.top_k, sizeof *o->opt.top) : NULL;
+  if (rc == NSR_OK && (g == NULL || (o->opt.top_k && o->opt.top == NULL))) {
+    rc = nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  }
+  nsr_mh_report rep = {0};
+  nsr_numbers_result exact = {0};
+  mh_answer a = {.x = x, .n = n, .g = g, .rep = &rep};
+  uint64_t start = nsr_now_ns();
+  if (rc == NSR_OK) rc = nsr_space_mh(m.space, x, n, &o->opt, g, &rep, err);
+  a.seconds = nsr_seconds_since(start);
+  if (rc == NSR_OK && o->exact) {
+    rc = nsr_space_infer_grammar(m.space, x, n, 0, &exact, err);
+    if (rc != NSR_OK) nsr_error_prefix(err, "--exact: ");
+    a.exact = &exact;
+    if (rc == NSR_OK) a.diff = max_abs_diff(g, exact.generalization, max);
+  }
+  if (rc == NSR_OK && o->json) rc = print_mh_json(o, &m, &a, err);
+  else if (rc == NSR_OK) print_mh_text(o, &m, &a, &m.cfg);
+  nsr_numbers_result_free(&exact);
+  nsr_free(g);
+  nsr_free(o->opt.top);
+  numbers_model_close(&m);
+  return rc;
+}
+
+int cmd_numbers_mh(int argc, char **argv) {
+  mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1, .top_k = 10}};
+  int status = numbers_subcommand(argc, argv, CMD, help_text, &o, parse_mh_args, run_mh);
+  nsr_free(o.operands);
+  return status;
+}

@@ -1,0 +1,222 @@
+/* concept_library.c: the concept library of extraction, each concept with a
+ * Church definition and its extension over 1..N. */
+#include "nsr_extract.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+#define MOD_MAX 12
+/* Digit-sum Church source: the sum of the decimal digits of x. */
+#define DIGIT_SUM "(let loop ((n x) (s 0)) (if (= n 0) s (loop (quotient n 10) (+ s (modulo n 10)))))"
+
+typedef enum family { FAMILY_MOD, FAMILY_LESS, FAMILY_DIGIT_SUM, FAMILY_TENS } family;
+
+static uint32_t digit_sum(uint32_t x) {
+  uint32_t s = 0;
+  for (; x > 0; x /= 10) s += x % 10;
+  return s;
+}
+
+static bool family_has(family f, uint32_t a, uint32_t b, uint32_t x) {
+  switch (f) {
+  case FAMILY_MOD: return x % a == b;
+  case FAMILY_LESS: return x < a;
+  case FAMILY_DIGIT_SUM: return digit_sum(x) == a;
+  case FAMILY_TENS: return x / 10 % 10 == a;
+  }
+  return false;
+}
+
+static void family_text(family f, uint32_t a, uint32_t b, nsr_concept *c) {
+  switch (f) {
+  case FAMILY_MOD:
+    snprintf(c->name, sizeof c->name, "x mod %u = %u", a, b);
+    snprintf(c->definition, sizeof c->definition, "(lambda (x) (= (modulo x %u) %u))", a, b);
+    break;
+  case FAMILY_LESS:
+    snprintf(c->name, sizeof c->name, "x < %u", a);
+    snprintf(c->definition, sizeof c->definition, "(lambda (x) (< x %u))", a);
+    break;
+  case FAMILY_DIGIT_SUM:
+    snprintf(c->name, sizeof c->name, "digit sum = %u", a);
+    snprintf(c->definition, sizeof c->definition, "(lambda (x) (= " DIGIT_SUM " %u))", a);
+    break;
+  case FAMILY_TENS:
+    snprintf(c->name, sizeof c->name, "tens digit = %u", a);
+    snprintf(c->definition, sizeof c->definition, "(lambda (x) (= (modulo (quotient x 10) 10) %u))",
+             a);
+    break;
+  }
+}
+
+/* Keeps the concept at lib->items[lib->n] (its extension already filled)
+ * unless it is empty, everything, or a repeat; a dropped one is freed. */
+static void keep_if_new(nsr_concept_library *lib) {
+  nsr_concept *c = &lib->items[lib->n];
+  c->size = (uint32_t)nsr_bitset_count(&c->extension);
+  bool keep = c->size > 0 && c->size < lib->max;
+  for (size_t i = 0; keep && i < lib->n; i++) {
+    keep = !nsr_bitset_equal(&lib->items[i].extension, &c->extension);
+  }
+  if (keep) lib->n++;
+  else nsr_bitset_free(&c->extension);
+}
+
+/* The number of input i (1-based). */
+static uint32_t input_at(const nsr_concept_library *lib, uint32_t i) {
+  return lib->inputs ? lib->inputs[i - 1] : i;
+}
+
+/* The x < t family's thresholds: 2..N over the whole domain, each sampled
+ * input + 1 over a sample. */
+static uint32_t less_threshold(const nsr_concept_library *lib, uint32_t j) {
+  return lib->inputs ? lib->inputs[j - 2] + 1 : j;
+}
+
+static nsr_code build(const nsr_numbers *engine, nsr_concept_library *lib, nsr_error *err) {
+  uint32_t max = lib->max;
+  /* An upper bound on the candidates of every family. */
+  size_t cap = NSR_NUMBERS_RULES + (size_t)MOD_MAX * (MOD_MAX + 1) / 2 + max + 9 * 6 + 10 + 1;
+  lib->items = nsr_calloc(cap, sizeof *lib->items);
+  if (lib->items == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+  for (uint32_t r = 0; r < NSR_NUMBERS_RULES; r++) {
+    nsr_concept *c = &lib->items[lib->n];
+    if (nsr_bitset_init(&c->extension, max + 1, err) != NSR_OK) goto nomem;
+    snprintf(c->name, sizeof c->name, "%s", nsr_numbers_rule_name(r));
+    nsr_numbers_rule_church(r, c->definition, sizeof c->definition);
+    const nsr_bitset *set = nsr_numbers_rule_set(engine, r);
+    for (uint32_t i = 1; i <= max; i++) {
+      if (nsr_bitset_has(set, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
+    }
+    keep_if_new(lib);
+  }
+  /* Digit sums of 1..NSR_NUMBERS_MAX_N are at most 9 * 6. */
+  struct { family f; uint32_t a_lo, a_hi; } families[] = {
+      {FAMILY_MOD, 2, MOD_MAX}, {FAMILY_LESS, 2, max}, {FAMILY_DIGIT_SUM, 1, 9 * 6},
+      {FAMILY_TENS, 0, 9}};
+  for (size_t k = 0; k < sizeof families / sizeof families[0]; k++) {
+    for (uint32_t j = families[k].a_lo; j <= families[k].a_hi; j++) {
+      uint32_t a = families[k].f == FAMILY_LESS ? less_threshold(lib, j) : j;
+      for (uint32_t b = 0; b < (families[k].f == FAMILY_MOD ? a : 1); b++) {
+        nsr_concept *c = &lib->items[lib->n];
+        if (nsr_bitset_init(&c->extension, max + 1, err) != NSR_OK) goto nomem;
+        family_text(families[k].f, a, b, c);
+        for (uint32_t i = 1; i <= max; i++) {
+          if (family_has(families[k].f, a, b, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
+        }
+        keep_if_new(lib);
+      }
+    }
+  }
+  return NSR_OK;
+nomem:
+  nsr_concept_library_free(lib);
+  return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+}
+
+nsr_code nsr_concept_library_build(const nsr_numbers *engine, nsr_concept_library *lib,
+                                   nsr_error *err) {
+  memset(lib, 0, sizeof *lib);
+  uint32_t max = nsr_numbers_get_config(engine)->max;
+  if (max > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "concept library: domain 1..%u is larger than 1..%u", max,
+                    NSR_EXTRACT_MAX_N);
+  }
+  lib->max = lib->domain_max = max;
+  return build(engine, lib, err);
+}
+
+nsr_code nsr_concept_library_build_sample(const nsr_numbers *engine, const uint32_t *inputs,
+                                          uint32_t n, nsr_concept_library *lib, nsr_error *err) {
+  memset(lib, 0, sizeof *lib);
+  uint32_t max = nsr_numbers_get_config(engine)->max;
+  if (n < 1 || n > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "concept library: a sample of %u is outside 1..%u", n,
+                    NSR_EXTRACT_MAX_N);
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    if (inputs[i] < 1 || inputs[i] > max || (i > 0 && inputs[i] <= inputs[i - 1])) {
+      return nsr_fail(err, NSR_ERR_INVALID, "concept library: the sample must be sorted, distinct "
+                      "and inside 1..%u", max);
+    }
+  }
+  lib->max = n;
+  lib->domain_max = max;
+  lib->inputs = inputs;
+  return build(engine, lib, err);
+}
+
+void nsr_concept_library_free(nsr_concept_library *lib) {
+  if (lib->items != NULL) {
+    for (size_t i = 0; i < lib->n; i++) nsr_bitset_free(&lib->items[i].extension);
+  }
+  nsr_free(lib->items);
+  memset(lib, 0, sizeof *lib);
+}
+
+/* The program mapping `predicate` over the inputs, as a vector: (range 1 n)
+ * or the literal list of sampled numbers. Caller frees. */
+static char *extension_program(const char *predicate, const uint32_t *inputs, uint32_t n) {
+  nsr_strbuf sb = {0};
+  nsr_strbuf_printf(&sb, "(list->vector (map %s ", predicate);
+  if (inputs == NULL) {
+    nsr_strbuf_printf(&sb, "(range 1 %u)", n);
+  } else {
+    nsr_strbuf_puts(&sb, "(list");
+    for (uint32_t i = 0; i < n; i++) nsr_strbuf_printf(&sb, " %u", inputs[i]);
+    nsr_strbuf_puts(&sb, ")");
+  }
+  nsr_strbuf_puts(&sb, "))");
+  char *text = NULL;
+  return nsr_strbuf_finish(&sb, &text, NULL, NULL) == NSR_OK ? text : NULL;
+}
+
+nsr_code nsr_church_extension(nsr_lang *lang, const char *predicate, const uint32_t *inputs,
+                              uint32_t n, nsr_bitset *out, nsr_error *err) {
+  /* One evaluation per predicate: the interpreter maps it over the inputs
+   * and hands back a vector, so reading answer i is O(1). */
+  char *program = extension_program(predicate, inputs, n);
+  if (program == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "Church check: out of memory");
+  nsr_code rc = nsr_lang_eval_string(lang, "predicate", program, strlen(program), err);
+  nsr_free(program);
+  if (rc != NSR_OK) {
+    nsr_error_prefix(err, "Church predicate %s: ", predicate);
+    /* Running out of memory is not the predicate's fault; anything else
+     * the predicate did wrong is bad input. */
+    if (rc == NSR_ERR_NOMEM) return rc;
+    if (err != NULL) err->code = NSR_ERR_INVALID;
+    return NSR_ERR_INVALID;
+  }
+  nsr_lang_value v = nsr_lang_result(lang);
+  if (nsr_lang_length(v) != (int64_t)n) {
+    return nsr_fail(err, NSR_ERR_INTERNAL, "Church predicate %s: no answer per number", predicate);
+  }
+  nsr_bitset_clear_all(out);
+  for (uint32_t i = 1; i <= n; i++) {
+    nsr_lang_value b = nsr_lang_ref(v, i - 1);
+    if (b.type != NSR_LANG_BOOL) {
+      return nsr_fail(err, NSR_ERR_INVALID, "Church predicate %s: answers a non-boolean at %u",
+                      predicate, inputs ? inputs[i - 1] : i);
+    }
+    if (b.as.b) nsr_bitset_add(out, i);
+  }
+  return NSR_OK;
+}
+
+nsr_code nsr_concept_library_verify(const nsr_concept_library *lib, nsr_lang *lang,
+                                    nsr_error *err) {
+  nsr_bitset church;
+  nsr_code rc = nsr_bitset_init(&church, lib->max + 1, err);
+  for (size_t i = 0; rc == NSR_OK && i < lib->n; i++) {
+    const nsr_concept *c = &lib->items[i];
+    rc = nsr_church_extension(lang, c->definition, lib->inputs, lib->max, &church, err);
+    if (rc == NSR_OK && !nsr_bitset_equal(&church, &c->extension)) {
+      rc = nsr_fail(err, NSR_ERR_INTERNAL,
+                    "concept '%s': its Church definition disagrees with its extension", c->name);
+    }
+  }
+  nsr_bitset_free(&church);
+  return rc;
+}

@@ -1,0 +1,134 @@
+/* nsr_ffi.h: the public API of C functions by signature strings (libffi) and the language's `foreign` form (bridge/ffi/).
+ * Sources and private headers live in that folder. */
+#ifndef NSR_FFI_PUBLIC_H
+#define NSR_FFI_PUBLIC_H
+
+#include <ffi.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nsr_core.h"
+#include "nsr_lang.h"
+
+/* ---- ffi_sig ------------------------------------------------------------- */
+/* ffi_sig: calling a C function by a signature written as type names,
+ * through dlopen/dlsym and libffi. Shared by foreign tools (ffi_tools.c,
+ * JSON arguments) and the language's `foreign` form (lang_foreign.c,
+ * interpreter values), so both accept exactly the same signatures:
+ *
+ *   "int64"        int64_t
+ *   "double"       double
+ *   "bool"         C bool (one byte on every ABI libffi supports)
+ *   "const char*"  a NUL-terminated string the function only reads; a
+ *                  returned one is copied by the caller, never freed
+ *
+ * No other pointers and no variadic functions: nothing a caller passes can
+ * become an address the function writes through. */
+
+#define FFI_SIG_MAX_PARAMS 16
+
+typedef enum ffi_sig_kind {
+  FFI_SIG_INT64,
+  FFI_SIG_DOUBLE,
+  FFI_SIG_BOOL,
+  FFI_SIG_STRING,
+  FFI_SIG_KINDS
+} ffi_sig_kind;
+
+/* One argument or result. A returned string points into the library. */
+typedef union ffi_sig_value {
+  int64_t i;
+  double d;
+  bool b;
+  const char *s;
+} ffi_sig_value;
+
+/* An open shared library, reference-counted: each bound function holds a
+ * reference, and the last release closes it. */
+typedef struct ffi_sig_lib ffi_sig_lib;
+
+/* A bound function. Callers fill ret, n_params and kinds, then bind. */
+typedef struct ffi_sig {
+  ffi_sig_kind ret;
+  size_t n_params;
+  ffi_sig_kind kinds[FFI_SIG_MAX_PARAMS];
+  /* set by ffi_sig_bind */
+  ffi_sig_lib *lib;
+  void (*fn)(void);
+  ffi_type *types[FFI_SIG_MAX_PARAMS];
+  ffi_cif cif;
+} ffi_sig;
+
+/* The kind a type name denotes; false for any other name. */
+bool ffi_sig_kind_of(const char *name, ffi_sig_kind *out);
+/* The type name of a kind ("const char*"), and the JSON Schema type that
+ * carries its values ("integer", "number", "boolean", "string"). */
+const char *ffi_sig_kind_name(ffi_sig_kind kind);
+const char *ffi_sig_json_type(ffi_sig_kind kind);
+/* The accepted type names, for messages: "int64, double, bool, const char*". */
+extern const char ffi_sig_kind_names[];
+
+/* dlopens `path` (RTLD_NOW | RTLD_LOCAL) exactly as given: a bare file name
+ * goes to the linker's search. NSR_ERR_INVALID with dlerror's reason. The
+ * caller holds one reference. */
+nsr_code ffi_sig_lib_open(const char *path, ffi_sig_lib **out, nsr_error *err);
+/* Drops one reference; NULL is allowed. */
+void ffi_sig_lib_release(ffi_sig_lib *lib);
+
+/* Looks `symbol` (a C identifier the caller has vetted) up in lib and
+ * prepares the call interface; on success f holds a reference to lib.
+ * NSR_ERR_INVALID when the symbol is missing or libffi refuses. */
+nsr_code ffi_sig_bind(ffi_sig *f, ffi_sig_lib *lib, const char *symbol, nsr_error *err);
+/* Releases what ffi_sig_bind took; an unbound f is left alone. */
+void ffi_sig_unbind(ffi_sig *f);
+
+/* Calls a bound f with f->n_params arguments of its kinds. */
+ffi_sig_value ffi_sig_call(const ffi_sig *f, const ffi_sig_value *args);
+
+/* True when s is a C identifier: [A-Za-z_][A-Za-z0-9_]*. */
+bool ffi_sig_is_identifier(const char *s);
+
+/* ---- foreign_form -------------------------------------------------------- */
+/* lang_foreign.h: the language's `foreign` form, which binds a C function
+ * by the signature strings of a tool manifest (see ffi_sig.h):
+ *
+ *   (foreign LIBRARY FUNCTION RETURN (PARAM ...) [NAME])
+ *   (foreign "libm.so.6" "cbrt" "double" '("double"))   ; then (cbrt 27.0) => 3.0
+ *
+ * LIBRARY, FUNCTION and the type names are strings (or symbols); NAME, a
+ * string or symbol, is the global the procedure is bound to (default
+ * FUNCTION). Like define, the form returns nothing useful. The procedure
+ * takes exactly the declared arguments: int64 an exact integer, double any
+ * number, bool #t or #f, "const char*" a string (read up to its first NUL
+ * byte); a returned NULL string is #f.
+ *
+ * The host decides what may be bound, one function at a time: an entry
+ * "LIBRARY:FUNCTION" allows exactly that pair, LIBRARY byte for byte as the
+ * program writes it (it is what dlopen receives: a bare file name such as
+ * "libm.so.6" goes to the linker's search, anything with a '/' is a path).
+ * Nothing else reaches dlopen or dlsym: a pair that is not listed fails
+ * before either is called. With no entries every use of `foreign` fails
+ * with a message saying how the host allows one. */
+
+/* Longest allow-list; also the most distinct functions one interpreter
+ * may bind (rebinding the same one reuses its binding). */
+#define LANG_FOREIGN_MAX 64
+
+typedef struct lang_foreign lang_foreign;
+
+nsr_code lang_foreign_new(lang_foreign **out, nsr_error *err);
+/* Frees the allow-list and every binding: after the interpreters it served
+ * are freed. NULL is allowed. */
+void lang_foreign_free(lang_foreign *F);
+
+/* Adds "LIBRARY:FUNCTION" (split at the last ':'; FUNCTION must be a C
+ * identifier). NSR_ERR_INVALID for a malformed entry or a full list. */
+nsr_code lang_foreign_allow(lang_foreign *F, const char *entry, nsr_error *err);
+size_t lang_foreign_count(const lang_foreign *F);
+
+/* Defines `foreign` in lang. F serves one interpreter at a time: the
+ * bindings made for the previous one (which must already be freed) are
+ * dropped. */
+nsr_code lang_foreign_install(lang_foreign *F, nsr_lang *lang, nsr_error *err);
+
+#endif

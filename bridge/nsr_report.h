@@ -1,0 +1,66 @@
+/* nsr_report.h: the public API of number-game reports and SVG plots (bridge/report/).
+ * Sources and private headers live in that folder. */
+#ifndef NSR_REPORT_PUBLIC_H
+#define NSR_REPORT_PUBLIC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "nsr_core.h"
+#include "nsr_symbolic.h"
+#include "nsr_space.h"
+#include "nsr_neural.h"
+
+/* ---- numbers_report ------------------------------------------------------ */
+/* numbers_report: how a number-game answer is shown: the JSON object of
+ * `nsr numbers --json` (also the `number_game` tool's output), the text
+ * report with its terminal bar chart, and the SVG plot. */
+
+/* One query and its answer, as the reports need them. */
+typedef struct numbers_query {
+  const nsr_numbers_config *cfg;
+  const uint32_t *examples;
+  size_t n_examples;
+  const uint32_t *probes; /* may be NULL */
+  size_t n_probes;
+  const nsr_numbers_result *result;
+  /* Names hypotheses of a grammar space (NULL: Tenenbaum's names). */
+  const nsr_space *space;
+} numbers_query;
+
+/* The name of q->result->top[i] (rules and intervals, or a space's
+ * shortest descriptions). */
+void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len);
+
+/* Builds the documented JSON object:
+ *   {"examples":[..], "range":[1,N], "prior":{"name","lambda","sigma"},
+ *    "hypotheses":[{"name","posterior","prior","size"},..],
+ *    "generalization":[p(1),..,p(N)], "probes":[{"y","p"},..] (with probes),
+ *    "log_evidence":x, "consistent":{"rules":r,"intervals":i}}
+ * The caller owns *out (json_decref). */
+nsr_code numbers_report_json(const numbers_query *q, json_t **out,
+                             nsr_error *err);
+
+/* Writes the text report: header, top hypotheses, probes, and a bar chart of
+ * p(y ∈ C | X). `unicode` selects block characters over ASCII. */
+void numbers_report_text(FILE *out, const numbers_query *q, bool unicode);
+
+/* True when the locale's terminal encoding is UTF-8 (block characters). */
+bool numbers_terminal_utf8(void);
+
+/* Writes only the bar chart of q->result->generalization (examples marked). */
+void numbers_report_chart(FILE *out, const numbers_query *q, bool unicode);
+
+/* Renders an SVG bar chart of p(y ∈ C | X) over 1..N in the style of
+ * Tenenbaum's figures, with examples marked, into a string the caller frees
+ * with nsr_free. */
+nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err);
+
+/* Renders an SVG scatter plot of model predictions against people's
+ * judgments (n points on [0, 1]², with the diagonal) into a string the
+ * caller frees with nsr_free. The title may hold line breaks. */
+nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,
+                             const char *title, char **out, nsr_error *err);
+
+#endif

@@ -1,0 +1,32 @@
+/* tools_builtin.c: the registry nsr's commands serve. */
+#include "nsr_tools.h"
+
+#include "ffi_tools.h"
+#include "nsr_store.h"
+#include "tools_numbers.h"
+#include "tools_program.h"
+#include "tools_propose.h"
+
+const char *tools_db_path(const tools_options *opt) {
+  return opt->db ? opt->db : NSR_STORE_DEFAULT_PATH;
+}
+
+nsr_code tools_registry_build(const tools_options *opt, tools_registry **out, nsr_error *err) {
+  tools_registry *reg;
+  nsr_code rc = tools_registry_new(&reg, err);
+  if (rc != NSR_OK) return rc;
+  rc = tools_add_number_game(reg, err);
+  if (rc == NSR_OK) rc = tools_add_list_concepts(reg, err);
+  if (rc == NSR_OK) rc = tools_add_run_program(reg, opt, err);
+  if (rc == NSR_OK) rc = tools_add_query_rules(reg, tools_db_path(opt), err);
+  if (rc == NSR_OK && opt->weights) rc = tools_add_propose_hypotheses(reg, opt->weights, err);
+  for (size_t i = 0; rc == NSR_OK && i < opt->n_manifests; i++) {
+    rc = ffi_tools_load(reg, opt->manifests[i], err);
+  }
+  if (rc != NSR_OK) {
+    tools_registry_free(reg);
+    return rc;
+  }
+  *out = reg;
+  return NSR_OK;
+}

@@ -1,0 +1,233 @@
+/* tools_numbers.c: `number_game` and `list_concepts`. */
+#include "tools_numbers.h"
+
+#include <string.h>
+
+#include "json.h"
+#include "nsr_report.h"
+#include "tools_schema.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const char number_game_description[] =
+    "Exact Bayesian concept learning in Tenenbaum's number game. Given example numbers "
+    "drawn from an unknown concept over 1..range, returns the most probable concepts "
+    "p(h | X) (34 rules such as 'powers of 2', 'multiples of 3', 'ends in 7', and every "
+    "interval A..B), the generalization p(y in C | X) for y = 1..range (entry i is y = i+1) "
+    "and log p(X). Exact: no sampling.";
+
+static const char number_game_input[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"examples\"],"
+    "\"properties\":{"
+    "\"examples\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":10000,"
+    "\"items\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_NUMBERS_MAX_RANGE) "},"
+    "\"description\":\"example numbers drawn from the concept, each in 1..range; repeats count as repeated samples\"},"
+    "\"range\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_NUMBERS_MAX_RANGE) ",\"default\":100,"
+    "\"description\":\"concepts are sets over 1..range\"},"
+    "\"prior\":{\"type\":\"string\",\"enum\":[\"pmtk3\",\"mixture\"],\"default\":\"pmtk3\","
+    "\"description\":\"pmtk3: rules 2/3 each, intervals (1/3)*Erlang(size; sigma), normalised; "
+    "mixture: rules lambda/34 each, intervals (1-lambda)*Erlang(size; sigma)/Z\"},"
+    "\"lambda\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,"
+    "\"description\":\"rule mass of the mixture prior (default 2/3); only with prior mixture\"},"
+    "\"sigma\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"default\":10,"
+    "\"description\":\"Erlang scale of interval sizes\"},"
+    "\"top\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":" STR(TOOLS_NUMBERS_MAX_TOP) ",\"default\":10,"
+    "\"description\":\"how many hypotheses to list, most probable first\"}}}";
+
+static const char number_game_output[] =
+    "{\"type\":\"object\","
+    "\"required\":[\"examples\",\"range\",\"prior\",\"hypotheses\",\"generalization\",\"log_evidence\",\"consistent\"],"
+    "\"properties\":{"
+    "\"examples\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+    "\"range\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":2,\"maxItems\":2},"
+    "\"prior\":{\"type\":\"object\",\"required\":[\"name\",\"lambda\",\"sigma\"],\"properties\":{"
+    "\"name\":{\"type\":\"string\"},\"lambda\":{\"type\":[\"number\",\"null\"]},\"sigma\":{\"type\":\"number\"}}},"
+    "\"hypotheses\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"required\":[\"name\",\"posterior\",\"prior\",\"size\"],\"properties\":{"
+    "\"name\":{\"type\":\"string\"},\"posterior\":{\"type\":\"number\"},"
+    "\"prior\":{\"type\":\"number\"},\"size\":{\"type\":\"integer\"}}}},"
+    "\"generalization\":{\"type\":\"array\",\"items\":{\"type\":\"number\"},"
+    "\"description\":\"entry i is p(i+1 in C | X)\"},"
+    "\"log_evidence\":{\"type\":\"number\"},"
+    "\"consistent\":{\"type\":\"object\",\"required\":[\"rules\",\"intervals\"],\"properties\":{"
+    "\"rules\":{\"type\":\"integer\"},\"intervals\":{\"type\":\"integer\"}}}}}";
+
+/* The engine of the last configuration is kept, so that a loop of calls
+ * with the same range and prior (the usual case) does not rebuild the 34
+ * rule sets each time. */
+typedef struct number_game_ctx {
+  nsr_numbers *engine;
+  nsr_numbers_result result;
+  uint32_t *examples;
+  size_t examples_cap;
+} number_game_ctx;
+
+static void number_game_free(void *p) {
+  number_game_ctx *ctx = p;
+  nsr_numbers_free(ctx->engine);
+  nsr_numbers_result_free(&ctx->result);
+  nsr_free(ctx->examples);
+  nsr_free(ctx);
+}
+
+/* Reads the configuration from validated arguments; what the schema cannot
+ * express (lambda only with the mixture prior) is checked here. */
+static nsr_code read_config(const json_t *args, nsr_numbers_config *cfg, int64_t *top,
+                            nsr_error *err) {
+  nsr_numbers_config_default(cfg);
+  int64_t range = cfg->max;
+  const char *prior = NULL;
+  nsr_code rc = nsr_json_get_int_opt(args, "range", &range, err);
+  if (rc == NSR_OK) rc = nsr_json_get_string_opt(args, "prior", &prior, err);
+  if (rc == NSR_OK && prior) rc = nsr_numbers_prior_parse(prior, &cfg->prior, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(args, "sigma", &cfg->sigma, err);
+  if (rc == NSR_OK) rc = nsr_json_get_number_opt(args, "lambda", &cfg->lambda, err);
+  if (rc == NSR_OK) rc = nsr_json_get_int_opt(args, "top", top, err);
+  if (rc == NSR_OK && json_object_get(args, "lambda") && cfg->prior != NSR_PRIOR_MIXTURE) {
+    rc = nsr_fail(err, NSR_ERR_INVALID,
+                  "\"lambda\" applies only to the mixture prior: add \"prior\":\"mixture\" or drop \"lambda\"");
+  }
+  cfg->max = (uint32_t)range;
+  return rc;
+}
+
+static bool same_config(const nsr_numbers_config *a, const nsr_numbers_config *b) {
+  return a->max == b->max && a->prior == b->prior && a->lambda == b->lambda &&
+         a->sigma == b->sigma;
+}
+
+static nsr_code read_examples(number_game_ctx *ctx, const json_t *list, uint32_t max,
+                              nsr_error *err) {
+  size_t n = json_array_size(list);
+  if (n > ctx->examples_cap) {
+    uint32_t *grown = nsr_reallocarray(ctx->examples, n, sizeof *grown);
+    if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
+    ctx->examples = grown;
+    ctx->examples_cap = n;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_int_t v = (json_int_t)json_number_value(json_array_get(list, i));
+    if (v > (json_int_t)max) {
+      return nsr_fail(err, NSR_ERR_RANGE,
+                      "arguments.examples[%zu]: %lld is outside 1..%u; raise \"range\" or drop it",
+                      i, (long long)v, max);
+    }
+    ctx->examples[i] = (uint32_t)v;
+  }
+  return NSR_OK;
+}
+
+static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
+                                 nsr_error *err) {
+  number_game_ctx *ctx = p;
+  nsr_numbers_config cfg;
+  int64_t top = 10;
+  nsr_code rc = read_config(args, &cfg, &top, err);
+  if (rc != NSR_OK) return rc;
+  if (ctx->engine == NULL || !same_config(nsr_numbers_get_config(ctx->engine), &cfg)) {
+    nsr_numbers_free(ctx->engine);
+    ctx->engine = NULL;
+    rc = nsr_numbers_new(&cfg, &ctx->engine, err);
+    if (rc != NSR_OK) return rc;
+  }
+  const json_t *list = json_object_get(args, "examples");
+  rc = read_examples(ctx, list, cfg.max, err);
+  size_t n = json_array_size(list);
+  if (rc == NSR_OK) {
+    rc = nsr_numbers_infer(ctx->engine, ctx->examples, n, (size_t)top, &ctx->result, err);
+  }
+  if (rc != NSR_OK) return rc;
+  numbers_query q = {&cfg, ctx->examples, n, NULL, 0, &ctx->result, NULL};
+  return numbers_report_json(&q, result, err);
+}
+
+/* Registers a read-only tool whose schemas are JSON literals; the context
+ * passes to the registry in every case. */
+static nsr_code add_tool(tools_registry *reg, const char *name, const char *description,
+                         const char *input, const char *output, tool_call_fn call, void *ctx,
+                         void (*free_ctx)(void *), nsr_error *err) {
+  tool_def def = {name, description, NULL, NULL, call, ctx, free_ctx, true};
+  nsr_code rc = tools_schema_parse(input, &def.input_schema, err);
+  if (rc == NSR_OK) rc = tools_schema_parse(output, &def.output_schema, err);
+  if (rc != NSR_OK) {
+    json_decref(def.input_schema);
+    if (free_ctx) free_ctx(ctx);
+    return rc;
+  }
+  return tools_register(reg, &def, err);
+}
+
+nsr_code tools_add_number_game(tools_registry *reg, nsr_error *err) {
+  number_game_ctx *ctx = nsr_calloc(1, sizeof *ctx);
+  if (ctx == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
+  return add_tool(reg, "number_game", number_game_description, number_game_input,
+                  number_game_output, number_game_call, ctx, number_game_free, err);
+}
+
+/* ---- list_concepts -------------------------------------------------------- */
+
+static const char list_concepts_description[] =
+    "The hypothesis space of number_game: the 34 rules with their members over 1..100 "
+    "(number_game's default range) and sizes, and the interval family 'interval A..B' "
+    "(every 1 <= A <= B <= range, size B-A+1).";
+
+static const char list_concepts_input[] =
+    "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{}}";
+
+static const char list_concepts_output[] =
+    "{\"type\":\"object\",\"required\":[\"range\",\"rules\",\"intervals\"],\"properties\":{"
+    "\"range\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":2,\"maxItems\":2},"
+    "\"rules\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"name\",\"size\",\"members\"],"
+    "\"properties\":{\"name\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\"},"
+    "\"members\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}}}}},"
+    "\"intervals\":{\"type\":\"object\",\"required\":[\"name\",\"count\",\"description\"],\"properties\":{"
+    "\"name\":{\"type\":\"string\"},\"count\":{\"type\":\"integer\"},\"description\":{\"type\":\"string\"}}}}}";
+
+static json_t *rule_json(const nsr_numbers *engine, uint32_t rule) {
+  const nsr_bitset *set = nsr_numbers_rule_set(engine, rule);
+  json_t *members = json_array();
+  for (size_t y = nsr_bitset_next(set, 1); members && y < set->nbits;
+       y = nsr_bitset_next(set, y + 1)) {
+    if (json_array_append_new(members, json_integer((json_int_t)y)) != 0) {
+      json_decref(members);
+      members = NULL;
+    }
+  }
+  return json_pack("{s:s, s:I, s:o}", "name", nsr_numbers_rule_name(rule), "size",
+                   (json_int_t)json_array_size(members), "members", members);
+}
+
+static nsr_code list_concepts_call(void *p, const json_t *args, json_t **result,
+                                   nsr_error *err) {
+  (void)p;
+  (void)args;
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  nsr_numbers *engine;
+  nsr_code rc = nsr_numbers_new(&cfg, &engine, err);
+  if (rc != NSR_OK) return rc;
+  json_t *rules = json_array();
+  rc = rules ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "list_concepts: out of memory");
+  for (uint32_t r = 0; rc == NSR_OK && r < NSR_NUMBERS_RULES; r++) {
+    rc = nsr_json_append(rules, rule_json(engine, r), err);
+  }
+  nsr_numbers_free(engine);
+  json_int_t n = cfg.max;
+  json_t *out = json_pack("{s:[i,I], s:o, s:{s:s, s:I, s:s}}", "range", 1, n, "rules", rules,
+                          "intervals", "name", "interval A..B", "count", n * (n + 1) / 2,
+                          "description",
+                          "every interval A..B with 1 <= A <= B <= range; size B-A+1; "
+                          "prior weight Erlang(size; sigma) = size/sigma^2 * exp(-size/sigma)");
+  if (rc != NSR_OK || out == NULL) {
+    json_decref(out);
+    return rc != NSR_OK ? rc : nsr_fail(err, NSR_ERR_NOMEM, "list_concepts: out of memory");
+  }
+  *result = out;
+  return NSR_OK;
+}
+
+nsr_code tools_add_list_concepts(tools_registry *reg, nsr_error *err) {
+  return add_tool(reg, "list_concepts", list_concepts_description, list_concepts_input,
+                  list_concepts_output, list_concepts_call, NULL, NULL, err);
+}

@@ -1,0 +1,90 @@
+/* tiny_model.c: see tiny_model.h. */
+#include "tiny_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nsr_learn.h"
+
+/* The encoder cfg describes, with weights from seed; aborts on failure (the
+ * suites cannot go on without it). */
+static nsr_nn_model *create(const nsr_nn_config *cfg, uint64_t seed) {
+  nsr_nn_model *m = NULL;
+  nsr_error err;
+  if (nsr_nn_create(cfg, &m, &err) != NSR_OK) {
+    fprintf(stderr, "tiny model: %s\n", err.message);
+    abort();
+  }
+  nsr_nn_init_params(m, seed);
+  return m;
+}
+
+static nsr_nn_model *make(uint32_t max, int d, int d_ff, int layers, uint64_t seed) {
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  cfg.vocab = (int)max + 1;
+  cfg.d_model = d;
+  cfg.n_heads = 2;
+  cfg.n_layers = layers;
+  cfg.d_ff = d_ff;
+  cfg.max_len = NSR_DATASET_MAX_EXAMPLES;
+  cfg.n_classes = (int)(NSR_NUMBERS_RULES + max * (max + 1) / 2);
+  cfg.pos = NSR_NN_POS_NONE;
+  return create(&cfg, seed);
+}
+
+nsr_nn_model *tiny_random(uint32_t max, int d, int d_ff, int layers, uint64_t seed) {
+  return make(max, d, d_ff, layers, seed);
+}
+
+nsr_nn_model *tiny_wide(uint32_t max, uint64_t seed) {
+  nsr_nn_config cfg;
+  nsr_nn_config_default(&cfg);
+  cfg.vocab = (int)max + 1;
+  cfg.d_model = cfg.d_ff = 8;
+  cfg.n_heads = 2;
+  cfg.n_layers = 1;
+  cfg.n_classes = 5;
+  return create(&cfg, seed);
+}
+
+nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t seed) {
+  enum { ITEMS = 2048 };
+  nsr_nn_model *m = make(max, d, 2 * d, layers, seed);
+  int classes = nsr_nn_get_config(m)->n_classes;
+  nsr_dataset_config dc;
+  nsr_dataset_config_default(&dc);
+  dc.numbers.max = max;
+  dc.seed = seed;
+  nsr_dataset *ds = NULL;
+  nsr_error err;
+  int32_t *tokens = calloc((size_t)ITEMS * NSR_DATASET_MAX_EXAMPLES, sizeof *tokens);
+  int32_t *lengths = calloc(ITEMS, sizeof *lengths);
+  float *probs = calloc((size_t)ITEMS * classes, sizeof *probs);
+  nsr_dataset_item item;
+  if (nsr_dataset_new(&dc, &ds, &err) != NSR_OK) abort();
+  for (int i = 0; i < ITEMS; i++) {
+    if (nsr_dataset_next(ds, &item, &err) != NSR_OK) abort();
+    lengths[i] = (int32_t)item.n_examples;
+    /* Padding repeats the first example: valid ids, masked anyway. */
+    for (int j = 0; j < NSR_DATASET_MAX_EXAMPLES; j++) {
+      tokens[i * NSR_DATASET_MAX_EXAMPLES + j] =
+          (int32_t)item.examples[j < (int)item.n_examples ? j : 0];
+    }
+    for (int k = 0; k < classes; k++) probs[(size_t)i * classes + k] = item.posterior[k];
+  }
+  nsr_dataset_free(ds);
+  nsr_nn_dataset train = {ITEMS, NSR_DATASET_MAX_EXAMPLES, tokens, lengths, NULL, probs, NULL};
+  nsr_nn_train_opts opts;
+  nsr_nn_train_opts_default(&opts, steps);
+  opts.schedule.lr_max = 3e-3;
+  opts.seed = seed;
+  if (nsr_nn_train(m, &train, NULL, &opts, &err) != NSR_OK) {
+    fprintf(stderr, "tiny model: %s\n", err.message);
+    abort();
+  }
+  free(tokens);
+  free(lengths);
+  free(probs);
+  return m;
+}

@@ -1,0 +1,219 @@
+/* test_cli_propose.c: `nsr train` and `nsr propose` as a user runs them:
+ * a tiny model trained by the command, proposals checked against
+ * `nsr numbers` (the exact engine's own command), the shipped default
+ * model, and a usage error for every bad argument and model file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <unistd.h>
+
+#include "cli_runner.h"
+#include "sha256.h"
+
+static char model[512], train_db[512];
+
+static int setup(void **state) {
+  (void)state;
+  snprintf(model, sizeof model, "%s/tiny.safetensors", cli_workdir);
+  snprintf(train_db, sizeof train_db, "%s/train.db", cli_workdir);
+  run_result r = RUN("train", "--steps", "20", "--d-model", "48", "--layers", "1", "--batch", "8",
+                     "--heldout", "20", "--eval-every", "10", "--json", "--out", model, "--db",
+                     train_db);
+  int ok = r.status == 0;
+  json_t *j = ok ? parse_json(r.out) : NULL;
+  ok = ok && json_array_size(json_object_get(j, "evals")) == 2 &&
+       json_real_value(json_object_get(json_object_get(j, "final"), "top10")) >= 0;
+  json_decref(j);
+  run_free(&r);
+  return ok ? 0 : -1;
+}
+
+/* `nsr train --db` recorded the saved file: its SHA-256, path and the
+ * training settings; --no-db records nothing. */
+static void test_train_records_model(void **state) {
+  (void)state;
+  char sha[NSR_SHA256_HEX], sql[400];
+  nsr_error err;
+  assert_int_equal(nsr_sha256_file(model, sha, &err), NSR_OK);
+  snprintf(sql, sizeof sql, "SELECT count(*), min(path), min(json_extract(config_json, '$.train.steps')),"
+                            " min(json_extract(config_json, '$.model.d_model')) FROM models"
+                            " WHERE sha256 = '%s'", sha);
+  run_result r = RUN("sql", sql, "--db", train_db, "--json");
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  json_t *row = json_array_get(json_object_get(j, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 1);
+  assert_string_equal(json_string_value(json_array_get(row, 1)), model);
+  assert_int_equal(json_integer_value(json_array_get(row, 2)), 20);
+  assert_int_equal(json_integer_value(json_array_get(row, 3)), 48);
+  json_decref(j);
+  run_free(&r);
+  char other[600], other_db[600];
+  snprintf(other, sizeof other, "%s/nodb.safetensors", cli_workdir);
+  snprintf(other_db, sizeof other_db, "%s/nodb.db", cli_workdir);
+  setenv("NSR_DB", other_db, 1);
+  r = RUN("train", "--steps", "2", "--d-model", "48", "--layers", "1", "--batch", "4", "--heldout", "5",
+          "--out", other, "--no-db");
+  unsetenv("NSR_DB");
+  assert_int_equal(r.status, 0);
+  assert_null(strstr(r.out, "recorded as model"));
+  run_free(&r);
+  assert_int_not_equal(access(other_db, F_OK), 0);
+  expect_usage_error(RUN("train", "--db"), "--db");
+}
+
+/* Every proposal's exact posterior is the one `nsr numbers` reports. */
+static void check_against_numbers(const char *weights) {
+  run_result r = weights ? RUN("propose", "16", "8,2", "64", "--top", "5", "--json", "--weights", weights)
+                         : RUN("propose", "16", "8,2", "64", "--top", "5", "--json");
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  run_result n = RUN("numbers", "16", "8", "2", "64", "--top", "5084", "--json");
+  assert_int_equal(n.status, 0);
+  json_t *exact = parse_json(n.out);
+  json_t *props = json_object_get(j, "proposals");
+  assert_int_equal(json_array_size(props), 5);
+  assert_int_equal(json_array_size(json_object_get(j, "examples")), 4);
+  size_t i;
+  json_t *p;
+  json_array_foreach(props, i, p) {
+    const char *name = json_string_value(json_object_get(p, "name"));
+    double want = 0;
+    size_t k;
+    json_t *h;
+    json_array_foreach(json_object_get(exact, "hypotheses"), k, h) {
+      if (strcmp(json_string_value(json_object_get(h, "name")), name) == 0) {
+        want = json_real_value(json_object_get(h, "posterior"));
+      }
+    }
+    assert_float_equal(json_real_value(json_object_get(p, "posterior")), want, 1e-5);
+    assert_true(json_is_real(json_object_get(p, "network")));
+  }
+  json_t *map = json_object_get(j, "exact_map");
+  assert_string_equal(json_string_value(json_object_get(map, "name")), "powers of 2");
+  json_decref(j);
+  json_decref(exact);
+  run_free(&r);
+  run_free(&n);
+}
+
+static void test_tiny_model(void **state) {
+  (void)state;
+  check_against_numbers(model);
+  expect_run(RUN("propose", "--weights", model, "7"), 0, "exact MAP:");
+}
+
+/* The shipped model works without --weights and gets the classic right. */
+static void test_default_model(void **state) {
+  (void)state;
+  check_against_numbers(NULL);
+  run_result r = RUN("propose", "16", "8", "2", "64", "--top", "1", "--json");
+  json_t *j = parse_json(r.out);
+  json_t *first = json_array_get(json_object_get(j, "proposals"), 0);
+  assert_string_equal(json_string_value(json_object_get(first, "name")), "powers of 2");
+  assert_true(json_real_value(json_object_get(first, "network")) > 0.5);
+  json_decref(j);
+  run_free(&r);
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  const char *bad_file = cli_write("garbage.safetensors", "garbage");
+  expect_usage_error(RUN("propose", "--weights", model), "missing arguments");
+  expect_usage_error(RUN("propose", "--weights", model, "0"), "example");
+  expect_usage_error(RUN("propose", "--weights", model, "101"), "example");
+  expect_usage_error(RUN("propose", "--weights", model, "x"), "example");
+  expect_usage_error(RUN("propose", "--weights", model, "1,2,3,4,5,6,7"), "more than 6");
+  expect_usage_error(RUN("propose", "--weights", model, "5", "--top", "0"), "--top");
+  expect_usage_error(RUN("propose", "--weights", model, "5", "--top", "65"), "--top");
+  expect_usage_error(RUN("propose", "--weights", model, "5", "--top"), "--top");
+  expect_usage_error(RUN("propose", "5", "--weights"), "--weights");
+  expect_usage_error(RUN("propose", "5", "--frobnicate"), "unknown option");
+  expect_usage_error(RUN("propose", "5", "--weights", bad_file), "garbage.safetensors");
+  run_result r = RUN("propose", "5", "--weights", "/nonexistent/m.safetensors");
+  assert_int_not_equal(r.status, 0);
+  run_free(&r);
+  expect_usage_error(RUN("train", "--steps", "0"), "--steps");
+  expect_usage_error(RUN("train", "--steps", "x"), "--steps");
+  expect_usage_error(RUN("train", "--inject", "magic"), "unknown injection");
+  expect_usage_error(RUN("train", "--inject"), "--inject");
+  expect_usage_error(RUN("train", "--batch", "300"), "--batch");
+  expect_usage_error(RUN("train", "--lr", "2"), "--lr");
+  expect_usage_error(RUN("train", "--lr", "abc"), "--lr");
+  expect_usage_error(RUN("train", "--positions", "learned"), "--positions");
+  expect_usage_error(RUN("train", "--examples-budget", "0"), "--examples-budget");
+  expect_usage_error(RUN("train", "--d-model", "50"), "multiple of 4");
+  expect_usage_error(RUN("train", "--inject", "kbann", "--d-model", "32"), "kbann");
+  expect_usage_error(RUN("train", "--out"), "--out");
+  expect_usage_error(RUN("train", "extra"), "unexpected argument");
+  expect_run(RUN("train", "--help"), 0, "--inject");
+}
+
+/* The quick experiment writes every run's metrics to a real store, readable
+ * by `nsr sql`, and a plot with one line per variant. */
+static void test_experiment_quick(void **state) {
+  (void)state;
+  char db[600], plot[600];
+  snprintf(db, sizeof db, "%s/exp.db", cli_workdir);
+  snprintf(plot, sizeof plot, "%s/exp.svg", cli_workdir);
+  expect_run(RUN("experiment", "injection", "--quick", "--steps", "5", "--db", db, "--plot", plot), 0,
+             "kbann-shuffled");
+  // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one SQL statement over two lines
+  run_result r = RUN("sql", "SELECT count(*), count(DISTINCT method), min(value) >= 0 FROM metrics "
+                            "WHERE name = 'top1'", "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  json_t *row = json_array_get(json_object_get(j, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 11 * 2);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 11);
+  assert_int_equal(json_integer_value(json_array_get(row, 2)), 1);
+  json_decref(j);
+  run_free(&r);
+  /* Every metric names the model it measured: one models row per run
+   * (11 variants x 2 budgets x 1 seed), not kept on disk (path NULL). */
+  static const char *const metric_models =
+      "SELECT count(*), count(model_id), count(DISTINCT model_id), "
+      "(SELECT count(*) FROM models WHERE path IS NULL AND "
+      "json_extract(config_json, '$.train.steps') = 5) FROM metrics";
+  r = RUN("sql", metric_models, "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  j = parse_json(r.out);
+  row = json_array_get(json_object_get(j, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 11 * 2 * 3);
+  assert_int_equal(json_integer_value(json_array_get(row, 1)), 11 * 2 * 3);
+  assert_int_equal(json_integer_value(json_array_get(row, 2)), 11 * 2);
+  assert_int_equal(json_integer_value(json_array_get(row, 3)), 11 * 2);
+  json_decref(j);
+  run_free(&r);
+  char *svg = slurp(plot);
+  size_t lines = 0;
+  for (const char *p = svg; (p = strstr(p, "<polyline")) != NULL; p++) lines++;
+  assert_int_equal(lines, 11);
+  free(svg);
+  expect_usage_error(RUN("experiment", "injection", "--seeds", "0"), "--seeds");
+  expect_usage_error(RUN("experiment", "injection", "--seeds", "33"), "--seeds");
+  expect_usage_error(RUN("experiment", "injection", "--steps"), "--steps");
+  expect_usage_error(RUN("experiment", "injection", "--max-budget", "8"), "--max-budget");
+  expect_usage_error(RUN("experiment", "injection", "--db"), "--db");
+  expect_usage_error(RUN("experiment", "injection", "--plot", ""), "--plot");
+  expect_usage_error(RUN("experiment", "injection", "--bogus"), "unexpected argument");
+  expect_usage_error(RUN("experiment", "other"), "unknown experiment");
+  expect_run(RUN("experiment"), 2, NULL);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tiny_model),
+      cmocka_unit_test(test_train_records_model),
+      cmocka_unit_test(test_default_model),
+      cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_experiment_quick),
+  };
+  return cli_runner_finish(cmocka_run_group_tests(tests, setup, NULL));
+}

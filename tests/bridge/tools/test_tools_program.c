@@ -1,0 +1,236 @@
+/* test_tools_program.c: the language behind the tools, through the C API:
+ * the foreign form's embedding API on every marshalled type, run_program's
+ * arguments, seeds and output schema, and run_program, query_rules and the
+ * rules://{id} resources under allocation failure. argv: the test library
+ * (tests/bridge/ffi_testlib.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_workdir.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "json.h"
+#include "nsr_ffi.h"
+#include "mcp_replay.h"
+#include "nsr_tools.h"
+#include "nsr_store.h"
+#include "tools_schema.h"
+
+static const char *testlib;
+
+/* `source` run in a fresh interpreter with F installed, its value as JSON
+ * text (caller frees), or NULL with the error in *err. */
+static char *eval_json(lang_foreign *F, const char *source, nsr_error *err) {
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  nsr_lang *lang = NULL;
+  char *text = NULL;
+  nsr_code rc = nsr_lang_new(&cfg, &lang, err);
+  if (rc == NSR_OK) rc = lang_foreign_install(F, lang, err);
+  if (rc == NSR_OK) rc = nsr_lang_eval_string(lang, "t", source, strlen(source), err);
+  if (rc == NSR_OK) rc = nsr_lang_to_json(lang, nsr_lang_result(lang), &text, err);
+  nsr_lang_free(lang);
+  return rc == NSR_OK ? text : NULL;
+}
+
+static void yields(lang_foreign *F, const char *source, const char *want) {
+  nsr_error err;
+  char *got = eval_json(F, source, &err);
+  if (got == NULL) fail_msg("%s: %s", source, err.message);
+  if (strcmp(got, want) != 0) fail_msg("%s: got %s, expected %s", source, got, want);
+  nsr_free(got);
+}
+
+static void fails_with(lang_foreign *F, const char *source, const char *needle) {
+  nsr_error err;
+  char *got = eval_json(F, source, &err);
+  if (got != NULL) fail_msg("%s: succeeded with %s", source, got);
+  if (strstr(err.message, needle) == NULL) fail_msg("%s: no '%s' in %s", source, needle, err.message);
+}
+
+/* The embedding API: allow-list entries, then each marshalled type both
+ * ways, the values computed by hand from ffi_testlib.c's definitions. */
+static void test_foreign_embedding(void **state) {
+  (void)state;
+  lang_foreign *F;
+  nsr_error err;
+  assert_int_equal(lang_foreign_new(&F, &err), NSR_OK);
+  static const char *const bad[] = {"", "cbrt", ":cbrt", "libm.so.6:", "libm.so.6:1x",
+                                    "libm.so.6:a-b", "libm.so.6:cbrt "};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(lang_foreign_allow(F, bad[i], &err), NSR_ERR_INVALID);
+    assert_non_null(strstr(err.message, "LIBRARY:FUNCTION"));
+  }
+  static const char *const fns[] = {"t_add", "t_scale", "t_and", "t_greet", "t_maybe", "t_length"};
+  char entry[600];
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    snprintf(entry, sizeof entry, "%s:%s", testlib, fns[i]);
+    assert_int_equal(lang_foreign_allow(F, entry, &err), NSR_OK);
+  }
+  assert_int_equal(lang_foreign_count(F), 6);
+  /* Types as strings or as symbols, both accepted. */
+  static const struct {
+    const char *form, *call, *want;
+  } cases[] = {
+      {"\"t_add\" 'int64 '(int64 int64)", "(t_add 40 2)", "42"},
+      {"\"t_add\" \"int64\" '(\"int64\" \"int64\")", "(t_add -9007199254740993 0)",
+       "-9007199254740993"}, /* exact past 2^53 */
+      {"\"t_scale\" 'double '(double int64)", "(t_scale 1.5 -4)", "-6.0"},
+      {"\"t_scale\" 'double '(double int64)", "(t_scale 3 2)", "6.0"}, /* an integer as a double */
+      {"\"t_and\" 'bool '(bool bool)", "(list (t_and #t #t) (t_and #t #f))", "[true,false]"},
+      {"\"t_greet\" \"const char*\" '(\"const char*\" int64) 'greet", "(greet \"nsr\" 2)",
+       "\"hi nsr, hi nsr\""},
+      {"\"t_maybe\" \"const char*\" '(bool)", "(list (t_maybe #t) (t_maybe #f))", "[\"here\",false]"},
+      {"\"t_length\" 'int64 '(\"const char*\")", "(t_length \"\")", "0"},
+  };
+  char src[1200];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(src, sizeof src, "(foreign \"%s\" %s) %s", testlib, cases[i].form, cases[i].call);
+    yields(F, src, cases[i].want);
+  }
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_and\" 'bool '(bool bool)) (t_and 1 #t)", testlib);
+  fails_with(F, src, "t_and: argument 1 must be #t or #f (bool)");
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_length\" 'int64 '(\"const char*\")) (t_length 'sym)", testlib);
+  fails_with(F, src, "argument 1 must be a string");
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'int64 (vector 'int64 'int64))", testlib);
+  fails_with(F, src, "must be a list of at most 16 type names");
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'int64 '(int64 int64) 5)", testlib);
+  fails_with(F, src, "must be strings or symbols");
+  fails_with(F, "(foreign \"libm.so.6\")", "foreign");
+  /* The same function rebound with another signature is a new binding;
+   * a library allow-listed but absent fails at dlopen, cleanly. */
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'double '(double double))", testlib);
+  yields(F, src, "null");
+  assert_int_equal(lang_foreign_allow(F, "/nonexistent/libx.so:f", &err), NSR_OK);
+  fails_with(F, "(foreign \"/nonexistent/libx.so\" \"f\" 'int64 '())", "cannot open library");
+  snprintf(src, sizeof src, "%s:t_nosuch", testlib);
+  assert_int_equal(lang_foreign_allow(F, src, &err), NSR_OK);
+  snprintf(src, sizeof src, "(foreign \"%s\" \"t_nosuch\" 'int64 '())", testlib);
+  fails_with(F, src, "no function 't_nosuch' in the library");
+  /* A full allow-list refuses more. */
+  while (lang_foreign_count(F) < LANG_FOREIGN_MAX) assert_int_equal(lang_foreign_allow(F, "l:f", &err), NSR_OK);
+  assert_int_equal(lang_foreign_allow(F, "l:f", &err), NSR_ERR_INVALID);
+  lang_foreign_free(F);
+}
+
+static tools_registry *registry(const char *db) {
+  tools_options opt = {.db = db, .max_steps = 1000000};
+  tools_registry *reg = NULL;
+  nsr_error err;
+  if (tools_registry_build(&opt, &reg, &err) != NSR_OK) fail_msg("build: %s", err.message);
+  return reg;
+}
+
+static json_t *run(tools_registry *reg, const char *args_json) {
+  json_t *args = json_loads(args_json, 0, NULL), *out = NULL;
+  nsr_error err;
+  assert_non_null(args);
+  if (tools_call(reg, "run_program", args, &out, &err) != TOOLS_OK) fail_msg("%s: %s", args_json, err.message);
+  json_decref(args);
+  return out;
+}
+
+/* Arguments arrive typed; seeds decide the random stream; every result
+ * matches the published output schema. */
+static void test_run_program_values(void **state) {
+  (void)state;
+  tools_registry *reg = registry(NULL);
+  json_t *list, *schema = NULL;
+  nsr_error err;
+  assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
+  for (size_t i = 0; i < json_array_size(list); i++) {
+    json_t *t = json_array_get(list, i);
+    if (strcmp(json_string_value(json_object_get(t, "name")), "run_program") == 0) {
+      schema = json_object_get(t, "outputSchema");
+    }
+  }
+  assert_non_null(schema);
+  json_t *out = run(reg, "{\"source\":\"args\",\"args\":[\"a\",2,2.5,true,false]}");
+  json_t *want = json_loads("[\"a\",2,2.5,true,false]", 0, NULL);
+  assert_true(json_equal(json_object_get(out, "value"), want));
+  assert_int_equal(tools_schema_check(schema, out, "output", &err), NSR_OK);
+  json_decref(want);
+  json_decref(out);
+  out = run(reg, "{\"source\":\"(define x 1)\"}"); /* unspecified: null */
+  assert_true(json_is_null(json_object_get(out, "value")));
+  json_decref(out);
+  out = run(reg, "{\"source\":\"(length args)\"}"); /* no args: the empty list */
+  assert_int_equal(json_integer_value(json_object_get(out, "value")), 0);
+  json_decref(out);
+  /* 64 draws of (flip) per seed: the same seed gives the same draws, and
+   * two seeds agreeing on all 64 would have probability 2^-64. */
+  const char *draws = "{\"source\":\"(repeat 64 flip)\",\"seed\":%d}";
+  char args[100];
+  snprintf(args, sizeof args, draws, 7);
+  json_t *a = run(reg, args), *b = run(reg, args);
+  snprintf(args, sizeof args, draws, 8);
+  json_t *c = run(reg, args);
+  assert_true(json_equal(a, b));
+  assert_false(json_equal(a, c));
+  assert_int_equal(json_array_size(json_object_get(a, "value")), 64);
+  json_decref(a);
+  json_decref(b);
+  json_decref(c);
+  json_decref(list);
+  tools_registry_free(reg);
+}
+
+static void test_allocation_failures(void **state) {
+  (void)state;
+  char db[300];
+  snprintf(db, sizeof db, "%s/rules.db", workdir);
+  nsr_store *store;
+  nsr_numbers *engine;
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  nsr_error err;
+  int64_t model;
+  nsr_store_rule rule = {"probe", 1, 2, "unit 2 > 0.5", "even", 0.75, NAN, NAN, 50, NULL, NULL, NULL};
+  assert_int_equal(nsr_store_open(db, &store, &err), NSR_OK);
+  assert_int_equal(nsr_numbers_new(&cfg, &engine, &err), NSR_OK);
+  assert_int_equal(nsr_store_sync_concepts(store, engine, &err), NSR_OK);
+  assert_int_equal(nsr_store_add_model(store, "ff", NULL, "{}", &model, &err), NSR_OK);
+  assert_int_equal(nsr_store_add_rules(store, model, &rule, 1, &err), NSR_OK);
+  nsr_numbers_free(engine);
+  nsr_store_close(store);
+
+  tools_registry *reg = registry(db);
+  mcp_server *server;
+  assert_int_equal(mcp_server_new(reg, &server, &err), NSR_OK);
+  mcp_resources res = tools_rules_resources(db);
+  mcp_server_set_resources(server, &res);
+  static const char *const requests[] = {
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\"}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"run_program\","
+      "\"arguments\":{\"source\":\"(display 1) (list (+ 1 2) 'a \\\"s\\\")\",\"args\":[\"x\",1]}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"query_rules\","
+      "\"arguments\":{\"sql\":\"SELECT name, size FROM concepts WHERE size < 5\"}}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/list\"}",
+      "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"resources/read\",\"params\":{\"uri\":\"rules://1\"}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"resources/read\",\"params\":{\"uri\":\"rules://9\"}}",
+      "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"resources/templates/list\"}",
+  };
+  for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) mcp_replay_under_failure(server, requests[i], 200000);
+  mcp_server_free(server);
+  tools_registry_free(reg);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_foreign_embedding),
+    cmocka_unit_test(test_run_program_values),
+    cmocka_unit_test(test_allocation_failures),
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: test_tools_program TESTLIB\n");
+    return 2;
+  }
+  testlib = argv[1];
+  return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);
+}
