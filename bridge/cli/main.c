@@ -1,8 +1,13 @@
 /* main.c: the `nsr` command: dispatches to subcommands. */
+#include <cblas.h>
+#include <curl/curl.h>
+#include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "nsr_config.h"
 #include "commands.h"
 #include "dist.h"
 #include "json.h"
@@ -67,8 +72,44 @@ static int run_help(int argc, char **argv) {
     fprintf(stderr, "nsr help: unknown command '%s' (see 'nsr help')\n", argv[1]);
     return CLI_EXIT_USAGE;
   }
-  char *help_argv[] = {argv[1], "--help", NULL};
-  return cmd->run(2, help_argv);
+  /* `nsr help CMD SUB...` is `nsr CMD SUB... --help`. */
+  char *help_argv[8];
+  int n = 0;
+  for (int i = 1; i < argc && n < 6; i++) help_argv[n++] = argv[i];
+  help_argv[n++] = "--help";
+  help_argv[n] = NULL;
+  return cmd->run(n, help_argv);
+}
+
+/* `nsr version`: the version and what this build was made with. */
+static int run_version(int argc, char **argv) {
+  bool json = false;
+  const cli_opt opts[] = {CLI_FLAG_OPTION("--json", &json, "print one JSON object")};
+  const cli_spec spec = {.name = "version", .opts = opts, .n_opts = 1,
+                         .description = "Prints the version of nsr and the build's features: the BLAS\n"
+                                        "library and the core it runs, MPI, libffi, SQLite, jansson, libcurl.\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  const char *mpi = NSR_HAVE_MPI ? "yes" : "no";
+  const char *curl = curl_version_info(CURLVERSION_NOW)->version;
+  if (!json) {
+    printf("nsr %s\nblas: %s (core %s)\nmpi: %s\nlibffi: %s\nsqlite: %s\njansson: %s\nlibcurl: %s\n",
+           nsr_version(), openblas_get_config(), openblas_get_corename(), mpi, NSR_LIBFFI_VERSION,
+           sqlite3_libversion(), jansson_version_str(), curl);
+    return cli_finish("version", CLI_EXIT_OK);
+  }
+  json_t *root = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s, s:s}", "version", nsr_version(),
+                           "blas", openblas_get_config(), "blas_core", openblas_get_corename(),
+                           "mpi", NSR_HAVE_MPI, "libffi", NSR_LIBFFI_VERSION,
+                           "sqlite", sqlite3_libversion(), "jansson", jansson_version_str(),
+                           "libcurl", curl);
+  char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+  json_decref(root);
+  if (text == NULL) return cli_fail("version", CLI_EXIT_FAILURE, "out of memory");
+  puts(text);
+  free(text);
+  return cli_finish("version", CLI_EXIT_OK);
 }
 
 int main(int argc, char **argv) {
@@ -86,12 +127,7 @@ int main(int argc, char **argv) {
   const char *name = argv[1];
   if (strcmp(name, "help") == 0 || cli_is_help(name)) return run_help(argc - 1, argv + 1);
   if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
-    if (argc > 2 && cli_is_help(argv[2])) {
-      printf("Usage: nsr version\n\nPrints the version of nsr.\n");
-      return CLI_EXIT_OK;
-    }
-    printf("nsr %s\n", nsr_version());
-    return CLI_EXIT_OK;
+    return run_version(argc - 1, argv + 1);
   }
   const command *cmd = find_command(name);
   if (cmd == NULL) {
