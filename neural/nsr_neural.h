@@ -131,7 +131,7 @@ float *nsr_nn_gradients(nsr_nn_model *model, size_t *n);
  * comes back when the pool goes (set_threads to 1, or nsr_nn_free). 0 (the
  * default): k from the environment variable NSR_NN_THREADS, else the online
  * CPUs capped at 2, used for the passes where the pool measured faster (see
- * the README's neural performance section); the others run as with 1.
+ * neural/README.md); the others run as with 1.
  * Results are bit-identical across runs with the same thread count, and
  * agree to float rounding across thread counts. The pool is made here when
  * the model's buffers exist, else by nsr_nn_reserve. */
@@ -140,8 +140,8 @@ nsr_code nsr_nn_set_threads(nsr_nn_model *model, int n_threads, nsr_error *err);
 int nsr_nn_get_threads(const nsr_nn_model *model);
 /* How many of the pool's workers make their products on an OpenBLAS
  * instance of their own, loaded with dlmopen when the pool starts, so that
- * the threads do not queue on OpenBLAS's one allocator lock (README, the
- * encoder's "Performance"); 0 without a pool. *why (may be NULL) gets NULL,
+ * the threads do not queue on OpenBLAS's one allocator lock
+ * (neural/README.md); 0 without a pool. *why (may be NULL) gets NULL,
  * or why loading failed, in which case workers use the process's instance
  * with the same results. NSR_NN_PRIVATE_BLAS=0 in the environment when a
  * pool starts keeps its workers on the process's instance. */

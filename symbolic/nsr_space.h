@@ -3,9 +3,10 @@
  * people's judgments. Users include <nsr.h>, which includes this header.
  *
  * A space is described by a small probabilistic grammar (JSON, format in
- * README.md): primitive sets (even, primes, multiples of k, contains digit
- * d, ...) and operations (union, intersection, difference, set + k, set × k,
- * set ^ k). Every expression up to a size bound is enumerated; expressions
+ * programs/spaces/README.md): primitive sets (even, primes, multiples of
+ * k, contains digit d, ...) and operations (union, intersection,
+ * difference, set + k, set × k, set ^ k). Every expression up to a size
+ * bound is enumerated; expressions
  * with the same extension (the set of numbers they denote) become one
  * hypothesis whose prior is the summed probability of its expressions and
  * whose name is its shortest description. Intervals [a, b] form a second

@@ -124,7 +124,7 @@ static void kbann_ffn(nsr_nn_tensor *fc1, nsr_nn_tensor *fc1_b, nsr_nn_tensor *f
 
 /* Head rows: rule r reads its own detector, so "all examples in r" raises
  * its logit. (Interval rows reading the magnitude detectors were tried and
- * lowered top-1 after training: see the README.) */
+ * lowered top-1 after training: see bridge/learn/README.md.) */
 static void kbann_head(nsr_nn_tensor *head, int d) {
   for (uint32_t r = 0; r < NSR_NUMBERS_RULES; r++) {
     head->data[(size_t)r * (size_t)d + r] += KBANN_HEAD_GAIN;

@@ -4,7 +4,7 @@
  * from one process-wide table under one mutex. When the pool's threads
  * call it at once, that mutex and table move between the cores several
  * times a call: a 16x16x32 product takes 0.36 us on one thread and
- * 1.0-1.3 us on each of two (README, the encoder's "Performance"). A worker
+ * 1.0-1.3 us on each of two (tests/bench/RESULTS.md). A worker
  * therefore loads a private instance of the same library file into a
  * link-map namespace of its own (glibc's dlmopen), with its own globals,
  * and makes its products there; the calling thread (thread 0) keeps the

@@ -43,7 +43,7 @@ static void add_cols(float *y, const float *x, size_t n, int ld, int j0, int j1)
  * far apart (a round trip of about 440 ns between them), a first version
  * that split every product by output columns, with five barriers a block
  * and shared activations, ran batch 1 of config A no faster than one
- * thread did (README, the encoder's "Performance"). */
+ * thread did (tests/bench/RESULTS.md). */
 
 /* Columns j0 .. j1-1 of dst [n, ld] = the same columns of src. */
 static void copy_cols(float *dst, const float *src, size_t n, int ld, int j0,

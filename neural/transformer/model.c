@@ -524,9 +524,10 @@ static nsr_code reserve_grads(nsr_nn_model *m, int max_batch, nsr_error *err) {
 /* ---- threads ------------------------------------------------------------ */
 
 /* The automatic rule, from timings on 2 quiet cores with the workers on
- * OpenBLAS instances of their own (README, the encoder's "Performance",
- * "Threads"): the pool pays from about this many matmul FLOPs per forward
- * pass. Split by sequences a pass has no barrier; split by columns (a
+ * OpenBLAS instances of their own (neural/README.md; timings in
+ * tests/bench/RESULTS.md): the pool pays from about this many matmul
+ * FLOPs per forward pass. Split by sequences a pass has no barrier;
+ * split by columns (a
  * single query) it has a few per block, and still pays: one query through
  * config A's shape at d = 64 (8 heads, d_ff 256) ran with 3 positions
  * (0.59 MFLOP) in 0.024 ms on 2 threads against 0.039 ms on one, with 2

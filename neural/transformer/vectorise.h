@@ -3,7 +3,7 @@
  * The build targets baseline x86-64, whose vectors hold 4 floats and which
  * has no fused multiply-add: there GELU, softmax, LayerNorm and AdamW cost a
  * training step about as much as all its matrix products do (callgrind and
- * perf, README, the encoder's "Performance"). NN_HOT compiles a function
+ * perf; neural/README.md). NN_HOT compiles a function
  * twice, for x86-64-v3 (AVX2 + FMA, 8 floats) and for the baseline, and the
  * dynamic loader picks one once at startup (an ifunc): the same binary still
  * runs on any x86-64. Helpers that hot functions call are NN_HOT_INLINE,

@@ -19,7 +19,7 @@ if ! grep -q 'define NSR_HAVE_MPI 1' "$build/nsr_config.h" || ! command -v mpiru
   echo "run_mpi.sh: $build was built without MPI (or mpirun is missing); nothing to measure"
   exit 0
 fi
-# As root in a container, on 2 cores: see README "Running on several processes".
+# As root in a container, on 2 cores: see bridge/cli/README.md (MPI).
 # Waiting ranks yield the core (the machine is shared; a spinning rank would
 # take CPU from the rank it waits for).
 mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader

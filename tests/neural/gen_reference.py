@@ -8,8 +8,9 @@ Run from the repository root with Debian's python3-torch (1.13):
 CI never runs this: the fixtures it writes are committed. For each scenario
 it writes two safetensors files:
 
-  <name>.model.safetensors  a checkpoint in nsr's format (tensor names of the
-                            README, config in __metadata__["nsr.config"]),
+  <name>.model.safetensors  a checkpoint in nsr's format (tensor names in
+                            neural/README.md, config in
+                            __metadata__["nsr.config"]),
                             written here with plain json/struct, not by nsr;
   <name>.ref.safetensors    the batch (tokens, lengths, targets as F32), every
                             forward activation, the loss, the gradient of every

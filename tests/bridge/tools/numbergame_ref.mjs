@@ -1,9 +1,10 @@
 // numbergame_ref.mjs: an independent reference implementation of the
-// number game, written from the model's description (README.md, "nsr
-// numbers"), not from nsr's C code. It enumerates every hypothesis one by
-// one (34 rules and all N(N+1)/2 intervals), which nsr never does, so the
-// two agree only if both are right. Used by the SDK client test to check
-// nsr's answers, and by the benchmark's SDK-based server to answer them.
+// number game, written from the model's description
+// (symbolic/concepts/README.md), not from nsr's C code. It enumerates
+// every hypothesis one by one (34 rules and all N(N+1)/2 intervals), which
+// nsr never does, so the two agree only if both are right. Used by the SDK
+// client test to check nsr's answers, and by the benchmark's SDK-based
+// server to answer them.
 
 function range(lo, hi) {
   const out = [];
