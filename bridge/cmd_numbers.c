@@ -149,7 +149,7 @@ static nsr_code settle_options(numbers_options *o, nsr_error *err) {
   if (o->range_given && o->max_given) return nsr_fail(err, NSR_ERR_INVALID, "give --range or --max, not both (both set N)");
   if (o->range_given && parse_range(o->range_text, &o->cfg.max, err) != NSR_OK) return err->code;
   if (o->max_given) o->cfg.max = (uint32_t)o->max;
-  nsr_numbers_prior_parse(o->prior_name, &o->cfg.prior, err); /* one of the option's choices */
+  if (nsr_numbers_prior_parse(o->prior_name, &o->cfg.prior, err) != NSR_OK) return err->code;
   if (o->lambda_given && o->prior_given && o->cfg.prior != NSR_PRIOR_MIXTURE) {
     return nsr_fail(err, NSR_ERR_INVALID, "--lambda is the mixture prior's rule mass: it has no effect with --prior %s",
                     o->prior_name);
@@ -499,21 +499,22 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   return run_batch_alone(m, o, any_line_failed, err);
 }
 
-/* `nsr numbers SUB ...`: the subcommand's status, or -1 when argv[1] names
- * none. A word that is neither a subcommand nor a number is a usage error. */
+/* `nsr numbers SUB ...`: the subcommand's status, or CLI_CONTINUE when
+ * argv[1] names none. A word that is neither a subcommand nor a number is a
+ * usage error. */
 static int run_subcommand(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
   } subs[] = {{"eval", cmd_numbers_eval}, {"fit", cmd_numbers_fit}, {"mh", cmd_numbers_mh}};
-  if (argc < 2) return -1;
+  if (argc < 2) return CLI_CONTINUE;
   for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
     if (strcmp(argv[1], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
   }
   if (isalpha((unsigned char)argv[1][0])) {
     return cli_usage_error(CMD, "unknown subcommand '%s' (eval, fit or mh; examples are whole numbers)", argv[1]);
   }
-  return -1;
+  return CLI_CONTINUE;
 }
 
 /* Parses the options (the table, then settle_options), opens the model and
@@ -557,7 +558,7 @@ static int numbers_setup(int argc, char **argv, numbers_options *o, numbers_mode
 
 int cmd_numbers(int argc, char **argv) {
   int status = run_subcommand(argc, argv);
-  if (status >= 0) return status;
+  if (status != CLI_CONTINUE) return status;
   numbers_options o = {.top = DEFAULT_TOP, .max = NSR_NUMBERS_DEFAULT_N, .prior_name = "pmtk3"};
   nsr_numbers_config_default(&o.cfg);
   numbers_model m = {0};

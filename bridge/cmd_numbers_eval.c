@@ -175,7 +175,7 @@ static nsr_code run_eval(const eval_options *o, nsr_error *err) {
 }
 
 int cmd_numbers_eval(int argc, char **argv) {
-  static const char *const splits[] = {"all", "dev", "test", NULL};
+  static const char *const splits[] = {"dev", "test", "all", NULL};
   eval_options o = {.split = "all", .alpha = 1.0, .beta = 0.5};
   const cli_opt opts[] = {
       CLI_OPTION("--data", CLI_STRING, &o.data, "CSV", "the human data (required)"),
