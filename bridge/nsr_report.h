@@ -27,14 +27,36 @@ typedef struct numbers_query {
   const nsr_numbers_result *result;
   /* Names hypotheses of a grammar space (NULL: Tenenbaum's names). */
   const nsr_space *space;
+  /* The file the space came from: a space description, or with `fitted` a
+   * prior file of `nsr numbers fit`; NULL for Tenenbaum's model. */
+  const char *model_file;
+  bool fitted;
 } numbers_query;
+
+/* The prior's name in reports: "pmtk3" or "mixture" (Tenenbaum's model),
+ * "space" (a space file's grammar weights) or "fitted" (a prior file). */
+const char *numbers_query_prior_name(const numbers_query *q);
+
+/* One line naming the model and its prior: "prior pmtk3 (sigma 10)",
+ * "prior of space lot.json (lambda 0.5, sigma 10)", "fitted prior p.json
+ * (lambda 0.4, sigma 9.1)". */
+void numbers_query_describe(const numbers_query *q, char *buf, size_t len);
+
+/* The largest of g[first..last): what a bar or a chart column over several
+ * numbers shows, so that a single number with p = 1 is still drawn full. */
+double numbers_bin_max(const double *g, size_t first, size_t last);
+
+/* Checks that `path` names an SVG file (ends in .svg, any case): --plot
+ * writes SVG only. NSR_ERR_INVALID otherwise. */
+nsr_code numbers_plot_path_check(const char *path, nsr_error *err);
 
 /* The name of q->result->top[i] (rules and intervals, or a space's
  * shortest descriptions). */
 void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len);
 
 /* Builds the documented JSON object:
- *   {"examples":[..], "range":[1,N], "prior":{"name","lambda","sigma"},
+ *   {"examples":[..], "range":[1,N],
+ *    "prior":{"name","file" (with a space or prior file),"lambda","sigma"},
  *    "hypotheses":[{"name","posterior","prior","size"},..],
  *    "generalization":[p(1),..,p(N)], "probes":[{"y","p"},..] (with probes),
  *    "log_evidence":x, "consistent":{"rules":r,"intervals":i}}

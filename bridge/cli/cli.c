@@ -352,8 +352,11 @@ static void print_option(FILE *out, const cli_opt *o) {
   if (d[0] || o->env || ranged) {
     const char *sep = "";
     fprintf(out, " (");
-    if (ranged) {
+    if (ranged && o->kind == CLI_DOUBLE) {
       fprintf(out, "%g..%g", o->min, o->max);
+      sep = ", ";
+    } else if (ranged) { /* whole numbers in full: %g would print 1e+06 */
+      fprintf(out, "%.0f..%.0f", o->min, o->max);
       sep = ", ";
     }
     if (d[0]) {
@@ -368,8 +371,14 @@ static void print_option(FILE *out, const cli_opt *o) {
 }
 
 void cli_print_help(const cli_spec *spec, FILE *out) {
-  fprintf(out, "Usage: nsr %s%s%s%s%s\n\n", spec->name, spec->subcommands ? " SUBCOMMAND" : "",
-          spec->n_opts ? " [OPTIONS]" : "", spec->args ? " " : "", spec->args ? spec->args : "");
+  const char *options = spec->n_opts ? " [OPTIONS]" : "";
+  if (spec->subcommands && spec->subcommand_optional) {
+    fprintf(out, "Usage: nsr %s%s%s%s\n       nsr %s SUBCOMMAND [ARGS...]\n\n", spec->name, options,
+            spec->args ? " " : "", spec->args ? spec->args : "", spec->name);
+  } else {
+    fprintf(out, "Usage: nsr %s%s%s%s%s\n\n", spec->name, spec->subcommands ? " SUBCOMMAND" : "",
+            options, spec->args ? " " : "", spec->args ? spec->args : "");
+  }
   if (spec->description) fputs(spec->description, out);
   if (spec->subcommands) fprintf(out, "\nSubcommands:\n%s", spec->subcommands);
   fprintf(out, "\nOptions:\n");

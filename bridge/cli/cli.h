@@ -83,6 +83,8 @@ typedef struct cli_spec {
   size_t n_opts;
   size_t min_args, max_args; /* positional arguments allowed */
   const char *subcommands; /* lines listing subcommands, or NULL */
+  bool subcommand_optional; /* with subcommands: the command also works
+                               without one, on `args` (two usage lines) */
   const char *epilog;      /* examples and notes after the exit statuses */
   bool rest_after_dashdash; /* arguments after "--" are kept apart (see cli_args) */
 } cli_spec;

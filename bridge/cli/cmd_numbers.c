@@ -1,6 +1,8 @@
 /* cmd_numbers.c: `nsr numbers`, exact Bayesian concept learning in
  * Tenenbaum's number game, for one example set or a batch file. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +19,7 @@
 #define DEFAULT_TOP 10
 #define MAX_TOP 100000
 
-static const char help_text[] =
-    "Usage: nsr numbers [OPTIONS] X1 X2 ...\n"
-    "       nsr numbers [OPTIONS] --batch FILE\n"
-    "       nsr numbers eval --data CSV ...   (model against people; see its --help)\n"
-    "       nsr numbers fit --data CSV ...    (fit a prior to people; see its --help)\n"
-    "       nsr numbers mh --space FILE X ... (sample a grammar by Metropolis-Hastings)\n"
-    "\n"
+static const char description[] =
     "Exact Bayesian concept learning in Tenenbaum's number game: given example\n"
     "numbers X drawn from an unknown concept C, prints the most probable concepts\n"
     "p(h | X) and the generalization p(y in C | X) for every y in 1..N.\n"
@@ -31,30 +27,28 @@ static const char help_text[] =
     "powers of 2..10, ends in 0..9) and every interval [a, b] in 1..N.\n"
     "Examples may be separated by spaces or commas: 16 8 2 64 or 16,8,2,64.\n"
     "\n"
-    "Options:\n"
-    "  --range 1..N       concepts are sets over 1..N (default 1..100, N up to 1000000)\n"
-    "  --max N            the same as --range 1..N\n"
-    "  --prior NAME       pmtk3 (default): rules 2/3 each, intervals (1/3)*Erlang(|h|; sigma),\n"
-    "                     normalised; mixture: rules lambda/34 each, intervals\n"
-    "                     (1-lambda)*Erlang(|h|; sigma)/Z\n"
-    "  --lambda L         rule mass of the mixture prior, in [0, 1] (default 2/3)\n"
-    "  --sigma S          Erlang scale of interval sizes, > 0 (default 10)\n"
-    "  --space FILE       use a grammar-defined hypothesis space (JSON, see README.md)\n"
-    "                     instead of the 34 rules; intervals stay, with mass 1-lambda\n"
-    "  --prior-file FILE  use a prior fitted by 'nsr numbers fit' (it records its space)\n"
-    "  --top K            how many hypotheses to list (default 10)\n"
-    "  --probe Y1,Y2,...  also print p(y in C | X) for these numbers\n"
-    "  --json             print one JSON object (shape in README.md)\n"
-    "  --plot FILE.svg    draw p(y in C | X) as an SVG bar chart\n"
-    "  --batch FILE       one example set per line (\"-\" reads stdin); prints one JSON\n"
-    "                     object per set, in order; blank lines and # comments are\n"
-    "                     skipped; a bad line prints {\"line\":K,\"error\":\"...\"};\n"
-    "                     under mpirun the ranks share the sets (same output)\n"
-    "  --ascii            draw the chart with ASCII characters only\n"
-    "  -h, --help         show this help\n"
+    "Priors: pmtk3 (the default): rules 2/3 each, intervals (1/3)*Erlang(|h|; sigma),\n"
+    "normalised; mixture: rules lambda/34 each, intervals (1-lambda)*Erlang(|h|; sigma)/Z.\n"
+    "--lambda selects the mixture prior (with --prior pmtk3 it is an error).\n"
+    "--space FILE replaces the 34 rules by a grammar (JSON, see README.md; intervals\n"
+    "stay, with mass 1-lambda); --prior-file FILE uses a prior fitted by\n"
+    "'nsr numbers fit', which records its space. Both bring their own range and\n"
+    "prior, so --range, --max, --prior, --lambda and --sigma do not go with them.\n"
     "\n"
-    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
-    "Example: nsr numbers 16 8 2 64 --top 5 --plot powers.svg\n";
+    "--batch FILE reads one example set per line (\"-\" reads stdin) and prints one\n"
+    "JSON object per set, in order (--json is implied); blank lines and # comments\n"
+    "are skipped; a bad line prints {\"line\":K,\"error\":\"...\"} and makes the exit\n"
+    "status 2; under mpirun the ranks share the sets (same output).\n"
+    "--json prints one object: {\"examples\", \"range\", \"prior\":{\"name\", \"file\"\n"
+    "(with --space or --prior-file), \"lambda\", \"sigma\"}, \"hypotheses\",\n"
+    "\"generalization\", \"probes\", \"log_evidence\", \"consistent\"} (README.md).\n"
+    "--plot draws p(y in C | X) as SVG; over more than 400 numbers each bar is the\n"
+    "largest p among the numbers it covers (the figure says how many).\n";
+
+static const char subcommands[] =
+    "  eval   a model against people's judgments (nsr numbers eval --help)\n"
+    "  fit    fit a prior to people's judgments (nsr numbers fit --help)\n"
+    "  mh     sample a grammar's posterior by Metropolis-Hastings (nsr numbers mh --help)\n";
 
 typedef struct u32_list {
   uint32_t *items;
@@ -63,7 +57,8 @@ typedef struct u32_list {
 
 typedef struct numbers_options {
   nsr_numbers_config cfg;
-  size_t top;
+  uint64_t top, max;
+  const char *range_text, *prior_name;
   u32_list examples;
   u32_list probes;
   const char *probe_text; /* parsed once N is known */
@@ -71,7 +66,8 @@ typedef struct numbers_options {
   const char *plot_path;
   const char *batch_path;
   const char *space_path, *prior_path;
-  bool engine_options; /* --range, --max, --prior, --lambda or --sigma given */
+  /* Which options were given (some exclude others). */
+  bool range_given, max_given, prior_given, lambda_given, sigma_given;
 } numbers_options;
 
 static nsr_code list_push(u32_list *list, uint32_t v, nsr_error *err) {
@@ -131,92 +127,49 @@ static nsr_code parse_range(const char *text, uint32_t *max, nsr_error *err) {
   return rc;
 }
 
-enum valued_option { OPT_RANGE, OPT_MAX, OPT_PRIOR, OPT_LAMBDA, OPT_SIGMA, OPT_TOP,
-                     OPT_PROBE, OPT_PLOT, OPT_BATCH, OPT_SPACE, OPT_PRIOR_FILE, OPT_COUNT };
-static const char *const valued_options[OPT_COUNT] = {
-    "--range", "--max", "--prior", "--lambda", "--sigma", "--top", "--probe", "--plot", "--batch",
-    "--space", "--prior-file"};
-
-static nsr_code apply_option(enum valued_option opt, const char *v, numbers_options *o,
-                             nsr_error *err) {
-  uint64_t u;
-  nsr_code rc = NSR_OK;
-  if (opt <= OPT_SIGMA) o->engine_options = true;
-  switch (opt) {
-    case OPT_RANGE: return parse_range(v, &o->cfg.max, err);
-    case OPT_MAX:
-      rc = cli_parse_u64(v, "--max", 1, NSR_NUMBERS_MAX_N, &u, err);
-      if (rc == NSR_OK) o->cfg.max = (uint32_t)u;
-      return rc;
-    case OPT_PRIOR: return nsr_numbers_prior_parse(v, &o->cfg.prior, err);
-    case OPT_LAMBDA: return cli_parse_double(v, "--lambda", &o->cfg.lambda, err);
-    case OPT_SIGMA: return cli_parse_double(v, "--sigma", &o->cfg.sigma, err);
-    case OPT_TOP:
-      rc = cli_parse_u64(v, "--top", 0, MAX_TOP, &u, err);
-      if (rc == NSR_OK) o->top = (size_t)u;
-      return rc;
-    case OPT_PROBE: o->probe_text = v; return NSR_OK;
-    case OPT_PLOT: o->plot_path = v; return NSR_OK;
-    case OPT_BATCH: o->batch_path = v; return NSR_OK;
-    case OPT_SPACE: o->space_path = v; return NSR_OK;
-    case OPT_PRIOR_FILE: o->prior_path = v; return NSR_OK;
-    case OPT_COUNT: break;
-  }
-  return nsr_fail(err, NSR_ERR_INTERNAL, "option table out of step");
+/* The first given option among Tenenbaum's model's own (--range, --max,
+ * --prior, --lambda, --sigma), or NULL. */
+static const char *engine_option_given(const numbers_options *o) {
+  if (o->range_given) return "--range";
+  if (o->max_given) return "--max";
+  if (o->prior_given) return "--prior";
+  if (o->lambda_given) return "--lambda";
+  return o->sigma_given ? "--sigma" : NULL;
 }
 
-/* Applies the option at argv[*i] (advancing *i past its value). */
-static nsr_code parse_option(int argc, char **argv, int *i, numbers_options *o,
-                             nsr_error *err) {
-  const char *arg = argv[*i];
-  if (strcmp(arg, "--json") == 0) {
-    o->json = true;
-    return NSR_OK;
+/* Checks the options against each other (an option that would have no
+ * effect is an error, never silently ignored) and settles the model's
+ * configuration: N, the prior (--lambda selects the mixture). */
+static nsr_code settle_options(numbers_options *o, nsr_error *err) {
+  const char *engine_option = engine_option_given(o);
+  if ((o->space_path || o->prior_path) && engine_option) {
+    return nsr_fail(err, NSR_ERR_INVALID, "%s does not go with --%s: the range and prior come from the %s file",
+                    engine_option, o->space_path ? "space" : "prior-file", o->space_path ? "space" : "prior");
   }
-  if (strcmp(arg, "--ascii") == 0) {
-    o->ascii = true;
-    return NSR_OK;
+  if (o->range_given && o->max_given) return nsr_fail(err, NSR_ERR_INVALID, "give --range or --max, not both (both set N)");
+  if (o->range_given && parse_range(o->range_text, &o->cfg.max, err) != NSR_OK) return err->code;
+  if (o->max_given) o->cfg.max = (uint32_t)o->max;
+  if (nsr_numbers_prior_parse(o->prior_name, &o->cfg.prior, err) != NSR_OK) return err->code;
+  if (o->lambda_given && o->prior_given && o->cfg.prior != NSR_PRIOR_MIXTURE) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--lambda is the mixture prior's rule mass: it has no effect with --prior %s",
+                    o->prior_name);
   }
-  for (int opt = 0; opt < OPT_COUNT; opt++) {
-    const char *v;
-    if (!cli_option(argc, argv, i, valued_options[opt], &v)) continue;
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", arg);
-    return apply_option((enum valued_option)opt, v, o, err);
+  if (o->lambda_given) o->cfg.prior = NSR_PRIOR_MIXTURE;
+  if (!(o->cfg.sigma > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--sigma: %g is not positive", o->cfg.sigma);
+  if (o->ascii && (o->json || o->batch_path)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--ascii draws the text chart: it has no effect with %s",
+                    o->json ? "--json" : "--batch (JSON lines)");
   }
-  return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", arg);
-}
-
-/* A lone '-' followed by a digit is a (negative) number, not an option. */
-static bool looks_like_option(const char *arg) {
-  return arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');
-}
-
-/* The options; the numbers come after the model is open, since their range
- * depends on --range or on the space file. */
-static nsr_code parse_options(int argc, char **argv, numbers_options *o, nsr_error *err) {
-  for (int i = 1; i < argc; i++) {
-    if (!looks_like_option(argv[i])) continue;
-    nsr_code rc = parse_option(argc, argv, &i, o, err);
-    if (rc != NSR_OK) return rc;
+  if (o->batch_path && o->plot_path) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--plot draws one example set; it cannot be used with --batch");
   }
-  if ((o->space_path || o->prior_path) && o->engine_options) {
-    return nsr_fail(err, NSR_ERR_INVALID,
-                    "--range, --max, --prior, --lambda and --sigma come from the space or prior file");
-  }
-  return NSR_OK;
+  return o->plot_path ? numbers_plot_path_check(o->plot_path, err) : NSR_OK;
 }
 
 /* The example numbers and probes, in 1..N of the open model. */
-static nsr_code parse_operands(int argc, char **argv, numbers_options *o, nsr_error *err) {
-  for (int i = 1; i < argc; i++) {
-    if (looks_like_option(argv[i])) {
-      const char *unused;
-      for (int opt = 0; opt < OPT_COUNT; opt++) {
-        if (cli_option(argc, argv, &i, valued_options[opt], &unused)) break;
-      }
-      continue;
-    }
-    nsr_code rc = parse_numbers(argv[i], "examples", o->cfg.max, &o->examples, err);
+static nsr_code parse_operands(const cli_args *args, numbers_options *o, nsr_error *err) {
+  for (size_t i = 0; i < args->n; i++) {
+    nsr_code rc = parse_numbers(args->args[i], "examples", o->cfg.max, &o->examples, err);
     if (rc != NSR_OK) return rc;
   }
   if (o->probe_text) {
@@ -225,9 +178,6 @@ static nsr_code parse_operands(int argc, char **argv, numbers_options *o, nsr_er
   }
   if (o->batch_path && o->examples.len > 0) {
     return nsr_fail(err, NSR_ERR_INVALID, "give example numbers or --batch FILE, not both");
-  }
-  if (o->batch_path && o->plot_path) {
-    return nsr_fail(err, NSR_ERR_INVALID, "--plot draws one example set; it cannot be used with --batch");
   }
   if (!o->batch_path && o->examples.len == 0) {
     return nsr_fail(err, NSR_ERR_INVALID, "no examples given: try 'nsr numbers 16 8 2 64'");
@@ -266,11 +216,18 @@ static nsr_code write_plot(const numbers_query *q, const char *path, nsr_error *
   return rc;
 }
 
+/* The reports' view of one answer of model m to the examples x[0..n). */
+static numbers_query query_of(const numbers_model *m, const numbers_options *o, const uint32_t *x,
+                              size_t n, const nsr_numbers_result *r) {
+  return (numbers_query){.cfg = &o->cfg, .examples = x, .n_examples = n, .probes = o->probes.items,
+                         .n_probes = o->probes.len, .result = r, .space = m->space,
+                         .model_file = m->file, .fitted = m->fitted};
+}
+
 static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error *err) {
   nsr_numbers_result result = {0};
   nsr_code rc = numbers_model_infer(m, o->examples.items, o->examples.len, o->top, &result, err);
-  numbers_query q = {&o->cfg, o->examples.items, o->examples.len, o->probes.items, o->probes.len, &result,
-                     m->space};
+  numbers_query q = query_of(m, o, o->examples.items, o->examples.len, &result);
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
     if (o->json) rc = print_json(&q, stdout, err);
@@ -337,8 +294,7 @@ static nsr_code batch_line(numbers_model *m, const numbers_options *o, const cha
     free(text);
     return NSR_OK;
   }
-  numbers_query q = {&o->cfg, examples->items, examples->len, o->probes.items, o->probes.len, result,
-                     m->space};
+  numbers_query q = query_of(m, o, examples->items, examples->len, result);
   return print_json(&q, sink->out, err);
 }
 
@@ -543,41 +499,78 @@ static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_
   return run_batch_alone(m, o, any_line_failed, err);
 }
 
+/* `nsr numbers SUB ...`: the subcommand's status, or CLI_CONTINUE when
+ * argv[1] names none. A word that is neither a subcommand nor a number is a
+ * usage error. */
+static int run_subcommand(int argc, char **argv) {
+  static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+  } subs[] = {{"eval", cmd_numbers_eval}, {"fit", cmd_numbers_fit}, {"mh", cmd_numbers_mh}};
+  if (argc < 2) return CLI_CONTINUE;
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+    if (strcmp(argv[1], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
+  }
+  if (isalpha((unsigned char)argv[1][0])) {
+    return cli_usage_error(CMD, "unknown subcommand '%s' (eval, fit or mh; examples are whole numbers)", argv[1]);
+  }
+  return CLI_CONTINUE;
+}
+
+/* Parses the options (the table, then settle_options), opens the model and
+ * reads the examples; CLI_CONTINUE when the work can start. */
+static int numbers_setup(int argc, char **argv, numbers_options *o, numbers_model *m) {
+  static const char *const priors[] = {"pmtk3", "mixture", NULL};
+  const cli_opt opts[] = {
+      CLI_OPTION("--range", CLI_STRING, &o->range_text, "1..N", "concepts are sets over 1..N (N up to 1000000)",
+                 .default_text = "1..100", .given = &o->range_given),
+      CLI_OPTION("--max", CLI_U64, &o->max, "N", "the same as --range 1..N", .min = 1, .max = NSR_NUMBERS_MAX_N,
+                 .given = &o->max_given),
+      CLI_OPTION("--prior", CLI_CHOICE, &o->prior_name, NULL, "the prior of Tenenbaum's model (see above)",
+                 .choices = priors, .given = &o->prior_given),
+      CLI_OPTION("--lambda", CLI_DOUBLE, &o->cfg.lambda, "L", "rule mass of the mixture prior; selects --prior mixture",
+                 .min = 0, .max = 1, .default_text = "2/3", .given = &o->lambda_given),
+      CLI_OPTION("--sigma", CLI_DOUBLE, &o->cfg.sigma, "S", "Erlang scale of interval sizes, > 0", .given = &o->sigma_given),
+      CLI_OPTION("--space", CLI_STRING, &o->space_path, "FILE", "a grammar-defined hypothesis space (JSON, see README.md)"),
+      CLI_OPTION("--prior-file", CLI_STRING, &o->prior_path, "FILE", "a prior fitted by 'nsr numbers fit' (it records its space)"),
+      CLI_OPTION("--top", CLI_U64, &o->top, "K", "how many hypotheses to list", .min = 0, .max = MAX_TOP),
+      CLI_OPTION("--probe", CLI_STRING, &o->probe_text, "Y1,Y2,...", "also print p(y in C | X) for these numbers"),
+      CLI_FLAG_OPTION("--json", &o->json, "print one JSON object (shape above and in README.md)"),
+      CLI_OPTION("--plot", CLI_STRING, &o->plot_path, "FILE.svg", "draw p(y in C | X) as an SVG bar chart"),
+      CLI_OPTION("--batch", CLI_STRING, &o->batch_path, "FILE", "one example set per line (\"-\": stdin); JSON lines out"),
+      CLI_FLAG_OPTION("--ascii", &o->ascii, "draw the text chart with ASCII characters only"),
+  };
+  const cli_spec spec = {.name = CMD, .args = "(X1 X2 ... | --batch FILE)", .description = description,
+                         .opts = opts, .n_opts = sizeof opts / sizeof opts[0], .max_args = SIZE_MAX,
+                         .subcommands = subcommands, .subcommand_optional = true,
+                         .epilog = "Example: nsr numbers 16 8 2 64 --top 5 --plot powers.svg\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err = {0};
+  if (settle_options(o, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
+  if (numbers_model_open(m, &o->cfg, o->space_path, o->prior_path, 0, &err) != NSR_OK) return cli_report(CMD, &err);
+  o->cfg = m->cfg;
+  nsr_code rc = parse_operands(&args, o, &err);
+  if (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE) return cli_usage_error(CMD, "%s", err.message);
+  return rc == NSR_OK ? CLI_CONTINUE : cli_report(CMD, &err);
+}
+
 int cmd_numbers(int argc, char **argv) {
-  if (argc > 1 && strcmp(argv[1], "eval") == 0) return cmd_numbers_eval(argc - 1, argv + 1);
-  if (argc > 1 && strcmp(argv[1], "fit") == 0) return cmd_numbers_fit(argc - 1, argv + 1);
-  if (argc > 1 && strcmp(argv[1], "mh") == 0) return cmd_numbers_mh(argc - 1, argv + 1);
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
-  numbers_options o = {.top = DEFAULT_TOP};
+  int status = run_subcommand(argc, argv);
+  if (status != CLI_CONTINUE) return status;
+  numbers_options o = {.top = DEFAULT_TOP, .max = NSR_NUMBERS_DEFAULT_N, .prior_name = "pmtk3"};
   nsr_numbers_config_default(&o.cfg);
-  nsr_error err;
-  nsr_error_clear(&err);
   numbers_model m = {0};
-  bool any_line_failed = false;
-  nsr_code rc = parse_options(argc, argv, &o, &err);
-  bool usage = rc != NSR_OK;
-  if (rc == NSR_OK) rc = numbers_model_open(&m, &o.cfg, o.space_path, o.prior_path, false, &err);
-  if (rc == NSR_OK) {
-    o.cfg = m.cfg;
-    rc = parse_operands(argc, argv, &o, &err);
-    usage = rc != NSR_OK;
-  }
-  if (usage && (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE)) {
-    numbers_model_close(&m);
-    numbers_options_free(&o);
-    return cli_usage_error(CMD, "%s", err.message);
-  }
-  if (rc == NSR_OK) rc = o.batch_path ? run_batch(&m, &o, &any_line_failed, &err) : run_single(&m, &o, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
+  status = numbers_setup(argc, argv, &o, &m);
+  if (status == CLI_CONTINUE) {
+    nsr_error err = {0};
+    bool any_line_failed = false;
+    nsr_code rc = o.batch_path ? run_batch(&m, &o, &any_line_failed, &err) : run_single(&m, &o, &err);
+    status = rc != NSR_OK ? cli_report(CMD, &err) : any_line_failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    status = cli_finish(CMD, status);
   }
   numbers_model_close(&m);
   numbers_options_free(&o);
-  if (rc != NSR_OK) return cli_report(CMD, &err);
-  return any_line_failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+  return status;
 }

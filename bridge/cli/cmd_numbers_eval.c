@@ -1,7 +1,5 @@
 /* cmd_numbers_eval.c: `nsr numbers eval`: how well a model's
  * generalization matches people's judgments in a CSV data set. */
-#include <assert.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +14,7 @@
 
 #define CMD "numbers eval"
 
-static const char help_text[] =
-    "Usage: nsr numbers eval --data CSV [OPTIONS]\n"
-    "\n"
+static const char description[] =
     "Compares a model with people's judgments: Pearson r over all (set, target)\n"
     "cells of the response model p(yes) = alpha*p(y in C | X) + (1-alpha)*beta_y\n"
     "and of the generalization p(y in C | X) itself, the log-likelihood of the\n"
@@ -27,22 +23,11 @@ static const char help_text[] =
     "(numbers fit --similarity).\n"
     "CSV layouts: set_id,examples,probe,p_yes (Tenenbaum 2000) or\n"
     "split,set,n_examples,target,yes,no,n,p_yes (Bigelow & Piantadosi 2016).\n"
-    "\n"
-    "Options:\n"
-    "  --data CSV         the human data (required)\n"
-    "  --split S          dev, test or all (default all)\n"
-    "  --space FILE       use a grammar-defined space (JSON; see README.md)\n"
-    "  --prior-file FILE  use a fitted prior (from 'nsr numbers fit'), with its space\n"
-    "  --alpha A          response model attention, in (0, 1] (default 1, or the fitted value)\n"
-    "  --beta B           response model guessing rate, in (0, 1) (default 0.5, or fitted)\n"
-    "  --plot FILE.svg    draw model against people (one dot per cell)\n"
-    "  --json             print one JSON object\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Without --space or --prior-file the model is Tenenbaum's (34 rules + intervals,\n"
-    "prior pmtk3, sigma 10).\n"
-    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
-    "Example: nsr numbers eval --data bigelow_piantadosi_2016.csv --split test\n";
+    "Without --space or --prior-file the model is Tenenbaum's, as in 'nsr numbers'\n"
+    "(34 rules + intervals, prior pmtk3, sigma 10).\n"
+    "--json prints {\"data\", \"split\", \"model\", \"sets\", \"cells\", \"r\", \"r_concept\",\n"
+    "\"log_likelihood\", \"log_likelihood_per_response\", \"rmse\", \"noise_ceiling_r\",\n"
+    "\"alpha\", \"beta\", \"per_set\":[{\"set\", \"split\", \"cells\", \"r\"}]}.\n";
 
 typedef struct eval_options {
   const char *data, *split, *space, *prior, *plot;
@@ -50,38 +35,13 @@ typedef struct eval_options {
   bool has_alpha, has_beta, json;
 } eval_options;
 
-/* Fills the eval_options at `options` from argv; --data is required. */
-static nsr_code parse_eval_args(int argc, char **argv, void *options, nsr_error *err) {
-  eval_options *o = options;
-  assert(o != NULL); /* tells the static analyzer; the command table always passes one */
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL, *num_name = NULL;
-    const char **slot = NULL;
-    double *num = NULL;
-    if (strcmp(argv[i], "--json") == 0) {
-      o->json = true;
-      continue;
-    }
-    if (cli_option(argc, argv, &i, "--data", &v)) slot = &o->data;
-    else if (cli_option(argc, argv, &i, "--split", &v)) slot = &o->split;
-    else if (cli_option(argc, argv, &i, "--space", &v)) slot = &o->space;
-    else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
-    else if (cli_option(argc, argv, &i, "--plot", &v)) slot = &o->plot;
-    else if (cli_option(argc, argv, &i, "--alpha", &v)) num = &o->alpha, num_name = "--alpha", o->has_alpha = true;
-    else if (cli_option(argc, argv, &i, "--beta", &v)) num = &o->beta, num_name = "--beta", o->has_beta = true;
-    else return nsr_fail(err, NSR_ERR_INVALID, "unknown argument '%s'", argv[i]);
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", argv[i]);
-    if (slot) {
-      *slot = v;
-      continue;
-    }
-    nsr_code rc = cli_parse_double(v, num_name, num, err);
-    if (rc != NSR_OK) return rc;
-  }
+/* The checks the option table cannot make: --data is required, α in
+ * (0, 1], β in (0, 1), the plot is SVG. */
+static nsr_code check_eval_options(const eval_options *o, nsr_error *err) {
   if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
-  if (o->has_alpha && !(o->alpha > 0 && o->alpha <= 1)) return nsr_fail(err, NSR_ERR_RANGE, "--alpha must lie in (0, 1]");
-  if (o->has_beta && !(o->beta > 0 && o->beta < 1)) return nsr_fail(err, NSR_ERR_RANGE, "--beta must lie in (0, 1)");
-  return NSR_OK;
+  if (o->has_alpha && !(o->alpha > 0 && o->alpha <= 1)) return nsr_fail(err, NSR_ERR_RANGE, "--alpha: %g is outside (0, 1]", o->alpha);
+  if (o->has_beta && !(o->beta > 0 && o->beta < 1)) return nsr_fail(err, NSR_ERR_RANGE, "--beta: %g is outside (0, 1)", o->beta);
+  return o->plot ? numbers_plot_path_check(o->plot, err) : NSR_OK;
 }
 
 /* r within one set's cells; NAN when either side is constant. */
@@ -113,7 +73,7 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
   nsr_code rc = NSR_OK;
   if (o->json) {
     root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
-                     "split", o->split ? o->split : "all", "model", m->label, "sets",
+                     "split", o->split, "model", m->label, "sets",
                      (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r), "r_concept", real_or_null(fm->r_concept),
                      "log_likelihood", real_or_null(fm->log_lik), "log_likelihood_per_response",
                      real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse),
@@ -123,7 +83,7 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
     if (root == NULL || sets == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
   } else {
     printf("data %s (split %s): %zu sets, %zu cells\nmodel %s (alpha %g, beta %g)\n", o->data,
-           o->split ? o->split : "all", d->n_sets, d->n_cells, m->label, m->response.alpha, m->response.beta);
+           o->split, d->n_sets, d->n_cells, m->label, m->response.alpha, m->response.beta);
     printf("r = %.4f (p(yes))   r = %.4f (p(y in C | X))   rmse = %.4f", fm->r, fm->r_concept, fm->rmse);
     if (d->has_counts) {
       printf("   log-likelihood = %.2f (%.4f per response)\nnoise ceiling of r (binomial sampling of the proportions) = %.4f",
@@ -169,7 +129,7 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
   }
   char title[512];
   snprintf(title, sizeof title, "people: %s (split %s)\nmodel: %s\nr = %.4f over %zu cells", o->data,
-           o->split ? o->split : "all", m->label, r, d->n_cells);
+           o->split, m->label, r, d->n_cells);
   if (rc == NSR_OK) rc = numbers_scatter_svg(model, people, d->n_cells, title, &svg, err);
   if (rc == NSR_OK) rc = nsr_write_file_atomic(o->plot, svg, strlen(svg), err);
   if (rc != NSR_OK) nsr_error_prefix(err, "--plot: ");
@@ -179,12 +139,11 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
 }
 
 /* Opens the model, predicts every cell of the data, scores and reports. */
-static nsr_code run_eval(void *options, nsr_error *err) {
-  const eval_options *o = options;
+static nsr_code run_eval(const eval_options *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, false, err);
+  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, 0, err);
   if (rc != NSR_OK) {
     numbers_model_close(&m);
     return rc;
@@ -216,6 +175,28 @@ static nsr_code run_eval(void *options, nsr_error *err) {
 }
 
 int cmd_numbers_eval(int argc, char **argv) {
-  eval_options o = {.alpha = 1.0, .beta = 0.5};
-  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_eval_args, run_eval);
+  static const char *const splits[] = {"dev", "test", "all", NULL};
+  eval_options o = {.split = "all", .alpha = 1.0, .beta = 0.5};
+  const cli_opt opts[] = {
+      CLI_OPTION("--data", CLI_STRING, &o.data, "CSV", "the human data (required)"),
+      CLI_OPTION("--split", CLI_CHOICE, &o.split, NULL, "the sets to compare with (all: every set)", .choices = splits),
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "a grammar-defined space (JSON; see README.md)"),
+      CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
+      CLI_OPTION("--alpha", CLI_DOUBLE, &o.alpha, "A", "response model attention, in (0, 1]",
+                 .default_text = "1, or the fitted value", .given = &o.has_alpha),
+      CLI_OPTION("--beta", CLI_DOUBLE, &o.beta, "B", "response model guessing rate, in (0, 1)",
+                 .default_text = "0.5, or the fitted value", .given = &o.has_beta),
+      CLI_OPTION("--plot", CLI_STRING, &o.plot, "FILE.svg", "draw model against people (one dot per cell)"),
+      CLI_FLAG_OPTION("--json", &o.json, "print one JSON object"),
+  };
+  const cli_spec spec = {.name = CMD, .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr numbers eval --data bigelow_piantadosi_2016.csv --split test\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err = {0};
+  if (check_eval_options(&o, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
+  status = run_eval(&o, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return cli_finish(CMD, status);
 }

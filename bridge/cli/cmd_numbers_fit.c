@@ -1,8 +1,6 @@
 /* cmd_numbers_fit.c: `nsr numbers fit`: fits a space's prior (production
  * weights, rule/interval mixture λ, σ) and the response model (α, β) to
  * human yes/no data by maximum a posteriori, and writes a prior file. */
-#include <assert.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,61 +15,39 @@
 
 #define CMD "numbers fit"
 
-static const char help_text[] =
-    "Usage: nsr numbers fit --data CSV --space FILE --out PRIOR.json [OPTIONS]\n"
-    "\n"
-    "Fits a space's prior to people's yes/no judgments (Bigelow & Piantadosi layout):\n"
+static const char description[] =
+    "Fits a prior to people's yes/no judgments (Bigelow & Piantadosi layout):\n"
     "every production's log weight, the grammar/interval mixture lambda, the interval\n"
     "scale sigma, and the response model p(yes) = alpha*p(y in C | X) + (1-alpha)*beta,\n"
     "by maximum a posteriori (Gaussian prior on log weights around the space file's\n"
     "values) with L-BFGS and exact gradients. Writes a prior file that records the\n"
     "space, so 'nsr numbers --prior-file PRIOR.json ...' reproduces the fitted model,\n"
     "and prints the learned prior.\n"
-    "\n"
-    "Options:\n"
-    "  --data CSV         the human data (required)\n"
-    "  --split S          dev (default); data with a dev/test split is fitted on dev\n"
-    "                     only; 'all' fits files without a split column\n"
-    "  --space FILE       the space to fit (JSON; see README.md)\n"
-    "  --prior-file FILE  start from a fitted prior instead (its space is used)\n"
-    "  --out FILE         where to write the prior file (written atomically; required)\n"
-    "  --weight-sd S      sd of the prior on each production's log-weight offset from\n"
-    "                     its family's (default 0.1); with --cv, a comma-separated list\n"
-    "                     to choose from (e.g. 0.1,0.25,0.5,1)\n"
-    "  --family-sd S      sd of the prior on each family's shared log-weight offset from\n"
-    "                     the space file's weights (default 2)\n"
-    "  --sigma-sd S       sd of the prior on log sigma around the space's sigma (default 0.5)\n"
-    "  --max-size N       override the space's expression size bound; with --cv, a\n"
-    "                     comma-separated list to choose from (e.g. 1,2,3)\n"
-    "  --cv K             K-fold cross-validation inside the split (sets dealt round-robin):\n"
-    "                     prints the held-out r and log-likelihood of each --max-size and\n"
-    "                     --weight-sd, then fits all of the split with the best pair\n"
-    "  --iterations K     L-BFGS iterations at most (default 200)\n"
-    "  --no-weights       keep production weights; fit lambda, sigma, alpha, beta only\n"
-    "  --fit-gamma        also fit the sampling strengths: p(X | h) = |h|^-(gamma1 + gamma*(n-1))\n"
-    "  --similarity       also fit similarity in guessing: beta becomes beta_y, with\n"
-    "                     logit beta_y = logit beta + b_near*exp(-d/tau) + b_digit*[same\n"
-    "                     last digit as an example] + b_decade*[same decade], d the\n"
-    "                     distance to the nearest example\n"
-    "  --by-n             also fit offsets of logit alpha and logit beta for 2, 3 and\n"
-    "                     4 examples (one example: alpha, beta)\n"
-    "  --sim-hypothesis   also fit a similarity hypothesis in the space: prior mass mu,\n"
-    "                     membership exp(-d/tau_s) by distance d to the nearest example,\n"
-    "                     size principle with the soft size sum_y exp(-d/tau_s)\n"
-    "                     (default: keep the space's, gamma1 = gamma = 1: the size principle)\n"
-    "  --json             print the result as one JSON object\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
-    "Example: nsr numbers fit --data bigelow_piantadosi_2016.csv --split dev \\\n"
-    "           --space programs/spaces/lot.json --out prior.json\n";
+    "The model fitted is --space FILE, or --prior-file FILE (a fitted prior to start\n"
+    "from, with its space), or by default the model of 'nsr numbers': Tenenbaum's 34\n"
+    "rules (as a grammar without operations, equal weights) and intervals, with the\n"
+    "pmtk3 prior's rule mass as lambda and sigma 10.\n"
+    "Data with a dev/test split is fitted on dev only (--split dev); --split all\n"
+    "fits files without a split column.\n"
+    "Optional terms: --fit-gamma fits the sampling strengths, p(X | h) =\n"
+    "|h|^-(gamma1 + gamma*(n-1)); --similarity fits similarity in guessing: beta becomes\n"
+    "beta_y, logit beta_y = logit beta + b_near*exp(-d/tau) + b_digit*[same last digit\n"
+    "as an example] + b_decade*[same decade], d the distance to the nearest example;\n"
+    "--by-n fits offsets of logit alpha and logit beta for 2, 3 and 4 examples;\n"
+    "--sim-hypothesis fits a similarity hypothesis in the space: prior mass mu,\n"
+    "membership exp(-d/tau_s), size principle with the soft size sum_y exp(-d/tau_s).\n"
+    "Without them the space's values are kept (gamma1 = gamma = 1: the size principle).\n"
+    "--folds K: K-fold cross-validation inside the split (sets dealt round-robin):\n"
+    "prints the held-out r and log-likelihood of each --max-size and --weight-sd\n"
+    "value, then fits all of the split with the best pair.\n";
 
 #define MAX_GRID 16
 
 typedef struct fit_cli {
   const char *data, *split, *space, *prior, *out;
+  const char *weight_sd_text, *max_size_text; /* value lists, parsed after */
   nsr_fit_options opt;
-  bool json;
+  bool json, no_weights, family_sd_given;
   int cv_folds;              /* 0: no cross-validation */
   double sd_grid[MAX_GRID];  /* --weight-sd values to choose among */
   size_t n_sd;
@@ -101,81 +77,33 @@ static nsr_code parse_grid(const char *text, const char *name, double min, doubl
   return NSR_OK;
 }
 
-/* Fills the fit_cli at `options` from argv; --data, --out and a space are
- * required. */
-static nsr_code parse_fit_args(int argc, char **argv, void *options, nsr_error *err) {
-  fit_cli *o = options;
-  assert(o != NULL); /* tells the static analyzer; the command table always passes one */
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL, **slot = NULL;
-    if (strcmp(argv[i], "--json") == 0) {
-      o->json = true;
-      continue;
-    }
-    if (strcmp(argv[i], "--no-weights") == 0) {
-      o->opt.fit_weights = false;
-      continue;
-    }
-    if (strcmp(argv[i], "--by-n") == 0) {
-      o->opt.fit_by_n = true;
-      continue;
-    }
-    if (strcmp(argv[i], "--similarity") == 0) {
-      o->opt.fit_similarity = true;
-      continue;
-    }
-    if (strcmp(argv[i], "--sim-hypothesis") == 0) {
-      o->opt.fit_sim_hypothesis = true;
-      continue;
-    }
-    if (strcmp(argv[i], "--fit-gamma") == 0) {
-      o->opt.fit_gamma = true;
-      continue;
-    }
-    uint64_t iterations;
-    nsr_code rc = NSR_OK;
-    if (cli_option(argc, argv, &i, "--data", &v)) slot = &o->data;
-    else if (cli_option(argc, argv, &i, "--split", &v)) slot = &o->split;
-    else if (cli_option(argc, argv, &i, "--space", &v)) slot = &o->space;
-    else if (cli_option(argc, argv, &i, "--prior-file", &v)) slot = &o->prior;
-    else if (cli_option(argc, argv, &i, "--out", &v)) slot = &o->out;
-    else if (cli_option(argc, argv, &i, "--weight-sd", &v)) {
-      if (v && (rc = parse_grid(v, "--weight-sd", 1e-6, 1e6, false, o->sd_grid, &o->n_sd, err)) == NSR_OK) {
-        o->opt.weight_sd = o->sd_grid[0];
-      }
-    } else if (cli_option(argc, argv, &i, "--max-size", &v)) {
-      if (v) rc = parse_grid(v, "--max-size", 1, 32, true, o->size_grid, &o->n_size, err);
-    } else if (cli_option(argc, argv, &i, "--family-sd", &v)) {
-      if (v && (rc = cli_parse_double(v, "--family-sd", &o->opt.family_sd, err)) == NSR_OK && !(o->opt.family_sd > 0)) {
-        rc = nsr_fail(err, NSR_ERR_RANGE, "--family-sd must be positive");
-      }
-    } else if (cli_option(argc, argv, &i, "--sigma-sd", &v)) {
-      if (v && (rc = cli_parse_double(v, "--sigma-sd", &o->opt.sigma_sd, err)) == NSR_OK && !(o->opt.sigma_sd > 0)) {
-        rc = nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd must be positive");
-      }
-    } else if (cli_option(argc, argv, &i, "--cv", &v)) {
-      if (v && (rc = cli_parse_u64(v, "--cv", 2, 1000, &iterations, err)) == NSR_OK) o->cv_folds = (int)iterations;
-    } else if (cli_option(argc, argv, &i, "--iterations", &v)) {
-      if (v && (rc = cli_parse_u64(v, "--iterations", 1, 100000, &iterations, err)) == NSR_OK) {
-        o->opt.max_iterations = (int)iterations;
-      }
-    } else {
-      return nsr_fail(err, NSR_ERR_INVALID, "unknown argument '%s'", argv[i]);
-    }
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", argv[i]);
-    if (rc != NSR_OK) return rc;
-    if (slot) *slot = v;
-  }
+/* The checks the option table cannot make: the required options, the
+ * value lists, and options that would have no effect with the others. */
+static nsr_code check_fit_options(fit_cli *o, nsr_error *err) {
   if (o->data == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--data CSV is required");
   if (o->out == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--out FILE is required");
+  if (!(o->opt.family_sd > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--family-sd: %g is not positive", o->opt.family_sd);
+  if (!(o->opt.sigma_sd > 0)) return nsr_fail(err, NSR_ERR_RANGE, "--sigma-sd: %g is not positive", o->opt.sigma_sd);
+  if (o->no_weights && (o->weight_sd_text || o->family_sd_given)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "%s has no effect with --no-weights (the production weights are kept)",
+                    o->weight_sd_text ? "--weight-sd" : "--family-sd");
+  }
+  o->opt.fit_weights = !o->no_weights;
+  if (o->weight_sd_text) {
+    if (parse_grid(o->weight_sd_text, "--weight-sd", 1e-6, 1e6, false, o->sd_grid, &o->n_sd, err) != NSR_OK) {
+      return err->code;
+    }
+    o->opt.weight_sd = o->sd_grid[0];
+  }
+  if (o->max_size_text &&
+      parse_grid(o->max_size_text, "--max-size", 1, 32, true, o->size_grid, &o->n_size, err) != NSR_OK) {
+    return err->code;
+  }
   if ((o->n_sd > 1 || o->n_size > 1) && o->cv_folds == 0) {
-    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd or --max-size values need --cv K to choose among them");
+    return nsr_fail(err, NSR_ERR_INVALID, "several --weight-sd or --max-size values need --folds K to choose among them");
   }
   if (o->n_size > 0 && o->prior) {
     return nsr_fail(err, NSR_ERR_INVALID, "--max-size rebuilds the space: use it with --space, not --prior-file");
-  }
-  if (o->space == NULL && o->prior == NULL) {
-    return nsr_fail(err, NSR_ERR_INVALID, "give the space to fit: --space FILE or --prior-file FILE");
   }
   return NSR_OK;
 }
@@ -205,11 +133,12 @@ static json_t *families_json(const nsr_space *s) {
   return fam;
 }
 
-static void print_learned(const nsr_space *s, const nsr_fit_report *rep, const fit_cli *o,
+static void print_learned(const numbers_model *m, const nsr_fit_report *rep, const fit_cli *o,
                           const json_t *fam) {
+  const nsr_space *s = m->space;
   nsr_space_params p = nsr_space_get_params(s);
-  printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", o->space ? o->space : o->prior,
-         o->data, o->split, rep->seconds, rep->iterations);
+  printf("fitted %s on %s (split %s) in %.2f s, %d L-BFGS iterations\n", m->label, o->data, o->split,
+         rep->seconds, rep->iterations);
   printf("training log-likelihood %.2f   negative log posterior %.2f\n", rep->log_lik, rep->objective);
   printf("lambda %.4f   sigma %.3f   alpha %.4f   beta %.4f   gamma1 %.4f   gamma %.4f\n", p.lambda,
          p.sigma, p.alpha, p.beta, p.gamma1, p.gamma);
@@ -346,12 +275,11 @@ static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data
 
 /* Opens the space (with its derivation graph), optionally chooses settings
  * by cross-validation, fits, writes the prior file and reports. */
-static nsr_code run_fit(void *options, nsr_error *err) {
-  fit_cli *o = options;
+static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, true, err);
+  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, NUMBERS_MODEL_EDGES | NUMBERS_MODEL_SPACE, err);
   nsr_human_data d = {0};
   if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
@@ -387,7 +315,7 @@ static nsr_code run_fit(void *options, nsr_error *err) {
     else puts(text);
     free(text);
   } else if (rc == NSR_OK) {
-    print_learned(m.space, &rep, o, fam);
+    print_learned(&m, &rep, o, fam);
   }
   json_decref(fam);
   json_decref(cv);
@@ -397,9 +325,52 @@ static nsr_code run_fit(void *options, nsr_error *err) {
 }
 
 int cmd_numbers_fit(int argc, char **argv) {
+  static const char *const splits[] = {"dev", "test", "all", NULL};
   fit_cli o = {.split = "dev"};
   nsr_fit_options_default(&o.opt);
-  nsr_dist_fit_hooks(&o.opt); /* under mpirun: folds split by rank, rank 0 writes */
+  char weight_sd[32];
+  snprintf(weight_sd, sizeof weight_sd, "%g", o.opt.weight_sd);
+  const cli_opt opts[] = {
+      CLI_OPTION("--data", CLI_STRING, &o.data, "CSV", "the human data (required)"),
+      CLI_OPTION("--split", CLI_CHOICE, &o.split, NULL, "the sets to fit (test is for eval)", .choices = splits),
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space to fit (JSON; see README.md)",
+                 .default_text = "Tenenbaum's rules"),
+      CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "start from a fitted prior instead (its space is used)"),
+      CLI_OPTION("--out", CLI_STRING, &o.out, "FILE", "where to write the prior file (atomically; required)"),
+      CLI_OPTION("--weight-sd", CLI_STRING, &o.weight_sd_text, "S[,S...]",
+                 "sd of the prior on each production's log-weight offset from its\n"
+                 "family's; with --folds, a list to choose from (e.g. 0.1,0.25,0.5,1)",
+                 .default_text = weight_sd),
+      CLI_OPTION("--family-sd", CLI_DOUBLE, &o.opt.family_sd, "S",
+                 "sd of the prior on each family's shared log-weight offset from the\n"
+                 "space file's weights, > 0", .given = &o.family_sd_given),
+      CLI_OPTION("--sigma-sd", CLI_DOUBLE, &o.opt.sigma_sd, "S", "sd of the prior on log sigma around the space's sigma, > 0"),
+      CLI_OPTION("--max-size", CLI_STRING, &o.max_size_text, "N[,N...]",
+                 "override the space's expression size bound (1..32); with --folds,\n"
+                 "a list to choose from (e.g. 1,2,3)", .default_text = "the space's"),
+      CLI_OPTION("--folds", CLI_INT, &o.cv_folds, "K", "choose --max-size and --weight-sd by K-fold cross-validation",
+                 .min = 2, .max = 1000, .default_text = "none"),
+      CLI_OPTION("--iterations", CLI_INT, &o.opt.max_iterations, "K", "L-BFGS iterations at most", .min = 1,
+                 .max = 100000),
+      CLI_FLAG_OPTION("--no-weights", &o.no_weights, "keep production weights; fit lambda, sigma, alpha, beta only"),
+      CLI_FLAG_OPTION("--fit-gamma", &o.opt.fit_gamma, "also fit the sampling strengths gamma1, gamma"),
+      CLI_FLAG_OPTION("--similarity", &o.opt.fit_similarity, "also fit similarity in guessing (beta_y)"),
+      CLI_FLAG_OPTION("--by-n", &o.opt.fit_by_n, "also fit alpha and beta offsets by number of examples"),
+      CLI_FLAG_OPTION("--sim-hypothesis", &o.opt.fit_sim_hypothesis, "also fit a similarity hypothesis (mu, tau_s)"),
+      CLI_FLAG_OPTION("--json", &o.json, "print the result as one JSON object"),
+  };
+  const cli_spec spec = {.name = CMD, .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr numbers fit --data bigelow_piantadosi_2016.csv --split dev \\\n"
+                                   "           --space programs/spaces/lot.json --out prior.json\n"};
+  /* Under mpirun rank 0 alone prints (and writes the prior file). */
   if (!nsr_dist_is_root() && freopen("/dev/null", "w", stdout) == NULL) return CLI_EXIT_FAILURE;
-  return numbers_subcommand(argc, argv, CMD, help_text, &o, parse_fit_args, run_fit);
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err = {0};
+  if (check_fit_options(&o, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
+  nsr_dist_fit_hooks(&o.opt); /* under mpirun: the folds split by rank */
+  status = run_fit(&o, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return cli_finish(CMD, status);
 }

@@ -3,6 +3,7 @@
  * for spaces too large to enumerate, with an optional check against exact
  * inference where the space can be enumerated. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,7 @@
 #define MAX_TOP 1000
 #define MAX_EXAMPLES 1000
 
-static const char help_text[] =
-    "Usage: nsr numbers mh (--space FILE | --prior-file FILE) [OPTIONS] X1 X2 ...\n"
-    "\n"
+static const char description[] =
     "Samples the grammar component of the posterior, p(h | X, grammar), by\n"
     "Metropolis-Hastings over expression trees (subtree regeneration with the\n"
     "grammar as proposal), without enumerating the space: for spaces too large\n"
@@ -27,71 +26,27 @@ static const char help_text[] =
     "sampled. Prints the most visited hypotheses, p(y in C | X, grammar) and the\n"
     "sampler's speed; --exact also runs exact inference over the enumerated\n"
     "grammar and prints the largest difference.\n"
-    "\n"
-    "Options:\n"
-    "  --space FILE       the space (JSON; see README.md)\n"
-    "  --prior-file FILE  a fitted prior (from 'nsr numbers fit'), with its space\n"
-    "  --samples N        recorded steps after burn-in (default 100000)\n"
-    "  --burn-in B        steps discarded first (default 10000)\n"
-    "  --seed S           random seed (default 1)\n"
-    "  --top K            how many hypotheses to list (default 10; 0 lists none)\n"
-    "  --exact            compare with exact inference (the space must be enumerated)\n"
-    "  --json             print one JSON object\n"
-    "  --ascii            draw the chart with ASCII characters only\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Exit status: 0 on success, 2 on bad arguments or input, 1 on other failures.\n"
-    "Example: nsr numbers mh --space programs/spaces/lot.json --samples 200000 --exact 16 8 2 64\n";
+    "The space is --space FILE, --prior-file FILE (a fitted prior, with its space),\n"
+    "or by default the model of 'nsr numbers': Tenenbaum's 34 rules as a grammar.\n"
+    "--json prints {\"examples\", \"range\", \"space\", \"component\": \"grammar\",\n"
+    "\"hypotheses\":[{\"name\", \"posterior\", \"size\"}], \"generalization\", \"mh\":\n"
+    "{\"samples\", \"burn_in\", \"seed\", \"acceptance\", \"samples_per_second\",\n"
+    "\"seconds\", \"distinct\"}, \"exact\" (with --exact)}.\n";
 
 typedef struct mh_cli {
   const char *space, *prior;
   nsr_mh_options opt;
+  uint64_t top;
   bool exact, json, ascii;
   char **operands; /* the example arguments, parsed once N is known */
-  int n_operands;
+  size_t n_operands;
 } mh_cli;
-
-/* Fills the mh_cli at `options` from argv; the examples are kept as text. */
-static nsr_code parse_mh_args(int argc, char **argv, void *options, nsr_error *err) {
-  mh_cli *o = options;
-  o->operands = nsr_mallocarray((size_t)argc, sizeof *o->operands);
-  if (o->operands == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  for (int i = 1; i < argc; i++) {
-    const char *v = NULL, **path = NULL, *name = argv[i];
-    uint64_t u = 0, *num = NULL, min = 0, max = UINT64_MAX;
-    if (strcmp(argv[i], "--exact") == 0) o->exact = true;
-    else if (strcmp(argv[i], "--json") == 0) o->json = true;
-    else if (strcmp(argv[i], "--ascii") == 0) o->ascii = true;
-    else if (cli_option(argc, argv, &i, "--space", &v)) path = &o->space;
-    else if (cli_option(argc, argv, &i, "--prior-file", &v)) path = &o->prior;
-    else if (cli_option(argc, argv, &i, "--samples", &v)) num = &o->opt.samples, min = 1, max = UINT64_C(1) << 40;
-    else if (cli_option(argc, argv, &i, "--burn-in", &v)) num = &o->opt.burn_in, max = UINT64_C(1) << 40;
-    else if (cli_option(argc, argv, &i, "--seed", &v)) num = &o->opt.seed;
-    else if (cli_option(argc, argv, &i, "--top", &v)) num = &u, max = MAX_TOP;
-    else if (argv[i][0] == '-') return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", argv[i]);
-    else o->operands[o->n_operands++] = argv[i];
-    if (path == NULL && num == NULL) continue;
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", name);
-    if (path) {
-      *path = v;
-      continue;
-    }
-    nsr_code rc = cli_parse_u64(v, name, min, max, num, err);
-    if (rc != NSR_OK) return rc;
-    if (num == &u) o->opt.top_k = (size_t)u;
-  }
-  if (o->space == NULL && o->prior == NULL) {
-    return nsr_fail(err, NSR_ERR_INVALID, "give the space to sample: --space FILE or --prior-file FILE");
-  }
-  if (o->n_operands == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given: try 'nsr numbers mh --space lot.json 16 8 2 64'");
-  return NSR_OK;
-}
 
 /* The examples of the operands (spaces or commas between numbers), each
  * in 1..max, into x[MAX_EXAMPLES]. */
 static nsr_code parse_examples(const mh_cli *o, uint32_t max, uint32_t *x, size_t *n, nsr_error *err) {
   *n = 0;
-  for (int i = 0; i < o->n_operands; i++) {
+  for (size_t i = 0; i < o->n_operands; i++) {
     char buf[4096];
     if (snprintf(buf, sizeof buf, "%s", o->operands[i]) >= (int)sizeof buf) {
       return nsr_fail(err, NSR_ERR_INVALID, "examples: argument too long");
@@ -192,14 +147,13 @@ static void print_mh_text(const mh_cli *o, const numbers_model *m, const mh_answ
 
 /* Opens the space, samples, optionally compares with exact inference, and
  * prints the answer. */
-static nsr_code run_mh(void *options, nsr_error *err) {
-  mh_cli *o = options;
+static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   numbers_model m;
   uint32_t x[MAX_EXAMPLES];
   size_t n = 0;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, false, err);
+  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, NUMBERS_MODEL_SPACE, err);
   if (rc == NSR_OK) rc = parse_examples(o, nsr_space_max(m.space), x, &n, err);
   if (rc == NSR_ERR_RANGE) err->code = rc = NSR_ERR_INVALID; /* a bad example is a usage error */
   uint32_t max = rc == NSR_OK ? nsr_space_max(m.space) : 0;
@@ -230,8 +184,35 @@ static nsr_code run_mh(void *options, nsr_error *err) {
 }
 
 int cmd_numbers_mh(int argc, char **argv) {
-  mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1, .top_k = 10}};
-  int status = numbers_subcommand(argc, argv, CMD, help_text, &o, parse_mh_args, run_mh);
-  nsr_free(o.operands);
-  return status;
+  mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1}, .top = 10};
+  const cli_opt opts[] = {
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space (JSON; see README.md)",
+                 .default_text = "Tenenbaum's rules"),
+      CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
+      CLI_OPTION("--samples", CLI_U64, &o.opt.samples, "N", "recorded steps after burn-in", .min = 1,
+                 .max = (double)(UINT64_C(1) << 40)),
+      CLI_OPTION("--burn-in", CLI_U64, &o.opt.burn_in, "B", "steps discarded first", .min = 0,
+                 .max = (double)(UINT64_C(1) << 40)),
+      CLI_OPTION("--seed", CLI_U64, &o.opt.seed, "S", "random seed"),
+      CLI_OPTION("--top", CLI_U64, &o.top, "K", "how many hypotheses to list (0: none, and no visit counts)",
+                 .min = 0, .max = MAX_TOP),
+      CLI_FLAG_OPTION("--exact", &o.exact, "compare with exact inference (the space must be enumerated)"),
+      CLI_FLAG_OPTION("--json", &o.json, "print one JSON object"),
+      CLI_FLAG_OPTION("--ascii", &o.ascii, "draw the text chart with ASCII characters only"),
+  };
+  const cli_spec spec = {.name = CMD, .args = "X1 X2 ...", .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0], .max_args = SIZE_MAX,
+                         .epilog = "Example: nsr numbers mh --space programs/spaces/lot.json --samples 200000 "
+                                   "--exact 16 8 2 64\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  if (o.ascii && o.json) return cli_usage_error(CMD, "--ascii draws the text chart: it has no effect with --json");
+  if (args.n == 0) return cli_usage_error(CMD, "no examples given: try 'nsr numbers mh 16 8 2 64'");
+  o.opt.top_k = (size_t)o.top;
+  o.operands = args.args;
+  o.n_operands = args.n;
+  nsr_error err = {0};
+  status = run_mh(&o, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return cli_finish(CMD, status);
 }

@@ -1,32 +1,62 @@
 /* cmd_numbers_model.c: one front for Tenenbaum's engine and grammar spaces,
- * so that every numbers subcommand accepts --space and --prior-file. */
+ * so that every numbers subcommand accepts --space and --prior-file, and
+ * every one has Tenenbaum's model as its default. */
 #include "cmd_numbers_model.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+/* Tenenbaum's 34 rules as grammar primitives, without operations: the
+ * hypotheses of nsr_numbers (programs/spaces/tenenbaum.json). */
+#define TENENBAUM_PRIMITIVES                                                                   \
+  "[{\"family\":\"even\"},{\"family\":\"odd\"},{\"family\":\"squares\"},{\"family\":\"cubes\"}," \
+  "{\"family\":\"primes\"},{\"family\":\"multiples\",\"args\":[3,4,5,6,7,8,9,10,11,12]},"        \
+  "{\"family\":\"powers\",\"args\":[2,3,4,5,6,7,8,9,10]},"                                       \
+  "{\"family\":\"ends_in\",\"args\":[0,1,2,3,4,5,6,7,8,9]}]"
+
+/* Builds Tenenbaum's model for `cfg` as a space: equal rule weights, and
+ * λ = the rules' prior mass under cfg's prior (pmtk3's 2/3 per rule,
+ * normalised, or the mixture's λ), so its answers are the engine's. */
+static nsr_code tenenbaum_space(const nsr_numbers_config *cfg, bool record_edges, nsr_space **out,
+                                nsr_error *err) {
+  nsr_numbers *engine;
+  nsr_code rc = nsr_numbers_new(cfg, &engine, err);
+  nsr_hypothesis rule;
+  if (rc == NSR_OK) rc = nsr_numbers_hypothesis_at(engine, 0, &rule, err); /* index 0: a rule */
+  nsr_numbers_free(engine);
+  if (rc != NSR_OK) return rc;
+  char text[1024];
+  int len = snprintf(text, sizeof text,
+                     "{\"range\":%u,\"max_size\":1,\"lambda\":%.17g,\"sigma\":%.17g,\"primitives\":"
+                     TENENBAUM_PRIMITIVES "}",
+                     cfg->max, NSR_NUMBERS_RULES * rule.prior, cfg->sigma);
+  if (len < 0 || (size_t)len >= sizeof text) return nsr_fail(err, NSR_ERR_INTERNAL, "Tenenbaum's space: description too long");
+  return nsr_space_from_json(text, (size_t)len, "Tenenbaum's rules", record_edges, out, err);
+}
 
 nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
                             const char *space_path, const char *prior_path,
-                            bool record_edges, nsr_error *err) {
+                            unsigned flags, nsr_error *err) {
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;
   m->response = (nsr_space_params){.alpha = 1.0, .beta = 0.5, .tau = 1.0};
+  m->label = "tenenbaum";
   if (space_path && prior_path) {
     return nsr_fail(err, NSR_ERR_INVALID,
                     "give --space or --prior-file, not both (a prior file records its space)");
   }
+  bool edges = (flags & NUMBERS_MODEL_EDGES) != 0;
   nsr_code rc;
   if (prior_path) {
-    rc = nsr_space_load_prior(prior_path, record_edges, &m->space, err);
-    m->label = prior_path;
+    rc = nsr_space_load_prior(prior_path, edges, &m->space, err);
+    m->label = m->file = prior_path;
+    m->fitted = true;
   } else if (space_path) {
-    rc = nsr_space_load(space_path, record_edges, &m->space, err);
-    m->label = space_path;
+    rc = nsr_space_load(space_path, edges, &m->space, err);
+    m->label = m->file = space_path;
+  } else if (flags & NUMBERS_MODEL_SPACE) {
+    rc = tenenbaum_space(cfg, edges, &m->space, err);
   } else {
-    m->label = "tenenbaum";
     return nsr_numbers_new(cfg, &m->engine, err);
   }
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID; /* an unreadable file named by the user */
@@ -52,11 +82,6 @@ nsr_code numbers_model_infer(numbers_model *m, const uint32_t *x, size_t n, size
   return nsr_numbers_infer(m->engine, x, n, top_k, res, err);
 }
 
-void numbers_model_name(const numbers_model *m, const nsr_hypothesis *h, char *buf, size_t len) {
-  if (m->space) nsr_space_hypothesis_name(m->space, h, buf, len);
-  else nsr_numbers_hypothesis_name(h, buf, len);
-}
-
 nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data, double *g,
                                nsr_error *err) {
   nsr_numbers_result res = {0};
@@ -70,24 +95,4 @@ nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data, dou
   }
   nsr_numbers_result_free(&res);
   return rc;
-}
-
-int numbers_subcommand(int argc, char **argv, const char *command, const char *help, void *options,
-                       nsr_code (*parse)(int argc, char **argv, void *options, nsr_error *err),
-                       nsr_code (*run)(void *options, nsr_error *err)) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      fputs(help, stdout);
-      return CLI_EXIT_OK;
-    }
-  }
-  nsr_error err;
-  nsr_error_clear(&err);
-  nsr_code rc = parse(argc, argv, options, &err);
-  if (rc != NSR_OK) return cli_usage_error(command, "%s", err.message);
-  rc = run(options, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output: %s", strerror(errno));
-  }
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(command, &err);
 }

@@ -49,11 +49,38 @@ static json_t *probe_item(const void *ctx, size_t i) {
   return json_pack("{s:I, s:f}", "y", (json_int_t)y, "p", q->result->generalization[y - 1]);
 }
 
-static json_t *prior_json(const nsr_numbers_config *cfg) {
-  return json_pack("{s:s, s:o, s:f}", "name", nsr_numbers_prior_name(cfg->prior),
-                   "lambda", cfg->prior == NSR_PRIOR_MIXTURE ? json_real(cfg->lambda)
-                                                             : json_null(),
-                   "sigma", cfg->sigma);
+const char *numbers_query_prior_name(const numbers_query *q) {
+  if (q->model_file) return q->fitted ? "fitted" : "space";
+  return nsr_numbers_prior_name(q->cfg->prior);
+}
+
+void numbers_query_describe(const numbers_query *q, char *buf, size_t len) {
+  const nsr_numbers_config *cfg = q->cfg;
+  int used;
+  if (q->model_file) {
+    used = snprintf(buf, len, "%s %s", q->fitted ? "fitted prior" : "prior of space", q->model_file);
+  } else {
+    used = snprintf(buf, len, "prior %s", nsr_numbers_prior_name(cfg->prior));
+  }
+  if (used < 0 || (size_t)used >= len) return;
+  /* A space's λ is its grammar's mass against the intervals. */
+  if (cfg->prior == NSR_PRIOR_MIXTURE) snprintf(buf + used, len - (size_t)used, " (lambda %g, sigma %g)", cfg->lambda, cfg->sigma);
+  else snprintf(buf + used, len - (size_t)used, " (sigma %g)", cfg->sigma);
+}
+
+/* {"name", "file" (a space or prior file only), "lambda" (null for pmtk3),
+ * "sigma"}. */
+static json_t *prior_json(const numbers_query *q) {
+  const nsr_numbers_config *cfg = q->cfg;
+  json_t *prior = json_pack("{s:s, s:o, s:f}", "name", numbers_query_prior_name(q),
+                            "lambda", cfg->prior == NSR_PRIOR_MIXTURE ? json_real(cfg->lambda)
+                                                                      : json_null(),
+                            "sigma", cfg->sigma);
+  if (prior && q->model_file && json_object_set_new(prior, "file", json_string(q->model_file)) != 0) {
+    json_decref(prior);
+    return NULL;
+  }
+  return prior;
 }
 
 nsr_code numbers_report_json(const numbers_query *q, json_t **out,
@@ -64,7 +91,7 @@ nsr_code numbers_report_json(const numbers_query *q, json_t **out,
   if (o == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON report: out of memory");
   nsr_code rc = nsr_json_set(o, "examples", json_array_of(q->n_examples, example_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "range", json_pack("[i, I]", 1, (json_int_t)q->cfg->max), err);
-  if (rc == NSR_OK) rc = nsr_json_set(o, "prior", prior_json(q->cfg), err);
+  if (rc == NSR_OK) rc = nsr_json_set(o, "prior", prior_json(q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "hypotheses", json_array_of(r->n_top, hypothesis_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
   if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", json_array_of(q->n_probes, probe_item, q), err);
@@ -104,13 +131,12 @@ static void print_examples(FILE *out, const numbers_query *q) {
 }
 
 static void print_header(FILE *out, const numbers_query *q) {
-  const nsr_numbers_config *cfg = q->cfg;
   const nsr_numbers_result *r = q->result;
+  char model[512];
+  numbers_query_describe(q, model, sizeof model);
   fputs("X = ", out);
   print_examples(out, q);
-  fprintf(out, "   range 1..%u   prior %s", cfg->max, nsr_numbers_prior_name(cfg->prior));
-  if (cfg->prior == NSR_PRIOR_MIXTURE) fprintf(out, " (lambda %g, sigma %g)\n", cfg->lambda, cfg->sigma);
-  else fprintf(out, " (sigma %g)\n", cfg->sigma);
+  fprintf(out, "   range 1..%u   %s\n", q->cfg->max, model);
   if (q->space) {
     fprintf(out, "space: %zu grammar hypotheses from %.4g expressions, built in %.3f s\n",
             nsr_space_extensions(q->space), nsr_space_expressions(q->space),
@@ -143,13 +169,16 @@ static void print_probes(FILE *out, const numbers_query *q) {
   fputc('\n', out);
 }
 
-/* Mean of p(y ∈ C | X) over the numbers that chart column `col` covers. */
+double numbers_bin_max(const double *g, size_t first, size_t last) {
+  double m = 0.0;
+  for (size_t y = first; y < last; y++) m = g[y] > m ? g[y] : m;
+  return m;
+}
+
+/* The largest p(y ∈ C | X) over the numbers that chart column `col` covers. */
 static double column_value(const nsr_numbers_result *r, size_t col, size_t per) {
   size_t first = col * per, last = first + per;
-  if (last > r->max) last = r->max;
-  double sum = 0.0;
-  for (size_t y = first; y < last; y++) sum += r->generalization[y];
-  return last > first ? sum / (double)(last - first) : 0.0;
+  return numbers_bin_max(r->generalization, first, last < r->max ? last : r->max);
 }
 
 static void print_chart_row(FILE *out, const nsr_numbers_result *r, size_t columns,
@@ -172,7 +201,7 @@ void numbers_report_chart(FILE *out, const numbers_query *q, bool unicode) {
   size_t per = (r->max + CHART_MAX_COLUMNS - 1) / CHART_MAX_COLUMNS;
   size_t columns = (r->max + per - 1) / per;
   fprintf(out, "p(y in C | X), y = 1..%u", r->max);
-  if (per > 1) fprintf(out, " (each column is the mean over %zu numbers)", per);
+  if (per > 1) fprintf(out, " (each column: the largest p among %zu numbers)", per);
   fputc('\n', out);
   for (int row = CHART_ROWS - 1; row >= 0; row--) print_chart_row(out, r, columns, per, row, unicode);
   fprintf(out, "%5s +", "0.0");

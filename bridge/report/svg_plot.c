@@ -1,9 +1,11 @@
 /* svg_plot.c: an SVG bar chart of p(y ∈ C | X), styled after the figures of
  * Tenenbaum (2000): one bar per number, probability on a 0..1 axis, the
- * examples marked. For large N, each bar is the mean over a bin. */
+ * examples marked. For large N, each bar is the largest p over a bin (a
+ * mean would hide a single certain number), and the figure says so. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nsr_report.h"
 #include "strbuf.h"
@@ -51,19 +53,23 @@ static void svg_axes(nsr_strbuf *sb, const numbers_query *q, double plot_w, doub
                     SVG_TOP + plot_h / 2);
 }
 
+/* How many numbers one bar covers. */
+static uint32_t numbers_per_bar(uint32_t n) { return (n + SVG_MAX_BARS - 1) / SVG_MAX_BARS; }
+
+/* One bar per number, or per bin of numbers_per_bar numbers at the bin's
+ * largest p; each bar's tooltip gives its numbers and p. */
 static void svg_bars(nsr_strbuf *sb, const numbers_query *q, double plot_w, double plot_h) {
-  uint32_t n = q->cfg->max;
-  uint32_t per = (n + SVG_MAX_BARS - 1) / SVG_MAX_BARS;
+  uint32_t n = q->cfg->max, per = numbers_per_bar(n);
   double bar_w = plot_w * per / n, y0 = SVG_TOP + plot_h;
   nsr_strbuf_puts(sb, "<g fill=\"#4a6fa5\">\n");
   for (uint32_t first = 0; first < n; first += per) {
     uint32_t last = first + per < n ? first + per : n;
-    double sum = 0;
-    for (uint32_t y = first; y < last; y++) sum += q->result->generalization[y];
-    double h = sum / (last - first) * plot_h;
+    double p = numbers_bin_max(q->result->generalization, first, last), h = p * plot_h;
     if (h <= 0) continue;
-    nsr_strbuf_printf(sb, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>\n",
+    nsr_strbuf_printf(sb, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\">",
                       SVG_LEFT + first * plot_w / n + bar_w * 0.1, y0 - h, bar_w * 0.8, h);
+    if (last - first > 1) nsr_strbuf_printf(sb, "<title>y %u..%u: %.6g</title></rect>\n", first + 1, last, p);
+    else nsr_strbuf_printf(sb, "<title>y %u: %.6g</title></rect>\n", last, p);
   }
   nsr_strbuf_puts(sb, "</g>\n");
 }
@@ -81,25 +87,6 @@ static void svg_examples(nsr_strbuf *sb, const numbers_query *q, double plot_w, 
                     SVG_LEFT - 6, y + 9);
 }
 
-nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err) {
-  nsr_strbuf sb = {0};
-  double plot_w = SVG_WIDTH - SVG_LEFT - SVG_RIGHT;
-  double plot_h = SVG_HEIGHT - SVG_TOP - SVG_BOTTOM;
-  nsr_strbuf_printf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-                    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-                    SVG_WIDTH, SVG_HEIGHT, SVG_WIDTH, SVG_HEIGHT);
-  nsr_strbuf_printf(&sb, "<text x=\"%d\" y=\"24\" font-size=\"15\">", SVG_LEFT);
-  nsr_strbuf_puts(&sb, "Generalization p(y \xe2\x88\x88 C | X) for X = {");
-  for (size_t i = 0; i < q->n_examples; i++) nsr_strbuf_printf(&sb, i ? ", %u" : "%u", q->examples[i]);
-  nsr_strbuf_printf(&sb, "}, prior %s</text>\n", nsr_numbers_prior_name(q->cfg->prior));
-  svg_axes(&sb, q, plot_w, plot_h); /* first, so the bars cover the grid */
-  svg_bars(&sb, q, plot_w, plot_h);
-  svg_examples(&sb, q, plot_w, plot_h);
-  nsr_strbuf_puts(&sb, "</svg>\n");
-  return nsr_strbuf_finish(&sb, out, NULL, err);
-}
-
 /* XML-escapes text (titles hold file names). */
 static void svg_text(nsr_strbuf *sb, const char *text) {
   for (; *text; text++) {
@@ -110,6 +97,46 @@ static void svg_text(nsr_strbuf *sb, const char *text) {
       default: nsr_strbuf_append(sb, text, 1);
     }
   }
+}
+
+/* The title (the examples and the model), and under it, when bars cover
+ * bins, what a bar shows. */
+static void svg_title(nsr_strbuf *sb, const numbers_query *q) {
+  nsr_strbuf_printf(sb, "<text x=\"%d\" y=\"18\" font-size=\"15\">", SVG_LEFT);
+  nsr_strbuf_puts(sb, "Generalization p(y \xe2\x88\x88 C | X) for X = {");
+  for (size_t i = 0; i < q->n_examples; i++) nsr_strbuf_printf(sb, i ? ", %u" : "%u", q->examples[i]);
+  char model[512];
+  numbers_query_describe(q, model, sizeof model);
+  nsr_strbuf_puts(sb, "}, ");
+  svg_text(sb, model);
+  nsr_strbuf_puts(sb, "</text>\n");
+  uint32_t per = numbers_per_bar(q->cfg->max);
+  if (per > 1) {
+    nsr_strbuf_printf(sb, "<text x=\"%d\" y=\"34\" fill=\"#555\">each bar: the largest "
+                      "p(y \xe2\x88\x88 C | X) among %u numbers</text>\n", SVG_LEFT, per);
+  }
+}
+
+nsr_code numbers_plot_path_check(const char *path, nsr_error *err) {
+  size_t len = strlen(path);
+  if (len > 4 && strcasecmp(path + len - 4, ".svg") == 0) return NSR_OK;
+  return nsr_fail(err, NSR_ERR_INVALID, "--plot: '%s' does not end in .svg (the plot is an SVG file)", path);
+}
+
+nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err) {
+  nsr_strbuf sb = {0};
+  double plot_w = SVG_WIDTH - SVG_LEFT - SVG_RIGHT;
+  double plot_h = SVG_HEIGHT - SVG_TOP - SVG_BOTTOM;
+  nsr_strbuf_printf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+                    "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                    "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+                    SVG_WIDTH, SVG_HEIGHT, SVG_WIDTH, SVG_HEIGHT);
+  svg_title(&sb, q);
+  svg_axes(&sb, q, plot_w, plot_h); /* first, so the bars cover the grid */
+  svg_bars(&sb, q, plot_w, plot_h);
+  svg_examples(&sb, q, plot_w, plot_h);
+  nsr_strbuf_puts(&sb, "</svg>\n");
+  return nsr_strbuf_finish(&sb, out, NULL, err);
 }
 
 nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,

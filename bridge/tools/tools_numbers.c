@@ -138,7 +138,7 @@ static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
     rc = nsr_numbers_infer(ctx->engine, ctx->examples, n, (size_t)top, &ctx->result, err);
   }
   if (rc != NSR_OK) return rc;
-  numbers_query q = {&cfg, ctx->examples, n, NULL, 0, &ctx->result, NULL};
+  numbers_query q = {.cfg = &cfg, .examples = ctx->examples, .n_examples = n, .result = &ctx->result};
   return numbers_report_json(&q, result, err);
 }
 

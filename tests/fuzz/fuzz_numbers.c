@@ -2,8 +2,8 @@
  * --batch lines, through cmd_numbers itself. The first input line is split
  * at spaces into arguments; the remaining lines, if any, become a batch
  * file. Arguments that would write files (--plot), name another batch file
- * (--batch) or switch to the eval/fit subcommands (which read data sets and
- * run long fits) are dropped, and at most MAX_BATCH_LINES lines are kept so
+ * (--batch) or switch to the eval/fit/mh subcommands (which read data sets,
+ * run long fits or sample for as long as --samples says) are dropped, and at most MAX_BATCH_LINES lines are kept so
  * that one input stays fast even at the largest --max. Run with
  * -close_fd_mask=3: the command prints to stdout and stderr. */
 #include <stdio.h>
@@ -26,7 +26,7 @@ static char batch_path[64];
 static bool dropped(const char *arg, int index, bool *skip_next) {
   *skip_next = strcmp(arg, "--plot") == 0 || strcmp(arg, "--batch") == 0;
   if (*skip_next || strncmp(arg, "--plot=", 7) == 0 || strncmp(arg, "--batch=", 8) == 0) return true;
-  return index == 1 && (strcmp(arg, "eval") == 0 || strcmp(arg, "fit") == 0);
+  return index == 1 && (strcmp(arg, "eval") == 0 || strcmp(arg, "fit") == 0 || strcmp(arg, "mh") == 0);
 }
 
 /* Writes at most MAX_BATCH_LINES lines of text[0..len) to the batch file. */

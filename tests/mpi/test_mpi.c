@@ -196,7 +196,7 @@ static void test_fit_cv(void **state) {
   (void)state;
   char args[1024];
   snprintf(args, sizeof args,
-           "numbers fit --json --data fit.csv --split all --space '%s' --cv 3 --max-size 1,2 --iterations 10",
+           "numbers fit --json --data fit.csv --split all --space '%s' --folds 3 --max-size 1,2 --iterations 10",
            space_json);
   write_fit_data();
   run_result one = run_nsr(0, NULL, "%s --out fit1.json", args);

@@ -103,16 +103,16 @@ static void test_bad_arguments(void **state) {
   expect_usage_error(RUN("numbers", "16,,8"), "empty number");
   expect_usage_error(RUN("numbers", "99999999999999999999"), "outside");
   expect_usage_error(RUN("numbers", "16", "--frob"), "unknown option '--frob'");
-  expect_usage_error(RUN("numbers", "16", "--top"), "option '--top' needs a value");
+  expect_usage_error(RUN("numbers", "16", "--top"), "--top needs a value");
   expect_usage_error(RUN("numbers", "16", "--top", "-1"), "--top");
   expect_usage_error(RUN("numbers", "16", "--range", "2..100"), "must start at 1");
   expect_usage_error(RUN("numbers", "16", "--range", "100"), "1..N");
   expect_usage_error(RUN("numbers", "16", "--range", "1..0"), "outside the range 1..1000000");
   expect_usage_error(RUN("numbers", "16", "--max", "2000000"), "outside the range 1..1000000");
-  expect_usage_error(RUN("numbers", "16", "--prior", "flat"), "unknown prior 'flat'");
-  expect_usage_error(RUN("numbers", "16", "--sigma", "0"), "sigma 0");
+  expect_usage_error(RUN("numbers", "16", "--prior", "flat"), "--prior: 'flat' is not one of pmtk3, mixture");
+  expect_usage_error(RUN("numbers", "16", "--sigma", "0"), "--sigma: 0 is not positive");
   expect_usage_error(RUN("numbers", "16", "--sigma", "abc"), "'abc' is not a number");
-  expect_usage_error(RUN("numbers", "16", "--prior", "mixture", "--lambda", "2"), "lambda 2");
+  expect_usage_error(RUN("numbers", "16", "--prior", "mixture", "--lambda", "2"), "--lambda: 2 is outside the range 0..1");
   expect_usage_error(RUN("numbers", "16", "--probe", "500"), "--probe: 500 is outside");
   expect_usage_error(RUN("numbers", "16", "--batch", "x.txt"), "not both");
   expect_usage_error(RUN("numbers", "--batch", "/nonexistent/sets.txt"), "cannot read '/nonexistent/sets.txt'");
@@ -186,6 +186,146 @@ static void test_plot(void **state) {
   expect_run(RUN("numbers", "16", "--plot", path), 1, "--plot: writing");
 }
 
+/* A usage error of `nsr CMD`: status 2, nothing on stdout, one line on
+ * stderr that starts with "nsr CMD: " and contains `needle`. */
+static void expect_usage_line(run_result r, const char *command, const char *needle) {
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "nsr %s: ", command);
+  if (strncmp(r.err, prefix, strlen(prefix)) != 0) fail_msg("'%s' does not start with '%s'", r.err, prefix);
+  expect_usage_error(r, needle);
+}
+
+/* Every numbers command answers an unknown option, a missing value and a
+ * bad value with one line naming the command, and lists all its options
+ * in --help. */
+static void test_usage_contract(void **state) {
+  (void)state;
+  expect_usage_line(RUN("numbers", "16", "--bogus"), "numbers", "unknown option '--bogus'");
+  expect_usage_line(RUN("numbers", "16", "--top"), "numbers", "--top needs a value");
+  expect_usage_line(RUN("numbers", "16", "--top", "many"), "numbers", "--top: 'many' is not a whole number");
+  expect_usage_line(RUN("numbers", "frobnicate", "16"), "numbers", "unknown subcommand 'frobnicate'");
+  expect_usage_line(RUN("numbers", "eval", "--bogus"), "numbers eval", "unknown option '--bogus'");
+  expect_usage_line(RUN("numbers", "eval", "--data"), "numbers eval", "--data needs a value");
+  expect_usage_line(RUN("numbers", "eval", "--data", "x.csv", "--split", "train"), "numbers eval",
+                    "--split: 'train' is not one of dev, test, all");
+  expect_usage_line(RUN("numbers", "eval", "--data", "x.csv", "--beta", "1"), "numbers eval", "--beta: 1 is outside (0, 1)");
+  expect_usage_line(RUN("numbers", "eval", "extra"), "numbers eval", "unexpected argument 'extra'");
+  expect_usage_line(RUN("numbers", "fit", "--bogus"), "numbers fit", "unknown option '--bogus'");
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv", "--out"), "numbers fit", "--out needs a value");
+  expect_usage_line(RUN("numbers", "fit", "--iterations", "0"), "numbers fit", "--iterations: 0 is outside the range 1..100000");
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv"), "numbers fit", "--out FILE is required");
+  expect_usage_line(RUN("numbers", "mh", "--bogus", "4"), "numbers mh", "unknown option '--bogus'");
+  expect_usage_line(RUN("numbers", "mh", "4", "--seed"), "numbers mh", "--seed needs a value");
+  expect_usage_line(RUN("numbers", "mh", "--samples", "0", "4"), "numbers mh", "--samples: 0 is outside the range");
+  static const struct {
+    const char *command, *usage;
+    const char *options[20];
+  } helps[] = {
+      {"", "Usage: nsr numbers [OPTIONS]",
+       {"--range", "--max", "--prior", "--lambda", "--sigma", "--space", "--prior-file", "--top", "--probe", "--json",
+        "--plot", "--batch", "--ascii", "eval", "fit", "mh", NULL}},
+      {"eval", "Usage: nsr numbers eval [OPTIONS]",
+       {"--data", "--split", "--space", "--prior-file", "--alpha", "--beta", "--plot", "--json", NULL}},
+      {"fit", "Usage: nsr numbers fit [OPTIONS]",
+       {"--data", "--split", "--space", "--prior-file", "--out", "--weight-sd", "--family-sd", "--sigma-sd",
+        "--max-size", "--folds", "--iterations", "--no-weights", "--fit-gamma", "--similarity", "--by-n",
+        "--sim-hypothesis", "--json", NULL}},
+      {"mh", "Usage: nsr numbers mh [OPTIONS] X1 X2 ...",
+       {"--space", "--prior-file", "--samples", "--burn-in", "--seed", "--top", "--exact", "--json", "--ascii", NULL}},
+  };
+  for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+    run_result r = helps[i].command[0] ? RUN("numbers", helps[i].command, "--help") : RUN("numbers", "--help");
+    assert_int_equal(r.status, 0);
+    if (strncmp(r.out, helps[i].usage, strlen(helps[i].usage)) != 0) fail_msg("help starts: %.80s", r.out);
+    for (const char *const *o = helps[i].options; *o; o++) {
+      char line[64];
+      snprintf(line, sizeof line, "\n  %s ", *o); /* an option line (or subcommand line) of its own */
+      if (strstr(r.out, line) == NULL) fail_msg("nsr numbers %s --help lacks %s", helps[i].command, *o);
+    }
+    run_free(&r);
+  }
+}
+
+/* An option that would change nothing with the others given is an error;
+ * --lambda alone selects the mixture prior it belongs to. */
+static void test_no_option_is_ignored(void **state) {
+  (void)state;
+  run_result r = RUN("numbers", "--lambda", "0.5", "16", "8", "--json", "--top", "1");
+  assert_int_equal(r.status, 0);
+  json_t *o = parse_json(r.out);
+  json_t *prior = json_object_get(o, "prior");
+  assert_string_equal(json_string_value(json_object_get(prior, "name")), "mixture");
+  assert_true(json_number_value(json_object_get(prior, "lambda")) == 0.5);
+  json_decref(o);
+  run_free(&r);
+  expect_usage_line(RUN("numbers", "--prior", "pmtk3", "--lambda", "0.5", "16"), "numbers",
+                    "--lambda is the mixture prior's rule mass: it has no effect with --prior pmtk3");
+  expect_usage_line(RUN("numbers", "--range", "1..50", "--max", "20", "16"), "numbers", "--range or --max, not both");
+  expect_usage_line(RUN("numbers", "--ascii", "--json", "16"), "numbers", "--ascii draws the text chart");
+  expect_usage_line(RUN("numbers", "--ascii", "--batch", "-"), "numbers", "no effect with --batch");
+  expect_usage_line(RUN("numbers", "mh", "--ascii", "--json", "4"), "numbers mh", "--ascii draws the text chart");
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv", "--out", "p.json", "--no-weights", "--weight-sd", "1"),
+                    "numbers fit", "--weight-sd has no effect with --no-weights");
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv", "--out", "p.json", "--no-weights", "--family-sd", "1"),
+                    "numbers fit", "--family-sd has no effect with --no-weights");
+  /* K-fold cross-validation is --folds K, as in `nsr extract`. */
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv", "--out", "p.json", "--cv", "3"), "numbers fit",
+                    "unknown option '--cv'");
+  expect_usage_line(RUN("numbers", "fit", "--data", "x.csv", "--out", "p.json", "--max-size", "1,2"), "numbers fit",
+                    "need --folds K");
+}
+
+/* --plot writes SVG, so it refuses any other file name (and writes nothing). */
+static void test_plot_is_svg_only(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/gen.png", cli_workdir);
+  expect_usage_line(RUN("numbers", "16", "--plot", path), "numbers", "gen.png' does not end in .svg");
+  assert_int_not_equal(access(path, F_OK), 0);
+  expect_usage_line(RUN("numbers", "eval", "--data", "x.csv", "--plot", "people.pdf"), "numbers eval",
+                    "does not end in .svg");
+  snprintf(path, sizeof path, "%s/GEN.SVG", cli_workdir);
+  expect_run(RUN("numbers", "16", "--plot", path), 0, NULL);
+  assert_int_equal(access(path, R_OK), 0);
+}
+
+/* Over 1..1000 a bar covers 3 numbers: it shows their largest p, so p(512)
+ * near 1 (powers of 2) is a bar of full height, not a third of one, and the
+ * figure says what a bar is. The terminal chart does the same. */
+static void test_plot_bins_show_the_largest(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/big.svg", cli_workdir);
+  run_result r = RUN("numbers", "--range", "1..1000", "16", "8", "2", "64", "--plot", path, "--ascii");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "(each column: the largest p among 10 numbers)"));
+  const char *top_row = strstr(r.out, "\n  1.0 |");
+  assert_non_null(top_row);
+  assert_int_equal(top_row[8 + 51], '#'); /* column 51: y = 511..520 */
+  run_free(&r);
+  char *svg = slurp(path);
+  assert_non_null(strstr(svg, "each bar: the largest p(y \xe2\x88\x88 C | X) among 3 numbers"));
+  const double plot_h = 250; /* the plot area's height in svg_plot.c */
+  double tallest = 0, at_512 = -1;
+  for (const char *p = svg; (p = strstr(p, "<rect x=")) != NULL; p++) {
+    double x, y, w, h, value;
+    unsigned lo, hi;
+    int read = sscanf(p, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\" height=\"%lf\"><title>y %u..%u: %lf", &x, &y,
+                      &w, &h, &lo, &hi, &value);
+    if (read == 5) { /* the last bar may hold one number: "y 1000: p" */
+      hi = lo;
+      read = sscanf(strstr(p, "<title>"), "<title>y %*u: %lf", &value) == 1 ? 7 : 0;
+    }
+    if (read != 7) fail_msg("bar not understood: %.120s", p);
+    assert_true(fabs(h - value * plot_h) < 0.01); /* the height is the p the tooltip gives */
+    if (h > tallest) tallest = h;
+    if (lo <= 512 && 512 <= hi) at_512 = h;
+  }
+  assert_true(fabs(tallest - plot_h) < 0.01);
+  assert_true(fabs(at_512 - plot_h) < 0.01);
+  free(svg);
+}
+
 static void test_output_failure_is_reported(void **state) {
   (void)state;
   if (access("/dev/full", W_OK) != 0) skip();
@@ -210,6 +350,10 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_batch),
       cmocka_unit_test(test_plot),
       cmocka_unit_test(test_output_failure_is_reported),
+      cmocka_unit_test(test_usage_contract),
+      cmocka_unit_test(test_no_option_is_ignored),
+      cmocka_unit_test(test_plot_is_svg_only),
+      cmocka_unit_test(test_plot_bins_show_the_largest),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -99,8 +99,29 @@ static void test_eval_input_errors(void **state) {
   expect(o, "numbers eval --data x.csv --split train", 2, NULL);
   expect(o, "numbers eval --help", 0, "Usage: nsr numbers eval");
   expect(o, "numbers fit --help", 0, "Usage: nsr numbers fit");
-  expect(o, "numbers fit --data x.csv --out p.json", 2, "--space FILE or --prior-file FILE");
+  expect(o, "numbers fit --data missing.csv --out p.json", 2, "missing.csv");
   outcome_free(o);
+}
+
+/* The "prior" object of `nsr numbers --json` output names the model used:
+ * its kind and its file. */
+static void expect_prior(const char *json, const char *name, const char *file) {
+  json_t *root = parse_json(json);
+  json_t *prior = json_object_get(root, "prior");
+  assert_string_equal(json_string_value(json_object_get(prior, "name")), name);
+  const char *got = json_string_value(json_object_get(prior, "file"));
+  if (got == NULL || strstr(got, file) == NULL) fail_msg("prior file '%s', want '%s'", got ? got : "(none)", file);
+  json_decref(root);
+}
+
+/* A few cells of B&P's layout in small.csv: dev sets {16, 8} and {13}, a
+ * test set {30}. */
+static void write_small_data(void) {
+  cli_write("small.csv",
+             "split,set,n_examples,target,yes,no,n,p_yes\n"
+             "dev,16 8,2,2,7,3,10,0.7\ndev,16 8,2,4,9,1,10,0.9\ndev,16 8,2,5,1,9,10,0.1\n"
+             "dev,16 8,2,32,8,2,10,0.8\ndev,13,1,3,6,4,10,0.6\ndev,13,1,23,8,2,10,0.8\n"
+             "dev,13,1,90,1,9,10,0.1\ntest,30,1,60,7,3,10,0.7\n");
 }
 
 /* A fit on a slice of dev, then the prior file alone reproduces the fitted
@@ -108,11 +129,7 @@ static void test_eval_input_errors(void **state) {
 static void test_fit_then_prior_file(void **state) {
   (void)state;
   run_result *o = new_outcome();
-  cli_write("small.csv",
-             "split,set,n_examples,target,yes,no,n,p_yes\n"
-             "dev,16 8,2,2,7,3,10,0.7\ndev,16 8,2,4,9,1,10,0.9\ndev,16 8,2,5,1,9,10,0.1\n"
-             "dev,16 8,2,32,8,2,10,0.8\ndev,13,1,3,6,4,10,0.6\ndev,13,1,23,8,2,10,0.8\n"
-             "dev,13,1,90,1,9,10,0.1\ntest,30,1,60,7,3,10,0.7\n");
+  write_small_data();
   char args[1024];
   snprintf(args, sizeof args, "numbers fit --json --data small.csv --space '%s/tenenbaum.json' --out prior.json",
            spaces_dir);
@@ -124,6 +141,8 @@ static void test_fit_then_prior_file(void **state) {
   if (!(fabs(eval_ll - fit_ll) < 1e-6 * fabs(fit_ll))) fail_msg("eval LL %g, fit LL %g", eval_ll, fit_ll);
   expect(o, "numbers 16 8 2 64 --json --top 1 --prior-file prior.json", 0, "\"powers of 2\"");
   assert_non_null(strstr(o->out, "\"space\""));
+  expect_prior(o->out, "fitted", "prior.json");
+  expect(o, "numbers 16 8 2 64 --top 1 --prior-file prior.json", 0, "range 1..100   fitted prior prior.json (lambda ");
   /* The same with a fitted similarity hypothesis, which the prior file keeps. */
   snprintf(args, sizeof args,
            "numbers fit --json --sim-hypothesis --data small.csv --space '%s/tenenbaum.json' --out sim.json", spaces_dir);
@@ -139,7 +158,7 @@ static void test_fit_then_prior_file(void **state) {
   /* Cross-validation over the size bound and the prior's strength: the
    * table has one row per pair and the prior file records the choice. */
   snprintf(args, sizeof args,
-           "numbers fit --data small.csv --space '%s/lot.json' --cv 2 --max-size 1,2 --weight-sd 0.5,1 "
+           "numbers fit --data small.csv --space '%s/lot.json' --folds 2 --max-size 1,2 --weight-sd 0.5,1 "
            "--iterations 10 --out cv.json", spaces_dir);
   expect(o, args, 0, "chosen: max-size");
   char path[400];
@@ -152,12 +171,34 @@ static void test_fit_then_prior_file(void **state) {
   assert_int_equal(json_integer_value(json_object_get(cv, "chosen_max_size")),
                    json_integer_value(json_object_get(json_object_get(prior, "space"), "max_size")));
   json_decref(prior);
-  expect(o, "numbers fit --data small.csv --space x.json --max-size 1,2 --out p.json", 2, "need --cv K");
+  expect(o, "numbers fit --data small.csv --space x.json --max-size 1,2 --out p.json", 2, "need --folds K");
   snprintf(args, sizeof args, "numbers fit --data small.csv --split test --space '%s/lot.json' --out p.json",
            spaces_dir);
   expect(o, args, 2, "fit on --split dev only");
   cli_write("broken.json", "{\"format\":\"nsr-prior/1\",\"space\":3}");
   expect(o, "numbers 16 --prior-file broken.json", 2, "broken.json");
+  outcome_free(o);
+}
+
+/* `numbers fit` without --space fits the model of `nsr numbers`:
+ * Tenenbaum's rules as a space whose lambda is pmtk3's rule mass (the
+ * value in programs/spaces/tenenbaum.json), and its prior file works. */
+static void test_fit_default_model(void **state) {
+  (void)state;
+  run_result *o = new_outcome();
+  write_small_data();
+  expect(o, "numbers fit --data small.csv --iterations 20 --out default.json", 0, "fitted tenenbaum on small.csv");
+  char path[400];
+  snprintf(path, sizeof path, "%s/default.json", cli_workdir);
+  json_error_t e;
+  json_t *prior = json_load_file(path, 0, &e);
+  assert_non_null(prior);
+  json_t *space = json_object_get(prior, "space");
+  assert_true(fabs(json_number_value(json_object_get(space, "lambda")) - 0.45661839554726136) < 1e-12);
+  assert_int_equal(json_array_size(json_object_get(space, "primitives")), 8);
+  json_decref(prior);
+  expect(o, "numbers 16 8 2 64 --json --prior-file default.json", 0, NULL);
+  expect_prior(o->out, "fitted", "default.json");
   outcome_free(o);
 }
 
@@ -168,6 +209,19 @@ static void test_space_option(void **state) {
   snprintf(args, sizeof args, "numbers 16 8 2 64 --top 3 --space '%s/lot.json'", spaces_dir);
   expect(o, args, 0, "grammar hypotheses");
   assert_non_null(strstr(o->out, "powers of 2"));
+  /* Every report names the space file, never Tenenbaum's "prior mixture". */
+  assert_non_null(strstr(o->out, "range 1..100   prior of space "));
+  assert_null(strstr(o->out, "prior mixture"));
+  snprintf(args, sizeof args, "numbers 16 8 2 64 --json --top 3 --space '%s/lot.json' --plot lot.svg", spaces_dir);
+  expect(o, args, 0, NULL);
+  expect_prior(o->out, "space", "lot.json");
+  char path[400];
+  snprintf(path, sizeof path, "%s/lot.svg", cli_workdir);
+  char *svg = slurp(path);
+  assert_non_null(strstr(svg, "prior of space "));
+  assert_non_null(strstr(svg, "lot.json (lambda 0.5, sigma 10)</text>"));
+  assert_null(strstr(svg, "prior mixture"));
+  free(svg);
   cli_write("bad_space.json", "{\"primitives\":[{\"family\":\"evens\"}]}");
   expect(o, "numbers 16 --space bad_space.json", 2, "bad_space.json");
   assert_non_null(strstr(o->err, "unknown primitive family 'evens'"));
@@ -221,7 +275,9 @@ static void test_mh_command(void **state) {
   expect(o, "numbers mh --space tiny.json 13", 2, "examples: 13 is outside");
   expect(o, "numbers mh --space tiny.json six", 2, "examples");
   expect(o, "numbers mh --space tiny.json", 2, "no examples given");
-  expect(o, "numbers mh 6", 2, "--space FILE or --prior-file FILE");
+  /* Without a space: the model of `nsr numbers`, Tenenbaum's rules. */
+  expect(o, "numbers mh --json --top 1 --samples 1000 16 8 2 64", 0, "\"powers of 2\"");
+  assert_non_null(strstr(o->out, "\"space\":\"tenenbaum\""));
   expect(o, "numbers mh --space tiny.json --samples 0 6", 2, "--samples");
   expect(o, "numbers mh --space tiny.json --samples", 2, "needs a value");
   expect(o, "numbers mh --space tiny.json --bogus 6", 2, "unknown option '--bogus'");
@@ -244,6 +300,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_eval_input_errors),
       cmocka_unit_test(test_fit_then_prior_file),
       cmocka_unit_test(test_space_option),
+      cmocka_unit_test(test_fit_default_model),
       cmocka_unit_test(test_mh_command),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
