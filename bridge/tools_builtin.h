@@ -7,7 +7,8 @@
  *   query_rules {sql, limit?}             always, on the store at `db`
  *                                         (tools_rules.c)
  *   foreign tools                         one --tools MANIFEST each (ffi_tools.c)
- *   propose_hypotheses {examples, top?}   with --weights M.safetensors
+ *   propose_hypotheses {examples, top?}   with `weights`, which the commands set to
+ *                                         the shipped model by default
  *                                         (tools_propose.c) */
 #ifndef NSR_TOOLS_BUILTIN_H
 #define NSR_TOOLS_BUILTIN_H

@@ -3,7 +3,6 @@
 #include "tools_propose.h"
 
 #include "propose.h"
-#include "tools_schema.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -69,12 +68,5 @@ nsr_code tools_add_propose_hypotheses(tools_registry *reg, const char *weights_p
   }
   tool_def def = {"propose_hypotheses", propose_description, NULL, NULL, propose_call, proposer,
                   proposer_free, true};
-  rc = tools_schema_parse(propose_input, &def.input_schema, err);
-  if (rc == NSR_OK) rc = tools_schema_parse(propose_output, &def.output_schema, err);
-  if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    nsr_proposer_free(proposer);
-    return rc;
-  }
-  return tools_register(reg, &def, err);
+  return tools_register_literal(reg, &def, propose_input, propose_output, err);
 }
