@@ -182,6 +182,11 @@ static nsr_code parse_bytes(const cli_opt *o, const char *text, nsr_error *err) 
   return NSR_OK;
 }
 
+/* How many values the CLI_LIST o takes, at most. */
+static size_t list_most(const cli_opt *o) {
+  return o->max > 0 && o->max < CLI_LIST_MAX ? (size_t)o->max : CLI_LIST_MAX;
+}
+
 /* Stores `text` as o's value, checked against its kind and range. */
 static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
   switch (o->kind) {
@@ -225,7 +230,7 @@ static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
     case CLI_LIST: {
       cli_list *l = o->target;
       if (text[0] == '\0') return nsr_fail(err, NSR_ERR_INVALID, "%s: the value is empty", o->name);
-      size_t most = o->max > 0 && o->max < CLI_LIST_MAX ? (size_t)o->max : CLI_LIST_MAX;
+      size_t most = list_most(o);
       if (l->n == most) return nsr_fail(err, NSR_ERR_RANGE, "%s: at most %zu times", o->name, most);
       l->items[l->n++] = text;
       return NSR_OK;
@@ -430,7 +435,7 @@ static void print_option(FILE *out, const cli_opt *o) {
   }
   if (o->kind == CLI_LIST) {
     fprintf(out, "; repeatable");
-    if (o->max > 0) fprintf(out, ", up to %.0f times", o->max);
+    if (o->max > 0) fprintf(out, ", up to %zu times", list_most(o));
   }
   fputc('\n', out);
 }

@@ -271,7 +271,8 @@ def main():
         (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),
     ]:
         r = run(*args)
-        expect(r[0] == 2 and r[1] == "" and needle in r[2] and r[2].count("\n") == 1, f"usage error: {needle}", r)
+        expect(r[0] == 2 and r[1] == "" and r[2].startswith("nsr agent: ") and needle in r[2]
+               and r[2].count("\n") == 1, f"usage error: {needle}", r)
     r = run("--help")
     expect(r[0] == 0 and "Usage: nsr agent" in r[1], "--help", r)
     for option in ["--endpoint URL", "--model NAME", "--api-key-env VAR", "--max-turns N", "--timeout S",

@@ -254,12 +254,19 @@ static void test_client_goes_away(void **state) {
 static void test_command_lines(void **state) {
   (void)state;
   EXPECT_RUN_ALL(RUN("mcp", "--help"), 0, "Usage: nsr mcp", "--tools MANIFEST");
-  expect_usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
+  expect_usage_error(RUN("mcp", "--frob"), "nsr mcp: unknown option '--frob'");
   expect_usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
-  expect_usage_error(RUN("mcp", "--tools"), "--tools needs a value (MANIFEST)");
+  expect_usage_error(RUN("mcp", "--tools"), "nsr mcp: --tools needs a value (MANIFEST)");
   expect_usage_error(RUN("mcp", "--db"), "--db needs a value (PATH)");
   expect_usage_error(RUN("mcp", "--db", ""), "--db: the value is empty");
-  expect_usage_error(RUN("mcp", "--max-steps", "0"), "--max-steps: 0 is outside");
+  /* --tools is repeatable up to TOOLS_MAX_MANIFESTS (16) times. */
+  const char *many[2 + 2 * 17] = {"mcp"};
+  for (int i = 0; i < 17; i++) {
+    many[1 + 2 * i] = "--tools";
+    many[2 + 2 * i] = "/nonexistent/m.json";
+  }
+  expect_usage_error(run_to(NULL, NULL, many), "nsr mcp: --tools: at most 16 times");
+  expect_usage_error(RUN("mcp", "--max-steps", "0"), "nsr mcp: --max-steps: 0 is outside");
   expect_usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
@@ -297,10 +304,10 @@ static void test_command_lines(void **state) {
   json_decref(v);
   run_free(&r);
   expect_run(RUN("tools", "--json"), 0, NULL);
-  expect_usage_error(RUN("tools", "--format", "yaml"), "--format: 'yaml' is not one of text, mcp, openai");
+  expect_usage_error(RUN("tools", "--format", "yaml"), "nsr tools: --format: 'yaml' is not one of text, mcp, openai");
   expect_usage_error(RUN("tools", "--json", "--format", "openai"), "--json is --format mcp");
-  expect_usage_error(RUN("tools", "--frob"), "unknown option '--frob'");
-  expect_usage_error(RUN("tools", "--format"), "--format needs a value (text|mcp|openai)");
+  expect_usage_error(RUN("tools", "--frob"), "nsr tools: unknown option '--frob'");
+  expect_usage_error(RUN("tools", "--format"), "nsr tools: --format needs a value (text|mcp|openai)");
   expect_usage_error(RUN("tools", "x"), "unexpected argument 'x'");
   expect_run(RUN("help", "tools"), 0, "Usage: nsr tools");
 }

@@ -64,7 +64,7 @@ static void test_experiment_command_line(void **state) {
                  "--db PATH", "env NSR_DB", "--plot FILE", "--seeds S", "--steps S", "--max-budget K",
                  "--quick");
   expect_usage_error(RUN("experiment", "injection", "--quick=yes"), "--quick takes no value");
-  expect_usage_error(RUN("experiment", "injection", "--seeds", "x"), "--seeds: 'x' is not a whole number");
+  expect_usage_error(RUN("experiment", "injection", "--seeds", "x"), "nsr experiment injection: --seeds: 'x' is not a whole number");
 }
 
 /* `nsr train --db` recorded the saved file: its SHA-256, path and the
@@ -241,11 +241,11 @@ static void test_experiment_quick(void **state) {
   free(svg);
   expect_usage_error(RUN("experiment", "injection", "--seeds", "0"), "--seeds");
   expect_usage_error(RUN("experiment", "injection", "--seeds", "33"), "--seeds");
-  expect_usage_error(RUN("experiment", "injection", "--steps"), "--steps");
+  expect_usage_error(RUN("experiment", "injection", "--steps"), "nsr experiment injection: --steps needs a value (S)");
   expect_usage_error(RUN("experiment", "injection", "--max-budget", "8"), "--max-budget");
   expect_usage_error(RUN("experiment", "injection", "--db"), "--db");
   expect_usage_error(RUN("experiment", "injection", "--plot", ""), "--plot");
-  expect_usage_error(RUN("experiment", "injection", "--bogus"), "unknown option '--bogus'");
+  expect_usage_error(RUN("experiment", "injection", "--bogus"), "nsr experiment injection: unknown option '--bogus'");
   expect_usage_error(RUN("experiment", "injection", "extra"), "unexpected argument 'extra'");
   expect_usage_error(RUN("experiment", "other"), "nsr experiment: unknown subcommand 'other'");
   expect_usage_error(RUN("experiment", "--bogus"), "nsr experiment: unknown option '--bogus'");
@@ -256,9 +256,9 @@ static void test_experiment_quick(void **state) {
  * --heldout is unknown; NSR_DB names the store that records the model. */
 static void test_train_command_line(void **state) {
   (void)state;
-  expect_usage_error(RUN("train", "--heldout", "5"), "unknown option '--heldout'");
-  expect_usage_error(RUN("train", "--held-out"), "--held-out needs a value (N)");
-  expect_usage_error(RUN("train", "--held-out", "0"), "--held-out: 0 is outside the range 1..1000000");
+  expect_usage_error(RUN("train", "--heldout", "5"), "nsr train: unknown option '--heldout'");
+  expect_usage_error(RUN("train", "--held-out"), "nsr train: --held-out needs a value (N)");
+  expect_usage_error(RUN("train", "--held-out", "0"), "nsr train: --held-out: 0 is outside the range 1..1000000");
   expect_usage_error(RUN("train", "--held-out", "x"), "--held-out: 'x' is not a whole number");
   expect_usage_error(RUN("train", "--db", "x.db", "--no-db"), "--db and --no-db");
   expect_usage_error(RUN("train", "--json=1"), "--json takes no value");
