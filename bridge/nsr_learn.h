@@ -369,6 +369,10 @@ typedef struct nsr_experiment_result {
  * held-out sets. quick: budgets 16, 64; 1 seed; 30 steps; 50 sets. */
 void nsr_experiment_config_default(nsr_experiment_config *cfg, bool quick);
 
+/* What each point of the summary and the plot is, into buf: "1 seed" (no
+ * spread to show) or "5 seeds, mean ± sd". Returns buf. */
+const char *nsr_experiment_points_text(size_t seeds, char *buf, size_t len);
+
 /* A metric row for the store's metrics table. */
 typedef struct nsr_metric {
   const char *name, *method;

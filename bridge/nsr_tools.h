@@ -51,6 +51,17 @@ void tools_registry_free(tools_registry *reg);
  * name (1..64 of [A-Za-z0-9_.-]), or a schema is missing. */
 nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err);
 
+/* Registers a tool whose schemas are JSON literals in nsr's source: def's
+ * schema fields are set from input_schema and output_schema, then it goes
+ * to tools_register. The context passes to the registry in every case, as
+ * there. A literal that does not parse is a bug in nsr (NSR_ERR_INTERNAL). */
+nsr_code tools_register_literal(tools_registry *reg, tool_def *def, const char *input_schema,
+                                const char *output_schema, nsr_error *err);
+
+/* Releases what def owns (its schemas, its context through free_ctx) for a
+ * caller that gives up before registering it; the fields are cleared. */
+void tools_def_discard(tool_def *def);
+
 size_t tools_count(const tools_registry *reg);
 
 /* Every tool as MCP lists it: a JSON array of
@@ -160,7 +171,8 @@ nsr_code mcp_serve(mcp_server *server, FILE *in, FILE *out, FILE *log, size_t ma
  *   query_rules {sql, limit?}             always, on the store at `db`
  *                                         (tools_rules.c)
  *   foreign tools                         one --tools MANIFEST each (ffi_tools.c)
- *   propose_hypotheses {examples, top?}   with --weights M.safetensors
+ *   propose_hypotheses {examples, top?}   with `weights`, which the commands set to
+ *                                         the shipped model by default
  *                                         (tools_propose.c) */
 
 #define TOOLS_MAX_MANIFESTS 16

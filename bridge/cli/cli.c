@@ -129,6 +129,64 @@ static nsr_code parse_int(const cli_opt *o, const char *text, nsr_error *err) {
   return NSR_OK;
 }
 
+/* A byte count as help and errors show it: with the largest of the K, M or
+ * G suffixes that divides it exactly. */
+static void format_bytes(uint64_t v, char *buf, size_t len) {
+  static const char units[] = "GMK";
+  for (int i = 0; i < 3; i++) {
+    unsigned shift = 10u * (unsigned)(3 - i);
+    if (v != 0 && v % (UINT64_C(1) << shift) == 0) {
+      snprintf(buf, len, "%llu%c", (unsigned long long)(v >> shift), units[i]);
+      return;
+    }
+  }
+  snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* CLI_BYTES: digits with an optional K, M or G suffix (powers of 1024). */
+static nsr_code parse_bytes(const cli_opt *o, const char *text, nsr_error *err) {
+  static const char units[] = "KMG";
+  char digits[32];
+  size_t len = strlen(text);
+  uint64_t n = 0;
+  unsigned shift = 0;
+  nsr_error ignored;
+  if (len > 0 && len < sizeof digits) {
+    memcpy(digits, text, len + 1);
+    char last = (char)(digits[len - 1] & ~0x20); /* k and K alike */
+    const char *unit = last != '\0' && len > 1 ? strchr(units, last) : NULL;
+    if (unit) {
+      digits[len - 1] = '\0';
+      shift = 10u * (unsigned)(unit - units + 1);
+    }
+  }
+  if (len == 0 || len >= sizeof digits ||
+      cli_parse_u64(digits, o->name, 0, UINT64_MAX, &n, &ignored) != NSR_OK) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "%s: '%s' is not a byte count (digits with an optional K, M or G)", o->name, text);
+  }
+  bool bounded = o->max > o->min;
+  uint64_t lo = (uint64_t)o->min, hi = bounded ? (uint64_t)o->max : SIZE_MAX;
+  if (!bounded && n > (hi >> shift)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is more bytes than this machine can address",
+                    o->name, text);
+  }
+  if (n > (hi >> shift) || (n << shift) < lo) {
+    char lo_text[32], hi_text[32];
+    format_bytes(lo, lo_text, sizeof lo_text);
+    format_bytes(hi, hi_text, sizeof hi_text);
+    return nsr_fail(err, NSR_ERR_RANGE, "%s: %s is outside the range %s..%s", o->name, text,
+                    lo_text, hi_text);
+  }
+  *(size_t *)o->target = (size_t)(n << shift);
+  return NSR_OK;
+}
+
+/* How many values the CLI_LIST o takes, at most. */
+static size_t list_most(const cli_opt *o) {
+  return o->max > 0 && o->max < CLI_LIST_MAX ? (size_t)o->max : CLI_LIST_MAX;
+}
+
 /* Stores `text` as o's value, checked against its kind and range. */
 static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
   switch (o->kind) {
@@ -172,12 +230,13 @@ static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
     case CLI_LIST: {
       cli_list *l = o->target;
       if (text[0] == '\0') return nsr_fail(err, NSR_ERR_INVALID, "%s: the value is empty", o->name);
-      if (l->n == CLI_LIST_MAX) {
-        return nsr_fail(err, NSR_ERR_RANGE, "%s: at most %d times", o->name, CLI_LIST_MAX);
-      }
+      size_t most = list_most(o);
+      if (l->n == most) return nsr_fail(err, NSR_ERR_RANGE, "%s: at most %zu times", o->name, most);
       l->items[l->n++] = text;
       return NSR_OK;
     }
+    case CLI_BYTES:
+      return parse_bytes(o, text, err);
   }
   return nsr_fail(err, NSR_ERR_INVALID, "%s: unknown option kind", o->name);
 }
@@ -208,9 +267,23 @@ static int apply_env(const cli_spec *spec, const bool *seen) {
   return CLI_CONTINUE;
 }
 
+/* What o's value is, for help and errors: its value_name, or for a choice
+ * without one its choices ("text|mcp|openai"), written into buf. */
+static const char *value_name(const cli_opt *o, char *buf, size_t len) {
+  if (o->value_name) return o->value_name;
+  if (o->kind != CLI_CHOICE) return "VALUE";
+  size_t used = 0;
+  buf[0] = '\0';
+  for (const char *const *c = o->choices; *c && used < len; c++) {
+    used += (size_t)snprintf(buf + used, len - used, "%s%s", c == o->choices ? "" : "|", *c);
+  }
+  return buf;
+}
+
 /* Handles the option at argv[*i] (known to start with "--"). */
 static int parse_option(const cli_spec *spec, int argc, char **argv, int *i, bool *seen) {
   const char *arg = argv[*i];
+  char name[128];
   const char *eq = strchr(arg, '=');
   size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
   const cli_opt *o = find_opt(spec, arg, len);
@@ -223,8 +296,7 @@ static int parse_option(const cli_spec *spec, int argc, char **argv, int *i, boo
   } else if (*i + 1 < argc) {
     value = argv[++*i];
   } else {
-    return cli_usage_error(spec->name, "%s needs a value (%s)", o->name,
-                           o->value_name ? o->value_name : "a value");
+    return cli_usage_error(spec->name, "%s needs a value (%s)", o->name, value_name(o, name, sizeof name));
   }
   if (seen[o - spec->opts] && o->kind != CLI_LIST) {
     return cli_usage_error(spec->name, "%s given twice", o->name);
@@ -312,6 +384,9 @@ static const char *default_of(const cli_opt *o, char *buf, size_t len) {
     case CLI_DOUBLE:
       snprintf(buf, len, "%g", *(const double *)o->target);
       break;
+    case CLI_BYTES:
+      format_bytes(*(const size_t *)o->target, buf, len);
+      break;
     case CLI_FLAG:
     case CLI_LIST:
       break;
@@ -328,16 +403,11 @@ static void print_wrapped(FILE *out, const char *text, int indent) {
 }
 
 static void print_option(FILE *out, const cli_opt *o) {
-  char left[64], def[128];
-  if (o->kind == CLI_CHOICE && o->value_name == NULL) {
-    size_t used = (size_t)snprintf(left, sizeof left, "%s ", o->name);
-    for (const char *const *c = o->choices; *c && used < sizeof left; c++) {
-      used += (size_t)snprintf(left + used, sizeof left - used, "%s%s", c == o->choices ? "" : "|", *c);
-    }
-  } else if (o->kind == CLI_FLAG) {
+  char left[64], def[128], name[128];
+  if (o->kind == CLI_FLAG) {
     snprintf(left, sizeof left, "%s", o->name);
   } else {
-    snprintf(left, sizeof left, "%s %s", o->name, o->value_name ? o->value_name : "VALUE");
+    snprintf(left, sizeof left, "%s %s", o->name, value_name(o, name, sizeof name));
   }
   const int col = 24;
   if ((int)strlen(left) + 2 >= col) {
@@ -352,11 +422,9 @@ static void print_option(FILE *out, const cli_opt *o) {
   if (d[0] || o->env || ranged) {
     const char *sep = "";
     fprintf(out, " (");
-    if (ranged && o->kind == CLI_DOUBLE) {
-      fprintf(out, "%g..%g", o->min, o->max);
-      sep = ", ";
-    } else if (ranged) { /* whole numbers in full: %g would print 1e+06 */
-      fprintf(out, "%.0f..%.0f", o->min, o->max);
+    if (ranged) {
+      /* Whole numbers in full: %g would print 100000000 as 1e+08. */
+      fprintf(out, o->kind == CLI_DOUBLE ? "%g..%g" : "%.0f..%.0f", o->min, o->max);
       sep = ", ";
     }
     if (d[0]) {
@@ -366,7 +434,10 @@ static void print_option(FILE *out, const cli_opt *o) {
     if (o->env) fprintf(out, "%senv %s", sep, o->env);
     fputc(')', out);
   }
-  if (o->kind == CLI_LIST) fprintf(out, "; repeatable");
+  if (o->kind == CLI_LIST) {
+    fprintf(out, "; repeatable");
+    if (o->max > 0) fprintf(out, ", up to %zu times", list_most(o));
+  }
   fputc('\n', out);
 }
 

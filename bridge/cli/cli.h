@@ -37,11 +37,14 @@ typedef enum cli_kind {
   CLI_INT,    /* target: int in [min, max] (min, max as int64 casts) */
   CLI_DOUBLE, /* target: double in [dmin, dmax], finite */
   CLI_CHOICE, /* target: const char *, one of choices (NULL-terminated) */
-  CLI_LIST,   /* repeatable; target: cli_list, values in order */
+  CLI_LIST,   /* repeatable; target: cli_list, values in order; at most
+                 max values when max > 0, else CLI_LIST_MAX */
+  CLI_BYTES,  /* target: size_t, a byte count with an optional K, M or G
+                 suffix (powers of 1024), in [min, max] bytes */
 } cli_kind;
 
 /* Values of a repeatable option, in command-line order. */
-#define CLI_LIST_MAX 32
+#define CLI_LIST_MAX 64
 typedef struct cli_list {
   const char *items[CLI_LIST_MAX];
   size_t n;
@@ -58,8 +61,9 @@ typedef struct cli_opt {
   const char *help;       /* one line; may hold '\n' for more lines */
   const char *default_text; /* NULL: shown from the target; "" : none shown */
   const char *env;        /* environment variable that sets the default */
-  double min, max;        /* CLI_U64, CLI_INT, CLI_DOUBLE: inclusive range;
-                             max <= min: no bound but the type's */
+  double min, max;        /* CLI_U64, CLI_INT, CLI_DOUBLE, CLI_BYTES: inclusive
+                             range; max <= min: no bound but the type's.
+                             CLI_LIST: max is the most values */
   const char *const *choices; /* CLI_CHOICE */
   bool *given;            /* optional: set true when given on the command line */
 } cli_opt;

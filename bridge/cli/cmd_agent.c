@@ -12,87 +12,39 @@
 
 #define CMD "agent"
 
-static const char help_text[] =
-    "Usage: nsr agent --endpoint URL --model NAME [OPTIONS] \"question\"\n"
-    "\n"
+static const char description[] =
     "Asks a model on an OpenAI-compatible chat-completions server (llama.cpp\n"
     "server, ollama, vLLM, OpenAI) the question, offering nsr's tools; runs every\n"
     "tool call the model makes and sends the results back, until the model answers.\n"
-    "Prints the answer.\n"
-    "\n"
-    "Options:\n"
-    "  --endpoint URL     the server's API base (http://127.0.0.1:8080/v1) or its full\n"
-    "                     .../chat/completions URL\n"
-    "  --model NAME       the model to ask\n"
-    "  --api-key-env VAR  send the key in environment variable VAR as a bearer token\n"
-    "  --max-turns N      requests to the server, at most (default 8, 1..100)\n"
-    "  --timeout S        seconds to wait for each reply (default 120, 1..3600)\n"
-    "%s"
-    "  --verbose          show the transcript on stderr as it happens\n"
-    "  --json             print {\"answer\", \"messages\"} (the whole transcript) instead\n"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Exit status: 0 with an answer, 2 on bad arguments, 1 when the server is\n"
+    "Prints the answer; with --json {\"answer\", \"messages\"} (the whole transcript).\n"
+    "--endpoint and --model are required. Exit status 1 also when the server is\n"
     "unreachable, answers with an HTTP error, times out, sends a malformed reply,\n"
-    "or the turn limit is hit.\n"
+    "or the turn limit is hit.\n";
+
+static const char epilog[] =
     "Example: nsr agent --endpoint http://127.0.0.1:8080/v1 --model qwen2.5 \\\n"
     "           \"Which concept best explains 16, 8, 2, 64?\"\n";
 
 typedef struct agent_options {
-  tools_options tools;
   const char *endpoint, *model, *key_env, *question;
   uint64_t max_turns, timeout_s;
   bool verbose, json;
 } agent_options;
 
-/* One option with a value; returns false when argv[*i] is none of them. */
-static bool valued_option(int argc, char **argv, int *i, agent_options *o, nsr_code *rc,
-                          nsr_error *err) {
-  static const char *const names[] = {"--endpoint", "--model", "--api-key-env", "--max-turns", "--timeout"};
-  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-    const char *v;
-    if (!cli_option(argc, argv, i, names[k], &v)) continue;
-    if (v == NULL) {
-      *rc = nsr_fail(err, NSR_ERR_INVALID, "option '%s' needs a value", names[k]);
-    } else if (k == 3) {
-      *rc = cli_parse_u64(v, "--max-turns", 1, 100, &o->max_turns, err);
-    } else if (k == 4) {
-      *rc = cli_parse_u64(v, "--timeout", 1, 3600, &o->timeout_s, err);
-    } else {
-      const char **slot[] = {&o->endpoint, &o->model, &o->key_env};
-      *slot[k] = v;
-      *rc = NSR_OK;
-    }
-    return true;
+/* What cli_parse cannot check: the required options, one question, the key's
+ * variable set. Returns CLI_CONTINUE or the usage error's status. */
+static int check_options(agent_options *o, const cli_args *args) {
+  if (o->endpoint == NULL) return cli_usage_error(CMD, "--endpoint URL is required");
+  if (o->model == NULL) return cli_usage_error(CMD, "--model NAME is required");
+  if (args->n == 0 || args->args[0][0] == '\0') return cli_usage_error(CMD, "no question given");
+  if (args->n > 1) {
+    return cli_usage_error(CMD, "one question only (quote it): unexpected '%s'", args->args[1]);
   }
-  return false;
-}
-
-static nsr_code parse_args(int argc, char **argv, agent_options *o, nsr_error *err) {
-  for (int i = 1; i < argc; i++) {
-    nsr_code rc = NSR_OK;
-    if (tools_cli_option(argc, argv, &i, &o->tools, &rc, err) ||
-        valued_option(argc, argv, &i, o, &rc, err)) {
-      if (rc != NSR_OK) return rc;
-    } else if (strcmp(argv[i], "--verbose") == 0) {
-      o->verbose = true;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      o->json = true;
-    } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", argv[i]);
-    } else if (o->question) {
-      return nsr_fail(err, NSR_ERR_INVALID, "one question only (quote it): unexpected '%s'", argv[i]);
-    } else {
-      o->question = argv[i];
-    }
-  }
-  if (o->endpoint == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--endpoint URL is required");
-  if (o->model == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--model NAME is required");
-  if (o->question == NULL || o->question[0] == '\0') return nsr_fail(err, NSR_ERR_INVALID, "no question given");
+  o->question = args->args[0];
   if (o->key_env && getenv(o->key_env) == NULL) {
-    return nsr_fail(err, NSR_ERR_INVALID, "--api-key-env: environment variable '%s' is not set", o->key_env);
+    return cli_usage_error(CMD, "--api-key-env: environment variable '%s' is not set", o->key_env);
   }
-  return NSR_OK;
+  return CLI_CONTINUE;
 }
 
 static nsr_code print_result(const agent_options *o, const char *answer, json_t *transcript,
@@ -110,37 +62,60 @@ static nsr_code print_result(const agent_options *o, const char *answer, json_t 
   return NSR_OK;
 }
 
-int cmd_agent(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      printf(help_text, tools_cli_help);
-      return CLI_EXIT_OK;
-    }
-  }
-  agent_options o = {.max_turns = 8, .timeout_s = 120};
-  nsr_error err;
-  nsr_error_clear(&err);
-  if (parse_args(argc, argv, &o, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  char *url = agent_completions_url(o.endpoint);
-  agent_config cfg = {url, o.model, o.key_env ? getenv(o.key_env) : NULL, (long)o.max_turns,
-                      (long)o.timeout_s, o.verbose ? stderr : NULL};
-  tools_registry *reg = NULL;
+/* Runs the loop with the tools of reg and prints the answer. Everything
+ * that fails here is the work failing (exit 1), whatever its error code. */
+static int ask(const agent_options *o, tools_registry *reg) {
+  nsr_error err = {0};
+  char *url = agent_completions_url(o->endpoint);
+  if (url == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "out of memory");
+  agent_config cfg = {url, o->model, o->key_env ? getenv(o->key_env) : NULL, (long)o->max_turns,
+                      (long)o->timeout_s, o->verbose ? stderr : NULL};
   json_t *transcript = NULL;
   char *answer = NULL;
-  nsr_code rc = url ? tools_registry_build(&o.tools, &reg, &err) : nsr_fail(&err, NSR_ERR_NOMEM, "out of memory");
-  if (rc == NSR_OK) rc = agent_http_init(&err);
+  nsr_code rc = agent_http_init(&err);
   if (rc == NSR_OK) {
-    rc = agent_run(&cfg, reg, o.question, &answer, &transcript, &err);
+    rc = agent_run(&cfg, reg, o->question, &answer, &transcript, &err);
     agent_http_cleanup();
   }
-  if (rc == NSR_OK) rc = print_result(&o, answer, transcript, &err);
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) rc = nsr_fail(&err, NSR_ERR_IO, "writing the output failed");
+  if (rc == NSR_OK) rc = print_result(o, answer, transcript, &err);
   nsr_free(answer);
   json_decref(transcript);
-  tools_registry_free(reg);
   nsr_free(url);
-  if (rc == NSR_OK) return CLI_EXIT_OK;
-  fprintf(stderr, "nsr %s: %s\n", CMD, err.message);
-  /* A bad manifest is a usage error; everything after the start is a failure. */
-  return reg == NULL && rc != NSR_ERR_NOMEM ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+  if (rc != NSR_OK) return cli_fail(CMD, CLI_EXIT_FAILURE, "%s", err.message);
+  return cli_finish(CMD, CLI_EXIT_OK);
+}
+
+int cmd_agent(int argc, char **argv) {
+  agent_options o = {.max_turns = 8, .timeout_s = 120};
+  tools_cli tc;
+  tools_cli_init(&tc);
+  const cli_opt opts[] = {
+      CLI_OPTION("--endpoint", CLI_STRING, &o.endpoint, "URL",
+                 "the server's API base (http://127.0.0.1:8080/v1) or its full\n"
+                 ".../chat/completions URL; required"),
+      CLI_OPTION("--model", CLI_STRING, &o.model, "NAME", "the model to ask; required"),
+      CLI_OPTION("--api-key-env", CLI_STRING, &o.key_env, "VAR",
+                 "send the key in environment variable VAR as a bearer token"),
+      CLI_OPTION("--max-turns", CLI_U64, &o.max_turns, "N", "requests to the server, at most",
+                 .min = 1, .max = 100),
+      CLI_OPTION("--timeout", CLI_U64, &o.timeout_s, "S", "seconds to wait for each reply", .min = 1,
+                 .max = 3600),
+      CLI_FLAG_OPTION("--verbose", &o.verbose, "show the transcript on stderr as it happens"),
+      CLI_FLAG_OPTION("--json", &o.json, "print {\"answer\", \"messages\"} instead of the answer"),
+      TOOLS_CLI_OPTIONS(&tc),
+  };
+  const cli_spec spec = {.name = CMD, .args = "\"QUESTION\"", .description = description,
+                         .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+                         .max_args = SIZE_MAX, .epilog = epilog};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = check_options(&o, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err = {0};
+  tools_registry *reg = NULL;
+  /* A bad manifest or model file is the caller's to fix (status 2). */
+  if (tools_registry_build(tools_cli_options(&tc), &reg, &err) != NSR_OK) return cli_report(CMD, &err);
+  status = ask(&o, reg);
+  tools_registry_free(reg);
+  return status;
 }

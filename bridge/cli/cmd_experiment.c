@@ -10,10 +10,9 @@
 #include "nsr_store.h"
 
 #define CMD "experiment"
+#define INJECTION "experiment injection"
 
-static const char help_text[] =
-    "Usage: nsr experiment injection [OPTIONS]\n"
-    "\n"
+static const char injection_description[] =
     "Trains a small proposal network (d 48, 1 layer, 400 steps of 32) on K fixed\n"
     "example sets for K = 16, 64, 256, 1024 and seeds 1..5, once per variant:\n"
     "  hard                  hard MAP labels, no injection (the baseline)\n"
@@ -29,20 +28,20 @@ static const char help_text[] =
     "  kbann-distill-shuffled  its control\n"
     "  sinusoidal            the baseline with sinusoidal positions (architecture)\n"
     "and scores each on the same held-out sets: top-1 and top-10 recall of the\n"
-    "exact MAP and KL(exact || network). Prints mean ± sd per point and, for each\n"
-    "variant, the fewest sets with which it reaches the baseline's accuracy at\n"
-    "the largest budget.\n"
-    "\n"
-    "Options:\n"
-    "  --db PATH      rule store for the experiments/metrics rows (default nsr.db)\n"
-    "  --plot FILE    SVG of the curves (default injection.svg)\n"
-    "  --seeds S      seeds per point, 1..32 (default 5)\n"
-    "  --steps S      training steps per run (default 400)\n"
-    "  --max-budget K the largest budget: 16, 64, .. up to K (default 1024)\n"
-    "  --quick        budgets 16 and 64, 1 seed, 30 steps, 50 held-out sets (tests)\n"
-    "  -h, --help     show this help\n";
+    "exact MAP and KL(exact || network). Prints mean ± sd per point (the mean alone\n"
+    "with one seed) and, for each variant, the fewest sets with which it reaches\n"
+    "the baseline's accuracy at the largest budget. Every run's metrics go to the\n"
+    "rule store's experiments and metrics tables.\n";
 
+static const char subcommands[] =
+    "  injection   the data efficiency of knowledge injection (see\n"
+    "              'nsr experiment injection --help')\n";
+
+/* The summary table: top-1 recall per variant and budget. */
 static void print_summary(const nsr_experiment_config *cfg, const nsr_experiment_result *r) {
+  char points[64];
+  printf("held-out top-1 recall of the exact MAP (%s)\n",
+         nsr_experiment_points_text(cfg->seeds, points, sizeof points));
   printf("%-25s", "variant \\ sets");
   for (size_t b = 0; b < cfg->n_budgets; b++) printf(" %15llu", (unsigned long long)cfg->budgets[b]);
   printf("   reaches baseline final at\n");
@@ -50,7 +49,9 @@ static void print_summary(const nsr_experiment_config *cfg, const nsr_experiment
   for (size_t v = 0; v < nsr_variant_count; v++) {
     printf("%-25s", nsr_variants[v].name);
     for (size_t b = 0; b < cfg->n_budgets; b++) {
-      printf("   %.3f ± %.3f", r->top1[v][b].mean, r->top1[v][b].sd);
+      /* One seed has no spread to show. */
+      if (cfg->seeds == 1) printf(" %15.3f", r->top1[v][b].mean);
+      else printf("   %.3f ± %.3f", r->top1[v][b].mean, r->top1[v][b].sd);
     }
     size_t b = 0;
     while (b < cfg->n_budgets && r->top1[v][b].mean < target) b++;
@@ -64,65 +65,85 @@ static void print_summary(const nsr_experiment_config *cfg, const nsr_experiment
   printf("baseline final top-1 %.3f; %.1f s\n", target, r->seconds);
 }
 
-int cmd_experiment(int argc, char **argv) {
-  if (argc < 2 || cli_is_help(argv[1])) {
-    fputs(help_text, argc < 2 ? stderr : stdout);
-    return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+/* The budgets 16, 64, ... up to max (each 4 times the last). */
+static void set_budgets(nsr_experiment_config *cfg, uint64_t max) {
+  cfg->n_budgets = 0;
+  for (uint64_t k = 16; k <= max && cfg->n_budgets < NSR_EXPERIMENT_MAX_BUDGETS; k *= 4) {
+    cfg->budgets[cfg->n_budgets++] = k;
   }
-  if (strcmp(argv[1], "injection") != 0) return cli_usage_error(CMD, "unknown experiment '%s'", argv[1]);
-  bool quick = false;
-  for (int i = 2; i < argc; i++) quick = quick || strcmp(argv[i], "--quick") == 0;
+}
+
+/* Parses `nsr experiment injection`'s command line into cfg, *db and *plot.
+ * --quick picks the quick defaults; options given override them. Returns
+ * CLI_CONTINUE or the exit status. */
+static int parse_injection(int argc, char **argv, nsr_experiment_config *cfg, const char **db,
+                           const char **plot) {
+  nsr_experiment_config full;
+  nsr_experiment_config_default(&full, false);
+  uint64_t seeds = full.seeds, steps = (uint64_t)full.train.steps,
+           max_budget = full.budgets[full.n_budgets - 1];
+  bool quick = false, seeds_given = false, steps_given = false, budget_given = false;
+  const cli_opt opts[] = {
+      CLI_OPTION("--db", CLI_STRING, db, "PATH", "the rule store for the experiments/metrics rows",
+                 .env = CLI_ENV_DB),
+      CLI_OPTION("--plot", CLI_STRING, plot, "FILE", "SVG of the curves"),
+      CLI_OPTION("--seeds", CLI_U64, &seeds, "S", "seeds per point", .min = 1,
+                 .max = NSR_EXPERIMENT_MAX_SEEDS, .given = &seeds_given),
+      CLI_OPTION("--steps", CLI_U64, &steps, "S", "training steps per run", .min = 1, .max = 1000000,
+                 .given = &steps_given),
+      CLI_OPTION("--max-budget", CLI_U64, &max_budget, "K",
+                 "the largest budget: 16, 64, .. up to K", .min = 16, .max = 1u << 20,
+                 .given = &budget_given),
+      CLI_FLAG_OPTION("--quick", &quick,
+                      "budgets 16 and 64, 1 seed, 30 steps, 50 held-out sets (tests);\n"
+                      "the options above still apply"),
+  };
+  const cli_spec spec = {.name = INJECTION, .description = injection_description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr experiment injection --seeds 5 --plot injection.svg\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_experiment_config_default(cfg, quick);
+  if (seeds_given) cfg->seeds = (size_t)seeds;
+  if (steps_given) cfg->train.steps = (int64_t)steps;
+  if (budget_given) set_budgets(cfg, max_budget);
+  return CLI_CONTINUE;
+}
+
+static int run_injection(int argc, char **argv) {
   nsr_experiment_config cfg;
-  nsr_experiment_config_default(&cfg, quick);
-  const char *db = NSR_STORE_DEFAULT_PATH, *plot = "injection.svg";
-  nsr_error err = {0};
-  for (int i = 2; i < argc; i++) {
-    const char *v;
-    uint64_t u;
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    } else if (strcmp(argv[i], "--quick") == 0) {
-      continue;
-    } else if (cli_option(argc, argv, &i, "--db", &v)) {
-      if (v == NULL || *v == '\0') return cli_usage_error(CMD, "--db needs a file");
-      db = v;
-    } else if (cli_option(argc, argv, &i, "--plot", &v)) {
-      if (v == NULL || *v == '\0') return cli_usage_error(CMD, "--plot needs a file");
-      plot = v;
-    } else if (cli_option(argc, argv, &i, "--seeds", &v)) {
-      if (v == NULL || cli_parse_u64(v, "--seeds", 1, NSR_EXPERIMENT_MAX_SEEDS, &u, &err) != NSR_OK) {
-        return cli_usage_error(CMD, "%s", v ? err.message : "--seeds needs a value");
-      }
-      cfg.seeds = (size_t)u;
-    } else if (cli_option(argc, argv, &i, "--steps", &v)) {
-      if (v == NULL || cli_parse_u64(v, "--steps", 1, 1000000, &u, &err) != NSR_OK) {
-        return cli_usage_error(CMD, "%s", v ? err.message : "--steps needs a value");
-      }
-      cfg.train.steps = (int64_t)u;
-    } else if (cli_option(argc, argv, &i, "--max-budget", &v)) {
-      if (v == NULL || cli_parse_u64(v, "--max-budget", 16, 1u << 20, &u, &err) != NSR_OK) {
-        return cli_usage_error(CMD, "%s", v ? err.message : "--max-budget needs a value");
-      }
-      cfg.n_budgets = 0;
-      for (uint64_t k = 16; k <= u && cfg.n_budgets < NSR_EXPERIMENT_MAX_BUDGETS; k *= 4) cfg.budgets[cfg.n_budgets++] = k;
-    } else {
-      return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
-    }
-  }
+  const char *db = CLI_DEFAULT_DB, *plot = "injection.svg";
+  int status = parse_injection(argc, argv, &cfg, &db, &plot);
+  if (status != CLI_CONTINUE) return status;
   cfg.progress = true;
   nsr_experiment_result r;
   int64_t id = 0;
   char *svg = NULL;
+  nsr_error err = {0};
   if (nsr_experiment_injection(&cfg, db, &r, &id, &err) != NSR_OK ||
       nsr_experiment_svg(&cfg, &r, &svg, &err) != NSR_OK ||
       nsr_write_file_atomic(plot, svg, strlen(svg), &err) != NSR_OK) {
     nsr_free(svg);
-    return cli_report(CMD, &err);
+    return cli_report(INJECTION, &err);
   }
   nsr_free(svg);
   print_summary(&cfg, &r);
   printf("experiment %lld in %s (SELECT * FROM metrics WHERE experiment_id = %lld); plot %s\n",
          (long long)id, db, (long long)id, plot);
-  return CLI_EXIT_OK;
+  return cli_finish(INJECTION, CLI_EXIT_OK);
+}
+
+int cmd_experiment(int argc, char **argv) {
+  /* The first argument that is not an option names the subcommand. */
+  if (argc >= 2 && argv[1][0] != '-') {
+    if (strcmp(argv[1], "injection") == 0) return run_injection(argc - 1, argv + 1);
+    return cli_usage_error(CMD, "unknown subcommand '%s'", argv[1]);
+  }
+  const cli_spec spec = {.name = CMD, .description = "Experiments that measure nsr and record "
+                                                     "their results in the rule store.\n",
+                         .subcommands = subcommands};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  return status != CLI_CONTINUE ? status : cli_usage_error(CMD, "missing subcommand");
 }

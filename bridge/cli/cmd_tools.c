@@ -1,5 +1,6 @@
 /* cmd_tools.c: `nsr tools`, the tool list and its schemas for other loops. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,57 +10,15 @@
 
 #define CMD "tools"
 
-static const char help_text[] =
-    "Usage: nsr tools [--format text|mcp|openai] [--tools MANIFEST]...\n"
-    "\n"
-    "Lists the tools `nsr mcp` and `nsr agent` serve. --format mcp prints the\n"
-    "tools/list result {\"tools\":[{name, description, inputSchema, outputSchema}]};\n"
-    "--format openai prints the \"tools\" array of a chat-completions request\n"
-    "[{\"type\":\"function\",\"function\":{name, description, parameters}}].\n"
-    "\n"
-    "Options:\n"
-    "  --format FORMAT    text (default: one line per tool), mcp or openai\n"
-    "  --json             the same as --format mcp\n"
-    "%s"
-    "  -h, --help         show this help\n"
-    "\n"
-    "Exit status: 0 on success, 2 on bad arguments or a bad manifest.\n"
-    "Example: nsr tools --format openai > tools.json\n";
+static const char description[] =
+    "Lists the tools `nsr mcp` and `nsr agent` serve (with the same options).\n"
+    "--format text prints one line per tool: its name and arguments (optional ones\n"
+    "marked ?), then its description. --format mcp prints the tools/list result\n"
+    "{\"tools\":[{name, description, inputSchema, outputSchema}]}; --format openai\n"
+    "prints the \"tools\" array of a chat-completions request\n"
+    "[{\"type\":\"function\",\"function\":{name, description, parameters}}].\n";
 
-enum format { FORMAT_TEXT, FORMAT_MCP, FORMAT_OPENAI };
-
-static nsr_code parse_format(const char *v, enum format *out, nsr_error *err) {
-  static const char *const names[] = {"text", "mcp", "openai"};
-  for (int f = 0; f < 3; f++) {
-    if (strcmp(v, names[f]) == 0) {
-      *out = (enum format)f;
-      return NSR_OK;
-    }
-  }
-  return nsr_fail(err, NSR_ERR_INVALID, "--format: unknown format '%s' (text, mcp or openai)", v);
-}
-
-static nsr_code parse_args(int argc, char **argv, tools_options *opt, enum format *format,
-                           nsr_error *err) {
-  for (int i = 1; i < argc; i++) {
-    nsr_code rc;
-    const char *v;
-    if (tools_cli_option(argc, argv, &i, opt, &rc, err)) {
-      if (rc != NSR_OK) return rc;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      *format = FORMAT_MCP;
-    } else if (cli_option(argc, argv, &i, "--format", &v)) {
-      if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "option '--format' needs a value");
-      rc = parse_format(v, format, err);
-      if (rc != NSR_OK) return rc;
-    } else if (argv[i][0] == '-') {
-      return nsr_fail(err, NSR_ERR_INVALID, "unknown option '%s'", argv[i]);
-    } else {
-      return nsr_fail(err, NSR_ERR_INVALID, "unexpected argument '%s'", argv[i]);
-    }
-  }
-  return NSR_OK;
-}
+static const char *const formats[] = {"text", "mcp", "openai", NULL};
 
 /* One line per tool: its name and its arguments, required ones first. */
 static void print_text(const json_t *list) {
@@ -83,40 +42,51 @@ static void print_text(const json_t *list) {
   }
 }
 
-int cmd_tools(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    if (cli_is_help(argv[i])) {
-      printf(help_text, tools_cli_help);
-      return CLI_EXIT_OK;
-    }
-  }
-  tools_options opt = {0};
-  enum format format = FORMAT_TEXT;
-  nsr_error err;
-  nsr_error_clear(&err);
-  if (parse_args(argc, argv, &opt, &format, &err) != NSR_OK) {
-    return cli_usage_error(CMD, "%s", err.message);
-  }
-  tools_registry *reg = NULL;
+/* Prints reg's tools in `format` (one of formats). */
+static nsr_code print_tools(const tools_registry *reg, const char *format, nsr_error *err) {
+  bool openai = strcmp(format, "openai") == 0;
   json_t *list = NULL, *doc = NULL;
-  nsr_code rc = tools_registry_build(&opt, &reg, &err);
-  if (rc == NSR_OK) {
-    rc = format == FORMAT_OPENAI ? tools_list_openai_json(reg, &list, &err)
-                                 : tools_list_json(reg, &list, &err);
-  }
-  if (rc == NSR_OK && format == FORMAT_TEXT) print_text(list);
-  if (rc == NSR_OK && format != FORMAT_TEXT) {
-    doc = format == FORMAT_MCP ? json_pack("{s:O}", "tools", list) : json_incref(list);
+  nsr_code rc = openai ? tools_list_openai_json(reg, &list, err) : tools_list_json(reg, &list, err);
+  if (rc != NSR_OK) return rc;
+  if (strcmp(format, "text") == 0) {
+    print_text(list);
+  } else {
+    doc = openai ? json_incref(list) : json_pack("{s:O}", "tools", list);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (text == NULL) rc = nsr_fail(&err, NSR_ERR_NOMEM, "JSON output: out of memory");
+    if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
     else puts(text);
     free(text);
   }
-  if (rc == NSR_OK && (fflush(stdout) != 0 || ferror(stdout))) {
-    rc = nsr_fail(&err, NSR_ERR_IO, "writing the output failed");
-  }
   json_decref(doc);
   json_decref(list);
+  return rc;
+}
+
+int cmd_tools(int argc, char **argv) {
+  tools_cli tc;
+  tools_cli_init(&tc);
+  const char *format = formats[0];
+  bool format_given = false, json = false;
+  const cli_opt opts[] = {
+      CLI_OPTION("--format", CLI_CHOICE, &format, NULL, "how to print the tools", .choices = formats,
+                 .given = &format_given),
+      CLI_FLAG_OPTION("--json", &json, "the same as --format mcp"),
+      TOOLS_CLI_OPTIONS(&tc),
+  };
+  const cli_spec spec = {.name = CMD, .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr tools --format openai > tools.json\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  if (json && format_given && strcmp(format, "mcp") != 0) {
+    return cli_usage_error(CMD, "--json is --format mcp, not --format %s", format);
+  }
+  if (json) format = "mcp";
+  nsr_error err = {0};
+  tools_registry *reg = NULL;
+  nsr_code rc = tools_registry_build(tools_cli_options(&tc), &reg, &err);
+  if (rc == NSR_OK) rc = print_tools(reg, format, &err);
   tools_registry_free(reg);
-  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
+  return rc == NSR_OK ? cli_finish(CMD, CLI_EXIT_OK) : cli_report(CMD, &err);
 }

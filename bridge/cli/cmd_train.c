@@ -1,9 +1,8 @@
 /* cmd_train.c: `nsr train`, a proposal network for `nsr propose`, trained on
  * the number game's generative model with a chosen knowledge injection. */
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <stdlib.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -11,50 +10,41 @@
 #include "nsr_learn.h"
 #include "json.h"
 #include <cblas.h>
+
+#include "nsr_learn.h"
 #include "sha256.h"
 #include "nsr_store.h"
 #include "nsr_learn.h"
 
 #define CMD "train"
 
-static const char help_text[] =
-    "Usage: nsr train [OPTIONS]\n"
-    "\n"
+static const char description[] =
     "Trains a proposal network for `nsr propose`: example sets drawn from the\n"
     "number game's prior and size principle (1-6 examples, numbers 1..100),\n"
     "labelled by the exact engine, with a held-out split the training stream\n"
-    "never produces. Evaluates on 1000 held-out sets: top-1 and top-10 recall of\n"
-    "the exact MAP, mean KL(exact || network), and the correlation of the\n"
-    "network's generalization p(y in C | X) with the exact one.\n"
+    "never produces. Evaluates on the held-out sets (--held-out, every\n"
+    "--eval-every steps and at the end): top-1 and top-10 recall of the exact MAP,\n"
+    "mean KL(exact || network), and the correlation of the network's\n"
+    "generalization p(y in C | X) with the exact one. Saves the model to --out and\n"
+    "records it (SHA-256, path, config) in the rule store's models table.\n"
     "\n"
-    "Options:\n"
-    "  --steps S            AdamW steps (default 3000)\n"
-    "  --seed S             model init and data order (default 1)\n"
-    "  --out FILE           where to save the model (default propose.safetensors)\n"
-    "  --inject METHOD      none|hard: hard MAP labels; distill (default): the exact\n"
-    "                       posterior as soft targets; constraint: hard labels plus a\n"
-    "                       semantic loss on mass outside the hypotheses consistent\n"
-    "                       with X; constraint-size: the same weighted by the size\n"
-    "                       principle; kbann: hard labels after writing rule detectors\n"
-    "                       into the embeddings, FFN and head; kbann-distill: those\n"
-    "                       weights trained on the exact posterior; the controls\n"
-    "                       constraint-shuffled, constraint-size-shuffled,\n"
-    "                       kbann-shuffled, kbann-distill-shuffled:\n"
-    "                       controls with the rules' members permuted\n"
-    "  --examples-budget K  train on K fixed example sets (default: the whole stream)\n"
-    "  --d-model D          width (default 64); --layers L (default 2)\n"
-    "  --batch B            sets per step, 1..256 (default 64)\n"
-    "  --lr X               peak learning rate (default 0.002)\n"
-    "  --positions P        none (default: the model sees a set) or sinusoidal\n"
-    "  --heldout N          held-out sets (default 1000); --eval-every S (default 500)\n"
-    "  --db PATH            record the saved model (SHA-256, path, config) in the\n"
-    "                       rule store's models table (default $NSR_DB or nsr.db)\n"
-    "  --no-db              do not record it\n"
-    "  --json               print the evaluations as one JSON object\n"
-    "  -h, --help           show this help\n"
-    "\n"
-    "The shipped model: nsr train --seed 1 --steps 6000 --out bridge/models/"
-    NSR_PROPOSE_MODEL_FILE "\n";
+    "--json prints one object: {\"out\", \"inject\", \"steps\", \"seed\", \"seconds\",\n"
+    "\"blas_core\", \"evals\":[{\"step\", \"train_loss\", \"heldout\", \"top1\", \"top10\",\n"
+    "\"kl\", \"gen_corr\"},..], \"final\": the last evaluation, \"model\": {\"db\", \"id\"}\n"
+    "or null with --no-db}.\n";
+
+static const char inject_help[] =
+    "none|hard: hard MAP labels; distill: the exact posterior as\n"
+    "soft targets; constraint: hard labels plus a semantic loss on\n"
+    "mass outside the hypotheses consistent with X; constraint-size:\n"
+    "the same weighted by the size principle; kbann: hard labels\n"
+    "after writing rule detectors into the embeddings, FFN and head\n"
+    "(needs --d-model 44 or more); kbann-distill: those weights\n"
+    "trained on the exact posterior; the controls\n"
+    "constraint-shuffled, constraint-size-shuffled, kbann-shuffled,\n"
+    "kbann-distill-shuffled: the rules' members permuted";
+
+static const char *const positions_choices[] = {"none", "sinusoidal", NULL};
 
 typedef struct train_run {
   bool json;
@@ -80,59 +70,6 @@ static void on_eval(void *ctx, const nsr_train_eval *e) {
   fflush(stdout);
 }
 
-static nsr_code parse_u64_opt(const char *v, const char *name, uint64_t min, uint64_t max,
-                              uint64_t *out, nsr_error *err) {
-  if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "%s needs a value", name);
-  return cli_parse_u64(v, name, min, max, out, err);
-}
-
-/* Applies one option; NSR_OK with *used false when argv[*i] is not one. */
-static nsr_code apply(int argc, char **argv, int *i, nsr_train_config *cfg, const char **out,
-                      const char **db, bool *used, nsr_error *err) {
-  const char *v;
-  uint64_t u;
-  *used = true;
-  if (cli_option(argc, argv, i, "--steps", &v)) {
-    if (parse_u64_opt(v, "--steps", 1, 100000000, &u, err) == NSR_OK) cfg->steps = (int64_t)u;
-  } else if (cli_option(argc, argv, i, "--seed", &v)) {
-    if (parse_u64_opt(v, "--seed", 0, UINT64_MAX, &u, err) == NSR_OK) cfg->seed = u;
-  } else if (cli_option(argc, argv, i, "--examples-budget", &v)) {
-    if (parse_u64_opt(v, "--examples-budget", 1, 1000000, &u, err) == NSR_OK) cfg->examples_budget = u;
-  } else if (cli_option(argc, argv, i, "--d-model", &v)) {
-    if (parse_u64_opt(v, "--d-model", 8, 512, &u, err) == NSR_OK) cfg->d_model = (int)u;
-  } else if (cli_option(argc, argv, i, "--layers", &v)) {
-    if (parse_u64_opt(v, "--layers", 1, 8, &u, err) == NSR_OK) cfg->n_layers = (int)u;
-  } else if (cli_option(argc, argv, i, "--batch", &v)) {
-    if (parse_u64_opt(v, "--batch", 1, 256, &u, err) == NSR_OK) cfg->batch = (int)u;
-  } else if (cli_option(argc, argv, i, "--heldout", &v)) {
-    if (parse_u64_opt(v, "--heldout", 1, 1000000, &u, err) == NSR_OK) cfg->heldout = (uint32_t)u;
-  } else if (cli_option(argc, argv, i, "--eval-every", &v)) {
-    if (parse_u64_opt(v, "--eval-every", 0, 100000000, &u, err) == NSR_OK) cfg->eval_every = (int64_t)u;
-  } else if (cli_option(argc, argv, i, "--lr", &v)) {
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--lr needs a value");
-    if (cli_parse_double(v, "--lr", &cfg->lr, err) == NSR_OK && !(cfg->lr > 0 && cfg->lr < 1)) {
-      return nsr_fail(err, NSR_ERR_INVALID, "--lr must be in (0, 1)");
-    }
-  } else if (cli_option(argc, argv, i, "--inject", &v)) {
-    if (v == NULL) return nsr_fail(err, NSR_ERR_INVALID, "--inject needs a method");
-    nsr_inject_parse(v, &cfg->inject, err);
-  } else if (cli_option(argc, argv, i, "--positions", &v)) {
-    if (v == NULL || (strcmp(v, "none") != 0 && strcmp(v, "sinusoidal") != 0)) {
-      return nsr_fail(err, NSR_ERR_INVALID, "--positions must be none or sinusoidal");
-    }
-    cfg->sinusoidal = strcmp(v, "sinusoidal") == 0;
-  } else if (cli_option(argc, argv, i, "--out", &v)) {
-    if (v == NULL || *v == '\0') return nsr_fail(err, NSR_ERR_INVALID, "--out needs a file");
-    *out = v;
-  } else if (cli_option(argc, argv, i, "--db", &v)) {
-    if (v == NULL || *v == '\0') return nsr_fail(err, NSR_ERR_INVALID, "--db needs a file");
-    *db = v;
-  } else {
-    *used = false;
-  }
-  return err->code;
-}
-
 /* Records the saved checkpoint in the store's models table (keyed by the
  * file's SHA-256; a model already there keeps its row). */
 static nsr_code record_model(const nsr_train_config *cfg, const nsr_nn_model *model,
@@ -149,34 +86,85 @@ static nsr_code record_model(const nsr_train_config *cfg, const nsr_nn_model *mo
   return rc;
 }
 
+/* Parses the command line into cfg, *out and run (db NULL with --no-db).
+ * Returns CLI_CONTINUE, or the exit status when there is nothing to train
+ * (help, a usage error). */
+static int parse_args(int argc, char **argv, nsr_train_config *cfg, const char **out,
+                      train_run *run) {
+  uint64_t steps = (uint64_t)cfg->steps, heldout = cfg->heldout,
+           eval_every = (uint64_t)cfg->eval_every;
+  const char *inject = nsr_inject_name(cfg->inject), *positions = positions_choices[0];
+  bool no_db = false, db_given = false;
+  run->db = CLI_DEFAULT_DB;
+  const cli_opt opts[] = {
+      CLI_OPTION("--steps", CLI_U64, &steps, "S", "AdamW steps", .min = 1, .max = 100000000),
+      CLI_OPTION("--seed", CLI_U64, &cfg->seed, "S", "model init and data order"),
+      CLI_OPTION("--out", CLI_STRING, out, "FILE", "where to save the model"),
+      CLI_OPTION("--inject", CLI_STRING, &inject, "METHOD", inject_help),
+      CLI_OPTION("--examples-budget", CLI_U64, &cfg->examples_budget, "K",
+                 "train on K fixed example sets", .min = 1, .max = 1000000,
+                 .default_text = "the whole stream"),
+      CLI_OPTION("--d-model", CLI_INT, &cfg->d_model, "D", "width, a multiple of 4 (4 heads)",
+                 .min = 8, .max = 512),
+      CLI_OPTION("--layers", CLI_INT, &cfg->n_layers, "L", "encoder layers", .min = 1, .max = 8),
+      CLI_OPTION("--batch", CLI_INT, &cfg->batch, "B", "sets per step", .min = 1, .max = 256),
+      CLI_OPTION("--lr", CLI_DOUBLE, &cfg->lr, "X", "peak learning rate", .min = 1e-6, .max = 1),
+      CLI_OPTION("--positions", CLI_CHOICE, &positions, NULL,
+                 "none: the model sees a set; sinusoidal: positions", .choices = positions_choices),
+      CLI_OPTION("--held-out", CLI_U64, &heldout, "N", "held-out sets to evaluate on", .min = 1,
+                 .max = 1000000),
+      CLI_OPTION("--eval-every", CLI_U64, &eval_every, "S",
+                 "steps between evaluations (0: only at the end)", .max = 100000000),
+      CLI_OPTION("--db", CLI_STRING, &run->db, "PATH", "the rule store that records the model",
+                 .env = CLI_ENV_DB, .given = &db_given),
+      CLI_FLAG_OPTION("--no-db", &no_db, "do not record the model"),
+      CLI_FLAG_OPTION("--json", &run->json, "print the evaluations as one JSON object"),
+  };
+  const cli_spec spec = {.name = CMD, .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "The shipped model: nsr train --seed 1 --steps 6000 --out "
+                                   "bridge/models/" NSR_PROPOSE_MODEL_FILE "\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err;
+  if (nsr_inject_parse(inject, &cfg->inject, &err) != NSR_OK) {
+    return cli_usage_error(CMD, "--inject: %s", err.message);
+  }
+  if (no_db && db_given) return cli_usage_error(CMD, "--db and --no-db contradict each other");
+  if (nsr_inject_uses_kbann(cfg->inject) && cfg->d_model < 44) {
+    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 44");
+  }
+  if (cfg->d_model % 4 != 0) return cli_usage_error(CMD, "--d-model must be a multiple of 4 (4 heads)");
+  if (no_db) run->db = NULL;
+  cfg->steps = (int64_t)steps;
+  cfg->heldout = (uint32_t)heldout;
+  cfg->eval_every = (int64_t)eval_every;
+  cfg->sinusoidal = strcmp(positions, "sinusoidal") == 0;
+  return CLI_CONTINUE;
+}
+
+static void print_json(const nsr_train_config *cfg, const train_run *run, const char *out,
+                       const nsr_train_eval *final, double seconds, int64_t model_id) {
+  json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
+                           nsr_inject_name(cfg->inject), "steps", (json_int_t)cfg->steps, "seed",
+                           (json_int_t)cfg->seed, "seconds", seconds, "blas_core",
+                           openblas_get_corename(), "evals", json_incref(run->evals), "final",
+                           eval_json(final), "model",
+                           run->db ? json_pack("{s:s, s:I}", "db", run->db, "id", (json_int_t)model_id)
+                                   : json_null());
+  json_dumpf(root, stdout, JSON_COMPACT);
+  fputc('\n', stdout);
+  json_decref(root);
+}
+
 int cmd_train(int argc, char **argv) {
   nsr_train_config cfg;
   nsr_train_config_default(&cfg);
-  const char *env_db = getenv("NSR_DB");
-  train_run run = {.db = env_db && *env_db ? env_db : NSR_STORE_DEFAULT_PATH};
-  bool no_db = false;
+  train_run run = {0};
   const char *out = "propose.safetensors";
-  nsr_error err = {0};
-  for (int i = 1; i < argc; i++) {
-    bool used;
-    if (cli_is_help(argv[i])) {
-      fputs(help_text, stdout);
-      return CLI_EXIT_OK;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      run.json = true;
-    } else if (strcmp(argv[i], "--no-db") == 0) {
-      no_db = true;
-    } else if (apply(argc, argv, &i, &cfg, &out, &run.db, &used, &err) != NSR_OK) {
-      return cli_usage_error(CMD, "%s", err.message);
-    } else if (!used) {
-      return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
-    }
-  }
-  if (no_db) run.db = NULL;
-  if (nsr_inject_uses_kbann(cfg.inject) && cfg.d_model < 44) {
-    return cli_usage_error(CMD, "--inject kbann needs --d-model of at least 44");
-  }
-  if (cfg.d_model % 4 != 0) return cli_usage_error(CMD, "--d-model must be a multiple of 4 (4 heads)");
+  int status = parse_args(argc, argv, &cfg, &out, &run);
+  if (status != CLI_CONTINUE) return status;
   cfg.progress = nsr_dist_is_root();
   nsr_dist_train_hooks(&cfg.parallel);
   cfg.on_eval = on_eval;
@@ -187,6 +175,7 @@ int cmd_train(int argc, char **argv) {
   uint64_t start = nsr_now_ns();
   int rc = CLI_EXIT_OK;
   int64_t model_id = 0;
+  nsr_error err = {0};
   if (nsr_train_proposer(&cfg, &model, &final, &err) != NSR_OK ||
       (nsr_dist_is_root() && (nsr_nn_save(model, out, &err) != NSR_OK ||
                               (run.db && record_model(&cfg, model, out, run.db, &model_id, &err) != NSR_OK)))) {
@@ -194,16 +183,7 @@ int cmd_train(int argc, char **argv) {
   } else if (!nsr_dist_is_root()) {
     /* rank 0 saves and reports */
   } else if (run.json) {
-    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
-                             nsr_inject_name(cfg.inject), "steps", (json_int_t)cfg.steps, "seed",
-                             (json_int_t)cfg.seed, "seconds", nsr_seconds_since(start),
-                             "blas_core", openblas_get_corename(), "evals", json_incref(run.evals),
-                             "final", eval_json(&final), "model",
-                             run.db ? json_pack("{s:s, s:I}", "db", run.db, "id", (json_int_t)model_id)
-                                    : json_null());
-    json_dumpf(root, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
-    json_decref(root);
+    print_json(&cfg, &run, out, &final, nsr_seconds_since(start), model_id);
   } else {
     printf("saved %s (%zu parameters, %.1f s, OpenBLAS core %s)\n", out,
            nsr_nn_num_params(model), nsr_seconds_since(start), openblas_get_corename());
@@ -211,5 +191,5 @@ int cmd_train(int argc, char **argv) {
   }
   json_decref(run.evals);
   nsr_nn_free(model);
-  return rc;
+  return cli_finish(CMD, rc);
 }

@@ -45,6 +45,12 @@ void nsr_experiment_config_default(nsr_experiment_config *cfg, bool quick) {
   cfg->train.heldout = quick ? 50 : 500;
 }
 
+const char *nsr_experiment_points_text(size_t seeds, char *buf, size_t len) {
+  if (seeds == 1) snprintf(buf, len, "1 seed");
+  else snprintf(buf, len, "%zu seeds, mean ± sd", seeds);
+  return buf;
+}
+
 static void mean_sd(const double *v, size_t n, nsr_experiment_point *out) {
   double m = 0, ss = 0;
   for (size_t i = 0; i < n; i++) m += v[i];

@@ -26,11 +26,13 @@ nsr_code nsr_experiment_svg(const nsr_experiment_config *cfg, const nsr_experime
   if (hi <= lo) hi = lo + 1;
 #define X(k) (LEFT + (log2((double)(k)) - lo) / (hi - lo) * pw)
 #define Y(p) (TOP + (1.0 - (p)) * ph)
+  char points[64];
   nsr_strbuf_printf(&sb, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                     "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
                     "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
                     "<text x=\"%d\" y=\"22\" font-size=\"15\">Held-out top-1 recall of the exact MAP "
-                    "vs training example sets (%zu seeds, mean ± sd)</text>\n", W, H, LEFT, cfg->seeds);
+                    "vs training example sets (%s)</text>\n", W, H, LEFT,
+                    nsr_experiment_points_text(cfg->seeds, points, sizeof points));
   for (int i = 0; i <= 4; i++) {
     double p = i / 4.0;
     nsr_strbuf_printf(&sb, "<line x1=\"%d\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>"

@@ -168,9 +168,7 @@ static nsr_code bind_function(tools_registry *reg, ffi_sig_lib *lib, const json_
   def.name = tool ? tool : symbol;
   if (rc == NSR_OK) rc = derive_schemas(f, params, &def.input_schema, &def.output_schema, err);
   if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    json_decref(def.output_schema);
-    function_free(f);
+    tools_def_discard(&def);
     return rc;
   }
   return tools_register(reg, &def, err);

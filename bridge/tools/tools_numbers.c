@@ -142,27 +142,12 @@ static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
   return numbers_report_json(&q, result, err);
 }
 
-/* Registers a read-only tool whose schemas are JSON literals; the context
- * passes to the registry in every case. */
-static nsr_code add_tool(tools_registry *reg, const char *name, const char *description,
-                         const char *input, const char *output, tool_call_fn call, void *ctx,
-                         void (*free_ctx)(void *), nsr_error *err) {
-  tool_def def = {name, description, NULL, NULL, call, ctx, free_ctx, true};
-  nsr_code rc = tools_schema_parse(input, &def.input_schema, err);
-  if (rc == NSR_OK) rc = tools_schema_parse(output, &def.output_schema, err);
-  if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    if (free_ctx) free_ctx(ctx);
-    return rc;
-  }
-  return tools_register(reg, &def, err);
-}
-
 nsr_code tools_add_number_game(tools_registry *reg, nsr_error *err) {
   number_game_ctx *ctx = nsr_calloc(1, sizeof *ctx);
   if (ctx == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
-  return add_tool(reg, "number_game", number_game_description, number_game_input,
-                  number_game_output, number_game_call, ctx, number_game_free, err);
+  tool_def def = {"number_game", number_game_description, NULL, NULL, number_game_call, ctx,
+                  number_game_free, true};
+  return tools_register_literal(reg, &def, number_game_input, number_game_output, err);
 }
 
 /* ---- list_concepts -------------------------------------------------------- */
@@ -228,6 +213,7 @@ static nsr_code list_concepts_call(void *p, const json_t *args, json_t **result,
 }
 
 nsr_code tools_add_list_concepts(tools_registry *reg, nsr_error *err) {
-  return add_tool(reg, "list_concepts", list_concepts_description, list_concepts_input,
-                  list_concepts_output, list_concepts_call, NULL, NULL, err);
+  tool_def def = {"list_concepts", list_concepts_description, NULL, NULL, list_concepts_call,
+                  NULL, NULL, true};
+  return tools_register_literal(reg, &def, list_concepts_input, list_concepts_output, err);
 }

@@ -158,16 +158,13 @@ nsr_code tools_add_run_program(tools_registry *reg, const tools_options *opt, ns
   for (size_t i = 0; rc == NSR_OK && i < opt->n_foreign; i++) {
     rc = lang_foreign_allow(c->foreign, opt->foreign[i], err);
   }
+  if (rc != NSR_OK) {
+    program_free(c);
+    return rc;
+  }
   tool_def def = {"run_program", run_program_description, NULL, NULL, run_program_call, c,
                   program_free,
                   /* pure unless the host let programs call C */
                   opt->n_foreign == 0};
-  if (rc == NSR_OK) rc = tools_schema_parse(run_program_input, &def.input_schema, err);
-  if (rc == NSR_OK) rc = tools_schema_parse(run_program_output, &def.output_schema, err);
-  if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    program_free(c);
-    return rc;
-  }
-  return tools_register(reg, &def, err);
+  return tools_register_literal(reg, &def, run_program_input, run_program_output, err);
 }

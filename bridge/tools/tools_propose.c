@@ -69,12 +69,5 @@ nsr_code tools_add_propose_hypotheses(tools_registry *reg, const char *weights_p
   }
   tool_def def = {"propose_hypotheses", propose_description, NULL, NULL, propose_call, proposer,
                   proposer_free, true};
-  rc = tools_schema_parse(propose_input, &def.input_schema, err);
-  if (rc == NSR_OK) rc = tools_schema_parse(propose_output, &def.output_schema, err);
-  if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    nsr_proposer_free(proposer);
-    return rc;
-  }
-  return tools_register(reg, &def, err);
+  return tools_register_literal(reg, &def, propose_input, propose_output, err);
 }

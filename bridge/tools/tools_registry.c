@@ -84,33 +84,58 @@ static nsr_code check_def(const tools_registry *reg, const tool_def *def, nsr_er
   return NSR_OK;
 }
 
+void tools_def_discard(tool_def *def) {
+  json_decref(def->input_schema);
+  json_decref(def->output_schema);
+  if (def->free_ctx) def->free_ctx(def->ctx);
+  def->input_schema = def->output_schema = NULL;
+  def->ctx = NULL;
+  def->free_ctx = NULL;
+}
+
+/* Room for one more tool. */
+static nsr_code reserve(tools_registry *reg, nsr_error *err) {
+  if (reg->len < reg->cap) return NSR_OK;
+  size_t cap = reg->cap ? reg->cap * 2 : 8;
+  tool *grown = nsr_reallocarray(reg->tools, cap, sizeof *grown);
+  if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "tool registry: out of memory");
+  reg->tools = grown;
+  reg->cap = cap;
+  return NSR_OK;
+}
+
 nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err) {
-  tool t = {NULL, NULL, def->input_schema, def->output_schema, def->call, def->ctx,
-            def->free_ctx, def->read_only};
   nsr_code rc = check_def(reg, def, err);
-  if (rc == NSR_OK && reg->len == reg->cap) {
-    size_t cap = reg->cap ? reg->cap * 2 : 8;
-    tool *grown = nsr_reallocarray(reg->tools, cap, sizeof *grown);
-    if (grown == NULL) {
-      rc = nsr_fail(err, NSR_ERR_NOMEM, "tool registry: out of memory");
-    } else {
-      reg->tools = grown;
-      reg->cap = cap;
-    }
-  }
+  if (rc == NSR_OK) rc = reserve(reg, err);
+  char *name = NULL, *description = NULL;
   if (rc == NSR_OK) {
-    t.name = nsr_strdup(def->name);
-    t.description = nsr_strdup(def->description ? def->description : "");
-    if (t.name == NULL || t.description == NULL) {
+    name = nsr_strdup(def->name);
+    description = nsr_strdup(def->description ? def->description : "");
+    if (name == NULL || description == NULL) {
       rc = nsr_fail(err, NSR_ERR_NOMEM, "tool registry: out of memory");
     }
   }
   if (rc != NSR_OK) {
-    tool_release(&t);
+    nsr_free(name);
+    nsr_free(description);
+    tools_def_discard(def);
     return rc;
   }
-  reg->tools[reg->len++] = t;
+  reg->tools[reg->len++] = (tool){name, description, def->input_schema, def->output_schema,
+                                  def->call, def->ctx, def->free_ctx, def->read_only};
   return NSR_OK;
+}
+
+nsr_code tools_register_literal(tools_registry *reg, tool_def *def, const char *input_schema,
+                                const char *output_schema, nsr_error *err) {
+  def->input_schema = def->output_schema = NULL;
+  nsr_code rc = tools_schema_parse(input_schema, &def->input_schema, err);
+  if (rc == NSR_OK) rc = tools_schema_parse(output_schema, &def->output_schema, err);
+  if (rc != NSR_OK) {
+    tools_def_discard(def);
+    return rc;
+  }
+  return tools_register(reg, def, err);
 }
 
 static json_t *mcp_entry(const tool *t) {

@@ -62,17 +62,10 @@ static nsr_code query_rules_call(void *p, const json_t *args, json_t **result, n
 
 nsr_code tools_add_query_rules(tools_registry *reg, const char *db_path, nsr_error *err) {
   char *db = nsr_strdup(db_path);
+  if (db == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "query_rules: out of memory");
   tool_def def = {"query_rules", query_rules_description, NULL, NULL, query_rules_call, db,
                   nsr_free, true};
-  nsr_code rc = db ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "query_rules: out of memory");
-  if (rc == NSR_OK) rc = tools_schema_parse(query_rules_input, &def.input_schema, err);
-  if (rc == NSR_OK) rc = tools_schema_parse(query_rules_output, &def.output_schema, err);
-  if (rc != NSR_OK) {
-    json_decref(def.input_schema);
-    nsr_free(db);
-    return rc;
-  }
-  return tools_register(reg, &def, err);
+  return tools_register_literal(reg, &def, query_rules_input, query_rules_output, err);
 }
 
 /* ---- resources ------------------------------------------------------------ */

@@ -74,7 +74,7 @@ static double max_weight_diff(const char *a_name, const char *b_name) {
  * far off (the tolerance separates "same training" from "different").
  * mpirun runs are few: under ASan each costs seconds of leak scanning. */
 static void check_train_equal(const char *opts) {
-  const char *common = "train --steps 30 --d-model 16 --layers 1 --heldout 40 --eval-every 0 --json";
+  const char *common = "train --steps 30 --d-model 16 --layers 1 --held-out 40 --eval-every 0 --json";
   run_result o = run_nsr(0, NULL, "%s %s --seed 3 --out one.st", common, opts);
   if (o.status != 0) fail_msg("alone: %s", o.err);
   json_t *alone = parse_json(o.out);

@@ -10,19 +10,22 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pty.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli_runner.h"
 #include "sha256.h"
 
 static char model[512], train_db[512];
+static const char *nsr_path; /* the binary under test */
 
 static int setup(void **state) {
   (void)state;
   snprintf(model, sizeof model, "%s/tiny.safetensors", cli_workdir);
   snprintf(train_db, sizeof train_db, "%s/train.db", cli_workdir);
   run_result r = RUN("train", "--steps", "20", "--d-model", "48", "--layers", "1", "--batch", "8",
-                     "--heldout", "20", "--eval-every", "10", "--json", "--out", model, "--db",
+                     "--held-out", "20", "--eval-every", "10", "--json", "--out", model, "--db",
                      train_db);
   int ok = r.status == 0;
   json_t *j = ok ? parse_json(r.out) : NULL;
@@ -31,6 +34,37 @@ static int setup(void **state) {
   json_decref(j);
   run_free(&r);
   return ok ? 0 : -1;
+}
+
+/* Several seeds: mean ± sd per point, "2 seeds" said; --db wins over
+ * NSR_DB. */
+static void test_experiment_seeds(void **state) {
+  (void)state;
+  char db[600], env_db[600], plot[600];
+  snprintf(db, sizeof db, "%s/seeds.db", cli_workdir);
+  snprintf(env_db, sizeof env_db, "%s/seeds-env.db", cli_workdir);
+  snprintf(plot, sizeof plot, "%s/seeds.svg", cli_workdir);
+  setenv("NSR_DB", env_db, 1);
+  EXPECT_RUN_ALL(RUN("experiment", "injection", "--quick", "--seeds", "2", "--steps", "2",
+                     "--max-budget", "16", "--db", db, "--plot", plot),
+                 0, "(2 seeds, mean ± sd)", " ± ", db);
+  unsetenv("NSR_DB");
+  assert_int_equal(access(db, F_OK), 0);
+  assert_int_not_equal(access(env_db, F_OK), 0);
+  char *svg = slurp(plot);
+  assert_non_null(strstr(svg, "(2 seeds, mean ± sd)</text>"));
+  free(svg);
+}
+
+static void test_experiment_command_line(void **state) {
+  (void)state;
+  EXPECT_RUN_ALL(RUN("experiment", "--help"), 0, "Usage: nsr experiment SUBCOMMAND", "injection");
+  EXPECT_RUN_ALL(RUN("help", "experiment"), 0, "Usage: nsr experiment SUBCOMMAND");
+  EXPECT_RUN_ALL(RUN("experiment", "injection", "--help"), 0, "Usage: nsr experiment injection",
+                 "--db PATH", "env NSR_DB", "--plot FILE", "--seeds S", "--steps S", "--max-budget K",
+                 "--quick");
+  expect_usage_error(RUN("experiment", "injection", "--quick=yes"), "--quick takes no value");
+  expect_usage_error(RUN("experiment", "injection", "--seeds", "x"), "nsr experiment injection: --seeds: 'x' is not a whole number");
 }
 
 /* `nsr train --db` recorded the saved file: its SHA-256, path and the
@@ -57,7 +91,7 @@ static void test_train_records_model(void **state) {
   snprintf(other, sizeof other, "%s/nodb.safetensors", cli_workdir);
   snprintf(other_db, sizeof other_db, "%s/nodb.db", cli_workdir);
   setenv("NSR_DB", other_db, 1);
-  r = RUN("train", "--steps", "2", "--d-model", "48", "--layers", "1", "--batch", "4", "--heldout", "5",
+  r = RUN("train", "--steps", "2", "--d-model", "48", "--layers", "1", "--batch", "4", "--held-out", "5",
           "--out", other, "--no-db");
   unsetenv("NSR_DB");
   assert_int_equal(r.status, 0);
@@ -155,14 +189,23 @@ static void test_bad_arguments(void **state) {
 }
 
 /* The quick experiment writes every run's metrics to a real store, readable
- * by `nsr sql`, and a plot with one line per variant. */
+ * by `nsr sql`, and a plot with one line per variant. The store is NSR_DB's
+ * (a regression: experiment ignored it). One seed: the means alone, no
+ * "± 0.000", and "1 seed" in the summary and the plot. */
 static void test_experiment_quick(void **state) {
   (void)state;
   char db[600], plot[600];
   snprintf(db, sizeof db, "%s/exp.db", cli_workdir);
   snprintf(plot, sizeof plot, "%s/exp.svg", cli_workdir);
-  expect_run(RUN("experiment", "injection", "--quick", "--steps", "5", "--db", db, "--plot", plot), 0,
-             "kbann-shuffled");
+  setenv("NSR_DB", db, 1);
+  run_result q = RUN("experiment", "injection", "--quick", "--steps", "5", "--plot", plot);
+  unsetenv("NSR_DB");
+  assert_int_equal(q.status, 0);
+  assert_non_null(strstr(q.out, "kbann-shuffled"));
+  assert_non_null(strstr(q.out, "(1 seed)"));
+  assert_null(strstr(q.out, "±"));
+  assert_non_null(strstr(q.out, db));
+  run_free(&q);
   // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one SQL statement over two lines
   run_result r = RUN("sql", "SELECT count(*), count(DISTINCT method), min(value) >= 0 FROM metrics "
                             "WHERE name = 'top1'", "--db", db, "--json");
@@ -194,26 +237,91 @@ static void test_experiment_quick(void **state) {
   size_t lines = 0;
   for (const char *p = svg; (p = strstr(p, "<polyline")) != NULL; p++) lines++;
   assert_int_equal(lines, 11);
+  assert_non_null(strstr(svg, "(1 seed)</text>"));
   free(svg);
   expect_usage_error(RUN("experiment", "injection", "--seeds", "0"), "--seeds");
   expect_usage_error(RUN("experiment", "injection", "--seeds", "33"), "--seeds");
-  expect_usage_error(RUN("experiment", "injection", "--steps"), "--steps");
+  expect_usage_error(RUN("experiment", "injection", "--steps"), "nsr experiment injection: --steps needs a value (S)");
   expect_usage_error(RUN("experiment", "injection", "--max-budget", "8"), "--max-budget");
   expect_usage_error(RUN("experiment", "injection", "--db"), "--db");
   expect_usage_error(RUN("experiment", "injection", "--plot", ""), "--plot");
-  expect_usage_error(RUN("experiment", "injection", "--bogus"), "unexpected argument");
-  expect_usage_error(RUN("experiment", "other"), "unknown experiment");
-  expect_run(RUN("experiment"), 2, NULL);
+  expect_usage_error(RUN("experiment", "injection", "--bogus"), "nsr experiment injection: unknown option '--bogus'");
+  expect_usage_error(RUN("experiment", "injection", "extra"), "unexpected argument 'extra'");
+  expect_usage_error(RUN("experiment", "other"), "nsr experiment: unknown subcommand 'other'");
+  expect_usage_error(RUN("experiment", "--bogus"), "nsr experiment: unknown option '--bogus'");
+  expect_usage_error(RUN("experiment"), "nsr experiment: missing subcommand");
+}
+
+/* Regressions: the held-out size is --held-out (as in `nsr nn train`), and
+ * --heldout is unknown; NSR_DB names the store that records the model. */
+static void test_train_command_line(void **state) {
+  (void)state;
+  expect_usage_error(RUN("train", "--heldout", "5"), "nsr train: unknown option '--heldout'");
+  expect_usage_error(RUN("train", "--held-out"), "nsr train: --held-out needs a value (N)");
+  expect_usage_error(RUN("train", "--held-out", "0"), "nsr train: --held-out: 0 is outside the range 1..1000000");
+  expect_usage_error(RUN("train", "--held-out", "x"), "--held-out: 'x' is not a whole number");
+  expect_usage_error(RUN("train", "--db", "x.db", "--no-db"), "--db and --no-db");
+  expect_usage_error(RUN("train", "--json=1"), "--json takes no value");
+  EXPECT_RUN_ALL(RUN("train", "--help"), 0, "Usage: nsr train [OPTIONS]", "--steps S", "--seed S",
+                 "--out FILE", "--inject METHOD", "--examples-budget K", "--d-model D", "--layers L",
+                 "--batch B", "--lr X", "--positions none|sinusoidal", "--held-out N",
+                 "--eval-every S", "--db PATH", "default: nsr.db; env NSR_DB", "--no-db", "--json",
+                 "nsr train --seed 1 --steps 6000");
+  char out[600], env_db[600];
+  snprintf(out, sizeof out, "%s/env.safetensors", cli_workdir);
+  snprintf(env_db, sizeof env_db, "%s/env.db", cli_workdir);
+  setenv("NSR_DB", env_db, 1);
+  run_result r = RUN("train", "--steps", "2", "--d-model", "48", "--layers", "1", "--batch", "4",
+                     "--held-out", "5", "--out", out);
+  unsetenv("NSR_DB");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.out, "recorded as model 1 in"));
+  assert_non_null(strstr(r.out, env_db));
+  run_free(&r);
+  assert_int_equal(access(env_db, F_OK), 0);
+}
+
+/* On a terminal `nsr train` draws its progress bar on stderr. */
+static void test_train_progress_bar(void **state) {
+  (void)state;
+  char out[600];
+  snprintf(out, sizeof out, "%s/tty.safetensors", cli_workdir);
+  int fd;
+  pid_t pid = forkpty(&fd, NULL, NULL, NULL);
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    execl(nsr_path, nsr_path, "train", "--steps", "3", "--d-model", "48", "--layers", "1",
+          "--batch", "4", "--held-out", "5", "--no-db", "--out", out, (char *)NULL);
+    _exit(127);
+  }
+  char text[8192];
+  size_t len = 0;
+  ssize_t n;
+  /* read() fails with EIO once the child has closed the terminal. */
+  while (len < sizeof text - 1 && (n = read(fd, text + len, sizeof text - 1 - len)) > 0) len += (size_t)n;
+  text[len] = '\0';
+  close(fd);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  if (strstr(text, "train [") == NULL || strstr(text, "3/3") == NULL) {
+    fail_msg("no progress bar on the terminal: %.300s", text);
+  }
 }
 
 int main(int argc, char **argv) {
   if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
+  nsr_path = argv[1];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tiny_model),
       cmocka_unit_test(test_train_records_model),
       cmocka_unit_test(test_default_model),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_experiment_quick),
+      cmocka_unit_test(test_experiment_seeds),
+      cmocka_unit_test(test_experiment_command_line),
+      cmocka_unit_test(test_train_command_line),
+      cmocka_unit_test(test_train_progress_bar),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, setup, NULL));
 }

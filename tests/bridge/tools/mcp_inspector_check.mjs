@@ -27,7 +27,7 @@ function inspect(era, args) {
 for (const era of ['legacy', 'modern']) {
   const list = inspect(era, ['--method', 'tools/list']);
   assert.equal(list.status, 0, `${era} tools/list: ${list.err}`);
-  assert.deepEqual(list.json.result.tools.map((t) => t.name).sort(), ['cbrt', 'list_concepts', 'number_game', 'query_rules', 'run_program', 't_add', 't_greet']);
+  assert.deepEqual(list.json.result.tools.map((t) => t.name).sort(), ['cbrt', 'list_concepts', 'number_game', 'propose_hypotheses', 'query_rules', 'run_program', 't_add', 't_greet']);
 
   const call = (tool, args) => inspect(era, ['--method', 'tools/call', '--tool-name', tool, '--tool-args-json', JSON.stringify(args)]);
   let r = call('number_game', { examples: [16, 8, 2, 64], top: 2 });
@@ -35,6 +35,10 @@ for (const era of ['legacy', 'modern']) {
   const sc = r.json.result.structuredContent;
   assert.equal(sc.hypotheses[0].name, 'powers of 2');
   assert.ok(Math.abs(sc.hypotheses[0].posterior - 0.999792) < 5e-7);
+  // Served without --weights: the shipped model is the default.
+  r = call('propose_hypotheses', { examples: [16, 8, 2, 64], top: 1 });
+  assert.equal(r.status, 0, r.err);
+  assert.equal(r.json.result.structuredContent.proposals[0].name, 'powers of 2');
   r = call('list_concepts', {});
   assert.equal(r.json.result.structuredContent.rules.length, 34);
   r = call('cbrt', { x: -27 });
@@ -62,5 +66,5 @@ for (const era of ['legacy', 'modern']) {
   r = call('number_game', { examples: [0] });
   assert.notEqual(r.status, 0);
   assert.match(r.out, /below the minimum 1/);
-  console.log(`ok: inspector --protocol-era ${era}: listed 7 tools, called each, read the rules`);
+  console.log(`ok: inspector --protocol-era ${era}: listed 8 tools, called each, read the rules`);
 }

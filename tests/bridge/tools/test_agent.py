@@ -40,7 +40,8 @@ def check_request(req):
     if not isinstance(req.get("messages"), list) or req["messages"][-1]["role"] not in ("user", "tool"):
         raise Refusal("messages must end with the user's question or a tool result")
     names = [t["function"]["name"] for t in req.get("tools", []) if t.get("type") == "function"]
-    if "number_game" not in names or "list_concepts" not in names:
+    # propose_hypotheses too: the shipped model is --weights' default.
+    if not {"number_game", "list_concepts", "propose_hypotheses"} <= set(names):
         raise Refusal(f"tools offered: {names}")
     params = next(t["function"]["parameters"] for t in req["tools"] if t["function"]["name"] == "number_game")
     if params["required"] != ["examples"] or "examples" not in params["properties"]:
@@ -262,15 +263,25 @@ def main():
         (("--endpoint", base, "--model", "m", "--timeout", "x", "q"), "--timeout: 'x' is not a whole number"),
         (("--endpoint", base, "--model", "m", "--api-key-env", "NSR_NO_SUCH_VAR", "q"), "'NSR_NO_SUCH_VAR' is not set"),
         (("--endpoint", base, "--model", "m", "--frob", "q"), "unknown option '--frob'"),
+        (("--model", "m", "q", "--endpoint"), "--endpoint needs a value (URL)"),
+        (("--endpoint", base, "--model", "m", "--max-memory", "1X", "q"), "--max-memory: '1X' is not a byte count"),
         (("--endpoint", base, "--model", "m", "--weights", "m.safetensors", "q"), "--weights: checkpoint 'm.safetensors'"),
         (("--endpoint", base, "--model", "m", "--max-time", "0", "q"), "--max-time: 0 is outside"),
         (("--endpoint", base, "--model", "m", "--foreign", "libm.so.6", "q"), "must be LIBRARY:FUNCTION"),
         (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),
     ]:
         r = run(*args)
-        expect(r[0] == 2 and r[1] == "" and needle in r[2] and r[2].count("\n") == 1, f"usage error: {needle}", r)
+        expect(r[0] == 2 and r[1] == "" and r[2].startswith("nsr agent: ") and needle in r[2]
+               and r[2].count("\n") == 1, f"usage error: {needle}", r)
     r = run("--help")
     expect(r[0] == 0 and "Usage: nsr agent" in r[1], "--help", r)
+    for option in ["--endpoint URL", "--model NAME", "--api-key-env VAR", "--max-turns N", "--timeout S",
+                   "--verbose", "--json", "--tools MANIFEST", "--db PATH", "--weights FILE", "--max-steps N",
+                   "--max-memory BYTES", "--max-time SECONDS", "--foreign LIB:FUNC", "env NSR_DB",
+                   "env NSR_WEIGHTS"]:
+        expect(option in r[1], f"--help lists {option}", r[1])
+    r = run("--endpoint", base, "--model", "m", "q", env={"NSR_WEIGHTS": "/nonexistent/env.safetensors"})
+    expect(r[0] == 2 and "--weights: checkpoint '/nonexistent/env.safetensors'" in r[2], "NSR_WEIGHTS honoured", r)
     server.shutdown()
     if FAILURES:
         print("\n".join(["FAILURES:"] + FAILURES))

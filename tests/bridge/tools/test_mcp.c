@@ -45,7 +45,10 @@ static void test_legacy_session(void **state) {
   initialize(s, "2025-06-18", "2025-06-18");
   json_t *r = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}"), 2);
   json_t *tools = json_object_get(r, "tools");
-  assert_int_equal(json_array_size(tools), 4);
+  /* propose_hypotheses too: the shipped model is --weights' default. */
+  assert_int_equal(json_array_size(tools), 5);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(tools, 4), "name")),
+                      "propose_hypotheses");
   assert_null(json_object_get(r, "resultType"));
   assert_null(json_object_get(r, "nextCursor"));
   json_decref(r);
@@ -94,7 +97,7 @@ static void test_modern_era(void **state) {
   assert_string_equal(json_string_value(json_object_get(r, "resultType")), "complete");
   assert_true(json_integer_value(json_object_get(r, "ttlMs")) > 0);
   assert_non_null(json_string_value(json_object_get(r, "cacheScope")));
-  assert_int_equal(json_array_size(json_object_get(r, "tools")), 4);
+  assert_int_equal(json_array_size(json_object_get(r, "tools")), 5);
   json_decref(r);
   r = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[16,8,2,64]}," MODERN_META "}}"), 3);
   assert_string_equal(json_string_value(json_object_get(r, "resultType")), "complete");
@@ -146,7 +149,10 @@ static void test_hostile_input(void **state) {
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{}}"), 7, -32602, "params.name must be a string");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":5}}"), 8, -32602, "params.name must be a string");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":[16]}}"), 9, -32602, "arguments must be an object");
-  expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":\"propose_hypotheses\",\"arguments\":{}}}"), 10, -32602, "unknown tool 'propose_hypotheses'");
+  /* Served by default; arguments it lacks are the model's to fix. */
+  json_t *missing = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{\"name\":\"propose_hypotheses\",\"arguments\":{}}}"), 10);
+  assert_true(json_is_true(json_object_get(missing, "isError")));
+  json_decref(missing);
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"cbrt\",\"arguments\":{\"x\":8}}}"), 11, -32602, "unknown tool 'cbrt'");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/list\",\"params\":{\"cursor\":\"x\"}}"), 12, -32602, "unknown cursor");
   expect_error(request(s, "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\",\"params\":{\"name\":\"number_game\",\"arguments\":{\"examples\":[\"\\u0000\"]}}}"), -1, -32700, "Parse error");
@@ -248,11 +254,19 @@ static void test_client_goes_away(void **state) {
 static void test_command_lines(void **state) {
   (void)state;
   EXPECT_RUN_ALL(RUN("mcp", "--help"), 0, "Usage: nsr mcp", "--tools MANIFEST");
-  expect_usage_error(RUN("mcp", "--frob"), "unknown option '--frob'");
+  expect_usage_error(RUN("mcp", "--frob"), "nsr mcp: unknown option '--frob'");
   expect_usage_error(RUN("mcp", "extra"), "unexpected argument 'extra'");
-  expect_usage_error(RUN("mcp", "--tools"), "option '--tools' needs a value");
-  expect_usage_error(RUN("mcp", "--db"), "option '--db' needs a path");
-  expect_usage_error(RUN("mcp", "--max-steps", "0"), "--max-steps: 0 is outside");
+  expect_usage_error(RUN("mcp", "--tools"), "nsr mcp: --tools needs a value (MANIFEST)");
+  expect_usage_error(RUN("mcp", "--db"), "--db needs a value (PATH)");
+  expect_usage_error(RUN("mcp", "--db", ""), "--db: the value is empty");
+  /* --tools is repeatable up to TOOLS_MAX_MANIFESTS (16) times. */
+  const char *many[2 + 2 * 17] = {"mcp"};
+  for (int i = 0; i < 17; i++) {
+    many[1 + 2 * i] = "--tools";
+    many[2 + 2 * i] = "/nonexistent/m.json";
+  }
+  expect_usage_error(run_to(NULL, NULL, many), "nsr mcp: --tools: at most 16 times");
+  expect_usage_error(RUN("mcp", "--max-steps", "0"), "nsr mcp: --max-steps: 0 is outside");
   expect_usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
@@ -273,7 +287,7 @@ static void test_command_lines(void **state) {
   r = RUN("mcp");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "");
-  assert_non_null(strstr(r.err, "nsr mcp: serving 4 tools"));
+  assert_non_null(strstr(r.err, "nsr mcp: serving 5 tools"));
   run_free(&r);
   EXPECT_RUN_ALL(RUN("tools"), 0, "number_game(examples, range?, prior?, lambda?, sigma?, top?)",
                  "list_concepts()");
@@ -286,14 +300,64 @@ static void test_command_lines(void **state) {
   run_free(&r);
   r = RUN("tools", "--format=mcp");
   v = json_loads(r.out, 0, NULL);
-  assert_int_equal(json_array_size(json_object_get(v, "tools")), 4);
+  assert_int_equal(json_array_size(json_object_get(v, "tools")), 5);
   json_decref(v);
   run_free(&r);
   expect_run(RUN("tools", "--json"), 0, NULL);
-  expect_usage_error(RUN("tools", "--format", "yaml"), "unknown format 'yaml'");
-  expect_usage_error(RUN("tools", "--format"), "needs a value");
+  expect_usage_error(RUN("tools", "--format", "yaml"), "nsr tools: --format: 'yaml' is not one of text, mcp, openai");
+  expect_usage_error(RUN("tools", "--json", "--format", "openai"), "--json is --format mcp");
+  expect_usage_error(RUN("tools", "--frob"), "nsr tools: unknown option '--frob'");
+  expect_usage_error(RUN("tools", "--format"), "nsr tools: --format needs a value (text|mcp|openai)");
   expect_usage_error(RUN("tools", "x"), "unexpected argument 'x'");
   expect_run(RUN("help", "tools"), 0, "Usage: nsr tools");
+}
+
+/* The options mcp, agent and tools share, as every --help lists them. */
+static const char *const shared_options[] = {"--tools MANIFEST", "--db PATH", "--weights FILE",
+                                             "--max-steps N", "--max-memory BYTES",
+                                             "--max-time SECONDS", "--foreign LIB:FUNC", NULL};
+
+/* `nsr COMMAND --help` lists the shared options and each of `more`. */
+static void expect_help(const char *command, const char *const *more) {
+  run_result r = RUN(command, "--help");
+  assert_int_equal(r.status, 0);
+  for (const char *const *o = shared_options; *o; o++) {
+    if (strstr(r.out, *o) == NULL) fail_msg("nsr %s --help lacks %s", command, *o);
+  }
+  for (const char *const *o = more; *o; o++) {
+    if (strstr(r.out, *o) == NULL) fail_msg("nsr %s --help lacks %s", command, *o);
+  }
+  run_free(&r);
+}
+
+static void test_help_lists_every_option(void **state) {
+  (void)state;
+  expect_help("mcp", (const char *const[]){"default: nsr.db; env NSR_DB",
+                                           "default: the shipped model; env NSR_WEIGHTS",
+                                           "default: 256M", "repeatable, up to 16 times", NULL});
+  expect_help("tools", (const char *const[]){"--format text|mcp|openai", "--json", NULL});
+}
+
+/* Regressions: NSR_DB names the store of mcp (and of every command that
+ * takes --db), --db still wins; the shipped model is --weights' default,
+ * so propose_hypotheses is served without it; NSR_WEIGHTS replaces it. */
+static void test_environment_and_defaults(void **state) {
+  (void)state;
+  setenv("NSR_DB", "/nonexistent/env.db", 1);
+  run_result r = RUN("mcp");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.err, "the rules of '/nonexistent/env.db'"));
+  run_free(&r);
+  r = RUN("mcp", "--db", "/nonexistent/flag.db");
+  assert_int_equal(r.status, 0);
+  assert_non_null(strstr(r.err, "the rules of '/nonexistent/flag.db'"));
+  run_free(&r);
+  unsetenv("NSR_DB");
+  EXPECT_RUN_ALL(RUN("tools"), 0, "propose_hypotheses(examples, top?)");
+  setenv("NSR_WEIGHTS", "/nonexistent/env.safetensors", 1);
+  expect_usage_error(RUN("tools"), "--weights: checkpoint '/nonexistent/env.safetensors'");
+  expect_usage_error(RUN("mcp"), "--weights: checkpoint '/nonexistent/env.safetensors'");
+  unsetenv("NSR_WEIGHTS");
 }
 
 int main(int argc, char **argv) {
@@ -307,6 +371,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_foreign_tools_served),
       cmocka_unit_test(test_client_goes_away),
       cmocka_unit_test(test_command_lines),
+      cmocka_unit_test(test_help_lists_every_option),
+      cmocka_unit_test(test_environment_and_defaults),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, workdir_setup, workdir_teardown));
 }

@@ -304,6 +304,69 @@ static void test_allocation_failures(void **state) {
   tools_registry_free(reg);
 }
 
+static int contexts_freed;
+static void count_free(void *ctx) {
+  (void)ctx;
+  contexts_freed++;
+}
+static nsr_code empty_call(void *ctx, const json_t *args, json_t **result, nsr_error *err) {
+  (void)ctx;
+  (void)args;
+  *result = json_object();
+  return *result ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+}
+
+/* tools_register_literal, the one way nsr's own tools register: a schema
+ * literal that does not parse, a taken name, or a failed allocation is
+ * refused with the context freed exactly once and the registry unchanged;
+ * tools_def_discard releases a definition never registered. */
+static void test_register_literal(void **state) {
+  (void)state;
+  static const char schema[] = "{\"type\":\"object\"}";
+  tools_registry *reg;
+  nsr_error err;
+  assert_int_equal(tools_registry_new(&reg, &err), NSR_OK);
+  int ctx = 0;
+  contexts_freed = 0;
+  tool_def def = {"t", "a test tool", NULL, NULL, empty_call, &ctx, count_free, true};
+  assert_int_equal(tools_register_literal(reg, &def, "{\"type\":", schema, &err), NSR_ERR_INTERNAL);
+  assert_int_equal(contexts_freed, 1);
+  def = (tool_def){"t", "a test tool", NULL, NULL, empty_call, &ctx, count_free, true};
+  assert_int_equal(tools_register_literal(reg, &def, schema, "[", &err), NSR_ERR_INTERNAL);
+  assert_int_equal(contexts_freed, 2);
+  assert_int_equal(tools_count(reg), 0);
+  def = (tool_def){"t", "a test tool", NULL, NULL, empty_call, &ctx, count_free, true};
+  assert_int_equal(tools_register_literal(reg, &def, schema, schema, &err), NSR_OK);
+  assert_int_equal(tools_count(reg), 1);
+  json_decref(call_ok(reg, "t", "{}"));
+  def = (tool_def){"t", "again", NULL, NULL, empty_call, &ctx, count_free, true};
+  assert_int_equal(tools_register_literal(reg, &def, schema, schema, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "already registered"));
+  assert_int_equal(contexts_freed, 3);
+  for (uint64_t n = 1;; n++) {
+    def = (tool_def){"u", "under failure", NULL, NULL, empty_call, &ctx, count_free, true};
+    int before = contexts_freed;
+    nsr_alloc_fail_after(n);
+    nsr_code rc = tools_register_literal(reg, &def, schema, schema, &err);
+    nsr_alloc_fail_reset();
+    if (rc == NSR_OK) break;
+    assert_int_equal(contexts_freed, before + 1);
+    assert_int_equal(tools_count(reg), 1);
+  }
+  assert_int_equal(tools_count(reg), 2);
+  def = (tool_def){"v", "never registered", json_object(), json_object(), empty_call, &ctx,
+                   count_free, true};
+  int before = contexts_freed;
+  tools_def_discard(&def);
+  assert_int_equal(contexts_freed, before + 1);
+  assert_null(def.input_schema);
+  assert_null(def.ctx);
+  tools_def_discard(&def); /* a cleared definition releases nothing */
+  assert_int_equal(contexts_freed, before + 1);
+  tools_registry_free(reg);
+  assert_int_equal(contexts_freed, before + 3);
+}
+
 /* Requests of every kind, in both eras, good and bad: the MCP tests below
  * replay them under allocation failure and mutate them at random. */
 static const char *const mcp_requests[] = {
@@ -602,6 +665,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_number_game_bad_arguments),
       cmocka_unit_test(test_list_concepts),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_register_literal),
       cmocka_unit_test(test_mcp_allocation_failures),
       cmocka_unit_test(test_mcp_mutated_requests),
       cmocka_unit_test(test_ffi_calls),
