@@ -89,7 +89,7 @@ ffi_sig_value ffi_sig_call(const ffi_sig *f, const ffi_sig_value *args);
 bool ffi_sig_is_identifier(const char *s);
 
 /* ---- foreign_form -------------------------------------------------------- */
-/* lang_foreign.h: the language's `foreign` form, which binds a C function
+/* foreign_form: the language's `foreign` form, which binds a C function
  * by the signature strings of a tool manifest (see ffi_sig.h):
  *
  *   (foreign LIBRARY FUNCTION RETURN (PARAM ...) [NAME])

@@ -11,7 +11,7 @@
 #define TOOLS_PROGRAM_MAX_OUTPUT (64u << 10)
 
 /* Registers run_program with opt's budgets (zeros mean the defaults in
- * tools_builtin.h) and foreign allow-list (opt->foreign). A malformed
+ * nsr_tools.h) and foreign allow-list (opt->foreign). A malformed
  * allow-list entry fails with NSR_ERR_INVALID. */
 nsr_code tools_add_run_program(tools_registry *reg, const tools_options *opt, nsr_error *err);
 

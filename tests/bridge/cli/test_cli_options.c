@@ -30,7 +30,7 @@
 typedef struct name_list {
   char names[MAX_ITEMS][128];
   char values[MAX_ITEMS][128]; /* the option's value name, "" for a flag */
-  char help[MAX_ITEMS][256];  /* the rest of the option's first help line */
+  char help[MAX_ITEMS][512];  /* the option's help text, lines joined */
   size_t n;
 } name_list;
 
@@ -51,45 +51,65 @@ static run_result run_words(const char *const *words, size_t n) {
   return run_to(NULL, NULL, args);
 }
 
-/* The lines of `text` after the line `heading` up to the next blank line
- * whose first word (after two spaces of indent) goes into list->names. For
- * options, the value name and the help text are kept too. */
+/* The entries of the section of `text` that starts at the line `heading`
+ * and ends at a blank line: each entry's first word (after two spaces of
+ * indent) goes into list->names. For options, the value name and the whole
+ * help text (continuation lines joined) are kept too. */
 static void section_names(const char *text, const char *heading, bool options, name_list *list) {
   list->n = 0;
   const char *p = strstr(text, heading);
   if (p == NULL) return;
   p = strchr(p, '\n');
-  while (p && p[1] != '\n' && p[1] != '\0' && list->n < MAX_ITEMS) {
+  bool keep = false; /* whether continuation lines belong to a kept entry */
+  while (p && p[1] != '\n' && p[1] != '\0') {
     const char *line = p + 1;
     const char *end = strchr(line, '\n');
     size_t len = end ? (size_t)(end - line) : strlen(line);
     char buf[512];
     snprintf(buf, sizeof buf, "%.*s", (int)len, line);
     p = end;
-    if (strncmp(buf, "  ", 2) != 0 || isspace((unsigned char)buf[2])) continue; /* a wrapped line */
+    if (strncmp(buf, "  ", 2) != 0) continue;
+    if (isspace((unsigned char)buf[2])) { /* a continuation line */
+      if (keep) {
+        char *help = list->help[list->n - 1];
+        size_t used = strlen(help);
+        snprintf(help + used, sizeof list->help[0] - used, " %s", buf + strspn(buf, " "));
+      }
+      continue;
+    }
     char *word = buf + 2, *gap = strstr(word, "  ");
     char left[128];
     snprintf(left, sizeof left, "%.*s", gap ? (int)(gap - word) : (int)strlen(word), word);
     char *space = strchr(left, ' ');
     if (space) *space = '\0';
-    if (options && strncmp(left, "--", 2) != 0) continue; /* "-h, --help" */
+    keep = !(options && strncmp(left, "--", 2) != 0) && list->n < MAX_ITEMS; /* not "-h, --help" */
+    if (!keep) continue;
     snprintf(list->names[list->n], sizeof list->names[0], "%s", left);
     snprintf(list->values[list->n], sizeof list->values[0], "%s", space ? space + 1 : "");
-    snprintf(list->help[list->n], sizeof list->help[0], "%s", gap ? gap : "");
+    snprintf(list->help[list->n], sizeof list->help[0], "%s", gap ? gap + strspn(gap, " ") : "");
     list->n++;
   }
 }
 
-/* Whether an option's value is a number: its value name says so, or its
- * help shows a numeric range. */
+/* The part of an option's help that cli_print_help generates: the last
+ * parenthesised group, "(1..64, default: 10)", or "" when there is none. */
+static const char *generated_part(const char *help) {
+  size_t len = strlen(help);
+  if (len == 0 || help[len - 1] != ')') return "";
+  const char *open = strrchr(help, '(');
+  return open ? open : "";
+}
+
+/* Whether an option's value is a number: its value name says so, or the
+ * generated part of its help shows a numeric range. */
 static bool numeric_value(const char *value, const char *help) {
   static const char *const numeric[] = {"N", "K", "S", "X", "T", "B", "F", "P", "MS", "SEED",
                                         "SECONDS", "BYTES", "LR", "STEPS", NULL};
   for (const char *const *n = numeric; *n; n++) {
     if (strcmp(value, *n) == 0) return true;
   }
-  const char *r = strstr(help, "..");
-  return r && r > help && isdigit((unsigned char)r[-1]);
+  const char *g = generated_part(help);
+  return g[0] == '(' && (isdigit((unsigned char)g[1]) || g[1] == '-') && strstr(g, "..");
 }
 
 /* Checks r is a usage error of `who` ("numbers eval") naming `needle`. */
@@ -115,6 +135,7 @@ static void check_usage_error(run_result r, const char *who, const char *needle,
 
 /* All checks of one command or subcommand: words[0..n) is its name. */
 static void check_command(const char *const *words, size_t n, name_list *subs) {
+  if (subs) subs->n = 0;
   char who[128] = "";
   for (size_t i = 0; i < n; i++) {
     size_t used = strlen(who);
@@ -147,8 +168,8 @@ static void check_command(const char *const *words, size_t n, name_list *subs) {
     if (strchr(opts.values[i], '|')) bad = "no-such-choice";
     else if (numeric_value(opts.values[i], opts.help[i])) bad = "not-a-number";
     if (bad == NULL) continue;
-    if (strstr(opts.help[i], "default") == NULL && strstr(opts.help[i], "env ") == NULL &&
-        strstr(opts.help[i], "..") == NULL && strchr(opts.values[i], '|') == NULL) {
+    const char *generated = generated_part(opts.help[i]);
+    if (generated[0] == '\0' && strchr(opts.values[i], '|') == NULL) {
       CASE_FAIL("nsr %s --help: %s shows no default", who, opts.names[i]);
     }
     args[n] = opts.names[i];
