@@ -85,4 +85,50 @@ nsr_code numbers_plot_svg(const numbers_query *q, char **out, nsr_error *err);
 nsr_code numbers_scatter_svg(const double *model, const double *people, size_t n,
                              const char *title, char **out, nsr_error *err);
 
+/* ---- nsr_numbers_model ------------------------------------------------------ */
+/* nsr_numbers_model: the one switch between Tenenbaum's engine (the default), a
+ * grammar space (a space file) and a fitted prior (a prior file, which
+ * carries its space). `nsr numbers` and its subcommands and the MCP
+ * number_game tool all open their model here. */
+
+typedef struct nsr_numbers_model {
+  nsr_numbers *engine; /* set when no space is used */
+  nsr_space *space;    /* set with --space or --prior-file, or NSR_NUMBERS_MODEL_SPACE */
+  nsr_numbers_config cfg; /* for reports; with a space: mixture, λ, σ */
+  nsr_space_params response; /* α, β and similarity in guessing; with a
+                               space its parameters, else α 1, β 0.5 */
+  const char *label;      /* "tenenbaum", the space file or the prior file */
+  const char *file;       /* the space or prior file; NULL for Tenenbaum's */
+  bool fitted;            /* file is a fitted prior (from `numbers fit`) */
+} nsr_numbers_model;
+
+/* How nsr_numbers_model_open builds the model. */
+enum {
+  NSR_NUMBERS_MODEL_EDGES = 1, /* record a space's derivation graph (for fitting) */
+  NSR_NUMBERS_MODEL_SPACE = 2, /* always a space: without a file, Tenenbaum's 34
+                              rules as a grammar, with the prior of `cfg` */
+};
+
+/* Opens the model the options ask for: prior_path (a fitted prior file),
+ * else space_path (a space description), else Tenenbaum's model with `cfg`
+ * (its engine, or with NSR_NUMBERS_MODEL_SPACE the same model as a space).
+ * Giving both paths is an error; an unreadable or bad file is bad input
+ * (NSR_ERR_INVALID). Close *m even when this fails. */
+nsr_code nsr_numbers_model_open(nsr_numbers_model *m, const nsr_numbers_config *cfg,
+                            const char *space_path, const char *prior_path,
+                            unsigned flags, nsr_error *err);
+void nsr_numbers_model_close(nsr_numbers_model *m);
+
+nsr_code nsr_numbers_model_infer(nsr_numbers_model *m, const uint32_t *x, size_t n,
+                             size_t top_k, nsr_numbers_result *res,
+                             nsr_error *err);
+/* The reports' view of m's answer r to the examples x[0..n), without
+ * probes: m's configuration, its space and file. Borrows everything. */
+numbers_query nsr_numbers_model_query(const nsr_numbers_model *m, const uint32_t *x, size_t n,
+                                      const nsr_numbers_result *r);
+
+/* p(y ∈ C | X) for every cell of data, into g[n_cells]. */
+nsr_code nsr_numbers_model_predict(nsr_numbers_model *m, const nsr_human_data *data,
+                               double *g, nsr_error *err);
+
 #endif

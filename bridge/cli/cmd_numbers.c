@@ -12,7 +12,7 @@
 #include "dist.h"
 #include "fileio.h"
 #include "json.h"
-#include "cmd_numbers_model.h"
+#include "nsr_report.h"
 #include "nsr_report.h"
 
 #define CMD "numbers"
@@ -217,16 +217,18 @@ static nsr_code write_plot(const numbers_query *q, const char *path, nsr_error *
 }
 
 /* The reports' view of one answer of model m to the examples x[0..n). */
-static numbers_query query_of(const numbers_model *m, const numbers_options *o, const uint32_t *x,
+static numbers_query query_of(const nsr_numbers_model *m, const numbers_options *o, const uint32_t *x,
                               size_t n, const nsr_numbers_result *r) {
-  return (numbers_query){.cfg = &o->cfg, .examples = x, .n_examples = n, .probes = o->probes.items,
-                         .n_probes = o->probes.len, .result = r, .space = m->space,
-                         .model_file = m->file, .fitted = m->fitted};
+  numbers_query q = nsr_numbers_model_query(m, x, n, r);
+  q.cfg = &o->cfg;
+  q.probes = o->probes.items;
+  q.n_probes = o->probes.len;
+  return q;
 }
 
-static nsr_code run_single(numbers_model *m, const numbers_options *o, nsr_error *err) {
+static nsr_code run_single(nsr_numbers_model *m, const numbers_options *o, nsr_error *err) {
   nsr_numbers_result result = {0};
-  nsr_code rc = numbers_model_infer(m, o->examples.items, o->examples.len, o->top, &result, err);
+  nsr_code rc = nsr_numbers_model_infer(m, o->examples.items, o->examples.len, o->top, &result, err);
   numbers_query q = query_of(m, o, o->examples.items, o->examples.len, &result);
   if (rc == NSR_OK && o->plot_path) rc = write_plot(&q, o->plot_path, err);
   if (rc == NSR_OK) {
@@ -270,14 +272,14 @@ typedef struct batch_sink {
 } batch_sink;
 
 /* Answers one batch line; a bad line becomes an error object, not a stop. */
-static nsr_code batch_line(numbers_model *m, const numbers_options *o, const char *line,
+static nsr_code batch_line(nsr_numbers_model *m, const numbers_options *o, const char *line,
                            unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
                            const batch_sink *sink, bool *line_failed, nsr_error *err) {
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
   nsr_code rc = parse_numbers(line, "examples", o->cfg.max, examples, &line_err);
-  if (rc == NSR_OK) rc = numbers_model_infer(m, examples->items, examples->len, o->top, result, &line_err);
+  if (rc == NSR_OK) rc = nsr_numbers_model_infer(m, examples->items, examples->len, o->top, result, &line_err);
   if (rc == NSR_ERR_NOMEM) {
     *err = line_err;
     return rc;
@@ -299,7 +301,7 @@ static nsr_code batch_line(numbers_model *m, const numbers_options *o, const cha
 }
 
 /* One process: answers every line as it is read. */
-static nsr_code run_batch_alone(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+static nsr_code run_batch_alone(nsr_numbers_model *m, const numbers_options *o, bool *any_line_failed,
                                 nsr_error *err) {
   bool from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = from_stdin ? stdin : fopen(o->batch_path, "r");
@@ -397,7 +399,7 @@ static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
 
 /* Answers this rank's slice of the chunk into *out and *errs (malloc'd by
  * open_memstream: the caller frees them with free). */
-static nsr_code chunk_answer(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+static nsr_code chunk_answer(nsr_numbers_model *m, const numbers_options *o, const batch_chunk *c,
                              char **out, size_t *out_len, char **errs, size_t *errs_len,
                              nsr_error *err) {
   size_t n = (size_t)C_LINES(c), size = (size_t)nsr_dist_size(), rank = (size_t)nsr_dist_rank();
@@ -440,7 +442,7 @@ static void print_parts(const char *all, size_t len, bool *any_errs) {
 
 /* One chunk round on every rank: answer the slice, gather everything at
  * rank 0 in one call, print there. */
-static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const batch_chunk *c,
+static nsr_code chunk_round(nsr_numbers_model *m, const numbers_options *o, const batch_chunk *c,
                             bool *any_line_failed, nsr_error *err) {
   char *out = NULL, *errs = NULL, *part = NULL, *all = NULL;
   size_t out_len = 0, errs_len = 0, all_len = 0;
@@ -462,7 +464,7 @@ static nsr_code chunk_round(numbers_model *m, const numbers_options *o, const ba
   return rc;
 }
 
-static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+static nsr_code run_batch_shared(nsr_numbers_model *m, const numbers_options *o, bool *any_line_failed,
                                  nsr_error *err) {
   bool root = nsr_dist_is_root(), from_stdin = strcmp(o->batch_path, "-") == 0;
   FILE *in = !root ? NULL : from_stdin ? stdin : fopen(o->batch_path, "r");
@@ -493,7 +495,7 @@ static nsr_code run_batch_shared(numbers_model *m, const numbers_options *o, boo
   return rc;
 }
 
-static nsr_code run_batch(numbers_model *m, const numbers_options *o, bool *any_line_failed,
+static nsr_code run_batch(nsr_numbers_model *m, const numbers_options *o, bool *any_line_failed,
                           nsr_error *err) {
   if (nsr_dist_size() > 1) return run_batch_shared(m, o, any_line_failed, err);
   return run_batch_alone(m, o, any_line_failed, err);
@@ -519,7 +521,7 @@ static int run_subcommand(int argc, char **argv) {
 
 /* Parses the options (the table, then settle_options), opens the model and
  * reads the examples; CLI_CONTINUE when the work can start. */
-static int numbers_setup(int argc, char **argv, numbers_options *o, numbers_model *m) {
+static int numbers_setup(int argc, char **argv, numbers_options *o, nsr_numbers_model *m) {
   static const char *const priors[] = {"pmtk3", "mixture", NULL};
   const cli_opt opts[] = {
       CLI_OPTION("--range", CLI_STRING, &o->range_text, "1..N", "concepts are sets over 1..N (N up to 1000000)",
@@ -549,7 +551,7 @@ static int numbers_setup(int argc, char **argv, numbers_options *o, numbers_mode
   if (status != CLI_CONTINUE) return status;
   nsr_error err = {0};
   if (settle_options(o, &err) != NSR_OK) return cli_usage_error(CMD, "%s", err.message);
-  if (numbers_model_open(m, &o->cfg, o->space_path, o->prior_path, 0, &err) != NSR_OK) return cli_report(CMD, &err);
+  if (nsr_numbers_model_open(m, &o->cfg, o->space_path, o->prior_path, 0, &err) != NSR_OK) return cli_report(CMD, &err);
   o->cfg = m->cfg;
   nsr_code rc = parse_operands(&args, o, &err);
   if (rc == NSR_ERR_INVALID || rc == NSR_ERR_RANGE) return cli_usage_error(CMD, "%s", err.message);
@@ -561,7 +563,7 @@ int cmd_numbers(int argc, char **argv) {
   if (status != CLI_CONTINUE) return status;
   numbers_options o = {.top = DEFAULT_TOP, .max = NSR_NUMBERS_DEFAULT_N, .prior_name = "pmtk3"};
   nsr_numbers_config_default(&o.cfg);
-  numbers_model m = {0};
+  nsr_numbers_model m = {0};
   status = numbers_setup(argc, argv, &o, &m);
   if (status == CLI_CONTINUE) {
     nsr_error err = {0};
@@ -570,7 +572,7 @@ int cmd_numbers(int argc, char **argv) {
     status = rc != NSR_OK ? cli_report(CMD, &err) : any_line_failed ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     status = cli_finish(CMD, status);
   }
-  numbers_model_close(&m);
+  nsr_numbers_model_close(&m);
   numbers_options_free(&o);
   return status;
 }

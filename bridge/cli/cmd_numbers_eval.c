@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_numbers_model.h"
+#include "nsr_report.h"
 #include "commands.h"
 #include "fileio.h"
 #include "json.h"
@@ -65,7 +65,7 @@ static void format_examples(const nsr_human_set *set, char *buf, size_t len) {
 
 /* Prints the report as text or one JSON object; per-set r is of p(yes),
  * `p`. */
-static nsr_code print_eval(const eval_options *o, const numbers_model *m, const nsr_human_data *d,
+static nsr_code print_eval(const eval_options *o, const nsr_numbers_model *m, const nsr_human_data *d,
                            const double *p, const nsr_fit_metrics *fm, nsr_error *err) {
   double *people = nsr_mallocarray(d->n_cells, sizeof *people);
   if (people == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "eval: out of memory");
@@ -118,7 +118,7 @@ static nsr_code print_eval(const eval_options *o, const numbers_model *m, const 
 }
 
 /* Draws p(yes) (`model`) against people's proportions. */
-static nsr_code write_scatter(const eval_options *o, const numbers_model *m, const nsr_human_data *d,
+static nsr_code write_scatter(const eval_options *o, const nsr_numbers_model *m, const nsr_human_data *d,
                               const double *model, double r, nsr_error *err) {
   double *people = nsr_mallocarray(d->n_cells, sizeof *people);
   nsr_code rc = NSR_OK;
@@ -142,10 +142,10 @@ static nsr_code write_scatter(const eval_options *o, const numbers_model *m, con
 static nsr_code run_eval(const eval_options *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
-  numbers_model m;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, 0, err);
+  nsr_numbers_model m;
+  nsr_code rc = nsr_numbers_model_open(&m, &cfg, o->space, o->prior, 0, err);
   if (rc != NSR_OK) {
-    numbers_model_close(&m);
+    nsr_numbers_model_close(&m);
     return rc;
   }
   if (o->has_alpha) m.response.alpha = o->alpha;
@@ -156,7 +156,7 @@ static nsr_code run_eval(const eval_options *o, nsr_error *err) {
   double *g = rc == NSR_OK ? nsr_mallocarray(d.n_cells ? d.n_cells : 1, sizeof *g) : NULL;
   double *p = rc == NSR_OK ? nsr_mallocarray(d.n_cells ? d.n_cells : 1, sizeof *p) : NULL;
   if (rc == NSR_OK && (g == NULL || p == NULL)) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval: out of memory");
-  if (rc == NSR_OK) rc = numbers_model_predict(&m, &d, g, err);
+  if (rc == NSR_OK) rc = nsr_numbers_model_predict(&m, &d, g, err);
   for (size_t i = 0; rc == NSR_OK && i < d.n_sets; i++) {
     const nsr_human_set *set = &d.sets[i];
     for (size_t c = set->first_cell; c < set->first_cell + set->n_cells; c++) {
@@ -170,7 +170,7 @@ static nsr_code run_eval(const eval_options *o, nsr_error *err) {
   nsr_free(g);
   nsr_free(p);
   nsr_human_data_free(&d);
-  numbers_model_close(&m);
+  nsr_numbers_model_close(&m);
   return rc;
 }
 

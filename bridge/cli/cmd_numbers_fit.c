@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_numbers_model.h"
+#include "nsr_report.h"
 #include "commands.h"
 #include "dist.h"
 #include "fileio.h"
@@ -133,7 +133,7 @@ static json_t *families_json(const nsr_space *s) {
   return fam;
 }
 
-static void print_learned(const numbers_model *m, const nsr_fit_report *rep, const fit_cli *o,
+static void print_learned(const nsr_numbers_model *m, const nsr_fit_report *rep, const fit_cli *o,
                           const json_t *fam) {
   const nsr_space *s = m->space;
   nsr_space_params p = nsr_space_get_params(s);
@@ -278,8 +278,8 @@ static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data
 static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
-  numbers_model m;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, NUMBERS_MODEL_EDGES | NUMBERS_MODEL_SPACE, err);
+  nsr_numbers_model m;
+  nsr_code rc = nsr_numbers_model_open(&m, &cfg, o->space, o->prior, NSR_NUMBERS_MODEL_EDGES | NSR_NUMBERS_MODEL_SPACE, err);
   nsr_human_data d = {0};
   if (rc == NSR_OK) rc = nsr_human_data_load(o->data, o->split, m.cfg.max, &d, err);
   if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID;
@@ -320,7 +320,7 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   json_decref(fam);
   json_decref(cv);
   nsr_human_data_free(&d);
-  numbers_model_close(&m);
+  nsr_numbers_model_close(&m);
   return rc;
 }
 

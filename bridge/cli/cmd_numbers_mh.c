@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_numbers_model.h"
+#include "nsr_report.h"
 #include "commands.h"
 #include "json.h"
 #include "nsr_report.h"
@@ -80,7 +80,7 @@ typedef struct mh_answer {
   double diff;
 } mh_answer;
 
-static nsr_code print_mh_json(const mh_cli *o, const numbers_model *m, const mh_answer *a, nsr_error *err) {
+static nsr_code print_mh_json(const mh_cli *o, const nsr_numbers_model *m, const mh_answer *a, nsr_error *err) {
   uint32_t max = nsr_space_max(m->space);
   json_t *obj = json_pack("{s:[], s:[i,i], s:s, s:s, s:[], s:[], s:{s:I, s:I, s:I, s:f, s:f, s:f, s:I}}",
                           "examples", "range", 1, (int)max, "space", m->label, "component", "grammar",
@@ -115,7 +115,7 @@ static nsr_code print_mh_json(const mh_cli *o, const numbers_model *m, const mh_
   return rc;
 }
 
-static void print_mh_text(const mh_cli *o, const numbers_model *m, const mh_answer *a,
+static void print_mh_text(const mh_cli *o, const nsr_numbers_model *m, const mh_answer *a,
                           const nsr_numbers_config *cfg) {
   printf("X = {");
   for (size_t i = 0; i < a->n; i++) printf(i ? ", %u" : "%u", a->x[i]);
@@ -150,10 +150,10 @@ static void print_mh_text(const mh_cli *o, const numbers_model *m, const mh_answ
 static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
-  numbers_model m;
+  nsr_numbers_model m;
   uint32_t x[MAX_EXAMPLES];
   size_t n = 0;
-  nsr_code rc = numbers_model_open(&m, &cfg, o->space, o->prior, NUMBERS_MODEL_SPACE, err);
+  nsr_code rc = nsr_numbers_model_open(&m, &cfg, o->space, o->prior, NSR_NUMBERS_MODEL_SPACE, err);
   if (rc == NSR_OK) rc = parse_examples(o, nsr_space_max(m.space), x, &n, err);
   if (rc == NSR_ERR_RANGE) err->code = rc = NSR_ERR_INVALID; /* a bad example is a usage error */
   uint32_t max = rc == NSR_OK ? nsr_space_max(m.space) : 0;
@@ -179,7 +179,7 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_numbers_result_free(&exact);
   nsr_free(g);
   nsr_free(o->opt.top);
-  numbers_model_close(&m);
+  nsr_numbers_model_close(&m);
   return rc;
 }
 

@@ -53,11 +53,13 @@ static const char number_game_output[] =
     "\"consistent\":{\"type\":\"object\",\"required\":[\"rules\",\"intervals\"],\"properties\":{"
     "\"rules\":{\"type\":\"integer\"},\"intervals\":{\"type\":\"integer\"}}}}}";
 
-/* The engine of the last configuration is kept, so that a loop of calls
+/* The model of the last configuration is kept, so that a loop of calls
  * with the same range and prior (the usual case) does not rebuild the 34
- * rule sets each time. */
+ * rule sets each time. It is opened through the same switch as `nsr
+ * numbers` (nsr_numbers_model_open), with Tenenbaum's engine. */
 typedef struct number_game_ctx {
-  nsr_numbers *engine;
+  nsr_numbers_model model;
+  bool open;
   nsr_numbers_result result;
   uint32_t *examples;
   size_t examples_cap;
@@ -65,7 +67,7 @@ typedef struct number_game_ctx {
 
 static void number_game_free(void *p) {
   number_game_ctx *ctx = p;
-  nsr_numbers_free(ctx->engine);
+  nsr_numbers_model_close(&ctx->model);
   nsr_numbers_result_free(&ctx->result);
   nsr_free(ctx->examples);
   nsr_free(ctx);
@@ -125,20 +127,21 @@ static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
   int64_t top = 10;
   nsr_code rc = read_config(args, &cfg, &top, err);
   if (rc != NSR_OK) return rc;
-  if (ctx->engine == NULL || !same_config(nsr_numbers_get_config(ctx->engine), &cfg)) {
-    nsr_numbers_free(ctx->engine);
-    ctx->engine = NULL;
-    rc = nsr_numbers_new(&cfg, &ctx->engine, err);
+  if (!ctx->open || !same_config(&ctx->model.cfg, &cfg)) {
+    nsr_numbers_model_close(&ctx->model);
+    ctx->open = false;
+    rc = nsr_numbers_model_open(&ctx->model, &cfg, NULL, NULL, 0, err);
     if (rc != NSR_OK) return rc;
+    ctx->open = true;
   }
   const json_t *list = json_object_get(args, "examples");
   rc = read_examples(ctx, list, cfg.max, err);
   size_t n = json_array_size(list);
   if (rc == NSR_OK) {
-    rc = nsr_numbers_infer(ctx->engine, ctx->examples, n, (size_t)top, &ctx->result, err);
+    rc = nsr_numbers_model_infer(&ctx->model, ctx->examples, n, (size_t)top, &ctx->result, err);
   }
   if (rc != NSR_OK) return rc;
-  numbers_query q = {.cfg = &cfg, .examples = ctx->examples, .n_examples = n, .result = &ctx->result};
+  numbers_query q = nsr_numbers_model_query(&ctx->model, ctx->examples, n, &ctx->result);
   return numbers_report_json(&q, result, err);
 }
 

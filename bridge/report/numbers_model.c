@@ -1,7 +1,7 @@
-/* cmd_numbers_model.c: one front for Tenenbaum's engine and grammar spaces,
+/* numbers_model.c: one front for Tenenbaum's engine and grammar spaces,
  * so that every numbers subcommand accepts --space and --prior-file, and
  * every one has Tenenbaum's model as its default. */
-#include "cmd_numbers_model.h"
+#include "nsr_report.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +34,7 @@ static nsr_code tenenbaum_space(const nsr_numbers_config *cfg, bool record_edges
   return nsr_space_from_json(text, (size_t)len, "Tenenbaum's rules", record_edges, out, err);
 }
 
-nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
+nsr_code nsr_numbers_model_open(nsr_numbers_model *m, const nsr_numbers_config *cfg,
                             const char *space_path, const char *prior_path,
                             unsigned flags, nsr_error *err) {
   memset(m, 0, sizeof *m);
@@ -45,7 +45,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
     return nsr_fail(err, NSR_ERR_INVALID,
                     "give --space or --prior-file, not both (a prior file records its space)");
   }
-  bool edges = (flags & NUMBERS_MODEL_EDGES) != 0;
+  bool edges = (flags & NSR_NUMBERS_MODEL_EDGES) != 0;
   nsr_code rc;
   if (prior_path) {
     rc = nsr_space_load_prior(prior_path, edges, &m->space, err);
@@ -54,7 +54,7 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
   } else if (space_path) {
     rc = nsr_space_load(space_path, edges, &m->space, err);
     m->label = m->file = space_path;
-  } else if (flags & NUMBERS_MODEL_SPACE) {
+  } else if (flags & NSR_NUMBERS_MODEL_SPACE) {
     rc = tenenbaum_space(cfg, edges, &m->space, err);
   } else {
     return nsr_numbers_new(cfg, &m->engine, err);
@@ -70,29 +70,35 @@ nsr_code numbers_model_open(numbers_model *m, const nsr_numbers_config *cfg,
   return NSR_OK;
 }
 
-void numbers_model_close(numbers_model *m) {
+void nsr_numbers_model_close(nsr_numbers_model *m) {
   nsr_numbers_free(m->engine);
   nsr_space_free(m->space);
   memset(m, 0, sizeof *m);
 }
 
-nsr_code numbers_model_infer(numbers_model *m, const uint32_t *x, size_t n, size_t top_k,
+nsr_code nsr_numbers_model_infer(nsr_numbers_model *m, const uint32_t *x, size_t n, size_t top_k,
                              nsr_numbers_result *res, nsr_error *err) {
   if (m->space) return nsr_space_infer(m->space, x, n, top_k, res, err);
   return nsr_numbers_infer(m->engine, x, n, top_k, res, err);
 }
 
-nsr_code numbers_model_predict(numbers_model *m, const nsr_human_data *data, double *g,
+nsr_code nsr_numbers_model_predict(nsr_numbers_model *m, const nsr_human_data *data, double *g,
                                nsr_error *err) {
   nsr_numbers_result res = {0};
   nsr_code rc = NSR_OK;
   for (size_t i = 0; i < data->n_sets && rc == NSR_OK; i++) {
     const nsr_human_set *set = &data->sets[i];
-    rc = numbers_model_infer(m, set->examples, set->n_examples, 0, &res, err);
+    rc = nsr_numbers_model_infer(m, set->examples, set->n_examples, 0, &res, err);
     for (size_t c = 0; rc == NSR_OK && c < set->n_cells; c++) {
       g[set->first_cell + c] = res.generalization[data->cells[set->first_cell + c].target - 1];
     }
   }
   nsr_numbers_result_free(&res);
   return rc;
+}
+
+numbers_query nsr_numbers_model_query(const nsr_numbers_model *m, const uint32_t *x, size_t n,
+                                      const nsr_numbers_result *r) {
+  return (numbers_query){.cfg = &m->cfg, .examples = x, .n_examples = n, .result = r,
+                         .space = m->space, .model_file = m->file, .fitted = m->fitted};
 }
