@@ -184,10 +184,16 @@ static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
 
 /* ---- parsing -------------------------------------------------------------- */
 
+static bool spelled(const char *name, const char *arg, size_t len) {
+  return name != NULL && strlen(name) == len && strncmp(name, arg, len) == 0;
+}
+
+/* The option whose name or alias is arg[0..len), or NULL. */
 static const cli_opt *find_opt(const cli_spec *spec, const char *arg, size_t len) {
   for (size_t i = 0; i < spec->n_opts; i++) {
-    const char *name = spec->opts[i].name;
-    if (strlen(name) == len && strncmp(name, arg, len) == 0) return &spec->opts[i];
+    if (spelled(spec->opts[i].name, arg, len) || spelled(spec->opts[i].alias, arg, len)) {
+      return &spec->opts[i];
+    }
   }
   return NULL;
 }
@@ -208,7 +214,7 @@ static int apply_env(const cli_spec *spec, const bool *seen) {
   return CLI_CONTINUE;
 }
 
-/* Handles the option at argv[*i] (known to start with "--"). */
+/* Handles the option at argv[*i] (known to look like one). */
 static int parse_option(const cli_spec *spec, int argc, char **argv, int *i, bool *seen) {
   const char *arg = argv[*i];
   const char *eq = strchr(arg, '=');
@@ -267,7 +273,6 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out) {
       argv[1 + n++] = arg; /* positionals move to the front, in order */
       continue;
     }
-    if (arg[1] != '-') return cli_usage_error(spec->name, "unknown option '%s'", arg);
     int rc = parse_option(spec, argc, argv, &i, seen);
     if (rc != CLI_CONTINUE) return rc;
   }
@@ -287,6 +292,19 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out) {
     return cli_usage_error(spec->name, "unexpected argument '%s'", out->args[spec->max_args]);
   }
   return CLI_CONTINUE;
+}
+
+int cli_run_subcommand(const cli_spec *spec, const cli_subcommand *subs, size_t n_subs,
+                       int argc, char **argv) {
+  if (argc < 2) return cli_usage_error(spec->name, "missing subcommand");
+  if (cli_is_help(argv[1])) {
+    cli_print_help(spec, stdout);
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < n_subs; i++) {
+    if (strcmp(subs[i].name, argv[1]) == 0) return subs[i].run(argc - 1, argv + 1);
+  }
+  return cli_usage_error(spec->name, "unknown subcommand '%s'", argv[1]);
 }
 
 /* ---- help ----------------------------------------------------------------- */
@@ -334,9 +352,10 @@ static void print_option(FILE *out, const cli_opt *o) {
       used += (size_t)snprintf(left + used, sizeof left - used, "%s%s", c == o->choices ? "" : "|", *c);
     }
   } else if (o->kind == CLI_FLAG) {
-    snprintf(left, sizeof left, "%s", o->name);
+    snprintf(left, sizeof left, "%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name);
   } else {
-    snprintf(left, sizeof left, "%s %s", o->name, o->value_name ? o->value_name : "VALUE");
+    snprintf(left, sizeof left, "%s%s%s %s", o->alias ? o->alias : "", o->alias ? ", " : "",
+             o->name, o->value_name ? o->value_name : "VALUE");
   }
   const int col = 24;
   if ((int)strlen(left) + 2 >= col) {
