@@ -371,7 +371,8 @@ static void print_option(FILE *out, const cli_opt *o) {
     const char *sep = "";
     fprintf(out, " (");
     if (ranged) {
-      fprintf(out, "%g..%g", o->min, o->max);
+      /* Whole numbers in full: %g would show 1048576 as 1.04858e+06. */
+      fprintf(out, o->kind == CLI_DOUBLE ? "%g..%g" : "%.0f..%.0f", o->min, o->max);
       sep = ", ";
     }
     if (d[0]) {

@@ -104,12 +104,12 @@ static const config_key config_keys[] = {
     NUMBER_KEY(d_ff, "hidden width of each block's FFN"),
     NUMBER_KEY(max_len, "longest input sequence"),
     NUMBER_KEY(n_classes, "outputs of the head"),
-    CHOICE_KEY(pos, pos_names, "positions: \"sinusoidal\", or \"none\" (the model sees a set)"),
+    CHOICE_KEY(pos, pos_names, "\"sinusoidal\" positions, or \"none\": a set model"),
     CHOICE_KEY(pool, pool_names, "\"mean\" over the tokens, or \"cls\" (position 0)"),
     CHOICE_KEY(head, head_names,
-               "\"softmax\" (one class), \"sigmoid\" (independent classes), or \"both\":\n"
-               "a softmax head and a sigmoid label head"),
-    NUMBER_KEY(n_labels, "outputs of the label head; needed by and only with head \"both\""),
+               "\"softmax\" (one class), \"sigmoid\" (independent\n"
+               "classes), or \"both\" (softmax and a label head)"),
+    NUMBER_KEY(n_labels, "outputs of the label head; needed by and only\nwith head \"both\""),
 };
 #define N_CONFIG_KEYS (sizeof config_keys / sizeof config_keys[0])
 
