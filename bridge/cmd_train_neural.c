@@ -76,7 +76,7 @@ static nsr_code parse_on(const char *s, const char *what, int n, int32_t *ids,
   return rc;
 }
 
-/* Parses one "tokens -> target" line (see the top of the file) into
+/* Parses one "tokens -> target" line (see train_description) into
  * example i of d; `ids` is scratch room for max(n_classes, n_labels) ids. */
 static nsr_code parse_example(const char *line, const nsr_nn_config *cfg,
                               nn_data *d, int64_t i, int32_t *ids,
@@ -122,7 +122,7 @@ static nsr_code parse_example(const char *line, const nsr_nn_config *cfg,
   return rc;
 }
 
-/* Reads a data file for a model with config cfg (see the header comment). */
+/* Reads a data file for a model with config cfg (see train_description). */
 static nsr_code load_data(const char *path, const nsr_nn_config *cfg,
                           nn_data *d, nsr_error *err) {
   *d = (nn_data){0};
@@ -212,8 +212,9 @@ static int load_model(const char *cmd, const char *path, nsr_nn_model **m) {
 
 #define CMD_INIT "nn init"
 
-/* Parses the --config value: JSON text when it starts with '{', else the
- * name of a file holding it. */
+/* Parses the --config value into *cfg: JSON text when it starts with '{',
+ * else the name of a file holding it. CLI_CONTINUE, or the exit status
+ * after reporting. */
 static int read_config(const char *config, nsr_nn_config *cfg) {
   nsr_error err;
   char *text = NULL;
@@ -488,10 +489,10 @@ static int nn_train(int argc, char **argv) {
   if (status == CLI_CONTINUE && !(opts.schedule.lr_max > 0.0)) {
     status = cli_usage_error(CMD_TRAIN, "--lr: %g is not positive", opts.schedule.lr_max);
   }
-  f.model = status == CLI_CONTINUE ? args.args[0] : NULL;
   if (status == CLI_CONTINUE) status = check_input(CMD_TRAIN, "--data", f.data);
   if (status == CLI_CONTINUE) status = check_input(CMD_TRAIN, "--held-out", f.held_out);
   if (status != CLI_CONTINUE) return status;
+  f.model = args.args[0];
   /* The defaults again for the steps given (the schedule's warm-up and
    * length follow them), with the options given. */
   nsr_nn_train_opts given = opts;
