@@ -238,6 +238,7 @@ static char *arena_printf(nsr_arena *arena, const char *fmt, ...)
 static char *arena_printf(nsr_arena *arena, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap was set by va_start just above
   int len = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   char *s = nsr_arena_alloc(arena, (size_t)len + 1, 1);

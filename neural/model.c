@@ -94,7 +94,7 @@ typedef struct config_key {
 
 #define NUMBER_KEY(field, help) {#field, offsetof(nsr_nn_config, field), NULL, 0, help}
 #define CHOICE_KEY(field, names, help) \
-  {#field, offsetof(nsr_nn_config, field), names, (int)(sizeof names / sizeof names[0]), help}
+  {#field, offsetof(nsr_nn_config, field), names, (int)(sizeof(names) / sizeof((names)[0])), help}
 
 static const config_key config_keys[] = {
     NUMBER_KEY(vocab, "token ids are 0 .. vocab-1"),
