@@ -159,6 +159,12 @@ void nsr_site_name(const nsr_site *site, char *buf, size_t len);
 void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int k, char *buf,
                     size_t len);
 
+/* The extraction methods, in the order of nsr_extraction.per_method. */
+enum { NSR_METHOD_ALIGNMENT, NSR_METHOD_PROBE, NSR_METHOD_CART, NSR_METHODS };
+/* Their names, NULL-terminated: rules.method in the store, and the values
+ * of `nsr extract --methods` and `nsr rules --method`. */
+extern const char *const nsr_extract_methods[NSR_METHODS + 1];
+
 typedef struct nsr_extract_opts {
   bool alignment, probe, cart;
   /* Alignment ignores concepts (and complements) smaller than this: on 1..N

@@ -66,11 +66,16 @@ void nsr_nn_config_default(nsr_nn_config *cfg);
 nsr_code nsr_nn_config_validate(const nsr_nn_config *cfg, nsr_error *err);
 /* Parses the JSON object of the checkpoint metadata "nsr.config" (keys vocab,
  * d_model, n_heads, n_layers, d_ff, max_len, n_classes, pos, pool, head,
- * n_labels; pos, pool and head default to "sinusoidal", "mean", "softmax";
- * head is "softmax", "sigmoid" or "both"; n_labels, absent = 0, is needed by
- * and only allowed with "both") and validates it. */
+ * n_labels; every absent key takes its nsr_nn_config_default value, so "{}"
+ * is the default model; head is "softmax", "sigmoid" or "both"; n_labels is
+ * needed by and only allowed with "both") and validates it. Any other key is
+ * NSR_ERR_INVALID, naming it. */
 nsr_code nsr_nn_config_parse(const char *json_text, size_t len,
                              nsr_nn_config *out, nsr_error *err);
+/* Text describing every key of the config, one per line ("  vocab 128  token
+ * ids are ..."), with its default; NULL when out of memory. Caller frees it
+ * with nsr_free. */
+char *nsr_nn_config_describe(void);
 /* The config as compact JSON text, or NULL when out of memory. Caller frees
  * it with nsr_free. */
 char *nsr_nn_config_to_json(const nsr_nn_config *cfg);

@@ -243,10 +243,16 @@ static nsr_code set_value(const cli_opt *o, const char *text, nsr_error *err) {
 
 /* ---- parsing -------------------------------------------------------------- */
 
+static bool spelled(const char *name, const char *arg, size_t len) {
+  return name != NULL && strlen(name) == len && strncmp(name, arg, len) == 0;
+}
+
+/* The option whose name or alias is arg[0..len), or NULL. */
 static const cli_opt *find_opt(const cli_spec *spec, const char *arg, size_t len) {
   for (size_t i = 0; i < spec->n_opts; i++) {
-    const char *name = spec->opts[i].name;
-    if (strlen(name) == len && strncmp(name, arg, len) == 0) return &spec->opts[i];
+    if (spelled(spec->opts[i].name, arg, len) || spelled(spec->opts[i].alias, arg, len)) {
+      return &spec->opts[i];
+    }
   }
   return NULL;
 }
@@ -280,7 +286,7 @@ static const char *value_name(const cli_opt *o, char *buf, size_t len) {
   return buf;
 }
 
-/* Handles the option at argv[*i] (known to start with "--"). */
+/* Handles the option at argv[*i] (known to look like one). */
 static int parse_option(const cli_spec *spec, int argc, char **argv, int *i, bool *seen) {
   const char *arg = argv[*i];
   char name[128];
@@ -339,7 +345,6 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out) {
       argv[1 + n++] = arg; /* positionals move to the front, in order */
       continue;
     }
-    if (arg[1] != '-') return cli_usage_error(spec->name, "unknown option '%s'", arg);
     int rc = parse_option(spec, argc, argv, &i, seen);
     if (rc != CLI_CONTINUE) return rc;
   }
@@ -360,6 +365,19 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out) {
     return cli_usage_error(spec->name, "unexpected argument '%s'", out->args[spec->max_args]);
   }
   return CLI_CONTINUE;
+}
+
+int cli_run_subcommand(const cli_spec *spec, const cli_subcommand *subs, size_t n_subs,
+                       int argc, char **argv) {
+  if (argc < 2) return cli_usage_error(spec->name, "missing subcommand");
+  if (cli_is_help(argv[1])) {
+    cli_print_help(spec, stdout);
+    return CLI_EXIT_OK;
+  }
+  for (size_t i = 0; i < n_subs; i++) {
+    if (strcmp(subs[i].name, argv[1]) == 0) return subs[i].run(argc - 1, argv + 1);
+  }
+  return cli_usage_error(spec->name, "unknown subcommand '%s'", argv[1]);
 }
 
 /* ---- help ----------------------------------------------------------------- */
@@ -404,10 +422,11 @@ static void print_wrapped(FILE *out, const char *text, int indent) {
 
 static void print_option(FILE *out, const cli_opt *o) {
   char left[64], def[128], name[128];
+  const char *alias = o->alias ? o->alias : "", *comma = o->alias ? ", " : "";
   if (o->kind == CLI_FLAG) {
-    snprintf(left, sizeof left, "%s", o->name);
+    snprintf(left, sizeof left, "%s%s%s", alias, comma, o->name);
   } else {
-    snprintf(left, sizeof left, "%s %s", o->name, value_name(o, name, sizeof name));
+    snprintf(left, sizeof left, "%s%s%s %s", alias, comma, o->name, value_name(o, name, sizeof name));
   }
   const int col = 24;
   if ((int)strlen(left) + 2 >= col) {

@@ -55,6 +55,7 @@ typedef struct cli_list {
  * default_text says it in words ("automatic"). */
 typedef struct cli_opt {
   const char *name;       /* "--top" */
+  const char *alias;      /* optional second spelling, e.g. "-e" for "--eval" */
   cli_kind kind;
   void *target;
   const char *value_name; /* "N", "FILE" in help; NULL for flags */
@@ -70,7 +71,7 @@ typedef struct cli_opt {
 
 /* One table row: CLI_OPTION("--top", CLI_U64, &top, "K", "how many", .min = 1,
  * .max = 64). The trailing designated fields (min, max, env, default_text,
- * choices, given) are optional. */
+ * choices, given, alias) are optional. */
 #define CLI_OPTION(opt_name, opt_kind, opt_target, opt_value_name, opt_help, ...) \
   {.name = (opt_name), .kind = (opt_kind), .target = (opt_target),              \
    .value_name = (opt_value_name), .help = (opt_help), __VA_ARGS__}
@@ -107,6 +108,18 @@ typedef struct cli_args {
  * place), CLI_EXIT_OK after printing help (-h or --help anywhere), or
  * CLI_EXIT_USAGE after printing one error line to stderr. */
 int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out);
+
+/* A subcommand of a command with subcommands ("nsr nn init"). */
+typedef struct cli_subcommand {
+  const char *name;                  /* "init" */
+  int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
+} cli_subcommand;
+
+/* Runs the subcommand that argv[1] names with argv[1..argc-1] and returns
+ * its exit status. -h or --help there prints spec's help (CLI_EXIT_OK); a
+ * missing or unknown subcommand is one usage line (CLI_EXIT_USAGE). */
+int cli_run_subcommand(const cli_spec *spec, const cli_subcommand *subs, size_t n_subs,
+                       int argc, char **argv);
 
 /* Writes the generated help of spec. */
 void cli_print_help(const cli_spec *spec, FILE *out);

@@ -1,6 +1,7 @@
 /* cmd_extract.c: `nsr extract`: rules from a trained encoder into the rule
  * store, every rule's concept checked by the Church interpreter over the
  * whole domain first. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +15,14 @@
 #include "progress.h"
 #include "sha256.h"
 
-#define DEFAULT_WEIGHTS "models/numbers.safetensors"
+#define CMD "extract"
 
-static const char extract_help[] =
-    "Usage: nsr extract [--weights M] [--db PATH] [--methods alignment,probe,cart]\n"
-    "                   [--max N] [--sample K] [--cart-depth D] [--folds K] [--seed S]\n"
-    "                   [--json]\n"
+static const char description[] =
+    "Extracts rules from the encoder in the --weights file on every single number\n"
+    "1..N (token x is the number x; N defaults to vocab - 1) and stores them in\n"
+    "the rule store (created if missing) in one transaction, replacing the\n"
+    "model's earlier rules of the same methods.\n"
     "\n"
-    "Extracts rules from the encoder in M (default $NSR_WEIGHTS or\n"
-    "" DEFAULT_WEIGHTS ") on every single number 1..N (token x is the number\n"
-    "x; N defaults to vocab - 1) and stores them in the rule\n"
-    "store (default $NSR_DB or ./nsr.db, created if missing) in one\n"
-    "transaction, replacing the model's earlier rules of the same methods.\n"
     "Methods:\n"
     "  alignment  each FFN unit, residual and pooled dimension: the library\n"
     "             concept (3..N-3 members) and threshold that best explain it\n"
@@ -41,9 +38,14 @@ static const char extract_help[] =
     "counted on the interpreter's answers over the whole domain.\n"
     "Domains up to 1..4096 are enumerated, so the metrics are exact. Larger\n"
     "ones (up to 1..1000000) are measured on a uniform sample of K numbers\n"
-    "(--sample, default and at most 4096, drawn with --seed): each rule then\n"
-    "stores sample_size and Wilson 95% intervals (fidelity_lo/_hi, accuracy_lo/\n"
-    "_hi, completeness_lo/_hi), and the concepts table is left as it is.\n";
+    "(--sample, drawn with --seed): each rule then stores sample_size and\n"
+    "Wilson 95% intervals (fidelity_lo/_hi, accuracy_lo/_hi, completeness_lo/\n"
+    "_hi), and the concepts table is left as it is.\n"
+    "\n"
+    "--json prints one object: {\"model\":{\"path\",\"sha256\",\"id\"}, \"domain\":[1,N],\n"
+    "\"sample\":{\"size\",\"seed\"} or null, \"layout\", \"concepts\", \"rules\":{\"alignment\",\n"
+    "\"probe\",\"cart\"}, \"cart_tree\":{\"fidelity\",\"accuracy\",\"completeness\",\"rules\"}\n"
+    "or null, \"seconds\", \"db\"}.\n";
 
 typedef struct extract_args {
   const char *weights, *db;
@@ -52,61 +54,62 @@ typedef struct extract_args {
   nsr_extract_opts opts;
 } extract_args;
 
+/* Sets the methods o runs from a comma-separated list of their names. */
 static nsr_code parse_methods(const char *text, nsr_extract_opts *o, nsr_error *err) {
-  o->alignment = o->probe = o->cart = false;
-  const char *p = text;
-  while (*p) {
+  bool *on[NSR_METHODS] = {&o->alignment, &o->probe, &o->cart};
+  for (int m = 0; m < NSR_METHODS; m++) *on[m] = false;
+  for (const char *p = text; *p;) {
     size_t len = strcspn(p, ",");
-    if (len == 9 && strncmp(p, "alignment", len) == 0) o->alignment = true;
-    else if (len == 5 && strncmp(p, "probe", len) == 0) o->probe = true;
-    else if (len == 4 && strncmp(p, "cart", len) == 0) o->cart = true;
-    else return nsr_fail(err, NSR_ERR_INVALID, "unknown method '%.*s' in --methods (alignment, probe, cart)", (int)len, p);
+    int m = 0;
+    while (m < NSR_METHODS && !(strlen(nsr_extract_methods[m]) == len &&
+                                strncmp(p, nsr_extract_methods[m], len) == 0)) {
+      m++;
+    }
+    if (m == NSR_METHODS) {
+      return nsr_fail(err, NSR_ERR_INVALID,
+                      "--methods: unknown method '%.*s' (alignment, probe, cart)", (int)len, p);
+    }
+    *on[m] = true;
     p += len + (p[len] == ',');
   }
-  if (!o->alignment && !o->probe && !o->cart) return nsr_fail(err, NSR_ERR_INVALID, "--methods names no method");
+  if (!o->alignment && !o->probe && !o->cart) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--methods names no method");
+  }
   return NSR_OK;
 }
 
-/* 0 when parsed; otherwise the exit status (help printed or usage error). */
+/* Parses the command line into *a; CLI_CONTINUE or the exit status (help
+ * printed, or a usage error). */
 static int parse_args(int argc, char **argv, extract_args *a) {
+  const char *methods = NULL;
+  const cli_opt opts[] = {
+      CLI_OPTION("--weights", CLI_STRING, &a->weights, "FILE", "the encoder to extract from",
+                 .default_text = "the shipped model", .env = CLI_ENV_WEIGHTS),
+      CLI_OPTION("--db", CLI_STRING, &a->db, "PATH", "the rule store", .env = CLI_ENV_DB),
+      CLI_OPTION("--methods", CLI_STRING, &methods, "LIST",
+                 "comma-separated: alignment, probe, cart", .default_text = "all three"),
+      CLI_OPTION("--max", CLI_U64, &a->max, "N", "the domain 1..N", .min = 1,
+                 .max = NSR_NUMBERS_MAX_N, .default_text = "vocab - 1"),
+      CLI_OPTION("--sample", CLI_U64, &a->sample, "K",
+                 "numbers sampled from a domain larger than 1..4096", .min = 1,
+                 .max = NSR_EXTRACT_MAX_N),
+      CLI_OPTION("--cart-depth", CLI_INT, &a->opts.cart_depth, "D", "depth of the CART tree",
+                 .min = 1, .max = 32),
+      CLI_OPTION("--folds", CLI_INT, &a->opts.probe_folds, "K", "cross-validation folds of the probes",
+                 .min = 2, .max = 100),
+      CLI_OPTION("--seed", CLI_U64, &a->opts.seed, "S", "seed of the folds, the control task and the sample"),
+      CLI_FLAG_OPTION("--json", &a->json, "print one JSON object (see above)"),
+  };
+  const cli_spec spec = {.name = CMD, .description = description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr extract --weights m.safetensors --methods alignment,cart\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
   nsr_error err;
-  for (int i = 1; i < argc; i++) {
-    nsr_code rc = NSR_OK;
-    const char *v;
-    uint64_t u;
-    if (cli_is_help(argv[i])) {
-      fputs(extract_help, stdout);
-      return -1;
-    }
-    if (strcmp(argv[i], "--json") == 0) {
-      a->json = true;
-      continue;
-    }
-    const char *names[] = {"--weights", "--db", "--methods", "--max", "--cart-depth", "--folds", "--seed",
-                           "--sample"};
-    size_t k = 0;
-    while (k < sizeof names / sizeof names[0] && !cli_option(argc, argv, &i, names[k], &v)) k++;
-    if (k == sizeof names / sizeof names[0]) return cli_usage_error("extract", "unknown argument '%s'", argv[i]);
-    if (v == NULL) return cli_usage_error("extract", "option '%s' needs a value", names[k]);
-    switch (k) {
-    case 0: a->weights = v; break;
-    case 1: a->db = v; break;
-    case 2: rc = parse_methods(v, &a->opts, &err); break;
-    case 3: rc = cli_parse_u64(v, "--max", 1, NSR_NUMBERS_MAX_N, &a->max, &err); break;
-    case 4:
-      rc = cli_parse_u64(v, "--cart-depth", 1, 32, &u, &err);
-      a->opts.cart_depth = (int)u;
-      break;
-    case 5:
-      rc = cli_parse_u64(v, "--folds", 2, 100, &u, &err);
-      a->opts.probe_folds = (int)u;
-      break;
-    case 6: rc = cli_parse_u64(v, "--seed", 0, UINT64_MAX, &a->opts.seed, &err); break;
-    default: rc = cli_parse_u64(v, "--sample", 1, NSR_EXTRACT_MAX_N, &a->sample, &err); break;
-    }
-    if (rc != NSR_OK) return cli_usage_error("extract", "%s", err.message);
+  if (status == CLI_CONTINUE && methods && parse_methods(methods, &a->opts, &err) != NSR_OK) {
+    status = cli_usage_error(CMD, "%s", err.message);
   }
-  return 0;
+  return status;
 }
 
 /* The concept library goes to the concepts table, so every conclusion of
@@ -124,14 +127,14 @@ static nsr_code store_library(nsr_store *store, const nsr_concept_library *lib, 
 }
 
 /* Enumerates 1..N when N <= NSR_EXTRACT_MAX_N (N = --max, else vocab - 1),
- * else samples --sample numbers (default NSR_EXTRACT_MAX_N) with --seed. */
+ * else samples --sample numbers with --seed. */
 static nsr_code capture(nsr_nn_model *model, const extract_args *a, nsr_activations *acts,
                         nsr_error *err) {
   int vocab = nsr_nn_get_config(model)->vocab;
   uint64_t n = a->max ? a->max : (uint64_t)(vocab > 1 ? vocab - 1 : 0);
   if (n <= NSR_EXTRACT_MAX_N) return nsr_activations_capture(model, (uint32_t)a->max, acts, err);
-  uint32_t k = a->sample ? (uint32_t)a->sample : NSR_EXTRACT_MAX_N;
-  return nsr_activations_capture_sample(model, (uint32_t)n, k, a->opts.seed, acts, err);
+  return nsr_activations_capture_sample(model, (uint32_t)n, (uint32_t)a->sample, a->opts.seed, acts,
+                                        err);
 }
 
 static void on_step(void *ctx, uint64_t done, uint64_t total) {
@@ -171,10 +174,7 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
                           "seconds", seconds, "db", a->db);
     char *text = o ? nsr_json_dump(o, 6) : NULL;
     json_decref(o);
-    if (text == NULL) {
-      fprintf(stderr, "nsr extract: out of memory\n");
-      return CLI_EXIT_FAILURE;
-    }
+    if (text == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "out of memory");
     puts(text);
     free(text);
   } else {
@@ -192,22 +192,17 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
     }
     printf("list them with: nsr rules --db %s --weights %s --min-fidelity 0.9\n", a->db, a->weights);
   }
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "nsr extract: writing the output failed\n");
-    return CLI_EXIT_FAILURE;
-  }
   return CLI_EXIT_OK;
 }
 
 int cmd_extract(int argc, char **argv) {
-  extract_args a = {getenv("NSR_WEIGHTS") ? getenv("NSR_WEIGHTS") : DEFAULT_WEIGHTS,
-                    getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH, 0, 0, false, {0}};
+  extract_args a = {.weights = cli_default_model(), .db = CLI_DEFAULT_DB,
+                    .sample = NSR_EXTRACT_MAX_N};
   nsr_extract_opts_default(&a.opts);
   int status = parse_args(argc, argv, &a);
-  if (status != 0) return status < 0 ? CLI_EXIT_OK : status;
+  if (status != CLI_CONTINUE) return status;
   if (access(a.weights, R_OK) != 0) {
-    return cli_usage_error("extract", "no readable weights file '%s' (train one, or pass --weights M)",
-                           a.weights);
+    return cli_usage_error(CMD, "no readable weights file '%s': %s", a.weights, strerror(errno));
   }
   uint64_t t0 = nsr_now_ns();
   nsr_error err;
@@ -240,7 +235,7 @@ int cmd_extract(int argc, char **argv) {
   if (rc == NSR_OK) rc = nsr_concept_library_verify(&lib, lang, &err);
   if (rc == NSR_OK) {
     nsr_progress bar;
-    nsr_progress_start(&bar, "extract", work_units(&acts, &a.opts));
+    nsr_progress_start(&bar, CMD, work_units(&acts, &a.opts));
     rc = nsr_extract(&acts, &lib, engine, &a.opts, on_step, &bar, &ex, &err);
     nsr_progress_finish(&bar, bar.total, NULL);
   }
@@ -256,7 +251,7 @@ int cmd_extract(int argc, char **argv) {
     rc = nsr_store_add_extraction(store, sha, a.weights, config, ex.rules, ex.samples, ex.n, &model_id, &err);
   }
   if (rc == NSR_OK) status = print_summary(&a, sha, model_id, &acts, lib.n, &ex, nsr_seconds_since(t0));
-  else status = cli_report("extract", &err);
+  else status = cli_report(CMD, &err);
   nsr_store_close(store);
   nsr_free(config);
   nsr_extraction_free(&ex);
@@ -265,5 +260,5 @@ int cmd_extract(int argc, char **argv) {
   nsr_numbers_free(engine);
   nsr_activations_free(&acts);
   nsr_nn_free(model);
-  return status;
+  return cli_finish(CMD, status);
 }

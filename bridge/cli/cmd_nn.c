@@ -1,81 +1,22 @@
-/* cmd_train_neural.c: `nsr nn ...`, the encoder from the command line.
- *
- *   nsr nn init --config JSON|FILE [--seed S] --out M.safetensors
- *   nsr nn info M.safetensors
- *   nsr nn forward M.safetensors --tokens 3,17,42 [--json]
- *   nsr nn train M.safetensors --data FILE [--held-out FILE] --out OUT
- *                [--steps N] [--batch B] [--lr X] [--seed S] [--eval-every K]
- *
- * Data files hold one example per line, "tokens -> target": token ids
- * separated by spaces or commas, then after "->" the class (softmax head) or
- * the classes that are on (sigmoid head; none is allowed). A model with both
- * heads takes "tokens -> class | labels": the class, then after '|' the
- * labels that are on (none is allowed). Blank lines and lines starting with
- * '#' are skipped. Shorter sequences are padded.
- *
- * Entry point nsr_cmd_nn (commands.h): argv[0] is "nn"; returns the process exit status (0, 1 on failure, 2 on a
- * usage error). */
+/* cmd_train_neural.c: `nsr nn ...`, the encoder from the command line:
+ * `init` writes a fresh model, `info` describes one, `forward` runs one on
+ * a token sequence and `train` trains one on data files (the format is in
+ * train_description). Each subcommand has its own option table (cli.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "fileio.h"
 #include "json.h"
 #include "nsr_neural.h"
 
-#define NN_CMD_USAGE                                                          \
-  "usage: nsr nn init --config JSON|FILE [--seed S] --out M.safetensors\n"   \
-  "       nsr nn info M.safetensors\n"                                       \
-  "       nsr nn forward M.safetensors --tokens 3,17,42 [--json]\n"          \
-  "       nsr nn train M.safetensors --data FILE [--held-out FILE] --out OUT\n" \
-  "                [--steps N] [--batch B] [--lr X] [--seed S] [--eval-every K]\n"
-
-/* The value of option `name` in argv[first..argc), or NULL. */
-static const char *option(int argc, char **argv, int first, const char *name) {
-  for (int i = first; i + 1 < argc; i++) {
-    if (strcmp(argv[i], name) == 0) return argv[i + 1];
-  }
-  return NULL;
-}
-
-static bool has_flag(int argc, char **argv, int first, const char *name) {
-  for (int i = first; i < argc; i++) {
-    if (strcmp(argv[i], name) == 0) return true;
-  }
-  return false;
-}
-
-/* Reads a whole text file, NUL-terminated; caller frees with nsr_free. */
-static nsr_code read_text(const char *path, char **text, size_t *len,
-                          nsr_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return nsr_fail(err, NSR_ERR_IO, "'%s': %s", path, strerror(errno));
-  size_t cap = 4096, n = 0;
-  char *buf = nsr_malloc(cap);
-  size_t got;
-  while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-    n += got;
-    if (cap - n - 1 == 0) {
-      char *bigger = nsr_realloc(buf, cap * 2);
-      if (bigger == NULL) nsr_free(buf);
-      buf = bigger;
-      cap *= 2;
-    }
-  }
-  bool failed = ferror(f);
-  fclose(f);
-  if (buf == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "'%s': out of memory", path);
-  if (failed) {
-    nsr_free(buf);
-    return nsr_fail(err, NSR_ERR_IO, "'%s': read failed", path);
-  }
-  buf[n] = '\0';
-  *text = buf;
-  *len = n;
-  return NSR_OK;
-}
+/* Data and config files are read whole; this bounds what a bad path (a
+ * device, a huge file) can make the command allocate. */
+#define MAX_INPUT_BYTES ((size_t)1 << 30)
 
 /* Parses "3,17,42" or "3 17 42" into at most `max` ids; *count gets how
  * many. Stops at the end of the line, at "->" or at '|'. */
@@ -135,7 +76,7 @@ static nsr_code parse_on(const char *s, const char *what, int n, int32_t *ids,
   return rc;
 }
 
-/* Parses one "tokens -> target" line (see the top of the file) into
+/* Parses one "tokens -> target" line (see train_description) into
  * example i of d; `ids` is scratch room for max(n_classes, n_labels) ids. */
 static nsr_code parse_example(const char *line, const nsr_nn_config *cfg,
                               nn_data *d, int64_t i, int32_t *ids,
@@ -181,13 +122,13 @@ static nsr_code parse_example(const char *line, const nsr_nn_config *cfg,
   return rc;
 }
 
-/* Reads a data file for a model with config cfg (see the header comment). */
+/* Reads a data file for a model with config cfg (see train_description). */
 static nsr_code load_data(const char *path, const nsr_nn_config *cfg,
                           nn_data *d, nsr_error *err) {
   *d = (nn_data){0};
   char *text;
   size_t len;
-  nsr_code rc = read_text(path, &text, &len, err);
+  nsr_code rc = nsr_read_file(path, MAX_INPUT_BYTES, &text, &len, err);
   if (rc != NSR_OK) return rc;
   int64_t lines = 1;
   for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
@@ -241,112 +182,128 @@ static nsr_code load_data(const char *path, const nsr_nn_config *cfg,
   return NSR_OK;
 }
 
-/* ---- subcommands ------------------------------------------------------ */
+/* ---- shared by the subcommands ----------------------------------------- */
 
-static int fail_with(FILE *errs, const nsr_error *err) {
-  fprintf(errs, "nsr nn: %s\n", err->message);
-  return 1;
+/* CLI_CONTINUE when the option `name` was given (value not NULL), else a
+ * usage error of `cmd`. */
+static int require(const char *cmd, const char *name, const char *value) {
+  return value != NULL ? CLI_CONTINUE : cli_usage_error(cmd, "%s is required", name);
 }
 
-/* The same for a bad argument: the usage exit status. */
-static int usage_with(FILE *errs, const nsr_error *err) {
-  fail_with(errs, err);
-  return 2;
+/* CLI_CONTINUE when the input file `path` can be read; else a file named on
+ * the command line is missing: bad input, one line naming it. */
+static int check_input(const char *cmd, const char *what, const char *path) {
+  if (access(path, R_OK) == 0) return CLI_CONTINUE;
+  return cli_fail(cmd, CLI_EXIT_USAGE, "%s '%s': %s", what, path, strerror(errno));
 }
 
-/* Reads the numeric options of `nsr nn train` into *opts (defaults for the
- * absent ones), each strictly: a whole number in range or a finite real. */
-static nsr_code train_options(int argc, char **argv, nsr_nn_train_opts *opts,
-                              nsr_error *err) {
-  const char *v;
-  uint64_t steps = 1000, batch, seed, every;
-  double lr;
-  nsr_code rc = NSR_OK;
-  if ((v = option(argc, argv, 3, "--steps"))) {
-    rc = cli_parse_u64(v, "--steps", 1, INT64_MAX, &steps, err);
-  }
-  if (rc != NSR_OK) return rc;
-  nsr_nn_train_opts_default(opts, (int64_t)steps);
-  if ((v = option(argc, argv, 3, "--batch"))) {
-    rc = cli_parse_u64(v, "--batch", 1, 1 << 20, &batch, err);
-    if (rc == NSR_OK) opts->batch_size = (int)batch;
-  }
-  if (rc == NSR_OK && (v = option(argc, argv, 3, "--lr"))) {
-    rc = cli_parse_double(v, "--lr", &lr, err);
-    if (rc == NSR_OK && !(lr > 0.0)) {
-      rc = nsr_fail(err, NSR_ERR_RANGE, "--lr: %s is not positive", v);
-    }
-    if (rc == NSR_OK) opts->schedule.lr_max = lr;
-  }
-  if (rc == NSR_OK && (v = option(argc, argv, 3, "--seed"))) {
-    rc = cli_parse_u64(v, "--seed", 0, UINT64_MAX, &seed, err);
-    if (rc == NSR_OK) opts->seed = seed;
-  }
-  if (rc == NSR_OK && (v = option(argc, argv, 3, "--eval-every"))) {
-    rc = cli_parse_u64(v, "--eval-every", 0, INT64_MAX, &every, err);
-    if (rc == NSR_OK) opts->eval_every = (int64_t)every;
-  }
-  return rc;
-}
-
-/* Each cmd_* runs one subcommand (see the top of the file) and returns the
- * exit status; messages go to errs, results to out. */
-static int nn_init(int argc, char **argv, FILE *out, FILE *errs) {
-  const char *config = option(argc, argv, 2, "--config");
-  const char *path = option(argc, argv, 2, "--out");
-  const char *seed = option(argc, argv, 2, "--seed");
-  if (config == NULL || path == NULL) {
-    fputs(NN_CMD_USAGE, errs);
-    return 2;
-  }
+/* Loads the checkpoint named on the command line into *m; CLI_CONTINUE or
+ * the exit status after reporting. */
+static int load_model(const char *cmd, const char *path, nsr_nn_model **m) {
+  int status = check_input(cmd, "checkpoint", path);
+  if (status != CLI_CONTINUE) return status;
   nsr_error err;
-  uint64_t seed_value = 1;
-  if (seed && cli_parse_u64(seed, "--seed", 0, UINT64_MAX, &seed_value, &err) != NSR_OK) {
-    return usage_with(errs, &err);
-  }
+  return nsr_nn_load(path, m, &err) == NSR_OK ? CLI_CONTINUE : cli_report(cmd, &err);
+}
+
+#define N_OPTS(opts) (sizeof(opts) / sizeof((opts)[0]))
+
+/* ---- nsr nn init --------------------------------------------------------- */
+
+#define CMD_INIT "nn init"
+
+/* Parses the --config value into *cfg: JSON text when it starts with '{',
+ * else the name of a file holding it. CLI_CONTINUE, or the exit status
+ * after reporting. */
+static int read_config(const char *config, nsr_nn_config *cfg) {
+  nsr_error err;
   char *text = NULL;
   size_t len = strlen(config);
-  if (config[0] != '{' && read_text(config, &text, &len, &err) != NSR_OK) {
-    return fail_with(errs, &err);
+  if (config[0] != '{') {
+    int status = check_input(CMD_INIT, "--config", config);
+    if (status != CLI_CONTINUE) return status;
+    if (nsr_read_file(config, MAX_INPUT_BYTES, &text, &len, &err) != NSR_OK) {
+      return cli_report(CMD_INIT, &err);
+    }
   }
-  nsr_nn_config cfg;
-  nsr_nn_model *m = NULL;
-  nsr_code rc = nsr_nn_config_parse(text ? text : config, len, &cfg, &err);
+  nsr_code rc = nsr_nn_config_parse(text ? text : config, len, cfg, &err);
   nsr_free(text);
-  if (rc == NSR_OK) rc = nsr_nn_create(&cfg, &m, &err);
-  if (rc == NSR_OK) {
-    nsr_nn_init_params(m, seed_value);
-    rc = nsr_nn_save(m, path, &err);
-  }
-  if (rc == NSR_OK) {
-    fprintf(out, "wrote %s: %zu parameters\n", path, nsr_nn_num_params(m));
-  }
-  nsr_nn_free(m);
-  return rc == NSR_OK ? 0 : fail_with(errs, &err);
+  if (rc == NSR_OK) return CLI_CONTINUE;
+  nsr_error_prefix(&err, "--config: ");
+  return cli_report(CMD_INIT, &err);
 }
 
-static int nn_info(int argc, char **argv, FILE *out, FILE *errs) {
-  if (argc < 3) {
-    fputs(NN_CMD_USAGE, errs);
-    return 2;
-  }
-  nsr_nn_model *m;
+static int nn_init(int argc, char **argv) {
+  const char *config = "{}", *out = NULL;
+  uint64_t seed = 1;
+  const cli_opt opts[] = {
+      CLI_OPTION("--config", CLI_STRING, &config, "JSON|FILE",
+                 "the model's config: a JSON object, or a file holding one\n(keys below)"),
+      CLI_OPTION("--seed", CLI_U64, &seed, "S", "seed of the initial parameters"),
+      CLI_OPTION("--out", CLI_STRING, &out, "FILE", "the checkpoint to write (required)"),
+  };
+  char *keys = nsr_nn_config_describe();
+  if (keys == NULL) return cli_fail(CMD_INIT, CLI_EXIT_FAILURE, "out of memory");
+  char epilog[4096];
+  snprintf(epilog, sizeof epilog,
+           "Config keys, each with its default (an absent key takes it):\n%s\n"
+           "Example: nsr nn init --config '{\"vocab\":101,\"n_classes\":2}' --out m.safetensors\n",
+           keys);
+  nsr_free(keys);
+  const cli_spec spec = {
+      .name = CMD_INIT, .opts = opts, .n_opts = N_OPTS(opts), .epilog = epilog,
+      .description = "Writes a new encoder with freshly initialised parameters (token embeddings\n"
+                     "N(0, 1), linear weights N(0, 0.02), biases 0) to a safetensors checkpoint.\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = require(CMD_INIT, "--out", out);
+  nsr_nn_config cfg;
+  if (status == CLI_CONTINUE) status = read_config(config, &cfg);
+  if (status != CLI_CONTINUE) return status;
   nsr_error err;
-  if (nsr_nn_load(argv[2], &m, &err) != NSR_OK) return fail_with(errs, &err);
+  nsr_nn_model *m = NULL;
+  nsr_code rc = nsr_nn_create(&cfg, &m, &err);
+  if (rc == NSR_OK) {
+    nsr_nn_init_params(m, seed);
+    rc = nsr_nn_save(m, out, &err);
+  }
+  if (rc == NSR_OK) printf("wrote %s: %zu parameters\n", out, nsr_nn_num_params(m));
+  nsr_nn_free(m);
+  return cli_finish(CMD_INIT, rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD_INIT, &err));
+}
+
+/* ---- nsr nn info --------------------------------------------------------- */
+
+#define CMD_INFO "nn info"
+
+static int nn_info(int argc, char **argv) {
+  const cli_spec spec = {
+      .name = CMD_INFO, .args = "M.safetensors", .min_args = 1, .max_args = 1,
+      .description = "Prints a checkpoint's config, its parameter count and every tensor's\n"
+                     "name and shape.\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  nsr_nn_model *m = NULL;
+  if (status == CLI_CONTINUE) status = load_model(CMD_INFO, args.args[0], &m);
+  if (status != CLI_CONTINUE) return status;
   char *config = nsr_nn_config_to_json(nsr_nn_get_config(m));
-  fprintf(out, "config %s\nparameters %zu\n", config ? config : "?", nsr_nn_num_params(m));
+  printf("config %s\nparameters %zu\n", config ? config : "?", nsr_nn_num_params(m));
   nsr_free(config);
   for (size_t i = 0; i < nsr_nn_num_tensors(m); i++) {
     nsr_nn_tensor t = nsr_nn_tensor_at(m, i);
     if (t.ndim == 2) {
-      fprintf(out, "%-28s [%lld, %lld]\n", t.name, (long long)t.shape[0], (long long)t.shape[1]);
+      printf("%-28s [%lld, %lld]\n", t.name, (long long)t.shape[0], (long long)t.shape[1]);
     } else {
-      fprintf(out, "%-28s [%lld]\n", t.name, (long long)t.shape[0]);
+      printf("%-28s [%lld]\n", t.name, (long long)t.shape[0]);
     }
   }
   nsr_nn_free(m);
-  return 0;
+  return cli_finish(CMD_INFO, CLI_EXIT_OK);
 }
+
+/* ---- nsr nn forward ------------------------------------------------------ */
+
+#define CMD_FORWARD "nn forward"
 
 /* Sets obj[key] to a JSON array of the n values. */
 static nsr_code set_array(json_t *obj, const char *key, const float *v, int n,
@@ -361,8 +318,7 @@ static nsr_code set_array(json_t *obj, const char *key, const float *v, int n,
 
 /* Writes {"logits":[...],"probs":[...]} for the first head's outputs and,
  * for a model with a label head, "label_logits" and "label_probs" too. */
-static nsr_code print_json(FILE *out, const nsr_nn_outputs *o,
-                           const nsr_nn_config *cfg, nsr_error *err) {
+static nsr_code print_json(const nsr_nn_outputs *o, const nsr_nn_config *cfg, nsr_error *err) {
   json_t *obj = json_object();
   nsr_code rc = obj ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   if (rc == NSR_OK) rc = set_array(obj, "logits", o->logits, cfg->n_classes, err);
@@ -373,7 +329,7 @@ static nsr_code print_json(FILE *out, const nsr_nn_outputs *o,
   }
   char *text = rc == NSR_OK ? nsr_json_dump(obj, 9) : NULL;
   if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  if (text) fprintf(out, "%s\n", text);
+  if (text) printf("%s\n", text);
   nsr_free(text);
   if (obj) json_decref(obj);
   return rc;
@@ -381,108 +337,190 @@ static nsr_code print_json(FILE *out, const nsr_nn_outputs *o,
 
 /* One line per output: "3\tlogit ..\tprob .." for the first head, then
  * "label 3\tlogit ..\tprob .." for the label head. */
-static void print_text(FILE *out, const nsr_nn_outputs *o, const nsr_nn_config *cfg) {
+static void print_text(const nsr_nn_outputs *o, const nsr_nn_config *cfg) {
   for (int c = 0; c < cfg->n_classes; c++) {
-    fprintf(out, "%d\tlogit %.6f\tprob %.6f\n", c, (double)o->logits[c], (double)o->probs[c]);
+    printf("%d\tlogit %.6f\tprob %.6f\n", c, (double)o->logits[c], (double)o->probs[c]);
   }
   for (int c = 0; c < cfg->n_labels; c++) {
-    fprintf(out, "label %d\tlogit %.6f\tprob %.6f\n", c, (double)o->label_logits[c],
-            (double)o->label_probs[c]);
+    printf("label %d\tlogit %.6f\tprob %.6f\n", c, (double)o->label_logits[c],
+           (double)o->label_probs[c]);
   }
 }
 
-static int nn_forward(int argc, char **argv, FILE *out, FILE *errs) {
-  const char *tokens = option(argc, argv, 3, "--tokens");
-  if (argc < 3 || tokens == NULL) {
-    fputs(NN_CMD_USAGE, errs);
-    return 2;
-  }
-  nsr_nn_model *m;
-  nsr_error err;
-  if (nsr_nn_load(argv[2], &m, &err) != NSR_OK) return fail_with(errs, &err);
+/* Runs m on the token ids in `tokens` and prints its outputs. */
+static nsr_code forward(nsr_nn_model *m, const char *tokens, bool json, nsr_error *err) {
   /* One pass: starting a pool (threads, their OpenBLAS instances) costs
    * milliseconds, the pass a fraction of one. */
-  if (nsr_nn_set_threads(m, 1, &err) != NSR_OK) {
-    nsr_nn_free(m);
-    return fail_with(errs, &err);
-  }
+  if (nsr_nn_set_threads(m, 1, err) != NSR_OK) return err->code;
   const nsr_nn_config *cfg = nsr_nn_get_config(m);
   int32_t *ids = nsr_mallocarray((size_t)cfg->max_len, sizeof(int32_t));
   /* One buffer: the first head's logits and probs, then the label head's. */
   size_t C = (size_t)cfg->n_classes, L = (size_t)cfg->n_labels;
   float *values = nsr_mallocarray(2 * (C + L), sizeof(float));
   int n = 0;
-  nsr_code rc = ids && values ? NSR_OK : nsr_fail(&err, NSR_ERR_NOMEM, "out of memory");
-  if (rc == NSR_OK) rc = parse_ids(tokens, ids, cfg->max_len, &n, NULL, &err);
-  if (rc == NSR_OK && n == 0) rc = nsr_fail(&err, NSR_ERR_PARSE, "--tokens: no token ids");
-  if (rc != NSR_OK) nsr_error_prefix(&err, "--tokens: ");
+  nsr_code rc = ids && values ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  if (rc == NSR_OK) rc = parse_ids(tokens, ids, cfg->max_len, &n, NULL, err);
+  if (rc == NSR_OK && n == 0) rc = nsr_fail(err, NSR_ERR_PARSE, "no token ids");
+  if (rc != NSR_OK && rc != NSR_ERR_NOMEM) nsr_error_prefix(err, "--tokens: ");
   nsr_nn_outputs o = {0};
   if (rc == NSR_OK) {
     o = (nsr_nn_outputs){values, values + C, values + 2 * C, values + 2 * C + L};
-    nsr_nn_batch batch = {1, n, ids, NULL};
-    rc = nsr_nn_forward_outputs(m, &batch, &o, &err);
+    rc = nsr_nn_forward_outputs(m, &(nsr_nn_batch){1, n, ids, NULL}, &o, err);
   }
-  if (rc == NSR_OK && has_flag(argc, argv, 3, "--json")) {
-    rc = print_json(out, &o, cfg, &err);
+  if (rc == NSR_OK && json) {
+    rc = print_json(&o, cfg, err);
   } else if (rc == NSR_OK) {
-    print_text(out, &o, cfg);
+    print_text(&o, cfg);
   }
   nsr_free(ids);
   nsr_free(values);
-  nsr_nn_free(m);
-  return rc == NSR_OK ? 0 : fail_with(errs, &err);
+  return rc;
 }
 
-static void print_eval(void *ctx, const nsr_nn_eval *ev) {
-  fprintf((FILE *)ctx, "step %lld: train loss %.4f, held-out loss %.4f, accuracy %.4f",
-          (long long)ev->step, ev->train_loss, ev->loss, ev->accuracy);
-  /* Only models with a label head measure it (see nsr_nn_eval). */
-  if (ev->label_accuracy > 0.0) {
-    fprintf((FILE *)ctx, ", label accuracy %.4f", ev->label_accuracy);
-  }
-  fputc('\n', (FILE *)ctx);
-}
-
-static int nn_train(int argc, char **argv, FILE *out, FILE *errs) {
-  const char *data_path = option(argc, argv, 3, "--data");
-  const char *held_path = option(argc, argv, 3, "--held-out");
-  const char *out_path = option(argc, argv, 3, "--out");
-  if (argc < 3 || data_path == NULL || out_path == NULL) {
-    fputs(NN_CMD_USAGE, errs);
-    return 2;
-  }
-  nsr_nn_train_opts opts;
+static int nn_forward(int argc, char **argv) {
+  const char *tokens = NULL;
+  bool json = false;
+  const cli_opt opts[] = {
+      CLI_OPTION("--tokens", CLI_STRING, &tokens, "IDS",
+                 "the input: token ids separated by commas or spaces (required)"),
+      CLI_FLAG_OPTION("--json", &json, "print one JSON object"),
+  };
+  const cli_spec spec = {
+      .name = CMD_FORWARD, .args = "M.safetensors", .opts = opts, .n_opts = N_OPTS(opts),
+      .min_args = 1, .max_args = 1,
+      .description =
+          "Runs the encoder in M on one token sequence and prints, per output, its\n"
+          "logit and probability (\"3\\tlogit ..\\tprob ..\"; a label head's lines start with\n"
+          "\"label\").\n"
+          "\n"
+          "--json prints {\"logits\":[..],\"probs\":[..]}, and for a model with a label head\n"
+          "\"label_logits\" and \"label_probs\" too.\n",
+      .epilog = "Example: nsr nn forward m.safetensors --tokens 3,17,42\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = require(CMD_FORWARD, "--tokens", tokens);
+  nsr_nn_model *m = NULL;
+  if (status == CLI_CONTINUE) status = load_model(CMD_FORWARD, args.args[0], &m);
+  if (status != CLI_CONTINUE) return status;
   nsr_error err;
-  if (train_options(argc, argv, &opts, &err) != NSR_OK) return usage_with(errs, &err);
-  opts.on_eval = print_eval;
-  opts.ctx = out;
+  status = forward(m, tokens, json, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD_FORWARD, &err);
+  nsr_nn_free(m);
+  return cli_finish(CMD_FORWARD, status);
+}
 
-  nsr_nn_model *m;
-  if (nsr_nn_load(argv[2], &m, &err) != NSR_OK) return fail_with(errs, &err);
-  nn_data train = {0}, held = {0};
-  nsr_code rc = load_data(data_path, nsr_nn_get_config(m), &train, &err);
-  if (rc == NSR_OK && held_path) rc = load_data(held_path, nsr_nn_get_config(m), &held, &err);
-  if (rc == NSR_OK) {
-    rc = nsr_nn_train(m, &train.set, held_path ? &held.set : &train.set, &opts, &err);
-  }
-  if (rc == NSR_OK) rc = nsr_nn_save(m, out_path, &err);
-  if (rc == NSR_OK) fprintf(out, "wrote %s\n", out_path);
-  data_free(&train);
+/* ---- nsr nn train -------------------------------------------------------- */
+
+#define CMD_TRAIN "nn train"
+#define DEFAULT_STEPS 1000
+
+static const char train_description[] =
+    "Trains the encoder in M with AdamW on the examples of --data (random\n"
+    "minibatches, the learning rate warmed up over 5% of the steps, then cosine\n"
+    "to 0), reports the loss and accuracy on the examples of --held-out (without\n"
+    "it: on the training examples, and says so) every K steps and at the end,\n"
+    "and writes the trained model to --out.\n"
+    "\n"
+    "Data files hold one example per line, \"tokens -> target\": token ids\n"
+    "separated by spaces or commas, then after \"->\" the class (softmax head) or\n"
+    "the classes that are on (sigmoid head; none is allowed). A model with both\n"
+    "heads takes \"tokens -> class | labels\": the class, then after '|' the\n"
+    "labels that are on (none is allowed). Blank lines and lines starting with\n"
+    "'#' are skipped. Shorter sequences are padded.\n";
+
+/* ctx names the evaluation set: "held-out" or "training-set". */
+static void print_eval(void *ctx, const nsr_nn_eval *ev) {
+  const char *set = ctx;
+  printf("step %lld: train loss %.4f, %s loss %.4f, %s accuracy %.4f", (long long)ev->step,
+         ev->train_loss, set, ev->loss, set, ev->accuracy);
+  /* Only models with a label head measure it (see nsr_nn_eval). */
+  if (ev->label_accuracy > 0.0) printf(", label accuracy %.4f", ev->label_accuracy);
+  putchar('\n');
+}
+
+/* The files of a training run, as named on the command line. */
+typedef struct train_files {
+  const char *model, *data, *held_out, *out;
+} train_files;
+
+/* Trains the checkpoint f->model with opts and saves it to f->out. */
+static int train(const train_files *f, const nsr_nn_train_opts *opts) {
+  nsr_nn_model *m = NULL;
+  int status = load_model(CMD_TRAIN, f->model, &m);
+  if (status != CLI_CONTINUE) return status;
+  nsr_error err;
+  nn_data data = {0}, held = {0};
+  nsr_code rc = load_data(f->data, nsr_nn_get_config(m), &data, &err);
+  if (rc == NSR_OK && f->held_out) rc = load_data(f->held_out, nsr_nn_get_config(m), &held, &err);
+  if (rc == NSR_OK) rc = nsr_nn_train(m, &data.set, f->held_out ? &held.set : &data.set, opts, &err);
+  if (rc == NSR_OK) rc = nsr_nn_save(m, f->out, &err);
+  if (rc == NSR_OK) printf("wrote %s\n", f->out);
+  data_free(&data);
   data_free(&held);
   nsr_nn_free(m);
-  return rc == NSR_OK ? 0 : fail_with(errs, &err);
+  return rc == NSR_OK ? CLI_EXIT_OK : cli_report(CMD_TRAIN, &err);
 }
 
-int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs) {
-  const char *sub = argc > 1 ? argv[1] : "";
-  if (cli_is_help(sub) || (argc > 2 && cli_is_help(argv[2]))) {
-    fputs(NN_CMD_USAGE, out);
-    return 0;
+static int nn_train(int argc, char **argv) {
+  train_files f = {0};
+  nsr_nn_train_opts opts;
+  nsr_nn_train_opts_default(&opts, DEFAULT_STEPS);
+  uint64_t steps = DEFAULT_STEPS, eval_every = (uint64_t)opts.eval_every;
+  const cli_opt table[] = {
+      CLI_OPTION("--data", CLI_STRING, &f.data, "FILE", "the training examples (required)"),
+      CLI_OPTION("--held-out", CLI_STRING, &f.held_out, "FILE",
+                 "the examples the loss and accuracy are measured on",
+                 .default_text = "the training examples"),
+      CLI_OPTION("--out", CLI_STRING, &f.out, "FILE", "the trained checkpoint to write (required)"),
+      CLI_OPTION("--steps", CLI_U64, &steps, "N", "AdamW steps", .min = 1, .max = 1e9),
+      CLI_OPTION("--batch", CLI_INT, &opts.batch_size, "B", "examples per step", .min = 1,
+                 .max = 1 << 20),
+      CLI_OPTION("--lr", CLI_DOUBLE, &opts.schedule.lr_max, "X", "peak learning rate (> 0)"),
+      CLI_OPTION("--seed", CLI_U64, &opts.seed, "S", "seed of the order of the examples"),
+      CLI_OPTION("--eval-every", CLI_U64, &eval_every, "K",
+                 "evaluate on --held-out every K steps (0 = only at the end)", .max = 1e9),
+  };
+  const cli_spec spec = {
+      .name = CMD_TRAIN, .args = "M.safetensors", .description = train_description,
+      .opts = table, .n_opts = N_OPTS(table), .min_args = 1, .max_args = 1,
+      .epilog = "Example: nsr nn train m.safetensors --data train.txt --held-out held.txt\n"
+                "           --steps 500 --eval-every 100 --out trained.safetensors\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = require(CMD_TRAIN, "--data", f.data);
+  if (status == CLI_CONTINUE) status = require(CMD_TRAIN, "--out", f.out);
+  if (status == CLI_CONTINUE && !(opts.schedule.lr_max > 0.0)) {
+    status = cli_usage_error(CMD_TRAIN, "--lr: %g is not positive", opts.schedule.lr_max);
   }
-  if (strcmp(sub, "init") == 0) return nn_init(argc, argv, out, errs);
-  if (strcmp(sub, "info") == 0) return nn_info(argc, argv, out, errs);
-  if (strcmp(sub, "forward") == 0) return nn_forward(argc, argv, out, errs);
-  if (strcmp(sub, "train") == 0) return nn_train(argc, argv, out, errs);
-  fputs(NN_CMD_USAGE, errs);
-  return 2;
+  if (status == CLI_CONTINUE) status = check_input(CMD_TRAIN, "--data", f.data);
+  if (status == CLI_CONTINUE && f.held_out) status = check_input(CMD_TRAIN, "--held-out", f.held_out);
+  if (status != CLI_CONTINUE) return status;
+  f.model = args.args[0];
+  /* The defaults again for the steps given (the schedule's warm-up and
+   * length follow them), with the options given. */
+  nsr_nn_train_opts given = opts;
+  nsr_nn_train_opts_default(&opts, (int64_t)steps);
+  opts.batch_size = given.batch_size;
+  opts.schedule.lr_max = given.schedule.lr_max;
+  opts.seed = given.seed;
+  opts.eval_every = (int64_t)eval_every;
+  opts.on_eval = print_eval;
+  opts.ctx = f.held_out ? "held-out" : "training-set";
+  return cli_finish(CMD_TRAIN, train(&f, &opts));
+}
+
+/* ---- nsr nn -------------------------------------------------------------- */
+
+int cmd_nn(int argc, char **argv) {
+  static const cli_subcommand subs[] = {
+      {"init", nn_init}, {"info", nn_info}, {"forward", nn_forward}, {"train", nn_train}};
+  const cli_spec spec = {
+      .name = "nn",
+      .description = "The transformer encoder (neural/) from the command line: models are\n"
+                     "safetensors checkpoints with their config in the metadata.\n",
+      .subcommands = "  init     write a new model from a JSON config\n"
+                     "  info     print a model's config and tensors\n"
+                     "  forward  run a model on token ids\n"
+                     "  train    train a model on token files\n",
+      .epilog = "Each subcommand takes --help, e.g. nsr nn train --help.\n"};
+  return cli_run_subcommand(&spec, subs, N_OPTS(subs), argc, argv);
 }

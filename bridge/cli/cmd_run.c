@@ -1,83 +1,91 @@
 /* cmd_run.c: `nsr run`, which runs a Church program, and `nsr repl`, which
- * evaluates forms typed on standard input.
+ * evaluates forms typed on standard input. Both parse their options with
+ * cli_parse (cli.h) and share the interpreter's (LANG_OPTIONS).
  *
- *   nsr run FILE.church [options] [-- ARG ...]
- *   nsr run -e 'EXPR' [options]
- *   nsr repl [options]
- *
- * Exit status: 0 on success, 1 when the program fails (a run-time error or
- * an exhausted budget), 2 for bad usage or bad input (unreadable file,
- * syntax error). */
+ * Church's errors are all the program's: a run-time error or an exhausted
+ * budget is bad input (exit status 2), like an unreadable file or a syntax
+ * error, reported on one line "nsr run: FILE:LINE:COL: message". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "commands.h"
 #include "nsr_ffi.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
 
-int cmd_run(int argc, char **argv);
-int cmd_repl(int argc, char **argv);
+#define CMD_RUN "run"
+#define CMD_REPL "repl"
 
-static const char run_usage[] =
-    "usage: nsr run FILE.church [options] [-- ARG ...]\n"
-    "       nsr run -e EXPR [options]\n"
-    "       nsr repl [options]\n"
-    "\n"
-    "Runs a Church program (probmods' probabilistic Scheme) and prints what it\n"
-    "displays, then the value of its last top-level form. repl reads forms from\n"
-    "standard input and prints each value (definitions persist).\n"
-    "\n"
-    "options:\n"
-    "  -e, --eval EXPR       run EXPR instead of a file\n"
-    "  --seed S              seed of the random stream (default 0); the same\n"
-    "                        seed gives the same output\n"
-    "  --max-steps N         evaluation steps allowed (default 1000000000,\n"
-    "                        0 = no limit)\n"
-    "  --max-memory BYTES    heap budget, with optional K, M or G suffix\n"
-    "                        (default 1G, 0 = no limit)\n"
-    "  --timeout SECONDS     wall-time budget (default none)\n"
-    "  --max-paths N         execution paths per enumeration-query\n"
-    "                        (default 1000000, 0 = no limit)\n"
-    "  --webchurch           numbers behave as in webchurch (JavaScript): 2.0\n"
-    "                        is the integer 2, exact overflow turns inexact,\n"
-    "                        round takes halves up\n"
-    "  --foreign LIB:FUNC    allow (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) to bind\n"
-    "                        C function FUNC of library LIB (repeatable; none by\n"
-    "                        default), e.g. --foreign libm.so.6:cbrt\n"
-    "  --json                print {\"value\": ..., \"output\": \"...\"}: lists\n"
-    "                        and vectors become arrays, symbols and strings\n"
-    "                        strings, #t/#f true/false\n"
-    "  -h, --help            show this help\n"
-    "\n"
+static const char run_description[] =
+    "Runs a Church program (probmods' probabilistic Scheme) from FILE.church, or\n"
+    "the forms of -e EXPR, and prints what it displays, then the value of its\n"
+    "last top-level form.\n";
+
+static const char run_epilog[] =
     "Arguments after -- are visible to the program as the list of strings\n"
     "command-line-arguments.\n"
     "\n"
-    "exit status: 0 success; 2 for any error: bad usage, an unreadable file,\n"
-    "             a syntax error, a program error or an exhausted budget\n";
+    "A program error (a run-time error or an exhausted budget) is bad input,\n"
+    "like an unreadable file or a syntax error: exit status 2.\n"
+    "\n"
+    "Examples: nsr run programs/number_game.church -- 16 8 2 64\n"
+    "          nsr run -e '(enumeration-query (define a (flip)) a #t)' --json\n";
 
-/* Church's errors are all the program's: the issue fixes status 2 for them. */
-enum { EXIT_PROGRAM_ERROR = 2, EXIT_BAD_INPUT = 2 };
+/* The interpreter's options, which nsr run and nsr repl share. */
+typedef struct lang_options {
+  nsr_lang_config cfg;
+  const char *max_memory; /* --max-memory as given: a count with a suffix */
+  char memory_default[32];
+} lang_options;
 
-static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "nsr run: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n(nsr run --help shows the options)\n");
-  return EXIT_BAD_INPUT;
+/* The option rows of a lang_options *o. */
+#define LANG_OPTIONS(o)                                                                        \
+  CLI_OPTION("--seed", CLI_U64, &(o)->cfg.seed, "S",                                           \
+             "seed of the random stream (the same seed, the\nsame output)"),                   \
+  CLI_OPTION("--max-steps", CLI_U64, &(o)->cfg.max_steps, "N",                                 \
+             "evaluation steps allowed, 0 = no limit"),                                        \
+  CLI_OPTION("--max-memory", CLI_STRING, &(o)->max_memory, "BYTES",                            \
+             "heap budget, with an optional K, M or G\nsuffix; 0 = no limit"),                 \
+  CLI_OPTION("--timeout", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                    \
+             "wall-time budget, 0 = none", .min = 0, .max = 1e9),                              \
+  CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
+             "execution paths per enumeration-query,\n0 = no limit"),                          \
+  CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
+                  "numbers behave as in webchurch (JavaScript): 2.0\n"                         \
+                  "is the integer 2, exact overflow turns inexact,\n"                          \
+                  "round takes halves up")
+
+/* The defaults, --max-memory's as text ("1G") so that help shows it and
+ * parsing it gives the default back. */
+static void lang_options_init(lang_options *o) {
+  nsr_lang_config_default(&o->cfg);
+  static const char units[] = "GMK";
+  size_t bytes = o->cfg.max_memory;
+  for (int shift = 30, u = 0; shift > 0; shift -= 10, u++) {
+    if (bytes != 0 && bytes % ((size_t)1 << shift) == 0) {
+      snprintf(o->memory_default, sizeof o->memory_default, "%zu%c", bytes >> shift, units[u]);
+      o->max_memory = o->memory_default;
+      return;
+    }
+  }
+  snprintf(o->memory_default, sizeof o->memory_default, "%zu", bytes);
+  o->max_memory = o->memory_default;
 }
 
 /* Parses a non-negative integer with an optional K/M/G (powers of 1024)
- * suffix when `suffixes`; false on anything else. */
-static bool parse_count(const char *text, bool suffixes, uint64_t *out) {
+ * suffix; false on anything else. */
+static bool parse_bytes(const char *text, uint64_t *out) {
   if (text[0] < '0' || text[0] > '9') return false;
   errno = 0;
   char *end;
   unsigned long long v = strtoull(text, &end, 10);
   if (errno == ERANGE) return false;
   uint64_t scale = 1;
-  if (suffixes && *end != '\0' && end[1] == '\0') {
+  if (*end != '\0' && end[1] == '\0') {
     switch (*end) {
       case 'k': case 'K': scale = 1ULL << 10; end++; break;
       case 'm': case 'M': scale = 1ULL << 20; end++; break;
@@ -85,135 +93,52 @@ static bool parse_count(const char *text, bool suffixes, uint64_t *out) {
       default: break;
     }
   }
-  if (*end != '\0' || (scale > 1 && v > UINT64_MAX / scale)) return false;
+  if (*end != '\0' || v > UINT64_MAX / scale) return false;
   *out = (uint64_t)v * scale;
   return true;
 }
 
-static bool parse_seconds(const char *text, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (errno != 0 || *end != '\0' || end == text || !(v >= 0)) return false;
-  *out = v;
-  return true;
+/* Completes o->cfg after parsing; CLI_CONTINUE or a usage error of cmd. */
+static int lang_options_finish(const char *cmd, lang_options *o) {
+  uint64_t bytes;
+  if (!parse_bytes(o->max_memory, &bytes) || bytes > SIZE_MAX) {
+    return cli_usage_error(cmd, "--max-memory: '%s' is not a byte count such as 512M",
+                           o->max_memory);
+  }
+  o->cfg.max_memory = (size_t)bytes;
+  return CLI_CONTINUE;
 }
 
-typedef struct run_options {
-  bool need_program; /* run: a file or -e is required; repl: neither is allowed */
-  const char *file;
-  const char *expr;
-  bool json;
-  int nargs;    /* program arguments after -- */
-  char **args;
-  lang_foreign *foreign; /* the --foreign allow-list; NULL in nsr repl */
-} run_options;
-
-/* Fills cfg and opts from argv[1..]; returns -1 to go on, else an exit
- * status (0 after --help). */
-static int parse_run_args(int argc, char **argv, nsr_lang_config *cfg,
-                          run_options *opts) {
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    uint64_t n;
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(run_usage, stdout);
-      return 0;
-    } else if (strcmp(a, "--") == 0) {
-      opts->nargs = argc - i - 1;
-      opts->args = argv + i + 1;
-      break;
-    } else if (strcmp(a, "--json") == 0) {
-      opts->json = true;
-      continue;
-    } else if (strcmp(a, "--webchurch") == 0) {
-      cfg->webchurch = true;
-      continue;
-    } else if (a[0] != '-' || a[1] == '\0') {
-      if (opts->file != NULL || opts->expr != NULL) {
-        return usage_error("unexpected argument '%s'", a);
-      }
-      opts->file = a;
-      continue;
-    }
-    static const char *const valued[] = {"-e", "--eval", "--seed", "--max-steps",
-                                         "--max-paths", "--max-memory", "--timeout",
-                                         "--foreign"};
-    bool known = false;
-    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= strcmp(a, valued[k]) == 0;
-    if (!known) return usage_error("unknown option '%s'", a);
-    if (value == NULL) return usage_error("option %s needs a value", a);
-    i++;
-    if (strcmp(a, "-e") == 0 || strcmp(a, "--eval") == 0) {
-      if (opts->file != NULL || opts->expr != NULL) {
-        return usage_error("give either a file or -e, once (%s)", a);
-      }
-      opts->expr = value;
-    } else if (strcmp(a, "--seed") == 0) {
-      if (!parse_count(value, false, &n)) return usage_error("--seed needs an integer, got '%s'", value);
-      cfg->seed = n;
-    } else if (strcmp(a, "--max-steps") == 0) {
-      if (!parse_count(value, false, &n)) return usage_error("--max-steps needs a count, got '%s'", value);
-      cfg->max_steps = n;
-    } else if (strcmp(a, "--max-paths") == 0) {
-      if (!parse_count(value, false, &n)) return usage_error("--max-paths needs a count, got '%s'", value);
-      cfg->max_paths = n;
-    } else if (strcmp(a, "--max-memory") == 0) {
-      if (!parse_count(value, true, &n) || n > SIZE_MAX) {
-        return usage_error("--max-memory needs a byte count such as 512M, got '%s'", value);
-      }
-      cfg->max_memory = (size_t)n;
-    } else if (strcmp(a, "--foreign") == 0) {
-      nsr_error err;
-      if (opts->foreign == NULL) return usage_error("%s", "--foreign is for nsr run only");
-      if (lang_foreign_allow(opts->foreign, value, &err) != NSR_OK) {
-        return usage_error("%s", err.message);
-      }
-    } else {
-      if (!parse_seconds(value, &cfg->timeout_seconds)) {
-        return usage_error("--timeout needs a number of seconds, got '%s'", value);
-      }
-    }
-  }
-  if (opts->need_program && opts->file == NULL && opts->expr == NULL) {
-    return usage_error("%s", "no program given: pass FILE.church or -e EXPR");
-  }
-  if (!opts->need_program && (opts->file != NULL || opts->expr != NULL || opts->json)) {
-    return usage_error("%s", "repl takes only the budget, --seed and --webchurch options");
-  }
-  return -1;
-}
-
-/* Binds command-line-arguments to the strings after --. */
-static nsr_code define_arguments(nsr_lang *lang, const run_options *opts,
-                                 nsr_error *err) {
-  nsr_lang_value items[opts->nargs > 0 ? opts->nargs : 1];
-  for (int i = 0; i < opts->nargs; i++) {
-    nsr_code code = nsr_lang_string(lang, opts->args[i], strlen(opts->args[i]), &items[i], err);
+/* Binds command-line-arguments to the n strings args. */
+static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_error *err) {
+  nsr_lang_value items[n > 0 ? n : 1];
+  for (size_t i = 0; i < n; i++) {
+    nsr_code code = nsr_lang_string(lang, args[i], strlen(args[i]), &items[i], err);
     if (code != NSR_OK) return code;
   }
   nsr_lang_value list;
-  nsr_code code = nsr_lang_list(lang, items, (size_t)opts->nargs, &list, err);
+  nsr_code code = nsr_lang_list(lang, items, n, &list, err);
   if (code != NSR_OK) return code;
   return nsr_lang_define(lang, "command-line-arguments", list, err);
 }
 
+/* Prints {"value": ..., "output": "..."}; a value JSON cannot hold is the
+ * program's error. */
 static int print_json_result(nsr_lang *lang) {
   nsr_error err;
   char *value = NULL, *output = NULL;
   size_t out_len;
   const char *out_text = nsr_lang_output(lang, &out_len);
+  int status = CLI_EXIT_OK;
   if (nsr_lang_to_json(lang, nsr_lang_result(lang), &value, &err) != NSR_OK ||
       nsr_lang_json_string(out_text, out_len, &output, &err) != NSR_OK) {
-    fprintf(stderr, "nsr run: %s\n", err.message);
-    nsr_free(value);
-    return EXIT_PROGRAM_ERROR;
+    status = cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
+  } else {
+    printf("{\"value\":%s,\"output\":%s}\n", value, output);
   }
-  printf("{\"value\":%s,\"output\":%s}\n", value, output);
   nsr_free(value);
   nsr_free(output);
-  return 0;
+  return status;
 }
 
 static void print_plain_result(nsr_lang *lang) {
@@ -235,50 +160,96 @@ static void print_plain_result(nsr_lang *lang) {
   nsr_free(big);
 }
 
-int cmd_run(int argc, char **argv) {
-  nsr_lang_config cfg;
-  nsr_lang_config_default(&cfg);
-  run_options opts = {.need_program = true};
-  nsr_error err;
-  nsr_error_clear(&err);
-  if (lang_foreign_new(&opts.foreign, &err) != NSR_OK) {
-    fprintf(stderr, "nsr run: %s\n", err.message);
-    return EXIT_PROGRAM_ERROR;
-  }
-  int status = parse_run_args(argc, argv, &cfg, &opts);
-  if (status >= 0) {
-    lang_foreign_free(opts.foreign);
-    return status;
-  }
-  /* Plain mode streams printed output as it happens; --json collects it. */
-  cfg.echo = opts.json ? NULL : stdout;
+/* The program of a parsed `nsr run`: a file or -e, and its arguments. */
+typedef struct run_program {
+  const char *file, *expr;
+  char **args;
+  size_t n_args;
+  bool json;
+} run_program;
 
+/* Runs p in an interpreter made with cfg (and the foreign functions F
+ * allows) and prints its result; returns the exit status. */
+static int run_program_with(const nsr_lang_config *cfg, lang_foreign *F, const run_program *p) {
+  nsr_lang_config c = *cfg;
+  /* Plain mode streams printed output as it happens; --json collects it. */
+  c.echo = p->json ? NULL : stdout;
+  nsr_error err;
   nsr_lang *lang = NULL;
-  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
-    fprintf(stderr, "nsr run: %s\n", err.message);
-    lang_foreign_free(opts.foreign);
-    return EXIT_PROGRAM_ERROR;
-  }
-  nsr_code code = lang_foreign_install(opts.foreign, lang, &err);
-  if (code == NSR_OK) code = define_arguments(lang, &opts, &err);
+  nsr_code code = nsr_lang_new(&c, &lang, &err);
+  if (code == NSR_OK) code = lang_foreign_install(F, lang, &err);
+  if (code == NSR_OK) code = define_arguments(lang, p->args, p->n_args, &err);
   if (code == NSR_OK) {
-    code = opts.expr != NULL
-               ? nsr_lang_eval_string(lang, "<expr>", opts.expr, strlen(opts.expr), &err)
-               : nsr_lang_eval_file(lang, opts.file, &err);
+    code = p->expr != NULL ? nsr_lang_eval_string(lang, "<expr>", p->expr, strlen(p->expr), &err)
+                           : nsr_lang_eval_file(lang, p->file, &err);
   }
+  int status = CLI_EXIT_OK;
   if (code != NSR_OK) {
-    fflush(stdout);
-    fprintf(stderr, "%s\n", err.message);
-    status = code == NSR_ERR_IO || code == NSR_ERR_PARSE ? EXIT_BAD_INPUT : EXIT_PROGRAM_ERROR;
-  } else if (opts.json) {
+    fflush(stdout); /* the program's output before its error */
+    status = cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
+  } else if (p->json) {
     status = print_json_result(lang);
   } else {
     print_plain_result(lang);
-    status = 0;
   }
   nsr_lang_free(lang);
-  lang_foreign_free(opts.foreign); /* after the interpreter that calls into it */
   return status;
+}
+
+/* The --foreign allow-list of the entries; CLI_CONTINUE or the exit status
+ * after reporting. */
+static int make_foreign(const cli_list *entries, lang_foreign **out) {
+  nsr_error err;
+  if (lang_foreign_new(out, &err) != NSR_OK) return cli_report(CMD_RUN, &err);
+  for (size_t i = 0; i < entries->n; i++) {
+    if (lang_foreign_allow(*out, entries->items[i], &err) != NSR_OK) {
+      lang_foreign_free(*out);
+      return cli_usage_error(CMD_RUN, "--foreign: %s", err.message);
+    }
+  }
+  return CLI_CONTINUE;
+}
+
+int cmd_run(int argc, char **argv) {
+  lang_options lo;
+  lang_options_init(&lo);
+  run_program p = {0};
+  cli_list foreign = {0};
+  const cli_opt opts[] = {
+      CLI_OPTION("--eval", CLI_STRING, &p.expr, "EXPR", "run EXPR instead of a file", .alias = "-e"),
+      LANG_OPTIONS(&lo),
+      CLI_OPTION("--foreign", CLI_LIST, &foreign, "LIB:FUNC",
+                 "allow (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) to bind\n"
+                 "C function FUNC of library LIB (none by default),\n"
+                 "e.g. --foreign libm.so.6:cbrt"),
+      CLI_FLAG_OPTION("--json", &p.json,
+                      "print {\"value\": ..., \"output\": \"...\"}: lists\n"
+                      "and vectors become arrays, symbols and strings\n"
+                      "strings, #t/#f true/false"),
+  };
+  const cli_spec spec = {.name = CMD_RUN, .args = "[FILE.church] [-- ARG ...]",
+                         .description = run_description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0], .max_args = 1,
+                         .epilog = run_epilog, .rest_after_dashdash = true};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  p.file = args.n > 0 ? args.args[0] : NULL;
+  p.args = args.rest;
+  p.n_args = args.n_rest;
+  if (p.file != NULL && p.expr != NULL) {
+    return cli_usage_error(CMD_RUN, "give either FILE.church or -e EXPR, not both");
+  }
+  if (p.file == NULL && p.expr == NULL) {
+    return cli_usage_error(CMD_RUN, "no program given: pass FILE.church or -e EXPR");
+  }
+  status = lang_options_finish(CMD_RUN, &lo);
+  lang_foreign *F = NULL;
+  if (status == CLI_CONTINUE) status = make_foreign(&foreign, &F);
+  if (status != CLI_CONTINUE) return status;
+  status = run_program_with(&lo.cfg, F, &p);
+  lang_foreign_free(F); /* after the interpreter that calls into it */
+  return cli_finish(CMD_RUN, status);
 }
 
 /* ---- nsr repl ------------------------------------------------------------ */
@@ -321,24 +292,26 @@ static bool only_space(const char *text) {
 }
 
 int cmd_repl(int argc, char **argv) {
-  nsr_lang_config cfg;
-  nsr_lang_config_default(&cfg);
-  run_options opts = {.need_program = false};
-  int status = parse_run_args(argc, argv, &cfg, &opts);
-  if (status >= 0) return status;
-  cfg.echo = stdout;
+  lang_options lo;
+  lang_options_init(&lo);
+  const cli_opt opts[] = {LANG_OPTIONS(&lo)};
+  const cli_spec spec = {
+      .name = CMD_REPL, .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+      .description = "Evaluates the Church forms typed on standard input and prints each\n"
+                     "value; definitions persist. An error is printed and the session goes on.\n",
+      .epilog = "Programs from files: nsr run FILE.church (see 'nsr run --help').\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = lang_options_finish(CMD_REPL, &lo);
+  if (status != CLI_CONTINUE) return status;
+  lo.cfg.echo = stdout;
   nsr_error err;
   nsr_lang *lang = NULL;
-  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
-    fprintf(stderr, "nsr repl: %s\n", err.message);
-    return EXIT_PROGRAM_ERROR;
+  if (nsr_lang_new(&lo.cfg, &lang, &err) != NSR_OK || define_arguments(lang, NULL, 0, &err) != NSR_OK) {
+    nsr_lang_free(lang);
+    return cli_fail(CMD_REPL, CLI_EXIT_USAGE, "%s", err.message);
   }
   bool interactive = isatty(fileno(stdin));
-  if (define_arguments(lang, &opts, &err) != NSR_OK) {
-    fprintf(stderr, "nsr repl: %s\n", err.message);
-    nsr_lang_free(lang);
-    return EXIT_PROGRAM_ERROR;
-  }
   char *pending = NULL;
   size_t pending_len = 0;
   char line[4096];
@@ -352,8 +325,7 @@ int cmd_repl(int argc, char **argv) {
     size_t n = strlen(line);
     char *grown = nsr_realloc(pending, pending_len + n + 1);
     if (grown == NULL) {
-      fprintf(stderr, "nsr repl: out of memory\n");
-      status = EXIT_PROGRAM_ERROR;
+      status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "out of memory");
       break;
     }
     pending = grown;
@@ -374,5 +346,5 @@ int cmd_repl(int argc, char **argv) {
   if (interactive) fputc('\n', stdout);
   nsr_free(pending);
   nsr_lang_free(lang);
-  return status;
+  return cli_finish(CMD_REPL, status);
 }

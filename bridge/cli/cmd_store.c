@@ -1,6 +1,7 @@
 /* cmd_store.c: `nsr store init`, `nsr sql` and `nsr rules`: the SQLite rule
  * store from the command line. Reads go through nsr_store_query, the same
- * read-only, authorised, row- and time-capped path the LLM tools use. */
+ * read-only, authorised, row- and time-capped path the LLM tools use. The
+ * commands share their option rows (DB_OPTION, QUERY_OPTIONS). */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "nsr_extract.h"
 #include "json.h"
 #include "sha256.h"
 #include "nsr_store.h"
@@ -17,8 +19,6 @@
 #define DEFAULT_ROW_LIMIT 1000
 #define DEFAULT_TIMEOUT_MS 5000
 #define TABLE_MAX_WIDTH 60
-
-typedef enum output_format { OUT_TABLE, OUT_JSON, OUT_CSV } output_format;
 
 /* ---- printing a query result ------------------------------------------- */
 
@@ -115,244 +115,204 @@ static void print_table(FILE *out, const json_t *result) {
   free(width);
 }
 
-static int print_result(const char *cmd, const json_t *result, output_format format) {
-  if (format == OUT_JSON) {
-    char *text = nsr_json_dump(result, 17);
-    if (text == NULL) {
-      fprintf(stderr, "nsr %s: out of memory\n", cmd);
-      return CLI_EXIT_FAILURE;
-    }
-    puts(text);
-    free(text);
-  } else if (format == OUT_CSV) {
-    print_csv(stdout, result);
-  } else {
-    print_table(stdout, result);
-  }
-  if (fflush(stdout) != 0 || ferror(stdout)) {
-    fprintf(stderr, "nsr %s: writing the output failed\n", cmd);
-    return CLI_EXIT_FAILURE;
-  }
-  return CLI_EXIT_OK;
-}
+/* ---- shared options and the query ---------------------------------------- */
 
-/* ---- shared options ------------------------------------------------------ */
-
-typedef struct store_options {
+/* The options of the commands that query the store. */
+typedef struct query_options {
   const char *db;
-  output_format format;
+  bool json, csv;
   uint64_t limit;
   uint64_t timeout_ms;
-} store_options;
+} query_options;
 
-/* Parses an option every store command takes; returns false if argv[*i]
- * is none of them. *rc is set on a bad value. */
-static bool parse_common(int argc, char **argv, int *i, store_options *o, nsr_code *rc,
-                         nsr_error *err) {
-  const char *v;
-  *rc = NSR_OK;
-  if (strcmp(argv[*i], "--json") == 0) {
-    o->format = OUT_JSON;
-  } else if (strcmp(argv[*i], "--csv") == 0) {
-    o->format = OUT_CSV;
-  } else if (cli_option(argc, argv, i, "--db", &v)) {
-    if (v) o->db = v;
-    else *rc = nsr_fail(err, NSR_ERR_INVALID, "option '--db' needs a value");
-  } else if (cli_option(argc, argv, i, "--limit", &v)) {
-    *rc = v ? cli_parse_u64(v, "--limit", 1, 10000000, &o->limit, err)
-            : nsr_fail(err, NSR_ERR_INVALID, "option '--limit' needs a value");
-  } else if (cli_option(argc, argv, i, "--timeout-ms", &v)) {
-    *rc = v ? cli_parse_u64(v, "--timeout-ms", 1, 3600000, &o->timeout_ms, err)
-            : nsr_fail(err, NSR_ERR_INVALID, "option '--timeout-ms' needs a value");
-  } else {
-    return false;
+#define DB_OPTION(target) \
+  CLI_OPTION("--db", CLI_STRING, target, "PATH", "the rule store", .env = CLI_ENV_DB)
+
+/* The option rows of a query_options *o. */
+#define QUERY_OPTIONS(o)                                                                       \
+  DB_OPTION(&(o)->db),                                                                         \
+  CLI_FLAG_OPTION("--json", &(o)->json,                                                        \
+                  "print {\"columns\":[..],\"rows\":[[..],..],\"truncated\":false}"),          \
+  CLI_FLAG_OPTION("--csv", &(o)->csv, "print RFC 4180 CSV with a header line"),                \
+  CLI_OPTION("--limit", CLI_U64, &(o)->limit, "N", "rows printed at most", .min = 1,           \
+             .max = 10000000),                                                                 \
+  CLI_OPTION("--timeout-ms", CLI_U64, &(o)->timeout_ms, "T", "the query stops after T ms",     \
+             .min = 1, .max = 3600000)
+
+static query_options default_options(void) {
+  return (query_options){.db = CLI_DEFAULT_DB, .limit = DEFAULT_ROW_LIMIT,
+                         .timeout_ms = DEFAULT_TIMEOUT_MS};
+}
+
+/* Runs sql on the store of o and prints the result as o asks; returns the
+ * exit status after reporting any error as `cmd`. */
+static int run_query(const char *cmd, const query_options *o, const char *sql) {
+  if (o->json && o->csv) return cli_usage_error(cmd, "--json and --csv exclude each other");
+  /* A missing store is a usage problem with a hint, not an SQLite message. */
+  if (access(o->db, F_OK) != 0) {
+    return cli_fail(cmd, CLI_EXIT_USAGE,
+                    "no rule store at '%s' (create one with 'nsr store init --db %s')", o->db, o->db);
   }
-  return true;
-}
-
-static store_options default_options(void) {
-  store_options o = {getenv("NSR_DB") ? getenv("NSR_DB") : NSR_STORE_DEFAULT_PATH, OUT_TABLE,
-                     DEFAULT_ROW_LIMIT, DEFAULT_TIMEOUT_MS};
-  return o;
-}
-
-/* A missing store is a usage problem with a hint, not an SQLite message. */
-static bool store_exists(const char *cmd, const char *path) {
-  if (access(path, F_OK) == 0) return true;
-  fprintf(stderr, "nsr %s: no rule store at '%s' (create one with 'nsr store init --db %s')\n",
-          cmd, path, path);
-  return false;
-}
-
-static int run_query(const char *cmd, const store_options *o, const char *sql) {
-  if (!store_exists(cmd, o->db)) return CLI_EXIT_USAGE;
   json_t *result;
   nsr_error err;
   if (nsr_store_query(o->db, sql, o->limit, (unsigned)o->timeout_ms, &result, &err) != NSR_OK) {
     return cli_report(cmd, &err);
   }
-  int status = print_result(cmd, result, o->format);
+  int status = CLI_EXIT_OK;
+  if (o->json) {
+    char *text = nsr_json_dump(result, 17);
+    if (text != NULL) puts(text);
+    else status = cli_fail(cmd, CLI_EXIT_FAILURE, "out of memory");
+    free(text);
+  } else if (o->csv) {
+    print_csv(stdout, result);
+  } else {
+    print_table(stdout, result);
+  }
   json_decref(result);
-  return status;
+  return cli_finish(cmd, status);
 }
 
 /* ---- nsr sql ---------------------------------------------------------------- */
 
-static const char sql_help[] =
-    "Usage: nsr sql \"SELECT ...\" [--db PATH] [--json | --csv] [--limit N] [--timeout-ms T]\n"
-    "\n"
+static const char sql_description[] =
     "Runs one read-only SQL statement on the rule store and prints the rows.\n"
     "The database is opened read-only; an authorizer refuses anything but\n"
     "reading (no writes, PRAGMA or ATTACH), a second statement is refused,\n"
-    "at most N rows are printed (default 1000) and the query stops after T ms\n"
-    "(default 5000). Tables: models, concepts, rules, experiments, metrics\n"
-    "(see README.md).\n"
-    "\n"
-    "  --db PATH        the rule store (default $NSR_DB or ./nsr.db)\n"
-    "  --json           {\"columns\":[..],\"rows\":[[..],..],\"truncated\":false}\n"
-    "  --csv            RFC 4180 CSV with a header line\n"
-    "\n"
-    "Example: nsr sql \"SELECT name, size FROM concepts WHERE size < 10\"\n";
+    "at most --limit rows are printed and the query stops after --timeout-ms.\n"
+    "Tables: models, concepts, rules, experiments, metrics (see README.md).\n";
 
 int cmd_sql(int argc, char **argv) {
-  store_options o = default_options();
-  const char *sql = NULL;
-  nsr_error err;
-  for (int i = 1; i < argc; i++) {
-    nsr_code rc;
-    if (cli_is_help(argv[i])) {
-      fputs(sql_help, stdout);
-      return CLI_EXIT_OK;
-    }
-    if (parse_common(argc, argv, &i, &o, &rc, &err)) {
-      if (rc != NSR_OK) return cli_usage_error("sql", "%s", err.message);
-    } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      return cli_usage_error("sql", "unknown option '%s'", argv[i]);
-    } else if (sql != NULL) {
-      return cli_usage_error("sql", "give the SQL as one argument (quote it)");
-    } else {
-      sql = argv[i];
-    }
-  }
-  if (sql == NULL) return cli_usage_error("sql", "no SQL given");
-  return run_query("sql", &o, sql);
+  query_options o = default_options();
+  const cli_opt opts[] = {QUERY_OPTIONS(&o)};
+  /* Any count of arguments parses, so that two get the quoting hint. */
+  const cli_spec spec = {
+      .name = "sql", .args = "\"SELECT ...\"", .description = sql_description, .opts = opts,
+      .n_opts = sizeof opts / sizeof opts[0], .max_args = SIZE_MAX,
+      .epilog = "Example: nsr sql \"SELECT name, size FROM concepts WHERE size < 10\"\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  if (args.n == 0) return cli_usage_error("sql", "no SQL given");
+  if (args.n > 1) return cli_usage_error("sql", "give the SQL as one argument (quote it)");
+  return run_query("sql", &o, args.args[0]);
 }
 
 /* ---- nsr rules -------------------------------------------------------------- */
 
-static const char rules_help[] =
-    "Usage: nsr rules [--db PATH] [--weights M] [--min-fidelity F] [--method M]\n"
-    "                 [--model ID] [--limit N] [--json | --csv]\n"
-    "\n"
+static const char rules_description[] =
     "Lists extracted rules, best fidelity first: method, layer, unit, the rule's\n"
-    "body and conclusion, fidelity, accuracy, completeness and support.\n"
-    "--weights M keeps the rules of the model whose file has M's SHA-256.\n";
+    "body and conclusion, fidelity, accuracy, completeness and support.\n";
 
 int cmd_rules(int argc, char **argv) {
-  store_options o = default_options();
-  double min_fidelity = -INFINITY;
-  const char *method = NULL;
+  query_options o = default_options();
+  double min_fidelity = 0;
+  bool fidelity_given = false;
+  const char *method = NULL, *weights = NULL;
   uint64_t model = 0;
-  const char *weights = NULL;
-  nsr_error err;
-  for (int i = 1; i < argc; i++) {
-    nsr_code rc = NSR_OK;
-    const char *v;
-    if (cli_is_help(argv[i])) {
-      fputs(rules_help, stdout);
-      return CLI_EXIT_OK;
-    }
-    if (parse_common(argc, argv, &i, &o, &rc, &err)) {
-    } else if (cli_option(argc, argv, &i, "--min-fidelity", &v)) {
-      rc = v ? cli_parse_double(v, "--min-fidelity", &min_fidelity, &err)
-             : nsr_fail(&err, NSR_ERR_INVALID, "option '--min-fidelity' needs a value");
-    } else if (cli_option(argc, argv, &i, "--method", &v)) {
-      method = v;
-      if (v == NULL) rc = nsr_fail(&err, NSR_ERR_INVALID, "option '--method' needs a value");
-    } else if (cli_option(argc, argv, &i, "--model", &v)) {
-      rc = v ? cli_parse_u64(v, "--model", 1, INT64_MAX, &model, &err)
-             : nsr_fail(&err, NSR_ERR_INVALID, "option '--model' needs a value");
-    } else if (cli_option(argc, argv, &i, "--weights", &v)) {
-      weights = v;
-      if (v == NULL) rc = nsr_fail(&err, NSR_ERR_INVALID, "option '--weights' needs a value");
-    } else {
-      return cli_usage_error("rules", "unknown argument '%s'", argv[i]);
-    }
-    if (rc != NSR_OK) return cli_usage_error("rules", "%s", err.message);
-  }
+  const cli_opt opts[] = {
+      QUERY_OPTIONS(&o),
+      CLI_OPTION("--weights", CLI_STRING, &weights, "FILE",
+                 "only the rules of the model in FILE (known by\nits SHA-256)",
+                 .default_text = "every model"),
+      CLI_OPTION("--model", CLI_U64, &model, "ID", "only the rules of model ID", .min = 1,
+                 .max = 1e15, .default_text = "every model"),
+      CLI_OPTION("--method", CLI_CHOICE, &method, NULL, "only the rules of one method",
+                 .choices = nsr_extract_methods, .default_text = "every method"),
+      CLI_OPTION("--min-fidelity", CLI_DOUBLE, &min_fidelity, "F",
+                 "only the rules of fidelity F or more", .min = 0, .max = 1,
+                 .default_text = "every rule", .given = &fidelity_given),
+  };
+  const cli_spec spec = {.name = "rules", .description = rules_description, .opts = opts,
+                         .n_opts = sizeof opts / sizeof opts[0],
+                         .epilog = "Example: nsr rules --method alignment --min-fidelity 0.9\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
   /* A model is known by its contents: the file's hash, not its path. */
   char sha[NSR_SHA256_HEX] = "";
+  nsr_error err;
   if (weights != NULL && nsr_sha256_file(weights, sha, &err) != NSR_OK) {
     return cli_usage_error("rules", "--weights: %s", err.message);
   }
-  /* Values are parsed numbers or %Q-quoted strings: nothing is spliced raw. */
+  /* Values are parsed numbers, a method from the table or %Q-quoted
+   * strings: nothing is spliced raw. */
   char *sql = sqlite3_mprintf(
       "SELECT id, model_id, method, site, layer, unit, body, conclusion, fidelity, accuracy,"
       " completeness, support FROM rules WHERE 1 %s%.17g %s%Q %s%lld %s%Q%s"
       " ORDER BY fidelity DESC, id",
-      isinf(min_fidelity) ? "AND -1e308 < " : "AND fidelity >= ",
-      isinf(min_fidelity) ? 0.0 : min_fidelity, method ? "AND method = " : "AND ''=",
-      method ? method : "", model ? "AND model_id = " : "AND 0 < 1+", (long long)model,
+      fidelity_given ? "AND fidelity >= " : "AND -1e308 < ", min_fidelity,
+      method ? "AND method = " : "AND ''=", method ? method : "",
+      model ? "AND model_id = " : "AND 0 < 1+", (long long)model,
       weights ? "AND model_id IN (SELECT id FROM models WHERE sha256 = " : "AND ''=", sha,
       weights ? ")" : "");
-  if (sql == NULL) {
-    fprintf(stderr, "nsr rules: out of memory\n");
-    return CLI_EXIT_FAILURE;
-  }
-  int status = run_query("rules", &o, sql);
+  if (sql == NULL) return cli_fail("rules", CLI_EXIT_FAILURE, "out of memory");
+  status = run_query("rules", &o, sql);
   sqlite3_free(sql);
   return status;
 }
 
 /* ---- nsr store ----------------------------------------------------------- */
 
-static const char store_help[] =
-    "Usage: nsr store init [--db PATH] [--max N]\n"
-    "\n"
-    "Creates the rule store (or brings an older one up to date) and writes the\n"
-    "concept library: the 34 rules of the number game over 1..N (default 100),\n"
-    "each with its Church definition, size and extension.\n";
+#define CMD_INIT "store init"
 
-int cmd_store(int argc, char **argv) {
-  if (argc < 2) return cli_usage_error("store", "no action given: try 'nsr store init'");
-  if (cli_is_help(argv[1])) {
-    fputs(store_help, stdout);
+/* Prints what store init made: a line, or {"db","schema_version","max"}. */
+static int print_store(const char *db, uint32_t max, bool json) {
+  if (!json) {
+    printf("rule store '%s': schema version %d, concept library over 1..%u\n", db,
+           NSR_STORE_SCHEMA_VERSION, max);
     return CLI_EXIT_OK;
   }
-  if (strcmp(argv[1], "init") != 0) return cli_usage_error("store", "unknown action '%s'", argv[1]);
-  store_options o = default_options();
+  json_t *o = json_pack("{s:s,s:i,s:I}", "db", db, "schema_version", NSR_STORE_SCHEMA_VERSION,
+                        "max", (json_int_t)max);
+  char *text = o ? nsr_json_dump(o, 17) : NULL;
+  json_decref(o);
+  if (text == NULL) return cli_fail(CMD_INIT, CLI_EXIT_FAILURE, "out of memory");
+  puts(text);
+  free(text);
+  return CLI_EXIT_OK;
+}
+
+static int store_init(int argc, char **argv) {
+  const char *db = CLI_DEFAULT_DB;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
-  nsr_error err;
-  for (int i = 2; i < argc; i++) {
-    nsr_code rc = NSR_OK;
-    const char *v;
-    uint64_t max;
-    if (cli_is_help(argv[i])) {
-      fputs(store_help, stdout);
-      return CLI_EXIT_OK;
-    }
-    if (cli_option(argc, argv, &i, "--db", &v)) {
-      o.db = v;
-      if (v == NULL) rc = nsr_fail(&err, NSR_ERR_INVALID, "option '--db' needs a value");
-    } else if (cli_option(argc, argv, &i, "--max", &v)) {
-      rc = v ? cli_parse_u64(v, "--max", 1, NSR_NUMBERS_MAX_N, &max, &err)
-             : nsr_fail(&err, NSR_ERR_INVALID, "option '--max' needs a value");
-      if (rc == NSR_OK) cfg.max = (uint32_t)max;
-    } else {
-      return cli_usage_error("store", "unknown argument '%s'", argv[i]);
-    }
-    if (rc != NSR_OK) return cli_usage_error("store", "%s", err.message);
-  }
+  uint64_t max = cfg.max;
+  bool json = false;
+  const cli_opt opts[] = {
+      DB_OPTION(&db),
+      CLI_OPTION("--max", CLI_U64, &max, "N", "the concept library's domain 1..N", .min = 1,
+                 .max = NSR_NUMBERS_MAX_N),
+      CLI_FLAG_OPTION("--json", &json, "print {\"db\",\"schema_version\",\"max\"}"),
+  };
+  const cli_spec spec = {
+      .name = CMD_INIT, .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+      .description = "Creates the rule store (or brings an older one up to date) and writes the\n"
+                     "concept library: the 34 rules of the number game over 1..N, each with its\n"
+                     "Church definition, size and extension.\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status != CLI_CONTINUE) return status;
+  cfg.max = (uint32_t)max;
   nsr_store *store = NULL;
   nsr_numbers *engine = NULL;
-  nsr_code rc = nsr_store_open(o.db, &store, &err);
+  nsr_error err;
+  nsr_code rc = nsr_store_open(db, &store, &err);
   if (rc == NSR_OK) rc = nsr_numbers_new(&cfg, &engine, &err);
   if (rc == NSR_OK) rc = nsr_store_sync_concepts(store, engine, &err);
   nsr_numbers_free(engine);
   nsr_store_close(store);
-  if (rc != NSR_OK) return cli_report("store", &err);
-  printf("rule store '%s': schema version %d, concept library over 1..%u\n", o.db,
-         NSR_STORE_SCHEMA_VERSION, cfg.max);
-  return CLI_EXIT_OK;
+  if (rc != NSR_OK) return cli_report(CMD_INIT, &err);
+  return cli_finish(CMD_INIT, print_store(db, cfg.max, json));
+}
+
+int cmd_store(int argc, char **argv) {
+  static const cli_subcommand subs[] = {{"init", store_init}};
+  const cli_spec spec = {
+      .name = "store",
+      .description = "The SQLite rule store: models, the concept library, extracted rules,\n"
+                     "experiments and their metrics (read it with nsr sql and nsr rules).\n",
+      .subcommands = "  init     create the store (or bring it up to date) and its concept library\n",
+      .epilog = "Example: nsr store init --db rules.db\n"};
+  return cli_run_subcommand(&spec, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -3,8 +3,6 @@
 #ifndef NSR_COMMANDS_H
 #define NSR_COMMANDS_H
 
-#include <stdio.h>
-
 int cmd_numbers(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
@@ -18,12 +16,10 @@ int cmd_repl(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_propose(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_nn(int argc, char **argv);
 /* `nsr numbers eval`, `fit` and `mh` (dispatched by cmd_numbers). */
 int cmd_numbers_eval(int argc, char **argv);
 int cmd_numbers_fit(int argc, char **argv);
 int cmd_numbers_mh(int argc, char **argv);
-
-/* `nsr nn`: writes to the given streams (so tests can run it in-process). */
-int nsr_cmd_nn(int argc, char **argv, FILE *out, FILE *errs);
 
 #endif

@@ -20,11 +20,9 @@ typedef struct command {
   const char *summary;
 } command;
 
-static int run_nn(int argc, char **argv) { return nsr_cmd_nn(argc, argv, stdout, stderr); }
-
 static const command commands[] = {
     {"numbers", cmd_numbers, "Bayesian concept learning in Tenenbaum's number game"},
-    {"nn", run_nn, "the transformer encoder: init, info, forward, train on token files"},
+    {"nn", cmd_nn, "the transformer encoder: init, info, forward, train on token files"},
     {"run", cmd_run, "run a Church program (probabilistic Scheme)"},
     {"repl", cmd_repl, "evaluate Church forms typed on standard input"},
     {"train", cmd_train, "train a proposal network on the number game (knowledge injection)"},

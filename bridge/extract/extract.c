@@ -10,6 +10,8 @@
 
 #include "strbuf.h"
 
+const char *const nsr_extract_methods[NSR_METHODS + 1] = {"alignment", "probe", "cart", NULL};
+
 void nsr_extract_opts_default(nsr_extract_opts *opts) {
   *opts = (nsr_extract_opts){.alignment = true, .probe = true, .cart = true, .align_min_size = 3,
                              .probe_folds = 5,
@@ -236,6 +238,7 @@ static char *arena_printf(nsr_arena *arena, const char *fmt, ...)
 static char *arena_printf(nsr_arena *arena, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): ap was set by va_start just above
   int len = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   char *s = nsr_arena_alloc(arena, (size_t)len + 1, 1);
@@ -371,7 +374,7 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
           break;
         }
         nsr_store_rule r = {
-            .method = "alignment", .layer = site->layer, .unit = u,
+            .method = nsr_extract_methods[NSR_METHOD_ALIGNMENT], .layer = site->layer, .unit = u,
             .site = nsr_arena_strdup(&ex->arena, name),
             .body = arena_printf(&ex->arena, "%s[%d] %s %.6g", name, u, a.above ? ">" : "<",
                                  a.threshold),
@@ -384,7 +387,7 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                                     a.precision, a.recall, c->size)};
         if (r.site == NULL) r.body = NULL;
         nsr_store_sample sample = sample_stats(acts, agree, acts->max, 0, 0, acts->max);
-        rc = push_rule(ex, &r, &sample, 0, err);
+        rc = push_rule(ex, &r, &sample, NSR_METHOD_ALIGNMENT, err);
       }
       advance(p);
     }
@@ -410,7 +413,7 @@ static nsr_code run_probes(const nsr_activations *acts, const nsr_concept_librar
       double majority = (double)(con->size > lib->max - con->size ? con->size : lib->max - con->size) /
                         lib->max;
       nsr_store_rule r = {
-          .method = "probe", .layer = site->layer, .unit = -1,
+          .method = nsr_extract_methods[NSR_METHOD_PROBE], .layer = site->layer, .unit = -1,
           .site = nsr_arena_strdup(&ex->arena, name),
           .body = arena_printf(&ex->arena, "linear probe on %s (%d dims)", name, site->width),
           .conclusion = con->name, .church = con->definition, .fidelity = NAN,
@@ -423,7 +426,7 @@ static nsr_code run_probes(const nsr_activations *acts, const nsr_concept_librar
       if (r.site == NULL) r.body = NULL;
       nsr_store_sample sample =
           sample_stats(acts, 0, 0, (uint64_t)llround(acc[c] * lib->max), lib->max, lib->max);
-      rc = push_rule(ex, &r, &sample, 1, err);
+      rc = push_rule(ex, &r, &sample, NSR_METHOD_PROBE, err);
     }
     advance(p);
   }
@@ -499,7 +502,7 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
   char conclusion[NSR_NUMBERS_NAME_MAX + 16];
   nsr_class_name(acts, engine, klass, conclusion, sizeof conclusion);
   nsr_store_rule r = {
-      .method = "cart", .layer = -1, .unit = -1, .site = "activations",
+      .method = nsr_extract_methods[NSR_METHOD_CART], .layer = -1, .unit = -1, .site = "activations",
       .body = nsr_arena_strdup(&ex->arena, body_text ? body_text : ""),
       .conclusion = nsr_arena_strdup(&ex->arena, conclusion),
       .church = nsr_arena_strdup(&ex->arena, church_text ? church_text : ""),
@@ -517,7 +520,7 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
   ex->tree_fidelity += (double)agree / acts->max;
   ex->tree_accuracy += (double)exact_agree / acts->max;
   ex->tree_completeness += r.completeness;
-  return push_rule(ex, &r, &sample, 2, err);
+  return push_rule(ex, &r, &sample, NSR_METHOD_CART, err);
 }
 
 static nsr_code run_cart(const nsr_activations *acts, const nsr_concept_library *lib,

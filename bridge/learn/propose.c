@@ -95,7 +95,7 @@ nsr_code nsr_proposer_load(const char *path, int n_threads, nsr_proposer **out,
   /* Before wrapping: the reserve there makes the pool. */
   if (nsr_nn_set_threads(model, n_threads, err) != NSR_OK ||
       nsr_proposer_wrap(model, out, err) != NSR_OK) {
-    nsr_error_prefix(err, "%s", path);
+    nsr_error_prefix(err, "'%s': ", path);
     nsr_nn_free(model);
     return err->code;
   }

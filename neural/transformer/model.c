@@ -4,11 +4,13 @@
 #include "model.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "blas.h"
 #include "json.h"
+#include "strbuf.h"
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -75,6 +77,50 @@ static const char *const pos_names[] = {"none", "sinusoidal"};
 static const char *const pool_names[] = {"cls", "mean"};
 static const char *const head_names[] = {"softmax", "sigmoid", "both"};
 
+/* The enum fields are read and written as ints through config_key.offset. */
+_Static_assert(sizeof(nsr_nn_pos) == sizeof(int) && sizeof(nsr_nn_pool) == sizeof(int) &&
+                   sizeof(nsr_nn_head) == sizeof(int),
+               "the config's enums are int-sized");
+
+/* One key of the JSON config: the one table that parsing, printing and the
+ * description of the keys (nsr_nn_config_describe) read, so they agree. */
+typedef struct config_key {
+  const char *name;
+  size_t offset;              /* of its int or enum field in nsr_nn_config */
+  const char *const *choices; /* an enum's names, index = value; NULL: a number */
+  int n_choices;
+  const char *help;
+} config_key;
+
+#define NUMBER_KEY(field, help) {#field, offsetof(nsr_nn_config, field), NULL, 0, help}
+#define CHOICE_KEY(field, names, help) \
+  {#field, offsetof(nsr_nn_config, field), names, (int)(sizeof(names) / sizeof((names)[0])), help}
+
+static const config_key config_keys[] = {
+    NUMBER_KEY(vocab, "token ids are 0 .. vocab-1"),
+    NUMBER_KEY(d_model, "width of the residual stream"),
+    NUMBER_KEY(n_heads, "attention heads; must divide d_model"),
+    NUMBER_KEY(n_layers, "encoder blocks"),
+    NUMBER_KEY(d_ff, "hidden width of each block's FFN"),
+    NUMBER_KEY(max_len, "longest input sequence"),
+    NUMBER_KEY(n_classes, "outputs of the head"),
+    CHOICE_KEY(pos, pos_names, "\"sinusoidal\" positions, or \"none\": a set model"),
+    CHOICE_KEY(pool, pool_names, "\"mean\" over the tokens, or \"cls\" (position 0)"),
+    CHOICE_KEY(head, head_names,
+               "\"softmax\" (one class), \"sigmoid\" (independent\n"
+               "classes), or \"both\" (softmax and a label head)"),
+    NUMBER_KEY(n_labels, "outputs of the label head; needed by and only\nwith head \"both\""),
+};
+#define N_CONFIG_KEYS (sizeof config_keys / sizeof config_keys[0])
+
+static int *key_field(nsr_nn_config *cfg, const config_key *k) {
+  return (int *)((char *)cfg + k->offset);
+}
+
+static int key_value(const nsr_nn_config *cfg, const config_key *k) {
+  return *(const int *)((const char *)cfg + k->offset);
+}
+
 /* Reads the optional string `key` as one of names[0..n-1] into *out. */
 static nsr_code parse_choice(const json_t *obj, const char *key,
                              const char *const *names, int n, int *out,
@@ -98,50 +144,51 @@ static nsr_code parse_choice(const json_t *obj, const char *key,
                   choices, s);
 }
 
-/* Fills *out from a parsed config object and validates it. */
+/* Reads the optional whole number `key` into *out (left as it is when
+ * absent); a negative one is out of range. */
+static nsr_code parse_number(const json_t *obj, const char *key, int *out, nsr_error *err) {
+  int64_t v = *out;
+  nsr_code rc = nsr_json_get_int_opt(obj, key, &v, err);
+  if (rc != NSR_OK) return rc;
+  if (v < 0 || v > INT32_MAX) return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" is out of range", key);
+  *out = (int)v;
+  return NSR_OK;
+}
+
+/* Fails on the first key of obj that is not a config key, naming it. */
+static nsr_code check_keys(const json_t *obj, nsr_error *err) {
+  const char *name;
+  const json_t *v;
+  json_object_foreach((json_t *)obj, name, v) {
+    bool known = false;
+    for (size_t i = 0; i < N_CONFIG_KEYS && !known; i++) known = strcmp(name, config_keys[i].name) == 0;
+    if (!known) {
+      char keys[160] = "";
+      for (size_t i = 0; i < N_CONFIG_KEYS; i++) {
+        size_t used = strlen(keys);
+        snprintf(keys + used, sizeof keys - used, "%s%s", i ? ", " : "", config_keys[i].name);
+      }
+      return nsr_fail(err, NSR_ERR_INVALID, "unknown key \"%s\" (the keys are %s)", name, keys);
+    }
+  }
+  return NSR_OK;
+}
+
+/* Fills *out from a parsed config object, every absent key at its default
+ * (nsr_nn_config_default), and validates it. */
 static nsr_code config_from_json(const json_t *obj, nsr_nn_config *out,
                                  nsr_error *err) {
   if (!json_is_object(obj)) {
     return nsr_fail(err, NSR_ERR_INVALID, "model config must be a JSON object");
   }
-  struct {
-    const char *key;
-    int *field;
-  } ints[] = {
-      {"vocab", &out->vocab},       {"d_model", &out->d_model},
-      {"n_heads", &out->n_heads},   {"n_layers", &out->n_layers},
-      {"d_ff", &out->d_ff},         {"max_len", &out->max_len},
-      {"n_classes", &out->n_classes},
-  };
-  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-    int64_t v;
-    nsr_code rc = nsr_json_get_int(obj, ints[i].key, &v, err);
-    if (rc != NSR_OK) return rc;
-    if (v < INT32_MIN || v > INT32_MAX) {
-      return nsr_fail(err, NSR_ERR_INVALID, "\"%s\" is out of range", ints[i].key);
-    }
-    *ints[i].field = (int)v;
+  nsr_code rc = check_keys(obj, err);
+  nsr_nn_config_default(out);
+  for (size_t i = 0; rc == NSR_OK && i < N_CONFIG_KEYS; i++) {
+    const config_key *k = &config_keys[i];
+    rc = k->choices ? parse_choice(obj, k->name, k->choices, k->n_choices, key_field(out, k), err)
+                    : parse_number(obj, k->name, key_field(out, k), err);
   }
-  int pos = NSR_NN_POS_SINUSOIDAL, pool = NSR_NN_POOL_MEAN, head = NSR_NN_HEAD_SOFTMAX;
-  nsr_code rc = parse_choice(obj, "pos", pos_names, 2, &pos, err);
-  if (rc == NSR_OK) rc = parse_choice(obj, "pool", pool_names, 2, &pool, err);
-  if (rc == NSR_OK) rc = parse_choice(obj, "head", head_names, 3, &head, err);
-  if (rc != NSR_OK) return rc;
-  /* Optional: checkpoints from before the label head lack the key. */
-  out->n_labels = 0;
-  if (json_object_get(obj, "n_labels") != NULL) {
-    int64_t v;
-    rc = nsr_json_get_int(obj, "n_labels", &v, err);
-    if (rc != NSR_OK) return rc;
-    if (v < 0 || v > INT32_MAX) {
-      return nsr_fail(err, NSR_ERR_INVALID, "\"n_labels\" is out of range");
-    }
-    out->n_labels = (int)v;
-  }
-  out->pos = (nsr_nn_pos)pos;
-  out->pool = (nsr_nn_pool)pool;
-  out->head = (nsr_nn_head)head;
-  return nsr_nn_config_validate(out, err);
+  return rc == NSR_OK ? nsr_nn_config_validate(out, err) : rc;
 }
 
 nsr_code nsr_nn_config_parse(const char *json_text, size_t len,
@@ -154,22 +201,52 @@ nsr_code nsr_nn_config_parse(const char *json_text, size_t len,
   return rc;
 }
 
-char *nsr_nn_config_to_json(const nsr_nn_config *cfg) {
-  char buf[512];
-  int n = snprintf(buf, sizeof buf,
-                   "{\"vocab\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_layers\":%d,"
-                   "\"d_ff\":%d,\"max_len\":%d,\"n_classes\":%d,\"pos\":\"%s\","
-                   "\"pool\":\"%s\",\"head\":\"%s\"}",
-                   cfg->vocab, cfg->d_model, cfg->n_heads, cfg->n_layers,
-                   cfg->d_ff, cfg->max_len, cfg->n_classes, pos_names[cfg->pos],
-                   pool_names[cfg->pool], head_names[cfg->head]);
-  if (n < 0 || (size_t)n >= sizeof buf) return NULL;
-  if (cfg->n_labels > 0) { /* appended inside the closing brace */
-    int extra = snprintf(buf + n - 1, sizeof buf - (size_t)n + 1,
-                         ",\"n_labels\":%d}", cfg->n_labels);
-    if (extra < 0 || (size_t)n - 1 + (size_t)extra >= sizeof buf) return NULL;
+/* Appends key k's value in cfg as JSON: a number or a quoted name. */
+static void print_value(nsr_strbuf *sb, const nsr_nn_config *cfg, const config_key *k) {
+  int v = key_value(cfg, k);
+  if (k->choices) {
+    nsr_strbuf_printf(sb, "\"%s\"", k->choices[v]);
+  } else {
+    nsr_strbuf_printf(sb, "%d", v);
   }
-  return nsr_strdup(buf);
+}
+
+char *nsr_nn_config_to_json(const nsr_nn_config *cfg) {
+  nsr_strbuf sb = {0};
+  for (size_t i = 0; i < N_CONFIG_KEYS; i++) {
+    const config_key *k = &config_keys[i];
+    /* n_labels 0 is left out: the text of a one-head model stays as it was
+     * before the label head. */
+    if (k->offset == offsetof(nsr_nn_config, n_labels) && cfg->n_labels == 0) continue;
+    nsr_strbuf_printf(&sb, "%s\"%s\":", i ? "," : "{", k->name);
+    print_value(&sb, cfg, k);
+  }
+  nsr_strbuf_puts(&sb, "}");
+  char *text;
+  size_t len;
+  return nsr_strbuf_finish(&sb, &text, &len, NULL) == NSR_OK ? text : NULL;
+}
+
+char *nsr_nn_config_describe(void) {
+  nsr_nn_config def;
+  nsr_nn_config_default(&def);
+  nsr_strbuf sb = {0};
+  for (size_t i = 0; i < N_CONFIG_KEYS; i++) {
+    const config_key *k = &config_keys[i];
+    size_t start = sb.len;
+    nsr_strbuf_printf(&sb, "  %s ", k->name);
+    print_value(&sb, &def, k);
+    /* The help in a column, its later lines under its first. */
+    nsr_strbuf_printf(&sb, "%*s", (int)(start + 26 > sb.len ? start + 26 - sb.len : 1), "");
+    for (const char *p = k->help; *p; p++) {
+      nsr_strbuf_append(&sb, p, 1);
+      if (*p == '\n') nsr_strbuf_printf(&sb, "%26s", "");
+    }
+    nsr_strbuf_puts(&sb, "\n");
+  }
+  char *text;
+  size_t len;
+  return nsr_strbuf_finish(&sb, &text, &len, NULL) == NSR_OK ? text : NULL;
 }
 
 /* ---- the parameter table ---------------------------------------------- */

@@ -314,8 +314,8 @@ static void test_kill_checkpoint_writes(void **state) {
   init_model(ckpt_config, "3", start);
   const char *init1[] = {"nsr", "nn", "init", "--config", ckpt_config, "--seed", "1", "--out", out, NULL};
   const char *init2[] = {"nsr", "nn", "init", "--config", ckpt_config, "--seed", "2", "--out", out, NULL};
-  const char *train[] = {"nsr", "nn", "train", start, "--data", data, "--out", out,
-                         "--steps", "2", "--batch", "5", "--seed", "7", NULL};
+  const char *train[] = {"nsr", "nn", "train", start, "--data", data, "--held-out", data,
+                         "--out", out, "--steps", "2", "--batch", "5", "--seed", "7", NULL};
   writer writers[] = {{"nn init --seed 1", init1, NULL, 0, 0},
                       {"nn init --seed 2", init2, NULL, 0, 0},
                       {"nn train", train, NULL, 0, 0}};

@@ -323,6 +323,42 @@ static void test_two_head_checkpoints(void **state) {
   }
 }
 
+/* The config's JSON: every absent key at its default ("{}" is the default
+ * model), any other key refused by name, and the text round-trips. */
+static void test_config_json(void **state) {
+  (void)state;
+  nsr_nn_config cfg, def;
+  nsr_error err;
+  nsr_nn_config_default(&def);
+  assert_int_equal(nsr_nn_config_parse("{}", 2, &cfg, &err), NSR_OK);
+  assert_memory_equal(&cfg, &def, sizeof cfg);
+  const char *some = "{\"vocab\":7,\"pos\":\"none\"}";
+  assert_int_equal(nsr_nn_config_parse(some, strlen(some), &cfg, &err), NSR_OK);
+  assert_int_equal(cfg.vocab, 7);
+  assert_int_equal(cfg.pos, NSR_NN_POS_NONE);
+  assert_int_equal(cfg.d_model, def.d_model);
+  const char *typo = "{\"vocab\":7,\"layers\":3}";
+  assert_int_equal(nsr_nn_config_parse(typo, strlen(typo), &cfg, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "unknown key \"layers\""));
+  assert_null(strchr(err.message, '\n'));
+  char *text = nsr_nn_config_to_json(&def);
+  assert_string_equal(text, "{\"vocab\":128,\"d_model\":128,\"n_heads\":4,\"n_layers\":2,"
+                            "\"d_ff\":512,\"max_len\":16,\"n_classes\":64,\"pos\":\"sinusoidal\","
+                            "\"pool\":\"mean\",\"head\":\"softmax\"}");
+  nsr_free(text);
+  /* The description names every key with its default. */
+  text = nsr_nn_config_describe();
+  assert_non_null(text);
+  const char *lines[] = {"  vocab 128 ", "  d_model 128 ", "  n_heads 4 ", "  n_layers 2 ",
+                         "  d_ff 512 ", "  max_len 16 ", "  n_classes 64 ",
+                         "  pos \"sinusoidal\" ", "  pool \"mean\" ", "  head \"softmax\" ",
+                         "  n_labels 0 "};
+  for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+    if (strstr(text, lines[i]) == NULL) fail_msg("'%s' not in:\n%s", lines[i], text);
+  }
+  nsr_free(text);
+}
+
 /* A hand-written file: header text plus `data_len` zero bytes of data. */
 static nsr_code parse_handmade(const char *header, size_t data_len,
                                nsr_error *err) {
@@ -407,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_mismatched_checkpoints),
       cmocka_unit_test(test_two_head_checkpoints),
       cmocka_unit_test(test_malformed_headers),
+      cmocka_unit_test(test_config_json),
       cmocka_unit_test(test_load_out_of_memory),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli_runner.h"
@@ -39,8 +40,10 @@ static void test_init_and_query(void **state) {
   /* No such table. */
   expect_run(RUN("sql", "SELECT value FROM generate_series", "--db", db, "--limit", "5"), 2, NULL);
   expect_run(RUN("sql", "SELECT id FROM concepts", "--db", db, "--limit", "5"), 0, "(5 rows, truncated");
-  expect_run(RUN("rules", "--db", db, "--min-fidelity", "0.9", "--method", "x'; DROP TABLE rules; --"), 0,
-             "(0 rows)");
+  expect_run(RUN("rules", "--db", db, "--min-fidelity", "0.9", "--method", "cart"), 0, "(0 rows)");
+  /* --method takes only the methods' names: nothing else reaches the SQL. */
+  expect_usage_error(RUN("rules", "--db", db, "--method", "x'; DROP TABLE rules; --"),
+                     "--method: 'x'; DROP TABLE rules; --' is not one of alignment, probe, cart");
   r = RUN("sql", "SELECT count(*) FROM rules", "--db", db, "--csv");
   assert_string_equal(r.out, "count(*)\r\n0\r\n"); /* the table survived */
   run_free(&r);
@@ -52,13 +55,25 @@ static void test_bad_input(void **state) {
   expect_usage_error(RUN("sql", "SELECT 1; SELECT 2", "--db", db), "only one statement");
   expect_usage_error(RUN("sql", "--db", db), "no SQL given");
   expect_usage_error(RUN("sql", "SELECT 1", "SELECT 2", "--db", db), "one argument");
+  expect_usage_error(RUN("sql", "SELECT 1", "--db"), "nsr sql: --db needs a value (PATH)");
+  expect_usage_error(RUN("sql", "SELECT 1", "--db", db, "--json", "--csv"), "exclude each other");
   expect_usage_error(RUN("sql", "SELECT 1", "--limit", "0", "--db", db), "--limit");
   expect_usage_error(RUN("sql", "SELECT 1", "--bogus"), "unknown option '--bogus'");
   expect_usage_error(RUN("sql", "SELECT 1", "--db", "/nonexistent/x.db"), "no rule store at");
   expect_usage_error(RUN("rules", "--db", db, "--min-fidelity", "high"), "not a number");
-  expect_usage_error(RUN("store"), "no action given");
-  expect_usage_error(RUN("store", "burn"), "unknown action 'burn'");
+  /* Used to print nothing and exit 0. */
+  expect_usage_error(RUN("rules", "--db", db, "--method", "foo", "--min-fidelity", "2"),
+                     "nsr rules: --method: 'foo' is not one of alignment, probe, cart");
+  expect_usage_error(RUN("rules", "--db", db, "--min-fidelity", "2"),
+                     "nsr rules: --min-fidelity: 2 is outside the range 0..1");
+  expect_usage_error(RUN("rules", "--db", db, "--min-fidelity", "-0.5"), "outside the range 0..1");
+  expect_usage_error(RUN("rules", "--db", db, "--bogus"), "nsr rules: unknown option '--bogus'");
+  expect_usage_error(RUN("rules", "--db", db, "--method"), "--method needs a value");
+  expect_usage_error(RUN("store"), "nsr store: missing subcommand (see 'nsr store --help')");
+  expect_usage_error(RUN("store", "burn"), "nsr store: unknown subcommand 'burn'");
   expect_usage_error(RUN("store", "init", "--max", "0"), "--max");
+  expect_usage_error(RUN("store", "init", "--bogus"), "nsr store init: unknown option '--bogus'");
+  expect_usage_error(RUN("store", "init", "--db"), "nsr store init: --db needs a value");
   /* A query that runs out of time is a failed run (status 1), not a usage error. */
   /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one statement, two lines */
   expect_run(RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)"
@@ -68,12 +83,59 @@ static void test_bad_input(void **state) {
   expect_run(RUN("store", "init", "--db", "/nonexistent/dir/x.db"), 1, "/nonexistent/dir/x.db");
 }
 
+/* --db defaults to $NSR_DB in every store command; --json prints data. */
+static void test_env_db_and_json(void **state) {
+  (void)state;
+  char env_db[320];
+  snprintf(env_db, sizeof env_db, "%s/env.db", cli_workdir);
+  setenv("NSR_DB", env_db, 1);
+  run_result r = RUN("store", "init", "--max", "20", "--json");
+  assert_int_equal(r.status, 0);
+  json_t *o = parse_json(r.out);
+  assert_string_equal(json_string_value(json_object_get(o, "db")), env_db);
+  assert_int_equal(json_integer_value(json_object_get(o, "max")), 20);
+  assert_true(json_integer_value(json_object_get(o, "schema_version")) >= 3);
+  json_decref(o);
+  run_free(&r);
+  r = RUN("sql", "SELECT max(domain_max) FROM concepts", "--json");
+  assert_int_equal(r.status, 0);
+  o = parse_json(r.out);
+  assert_int_equal(json_integer_value(json_array_get(json_array_get(json_object_get(o, "rows"), 0), 0)), 20);
+  json_decref(o);
+  run_free(&r);
+  r = RUN("rules", "--json");
+  assert_int_equal(r.status, 0);
+  o = parse_json(r.out);
+  assert_int_equal(json_array_size(json_object_get(o, "rows")), 0);
+  assert_int_equal(json_array_size(json_object_get(o, "columns")), 12);
+  json_decref(o);
+  run_free(&r);
+  /* --db wins over NSR_DB. */
+  expect_run(RUN("sql", "SELECT max(domain_max) FROM concepts", "--db", db, "--csv"), 0, "\r\n100\r\n");
+  unsetenv("NSR_DB");
+}
+
+/* Each help lists every option. */
+static void test_help(void **state) {
+  (void)state;
+  EXPECT_RUN_ALL(RUN("sql", "--help"), 0, "read-only", "--db PATH", "env NSR_DB", "--json", "--csv",
+                 "--limit N", "--timeout-ms T");
+  EXPECT_RUN_ALL(RUN("rules", "--help"), 0, "--db PATH", "env NSR_DB", "--json", "--csv", "--limit N",
+                 "--timeout-ms T", "--weights FILE", "--model ID", "--method alignment|probe|cart",
+                 "--min-fidelity F", "(0..1, default: every rule)");
+  EXPECT_RUN_ALL(RUN("store", "--help"), 0, "Usage: nsr store SUBCOMMAND", "  init ");
+  EXPECT_RUN_ALL(RUN("store", "init", "--help"), 0, "Usage: nsr store init [OPTIONS]", "--db PATH",
+                 "env NSR_DB", "--max N", "--json");
+}
+
 int main(int argc, char **argv) {
   if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
   snprintf(db, sizeof db, "%s/rules.db", cli_workdir);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_and_query),
       cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_env_db_and_json),
+      cmocka_unit_test(test_help),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -9,7 +9,9 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_runner.h"
 #include "sha256.h"
@@ -147,7 +149,51 @@ static void test_bad_inputs(void **state) {
   char unwritable[320];
   snprintf(unwritable, sizeof unwritable, "%s/no-such-dir/x.db", cli_workdir);
   expect_run(RUN("extract", "--weights", weights, "--db", unwritable), 1, "no-such-dir/x.db");
-  expect_run(RUN("extract", "--help"), 0, "--methods");
+  expect_usage_error(RUN("extract", "--weights", weights, "--cart-depth", "deep"),
+                     "nsr extract: --cart-depth: 'deep' is not a whole number");
+  expect_usage_error(RUN("extract", "--weights", weights, "--json=yes"), "--json takes no value");
+  expect_usage_error(RUN("extract", "stray"), "nsr extract: unexpected argument 'stray'");
+  expect_usage_error(RUN("extract", "--db"), "nsr extract: --db needs a value");
+}
+
+/* Help lists every option, with the defaults and environment variables. */
+static void test_help(void **state) {
+  (void)state;
+  EXPECT_RUN_ALL(RUN("extract", "--help"), 0, "--weights FILE",
+                 "(default: the shipped model; env NSR_WEIGHTS)", "--db PATH",
+                 "(default: nsr.db; env NSR_DB)", "--methods LIST", "--max N", "--sample K",
+                 "--cart-depth D", "--folds K", "--seed S", "--json", "\"cart_tree\"");
+}
+
+/* Without --weights, the shipped model (not a models/numbers.safetensors
+ * that does not exist), or NSR_WEIGHTS; without --db, NSR_DB. */
+static void test_defaults_and_environment(void **state) {
+  (void)state;
+  char env_db[320];
+  snprintf(env_db, sizeof env_db, "%s/env.db", cli_workdir);
+  setenv("NSR_DB", env_db, 1);
+  run_result r = RUN("extract", "--methods", "cart", "--json");
+  if (r.status != 0) fail_msg("%s", r.err);
+  json_t *o = parse_json(r.out);
+  const char *path = json_string_value(json_object_get(json_object_get(o, "model"), "path"));
+  assert_non_null(strstr(path, "bridge/models/propose-n100.safetensors"));
+  assert_string_equal(json_string_value(json_object_get(o, "db")), env_db);
+  json_decref(o);
+  run_free(&r);
+  assert_int_equal(access(env_db, F_OK), 0);
+  setenv("NSR_WEIGHTS", "/no/such/env.safetensors", 1);
+  expect_usage_error(RUN("extract", "--methods", "cart"), "'/no/such/env.safetensors'");
+  /* The options win over the environment. */
+  setenv("NSR_WEIGHTS", weights, 1);
+  r = RUN("extract", "--methods", "cart", "--db", db, "--weights", wide, "--sample", "50", "--json");
+  if (r.status != 0) fail_msg("%s", r.err);
+  o = parse_json(r.out);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(o, "model"), "path")), wide);
+  assert_string_equal(json_string_value(json_object_get(o, "db")), db);
+  json_decref(o);
+  run_free(&r);
+  unsetenv("NSR_WEIGHTS");
+  unsetenv("NSR_DB");
 }
 
 int main(int argc, char **argv) {
@@ -168,6 +214,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_extract_trained_model),
       cmocka_unit_test(test_extract_sampled),
       cmocka_unit_test(test_bad_inputs),
+      cmocka_unit_test(test_help),
+      cmocka_unit_test(test_defaults_and_environment),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -273,7 +273,7 @@ static void test_command_lines(void **state) {
   expect_usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION");
   expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:1x"), "must be LIBRARY:FUNCTION");
   expect_run(RUN("run", "--foreign", ":cbrt", "-e", "1"), 2, "must be LIBRARY:FUNCTION");
-  expect_run(RUN("repl", "--foreign", "libm.so.6:cbrt"), 2, "--foreign is for nsr run only");
+  expect_usage_error(RUN("repl", "--foreign", "libm.so.6:cbrt"), "nsr repl: unknown option '--foreign'");
   /* `nsr run` binds what its --foreign allows, and nothing else. */
   run_result r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
   assert_int_equal(r.status, 0);

@@ -73,23 +73,60 @@ static char *write_program(const char *text) {
   return path;
 }
 
+/* c failed with `status` and exactly one line on stderr that starts with
+ * `prefix` and contains `needle`. */
+static void expect_one_error_line(const captured *c, int status, const char *prefix,
+                                  const char *needle) {
+  if (c->status != status) fail_msg("status %d, want %d; stderr: %s", c->status, status, c->err);
+  const char *nl = strchr(c->err, '\n');
+  if (nl == NULL || nl[1] != '\0' || strncmp(c->err, prefix, strlen(prefix)) != 0 ||
+      strstr(c->err, needle) == NULL) {
+    fail_msg("want one line '%s...%s...', got: %s", prefix, needle, c->err);
+  }
+}
+
 static void test_help_and_usage(void **state) {
   (void)state;
   captured c;
   run(&c, (const char *[]){"run", "--help", NULL});
   assert_int_equal(c.status, 0);
-  assert_non_null(strstr(c.out, "usage: nsr run FILE.church"));
+  const char *run_options[] = {"Usage: nsr run [OPTIONS] [FILE.church] [-- ARG ...]",
+                               "-e, --eval EXPR", "--seed S", "--max-steps N",
+                               "--max-memory BYTES", "(default: 1G)", "--timeout SECONDS",
+                               "--max-paths N", "--webchurch", "--foreign LIB:FUNC",
+                               "--json", "command-line-arguments"};
+  for (size_t i = 0; i < sizeof run_options / sizeof run_options[0]; i++) {
+    if (strstr(c.out, run_options[i]) == NULL) fail_msg("'%s' not in: %s", run_options[i], c.out);
+  }
   run(&c, (const char *[]){"run", NULL});
-  assert_int_equal(c.status, 2);
-  assert_non_null(strstr(c.err, "no program given"));
+  expect_one_error_line(&c, 2, "nsr run: ", "no program given");
   run(&c, (const char *[]){"run", "-e", "1", "--bogus", NULL});
-  assert_int_equal(c.status, 2);
-  assert_non_null(strstr(c.err, "unknown option '--bogus'"));
+  expect_one_error_line(&c, 2, "nsr run: ", "unknown option '--bogus' (see 'nsr run --help')");
+  run(&c, (const char *[]){"run", "-e", NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "--eval needs a value");
   run(&c, (const char *[]){"run", "-e", "1", "--seed", "x", NULL});
-  assert_int_equal(c.status, 2);
+  expect_one_error_line(&c, 2, "nsr run: ", "--seed: 'x' is not a whole number");
+  run(&c, (const char *[]){"run", "-e", "1", "--max-memory", "12Q", NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "--max-memory: '12Q'");
+  run(&c, (const char *[]){"run", "-e", "1", "--timeout", "-1", NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "--timeout");
+  run(&c, (const char *[]){"run", "-e", "1", "prog.church", NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "not both");
+  /* A missing file is reported like every other error: one prefixed line. */
   run(&c, (const char *[]){"run", "/nonexistent/prog.church", NULL});
-  assert_int_equal(c.status, 2);
-  assert_non_null(strstr(c.err, "/nonexistent/prog.church: No such file or directory"));
+  expect_one_error_line(&c, 2, "nsr run: ", "/nonexistent/prog.church: No such file or directory");
+  /* nsr repl names itself, not nsr run. */
+  run_with_input(&c, (const char *[]){"repl", "--bogus", NULL}, "");
+  expect_one_error_line(&c, 2, "nsr repl: ", "unknown option '--bogus' (see 'nsr repl --help')");
+  run_with_input(&c, (const char *[]){"repl", "--max-steps", NULL}, "");
+  expect_one_error_line(&c, 2, "nsr repl: ", "--max-steps needs a value");
+  run_with_input(&c, (const char *[]){"repl", "--json", NULL}, "");
+  expect_one_error_line(&c, 2, "nsr repl: ", "unknown option '--json'");
+  run_with_input(&c, (const char *[]){"repl", "--help", NULL}, "");
+  assert_int_equal(c.status, 0);
+  assert_non_null(strstr(c.out, "Usage: nsr repl [OPTIONS]"));
+  assert_non_null(strstr(c.out, "--webchurch"));
+  assert_null(strstr(c.out, "--foreign"));
 }
 
 static void test_plain_output(void **state) {
@@ -108,19 +145,18 @@ static void test_errors_and_statuses(void **state) {
   captured c;
   char *path = write_program("(define x 1)\n(display (+ x 2)))\n");
   run(&c, (const char *[]){"run", path, NULL});
-  assert_int_equal(c.status, 2); /* bad input: a syntax error */
-  assert_non_null(strstr(c.err, ":2:18: unbalanced ')'"));
+  /* bad input: a syntax error, its position inside the one line */
+  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:18: unbalanced ')'");
   assert_string_equal(c.out, "");
   unlink(path);
   path = write_program("(display 1)\n(car '())\n");
   run(&c, (const char *[]){"run", path, NULL});
-  assert_int_equal(c.status, 2); /* a program error, after its output */
+  /* a program error, after its output */
+  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:1: first: the list is empty");
   assert_string_equal(c.out, "1\n");
-  assert_non_null(strstr(c.err, ":2:1: first: the list is empty"));
   unlink(path);
   run(&c, (const char *[]){"run", "-e", "(define (f) (f)) (f)", "--max-steps", "1000", NULL});
-  assert_int_equal(c.status, 2);
-  assert_non_null(strstr(c.err, "step budget of 1000 steps exhausted (--max-steps)"));
+  expect_one_error_line(&c, 2, "nsr run: <expr>:", "step budget of 1000 steps exhausted (--max-steps)");
   run(&c, (const char *[]){"run", "-e", "(make-list 10000000 1)", "--max-memory", "4M", NULL});
   assert_int_equal(c.status, 2);
   assert_non_null(strstr(c.err, "memory budget of 4194304 bytes exhausted (--max-memory)"));
@@ -149,9 +185,14 @@ static void test_seed_and_arguments(void **state) {
   run(&c, (const char *[]){"run", "--seed", "43", "-e", "(repeat 20 flip)", NULL});
   assert_string_equal(a.out, b.out);
   assert_string_not_equal(a.out, c.out);
-  run(&a, (const char *[]){"run", "-e", "command-line-arguments", "--", "x", "--json", NULL});
+  run(&a, (const char *[]){"run", "-e", "command-line-arguments", "--", "x", "--json", "--help", NULL});
   assert_int_equal(a.status, 0);
-  assert_string_equal(a.out, "(\"x\" \"--json\")\n");
+  assert_string_equal(a.out, "(\"x\" \"--json\" \"--help\")\n");
+  char *path = write_program("(display command-line-arguments)");
+  run(&a, (const char *[]){"run", path, "--seed", "3", "--", "16", "-e", NULL});
+  assert_int_equal(a.status, 0);
+  assert_string_equal(a.out, "(16 -e)\n");
+  unlink(path);
 }
 
 static void test_repl(void **state) {
@@ -163,7 +204,7 @@ static void test_repl(void **state) {
   assert_string_equal(c.out, "5\n\"a;b(\"\nhi\n");
   assert_non_null(strstr(c.err, "<repl>:1:1: first: the list is empty"));
   run_with_input(&c, (const char *[]){"repl", "prog.church", NULL}, "");
-  assert_int_equal(c.status, 2);
+  expect_one_error_line(&c, 2, "nsr repl: ", "unexpected argument 'prog.church'");
 }
 
 int main(void) {
