@@ -237,7 +237,7 @@ static int nn_init(int argc, char **argv) {
   const char *config = "{}", *out = NULL;
   uint64_t seed = 1;
   const cli_opt opts[] = {
-      CLI_OPTION("--config", CLI_STRING, &config, "JSON|FILE",
+      CLI_OPTION("--config", CLI_STRING, &config, "CONFIG",
                  "the model's config: a JSON object, or a file holding one\n(keys below)"),
       CLI_OPTION("--seed", CLI_U64, &seed, "S", "seed of the initial parameters"),
       CLI_OPTION("--out", CLI_STRING, &out, "FILE", "the checkpoint to write (required)"),

@@ -38,8 +38,6 @@ static const char run_epilog[] =
 /* The interpreter's options, which nsr run and nsr repl share. */
 typedef struct lang_options {
   nsr_lang_config cfg;
-  const char *max_memory; /* --max-memory as given: a count with a suffix */
-  char memory_default[32];
 } lang_options;
 
 /* The option rows of a lang_options *o. */
@@ -48,7 +46,7 @@ typedef struct lang_options {
              "seed of the random stream (the same seed, the\nsame output)"),                   \
   CLI_OPTION("--max-steps", CLI_U64, &(o)->cfg.max_steps, "N",                                 \
              "evaluation steps allowed, 0 = no limit"),                                        \
-  CLI_OPTION("--max-memory", CLI_STRING, &(o)->max_memory, "BYTES",                            \
+  CLI_OPTION("--max-memory", CLI_BYTES, &(o)->cfg.max_memory, "BYTES",                         \
              "heap budget, with an optional K, M or G\nsuffix; 0 = no limit"),                 \
   CLI_OPTION("--timeout", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                    \
              "wall-time budget, 0 = none", .min = 0, .max = 1e9),                              \
@@ -59,55 +57,7 @@ typedef struct lang_options {
                   "is the integer 2, exact overflow turns inexact,\n"                          \
                   "round takes halves up")
 
-/* The defaults, --max-memory's as text ("1G") so that help shows it and
- * parsing it gives the default back. */
-static void lang_options_init(lang_options *o) {
-  nsr_lang_config_default(&o->cfg);
-  static const char units[] = "GMK";
-  size_t bytes = o->cfg.max_memory;
-  for (int shift = 30, u = 0; shift > 0; shift -= 10, u++) {
-    if (bytes != 0 && bytes % ((size_t)1 << shift) == 0) {
-      snprintf(o->memory_default, sizeof o->memory_default, "%zu%c", bytes >> shift, units[u]);
-      o->max_memory = o->memory_default;
-      return;
-    }
-  }
-  snprintf(o->memory_default, sizeof o->memory_default, "%zu", bytes);
-  o->max_memory = o->memory_default;
-}
-
-/* Parses a non-negative integer with an optional K/M/G (powers of 1024)
- * suffix; false on anything else. */
-static bool parse_bytes(const char *text, uint64_t *out) {
-  if (text[0] < '0' || text[0] > '9') return false;
-  errno = 0;
-  char *end;
-  unsigned long long v = strtoull(text, &end, 10);
-  if (errno == ERANGE) return false;
-  uint64_t scale = 1;
-  if (*end != '\0' && end[1] == '\0') {
-    switch (*end) {
-      case 'k': case 'K': scale = 1ULL << 10; end++; break;
-      case 'm': case 'M': scale = 1ULL << 20; end++; break;
-      case 'g': case 'G': scale = 1ULL << 30; end++; break;
-      default: break;
-    }
-  }
-  if (*end != '\0' || v > UINT64_MAX / scale) return false;
-  *out = (uint64_t)v * scale;
-  return true;
-}
-
-/* Completes o->cfg after parsing; CLI_CONTINUE or a usage error of cmd. */
-static int lang_options_finish(const char *cmd, lang_options *o) {
-  uint64_t bytes;
-  if (!parse_bytes(o->max_memory, &bytes) || bytes > SIZE_MAX) {
-    return cli_usage_error(cmd, "--max-memory: '%s' is not a byte count such as 512M",
-                           o->max_memory);
-  }
-  o->cfg.max_memory = (size_t)bytes;
-  return CLI_CONTINUE;
-}
+static void lang_options_init(lang_options *o) { nsr_lang_config_default(&o->cfg); }
 
 /* Binds command-line-arguments to the n strings args. */
 static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_error *err) {
@@ -243,9 +193,8 @@ int cmd_run(int argc, char **argv) {
   if (p.file == NULL && p.expr == NULL) {
     return cli_usage_error(CMD_RUN, "no program given: pass FILE.church or -e EXPR");
   }
-  status = lang_options_finish(CMD_RUN, &lo);
   lang_foreign *F = NULL;
-  if (status == CLI_CONTINUE) status = make_foreign(&foreign, &F);
+  status = make_foreign(&foreign, &F);
   if (status != CLI_CONTINUE) return status;
   status = run_program_with(&lo.cfg, F, &p);
   lang_foreign_free(F); /* after the interpreter that calls into it */
@@ -302,7 +251,6 @@ int cmd_repl(int argc, char **argv) {
       .epilog = "Programs from files: nsr run FILE.church (see 'nsr run --help').\n"};
   cli_args args;
   int status = cli_parse(&spec, argc, argv, &args);
-  if (status == CLI_CONTINUE) status = lang_options_finish(CMD_REPL, &lo);
   if (status != CLI_CONTINUE) return status;
   lo.cfg.echo = stdout;
   nsr_error err;

@@ -319,7 +319,7 @@ static void test_help(void **state) {
                  "  forward ", "  train ");
   EXPECT_RUN_ALL(RUN("help", "nn"), 0, "Usage: nsr nn SUBCOMMAND");
   EXPECT_RUN_ALL(RUN("nn", "init", "--help"), 0, "Usage: nsr nn init [OPTIONS]",
-                 "--config JSON|FILE", "(default: {})", "--seed S", "--out FILE", "  vocab 128 ",
+                 "--config CONFIG", "(default: {})", "--seed S", "--out FILE", "  vocab 128 ",
                  "  d_model 128 ", "  n_heads 4 ", "  n_layers 2 ", "  d_ff 512 ", "  max_len 16 ",
                  "  n_classes 64 ", "  pos \"sinusoidal\" ", "  pool \"mean\" ",
                  "  head \"softmax\" ", "  n_labels 0 ");
