@@ -367,6 +367,14 @@ int cli_parse(const cli_spec *spec, int argc, char **argv, cli_args *out) {
   return CLI_CONTINUE;
 }
 
+const cli_subcommand *cli_find_subcommand(const cli_subcommand *subs, size_t n_subs,
+                                          const char *name) {
+  for (size_t i = 0; i < n_subs; i++) {
+    if (strcmp(subs[i].name, name) == 0) return &subs[i];
+  }
+  return NULL;
+}
+
 int cli_run_subcommand(const cli_spec *spec, const cli_subcommand *subs, size_t n_subs,
                        int argc, char **argv) {
   if (argc < 2) return cli_usage_error(spec->name, "missing subcommand");
@@ -374,10 +382,10 @@ int cli_run_subcommand(const cli_spec *spec, const cli_subcommand *subs, size_t 
     cli_print_help(spec, stdout);
     return CLI_EXIT_OK;
   }
-  for (size_t i = 0; i < n_subs; i++) {
-    if (strcmp(subs[i].name, argv[1]) == 0) return subs[i].run(argc - 1, argv + 1);
-  }
-  return cli_usage_error(spec->name, "unknown subcommand '%s'", argv[1]);
+  const cli_subcommand *sub = cli_find_subcommand(subs, n_subs, argv[1]);
+  if (sub) return sub->run(argc - 1, argv + 1);
+  return cli_usage_error(spec->name, "unknown %s '%s'", argv[1][0] == '-' ? "option" : "subcommand",
+                         argv[1]);
 }
 
 /* ---- help ----------------------------------------------------------------- */

@@ -115,6 +115,10 @@ typedef struct cli_subcommand {
   int (*run)(int argc, char **argv); /* argv[0] is the subcommand's name */
 } cli_subcommand;
 
+/* The subcommand called `name`, or NULL. */
+const cli_subcommand *cli_find_subcommand(const cli_subcommand *subs, size_t n_subs,
+                                          const char *name);
+
 /* Runs the subcommand that argv[1] names with argv[1..argc-1] and returns
  * its exit status. -h or --help there prints spec's help (CLI_EXIT_OK); a
  * missing or unknown subcommand is one usage line (CLI_EXIT_USAGE). */

@@ -135,15 +135,9 @@ static int run_injection(int argc, char **argv) {
 }
 
 int cmd_experiment(int argc, char **argv) {
-  /* The first argument that is not an option names the subcommand. */
-  if (argc >= 2 && argv[1][0] != '-') {
-    if (strcmp(argv[1], "injection") == 0) return run_injection(argc - 1, argv + 1);
-    return cli_usage_error(CMD, "unknown subcommand '%s'", argv[1]);
-  }
+  static const cli_subcommand subs[] = {{"injection", run_injection}};
   const cli_spec spec = {.name = CMD, .description = "Experiments that measure nsr and record "
                                                      "their results in the rule store.\n",
                          .subcommands = subcommands};
-  cli_args args;
-  int status = cli_parse(&spec, argc, argv, &args);
-  return status != CLI_CONTINUE ? status : cli_usage_error(CMD, "missing subcommand");
+  return cli_run_subcommand(&spec, subs, sizeof subs / sizeof subs[0], argc, argv);
 }

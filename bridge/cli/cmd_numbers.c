@@ -505,14 +505,11 @@ static nsr_code run_batch(nsr_numbers_model *m, const numbers_options *o, bool *
  * argv[1] names none. A word that is neither a subcommand nor a number is a
  * usage error. */
 static int run_subcommand(int argc, char **argv) {
-  static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-  } subs[] = {{"eval", cmd_numbers_eval}, {"fit", cmd_numbers_fit}, {"mh", cmd_numbers_mh}};
+  static const cli_subcommand subs[] = {
+      {"eval", cmd_numbers_eval}, {"fit", cmd_numbers_fit}, {"mh", cmd_numbers_mh}};
   if (argc < 2) return CLI_CONTINUE;
-  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-    if (strcmp(argv[1], subs[i].name) == 0) return subs[i].run(argc - 1, argv + 1);
-  }
+  const cli_subcommand *sub = cli_find_subcommand(subs, sizeof subs / sizeof subs[0], argv[1]);
+  if (sub) return sub->run(argc - 1, argv + 1);
   if (isalpha((unsigned char)argv[1][0])) {
     return cli_usage_error(CMD, "unknown subcommand '%s' (eval, fit or mh; examples are whole numbers)", argv[1]);
   }
