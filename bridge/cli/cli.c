@@ -485,19 +485,3 @@ void cli_print_help(const cli_spec *spec, FILE *out) {
   fprintf(out, "\nExit status: 0 success, 1 the work failed, 2 bad arguments or input.\n");
   if (spec->epilog) fprintf(out, "\n%s", spec->epilog);
 }
-
-/* ---- transitional --------------------------------------------------------- */
-
-bool cli_option(int argc, char **argv, int *i, const char *name,
-                const char **value) {
-  const char *arg = argv[*i];
-  size_t len = strlen(name);
-  if (strncmp(arg, name, len) != 0) return false;
-  if (arg[len] == '=') {
-    *value = arg + len + 1;
-    return true;
-  }
-  if (arg[len] != '\0') return false;
-  *value = *i + 1 < argc ? argv[++*i] : NULL;
-  return true;
-}

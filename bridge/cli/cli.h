@@ -141,11 +141,6 @@ int cli_report(const char *command, const nsr_error *err);
 int cli_fail(const char *command, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Transitional (removed once every command uses cli_parse): true when
- * args[*i] is `name` or "name=value"; *value is the value or NULL. */
-bool cli_option(int argc, char **argv, int *i, const char *name,
-                const char **value);
-
 /* True when arg is "-h" or "--help". */
 bool cli_is_help(const char *arg);
 
