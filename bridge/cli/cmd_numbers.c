@@ -30,7 +30,7 @@ static const char description[] =
     "Priors: pmtk3 (the default): rules 2/3 each, intervals (1/3)*Erlang(|h|; sigma),\n"
     "normalised; mixture: rules lambda/34 each, intervals (1-lambda)*Erlang(|h|; sigma)/Z.\n"
     "--lambda selects the mixture prior (with --prior pmtk3 it is an error).\n"
-    "--space FILE replaces the 34 rules by a grammar (JSON, see README.md; intervals\n"
+    "--space FILE replaces the 34 rules by a grammar (JSON, see programs/spaces/README.md; intervals\n"
     "stay, with mass 1-lambda); --prior-file FILE uses a prior fitted by\n"
     "'nsr numbers fit', which records its space. Both bring their own range and\n"
     "prior, so --range, --max, --prior, --lambda and --sigma do not go with them.\n"
@@ -41,7 +41,7 @@ static const char description[] =
     "status 2; under mpirun the ranks share the sets (same output).\n"
     "--json prints one object: {\"examples\", \"range\", \"prior\":{\"name\", \"file\"\n"
     "(with --space or --prior-file), \"lambda\", \"sigma\"}, \"hypotheses\",\n"
-    "\"generalization\", \"probes\", \"log_evidence\", \"consistent\"} (README.md).\n"
+    "\"generalization\", \"probes\", \"log_evidence\", \"consistent\"} (bridge/report/README.md).\n"
     "--plot draws p(y in C | X) as SVG; over more than 400 numbers each bar is the\n"
     "largest p among the numbers it covers (the figure says how many).\n";
 
@@ -530,11 +530,11 @@ static int numbers_setup(int argc, char **argv, numbers_options *o, nsr_numbers_
       CLI_OPTION("--lambda", CLI_DOUBLE, &o->cfg.lambda, "L", "rule mass of the mixture prior; selects --prior mixture",
                  .min = 0, .max = 1, .default_text = "2/3", .given = &o->lambda_given),
       CLI_OPTION("--sigma", CLI_DOUBLE, &o->cfg.sigma, "S", "Erlang scale of interval sizes, > 0", .given = &o->sigma_given),
-      CLI_OPTION("--space", CLI_STRING, &o->space_path, "FILE", "a grammar-defined hypothesis space (JSON, see README.md)"),
+      CLI_OPTION("--space", CLI_STRING, &o->space_path, "FILE", "a grammar-defined hypothesis space (JSON, see programs/spaces/README.md)"),
       CLI_OPTION("--prior-file", CLI_STRING, &o->prior_path, "FILE", "a prior fitted by 'nsr numbers fit' (it records its space)"),
       CLI_OPTION("--top", CLI_U64, &o->top, "K", "how many hypotheses to list", .min = 0, .max = MAX_TOP),
       CLI_OPTION("--probe", CLI_STRING, &o->probe_text, "Y1,Y2,...", "also print p(y in C | X) for these numbers"),
-      CLI_FLAG_OPTION("--json", &o->json, "print one JSON object (shape above and in README.md)"),
+      CLI_FLAG_OPTION("--json", &o->json, "print one JSON object (shape above and in bridge/report/README.md)"),
       CLI_OPTION("--plot", CLI_STRING, &o->plot_path, "FILE.svg", "draw p(y in C | X) as an SVG bar chart"),
       CLI_OPTION("--batch", CLI_STRING, &o->batch_path, "FILE", "one example set per line (\"-\": stdin); JSON lines out"),
       CLI_FLAG_OPTION("--ascii", &o->ascii, "draw the text chart with ASCII characters only"),

@@ -180,7 +180,7 @@ int cmd_numbers_eval(int argc, char **argv) {
   const cli_opt opts[] = {
       CLI_OPTION("--data", CLI_STRING, &o.data, "CSV", "the human data (required)"),
       CLI_OPTION("--split", CLI_CHOICE, &o.split, NULL, "the sets to compare with (all: every set)", .choices = splits),
-      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "a grammar-defined space (JSON; see README.md)"),
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "a grammar-defined space (JSON; see programs/spaces/README.md)"),
       CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
       CLI_OPTION("--alpha", CLI_DOUBLE, &o.alpha, "A", "response model attention, in (0, 1]",
                  .default_text = "1, or the fitted value", .given = &o.has_alpha),

@@ -333,7 +333,7 @@ int cmd_numbers_fit(int argc, char **argv) {
   const cli_opt opts[] = {
       CLI_OPTION("--data", CLI_STRING, &o.data, "CSV", "the human data (required)"),
       CLI_OPTION("--split", CLI_CHOICE, &o.split, NULL, "the sets to fit (test is for eval)", .choices = splits),
-      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space to fit (JSON; see README.md)",
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space to fit (JSON; see programs/spaces/README.md)",
                  .default_text = "Tenenbaum's rules"),
       CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "start from a fitted prior instead (its space is used)"),
       CLI_OPTION("--out", CLI_STRING, &o.out, "FILE", "where to write the prior file (atomically; required)"),

@@ -186,7 +186,7 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
 int cmd_numbers_mh(int argc, char **argv) {
   mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1}, .top = 10};
   const cli_opt opts[] = {
-      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space (JSON; see README.md)",
+      CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space (JSON; see programs/spaces/README.md)",
                  .default_text = "Tenenbaum's rules"),
       CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
       CLI_OPTION("--samples", CLI_U64, &o.opt.samples, "N", "recorded steps after burn-in", .min = 1,

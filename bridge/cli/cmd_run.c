@@ -48,7 +48,7 @@ typedef struct lang_options {
              "evaluation steps allowed, 0 = no limit"),                                        \
   CLI_OPTION("--max-memory", CLI_BYTES, &(o)->cfg.max_memory, "BYTES",                         \
              "heap budget, with an optional K, M or G\nsuffix; 0 = no limit"),                 \
-  CLI_OPTION("--timeout", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                    \
+  CLI_OPTION("--max-time", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                   \
              "wall-time budget, 0 = none", .min = 0, .max = 1e9),                              \
   CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
              "execution paths per enumeration-query,\n0 = no limit"),                          \

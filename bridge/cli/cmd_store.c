@@ -180,7 +180,7 @@ static const char sql_description[] =
     "The database is opened read-only; an authorizer refuses anything but\n"
     "reading (no writes, PRAGMA or ATTACH), a second statement is refused,\n"
     "at most --limit rows are printed and the query stops after --timeout-ms.\n"
-    "Tables: models, concepts, rules, experiments, metrics (see README.md).\n";
+    "Tables: models, concepts, rules, experiments, metrics (see bridge/store/README.md).\n";
 
 int cmd_sql(int argc, char **argv) {
   query_options o = default_options();

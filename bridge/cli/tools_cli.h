@@ -28,7 +28,7 @@ void tools_cli_init(tools_cli *c);
 #define TOOLS_CLI_OPTIONS(c)                                                                   \
   CLI_OPTION("--tools", CLI_LIST, &(c)->manifests, "MANIFEST",                                 \
              "also serve the C functions a JSON manifest names, through\n"                     \
-             "libffi (format in README.md)",                                                   \
+             "libffi (format in bridge/tools/README.md)",                                     \
              .max = TOOLS_MAX_MANIFESTS),                                                      \
       CLI_OPTION("--db", CLI_STRING, &(c)->opt.db, "PATH",                                     \
                  "the rule store for query_rules and rules://{id} resources\n"                 \

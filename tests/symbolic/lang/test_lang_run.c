@@ -108,8 +108,8 @@ static void test_help_and_usage(void **state) {
   expect_one_error_line(&c, 2, "nsr run: ", "--seed: 'x' is not a whole number");
   run(&c, (const char *[]){"run", "-e", "1", "--max-memory", "12Q", NULL});
   expect_one_error_line(&c, 2, "nsr run: ", "--max-memory: '12Q'");
-  run(&c, (const char *[]){"run", "-e", "1", "--timeout", "-1", NULL});
-  expect_one_error_line(&c, 2, "nsr run: ", "--timeout");
+  run(&c, (const char *[]){"run", "-e", "1", "--max-time", "-1", NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "--max-time");
   run(&c, (const char *[]){"run", "-e", "1", "prog.church", NULL});
   expect_one_error_line(&c, 2, "nsr run: ", "not both");
   /* A missing file is reported like every other error: one prefixed line. */
