@@ -117,7 +117,7 @@ static void print_table(FILE *out, const json_t *result) {
 
 static int print_result(const char *cmd, const json_t *result, output_format format) {
   if (format == OUT_JSON) {
-    char *text = nsr_json_dump(result, 17);
+    char *text = nsr_json_dump(result);
     if (text == NULL) {
       fprintf(stderr, "nsr %s: out of memory\n", cmd);
       return CLI_EXIT_FAILURE;

@@ -107,7 +107,7 @@ int cmd_tools(int argc, char **argv) {
   if (rc == NSR_OK && format == FORMAT_TEXT) print_text(list);
   if (rc == NSR_OK && format != FORMAT_TEXT) {
     doc = format == FORMAT_MCP ? json_pack("{s:O}", "tools", list) : json_incref(list);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *text = doc ? nsr_json_dump_indent(doc, 2) : NULL;
     if (text == NULL) rc = nsr_fail(&err, NSR_ERR_NOMEM, "JSON output: out of memory");
     else puts(text);
     free(text);

@@ -64,9 +64,10 @@ typedef struct train_run {
 } train_run;
 
 static json_t *eval_json(const nsr_train_eval *e) {
-  return json_pack("{s:I, s:f, s:I, s:f, s:f, s:f, s:f}", "step", (json_int_t)e->step,
-                   "train_loss", e->train_loss, "heldout", (json_int_t)e->n, "top1", e->top1,
-                   "top10", e->top10, "kl", e->kl, "gen_corr", e->gen_corr);
+  /* A diverged run's loss, KL or correlation may be infinite or NaN. */
+  return json_pack("{s:I, s:o, s:I, s:f, s:f, s:o, s:o}", "step", (json_int_t)e->step,
+                   "train_loss", nsr_json_real(e->train_loss), "heldout", (json_int_t)e->n, "top1", e->top1,
+                   "top10", e->top10, "kl", nsr_json_real(e->kl), "gen_corr", nsr_json_real(e->gen_corr));
 }
 
 static void on_eval(void *ctx, const nsr_train_eval *e) {
@@ -202,9 +203,15 @@ int cmd_train(int argc, char **argv) {
                              "final", eval_json(&final), "model",
                              run.db ? json_pack("{s:s, s:I}", "db", run.db, "id", (json_int_t)model_id)
                                     : json_null());
-    json_dumpf(root, stdout, JSON_COMPACT);
-    fputc('\n', stdout);
+    char *text = root ? nsr_json_dump(root) : NULL;
     json_decref(root);
+    if (text) {
+      puts(text);
+    } else {
+      nsr_fail(&err, NSR_ERR_NOMEM, "JSON output: out of memory");
+      rc = cli_report(CMD, &err);
+    }
+    nsr_free(text);
   } else {
     printf("saved %s (%zu parameters, %.1f s, OpenBLAS core %s)\n", out,
            nsr_nn_num_params(model), nsr_seconds_since(start), openblas_get_corename());
