@@ -328,7 +328,7 @@ static nsr_code batch_line(numbers_model *m, const numbers_options *o, const cha
   if (rc != NSR_OK) {
     *line_failed = true;
     fprintf(sink->errs, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
-    json_t *obj = json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "error", line_err.message);
+    json_t *obj = json_pack("{s:I, s:o}", "line", (json_int_t)lineno, "error", nsr_json_string(line_err.message));
     char *text = obj ? nsr_json_dump(obj) : NULL;
     json_decref(obj);
     if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");

@@ -115,7 +115,7 @@ static nsr_code query_rows(sqlite3 *db, sqlite3_stmt *st, size_t max_rows,
   json_t *columns = json_object_get(result, "columns"), *rows = json_object_get(result, "rows");
   for (int c = 0; c < ncol; c++) {
     const char *name = sqlite3_column_name(st, c);
-    if (nsr_json_append(columns, json_string(name ? name : "?"), err) != NSR_OK) return NSR_ERR_NOMEM;
+    if (nsr_json_append(columns, nsr_json_string(name ? name : "?"), err) != NSR_OK) return NSR_ERR_NOMEM;
   }
   size_t count = 0;
   int rc;

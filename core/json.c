@@ -170,39 +170,64 @@ const char *nsr_json_real_text(double v, char buf[NSR_JSON_REAL_MAX]) {
   return buf;
 }
 
+/* The length of the well-formed UTF-8 sequence at u[0..len) (len > 0), or
+ * 0 when the bytes there are not one. */
+static size_t utf8_sequence(const unsigned char *u, size_t len) {
+  unsigned char c = u[0];
+  if (c < 0x80) return 1;
+  /* The number of continuation bytes, and the range of the first of them,
+   * which excludes overlong forms, surrogates and code points past
+   * U+10FFFF. */
+  size_t need;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    need = 1;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    need = 2;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 3;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (len <= need || u[1] < lo || u[1] > hi) return 0;
+  for (size_t k = 2; k <= need; k++) {
+    if ((u[k] & 0xC0) != 0x80) return 0;
+  }
+  return need + 1;
+}
+
 bool nsr_json_utf8_valid(const char *s, size_t len) {
   const unsigned char *u = (const unsigned char *)s;
-  for (size_t i = 0; i < len;) {
-    unsigned char c = u[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    /* The number of continuation bytes, and the range of the first of
-     * them, which excludes overlong forms, surrogates and code points past
-     * U+10FFFF. */
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (len - i <= need || u[i + 1] < lo || u[i + 1] > hi) return false;
-    for (size_t k = 2; k <= need; k++) {
-      if ((u[i + k] & 0xC0) != 0x80) return false;
-    }
-    i += need + 1;
+  for (size_t i = 0, n; i < len; i += n) {
+    n = utf8_sequence(u + i, len - i);
+    if (n == 0) return false;
   }
   return true;
+}
+
+json_t *nsr_json_string(const char *s) {
+  size_t len = strlen(s);
+  if (nsr_json_utf8_valid(s, len)) return json_stringn(s, len);
+  nsr_strbuf sb = {0};
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0, n; i < len; i += n) {
+    n = utf8_sequence(u + i, len - i);
+    if (n) {
+      nsr_strbuf_append(&sb, s + i, n);
+    } else {
+      nsr_strbuf_append(&sb, "\xEF\xBF\xBD", 3); /* U+FFFD for the byte */
+      n = 1;
+    }
+  }
+  char *text = NULL;
+  nsr_error err;
+  json_t *v = nsr_strbuf_finish(&sb, &text, NULL, &err) == NSR_OK ? json_string(text) : NULL;
+  nsr_free(text);
+  return v;
 }
 
 static void dump_string(nsr_strbuf *sb, const char *s, size_t len) {

@@ -91,4 +91,10 @@ char *nsr_json_dump_indent(const json_t *value, int indent);
  * every string. */
 bool nsr_json_utf8_valid(const char *s, size_t len);
 
+/* json_string(s) for text meant for people (messages, names) that may hold
+ * bytes from outside: each byte that is not part of well-formed UTF-8
+ * becomes U+FFFD, where json_string would fail. NULL only when out of
+ * memory. */
+json_t *nsr_json_string(const char *s);
+
 #endif

@@ -473,7 +473,8 @@ static void test_json_dump_indent_matches_jansson(void **state) {
   json_decref(doc);
 }
 
-/* Checked against jansson, which accepts exactly the well-formed strings. */
+/* Checked against jansson, which accepts exactly the well-formed strings;
+ * and nsr_json_string's repair of the others. */
 static void test_json_utf8_valid(void **state) {
   (void)state;
   static const char *const good[] = {"", "abc", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
@@ -504,6 +505,14 @@ static void test_json_utf8_valid(void **state) {
     }
     json_decref(j);
   }
+  /* nsr_json_string keeps well-formed text and replaces each bad byte. */
+  json_t *v = nsr_json_string("ok \xc3\xa9");
+  assert_string_equal(json_string_value(v), "ok \xc3\xa9");
+  json_decref(v);
+  v = nsr_json_string("a\xff\xc3(\xed\xa0\x80z\xe6\x97");
+  assert_string_equal(json_string_value(v), "a\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz"
+                                            "\xef\xbf\xbd\xef\xbf\xbd");
+  json_decref(v);
 }
 
 static void test_progress_quiet_off_tty_and_drawn_when_forced(void **state) {
