@@ -61,9 +61,10 @@ static int print_json(const uint32_t *x, size_t n, const nsr_proposals *r) {
   json_t *root = nsr_proposals_json(x, n, r);
   char *text = root ? nsr_json_dump(root) : NULL;
   json_decref(root);
+  int status = text ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
   if (text) puts(text);
   nsr_free(text);
-  return text ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+  return status;
 }
 
 static void print_text(const nsr_proposals *r) {

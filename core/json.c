@@ -151,12 +151,12 @@ const char *nsr_json_real_text(double v, char buf[NSR_JSON_REAL_MAX]) {
   }
   while (n > 1 && digits[n - 1] == '0') n--;
   int exp = (int)strtol(p + 1, NULL, 10);
-  if (exp < -4 || exp > 16) { /* d.ddde-x or d.dddex, as %.17g would */
+  if (exp < -4 || exp > 16) { /* where %.17g uses an exponent: d.ddde-x, d.dddex */
     *out++ = digits[0];
     if (n > 1) *out++ = '.';
     memcpy(out, digits + 1, (size_t)(n - 1));
     snprintf(out + n - 1, 8, "e%d", exp);
-  } else if (exp < 0) { /* 0.000ddd */
+  } else if (exp < 0) { /* 0.ddd to 0.000ddd: "0." and -exp - 1 zeros */
     memcpy(out, "0.000", (size_t)(1 - exp));
     memcpy(out + 1 - exp, digits, (size_t)n);
     out[1 - exp + n] = '\0';

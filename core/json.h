@@ -1,5 +1,6 @@
 /* json.h: helpers on jansson that turn missing keys, wrong types and failed
- * allocations into nsr_error messages naming the key. */
+ * allocations into nsr_error messages naming the key; and nsr's one JSON
+ * writer, which fixes how numbers look. */
 #ifndef NSR_JSON_H
 #define NSR_JSON_H
 
@@ -49,12 +50,13 @@ nsr_code nsr_json_parse(const char *text, size_t len, json_t **out,
  *
  *  - integers as integers: 42, -7;
  *  - reals in the shortest decimal form that reads back (strtod) as the
- *    same double, with the fewest significant digits (1 to 17) that do so.
- *    The notation is the one %.17g (jansson's default) would choose: plain
- *    for decimal exponents -4..16, otherwise an exponent without "+" or
- *    leading zeros. A plain real always keeps a fraction, so that it reads
- *    back as a real: 0.1, 100.0, -0.0, 0.0001, 1e-05 is 1e-5, 1e20,
- *    0.3333333333333333, 5e-324, 1.7976931348623157e308;
+ *    same double: the fewest significant digits (1 to 17) that do. The
+ *    notation is the one %.17g (jansson's default) chooses: plain for
+ *    decimal exponents -4..16, else an exponent, written as jansson does
+ *    (no "+", no leading zeros). A plain real always keeps a fraction so
+ *    that it reads back as a real, not an integer. So: 0.1, 100.0, -0.0,
+ *    0.0001, 1e-5, 1.5e20, 0.3333333333333333, 5e-324,
+ *    1.7976931348623157e308, 10000000000000000.0 (1e16);
  *  - infinities and NaN, which JSON numbers cannot express (and jansson
  *    reals cannot hold), as the strings "Infinity", "-Infinity" and "NaN":
  *    valid JSON that a reader can tell from any number (see nsr_json_real);

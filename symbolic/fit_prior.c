@@ -1,7 +1,6 @@
 /* fit_prior.c: prior files, which record a space's description together
  * with fitted parameters and production weights. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
