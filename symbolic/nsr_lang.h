@@ -115,8 +115,9 @@ nsr_lang_value nsr_lang_ref(nsr_lang_value value, int64_t i);
 
 /* `value` as JSON into *out (caller frees with nsr_free): lists and vectors
  * are arrays, symbols and strings are strings, #t/#f are true/false,
- * numbers are numbers (non-finite ones null), unspecified is null and
- * procedures are their printed names. */
+ * numbers are numbers as nsr_json_dump writes them (json.h: shortest
+ * round-trip reals; non-finite ones "Infinity", "-Infinity" or "NaN"),
+ * unspecified is null and procedures are their printed names. */
 nsr_code nsr_lang_to_json(const nsr_lang *lang, nsr_lang_value value,
                           char **out, nsr_error *err);
 /* `len` bytes of text as a JSON string literal into *out (caller frees with

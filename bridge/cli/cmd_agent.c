@@ -54,7 +54,7 @@ static nsr_code print_result(const agent_options *o, const char *answer, json_t 
     return NSR_OK;
   }
   json_t *doc = json_pack("{s:s, s:O}", "answer", answer, "messages", transcript);
-  char *text = doc ? nsr_json_dump(doc, 17) : NULL;
+  char *text = doc ? nsr_json_dump(doc) : NULL;
   json_decref(doc);
   if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   puts(text);

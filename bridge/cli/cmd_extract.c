@@ -148,7 +148,7 @@ static uint64_t work_units(const nsr_activations *acts, const nsr_extract_opts *
   return total;
 }
 
-static json_t *real_or_null(double v) { return isnan(v) ? json_null() : json_real(v); }
+static json_t *real_or_null(double v) { return isnan(v) ? json_null() : nsr_json_real(v); }
 
 static int print_summary(const extract_args *a, const char *sha, int64_t model_id,
                          const nsr_activations *acts, size_t concepts, const nsr_extraction *ex,
@@ -172,7 +172,7 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
                                                    (json_int_t)ex->per_method[2])
                                        : json_null(),
                           "seconds", seconds, "db", a->db);
-    char *text = o ? nsr_json_dump(o, 6) : NULL;
+    char *text = o ? nsr_json_dump(o) : NULL;
     json_decref(o);
     if (text == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "out of memory");
     puts(text);

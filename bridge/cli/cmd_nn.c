@@ -310,7 +310,7 @@ static nsr_code set_array(json_t *obj, const char *key, const float *v, int n,
                           nsr_error *err) {
   json_t *a = json_array();
   nsr_code rc = a ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  for (int i = 0; rc == NSR_OK && i < n; i++) rc = nsr_json_append(a, json_real(v[i]), err);
+  for (int i = 0; rc == NSR_OK && i < n; i++) rc = nsr_json_append(a, nsr_json_real(v[i]), err);
   if (rc == NSR_OK) return nsr_json_set(obj, key, a, err);
   if (a) json_decref(a);
   return rc;
@@ -327,7 +327,7 @@ static nsr_code print_json(const nsr_nn_outputs *o, const nsr_nn_config *cfg, ns
     rc = set_array(obj, "label_logits", o->label_logits, cfg->n_labels, err);
     if (rc == NSR_OK) rc = set_array(obj, "label_probs", o->label_probs, cfg->n_labels, err);
   }
-  char *text = rc == NSR_OK ? nsr_json_dump(obj, 9) : NULL;
+  char *text = rc == NSR_OK ? nsr_json_dump(obj) : NULL;
   if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   if (text) printf("%s\n", text);
   nsr_free(text);

@@ -195,7 +195,7 @@ static nsr_code print_json(const numbers_query *q, FILE *out, nsr_error *err) {
   json_t *obj;
   nsr_code rc = numbers_report_json(q, &obj, err);
   if (rc != NSR_OK) return rc;
-  char *text = nsr_json_dump(obj, 15);
+  char *text = nsr_json_dump(obj);
   json_decref(obj);
   if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   fputs(text, out);
@@ -287,8 +287,8 @@ static nsr_code batch_line(nsr_numbers_model *m, const numbers_options *o, const
   if (rc != NSR_OK) {
     *line_failed = true;
     fprintf(sink->errs, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
-    json_t *obj = json_pack("{s:I, s:s}", "line", (json_int_t)lineno, "error", line_err.message);
-    char *text = obj ? nsr_json_dump(obj, 0) : NULL;
+    json_t *obj = json_pack("{s:I, s:o}", "line", (json_int_t)lineno, "error", nsr_json_string(line_err.message));
+    char *text = obj ? nsr_json_dump(obj) : NULL;
     json_decref(obj);
     if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
     fputs(text, sink->out);

@@ -51,7 +51,7 @@ static double set_r(const nsr_human_data *d, const nsr_human_set *set, const dou
   return nsr_pearson(g + set->first_cell, people, set->n_cells);
 }
 
-static json_t *real_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *real_or_null(double v) { return isfinite(v) ? nsr_json_real(v) : json_null(); }
 
 static void format_examples(const nsr_human_set *set, char *buf, size_t len) {
   size_t used = 0;
@@ -106,7 +106,7 @@ static nsr_code print_eval(const eval_options *o, const nsr_numbers_model *m, co
   if (o->json && rc == NSR_OK) {
     rc = nsr_json_set(root, "per_set", sets, err);
     sets = NULL;
-    char *text = rc == NSR_OK ? nsr_json_dump(root, 10) : NULL;
+    char *text = rc == NSR_OK ? nsr_json_dump(root) : NULL;
     if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
     if (text) puts(text);
     free(text);

@@ -128,7 +128,7 @@ static json_t *families_json(const nsr_space *s) {
     double share = exp(nsr_space_production_log_weight(s, i)) / (is_prim ? prim : ops);
     json_t *old = json_object_get(fam, name);
     double before = old ? json_real_value(old) : 0.0;
-    json_object_set_new(fam, name, json_real(before + share));
+    json_object_set_new(fam, name, nsr_json_real(before + share));
   }
   return fam;
 }
@@ -174,7 +174,7 @@ static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_
                           o->opt.fit_gamma, "fit_similarity", o->opt.fit_similarity, "fit_by_n",
                           o->opt.fit_by_n, "families", fam, "cross_validation", cv);
   if (fit) json_object_set_new(fit, "fit_sim_hypothesis", json_boolean(o->opt.fit_sim_hypothesis));
-  char *fit_text = fit ? json_dumps(fit, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  char *fit_text = fit ? nsr_json_dump(fit) : NULL;
   json_decref(fit);
   if (fit_text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
   char *text;
@@ -194,7 +194,7 @@ static nsr_code with_max_size(const char *source, int size, char **out, nsr_erro
   nsr_code rc = nsr_json_parse(source, strlen(source), &root, err);
   if (rc != NSR_OK) return rc;
   rc = nsr_json_set(root, "max_size", json_integer(size), err);
-  *out = rc == NSR_OK ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  *out = rc == NSR_OK ? nsr_json_dump(root) : NULL;
   json_decref(root);
   if (rc == NSR_OK && *out == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
   return rc;
@@ -227,8 +227,9 @@ static nsr_code cv_row(const fit_cli *o, const char *source, int size, double sd
   double secs = nsr_seconds_since(start);
   if (!o->json) printf("%8d %10g %12.4f %16.5f %8.2f\n", size, sd, m.r, m.log_lik_per_response, secs);
   *log_lik = m.log_lik;
-  return nsr_json_append(rows, json_pack("{s:i, s:f, s:f, s:f, s:f}", "max_size", size, "weight_sd", sd, "r",
-                                         m.r, "log_lik_per_response", m.log_lik_per_response, "seconds", secs),
+  return nsr_json_append(rows, json_pack("{s:i, s:f, s:o, s:o, s:f}", "max_size", size, "weight_sd", sd, "r",
+                                         nsr_json_real(m.r), "log_lik_per_response",
+                                         nsr_json_real(m.log_lik_per_response), "seconds", secs),
                          err);
 }
 
@@ -306,10 +307,10 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
                             "families", fam);
     if (obj) {
       json_t *params = json_object_get(obj, "params");
-      json_object_set_new(params, "sim_mass", json_real(p.sim_mass));
-      json_object_set_new(params, "sim_tau", json_real(p.sim_tau));
+      json_object_set_new(params, "sim_mass", nsr_json_real(p.sim_mass));
+      json_object_set_new(params, "sim_tau", nsr_json_real(p.sim_tau));
     }
-    char *text = obj ? nsr_json_dump(obj, 10) : NULL;
+    char *text = obj ? nsr_json_dump(obj) : NULL;
     json_decref(obj);
     if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit JSON: out of memory");
     else puts(text);

@@ -100,14 +100,14 @@ static nsr_code print_mh_json(const mh_cli *o, const nsr_numbers_model *m, const
                                    (json_int_t)h->size), err);
   }
   for (uint32_t y = 0; rc == NSR_OK && y < max; y++) {
-    rc = nsr_json_append(json_object_get(obj, "generalization"), json_real(a->g[y]), err);
+    rc = nsr_json_append(json_object_get(obj, "generalization"), nsr_json_real(a->g[y]), err);
   }
   if (rc == NSR_OK && a->exact) {
-    rc = nsr_json_set(obj, "exact", json_pack("{s:f, s:f, s:I}", "max_abs_diff", a->diff, "log_evidence",
-                                              a->exact->log_evidence, "consistent",
+    rc = nsr_json_set(obj, "exact", json_pack("{s:o, s:o, s:I}", "max_abs_diff", nsr_json_real(a->diff),
+                                              "log_evidence", nsr_json_real(a->exact->log_evidence), "consistent",
                                               (json_int_t)a->exact->consistent_rules), err);
   }
-  char *text = rc == NSR_OK ? nsr_json_dump(obj, 15) : NULL;
+  char *text = rc == NSR_OK ? nsr_json_dump(obj) : NULL;
   json_decref(obj);
   if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   if (rc == NSR_OK) puts(text);

@@ -40,10 +40,12 @@ static nsr_code parse_example(const char *text, uint32_t *out, size_t *n, nsr_er
 
 static int print_json(const uint32_t *x, size_t n, const nsr_proposals *r) {
   json_t *root = nsr_proposals_json(x, n, r);
-  int ok = root != NULL && json_dumpf(root, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6)) == 0;
+  char *text = root ? nsr_json_dump(root) : NULL;
   json_decref(root);
-  fputc('\n', stdout);
-  return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+  int status = text ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+  if (text) puts(text);
+  nsr_free(text);
+  return status;
 }
 
 static void print_text(const nsr_proposals *r) {

@@ -160,10 +160,10 @@ static int run_query(const char *cmd, const query_options *o, const char *sql) {
   }
   int status = CLI_EXIT_OK;
   if (o->json) {
-    char *text = nsr_json_dump(result, 17);
+    char *text = nsr_json_dump(result);
     if (text != NULL) puts(text);
     else status = cli_fail(cmd, CLI_EXIT_FAILURE, "out of memory");
-    free(text);
+    nsr_free(text);
   } else if (o->csv) {
     print_csv(stdout, result);
   } else {
@@ -265,11 +265,11 @@ static int print_store(const char *db, uint32_t max, bool json) {
   }
   json_t *o = json_pack("{s:s,s:i,s:I}", "db", db, "schema_version", NSR_STORE_SCHEMA_VERSION,
                         "max", (json_int_t)max);
-  char *text = o ? nsr_json_dump(o, 17) : NULL;
+  char *text = o ? nsr_json_dump(o) : NULL;
   json_decref(o);
   if (text == NULL) return cli_fail(CMD_INIT, CLI_EXIT_FAILURE, "out of memory");
   puts(text);
-  free(text);
+  nsr_free(text);
   return CLI_EXIT_OK;
 }
 

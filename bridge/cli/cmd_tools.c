@@ -52,10 +52,10 @@ static nsr_code print_tools(const tools_registry *reg, const char *format, nsr_e
     print_text(list);
   } else {
     doc = openai ? json_incref(list) : json_pack("{s:O}", "tools", list);
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *text = doc ? nsr_json_dump_indent(doc, 2) : NULL;
     if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
     else puts(text);
-    free(text);
+    nsr_free(text);
   }
   json_decref(doc);
   json_decref(list);

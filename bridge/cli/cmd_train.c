@@ -53,9 +53,10 @@ typedef struct train_run {
 } train_run;
 
 static json_t *eval_json(const nsr_train_eval *e) {
-  return json_pack("{s:I, s:f, s:I, s:f, s:f, s:f, s:f}", "step", (json_int_t)e->step,
-                   "train_loss", e->train_loss, "heldout", (json_int_t)e->n, "top1", e->top1,
-                   "top10", e->top10, "kl", e->kl, "gen_corr", e->gen_corr);
+  /* A diverged run's loss, KL or correlation may be infinite or NaN. */
+  return json_pack("{s:I, s:o, s:I, s:f, s:f, s:o, s:o}", "step", (json_int_t)e->step,
+                   "train_loss", nsr_json_real(e->train_loss), "heldout", (json_int_t)e->n, "top1", e->top1,
+                   "top10", e->top10, "kl", nsr_json_real(e->kl), "gen_corr", nsr_json_real(e->gen_corr));
 }
 
 static void on_eval(void *ctx, const nsr_train_eval *e) {
@@ -144,8 +145,9 @@ static int parse_args(int argc, char **argv, nsr_train_config *cfg, const char *
   return CLI_CONTINUE;
 }
 
-static void print_json(const nsr_train_config *cfg, const train_run *run, const char *out,
-                       const nsr_train_eval *final, double seconds, int64_t model_id) {
+/* Prints the run as one JSON line; the exit status. */
+static int print_json(const nsr_train_config *cfg, const train_run *run, const char *out,
+                      const nsr_train_eval *final, double seconds, int64_t model_id) {
   json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
                            nsr_inject_name(cfg->inject), "steps", (json_int_t)cfg->steps, "seed",
                            (json_int_t)cfg->seed, "seconds", seconds, "blas_core",
@@ -153,9 +155,12 @@ static void print_json(const nsr_train_config *cfg, const train_run *run, const 
                            eval_json(final), "model",
                            run->db ? json_pack("{s:s, s:I}", "db", run->db, "id", (json_int_t)model_id)
                                    : json_null());
-  json_dumpf(root, stdout, JSON_COMPACT);
-  fputc('\n', stdout);
+  char *text = root ? nsr_json_dump(root) : NULL;
   json_decref(root);
+  if (text == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "JSON output: out of memory");
+  puts(text);
+  nsr_free(text);
+  return CLI_EXIT_OK;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -183,7 +188,7 @@ int cmd_train(int argc, char **argv) {
   } else if (!nsr_dist_is_root()) {
     /* rank 0 saves and reports */
   } else if (run.json) {
-    print_json(&cfg, &run, out, &final, nsr_seconds_since(start), model_id);
+    rc = print_json(&cfg, &run, out, &final, nsr_seconds_since(start), model_id);
   } else {
     printf("saved %s (%zu parameters, %.1f s, OpenBLAS core %s)\n", out,
            nsr_nn_num_params(model), nsr_seconds_since(start), openblas_get_corename());

@@ -102,7 +102,7 @@ static int run_version(int argc, char **argv) {
                            "mpi", NSR_HAVE_MPI, "libffi", NSR_LIBFFI_VERSION,
                            "sqlite", sqlite3_libversion(), "jansson", jansson_version_str(),
                            "libcurl", curl);
-  char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+  char *text = root ? nsr_json_dump(root) : NULL;
   json_decref(root);
   if (text == NULL) return cli_fail("version", CLI_EXIT_FAILURE, "out of memory");
   puts(text);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "strbuf.h"
 
 const char *const nsr_extract_methods[NSR_METHODS + 1] = {"alignment", "probe", "cart", NULL};
@@ -373,6 +374,7 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                         "the scan %.0f", name, u, agree, a.fidelity * acts->max);
           break;
         }
+        char num[4][NSR_JSON_REAL_MAX];
         nsr_store_rule r = {
             .method = nsr_extract_methods[NSR_METHOD_ALIGNMENT], .layer = site->layer, .unit = u,
             .site = nsr_arena_strdup(&ex->arena, name),
@@ -381,10 +383,12 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
             .conclusion = c->name, .church = church,
             .fidelity = (double)agree / acts->max, .accuracy = NAN, .completeness = 1.0, .support = a.fires,
             .details = arena_printf(&ex->arena,
-                                    "{\"threshold\":%.9g,\"direction\":\"%s\",\"balanced_accuracy\":%.9g,"
-                                    "\"precision\":%.9g,\"recall\":%.9g,\"concept_size\":%u}",
-                                    a.threshold, a.above ? ">" : "<", a.balanced_accuracy,
-                                    a.precision, a.recall, c->size)};
+                                    "{\"threshold\":%s,\"direction\":\"%s\",\"balanced_accuracy\":%s,"
+                                    "\"precision\":%s,\"recall\":%s,\"concept_size\":%u}",
+                                    nsr_json_real_text(a.threshold, num[0]), a.above ? ">" : "<",
+                                    nsr_json_real_text(a.balanced_accuracy, num[1]),
+                                    nsr_json_real_text(a.precision, num[2]),
+                                    nsr_json_real_text(a.recall, num[3]), c->size)};
         if (r.site == NULL) r.body = NULL;
         nsr_store_sample sample = sample_stats(acts, agree, acts->max, 0, 0, acts->max);
         rc = push_rule(ex, &r, &sample, NSR_METHOD_ALIGNMENT, err);
@@ -412,6 +416,7 @@ static nsr_code run_probes(const nsr_activations *acts, const nsr_concept_librar
       const nsr_concept *con = &lib->items[c];
       double majority = (double)(con->size > lib->max - con->size ? con->size : lib->max - con->size) /
                         lib->max;
+      char num[4][NSR_JSON_REAL_MAX];
       nsr_store_rule r = {
           .method = nsr_extract_methods[NSR_METHOD_PROBE], .layer = site->layer, .unit = -1,
           .site = nsr_arena_strdup(&ex->arena, name),
@@ -419,10 +424,12 @@ static nsr_code run_probes(const nsr_activations *acts, const nsr_concept_librar
           .conclusion = con->name, .church = con->definition, .fidelity = NAN,
           .accuracy = acc[c], .completeness = 1.0, .support = lib->max,
           .details = arena_printf(&ex->arena,
-                                  "{\"control_accuracy\":%.9g,\"selectivity\":%.9g,"
-                                  "\"majority\":%.9g,\"folds\":%d,\"ridge\":%.9g}",
-                                  control[c], acc[c] - control[c], majority, opts->probe_folds,
-                                  opts->probe_ridge)};
+                                  "{\"control_accuracy\":%s,\"selectivity\":%s,"
+                                  "\"majority\":%s,\"folds\":%d,\"ridge\":%s}",
+                                  nsr_json_real_text(control[c], num[0]),
+                                  nsr_json_real_text(acc[c] - control[c], num[1]),
+                                  nsr_json_real_text(majority, num[2]), opts->probe_folds,
+                                  nsr_json_real_text(opts->probe_ridge, num[3]))};
       if (r.site == NULL) r.body = NULL;
       nsr_store_sample sample =
           sample_stats(acts, 0, 0, (uint64_t)llround(acc[c] * lib->max), lib->max, lib->max);

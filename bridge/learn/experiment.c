@@ -62,10 +62,11 @@ static void mean_sd(const double *v, size_t n, nsr_experiment_point *out) {
 
 static nsr_code config_json(const nsr_experiment_config *cfg, char **out, nsr_error *err) {
   nsr_strbuf sb = {0};
+  char lr[NSR_JSON_REAL_MAX];
   nsr_strbuf_printf(&sb, "{\"seeds\":%zu,\"steps\":%lld,\"batch\":%d,\"d_model\":%d,\"n_layers\":%d,"
-                    "\"heldout\":%u,\"lr\":%g,\"budgets\":[", cfg->seeds, (long long)cfg->train.steps,
+                    "\"heldout\":%u,\"lr\":%s,\"budgets\":[", cfg->seeds, (long long)cfg->train.steps,
                     cfg->train.batch, cfg->train.d_model, cfg->train.n_layers, cfg->train.heldout,
-                    cfg->train.lr);
+                    nsr_json_real_text(cfg->train.lr, lr));
   for (size_t b = 0; b < cfg->n_budgets; b++) {
     nsr_strbuf_printf(&sb, "%s%llu", b ? "," : "", (unsigned long long)cfg->budgets[b]);
   }
@@ -83,15 +84,9 @@ char *nsr_train_record_json(const nsr_train_config *cfg, const nsr_nn_model *mod
                               "batch", cfg->batch, "lr", cfg->lr, "seed", (json_int_t)cfg->seed,
                               "examples_budget", (json_int_t)cfg->examples_budget)
                   : NULL;
-  char *text = o ? nsr_json_dump(o, 0) : NULL;
+  char *text = o ? nsr_json_dump(o) : NULL;
   json_decref(o);
-  if (text == NULL) return NULL;
-  /* nsr_json_dump's text is the C library's; hand back nsr_malloc'd text. */
-  size_t len = strlen(text);
-  char *copy = nsr_malloc(len + 1);
-  if (copy) memcpy(copy, text, len + 1);
-  free(text);
-  return copy;
+  return text;
 }
 
 nsr_code nsr_model_sha256(const nsr_nn_model *model, char hex[NSR_SHA256_HEX], nsr_error *err) {

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "json.h"
+
 struct nsr_proposer {
   nsr_nn_model *model;
   bool owns_model;
@@ -253,7 +255,7 @@ void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
 static json_t *proposal_json(const nsr_proposal *p, bool with_restricted) {
   json_t *o = json_pack("{s:s, s:f, s:f}", "name", p->name, "network", p->network,
                         "posterior", p->posterior);
-  if (o && with_restricted && json_object_set_new(o, "restricted", json_real(p->restricted)) != 0) {
+  if (o && with_restricted && json_object_set_new(o, "restricted", nsr_json_real(p->restricted)) != 0) {
     json_decref(o);
     return NULL;
   }

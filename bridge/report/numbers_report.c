@@ -27,7 +27,7 @@ static json_t *example_item(const void *ctx, size_t i) {
 }
 
 static json_t *generalization_item(const void *ctx, size_t i) {
-  return json_real(((const numbers_query *)ctx)->result->generalization[i]);
+  return nsr_json_real(((const numbers_query *)ctx)->result->generalization[i]);
 }
 
 void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len) {
@@ -73,7 +73,7 @@ void numbers_query_describe(const numbers_query *q, char *buf, size_t len) {
 static json_t *prior_json(const numbers_query *q) {
   const nsr_numbers_config *cfg = q->cfg;
   json_t *prior = json_pack("{s:s, s:o, s:f}", "name", numbers_query_prior_name(q),
-                            "lambda", cfg->prior == NSR_PRIOR_MIXTURE ? json_real(cfg->lambda)
+                            "lambda", cfg->prior == NSR_PRIOR_MIXTURE ? nsr_json_real(cfg->lambda)
                                                                       : json_null(),
                             "sigma", cfg->sigma);
   if (prior && q->model_file && json_object_set_new(prior, "file", json_string(q->model_file)) != 0) {
@@ -95,7 +95,7 @@ nsr_code numbers_report_json(const numbers_query *q, json_t **out,
   if (rc == NSR_OK) rc = nsr_json_set(o, "hypotheses", json_array_of(r->n_top, hypothesis_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
   if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", json_array_of(q->n_probes, probe_item, q), err);
-  if (rc == NSR_OK) rc = nsr_json_set(o, "log_evidence", json_real(r->log_evidence), err);
+  if (rc == NSR_OK) rc = nsr_json_set(o, "log_evidence", nsr_json_real(r->log_evidence), err);
   if (rc == NSR_OK && q->space) {
     rc = nsr_json_set(o, "space",
                       json_pack("{s:I, s:f, s:f}", "extensions", (json_int_t)nsr_space_extensions(q->space),

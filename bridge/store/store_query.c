@@ -45,7 +45,7 @@ static int query_authorizer(void *arg, int action, const char *a, const char *b,
 static json_t *column_json(sqlite3_stmt *st, int col) {
   switch (sqlite3_column_type(st, col)) {
     case SQLITE_INTEGER: return json_integer(sqlite3_column_int64(st, col));
-    case SQLITE_FLOAT: return json_real(sqlite3_column_double(st, col));
+    case SQLITE_FLOAT: return nsr_json_real(sqlite3_column_double(st, col));
     case SQLITE_TEXT: {
       const char *text = (const char *)sqlite3_column_text(st, col);
       return json_stringn(text ? text : "", (size_t)sqlite3_column_bytes(st, col));
@@ -115,7 +115,7 @@ static nsr_code query_rows(sqlite3 *db, sqlite3_stmt *st, size_t max_rows,
   json_t *columns = json_object_get(result, "columns"), *rows = json_object_get(result, "rows");
   for (int c = 0; c < ncol; c++) {
     const char *name = sqlite3_column_name(st, c);
-    if (nsr_json_append(columns, json_string(name ? name : "?"), err) != NSR_OK) return NSR_ERR_NOMEM;
+    if (nsr_json_append(columns, nsr_json_string(name ? name : "?"), err) != NSR_OK) return NSR_ERR_NOMEM;
   }
   size_t count = 0;
   int rc;
@@ -126,7 +126,15 @@ static nsr_code query_rows(sqlite3 *db, sqlite3_stmt *st, size_t max_rows,
     }
     json_t *row = json_array();
     for (int c = 0; row != NULL && c < ncol; c++) {
-      if (json_array_append_new(row, column_json(st, c)) != 0) {
+      json_t *v = column_json(st, c);
+      /* jansson refuses such text; say so rather than "out of memory". */
+      if (v == NULL && sqlite3_column_type(st, c) == SQLITE_TEXT &&
+          !nsr_json_utf8_valid((const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c))) {
+        json_decref(row);
+        return nsr_fail(err, NSR_ERR_FORMAT, "row %zu, column %d ('%s'): text that is not UTF-8, which JSON "
+                        "cannot carry (select hex() of it instead)", count + 1, c + 1, sqlite3_column_name(st, c));
+      }
+      if (json_array_append_new(row, v) != 0) {
         json_decref(row);
         row = NULL;
       }

@@ -5,9 +5,6 @@
 
 #include "json.h"
 
-/* Tool results go to the model with 8 significant digits: enough for any
- * reading of a probability, and half the tokens of 17. */
-#define RESULT_PRECISION 8
 #define TRACE_MAX 400
 
 static const char system_prompt[] =
@@ -61,7 +58,7 @@ static void http_error(const agent_http_reply *reply, const char *url, nsr_error
 static nsr_code post_turn(loop *l, json_t **message, nsr_error *err) {
   json_t *req = json_pack("{s:s, s:O, s:O, s:s}", "model", l->cfg->model, "messages", l->messages,
                           "tools", l->tools, "tool_choice", "auto");
-  char *body = req ? nsr_json_dump(req, 17) : NULL;
+  char *body = req ? nsr_json_dump(req) : NULL;
   json_decref(req);
   if (body == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "agent request: out of memory");
   agent_http_reply reply;
@@ -116,7 +113,7 @@ static nsr_code run_tool_call(loop *l, const json_t *call, nsr_error *err) {
   tools_status st = TOOLS_FAILED;
   if (args) st = tools_call(l->reg, name, args, &output, &terr);
   if (st == TOOLS_UNKNOWN) nsr_error_prefix(&terr, "call one of the tools offered: ");
-  char *text = st == TOOLS_OK ? nsr_json_dump(output, RESULT_PRECISION) : NULL;
+  char *text = st == TOOLS_OK ? nsr_json_dump(output) : NULL;
   json_t *msg = st == TOOLS_OK ? (text ? json_pack("{s:s, s:s, s:s}", "role", "tool", "tool_call_id", id, "content", text) : NULL)
                                : json_pack("{s:s, s:s, s:s+}", "role", "tool", "tool_call_id", id, "content", "error: ", terr.message);
   trace(l, name, text ? text : terr.message);

@@ -71,7 +71,7 @@ static nsr_code result_json(const ffi_function *f, ffi_sig_value rv, json_t **va
         return nsr_fail(err, NSR_ERR_RANGE, "%s returned %g, which JSON cannot carry; check the arguments",
                         f->symbol, rv.d);
       }
-      *value = json_real(rv.d);
+      *value = nsr_json_real(rv.d);
       break;
     case FFI_SIG_BOOL: *value = json_boolean(rv.b); break;
     default:

@@ -166,7 +166,7 @@ static json_t *call_result(request *r, json_t *output, const nsr_error *err) {
     return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", err->message,
                      "isError", 1);
   }
-  r->structured = nsr_json_dump(output, 17);
+  r->structured = nsr_json_dump(output);
   json_decref(output);
   if (r->structured == NULL) return NULL;
   return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text", r->structured,
@@ -325,7 +325,7 @@ static nsr_code reply_text(const json_t *id, json_t *result, const char *structu
   }
   json_decref(e->data);
   e->data = NULL;
-  char *text = msg ? nsr_json_dump(msg, 17) : NULL;
+  char *text = msg ? nsr_json_dump(msg) : NULL;
   json_decref(msg);
   if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "MCP reply: out of memory");
   nsr_strbuf sb = {0};

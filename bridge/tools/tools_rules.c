@@ -166,7 +166,7 @@ static nsr_code rules_read(void *ctx, const char *uri, json_t **result, nsr_erro
     rc = nsr_fail(err, NSR_ERR_INVALID, "Resource not found: '%.100s' (no rule has that id)", uri);
   }
   if (rc == NSR_OK) rc = rule_object(page, &rule, err);
-  char *text = rc == NSR_OK ? nsr_json_dump(rule, 17) : NULL;
+  char *text = rc == NSR_OK ? nsr_json_dump(rule) : NULL;
   if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   if (rc == NSR_OK) {
     *result = json_pack("{s:[{s:s, s:s, s:s}]}", "contents", "uri", uri, "mimeType",

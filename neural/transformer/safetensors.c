@@ -268,7 +268,7 @@ nsr_code st_write(const char *path, const st_out_tensor *tensors, size_t n,
   json_t *header;
   nsr_code rc = build_header(tensors, n, meta, n_meta_pairs, &header, err);
   if (rc != NSR_OK) return rc;
-  char *text = nsr_json_dump(header, 0);
+  char *text = nsr_json_dump(header);
   json_decref(header);
   size_t len = 0;
   unsigned char *image = text ? file_image(text, (strlen(text) + 7) / 8 * 8, tensors, n, &len) : NULL;

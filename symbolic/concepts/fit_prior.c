@@ -1,7 +1,6 @@
 /* fit_prior.c: prior files, which record a space's description together
  * with fitted parameters and production weights. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "fileio.h"
@@ -20,12 +19,12 @@ static json_t *params_json(const nsr_space_params *p) {
                    "b_near", p->b_near, "tau", p->tau, "b_digit", p->b_digit, "b_decade", p->b_decade);
   for (int k = 0; o && k < 3; k++) {
     /* A failed set leaves the key out; the reader then keeps zero. */
-    json_object_set_new(o, by_n_keys[0][k], json_real(p->a_n[k]));
-    json_object_set_new(o, by_n_keys[1][k], json_real(p->b_n[k]));
+    json_object_set_new(o, by_n_keys[0][k], nsr_json_real(p->a_n[k]));
+    json_object_set_new(o, by_n_keys[1][k], nsr_json_real(p->b_n[k]));
   }
   if (o && p->sim_mass > 0) { /* absent: no similarity hypothesis */
-    json_object_set_new(o, "sim_mass", json_real(p->sim_mass));
-    json_object_set_new(o, "sim_tau", json_real(p->sim_tau));
+    json_object_set_new(o, "sim_mass", nsr_json_real(p->sim_mass));
+    json_object_set_new(o, "sim_tau", nsr_json_real(p->sim_tau));
   }
   return o;
 }
@@ -49,18 +48,15 @@ nsr_code nsr_space_prior_text(const nsr_space *s, const char *fit_json, char **o
   else json_decref(space);
   if (rc == NSR_OK) rc = nsr_json_set(root, "params", params_json(&s->params), err);
   for (size_t i = 0; rc == NSR_OK && i < s->n_prods; i++) {
-    rc = nsr_json_set(weights, s->prods[i].name, json_real(s->prods[i].log_w), err);
+    rc = nsr_json_set(weights, s->prods[i].name, nsr_json_real(s->prods[i].log_w), err);
   }
   if (rc == NSR_OK) rc = nsr_json_set(root, "log_weights", weights, err);
   else json_decref(weights);
   if (rc == NSR_OK && fit) rc = nsr_json_set(root, "fit", fit, err);
   else json_decref(fit);
-  char *text = rc == NSR_OK ? json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) : NULL;
+  *out = rc == NSR_OK ? nsr_json_dump_indent(root, 1) : NULL;
   json_decref(root);
   if (rc != NSR_OK) return rc;
-  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
-  *out = nsr_strdup(text);
-  free(text);
   return *out ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
 }
 
@@ -128,9 +124,7 @@ nsr_code nsr_space_load_prior(const char *path, bool record_edges, nsr_space **o
   const json_t *space = json_object_get(root, "space");
   if (rc == NSR_OK && !json_is_object(space)) rc = nsr_fail(err, NSR_ERR_INVALID, "\"space\" must be an object");
   if (rc == NSR_OK) {
-    char *dumped = json_dumps(space, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    space_text = dumped ? nsr_strdup(dumped) : NULL;
-    free(dumped);
+    space_text = nsr_json_dump(space);
     if (space_text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
   }
   nsr_space *s = NULL;

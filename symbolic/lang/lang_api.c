@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "lang_internal.h"
 
 void nsr_lang_config_default(nsr_lang_config *cfg) {
@@ -302,7 +303,7 @@ nsr_code nsr_lang_define_primitive(nsr_lang *I, const char *name,
 
 #define JSON_MAX_DEPTH 1000
 
-static void json_string(lang_buf *b, const char *s, size_t n) {
+static void lang_json_string(lang_buf *b, const char *s, size_t n) {
   lang_buf_add(b, "\"", 1);
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -331,15 +332,13 @@ static void json_value(lang_buf *b, lval v, int depth) {
     case NSR_LANG_NIL: lang_buf_add(b, "[]", 2); return;
     case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "true" : "false", v.as.b ? 4 : 5); return;
     case NSR_LANG_INT: lang_print_number(b, v); return;
-    case NSR_LANG_REAL:
-      if (!isfinite(v.as.r)) {
-        lang_buf_add(b, "null", 4);
-      } else {
-        lang_print_number(b, v);
-      }
+    case NSR_LANG_REAL: {
+      char text[NSR_JSON_REAL_MAX];
+      lang_buf_printf(b, "%s", nsr_json_real_text(v.as.r, text));
       return;
-    case NSR_LANG_STRING: json_string(b, LANG_STR(v)->chars, LANG_STR(v)->len); return;
-    case NSR_LANG_SYMBOL: json_string(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
+    }
+    case NSR_LANG_STRING: lang_json_string(b, LANG_STR(v)->chars, LANG_STR(v)->len); return;
+    case NSR_LANG_SYMBOL: lang_json_string(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
     case NSR_LANG_PAIR: {
       /* A list is an array; an improper tail becomes its last element. */
       lang_buf_add(b, "[", 1);
@@ -377,7 +376,7 @@ static void json_value(lang_buf *b, lval v, int depth) {
     default: {
       lang_buf text = {0};
       lang_print(&text, v, true);
-      json_string(b, text.data ? text.data : "", text.len);
+      lang_json_string(b, text.data ? text.data : "", text.len);
       nsr_free(text.data);
       return;
     }
@@ -400,7 +399,7 @@ nsr_code nsr_lang_to_json(const nsr_lang *I, nsr_lang_value v, char **out,
 nsr_code nsr_lang_json_string(const char *text, size_t len, char **out,
                               nsr_error *err) {
   lang_buf b = {0};
-  json_string(&b, text, len);
+  lang_json_string(&b, text, len);
   if (b.failed) {
     nsr_free(b.data);
     return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");

@@ -1,5 +1,5 @@
 /* test_core.c: core/: errors, allocator failure injection, arena, RNG,
- * bitsets, strings, atomic files, JSON helpers, progress bar. */
+ * bitsets, strings, atomic files, JSON helpers and writer, progress bar. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -302,12 +302,217 @@ static void test_json_helpers_name_the_key(void **state) {
   assert_int_equal(nsr_json_get_int_opt(obj, "z", &n, &err), NSR_OK); /* null = absent */
   assert_int_equal(n, 99);
   assert_int_equal(nsr_json_set(obj, "k", NULL, &err), NSR_ERR_NOMEM);
-  char *dumped = nsr_json_dump(obj, 15);
+  char *dumped = nsr_json_dump(obj);
   assert_non_null(strstr(dumped, "\"s\":\"hi\""));
   free(dumped);
   json_decref(obj);
   assert_int_equal(nsr_json_parse("{\"a\": [1, }", 11, &obj, &err), NSR_ERR_PARSE);
   assert_non_null(strstr(err.message, "line 1"));
+}
+
+/* Expected texts: the digits are Python's repr (David Gay's shortest
+ * round-trip), laid out as json.h documents. */
+static void test_json_real_text_is_shortest(void **state) {
+  (void)state;
+  static const struct {
+    double v;
+    const char *text;
+  } cases[] = {
+      {0.1, "0.1"},
+      {1.0 / 3.0, "0.3333333333333333"},
+      {2.0 / 3.0, "0.6666666666666666"},
+      {0.1 + 0.2, "0.30000000000000004"},
+      {1e-300, "1e-300"},
+      {5e-324, "5e-324"},
+      {1.5e-323, "1.5e-323"},
+      {2.2250738585072014e-308, "2.2250738585072014e-308"},
+      {1.7976931348623157e308, "1.7976931348623157e308"},
+      {-1.7976931348623157e308, "-1.7976931348623157e308"},
+      {100.0, "100.0"},
+      {1.0, "1.0"},
+      {0.0, "0.0"},
+      {-0.0, "-0.0"},
+      {-2.5, "-2.5"},
+      {1234.5, "1234.5"},
+      {4.35, "4.35"},
+      {0.0001, "0.0001"},
+      {0.000123, "0.000123"},
+      {0.00001, "1e-5"},
+      {1.5e-5, "1.5e-5"},
+      {-1.2345678901234567e-7, "-1.2345678901234566e-7"},
+      {1e15 + 0.3, "1000000000000000.2"},
+      {9007199254740993.0, "9007199254740992.0"},
+      {1e16, "10000000000000000.0"},
+      {1e17, "1e17"},
+      {1e23, "1e23"},
+      {123456789012345678.0, "1.2345678901234568e17"},
+  };
+  char buf[NSR_JSON_REAL_MAX];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    assert_string_equal(nsr_json_real_text(cases[i].v, buf), cases[i].text);
+  }
+  assert_string_equal(nsr_json_real_text(INFINITY, buf), "\"Infinity\"");
+  assert_string_equal(nsr_json_real_text(-INFINITY, buf), "\"-Infinity\"");
+  assert_string_equal(nsr_json_real_text(NAN, buf), "\"NaN\"");
+}
+
+/* Significant digits of a real's text: "100.0" has 1, "0.0012" has 2. */
+static int significant_digits(const char *text) {
+  char digits[NSR_JSON_REAL_MAX];
+  int n = 0;
+  for (const char *p = text; *p && *p != 'e'; p++) {
+    if (*p >= '0' && *p <= '9' && (n > 0 || *p != '0')) digits[n++] = *p;
+  }
+  while (n > 1 && digits[n - 1] == '0') n--;
+  return n > 0 ? n : 1;
+}
+
+/* Dumps doubles from random bit patterns (every exponent, subnormals,
+ * both signs) and from ordinary magnitudes: strtod must give the same bits
+ * back, jansson must read a real, and one digit fewer must not round-trip. */
+static void test_json_real_text_round_trips(void **state) {
+  (void)state;
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 20240601);
+  for (int i = 0; i < 200000; i++) {
+    double v;
+    if (i % 2) {
+      uint64_t bits = nsr_rng_u64(&rng);
+      memcpy(&v, &bits, sizeof v);
+      if (!isfinite(v)) continue;
+    } else {
+      v = (nsr_rng_uniform(&rng) - 0.5) * pow(10.0, (double)nsr_rng_below(&rng, 30) - 8.0);
+    }
+    char buf[NSR_JSON_REAL_MAX];
+    const char *text = nsr_json_real_text(v, buf);
+    double back = strtod(text, NULL);
+    if (memcmp(&back, &v, sizeof v) != 0) fail_msg("%s reads back as %.17g, not %.17g", text, back, v);
+    int n = significant_digits(text);
+    if (n > 1) {
+      char shorter[64];
+      snprintf(shorter, sizeof shorter, "%.*e", n - 2, v);
+      if (strtod(shorter, NULL) == v) fail_msg("%s: %s is shorter and reads back too", text, shorter);
+    }
+    if (i % 50 == 0) {
+      json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+      if (!json_is_real(j) || json_real_value(j) != v) fail_msg("jansson does not read %s as a real", text);
+      json_decref(j);
+    }
+  }
+}
+
+static void test_json_dump_values_and_escapes(void **state) {
+  (void)state;
+  json_t *doc = json_pack("{s:i, s:I, s:I, s:[i, f, [], {}], s:{s:n, s:b, s:b}}", "z", 1, "big",
+                          (json_int_t)INT64_MAX, "small", (json_int_t)INT64_MIN, "a", -7, 2.5, "m", "k",
+                          "t", 1, "f", 0);
+  assert_non_null(doc);
+  char *text = nsr_json_dump(doc);
+  /* Members in insertion order, not sorted. */
+  assert_string_equal(text, "{\"z\":1,\"big\":9223372036854775807,\"small\":-9223372036854775808,"
+                            "\"a\":[-7,2.5,[],{}],\"m\":{\"k\":null,\"t\":true,\"f\":false}}");
+  nsr_free(text);
+  json_decref(doc);
+
+  /* Quote, backslash, the named escapes, other control characters as
+   * \u00XX, NUL inside a string, DEL, '/' and UTF-8 (2, 3 and 4 bytes) as is. */
+  static const char raw[] = "q\"b\\s/\n\t\r\b\f\x01\x1f\x7f\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80" "\0z";
+  json_t *s = json_stringn(raw, sizeof raw - 1);
+  assert_non_null(s);
+  text = nsr_json_dump(s);
+  assert_string_equal(text, "\"q\\\"b\\\\s/\\n\\t\\r\\b\\f\\u0001\\u001F\x7f\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80"
+                            "\\u0000z\"");
+  /* jansson reads it back to the same bytes. */
+  json_t *back = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+  assert_true(json_equal(back, s));
+  json_decref(back);
+  nsr_free(text);
+  /* Keys are escaped too. */
+  json_t *o = json_object();
+  assert_int_equal(json_object_set_new(o, "a\"\n", json_integer(0)), 0);
+  text = nsr_json_dump(o);
+  assert_string_equal(text, "{\"a\\\"\\n\":0}");
+  nsr_free(text);
+  json_decref(o);
+  json_decref(s);
+
+  /* Non-finite values: strings a reader tells apart from numbers. */
+  doc = json_pack("[o, o, o, o]", nsr_json_real(INFINITY), nsr_json_real(-INFINITY), nsr_json_real(NAN),
+                  nsr_json_real(0.1));
+  assert_non_null(doc);
+  text = nsr_json_dump(doc);
+  assert_string_equal(text, "[\"Infinity\",\"-Infinity\",\"NaN\",0.1]");
+  nsr_free(text);
+  json_decref(doc);
+  json_t *one = json_real(1e20);
+  text = nsr_json_dump(one); /* any value, not only containers */
+  assert_string_equal(text, "1e20");
+  nsr_free(text);
+  json_decref(one);
+}
+
+/* The indented layout is jansson's JSON_INDENT(n), which callers used
+ * before (numbers here print alike in both). */
+static void test_json_dump_indent_matches_jansson(void **state) {
+  (void)state;
+  const char *src = "{\"a\": [1, 2.5, [], {}, [true, null]], \"b\": {\"c\": \"x\\ty\", \"d\": {}},"
+                    " \"e\": [], \"f\": -0.25}";
+  json_t *doc = json_loads(src, 0, NULL);
+  assert_non_null(doc);
+  for (int indent = 0; indent <= 3; indent++) {
+    char *ours = nsr_json_dump_indent(doc, indent);
+    char *theirs = json_dumps(doc, indent ? JSON_INDENT(indent) : JSON_COMPACT);
+    assert_string_equal(ours, theirs);
+    nsr_free(ours);
+    free(theirs);
+  }
+  char *compact = nsr_json_dump(doc);
+  assert_string_equal(compact, "{\"a\":[1,2.5,[],{},[true,null]],\"b\":{\"c\":\"x\\ty\",\"d\":{}},\"e\":[],"
+                               "\"f\":-0.25}");
+  nsr_free(compact);
+  json_decref(doc);
+}
+
+/* Checked against jansson, which accepts exactly the well-formed strings;
+ * and nsr_json_string's repair of the others. */
+static void test_json_utf8_valid(void **state) {
+  (void)state;
+  static const char *const good[] = {"", "abc", "\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80",
+                                     "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80"};
+  static const char *const bad[] = {"\xff", "\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80",
+                                    "\xed\xa0\x80", "\xf0\x80\x80\x80", "\xf4\x90\x80\x80",
+                                    "\xf5\x80\x80\x80", "\xe6\x97", "a\xc3", "\xc3\x28"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    assert_true(nsr_json_utf8_valid(good[i], strlen(good[i])));
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_false(nsr_json_utf8_valid(bad[i], strlen(bad[i])));
+  }
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 7);
+  for (int i = 0; i < 100000; i++) {
+    /* Short strings biased towards lead and continuation bytes. */
+    char s[6];
+    size_t len = (size_t)nsr_rng_below(&rng, sizeof s + 1);
+    for (size_t k = 0; k < len; k++) {
+      uint64_t r = nsr_rng_u64(&rng);
+      s[k] = (char)((r & 1) ? 0x80 + (r >> 8) % 0x80 : (r >> 8) % 0x100);
+      if (s[k] == 0) s[k] = 'x';
+    }
+    json_t *j = json_stringn(s, len);
+    if (nsr_json_utf8_valid(s, len) != (j != NULL)) {
+      fail_msg("string %d of %zu bytes: nsr says %d, jansson %d", i, len, nsr_json_utf8_valid(s, len), j != NULL);
+    }
+    json_decref(j);
+  }
+  /* nsr_json_string keeps well-formed text and replaces each bad byte. */
+  json_t *v = nsr_json_string("ok \xc3\xa9");
+  assert_string_equal(json_string_value(v), "ok \xc3\xa9");
+  json_decref(v);
+  v = nsr_json_string("a\xff\xc3(\xed\xa0\x80z\xe6\x97");
+  assert_string_equal(json_string_value(v), "a\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz"
+                                            "\xef\xbf\xbd\xef\xbf\xbd");
+  json_decref(v);
 }
 
 static void test_progress_quiet_off_tty_and_drawn_when_forced(void **state) {
@@ -353,6 +558,11 @@ int main(void) {
       cmocka_unit_test(test_strbuf_and_sticky_failure),
       cmocka_unit_test(test_atomic_write_and_read),
       cmocka_unit_test(test_json_helpers_name_the_key),
+      cmocka_unit_test(test_json_real_text_is_shortest),
+      cmocka_unit_test(test_json_real_text_round_trips),
+      cmocka_unit_test(test_json_dump_values_and_escapes),
+      cmocka_unit_test(test_json_dump_indent_matches_jansson),
+      cmocka_unit_test(test_json_utf8_valid),
       cmocka_unit_test(test_progress_quiet_off_tty_and_drawn_when_forced),
       cmocka_unit_test(test_clock_is_monotonic),
   };

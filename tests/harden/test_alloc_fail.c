@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +100,10 @@ static nsr_code core_scenario(void *ctx, nsr_error *err) {
   const char *json = "{\"a\":[1,2.5,\"x\",{\"b\":null}],\"c\":true}";
   rc = nsr_json_parse(json, strlen(json), &doc, err);
   if (rc != NSR_OK) return rc;
-  char *dumped = nsr_json_dump(doc, 0);
+  rc = nsr_json_set(doc, "d", nsr_json_real(-INFINITY), err);
+  char *dumped = rc == NSR_OK ? nsr_json_dump_indent(doc, 2) : NULL;
   json_decref(doc);
+  if (rc != NSR_OK) return rc;
   if (dumped == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON dump: out of memory");
   free(dumped);
   return NSR_OK;

@@ -161,6 +161,12 @@ static void test_batch(void **state) {
   assert_int_equal(r.status, 0);
   assert_int_equal(strchr(strchr(r.out, '\n') + 1, '\n')[1], '\0');
   run_free(&r);
+  /* A line that is not UTF-8: its error still goes out as JSON, each bad
+   * byte shown as U+FFFD. */
+  r = run_to("16 \xff\n", NULL, (const char *const[]){"numbers", "--batch", "-", NULL});
+  assert_int_equal(r.status, 2);
+  assert_string_equal(r.out, "{\"line\":1,\"error\":\"examples: '\xef\xbf\xbd' is not a whole number\"}\n");
+  run_free(&r);
 }
 
 static void test_plot(void **state) {

@@ -49,6 +49,32 @@ static void test_init_and_query(void **state) {
   run_free(&r);
 }
 
+/* --json prints reals in their shortest round-trip form and infinities
+ * as the strings "Infinity" and "-Infinity" (SQLite turns NaN into NULL, so
+ * a query cannot give one). Expected texts: Python's repr digits. */
+static void test_json_numbers(void **state) {
+  (void)state;
+  run_result r = RUN("sql", "SELECT 1e308*10 AS inf, -1e308*10 AS ninf, 0.1, 1.0/3, 100.0, 5e-324, -0.0, "
+                     "1.7976931348623157e308, 2.5e-7, 42, 0.0/0", "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "{\"columns\":[\"inf\",\"ninf\",\"0.1\",\"1.0/3\",\"100.0\",\"5e-324\",\"-0.0\","
+                             "\"1.7976931348623157e308\",\"2.5e-7\",\"42\",\"0.0/0\"],"
+                             "\"rows\":[[\"Infinity\",\"-Infinity\",0.1,0.3333333333333333,100.0,5e-324,-0.0,"
+                             "1.7976931348623157e308,2.5e-7,42,null]],\"truncated\":false}\n");
+  run_free(&r);
+  /* The same values from a REAL column of a table. */
+  r = RUN("sql", "SELECT x FROM (SELECT 1e999 AS x UNION ALL SELECT -1e999 UNION ALL SELECT 0.2) ORDER BY x",
+          "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "{\"columns\":[\"x\"],\"rows\":[[\"-Infinity\"],[0.2],[\"Infinity\"]],"
+                             "\"truncated\":false}\n");
+  run_free(&r);
+  expect_run(RUN("sql", "SELECT 1e308*10 AS x", "--db", db), 0, "Infinity");
+  /* Text JSON cannot carry is named as such, not as "out of memory". */
+  expect_usage_error(RUN("sql", "SELECT CAST(x'ff' AS TEXT) AS t", "--db", db, "--json"),
+                     "row 1, column 1 ('t'): text that is not UTF-8");
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   expect_usage_error(RUN("sql", "DELETE FROM concepts", "--db", db), "not authorized");
@@ -133,6 +159,7 @@ int main(int argc, char **argv) {
   snprintf(db, sizeof db, "%s/rules.db", cli_workdir);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_init_and_query),
+      cmocka_unit_test(test_json_numbers),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_env_db_and_json),
       cmocka_unit_test(test_help),

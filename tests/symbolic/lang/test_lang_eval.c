@@ -422,9 +422,9 @@ static void test_embedding_api(void **state) {
   assert_int_equal(nsr_lang_to_json(lang, v, &json, &err), NSR_OK);
   assert_string_equal(json, "[1,\"two\",\"three\",4.5]");
   nsr_free(json);
-  lt_eval(lang, "(list #t '() (vector 1 2) (/ 1.0 0))");
+  lt_eval(lang, "(list #t '() (vector 1 2) (/ 1.0 0) (- (/ 1.0 0)) 0.1 (/ 1.0 3) 1e20 100.0)");
   assert_int_equal(nsr_lang_to_json(lang, nsr_lang_result(lang), &json, &err), NSR_OK);
-  assert_string_equal(json, "[true,[],[1,2],null]");
+  assert_string_equal(json, "[true,[],[1,2],\"Infinity\",\"-Infinity\",0.1,0.3333333333333333,1e20,100.0]");
   nsr_free(json);
   nsr_lang_free(lang);
 }
