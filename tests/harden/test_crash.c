@@ -464,8 +464,9 @@ static void test_kill_checkpoint_writes(void **state) {
   run_uncut(writers[0].argv);
   assert_int_equal(temp_files(dir, strrchr(out, '/') + 1), 0);
   print_message("checkpoint writes: %zu kills at atomic-rename; %d runs killed at random moments, "
-                "%d of them mid-run, %d left the temporary file (removed by the next save)\n",
-                HOOK_KILLS * n_writers * n_writers, RANDOM_RUNS, kills, temps_seen);
+                "%d of them mid-run; a temporary file was left after %d of the %d (a finished "
+                "save removes it)\n",
+                HOOK_KILLS * n_writers * n_writers, RANDOM_RUNS, kills, temps_seen, RANDOM_RUNS);
   for (size_t w = 0; w < n_writers; w++) nsr_free(writers[w].result);
 }
 
