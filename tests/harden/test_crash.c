@@ -266,7 +266,9 @@ static bool check_store(const store_check *c, b_allowed b) {
   if (got.concepts != c->want.concepts) crash_fail("%ld concepts, not %ld", got.concepts, c->want.concepts);
   bool b_done = got.b.rows > 0;
   if (b == B_ALL || b_done) expect_set("B", got.b, c->b_all);
-  if (b == B_NONE && b_done) crash_fail("model B has %ld rules before any B extraction committed", got.b.rows);
+  if (b == B_NONE && b_done) {
+    crash_fail("model B has %ld rules before any B extraction committed", got.b.rows);
+  }
   return b_done;
 }
 
@@ -394,8 +396,8 @@ static int check_checkpoint(const writer *w, const char *dir, const char *out, c
   char *after = contents(out, &after_len);
   bool old = same(after, after_len, before, before_len);
   if (!old && (only_before || !same(after, after_len, w->result, w->result_len))) {
-    crash_fail("after %s, %s is neither the checkpoint before (%zu bytes)%s but %zu bytes",
-               w->name, out, before_len, only_before ? "" : " nor the new one", after_len);
+    crash_fail("after %s, %s (%zu bytes) is not the checkpoint before (%zu bytes)%s", w->name, out,
+               after_len, before_len, only_before ? "" : " nor the new one");
   }
   nsr_free(after);
   nsr_nn_model *model;
@@ -418,7 +420,9 @@ static void kill_saves_at_hook(const writer *writers, size_t n_writers, const ch
         kill_at_hook(writers[w].argv, "atomic-rename");
         int temps = check_checkpoint(&writers[w], dir, out, writers[from].result,
                                      writers[from].result_len, true);
-        if (temps != 1) crash_fail("%d temporary files after %s stopped before its rename", temps, writers[w].name);
+        if (temps != 1) {
+          crash_fail("%d temporary files after %s stopped before its rename", temps, writers[w].name);
+        }
       }
     }
   }
