@@ -2,6 +2,7 @@
 /* O_TMPFILE and linkat's AT_SYMLINK_FOLLOW are Linux (GNU) extensions. */
 #define _GNU_SOURCE
 #include "fileio.h"
+#include "testhook.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -101,6 +102,7 @@ nsr_code nsr_write_file_atomic(const char *path, const void *data, size_t len,
   int closed = close(fd);
   fd = -1;
   if (closed != 0) goto fail;
+  nsr_test_hook("atomic-rename");
   step = "rename";
   if (rename(tmp, path) != 0) goto fail;
   nsr_free(tmp);

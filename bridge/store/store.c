@@ -1,6 +1,7 @@
 /* store.c: the rule store's writer side: schema migrations, the concept
  * library, models and rules. Every write runs in a transaction. */
 #include "nsr_store.h"
+#include "testhook.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -367,5 +368,6 @@ nsr_code nsr_store_add_extraction(nsr_store *s, const char *sha256, const char *
   rc = nsr_store_add_model(s, sha256, path, config_json, model_id, err);
   if (rc == NSR_OK) rc = delete_methods(s, *model_id, rules, n, err);
   if (rc == NSR_OK) rc = insert_rules(s, *model_id, rules, samples, n, err);
+  if (rc == NSR_OK) nsr_test_hook("store-commit");
   return finish(s, rc, err);
 }

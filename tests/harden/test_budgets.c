@@ -52,13 +52,15 @@ static const hostile programs[] = {
 };
 
 /* Tight budgets make the hostile run stop fast; backstops stop it anyway
- * (slowly) if the tight one is not enforced, so the test fails instead of
- * hanging. */
+ * (slowly) if the tight one is not enforced, so the test fails on the
+ * message instead of hanging. The time backstop is a hang guard only, far
+ * past any slowdown from load or ASan: the message, not the clock, tells
+ * which budget stopped a run. */
 static void config_for(enum budget tight, nsr_lang_config *cfg) {
   nsr_lang_config_default(cfg);
   cfg->max_steps = tight == STEPS ? 100000 : tight == TIME ? 0 : 200000000;
   cfg->max_memory = tight == MEMORY ? 8u << 20 : 512u << 20;
-  cfg->timeout_seconds = tight == TIME ? 0.2 : 30;
+  cfg->timeout_seconds = tight == TIME ? 0.2 : 120;
   cfg->max_paths = tight == PATHS ? 500 : 0;
 }
 
@@ -79,9 +81,6 @@ static void test_hostile_programs_stop(void **state) {
     if (strstr(err.message, h->message) == NULL) {
       fail_msg("%s: expected '%s' in '%s'", h->what, h->message, err.message);
     }
-    /* Generous for ASan on a shared machine; each stops in well under a
-     * second in a normal build. */
-    assert_true(seconds < 10);
     /* The interpreter is still usable after the budget stopped it, even
      * when the failed run left its garbage just below the collector's
      * threshold (the first eval after "huge list, built" used to fail). */
@@ -231,9 +230,10 @@ static void hostile_call(server *s, int id, const char *program, const char *bud
 
 /* The budgets of the server for the 1000 calls; for each program, the one
  * that stops it there (found by hand: tail loops, deep recursion and
- * enumeration take steps without holding memory; the rest allocate). */
+ * enumeration take steps without holding memory; the rest allocate). The
+ * time budget is a hang guard only (see config_for). */
 static const char *const tight_budgets[] = {"--max-steps", "100000", "--max-memory", "4194304",
-                                            "--max-time", "30", NULL};
+                                            "--max-time", "120", NULL};
 static const struct {
   const char *program, *budget;
 } mcp_programs[] = {

@@ -42,8 +42,8 @@ server *start(const char *const *extra);
 
 void send_line(server *s, const char *line);
 
-/* The next line the server writes, parsed; fails after 20 s (the ASan
- * build is slow, but not that slow). */
+/* The next line the server writes, parsed; fails when none comes within a
+ * hang guard of 60 s. */
 json_t *recv_json(server *s);
 
 json_t *request(server *s, const char *line);
