@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
+
 /* ---- error lines ---------------------------------------------------------- */
 
 int cli_usage_error(const char *command, const char *fmt, ...) {
@@ -46,6 +48,16 @@ int cli_report(const char *command, const nsr_error *err) {
     default:
       return CLI_EXIT_FAILURE;
   }
+}
+
+nsr_code cli_print_json(FILE *out, json_t *value, nsr_error *err) {
+  char *text = value ? nsr_json_dump(value) : NULL;
+  json_decref(value);
+  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+  fputs(text, out);
+  fputc('\n', out);
+  nsr_free(text);
+  return NSR_OK;
 }
 
 int cli_finish(const char *command, int status) {

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "nsr_core.h"
 
 /* Exit statuses of every nsr command. */
@@ -159,6 +161,11 @@ const char *cli_default_model(void);
 
 /* The rule store used when --db and NSR_DB are not given. */
 #define CLI_DEFAULT_DB "nsr.db"
+
+/* Prints `value` as one line of compact JSON (json.h's number format) on
+ * out and drops the caller's reference to it. A NULL value (an earlier
+ * allocation failed) or a failed dump is NSR_ERR_NOMEM. */
+nsr_code cli_print_json(FILE *out, json_t *value, nsr_error *err);
 
 /* Ends a command: flushes stdout and reports a failed write (a full disk, a
  * closed pipe) as "nsr CMD: writing the output failed" with exit 1. */

@@ -53,13 +53,8 @@ static nsr_code print_result(const agent_options *o, const char *answer, json_t 
     puts(answer);
     return NSR_OK;
   }
-  json_t *doc = json_pack("{s:s, s:O}", "answer", answer, "messages", transcript);
-  char *text = doc ? nsr_json_dump(doc) : NULL;
-  json_decref(doc);
-  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  puts(text);
-  free(text);
-  return NSR_OK;
+  return cli_print_json(stdout, json_pack("{s:s, s:O}", "answer", answer, "messages", transcript),
+                        err);
 }
 
 /* Runs the loop with the tools of reg and prints the answer. Everything

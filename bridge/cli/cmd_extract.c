@@ -172,11 +172,8 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
                                                    (json_int_t)ex->per_method[2])
                                        : json_null(),
                           "seconds", seconds, "db", a->db);
-    char *text = o ? nsr_json_dump(o) : NULL;
-    json_decref(o);
-    if (text == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "out of memory");
-    puts(text);
-    free(text);
+    nsr_error err;
+    if (cli_print_json(stdout, o, &err) != NSR_OK) return cli_report(CMD, &err);
   } else {
     printf("model %s (sha256 %.16s…, id %lld), domain 1..%u, %zu concepts checked in Church\n",
            a->weights, sha, (long long)model_id, acts->domain_max, concepts);

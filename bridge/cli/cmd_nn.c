@@ -327,11 +327,8 @@ static nsr_code print_json(const nsr_nn_outputs *o, const nsr_nn_config *cfg, ns
     rc = set_array(obj, "label_logits", o->label_logits, cfg->n_labels, err);
     if (rc == NSR_OK) rc = set_array(obj, "label_probs", o->label_probs, cfg->n_labels, err);
   }
-  char *text = rc == NSR_OK ? nsr_json_dump(obj) : NULL;
-  if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  if (text) printf("%s\n", text);
-  nsr_free(text);
-  if (obj) json_decref(obj);
+  if (rc == NSR_OK) return cli_print_json(stdout, obj, err);
+  json_decref(obj);
   return rc;
 }
 

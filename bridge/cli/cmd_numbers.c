@@ -195,13 +195,7 @@ static nsr_code print_json(const numbers_query *q, FILE *out, nsr_error *err) {
   json_t *obj;
   nsr_code rc = numbers_report_json(q, &obj, err);
   if (rc != NSR_OK) return rc;
-  char *text = nsr_json_dump(obj);
-  json_decref(obj);
-  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  fputs(text, out);
-  fputc('\n', out);
-  free(text);
-  return NSR_OK;
+  return cli_print_json(out, obj, err);
 }
 
 static nsr_code write_plot(const numbers_query *q, const char *path, nsr_error *err) {
@@ -288,13 +282,7 @@ static nsr_code batch_line(nsr_numbers_model *m, const numbers_options *o, const
     *line_failed = true;
     fprintf(sink->errs, "nsr numbers: batch line %lu: %s\n", lineno, line_err.message);
     json_t *obj = json_pack("{s:I, s:o}", "line", (json_int_t)lineno, "error", nsr_json_string(line_err.message));
-    char *text = obj ? nsr_json_dump(obj) : NULL;
-    json_decref(obj);
-    if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-    fputs(text, sink->out);
-    fputc('\n', sink->out);
-    free(text);
-    return NSR_OK;
+    return cli_print_json(sink->out, obj, err);
   }
   numbers_query q = query_of(m, o, examples->items, examples->len, result);
   return print_json(&q, sink->out, err);

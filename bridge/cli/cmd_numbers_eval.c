@@ -106,10 +106,7 @@ static nsr_code print_eval(const eval_options *o, const nsr_numbers_model *m, co
   if (o->json && rc == NSR_OK) {
     rc = nsr_json_set(root, "per_set", sets, err);
     sets = NULL;
-    char *text = rc == NSR_OK ? nsr_json_dump(root) : NULL;
-    if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
-    if (text) puts(text);
-    free(text);
+    if (rc == NSR_OK) rc = cli_print_json(stdout, json_incref(root), err);
   }
   json_decref(sets);
   json_decref(root);

@@ -310,11 +310,7 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
       json_object_set_new(params, "sim_mass", nsr_json_real(p.sim_mass));
       json_object_set_new(params, "sim_tau", nsr_json_real(p.sim_tau));
     }
-    char *text = obj ? nsr_json_dump(obj) : NULL;
-    json_decref(obj);
-    if (text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "fit JSON: out of memory");
-    else puts(text);
-    free(text);
+    rc = cli_print_json(stdout, obj, err);
   } else if (rc == NSR_OK) {
     print_learned(&m, &rep, o, fam);
   }

@@ -107,12 +107,11 @@ static nsr_code print_mh_json(const mh_cli *o, const nsr_numbers_model *m, const
                                               "log_evidence", nsr_json_real(a->exact->log_evidence), "consistent",
                                               (json_int_t)a->exact->consistent_rules), err);
   }
-  char *text = rc == NSR_OK ? nsr_json_dump(obj) : NULL;
-  json_decref(obj);
-  if (rc == NSR_OK && text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  if (rc == NSR_OK) puts(text);
-  free(text);
-  return rc;
+  if (rc != NSR_OK) {
+    json_decref(obj);
+    return rc;
+  }
+  return cli_print_json(stdout, obj, err);
 }
 
 static void print_mh_text(const mh_cli *o, const nsr_numbers_model *m, const mh_answer *a,

@@ -39,13 +39,9 @@ static nsr_code parse_example(const char *text, uint32_t *out, size_t *n, nsr_er
 }
 
 static int print_json(const uint32_t *x, size_t n, const nsr_proposals *r) {
-  json_t *root = nsr_proposals_json(x, n, r);
-  char *text = root ? nsr_json_dump(root) : NULL;
-  json_decref(root);
-  int status = text ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-  if (text) puts(text);
-  nsr_free(text);
-  return status;
+  nsr_error err;
+  if (cli_print_json(stdout, nsr_proposals_json(x, n, r), &err) != NSR_OK) return cli_report(CMD, &err);
+  return CLI_EXIT_OK;
 }
 
 static void print_text(const nsr_proposals *r) {

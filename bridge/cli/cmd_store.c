@@ -160,10 +160,7 @@ static int run_query(const char *cmd, const query_options *o, const char *sql) {
   }
   int status = CLI_EXIT_OK;
   if (o->json) {
-    char *text = nsr_json_dump(result);
-    if (text != NULL) puts(text);
-    else status = cli_fail(cmd, CLI_EXIT_FAILURE, "out of memory");
-    nsr_free(text);
+    if (cli_print_json(stdout, json_incref(result), &err) != NSR_OK) status = cli_report(cmd, &err);
   } else if (o->csv) {
     print_csv(stdout, result);
   } else {
@@ -265,12 +262,8 @@ static int print_store(const char *db, uint32_t max, bool json) {
   }
   json_t *o = json_pack("{s:s,s:i,s:I}", "db", db, "schema_version", NSR_STORE_SCHEMA_VERSION,
                         "max", (json_int_t)max);
-  char *text = o ? nsr_json_dump(o) : NULL;
-  json_decref(o);
-  if (text == NULL) return cli_fail(CMD_INIT, CLI_EXIT_FAILURE, "out of memory");
-  puts(text);
-  nsr_free(text);
-  return CLI_EXIT_OK;
+  nsr_error err;
+  return cli_print_json(stdout, o, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD_INIT, &err);
 }
 
 static int store_init(int argc, char **argv) {

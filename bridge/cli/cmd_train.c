@@ -155,12 +155,8 @@ static int print_json(const nsr_train_config *cfg, const train_run *run, const c
                            eval_json(final), "model",
                            run->db ? json_pack("{s:s, s:I}", "db", run->db, "id", (json_int_t)model_id)
                                    : json_null());
-  char *text = root ? nsr_json_dump(root) : NULL;
-  json_decref(root);
-  if (text == NULL) return cli_fail(CMD, CLI_EXIT_FAILURE, "JSON output: out of memory");
-  puts(text);
-  nsr_free(text);
-  return CLI_EXIT_OK;
+  nsr_error err;
+  return cli_print_json(stdout, root, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);
 }
 
 int cmd_train(int argc, char **argv) {

@@ -102,11 +102,8 @@ static int run_version(int argc, char **argv) {
                            "mpi", NSR_HAVE_MPI, "libffi", NSR_LIBFFI_VERSION,
                            "sqlite", sqlite3_libversion(), "jansson", jansson_version_str(),
                            "libcurl", curl);
-  char *text = root ? nsr_json_dump(root) : NULL;
-  json_decref(root);
-  if (text == NULL) return cli_fail("version", CLI_EXIT_FAILURE, "out of memory");
-  puts(text);
-  free(text);
+  nsr_error err;
+  if (cli_print_json(stdout, root, &err) != NSR_OK) return cli_report("version", &err);
   return cli_finish("version", CLI_EXIT_OK);
 }
 
