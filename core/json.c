@@ -144,7 +144,7 @@ const char *nsr_json_real_text(double v, char buf[NSR_JSON_REAL_MAX]) {
   const char *p = sci;
   char *out = buf;
   if (*p == '-') *out++ = *p++;
-  char digits[18];
+  char digits[18] = {0};
   int n = 0;
   for (; *p != 'e'; p++) {
     if (*p != '.') digits[n++] = *p;

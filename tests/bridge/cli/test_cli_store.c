@@ -54,8 +54,9 @@ static void test_init_and_query(void **state) {
  * a query cannot give one). Expected texts: Python's repr digits. */
 static void test_json_numbers(void **state) {
   (void)state;
-  run_result r = RUN("sql", "SELECT 1e308*10 AS inf, -1e308*10 AS ninf, 0.1, 1.0/3, 100.0, 5e-324, -0.0, "
-                     "1.7976931348623157e308, 2.5e-7, 42, 0.0/0", "--db", db, "--json");
+  const char *sql = "SELECT 1e308*10 AS inf, -1e308*10 AS ninf, 0.1, 1.0/3, 100.0, 5e-324, -0.0, "
+                    "1.7976931348623157e308, 2.5e-7, 42, 0.0/0";
+  run_result r = RUN("sql", sql, "--db", db, "--json");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "{\"columns\":[\"inf\",\"ninf\",\"0.1\",\"1.0/3\",\"100.0\",\"5e-324\",\"-0.0\","
                              "\"1.7976931348623157e308\",\"2.5e-7\",\"42\",\"0.0/0\"],"
