@@ -15,7 +15,7 @@ build=${1:?usage: run_mpi.sh BUILD_DIR [--quick]}
 quick=${2:-}
 bench="$build/tests/bench/bench_mpi"
 nsr="$build/nsr"
-if ! grep -q 'define NSR_HAVE_MPI 1' "$build/nsr_config.h" || ! command -v mpirun >/dev/null; then
+if ! grep -q 'define NSR_HAVE_MPI 1' "$build/core/nsr_config.h" || ! command -v mpirun >/dev/null; then
   echo "run_mpi.sh: $build was built without MPI (or mpirun is missing); nothing to measure"
   exit 0
 fi
