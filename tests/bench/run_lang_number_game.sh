@@ -4,7 +4,7 @@
 #
 #   tests/bench/run_lang_number_game.sh BUILD_DIR [PEER_DIR]
 #
-# BUILD_DIR holds tests/lang/lang_run (the `nsr run` command); PEER_DIR is
+# BUILD_DIR holds tests/symbolic/lang/lang_run (the `nsr run` command); PEER_DIR is
 # where webppl@0.9.15 is installed (default /tmp/peers) and
 # ../shared/peers/numbergame.wppl (beside the checkout) is the peer program. Prints user+system
 # CPU seconds of each (the machines are shared: wall time is noisy) and
@@ -20,7 +20,7 @@ cpu() { # prints the CPU seconds of a command, discarding its output
 }
 
 for x in 16,8,2,64 60 50,51,52 81,25,4,36; do
-  nsr=$(cpu "$build/tests/lang/lang_run" "$here/programs/number_game.church" -- $(echo "$x" | tr , ' '))
+  nsr=$(cpu "$build/tests/symbolic/lang/lang_run" "$here/programs/number_game.church" -- $(echo "$x" | tr , ' '))
   wppl=$(cpu "$peers/node_modules/.bin/webppl" "$peer" -- --x "$x" --prior pmtk3)
   echo "X={$x} nsr ${nsr}s webppl ${wppl}s ratio $(echo "$wppl $nsr" | awk '{ printf "%.0f", $1 / ($2 > 0.005 ? $2 : 0.005) }')x"
 done

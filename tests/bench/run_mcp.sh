@@ -16,9 +16,9 @@ export NSR_NPM_DIR
 NSR_NPM_DIR=$("$here/../bridge/mcp_npm.sh")
 nsr=$(cd "$build" && pwd)/nsr
 
-[ -x "$build/tests/bridge/bench_mcp_pipe" ] || meson compile -C "$build" tests/bridge/bench_mcp_pipe >/dev/null
+[ -x "$build/tests/bridge/tools/bench_mcp_pipe" ] || meson compile -C "$build" tests/bridge/tools/bench_mcp_pipe >/dev/null
 echo "tools/call number_game {examples: [16, 8, 2, 64]}, $calls calls on one connection each"
-"$build/tests/bridge/bench_mcp_pipe" "$nsr" "$calls" | tee "$build/bench_mcp.txt"
+"$build/tests/bridge/tools/bench_mcp_pipe" "$nsr" "$calls" | tee "$build/bench_mcp.txt"
 node "$here/bench_mcp.mjs" --calls "$calls" --name nsr -- "$nsr" mcp | tee -a "$build/bench_mcp.txt"
 node "$here/bench_mcp.mjs" --calls "$calls" --name sdk_server -- node "$here/bench_mcp_sdk_server.mjs" | tee -a "$build/bench_mcp.txt"
 node "$here/bench_mcp.mjs" --calls "$calls" --name sdk_memo -- node "$here/bench_mcp_sdk_server.mjs" --memo | tee -a "$build/bench_mcp.txt"

@@ -2,7 +2,7 @@
  * the foreign form's embedding API on every marshalled type, run_program's
  * arguments, seeds and output schema, and run_program, query_rules and the
  * rules://{id} resources under allocation failure. argv: the test library
- * (tests/bridge/ffi_testlib.c). */
+ * (tests/bridge/tools/ffi_testlib.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

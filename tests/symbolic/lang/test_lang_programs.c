@@ -1,6 +1,6 @@
 /* test_lang_programs.c: the example programs in programs/ give the answers
  * derived independently: by hand (noted in place) or by the same model in
- * WebPPL 0.9.15 (tests/lang/peers/NAME.wppl, run with
+ * WebPPL 0.9.15 (tests/symbolic/lang/peers/NAME.wppl, run with
  * `webppl NAME.wppl`; enumeration there is exact, so those numbers are
  * matched to 1e-9). Sampling programs get a tolerance of several standard
  * errors of their estimate. */

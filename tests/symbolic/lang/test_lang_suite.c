@@ -1,4 +1,4 @@
-/* test_lang_suite.c: the language suite. Each tests/lang/suite/NAME.church
+/* test_lang_suite.c: the language suite. Each tests/symbolic/lang/suite/NAME.church
  * runs in a fresh interpreter; what it prints, then "=> VALUE" (its last
  * value, unless unspecified) or "error: MESSAGE", must equal
  * NAME.expected, written by hand. */
