@@ -37,7 +37,7 @@ typedef enum cli_kind {
   CLI_STRING, /* target: const char *; the value as given (not copied) */
   CLI_U64,    /* target: uint64_t in [min, max] */
   CLI_INT,    /* target: int in [min, max] (min, max as int64 casts) */
-  CLI_DOUBLE, /* target: double in [dmin, dmax], finite */
+  CLI_DOUBLE, /* target: double in [min, max], finite */
   CLI_CHOICE, /* target: const char *, one of choices (NULL-terminated) */
   CLI_LIST,   /* repeatable; target: cli_list, values in order; at most
                  max values when max > 0, else CLI_LIST_MAX */
