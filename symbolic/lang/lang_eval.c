@@ -270,17 +270,21 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
 
 /* ---- the machine --------------------------------------------------------- */
 
-static lang_rc check_budgets(nsr_lang *I) {
-  I->steps++;
+lang_rc lang_charge(nsr_lang *I, uint64_t work) {
+  uint64_t before = I->steps;
+  I->steps += work;
   if (I->cfg.max_steps != 0 && I->steps > I->cfg.max_steps) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
                         "step budget of %llu steps exhausted (--max-steps)",
                         (unsigned long long)I->cfg.max_steps);
   }
-  if (I->cfg.timeout_seconds > 0 && I->steps % TIME_CHECK_INTERVAL == 0 &&
+  /* The clock is read whenever the charge crosses an interval boundary, so
+   * one large charge from a primitive's loop reads it too. */
+  if (I->cfg.timeout_seconds > 0 &&
+      before / TIME_CHECK_INTERVAL != I->steps / TIME_CHECK_INTERVAL &&
       nsr_seconds_since(I->start_ns) > I->cfg.timeout_seconds) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
-                        "time budget of %g seconds exhausted (--timeout)",
+                        "time budget of %g seconds exhausted (--max-time)",
                         I->cfg.timeout_seconds);
   }
   return LANG_OK;
@@ -304,7 +308,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
 
   for (;;) {
     if (I->cfg.gc_stress || I->heap_bytes >= I->next_gc) lang_collect(I);
-    if ((rc = check_budgets(I)) != LANG_OK) break;
+    if ((rc = lang_charge(I, 1)) != LANG_OK) break;
 
     if (m == M_APPLY) {
       lval proc = I->vals[apply_base];

@@ -411,6 +411,11 @@ lang_rc lang_apply(nsr_lang *I, lval proc, const lval *args, int n,
                    lval *out);
 /* Starts the budgets of one top-level evaluation. */
 void lang_budget_start(nsr_lang *I);
+/* Charges `work` evaluation steps to the step budget and reads the clock
+ * when due. Primitives whose C loops grow with their arguments call it
+ * inside the loop (one step per unit of work), so no budget is blind to
+ * them. LANG_ERROR (NSR_ERR_LIMIT, naming the budget) when one runs out. */
+lang_rc lang_charge(nsr_lang *I, uint64_t work);
 
 /* ---- primitives (lang_prims_*.c, lang_dist.c, lang_infer.c) -------------- */
 

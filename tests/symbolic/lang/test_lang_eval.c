@@ -328,7 +328,7 @@ static void test_time_budget(void **state) {
   nsr_error err;
   assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
   const char *msg = lt_eval_error(lang, "(define (spin) (spin)) (spin)", NSR_ERR_LIMIT);
-  assert_non_null(strstr(msg, "time budget of 0.2 seconds exhausted (--timeout)"));
+  assert_non_null(strstr(msg, "time budget of 0.2 seconds exhausted (--max-time)"));
   nsr_lang_free(lang);
 }
 
