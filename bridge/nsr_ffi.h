@@ -13,31 +13,43 @@
 /* ---- ffi_sig ------------------------------------------------------------- */
 /* ffi_sig: calling a C function by a signature written as type names,
  * through dlopen/dlsym and libffi. Shared by foreign tools (ffi_tools.c,
- * JSON arguments) and the language's `foreign` form (lang_foreign.c,
+ * JSON arguments) and the language's `foreign` form (foreign_form.c,
  * interpreter values), so both accept exactly the same signatures:
  *
- *   "int64"        int64_t
+ *   "int64"        int64_t   (aliases "int64_t", and "long" where long is 64 bits)
+ *   "int32"        int32_t   (aliases "int32_t", "int": C int is 32 bits on
+ *                            every ABI nsr builds for)
+ *   "uint64"       uint64_t  (aliases "uint64_t", and "size_t" where size_t is
+ *                            64 bits); values past INT64_MAX cannot be carried
+ *                            and are refused, never wrapped
  *   "double"       double
- *   "bool"         C bool (one byte on every ABI libffi supports)
+ *   "bool"         C bool (_Bool, one byte on every ABI libffi supports)
  *   "const char*"  a NUL-terminated string the function only reads; a
  *                  returned one is copied by the caller, never freed
  *
- * No other pointers and no variadic functions: nothing a caller passes can
- * become an address the function writes through. */
+ * An alias is the same kind: "int" and "int32" are one type. No other
+ * pointers and no variadic functions: nothing a caller passes can become
+ * an address the function writes through. */
 
 #define FFI_SIG_MAX_PARAMS 16
 
 typedef enum ffi_sig_kind {
   FFI_SIG_INT64,
+  FFI_SIG_INT32,
+  FFI_SIG_UINT64,
   FFI_SIG_DOUBLE,
   FFI_SIG_BOOL,
   FFI_SIG_STRING,
   FFI_SIG_KINDS
 } ffi_sig_kind;
 
-/* One argument or result. A returned string points into the library. */
+/* One argument or result, in the member of its kind (int32 in i32, uint64
+ * in u); every member starts at the union's first byte, which is where
+ * libffi reads an argument and writes a result. */
 typedef union ffi_sig_value {
   int64_t i;
+  int32_t i32;
+  uint64_t u;
   double d;
   bool b;
   const char *s;
@@ -47,7 +59,8 @@ typedef union ffi_sig_value {
  * reference, and the last release closes it. */
 typedef struct ffi_sig_lib ffi_sig_lib;
 
-/* A bound function. Callers fill ret, n_params and kinds, then bind. */
+/* A bound function. Callers fill ret, n_params and kinds (or ffi_sig_parse
+ * does), then bind. */
 typedef struct ffi_sig {
   ffi_sig_kind ret;
   size_t n_params;
@@ -59,14 +72,37 @@ typedef struct ffi_sig {
   ffi_cif cif;
 } ffi_sig;
 
-/* The kind a type name denotes; false for any other name. */
+/* The kind a type name or alias denotes; false for any other name. */
 bool ffi_sig_kind_of(const char *name, ffi_sig_kind *out);
 /* The type name of a kind ("const char*"), and the JSON Schema type that
  * carries its values ("integer", "number", "boolean", "string"). */
 const char *ffi_sig_kind_name(ffi_sig_kind kind);
 const char *ffi_sig_json_type(ffi_sig_kind kind);
-/* The accepted type names, for messages: "int64, double, bool, const char*". */
+/* The accepted type names, for messages and docs: the kinds' names, then
+ * the aliases this build accepts. */
 extern const char ffi_sig_kind_names[];
+
+/* True for the integer kinds (int64, int32, uint64); *min and *max then
+ * hold the values an argument of that kind may take (uint64's max is
+ * INT64_MAX: neither the language nor JSON carries more). */
+bool ffi_sig_int_range(ffi_sig_kind kind, int64_t *min, int64_t *max);
+/* Stores v as an argument of integer kind `kind` in its member of *out;
+ * false (out untouched) when v is outside the kind's range. */
+bool ffi_sig_int_arg(ffi_sig_kind kind, int64_t v, ffi_sig_value *out);
+/* The result rv of integer kind `kind` as an int64 in *out; false when it
+ * does not fit (a uint64 past INT64_MAX), so that nothing wraps. */
+bool ffi_sig_int_result(ffi_sig_kind kind, ffi_sig_value rv, int64_t *out);
+
+/* Parses a C-like signature "RETURN(PARAM, ...)" -- "size_t(const char*)",
+ * "double(double, int64)", "int64()" or "int64(void)" -- into sig's ret,
+ * n_params and kinds. Spaces around names and before '*' do not matter.
+ * NSR_ERR_INVALID naming the text and what is wrong. */
+nsr_code ffi_sig_parse(const char *text, ffi_sig *sig, nsr_error *err);
+/* Writes sig's kinds as "RETURN(PARAM, ...)" with canonical names into
+ * buf (cut to n bytes); returns buf. */
+const char *ffi_sig_format(const ffi_sig *sig, char *buf, size_t n);
+/* True when a and b have the same return and parameter kinds. */
+bool ffi_sig_same(const ffi_sig *a, const ffi_sig *b);
 
 /* dlopens `path` (RTLD_NOW | RTLD_LOCAL) exactly as given: a bare file name
  * goes to the linker's search. NSR_ERR_INVALID with dlerror's reason. The

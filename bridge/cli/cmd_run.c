@@ -168,10 +168,12 @@ int cmd_run(int argc, char **argv) {
   const cli_opt opts[] = {
       CLI_OPTION("--eval", CLI_STRING, &p.expr, "EXPR", "run EXPR instead of a file", .alias = "-e"),
       LANG_OPTIONS(&lo),
-      CLI_OPTION("--foreign", CLI_LIST, &foreign, "LIB:FUNC",
-                 "allow (foreign \"LIB\" \"FUNC\" RET '(PARAMS)) to bind\n"
-                 "C function FUNC of library LIB (none by default),\n"
-                 "e.g. --foreign libm.so.6:cbrt"),
+      CLI_OPTION("--foreign", CLI_LIST, &foreign, "LIB:FUNC:SIG",
+                 "allow (foreign \"LIB\" \"FUNC\") to bind C function\n"
+                 "FUNC of library LIB with the C signature SIG\n"
+                 "(none by default), e.g.\n"
+                 "--foreign 'libm.so.6:cbrt:double(double)'",
+                 .max = LANG_FOREIGN_MAX),
       CLI_FLAG_OPTION("--json", &p.json,
                       "print {\"value\": ..., \"output\": \"...\"}: lists\n"
                       "and vectors become arrays, symbols and strings\n"

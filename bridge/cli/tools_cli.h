@@ -44,9 +44,9 @@ void tools_cli_init(tools_cli *c);
                  "run_program: heap per call, K/M/G suffixes", .min = 1),                      \
       CLI_OPTION("--max-time", CLI_DOUBLE, &(c)->opt.timeout_seconds, "SECONDS",               \
                  "run_program: wall time per call", .min = 0.001, .max = 86400),               \
-      CLI_OPTION("--foreign", CLI_LIST, &(c)->foreign, "LIB:FUNC",                             \
+      CLI_OPTION("--foreign", CLI_LIST, &(c)->foreign, "LIB:FUNC:SIG",                         \
                  "let run_program's programs bind C function FUNC of library\n"                \
-                 "LIB with (foreign \"LIB\" \"FUNC\" RET '(PARAMS))",                          \
+                 "LIB, with the C signature SIG, by (foreign \"LIB\" \"FUNC\")",                \
                  .max = LANG_FOREIGN_MAX)
 
 /* After cli_parse: the options as tools_registry_build takes them (lists

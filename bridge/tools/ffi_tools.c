@@ -17,11 +17,11 @@ static const char manifest_schema[] =
     "\"required\":[\"name\",\"description\",\"returns\",\"params\"],\"properties\":{"
     "\"name\":{\"type\":\"string\",\"maxLength\":128},\"tool\":{\"type\":\"string\",\"maxLength\":64},"
     "\"description\":{\"type\":\"string\",\"maxLength\":4096},"
-    "\"returns\":{\"type\":\"string\",\"enum\":[\"int64\",\"double\",\"bool\",\"const char*\"]},"
+    "\"returns\":{\"type\":\"string\",\"maxLength\":32},"
     "\"params\":{\"type\":\"array\",\"maxItems\":16,\"items\":{\"type\":\"object\","
     "\"additionalProperties\":false,\"required\":[\"name\",\"type\"],\"properties\":{"
     "\"name\":{\"type\":\"string\",\"maxLength\":64},"
-    "\"type\":{\"type\":\"string\",\"enum\":[\"int64\",\"double\",\"bool\",\"const char*\"]},"
+    "\"type\":{\"type\":\"string\",\"maxLength\":32},"
     "\"description\":{\"type\":\"string\",\"maxLength\":4096}}}}}}}}}";
 
 typedef struct ffi_function {
@@ -42,20 +42,25 @@ static void function_free(void *p) {
 
 static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v,
                             ffi_sig_value *out, nsr_error *err) {
+  int64_t n;
   switch (f->sig.kinds[i]) {
-    /* A JSON integer exactly (a double would round past 2^53); an
-     * integral real, which the schema bounds well inside int64. */
-    case FFI_SIG_INT64:
-      out->i = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
-      break;
     case FFI_SIG_DOUBLE: out->d = json_number_value(v); break;
     case FFI_SIG_BOOL: out->b = json_is_true(v); break;
-    default:
+    case FFI_SIG_STRING:
       out->s = json_string_value(v);
       /* C would see only the part before an embedded NUL. */
       if (strlen(out->s) != json_string_length(v)) {
         return nsr_fail(err, NSR_ERR_INVALID, "arguments.%s: the string contains a NUL byte",
                         f->names[i]);
+      }
+      break;
+    default:
+      /* A JSON integer exactly (a double would round past 2^53); an
+       * integral real, which the schema bounds to the kind's range. */
+      n = json_is_integer(v) ? (int64_t)json_integer_value(v) : (int64_t)json_real_value(v);
+      if (!ffi_sig_int_arg(f->sig.kinds[i], n, out)) {
+        return nsr_fail(err, NSR_ERR_INVALID, "arguments.%s: %lld is out of range for %s",
+                        f->names[i], (long long)n, ffi_sig_kind_name(f->sig.kinds[i]));
       }
       break;
   }
@@ -64,8 +69,8 @@ static nsr_code marshal_arg(const ffi_function *f, size_t i, const json_t *v,
 
 static nsr_code result_json(const ffi_function *f, ffi_sig_value rv, json_t **value,
                             nsr_error *err) {
+  int64_t n;
   switch (f->sig.ret) {
-    case FFI_SIG_INT64: *value = json_integer((json_int_t)rv.i); break;
     case FFI_SIG_DOUBLE:
       if (!isfinite(rv.d)) {
         return nsr_fail(err, NSR_ERR_RANGE, "%s returned %g, which JSON cannot carry; check the arguments",
@@ -74,11 +79,18 @@ static nsr_code result_json(const ffi_function *f, ffi_sig_value rv, json_t **va
       *value = nsr_json_real(rv.d);
       break;
     case FFI_SIG_BOOL: *value = json_boolean(rv.b); break;
-    default:
+    case FFI_SIG_STRING:
       *value = rv.s ? json_string(rv.s) : json_null();
       if (rv.s && *value == NULL) {
         return nsr_fail(err, NSR_ERR_FORMAT, "%s returned a string that is not UTF-8", f->symbol);
       }
+      break;
+    default:
+      if (!ffi_sig_int_result(f->sig.ret, rv, &n)) {
+        return nsr_fail(err, NSR_ERR_RANGE, "%s returned %llu, past the largest integer JSON carries here (%lld)",
+                        f->symbol, (unsigned long long)rv.u, (long long)INT64_MAX);
+      }
+      *value = json_integer((json_int_t)n);
       break;
   }
   return *value ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", f->symbol);
@@ -109,6 +121,11 @@ static nsr_code derive_schemas(const ffi_function *f, const json_t *params, json
   for (size_t i = 0; rc == NSR_OK && i < f->sig.n_params; i++) {
     const char *desc = json_string_value(json_object_get(json_array_get(params, i), "description"));
     json_t *prop = json_pack("{s:s}", "type", ffi_sig_json_type(f->sig.kinds[i]));
+    int64_t min, max;
+    if (prop && ffi_sig_int_range(f->sig.kinds[i], &min, &max)) {
+      json_object_set_new(prop, "minimum", json_integer((json_int_t)min));
+      json_object_set_new(prop, "maximum", json_integer((json_int_t)max));
+    }
     if (prop && desc) json_object_set_new(prop, "description", json_string(desc));
     rc = nsr_json_set(props, f->names[i], prop, err);
     if (rc == NSR_OK) rc = nsr_json_append(required, json_string(f->names[i]), err);
@@ -124,7 +141,6 @@ static nsr_code derive_schemas(const ffi_function *f, const json_t *params, json
   return rc;
 }
 
-/* The manifest schema's enums admit only known type names. */
 static nsr_code read_params(ffi_function *f, const json_t *params, nsr_error *err) {
   size_t i;
   const json_t *p;
@@ -138,7 +154,11 @@ static nsr_code read_params(ffi_function *f, const json_t *params, nsr_error *er
         return nsr_fail(err, NSR_ERR_FORMAT, "params[%zu]: '%s' appears twice", i, name);
       }
     }
-    ffi_sig_kind_of(json_string_value(json_object_get(p, "type")), &f->sig.kinds[i]);
+    const char *type = json_string_value(json_object_get(p, "type"));
+    if (!ffi_sig_kind_of(type, &f->sig.kinds[i])) {
+      return nsr_fail(err, NSR_ERR_FORMAT, "params[%zu]: type '%.64s' is not one of %s", i, type,
+                      ffi_sig_kind_names);
+    }
     f->names[i] = nsr_strdup(name);
     if (f->names[i] == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
     f->sig.n_params = i + 1;
@@ -154,9 +174,12 @@ static nsr_code bind_function(tools_registry *reg, ffi_sig_lib *lib, const json_
   if (f == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   const char *symbol = json_string_value(json_object_get(entry, "name"));
   f->symbol = nsr_strdup(symbol);
-  ffi_sig_kind_of(json_string_value(json_object_get(entry, "returns")), &f->sig.ret);
   const json_t *params = json_object_get(entry, "params");
+  const char *returns = json_string_value(json_object_get(entry, "returns"));
   nsr_code rc = f->symbol ? read_params(f, params, err) : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  if (rc == NSR_OK && !ffi_sig_kind_of(returns, &f->sig.ret)) {
+    rc = nsr_fail(err, NSR_ERR_FORMAT, "returns '%.64s' is not one of %s", returns, ffi_sig_kind_names);
+  }
   if (rc == NSR_OK && !ffi_sig_is_identifier(symbol)) {
     rc = nsr_fail(err, NSR_ERR_FORMAT, "'%s' is not a C identifier", symbol);
   }
