@@ -121,10 +121,11 @@ static nsr_code derive_schemas(const ffi_function *f, const json_t *params, json
   for (size_t i = 0; rc == NSR_OK && i < f->sig.n_params; i++) {
     const char *desc = json_string_value(json_object_get(json_array_get(params, i), "description"));
     json_t *prop = json_pack("{s:s}", "type", ffi_sig_json_type(f->sig.kinds[i]));
+    /* Bounds narrower than a JSON integer's (int32, uint64's 0). */
     int64_t min, max;
     if (prop && ffi_sig_int_range(f->sig.kinds[i], &min, &max)) {
-      json_object_set_new(prop, "minimum", json_integer((json_int_t)min));
-      json_object_set_new(prop, "maximum", json_integer((json_int_t)max));
+      if (min > INT64_MIN) json_object_set_new(prop, "minimum", json_integer((json_int_t)min));
+      if (max < INT64_MAX) json_object_set_new(prop, "maximum", json_integer((json_int_t)max));
     }
     if (prop && desc) json_object_set_new(prop, "description", json_string(desc));
     rc = nsr_json_set(props, f->names[i], prop, err);

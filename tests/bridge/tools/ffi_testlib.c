@@ -28,5 +28,11 @@ const char *t_maybe(bool give) { return give ? "here" : NULL; }
 double t_nan(void) { return NAN; }
 int64_t t_forty_two(void) { return 42; }
 
+/* Results narrower than a register and past int64: the caller must read
+ * the whole widened value and refuse what it cannot carry. */
+int32_t t_neg32(int32_t x) { return -x; }
+uint64_t t_half(uint64_t x) { return x / 2; }
+uint64_t t_umax(void) { return UINT64_MAX; }
+
 /* Never listed in a manifest: a request naming it must not reach it. */
 int64_t t_secret(void) { return 1234; }

@@ -536,6 +536,50 @@ static void test_ffi_calls(void **state) {
   tools_registry_free(reg);
 }
 
+/* int32 and uint64, by their names and C aliases: a negative int32 result
+ * comes back negative (libffi widens it to a whole register), arguments
+ * outside a kind's range are refused by the derived schema, and a uint64
+ * result past INT64_MAX is refused rather than wrapped to a negative. */
+static void test_ffi_narrow_and_unsigned(void **state) {
+  (void)state;
+  char text[2048];
+  snprintf(text, sizeof text,
+           "{\"library\":\"%s\",\"functions\":["
+           "{\"name\":\"t_neg32\",\"description\":\"-x\",\"returns\":\"int\",\"params\":[{\"name\":\"x\",\"type\":\"int32\"}]},"
+           "{\"name\":\"t_half\",\"description\":\"x/2\",\"returns\":\"uint64\",\"params\":[{\"name\":\"x\",\"type\":\"size_t\"}]},"
+           "{\"name\":\"t_umax\",\"description\":\"2^64-1\",\"returns\":\"uint64_t\",\"params\":[]}]}",
+           testlib);
+  tools_registry *reg = build((const char *const[]){write_manifest("narrow.json", text), NULL});
+  json_t *out = call_ok(reg, "t_neg32", "{\"x\":5}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), -5);
+  json_decref(out);
+  out = call_ok(reg, "t_neg32", "{\"x\":-2147483647}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 2147483647);
+  json_decref(out);
+  call_fails(reg, "t_neg32", "{\"x\":2147483648}", "arguments.x: 2.14748e+09 is above the maximum");
+  call_fails(reg, "t_neg32", "{\"x\":-2147483649}", "is below the minimum");
+  out = call_ok(reg, "t_half", "{\"x\":9223372036854775807}");
+  assert_int_equal(json_integer_value(json_object_get(out, "result")), 4611686018427387903); /* (2^63-1) div 2 */
+  json_decref(out);
+  call_fails(reg, "t_half", "{\"x\":-1}", "arguments.x: -1 is below the minimum 0");
+  call_fails(reg, "t_umax", "{}", "t_umax returned 18446744073709551615, past the largest integer");
+  /* The schemas carry the bounds; uint64 has no maximum below JSON's. */
+  json_t *list;
+  nsr_error err;
+  assert_int_equal(tools_list_json(reg, &list, &err), NSR_OK);
+  static const char *const want[] = {
+      "{\"x\":{\"type\":\"integer\",\"minimum\":-2147483648,\"maximum\":2147483647}}",
+      "{\"x\":{\"type\":\"integer\",\"minimum\":0}}"};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *tool = json_array_get(list, 4 + i); /* after the 4 built-in tools */
+    json_t *expected = parse(want[i]);
+    assert_true(json_equal(json_object_get(json_object_get(tool, "inputSchema"), "properties"), expected));
+    json_decref(expected);
+  }
+  json_decref(list);
+  tools_registry_free(reg);
+}
+
 static void test_ffi_bad_calls(void **state) {
   (void)state;
   tools_registry *reg = build((const char *const[]){testlib_manifest(), NULL});
@@ -597,9 +641,9 @@ static const struct {
   const char *entry, *needle;
 } bad_entries[] = {
     {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"float\",\"params\":[]}",
-     "manifest.functions[0].returns: \"float\" is not one of"},
+     "functions[0]: returns 'float' is not one of int64, int32, uint64, double, bool, const char*"},
     {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"void*\"}]}",
-     "manifest.functions[0].params[0].type"},
+     "functions[0]: params[0]: type 'void*' is not one of"},
     {"{\"name\":\"t_missing\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[]}",
      "functions[0]: no function 't_missing' in the library"},
     {"{\"name\":\"t_add\",\"description\":\"d\",\"returns\":\"int64\",\"params\":[{\"name\":\"a\",\"type\":\"int64\"},{\"name\":\"a\",\"type\":\"int64\"}]}",
@@ -669,6 +713,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_mcp_allocation_failures),
       cmocka_unit_test(test_mcp_mutated_requests),
       cmocka_unit_test(test_ffi_calls),
+      cmocka_unit_test(test_ffi_narrow_and_unsigned),
       cmocka_unit_test(test_ffi_bad_calls),
       cmocka_unit_test(test_ffi_libm),
       cmocka_unit_test(test_ffi_bad_manifests),

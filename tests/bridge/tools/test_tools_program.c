@@ -60,61 +60,118 @@ static void test_foreign_embedding(void **state) {
   lang_foreign *F;
   nsr_error err;
   assert_int_equal(lang_foreign_new(&F, &err), NSR_OK);
-  static const char *const bad[] = {"", "cbrt", ":cbrt", "libm.so.6:", "libm.so.6:1x",
-                                    "libm.so.6:a-b", "libm.so.6:cbrt "};
+  /* Entries without a signature, or with a bad one, are refused. */
+  static const struct {
+    const char *entry, *needle;
+  } bad[] = {
+      {"", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"cbrt", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"libm.so.6:cbrt", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"cbrt:double(double)", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {":cbrt:double(double)", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"libm.so.6::double(double)", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"libm.so.6:1x:double(double)", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"libm.so.6:cbrt :double(double)", "must be LIBRARY:FUNCTION:SIGNATURE"},
+      {"libm.so.6:cbrt:double(double", "signature 'double(double' must be RETURN(PARAM, ...)"},
+      {"libm.so.6:cbrt:double(double) x", "must be RETURN(PARAM, ...)"},
+      {"libm.so.6:cbrt:float(double)", "'float' is not one of"},
+      {"libm.so.6:cbrt:double(char*)", "'char*' is not one of"},
+      {"libm.so.6:cbrt:double(double,)", "'' is not one of"},
+      {"libm.so.6:cbrt:double(void*)", "'void*' is not one of"},
+      {"l:f:int(int,int,int,int,int,int,int,int,int,int,int,int,int,int,int,int,int)", "at most 16 parameters"},
+  };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    assert_int_equal(lang_foreign_allow(F, bad[i], &err), NSR_ERR_INVALID);
-    assert_non_null(strstr(err.message, "LIBRARY:FUNCTION"));
+    if (lang_foreign_allow(F, bad[i].entry, &err) != NSR_ERR_INVALID) fail_msg("accepted '%s'", bad[i].entry);
+    if (strstr(err.message, bad[i].needle) == NULL) fail_msg("'%s': %s", bad[i].entry, err.message);
   }
-  static const char *const fns[] = {"t_add", "t_scale", "t_and", "t_greet", "t_maybe", "t_length"};
+  assert_int_equal(lang_foreign_count(F), 0);
+  /* Spacing and C aliases are free in the host's signature. */
+  static const char *const fns[] = {"t_add:int64(int64_t, long)", "t_scale:double(double,int64)",
+                                    "t_and:bool(bool, bool)", "t_greet:const char *(const char*, int64)",
+                                    "t_maybe: const  char* ( bool )", "t_length:int64(const char*)",
+                                    "t_neg32:int(int32_t)", "t_half:size_t(uint64)",
+                                    "t_umax:uint64_t(void)", "t_forty_two:int64()"};
   char entry[600];
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     snprintf(entry, sizeof entry, "%s:%s", testlib, fns[i]);
-    assert_int_equal(lang_foreign_allow(F, entry, &err), NSR_OK);
+    if (lang_foreign_allow(F, entry, &err) != NSR_OK) fail_msg("%s: %s", entry, err.message);
   }
-  assert_int_equal(lang_foreign_count(F), 6);
-  /* Types as strings or as symbols, both accepted. */
+  assert_int_equal(lang_foreign_count(F), 10);
+  snprintf(entry, sizeof entry, "%s:t_add:double(double, double)", testlib);
+  assert_int_equal(lang_foreign_allow(F, entry, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "t_add' is listed twice"));
+  /* Types as strings or as symbols, or left out to take the host's. */
   static const struct {
     const char *form, *call, *want;
   } cases[] = {
       {"\"t_add\" 'int64 '(int64 int64)", "(t_add 40 2)", "42"},
       {"\"t_add\" \"int64\" '(\"int64\" \"int64\")", "(t_add -9007199254740993 0)",
        "-9007199254740993"}, /* exact past 2^53 */
+      {"\"t_add\" 'long '(int64_t long)", "(t_add 1 2)", "3"}, /* aliases are the same types */
+      {"\"t_add\"", "(t_add 40 2)", "42"},
       {"\"t_scale\" 'double '(double int64)", "(t_scale 1.5 -4)", "-6.0"},
-      {"\"t_scale\" 'double '(double int64)", "(t_scale 3 2)", "6.0"}, /* an integer as a double */
+      {"\"t_scale\"", "(t_scale 3 2)", "6.0"}, /* an integer as a double */
       {"\"t_and\" 'bool '(bool bool)", "(list (t_and #t #t) (t_and #t #f))", "[true,false]"},
       {"\"t_greet\" \"const char*\" '(\"const char*\" int64) 'greet", "(greet \"nsr\" 2)",
        "\"hi nsr, hi nsr\""},
       {"\"t_maybe\" \"const char*\" '(bool)", "(list (t_maybe #t) (t_maybe #f))", "[\"here\",false]"},
       {"\"t_length\" 'int64 '(\"const char*\")", "(t_length \"\")", "0"},
+      /* -x of int32s: the sign survives libffi's widening of the result. */
+      {"\"t_neg32\" 'int32 '(int)", "(list (t_neg32 5) (t_neg32 -2147483647))", "[-5,2147483647]"},
+      {"\"t_half\" 'uint64 '(size_t)", "(t_half 9223372036854775807)", "4611686018427387903"},
+      {"\"t_forty_two\" 'int64 '()", "(t_forty_two)", "42"},
   };
   char src[1200];
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     snprintf(src, sizeof src, "(foreign \"%s\" %s) %s", testlib, cases[i].form, cases[i].call);
     yields(F, src, cases[i].want);
   }
-  snprintf(src, sizeof src, "(foreign \"%s\" \"t_and\" 'bool '(bool bool)) (t_and 1 #t)", testlib);
-  fails_with(F, src, "t_and: argument 1 must be #t or #f (bool)");
-  snprintf(src, sizeof src, "(foreign \"%s\" \"t_length\" 'int64 '(\"const char*\")) (t_length 'sym)", testlib);
-  fails_with(F, src, "argument 1 must be a string");
-  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'int64 (vector 'int64 'int64))", testlib);
-  fails_with(F, src, "must be a list of at most 16 type names");
-  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'int64 '(int64 int64) 5)", testlib);
-  fails_with(F, src, "must be strings or symbols");
-  fails_with(F, "(foreign \"libm.so.6\")", "foreign");
-  /* The same function rebound with another signature is a new binding;
-   * a library allow-listed but absent fails at dlopen, cleanly. */
-  snprintf(src, sizeof src, "(foreign \"%s\" \"t_add\" 'double '(double double))", testlib);
-  yields(F, src, "null");
-  assert_int_equal(lang_foreign_allow(F, "/nonexistent/libx.so:f", &err), NSR_OK);
-  fails_with(F, "(foreign \"/nonexistent/libx.so\" \"f\" 'int64 '())", "cannot open library");
-  snprintf(src, sizeof src, "%s:t_nosuch", testlib);
+  static const struct {
+    const char *form, *needle;
+  } refused[] = {
+      {"\"t_and\" 'bool '(bool bool)) (t_and 1 #t)", "t_and: argument 1 must be #t or #f (bool)"},
+      {"\"t_length\") (t_length 'sym)", "argument 1 must be a string"},
+      /* A number where the host pinned a string is a type error, never an address. */
+      {"\"t_length\") (t_length 4096)", "t_length: argument 1 must be a string (const char*)"},
+      {"\"t_neg32\") (t_neg32 2147483648)", "t_neg32: argument 1 must be an exact integer from -2147483648 to 2147483647 (int32)"},
+      {"\"t_neg32\") (t_neg32 1.0)", "must be an exact integer"},
+      {"\"t_half\") (t_half -1)", "t_half: argument 1 must be an exact integer from 0 to 9223372036854775807 (uint64)"},
+      {"\"t_umax\") (t_umax)", "t_umax: returned 18446744073709551615, past the largest exact integer"},
+      {"\"t_add\" 'int64 (vector 'int64 'int64))", "must be a list of at most 16 type names"},
+      {"\"t_add\" 'int64 '(int64 int64) 5)", "must be strings or symbols"},
+      {"\"t_add\" 'int64)", "give RETURN and (PARAM ...) together, or neither"},
+      {"\"t_add\" 'float '(int64 int64))", "the return type must be one of"},
+      /* Declarations must match the host's pin exactly; the message shows both. */
+      {"\"t_add\" 'double '(double double))",
+       "the host pins '%s:t_add' as int64(int64, int64), but the program declares double(double, double)"},
+      {"\"t_add\" 'int64 '(int64))", "as int64(int64, int64), but the program declares int64(int64)"},
+      {"\"t_neg32\" 'bool '(int32))", "as int32(int32), but the program declares bool(int32)"},
+      {"\"t_length\" 'int64 '(int64))", "as int64(const char*), but the program declares int64(int64)"},
+      {"\"t_half\" 'int64 '(int64))", "as uint64(uint64), but the program declares int64(int64)"},
+  };
+  char needle[600];
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    snprintf(src, sizeof src, "(foreign \"%s\" %s", testlib, refused[i].form);
+    snprintf(needle, sizeof needle, refused[i].needle, testlib);
+    fails_with(F, src, needle);
+  }
+  fails_with(F, "(foreign \"libm.so.6\")", "expected 2 to 5 arguments");
+  fails_with(F, "(foreign \"libm.so.6\" \"cbrt\")", "'libm.so.6:cbrt' is not allow-listed by the host");
+  /* A library allow-listed but absent fails at dlopen, cleanly; so does
+   * a missing symbol. */
+  assert_int_equal(lang_foreign_allow(F, "/nonexistent/libx.so:f:int64()", &err), NSR_OK);
+  fails_with(F, "(foreign \"/nonexistent/libx.so\" \"f\")", "cannot open library");
+  snprintf(src, sizeof src, "%s:t_nosuch:int64()", testlib);
   assert_int_equal(lang_foreign_allow(F, src, &err), NSR_OK);
   snprintf(src, sizeof src, "(foreign \"%s\" \"t_nosuch\" 'int64 '())", testlib);
   fails_with(F, src, "no function 't_nosuch' in the library");
   /* A full allow-list refuses more. */
-  while (lang_foreign_count(F) < LANG_FOREIGN_MAX) assert_int_equal(lang_foreign_allow(F, "l:f", &err), NSR_OK);
-  assert_int_equal(lang_foreign_allow(F, "l:f", &err), NSR_ERR_INVALID);
+  while (lang_foreign_count(F) < LANG_FOREIGN_MAX) {
+    snprintf(entry, sizeof entry, "l:f%zu:int64()", lang_foreign_count(F));
+    assert_int_equal(lang_foreign_allow(F, entry, &err), NSR_OK);
+  }
+  assert_int_equal(lang_foreign_allow(F, "l:g:int64()", &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "at most 64 entries"));
   lang_foreign_free(F);
 }
 
