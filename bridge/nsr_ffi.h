@@ -126,28 +126,33 @@ bool ffi_sig_is_identifier(const char *s);
 
 /* ---- foreign_form -------------------------------------------------------- */
 /* foreign_form: the language's `foreign` form, which binds a C function
- * by the signature strings of a tool manifest (see ffi_sig.h):
+ * the host allows, with the signature the host pinned:
  *
- *   (foreign LIBRARY FUNCTION RETURN (PARAM ...) [NAME])
- *   (foreign "libm.so.6" "cbrt" "double" '("double"))   ; then (cbrt 27.0) => 3.0
+ *   (foreign LIBRARY FUNCTION [RETURN (PARAM ...) [NAME]])
+ *   (foreign "libm.so.6" "cbrt")                        ; then (cbrt 27.0) => 3.0
+ *   (foreign "libm.so.6" "cbrt" "double" '("double"))   ; the same, spelt out
  *
  * LIBRARY, FUNCTION and the type names are strings (or symbols); NAME, a
  * string or symbol, is the global the procedure is bound to (default
- * FUNCTION). Like define, the form returns nothing useful. The procedure
- * takes exactly the declared arguments: int64 an exact integer, double any
- * number, bool #t or #f, "const char*" a string (read up to its first NUL
- * byte); a returned NULL string is #f.
+ * FUNCTION). Like define, the form returns nothing useful. RETURN and
+ * (PARAM ...), when given, must denote the pinned signature exactly (type
+ * aliases allowed); otherwise the form fails naming both. The procedure
+ * takes exactly the pinned arguments: an integer kind an exact integer in
+ * its range, double any number, bool #t or #f, "const char*" a string
+ * (read up to its first NUL byte); a returned NULL string is #f.
  *
  * The host decides what may be bound, one function at a time: an entry
- * "LIBRARY:FUNCTION" allows exactly that pair, LIBRARY byte for byte as the
- * program writes it (it is what dlopen receives: a bare file name such as
- * "libm.so.6" goes to the linker's search, anything with a '/' is a path).
- * Nothing else reaches dlopen or dlsym: a pair that is not listed fails
- * before either is called. With no entries every use of `foreign` fails
- * with a message saying how the host allows one. */
+ * "LIBRARY:FUNCTION:SIGNATURE" (SIGNATURE as ffi_sig_parse reads it, e.g.
+ * "libc.so.6:strlen:size_t(const char*)") allows exactly that pair with
+ * that signature, LIBRARY byte for byte as the program writes it (it is
+ * what dlopen receives: a bare file name such as "libm.so.6" goes to the
+ * linker's search, anything with a '/' is a path). Nothing else reaches
+ * dlopen or dlsym: a pair that is not listed fails before either is
+ * called. With no entries every use of `foreign` fails with a message
+ * saying how the host allows one. */
 
-/* Longest allow-list; also the most distinct functions one interpreter
- * may bind (rebinding the same one reuses its binding). */
+/* Longest allow-list; each entry is bound at most once per interpreter
+ * (rebinding the same one reuses its binding). */
 #define LANG_FOREIGN_MAX 64
 
 typedef struct lang_foreign lang_foreign;
@@ -157,8 +162,11 @@ nsr_code lang_foreign_new(lang_foreign **out, nsr_error *err);
  * are freed. NULL is allowed. */
 void lang_foreign_free(lang_foreign *F);
 
-/* Adds "LIBRARY:FUNCTION" (split at the last ':'; FUNCTION must be a C
- * identifier). NSR_ERR_INVALID for a malformed entry or a full list. */
+/* Adds "LIBRARY:FUNCTION:SIGNATURE" (SIGNATURE after the last ':',
+ * FUNCTION, a C identifier, after the ':' before it). NSR_ERR_INVALID, with
+ * a one-line message showing the expected form, for a malformed entry
+ * (one without a signature included), a function listed twice or a full
+ * list. */
 nsr_code lang_foreign_allow(lang_foreign *F, const char *entry, nsr_error *err);
 size_t lang_foreign_count(const lang_foreign *F);
 

@@ -193,7 +193,7 @@ typedef struct tools_options {
   uint64_t max_steps;      /* run_program budgets; 0 means the default above */
   size_t max_memory;
   double timeout_seconds;
-  const char *foreign[LANG_FOREIGN_MAX]; /* --foreign LIBRARY:FUNCTION */
+  const char *foreign[LANG_FOREIGN_MAX]; /* --foreign LIBRARY:FUNCTION:SIGNATURE */
   size_t n_foreign;
 } tools_options;
 

@@ -115,13 +115,19 @@ static nsr_code to_c(const ffi_sig *sig, size_t i, nsr_lang_value v, ffi_sig_val
       else want = "a string";
       break;
     default:
-      if (v.type == NSR_LANG_INT && ffi_sig_int_arg(sig->kinds[i], v.as.i, out)) return NSR_OK;
-      ffi_sig_int_range(sig->kinds[i], &min, &max);
-      /* The interpreter prefixes the procedure's name. */
-      return nsr_fail(err, NSR_ERR_INVALID, "argument %zu must be an exact integer from %lld to %lld (%s)",
-                      i + 1, (long long)min, (long long)max, ffi_sig_kind_name(sig->kinds[i]));
+      if (v.type != NSR_LANG_INT) {
+        want = "an exact integer";
+      } else if (!ffi_sig_int_arg(sig->kinds[i], v.as.i, out)) {
+        /* Only the narrower kinds refuse an exact integer: say their range. */
+        ffi_sig_int_range(sig->kinds[i], &min, &max);
+        return nsr_fail(err, NSR_ERR_INVALID, "argument %zu must be from %lld to %lld (%s), not %lld",
+                        i + 1, (long long)min, (long long)max, ffi_sig_kind_name(sig->kinds[i]),
+                        (long long)v.as.i);
+      }
+      break;
   }
   if (want == NULL) return NSR_OK;
+  /* The interpreter prefixes the procedure's name. */
   return nsr_fail(err, NSR_ERR_INVALID, "argument %zu must be %s (%s)", i + 1, want,
                   ffi_sig_kind_name(sig->kinds[i]));
 }

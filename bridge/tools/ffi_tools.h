@@ -9,11 +9,13 @@
  *
  * `library` is a file name the dynamic linker searches for ("libm.so.6"),
  * or a path, relative paths being taken from the manifest's directory.
- * Types are those of ffi_sig.h, which the language's `foreign` form shares:
- * "int64", "double", "bool" and "const char*" (a NUL-terminated string the
- * function only reads); `returns` is one of them, and a returned string is
- * copied, never freed (it must be static or owned by the library). A
- * returned NULL string is JSON null. `tool` (optional) names the tool; by
+ * Types are those of nsr_ffi.h, which the language's `foreign` form shares:
+ * "int64", "int32", "uint64", "double", "bool" and "const char*" (a
+ * NUL-terminated string the function only reads), or a C alias of one
+ * ("int", "size_t", ...); `returns` is one of them, and a returned string
+ * is copied, never freed (it must be static or owned by the library). A
+ * returned NULL string is JSON null; a uint64 result past INT64_MAX is a
+ * tool error. `tool` (optional) names the tool; by
  * default it is `name`.
  * Only the functions a manifest lists are ever looked up: a request names a
  * tool, which the registry resolves, never a symbol. */

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const [nsr, db, ...manifests] = process.argv.slice(2);
-const serverArgs = ['mcp', '--db', db, '--foreign', 'libm.so.6:cbrt', ...manifests.flatMap((m) => ['--tools', m])];
+const serverArgs = ['mcp', '--db', db, '--foreign', 'libm.so.6:cbrt:double(double)', ...manifests.flatMap((m) => ['--tools', m])];
 const cli = path.join(process.env.NSR_NPM_DIR, 'node_modules/@modelcontextprotocol/inspector/clients/cli/build/index.js');
 
 function inspect(era, args) {

@@ -23,7 +23,7 @@ const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio
 const [nsr, db, ...manifests] = process.argv.slice(2);
 const model = process.env.NSR_PROPOSE_MODEL;
 assert.ok(model, 'NSR_PROPOSE_MODEL names the proposal model');
-const serverArgs = ['mcp', '--db', db, '--weights', model, '--foreign', 'libm.so.6:cbrt',
+const serverArgs = ['mcp', '--db', db, '--weights', model, '--foreign', 'libm.so.6:cbrt:double(double)',
   '--max-steps', '2000000', ...manifests.flatMap((m) => ['--tools', m])];
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 

@@ -270,7 +270,7 @@ def main():
         (("--endpoint", base, "--model", "m", "--max-memory", "1X", "q"), "--max-memory: '1X' is not a byte count"),
         (("--endpoint", base, "--model", "m", "--weights", "m.safetensors", "q"), "--weights: checkpoint 'm.safetensors'"),
         (("--endpoint", base, "--model", "m", "--max-time", "0", "q"), "--max-time: 0 is outside"),
-        (("--endpoint", base, "--model", "m", "--foreign", "libm.so.6", "q"), "must be LIBRARY:FUNCTION"),
+        (("--endpoint", base, "--model", "m", "--foreign", "libm.so.6:cbrt", "q"), "must be LIBRARY:FUNCTION:SIGNATURE"),
         (("--endpoint", base, "--model", "m", "--tools", "/nonexistent.json", "q"), "tool manifest '/nonexistent.json'"),
     ]:
         r = run(*args)
@@ -280,7 +280,7 @@ def main():
     expect(r[0] == 0 and "Usage: nsr agent" in r[1], "--help", r)
     for option in ["--endpoint URL", "--model NAME", "--api-key-env VAR", "--max-turns N", "--timeout S",
                    "--verbose", "--json", "--tools MANIFEST", "--db PATH", "--weights FILE", "--max-steps N",
-                   "--max-memory BYTES", "--max-time SECONDS", "--foreign LIB:FUNC", "env NSR_DB",
+                   "--max-memory BYTES", "--max-time SECONDS", "--foreign LIB:FUNC:SIG", "env NSR_DB",
                    "env NSR_WEIGHTS"]:
         expect(option in r[1], f"--help lists {option}", r[1])
     r = run("--endpoint", base, "--model", "m", "q", env={"NSR_WEIGHTS": "/nonexistent/env.safetensors"})

@@ -270,16 +270,50 @@ static void test_command_lines(void **state) {
   expect_usage_error(RUN("mcp", "--max-memory", "12Q"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-memory", "99999999999G"), "--max-memory");
   expect_usage_error(RUN("mcp", "--max-time", "-1"), "--max-time");
-  expect_usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION");
-  expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:1x"), "must be LIBRARY:FUNCTION");
-  expect_run(RUN("run", "--foreign", ":cbrt", "-e", "1"), 2, "must be LIBRARY:FUNCTION");
-  expect_usage_error(RUN("repl", "--foreign", "libm.so.6:cbrt"), "nsr repl: unknown option '--foreign'");
+  /* --foreign entries carry the C signature; without one, or with a bad
+   * one, every command that takes --foreign refuses them the same way. */
+  expect_usage_error(RUN("mcp", "--foreign", "cbrt"), "must be LIBRARY:FUNCTION:SIGNATURE");
+  expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:cbrt"),
+                     "nsr mcp: foreign allow-list entry 'libm.so.6:cbrt' must be "
+                     "LIBRARY:FUNCTION:SIGNATURE, e.g. 'libc.so.6:strlen:size_t(const char*)'");
+  expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:1x:double(double)"), "must be LIBRARY:FUNCTION:SIGNATURE");
+  expect_usage_error(RUN("mcp", "--foreign", "libm.so.6:cbrt:float(float)"), "signature 'float(float)': 'float' is not one of");
+  expect_usage_error(RUN("run", "--foreign", "libm.so.6:cbrt", "-e", "1"), "nsr run: --foreign: foreign allow-list entry 'libm.so.6:cbrt' must be");
+  expect_usage_error(RUN("run", "--foreign", ":cbrt:double(double)", "-e", "1"), "must be LIBRARY:FUNCTION:SIGNATURE");
+  expect_usage_error(RUN("run", "--foreign", "libm.so.6:cbrt:double(double", "-e", "1"), "must be RETURN(PARAM, ...)");
+  expect_usage_error(RUN("run", "--foreign", "libm.so.6:cbrt:double(double)", "--foreign", "libm.so.6:cbrt:int(int)", "-e", "1"),
+                     "'libm.so.6:cbrt' is listed twice");
+  expect_usage_error(RUN("repl", "--foreign", "libm.so.6:cbrt:double(double)"), "nsr repl: unknown option '--foreign'");
   /* `nsr run` binds what its --foreign allows, and nothing else. */
-  run_result r = RUN("run", "--foreign", "libm.so.6:fabs", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
+  run_result r = RUN("run", "--foreign", "libm.so.6:fabs:double(double)", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\")) (fabs -2.5)");
   assert_int_equal(r.status, 0);
   assert_string_equal(r.out, "2.5\n");
   run_free(&r);
   expect_run(RUN("run", "-e", "(foreign \"libm.so.6\" \"fabs\" \"double\" '(\"double\"))"), 2, "not allow-listed");
+  /* Issue 19's reproducers: the program no longer chooses the signature. */
+  const char *strlen_pin = "libc.so.6:strlen:size_t(const char*)";
+  expect_usage_error(RUN("run", "--foreign", strlen_pin, "-e", "(foreign \"libc.so.6\" \"strlen\" \"int64\" (list \"int64\")) (strlen 4096)"),
+                     "nsr run: <expr>:1:1: foreign: the host pins 'libc.so.6:strlen' as uint64(const char*), but the program declares int64(int64)");
+  expect_usage_error(RUN("run", "--foreign", strlen_pin, "-e", "(foreign \"libc.so.6\" \"strlen\") (strlen 4096)"),
+                     "strlen: argument 1 must be a string (const char*)");
+  expect_usage_error(RUN("run", "--foreign", "libc.so.6:getenv:const char*(const char*)", "-e",
+                         "(foreign \"libc.so.6\" \"getenv\" \"int64\" (list \"const char*\")) (getenv \"HOME\")"),
+                     "the host pins 'libc.so.6:getenv' as const char*(const char*), but the program declares int64(const char*)");
+  expect_usage_error(RUN("run", "--foreign", strlen_pin, "-e", "(foreign \"libc.so.6\" \"strlen\" 'int64)"),
+                     "give RETURN and (PARAM ...) together, or neither");
+  r = RUN("run", "--foreign", strlen_pin, "-e", "(foreign \"libc.so.6\" \"strlen\") (strlen \"hello\")");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "5\n");
+  run_free(&r);
+  /* isalpha returns an int, nonzero for a letter (C17 7.4.1.2); glibc's
+   * nonzero has a zero low byte, so a result cut to a byte would read 0. */
+  r = RUN("run", "--foreign", "libc.so.6:isalpha:int(int)", "-e",
+          "(foreign \"libc.so.6\" \"isalpha\") (list (not (= 0 (isalpha 65))) (isalpha 48))");
+  assert_int_equal(r.status, 0);
+  assert_string_equal(r.out, "(#t 0)\n");
+  run_free(&r);
+  expect_usage_error(RUN("run", "--foreign", "libc.so.6:isalpha:int(int)", "-e", "(foreign \"libc.so.6\" \"isalpha\" 'bool '(int))"),
+                     "as int32(int32), but the program declares bool(int32)");
   expect_usage_error(RUN("mcp", "--weights", "m.safetensors"), "--weights: checkpoint 'm.safetensors'");
   expect_usage_error(RUN("mcp", "--tools", "/nonexistent/m.json"), "tool manifest '/nonexistent/m.json'");
   /* With stdin at EOF at once the server exits 0, having said on stderr
@@ -315,7 +349,7 @@ static void test_command_lines(void **state) {
 /* The options mcp, agent and tools share, as every --help lists them. */
 static const char *const shared_options[] = {"--tools MANIFEST", "--db PATH", "--weights FILE",
                                              "--max-steps N", "--max-memory BYTES",
-                                             "--max-time SECONDS", "--foreign LIB:FUNC", NULL};
+                                             "--max-time SECONDS", "--foreign LIB:FUNC:SIG", NULL};
 
 /* `nsr COMMAND --help` lists the shared options and each of `more`. */
 static void expect_help(const char *command, const char *const *more) {

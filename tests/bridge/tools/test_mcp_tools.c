@@ -26,7 +26,7 @@
 static void test_run_program_hostile(void **state) {
   (void)state;
   char allow[400];
-  snprintf(allow, sizeof allow, "%s:t_add", testlib);
+  snprintf(allow, sizeof allow, "%s:t_add:int64(int64, int64)", testlib);
   server *s = start((const char *const[]){"--max-steps", "3000000", "--max-memory", "32M",
                                           "--foreign", allow, NULL});
   initialize(s, "2025-11-25", "2025-11-25");
@@ -64,7 +64,7 @@ static void test_run_program_hostile(void **state) {
              "{\"source\":\"(foreign \\\"libm.so.6\\\" \\\"t_add\\\" \\\"int64\\\" '(\\\"int64\\\" \\\"int64\\\"))\"}",
              "'libm.so.6:t_add' is not allow-listed");
   snprintf(src, sizeof src, "{\"source\":\"(foreign \\\"%s\\\" \\\"t_add\\\" \\\"int64\\\" '(\\\"float\\\"))\"}", testlib);
-  tool_fails(s, 10, "run_program", src, "each parameter type must be one of int64, double, bool, const char*");
+  tool_fails(s, 10, "run_program", src, "each parameter type must be one of int64, int32, uint64, double, bool, const char*");
   snprintf(src, sizeof src, "{\"source\":\"(foreign \\\"%s\\\" \\\"t_add\\\" \\\"int64\\\" '(\\\"int64\\\" \\\"int64\\\")) (t_add 1.5 2)\"}", testlib);
   tool_fails(s, 11, "run_program", src, "t_add: argument 1 must be an exact integer (int64)");
   snprintf(src, sizeof src, "{\"source\":\"(foreign \\\"%s\\\" \\\"t_add\\\" \\\"int64\\\" '(\\\"int64\\\" \\\"int64\\\")) (t_add 1)\"}", testlib);
@@ -100,6 +100,40 @@ static void test_run_program_hostile(void **state) {
   tool_fails(s, 2, "run_program",
              "{\"source\":\"(foreign \\\"libm.so.6\\\" \\\"cbrt\\\" \\\"double\\\" '(\\\"double\\\"))\"}",
              "it allows none");
+  stop(s);
+}
+
+/* The host pins each foreign function's C signature: the two reproducers
+ * of issue 19 (strlen declared int64(int64) and called on a number,
+ * getenv declared to return int64) are clean errors naming both
+ * signatures, a number where a string is pinned is a type error, and an
+ * int result (isalpha's, nonzero for a letter by the C standard) is read
+ * whole. The server serves on after each. */
+static void test_run_program_pinned_foreign(void **state) {
+  (void)state;
+  server *s = start((const char *const[]){"--foreign", "libc.so.6:strlen:size_t(const char*)",
+                                          "--foreign", "libc.so.6:getenv:const char*(const char*)",
+                                          "--foreign", "libc.so.6:isalpha:int(int)", NULL});
+  initialize(s, "2025-11-25", "2025-11-25");
+  tool_fails(s, 1, "run_program",
+             "{\"source\":\"(foreign \\\"libc.so.6\\\" \\\"strlen\\\" \\\"int64\\\" (list \\\"int64\\\")) (strlen 4096)\"}",
+             "foreign: the host pins 'libc.so.6:strlen' as uint64(const char*), but the program declares int64(int64)");
+  tool_fails(s, 2, "run_program", "{\"source\":\"(foreign \\\"libc.so.6\\\" \\\"strlen\\\") (strlen 4096)\"}",
+             "strlen: argument 1 must be a string (const char*)");
+  tool_fails(s, 3, "run_program",
+             "{\"source\":\"(foreign \\\"libc.so.6\\\" \\\"getenv\\\" \\\"int64\\\" (list \\\"const char*\\\")) (getenv \\\"HOME\\\")\"}",
+             "the host pins 'libc.so.6:getenv' as const char*(const char*), but the program declares int64(const char*)");
+  tool_fails(s, 4, "run_program",
+             "{\"source\":\"(foreign \\\"libc.so.6\\\" \\\"isalpha\\\" 'bool '(int))\"}",
+             "as int32(int32), but the program declares bool(int32)");
+  json_t *sc = tool_ok(s, 5, "run_program",
+                       "{\"source\":\"(foreign \\\"libc.so.6\\\" \\\"strlen\\\" 'size_t '(\\\"const char*\\\"))"
+                       " (foreign \\\"libc.so.6\\\" \\\"isalpha\\\")"
+                       " (list (strlen \\\"hello\\\") (not (= 0 (isalpha 65))) (isalpha 48))\"}");
+  json_t *want = json_pack("[i,b,i]", 5, 1, 0); /* 5 letters; 'A' is a letter, '0' is not */
+  assert_true(json_equal(json_object_get(sc, "value"), want));
+  json_decref(want);
+  json_decref(sc);
   stop(s);
 }
 
@@ -217,6 +251,7 @@ int main(int argc, char **argv) {
   if (!mcp_proc_args(argc, argv, workdir)) return 2;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_program_hostile),
+      cmocka_unit_test(test_run_program_pinned_foreign),
       cmocka_unit_test(test_rules_hostile),
   };
   return cmocka_run_group_tests(tests, workdir_setup, workdir_teardown);

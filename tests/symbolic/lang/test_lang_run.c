@@ -93,7 +93,7 @@ static void test_help_and_usage(void **state) {
   const char *run_options[] = {"Usage: nsr run [OPTIONS] [FILE.church] [-- ARG ...]",
                                "-e, --eval EXPR", "--seed S", "--max-steps N",
                                "--max-memory BYTES", "(default: 1G)", "--max-time SECONDS",
-                               "--max-paths N", "--webchurch", "--foreign LIB:FUNC",
+                               "--max-paths N", "--webchurch", "--foreign LIB:FUNC:SIG",
                                "--json", "command-line-arguments"};
   for (size_t i = 0; i < sizeof run_options / sizeof run_options[0]; i++) {
     if (strstr(c.out, run_options[i]) == NULL) fail_msg("'%s' not in: %s", run_options[i], c.out);
