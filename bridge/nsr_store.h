@@ -52,7 +52,9 @@ nsr_code nsr_store_route_alloc(nsr_error *err);
 
 /* Opens (creating if needed) the store at `path` for writing, bringing its
  * schema up to date with numbered migrations. Fails with NSR_ERR_FORMAT when
- * the file is not a SQLite database or its schema is newer than this build.
+ * the file is not a SQLite database or its schema is newer than this build,
+ * and with NSR_ERR_IO, before writing anything, when PRAGMA quick_check
+ * finds the file damaged.
  * The caller closes it with nsr_store_close. */
 nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err);
 void nsr_store_close(nsr_store *store);
