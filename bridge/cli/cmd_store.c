@@ -156,6 +156,10 @@ static int run_query(const char *cmd, const query_options *o, const char *sql) {
   json_t *result;
   nsr_error err;
   if (nsr_store_query(o->db, sql, o->limit, (unsigned)o->timeout_ms, &result, &err) != NSR_OK) {
+    /* The library names the budget; the command names its option. */
+    if (err.code == NSR_ERR_LIMIT && strstr(err.message, "time limit") != NULL) {
+      return cli_fail(cmd, CLI_EXIT_FAILURE, "%s (--timeout-ms)", err.message);
+    }
     return cli_report(cmd, &err);
   }
   int status = CLI_EXIT_OK;
