@@ -5,15 +5,16 @@
 
 #include <sqlite3.h>
 
-#include "nsr_core.h"
+#include "nsr_store.h"
 
 /* The largest string or blob one value may hold (SQLITE_LIMIT_LENGTH). The
  * largest stored value, a concept's extension over 1..NSR_NUMBERS_MAX_N,
  * and its hex() both fit. */
-#define QUERY_MAX_VALUE_BYTES (256 * 1024)
-/* The longest statement text (SQLITE_LIMIT_SQL_LENGTH); query_rules'
- * input schema says the same. */
-#define QUERY_MAX_SQL_BYTES 100000
+#define QUERY_MAX_VALUE_BYTES NSR_STORE_MAX_VALUE_BYTES
+_Static_assert(QUERY_MAX_VALUE_BYTES > 2 * (NSR_NUMBERS_MAX_N / 8 + 1),
+               "hex() of the largest extension fits in one value");
+/* The longest statement text (SQLITE_LIMIT_SQL_LENGTH). */
+#define QUERY_MAX_SQL_BYTES NSR_STORE_MAX_SQL_BYTES
 /* What one call of instr(), replace() or a trim() with a character set
  * may compare: the product of its first two arguments' lengths in bytes.
  * Their work grows with that product inside one step that nothing can

@@ -17,7 +17,7 @@
 /* The most text and blob bytes one result may carry (blobs count twice, as
  * hex): enough for the row cap of short rows, far below what would strain
  * the memory of the process or of an LLM reading it. */
-#define QUERY_MAX_RESULT_BYTES (8 * 1024 * 1024)
+#define QUERY_MAX_RESULT_BYTES NSR_STORE_MAX_RESULT_BYTES
 
 static const char hex_digits[] = "0123456789abcdef";
 
