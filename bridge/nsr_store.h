@@ -52,7 +52,9 @@ nsr_code nsr_store_route_alloc(nsr_error *err);
 
 /* Opens (creating if needed) the store at `path` for writing, bringing its
  * schema up to date with numbered migrations. Fails with NSR_ERR_FORMAT when
- * the file is not a SQLite database or its schema is newer than this build.
+ * the file is not a SQLite database or its schema is newer than this build,
+ * and with NSR_ERR_IO, before writing anything, when PRAGMA quick_check
+ * finds the file damaged.
  * The caller closes it with nsr_store_close. */
 nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err);
 void nsr_store_close(nsr_store *store);
@@ -99,11 +101,22 @@ nsr_code nsr_store_add_extraction(nsr_store *store, const char *sha256, const ch
  * nsr_store_close. */
 struct sqlite3 *nsr_store_sqlite(nsr_store *store);
 
+/* The caps of nsr_store_query: the most bytes of one string or blob, of
+ * one result's text and blobs (blobs counted as hex), and of the
+ * statement's text. */
+#define NSR_STORE_MAX_VALUE_BYTES 262144
+#define NSR_STORE_MAX_RESULT_BYTES 8388608
+#define NSR_STORE_MAX_SQL_BYTES 100000
+
 /* Runs one read-only SQL statement on the store at `path` through a
- * read-only connection: an authorizer allows reading only, more than one
- * statement is refused, at most max_rows rows are returned (then
- * "truncated" is true), and execution stops after timeout_ms. *out is
- * {"columns":[..], "rows":[[..],..], "truncated":bool}; the caller frees it. */
+ * read-only connection: an authorizer allows reading the store's tables
+ * and calling the functions of an allow-list only (bridge/store/README.md),
+ * more than one statement is refused, values, the statement and the result
+ * are capped (NSR_STORE_MAX_*), at most max_rows rows are returned (then
+ * "truncated" is true), and execution stops after timeout_ms: NSR_ERR_LIMIT
+ * for the time and the result caps, NSR_ERR_INVALID for refused SQL.
+ * *out is {"columns":[..], "rows":[[..],..], "truncated":bool}; the caller
+ * frees it. */
 nsr_code nsr_store_query(const char *path, const char *sql, size_t max_rows,
                          unsigned timeout_ms, json_t **out, nsr_error *err);
 

@@ -156,6 +156,10 @@ static int run_query(const char *cmd, const query_options *o, const char *sql) {
   json_t *result;
   nsr_error err;
   if (nsr_store_query(o->db, sql, o->limit, (unsigned)o->timeout_ms, &result, &err) != NSR_OK) {
+    /* The library names the budget; the command names its option. */
+    if (err.code == NSR_ERR_LIMIT && strstr(err.message, "time limit") != NULL) {
+      return cli_fail(cmd, CLI_EXIT_FAILURE, "%s (--timeout-ms)", err.message);
+    }
     return cli_report(cmd, &err);
   }
   int status = CLI_EXIT_OK;
@@ -174,9 +178,11 @@ static int run_query(const char *cmd, const query_options *o, const char *sql) {
 
 static const char sql_description[] =
     "Runs one read-only SQL statement on the rule store and prints the rows.\n"
-    "The database is opened read-only; an authorizer refuses anything but\n"
-    "reading (no writes, PRAGMA or ATTACH), a second statement is refused,\n"
-    "at most --limit rows are printed and the query stops after --timeout-ms.\n"
+    "The database is opened read-only; an authorizer allows reading the store's\n"
+    "tables and calling the functions of an allow-list only (no writes, PRAGMA,\n"
+    "ATTACH or printf), a second statement is refused, values and the result\n"
+    "are capped, at most --limit rows are printed and the query stops after\n"
+    "--timeout-ms.\n"
     "Tables: models, concepts, rules, experiments, metrics (see bridge/store/README.md).\n";
 
 int cmd_sql(int argc, char **argv) {

@@ -135,6 +135,29 @@ static nsr_code migrate(nsr_store *s, nsr_error *err) {
   return NSR_OK;
 }
 
+/* Refuses a damaged file before anything is written to it: PRAGMA
+ * quick_check reads every page and answers "ok" or the first problems. */
+static nsr_code check_intact(nsr_store *s, nsr_error *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+    return sql_fail(s, NSR_ERR_IO, "checking the file", err);
+  }
+  int rc = sqlite3_step(st);
+  const char *answer = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  nsr_code code = NSR_OK;
+  if (answer == NULL) {
+    code = sql_fail(s, NSR_ERR_IO, "checking the file (PRAGMA quick_check)", err);
+  } else if (strcmp(answer, "ok") != 0) {
+    char first[200]; /* the first problem, on one line */
+    snprintf(first, sizeof first, "%s", answer);
+    for (char *p = first; *p; p++) *p = *p == '\n' ? ' ' : *p;
+    code = nsr_fail(err, NSR_ERR_IO, "rule store '%s' is damaged (PRAGMA quick_check: %s); "
+                    "nothing was written: restore it from a copy or remove it", s->path, first);
+  }
+  sqlite3_finalize(st);
+  return code;
+}
+
 nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err) {
   *out = NULL;
   nsr_store *s = nsr_calloc(1, sizeof *s);
@@ -156,6 +179,7 @@ nsr_code nsr_store_open(const char *path, nsr_store **out, nsr_error *err) {
   if (rc != NSR_OK) goto fail;
   int version;
   rc = read_user_version(s, &version, err);
+  if (rc == NSR_OK) rc = check_intact(s, err);
   if (rc != NSR_OK) goto fail;
   /* WAL: readers never block the writer and a crash never tears a commit. */
   rc = store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"

@@ -21,14 +21,17 @@ static const char query_rules_description[] =
     "game's concept library, each with a Church definition; rules(id, model_id, method, "
     "layer, unit, body, conclusion, fidelity, accuracy, completeness, support, created_at): "
     "rules extracted from networks; models(id, sha256, path, config_json, created_at); "
-    "experiments and metrics. Writes, PRAGMA, ATTACH and second statements are refused; "
-    "at most `limit` rows come back (truncated says more existed); a query stops after "
+    "experiments and metrics. Writes, PRAGMA, ATTACH, second statements and functions off "
+    "an allow-list (the usual scalar, aggregate, window, date, math and JSON ones; not "
+    "printf or format) are refused; a value may hold " STR(NSR_STORE_MAX_VALUE_BYTES) " bytes and "
+    "a result " STR(NSR_STORE_MAX_RESULT_BYTES) " bytes; at most "
+    "`limit` rows come back (truncated says more existed); a query stops after "
     STR(TOOLS_RULES_TIMEOUT_MS) " ms. Rule r is also the resource rules://r.";
 
 static const char query_rules_input[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"sql\"],"
     "\"properties\":{"
-    "\"sql\":{\"type\":\"string\",\"maxLength\":100000,\"description\":\"one SELECT statement\"},"
+    "\"sql\":{\"type\":\"string\",\"maxLength\":" STR(NSR_STORE_MAX_SQL_BYTES) ",\"description\":\"one SELECT statement\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_RULES_MAX_LIMIT)
     ",\"default\":" STR(TOOLS_RULES_DEFAULT_LIMIT) ",\"description\":\"most rows to return\"}}}";
 

@@ -110,6 +110,72 @@ static void test_bad_input(void **state) {
   expect_run(RUN("store", "init", "--db", "/nonexistent/dir/x.db"), 1, "/nonexistent/dir/x.db");
 }
 
+/* The issue's reproducers through `nsr sql` on a real store: each refused
+ * or stopped with the cap it ran into, as a usage error (the SQL is the
+ * user's) or a failed run (a budget). */
+static void test_sql_caps(void **state) {
+  (void)state;
+  expect_run(RUN("store", "init", "--db", db), 0, NULL);
+  expect_usage_error(RUN("sql", "SELECT length(printf('%.*c',2147483647,'x'))", "--db", db),
+                     "nsr sql: SQL refused: not authorized: function printf() is not on the allow-list");
+  expect_usage_error(RUN("sql", "SELECT hex(fts3_tokenizer('simple'))", "--db", db),
+                     "function fts3_tokenizer() is not on the allow-list");
+  expect_usage_error(RUN("sql", "SELECT hex(zeroblob(1000000))", "--db", db), "at most 262144 bytes");
+  expect_usage_error(RUN("sql", "SELECT instr(hex(zeroblob(100000)), hex(zeroblob(1000)))", "--db", db),
+                     "instr(): arguments of 200000 and 2000 bytes are too long together");
+  /* 100000-byte blobs print as 200000 hex digits: 42 of them pass 8 MiB. */
+  expect_run(RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
+                     " SELECT zeroblob(100000) FROM c", "--db", db, "--json"),
+             1, "nsr sql: SQL stopped: the result passed 8388608 bytes at row 42");
+  expect_run(RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)"
+                     " SELECT count(*) FROM c", "--db", db, "--timeout-ms", "100"),
+             1, "nsr sql: SQL stopped: time limit of 100 ms reached (--timeout-ms)");
+  expect_run(RUN("sql", "SELECT round(fidelity, 2) FROM rules", "--db", db), 0, "(0 rows)");
+}
+
+/* The whole file at path; *size its length. The caller frees it. */
+static unsigned char *file_bytes(const char *path, long *size) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  *size = ftell(f);
+  rewind(f);
+  unsigned char *bytes = malloc((size_t)*size);
+  assert_non_null(bytes);
+  assert_int_equal(fread(bytes, 1, (size_t)*size, f), (size_t)*size);
+  fclose(f);
+  return bytes;
+}
+
+/* A store with a damaged page: `nsr extract` and `nsr store init` refuse
+ * it (status 1) and leave every byte as it was. */
+static void test_damaged_store(void **state) {
+  (void)state;
+  char bad[320];
+  snprintf(bad, sizeof bad, "%s/damaged.db", cli_workdir);
+  expect_run(RUN("store", "init", "--db", bad), 0, NULL);
+  FILE *f = fopen(bad, "r+b");
+  assert_non_null(f);
+  unsigned char header[100];
+  assert_int_equal(fread(header, 1, sizeof header, f), sizeof header);
+  long page_size = header[16] << 8 | header[17]; /* big-endian, file format spec */
+  unsigned char junk[64];
+  memset(junk, 0xff, sizeof junk);
+  assert_int_equal(fseek(f, 2 * page_size, SEEK_SET), 0); /* page 3 */
+  assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+  fclose(f);
+  long size_before, size_after;
+  unsigned char *before = file_bytes(bad, &size_before);
+  EXPECT_RUN_ALL(RUN("extract", "--db", bad, "--methods", "cart"), 1, "nsr extract: rule store '",
+                 "is damaged (PRAGMA quick_check: ", "nothing was written");
+  expect_run(RUN("store", "init", "--db", bad), 1, "is damaged");
+  unsigned char *after = file_bytes(bad, &size_after);
+  assert_int_equal(size_after, size_before);
+  assert_memory_equal(before, after, (size_t)size_before);
+  free(before);
+  free(after);
+}
+
 /* --db defaults to $NSR_DB in every store command; --json prints data. */
 static void test_env_db_and_json(void **state) {
   (void)state;
@@ -163,6 +229,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_json_numbers),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_env_db_and_json),
+      cmocka_unit_test(test_sql_caps),
+      cmocka_unit_test(test_damaged_store),
       cmocka_unit_test(test_help),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));

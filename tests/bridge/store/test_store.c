@@ -247,6 +247,167 @@ static void test_query_refuses_writes_and_tricks(void **state) {
   json_decref(r);
 }
 
+/* An SQL text of `n` copies of `unit` between `head` and `tail`; the
+ * caller frees it. */
+static char *repeated(const char *head, const char *unit, size_t n, const char *tail) {
+  size_t len = strlen(head) + n * strlen(unit) + strlen(tail) + 1;
+  char *sql = malloc(len);
+  assert_non_null(sql);
+  strcpy(sql, head);
+  for (size_t i = 0; i < n; i++) strcat(sql, unit);
+  strcat(sql, tail);
+  return sql;
+}
+
+/* Functions by allow-list: the issue's pointer leak and its two-argument
+ * twin, the issue's 10-second printf, and every other unlisted function or
+ * table is refused while preparing, naming what was refused. */
+static void test_query_function_allow_list(void **state) {
+  (void)state;
+  expect_refused("SELECT length(printf('%.*c', 2147483647, 'x'))", NSR_ERR_INVALID,
+                 "not authorized: function printf() is not on the allow-list");
+  expect_refused("SELECT format('%d', 1)", NSR_ERR_INVALID, "function format()");
+  expect_refused("SELECT hex(fts3_tokenizer('simple'))", NSR_ERR_INVALID, "function fts3_tokenizer()");
+  expect_refused("SELECT fts3_tokenizer('mine', x'0100000000000000')", NSR_ERR_INVALID,
+                 "function fts3_tokenizer()");
+  expect_refused("SELECT load_extension('/tmp/evil.so')", NSR_ERR_INVALID, "function load_extension()");
+  expect_refused("SELECT sqlite_compileoption_used('THREADSAFE')", NSR_ERR_INVALID,
+                 "function sqlite_compileoption_used()");
+  expect_refused("SELECT changes()", NSR_ERR_INVALID, "function changes()");
+  expect_refused("SELECT sqlite_version()", NSR_ERR_INVALID, "function sqlite_version()");
+  expect_refused("SELECT * FROM pragma_database_list", NSR_ERR_INVALID, "not authorized");
+  expect_refused("SELECT * FROM pragma_table_info('rules')", NSR_ERR_INVALID, "not authorized");
+  expect_refused("SELECT count(*) FROM temp.sqlite_master", NSR_ERR_INVALID,
+                 "reading table 'sqlite_master' of 'temp'");
+  expect_refused("DELETE FROM rules", NSR_ERR_INVALID, "DELETE from rules");
+  /* Listed functions work; 5 and the strings below are read off the
+   * literals by hand. */
+  json_t *r = query_ok("rules.db",
+                       "SELECT instr('hello world', 'o w'), replace('a-b-c', '-', '+'),"
+                       " trim('xxhixx', 'x'), ltrim('  a'), rtrim('ab  ', ' '), trim('  a  '),"
+                       " json_extract('{\"a\":[1,2]}', '$.a[1]'), round(2.567, 2), upper('x'),"
+                       " '{\"k\":3}' ->> 'k'", 1);
+  json_t *row = json_array_get(json_object_get(r, "rows"), 0);
+  assert_int_equal(json_integer_value(json_array_get(row, 0)), 5);
+  assert_string_equal(json_string_value(json_array_get(row, 1)), "a+b+c");
+  assert_string_equal(json_string_value(json_array_get(row, 2)), "hi");
+  assert_string_equal(json_string_value(json_array_get(row, 3)), "a");
+  assert_string_equal(json_string_value(json_array_get(row, 4)), "ab");
+  assert_string_equal(json_string_value(json_array_get(row, 5)), "a");
+  assert_int_equal(json_integer_value(json_array_get(row, 6)), 2);
+  assert_float_equal(json_real_value(json_array_get(row, 7)), 2.57, 1e-12);
+  assert_string_equal(json_string_value(json_array_get(row, 8)), "X");
+  assert_int_equal(json_integer_value(json_array_get(row, 9)), 3);
+  json_decref(r);
+  r = query_ok("rules.db", "SELECT max(n) FROM (SELECT row_number() OVER (ORDER BY id) AS n FROM rules)", 1);
+  assert_int_equal(json_integer_value(first_cell(r)), 3);
+  json_decref(r);
+  r = query_ok("rules.db", "SELECT count(*) > 0 FROM sqlite_schema", 1);
+  assert_int_equal(json_integer_value(first_cell(r)), 1);
+  json_decref(r);
+  r = query_ok("rules.db", "SELECT group_concat(method, '|') FROM (SELECT method FROM rules ORDER BY id)", 1);
+  assert_non_null(json_string_value(first_cell(r)));
+  json_decref(r);
+}
+
+/* What one value, one call and one result may cost, each cousin of the
+ * issue's reproducers refused with the cap it ran into. */
+static void test_query_value_caps(void **state) {
+  (void)state;
+  /* hex() of 131071 bytes is 262142 characters and its terminating zero:
+   * within the cap; one byte more is not. */
+  json_t *r = query_ok("rules.db", "SELECT length(hex(zeroblob(131071)))", 1);
+  assert_int_equal(json_integer_value(first_cell(r)), 262142);
+  json_decref(r);
+  expect_refused("SELECT hex(zeroblob(131072))", NSR_ERR_INVALID, "at most 262144 bytes");
+  expect_refused("SELECT hex(zeroblob(10000000))", NSR_ERR_INVALID, "at most 262144 bytes");
+  /* 2000 characters with each '0' made 200: 400000 > 262144. */
+  expect_refused("SELECT replace(hex(zeroblob(1000)), '0', hex(zeroblob(100)))", NSR_ERR_INVALID,
+                 "at most 262144 bytes");
+  /* 1000 pieces of 2000 characters. */
+  expect_refused("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000)"
+                 " SELECT group_concat(hex(zeroblob(1000))) FROM c",
+                 NSR_ERR_INVALID, "at most 262144 bytes");
+  /* instr(), replace() and trim(X, Y) cost len(X) * len(Y) in one step:
+   * 4096 * 4096 = 16777216 is allowed, 4097 * 4096 is not. */
+  r = query_ok("rules.db", "SELECT instr(hex(zeroblob(2048)), hex(zeroblob(2048)))", 1);
+  assert_int_equal(json_integer_value(first_cell(r)), 1);
+  json_decref(r);
+  expect_refused("SELECT instr(hex(zeroblob(2048)) || '0', hex(zeroblob(2048)))", NSR_ERR_INVALID,
+                 "instr(): arguments of 4097 and 4096 bytes are too long together");
+  expect_refused("SELECT replace(hex(zeroblob(100000)), hex(zeroblob(100)), '')", NSR_ERR_INVALID,
+                 "replace(): arguments of 200000 and 200 bytes");
+  expect_refused("SELECT trim(hex(zeroblob(100000)), hex(zeroblob(100)))", NSR_ERR_INVALID, "trim():");
+  expect_refused("SELECT ltrim(hex(zeroblob(100000)), hex(zeroblob(100)))", NSR_ERR_INVALID, "ltrim():");
+  expect_refused("SELECT rtrim(hex(zeroblob(100000)), hex(zeroblob(100)))", NSR_ERR_INVALID, "rtrim():");
+  /* The issue's zeroblob-to-hex query: each row is 100000 bytes, 200000 as
+   * hex, and 42 of them pass 8 MiB (41 * 200000 = 8200000 <= 8388608). */
+  expect_refused("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000)"
+                 " SELECT zeroblob(100000) FROM c",
+                 NSR_ERR_LIMIT, "the result passed 8388608 bytes at row 42");
+}
+
+/* The statement's own size and shape. */
+static void test_query_statement_caps(void **state) {
+  (void)state;
+  char *sql = repeated("SELECT 1", "+1", 150, "");
+  expect_refused(sql, NSR_ERR_INVALID, "maximum depth 100");
+  free(sql);
+  sql = repeated("SELECT 1", " UNION ALL SELECT 1", 60, "");
+  expect_refused(sql, NSR_ERR_INVALID, "too many terms in compound SELECT");
+  free(sql);
+  sql = repeated("SELECT 1", ",1", 100, "");
+  expect_refused(sql, NSR_ERR_INVALID, "too many columns");
+  free(sql);
+  sql = repeated("SELECT max(1", ",1", 32, ")");
+  expect_refused(sql, NSR_ERR_INVALID, "too many arguments on function max");
+  free(sql);
+  sql = repeated("SELECT 'a' LIKE '", "%", 1001, "'");
+  expect_refused(sql, NSR_ERR_INVALID, "pattern too complex");
+  free(sql);
+  sql = repeated("SELECT 1 -- ", "x", 100000 - 12 + 1, "");
+  expect_refused(sql, NSR_ERR_INVALID, "the statement is 100001 bytes long; at most 100000");
+  free(sql);
+  expect_refused("SELECT ?1", NSR_ERR_INVALID, "variable");
+}
+
+/* A store whose page 2 is overwritten is refused before anything is
+ * written: the file keeps every byte. */
+static void test_damaged_store_refused(void **state) {
+  (void)state;
+  nsr_store_close(fresh_store("damaged.db", NULL));
+  FILE *f = fopen(db_path("damaged.db"), "r+b");
+  assert_non_null(f);
+  unsigned char header[100];
+  assert_int_equal(fread(header, 1, sizeof header, f), sizeof header);
+  long page_size = header[16] << 8 | header[17]; /* big-endian, file format spec */
+  unsigned char junk[64];
+  memset(junk, 0xff, sizeof junk);
+  assert_int_equal(fseek(f, page_size, SEEK_SET), 0); /* page 2 */
+  assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  long size = ftell(f);
+  char *before = malloc((size_t)size), *after = malloc((size_t)size);
+  rewind(f);
+  assert_int_equal(fread(before, 1, (size_t)size, f), (size_t)size);
+  fclose(f);
+  nsr_store *s = NULL;
+  nsr_error err;
+  assert_int_equal(nsr_store_open(db_path("damaged.db"), &s, &err), NSR_ERR_IO);
+  assert_null(s);
+  if (strstr(err.message, "is damaged (PRAGMA quick_check: ") == NULL ||
+      strstr(err.message, "nothing was written") == NULL || strchr(err.message, '\n') != NULL) {
+    fail_msg("%s", err.message);
+  }
+  f = fopen(db_path("damaged.db"), "rb");
+  assert_int_equal(fread(after, 1, (size_t)size, f), (size_t)size);
+  assert_int_equal(fgetc(f), EOF);
+  fclose(f);
+  assert_memory_equal(before, after, (size_t)size);
+  free(before);
+  free(after);
+}
+
 static void test_query_row_cap_and_types(void **state) {
   (void)state;
   json_t *r = query_ok("rules.db", "SELECT id, body, fidelity, NULL, x'00ff' FROM rules ORDER BY id", 2);
@@ -307,7 +468,11 @@ int main(void) {
       cmocka_unit_test(test_models_and_rules),
       cmocka_unit_test(test_upgrade_from_schema_2),
       cmocka_unit_test(test_query_refuses_writes_and_tricks),
+      cmocka_unit_test(test_query_function_allow_list),
+      cmocka_unit_test(test_query_value_caps),
+      cmocka_unit_test(test_query_statement_caps),
       cmocka_unit_test(test_query_row_cap_and_types),
+      cmocka_unit_test(test_damaged_store_refused),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_reader_during_write),
   };

@@ -188,6 +188,21 @@ static void test_rules_hostile(void **state) {
   tool_fails(s, 10, "query_rules", "{\"sql\":\"SELECT 1\",\"limit\":0}", "below the minimum 1");
   tool_fails(s, 11, "query_rules", "{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c\"}",
              "time limit of 2000 ms");
+  /* The issue's reproducers: a printf that ran 10.9 s, a pointer out of
+   * libsqlite3, a zeroblob-to-hex result that ran 7.9 s; and cousins. */
+  tool_fails(s, 13, "query_rules", "{\"sql\":\"SELECT length(printf('%.*c',2147483647,'x'))\"}",
+             "function printf() is not on the allow-list");
+  tool_fails(s, 14, "query_rules", "{\"sql\":\"SELECT hex(fts3_tokenizer('simple'))\"}",
+             "function fts3_tokenizer() is not on the allow-list");
+  tool_fails(s, 15, "query_rules", "{\"sql\":\"SELECT fts3_tokenizer('mine', x'0100000000000000')\"}",
+             "function fts3_tokenizer() is not on the allow-list");
+  tool_fails(s, 16, "query_rules",
+             "{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
+             " SELECT zeroblob(100000) FROM c\",\"limit\":1000}",
+             "the result passed 8388608 bytes at row 42");
+  tool_fails(s, 17, "query_rules", "{\"sql\":\"SELECT replace(hex(zeroblob(100000)), hex(zeroblob(1000)), '')\"}",
+             "replace(): arguments of 200000 and 2000 bytes are too long together");
+  tool_fails(s, 18, "query_rules", "{\"sql\":\"SELECT * FROM pragma_database_list\"}", "not authorized");
   /* Nothing was written. */
   sc = tool_ok(s, 12, "query_rules", "{\"sql\":\"SELECT count(*), sum(length(body)) FROM rules\"}");
   assert_int_equal(json_integer_value(json_array_get(json_array_get(json_object_get(sc, "rows"), 0), 0)), 2);
