@@ -75,7 +75,10 @@ static size_t utf8_cut(const char *text, size_t len, size_t max) {
  * spaces, cut at EXCERPT_MAX bytes with "..."; a body with nothing to show
  * is "(empty body)". Returns the text to print. */
 static const char *excerpt(const char *body, size_t len, char *out) {
-  while (len > 0 && (unsigned char)*body <= ' ') body++, len--;
+  while (len > 0 && (unsigned char)*body <= ' ') {
+    body++;
+    len--;
+  }
   while (len > 0 && (unsigned char)body[len - 1] <= ' ') len--;
   if (len == 0) return "(empty body)";
   size_t n = utf8_cut(body, len, EXCERPT_MAX);
@@ -182,6 +185,14 @@ static nsr_code answer_call(loop *l, const char *id, const char *text, nsr_error
   return append_message(l, msg, err);
 }
 
+/* Answers call `id` with "error: " and `message`: how a tool's failure or a
+ * call that was not run reaches the model. */
+static nsr_code answer_error(loop *l, const char *id, const char *message, nsr_error *err) {
+  char text[TOOL_ERROR_MAX];
+  snprintf(text, sizeof text, "error: %s", message);
+  return answer_call(l, id, text, err);
+}
+
 /* The wall time the tools may still use, in seconds; 0 when there is no
  * bound (tools_call_timed's "no cap"). */
 static double tool_seconds_cap(const loop *l) {
@@ -230,13 +241,15 @@ static nsr_code run_call(loop *l, const char *id, const char *name, const json_t
              "out during this call",
              l->cfg->max_tool_seconds);
   }
-  char *text = st == TOOLS_OK ? nsr_json_dump(output) : NULL;
+  if (st != TOOLS_OK) {
+    trace(l, name, terr.message);
+    return answer_error(l, id, terr.message, err);
+  }
+  char *text = nsr_json_dump(output);
   json_decref(output);
-  if (st == TOOLS_OK && text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "agent: out of memory");
-  char failure[TOOL_ERROR_MAX];
-  snprintf(failure, sizeof failure, "error: %s", terr.message);
-  trace(l, name, text ? text : terr.message);
-  nsr_code rc = answer_call(l, id, text ? text : failure, err);
+  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "agent: out of memory");
+  trace(l, name, text);
+  nsr_code rc = answer_call(l, id, text, err);
   nsr_free(text);
   return rc;
 }
@@ -264,14 +277,13 @@ static nsr_code run_calls(loop *l, const json_t *calls, nsr_error *err) {
   const agent_config *cfg = l->cfg;
   size_t n = json_array_size(calls);
   size_t max = cfg->max_tool_calls > 0 ? (size_t)cfg->max_tool_calls : n;
-  char too_many[TOOL_ERROR_MAX], no_time[TOOL_ERROR_MAX];
+  char too_many[NSR_ERROR_MESSAGE_MAX], no_time[NSR_ERROR_MESSAGE_MAX];
   snprintf(too_many, sizeof too_many,
-           "error: not run: this reply asks for %zu tool calls and at most %zu run per reply "
+           "not run: this reply asks for %zu tool calls and at most %zu run per reply "
            "(--max-tool-calls); call again for the ones you still need",
            n, max);
   snprintf(no_time, sizeof no_time,
-           "error: not run: the tools' time for this question, %g s in all (--max-tool-seconds), "
-           "is spent",
+           "not run: the tools' time for this question, %g s in all (--max-tool-seconds), is spent",
            cfg->max_tool_seconds);
   nsr_code rc = NSR_OK;
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
@@ -281,12 +293,12 @@ static nsr_code run_calls(loop *l, const json_t *calls, nsr_error *err) {
     if (rc == NSR_OK && (i >= max || tool_time_spent(l))) {
       l->stats->calls_not_run++;
       l->out_of_time |= i < max;
-      rc = answer_call(l, id, i < max ? no_time : too_many, err);
+      rc = answer_error(l, id, i < max ? no_time : too_many, err);
     } else if (rc == NSR_OK) {
       rc = run_call(l, id, name, raw, err);
     }
   }
-  if (rc == NSR_OK && n > max) trace(l, "not run (--max-tool-calls)", too_many + 7);
+  if (rc == NSR_OK && n > max) trace(l, "nsr agent", too_many);
   if (rc != NSR_OK || !l->out_of_time) return rc;
   return stopped(l, "--max-tool-seconds", cfg->max_tool_seconds,
                  nsr_fail(err, NSR_ERR_LIMIT,
