@@ -27,6 +27,7 @@ SLOW_RELEASE = threading.Event()  # set once the "slow" model's run is over
 REQUEST_SIZES = {}  # model -> the byte size of each request received
 MANY = 2000  # tool calls in the "many" model's first reply
 FOREVER = "(define (f) (f)) (f)"  # a program only a time budget stops
+BIG_RESULTS = []  # the "big-result" model's tool results, in order
 
 
 def tool_call(call_id, name, arguments):
@@ -175,22 +176,29 @@ def script_forever(req):
 
 
 def script_big_result(req):
-    """list_concepts' result (about 3 KB) cut at --max-tool-result 1K."""
+    """list_concepts' result (about 3 KB), kept in BIG_RESULTS for the test
+    to compare a cut copy with a whole one."""
     results = tool_results(req)
     if not results:
         return completion({"content": None, "tool_calls": [tool_call("b", "list_concepts", "{}")]})
-    content = results[0]["content"]
-    note = ("[cut by nsr agent: this result has 2946 bytes, over the limit of 1024 bytes "
-            "(--max-tool-result); ask for less]")
-    if not (content.startswith('{"range":[1,100],"rules":[') and content.endswith(note)
-            and len(content.encode()) <= 1024 + len(" ... ") + len(note)):
-        raise Refusal(f"cut result: {content[:80]!r} ... {content[-160:]!r}")
-    return completion({"content": "cut"})
+    BIG_RESULTS.append(results[0]["content"])
+    return completion({"content": "seen"})
+
+
+def script_accents(req):
+    """A run_program value of 600 'é' (two bytes each in UTF-8), cut at
+    --max-tool-result 257: the cut falls inside a character."""
+    results = tool_results(req)
+    if not results:
+        source = json.dumps({"source": '"' + "é" * 600 + '"'})
+        return completion({"content": None, "tool_calls": [tool_call("u", "run_program", source)]})
+    BIG_RESULTS.append(results[0]["content"])
+    return completion({"content": "seen"})
 
 
 SCRIPTS = {"basic": script_basic, "repairs": script_repairs, "loop": script_loop, "foreign": script_foreign,
            "program": script_program, "many": script_many, "forever": script_forever,
-           "big-result": script_big_result}
+           "big-result": script_big_result, "accents": script_accents}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -276,9 +284,26 @@ def bound_tests(base):
            and all("not run" in m["content"] and "--max-tool-seconds" in m["content"] for m in tools[1:]),
            "the cut call and the calls not run say why", tools)
 
+    # The same result cut at 1K and whole under the default 32K: the cut one
+    # is the whole one's first 1,024 bytes (ASCII) and a note with its size.
     r = run("--endpoint", base, "--model", "big-result", "--max-tool-result", "1K", "x")
-    expect(r == (0, "cut\n", "nsr agent: note: 1 tool results cut at 1024 bytes (--max-tool-result)\n"),
-           "a tool result over --max-tool-result is cut with a note", r)
+    expect(r == (0, "seen\n", "nsr agent: note: 1 tool results cut at 1024 bytes (--max-tool-result)\n"),
+           "a tool result over --max-tool-result is cut, with a note on stderr", r)
+    r = run("--endpoint", base, "--model", "big-result", "x")
+    expect(r == (0, "seen\n", "") and len(BIG_RESULTS) == 2, "the same result whole under the default bound", r)
+    cut, whole = (BIG_RESULTS + ["", ""])[:2]
+    note = (f" ... [cut by nsr agent: this result has {len(whole.encode())} bytes, over the limit of 1024 bytes "
+            "(--max-tool-result); ask for less]")
+    expect(whole.isascii() and len(whole) > 1024 and cut == whole[:1024] + note, "the cut result and its note",
+           (cut[-200:], len(whole)))
+    # {"value":" is 10 bytes, then 'é' fills bytes 10+2k and 11+2k: byte 256
+    # starts the 124th, so a cut at 257 bytes keeps 123 whole ones.
+    r = run("--endpoint", base, "--model", "accents", "--max-tool-result", "257", "x")
+    size = len('{"value":"') + 2 * 600 + len('","output":"","output_truncated":false}')
+    note = (f" ... [cut by nsr agent: this result has {size} bytes, over the limit of 257 bytes "
+            "(--max-tool-result); ask for less]")
+    expect(r[0] == 0 and len(BIG_RESULTS) == 3 and BIG_RESULTS[2] == '{"value":"' + "é" * 123 + note,
+           "a cut never splits a UTF-8 character", (r, BIG_RESULTS[2:]))
 
     # loop calls list_concepts forever, so each request is about 3 KB longer.
     r = run("--endpoint", base, "--model", "loop", "--max-turns", "100", "--max-request", "16K", "--json", "x")
