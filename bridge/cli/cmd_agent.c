@@ -1,5 +1,6 @@
 /* cmd_agent.c: `nsr agent`, a tool-calling loop against an
  * OpenAI-compatible chat-completions server. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,8 @@ static json_t *limit_json(double v) {
 
 /* The --json object: the answer (null when a bound stopped the run), the
  * bound that stopped it (null when none; `message` is the error line's),
- * what the tools did, and the transcript. */
+ * what the tools did (their wall time to the millisecond), and the
+ * transcript. */
 static json_t *result_json(const char *answer, const agent_stats *st, const char *message,
                            json_t *transcript) {
   json_t *stopped = st->stopped_by ? json_pack("{s:s, s:o, s:s}", "bound", st->stopped_by,
@@ -73,7 +75,7 @@ static json_t *result_json(const char *answer, const agent_stats *st, const char
                    "stopped", stopped, "requests", (json_int_t)st->requests, "tool_calls",
                    "run", (json_int_t)st->calls_run, "not_run", (json_int_t)st->calls_not_run,
                    "results_cut", (json_int_t)st->results_cut, "seconds",
-                   nsr_json_real(st->tool_seconds), "messages", transcript);
+                   nsr_json_real(round(st->tool_seconds * 1000) / 1000), "messages", transcript);
 }
 
 /* Says on stderr what the per-reply and result-size bounds held back from

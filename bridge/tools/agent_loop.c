@@ -303,7 +303,7 @@ static nsr_code run_calls(loop *l, const json_t *calls, nsr_error *err) {
   return stopped(l, "--max-tool-seconds", cfg->max_tool_seconds,
                  nsr_fail(err, NSR_ERR_LIMIT,
                           "the tools' time for this question ran out: %g s in all "
-                          "(--max-tool-seconds); %ld tool calls run, %ld not run",
+                          "(--max-tool-seconds); tool calls run: %ld, not run: %ld",
                           cfg->max_tool_seconds, l->stats->calls_run, l->stats->calls_not_run));
 }
 

@@ -273,7 +273,7 @@ def bound_tests(base):
             "--max-tool-seconds", "0.5", "--json", "x")
     doc = json.loads(r[1]) if r[1] else {}
     message = ("the tools' time for this question ran out: 0.5 s in all (--max-tool-seconds); "
-               "1 tool calls run, 3 not run")
+               "tool calls run: 1, not run: 3")
     tools = [m for m in doc.get("messages", []) if m["role"] == "tool"]
     expect(r[0] == 1 and r[2] == f"nsr agent: {message}\n" and doc.get("answer", 1) is None
            and doc.get("stopped") == {"bound": "--max-tool-seconds", "limit": 0.5, "message": message}
