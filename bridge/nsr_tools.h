@@ -24,6 +24,13 @@
 typedef nsr_code (*tool_call_fn)(void *ctx, const json_t *args, json_t **result,
                                  nsr_error *err);
 
+/* The same call for a tool whose work can be cut short, given at most
+ * max_seconds (> 0) of wall time, less than its own budget when a caller
+ * has a budget of its own (the agent's --max-tool-seconds). Running out is
+ * an NSR_ERR_LIMIT error like the tool's own budget's. */
+typedef nsr_code (*tool_timed_fn)(void *ctx, const json_t *args, double max_seconds,
+                                  json_t **result, nsr_error *err);
+
 typedef struct tool_def {
   const char *name;        /* copied */
   const char *description; /* copied */
@@ -58,6 +65,12 @@ nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err);
 nsr_code tools_register_literal(tools_registry *reg, tool_def *def, const char *input_schema,
                                 const char *output_schema, nsr_error *err);
 
+/* Gives the registered tool `name` its timed form (tools_call_timed); a
+ * tool without one cannot be cut short and runs within its own bounds
+ * only. Fails with NSR_ERR_INVALID when no tool has that name. */
+nsr_code tools_set_call_timed(tools_registry *reg, const char *name, tool_timed_fn call_timed,
+                              nsr_error *err);
+
 /* Releases what def owns (its schemas, its context through free_ctx) for a
  * caller that gives up before registering it; the fields are cleared. */
 void tools_def_discard(tool_def *def);
@@ -85,6 +98,12 @@ typedef enum tools_status {
  * is a TOOLS_FAILED with a message naming it, never a crash. */
 tools_status tools_call(tools_registry *reg, const char *name, const json_t *args,
                         json_t **result, nsr_error *err);
+
+/* tools_call with at most max_seconds of wall time (> 0) for a tool that has
+ * a timed form; a tool without one runs as tools_call runs it, so a caller
+ * with a time budget checks its clock between calls as well. */
+tools_status tools_call_timed(tools_registry *reg, const char *name, const json_t *args,
+                              double max_seconds, json_t **result, nsr_error *err);
 
 /* ---- mcp_server ---------------------------------------------------------- */
 /* mcp_server: the Model Context Protocol over newline-delimited JSON-RPC
@@ -255,6 +274,14 @@ nsr_code agent_http_post(const char *url, const char *api_key, const char *body,
 /* agent_loop: a tool-calling loop against an OpenAI-compatible
  * chat-completions server (llama.cpp server, ollama, vLLM, OpenAI). */
 
+/* The bounds' defaults on the command line. In agent_config, 0 in one of
+ * the four bound fields after `trace` means no such bound. */
+#define AGENT_DEFAULT_MAX_TURNS 8
+#define AGENT_DEFAULT_MAX_TOOL_CALLS 16
+#define AGENT_DEFAULT_MAX_TOOL_SECONDS 60.0
+#define AGENT_DEFAULT_MAX_TOOL_RESULT ((size_t)32 << 10)
+#define AGENT_DEFAULT_MAX_REQUEST ((size_t)4 << 20)
+
 typedef struct agent_config {
   const char *url;     /* full chat-completions URL */
   const char *model;
@@ -262,7 +289,30 @@ typedef struct agent_config {
   long max_turns;      /* requests to the server, at most */
   long timeout_s;      /* per request */
   FILE *trace;         /* NULL, or where --verbose shows the transcript */
+  /* Tool calls run per reply; the reply's further calls are answered "not
+   * run", so the conversation stays valid and the model learns why. */
+  long max_tool_calls;
+  /* Wall time of all the run's tool calls together: each call gets at most
+   * what remains (tools_call_timed); when it is spent the calls left are
+   * answered "not run" and the loop stops. */
+  double max_tool_seconds;
+  size_t max_tool_result; /* bytes of one tool result sent back; cut beyond, with a note */
+  size_t max_request;     /* bytes of one request; a longer one is not sent: the loop stops */
 } agent_config;
+
+/* What a run did, for the caller's report. stopped_by names the option of
+ * the bound that ended the run without an answer ("--max-turns",
+ * "--max-tool-seconds", "--max-request"), or is NULL; stopped_limit is its
+ * value. */
+typedef struct agent_stats {
+  long requests;        /* sent to the server */
+  long calls_run;       /* tool calls run */
+  long calls_not_run;   /* tool calls answered "not run" because of a bound */
+  long results_cut;     /* tool results cut at max_tool_result */
+  double tool_seconds;  /* wall time spent in tool calls */
+  const char *stopped_by;
+  double stopped_limit;
+} agent_stats;
 
 /* The chat-completions URL for an --endpoint: used as is when it already
  * ends in /chat/completions, else with that appended ("http://h:8080/v1"
@@ -279,8 +329,9 @@ char *agent_completions_url(const char *endpoint);
  * message exchanged, also on failure (json_decref; may be NULL on
  * NSR_ERR_NOMEM). Errors: NSR_ERR_IO (unreachable, timeout, HTTP error
  * status), NSR_ERR_FORMAT (a reply that is not a chat completion),
- * NSR_ERR_LIMIT (no answer within max_turns). */
+ * NSR_ERR_LIMIT (a bound stopped the run: stats->stopped_by says which).
+ * *stats is filled in every case. */
 nsr_code agent_run(const agent_config *cfg, tools_registry *reg, const char *question,
-                   char **answer, json_t **transcript, nsr_error *err);
+                   char **answer, json_t **transcript, agent_stats *stats, nsr_error *err);
 
 #endif

@@ -53,9 +53,12 @@ void nsr_strbuf_printf(nsr_strbuf *sb, const char *fmt, ...) {
   sb->len += (size_t)n;
 }
 
+/* Every append writes the NUL after what it added, so only a buffer that
+ * never had a byte needs one here: an empty buffer hands over "", not a
+ * fresh block whose first byte nobody wrote. */
 nsr_code nsr_strbuf_finish(nsr_strbuf *sb, char **out, size_t *len,
                            nsr_error *err) {
-  if (!sb->failed && sb->data == NULL) strbuf_reserve(sb, 0);
+  if (sb->data == NULL && strbuf_reserve(sb, 0)) sb->data[0] = '\0';
   if (sb->failed) {
     nsr_strbuf_free(sb);
     return nsr_fail(err, NSR_ERR_NOMEM, "building text: out of memory");

@@ -18,8 +18,9 @@ void nsr_strbuf_append(nsr_strbuf *sb, const char *text, size_t len);
 void nsr_strbuf_puts(nsr_strbuf *sb, const char *text);
 void nsr_strbuf_printf(nsr_strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Hands the string to the caller (*out, freed with nsr_free) and empties the
- * buffer; on an earlier allocation failure frees it and fails. */
+/* Hands the string to the caller (*out, NUL-terminated, freed with
+ * nsr_free; "" when nothing was appended) and empties the buffer for reuse;
+ * on an earlier allocation failure frees it and fails. */
 nsr_code nsr_strbuf_finish(nsr_strbuf *sb, char **out, size_t *len,
                            nsr_error *err);
 void nsr_strbuf_free(nsr_strbuf *sb);

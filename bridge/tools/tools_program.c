@@ -121,9 +121,16 @@ static nsr_code program_result(const nsr_lang *lang, json_t **result, nsr_error 
   return rc;
 }
 
-static nsr_code run_program_call(void *p, const json_t *args, json_t **result, nsr_error *err) {
+/* run_program within max_seconds of wall time when that is less than the
+ * server's --max-time (0: --max-time): the agent gives each call what
+ * remains of its own budget. */
+static nsr_code run_program_timed(void *p, const json_t *args, double max_seconds,
+                                  json_t **result, nsr_error *err) {
   program_ctx *c = p;
   nsr_lang_config cfg = c->cfg;
+  if (max_seconds > 0 && (cfg.timeout_seconds <= 0 || max_seconds < cfg.timeout_seconds)) {
+    cfg.timeout_seconds = max_seconds;
+  }
   const json_t *seed = json_object_get(args, "seed");
   if (seed) cfg.seed = (uint64_t)json_integer_value(seed);
   const json_t *source = json_object_get(args, "source");
@@ -141,10 +148,14 @@ static nsr_code run_program_call(void *p, const json_t *args, json_t **result, n
     size_t n = strlen(err->message);
     snprintf(err->message + n, sizeof err->message - n,
              "; run_program allows %llu steps, %zu MiB and %g s per call",
-             (unsigned long long)cfg.max_steps, cfg.max_memory >> 20, cfg.timeout_seconds);
+             (unsigned long long)cfg.max_steps, cfg.max_memory >> 20, c->cfg.timeout_seconds);
   }
   nsr_lang_free(lang);
   return rc;
+}
+
+static nsr_code run_program_call(void *p, const json_t *args, json_t **result, nsr_error *err) {
+  return run_program_timed(p, args, 0, result, err);
 }
 
 nsr_code tools_add_run_program(tools_registry *reg, const tools_options *opt, nsr_error *err) {
@@ -166,5 +177,6 @@ nsr_code tools_add_run_program(tools_registry *reg, const tools_options *opt, ns
                   program_free,
                   /* pure unless the host let programs call C */
                   opt->n_foreign == 0};
-  return tools_register_literal(reg, &def, run_program_input, run_program_output, err);
+  rc = tools_register_literal(reg, &def, run_program_input, run_program_output, err);
+  return rc == NSR_OK ? tools_set_call_timed(reg, "run_program", run_program_timed, err) : rc;
 }

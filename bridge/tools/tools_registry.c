@@ -17,6 +17,7 @@ typedef struct tool {
   void *ctx;
   void (*free_ctx)(void *ctx);
   bool read_only;
+  tool_timed_fn call_timed;
 } tool;
 
 struct tools_registry {
@@ -122,7 +123,15 @@ nsr_code tools_register(tools_registry *reg, tool_def *def, nsr_error *err) {
     return rc;
   }
   reg->tools[reg->len++] = (tool){name, description, def->input_schema, def->output_schema,
-                                  def->call, def->ctx, def->free_ctx, def->read_only};
+                                  def->call, def->ctx, def->free_ctx, def->read_only, NULL};
+  return NSR_OK;
+}
+
+nsr_code tools_set_call_timed(tools_registry *reg, const char *name, tool_timed_fn call_timed,
+                              nsr_error *err) {
+  tool *t = find_tool(reg, name);
+  if (t == NULL) return nsr_fail(err, NSR_ERR_INVALID, "no tool named '%.80s'", name);
+  t->call_timed = call_timed;
   return NSR_OK;
 }
 
@@ -182,6 +191,12 @@ nsr_code tools_list_openai_json(const tools_registry *reg, json_t **out, nsr_err
 
 tools_status tools_call(tools_registry *reg, const char *name, const json_t *args,
                         json_t **result, nsr_error *err) {
+  return tools_call_timed(reg, name, args, 0, result, err);
+}
+
+/* max_seconds 0: the tool's own bounds only (tools_call). */
+tools_status tools_call_timed(tools_registry *reg, const char *name, const json_t *args,
+                              double max_seconds, json_t **result, nsr_error *err) {
   *result = NULL;
   tool *t = name ? find_tool(reg, name) : NULL;
   if (t == NULL) {
@@ -198,7 +213,10 @@ tools_status tools_call(tools_registry *reg, const char *name, const json_t *arg
     args = empty;
   }
   nsr_code rc = tools_schema_check(t->input_schema, args, "arguments", err);
-  if (rc == NSR_OK) rc = t->call(t->ctx, args, result, err);
+  if (rc == NSR_OK) {
+    rc = max_seconds > 0 && t->call_timed ? t->call_timed(t->ctx, args, max_seconds, result, err)
+                                          : t->call(t->ctx, args, result, err);
+  }
   json_decref(empty);
   if (rc == NSR_OK && !json_is_object(*result)) {
     json_decref(*result);

@@ -236,6 +236,32 @@ static void test_strbuf_and_sticky_failure(void **state) {
   assert_int_equal(nsr_strbuf_finish(&bad, &out, NULL, &err), NSR_ERR_NOMEM);
 }
 
+/* Finishing a buffer nothing was appended to (a reply with an empty body,
+ * say) hands over "" of length 0. The freed block of 'x' bytes is what the
+ * allocator most likely returns next, so a missing NUL shows up as 'x' even
+ * without ASan (which fills fresh blocks itself). */
+static void test_strbuf_empty_finish_is_terminated(void **state) {
+  (void)state;
+  for (int round = 0; round < 2; round++) {
+    char *junk = nsr_malloc(256);
+    assert_non_null(junk);
+    memset(junk, 'x', 256);
+    nsr_free(junk);
+    nsr_strbuf sb = {0};
+    if (round == 1) nsr_strbuf_append(&sb, "", 0); /* an empty append changes nothing */
+    char *out = NULL;
+    size_t len = 99;
+    assert_int_equal(nsr_strbuf_finish(&sb, &out, &len, NULL), NSR_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(out, "");
+    nsr_free(out);
+    /* The emptied buffer is reusable and finishes empty again. */
+    assert_int_equal(nsr_strbuf_finish(&sb, &out, &len, NULL), NSR_OK);
+    assert_string_equal(out, "");
+    nsr_free(out);
+  }
+}
+
 static void test_atomic_write_and_read(void **state) {
   (void)state;
   char dir[] = "/tmp/nsr_core_XXXXXX";
@@ -560,6 +586,7 @@ int main(void) {
       cmocka_unit_test(test_bitset_against_bool_arrays),
       cmocka_unit_test(test_bitset_init_reports_nomem),
       cmocka_unit_test(test_strbuf_and_sticky_failure),
+      cmocka_unit_test(test_strbuf_empty_finish_is_terminated),
       cmocka_unit_test(test_atomic_write_and_read),
       cmocka_unit_test(test_json_helpers_name_the_key),
       cmocka_unit_test(test_json_real_text_is_shortest),

@@ -316,6 +316,59 @@ static nsr_code empty_call(void *ctx, const json_t *args, json_t **result, nsr_e
   return *result ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
 }
 
+/* The seconds the timed form of the tool below was given (-1: the plain
+ * form ran). */
+static double timed_seconds_seen;
+static nsr_code plain_call(void *ctx, const json_t *args, json_t **result, nsr_error *err) {
+  timed_seconds_seen = -1;
+  return empty_call(ctx, args, result, err);
+}
+static nsr_code timed_call(void *ctx, const json_t *args, double max_seconds, json_t **result,
+                           nsr_error *err) {
+  timed_seconds_seen = max_seconds;
+  return empty_call(ctx, args, result, err);
+}
+
+/* tools_call_timed hands the cap to a tool's timed form, after the same
+ * argument check; tools_call, a cap of 0 and a tool without a timed form
+ * take the plain form; tools_set_call_timed names a registered tool. */
+static void test_call_timed(void **state) {
+  (void)state;
+  static const char strict[] = "{\"type\":\"object\",\"additionalProperties\":false}";
+  tools_registry *reg;
+  nsr_error err;
+  assert_int_equal(tools_registry_new(&reg, &err), NSR_OK);
+  tool_def def = {"timed", "a tool that can be cut short", NULL, NULL, plain_call, NULL, NULL, true};
+  assert_int_equal(tools_register_literal(reg, &def, strict, strict, &err), NSR_OK);
+  def = (tool_def){"plain", "a tool that cannot", NULL, NULL, plain_call, NULL, NULL, true};
+  assert_int_equal(tools_register_literal(reg, &def, strict, strict, &err), NSR_OK);
+  assert_int_equal(tools_set_call_timed(reg, "nope", timed_call, &err), NSR_ERR_INVALID);
+  assert_string_equal(err.message, "no tool named 'nope'");
+  assert_int_equal(tools_set_call_timed(reg, "timed", timed_call, &err), NSR_OK);
+  json_t *args = json_object(), *bad = json_pack("{s:i}", "x", 1), *out = NULL;
+  struct {
+    const char *tool;
+    double cap, seen;
+  } cases[] = {{"timed", 0.25, 0.25}, {"timed", 0, -1}, {"plain", 0.25, -1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    timed_seconds_seen = 99;
+    assert_int_equal(tools_call_timed(reg, cases[i].tool, args, cases[i].cap, &out, &err), TOOLS_OK);
+    assert_true(timed_seconds_seen == cases[i].seen);
+    json_decref(out);
+  }
+  timed_seconds_seen = 99;
+  assert_int_equal(tools_call(reg, "timed", args, &out, &err), TOOLS_OK);
+  assert_true(timed_seconds_seen == -1);
+  json_decref(out);
+  timed_seconds_seen = 99;
+  assert_int_equal(tools_call_timed(reg, "timed", bad, 0.25, &out, &err), TOOLS_FAILED);
+  assert_true(timed_seconds_seen == 99);
+  assert_null(out);
+  json_decref(args);
+  json_decref(bad);
+  tools_registry_free(reg);
+}
+
 /* tools_register_literal, the one way nsr's own tools register: a schema
  * literal that does not parse, a taken name, or a failed allocation is
  * refused with the context freed exactly once and the registry unchanged;
@@ -710,6 +763,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_list_concepts),
       cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_register_literal),
+      cmocka_unit_test(test_call_timed),
       cmocka_unit_test(test_mcp_allocation_failures),
       cmocka_unit_test(test_mcp_mutated_requests),
       cmocka_unit_test(test_ffi_calls),
