@@ -160,9 +160,7 @@ static const lang_list_cache *cache_list(nsr_lang *I, int slot,
   lval list = a[i];
   if (c->list.type == NSR_LANG_PAIR && c->list.as.obj == list.as.obj) return c;
   int64_t n;
-  if (lang_arg_list(I, name, a, i, &n) != LANG_OK || lang_charge(I, (uint64_t)n) != LANG_OK) {
-    return NULL;
-  }
+  if (lang_arg_list(I, name, a, i, &n) != LANG_OK) return NULL;
   lval *items = nsr_mallocarray(n > 0 ? (size_t)n : 1, sizeof *items);
   if (items == NULL) {
     lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");

@@ -35,11 +35,13 @@ lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
   return lang_type_error(I, name, "an integer", i, v);
 }
 
+/* Measuring the list walks it, and the caller walks it again: both are
+ * charged here, one step per item, so no primitive's list loop is free. */
 lang_rc lang_arg_list(nsr_lang *I, const char *name, lval *args, int i,
                       int64_t *len) {
   *len = lang_list_length(args[i]);
   if (*len < 0) return lang_type_error(I, name, "a list", i, args[i]);
-  return LANG_OK;
+  return lang_charge(I, (uint64_t)*len);
 }
 
 static lang_rc overflow(nsr_lang *I, const char *name) {
