@@ -184,28 +184,33 @@ static lang_rc p_reverse(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+/* Loops that make items charge them as they go, CHARGE_CHUNK at a time
+ * (i counts the items made), after allocating: a size too large for both
+ * budgets meets the memory budget first, which names the real problem. */
+#define CHARGE_CHUNK 1024
+
+static lang_rc charge_item(nsr_lang *I, int64_t i) {
+  return (i + 1) % CHARGE_CHUNK == 0 ? lang_charge(I, CHARGE_CHUNK) : LANG_OK;
+}
+
 static lang_rc p_make_list(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   int64_t k;
   if (lang_arg_int(I, "make-list", a, 0, &k) != LANG_OK) return LANG_ERROR;
   if (k < 0) return lang_error(I, "make-list: negative length %lld", (long long)k);
-  /* Charged before the loop: an absurd length stops at once. */
-  if (lang_charge(I, (uint64_t)k) != LANG_OK) return LANG_ERROR;
   lval r = lang_nil();
   for (int64_t i = 0; i < k; i++) {
-    if (lang_cons(I, a[1], r, &r) != LANG_OK) return LANG_ERROR;
+    if (lang_cons(I, a[1], r, &r) != LANG_OK || charge_item(I, i) != LANG_OK) return LANG_ERROR;
   }
   *out = r;
   return LANG_OK;
 }
 
 /* count items start, start+step, ...; exact when start and step are.
- * An item past 64 bits is an overflow error, or inexact under webchurch.
- * The count is charged before the loop. */
+ * An item past 64 bits is an overflow error, or inexact under webchurch. */
 static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
                                lval start, lval step, lval *out) {
   if (count < 0) return lang_error(I, "%s: negative count %lld", name, (long long)count);
-  if (lang_charge(I, (uint64_t)count) != LANG_OK) return LANG_ERROR;
   bool exact = start.type == NSR_LANG_INT && step.type == NSR_LANG_INT;
   lval r = lang_nil();
   for (int64_t i = count; i-- > 0;) {
@@ -221,7 +226,9 @@ static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
     } else {
       v = lang_real(lang_num(start) + (double)i * lang_num(step));
     }
-    if (lang_cons(I, v, r, &r) != LANG_OK) return LANG_ERROR;
+    if (lang_cons(I, v, r, &r) != LANG_OK || charge_item(I, count - 1 - i) != LANG_OK) {
+      return LANG_ERROR;
+    }
   }
   *out = r;
   return LANG_OK;
@@ -501,8 +508,9 @@ static lang_rc p_make_vector(nsr_lang *I, lval *a, int n, lval *out) {
   int64_t k;
   if (lang_arg_int(I, "make-vector", a, 0, &k) != LANG_OK) return LANG_ERROR;
   if (k < 0) return lang_error(I, "make-vector: negative length %lld", (long long)k);
-  if (lang_charge(I, (uint64_t)k) != LANG_OK) return LANG_ERROR;
-  return lang_make_vector(I, (size_t)k, n > 1 ? a[1] : lang_int(0), out);
+  /* Allocated first (see charge_item), then charged for its filling. */
+  if (lang_make_vector(I, (size_t)k, n > 1 ? a[1] : lang_int(0), out) != LANG_OK) return LANG_ERROR;
+  return lang_charge(I, (uint64_t)k);
 }
 
 static lang_rc vector_index(nsr_lang *I, const char *name, lval *a,
@@ -536,8 +544,8 @@ static lang_rc p_vector_set(nsr_lang *I, lval *a, int n, lval *out) {
 static lang_rc p_vector_to_list(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_VECTOR) return lang_type_error(I, "vector->list", "a vector", 0, a[0]);
-  if (lang_charge(I, LANG_VEC(a[0])->len) != LANG_OK) return LANG_ERROR;
-  return lang_list_from(I, LANG_VEC(a[0])->items, LANG_VEC(a[0])->len, out);
+  if (lang_list_from(I, LANG_VEC(a[0])->items, LANG_VEC(a[0])->len, out) != LANG_OK) return LANG_ERROR;
+  return lang_charge(I, LANG_VEC(a[0])->len);
 }
 
 static lang_rc p_list_to_vector(nsr_lang *I, lval *a, int n, lval *out) {

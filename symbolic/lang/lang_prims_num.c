@@ -18,6 +18,12 @@ lang_rc lang_arg_real(nsr_lang *I, const char *name, lval *args, int i,
   return LANG_OK;
 }
 
+/* Whether a double converts to int64 without undefined behaviour: within
+ * [-2^63, 2^63), both bounds exact in binary. NaN is not. */
+static bool fits_int64(double x) {
+  return x >= -9223372036854775808.0 && x < 9223372036854775808.0;
+}
+
 /* Integral reals (3.0) are accepted where a count or index is needed:
  * Church programs compute them with round and floor. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
@@ -27,8 +33,7 @@ lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
     *out = v.as.i;
     return LANG_OK;
   }
-  if (v.type == NSR_LANG_REAL && v.as.r == floor(v.as.r) &&
-      fabs(v.as.r) < 9.0e18) {
+  if (v.type == NSR_LANG_REAL && v.as.r == floor(v.as.r) && fits_int64(v.as.r)) {
     *out = (int64_t)v.as.r;
     return LANG_OK;
   }
@@ -365,7 +370,7 @@ static lang_rc p_inexact(nsr_lang *I, lval *a, int n, lval *out) {
  * webchurch); a fraction or an infinity is not an integer. */
 static lang_rc p_exact(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  if (a[0].type == NSR_LANG_REAL && is_integral(a[0].as.r) && fabs(a[0].as.r) >= 9.0e18) {
+  if (a[0].type == NSR_LANG_REAL && is_integral(a[0].as.r) && !fits_int64(a[0].as.r)) {
     return exact_overflow(I, "inexact->exact", a[0].as.r, out);
   }
   int64_t i;

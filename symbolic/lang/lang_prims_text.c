@@ -19,12 +19,13 @@ static lang_rc expect_string(nsr_lang *I, const char *name, lval *a, int i) {
   return a[i].type == NSR_LANG_STRING ? LANG_OK : lang_type_error(I, name, "a string", i, a[i]);
 }
 
-/* Finishes a buffer: out of memory, an exhausted budget (the text built
- * is charged), or the new string. Frees the buffer. */
+/* Finishes a buffer: out of memory, the new string, then the text built
+ * charged (after the memory budget has seen it: that budget names the
+ * problem when both run out). Frees the buffer. */
 static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
   lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
-                         : charge_bytes(I, b->len);
-  if (rc == LANG_OK) rc = lang_make_string(I, b->data ? b->data : "", b->len, out);
+                         : lang_make_string(I, b->data ? b->data : "", b->len, out);
+  if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
   return rc;
 }
@@ -33,8 +34,8 @@ static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
  * buffer. */
 static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
   lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
-                         : charge_bytes(I, b->len);
-  if (rc == LANG_OK) rc = lang_output(I, b->data ? b->data : "", b->len);
+                         : lang_output(I, b->data ? b->data : "", b->len);
+  if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
   return rc;
 }
@@ -98,8 +99,10 @@ static lang_rc p_substring(nsr_lang *I, lval *a, int n, lval *out) {
     return lang_error(I, "substring: range %lld..%lld is outside a string of length %lld",
                       (long long)start, (long long)end, (long long)len);
   }
-  if (charge_bytes(I, (size_t)(end - start)) != LANG_OK) return LANG_ERROR;
-  return lang_make_string(I, LANG_STR(a[0])->chars + start, (size_t)(end - start), out);
+  if (lang_make_string(I, LANG_STR(a[0])->chars + start, (size_t)(end - start), out) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return charge_bytes(I, (size_t)(end - start));
 }
 
 static lang_rc p_string_to_symbol(nsr_lang *I, lval *a, int n, lval *out) {
@@ -119,8 +122,8 @@ static lang_rc p_string_to_symbol(nsr_lang *I, lval *a, int n, lval *out) {
 static lang_rc p_symbol_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_SYMBOL) return lang_type_error(I, "symbol->string", "a symbol", 0, a[0]);
-  if (charge_bytes(I, LANG_SYM(a[0])->len) != LANG_OK) return LANG_ERROR;
-  return lang_make_string(I, LANG_SYM(a[0])->name, LANG_SYM(a[0])->len, out);
+  if (lang_make_string(I, LANG_SYM(a[0])->name, LANG_SYM(a[0])->len, out) != LANG_OK) return LANG_ERROR;
+  return charge_bytes(I, LANG_SYM(a[0])->len);
 }
 
 /* (stringify x): x as display would print it. */
