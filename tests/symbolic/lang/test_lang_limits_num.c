@@ -339,17 +339,18 @@ static void test_primitive_loops_are_charged(void **state) {
  * is an impossible path. */
 static void test_factor_infinities(void **state) {
   (void)state;
-  static const char *const methods[] = {
-      "(enumeration-query (define a (flip)) (factor (if a %s 0)) a #t)",
-      "(mh-query 10 1 (define a (flip)) (factor (if a %s 0)) a #t)",
-      "(query '(importance 10) (define a (flip)) (factor (if a %s 0)) a #t)",
-      "(query '(rejection 10) (define a #t) (factor %s) a #t)",
+  /* Each program is its two halves around the weight. */
+  static const char *const methods[][2] = {
+      {"(enumeration-query (define a (flip)) (factor (if a ", " 0)) a #t)"},
+      {"(mh-query 10 1 (define a (flip)) (factor (if a ", " 0)) a #t)"},
+      {"(query '(importance 10) (define a (flip)) (factor (if a ", " 0)) a #t)"},
+      {"(query '(rejection 10) (define a #t) (factor ", ") a #t)"},
   };
   for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
     char src[256];
-    snprintf(src, sizeof src, methods[i], "(/ 1.0 0)");
+    snprintf(src, sizeof src, "%s(/ 1.0 0)%s", methods[i][0], methods[i][1]);
     lt_expect_error(src, NSR_ERR_INVALID, "factor: the log weight is +inf.0");
-    snprintf(src, sizeof src, methods[i], "(/ 0.0 0)");
+    snprintf(src, sizeof src, "%s(/ 0.0 0)%s", methods[i][0], methods[i][1]);
     lt_expect_error(src, NSR_ERR_INVALID, "factor: the log weight is not a number");
   }
   /* Two finite factors whose sum overflows. */
