@@ -4,12 +4,20 @@
  * or enumerates it depending on the running query. Each `NAME-score`
  * primitive takes NAME's parameters followed by a value and returns its
  * log probability (density for continuous distributions). */
+#include <float.h>
 #include <math.h>
 
 #include "lang_dist.h"
 
-/* Trials beyond this make binomial sampling (a sum of Bernoullis) slow. */
+/* Trials beyond this would make enumeration's support absurd; sampling
+ * costs the same for any count (binomial_sample). */
 #define BINOMIAL_MAX_TRIALS 100000000LL
+/* Real parameters (shapes, scales, rates, means, bounds) must be finite
+ * and at most this in size, so that every score below stays a number:
+ * products such as shape * log(x) cannot overflow to inf - inf. */
+#define PARAM_MAX 1e300
+/* Means beyond this would give counts that doubles cannot hold exactly. */
+#define POISSON_MAX_MEAN 4503599627370496.0 /* 2^52 */
 
 static const char *const dist_names[] = {
     "flip", "uniform-draw", "random-integer", "sample-discrete", "multinomial",
@@ -39,22 +47,84 @@ static double gamma_sample(nsr_rng *rng, double k) {
   }
 }
 
-/* Knuth's multiplication method, on chunks of mean <= 30 (a sum of
- * independent Poissons is Poisson), so exp(-mean) never underflows. */
-static int64_t poisson_sample(nsr_rng *rng, double mean) {
-  int64_t total = 0;
-  while (mean > 0) {
-    double chunk = mean > 30.0 ? 30.0 : mean;
-    mean -= chunk;
-    double limit = exp(-chunk), prod = open_uniform(rng);
-    int64_t k = 0;
-    while (prod > limit) {
-      k++;
-      prod *= open_uniform(rng);
-    }
-    total += k;
+/* Knuth's multiplication method for means up to 30 (exp(-mean) stays far
+ * from underflow): about mean + 1 uniforms. */
+static int64_t poisson_small(nsr_rng *rng, double mean) {
+  double limit = exp(-mean), prod = open_uniform(rng);
+  int64_t k = 0;
+  while (prod > limit) {
+    k++;
+    prod *= open_uniform(rng);
   }
-  return total;
+  return k;
+}
+
+/* Hoermann's transformed rejection with squeeze (PTRS, 1993; valid for
+ * means of 10 and more) past 30: a bounded expected number of tries whatever the mean, so
+ * no budget needs to see it. */
+static int64_t poisson_sample(nsr_rng *rng, double mean) {
+  if (mean <= 30.0) return poisson_small(rng, mean);
+  double root = sqrt(mean), log_mean = log(mean);
+  double b = 0.931 + 2.53 * root, a = -0.059 + 0.02483 * b;
+  double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), v_r = 0.9277 - 3.6224 / (b - 2.0);
+  for (;;) {
+    double u = nsr_rng_uniform(rng) - 0.5, v = open_uniform(rng);
+    double us = 0.5 - fabs(u);
+    double k = floor((2.0 * a / us + b) * u + mean + 0.43);
+    if (us >= 0.07 && v <= v_r) return (int64_t)k;
+    if (k < 0 || (us < 0.013 && v > us)) continue;
+    if (log(v) + log(inv_alpha) - log(a / (us * us) + b) <=
+        -mean + k * log_mean - lgamma(k + 1.0)) {
+      return (int64_t)k;
+    }
+  }
+}
+
+/* Successes in n trials of probability p <= 0.5 with n * p < 10: the
+ * gaps between successes are geometric, about n * p + 1 draws. */
+static int64_t binomial_small(nsr_rng *rng, int64_t n, double p) {
+  double log_q = log1p(-p), at = 0;
+  for (int64_t k = 0;; k++) {
+    at += floor(log(open_uniform(rng)) / log_q) + 1.0;
+    if (at > (double)n) return k;
+  }
+}
+
+/* Hoermann's BTRS (1993) for p <= 0.5 and n * p >= 10: transformed
+ * rejection with a bounded expected number of tries whatever n is. */
+static int64_t binomial_large(nsr_rng *rng, int64_t n, double p) {
+  double q = 1.0 - p, spq = sqrt((double)n * p * q);
+  double b = 1.15 + 2.53 * spq, a = -0.0873 + 0.0248 * b + 0.01 * p;
+  double c = (double)n * p + 0.5, v_r = 0.92 - 4.2 / b;
+  double alpha = (2.83 + 5.1 / b) * spq, log_odds = log(p / q);
+  double m = floor((double)(n + 1) * p);
+  double h = lgamma(m + 1.0) + lgamma((double)n - m + 1.0);
+  for (;;) {
+    double u = nsr_rng_uniform(rng) - 0.5, v = open_uniform(rng);
+    double us = 0.5 - fabs(u);
+    double k = floor((2.0 * a / us + b) * u + c);
+    if (k < 0 || k > (double)n) continue;
+    if (us >= 0.07 && v <= v_r) return (int64_t)k;
+    v = log(v * alpha / (a / (us * us) + b));
+    if (v <= h - lgamma(k + 1.0) - lgamma((double)n - k + 1.0) + (k - m) * log_odds) {
+      return (int64_t)k;
+    }
+  }
+}
+
+/* Up to this many trials, a sum of Bernoullis (the stream seeded programs
+ * have always seen); beyond, a method whose cost does not grow with n. */
+#define BINOMIAL_DIRECT_TRIALS 1024
+
+static int64_t binomial_sample(nsr_rng *rng, int64_t n, double p) {
+  if (n <= BINOMIAL_DIRECT_TRIALS) {
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) k += nsr_rng_uniform(rng) < p;
+    return k;
+  }
+  if (p > 0.5) return n - binomial_sample(rng, n, 1.0 - p);
+  if (p == 0) return 0;
+  return (double)n * p < 10.0 ? binomial_small(rng, n, p) : binomial_large(rng, n, p);
 }
 
 /* Index drawn in proportion to a list of non-negative weights. */
@@ -68,6 +138,12 @@ static int64_t weighted_index(nsr_rng *rng, lval weights, double total) {
     if (u < acc) return k;
   }
   return last_positive; /* rounding left u at the very top */
+}
+
+/* x moved into the open interval (0, 1), where beta and dirichlet values
+ * have a finite density: underflow must not give an impossible sample. */
+static double inside_unit(double x) {
+  return x <= 0 ? DBL_TRUE_MIN : x >= 1 ? 1.0 - DBL_EPSILON / 2 : x;
 }
 
 static lval nth(lval list, int64_t k) {
@@ -123,12 +199,7 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
     case DIST_MULTINOMIAL:
       *out = list_item(I, d->items, weighted_index(rng, d->weights, d->total));
       return LANG_OK;
-    case DIST_BINOMIAL: {
-      int64_t k = 0;
-      for (int64_t i = 0; i < d->n; i++) k += nsr_rng_uniform(rng) < d->p[0];
-      *out = lang_int(k);
-      return LANG_OK;
-    }
+    case DIST_BINOMIAL: *out = lang_int(binomial_sample(rng, d->n, d->p[0])); return LANG_OK;
     case DIST_POISSON: *out = lang_int(poisson_sample(rng, d->p[0])); return LANG_OK;
     case DIST_UNIFORM:
       *out = lang_real(d->p[0] + (d->p[1] - d->p[0]) * nsr_rng_uniform(rng));
@@ -136,13 +207,18 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
     case DIST_GAUSSIAN: *out = lang_real(d->p[0] + d->p[1] * nsr_rng_normal(rng)); return LANG_OK;
     case DIST_BETA: {
       double x = gamma_sample(rng, d->p[0]), y = gamma_sample(rng, d->p[1]);
-      *out = lang_real(x / (x + y));
+      /* Tiny shapes make both draws underflow to 0: the mass is then at
+       * the ends, 1 with probability a / (a + b). */
+      double r = x + y > 0 ? x / (x + y) : nsr_rng_uniform(rng) * (d->p[0] + d->p[1]) < d->p[0];
+      *out = lang_real(inside_unit(r));
       return LANG_OK;
     }
     case DIST_GAMMA: *out = lang_real(gamma_sample(rng, d->p[0]) * d->p[1]); return LANG_OK;
     case DIST_EXPONENTIAL: *out = lang_real(-log(open_uniform(rng)) / d->p[0]); return LANG_OK;
     case DIST_DIRICHLET: {
-      /* Gamma draws in a fresh list, then normalised in place. */
+      /* Gamma draws in a fresh list, then normalised in place. When tiny
+       * alphas make every draw underflow, the mass goes to one component
+       * drawn in proportion to the alphas (the limit of the distribution). */
       lang_list_builder b = LANG_LIST_BUILDER;
       double sum = 0;
       for (lval l = d->weights; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
@@ -150,7 +226,11 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
         sum += g;
         if (lang_builder_add(I, &b, lang_real(g), (lang_pos){0, 0, 0}) != LANG_OK) return LANG_ERROR;
       }
-      for (lval l = b.head; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) LANG_PAIR(l)->car.as.r /= sum;
+      int64_t winner = sum > 0 ? -1 : weighted_index(rng, d->weights, d->total), k = 0;
+      for (lval l = b.head; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
+        double *x = &LANG_PAIR(l)->car.as.r;
+        *x = inside_unit(winner < 0 ? *x / sum : k == winner);
+      }
       *out = b.head;
       return LANG_OK;
     }
@@ -240,7 +320,7 @@ double lang_dist_logp(const lang_dist *d, lval v) {
       for (; v.type == NSR_LANG_PAIR; v = lang_cdr(v), a = lang_cdr(a)) {
         if (!lang_is_number(lang_car(v))) return NEG_INF;
         double xi = lang_num(lang_car(v)), ai = lang_num(lang_car(a));
-        if (xi <= 0) return NEG_INF;
+        if (!(xi > 0 && xi <= 1)) return NEG_INF; /* NaN too */
         lp += (ai - 1) * log(xi) - lgamma(ai);
         alpha_sum += ai;
       }
@@ -301,6 +381,10 @@ static lang_rc weights_arg(nsr_lang *I, const char *name, lval *a, int i,
                            i, a[i]);
   }
   if (!(c->total > 0)) return lang_error(I, "%s: the weights sum to zero", name);
+  if (c->total > PARAM_MAX) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: the weights sum to %g, more than %g",
+                        name, c->total, PARAM_MAX);
+  }
   d->weights = a[i];
   d->total = c->total;
   d->n = c->n;
@@ -318,15 +402,18 @@ static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
   return LANG_OK;
 }
 
+/* Real parameter i of distribution `name`: a finite number in lo..hi
+ * (above lo when open_lo), which must lie within +-PARAM_MAX. NaN and the
+ * infinities fail every comparison below or the bound, so they are
+ * rejected with the rest. */
 static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
                        double lo, double hi, bool open_lo, double *out) {
   if (lang_arg_real(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
   bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
   if (!ok) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
-                        "%s: argument %d must be %s %g%s, got %g", name, i + 1,
-                        open_lo ? ">" : ">=", lo,
-                        isinf(hi) ? "" : (hi == 1 ? " and <= 1" : ""), *out);
+                        "%s: argument %d must be %s %g and <= %g, got %g", name,
+                        i + 1, open_lo ? ">" : ">=", lo, hi, *out);
   }
   return LANG_OK;
 }
@@ -345,7 +432,7 @@ static lang_rc count_arg(nsr_lang *I, const char *name, lval *a, int i,
 static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                           lang_dist *d) {
   const char *name = dist_names[kind];
-  const double INF = INFINITY;
+  const double MAX = PARAM_MAX;
   *d = (lang_dist){.kind = kind, .items = lang_nil(), .weights = lang_nil()};
   switch (kind) {
     case DIST_FLIP:
@@ -372,29 +459,47 @@ static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                             BINOMIAL_MAX_TRIALS);
       }
       return LANG_OK;
-    case DIST_POISSON: return real_in(I, name, a, 0, 0, INF, true, &d->p[0]);
+    case DIST_POISSON: return real_in(I, name, a, 0, 0, POISSON_MAX_MEAN, true, &d->p[0]);
     case DIST_UNIFORM:
-      if (lang_arg_real(I, name, a, 0, &d->p[0]) != LANG_OK) return LANG_ERROR;
-      return real_in(I, name, a, 1, d->p[0], INF, true, &d->p[1]);
+      if (real_in(I, name, a, 0, -MAX, MAX, false, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      return real_in(I, name, a, 1, d->p[0], MAX, true, &d->p[1]);
     case DIST_GAUSSIAN:
       d->p[0] = 0;
       d->p[1] = 1;
-      if (n > 0 && lang_arg_real(I, name, a, 0, &d->p[0]) != LANG_OK) return LANG_ERROR;
-      return n > 1 ? real_in(I, name, a, 1, 0, INF, true, &d->p[1]) : LANG_OK;
+      if (n > 0 && real_in(I, name, a, 0, -MAX, MAX, false, &d->p[0]) != LANG_OK) return LANG_ERROR;
+      return n > 1 ? real_in(I, name, a, 1, 0, MAX, true, &d->p[1]) : LANG_OK;
     case DIST_BETA:
     case DIST_GAMMA:
-      if (real_in(I, name, a, 0, 0, INF, true, &d->p[0]) != LANG_OK) return LANG_ERROR;
-      return real_in(I, name, a, 1, 0, INF, true, &d->p[1]);
-    case DIST_EXPONENTIAL: return real_in(I, name, a, 0, 0, INF, true, &d->p[0]);
+      if (real_in(I, name, a, 0, 0, MAX, true, &d->p[0]) != LANG_OK ||
+          real_in(I, name, a, 1, 0, MAX, true, &d->p[1]) != LANG_OK) {
+        return LANG_ERROR;
+      }
+      /* A gamma draw is about shape * scale: past MAX it would be inf. */
+      if (kind == DIST_GAMMA && d->p[0] * d->p[1] > MAX) {
+        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
+                            "gamma: shape * scale must be <= %g, got %g", MAX, d->p[0] * d->p[1]);
+      }
+      return LANG_OK;
+    case DIST_EXPONENTIAL: return real_in(I, name, a, 0, 0, MAX, true, &d->p[0]);
     case DIST_DIRICHLET: return weights_arg(I, name, a, 0, true, d);
   }
   return LANG_OK;
 }
 
+/* The items a sample or a score of d may walk (its lists), charged to
+ * the budgets: the walks are C loops the evaluator's steps do not see. */
+static uint64_t list_work(const lang_dist *d) {
+  bool lists = d->kind == DIST_DRAW || d->kind == DIST_DISCRETE ||
+               d->kind == DIST_MULTINOMIAL || d->kind == DIST_DIRICHLET;
+  return lists ? (uint64_t)d->n : 0;
+}
+
 static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                            lval *out) {
   lang_dist d;
-  if (parse_dist(I, kind, a, n, &d) != LANG_OK) return LANG_ERROR;
+  if (parse_dist(I, kind, a, n, &d) != LANG_OK || lang_charge(I, list_work(&d)) != LANG_OK) {
+    return LANG_ERROR;
+  }
   return lang_choose(I, &d, out);
 }
 
@@ -402,7 +507,9 @@ static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
 static lang_rc score_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                           lval *out) {
   lang_dist d;
-  if (parse_dist(I, kind, a, n - 1, &d) != LANG_OK) return LANG_ERROR;
+  if (parse_dist(I, kind, a, n - 1, &d) != LANG_OK || lang_charge(I, list_work(&d)) != LANG_OK) {
+    return LANG_ERROR;
+  }
   *out = lang_real(lang_dist_logp(&d, a[n - 1]));
   return LANG_OK;
 }

@@ -230,10 +230,21 @@ lang_rc lang_choose(nsr_lang *I, const lang_dist *d, lval *out) {
   return mh_choice(I, q, d, out);
 }
 
+/* What a log weight means, the same for every inference method: -inf is
+ * an impossible path (like a failed condition); +inf and NaN have no
+ * probability to normalise, so they are errors, as is a finite sum of
+ * factors that overflows to +inf. */
 lang_rc lang_factor(nsr_lang *I, double logw) {
   if (I->query == NULL) return lang_error(I, "factor used outside of a query");
-  if (isnan(logw)) return lang_error(I, "factor: the weight is not a number");
+  if (isnan(logw)) return lang_error(I, "factor: the log weight is not a number (+nan.0)");
+  if (logw == INFINITY) {
+    return lang_error(I, "factor: the log weight is +inf.0 (use -inf.0 for an impossible path, "
+                         "or a finite weight)");
+  }
   I->query->logw += logw;
+  if (I->query->logw == INFINITY) {
+    return lang_error(I, "factor: the run's total log weight overflows to +inf.0");
+  }
   return I->query->logw == -INFINITY ? LANG_ABORT : LANG_OK;
 }
 

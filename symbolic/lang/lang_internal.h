@@ -273,8 +273,10 @@ static inline bool lang_is_procedure(lval v) {
 /* Under webchurch compatibility an integral real within 2^53 becomes the
  * exact integer it equals (JavaScript has one number type). */
 static inline lval lang_webchurch_number(lval v) {
-  if (v.type == NSR_LANG_REAL && v.as.r == (double)(int64_t)v.as.r &&
-      v.as.r > -9007199254740992.0 && v.as.r < 9007199254740992.0) {
+  /* The range test comes first: converting a double outside int64's range
+   * (or NaN) is undefined behaviour. */
+  if (v.type == NSR_LANG_REAL && v.as.r > -9007199254740992.0 &&
+      v.as.r < 9007199254740992.0 && v.as.r == (double)(int64_t)v.as.r) {
     return lang_int((int64_t)v.as.r);
   }
   return v;
@@ -445,6 +447,16 @@ lang_rc lang_arg_real(nsr_lang *I, const char *name, lval *args, int i,
                       double *out);
 lang_rc lang_arg_list(nsr_lang *I, const char *name, lval *args, int i,
                       int64_t *len);
+
+/* What a text is as a number (the reader and string->number agree): an
+ * optional sign, then digits or a point and a digit; no hex, inf or nan. */
+typedef enum lang_numeral {
+  LANG_NOT_NUMERAL,     /* not a number: a symbol, or #f */
+  LANG_NUMERAL,         /* *out holds it */
+  LANG_NUMERAL_TOO_BIG, /* an integer past 64 bits (not under webchurch,
+                           where it reads as a double) */
+} lang_numeral;
+lang_numeral lang_parse_numeral(const nsr_lang *I, const char *s, lval *out);
 
 /* The Church-source part of the library (map, filter, fold, ...). */
 extern const char lang_prelude[];

@@ -37,7 +37,9 @@ static lang_rc list_nth(nsr_lang *I, const char *name, lval list, int64_t k,
                         lval *out) {
   if (k < 0) return lang_error(I, "%s: negative index %lld", name, (long long)k);
   lval l = list;
-  for (int64_t i = 0; i < k && l.type == NSR_LANG_PAIR; i++) l = lang_cdr(l);
+  int64_t i = 0;
+  for (; i < k && l.type == NSR_LANG_PAIR; i++) l = lang_cdr(l);
+  if (lang_charge(I, (uint64_t)i) != LANG_OK) return LANG_ERROR;
   if (l.type != NSR_LANG_PAIR) {
     return lang_error(I, "%s: index %lld is past the end of a list of %lld items",
                       name, (long long)k, (long long)lang_list_length(list));
@@ -93,14 +95,13 @@ static lang_rc p_length(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
-typedef enum type_pred { IS_PAIR, IS_NULL, IS_LIST, IS_SYMBOL, IS_STRING,
+typedef enum type_pred { IS_PAIR, IS_NULL, IS_SYMBOL, IS_STRING,
                          IS_BOOLEAN, IS_PROCEDURE, IS_VECTOR } type_pred;
 
 static bool has_type(lval v, type_pred p) {
   switch (p) {
     case IS_PAIR: return v.type == NSR_LANG_PAIR;
     case IS_NULL: return v.type == NSR_LANG_NIL;
-    case IS_LIST: return lang_list_length(v) >= 0;
     case IS_SYMBOL: return v.type == NSR_LANG_SYMBOL;
     case IS_STRING: return v.type == NSR_LANG_STRING;
     case IS_BOOLEAN: return v.type == NSR_LANG_BOOL;
@@ -115,12 +116,19 @@ static bool has_type(lval v, type_pred p) {
     (void)I, (void)n; *out = lang_bool(has_type(a[0], pred)); return LANG_OK; }
 TYPEPRED(p_pairp, IS_PAIR)
 TYPEPRED(p_nullp, IS_NULL)
-TYPEPRED(p_listp, IS_LIST)
 TYPEPRED(p_symbolp, IS_SYMBOL)
 TYPEPRED(p_stringp, IS_STRING)
 TYPEPRED(p_booleanp, IS_BOOLEAN)
 TYPEPRED(p_procedurep, IS_PROCEDURE)
 TYPEPRED(p_vectorp, IS_VECTOR)
+
+/* list? walks the list: charged like lang_arg_list. */
+static lang_rc p_listp(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  int64_t len = lang_list_length(a[0]);
+  *out = lang_bool(len >= 0);
+  return lang_charge(I, len > 0 ? (uint64_t)len : 0);
+}
 
 static lang_rc p_not(nsr_lang *I, lval *a, int n, lval *out) {
   (void)I, (void)n;
@@ -176,6 +184,15 @@ static lang_rc p_reverse(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+/* Loops that make items charge them as they go, CHARGE_CHUNK at a time
+ * (i counts the items made), after allocating: a size too large for both
+ * budgets meets the memory budget first, which names the real problem. */
+#define CHARGE_CHUNK 1024
+
+static lang_rc charge_item(nsr_lang *I, int64_t i) {
+  return (i + 1) % CHARGE_CHUNK == 0 ? lang_charge(I, CHARGE_CHUNK) : LANG_OK;
+}
+
 static lang_rc p_make_list(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   int64_t k;
@@ -183,13 +200,14 @@ static lang_rc p_make_list(nsr_lang *I, lval *a, int n, lval *out) {
   if (k < 0) return lang_error(I, "make-list: negative length %lld", (long long)k);
   lval r = lang_nil();
   for (int64_t i = 0; i < k; i++) {
-    if (lang_cons(I, a[1], r, &r) != LANG_OK) return LANG_ERROR;
+    if (lang_cons(I, a[1], r, &r) != LANG_OK || charge_item(I, i) != LANG_OK) return LANG_ERROR;
   }
   *out = r;
   return LANG_OK;
 }
 
-/* count items start, start+step, ...; exact when start and step are. */
+/* count items start, start+step, ...; exact when start and step are.
+ * An item past 64 bits is an overflow error, or inexact under webchurch. */
 static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
                                lval start, lval step, lval *out) {
   if (count < 0) return lang_error(I, "%s: negative count %lld", name, (long long)count);
@@ -197,17 +215,20 @@ static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
   lval r = lang_nil();
   for (int64_t i = count; i-- > 0;) {
     lval v;
-    if (exact) {
-      int64_t x;
-      if (__builtin_mul_overflow(i, step.as.i, &x) ||
-          __builtin_add_overflow(x, start.as.i, &x)) {
-        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
-      }
+    int64_t x;
+    bool ovf = exact && (__builtin_mul_overflow(i, step.as.i, &x) ||
+                         __builtin_add_overflow(x, start.as.i, &x));
+    if (ovf && !I->cfg.webchurch) {
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
+    }
+    if (exact && !ovf) {
       v = lang_int(x);
     } else {
       v = lang_real(lang_num(start) + (double)i * lang_num(step));
     }
-    if (lang_cons(I, v, r, &r) != LANG_OK) return LANG_ERROR;
+    if (lang_cons(I, v, r, &r) != LANG_OK || charge_item(I, count - 1 - i) != LANG_OK) {
+      return LANG_ERROR;
+    }
   }
   *out = r;
   return LANG_OK;
@@ -231,7 +252,12 @@ static lang_rc p_range(nsr_lang *I, lval *a, int n, lval *out) {
       lang_arg_int(I, "range", a, 1, &hi) != LANG_OK) {
     return LANG_ERROR;
   }
-  int64_t count = hi < lo ? 0 : hi - lo + 1;
+  /* hi - lo + 1 may not fit (range of the whole int64 line): such a count
+   * is left to the budgets, which it exceeds. */
+  int64_t count = 0;
+  if (hi >= lo && (__builtin_sub_overflow(hi, lo, &count) || __builtin_add_overflow(count, 1, &count))) {
+    count = INT64_MAX;
+  }
   return arithmetic_list(I, "range", count, lang_int(lo), lang_int(1), out);
 }
 
@@ -482,7 +508,9 @@ static lang_rc p_make_vector(nsr_lang *I, lval *a, int n, lval *out) {
   int64_t k;
   if (lang_arg_int(I, "make-vector", a, 0, &k) != LANG_OK) return LANG_ERROR;
   if (k < 0) return lang_error(I, "make-vector: negative length %lld", (long long)k);
-  return lang_make_vector(I, (size_t)k, n > 1 ? a[1] : lang_int(0), out);
+  /* Allocated first (see charge_item), then charged for its filling. */
+  if (lang_make_vector(I, (size_t)k, n > 1 ? a[1] : lang_int(0), out) != LANG_OK) return LANG_ERROR;
+  return lang_charge(I, (uint64_t)k);
 }
 
 static lang_rc vector_index(nsr_lang *I, const char *name, lval *a,
@@ -516,7 +544,8 @@ static lang_rc p_vector_set(nsr_lang *I, lval *a, int n, lval *out) {
 static lang_rc p_vector_to_list(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_VECTOR) return lang_type_error(I, "vector->list", "a vector", 0, a[0]);
-  return lang_list_from(I, LANG_VEC(a[0])->items, LANG_VEC(a[0])->len, out);
+  if (lang_list_from(I, LANG_VEC(a[0])->items, LANG_VEC(a[0])->len, out) != LANG_OK) return LANG_ERROR;
+  return lang_charge(I, LANG_VEC(a[0])->len);
 }
 
 static lang_rc p_list_to_vector(nsr_lang *I, lval *a, int n, lval *out) {

@@ -3,6 +3,7 @@
  * operation on exact arguments is exact when the result is an integer
  * (there are no rationals: (/ 1 2) is 0.5); any inexact argument makes the
  * result inexact. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,12 @@ lang_rc lang_arg_real(nsr_lang *I, const char *name, lval *args, int i,
   return LANG_OK;
 }
 
+/* Whether a double converts to int64 without undefined behaviour: within
+ * [-2^63, 2^63), both bounds exact in binary. NaN is not. */
+static bool fits_int64(double x) {
+  return x >= -9223372036854775808.0 && x < 9223372036854775808.0;
+}
+
 /* Integral reals (3.0) are accepted where a count or index is needed:
  * Church programs compute them with round and floor. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
@@ -26,25 +33,36 @@ lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
     *out = v.as.i;
     return LANG_OK;
   }
-  if (v.type == NSR_LANG_REAL && v.as.r == floor(v.as.r) &&
-      fabs(v.as.r) < 9.0e18) {
+  if (v.type == NSR_LANG_REAL && v.as.r == floor(v.as.r) && fits_int64(v.as.r)) {
     *out = (int64_t)v.as.r;
     return LANG_OK;
   }
   return lang_type_error(I, name, "an integer", i, v);
 }
 
+/* Measuring the list walks it, and the caller walks it again: both are
+ * charged here, one step per item, so no primitive's list loop is free. */
 lang_rc lang_arg_list(nsr_lang *I, const char *name, lval *args, int i,
                       int64_t *len) {
   *len = lang_list_length(args[i]);
   if (*len < 0) return lang_type_error(I, name, "a list", i, args[i]);
-  return LANG_OK;
+  return lang_charge(I, (uint64_t)*len);
 }
 
 static lang_rc overflow(nsr_lang *I, const char *name) {
   return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
                       "%s: exact integer overflow (use an inexact number, "
                       "e.g. 1.0, for large values)", name);
+}
+
+/* An exact result that does not fit in 64 bits: an error naming the
+ * operation, or under webchurch (whose numbers are doubles) the inexact
+ * value `approx`. */
+static lang_rc exact_overflow(nsr_lang *I, const char *name, double approx,
+                              lval *out) {
+  if (!I->cfg.webchurch) return overflow(I, name);
+  *out = lang_real(approx);
+  return LANG_OK;
 }
 
 static lang_rc check_numbers(nsr_lang *I, const char *name, lval *args,
@@ -70,7 +88,7 @@ static lang_rc fold_arith(nsr_lang *I, const char *name, arith op, lval *args,
   }
   if (op == SUB && nargs == 1) {
     if (exact) {
-      if (args[0].as.i == INT64_MIN) return overflow(I, name);
+      if (args[0].as.i == INT64_MIN) return exact_overflow(I, name, -(double)INT64_MIN, out);
       *out = lang_int(-args[0].as.i);
     } else {
       *out = lang_real(-args[0].as.r);
@@ -106,16 +124,22 @@ static lang_rc p_add(nsr_lang *I, lval *a, int n, lval *out) { return fold_arith
 static lang_rc p_sub(nsr_lang *I, lval *a, int n, lval *out) { return fold_arith(I, "-", SUB, a, n, out); }
 static lang_rc p_mul(nsr_lang *I, lval *a, int n, lval *out) { return fold_arith(I, "*", MUL, a, n, out); }
 
+/* Exact while every quotient is an integer; the first that is not (or an
+ * inexact argument) makes the rest inexact. INT64_MIN / -1 is checked
+ * before any C division: the hardware traps on it. */
 static lang_rc p_div(nsr_lang *I, lval *a, int n, lval *out) {
   bool exact;
   if (check_numbers(I, "/", a, n, &exact) != LANG_OK) return LANG_ERROR;
-  lval one = lang_int(1);
-  lval acc = n == 1 ? one : a[0];
+  lval acc = n == 1 ? lang_int(1) : a[0];
   for (int i = n == 1 ? 0 : 1; i < n; i++) {
     lval b = a[i];
     if (acc.type == NSR_LANG_INT && b.type == NSR_LANG_INT) {
       if (b.as.i == 0) return lang_error(I, "/: division by exact zero");
-      if (acc.as.i % b.as.i == 0 && !(acc.as.i == INT64_MIN && b.as.i == -1)) {
+      if (acc.as.i == INT64_MIN && b.as.i == -1) {
+        if (exact_overflow(I, "/", -(double)INT64_MIN, &acc) != LANG_OK) return LANG_ERROR;
+        continue;
+      }
+      if (acc.as.i % b.as.i == 0) {
         acc = lang_int(acc.as.i / b.as.i);
         continue;
       }
@@ -128,25 +152,25 @@ static lang_rc p_div(nsr_lang *I, lval *a, int n, lval *out) {
 
 typedef enum cmp { LT, GT, LE, GE, EQ } cmp;
 
+/* The order of two numbers: -1, 0 or 1, or 2 when either is NaN. Exact
+ * pairs compare as integers: doubles lose precision past 2^53. */
+static int num_compare(lval x, lval y) {
+  if (x.type == NSR_LANG_INT && y.type == NSR_LANG_INT) {
+    return (x.as.i > y.as.i) - (x.as.i < y.as.i);
+  }
+  double u = lang_num(x), v = lang_num(y);
+  if (isnan(u) || isnan(v)) return 2;
+  return (u > v) - (u < v);
+}
+
 static lang_rc compare_chain(nsr_lang *I, const char *name, cmp op, lval *a,
                              int n, lval *out) {
   bool exact;
   if (check_numbers(I, name, a, n, &exact) != LANG_OK) return LANG_ERROR;
   bool ok = true;
   for (int i = 0; ok && i + 1 < n; i++) {
-    /* Exact pairs compare as integers: doubles lose precision past 2^53. */
-    int c;
-    if (a[i].type == NSR_LANG_INT && a[i + 1].type == NSR_LANG_INT) {
-      c = (a[i].as.i > a[i + 1].as.i) - (a[i].as.i < a[i + 1].as.i);
-    } else {
-      double x = lang_num(a[i]), y = lang_num(a[i + 1]);
-      if (isnan(x) || isnan(y)) {
-        ok = false;
-        break;
-      }
-      c = (x > y) - (x < y);
-    }
-    ok = op == LT ? c < 0 : op == GT ? c > 0 : op == LE ? c <= 0 : op == GE ? c >= 0 : c == 0;
+    int c = num_compare(a[i], a[i + 1]);
+    ok = c != 2 && (op == LT ? c < 0 : op == GT ? c > 0 : op == LE ? c <= 0 : op == GE ? c >= 0 : c == 0);
   }
   *out = lang_bool(ok);
   return LANG_OK;
@@ -158,14 +182,20 @@ static lang_rc p_le(nsr_lang *I, lval *a, int n, lval *out) { return compare_cha
 static lang_rc p_ge(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ">=", GE, a, n, out); }
 static lang_rc p_numeq(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, "=", EQ, a, n, out); }
 
+/* min and max compare exactly (num_compare); a NaN argument makes the
+ * result NaN, and any inexact argument makes it inexact, as in Scheme. */
 static lang_rc min_max(nsr_lang *I, const char *name, bool want_max, lval *a,
                        int n, lval *out) {
   bool exact;
   if (check_numbers(I, name, a, n, &exact) != LANG_OK) return LANG_ERROR;
   lval best = a[0];
   for (int i = 1; i < n; i++) {
-    bool better = want_max ? lang_num(a[i]) > lang_num(best) : lang_num(a[i]) < lang_num(best);
-    if (better) best = a[i];
+    int c = num_compare(a[i], best);
+    if (c == 2) {
+      *out = lang_real(NAN);
+      return LANG_OK;
+    }
+    if (want_max ? c > 0 : c < 0) best = a[i];
   }
   *out = exact ? best : lang_real(lang_num(best));
   return LANG_OK;
@@ -177,7 +207,7 @@ static lang_rc p_max(nsr_lang *I, lval *a, int n, lval *out) { return min_max(I,
 static lang_rc p_abs(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type == NSR_LANG_INT) {
-    if (a[0].as.i == INT64_MIN) return overflow(I, "abs");
+    if (a[0].as.i == INT64_MIN) return exact_overflow(I, "abs", -(double)INT64_MIN, out);
     *out = lang_int(a[0].as.i < 0 ? -a[0].as.i : a[0].as.i);
     return LANG_OK;
   }
@@ -186,6 +216,9 @@ static lang_rc p_abs(nsr_lang *I, lval *a, int n, lval *out) {
   *out = lang_real(fabs(x));
   return LANG_OK;
 }
+
+/* A finite double with no fraction (infinities are not integers). */
+static bool is_integral(double x) { return isfinite(x) && x == floor(x); }
 
 typedef enum intdiv { QUOTIENT, REMAINDER, MODULO, DIV } intdiv;
 
@@ -196,8 +229,9 @@ static lang_rc integer_division(nsr_lang *I, const char *name, intdiv op,
   if (a[0].type == NSR_LANG_INT && a[1].type == NSR_LANG_INT) {
     int64_t x = a[0].as.i, y = a[1].as.i;
     if (y == 0) return lang_error(I, "%s: division by zero", name);
+    /* Checked before C's / and %, which trap on it. */
     if (x == INT64_MIN && y == -1) {
-      if (op == QUOTIENT || op == DIV) return overflow(I, name);
+      if (op == QUOTIENT || op == DIV) return exact_overflow(I, name, -(double)INT64_MIN, out);
       *out = lang_int(0);
       return LANG_OK;
     }
@@ -214,8 +248,8 @@ static lang_rc integer_division(nsr_lang *I, const char *name, intdiv op,
       lang_arg_real(I, name, a, 1, &y) != LANG_OK) {
     return LANG_ERROR;
   }
-  if (x != floor(x)) return lang_type_error(I, name, "an integer", 0, a[0]);
-  if (y != floor(y)) return lang_type_error(I, name, "an integer", 1, a[1]);
+  if (!is_integral(x)) return lang_type_error(I, name, "an integer", 0, a[0]);
+  if (!is_integral(y)) return lang_type_error(I, name, "an integer", 1, a[1]);
   if (y == 0) return lang_error(I, "%s: division by zero", name);
   double q = op == QUOTIENT ? trunc(x / y) : floor(x / y);
   double r = x - q * y;
@@ -332,8 +366,13 @@ static lang_rc p_inexact(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+/* An integral double beyond 64 bits overflows (stays inexact under
+ * webchurch); a fraction or an infinity is not an integer. */
 static lang_rc p_exact(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
+  if (a[0].type == NSR_LANG_REAL && is_integral(a[0].as.r) && !fits_int64(a[0].as.r)) {
+    return exact_overflow(I, "inexact->exact", a[0].as.r, out);
+  }
   int64_t i;
   if (lang_arg_int(I, "inexact->exact", a, 0, &i) != LANG_OK) return LANG_ERROR;
   *out = lang_int(i);
@@ -365,12 +404,13 @@ static lang_rc number_predicate(nsr_lang *I, const char *name, num_pred p,
     case IS_POSITIVE: r = x > 0; break;
     case IS_NEGATIVE: r = x < 0; break;
     case IS_ODD:
-    case IS_EVEN: {
-      int64_t i;
-      if (lang_arg_int(I, name, a, 0, &i) != LANG_OK) return LANG_ERROR;
-      r = (i % 2 != 0) == (p == IS_ODD);
+    case IS_EVEN:
+      /* fmod is exact, and serves integral doubles past 64 bits too. */
+      if (v.type == NSR_LANG_REAL && !is_integral(x)) {
+        return lang_type_error(I, name, "an integer", 0, v);
+      }
+      r = (v.type == NSR_LANG_INT ? v.as.i % 2 != 0 : fmod(x, 2.0) != 0) == (p == IS_ODD);
       break;
-    }
     default: break;
   }
   *out = lang_bool(r);
@@ -400,18 +440,38 @@ static lang_rc p_number_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   return rc;
 }
 
+lang_numeral lang_parse_numeral(const nsr_lang *I, const char *s, lval *out) {
+  const char *p = s + (*s == '+' || *s == '-');
+  if (!((p[0] >= '0' && p[0] <= '9') || (p[0] == '.' && p[1] >= '0' && p[1] <= '9'))) {
+    return LANG_NOT_NUMERAL;
+  }
+  char *end;
+  errno = 0;
+  long long i = strtoll(s, &end, 10);
+  if (*end == '\0' && errno != ERANGE) {
+    *out = lang_int(i);
+    return LANG_NUMERAL;
+  }
+  bool too_big = *end == '\0';
+  /* strtod would also take hex, inf and nan: they are not numerals here. */
+  double d = strtod(s, &end);
+  if (*end != '\0' || strpbrk(s, "xXnNiIpP") != NULL) return LANG_NOT_NUMERAL;
+  if (too_big && !I->cfg.webchurch) return LANG_NUMERAL_TOO_BIG;
+  *out = I->cfg.webchurch ? lang_webchurch_number(lang_real(d)) : lang_real(d);
+  return LANG_NUMERAL;
+}
+
+/* The reader's numerals; anything else is #f. An integer past 64 bits is
+ * an overflow error (inexact under webchurch), never a saturated value. */
 static lang_rc p_string_to_number(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_STRING) return lang_type_error(I, "string->number", "a string", 0, a[0]);
-  const char *s = LANG_STR(a[0])->chars;
-  char *end;
-  long long i = strtoll(s, &end, 10);
-  if (*s != '\0' && *end == '\0') {
-    *out = lang_int(i);
-    return LANG_OK;
+  switch (lang_parse_numeral(I, LANG_STR(a[0])->chars, out)) {
+    case LANG_NUMERAL: return LANG_OK;
+    case LANG_NUMERAL_TOO_BIG: return overflow(I, "string->number");
+    case LANG_NOT_NUMERAL: break;
   }
-  double d = strtod(s, &end);
-  *out = *s != '\0' && *end == '\0' ? lang_real(d) : lang_bool(false);
+  *out = lang_bool(false);
   return LANG_OK;
 }
 

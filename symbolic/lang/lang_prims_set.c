@@ -17,6 +17,10 @@
 /* Sets hold naturals below this; the number game needs 1..N, N ≤ 10^6. */
 #define SET_MAX_BITS (1u << 24)
 
+/* Set work is charged to the budgets at one step per machine word of
+ * bits scanned, plus one per item made or tested. */
+#define WORD_BITS 64
+
 static lang_rc expect_set(nsr_lang *I, const char *name, lval *a, int i) {
   return a[i].type == NSR_LANG_SET ? LANG_OK : lang_type_error(I, name, "a number set", i, a[i]);
 }
@@ -58,7 +62,10 @@ static lang_rc p_set_range(nsr_lang *I, lval *a, int n, lval *out) {
       natural_arg(I, "number-set-range", a[1], 1, &hi) != LANG_OK) {
     return LANG_ERROR;
   }
-  if (lang_make_set(I, (size_t)(hi + 1), out) != LANG_OK) return LANG_ERROR;
+  if (lang_charge(I, hi >= lo ? (uint64_t)(hi - lo + 1) / WORD_BITS : 0) != LANG_OK ||
+      lang_make_set(I, (size_t)(hi + 1), out) != LANG_OK) {
+    return LANG_ERROR;
+  }
   for (int64_t x = lo; x <= hi; x++) nsr_bitset_add(&LANG_SET(*out)->bits, (size_t)x);
   return LANG_OK;
 }
@@ -99,6 +106,7 @@ static lang_rc p_set_subset(nsr_lang *I, lval *a, int n, lval *out) {
     return LANG_ERROR;
   }
   const nsr_bitset *x = &LANG_SET(a[0])->bits;
+  if (lang_charge(I, x->nbits / WORD_BITS + nsr_bitset_count(x)) != LANG_OK) return LANG_ERROR;
   bool subset = true;
   for (size_t i = nsr_bitset_next(x, 0); subset && i < x->nbits; i = nsr_bitset_next(x, i + 1)) {
     subset = set_has(LANG_SET(a[1]), lang_int((int64_t)i));
@@ -111,6 +119,7 @@ static lang_rc p_set_to_list(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (expect_set(I, "number-set->list", a, 0) != LANG_OK) return LANG_ERROR;
   const nsr_bitset *bits = &LANG_SET(a[0])->bits;
+  if (lang_charge(I, bits->nbits / WORD_BITS + nsr_bitset_count(bits)) != LANG_OK) return LANG_ERROR;
   lval list = lang_nil();
   for (size_t i = bits->nbits; i-- > 0;) {
     if (nsr_bitset_has(bits, i) && lang_cons(I, lang_int((int64_t)i), list, &list) != LANG_OK) {
@@ -135,6 +144,9 @@ static lang_rc p_set_mass(nsr_lang *I, lval *a, int n, lval *out) {
                       (long long)nweights);
   }
   size_t span = hi >= lo ? (size_t)(hi - lo + 1) : 0;
+  /* The answer's span items; each set's scan is charged below, by the
+   * words it scans and the members it adds. */
+  if (lang_charge(I, span) != LANG_OK) return LANG_ERROR;
   double *mass = nsr_calloc(span > 0 ? span : 1, sizeof *mass);
   if (mass == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
   lang_rc rc = LANG_OK;
@@ -147,10 +159,12 @@ static lang_rc p_set_mass(nsr_lang *I, lval *a, int n, lval *out) {
     } else {
       const nsr_bitset *bits = &LANG_SET(lang_car(s))->bits;
       double weight = lang_num(lang_car(w));
+      uint64_t members = 0;
       for (size_t y = nsr_bitset_next(bits, (size_t)lo); y < bits->nbits && y <= (size_t)hi;
-           y = nsr_bitset_next(bits, y + 1)) {
+           y = nsr_bitset_next(bits, y + 1), members++) {
         mass[y - (size_t)lo] += weight;
       }
+      rc = lang_charge(I, span / WORD_BITS + members);
     }
   }
   lang_list_builder b = LANG_LIST_BUILDER;

@@ -7,35 +7,45 @@
 
 #include "lang_internal.h"
 
+/* Text work is charged to the budgets at one step per this many bytes
+ * copied or scanned (a step of the evaluator costs about as much). */
+#define BYTES_PER_STEP 64
+
+static lang_rc charge_bytes(nsr_lang *I, size_t bytes) {
+  return lang_charge(I, bytes / BYTES_PER_STEP);
+}
+
 static lang_rc expect_string(nsr_lang *I, const char *name, lval *a, int i) {
   return a[i].type == NSR_LANG_STRING ? LANG_OK : lang_type_error(I, name, "a string", i, a[i]);
 }
 
-/* Finishes a buffer: out of memory, or the new string. Frees the buffer. */
+/* Finishes a buffer: out of memory, the new string, then the text built
+ * charged (after the memory budget has seen it: that budget names the
+ * problem when both run out). Frees the buffer. */
 static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
   lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
                          : lang_make_string(I, b->data ? b->data : "", b->len, out);
+  if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
   return rc;
 }
 
-/* Sends a buffer to the output. Frees the buffer. */
+/* Sends a buffer to the output, charged like buf_to_string. Frees the
+ * buffer. */
 static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
   lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
                          : lang_output(I, b->data ? b->data : "", b->len);
+  if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
   return rc;
 }
 
 static lang_rc p_string_append(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
   for (int i = 0; i < n; i++) {
-    if (expect_string(I, "string-append", a, i) != LANG_OK) {
-      nsr_free(b.data);
-      return LANG_ERROR;
-    }
-    lang_buf_add(&b, LANG_STR(a[i])->chars, LANG_STR(a[i])->len);
+    if (expect_string(I, "string-append", a, i) != LANG_OK) return LANG_ERROR;
   }
+  lang_buf b = {0};
+  for (int i = 0; i < n; i++) lang_buf_add(&b, LANG_STR(a[i])->chars, LANG_STR(a[i])->len);
   return buf_to_string(I, &b, out);
 }
 
@@ -53,6 +63,7 @@ static lang_rc string_compare(nsr_lang *I, const char *name, lval *a,
   }
   lang_string *x = LANG_STR(a[0]), *y = LANG_STR(a[1]);
   size_t m = x->len < y->len ? x->len : y->len;
+  if (charge_bytes(I, m) != LANG_OK) return LANG_ERROR;
   int r = memcmp(x->chars, y->chars, m);
   *c = r != 0 ? r : (x->len > y->len) - (x->len < y->len);
   return LANG_OK;
@@ -88,12 +99,18 @@ static lang_rc p_substring(nsr_lang *I, lval *a, int n, lval *out) {
     return lang_error(I, "substring: range %lld..%lld is outside a string of length %lld",
                       (long long)start, (long long)end, (long long)len);
   }
-  return lang_make_string(I, LANG_STR(a[0])->chars + start, (size_t)(end - start), out);
+  if (lang_make_string(I, LANG_STR(a[0])->chars + start, (size_t)(end - start), out) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return charge_bytes(I, (size_t)(end - start));
 }
 
 static lang_rc p_string_to_symbol(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  if (expect_string(I, "string->symbol", a, 0) != LANG_OK) return LANG_ERROR;
+  if (expect_string(I, "string->symbol", a, 0) != LANG_OK ||
+      charge_bytes(I, LANG_STR(a[0])->len) != LANG_OK) {
+    return LANG_ERROR;
+  }
   lang_symbol *s;
   if (lang_intern(I, LANG_STR(a[0])->chars, LANG_STR(a[0])->len, &s) != LANG_OK) {
     return LANG_ERROR;
@@ -105,7 +122,8 @@ static lang_rc p_string_to_symbol(nsr_lang *I, lval *a, int n, lval *out) {
 static lang_rc p_symbol_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_SYMBOL) return lang_type_error(I, "symbol->string", "a symbol", 0, a[0]);
-  return lang_make_string(I, LANG_SYM(a[0])->name, LANG_SYM(a[0])->len, out);
+  if (lang_make_string(I, LANG_SYM(a[0])->name, LANG_SYM(a[0])->len, out) != LANG_OK) return LANG_ERROR;
+  return charge_bytes(I, LANG_SYM(a[0])->len);
 }
 
 /* (stringify x): x as display would print it. */

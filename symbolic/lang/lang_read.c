@@ -173,33 +173,17 @@ static lang_rc read_string(reader *r, lval *out) {
   return rc;
 }
 
-/* Parses an atom's text as a number when it looks like one: an optional
- * sign, then digits or a point followed by a digit. */
+/* Parses an atom's text as a number when it is a numeral (see
+ * lang_parse_numeral); an integer past 64 bits is a located error. */
 static lang_rc parse_number(reader *r, lang_pos pos, const char *s,
                             bool *is_number, lval *out) {
-  *is_number = false;
-  const char *p = s + (*s == '+' || *s == '-');
-  if (!((p[0] >= '0' && p[0] <= '9') ||
-        (p[0] == '.' && p[1] >= '0' && p[1] <= '9'))) {
-    return LANG_OK;
+  lang_numeral k = lang_parse_numeral(r->I, s, out);
+  if (k == LANG_NUMERAL_TOO_BIG) {
+    return lang_fail_at(r->I, pos, NSR_ERR_PARSE,
+                        "integer literal %s does not fit in 64 bits (write %s.0 for an "
+                        "inexact number)", s, s);
   }
-  char *end;
-  errno = 0;
-  long long i = strtoll(s, &end, 10);
-  if (*end == '\0') {
-    if (errno == ERANGE) {
-      return lang_fail_at(r->I, pos, NSR_ERR_PARSE,
-                          "integer literal %s does not fit in 64 bits", s);
-    }
-    *is_number = true;
-    *out = lang_int(i);
-    return LANG_OK;
-  }
-  double d = strtod(s, &end);
-  if (*end == '\0' && strpbrk(s, "xXnNiIpP") == NULL) {
-    *is_number = true;
-    *out = r->I->cfg.webchurch ? lang_webchurch_number(lang_real(d)) : lang_real(d);
-  }
+  *is_number = k == LANG_NUMERAL;
   return LANG_OK;
 }
 
