@@ -91,23 +91,20 @@ static int print_json_result(nsr_lang *lang) {
   return status;
 }
 
-static void print_plain_result(nsr_lang *lang) {
+/* Prints the result as `write` would; a value whose text would pass the
+ * memory budget (shared structure prints far larger than it is) is the
+ * program's error. */
+static int print_plain_result(nsr_lang *lang) {
   nsr_lang_value v = nsr_lang_result(lang);
-  if (v.type == NSR_LANG_UNSPECIFIED) return;
-  char small[4096];
-  size_t n = nsr_lang_format(lang, v, small, sizeof small);
-  if (n < sizeof small) {
-    printf("%s\n", small);
-    return;
+  if (v.type == NSR_LANG_UNSPECIFIED) return CLI_EXIT_OK;
+  char *text = NULL;
+  nsr_error err;
+  if (nsr_lang_write(lang, v, &text, &err) != NSR_OK) {
+    return cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
   }
-  char *big = nsr_malloc(n + 1);
-  if (big == NULL) {
-    printf("%s...\n", small);
-    return;
-  }
-  nsr_lang_format(lang, v, big, n + 1);
-  printf("%s\n", big);
-  nsr_free(big);
+  printf("%s\n", text);
+  nsr_free(text);
+  return CLI_EXIT_OK;
 }
 
 /* The program of a parsed `nsr run`: a file or -e, and its arguments. */
@@ -140,7 +137,7 @@ static int run_program_with(const nsr_lang_config *cfg, lang_foreign *F, const r
   } else if (p->json) {
     status = print_json_result(lang);
   } else {
-    print_plain_result(lang);
+    status = print_plain_result(lang);
   }
   nsr_lang_free(lang);
   return status;

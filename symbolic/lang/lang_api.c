@@ -222,16 +222,44 @@ nsr_lang_value nsr_lang_result(const nsr_lang *I) { return I->result; }
 size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
                        size_t len) {
   (void)I;
-  lang_buf b = {0};
+  /* The walk stops once buf is full, so a huge value costs len bytes. */
+  lang_buf b = {.limit = len > 0 ? len : 1};
   lang_print(&b, v, true);
-  size_t n = b.len;
+  size_t n = b.over ? b.limit : b.len;
   if (len > 0) {
-    size_t k = n < len - 1 ? n : len - 1;
+    size_t k = b.len < len - 1 ? b.len : len - 1;
     if (k > 0) memcpy(buf, b.data, k);
     buf[k] = '\0';
   }
   nsr_free(b.data);
   return n;
+}
+
+/* The error of a text buffer that failed outside an evaluation (no
+ * interpreter error to set). */
+static nsr_code text_error(const nsr_lang *I, const lang_buf *b, const char *what,
+                           nsr_error *err) {
+  if (!b->over) return nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", what);
+  if (b->limit < LANG_TEXT_MAX) {
+    return nsr_fail(err, NSR_ERR_LIMIT,
+                    "%s: memory budget of %zu bytes exhausted (--max-memory): the text "
+                    "passed the %zu bytes left for it",
+                    what, I->cfg.max_memory, b->limit);
+  }
+  return nsr_fail(err, NSR_ERR_LIMIT, "%s: the text passed %zu bytes, the most one value makes",
+                  what, b->limit);
+}
+
+nsr_code nsr_lang_write(const nsr_lang *I, nsr_lang_value v, char **out, nsr_error *err) {
+  *out = NULL;
+  lang_buf b = lang_text_buf(I);
+  lang_print(&b, v, true);
+  if (b.failed) {
+    nsr_free(b.data);
+    return text_error(I, &b, "printing the value", err);
+  }
+  *out = b.data != NULL ? b.data : nsr_strdup("");
+  return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "printing the value: out of memory");
 }
 
 bool nsr_lang_to_double(nsr_lang_value v, double *out) {
@@ -301,7 +329,9 @@ nsr_code nsr_lang_define_primitive(nsr_lang *I, const char *name,
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-#define JSON_MAX_DEPTH 1000
+/* JSON clients commonly parse recursively and give up (or crash) on deep
+ * nesting, so results nest at most this deep (see nsr_lang.h). */
+#define JSON_MAX_DEPTH NSR_LANG_JSON_MAX_DEPTH
 
 static void lang_json_string(lang_buf *b, const char *s, size_t n) {
   lang_buf_add(b, "\"", 1);
@@ -323,11 +353,10 @@ static void lang_json_string(lang_buf *b, const char *s, size_t n) {
   lang_buf_add(b, "\"", 1);
 }
 
-static void json_value(lang_buf *b, lval v, int depth) {
-  if (depth > JSON_MAX_DEPTH) {
-    lang_buf_add(b, "null", 4);
-    return;
-  }
+/* Appends v as JSON. Arrays nested deeper than JSON_MAX_DEPTH set
+ * *too_deep and stop the walk, as does the buffer failing. */
+static void json_value(lang_buf *b, lval v, int depth, bool *too_deep) {
+  if (b->failed || *too_deep) return;
   switch (v.type) {
     case NSR_LANG_NIL: lang_buf_add(b, "[]", 2); return;
     case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "true" : "false", v.as.b ? 4 : 5); return;
@@ -341,25 +370,33 @@ static void json_value(lang_buf *b, lval v, int depth) {
     case NSR_LANG_SYMBOL: lang_json_string(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
     case NSR_LANG_PAIR: {
       /* A list is an array; an improper tail becomes its last element. */
+      if (depth >= JSON_MAX_DEPTH) {
+        *too_deep = true;
+        return;
+      }
       lang_buf_add(b, "[", 1);
       for (bool first = true;; first = false) {
         if (!first) lang_buf_add(b, ",", 1);
-        json_value(b, lang_car(v), depth + 1);
+        json_value(b, lang_car(v), depth + 1, too_deep);
         v = lang_cdr(v);
-        if (v.type != NSR_LANG_PAIR) break;
+        if (v.type != NSR_LANG_PAIR || b->failed || *too_deep) break;
       }
-      if (v.type != NSR_LANG_NIL) {
+      if (v.type != NSR_LANG_NIL && v.type != NSR_LANG_PAIR) {
         lang_buf_add(b, ",", 1);
-        json_value(b, v, depth + 1);
+        json_value(b, v, depth + 1, too_deep);
       }
       lang_buf_add(b, "]", 1);
       return;
     }
     case NSR_LANG_VECTOR:
+      if (depth >= JSON_MAX_DEPTH) {
+        *too_deep = true;
+        return;
+      }
       lang_buf_add(b, "[", 1);
-      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+      for (size_t i = 0; i < LANG_VEC(v)->len && !b->failed && !*too_deep; i++) {
         if (i > 0) lang_buf_add(b, ",", 1);
-        json_value(b, LANG_VEC(v)->items[i], depth + 1);
+        json_value(b, LANG_VEC(v)->items[i], depth + 1, too_deep);
       }
       lang_buf_add(b, "]", 1);
       return;
@@ -374,7 +411,7 @@ static void json_value(lang_buf *b, lval v, int depth) {
       return;
     }
     default: {
-      lang_buf text = {0};
+      lang_buf text = {.limit = 4096}; /* a procedure's or table's name */
       lang_print(&text, v, true);
       lang_json_string(b, text.data ? text.data : "", text.len);
       nsr_free(text.data);
@@ -385,12 +422,17 @@ static void json_value(lang_buf *b, lval v, int depth) {
 
 nsr_code nsr_lang_to_json(const nsr_lang *I, nsr_lang_value v, char **out,
                           nsr_error *err) {
-  (void)I;
-  lang_buf b = {0};
-  json_value(&b, v, 0);
-  if (b.failed) {
+  *out = NULL;
+  lang_buf b = lang_text_buf(I);
+  bool too_deep = false;
+  json_value(&b, v, 0, &too_deep);
+  if (too_deep || b.failed) {
     nsr_free(b.data);
-    return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+    if (!too_deep) return text_error(I, &b, "JSON output", err);
+    return nsr_fail(err, NSR_ERR_LIMIT,
+                    "JSON output: the value nests lists or vectors deeper than %d levels, the "
+                    "most a JSON result may (many JSON parsers recurse); return it flatter",
+                    JSON_MAX_DEPTH);
   }
   *out = b.data != NULL ? b.data : nsr_strdup("null");
   return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");

@@ -341,12 +341,25 @@ lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val);
 typedef struct lang_buf {
   char *data;
   size_t len, cap;
-  bool failed; /* an append ran out of memory */
+  bool failed; /* an append ran out of memory or passed the limit */
+  size_t limit; /* most bytes the text may have; 0 = no limit */
+  bool over;    /* failed because of the limit */
 } lang_buf;
+/* The most text one print makes when no memory budget says less. */
+#define LANG_TEXT_MAX ((size_t)64 << 20)
 void lang_buf_add(lang_buf *b, const char *s, size_t n);
+/* An empty buffer for printing a value in interpreter I: its limit is half
+ * the room left in the memory budget (the text is usually copied once
+ * more, into the output), at most LANG_TEXT_MAX. */
+lang_buf lang_text_buf(const nsr_lang *I);
+/* The error of a failed buffer (LANG_ERROR): past its limit, the memory
+ * budget (or LANG_TEXT_MAX) named; else out of memory. */
+lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b);
 void lang_buf_printf(lang_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends v as `write` (strings quoted) or `display` (raw) would. */
+/* Appends v as `write` (strings quoted) or `display` (raw) would. The walk
+ * stops when the buffer fails, so a buffer without a limit gets
+ * LANG_TEXT_MAX: huge shared or cyclic values cost at most that much. */
 void lang_print(lang_buf *b, lval v, bool write);
 /* Appends a number the way the language prints it. */
 void lang_print_number(lang_buf *b, lval v);

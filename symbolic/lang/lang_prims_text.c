@@ -13,7 +13,7 @@ static lang_rc expect_string(nsr_lang *I, const char *name, lval *a, int i) {
 
 /* Finishes a buffer: out of memory, or the new string. Frees the buffer. */
 static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
-  lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
+  lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_make_string(I, b->data ? b->data : "", b->len, out);
   nsr_free(b->data);
   return rc;
@@ -21,7 +21,7 @@ static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
 
 /* Sends a buffer to the output. Frees the buffer. */
 static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
-  lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
+  lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_output(I, b->data ? b->data : "", b->len);
   nsr_free(b->data);
   return rc;
@@ -111,7 +111,7 @@ static lang_rc p_symbol_to_string(nsr_lang *I, lval *a, int n, lval *out) {
 /* (stringify x): x as display would print it. */
 static lang_rc p_stringify(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   lang_print(&b, a[0], false);
   return buf_to_string(I, &b, out);
 }
@@ -120,7 +120,7 @@ static lang_rc p_stringify(nsr_lang *I, lval *a, int n, lval *out) {
  * (Church programs rely on it); write-string prints text without a
  * newline for Scheme-style output. */
 static lang_rc p_display(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) {
     lang_print(&b, a[i], false);
     lang_buf_add(&b, "\n", 1);
@@ -131,14 +131,14 @@ static lang_rc p_display(nsr_lang *I, lval *a, int n, lval *out) {
 
 static lang_rc p_write(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   lang_print(&b, a[0], true);
   *out = lang_unspec();
   return buf_to_output(I, &b);
 }
 
 static lang_rc p_write_string(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) lang_print(&b, a[i], false);
   *out = lang_unspec();
   return buf_to_output(I, &b);

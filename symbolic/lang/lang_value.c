@@ -242,23 +242,111 @@ static void equal_push(equal_stack *st, lval a, lval b) {
   st->n++;
 }
 
-/* Structural equality. Comparing data nested deeper than memory allows to
- * track answers false. */
+/* Union-find over heap objects, for comparing values that share structure
+ * or contain themselves (a vector holding itself): two objects already
+ * merged are taken as equal (R7RS equal? by bisimulation), so each object
+ * is expanded at most once and the walk is linear in the objects it meets
+ * instead of exponential in shared nesting or endless on a cycle. */
+typedef struct equal_sets {
+  const void **keys;  /* open addressing, cap a power of two */
+  uint32_t *slot_of;  /* index of keys[i] in parent */
+  uint32_t *parent;
+  size_t n, cap;
+  bool failed;
+} equal_sets;
+
+static size_t ptr_slot(const void *p, size_t cap) {
+  return (size_t)(lang_mix(0, (uint64_t)(uintptr_t)p) & (cap - 1));
+}
+
+/* Doubles the table; false when memory runs out. */
+static bool sets_grow(equal_sets *s) {
+  size_t cap = s->cap == 0 ? 256 : s->cap * 2;
+  const void **keys = nsr_calloc(cap, sizeof *keys);
+  uint32_t *slot_of = nsr_calloc(cap, sizeof *slot_of);
+  uint32_t *parent = nsr_reallocarray(s->parent, cap / 2, sizeof *parent);
+  if (keys == NULL || slot_of == NULL || parent == NULL || cap > UINT32_MAX) {
+    nsr_free(keys);
+    nsr_free(slot_of);
+    if (parent != NULL) s->parent = parent;
+    return false;
+  }
+  for (size_t i = 0; i < s->cap; i++) {
+    if (s->keys[i] == NULL) continue;
+    size_t j = ptr_slot(s->keys[i], cap);
+    while (keys[j] != NULL) j = (j + 1) & (cap - 1);
+    keys[j] = s->keys[i];
+    slot_of[j] = s->slot_of[i];
+  }
+  nsr_free(s->keys);
+  nsr_free(s->slot_of);
+  s->keys = keys;
+  s->slot_of = slot_of;
+  s->parent = parent;
+  s->cap = cap;
+  return true;
+}
+
+/* The representative of object p's set (p joins as a set of its own). */
+static uint32_t sets_find(equal_sets *s, const void *p) {
+  if ((s->n + 1) * 2 > s->cap && !sets_grow(s)) {
+    s->failed = true;
+    return 0;
+  }
+  size_t j = ptr_slot(p, s->cap);
+  while (s->keys[j] != NULL && s->keys[j] != p) j = (j + 1) & (s->cap - 1);
+  if (s->keys[j] == NULL) {
+    s->keys[j] = p;
+    s->slot_of[j] = (uint32_t)s->n;
+    s->parent[s->n] = (uint32_t)s->n;
+    s->n++;
+  }
+  uint32_t x = s->slot_of[j];
+  while (s->parent[x] != x) {
+    s->parent[x] = s->parent[s->parent[x]]; /* path halving */
+    x = s->parent[x];
+  }
+  return x;
+}
+
+/* True when a and b were already merged (so assumed equal); else merges
+ * them and returns false: the caller compares their contents. */
+static bool sets_merged(equal_sets *s, const void *a, const void *b) {
+  uint32_t ra = sets_find(s, a), rb = sets_find(s, b);
+  if (s->failed) return false;
+  if (ra == rb) return true;
+  s->parent[ra] = rb;
+  return false;
+}
+
+/* Compound pairs compared before switching to union-find: small values
+ * (the common case, e.g. mem keys) compare with no allocation. */
+#define EQUAL_PLAIN_VISITS 1024
+
+/* Structural equality (equal?). Terminates on cyclic values and is linear
+ * in shared ones. Comparing data nested deeper than memory allows to track
+ * answers false. */
 bool lang_equal(lval a, lval b) {
   equal_stack st;
   st.items = st.local;
   st.n = 0;
   st.cap = sizeof st.local / sizeof st.local[0];
   st.failed = false;
+  equal_sets sets = {0};
+  size_t visits = 0;
   bool same = true;
   equal_push(&st, a, b);
-  while (same && st.n > 0 && !st.failed) {
+  while (same && st.n > 0 && !st.failed && !sets.failed) {
     st.n--;
     lval x = st.items[st.n].a, y = st.items[st.n].b;
     /* Walk along list spines here; push the cars. */
     while (same && !lang_eqv(x, y)) {
       if (x.type != y.type) {
         same = false;
+        break;
+      }
+      if ((x.type == NSR_LANG_PAIR || x.type == NSR_LANG_VECTOR) &&
+          ++visits > EQUAL_PLAIN_VISITS && sets_merged(&sets, x.as.obj, y.as.obj)) {
         break;
       }
       if (x.type == NSR_LANG_PAIR) {
@@ -285,7 +373,10 @@ bool lang_equal(lval a, lval b) {
     }
   }
   if (st.items != st.local) nsr_free(st.items);
-  return same && !st.failed;
+  nsr_free(sets.keys);
+  nsr_free(sets.slot_of);
+  nsr_free(sets.parent);
+  return same && !st.failed && !sets.failed;
 }
 
 uint64_t lang_mix(uint64_t h, uint64_t x) {
@@ -295,15 +386,18 @@ uint64_t lang_mix(uint64_t h, uint64_t x) {
   return h ^ (h >> 29);
 }
 
-/* Hashing looks this deep into nested cars and vectors (list spines are
- * walked in full): equal values still hash alike, and the C stack stays
- * bounded. */
-#define HASH_MAX_DEPTH 32
+/* Hashing looks at this many nodes (pairs, vectors, atoms) of a value, in
+ * a fixed depth-first order that depends on its structure only: equal
+ * values still hash alike, and a shared or cyclic value costs no more than
+ * a small one. Keys that differ only further on collide and are told apart
+ * by lang_equal. */
+#define HASH_MAX_NODES 256
 
-static uint64_t hash_at_depth(lval v, int depth) {
+/* Hashes v, spending nodes from *left (recursion depth is bounded by it). */
+static uint64_t hash_walk(lval v, int *left) {
   uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
-  if (depth > HASH_MAX_DEPTH) return h;
   for (;;) {
+    if (--*left < 0) return h;
     switch (v.type) {
       case NSR_LANG_NIL:
       case NSR_LANG_UNSPECIFIED: return lang_mix(h, 1);
@@ -318,8 +412,9 @@ static uint64_t hash_at_depth(lval v, int depth) {
       case NSR_LANG_STRING:
         return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
       case NSR_LANG_VECTOR:
-        for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
-          h = lang_mix(h, hash_at_depth(LANG_VEC(v)->items[i], depth + 1));
+        h = lang_mix(h, LANG_VEC(v)->len);
+        for (size_t i = 0; i < LANG_VEC(v)->len && *left > 0; i++) {
+          h = lang_mix(h, hash_walk(LANG_VEC(v)->items[i], left));
         }
         return h;
       case NSR_LANG_SET: {
@@ -330,7 +425,7 @@ static uint64_t hash_at_depth(lval v, int depth) {
         return h;
       }
       case NSR_LANG_PAIR:
-        h = lang_mix(h, hash_at_depth(lang_car(v), depth + 1));
+        h = lang_mix(h, hash_walk(lang_car(v), left));
         v = lang_cdr(v);
         continue;
       default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
@@ -338,7 +433,10 @@ static uint64_t hash_at_depth(lval v, int depth) {
   }
 }
 
-uint64_t lang_hash_value(lval v) { return hash_at_depth(v, 0); }
+uint64_t lang_hash_value(lval v) {
+  int left = HASH_MAX_NODES;
+  return hash_walk(v, &left);
+}
 
 /* The slot of key in t (cap > 0): its entry or the empty slot to fill. */
 static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
@@ -394,9 +492,16 @@ lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
 
 void lang_buf_add(lang_buf *b, const char *s, size_t n) {
   if (b->failed) return;
+  if (b->limit != 0 && n > b->limit - b->len) {
+    b->failed = b->over = true;
+    return;
+  }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap == 0 ? 64 : b->cap;
     while (b->len + n + 1 > cap) cap *= 2;
+    /* Never more than the limit allows: the buffer is what the limit
+     * measures. */
+    if (b->limit != 0 && cap > b->limit + 1) cap = b->limit + 1;
     char *d = nsr_realloc(b->data, cap);
     if (d == NULL) {
       b->failed = true;
@@ -408,6 +513,27 @@ void lang_buf_add(lang_buf *b, const char *s, size_t n) {
   memcpy(b->data + b->len, s, n);
   b->len += n;
   b->data[b->len] = '\0';
+}
+
+lang_buf lang_text_buf(const nsr_lang *I) {
+  size_t limit = LANG_TEXT_MAX;
+  if (I->cfg.max_memory != 0) {
+    size_t room = I->cfg.max_memory > I->heap_bytes ? I->cfg.max_memory - I->heap_bytes : 0;
+    if (room / 2 < limit) limit = room / 2 > 0 ? room / 2 : 1;
+  }
+  return (lang_buf){.limit = limit};
+}
+
+lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b) {
+  if (!b->over) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (b->limit < LANG_TEXT_MAX) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+                        "memory budget of %zu bytes exhausted (--max-memory): printed text "
+                        "passed the %zu bytes left for it",
+                        I->cfg.max_memory, b->limit);
+  }
+  return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+                      "printed text passed %zu bytes, the most one print may make", b->limit);
 }
 
 void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
@@ -461,10 +587,14 @@ static void print_string_literal(lang_buf *b, const lang_string *s) {
 }
 
 /* Printing recurses on list elements and vector items (not along a list's
- * spine); nesting deeper than this prints "..." instead of using the stack. */
+ * spine); nesting deeper than this prints "..." instead of using the stack.
+ * A cyclic vector therefore prints 1000 levels of itself; the buffer's
+ * limit stops a value whose text (shared structure) would be larger, and
+ * the walk ends as soon as the buffer fails. */
 #define PRINT_MAX_DEPTH 1000
 
 static void print_value(lang_buf *b, lval v, bool write, int depth) {
+  if (b->failed) return;
   if (depth > PRINT_MAX_DEPTH) {
     lang_buf_add(b, "...", 3);
     return;
@@ -488,7 +618,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
       for (;;) {
         print_value(b, lang_car(v), write, depth + 1);
         v = lang_cdr(v);
-        if (v.type != NSR_LANG_PAIR) break;
+        if (v.type != NSR_LANG_PAIR || b->failed) break;
         lang_buf_add(b, " ", 1);
       }
       if (v.type != NSR_LANG_NIL) {
@@ -500,7 +630,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
     }
     case NSR_LANG_VECTOR: {
       lang_buf_add(b, "#(", 2);
-      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+      for (size_t i = 0; i < LANG_VEC(v)->len && !b->failed; i++) {
         if (i > 0) lang_buf_add(b, " ", 1);
         print_value(b, LANG_VEC(v)->items[i], write, depth + 1);
       }
@@ -534,7 +664,10 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
   }
 }
 
-void lang_print(lang_buf *b, lval v, bool write) { print_value(b, v, write, 0); }
+void lang_print(lang_buf *b, lval v, bool write) {
+  if (b->limit == 0) b->limit = LANG_TEXT_MAX;
+  print_value(b, v, write, 0);
+}
 
 lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   if (I->cfg.echo != NULL) {
@@ -544,7 +677,7 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   }
   /* Kept output counts against the memory budget like the heap does. */
   if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
-  lang_buf b = {I->out, I->out_len, I->out_cap, false};
+  lang_buf b = {I->out, I->out_len, I->out_cap, false, 0, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;
   I->out_len = b.len;
@@ -592,7 +725,7 @@ lang_rc (lang_error)(nsr_lang *I, const char *fmt, ...) {
 
 lang_rc (lang_type_error)(nsr_lang *I, const char *name, const char *what,
                         int argi, lval got) {
-  lang_buf b = {0};
+  lang_buf b = {.limit = 64}; /* only 60 bytes are shown */
   print_value(&b, got, true, PRINT_MAX_DEPTH - 2);
   const char *shown = b.data == NULL ? "?" : b.data;
   int n = (int)strlen(shown);
