@@ -98,16 +98,12 @@ static lang_rc init_language(nsr_lang *I) {
 
 /* Reads, expands and evaluates every form of text; the last value becomes
  * the result. The program's data stay rooted while it runs. */
-static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
-                         size_t len, bool library) {
-  /* A failed evaluation may have left garbage up to the memory budget,
-   * still below next_gc: collect it regardless, or the first allocation of
-   * this evaluation fails the budget. */
-  bool failed_before = I->error.code != NSR_OK;
+static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
+                          size_t len, bool library) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
-  if (failed_before || I->heap_bytes >= I->next_gc) lang_collect(I);
+  if (I->heap_bytes >= I->next_gc) lang_collect(I);
   I->user_pos = (lang_pos){0, 0, 0};
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
@@ -129,6 +125,16 @@ static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
     rc = lang_error(I, "condition failed outside of any query");
   }
   if (rc == LANG_OK) I->result = value;
+  return rc;
+}
+
+/* eval_forms, then, when it failed, a collection: a failed evaluation may
+ * leave garbage up to the memory budget, which would otherwise stay in the
+ * process (and fail the next evaluation's first allocation) until then. */
+static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
+                         size_t len, bool library) {
+  lang_rc rc = eval_forms(I, name, text, len, library);
+  if (rc != LANG_OK) lang_collect(I);
   return rc;
 }
 
@@ -168,6 +174,7 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
 
 void nsr_lang_free(nsr_lang *I) {
   if (I == NULL) return;
+  I->freed_bytes += I->heap_bytes;
   lang_free_all(I);
   for (size_t i = 0; i < I->nfiles; i++) nsr_free(I->files[i]);
   nsr_free(I->files);
@@ -177,6 +184,7 @@ void nsr_lang_free(nsr_lang *I) {
   nsr_free(I->roots);
   nsr_free(I->out);
   for (int i = 0; i < LANG_CACHES; i++) nsr_free(I->list_cache[i].items);
+  lang_release_memory(I);
   nsr_free(I);
 }
 

@@ -5,8 +5,15 @@
  * stack, the last result, and the values held by running queries. Marking
  * uses an explicit gray stack, so long lists cost no C stack. */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "lang_internal.h"
+
+/* Memory given back to the OS once this much was freed: trimming walks the
+ * allocator's free lists, so it is kept for large releases. */
+#define RELEASE_AFTER_BYTES ((size_t)32 << 20)
 
 static void gray_push(nsr_lang *I, lang_obj *o) {
   if (o == NULL || o->marked) return;
@@ -20,6 +27,9 @@ static void gray_push(nsr_lang *I, lang_obj *o) {
       I->gray_overflow = true;
       return;
     }
+    /* Counted like the heap (a collection cannot fail on the budget; the
+     * next allocation will). */
+    I->heap_bytes += (cap - I->graycap) * sizeof *g;
     I->gray = g;
     I->graycap = cap;
   }
@@ -124,6 +134,24 @@ static void free_object(lang_obj *o) {
   nsr_free(o);
 }
 
+/* Frees the mark stack: it is as large as the widest part of the heap was,
+ * and is needed again only at the next collection. */
+static void free_gray(nsr_lang *I) {
+  I->heap_bytes -= I->graycap * sizeof *I->gray;
+  I->freed_bytes += I->graycap * sizeof *I->gray;
+  nsr_free(I->gray);
+  I->gray = NULL;
+  I->ngray = I->graycap = 0;
+}
+
+void lang_release_memory(nsr_lang *I) {
+  if (I->freed_bytes < RELEASE_AFTER_BYTES) return;
+  I->freed_bytes = 0;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 void lang_collect(nsr_lang *I) {
   I->gray_overflow = false;
   I->ngray = 0;
@@ -139,10 +167,13 @@ void lang_collect(nsr_lang *I) {
     } else {
       *link = o->next;
       I->heap_bytes -= o->bytes;
+      I->freed_bytes += o->bytes;
       free_object(o);
     }
   }
   I->collections++;
+  free_gray(I);
+  lang_release_memory(I);
   /* Collect again when the heap has doubled (at least 4 MiB later), but
    * before the memory budget so garbage never causes a budget error. */
   size_t live = I->heap_bytes;
@@ -160,9 +191,7 @@ void lang_free_all(nsr_lang *I) {
     I->objects = o->next;
     free_object(o);
   }
-  nsr_free(I->gray);
-  I->gray = NULL;
-  I->ngray = I->graycap = 0;
+  free_gray(I);
 }
 
 lang_rc lang_root_push(nsr_lang *I, lval *slot) {

@@ -185,10 +185,12 @@ struct nsr_lang {
 
   /* heap */
   lang_obj *objects;
-  size_t heap_bytes;  /* objects + evaluator stacks */
+  size_t heap_bytes;  /* objects + evaluator stacks + mark stack + kept
+                         output + query bookkeeping */
+  size_t freed_bytes; /* freed since memory was last given back to the OS */
   size_t next_gc;
   uint64_t collections;
-  lang_obj **gray; /* the collector's mark stack */
+  lang_obj **gray; /* the collector's mark stack (counted in heap_bytes) */
   size_t ngray, graycap;
   bool gray_overflow; /* the mark stack could not grow: skip the sweep */
 
@@ -291,8 +293,12 @@ static inline lval lang_webchurch_number(lval v) {
 static inline lval lang_car(lval v) { return LANG_PAIR(v)->car; }
 static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
 
-/* Allocates a zeroed object of `bytes` and links it into the heap. Fails
- * (NULL, error set) when memory or the memory budget runs out. */
+/* What a malloc of `bytes` really takes from the process (the allocator's
+ * header and rounding), which is what the memory budget counts. */
+size_t lang_malloc_cost(size_t bytes);
+/* Allocates a zeroed object of `bytes` and links it into the heap, charging
+ * lang_malloc_cost(bytes). Fails (NULL, error set) when memory or the
+ * memory budget runs out. */
 void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes);
 /* Accounts `delta` more (or fewer) bytes owned by an object (arrays it
  * grows); fails like lang_alloc when the budget would be exceeded. */
@@ -393,6 +399,10 @@ lang_pos lang_pos_of(lval v);
 
 /* Marks everything reachable from the roots and frees the rest. */
 void lang_collect(nsr_lang *I);
+/* Gives freed memory back to the operating system when much was freed
+ * since the last time (the allocator keeps it otherwise, and the
+ * process's resident size would stay at its peak). */
+void lang_release_memory(nsr_lang *I);
 /* Frees every object (interpreter teardown). */
 void lang_free_all(nsr_lang *I);
 lang_rc lang_root_push(nsr_lang *I, lval *slot);

@@ -28,7 +28,7 @@ static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
 }
 
 static lang_rc p_string_append(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) {
     if (expect_string(I, "string-append", a, i) != LANG_OK) {
       nsr_free(b.data);

@@ -24,16 +24,24 @@ lang_rc lang_account(nsr_lang *I, ptrdiff_t delta) {
   return LANG_OK;
 }
 
+size_t lang_malloc_cost(size_t bytes) {
+  /* glibc's chunks: the request plus an 8-byte header, rounded up to 16
+   * bytes, at least 32. A pair of 72 bytes really takes 80. */
+  size_t chunk = (bytes + 8 + 15) & ~(size_t)15;
+  return chunk < 32 ? 32 : chunk;
+}
+
 void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
-  if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return NULL;
+  size_t cost = lang_malloc_cost(bytes);
+  if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return NULL;
   lang_obj *o = nsr_calloc(1, bytes);
   if (o == NULL) {
-    I->heap_bytes -= bytes;
+    I->heap_bytes -= cost;
     lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
     return NULL;
   }
   o->type = type;
-  o->bytes = bytes;
+  o->bytes = cost;
   o->next = I->objects;
   I->objects = o;
   return o;
@@ -528,12 +536,12 @@ lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b) {
   if (!b->over) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
   if (b->limit < LANG_TEXT_MAX) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
-                        "memory budget of %zu bytes exhausted (--max-memory): printed text "
+                        "memory budget of %zu bytes exhausted (--max-memory): text being made "
                         "passed the %zu bytes left for it",
                         I->cfg.max_memory, b->limit);
   }
   return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
-                      "printed text passed %zu bytes, the most one print may make", b->limit);
+                      "text being made passed %zu bytes, the most one value may make", b->limit);
 }
 
 void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
