@@ -22,8 +22,11 @@ typedef struct nsr_lang nsr_lang;
 typedef struct nsr_lang_config {
   uint64_t seed;          /* seeds the interpreter's xoshiro256** stream */
   uint64_t max_steps;     /* evaluation steps per top-level eval; 0 = none */
-  size_t max_memory;      /* bytes of live heap, evaluator stacks, query
-                             bookkeeping and kept output; 0 = none */
+  size_t max_memory;      /* bytes the process holds for the heap (with
+                             the allocator's overhead), evaluator stacks,
+                             the collector's mark stack, query
+                             bookkeeping, kept output and text being
+                             printed; 0 = none */
   double timeout_seconds; /* wall time per top-level eval; 0 = none */
   uint64_t max_paths;     /* execution paths per enumeration-query; 0 = none */
   FILE *echo;             /* if set, printed output goes here as it is
@@ -37,7 +40,7 @@ typedef struct nsr_lang_config {
   bool webchurch;
 } nsr_lang_config;
 
-/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo; gc_stress
+/* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress
  * when the environment variable NSR_LANG_GC_STRESS is set. */
 void nsr_lang_config_default(nsr_lang_config *cfg);
 

@@ -47,9 +47,10 @@ typedef struct lang_options {
   CLI_OPTION("--max-steps", CLI_U64, &(o)->cfg.max_steps, "N",                                 \
              "evaluation steps allowed, 0 = no limit"),                                        \
   CLI_OPTION("--max-memory", CLI_BYTES, &(o)->cfg.max_memory, "BYTES",                         \
-             "heap budget, with an optional K, M or G\nsuffix; 0 = no limit"),                 \
+             "memory budget (what the process holds), with\nan optional K, M or G suffix; 0 = no limit"),  \
   CLI_OPTION("--max-time", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                   \
-             "wall-time budget, 0 = none", .min = 0, .max = 1e9),                              \
+             "wall-time budget, 0 = none", .min = 0,                                           \
+             .max = 1e9),                                                                      \
   CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
              "execution paths per enumeration-query,\n0 = no limit"),                          \
   CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
@@ -57,7 +58,16 @@ typedef struct lang_options {
                   "is the integer 2, exact overflow turns inexact,\n"                          \
                   "round takes halves up")
 
-static void lang_options_init(lang_options *o) { nsr_lang_config_default(&o->cfg); }
+/* The library's defaults plus a wall-time budget: steps alone do not bound
+ * time (a step of a primitive's loop, of the collector's work or of a
+ * query's bookkeeping costs very different times), and a program left to
+ * run out of its step or memory budget could run for minutes. */
+#define RUN_DEFAULT_MAX_TIME 20.0
+
+static void lang_options_init(lang_options *o) {
+  nsr_lang_config_default(&o->cfg);
+  o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
+}
 
 /* Binds command-line-arguments to the n strings args. */
 static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_error *err) {
