@@ -254,62 +254,38 @@ static void equal_push(equal_stack *st, lval a, lval b) {
  * or contain themselves (a vector holding itself): two objects already
  * merged are taken as equal (R7RS equal? by bisimulation), so each object
  * is expanded at most once and the walk is linear in the objects it meets
- * instead of exponential in shared nesting or endless on a cycle. */
+ * instead of exponential in shared nesting or endless on a cycle.
+ *
+ * An object's set is found through its header's `marked` field, which is
+ * zero outside a collection and no collection runs during a comparison:
+ * it holds 1 + the object's index here, and is zeroed again at the end. */
 typedef struct equal_sets {
-  const void **keys;  /* open addressing, cap a power of two */
-  uint32_t *slot_of;  /* index of keys[i] in parent */
+  lang_obj **objs;   /* the objects met, to clear their headers */
   uint32_t *parent;
   size_t n, cap;
-  bool failed;
+  bool failed;       /* out of memory (or 2^32 objects) */
 } equal_sets;
 
-static size_t ptr_slot(const void *p, size_t cap) {
-  return (size_t)(lang_mix(0, (uint64_t)(uintptr_t)p) & (cap - 1));
-}
-
-/* Doubles the table; false when memory runs out. */
-static bool sets_grow(equal_sets *s) {
-  size_t cap = s->cap == 0 ? 256 : s->cap * 2;
-  const void **keys = nsr_calloc(cap, sizeof *keys);
-  uint32_t *slot_of = nsr_calloc(cap, sizeof *slot_of);
-  uint32_t *parent = nsr_reallocarray(s->parent, cap / 2, sizeof *parent);
-  if (keys == NULL || slot_of == NULL || parent == NULL || cap > UINT32_MAX) {
-    nsr_free(keys);
-    nsr_free(slot_of);
-    if (parent != NULL) s->parent = parent;
-    return false;
-  }
-  for (size_t i = 0; i < s->cap; i++) {
-    if (s->keys[i] == NULL) continue;
-    size_t j = ptr_slot(s->keys[i], cap);
-    while (keys[j] != NULL) j = (j + 1) & (cap - 1);
-    keys[j] = s->keys[i];
-    slot_of[j] = s->slot_of[i];
-  }
-  nsr_free(s->keys);
-  nsr_free(s->slot_of);
-  s->keys = keys;
-  s->slot_of = slot_of;
-  s->parent = parent;
-  s->cap = cap;
-  return true;
-}
-
-/* The representative of object p's set (p joins as a set of its own). */
-static uint32_t sets_find(equal_sets *s, const void *p) {
-  if ((s->n + 1) * 2 > s->cap && !sets_grow(s)) {
-    s->failed = true;
-    return 0;
-  }
-  size_t j = ptr_slot(p, s->cap);
-  while (s->keys[j] != NULL && s->keys[j] != p) j = (j + 1) & (s->cap - 1);
-  if (s->keys[j] == NULL) {
-    s->keys[j] = p;
-    s->slot_of[j] = (uint32_t)s->n;
+/* The representative of o's set (o joins as a set of its own). */
+static uint32_t sets_find(equal_sets *s, lang_obj *o) {
+  if (o->marked == 0) {
+    if (s->n == s->cap) {
+      size_t cap = s->cap == 0 ? 1024 : s->cap * 2;
+      lang_obj **objs = cap < UINT32_MAX ? nsr_reallocarray(s->objs, cap, sizeof *objs) : NULL;
+      if (objs != NULL) s->objs = objs;
+      uint32_t *parent = objs != NULL ? nsr_reallocarray(s->parent, cap, sizeof *parent) : NULL;
+      if (parent == NULL) {
+        s->failed = true;
+        return 0;
+      }
+      s->parent = parent;
+      s->cap = cap;
+    }
+    s->objs[s->n] = o;
     s->parent[s->n] = (uint32_t)s->n;
-    s->n++;
+    o->marked = (uint32_t)++s->n;
   }
-  uint32_t x = s->slot_of[j];
+  uint32_t x = o->marked - 1;
   while (s->parent[x] != x) {
     s->parent[x] = s->parent[s->parent[x]]; /* path halving */
     x = s->parent[x];
@@ -319,12 +295,19 @@ static uint32_t sets_find(equal_sets *s, const void *p) {
 
 /* True when a and b were already merged (so assumed equal); else merges
  * them and returns false: the caller compares their contents. */
-static bool sets_merged(equal_sets *s, const void *a, const void *b) {
-  uint32_t ra = sets_find(s, a), rb = sets_find(s, b);
+static bool sets_merged(equal_sets *s, lval a, lval b) {
+  uint32_t ra = sets_find(s, (lang_obj *)a.as.obj);
+  uint32_t rb = s->failed ? 0 : sets_find(s, (lang_obj *)b.as.obj);
   if (s->failed) return false;
   if (ra == rb) return true;
   s->parent[ra] = rb;
   return false;
+}
+
+static void sets_free(equal_sets *s) {
+  for (size_t i = 0; i < s->n; i++) s->objs[i]->marked = 0;
+  nsr_free(s->objs);
+  nsr_free(s->parent);
 }
 
 /* Compound pairs compared before switching to union-find: small values
@@ -354,7 +337,7 @@ bool lang_equal(lval a, lval b) {
         break;
       }
       if ((x.type == NSR_LANG_PAIR || x.type == NSR_LANG_VECTOR) &&
-          ++visits > EQUAL_PLAIN_VISITS && sets_merged(&sets, x.as.obj, y.as.obj)) {
+          ++visits > EQUAL_PLAIN_VISITS && sets_merged(&sets, x, y)) {
         break;
       }
       if (x.type == NSR_LANG_PAIR) {
@@ -381,9 +364,7 @@ bool lang_equal(lval a, lval b) {
     }
   }
   if (st.items != st.local) nsr_free(st.items);
-  nsr_free(sets.keys);
-  nsr_free(sets.slot_of);
-  nsr_free(sets.parent);
+  sets_free(&sets);
   return same && !st.failed && !sets.failed;
 }
 
