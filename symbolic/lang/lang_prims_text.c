@@ -11,7 +11,8 @@ static lang_rc expect_string(nsr_lang *I, const char *name, lval *a, int i) {
   return a[i].type == NSR_LANG_STRING ? LANG_OK : lang_type_error(I, name, "a string", i, a[i]);
 }
 
-/* Finishes a buffer: out of memory, or the new string. Frees the buffer. */
+/* Finishes a buffer: its error (past its limit or out of memory), or the
+ * new string. Frees the buffer. */
 static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
   lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_make_string(I, b->data ? b->data : "", b->len, out);
@@ -19,7 +20,7 @@ static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
   return rc;
 }
 
-/* Sends a buffer to the output. Frees the buffer. */
+/* Sends a buffer to the output, or reports its error. Frees the buffer. */
 static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
   lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_output(I, b->data ? b->data : "", b->len);
@@ -153,7 +154,7 @@ static lang_rc p_newline(nsr_lang *I, lval *a, int n, lval *out) {
 /* (error msg irritant ...): a located program error. */
 static lang_rc p_error(nsr_lang *I, lval *a, int n, lval *out) {
   (void)out;
-  lang_buf b = {0};
+  lang_buf b = {.limit = NSR_ERROR_MESSAGE_MAX}; /* what the message keeps */
   for (int i = 0; i < n; i++) {
     if (i > 0) lang_buf_add(&b, " ", 1);
     lang_print(&b, a[i], i > 0);
