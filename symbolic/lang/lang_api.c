@@ -132,11 +132,13 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
 
 /* eval_forms, then, when it failed, a collection: a failed evaluation may
  * leave garbage up to the memory budget, which would otherwise stay in the
- * process (and fail the next evaluation's first allocation) until then. */
+ * process (and fail the next evaluation's first allocation) until then.
+ * Memory freed meanwhile goes back to the system. */
 static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
                          size_t len, bool library) {
   lang_rc rc = eval_forms(I, name, text, len, library);
   if (rc != LANG_OK) lang_collect(I);
+  lang_release_memory(I);
   return rc;
 }
 
@@ -246,18 +248,12 @@ size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
 }
 
 /* The error of a text buffer that failed outside an evaluation (no
- * interpreter error to set). */
+ * interpreter error to set), prefixed with `what`. */
 static nsr_code text_error(const nsr_lang *I, const lang_buf *b, const char *what,
                            nsr_error *err) {
-  if (!b->over) return nsr_fail(err, NSR_ERR_NOMEM, "%s: out of memory", what);
-  if (b->limit < LANG_TEXT_MAX) {
-    return nsr_fail(err, NSR_ERR_LIMIT,
-                    "%s: memory budget of %zu bytes exhausted (--max-memory): the text "
-                    "passed the %zu bytes left for it",
-                    what, I->cfg.max_memory, b->limit);
-  }
-  return nsr_fail(err, NSR_ERR_LIMIT, "%s: the text passed %zu bytes, the most one value makes",
-                  what, b->limit);
+  char msg[NSR_ERROR_MESSAGE_MAX];
+  nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
+  return nsr_fail(err, code, "%s: %s", what, msg);
 }
 
 nsr_code nsr_lang_write(const nsr_lang *I, nsr_lang_value v, char **out, nsr_error *err) {

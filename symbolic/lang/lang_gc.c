@@ -12,7 +12,9 @@
 #include "lang_internal.h"
 
 /* Memory given back to the OS once this much was freed: trimming walks the
- * allocator's free lists, so it is kept for large releases. */
+ * allocator's free lists and the pages given back fault in again when
+ * reused, so it is kept for large releases at the end of an evaluation
+ * (within one, the budget bounds the heap anyway). */
 #define RELEASE_AFTER_BYTES ((size_t)32 << 20)
 
 static void gray_push(nsr_lang *I, lang_obj *o) {
@@ -173,7 +175,6 @@ void lang_collect(nsr_lang *I) {
   }
   I->collections++;
   free_gray(I);
-  lang_release_memory(I);
   /* Collect again when the heap has doubled (at least 4 MiB later), but
    * halfway to the memory budget, so garbage does not cause a budget
    * error. Yet at least an eighth of the budget later: halving the room

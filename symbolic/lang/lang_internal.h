@@ -351,20 +351,24 @@ typedef struct lang_buf {
   size_t limit; /* most bytes the text may have; 0 = no limit */
   bool over;    /* failed because of the limit */
 } lang_buf;
-/* The most text one print makes when no memory budget says less. */
+/* The most text one print makes, whatever the memory budget: printing a
+ * value that shares structure can make text exponentially larger than
+ * the value, and this bounds the time too. */
 #define LANG_TEXT_MAX ((size_t)64 << 20)
 void lang_buf_add(lang_buf *b, const char *s, size_t n);
-/* An empty buffer for printing a value in interpreter I: its limit is half
- * the room left in the memory budget (the text is usually copied once
- * more, into the output), at most LANG_TEXT_MAX. */
+/* An empty buffer for text made in interpreter I (printing, joining
+ * strings): its limit is half the room left in the memory budget (the text
+ * is usually copied once more, into the output or a string). */
 lang_buf lang_text_buf(const nsr_lang *I);
-/* The error of a failed buffer (LANG_ERROR): past its limit, the memory
- * budget (or LANG_TEXT_MAX) named; else out of memory. */
+/* Why buffer b failed, into msg: NSR_ERR_LIMIT naming the memory budget
+ * or LANG_TEXT_MAX, or NSR_ERR_NOMEM. */
+nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_t len);
+/* The same as the interpreter's located error; returns LANG_ERROR. */
 lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b);
 void lang_buf_printf(lang_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Appends v as `write` (strings quoted) or `display` (raw) would. The walk
- * stops when the buffer fails, so a buffer without a limit gets
+ * stops when the buffer fails, and a buffer's limit is lowered to
  * LANG_TEXT_MAX: huge shared or cyclic values cost at most that much. */
 void lang_print(lang_buf *b, lval v, bool write);
 /* Appends a number the way the language prints it. */
@@ -401,7 +405,8 @@ lang_pos lang_pos_of(lval v);
 void lang_collect(nsr_lang *I);
 /* Gives freed memory back to the operating system when much was freed
  * since the last time (the allocator keeps it otherwise, and the
- * process's resident size would stay at its peak). */
+ * process's resident size would stay at its peak). Called at the end of
+ * an evaluation and when the interpreter is freed. */
 void lang_release_memory(nsr_lang *I);
 /* Frees every object (interpreter teardown). */
 void lang_free_all(nsr_lang *I);

@@ -505,24 +505,31 @@ void lang_buf_add(lang_buf *b, const char *s, size_t n) {
 }
 
 lang_buf lang_text_buf(const nsr_lang *I) {
-  size_t limit = LANG_TEXT_MAX;
-  if (I->cfg.max_memory != 0) {
-    size_t room = I->cfg.max_memory > I->heap_bytes ? I->cfg.max_memory - I->heap_bytes : 0;
-    if (room / 2 < limit) limit = room / 2 > 0 ? room / 2 : 1;
+  if (I->cfg.max_memory == 0) return (lang_buf){0};
+  size_t room = I->cfg.max_memory > I->heap_bytes ? I->cfg.max_memory - I->heap_bytes : 0;
+  return (lang_buf){.limit = room / 2 > 0 ? room / 2 : 1};
+}
+
+nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_t len) {
+  if (!b->over) {
+    snprintf(msg, len, "out of memory");
+    return NSR_ERR_NOMEM;
   }
-  return (lang_buf){.limit = limit};
+  if (b->limit == LANG_TEXT_MAX) {
+    snprintf(msg, len, "printed text passed %zu bytes, the most one print may make", b->limit);
+  } else {
+    snprintf(msg, len,
+             "memory budget of %zu bytes exhausted (--max-memory): text being made passed "
+             "%zu bytes, half the room left in it",
+             I->cfg.max_memory, b->limit);
+  }
+  return NSR_ERR_LIMIT;
 }
 
 lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b) {
-  if (!b->over) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-  if (b->limit < LANG_TEXT_MAX) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
-                        "memory budget of %zu bytes exhausted (--max-memory): text being made "
-                        "passed the %zu bytes left for it",
-                        I->cfg.max_memory, b->limit);
-  }
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
-                      "text being made passed %zu bytes, the most one value may make", b->limit);
+  char msg[NSR_ERROR_MESSAGE_MAX];
+  nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
+  return lang_fail_at(I, I->cur_pos, code, "%s", msg);
 }
 
 void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
@@ -535,9 +542,22 @@ void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
   lang_buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+/* Appends an exact integer: by hand, as printing large values is mostly
+ * this and printf's parsing of "%lld" cost more than the digits. */
+static void print_int(lang_buf *b, int64_t i) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (i < 0) *--p = '-';
+  lang_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void lang_print_number(lang_buf *b, lval v) {
   if (v.type == NSR_LANG_INT) {
-    lang_buf_printf(b, "%lld", (long long)v.as.i);
+    print_int(b, v.as.i);
     return;
   }
   double r = v.as.r;
@@ -654,7 +674,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
 }
 
 void lang_print(lang_buf *b, lval v, bool write) {
-  if (b->limit == 0) b->limit = LANG_TEXT_MAX;
+  if (b->limit == 0 || b->limit > LANG_TEXT_MAX) b->limit = LANG_TEXT_MAX;
   print_value(b, v, write, 0);
 }
 

@@ -5,7 +5,7 @@
  * within the budget and comes back down. argv: the nsr binary, the test
  * library.
  *
- * Values, derived by hand: (dbl 40 1) has 2^40 leaves in 81 pairs, so its
+ * Values, derived by hand: (dbl 40 1) has 2^40 leaves in 80 pairs, so its
  * text (2 TiB) passes any budget; (deep 1004 1) is 1,004 nested arrays,
  * past the 100 levels a JSON result may nest; a vector holding itself
  * nests without end, and equals any other such vector. */

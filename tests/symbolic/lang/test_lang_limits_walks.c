@@ -5,9 +5,9 @@
  * (argv[1]), whose peak resident size the kernel reports (wait4).
  *
  * Values used throughout, derived by hand:
- * - (dbl n x) wraps x n times as (y y): 2^n leaves but n + 1 distinct pairs
- *   of (y y) plus n cells (y), so it is tiny in memory and prints as about
- *   2^n * 2 bytes: (dbl 40 1) would print 2 TiB.
+ * - (dbl n x) wraps x n times as (y y): 2^n leaves but 2n cells (each
+ *   level is one list of two cells), so it is tiny in memory and prints as
+ *   about 2^n * 2 bytes: (dbl 40 1) would print 2 TiB.
  * - (deep n x) wraps x in n one-element lists: n nested JSON arrays.
  * - A vector holding itself, #(v): equal? to another such vector (they
  *   unfold to the same infinite tree), and to no vector #(w 2) vs #(w 3). */
