@@ -248,11 +248,13 @@ size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
 }
 
 /* The error of a text buffer that failed outside an evaluation (no
- * interpreter error to set), prefixed with `what`. */
-static nsr_code text_error(const nsr_lang *I, const lang_buf *b, const char *what,
-                           nsr_error *err) {
+ * interpreter error to set), prefixed with `what`. Frees the buffer, and
+ * gives its memory back to the system when it was large. */
+static nsr_code text_error(const nsr_lang *I, lang_buf *b, const char *what, nsr_error *err) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
+  nsr_free(b->data);
+  lang_release_freed(b->cap);
   return nsr_fail(err, code, "%s: %s", what, msg);
 }
 
@@ -260,10 +262,7 @@ nsr_code nsr_lang_write(const nsr_lang *I, nsr_lang_value v, char **out, nsr_err
   *out = NULL;
   lang_buf b = lang_text_buf(I);
   lang_print(&b, v, true);
-  if (b.failed) {
-    nsr_free(b.data);
-    return text_error(I, &b, "printing the value", err);
-  }
+  if (b.failed) return text_error(I, &b, "printing the value", err);
   *out = b.data != NULL ? b.data : nsr_strdup("");
   return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "printing the value: out of memory");
 }
@@ -429,12 +428,14 @@ static void json_value(lang_buf *b, lval v, int depth, bool *too_deep) {
 nsr_code nsr_lang_to_json(const nsr_lang *I, nsr_lang_value v, char **out,
                           nsr_error *err) {
   *out = NULL;
+  /* JSON is printing too: the same limits as lang_print's. */
   lang_buf b = lang_text_buf(I);
+  lang_buf_print_limit(&b);
   bool too_deep = false;
   json_value(&b, v, 0, &too_deep);
-  if (too_deep || b.failed) {
+  if (b.failed) return text_error(I, &b, "JSON output", err);
+  if (too_deep) {
     nsr_free(b.data);
-    if (!too_deep) return text_error(I, &b, "JSON output", err);
     return nsr_fail(err, NSR_ERR_LIMIT,
                     "JSON output: the value nests lists or vectors deeper than %d levels, the "
                     "most a JSON result may (many JSON parsers recurse); return it flatter",

@@ -146,12 +146,17 @@ static void free_gray(nsr_lang *I) {
   I->ngray = I->graycap = 0;
 }
 
-void lang_release_memory(nsr_lang *I) {
-  if (I->freed_bytes < RELEASE_AFTER_BYTES) return;
-  I->freed_bytes = 0;
+void lang_release_freed(size_t freed) {
 #ifdef __GLIBC__
-  malloc_trim(0);
+  if (freed >= RELEASE_AFTER_BYTES) malloc_trim(0);
+#else
+  (void)freed;
 #endif
+}
+
+void lang_release_memory(nsr_lang *I) {
+  lang_release_freed(I->freed_bytes);
+  if (I->freed_bytes >= RELEASE_AFTER_BYTES) I->freed_bytes = 0;
 }
 
 void lang_collect(nsr_lang *I) {

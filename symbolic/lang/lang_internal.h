@@ -355,6 +355,8 @@ typedef struct lang_buf {
  * value that shares structure can make text exponentially larger than
  * the value, and this bounds the time too. */
 #define LANG_TEXT_MAX ((size_t)64 << 20)
+/* Lowers b's limit to LANG_TEXT_MAX, as printing (and JSON) do. */
+void lang_buf_print_limit(lang_buf *b);
 void lang_buf_add(lang_buf *b, const char *s, size_t n);
 /* An empty buffer for text made in interpreter I (printing, joining
  * strings): its limit is half the room left in the memory budget (the text
@@ -408,6 +410,9 @@ void lang_collect(nsr_lang *I);
  * process's resident size would stay at its peak). Called at the end of
  * an evaluation and when the interpreter is freed. */
 void lang_release_memory(nsr_lang *I);
+/* The same after `freed` bytes were freed outside the heap (a text that
+ * failed its limit). */
+void lang_release_freed(size_t freed);
 /* Frees every object (interpreter teardown). */
 void lang_free_all(nsr_lang *I);
 lang_rc lang_root_push(nsr_lang *I, lval *slot);

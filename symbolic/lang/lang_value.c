@@ -673,8 +673,12 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
   }
 }
 
-void lang_print(lang_buf *b, lval v, bool write) {
+void lang_buf_print_limit(lang_buf *b) {
   if (b->limit == 0 || b->limit > LANG_TEXT_MAX) b->limit = LANG_TEXT_MAX;
+}
+
+void lang_print(lang_buf *b, lval v, bool write) {
+  lang_buf_print_limit(b);
   print_value(b, v, write, 0);
 }
 
