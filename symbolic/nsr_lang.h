@@ -22,8 +22,11 @@ typedef struct nsr_lang nsr_lang;
 typedef struct nsr_lang_config {
   uint64_t seed;          /* seeds the interpreter's xoshiro256** stream */
   uint64_t max_steps;     /* evaluation steps per top-level eval; 0 = none */
-  size_t max_memory;      /* bytes of live heap, evaluator stacks, query
-                             bookkeeping and kept output; 0 = none */
+  size_t max_memory;      /* bytes the process holds for the heap (with
+                             the allocator's overhead), evaluator stacks,
+                             the collector's mark stack, query
+                             bookkeeping, kept output and text being
+                             printed; 0 = none */
   double timeout_seconds; /* wall time per top-level eval; 0 = none */
   uint64_t max_paths;     /* execution paths per enumeration-query; 0 = none */
   FILE *echo;             /* if set, printed output goes here as it is
@@ -37,7 +40,7 @@ typedef struct nsr_lang_config {
   bool webchurch;
 } nsr_lang_config;
 
-/* Seed 0, 10^9 steps, 1 GiB, no timeout, 10^6 paths, no echo; gc_stress
+/* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress
  * when the environment variable NSR_LANG_GC_STRESS is set. */
 void nsr_lang_config_default(nsr_lang_config *cfg);
 
@@ -100,9 +103,17 @@ typedef struct nsr_lang_value {
 /* The value of the last top-level form of the last successful eval. */
 nsr_lang_value nsr_lang_result(const nsr_lang *lang);
 /* Writes `value` as the language's `write` would into buf (truncated to
- * len - 1 bytes, NUL-terminated); returns the untruncated length. */
+ * len - 1 bytes, NUL-terminated); returns the text's length, or a number
+ * >= len when it did not fit (printing stops there, so a huge value costs
+ * only len bytes). */
 size_t nsr_lang_format(const nsr_lang *lang, nsr_lang_value value, char *buf,
                        size_t len);
+/* `value` as `write` prints it into *out (caller frees with nsr_free).
+ * The text may take half the room left in the memory budget (a value
+ * sharing structure can print far larger than it is): past that,
+ * NSR_ERR_LIMIT naming the budget. */
+nsr_code nsr_lang_write(const nsr_lang *lang, nsr_lang_value value, char **out,
+                        nsr_error *err);
 /* Numeric value of an int or real; false for any other type. */
 bool nsr_lang_to_double(nsr_lang_value value, double *out);
 /* The bytes of a string or the name of a symbol (NUL-terminated); NULL for
@@ -117,7 +128,11 @@ nsr_lang_value nsr_lang_ref(nsr_lang_value value, int64_t i);
  * are arrays, symbols and strings are strings, #t/#f are true/false,
  * numbers are numbers as nsr_json_dump writes them (json.h: shortest
  * round-trip reals; non-finite ones "Infinity", "-Infinity" or "NaN"),
- * unspecified is null and procedures are their printed names. */
+ * unspecified is null and procedures are their printed names. Arrays nest
+ * at most NSR_LANG_JSON_MAX_DEPTH deep (JSON clients commonly parse
+ * recursively) and the text may take half the room left in the memory
+ * budget; past either, NSR_ERR_LIMIT saying which. */
+#define NSR_LANG_JSON_MAX_DEPTH 100
 nsr_code nsr_lang_to_json(const nsr_lang *lang, nsr_lang_value value,
                           char **out, nsr_error *err);
 /* `len` bytes of text as a JSON string literal into *out (caller frees with

@@ -47,9 +47,10 @@ typedef struct lang_options {
   CLI_OPTION("--max-steps", CLI_U64, &(o)->cfg.max_steps, "N",                                 \
              "evaluation steps allowed, 0 = no limit"),                                        \
   CLI_OPTION("--max-memory", CLI_BYTES, &(o)->cfg.max_memory, "BYTES",                         \
-             "heap budget, with an optional K, M or G\nsuffix; 0 = no limit"),                 \
+             "memory budget (what the process holds), with\nan optional K, M or G suffix; 0 = no limit"),  \
   CLI_OPTION("--max-time", CLI_DOUBLE, &(o)->cfg.timeout_seconds, "SECONDS",                   \
-             "wall-time budget, 0 = none", .min = 0, .max = 1e9),                              \
+             "wall-time budget, 0 = none", .min = 0,                                           \
+             .max = 1e9),                                                                      \
   CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
              "execution paths per enumeration-query,\n0 = no limit"),                          \
   CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
@@ -57,7 +58,16 @@ typedef struct lang_options {
                   "is the integer 2, exact overflow turns inexact,\n"                          \
                   "round takes halves up")
 
-static void lang_options_init(lang_options *o) { nsr_lang_config_default(&o->cfg); }
+/* The library's defaults plus a wall-time budget: steps alone do not bound
+ * time (a step of a primitive's loop, of the collector's work or of a
+ * query's bookkeeping costs very different times), and a program left to
+ * run out of its step or memory budget could run for minutes. */
+#define RUN_DEFAULT_MAX_TIME 20.0
+
+static void lang_options_init(lang_options *o) {
+  nsr_lang_config_default(&o->cfg);
+  o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
+}
 
 /* Binds command-line-arguments to the n strings args. */
 static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_error *err) {
@@ -91,23 +101,20 @@ static int print_json_result(nsr_lang *lang) {
   return status;
 }
 
-static void print_plain_result(nsr_lang *lang) {
+/* Prints the result as `write` would; a value whose text would pass the
+ * memory budget (shared structure prints far larger than it is) is the
+ * program's error. */
+static int print_plain_result(nsr_lang *lang) {
   nsr_lang_value v = nsr_lang_result(lang);
-  if (v.type == NSR_LANG_UNSPECIFIED) return;
-  char small[4096];
-  size_t n = nsr_lang_format(lang, v, small, sizeof small);
-  if (n < sizeof small) {
-    printf("%s\n", small);
-    return;
+  if (v.type == NSR_LANG_UNSPECIFIED) return CLI_EXIT_OK;
+  char *text = NULL;
+  nsr_error err;
+  if (nsr_lang_write(lang, v, &text, &err) != NSR_OK) {
+    return cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
   }
-  char *big = nsr_malloc(n + 1);
-  if (big == NULL) {
-    printf("%s...\n", small);
-    return;
-  }
-  nsr_lang_format(lang, v, big, n + 1);
-  printf("%s\n", big);
-  nsr_free(big);
+  printf("%s\n", text);
+  nsr_free(text);
+  return CLI_EXIT_OK;
 }
 
 /* The program of a parsed `nsr run`: a file or -e, and its arguments. */
@@ -140,7 +147,7 @@ static int run_program_with(const nsr_lang_config *cfg, lang_foreign *F, const r
   } else if (p->json) {
     status = print_json_result(lang);
   } else {
-    print_plain_result(lang);
+    status = print_plain_result(lang);
   }
   nsr_lang_free(lang);
   return status;

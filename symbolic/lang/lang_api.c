@@ -14,7 +14,9 @@ void nsr_lang_config_default(nsr_lang_config *cfg) {
   *cfg = (nsr_lang_config){
       .seed = 0,
       .max_steps = 1000000000ULL,
-      .max_memory = (size_t)1 << 30,
+      /* The budget counts what the process really holds, which stays
+       * within 1.2 times it; filling it takes seconds, not minutes. */
+      .max_memory = (size_t)512 << 20,
       .timeout_seconds = 0,
       .max_paths = 1000000ULL,
       .echo = NULL,
@@ -98,16 +100,12 @@ static lang_rc init_language(nsr_lang *I) {
 
 /* Reads, expands and evaluates every form of text; the last value becomes
  * the result. The program's data stay rooted while it runs. */
-static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
-                         size_t len, bool library) {
-  /* A failed evaluation may have left garbage up to the memory budget,
-   * still below next_gc: collect it regardless, or the first allocation of
-   * this evaluation fails the budget. */
-  bool failed_before = I->error.code != NSR_OK;
+static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
+                          size_t len, bool library) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
-  if (failed_before || I->heap_bytes >= I->next_gc) lang_collect(I);
+  if (I->heap_bytes >= I->next_gc) lang_collect(I);
   I->user_pos = (lang_pos){0, 0, 0};
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
@@ -129,6 +127,18 @@ static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
     rc = lang_error(I, "condition failed outside of any query");
   }
   if (rc == LANG_OK) I->result = value;
+  return rc;
+}
+
+/* eval_forms, then, when it failed, a collection: a failed evaluation may
+ * leave garbage up to the memory budget, which would otherwise stay in the
+ * process (and fail the next evaluation's first allocation) until then.
+ * Memory freed meanwhile goes back to the system. */
+static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
+                         size_t len, bool library) {
+  lang_rc rc = eval_forms(I, name, text, len, library);
+  if (rc != LANG_OK) lang_collect(I);
+  lang_release_memory(I);
   return rc;
 }
 
@@ -168,6 +178,7 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
 
 void nsr_lang_free(nsr_lang *I) {
   if (I == NULL) return;
+  I->freed_bytes += I->heap_bytes;
   lang_free_all(I);
   for (size_t i = 0; i < I->nfiles; i++) nsr_free(I->files[i]);
   nsr_free(I->files);
@@ -177,6 +188,7 @@ void nsr_lang_free(nsr_lang *I) {
   nsr_free(I->roots);
   nsr_free(I->out);
   for (int i = 0; i < LANG_CACHES; i++) nsr_free(I->list_cache[i].items);
+  lang_release_memory(I);
   nsr_free(I);
 }
 
@@ -222,16 +234,37 @@ nsr_lang_value nsr_lang_result(const nsr_lang *I) { return I->result; }
 size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
                        size_t len) {
   (void)I;
-  lang_buf b = {0};
+  /* The walk stops once buf is full, so a huge value costs len bytes. */
+  lang_buf b = {.limit = len > 0 ? len : 1};
   lang_print(&b, v, true);
-  size_t n = b.len;
+  size_t n = b.over ? b.limit : b.len;
   if (len > 0) {
-    size_t k = n < len - 1 ? n : len - 1;
+    size_t k = b.len < len - 1 ? b.len : len - 1;
     if (k > 0) memcpy(buf, b.data, k);
     buf[k] = '\0';
   }
   nsr_free(b.data);
   return n;
+}
+
+/* The error of a text buffer that failed outside an evaluation (no
+ * interpreter error to set), prefixed with `what`. Frees the buffer, and
+ * gives its memory back to the system when it was large. */
+static nsr_code text_error(const nsr_lang *I, lang_buf *b, const char *what, nsr_error *err) {
+  char msg[NSR_ERROR_MESSAGE_MAX];
+  nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
+  nsr_free(b->data);
+  lang_release_freed(b->cap);
+  return nsr_fail(err, code, "%s: %s", what, msg);
+}
+
+nsr_code nsr_lang_write(const nsr_lang *I, nsr_lang_value v, char **out, nsr_error *err) {
+  *out = NULL;
+  lang_buf b = lang_text_buf(I);
+  lang_print(&b, v, true);
+  if (b.failed) return text_error(I, &b, "printing the value", err);
+  *out = b.data != NULL ? b.data : nsr_strdup("");
+  return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "printing the value: out of memory");
 }
 
 bool nsr_lang_to_double(nsr_lang_value v, double *out) {
@@ -301,7 +334,9 @@ nsr_code nsr_lang_define_primitive(nsr_lang *I, const char *name,
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-#define JSON_MAX_DEPTH 1000
+/* JSON clients commonly parse recursively and give up (or crash) on deep
+ * nesting, so results nest at most this deep (see nsr_lang.h). */
+#define JSON_MAX_DEPTH NSR_LANG_JSON_MAX_DEPTH
 
 static void lang_json_string(lang_buf *b, const char *s, size_t n) {
   lang_buf_add(b, "\"", 1);
@@ -323,11 +358,10 @@ static void lang_json_string(lang_buf *b, const char *s, size_t n) {
   lang_buf_add(b, "\"", 1);
 }
 
-static void json_value(lang_buf *b, lval v, int depth) {
-  if (depth > JSON_MAX_DEPTH) {
-    lang_buf_add(b, "null", 4);
-    return;
-  }
+/* Appends v as JSON. Arrays nested deeper than JSON_MAX_DEPTH set
+ * *too_deep and stop the walk, as does the buffer failing. */
+static void json_value(lang_buf *b, lval v, int depth, bool *too_deep) {
+  if (b->failed || *too_deep) return;
   switch (v.type) {
     case NSR_LANG_NIL: lang_buf_add(b, "[]", 2); return;
     case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "true" : "false", v.as.b ? 4 : 5); return;
@@ -341,25 +375,33 @@ static void json_value(lang_buf *b, lval v, int depth) {
     case NSR_LANG_SYMBOL: lang_json_string(b, LANG_SYM(v)->name, LANG_SYM(v)->len); return;
     case NSR_LANG_PAIR: {
       /* A list is an array; an improper tail becomes its last element. */
+      if (depth >= JSON_MAX_DEPTH) {
+        *too_deep = true;
+        return;
+      }
       lang_buf_add(b, "[", 1);
       for (bool first = true;; first = false) {
         if (!first) lang_buf_add(b, ",", 1);
-        json_value(b, lang_car(v), depth + 1);
+        json_value(b, lang_car(v), depth + 1, too_deep);
         v = lang_cdr(v);
-        if (v.type != NSR_LANG_PAIR) break;
+        if (v.type != NSR_LANG_PAIR || b->failed || *too_deep) break;
       }
-      if (v.type != NSR_LANG_NIL) {
+      if (v.type != NSR_LANG_NIL && v.type != NSR_LANG_PAIR) {
         lang_buf_add(b, ",", 1);
-        json_value(b, v, depth + 1);
+        json_value(b, v, depth + 1, too_deep);
       }
       lang_buf_add(b, "]", 1);
       return;
     }
     case NSR_LANG_VECTOR:
+      if (depth >= JSON_MAX_DEPTH) {
+        *too_deep = true;
+        return;
+      }
       lang_buf_add(b, "[", 1);
-      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+      for (size_t i = 0; i < LANG_VEC(v)->len && !b->failed && !*too_deep; i++) {
         if (i > 0) lang_buf_add(b, ",", 1);
-        json_value(b, LANG_VEC(v)->items[i], depth + 1);
+        json_value(b, LANG_VEC(v)->items[i], depth + 1, too_deep);
       }
       lang_buf_add(b, "]", 1);
       return;
@@ -374,7 +416,7 @@ static void json_value(lang_buf *b, lval v, int depth) {
       return;
     }
     default: {
-      lang_buf text = {0};
+      lang_buf text = {.limit = 4096}; /* a procedure's or table's name */
       lang_print(&text, v, true);
       lang_json_string(b, text.data ? text.data : "", text.len);
       nsr_free(text.data);
@@ -385,12 +427,19 @@ static void json_value(lang_buf *b, lval v, int depth) {
 
 nsr_code nsr_lang_to_json(const nsr_lang *I, nsr_lang_value v, char **out,
                           nsr_error *err) {
-  (void)I;
-  lang_buf b = {0};
-  json_value(&b, v, 0);
-  if (b.failed) {
+  *out = NULL;
+  /* JSON is printing too: the same limits as lang_print's. */
+  lang_buf b = lang_text_buf(I);
+  lang_buf_print_limit(&b);
+  bool too_deep = false;
+  json_value(&b, v, 0, &too_deep);
+  if (b.failed) return text_error(I, &b, "JSON output", err);
+  if (too_deep) {
     nsr_free(b.data);
-    return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
+    return nsr_fail(err, NSR_ERR_LIMIT,
+                    "JSON output: the value nests lists or vectors deeper than %d levels, the "
+                    "most a JSON result may (many JSON parsers recurse); return it flatter",
+                    JSON_MAX_DEPTH);
   }
   *out = b.data != NULL ? b.data : nsr_strdup("null");
   return *out != NULL ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");

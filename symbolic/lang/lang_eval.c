@@ -208,7 +208,7 @@ static lang_rc spread_apply(nsr_lang *I, size_t base) {
 }
 
 static lang_rc not_a_procedure(nsr_lang *I, lval v) {
-  lang_buf b = {0};
+  lang_buf b = {.limit = 64}; /* only 60 bytes are shown */
   lang_print(&b, v, true);
   int n = b.data == NULL ? 0 : (int)b.len;
   lang_error(I, "cannot call %.*s%s: it is not a procedure", n > 60 ? 60 : n,

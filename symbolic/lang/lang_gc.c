@@ -5,8 +5,17 @@
  * stack, the last result, and the values held by running queries. Marking
  * uses an explicit gray stack, so long lists cost no C stack. */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "lang_internal.h"
+
+/* Memory given back to the OS once this much was freed: trimming walks the
+ * allocator's free lists and the pages given back fault in again when
+ * reused, so it is kept for large releases at the end of an evaluation
+ * (within one, the budget bounds the heap anyway). */
+#define RELEASE_AFTER_BYTES ((size_t)32 << 20)
 
 static void gray_push(nsr_lang *I, lang_obj *o) {
   if (o == NULL || o->marked) return;
@@ -20,6 +29,9 @@ static void gray_push(nsr_lang *I, lang_obj *o) {
       I->gray_overflow = true;
       return;
     }
+    /* Counted like the heap (a collection cannot fail on the budget; the
+     * next allocation will). */
+    I->heap_bytes += (cap - I->graycap) * sizeof *g;
     I->gray = g;
     I->graycap = cap;
   }
@@ -124,6 +136,29 @@ static void free_object(lang_obj *o) {
   nsr_free(o);
 }
 
+/* Frees the mark stack: it is as large as the widest part of the heap was,
+ * and is needed again only at the next collection. */
+static void free_gray(nsr_lang *I) {
+  I->heap_bytes -= I->graycap * sizeof *I->gray;
+  I->freed_bytes += I->graycap * sizeof *I->gray;
+  nsr_free(I->gray);
+  I->gray = NULL;
+  I->ngray = I->graycap = 0;
+}
+
+void lang_release_freed(size_t freed) {
+#ifdef __GLIBC__
+  if (freed >= RELEASE_AFTER_BYTES) malloc_trim(0);
+#else
+  (void)freed;
+#endif
+}
+
+void lang_release_memory(nsr_lang *I) {
+  lang_release_freed(I->freed_bytes);
+  if (I->freed_bytes >= RELEASE_AFTER_BYTES) I->freed_bytes = 0;
+}
+
 void lang_collect(nsr_lang *I) {
   I->gray_overflow = false;
   I->ngray = 0;
@@ -139,17 +174,24 @@ void lang_collect(nsr_lang *I) {
     } else {
       *link = o->next;
       I->heap_bytes -= o->bytes;
+      I->freed_bytes += o->bytes;
       free_object(o);
     }
   }
   I->collections++;
+  free_gray(I);
   /* Collect again when the heap has doubled (at least 4 MiB later), but
-   * before the memory budget so garbage never causes a budget error. */
+   * halfway to the memory budget, so garbage does not cause a budget
+   * error. Yet at least an eighth of the budget later: halving the room
+   * each time would make a program that keeps what it allocates (a cons
+   * bomb) mark its whole heap some 20 times in its last megabytes. A
+   * program whose live data pass 7/8 of the budget may so stop on it. */
   size_t live = I->heap_bytes;
   size_t next = live + (live > (4u << 20) ? live : (4u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
     if (next > half_room) next = half_room;
+    if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
   }
   I->next_gc = next;
 }
@@ -160,9 +202,7 @@ void lang_free_all(nsr_lang *I) {
     I->objects = o->next;
     free_object(o);
   }
-  nsr_free(I->gray);
-  I->gray = NULL;
-  I->ngray = I->graycap = 0;
+  free_gray(I);
 }
 
 lang_rc lang_root_push(nsr_lang *I, lval *slot) {

@@ -185,10 +185,12 @@ struct nsr_lang {
 
   /* heap */
   lang_obj *objects;
-  size_t heap_bytes;  /* objects + evaluator stacks */
+  size_t heap_bytes;  /* objects + evaluator stacks + mark stack + kept
+                         output + query bookkeeping */
+  size_t freed_bytes; /* freed since memory was last given back to the OS */
   size_t next_gc;
   uint64_t collections;
-  lang_obj **gray; /* the collector's mark stack */
+  lang_obj **gray; /* the collector's mark stack (counted in heap_bytes) */
   size_t ngray, graycap;
   bool gray_overflow; /* the mark stack could not grow: skip the sweep */
 
@@ -293,8 +295,12 @@ static inline lval lang_webchurch_number(lval v) {
 static inline lval lang_car(lval v) { return LANG_PAIR(v)->car; }
 static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
 
-/* Allocates a zeroed object of `bytes` and links it into the heap. Fails
- * (NULL, error set) when memory or the memory budget runs out. */
+/* What a malloc of `bytes` really takes from the process (the allocator's
+ * header and rounding), which is what the memory budget counts. */
+size_t lang_malloc_cost(size_t bytes);
+/* Allocates a zeroed object of `bytes` and links it into the heap, charging
+ * lang_malloc_cost(bytes). Fails (NULL, error set) when memory or the
+ * memory budget runs out. */
 void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes);
 /* Accounts `delta` more (or fewer) bytes owned by an object (arrays it
  * grows); fails like lang_alloc when the budget would be exceeded. */
@@ -343,12 +349,31 @@ lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val);
 typedef struct lang_buf {
   char *data;
   size_t len, cap;
-  bool failed; /* an append ran out of memory */
+  bool failed; /* an append ran out of memory or passed the limit */
+  size_t limit; /* most bytes the text may have; 0 = no limit */
+  bool over;    /* failed because of the limit */
 } lang_buf;
+/* The most text one print makes, whatever the memory budget: printing a
+ * value that shares structure can make text exponentially larger than
+ * the value, and this bounds the time too. */
+#define LANG_TEXT_MAX ((size_t)64 << 20)
+/* Lowers b's limit to LANG_TEXT_MAX, as printing (and JSON) do. */
+void lang_buf_print_limit(lang_buf *b);
 void lang_buf_add(lang_buf *b, const char *s, size_t n);
+/* An empty buffer for text made in interpreter I (printing, joining
+ * strings): its limit is half the room left in the memory budget (the text
+ * is usually copied once more, into the output or a string). */
+lang_buf lang_text_buf(const nsr_lang *I);
+/* Why buffer b failed, into msg: NSR_ERR_LIMIT naming the memory budget
+ * or LANG_TEXT_MAX, or NSR_ERR_NOMEM. */
+nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_t len);
+/* The same as the interpreter's located error; returns LANG_ERROR. */
+lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b);
 void lang_buf_printf(lang_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Appends v as `write` (strings quoted) or `display` (raw) would. */
+/* Appends v as `write` (strings quoted) or `display` (raw) would. The walk
+ * stops when the buffer fails, and a buffer's limit is lowered to
+ * LANG_TEXT_MAX: huge shared or cyclic values cost at most that much. */
 void lang_print(lang_buf *b, lval v, bool write);
 /* Appends a number the way the language prints it. */
 void lang_print_number(lang_buf *b, lval v);
@@ -382,6 +407,14 @@ lang_pos lang_pos_of(lval v);
 
 /* Marks everything reachable from the roots and frees the rest. */
 void lang_collect(nsr_lang *I);
+/* Gives freed memory back to the operating system when much was freed
+ * since the last time (the allocator keeps it otherwise, and the
+ * process's resident size would stay at its peak). Called at the end of
+ * an evaluation and when the interpreter is freed. */
+void lang_release_memory(nsr_lang *I);
+/* The same after `freed` bytes were freed outside the heap (a text that
+ * failed its limit). */
+void lang_release_freed(size_t freed);
 /* Frees every object (interpreter teardown). */
 void lang_free_all(nsr_lang *I);
 lang_rc lang_root_push(nsr_lang *I, lval *slot);

@@ -19,21 +19,22 @@ static lang_rc expect_string(nsr_lang *I, const char *name, lval *a, int i) {
   return a[i].type == NSR_LANG_STRING ? LANG_OK : lang_type_error(I, name, "a string", i, a[i]);
 }
 
-/* Finishes a buffer: out of memory, the new string, then the text built
- * charged (after the memory budget has seen it: that budget names the
- * problem when both run out). Frees the buffer. */
+/* Finishes a buffer: its error (past its limit or out of memory), or the
+ * new string, then the text built charged (after the memory budget has
+ * seen it: that budget names the problem when both run out). Frees the
+ * buffer. */
 static lang_rc buf_to_string(nsr_lang *I, lang_buf *b, lval *out) {
-  lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
+  lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_make_string(I, b->data ? b->data : "", b->len, out);
   if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
   return rc;
 }
 
-/* Sends a buffer to the output, charged like buf_to_string. Frees the
- * buffer. */
+/* Sends a buffer to the output, or reports its error; charged like
+ * buf_to_string. Frees the buffer. */
 static lang_rc buf_to_output(nsr_lang *I, lang_buf *b) {
-  lang_rc rc = b->failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
+  lang_rc rc = b->failed ? lang_buf_error(I, b)
                          : lang_output(I, b->data ? b->data : "", b->len);
   if (rc == LANG_OK) rc = charge_bytes(I, b->len);
   nsr_free(b->data);
@@ -44,7 +45,7 @@ static lang_rc p_string_append(nsr_lang *I, lval *a, int n, lval *out) {
   for (int i = 0; i < n; i++) {
     if (expect_string(I, "string-append", a, i) != LANG_OK) return LANG_ERROR;
   }
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) lang_buf_add(&b, LANG_STR(a[i])->chars, LANG_STR(a[i])->len);
   return buf_to_string(I, &b, out);
 }
@@ -129,7 +130,7 @@ static lang_rc p_symbol_to_string(nsr_lang *I, lval *a, int n, lval *out) {
 /* (stringify x): x as display would print it. */
 static lang_rc p_stringify(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   lang_print(&b, a[0], false);
   return buf_to_string(I, &b, out);
 }
@@ -138,7 +139,7 @@ static lang_rc p_stringify(nsr_lang *I, lval *a, int n, lval *out) {
  * (Church programs rely on it); write-string prints text without a
  * newline for Scheme-style output. */
 static lang_rc p_display(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) {
     lang_print(&b, a[i], false);
     lang_buf_add(&b, "\n", 1);
@@ -149,14 +150,14 @@ static lang_rc p_display(nsr_lang *I, lval *a, int n, lval *out) {
 
 static lang_rc p_write(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   lang_print(&b, a[0], true);
   *out = lang_unspec();
   return buf_to_output(I, &b);
 }
 
 static lang_rc p_write_string(nsr_lang *I, lval *a, int n, lval *out) {
-  lang_buf b = {0};
+  lang_buf b = lang_text_buf(I);
   for (int i = 0; i < n; i++) lang_print(&b, a[i], false);
   *out = lang_unspec();
   return buf_to_output(I, &b);
@@ -171,7 +172,7 @@ static lang_rc p_newline(nsr_lang *I, lval *a, int n, lval *out) {
 /* (error msg irritant ...): a located program error. */
 static lang_rc p_error(nsr_lang *I, lval *a, int n, lval *out) {
   (void)out;
-  lang_buf b = {0};
+  lang_buf b = {.limit = NSR_ERROR_MESSAGE_MAX}; /* what the message keeps */
   for (int i = 0; i < n; i++) {
     if (i > 0) lang_buf_add(&b, " ", 1);
     lang_print(&b, a[i], i > 0);

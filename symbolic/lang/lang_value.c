@@ -24,16 +24,24 @@ lang_rc lang_account(nsr_lang *I, ptrdiff_t delta) {
   return LANG_OK;
 }
 
+size_t lang_malloc_cost(size_t bytes) {
+  /* glibc's chunks: the request plus an 8-byte header, rounded up to 16
+   * bytes, at least 32. A pair of 72 bytes really takes 80. */
+  size_t chunk = (bytes + 8 + 15) & ~(size_t)15;
+  return chunk < 32 ? 32 : chunk;
+}
+
 void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
-  if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return NULL;
+  size_t cost = lang_malloc_cost(bytes);
+  if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return NULL;
   lang_obj *o = nsr_calloc(1, bytes);
   if (o == NULL) {
-    I->heap_bytes -= bytes;
+    I->heap_bytes -= cost;
     lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
     return NULL;
   }
   o->type = type;
-  o->bytes = bytes;
+  o->bytes = cost;
   o->next = I->objects;
   I->objects = o;
   return o;
@@ -242,23 +250,94 @@ static void equal_push(equal_stack *st, lval a, lval b) {
   st->n++;
 }
 
-/* Structural equality. Comparing data nested deeper than memory allows to
- * track answers false. */
+/* Union-find over heap objects, for comparing values that share structure
+ * or contain themselves (a vector holding itself): two objects already
+ * merged are taken as equal (R7RS equal? by bisimulation), so each object
+ * is expanded at most once and the walk is linear in the objects it meets
+ * instead of exponential in shared nesting or endless on a cycle.
+ *
+ * An object's set is found through its header's `marked` field, which is
+ * zero outside a collection and no collection runs during a comparison:
+ * it holds 1 + the object's index here, and is zeroed again at the end. */
+typedef struct equal_sets {
+  lang_obj **objs;   /* the objects met, to clear their headers */
+  uint32_t *parent;
+  size_t n, cap;
+  bool failed;       /* out of memory (or 2^32 objects) */
+} equal_sets;
+
+/* The representative of o's set (o joins as a set of its own). */
+static uint32_t sets_find(equal_sets *s, lang_obj *o) {
+  if (o->marked == 0) {
+    if (s->n == s->cap) {
+      size_t cap = s->cap == 0 ? 1024 : s->cap * 2;
+      lang_obj **objs = cap < UINT32_MAX ? nsr_reallocarray(s->objs, cap, sizeof *objs) : NULL;
+      if (objs != NULL) s->objs = objs;
+      uint32_t *parent = objs != NULL ? nsr_reallocarray(s->parent, cap, sizeof *parent) : NULL;
+      if (parent == NULL) {
+        s->failed = true;
+        return 0;
+      }
+      s->parent = parent;
+      s->cap = cap;
+    }
+    s->objs[s->n] = o;
+    s->parent[s->n] = (uint32_t)s->n;
+    o->marked = (uint32_t)++s->n;
+  }
+  uint32_t x = o->marked - 1;
+  while (s->parent[x] != x) {
+    s->parent[x] = s->parent[s->parent[x]]; /* path halving */
+    x = s->parent[x];
+  }
+  return x;
+}
+
+/* True when a and b were already merged (so assumed equal); else merges
+ * them and returns false: the caller compares their contents. */
+static bool sets_merged(equal_sets *s, lval a, lval b) {
+  uint32_t ra = sets_find(s, (lang_obj *)a.as.obj);
+  uint32_t rb = s->failed ? 0 : sets_find(s, (lang_obj *)b.as.obj);
+  if (s->failed) return false;
+  if (ra == rb) return true;
+  s->parent[ra] = rb;
+  return false;
+}
+
+static void sets_free(equal_sets *s) {
+  for (size_t i = 0; i < s->n; i++) s->objs[i]->marked = 0;
+  nsr_free(s->objs);
+  nsr_free(s->parent);
+}
+
+/* Compound pairs compared before switching to union-find: small values
+ * (the common case, e.g. mem keys) compare with no allocation. */
+#define EQUAL_PLAIN_VISITS 1024
+
+/* Structural equality (equal?). Terminates on cyclic values and is linear
+ * in shared ones. Comparing data nested deeper than memory allows to track
+ * answers false. */
 bool lang_equal(lval a, lval b) {
   equal_stack st;
   st.items = st.local;
   st.n = 0;
   st.cap = sizeof st.local / sizeof st.local[0];
   st.failed = false;
+  equal_sets sets = {0};
+  size_t visits = 0;
   bool same = true;
   equal_push(&st, a, b);
-  while (same && st.n > 0 && !st.failed) {
+  while (same && st.n > 0 && !st.failed && !sets.failed) {
     st.n--;
     lval x = st.items[st.n].a, y = st.items[st.n].b;
     /* Walk along list spines here; push the cars. */
     while (same && !lang_eqv(x, y)) {
       if (x.type != y.type) {
         same = false;
+        break;
+      }
+      if ((x.type == NSR_LANG_PAIR || x.type == NSR_LANG_VECTOR) &&
+          ++visits > EQUAL_PLAIN_VISITS && sets_merged(&sets, x, y)) {
         break;
       }
       if (x.type == NSR_LANG_PAIR) {
@@ -285,7 +364,8 @@ bool lang_equal(lval a, lval b) {
     }
   }
   if (st.items != st.local) nsr_free(st.items);
-  return same && !st.failed;
+  sets_free(&sets);
+  return same && !st.failed && !sets.failed;
 }
 
 uint64_t lang_mix(uint64_t h, uint64_t x) {
@@ -295,15 +375,18 @@ uint64_t lang_mix(uint64_t h, uint64_t x) {
   return h ^ (h >> 29);
 }
 
-/* Hashing looks this deep into nested cars and vectors (list spines are
- * walked in full): equal values still hash alike, and the C stack stays
- * bounded. */
-#define HASH_MAX_DEPTH 32
+/* Hashing looks at this many nodes (pairs, vectors, atoms) of a value, in
+ * a fixed depth-first order that depends on its structure only: equal
+ * values still hash alike, and a shared or cyclic value costs no more than
+ * a small one. Keys that differ only further on collide and are told apart
+ * by lang_equal. */
+#define HASH_MAX_NODES 256
 
-static uint64_t hash_at_depth(lval v, int depth) {
+/* Hashes v, spending nodes from *left (recursion depth is bounded by it). */
+static uint64_t hash_walk(lval v, int *left) {
   uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
-  if (depth > HASH_MAX_DEPTH) return h;
   for (;;) {
+    if (--*left < 0) return h;
     switch (v.type) {
       case NSR_LANG_NIL:
       case NSR_LANG_UNSPECIFIED: return lang_mix(h, 1);
@@ -318,8 +401,9 @@ static uint64_t hash_at_depth(lval v, int depth) {
       case NSR_LANG_STRING:
         return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
       case NSR_LANG_VECTOR:
-        for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
-          h = lang_mix(h, hash_at_depth(LANG_VEC(v)->items[i], depth + 1));
+        h = lang_mix(h, LANG_VEC(v)->len);
+        for (size_t i = 0; i < LANG_VEC(v)->len && *left > 0; i++) {
+          h = lang_mix(h, hash_walk(LANG_VEC(v)->items[i], left));
         }
         return h;
       case NSR_LANG_SET: {
@@ -330,7 +414,7 @@ static uint64_t hash_at_depth(lval v, int depth) {
         return h;
       }
       case NSR_LANG_PAIR:
-        h = lang_mix(h, hash_at_depth(lang_car(v), depth + 1));
+        h = lang_mix(h, hash_walk(lang_car(v), left));
         v = lang_cdr(v);
         continue;
       default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
@@ -338,7 +422,10 @@ static uint64_t hash_at_depth(lval v, int depth) {
   }
 }
 
-uint64_t lang_hash_value(lval v) { return hash_at_depth(v, 0); }
+uint64_t lang_hash_value(lval v) {
+  int left = HASH_MAX_NODES;
+  return hash_walk(v, &left);
+}
 
 /* The slot of key in t (cap > 0): its entry or the empty slot to fill. */
 static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
@@ -394,9 +481,16 @@ lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
 
 void lang_buf_add(lang_buf *b, const char *s, size_t n) {
   if (b->failed) return;
+  if (b->limit != 0 && n > b->limit - b->len) {
+    b->failed = b->over = true;
+    return;
+  }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap == 0 ? 64 : b->cap;
     while (b->len + n + 1 > cap) cap *= 2;
+    /* Never more than the limit allows: the buffer is what the limit
+     * measures. */
+    if (b->limit != 0 && cap > b->limit + 1) cap = b->limit + 1;
     char *d = nsr_realloc(b->data, cap);
     if (d == NULL) {
       b->failed = true;
@@ -410,6 +504,34 @@ void lang_buf_add(lang_buf *b, const char *s, size_t n) {
   b->data[b->len] = '\0';
 }
 
+lang_buf lang_text_buf(const nsr_lang *I) {
+  if (I->cfg.max_memory == 0) return (lang_buf){0};
+  size_t room = I->cfg.max_memory > I->heap_bytes ? I->cfg.max_memory - I->heap_bytes : 0;
+  return (lang_buf){.limit = room / 2 > 0 ? room / 2 : 1};
+}
+
+nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_t len) {
+  if (!b->over) {
+    snprintf(msg, len, "out of memory");
+    return NSR_ERR_NOMEM;
+  }
+  if (b->limit == LANG_TEXT_MAX) {
+    snprintf(msg, len, "printed text passed %zu bytes, the most one print may make", b->limit);
+  } else {
+    snprintf(msg, len,
+             "memory budget of %zu bytes exhausted (--max-memory): text being made passed "
+             "%zu bytes, half the room left in it",
+             I->cfg.max_memory, b->limit);
+  }
+  return NSR_ERR_LIMIT;
+}
+
+lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b) {
+  char msg[NSR_ERROR_MESSAGE_MAX];
+  nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
+  return lang_fail_at(I, I->cur_pos, code, "%s", msg);
+}
+
 void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
   char tmp[256];
   va_list ap;
@@ -420,9 +542,22 @@ void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
   lang_buf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+/* Appends an exact integer: by hand, as printing large values is mostly
+ * this and printf's parsing of "%lld" cost more than the digits. */
+static void print_int(lang_buf *b, int64_t i) {
+  char tmp[24], *p = tmp + sizeof tmp;
+  uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (i < 0) *--p = '-';
+  lang_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 void lang_print_number(lang_buf *b, lval v) {
   if (v.type == NSR_LANG_INT) {
-    lang_buf_printf(b, "%lld", (long long)v.as.i);
+    print_int(b, v.as.i);
     return;
   }
   double r = v.as.r;
@@ -461,10 +596,14 @@ static void print_string_literal(lang_buf *b, const lang_string *s) {
 }
 
 /* Printing recurses on list elements and vector items (not along a list's
- * spine); nesting deeper than this prints "..." instead of using the stack. */
+ * spine); nesting deeper than this prints "..." instead of using the stack.
+ * A cyclic vector therefore prints 1000 levels of itself; the buffer's
+ * limit stops a value whose text (shared structure) would be larger, and
+ * the walk ends as soon as the buffer fails. */
 #define PRINT_MAX_DEPTH 1000
 
 static void print_value(lang_buf *b, lval v, bool write, int depth) {
+  if (b->failed) return;
   if (depth > PRINT_MAX_DEPTH) {
     lang_buf_add(b, "...", 3);
     return;
@@ -488,7 +627,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
       for (;;) {
         print_value(b, lang_car(v), write, depth + 1);
         v = lang_cdr(v);
-        if (v.type != NSR_LANG_PAIR) break;
+        if (v.type != NSR_LANG_PAIR || b->failed) break;
         lang_buf_add(b, " ", 1);
       }
       if (v.type != NSR_LANG_NIL) {
@@ -500,7 +639,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
     }
     case NSR_LANG_VECTOR: {
       lang_buf_add(b, "#(", 2);
-      for (size_t i = 0; i < LANG_VEC(v)->len; i++) {
+      for (size_t i = 0; i < LANG_VEC(v)->len && !b->failed; i++) {
         if (i > 0) lang_buf_add(b, " ", 1);
         print_value(b, LANG_VEC(v)->items[i], write, depth + 1);
       }
@@ -534,7 +673,14 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
   }
 }
 
-void lang_print(lang_buf *b, lval v, bool write) { print_value(b, v, write, 0); }
+void lang_buf_print_limit(lang_buf *b) {
+  if (b->limit == 0 || b->limit > LANG_TEXT_MAX) b->limit = LANG_TEXT_MAX;
+}
+
+void lang_print(lang_buf *b, lval v, bool write) {
+  lang_buf_print_limit(b);
+  print_value(b, v, write, 0);
+}
 
 lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   if (I->cfg.echo != NULL) {
@@ -544,7 +690,7 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   }
   /* Kept output counts against the memory budget like the heap does. */
   if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
-  lang_buf b = {I->out, I->out_len, I->out_cap, false};
+  lang_buf b = {I->out, I->out_len, I->out_cap, false, 0, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;
   I->out_len = b.len;
@@ -592,7 +738,7 @@ lang_rc (lang_error)(nsr_lang *I, const char *fmt, ...) {
 
 lang_rc (lang_type_error)(nsr_lang *I, const char *name, const char *what,
                         int argi, lval got) {
-  lang_buf b = {0};
+  lang_buf b = {.limit = 64}; /* only 60 bytes are shown */
   print_value(&b, got, true, PRINT_MAX_DEPTH - 2);
   const char *shown = b.data == NULL ? "?" : b.data;
   int n = (int)strlen(shown);

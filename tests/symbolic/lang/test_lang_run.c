@@ -92,7 +92,8 @@ static void test_help_and_usage(void **state) {
   assert_int_equal(c.status, 0);
   const char *run_options[] = {"Usage: nsr run [OPTIONS] [FILE.church] [-- ARG ...]",
                                "-e, --eval EXPR", "--seed S", "--max-steps N",
-                               "--max-memory BYTES", "(default: 1G)", "--max-time SECONDS",
+                               "--max-memory BYTES", "(default: 512M)", "--max-time SECONDS",
+                               "0 = none (0..1e+09, default: 20)",
                                "--max-paths N", "--webchurch", "--foreign LIB:FUNC:SIG",
                                "--json", "command-line-arguments"};
   for (size_t i = 0; i < sizeof run_options / sizeof run_options[0]; i++) {
