@@ -68,6 +68,18 @@ server *spawn(const char *const *args) {
   return s;
 }
 
+void run_ok(const char *const *args) {
+  server *s = spawn(args);
+  fclose(s->to);
+  char sink[4096];
+  while (read(s->from, sink, sizeof sink) > 0) continue;
+  int status;
+  assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("nsr %s failed", args[0]);
+  close(s->from);
+  free(s);
+}
+
 /* `nsr mcp EXTRA...` */
 server *start(const char *const *extra) {
   const char *args[16] = {"mcp"};

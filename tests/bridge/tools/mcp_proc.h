@@ -29,13 +29,16 @@ typedef struct server {
   pid_t pid;
   FILE *to;   /* the server's stdin */
   int from;   /* the server's stdout */
-  char buf[1 << 18];
+  char buf[1 << 22]; /* a number_game reply over 1..10000 is 268 KB */
   size_t len; /* bytes buffered from the server */
 } server;
 
 /* Runs `nsr ARGS...` with its stdin and stdout on pipes and its stderr in
  * the work directory's file "stderr". */
 server *spawn(const char *const *args);
+
+/* Runs `nsr ARGS...` to the end with stdout discarded; it must exit 0. */
+void run_ok(const char *const *args);
 
 /* `nsr mcp EXTRA...` */
 server *start(const char *const *extra);
