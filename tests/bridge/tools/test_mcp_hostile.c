@@ -108,7 +108,6 @@ static const hostile cases[] = {
     {"query_rules", "SELECT load_extension('libc.so.6')"},
     {"query_rules", "SELECT length(replace(hex(zeroblob(10000000)),'0','0000000000'))"},
     {"query_rules", "SELECT length(randomblob(2000000000))"},
-    {"query_rules", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"},
     {"query_rules", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c LIMIT 100000) "
                     "SELECT length(group_concat(hex(zeroblob(1000)))) FROM c"},
     {"query_rules", "ATTACH DATABASE 'x.db' AS x"},
@@ -119,6 +118,13 @@ static const hostile cases[] = {
     {"list_concepts", "{}"},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
+
+/* Calls that only a wall clock stops (query_rules' 2 s), each made once,
+ * first, so that the suite stays short. */
+static const hostile slow_cases[] = {
+    {"query_rules", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"},
+};
+#define NSLOW (sizeof slow_cases / sizeof slow_cases[0])
 
 /* The server's resident set in KiB, from /proc. */
 static long rss_kib(pid_t pid) {
@@ -187,6 +193,23 @@ static void send_malformed(server *s) {
   json_decref(r);
 }
 
+/* Makes call `id`, checks its answer; the seconds it took. */
+static double call_hostile(server *s, int id, const hostile *c) {
+  char *args = case_args(c);
+  size_t cap = strlen(args) + 128;
+  char *line = malloc(cap);
+  assert_non_null(line);
+  snprintf(line, cap,
+           "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
+           id, c->tool, args);
+  double t0 = now_s();
+  expect_answer(request(s, line), id, c);
+  double took = now_s() - t0;
+  free(line);
+  free(args);
+  return took;
+}
+
 static void test_thousand_hostile_calls(void **state) {
   (void)state;
   char db[300], allow[300];
@@ -199,32 +222,24 @@ static void test_thousand_hostile_calls(void **state) {
   initialize(s, "2025-11-25", "2025-11-25");
   json_decref(call_tool(s, 2, "run_program", "{\"source\":\"(+ 1 2)\"}"));
   long base_kib = rss_kib(s->pid), peak_kib = base_kib;
-  double slowest = 0;
-  size_t slowest_case = 0;
-  for (int i = 0; i < CALLS; i++) {
-    const hostile *c = &cases[(size_t)i % NCASES];
-    char *args = case_args(c);
-    size_t cap = strlen(args) + 128;
-    char *line = malloc(cap);
-    assert_non_null(line);
-    int id = 100 + i;
-    snprintf(line, cap,
-             "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
-             id, c->tool, args);
-    double t0 = now_s();
-    expect_answer(request(s, line), id, c);
-    double took = now_s() - t0;
-    if (took > slowest) slowest = took, slowest_case = (size_t)i % NCASES;
-    free(line);
-    free(args);
+  double slowest[NSLOW + NCASES] = {0};
+  for (size_t i = 0; i < CALLS; i++) {
+    size_t k = i < NSLOW ? i : NSLOW + (i - NSLOW) % NCASES;
+    const hostile *c = k < NSLOW ? &slow_cases[k] : &cases[k - NSLOW];
+    double took = call_hostile(s, 100 + (int)i, c);
+    if (took > slowest[k]) slowest[k] = took;
     long kib = rss_kib(s->pid);
     if (kib > peak_kib) peak_kib = kib;
-    if ((size_t)i % NCASES == NCASES - 1) send_malformed(s);
+    if (k == NSLOW + NCASES - 1) send_malformed(s);
   }
   long after_kib = rss_kib(s->pid);
-  printf("# hostile: %d calls; slowest reply %.3f s (%s: %.60s); RSS baseline %ld KiB, "
-         "peak %ld KiB, after %ld KiB\n", CALLS, slowest, cases[slowest_case].tool,
-         cases[slowest_case].source, base_kib, peak_kib, after_kib);
+  printf("# hostile: %d calls; RSS baseline %ld KiB, peak %ld KiB, after %ld KiB\n", CALLS,
+         base_kib, peak_kib, after_kib);
+  /* The budgets: run_program's --max-time above, query_rules' own 2 s. */
+  for (size_t k = 0; k < NSLOW + NCASES; k++) {
+    const hostile *c = k < NSLOW ? &slow_cases[k] : &cases[k - NSLOW];
+    if (slowest[k] > 0.25) printf("# slowest reply %.3f s: %s %.70s\n", slowest[k], c->tool, c->source);
+  }
   /* Resident memory: what one call may hold (its budget, with 20% for the
    * allocator's slack) above where the server started, plus 16 MiB for
    * SQLite's page cache and the number game's tables. */
