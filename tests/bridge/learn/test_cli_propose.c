@@ -248,6 +248,32 @@ static void test_non_finite_weights_refused(void **state) {
   expect_run(RUN("propose", "--weights", same, "16", "8", "2", "64", "--top", "1"), 0, "exact MAP:");
 }
 
+/* Issue 19, the "JSON output: out of memory" family: paths that are not
+ * UTF-8 (a Latin-1 file name) reach the --json reports of train and
+ * extract as U+FFFD instead of losing the finished run's report. */
+static void test_json_paths_not_utf8(void **state) {
+  (void)state;
+  char out[600], db[600];
+  snprintf(out, sizeof out, "%s/caf\xe9.safetensors", cli_workdir);
+  snprintf(db, sizeof db, "%s/caf\xe9.db", cli_workdir);
+  run_result r = RUN("train", "--steps", "1", "--d-model", "16", "--layers", "1", "--batch", "2", "--held-out", "2",
+                     "--json", "--out", out, "--db", db);
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  const char *shown = json_string_value(json_object_get(j, "out"));
+  assert_non_null(shown);
+  assert_non_null(strstr(shown, "/caf\xef\xbf\xbd.safetensors"));
+  json_decref(j);
+  run_free(&r);
+  r = RUN("extract", "--weights", out, "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  j = parse_json(r.out);
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "model"), "path")), "/caf\xef\xbf\xbd.safetensors"));
+  assert_non_null(strstr(json_string_value(json_object_get(j, "db")), "/caf\xef\xbf\xbd.db"));
+  json_decref(j);
+  run_free(&r);
+}
+
 /* The quick experiment writes every run's metrics to a real store, readable
  * by `nsr sql`, and a plot with one line per variant. The store is NSR_DB's
  * (a regression: experiment ignored it). One seed: the means alone, no
@@ -379,6 +405,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_default_model),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_non_finite_weights_refused),
+      cmocka_unit_test(test_json_paths_not_utf8),
       cmocka_unit_test(test_experiment_quick),
       cmocka_unit_test(test_experiment_seeds),
       cmocka_unit_test(test_experiment_command_line),
