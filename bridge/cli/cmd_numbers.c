@@ -249,9 +249,10 @@ static bool read_batch_line(FILE *in, const char *path, nsr_line *line, nsr_erro
   return false;
 }
 
-/* A line that is answered (an example set, or an error object): every line
- * but blank ones and # comments, which hold text: a line with a NUL byte or
- * bytes that are not UTF-8, or a too long one, is answered with its error. */
+/* Whether a batch line gets an answer (an example set's, or an error
+ * object): every line but blank lines and # comments. A line that is no
+ * text (a NUL byte, bytes that are not UTF-8, too long) is never skipped,
+ * whatever it starts with: it gets its error. */
 static bool answered_line(const nsr_line *line) {
   if (line->too_long || nsr_line_problem(line) != NULL) return true;
   const char *p = line->text;

@@ -276,8 +276,10 @@ static void repl_eval(repl_input *in) {
 static bool repl_take_line(repl_input *in) {
   nsr_line *l = &in->line;
   in->lineno++;
-  const char *problem = l->too_long ? "is too long" : memchr(l->text, '\0', l->len) ? "holds a NUL byte" : NULL;
-  if (problem) {
+  char problem[64] = "";
+  if (l->too_long) snprintf(problem, sizeof problem, "is longer than %u bytes", REPL_MAX_LINE);
+  else if (memchr(l->text, '\0', l->len)) snprintf(problem, sizeof problem, "holds a NUL byte");
+  if (problem[0]) {
     fflush(stdout);
     fprintf(stderr, "nsr repl: line %lu %s; dropped%s\n", in->lineno, problem,
                     in->pending_len ? " with the form it continued" : "");
