@@ -2,6 +2,7 @@
 /* O_TMPFILE and linkat's AT_SYMLINK_FOLLOW are Linux (GNU) extensions. */
 #define _GNU_SOURCE
 #include "fileio.h"
+#include "json.h"
 #include "testhook.h"
 
 #include <errno.h>
@@ -159,4 +160,56 @@ nsr_code nsr_read_file(const char *path, size_t max_bytes, char **out,
   nsr_code rc = nsr_read_stream(f, what, max_bytes, out, out_len, err);
   fclose(f);
   return rc;
+}
+
+/* Makes room in line->text for one more byte and the terminating NUL, up to
+ * max + 1 bytes in all. */
+static bool line_reserve(nsr_line *line, size_t max) {
+  if (line->len + 2 <= line->cap) return true;
+  size_t cap = line->cap ? line->cap * 2 : 256;
+  if (cap > max + 1) cap = max + 1;
+  char *grown = nsr_realloc(line->text, cap);
+  if (grown == NULL) return false;
+  line->text = grown;
+  line->cap = cap;
+  return true;
+}
+
+bool nsr_read_line(FILE *in, size_t max, const char *what, nsr_line *line, nsr_error *err) {
+  nsr_error_clear(err);
+  line->len = 0;
+  line->too_long = false;
+  bool any = false; /* a byte was read: an empty line is still a line */
+  int c;
+  while ((c = getc_unlocked(in)) != EOF) {
+    any = true;
+    if (c == '\n') break;
+    if (line->len == max) {
+      line->too_long = true;
+      continue;
+    }
+    if (!line_reserve(line, max)) {
+      nsr_fail(err, NSR_ERR_NOMEM, "reading %s: out of memory for a line", what);
+      return false;
+    }
+    line->text[line->len++] = (char)c;
+  }
+  if (ferror(in)) {
+    nsr_fail(err, NSR_ERR_IO, "cannot read %s: %s", what, strerror(errno));
+    return false;
+  }
+  if (!any) return false;
+  if (line->cap == 0 && !line_reserve(line, max)) { /* an empty first line */
+    nsr_fail(err, NSR_ERR_NOMEM, "reading %s: out of memory for a line", what);
+    return false;
+  }
+  if (line->len > 0 && line->text[line->len - 1] == '\r' && !line->too_long) line->len--;
+  line->text[line->len] = '\0';
+  return true;
+}
+
+const char *nsr_line_problem(const nsr_line *line) {
+  if (memchr(line->text, '\0', line->len) != NULL) return "holds a NUL byte";
+  if (!nsr_json_utf8_valid(line->text, line->len)) return "is not UTF-8 text";
+  return NULL;
 }

@@ -33,4 +33,27 @@ nsr_code nsr_read_stream(FILE *stream, const char *what, size_t max_bytes,
 nsr_code nsr_read_file(const char *path, size_t max_bytes, char **out,
                        size_t *out_len, nsr_error *err);
 
+/* ---- reading text line by line ------------------------------------------ */
+
+/* One line read by nsr_read_line. Start from {0}; free text with nsr_free. */
+typedef struct nsr_line {
+  char *text;    /* the line's bytes, NUL-terminated after len */
+  size_t len;    /* the true length: the bytes may hold NUL themselves */
+  size_t cap;    /* allocated bytes of text */
+  bool too_long; /* it had more than max bytes: text holds the first max */
+} nsr_line;
+
+/* Reads the next line of `in` into *line, growing text up to max + 1 bytes:
+ * the bytes before '\n' (neither kept), less one '\r' before it (CRLF); the
+ * last line may end without '\n'. A line longer than max is read to its end
+ * and dropped past max bytes, with too_long set, so the next call starts on
+ * the next line. Returns true with a line; false at end of input, or on
+ * failure with err set (NSR_ERR_NOMEM; NSR_ERR_IO for a read error, "cannot
+ * read WHAT: reason"); err is cleared at end of input. */
+bool nsr_read_line(FILE *in, size_t max, const char *what, nsr_line *line, nsr_error *err);
+
+/* Why a line cannot be taken as text, for a message after "line K: ", or
+ * NULL when it can: it holds a NUL byte, or bytes that are not UTF-8. */
+const char *nsr_line_problem(const nsr_line *line);
+
 #endif

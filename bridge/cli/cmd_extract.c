@@ -158,8 +158,10 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
     json_t *sample = acts->inputs ? json_pack("{s:I,s:I}", "size", (json_int_t)acts->max, "seed",
                                               (json_int_t)a->opts.seed)
                                   : json_null();
-    json_t *o = json_pack("{s:{s:s,s:s,s:I},s:[i,I],s:o,s:s,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:s}",
-                          "model", "path", a->weights, "sha256", sha, "id", (json_int_t)model_id,
+    /* The paths through nsr_json_string: one that is not UTF-8 is mended,
+     * not a lost report ("s" fails on it). */
+    json_t *o = json_pack("{s:{s:o,s:s,s:I},s:[i,I],s:o,s:s,s:I,s:{s:I,s:I,s:I},s:o,s:f,s:o}",
+                          "model", "path", nsr_json_string(a->weights), "sha256", sha, "id", (json_int_t)model_id,
                           "domain", 1, (json_int_t)acts->domain_max, "sample", sample,
                           "layout", layouts[acts->layout],
                           "concepts", (json_int_t)concepts, "rules", "alignment",
@@ -171,7 +173,7 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
                                                    real_or_null(ex->tree_completeness), "rules",
                                                    (json_int_t)ex->per_method[2])
                                        : json_null(),
-                          "seconds", seconds, "db", a->db);
+                          "seconds", seconds, "db", nsr_json_string(a->db));
     nsr_error err;
     if (cli_print_json(stdout, o, &err) != NSR_OK) return cli_report(CMD, &err);
   } else {

@@ -38,7 +38,8 @@ static const char description[] =
     "--batch FILE reads one example set per line (\"-\" reads stdin) and prints one\n"
     "JSON object per set, in order (--json is implied); blank lines and # comments\n"
     "are skipped; a bad line prints {\"line\":K,\"error\":\"...\"} and makes the exit\n"
-    "status 2; under mpirun the ranks share the sets (same output).\n"
+    "status 2 (so does a line with a NUL byte, bytes that are not UTF-8, or more\n"
+    "than 16 MiB); under mpirun the ranks share the sets (same output).\n"
     "--json prints one object: {\"examples\", \"range\", \"prior\":{\"name\", \"file\"\n"
     "(with --space or --prior-file), \"lambda\", \"sigma\"}, \"hypotheses\",\n"
     "\"generalization\", \"probes\", \"log_evidence\", \"consistent\"} (bridge/report/README.md).\n"
@@ -233,30 +234,30 @@ static nsr_code run_single(nsr_numbers_model *m, const numbers_options *o, nsr_e
   return rc;
 }
 
-/* Reads one line of any length into *line (grown with nsr_realloc); returns
- * false at end of input. Sets *failed on allocation failure. */
-static bool read_line(FILE *in, char **line, size_t *cap, bool *failed) {
-  size_t len = 0;
-  for (;;) {
-    if (*cap - len < 2) {
-      size_t grown_cap = *cap ? *cap * 2 : 256;
-      char *grown = nsr_realloc(*line, grown_cap);
-      if (grown == NULL) {
-        *failed = true;
-        return false;
-      }
-      *line = grown;
-      *cap = grown_cap;
-    }
-    if (fgets(*line + len, (int)(*cap - len), in) == NULL) return len > 0;
-    len += strlen(*line + len);
-    if (len > 0 && (*line)[len - 1] == '\n') return true;
-  }
+/* Longest batch line: more than any example set needs, little enough to
+ * hold; a longer line is one error and the batch goes on. */
+#define BATCH_MAX_LINE (16u << 20)
+
+/* nsr_read_line on the batch input at `path`: a read error is an unreadable
+ * input (exit 2), as a missing file is. */
+static bool read_batch_line(FILE *in, const char *path, nsr_line *line, nsr_error *err) {
+  char what[300];
+  snprintf(what, sizeof what, "'%s'", path);
+  if (nsr_read_line(in, BATCH_MAX_LINE, what, line, err)) return true;
+  if (err->code == NSR_ERR_IO) err->code = NSR_ERR_INVALID;
+  if (err->code != NSR_OK) nsr_error_prefix(err, "--batch: ");
+  return false;
 }
 
-static bool skippable_line(const char *line) {
-  while (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\n') line++;
-  return *line == '\0' || *line == '#';
+/* Whether a batch line gets an answer (an example set's, or an error
+ * object): every line but blank lines and # comments. A line that is no
+ * text (a NUL byte, bytes that are not UTF-8, too long) is never skipped,
+ * whatever it starts with: it gets its error. */
+static bool answered_line(const nsr_line *line) {
+  if (line->too_long || nsr_line_problem(line) != NULL) return true;
+  const char *p = line->text;
+  while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+  return *p != '\0' && *p != '#';
 }
 
 /* Where batch lines' answers go: JSON lines to out, bad lines' messages
@@ -265,14 +266,24 @@ typedef struct batch_sink {
   FILE *out, *errs;
 } batch_sink;
 
-/* Answers one batch line; a bad line becomes an error object, not a stop. */
-static nsr_code batch_line(nsr_numbers_model *m, const numbers_options *o, const char *line,
-                           unsigned long lineno, nsr_numbers_result *result, u32_list *examples,
-                           const batch_sink *sink, bool *line_failed, nsr_error *err) {
+/* Refuses, before parsing, an answered line text[0..len) that holds no
+ * text (see answered_line). */
+static nsr_code check_batch_line(const char *text, size_t len, bool too_long, nsr_error *err) {
+  if (too_long) return nsr_fail(err, NSR_ERR_INVALID, "the line is longer than %u bytes", BATCH_MAX_LINE);
+  const char *problem = nsr_line_problem(&(nsr_line){.text = (char *)text, .len = len});
+  return problem ? nsr_fail(err, NSR_ERR_INVALID, "the line %s", problem) : NSR_OK;
+}
+
+/* Answers one batch line, text[0..len) (NUL-terminated after len); a bad
+ * line becomes an error object, not a stop. */
+static nsr_code batch_line(nsr_numbers_model *m, const numbers_options *o, const char *text, size_t len,
+                           bool too_long, unsigned long lineno, nsr_numbers_result *result,
+                           u32_list *examples, const batch_sink *sink, bool *line_failed, nsr_error *err) {
   nsr_error line_err;
   nsr_error_clear(&line_err);
   examples->len = 0;
-  nsr_code rc = parse_numbers(line, "examples", o->cfg.max, examples, &line_err);
+  nsr_code rc = check_batch_line(text, len, too_long, &line_err);
+  if (rc == NSR_OK) rc = parse_numbers(text, "examples", o->cfg.max, examples, &line_err);
   if (rc == NSR_OK) rc = nsr_numbers_model_infer(m, examples->items, examples->len, o->top, result, &line_err);
   if (rc == NSR_ERR_NOMEM) {
     *err = line_err;
@@ -296,25 +307,20 @@ static nsr_code run_batch_alone(nsr_numbers_model *m, const numbers_options *o, 
   if (in == NULL) {
     return nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
   }
-  char *line = NULL;
-  size_t cap = 0;
-  bool alloc_failed = false;
+  nsr_line line = {0};
   unsigned long lineno = 0;
   nsr_numbers_result result = {0};
   u32_list examples = {0};
   nsr_code rc = NSR_OK;
-  while (rc == NSR_OK && read_line(in, &line, &cap, &alloc_failed)) {
+  while (rc == NSR_OK && read_batch_line(in, o->batch_path, &line, err)) {
     lineno++;
-    if (skippable_line(line)) continue;
-    rc = batch_line(m, o, line, lineno, &result, &examples, &(batch_sink){stdout, stderr},
-                    any_line_failed, err);
+    if (!answered_line(&line)) continue;
+    rc = batch_line(m, o, line.text, line.len, line.too_long, lineno, &result, &examples,
+                    &(batch_sink){stdout, stderr}, any_line_failed, err);
   }
-  if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
-  if (rc == NSR_OK && ferror(in)) {
-    rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
-  }
+  if (rc == NSR_OK) rc = err->code;
   if (!from_stdin) fclose(in);
-  nsr_free(line);
+  nsr_free(line.text);
   nsr_free(examples.items);
   nsr_numbers_result_free(&result);
   return rc;
@@ -334,12 +340,14 @@ enum { CHUNK_MORE, CHUNK_END, CHUNK_FAILED };
 #define C_LINES(c) ((c)->meta[1])
 #define C_BYTES(c) ((c)->meta[2])
 #define C_LINENO(c) ((c)->meta + 3)
+#define C_LEN(c) ((c)->meta + 3 + CHUNK_LINES)
+#define C_TOO_LONG UINT64_MAX /* a C_LEN: the line was too long; no bytes kept */
 
 typedef struct batch_chunk {
   /* Broadcast in one piece: status, lines, text bytes, then each line's
-   * number in the input (see the macros below). */
-  uint64_t meta[3 + CHUNK_LINES];
-  char *text;                     /* the lines, each NUL-terminated */
+   * number in the input and its length (see the macros below). */
+  uint64_t meta[3 + 2 * CHUNK_LINES];
+  char *text; /* the lines, each followed by a NUL (they may hold NULs) */
   size_t cap;
 } batch_chunk;
 
@@ -352,25 +360,25 @@ static nsr_code chunk_reserve(batch_chunk *c, size_t bytes, nsr_error *err) {
   return NSR_OK;
 }
 
-/* Rank 0: reads up to CHUNK_LINES answerable lines into c, counting every
- * line in *lineno. c->head[0] tells the other ranks what follows. */
-static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, char **line, size_t *cap,
+/* Rank 0: reads up to CHUNK_LINES answered lines into c, counting every
+ * line in *lineno. C_STATUS(c) tells the other ranks what follows. */
+static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, nsr_line *line,
                            unsigned long *lineno, nsr_error *err) {
-  bool alloc_failed = false;
   size_t used = 0, n = 0;
   nsr_code rc = NSR_OK;
-  while (rc == NSR_OK && n < CHUNK_LINES && read_line(in, line, cap, &alloc_failed)) {
+  while (rc == NSR_OK && n < CHUNK_LINES && read_batch_line(in, path, line, err)) {
     (*lineno)++;
-    if (skippable_line(*line)) continue;
-    size_t len = strlen(*line) + 1;
-    rc = chunk_reserve(c, used + len, err);
+    if (!answered_line(line)) continue;
+    size_t kept = line->too_long ? 0 : line->len;
+    rc = chunk_reserve(c, used + kept + 1, err);
     if (rc != NSR_OK) break;
-    memcpy(c->text + used, *line, len);
-    used += len;
+    memcpy(c->text + used, line->text, kept);
+    c->text[used + kept] = '\0';
+    used += kept + 1;
+    C_LEN(c)[n] = line->too_long ? C_TOO_LONG : kept;
     C_LINENO(c)[n++] = *lineno;
   }
-  if (rc == NSR_OK && alloc_failed) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory reading a line");
-  if (rc == NSR_OK && ferror(in)) rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", path, strerror(errno));
+  if (rc == NSR_OK) rc = err->code;
   C_STATUS(c) = rc != NSR_OK ? CHUNK_FAILED : n > 0 ? CHUNK_MORE : CHUNK_END;
   C_LINES(c) = n;
   C_BYTES(c) = used;
@@ -385,6 +393,11 @@ static nsr_code chunk_share(batch_chunk *c, nsr_error *err) {
   return nsr_dist_broadcast(c->text, (size_t)C_BYTES(c), err);
 }
 
+/* The bytes of line i kept in c->text (before its NUL). */
+static size_t chunk_kept(const batch_chunk *c, size_t i) {
+  return C_LEN(c)[i] == C_TOO_LONG ? 0 : (size_t)C_LEN(c)[i];
+}
+
 /* Answers this rank's slice of the chunk into *out and *errs (malloc'd by
  * open_memstream: the caller frees them with free). */
 static nsr_code chunk_answer(nsr_numbers_model *m, const numbers_options *o, const batch_chunk *c,
@@ -395,12 +408,13 @@ static nsr_code chunk_answer(nsr_numbers_model *m, const numbers_options *o, con
   batch_sink sink = {open_memstream(out, out_len), open_memstream(errs, errs_len)};
   nsr_code rc = sink.out && sink.errs ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
   const char *line = c->text;
-  for (size_t i = 0; i < lo; i++) line += strlen(line) + 1;
+  for (size_t i = 0; i < lo; i++) line += chunk_kept(c, i) + 1;
   nsr_numbers_result result = {0};
   u32_list examples = {0};
   bool failed = false; /* rank 0 learns of bad lines from their messages */
-  for (size_t i = lo; rc == NSR_OK && i < hi; i++, line += strlen(line) + 1) {
-    rc = batch_line(m, o, line, (unsigned long)C_LINENO(c)[i], &result, &examples, &sink, &failed, err);
+  for (size_t i = lo; rc == NSR_OK && i < hi; line += chunk_kept(c, i) + 1, i++) {
+    rc = batch_line(m, o, line, chunk_kept(c, i), C_LEN(c)[i] == C_TOO_LONG, (unsigned long)C_LINENO(c)[i],
+                    &result, &examples, &sink, &failed, err);
   }
   if (sink.out && fclose(sink.out) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
   if (sink.errs && fclose(sink.errs) != 0 && rc == NSR_OK) rc = nsr_fail(err, NSR_ERR_NOMEM, "--batch: out of memory");
@@ -461,12 +475,11 @@ static nsr_code run_batch_shared(nsr_numbers_model *m, const numbers_options *o,
   if (root && in == NULL) {
     rc = nsr_fail(err, NSR_ERR_INVALID, "--batch: cannot read '%s': %s", o->batch_path, strerror(errno));
   }
-  char *line = NULL;
-  size_t cap = 0;
+  nsr_line line = {0};
   unsigned long lineno = 0;
   for (;;) {
     /* Rank 0's read failure still goes out (as CHUNK_FAILED): every rank stops. */
-    if (root && rc == NSR_OK) rc = chunk_read(in, o->batch_path, &c, &line, &cap, &lineno, err);
+    if (root && rc == NSR_OK) rc = chunk_read(in, o->batch_path, &c, &line, &lineno, err);
     nsr_error share_err;
     nsr_error_clear(&share_err);
     nsr_code shared = chunk_share(&c, &share_err);
@@ -478,7 +491,7 @@ static nsr_code run_batch_shared(nsr_numbers_model *m, const numbers_options *o,
     rc = chunk_round(m, o, &c, any_line_failed, err);
   }
   if (in && !from_stdin) fclose(in);
-  nsr_free(line);
+  nsr_free(line.text);
   nsr_free(c.text);
   return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "fileio.h"
 #include "nsr_ffi.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
@@ -249,6 +250,63 @@ static bool only_space(const char *text) {
   return true;
 }
 
+/* Longest line the REPL reads; a longer one is refused whole. */
+#define REPL_MAX_LINE (16u << 20)
+
+/* The REPL's reading state: the lines of the form being typed. */
+typedef struct repl_input {
+  nsr_lang *lang;
+  nsr_line line;       /* the line just read */
+  unsigned long lineno;
+  char *pending;       /* the form so far, NUL-terminated (nsr_free) */
+  size_t pending_len;
+} repl_input;
+
+/* Evaluates the pending form, prints its value or its error, and empties it. */
+static void repl_eval(repl_input *in) {
+  nsr_error err;
+  if (!only_space(in->pending)) {
+    if (nsr_lang_eval_string(in->lang, "<repl>", in->pending, in->pending_len, &err) == NSR_OK) {
+      print_plain_result(in->lang);
+    } else {
+      fflush(stdout);
+      fprintf(stderr, "%s\n", err.message);
+    }
+  }
+  in->pending_len = 0;
+  in->pending[0] = '\0';
+}
+
+/* Adds the line just read to the pending form and evaluates the form once
+ * its parentheses close. A line holding a NUL byte or longer than
+ * REPL_MAX_LINE cannot be a form's text: it is refused with its number and
+ * the form it was part of is dropped (half a form would mean something
+ * else). False only when memory ran out. */
+static bool repl_take_line(repl_input *in) {
+  nsr_line *l = &in->line;
+  in->lineno++;
+  char problem[64] = "";
+  if (l->too_long) snprintf(problem, sizeof problem, "is longer than %u bytes", REPL_MAX_LINE);
+  else if (memchr(l->text, '\0', l->len)) snprintf(problem, sizeof problem, "holds a NUL byte");
+  if (problem[0]) {
+    fflush(stdout);
+    fprintf(stderr, "nsr repl: line %lu %s; dropped%s\n", in->lineno, problem,
+                    in->pending_len ? " with the form it continued" : "");
+    in->pending_len = 0;
+    if (in->pending) in->pending[0] = '\0';
+    return true;
+  }
+  char *grown = nsr_realloc(in->pending, in->pending_len + l->len + 2);
+  if (grown == NULL) return false;
+  in->pending = grown;
+  memcpy(in->pending + in->pending_len, l->text, l->len);
+  in->pending_len += l->len;
+  in->pending[in->pending_len++] = '\n';
+  in->pending[in->pending_len] = '\0';
+  if (paren_depth(in->pending) <= 0) repl_eval(in);
+  return true;
+}
+
 int cmd_repl(int argc, char **argv) {
   lang_options lo;
   lang_options_init(&lo);
@@ -269,39 +327,24 @@ int cmd_repl(int argc, char **argv) {
     return cli_fail(CMD_REPL, CLI_EXIT_USAGE, "%s", err.message);
   }
   bool interactive = isatty(fileno(stdin));
-  char *pending = NULL;
-  size_t pending_len = 0;
-  char line[4096];
-  status = 0;
+  repl_input in = {.lang = lang};
+  status = CLI_EXIT_OK;
   for (;;) {
     if (interactive) {
-      fputs(pending_len == 0 ? "church> " : "   ...> ", stdout);
+      fputs(in.pending_len == 0 ? "church> " : "   ...> ", stdout);
       fflush(stdout);
     }
-    if (fgets(line, sizeof line, stdin) == NULL) break;
-    size_t n = strlen(line);
-    char *grown = nsr_realloc(pending, pending_len + n + 1);
-    if (grown == NULL) {
+    if (!nsr_read_line(stdin, REPL_MAX_LINE, "standard input", &in.line, &err)) break;
+    if (!repl_take_line(&in)) {
       status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "out of memory");
       break;
     }
-    pending = grown;
-    memcpy(pending + pending_len, line, n + 1);
-    pending_len += n;
-    if (paren_depth(pending) > 0) continue;
-    if (!only_space(pending)) {
-      if (nsr_lang_eval_string(lang, "<repl>", pending, pending_len, &err) == NSR_OK) {
-        print_plain_result(lang);
-      } else {
-        fflush(stdout);
-        fprintf(stderr, "%s\n", err.message);
-      }
-    }
-    pending_len = 0;
-    pending[0] = '\0';
   }
+  if (err.code != NSR_OK) status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "%s", err.message);
+  if (status == CLI_EXIT_OK && in.pending_len > 0) repl_eval(&in); /* an unfinished form: its error says so */
   if (interactive) fputc('\n', stdout);
-  nsr_free(pending);
+  nsr_free(in.pending);
+  nsr_free(in.line.text);
   nsr_lang_free(lang);
   return cli_finish(CMD_REPL, status);
 }

@@ -148,12 +148,14 @@ static int parse_args(int argc, char **argv, nsr_train_config *cfg, const char *
 /* Prints the run as one JSON line; the exit status. */
 static int print_json(const nsr_train_config *cfg, const train_run *run, const char *out,
                       const nsr_train_eval *final, double seconds, int64_t model_id) {
-  json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", out, "inject",
+  /* Paths as typed, maybe not UTF-8: nsr_json_string mends them, where "s"
+   * failed and lost the finished run's report as "out of memory". */
+  json_t *root = json_pack("{s:o, s:s, s:I, s:I, s:f, s:s, s:o, s:o, s:o}", "out", nsr_json_string(out), "inject",
                            nsr_inject_name(cfg->inject), "steps", (json_int_t)cfg->steps, "seed",
                            (json_int_t)cfg->seed, "seconds", seconds, "blas_core",
                            openblas_get_corename(), "evals", json_incref(run->evals), "final",
                            eval_json(final), "model",
-                           run->db ? json_pack("{s:s, s:I}", "db", run->db, "id", (json_int_t)model_id)
+                           run->db ? json_pack("{s:o, s:I}", "db", nsr_json_string(run->db), "id", (json_int_t)model_id)
                                    : json_null());
   nsr_error err;
   return cli_print_json(stdout, root, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD, &err);

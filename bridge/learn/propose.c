@@ -253,8 +253,11 @@ void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
 }
 
 static json_t *proposal_json(const nsr_proposal *p, bool with_restricted) {
-  json_t *o = json_pack("{s:s, s:f, s:f}", "name", p->name, "network", p->network,
-                        "posterior", p->posterior);
+  /* nsr_json_real, not "f": a network whose activations overflow gives
+   * NaN, which json_pack refuses (the object would be lost as if memory ran
+   * out). */
+  json_t *o = json_pack("{s:s, s:o, s:o}", "name", p->name, "network", nsr_json_real(p->network),
+                        "posterior", nsr_json_real(p->posterior));
   if (o && with_restricted && json_object_set_new(o, "restricted", nsr_json_real(p->restricted)) != 0) {
     json_decref(o);
     return NULL;
@@ -271,8 +274,8 @@ json_t *nsr_proposals_json(const uint32_t *examples, size_t n, const nsr_proposa
     if (json_array_append_new(props, proposal_json(&r->items[i], true)) != 0) goto fail;
   }
   if (ex == NULL || props == NULL) goto fail;
-  return json_pack("{s:o, s:o, s:o, s:f}", "examples", ex, "proposals", props, "exact_map",
-                   proposal_json(&r->exact_map, false), "covered", r->covered);
+  return json_pack("{s:o, s:o, s:o, s:o}", "examples", ex, "proposals", props, "exact_map",
+                   proposal_json(&r->exact_map, false), "covered", nsr_json_real(r->covered));
 fail:
   json_decref(ex);
   json_decref(props);

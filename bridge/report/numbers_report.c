@@ -76,7 +76,9 @@ static json_t *prior_json(const numbers_query *q) {
                             "lambda", cfg->prior == NSR_PRIOR_MIXTURE ? nsr_json_real(cfg->lambda)
                                                                       : json_null(),
                             "sigma", cfg->sigma);
-  if (prior && q->model_file && json_object_set_new(prior, "file", json_string(q->model_file)) != 0) {
+  /* The path as the user typed it, maybe not UTF-8 (json_string would fail
+   * and every answer be lost as "out of memory"): nsr_json_string mends it. */
+  if (prior && q->model_file && json_object_set_new(prior, "file", nsr_json_string(q->model_file)) != 0) {
     json_decref(prior);
     return NULL;
   }

@@ -318,7 +318,10 @@ static nsr_code reply_text(const json_t *id, json_t *result, const char *structu
     msg = json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id", id ? id : json_null(), "result",
                     result);
   } else {
-    json_t *error = json_pack("{s:i, s:s}", "code", e->code, "message", e->message);
+    /* The message may quote the client's text cut at the buffer's end,
+     * maybe inside a UTF-8 sequence: nsr_json_string mends it, where "s"
+     * would fail and turn a bad request into "out of memory". */
+    json_t *error = json_pack("{s:i, s:o}", "code", e->code, "message", nsr_json_string(e->message));
     if (error && e->data) json_object_set(error, "data", e->data);
     msg = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error",
                     error);

@@ -244,12 +244,21 @@ static NN_HOT_INLINE float exp_nonpos(float x) {
   memcpy(&fb, &floor_value, sizeof fb);
   xb = xb > fb ? fb : xb;
   memcpy(&x, &xb, sizeof x);
-  /* Adding 1.5 * 2^23 rounds to an integer in the float unit itself. */
-  float n = (x * NN_LOG2E + 12582912.0f) - 12582912.0f;
+  /* Adding 1.5 * 2^23 rounds to an integer in the float unit itself; that
+   * integer k (-126..0) is then the low bits of the sum's pattern. */
+  float shifted = x * NN_LOG2E + 12582912.0f;
+  float n = shifted - 12582912.0f;
   float r = (x - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
   float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 +
             r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
-  int32_t bits = ((int32_t)n + 127) << 23;
+  /* 2^k as the float with exponent field k + 127, built in unsigned
+   * arithmetic from the pattern, never by converting n: a NaN x (from an
+   * overflowed activation) then gives some defined pattern, and p, NaN,
+   * carries the NaN on, where (int32_t)n and a shift of its negative value
+   * were undefined. */
+  uint32_t sb;
+  memcpy(&sb, &shifted, sizeof sb);
+  uint32_t bits = (sb - 0x4B400000u + 127u) << 23;
   float scale;
   memcpy(&scale, &bits, sizeof scale);
   return p * scale;

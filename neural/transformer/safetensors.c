@@ -131,6 +131,22 @@ static nsr_code check_coverage(const st_file *f, uint64_t data_size,
   return NSR_OK;
 }
 
+/* Refuses a tensor holding NaN or an infinity: no model has them on
+ * purpose, and one such weight turns every output it reaches into NaN that
+ * ranks, sorts and indexes as garbage. Reads the bit patterns (exponent all
+ * ones), so the unaligned data needs no float loads. */
+static nsr_code check_finite(const st_tensor *t, nsr_error *err) {
+  for (size_t i = 0; i < t->numel; i++) {
+    uint32_t bits;
+    memcpy(&bits, t->data + 4 * i, sizeof bits);
+    if ((bits & 0x7F800000u) != 0x7F800000u) continue;
+    const char *what = (bits & 0x007FFFFFu) ? "NaN" : (bits >> 31) ? "-Infinity" : "Infinity";
+    return nsr_fail(err, NSR_ERR_FORMAT, "tensor '%s': element %zu is %s; weights must be finite",
+                    t->name, i, what);
+  }
+  return NSR_OK;
+}
+
 nsr_code st_parse(const unsigned char *bytes, size_t size, st_file *out,
                   nsr_error *err) {
   *out = (st_file){0};
@@ -174,7 +190,9 @@ nsr_code st_parse(const unsigned char *bytes, size_t size, st_file *out,
     if (rc != NSR_OK) return rc;
   }
   qsort(out->tensors, out->n_tensors, sizeof(st_tensor), by_begin);
-  return check_coverage(out, data_size, err);
+  rc = check_coverage(out, data_size, err);
+  for (size_t i = 0; rc == NSR_OK && i < out->n_tensors; i++) rc = check_finite(&out->tensors[i], err);
+  return rc;
 }
 
 const st_tensor *st_find(const st_file *f, const char *name) {

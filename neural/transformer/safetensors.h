@@ -34,8 +34,8 @@ typedef struct st_file {
 } st_file;
 
 /* Parses and validates a whole file held in bytes[0..size): header length,
- * JSON, dtype F32, shapes, and offsets that cover the data section exactly,
- * without gaps or overlaps. Messages do not name the file: callers prefix
+ * JSON, dtype F32, shapes, offsets that cover the data section exactly,
+ * without gaps or overlaps, and finite values (no NaN or infinity). Messages do not name the file: callers prefix
  * it. The bytes must outlive *out. Free with st_file_free (also safe after a
  * failure). */
 nsr_code st_parse(const unsigned char *bytes, size_t size, st_file *out,

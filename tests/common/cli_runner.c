@@ -111,9 +111,14 @@ void expect_run(run_result r, int status, const char *needle) {
 }
 
 const char *cli_write(const char *name, const char *text) {
+  return cli_write_bytes(name, text, strlen(text));
+}
+
+const char *cli_write_bytes(const char *name, const void *bytes, size_t len) {
   static char path[600];
   snprintf(path, sizeof path, "%s/%s", cli_workdir, name);
-  write_text_file(path, text);
+  FILE *f = fopen(path, "wb");
+  if (f == NULL || fwrite(bytes, 1, len, f) != len || fclose(f) != 0) fail_msg("cannot write %s", path);
   return path;
 }
 

@@ -46,6 +46,8 @@ void expect_run(run_result r, int status, const char *needle);
 /* Writes `text` to the file `name` in cli_workdir, replacing it. Returns
  * its path: a static buffer, overwritten by the next call. */
 const char *cli_write(const char *name, const char *text);
+/* The same for any bytes (NULs included). */
+const char *cli_write_bytes(const char *name, const void *bytes, size_t len);
 
 /* Reads a whole file into a calloc'd string (fails the test if missing). */
 char *slurp(const char *path);

@@ -163,6 +163,37 @@ static void test_batch_identical(void **state) {
   expect_run(run_nsr(2, NULL, "numbers --batch missing.txt"), 2, "cannot read 'missing.txt'");
 }
 
+/* Lines that are no text travel between ranks with their lengths: a NUL
+ * byte, bytes that are not UTF-8, CRLF, a line past 16 MiB (sent as a flag,
+ * without its bytes) and a last line without newline give rank 0 the
+ * single process's output and status. */
+static void test_batch_line_bytes_identical(void **state) {
+  (void)state;
+  static const char head[] = "16 8\0junk\n2 64\n\xff 3\r\n";
+  size_t pairs = (8u << 20) + 1, len = sizeof head - 1 + 2 * pairs + 4;
+  char *bytes = malloc(len);
+  assert_non_null(bytes);
+  memcpy(bytes, head, sizeof head - 1);
+  for (size_t i = 0; i < pairs; i++) memcpy(bytes + sizeof head - 1 + 2 * i, "2 ", 2);
+  memcpy(bytes + len - 4, "\n3 9", 4);
+  cli_write_bytes("bytes.txt", bytes, len);
+  free(bytes);
+  run_result one = run_nsr(0, NULL, "numbers --batch bytes.txt --top 1");
+  /* Rank 0 opens the file itself: 16 MiB through mpirun's stdin forwarding
+   * would test Open MPI rather than nsr. */
+  run_result two = run_nsr(2, NULL, "numbers --batch bytes.txt --top 1");
+  assert_int_equal(one.status, 2);
+  if (two.status != 2) fail_msg("2 ranks: status %d: %s", two.status, two.err);
+  assert_string_equal(one.out, two.out);
+  keep_nsr_lines(two.err);
+  assert_string_equal(one.err, two.err);
+  assert_non_null(strstr(one.out, "{\"line\":1,\"error\":\"the line holds a NUL byte\"}\n{\"examples\":[2,64],"));
+  assert_non_null(strstr(one.out, "{\"line\":3,\"error\":\"the line is not UTF-8 text\"}\n"));
+  assert_non_null(strstr(one.out, "{\"line\":4,\"error\":\"the line is longer than 16777216 bytes\"}\n{\"examples\":[3,9],"));
+  run_free(&one);
+  run_free(&two);
+}
+
 /* fit.csv: the first 1000 rows of the human data (10 sets of 100 targets: the
  * folds stay quick under ASan), without its split column. */
 static void write_fit_data(void) {
@@ -252,6 +283,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_train_odd_batch_budget_hard),
       cmocka_unit_test(test_train_bad_input),
       cmocka_unit_test(test_batch_identical),
+      cmocka_unit_test(test_batch_line_bytes_identical),
       cmocka_unit_test(test_fit_cv),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));

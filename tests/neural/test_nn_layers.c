@@ -182,6 +182,22 @@ static void test_gelu(void **state) {
 /* The fast GELU against libm's double erf and exp on a fine grid over
  * [-12, 12]: values and derivatives to float accuracy, relative even where
  * they are tiny. */
+/* Issue 19: a NaN reaching the vectorised exp (an overflowed activation)
+ * stays NaN, with no undefined conversion or shift on the way (UBSan
+ * flagged exp's (int32_t)NaN << 23), and leaves its neighbours alone. The
+ * finite value: GELU(1) = Phi(1) = 0.841344746 (tables of the normal CDF). */
+static void test_gelu_nan_stays_nan(void **state) {
+  (void)state;
+  float x[3] = {NAN, -NAN, 1.0f}, y[3], g[3] = {1, 1, 1};
+  nn_gelu_forward(y, x, 3);
+  assert_true(isnan(y[0]));
+  assert_true(isnan(y[1]));
+  assert_float_equal(y[2], 0.841344746f, 1e-6);
+  nn_gelu_backward(g, x, y, 3);
+  assert_true(isnan(g[0]));
+  assert_true(isnan(g[1]));
+}
+
 static void test_gelu_matches_double_erf(void **state) {
   (void)state;
   enum { N = 24001 };
@@ -383,6 +399,7 @@ static void test_head_losses(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layernorm),
+      cmocka_unit_test(test_gelu_nan_stays_nan),
       cmocka_unit_test(test_linear),
       cmocka_unit_test(test_gelu),
       cmocka_unit_test(test_gelu_matches_double_erf),

@@ -381,6 +381,58 @@ static void expect_bad(const char *header, size_t data_len, const char *message)
   }
 }
 
+/* A one-tensor file "a" of the floats with bit patterns bits[0..n). */
+static nsr_code parse_floats(const uint32_t *bits, size_t n, nsr_error *err) {
+  char header[128];
+  int len = snprintf(header, sizeof header, "{\"a\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[0,%zu]}}",
+                     n, 4 * n);
+  size_t size = 8 + (size_t)len + 4 * n;
+  unsigned char *bytes = nsr_calloc(size, 1);
+  for (int i = 0; i < 8; i++) bytes[i] = (unsigned char)((uint64_t)len >> (8 * i));
+  memcpy(bytes + 8, header, (size_t)len);
+  for (size_t i = 0; i < n; i++) {
+    for (int k = 0; k < 4; k++) bytes[8 + (size_t)len + 4 * i + (size_t)k] = (unsigned char)(bits[i] >> (8 * k));
+  }
+  st_file f;
+  nsr_code rc = st_parse(bytes, size, &f, err);
+  st_file_free(&f);
+  nsr_free(bytes);
+  return rc;
+}
+
+/* Issue 19: NaN and the infinities, in any of their bit patterns, are
+ * refused with the tensor and the element; the largest, smallest and
+ * subnormal finite floats and -0 are not. */
+static void test_non_finite_values(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t bits;
+    const char *shown;
+  } bad[] = {{0x7FC00000u, "NaN"}, {0xFFC00000u, "NaN"}, {0x7F800001u, "NaN"}, {0xFFFFFFFFu, "NaN"},
+             {0x7F800000u, "Infinity"}, {0xFF800000u, "-Infinity"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    uint32_t floats[4] = {0x3F800000u, 0x00000001u, bad[i].bits, 0x3F800000u};
+    nsr_error err;
+    char want[64];
+    snprintf(want, sizeof want, "tensor 'a': element 2 is %s;", bad[i].shown);
+    assert_int_equal(parse_floats(floats, 4, &err), NSR_ERR_FORMAT);
+    if (strstr(err.message, want) == NULL) fail_msg("want \"%s\", got: %s", want, err.message);
+  }
+  uint32_t finite[] = {0x7F7FFFFFu, 0xFF7FFFFFu, 0x00800000u, 0x00000001u, 0x80000000u, 0};
+  nsr_error err;
+  assert_int_equal(parse_floats(finite, sizeof finite / sizeof finite[0], &err), NSR_OK);
+  /* Through the loader, the message names the checkpoint too. */
+  size_t size;
+  unsigned char *bytes = saved_bytes(&size);
+  memcpy(bytes + size - 4, &(float){NAN}, 4); /* the last element of the last tensor */
+  nsr_nn_model *m;
+  assert_int_equal(nsr_nn_load_buffer(bytes, size, "nan", &m, &err), NSR_ERR_FORMAT);
+  assert_null(m);
+  assert_non_null(strstr(err.message, "checkpoint 'nan': tensor '"));
+  assert_non_null(strstr(err.message, " is NaN; weights must be finite"));
+  nsr_free(bytes);
+}
+
 static void test_malformed_headers(void **state) {
   (void)state;
   nsr_error err;
@@ -443,6 +495,7 @@ int main(void) {
       cmocka_unit_test(test_mismatched_checkpoints),
       cmocka_unit_test(test_two_head_checkpoints),
       cmocka_unit_test(test_malformed_headers),
+      cmocka_unit_test(test_non_finite_values),
       cmocka_unit_test(test_config_json),
       cmocka_unit_test(test_load_out_of_memory),
   };

@@ -1,6 +1,7 @@
 /* test_cli_numbers.c: the `nsr` command as a user runs it: a real process,
  * real files, exit statuses and messages, JSON parsed back with jansson.
  * The path of the nsr binary is the first argument. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,12 +162,90 @@ static void test_batch(void **state) {
   assert_int_equal(r.status, 0);
   assert_int_equal(strchr(strchr(r.out, '\n') + 1, '\n')[1], '\0');
   run_free(&r);
-  /* A line that is not UTF-8: its error still goes out as JSON, each bad
-   * byte shown as U+FFFD. */
+  /* A line that is not UTF-8 is refused as such, before its numbers. */
   r = run_to("16 \xff\n", NULL, (const char *const[]){"numbers", "--batch", "-", NULL});
   assert_int_equal(r.status, 2);
-  assert_string_equal(r.out, "{\"line\":1,\"error\":\"examples: '\xef\xbf\xbd' is not a whole number\"}\n");
+  assert_string_equal(r.out, "{\"line\":1,\"error\":\"the line is not UTF-8 text\"}\n");
   run_free(&r);
+}
+
+/* One expected answer line of a batch: an error object for input line
+ * `line` whose message holds `needle`, or (needle NULL) an answer whose
+ * "examples" print as `examples`. */
+typedef struct batch_answer {
+  long line;
+  const char *needle, *examples;
+} batch_answer;
+
+/* r answered with exactly the n lines of want, and exited with status. */
+static void expect_batch(run_result r, int status, const batch_answer *want, size_t n) {
+  if (r.status != status) fail_msg("status %d, stderr: %s", r.status, r.err);
+  char *line = r.out;
+  for (size_t i = 0; i < n; i++) {
+    char *nl = strchr(line, '\n');
+    if (nl == NULL) fail_msg("answer %zu of %zu is missing; output: %.300s", i + 1, n, r.out);
+    *nl = '\0';
+    json_t *o = parse_json(line);
+    if (want[i].needle) {
+      assert_int_equal(json_integer_value(json_object_get(o, "line")), want[i].line);
+      const char *msg = json_string_value(json_object_get(o, "error"));
+      if (msg == NULL || strstr(msg, want[i].needle) == NULL) fail_msg("answer %zu: '%s' not in %s", i + 1, want[i].needle, line);
+    } else {
+      char *ex = json_dumps(json_object_get(o, "examples"), JSON_COMPACT);
+      assert_non_null(ex);
+      assert_string_equal(ex, want[i].examples);
+      free(ex);
+    }
+    json_decref(o);
+    line = nl + 1;
+  }
+  assert_string_equal(line, ""); /* nothing more */
+  run_free(&r);
+}
+
+/* Issue 19 item 8: every line is read whole by its true length, so a NUL
+ * byte cannot merge it with the next; a line that is no text is one error
+ * object and the batch goes on. The bytes of the report, exactly. */
+static void test_batch_nul_byte(void **state) {
+  (void)state;
+  static const char bytes[] = "16 8\0junk\n2 64\n3 9\n";
+  const char *path = cli_write_bytes("nul.txt", bytes, sizeof bytes - 1);
+  const batch_answer want[] = {{1, "the line holds a NUL byte", NULL}, {0, NULL, "[2,64]"}, {0, NULL, "[3,9]"}};
+  run_result r = RUN("numbers", "--batch", path, "--top", "1");
+  assert_non_null(strstr(r.err, "batch line 1: the line holds a NUL byte"));
+  expect_batch(r, 2, want, 3);
+}
+
+/* The reader's cousins: CRLF, bytes that are not UTF-8, a line that is only
+ * a NUL (not blank), blank lines and a UTF-8 comment (skipped), a last line
+ * without a newline; the same from a file and from stdin. */
+static void test_batch_line_cousins(void **state) {
+  (void)state;
+  static const char bytes[] = "4 16\r\n\xff\xfe 3\n# caf\xc3\xa9\n\0\n\n  \r\n9 81";
+  const batch_answer want[] = {{0, NULL, "[4,16]"}, {2, "the line is not UTF-8 text", NULL},
+                               {4, "the line holds a NUL byte", NULL}, {0, NULL, "[9,81]"}};
+  const char *path = cli_write_bytes("cousins.txt", bytes, sizeof bytes - 1);
+  expect_batch(RUN("numbers", "--batch", path, "--top", "1"), 2, want, 4);
+  expect_batch(run_line(NULL, "numbers --batch - --top 1", "cousins.txt"), 2, want, 4);
+  /* All good lines: status 0, CRLF and a missing final newline included. */
+  const batch_answer good[] = {{0, NULL, "[4,16]"}, {0, NULL, "[9,81]"}};
+  path = cli_write("good.txt", "4 16\r\n\n9 81");
+  expect_batch(RUN("numbers", "--batch", path, "--top", "1"), 0, good, 2);
+}
+
+/* A line past the 16 MiB line limit is one error, read to its end, and the
+ * next line is answered. */
+static void test_batch_long_line(void **state) {
+  (void)state;
+  size_t pairs = (8u << 20) + 1, len = 2 * pairs + 6; /* "2 " * pairs: 16 MiB + 2 bytes */
+  char *bytes = malloc(len);
+  assert_non_null(bytes);
+  for (size_t i = 0; i < pairs; i++) memcpy(bytes + 2 * i, "2 ", 2);
+  memcpy(bytes + 2 * pairs, "\n5 25\n", 6);
+  const char *path = cli_write_bytes("long.txt", bytes, len);
+  free(bytes);
+  const batch_answer want[] = {{1, "the line is longer than 16777216 bytes", NULL}, {0, NULL, "[5,25]"}};
+  expect_batch(RUN("numbers", "--batch", path, "--top", "1"), 2, want, 2);
 }
 
 static void test_plot(void **state) {
@@ -346,7 +425,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s PATH-TO-NSR\n", argv[0]);
     return 2;
   }
-  if (cli_runner_init(argv[1]) != 0) return 1;
+  static char bin[4096];
+  if (!realpath(argv[1], bin)) return 2; /* run_line runs it from the work directory */
+  if (cli_runner_init(bin) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_report),
       cmocka_unit_test(test_json_shape),
@@ -354,6 +435,9 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_help_and_version),
       cmocka_unit_test(test_batch),
+      cmocka_unit_test(test_batch_nul_byte),
+      cmocka_unit_test(test_batch_line_cousins),
+      cmocka_unit_test(test_batch_long_line),
       cmocka_unit_test(test_plot),
       cmocka_unit_test(test_output_failure_is_reported),
       cmocka_unit_test(test_usage_contract),

@@ -286,6 +286,22 @@ static void test_mh_command(void **state) {
   outcome_free(o);
 }
 
+/* Issue 19, the "out of memory" family: a space file whose name is not
+ * UTF-8 (Latin-1 "é") shows in the JSON answer as U+FFFD, in single runs and
+ * batches, instead of every answer failing as "out of memory". */
+static void test_space_path_not_utf8(void **state) {
+  (void)state;
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "cd '%s' && cp '%s/tenenbaum.json' \"$(printf 'caf\\351.json')\"", cli_workdir, spaces_dir);
+  assert_int_equal(system(cmd), 0);
+  cli_write("sets.txt", "16 8 2 64\n3 9\n");
+  run_result *o = new_outcome();
+  expect(o, "numbers 16 8 --json --space \"$(printf 'caf\\351.json')\"", 0, "\"file\":\"caf\xef\xbf\xbd.json\"");
+  expect(o, "numbers --batch sets.txt --top 1 --space \"$(printf 'caf\\351.json')\"", 0, "\"file\":\"caf\xef\xbf\xbd.json\"");
+  assert_int_equal(strchr(strchr(o->out, '\n') + 1, '\n')[1], '\0'); /* two answers */
+  outcome_free(o);
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: test_cli_spaces NSR_BINARY SPACES_DIR\n");
@@ -302,6 +318,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_space_option),
       cmocka_unit_test(test_fit_default_model),
       cmocka_unit_test(test_mh_command),
+      cmocka_unit_test(test_space_path_not_utf8),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,8 @@
 #include "sha256.h"
 
 static char model[512], train_db[512];
-static const char *nsr_path; /* the binary under test */
+static const char *nsr_path;      /* the binary under test */
+static const char *shipped_model; /* bridge/models/propose-n100.safetensors */
 
 static int setup(void **state) {
   (void)state;
@@ -189,6 +191,89 @@ static void test_bad_arguments(void **state) {
   expect_run(RUN("train", "--help"), 0, "--inject");
 }
 
+/* Writes a copy of the shipped model named `name` in the work directory
+ * with element `index` of tensor `tensor` set to the float `bits` (a bit
+ * pattern); the tensor's place comes from the file's own header. Returns
+ * the copy's path (static). */
+static const char *patched_model(const char *name, const char *tensor, size_t index, uint32_t bits) {
+  FILE *f = fopen(shipped_model, "rb");
+  assert_non_null(f);
+  assert_int_equal(fseek(f, 0, SEEK_END), 0);
+  size_t size = (size_t)ftell(f);
+  rewind(f);
+  unsigned char *bytes = malloc(size);
+  assert_non_null(bytes);
+  assert_int_equal(fread(bytes, 1, size, f), size);
+  fclose(f);
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; i--) header_len = header_len << 8 | bytes[i];
+  json_error_t jerr;
+  json_t *header = json_loadb((const char *)bytes + 8, (size_t)header_len, 0, &jerr);
+  assert_non_null(header);
+  json_t *begin = json_array_get(json_object_get(json_object_get(header, tensor), "data_offsets"), 0);
+  assert_true(json_is_integer(begin));
+  size_t at = 8 + (size_t)header_len + (size_t)json_integer_value(begin) + 4 * index;
+  json_decref(header);
+  for (int i = 0; i < 4; i++) bytes[at + (size_t)i] = (unsigned char)(bits >> (8 * i)); /* little-endian */
+  const char *path = cli_write_bytes(name, bytes, size);
+  free(bytes);
+  return path;
+}
+
+/* Issue 19 item 9: a checkpoint holding NaN or an infinity is refused at
+ * load by every command that reads a model, with one line naming the file,
+ * the tensor and the element; --json changes nothing (it exited 1 without
+ * a word, or ranked by "network nan" with status 0). */
+static void test_non_finite_weights_refused(void **state) {
+  (void)state;
+  static const struct {
+    uint32_t bits;
+    const char *name, *shown;
+  } cases[] = {{0x7FC00000u, "nan.safetensors", "NaN"},
+               {0x7F800000u, "inf.safetensors", "Infinity"},
+               {0xFF800000u, "neginf.safetensors", "-Infinity"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char path[600], needle[700];
+    snprintf(path, sizeof path, "%s", patched_model(cases[i].name, "blocks.0.ln1.bias", 3, cases[i].bits));
+    snprintf(needle, sizeof needle, "checkpoint '%s': tensor 'blocks.0.ln1.bias': element 3 is %s;", path,
+             cases[i].shown);
+    expect_usage_error(RUN("propose", "--weights", path, "16", "8", "2", "64"), needle);
+    expect_usage_error(RUN("propose", "--weights", path, "16", "8", "2", "64", "--json"), needle);
+  }
+  const char *nan_model = patched_model("nan.safetensors", "tok_emb.weight", 0, 0x7FC00000u);
+  expect_usage_error(RUN("extract", "--weights", nan_model, "--db", train_db), "tensor 'tok_emb.weight': element 0 is NaN");
+  expect_usage_error(RUN("nn", "info", nan_model), "tensor 'tok_emb.weight': element 0 is NaN");
+  /* A finite patch (0.0) loads: only the non-finite values are refused. */
+  const char *same = patched_model("same.safetensors", "tok_emb.weight", 0, 0);
+  expect_run(RUN("propose", "--weights", same, "16", "8", "2", "64", "--top", "1"), 0, "exact MAP:");
+}
+
+/* Issue 19, the "JSON output: out of memory" family: paths that are not
+ * UTF-8 (a Latin-1 file name) reach the --json reports of train and
+ * extract as U+FFFD instead of losing the finished run's report. */
+static void test_json_paths_not_utf8(void **state) {
+  (void)state;
+  char out[600], db[600];
+  snprintf(out, sizeof out, "%s/caf\xe9.safetensors", cli_workdir);
+  snprintf(db, sizeof db, "%s/caf\xe9.db", cli_workdir);
+  run_result r = RUN("train", "--steps", "1", "--d-model", "16", "--layers", "1", "--batch", "2", "--held-out", "2",
+                     "--json", "--out", out, "--db", db);
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  const char *shown = json_string_value(json_object_get(j, "out"));
+  assert_non_null(shown);
+  assert_non_null(strstr(shown, "/caf\xef\xbf\xbd.safetensors"));
+  json_decref(j);
+  run_free(&r);
+  r = RUN("extract", "--weights", out, "--db", db, "--json");
+  assert_int_equal(r.status, 0);
+  j = parse_json(r.out);
+  assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "model"), "path")), "/caf\xef\xbf\xbd.safetensors"));
+  assert_non_null(strstr(json_string_value(json_object_get(j, "db")), "/caf\xef\xbf\xbd.db"));
+  json_decref(j);
+  run_free(&r);
+}
+
 /* The quick experiment writes every run's metrics to a real store, readable
  * by `nsr sql`, and a plot with one line per variant. The store is NSR_DB's
  * (a regression: experiment ignored it). One seed: the means alone, no
@@ -311,13 +396,16 @@ static void test_train_progress_bar(void **state) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || cli_runner_init(argv[1]) != 0) return 1;
+  if (argc < 3 || cli_runner_init(argv[1]) != 0) return 1;
   nsr_path = argv[1];
+  shipped_model = argv[2];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tiny_model),
       cmocka_unit_test(test_train_records_model),
       cmocka_unit_test(test_default_model),
       cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_non_finite_weights_refused),
+      cmocka_unit_test(test_json_paths_not_utf8),
       cmocka_unit_test(test_experiment_quick),
       cmocka_unit_test(test_experiment_seeds),
       cmocka_unit_test(test_experiment_command_line),

@@ -125,7 +125,7 @@ json_t *request(server *s, const char *line) {
 /* Ends the session with EOF; the server must exit 0 having written
  * nothing more. */
 void stop(server *s) {
-  fclose(s->to);
+  if (s->to) fclose(s->to);
   struct pollfd p = {s->from, POLLIN, 0};
   assert_int_equal(poll(&p, 1, REPLY_GUARD_MS), 1);
   char c;

@@ -51,8 +51,8 @@ json_t *recv_json(server *s);
 
 json_t *request(server *s, const char *line);
 
-/* Ends the session with EOF; the server must exit 0 having written
- * nothing more. */
+/* Ends the session with EOF (unless the test closed `to` and set it NULL);
+ * the server must exit 0 having written nothing more. */
 void stop(server *s);
 
 /* reply (consumed) is the JSON-RPC error `code` for request `id` (-1: id

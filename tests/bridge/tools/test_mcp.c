@@ -210,6 +210,55 @@ static void test_hostile_input(void **state) {
   stop(s);
 }
 
+/* Writes len raw bytes and, when `newline`, the line's end. */
+static void send_bytes(server *s, const char *bytes, size_t len, bool newline) {
+  assert_int_equal(fwrite(bytes, 1, len, s->to), len);
+  if (newline) assert_true(fputc('\n', s->to) != EOF);
+  assert_int_equal(fflush(s->to), 0);
+}
+
+#define SEND_BYTES(s, literal) send_bytes((s), (literal), sizeof(literal) - 1, true)
+
+/* Issue 19: each line is one message, read by its true length, and gets
+ * exactly one answer (requests) or none (notifications, blank lines),
+ * whatever its bytes. */
+static void test_line_bytes(void **state) {
+  (void)state;
+  server *s = start(NULL);
+  initialize(s, "2025-11-25", "2025-11-25");
+  /* A NUL inside a request: one Parse error naming it, not a merge with
+   * the next line and not "end of file". */
+  SEND_BYTES(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\0\"method\":\"ping\"}");
+  expect_error(recv_json(s), -1, -32700, "holds a NUL byte");
+  SEND_BYTES(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pi\0ng\"}");
+  expect_error(recv_json(s), -1, -32700, "holds a NUL byte");
+  json_decref(expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}"), 3));
+  /* Bytes that are not UTF-8, inside a string and outside. */
+  SEND_BYTES(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\xff\"}");
+  expect_error(recv_json(s), -1, -32700, "Parse error");
+  SEND_BYTES(s, "\xc3\x28");
+  expect_error(recv_json(s), -1, -32700, "Parse error");
+  /* A method name whose echo is cut inside a UTF-8 sequence ("a" then
+   * 60 two-byte letters: the message quotes 80 bytes): the error is still
+   * sent, and the server lives (it exited 1 with "out of memory"). */
+  char line[400];
+  int used = snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"a");
+  for (int i = 0; i < 60; i++) used += snprintf(line + used, sizeof line - (size_t)used, "\xc3\xa9");
+  snprintf(line + used, sizeof line - (size_t)used, "\"}");
+  expect_error(request(s, line), 5, -32601, "Method not found: 'a\xc3\xa9");
+  /* Blank lines (CRLF ones too) are no messages: nothing is answered. */
+  SEND_BYTES(s, "\r");
+  SEND_BYTES(s, " \t \r");
+  still_serving(s, false);
+  /* The last request may end at EOF without a newline: it is answered. */
+  const char *last = "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}";
+  send_bytes(s, last, strlen(last), false);
+  fclose(s->to);
+  s->to = NULL;
+  json_decref(expect_result(recv_json(s), 6));
+  stop(s);
+}
+
 static void test_foreign_tools_served(void **state) {
   (void)state;
   char path[400], text[1024];
@@ -402,6 +451,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_initialize_versions),
       cmocka_unit_test(test_modern_era),
       cmocka_unit_test(test_hostile_input),
+      cmocka_unit_test(test_line_bytes),
       cmocka_unit_test(test_foreign_tools_served),
       cmocka_unit_test(test_client_goes_away),
       cmocka_unit_test(test_command_lines),

@@ -23,9 +23,9 @@ static void slurp(FILE *f, char *buf, size_t len) {
   fclose(f);
 }
 
-/* Runs cmd_run (or cmd_repl reading `input`) on a NULL-terminated argument
- * list (argv[0] = "run" or "repl"). */
-static void run_with_input(captured *c, const char *const *args, const char *input) {
+/* Runs cmd_run (or cmd_repl reading input[0..len)) on a NULL-terminated
+ * argument list (argv[0] = "run" or "repl"). */
+static void run_with_bytes(captured *c, const char *const *args, const char *input, size_t len) {
   char *argv[32];
   int argc = 0;
   for (; args[argc] != NULL; argc++) argv[argc] = (char *)args[argc];
@@ -42,7 +42,7 @@ static void run_with_input(captured *c, const char *const *args, const char *inp
   if (input != NULL) {
     in = tmpfile();
     assert_non_null(in);
-    fputs(input, in);
+    assert_int_equal(fwrite(input, 1, len, in), len);
     rewind(in);
     dup2(fileno(in), 0);
     clearerr(stdin);
@@ -59,6 +59,11 @@ static void run_with_input(captured *c, const char *const *args, const char *inp
   if (in != NULL) fclose(in);
   slurp(out, c->out, sizeof c->out);
   slurp(err, c->err, sizeof c->err);
+}
+
+/* run_with_bytes on a string (NULL: cmd_run). */
+static void run_with_input(captured *c, const char *const *args, const char *input) {
+  run_with_bytes(c, args, input, input ? strlen(input) : 0);
 }
 
 static void run(captured *c, const char *const *args) { run_with_input(c, args, NULL); }
@@ -208,6 +213,32 @@ static void test_repl(void **state) {
   expect_one_error_line(&c, 2, "nsr repl: ", "unexpected argument 'prog.church'");
 }
 
+/* Issue 19: the REPL reads each line whole by its true length. A NUL
+ * byte drops its line (and the form it was in) with a message naming the
+ * line, instead of swallowing the next forms; a line longer than the old
+ * 4 KiB buffer is one line, not two; an unfinished form at end of input
+ * reports its error instead of vanishing. */
+static void test_repl_lines(void **state) {
+  (void)state;
+  char input[8192];
+  size_t len = 0;
+  static const char nul[] = "(+ 1\0 2)\n(+ 3 4)\n(+ 10\n 20)\n\"";
+  memcpy(input, nul, sizeof nul - 1);
+  len += sizeof nul - 1;
+  memset(input + len, 'a', 5000); /* a string literal on one long line */
+  len += 5000;
+  memcpy(input + len, "\"\r\n(+ 5", 7);
+  len += 7;
+  captured c;
+  run_with_bytes(&c, (const char *[]){"repl", NULL}, input, len);
+  assert_int_equal(c.status, 0);
+  char want[6000];
+  snprintf(want, sizeof want, "7\n30\n\"%.*s\"\n", 5000, input + sizeof nul - 1);
+  assert_string_equal(c.out, want);
+  assert_non_null(strstr(c.err, "nsr repl: line 1 holds a NUL byte; dropped\n"));
+  assert_non_null(strstr(c.err, "'(' is never closed"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_help_and_usage),
@@ -216,6 +247,7 @@ int main(void) {
       cmocka_unit_test(test_json_output),
       cmocka_unit_test(test_seed_and_arguments),
       cmocka_unit_test(test_repl),
+      cmocka_unit_test(test_repl_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
