@@ -72,13 +72,14 @@ static nsr_code print_eval(const eval_options *o, const nsr_numbers_model *m, co
   json_t *root = NULL, *sets = NULL;
   nsr_code rc = NSR_OK;
   if (o->json) {
-    root = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:f}", "data", o->data,
-                     "split", o->split, "model", m->label, "sets",
+    root = json_pack("{s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "data",
+                     nsr_json_string(o->data), "split", nsr_json_string(o->split), "model",
+                     nsr_json_string(m->label), "sets",
                      (json_int_t)d->n_sets, "cells", (json_int_t)d->n_cells, "r", real_or_null(fm->r), "r_concept", real_or_null(fm->r_concept),
                      "log_likelihood", real_or_null(fm->log_lik), "log_likelihood_per_response",
                      real_or_null(fm->log_lik_per_response), "rmse", real_or_null(fm->rmse),
                      "noise_ceiling_r", real_or_null(fm->ceiling_r), "alpha",
-                     m->response.alpha, "beta", m->response.beta);
+                     nsr_json_real(m->response.alpha), "beta", nsr_json_real(m->response.beta));
     sets = json_array();
     if (root == NULL || sets == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "eval JSON: out of memory");
   } else {
@@ -97,7 +98,7 @@ static nsr_code print_eval(const eval_options *o, const nsr_numbers_model *m, co
     char name[128];
     format_examples(set, name, sizeof name);
     if (o->json) {
-      rc = nsr_json_append(sets, json_pack("{s:s, s:s, s:I, s:o}", "set", name, "split", set->split,
+      rc = nsr_json_append(sets, json_pack("{s:o, s:o, s:I, s:o}", "set", nsr_json_string(name), "split", nsr_json_string(set->split),
                                            "cells", (json_int_t)set->n_cells, "r", real_or_null(r)), err);
     } else {
       printf("%-16s %5zu %8.3f\n", name, set->n_cells, r);

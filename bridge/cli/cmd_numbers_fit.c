@@ -167,10 +167,12 @@ static void print_learned(const nsr_numbers_model *m, const nsr_fit_report *rep,
 
 static nsr_code write_prior(const nsr_space *s, const fit_cli *o, const nsr_fit_report *rep,
                             const json_t *fam, const json_t *cv, nsr_error *err) {
-  json_t *fit = json_pack("{s:s, s:s, s:f, s:f, s:i, s:f, s:f, s:f, s:f, s:b, s:b, s:b, s:b, s:O, s:O?}", "data", o->data,
-                          "split", o->split, "log_lik", rep->log_lik, "objective", rep->objective,
-                          "iterations", rep->iterations, "seconds", rep->seconds, "weight_sd",
-                          o->opt.weight_sd, "family_sd", o->opt.family_sd, "sigma_sd", o->opt.sigma_sd, "fit_weights", o->opt.fit_weights, "fit_gamma",
+  json_t *fit = json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:b, s:O, s:O?}", "data",
+                          nsr_json_string(o->data), "split", nsr_json_string(o->split), "log_lik",
+                          nsr_json_real(rep->log_lik), "objective", nsr_json_real(rep->objective),
+                          "iterations", rep->iterations, "seconds", nsr_json_real(rep->seconds), "weight_sd",
+                          nsr_json_real(o->opt.weight_sd), "family_sd", nsr_json_real(o->opt.family_sd),
+                          "sigma_sd", nsr_json_real(o->opt.sigma_sd), "fit_weights", o->opt.fit_weights, "fit_gamma",
                           o->opt.fit_gamma, "fit_similarity", o->opt.fit_similarity, "fit_by_n",
                           o->opt.fit_by_n, "families", fam, "cross_validation", cv);
   if (fit) json_object_set_new(fit, "fit_sim_hypothesis", json_boolean(o->opt.fit_sim_hypothesis));
@@ -227,9 +229,9 @@ static nsr_code cv_row(const fit_cli *o, const char *source, int size, double sd
   double secs = nsr_seconds_since(start);
   if (!o->json) printf("%8d %10g %12.4f %16.5f %8.2f\n", size, sd, m.r, m.log_lik_per_response, secs);
   *log_lik = m.log_lik;
-  return nsr_json_append(rows, json_pack("{s:i, s:f, s:o, s:o, s:f}", "max_size", size, "weight_sd", sd, "r",
-                                         nsr_json_real(m.r), "log_lik_per_response",
-                                         nsr_json_real(m.log_lik_per_response), "seconds", secs),
+  return nsr_json_append(rows, json_pack("{s:i, s:o, s:o, s:o, s:o}", "max_size", size, "weight_sd", nsr_json_real(sd),
+                                         "r", nsr_json_real(m.r), "log_lik_per_response",
+                                         nsr_json_real(m.log_lik_per_response), "seconds", nsr_json_real(secs)),
                          err);
 }
 
@@ -269,8 +271,8 @@ static nsr_code choose_by_cv(fit_cli *o, nsr_space **space, const nsr_human_data
   }
   o->opt.weight_sd = best_sd;
   if (!o->json) printf("chosen: max-size %d, weight-sd %g\n\n", best_size, best_sd);
-  *cv_json = json_pack("{s:i, s:o, s:i, s:f}", "folds", o->cv_folds, "grid", rows, "chosen_max_size", best_size,
-                       "chosen_weight_sd", best_sd);
+  *cv_json = json_pack("{s:i, s:o, s:i, s:o}", "folds", o->cv_folds, "grid", rows, "chosen_max_size", best_size,
+                       "chosen_weight_sd", nsr_json_real(best_sd));
   return *cv_json ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "fit: out of memory");
 }
 
@@ -299,12 +301,14 @@ static nsr_code run_fit(fit_cli *o, nsr_error *err) {
   if (rc == NSR_OK && nsr_dist_is_root()) rc = write_prior(m.space, o, &rep, fam, cv, err);
   if (rc == NSR_OK && o->json) {
     nsr_space_params p = nsr_space_get_params(m.space);
-    json_t *obj = json_pack("{s:s, s:f, s:f, s:i, s:f, s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:O}", "out",
-                            o->out, "log_lik", rep.log_lik, "objective", rep.objective, "iterations",
-                            rep.iterations, "seconds", rep.seconds, "params", "lambda", p.lambda,
-                            "sigma", p.sigma, "alpha", p.alpha, "beta", p.beta, "gamma", p.gamma, "gamma1", p.gamma1,
-                            "b_near", p.b_near, "tau", p.tau, "b_digit", p.b_digit, "b_decade", p.b_decade,
-                            "families", fam);
+    json_t *obj = json_pack("{s:o, s:o, s:o, s:i, s:o, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:O}", "out",
+                            nsr_json_string(o->out), "log_lik", nsr_json_real(rep.log_lik), "objective",
+                            nsr_json_real(rep.objective), "iterations", rep.iterations, "seconds",
+                            nsr_json_real(rep.seconds), "params", "lambda", nsr_json_real(p.lambda), "sigma",
+                            nsr_json_real(p.sigma), "alpha", nsr_json_real(p.alpha), "beta", nsr_json_real(p.beta),
+                            "gamma", nsr_json_real(p.gamma), "gamma1", nsr_json_real(p.gamma1), "b_near",
+                            nsr_json_real(p.b_near), "tau", nsr_json_real(p.tau), "b_digit", nsr_json_real(p.b_digit),
+                            "b_decade", nsr_json_real(p.b_decade), "families", fam);
     if (obj) {
       json_t *params = json_object_get(obj, "params");
       json_object_set_new(params, "sim_mass", nsr_json_real(p.sim_mass));

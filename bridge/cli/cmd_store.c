@@ -266,7 +266,7 @@ static int print_store(const char *db, uint32_t max, bool json) {
            NSR_STORE_SCHEMA_VERSION, max);
     return CLI_EXIT_OK;
   }
-  json_t *o = json_pack("{s:s,s:i,s:I}", "db", db, "schema_version", NSR_STORE_SCHEMA_VERSION,
+  json_t *o = json_pack("{s:o,s:i,s:I}", "db", nsr_json_string(db), "schema_version", NSR_STORE_SCHEMA_VERSION,
                         "max", (json_int_t)max);
   nsr_error err;
   return cli_print_json(stdout, o, &err) == NSR_OK ? CLI_EXIT_OK : cli_report(CMD_INIT, &err);

@@ -206,6 +206,18 @@ static void test_env_db_and_json(void **state) {
   /* --db wins over NSR_DB. */
   expect_run(RUN("sql", "SELECT max(domain_max) FROM concepts", "--db", db, "--csv"), 0, "\r\n100\r\n");
   unsetenv("NSR_DB");
+  /* A path that is not UTF-8 is reported mended (U+FFFD for the stray
+   * byte), not lost as a failed JSON output. */
+  char odd[340];
+  snprintf(odd, sizeof odd, "%s/s\xff.db", cli_workdir);
+  r = RUN("store", "init", "--db", odd, "--max", "20", "--json");
+  assert_int_equal(r.status, 0);
+  o = parse_json(r.out);
+  char mended[340];
+  snprintf(mended, sizeof mended, "%s/s\xef\xbf\xbd.db", cli_workdir);
+  assert_string_equal(json_string_value(json_object_get(o, "db")), mended);
+  json_decref(o);
+  run_free(&r);
 }
 
 /* Each help lists every option. */
