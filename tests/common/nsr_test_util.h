@@ -13,6 +13,14 @@ void write_text_file(const char *path, const char *text);
  * it (each may be missing). */
 void remove_sqlite_file(const char *path);
 
+/* The whole file at path, *size its length (caller frees). */
+unsigned char *read_file_bytes(const char *path, long *size);
+
+/* Overwrites the first 64 bytes of page `page` (1-based; page 1 holds the
+ * header) of the SQLite file at path with 0xff: a damaged page that
+ * PRAGMA quick_check reports. */
+void damage_sqlite_page(const char *path, long page);
+
 /* The path of tests/data/NAME: the folder comes from NSR_TEST_DATA (set by
  * tests/meson.build), else "tests/data". A static buffer, overwritten by
  * the next call. */

@@ -1,7 +1,8 @@
 /* fuzz_lang_eval.c: libFuzzer harness for the whole interpreter (read,
  * expand, evaluate, infer) under tight budgets. Every input must finish
- * with a value or an error within the budgets below; a hang here is a
- * budget that is not checked somewhere. A fresh interpreter per input keeps
+ * with a value or an error within the budgets below (small, so that
+ * run.sh's 10 s -timeout is ten times the time budget: a hang is a budget
+ * that is not checked somewhere). A fresh interpreter per input keeps
  * each run independent of the previous ones, so every crash reproduces. */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,8 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (nsr_lang_new(&cfg, &lang, NULL) != NSR_OK) __builtin_trap();
   nsr_error err;
   if (nsr_lang_eval_string(lang, "fuzz", (const char *)data, size, &err) == NSR_OK) {
-    char text[256];
+    /* Every way a result leaves the interpreter: a bounded format, the
+     * printed text (`nsr run`) and JSON (run_program); each must end on
+     * cyclic and shared values too. */
+    char text[256], *out = NULL;
     (void)nsr_lang_format(lang, nsr_lang_result(lang), text, sizeof text);
+    if (nsr_lang_write(lang, nsr_lang_result(lang), &out, &err) == NSR_OK) nsr_free(out);
+    out = NULL;
+    if (nsr_lang_to_json(lang, nsr_lang_result(lang), &out, &err) == NSR_OK) nsr_free(out);
   }
   nsr_lang_free(lang);
   return 0;

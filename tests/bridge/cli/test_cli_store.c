@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_runner.h"
+#include "nsr_test_util.h"
 
 static char db[300];
 
@@ -133,20 +134,6 @@ static void test_sql_caps(void **state) {
   expect_run(RUN("sql", "SELECT round(fidelity, 2) FROM rules", "--db", db), 0, "(0 rows)");
 }
 
-/* The whole file at path; *size its length. The caller frees it. */
-static unsigned char *file_bytes(const char *path, long *size) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  *size = ftell(f);
-  rewind(f);
-  unsigned char *bytes = malloc((size_t)*size);
-  assert_non_null(bytes);
-  assert_int_equal(fread(bytes, 1, (size_t)*size, f), (size_t)*size);
-  fclose(f);
-  return bytes;
-}
-
 /* A store with a damaged page: `nsr extract` and `nsr store init` refuse
  * it (status 1) and leave every byte as it was. */
 static void test_damaged_store(void **state) {
@@ -154,22 +141,13 @@ static void test_damaged_store(void **state) {
   char bad[320];
   snprintf(bad, sizeof bad, "%s/damaged.db", cli_workdir);
   expect_run(RUN("store", "init", "--db", bad), 0, NULL);
-  FILE *f = fopen(bad, "r+b");
-  assert_non_null(f);
-  unsigned char header[100];
-  assert_int_equal(fread(header, 1, sizeof header, f), sizeof header);
-  long page_size = header[16] << 8 | header[17]; /* big-endian, file format spec */
-  unsigned char junk[64];
-  memset(junk, 0xff, sizeof junk);
-  assert_int_equal(fseek(f, 2 * page_size, SEEK_SET), 0); /* page 3 */
-  assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
-  fclose(f);
+  damage_sqlite_page(bad, 3);
   long size_before, size_after;
-  unsigned char *before = file_bytes(bad, &size_before);
+  unsigned char *before = read_file_bytes(bad, &size_before);
   EXPECT_RUN_ALL(RUN("extract", "--db", bad, "--methods", "cart"), 1, "nsr extract: rule store '",
                  "is damaged (PRAGMA quick_check: ", "nothing was written");
   expect_run(RUN("store", "init", "--db", bad), 1, "is damaged");
-  unsigned char *after = file_bytes(bad, &size_after);
+  unsigned char *after = read_file_bytes(bad, &size_after);
   assert_int_equal(size_after, size_before);
   assert_memory_equal(before, after, (size_t)size_before);
   free(before);

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "numbers_brute.h"
+#include "nsr_test_util.h"
 #include "nsr_store.h"
 
 static char dir[] = "/tmp/nsr_store_XXXXXX";
@@ -376,21 +377,9 @@ static void test_query_statement_caps(void **state) {
 static void test_damaged_store_refused(void **state) {
   (void)state;
   nsr_store_close(fresh_store("damaged.db", NULL));
-  FILE *f = fopen(db_path("damaged.db"), "r+b");
-  assert_non_null(f);
-  unsigned char header[100];
-  assert_int_equal(fread(header, 1, sizeof header, f), sizeof header);
-  long page_size = header[16] << 8 | header[17]; /* big-endian, file format spec */
-  unsigned char junk[64];
-  memset(junk, 0xff, sizeof junk);
-  assert_int_equal(fseek(f, page_size, SEEK_SET), 0); /* page 2 */
-  assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  long size = ftell(f);
-  char *before = malloc((size_t)size), *after = malloc((size_t)size);
-  rewind(f);
-  assert_int_equal(fread(before, 1, (size_t)size, f), (size_t)size);
-  fclose(f);
+  damage_sqlite_page(db_path("damaged.db"), 2);
+  long size, size_after;
+  unsigned char *before = read_file_bytes(db_path("damaged.db"), &size);
   nsr_store *s = NULL;
   nsr_error err;
   assert_int_equal(nsr_store_open(db_path("damaged.db"), &s, &err), NSR_ERR_IO);
@@ -399,10 +388,8 @@ static void test_damaged_store_refused(void **state) {
       strstr(err.message, "nothing was written") == NULL || strchr(err.message, '\n') != NULL) {
     fail_msg("%s", err.message);
   }
-  f = fopen(db_path("damaged.db"), "rb");
-  assert_int_equal(fread(after, 1, (size_t)size, f), (size_t)size);
-  assert_int_equal(fgetc(f), EOF);
-  fclose(f);
+  unsigned char *after = read_file_bytes(db_path("damaged.db"), &size_after);
+  assert_int_equal(size_after, size);
   assert_memory_equal(before, after, (size_t)size);
   free(before);
   free(after);
