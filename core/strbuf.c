@@ -1,6 +1,7 @@
 /* strbuf.c: a growable string with sticky allocation failure. */
 #include "strbuf.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,10 @@ void nsr_strbuf_printf(nsr_strbuf *sb, const char *fmt, ...) {
  * fresh block whose first byte nobody wrote. */
 nsr_code nsr_strbuf_finish(nsr_strbuf *sb, char **out, size_t *len,
                            nsr_error *err) {
-  if (sb->data == NULL && strbuf_reserve(sb, 0)) sb->data[0] = '\0';
+  if (sb->data == NULL && strbuf_reserve(sb, 0)) {
+    assert(sb->data != NULL && "a reserved buffer has a block");
+    sb->data[0] = '\0';
+  }
   if (sb->failed) {
     nsr_strbuf_free(sb);
     return nsr_fail(err, NSR_ERR_NOMEM, "building text: out of memory");

@@ -372,7 +372,7 @@ static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, nsr_line 
     size_t kept = line->too_long ? 0 : line->len;
     rc = chunk_reserve(c, used + kept + 1, err);
     if (rc != NSR_OK) break;
-    memcpy(c->text + used, line->text, kept);
+    if (kept > 0) memcpy(c->text + used, line->text, kept); /* text is NULL when empty */
     c->text[used + kept] = '\0';
     used += kept + 1;
     C_LEN(c)[n] = line->too_long ? C_TOO_LONG : kept;

@@ -125,11 +125,12 @@ static void test_sql_caps(void **state) {
   expect_usage_error(RUN("sql", "SELECT instr(hex(zeroblob(100000)), hex(zeroblob(1000)))", "--db", db),
                      "instr(): arguments of 200000 and 2000 bytes are too long together");
   /* 100000-byte blobs print as 200000 hex digits: 42 of them pass 8 MiB. */
-  expect_run(RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
-                     " SELECT zeroblob(100000) FROM c", "--db", db, "--json"),
-             1, "nsr sql: SQL stopped: the result passed 8388608 bytes at row 42");
-  expect_run(RUN("sql", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c)"
-                     " SELECT count(*) FROM c", "--db", db, "--timeout-ms", "100"),
+  const char *blobs = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
+                      " SELECT zeroblob(100000) FROM c";
+  expect_run(RUN("sql", blobs, "--db", db, "--json"), 1,
+             "nsr sql: SQL stopped: the result passed 8388608 bytes at row 42");
+  const char *endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c";
+  expect_run(RUN("sql", endless, "--db", db, "--timeout-ms", "100"),
              1, "nsr sql: SQL stopped: time limit of 100 ms reached (--timeout-ms)");
   expect_run(RUN("sql", "SELECT round(fidelity, 2) FROM rules", "--db", db), 0, "(0 rows)");
 }
