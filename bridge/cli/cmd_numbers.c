@@ -1,5 +1,6 @@
 /* cmd_numbers.c: `nsr numbers`, exact Bayesian concept learning in
  * Tenenbaum's number game, for one example set or a batch file. */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -372,6 +373,7 @@ static nsr_code chunk_read(FILE *in, const char *path, batch_chunk *c, nsr_line 
     size_t kept = line->too_long ? 0 : line->len;
     rc = chunk_reserve(c, used + kept + 1, err);
     if (rc != NSR_OK) break;
+    assert(c->text != NULL && "a reserved chunk has a block");
     if (kept > 0) memcpy(c->text + used, line->text, kept); /* text is NULL when empty */
     c->text[used + kept] = '\0';
     used += kept + 1;

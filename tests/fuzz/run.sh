@@ -31,6 +31,16 @@ extra_seeds() {
   esac
 }
 
+# Seconds one input may take before libFuzzer calls it a hang: ten times
+# the harness's budgets; fuzz_mcp's inputs hold up to 8 calls of up to 2 s
+# each (see there).
+unit_timeout() {
+  case $1 in
+    mcp) echo 30 ;;
+    *) echo 10 ;;
+  esac
+}
+
 run_one() {
   local name=$1 corpus=$out/corpus/$1 log=$out/logs/$1.log seeds=()
   mkdir -p "$corpus" $out/crashes $out/logs
@@ -40,7 +50,7 @@ run_one() {
   # prints) are discarded; libFuzzer and sanitizer reports still show.
   local status=0
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    "$out/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$out/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout="$(unit_timeout "$name")" -rss_limit_mb=2048 \
       -max_len=65536 -close_fd_mask=3 -print_final_stats=1 \
       -artifact_prefix="$out/crashes/$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1 || status=$?
   local execs cov ft
