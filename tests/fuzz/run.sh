@@ -54,8 +54,10 @@ run_one() {
       -max_len=65536 -close_fd_mask=3 -print_final_stats=1 \
       -artifact_prefix="$out/crashes/$name-" "$corpus" "${seeds[@]}" >"$log" 2>&1 || status=$?
   local execs cov ft
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  read -r cov ft < <(grep -E '^#[0-9]+' "$log" | tail -1 |
+  # -a: a harness's discarded output can still leave NUL bytes in the log;
+  # the last stat line is the run's total.
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  read -r cov ft < <(grep -a -E '^#[0-9]+' "$log" | tail -1 |
     sed -E 's/.* cov: ([0-9]+) ft: ([0-9]+).*/\1 \2/') || true
   printf '%-12s %4ss  execs %-10s cov %-6s ft %-6s %s\n' "$name" "$seconds" "${execs:-?}" \
     "${cov:-?}" "${ft:-?}" "$([ $status -eq 0 ] && echo ok || echo "FAILED (see $log)")"
