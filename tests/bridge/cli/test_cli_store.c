@@ -127,7 +127,7 @@ static void test_sql_caps(void **state) {
   /* 100000-byte blobs print as 200000 hex digits: 42 of them pass 8 MiB. */
   const char *blobs = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
                       " SELECT zeroblob(100000) FROM c";
-  expect_run(RUN("sql", blobs, "--db", db, "--json"), 1,
+  expect_run(RUN("sql", blobs, "--db", db, "--json", "--timeout-ms", "600000"), 1,
              "nsr sql: SQL stopped: the result passed 8388608 bytes at row 42");
   const char *endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c";
   expect_run(RUN("sql", endless, "--db", db, "--timeout-ms", "100"),

@@ -196,10 +196,9 @@ static void test_rules_hostile(void **state) {
              "function fts3_tokenizer() is not on the allow-list");
   tool_fails(s, 15, "query_rules", "{\"sql\":\"SELECT fts3_tokenizer('mine', x'0100000000000000')\"}",
              "function fts3_tokenizer() is not on the allow-list");
-  tool_fails(s, 16, "query_rules",
-             "{\"sql\":\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<1000)"
-             " SELECT zeroblob(100000) FROM c\",\"limit\":1000}",
-             "the result passed 8388608 bytes at row 42");
+  /* (The 8 MiB result cap is checked in test_store.c, under a time limit
+   * no machine reaches; query_rules' 2 s could come first on a slow one.) */
+  tool_fails(s, 16, "query_rules", "{\"sql\":\"SELECT hex(zeroblob(200000))\"}", "at most 262144 bytes");
   tool_fails(s, 17, "query_rules", "{\"sql\":\"SELECT replace(hex(zeroblob(100000)), hex(zeroblob(1000)), '')\"}",
              "replace(): arguments of 200000 and 2000 bytes are too long together");
   tool_fails(s, 18, "query_rules", "{\"sql\":\"SELECT * FROM pragma_database_list\"}", "not authorized");
