@@ -38,6 +38,11 @@ typedef struct nsr_lang_config {
    * (equal? (* 0.5 4) 2) is #t), exact overflow gives an inexact result
    * instead of an error, and round takes halves up (Math.round). */
   bool webchurch;
+  /* If set, hist, density, barplot, scatter and lineplot write SVG files
+   * into this existing directory, plot-001-hist.svg, ... in call order
+   * (see nsr_lang_plot_file), instead of printing a text summary. The
+   * string must outlive the interpreter. */
+  const char *plot_dir;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress
@@ -66,6 +71,12 @@ nsr_code nsr_lang_eval_file(nsr_lang *lang, const char *path, nsr_error *err);
  * interpreter. */
 const char *nsr_lang_output(const nsr_lang *lang, size_t *len);
 void nsr_lang_output_clear(nsr_lang *lang);
+
+/* Figures written into cfg.plot_dir since the interpreter was made: how
+ * many, and the file name (within the directory) of the i-th in call
+ * order, owned by the interpreter; NULL past the end. */
+size_t nsr_lang_plot_count(const nsr_lang *lang);
+const char *nsr_lang_plot_file(const nsr_lang *lang, size_t i);
 
 /* ---- values -------------------------------------------------------------
  * A value is a small tagged struct. Heap values (strings, pairs, ...) point

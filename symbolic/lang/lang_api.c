@@ -80,7 +80,8 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
   }
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
-                                   lang_prims_dist, lang_prims_infer, lang_prims_set};
+                                   lang_prims_dist, lang_prims_infer, lang_prims_set,
+                                   lang_prims_plot};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
   }
@@ -187,6 +188,7 @@ void nsr_lang_free(nsr_lang *I) {
   nsr_free(I->vals);
   nsr_free(I->roots);
   nsr_free(I->out);
+  lang_plots_free(I);
   for (int i = 0; i < LANG_CACHES; i++) nsr_free(I->list_cache[i].items);
   lang_release_memory(I);
   nsr_free(I);

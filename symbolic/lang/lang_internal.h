@@ -226,6 +226,8 @@ struct nsr_lang {
   struct lang_query *query; /* innermost running query, or NULL */
   int query_depth;
 
+  struct lang_plots *plots; /* figures written (lang_plot.c), or NULL */
+
   /* printed output */
   char *out;
   size_t out_len, out_cap;
@@ -472,6 +474,9 @@ extern const lang_prim_def lang_prims_text[];
 extern const lang_prim_def lang_prims_dist[];
 extern const lang_prim_def lang_prims_infer[];
 extern const lang_prim_def lang_prims_set[];
+extern const lang_prim_def lang_prims_plot[];
+/* Frees the record of figures written (lang_plot.c). */
+void lang_plots_free(nsr_lang *I);
 
 /* Argument helpers: each checks the type and reports a located error. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,

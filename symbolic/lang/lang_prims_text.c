@@ -1,8 +1,4 @@
-/* lang_prims_text.c: strings, symbols, printing, and the text forms of
- * webchurch's plots (hist, barplot, density), which print a readable
- * summary instead of drawing. */
-#include <math.h>
-#include <stdlib.h>
+/* lang_prims_text.c: strings, symbols and printing. (Figures: lang_plot.c.) */
 #include <string.h>
 
 #include "lang_internal.h"
@@ -182,115 +178,6 @@ static lang_rc p_error(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_ERROR;
 }
 
-/* ---- text plots ---------------------------------------------------------- */
-
-/* Appends "label  ####### 0.375\n" with a bar of up to 40 marks. */
-static void bar_line(lang_buf *b, lval label, double share) {
-  lang_buf_add(b, "  ", 2);
-  lang_print(b, label, true);
-  lang_buf_add(b, "  ", 2);
-  int marks = (int)lround(share * 40.0);
-  for (int i = 0; i < marks; i++) lang_buf_add(b, "#", 1);
-  lang_buf_printf(b, " %.4g\n", share);
-}
-
-static void title_line(lang_buf *b, const char *kind, lval *a, int n, int i) {
-  lang_buf_add(b, kind, strlen(kind));
-  if (n > i) {
-    lang_buf_add(b, ": ", 2);
-    lang_print(b, a[i], false);
-  }
-  lang_buf_add(b, "\n", 1);
-}
-
-/* (hist samples [title]): the share of each distinct value, in order of
- * first appearance. */
-static lang_rc p_hist(nsr_lang *I, lval *a, int n, lval *out) {
-  int64_t len;
-  if (lang_arg_list(I, "hist", a, 0, &len) != LANG_OK) return LANG_ERROR;
-  lval counts, order = lang_nil();
-  if (lang_make_hash(I, &counts) != LANG_OK) return LANG_ERROR;
-  for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    bool found;
-    lval c = lang_hash_get(LANG_HASH(counts), lang_car(l), &found);
-    if (!found && lang_cons(I, lang_car(l), order, &order) != LANG_OK) return LANG_ERROR;
-    if (lang_hash_put(I, LANG_HASH(counts), lang_car(l),
-                      lang_int(found ? c.as.i + 1 : 1)) != LANG_OK) {
-      return LANG_ERROR;
-    }
-  }
-  lval firsts = lang_nil(); /* `order` reversed: first appearance first */
-  for (lval l = order; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    if (lang_cons(I, lang_car(l), firsts, &firsts) != LANG_OK) return LANG_ERROR;
-  }
-  lang_buf b = {0};
-  title_line(&b, "hist", a, n, 1);
-  for (lval l = firsts; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    bool found;
-    lval c = lang_hash_get(LANG_HASH(counts), lang_car(l), &found);
-    bar_line(&b, lang_car(l), (double)c.as.i / (double)len);
-  }
-  *out = lang_unspec();
-  return buf_to_output(I, &b);
-}
-
-/* (barplot (values probabilities) [title]): an enumeration-query result. */
-static lang_rc p_barplot(nsr_lang *I, lval *a, int n, lval *out) {
-  lval d = a[0];
-  if (lang_list_length(d) != 2 ||
-      lang_list_length(lang_car(d)) != lang_list_length(lang_car(lang_cdr(d)))) {
-    return lang_type_error(I, "barplot", "a list (values probabilities)", 0, d);
-  }
-  lang_buf b = {0};
-  title_line(&b, "barplot", a, n, 1);
-  lval vs = lang_car(d), ps = lang_car(lang_cdr(d));
-  for (; vs.type == NSR_LANG_PAIR; vs = lang_cdr(vs), ps = lang_cdr(ps)) {
-    if (!lang_is_number(lang_car(ps))) {
-      nsr_free(b.data);
-      return lang_type_error(I, "barplot", "numeric probabilities", 0, d);
-    }
-    bar_line(&b, lang_car(vs), lang_num(lang_car(ps)));
-  }
-  *out = lang_unspec();
-  return buf_to_output(I, &b);
-}
-
-static int compare_doubles(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-/* (density samples [title]): count, mean, standard deviation, quartiles. */
-static lang_rc p_density(nsr_lang *I, lval *a, int n, lval *out) {
-  int64_t len;
-  if (lang_arg_list(I, "density", a, 0, &len) != LANG_OK) return LANG_ERROR;
-  if (len == 0) return lang_error(I, "density: no samples");
-  double *xs = nsr_mallocarray((size_t)len, sizeof *xs);
-  if (xs == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-  double sum = 0;
-  int64_t k = 0;
-  for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
-    if (!lang_is_number(lang_car(l))) {
-      nsr_free(xs);
-      return lang_type_error(I, "density", "a list of numbers", 0, a[0]);
-    }
-    xs[k] = lang_num(lang_car(l));
-    sum += xs[k];
-  }
-  double mean = sum / (double)len, ss = 0;
-  for (k = 0; k < len; k++) ss += (xs[k] - mean) * (xs[k] - mean);
-  qsort(xs, (size_t)len, sizeof *xs, compare_doubles);
-  lang_buf b = {0};
-  title_line(&b, "density", a, n, 1);
-  lang_buf_printf(&b, "  n %lld  mean %.6g  sd %.6g\n", (long long)len, mean,
-                  sqrt(ss / (double)len));
-  lang_buf_printf(&b, "  min %.6g  q25 %.6g  median %.6g  q75 %.6g  max %.6g\n",
-                  xs[0], xs[len / 4], xs[len / 2], xs[(3 * len) / 4], xs[len - 1]);
-  nsr_free(xs);
-  *out = lang_unspec();
-  return buf_to_output(I, &b);
-}
-
 const lang_prim_def lang_prims_text[] = {
     {"string-append", 0, -1, p_string_append},
     {"string-length", 1, 1, p_string_length},
@@ -307,10 +194,5 @@ const lang_prim_def lang_prims_text[] = {
     {"write-string", 0, -1, p_write_string},
     {"newline", 0, 0, p_newline},
     {"error", 0, -1, p_error},
-    /* webchurch's extra arguments (e.g. density's smoothing flag) are
-     * accepted and ignored. */
-    {"hist", 1, 3, p_hist},
-    {"barplot", 1, 3, p_barplot},
-    {"density", 1, 3, p_density},
     {NULL, 0, 0, NULL},
 };

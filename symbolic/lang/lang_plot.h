@@ -1,0 +1,114 @@
+/* lang_plot.h: figures (hist, density, barplot, scatter, lineplot), inside
+ * the lang wing. lang_plot.c turns a program's data into a plot_fig and
+ * prints its text summary or hands it to lang_svg.c; lang_plot_data.c
+ * holds the numeric rules (bins, bandwidth, kernel density, axis ticks),
+ * plain C on arrays so tests can check them against hand computations. */
+#ifndef NSR_LANG_PLOT_H
+#define NSR_LANG_PLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lang_internal.h"
+
+/* Bounds that keep a figure's file small whatever the data. */
+#define PLOT_MAX_BARS 40      /* bars of a hist or barplot; past it, the
+                                 most frequent PLOT_MAX_BARS - 1 and one
+                                 "others" bar */
+#define PLOT_MAX_POINTS 5000  /* points drawn by scatter and lineplot;
+                                 past it, every k-th point (k = ceil(n /
+                                 PLOT_MAX_POINTS)), in order */
+#define PLOT_MAX_LABEL 40     /* characters of a bar's label */
+#define PLOT_MAX_TITLE 150    /* characters of a title */
+#define PLOT_DISTINCT_NUMBERS 20 /* hist: more distinct numbers than this
+                                    are put into bins */
+#define PLOT_MIN_BINS 5
+#define PLOT_MAX_BINS 30
+#define PLOT_GRID 101         /* points where density evaluates its estimate */
+#define PLOT_MAX_FILES 999    /* figures one interpreter writes */
+
+/* One bar: its label (UTF-8, owned) and its height. */
+typedef struct plot_bar {
+  char *label;
+  double value;
+} plot_bar;
+
+/* A figure, in C memory (no heap values): what the SVG writer and the text
+ * summary draw. plot_fig_free frees every pointer in it. */
+typedef struct plot_fig {
+  const char *kind;   /* "hist", "barplot", ...: names the file */
+  char *title;        /* the program's title, or NULL */
+  char *x_label, *y_label; /* axis titles, or NULL */
+  /* Bar figures (hist, barplot): horizontal bars, one per label. */
+  plot_bar *bars;
+  size_t n_bars;
+  bool percent;       /* values are shares: the axis reads in % */
+  /* XY figures (scatter, lineplot, density). */
+  double *xs, *ys;
+  size_t n_points;
+  bool dots, line;    /* draw the points; join them in order */
+  size_t n_total;     /* points the data had (more than drawn when thinned) */
+  /* density's optional histogram behind the curve: bins of equal width
+   * from bin_start, heights on the density's scale. */
+  double *bin_heights;
+  size_t n_bins;
+  double bin_start, bin_width; /* hist's bins too (width 0: none) */
+  double bandwidth, mean, sd;  /* density's, for its text summary */
+} plot_fig;
+
+void plot_fig_free(plot_fig *f);
+
+/* ---- lang_plot_data.c: the numeric rules ---------------------------------- */
+
+/* Number of equal-width bins for n sorted values: the Freedman-Diaconis
+ * width 2 IQR / n^(1/3) over the range, or Sturges' ceil(log2 n) + 1 when
+ * the IQR is 0, clamped to PLOT_MIN_BINS..PLOT_MAX_BINS; 1 when every value
+ * is the same. */
+size_t plot_bin_count(const double *sorted, size_t n);
+/* Counts n sorted values into k bins of equal width from sorted[0] to
+ * sorted[n-1] (the last bin holds its upper edge) into counts[0..k).
+ * *width is the bins' width (1 when every value is the same). */
+void plot_bin(const double *sorted, size_t n, size_t k, uint64_t *counts, double *width);
+/* The linear-interpolated quantile q (0..1) of n >= 1 sorted values. */
+double plot_quantile(const double *sorted, size_t n, double q);
+/* Density's bandwidth, as webchurch's: 1.06 s n^(-1/5) (Silverman's
+ * normal-reference rule), s the sample standard deviation (n - 1); when
+ * the values do not vary (or n is 1), 0.1 max(1, |mean|). */
+double plot_bandwidth(const double *xs, size_t n);
+/* The Epanechnikov kernel density estimate at x of n sorted values with
+ * bandwidth h: sum of 0.75 (1 - u^2) over |u| <= 1, u = (x - xi) / h,
+ * divided by n h. *work gets the values visited (for the budgets). */
+double plot_kde(const double *sorted, size_t n, double h, double x, uint64_t *work);
+
+/* Axis ticks: a "nice" step (1, 2 or 5 times a power of ten) giving about
+ * `target` ticks over [lo, hi], and the domain widened to multiples of it. */
+typedef struct plot_axis {
+  double lo, hi, step;
+} plot_axis;
+plot_axis plot_nice_axis(double lo, double hi, int target);
+/* v printed for a tick or a bin edge spaced `step` apart: no more digits
+ * than the step needs ("0.3", not "0.30000000000000004"). */
+void plot_format_number(double v, double step, char *buf, size_t len);
+
+/* ---- lang_svg.c ---------------------------------------------------------- */
+
+/* Appends fig as a standalone SVG document to b. Every text from the
+ * program is escaped and cut to its bound. */
+void plot_svg(lang_buf *b, const plot_fig *fig);
+/* Appends s (UTF-8 from a program) as XML character data: & < > " '
+ * escaped, control characters as spaces, bytes that are not UTF-8 (and
+ * the non-characters U+FFFE, U+FFFF) as U+FFFD; at most max_chars
+ * characters, then an ellipsis. */
+void plot_xml_text(lang_buf *b, const char *s, size_t max_chars);
+
+/* ---- lang_plot_text.c ----------------------------------------------------- */
+
+/* Appends fig's text summary to b (what hist and the others print without
+ * a plot directory): the kind and title, then at most PLOT_MAX_BARS bars of
+ * '#' marks, or density's curve at a few points, or the points (a
+ * character canvas past 20 of them). */
+void plot_text(lang_buf *b, const plot_fig *fig);
+
+extern const lang_prim_def lang_prims_plot[];
+
+#endif
