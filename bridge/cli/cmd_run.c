@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -57,7 +58,12 @@ typedef struct lang_options {
   CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
                   "numbers behave as in webchurch (JavaScript): 2.0\n"                         \
                   "is the integer 2, exact overflow turns inexact,\n"                          \
-                  "round takes halves up")
+                  "round takes halves up"),                                                    \
+  CLI_OPTION("--plot-dir", CLI_STRING, &(o)->cfg.plot_dir, "DIR",                              \
+             "hist, density, barplot, scatter and lineplot\n"                                  \
+             "write SVG files DIR/plot-001-hist.svg, ... in\n"                                 \
+             "call order (DIR is created if missing) instead\n"                                \
+             "of printing a text summary")
 
 /* The library's defaults plus a wall-time budget: steps alone do not bound
  * time (a step of a primitive's loop, of the collector's work or of a
@@ -68,6 +74,45 @@ typedef struct lang_options {
 static void lang_options_init(lang_options *o) {
   nsr_lang_config_default(&o->cfg);
   o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
+}
+
+/* Makes directory `dir` and its missing parents (mode 0777 less the
+ * umask); errno and -1 on failure. */
+static int make_directories(const char *dir) {
+  char path[4096];
+  size_t len = strlen(dir);
+  if (len == 0 || len >= sizeof path) {
+    errno = len == 0 ? ENOENT : ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(path, dir, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char c = path[i];
+    path[i] = '\0';
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+    path[i] = c;
+  }
+  return 0;
+}
+
+/* --plot-dir: the directory exists (made if missing) and can take files,
+ * before the program runs, so a bad one is a usage error (exit 2) rather
+ * than the first figure's. CLI_CONTINUE or the exit status after
+ * reporting. */
+static int prepare_plot_dir(const char *cmd, const char *dir) {
+  if (dir == NULL) return CLI_CONTINUE;
+  struct stat st;
+  if (make_directories(dir) != 0) {
+    return cli_usage_error(cmd, "--plot-dir: cannot make %s: %s", dir, strerror(errno));
+  }
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return cli_usage_error(cmd, "--plot-dir: %s is not a directory", dir);
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    return cli_usage_error(cmd, "--plot-dir: cannot write into %s: %s", dir, strerror(errno));
+  }
+  return CLI_CONTINUE;
 }
 
 /* Binds command-line-arguments to the n strings args. */
@@ -83,22 +128,53 @@ static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_erro
   return nsr_lang_define(lang, "command-line-arguments", list, err);
 }
 
-/* Prints {"value": ..., "output": "..."}; a value JSON cannot hold is the
- * program's error. */
-static int print_json_result(nsr_lang *lang) {
+/* The files the program's figures went to, as the JSON array of their
+ * paths (DIR/plot-001-hist.svg, ...) into *out (nsr_free). */
+static nsr_code plots_json(nsr_lang *lang, const char *dir, char **out, nsr_error *err) {
+  size_t n = nsr_lang_plot_count(lang), cap = 3;
+  char *text = nsr_strdup("[");
+  for (size_t i = 0; text != NULL && i < n; i++) {
+    char path[4200], *item = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, nsr_lang_plot_file(lang, i));
+    if (nsr_lang_json_string(path, strlen(path), &item, err) != NSR_OK) {
+      nsr_free(text);
+      return err->code;
+    }
+    cap += strlen(item) + 1;
+    char *grown = nsr_realloc(text, cap);
+    if (grown != NULL) {
+      if (i > 0) strcat(grown, ",");
+      strcat(grown, item);
+    }
+    nsr_free(item);
+    text = grown;
+  }
+  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  strcat(text, "]");
+  *out = text;
+  return NSR_OK;
+}
+
+/* Prints {"value": ..., "output": "..."} (and "plots": [...] with a plot
+ * directory); a value JSON cannot hold is the program's error. */
+static int print_json_result(nsr_lang *lang, const char *plot_dir) {
   nsr_error err;
-  char *value = NULL, *output = NULL;
+  char *value = NULL, *output = NULL, *plots = NULL;
   size_t out_len;
   const char *out_text = nsr_lang_output(lang, &out_len);
   int status = CLI_EXIT_OK;
   if (nsr_lang_to_json(lang, nsr_lang_result(lang), &value, &err) != NSR_OK ||
-      nsr_lang_json_string(out_text, out_len, &output, &err) != NSR_OK) {
+      nsr_lang_json_string(out_text, out_len, &output, &err) != NSR_OK ||
+      (plot_dir != NULL && plots_json(lang, plot_dir, &plots, &err) != NSR_OK)) {
     status = cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
+  } else if (plots != NULL) {
+    printf("{\"value\":%s,\"output\":%s,\"plots\":%s}\n", value, output, plots);
   } else {
     printf("{\"value\":%s,\"output\":%s}\n", value, output);
   }
   nsr_free(value);
   nsr_free(output);
+  nsr_free(plots);
   return status;
 }
 
@@ -146,7 +222,7 @@ static int run_program_with(const nsr_lang_config *cfg, lang_foreign *F, const r
     fflush(stdout); /* the program's output before its error */
     status = cli_fail(CMD_RUN, CLI_EXIT_USAGE, "%s", err.message);
   } else if (p->json) {
-    status = print_json_result(lang);
+    status = print_json_result(lang, c.plot_dir);
   } else {
     status = print_plain_result(lang);
   }
@@ -203,6 +279,8 @@ int cmd_run(int argc, char **argv) {
   if (p.file == NULL && p.expr == NULL) {
     return cli_usage_error(CMD_RUN, "no program given: pass FILE.church or -e EXPR");
   }
+  status = prepare_plot_dir(CMD_RUN, lo.cfg.plot_dir);
+  if (status != CLI_CONTINUE) return status;
   lang_foreign *F = NULL;
   status = make_foreign(&foreign, &F);
   if (status != CLI_CONTINUE) return status;
@@ -318,6 +396,7 @@ int cmd_repl(int argc, char **argv) {
       .epilog = "Programs from files: nsr run FILE.church (see 'nsr run --help').\n"};
   cli_args args;
   int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = prepare_plot_dir(CMD_REPL, lo.cfg.plot_dir);
   if (status != CLI_CONTINUE) return status;
   lo.cfg.echo = stdout;
   nsr_error err;

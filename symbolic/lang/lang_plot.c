@@ -209,7 +209,8 @@ static lang_rc hist_numbers(nsr_lang *I, double *xs, size_t n, plot_fig *f) {
   qsort(xs, n, sizeof *xs, compare_doubles);
   size_t distinct = 1;
   for (size_t i = 1; i < n; i++) distinct += xs[i] != xs[i - 1];
-  size_t k = distinct > PLOT_DISTINCT_NUMBERS ? plot_bin_count(xs, n) : distinct;
+  double start = 0, width = 0;
+  size_t k = distinct > PLOT_DISTINCT_NUMBERS ? plot_bins(xs, n, &start, &width) : distinct;
   entry *e = nsr_calloc(k + 1, sizeof *e);
   uint64_t *counts = nsr_calloc(k, sizeof *counts);
   if (e == NULL || counts == NULL) {
@@ -217,13 +218,12 @@ static lang_rc hist_numbers(nsr_lang *I, double *xs, size_t n, plot_fig *f) {
     nsr_free(counts);
     return out_of_memory(I);
   }
-  double width = 0;
-  if (distinct > PLOT_DISTINCT_NUMBERS) plot_bin(xs, n, k, counts, &width);
+  if (width > 0) plot_bin_counts(xs, n, start, width, k, counts);
   for (size_t i = 0, run = 0; i < k; i++) {
     char text[96], lo[40], hi[40];
     if (width > 0) {
-      plot_format_number(xs[0] + width * (double)i, width, lo, sizeof lo);
-      plot_format_number(xs[0] + width * (double)(i + 1), width, hi, sizeof hi);
+      plot_format_number(start + width * (double)i, width, lo, sizeof lo);
+      plot_format_number(start + width * (double)(i + 1), width, hi, sizeof hi);
       snprintf(text, sizeof text, "%s to %s", lo, hi);
       e[i].weight = (double)counts[i];
     } else { /* the i-th run of equal values */
@@ -243,7 +243,7 @@ static lang_rc hist_numbers(nsr_lang *I, double *xs, size_t n, plot_fig *f) {
   }
   nsr_free(counts);
   if (width > 0) {
-    f->bin_start = xs[0];
+    f->bin_start = start;
     f->bin_width = width;
   }
   return entries_to_bars(I, e, k, (double)n, by_key, f);
@@ -474,16 +474,17 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
   f->sd = len > 1 ? sqrt(f->sd / (double)(len - 1)) : 0;
   f->n_total = len;
   if (rc == LANG_OK && n > 2 && lang_truthy(a[2])) {
-    size_t k = plot_bin_count(xs, len);
+    double start;
+    size_t k = plot_bins(xs, len, &start, &f->bin_width);
     uint64_t *counts = nsr_calloc(k, sizeof *counts);
     f->bin_heights = nsr_calloc(k, sizeof *f->bin_heights);
     if (counts == NULL || f->bin_heights == NULL) {
       rc = out_of_memory(I);
     } else {
-      plot_bin(xs, len, k, counts, &f->bin_width);
+      plot_bin_counts(xs, len, start, f->bin_width, k, counts);
       for (size_t i = 0; i < k; i++) f->bin_heights[i] = (double)counts[i] / ((double)len * f->bin_width);
       f->n_bins = k;
-      f->bin_start = xs[0];
+      f->bin_start = start;
     }
     nsr_free(counts);
   }

@@ -65,10 +65,16 @@ void plot_fig_free(plot_fig *f);
  * the IQR is 0, clamped to PLOT_MIN_BINS..PLOT_MAX_BINS; 1 when every value
  * is the same. */
 size_t plot_bin_count(const double *sorted, size_t n);
-/* Counts n sorted values into k bins of equal width from sorted[0] to
- * sorted[n-1] (the last bin holds its upper edge) into counts[0..k).
- * *width is the bins' width (1 when every value is the same). */
-void plot_bin(const double *sorted, size_t n, size_t k, uint64_t *counts, double *width);
+/* The bins of n >= 1 sorted values: the width range / plot_bin_count
+ * rounded up to a round number (1, 2, 2.5 or 5 times a power of ten), the
+ * first bin starting at the largest multiple of it not above the minimum,
+ * bins [start + i w, start + (i+1) w) up to the one holding the maximum.
+ * Returns their number (at most PLOT_MAX_BINS + 1); one value alone is one
+ * bin of width 1 around it. */
+size_t plot_bins(const double *sorted, size_t n, double *start, double *width);
+/* Counts n sorted values into the k bins from plot_bins (counts[0..k)). */
+void plot_bin_counts(const double *sorted, size_t n, double start, double width, size_t k,
+                     uint64_t *counts);
 /* The linear-interpolated quantile q (0..1) of n >= 1 sorted values. */
 double plot_quantile(const double *sorted, size_t n, double q);
 /* Density's bandwidth, as webchurch's: 1.06 s n^(-1/5) (Silverman's

@@ -25,16 +25,33 @@ size_t plot_bin_count(const double *sorted, size_t n) {
   return (size_t)k;
 }
 
-void plot_bin(const double *sorted, size_t n, size_t k, uint64_t *counts, double *width) {
-  for (size_t b = 0; b < k; b++) counts[b] = 0;
-  double lo = sorted[0], w = (sorted[n - 1] - lo) / (double)k;
-  if (!(w > 0) || !isfinite(w)) w = 1; /* one value: everything in bin 0 */
-  for (size_t i = 0; i < n; i++) {
-    double b = floor((sorted[i] - lo) / w);
-    size_t bi = b >= (double)k ? k - 1 : b > 0 ? (size_t)b : 0;
-    counts[bi]++;
+/* v rounded up to 1, 2, 2.5 or 5 times a power of ten. */
+static double round_width(double v) {
+  double mag = pow(10, floor(log10(v))), r = v / mag;
+  return (r <= 1 ? 1 : r <= 2 ? 2 : r <= 2.5 ? 2.5 : r <= 5 ? 5 : 10) * mag;
+}
+
+size_t plot_bins(const double *sorted, size_t n, double *start, double *width) {
+  double lo = sorted[0], hi = sorted[n - 1];
+  double w = round_width((hi - lo) / (double)plot_bin_count(sorted, n));
+  if (!(w > 0) || !isfinite(w) || !isfinite(lo / w)) { /* one value (or no room) */
+    *start = lo - 0.5;
+    *width = 1;
+    return 1;
   }
+  *start = floor(lo / w) * w;
   *width = w;
+  double k = floor((hi - *start) / w) + 1;
+  return k > PLOT_MAX_BINS + 1 ? PLOT_MAX_BINS + 1 : (size_t)k;
+}
+
+void plot_bin_counts(const double *sorted, size_t n, double start, double width, size_t k,
+                     uint64_t *counts) {
+  for (size_t b = 0; b < k; b++) counts[b] = 0;
+  for (size_t i = 0; i < n; i++) {
+    double b = floor((sorted[i] - start) / width);
+    counts[b >= (double)k ? k - 1 : b > 0 ? (size_t)b : 0]++;
+  }
 }
 
 double plot_bandwidth(const double *xs, size_t n) {

@@ -262,6 +262,10 @@ static void xy_extent(const plot_fig *f, double *xlo, double *xhi, double *ylo, 
     *yhi = fmax(*yhi, f->bin_heights[i]);
   }
   if (f->n_bins > 0 || !f->dots) *ylo = fmin(*ylo, 0); /* densities from 0 */
+  if (f->dots) { /* points off the axes: a margin of 4% */
+    double mx = (*xhi - *xlo) * 0.04, my = (*yhi - *ylo) * 0.04;
+    *xlo -= mx, *xhi += mx, *ylo -= my, *yhi += my;
+  }
 }
 
 /* Axis titles of an XY figure. */
