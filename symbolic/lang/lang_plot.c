@@ -184,15 +184,15 @@ static lang_rc entries_to_bars(nsr_lang *I, entry *e, size_t n, double total,
   f->bars = nsr_calloc(kept + 1, sizeof *f->bars);
   char others[64];
   snprintf(others, sizeof others, "others (%zu)", dropped);
-  if (dropped > 0) {
+  if (dropped > 0) { /* the first dropped entry becomes "others" */
     nsr_free(e[kept].label);
     e[kept].label = nsr_strdup(others);
+    e[kept].weight = rest;
   }
   if (f->bars == NULL || (dropped > 0 && e[kept].label == NULL)) {
     free_entries(e, n);
     return out_of_memory(I);
   }
-  e[kept].weight = rest;
   for (size_t i = 0; i < kept + (dropped > 0); i++) {
     f->bars[i] = (plot_bar){e[i].label, e[i].weight / total};
     e[i].label = NULL;
