@@ -18,7 +18,8 @@ static const char run_program_description[] =
     "(lists become arrays, symbols strings, #t/#f booleans) and everything it printed. "
     "`args` is bound in the program as the list `args` (strings, numbers, booleans). "
     "Random choices come from `seed` (default 0): the same seed gives the same result. "
-    "Step, memory and wall-time budgets apply; running out of one is an error naming it.";
+    "Step, memory and wall-time budgets apply; running out of one is an error naming it. "
+    "Figures (hist, density, barplot, scatter, lineplot) print a text summary into the output.";
 
 static const char run_program_input[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"source\"],"

@@ -93,7 +93,9 @@ typedef struct plot_axis {
 } plot_axis;
 plot_axis plot_nice_axis(double lo, double hi, int target);
 /* v printed for a tick or a bin edge spaced `step` apart: no more digits
- * than the step needs ("0.3", not "0.30000000000000004"). */
+ * than the step needs ("0.3", not "0.30000000000000004"); steps from 10^5
+ * or below 10^-5 (and values past 10^9) in short scientific notation
+ * ("2.5e8"), so labels stay narrow. */
 void plot_format_number(double v, double step, char *buf, size_t len);
 
 /* ---- lang_svg.c ---------------------------------------------------------- */

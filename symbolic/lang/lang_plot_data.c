@@ -3,6 +3,7 @@
  * on arrays: callers charge the budgets for the work. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lang_plot.h"
 
@@ -100,9 +101,23 @@ plot_axis plot_nice_axis(double lo, double hi, int target) {
   return (plot_axis){floor(lo / step + 1e-9) * step, ceil(hi / step - 1e-9) * step, step};
 }
 
+/* v in short scientific notation: "2.5e8", "-1e-7". */
+static void format_scientific(double v, char *buf, size_t len) {
+  char raw[40], *e;
+  snprintf(raw, sizeof raw, "%.4g", v);
+  if ((e = strchr(raw, 'e')) == NULL) {
+    snprintf(buf, len, "%s", raw);
+    return;
+  }
+  const char *digits = e + 1 + (e[1] == '+' || e[1] == '-');
+  while (*digits == '0' && digits[1] != '\0') digits++;
+  snprintf(buf, len, "%.*se%s%s", (int)(e - raw), raw, e[1] == '-' ? "-" : "", digits);
+}
+
 void plot_format_number(double v, double step, char *buf, size_t len) {
-  if (!isfinite(v) || fabs(v) >= 1e9 || !(step > 0)) {
-    snprintf(buf, len, "%.4g", v);
+  if (!isfinite(v) || !(step > 0) || step >= 1e5 || fabs(v) >= 1e9 ||
+      (step < 1e-5 && fabs(v) >= step * 1e-6)) {
+    format_scientific(v, buf, len);
     return;
   }
   if (fabs(v) < step * 1e-6) v = 0; /* no "-0" or "1e-17" at zero */

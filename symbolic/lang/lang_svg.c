@@ -151,14 +151,20 @@ static int tick_count(plot_axis a) {
   return n >= 1 && n <= 60 ? (int)n : 1;
 }
 
-/* Labels every k-th tick so that labels `px_per_tick` apart do not touch. */
-static int label_stride(plot_axis a, double px_per_tick, bool percent) {
+/* Width in px of an axis' widest tick label. */
+static double widest_label(plot_axis a, bool percent) {
   double widest = 0;
   for (int i = 0; i < tick_count(a); i++) {
     char text[48];
     tick_label(a.lo + i * a.step, a.step, percent, text, sizeof text);
     widest = fmax(widest, (double)strlen(text) * CHAR_PX);
   }
+  return widest;
+}
+
+/* Labels every k-th tick so that labels `px_per_tick` apart do not touch. */
+static int label_stride(plot_axis a, double px_per_tick, bool percent) {
+  double widest = widest_label(a, percent);
   int k = 1;
   while (k < 60 && px_per_tick * k < widest + 10) k++;
   return k;
@@ -292,7 +298,7 @@ static void svg_xy(lang_buf *b, const plot_fig *f) {
   xy_extent(f, &xlo, &xhi, &ylo, &yhi);
   bool thinned = f->dots && f->n_total > f->n_points;
   plot_axis ax = plot_nice_axis(xlo, xhi, 8), ay = plot_nice_axis(ylo, yhi, 6);
-  double x0 = 70 + (f->y_label ? 16 : 0), x1 = WIDTH - 28;
+  double x0 = fmax(70, widest_label(ay, false) + 22) + (f->y_label ? 16 : 0), x1 = WIDTH - 28;
   double y0 = plot_top(f->title) + 8, y1 = y0 + XY_HEIGHT;
   double height = y1 + 40 + (f->x_label ? 20 : 0) + (thinned ? 14 : 0);
   svg_open(b, height, f);

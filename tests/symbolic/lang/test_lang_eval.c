@@ -268,8 +268,8 @@ static void test_strings_and_output(void **state) {
   nsr_lang_output_clear(lang);
   lt_eval(lang, "(hist '(a b a a))");
   assert_string_equal(nsr_lang_output(lang, NULL),
-                      "hist\n  a  ############################## 0.75\n"
-                      "  b  ########## 0.25\n");
+                      "hist\n  4 samples\n  a  ######################################## 0.75\n"
+                      "  b  ############# 0.25\n");
   nsr_lang_free(lang);
   lt_expect_error("(error \"bad thing:\" 42)", NSR_ERR_INVALID, "error: bad thing: 42");
 }

@@ -102,6 +102,14 @@ static void test_axes_and_numbers(void **state) {
   assert_string_equal(buf, "1200");
   plot_format_number(-0.75, 0.25, buf, sizeof buf); /* one digit more than 0.25 needs */
   assert_string_equal(buf, "-0.75");
+  plot_format_number(2.5e8, 5e7, buf, sizeof buf); /* large steps: short scientific */
+  assert_string_equal(buf, "2.5e8");
+  plot_format_number(-2e8, 2e8, buf, sizeof buf);
+  assert_string_equal(buf, "-2e8");
+  plot_format_number(0, 2e8, buf, sizeof buf);
+  assert_string_equal(buf, "0");
+  plot_format_number(1.5e-7, 5e-8, buf, sizeof buf);
+  assert_string_equal(buf, "1.5e-7");
 }
 
 static void test_xml_escaping(void **state) {
