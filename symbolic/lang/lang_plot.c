@@ -43,6 +43,26 @@ static lang_rc charge_sort(nsr_lang *I, size_t n) {
   return lang_charge(I, (uint64_t)((double)n * log2((double)n + 2)));
 }
 
+/* Arrays as long as the data live outside the heap: the memory budget
+ * counts them while they do. scratch_new gives n zeroed items of `size`
+ * bytes, or NULL with the error set; scratch_free takes them back. */
+static void *scratch_new(nsr_lang *I, size_t n, size_t size) {
+  ptrdiff_t cost = (ptrdiff_t)lang_malloc_cost(n * size);
+  if (lang_account(I, cost) != LANG_OK) return NULL;
+  void *p = nsr_calloc(n, size);
+  if (p == NULL) {
+    (void)lang_account(I, -cost);
+    out_of_memory(I);
+  }
+  return p;
+}
+
+static void scratch_free(nsr_lang *I, void *p, size_t n, size_t size) {
+  if (p == NULL) return;
+  nsr_free(p);
+  (void)lang_account(I, -(ptrdiff_t)lang_malloc_cost(n * size));
+}
+
 /* ---- reading the program's data ------------------------------------------ */
 
 /* v as display prints it, cut to LABEL_BYTES (with an ellipsis), control
@@ -100,18 +120,18 @@ static bool finite_number(lval v, double *x) {
   return isfinite(*x);
 }
 
-/* The list argument i as n >= 1 finite numbers into *xs (nsr_free). */
+/* The list argument i as n >= 1 finite numbers into *xs (scratch_free). */
 static lang_rc numbers_arg(nsr_lang *I, const char *name, lval *a, int i, double **xs,
                            size_t *n) {
   int64_t len;
   if (lang_arg_list(I, name, a, i, &len) != LANG_OK) return LANG_ERROR;
   if (len == 0) return lang_error(I, "%s: no samples to draw", name);
-  double *v = nsr_mallocarray((size_t)len, sizeof *v);
-  if (v == NULL) return out_of_memory(I);
+  double *v = scratch_new(I, (size_t)len, sizeof *v);
+  if (v == NULL) return LANG_ERROR;
   size_t k = 0;
   for (lval l = a[i]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
     if (!finite_number(lang_car(l), &v[k])) {
-      nsr_free(v);
+      scratch_free(I, v, (size_t)len, sizeof *v);
       return lang_type_error(I, name, "a list of finite numbers", i, a[i]);
     }
   }
@@ -127,9 +147,11 @@ static int compare_doubles(const void *x, const void *y) {
 
 /* ---- bars ------------------------------------------------------------------ */
 
-/* A bar being collected: its label, the number it sorts by, its weight
- * (count or value) and its place in the data. */
+/* A bar being collected: the program's value it stands for (its label is
+ * made only for the bars kept), or its label; the number it sorts by, its
+ * weight (count or value) and its place in the data. */
 typedef struct entry {
+  lval item;
   char *label;
   double key, weight;
   size_t order;
@@ -158,9 +180,17 @@ static int by_weight_down(const void *x, const void *y) {
   return wa != wb ? (wa < wb) - (wa > wb) : by_order(x, y);
 }
 
-static void free_entries(entry *e, size_t n) {
-  for (size_t i = 0; i < n; i++) nsr_free(e[i].label);
-  nsr_free(e);
+static void free_entries(nsr_lang *I, entry *e, size_t n) {
+  for (size_t i = 0; e != NULL && i < n; i++) nsr_free(e[i].label);
+  scratch_free(I, e, n, sizeof *e);
+}
+
+/* Labels entries [0, n) that have none from their items. */
+static lang_rc label_entries(nsr_lang *I, entry *e, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (e[i].label == NULL && make_label(I, e[i].item, &e[i].label) != LANG_OK) return LANG_ERROR;
+  }
+  return LANG_OK;
 }
 
 /* Turns n entries (freed here) into f's bars, each weight divided by
@@ -168,50 +198,49 @@ static void free_entries(entry *e, size_t n) {
  * weights, then one "others" bar for the rest). */
 static lang_rc entries_to_bars(nsr_lang *I, entry *e, size_t n, double total,
                                int (*order)(const void *, const void *), plot_fig *f) {
-  if (charge_sort(I, n) != LANG_OK) {
-    free_entries(e, n);
-    return LANG_ERROR;
-  }
   size_t kept = n, dropped = 0;
   double rest = 0;
-  if (n > PLOT_MAX_BARS) {
+  lang_rc rc = charge_sort(I, n);
+  if (rc == LANG_OK && n > PLOT_MAX_BARS) {
     qsort(e, n, sizeof *e, by_weight_down);
     kept = PLOT_MAX_BARS - 1;
     dropped = n - kept;
     for (size_t i = kept; i < n; i++) rest += e[i].weight;
   }
-  qsort(e, kept, sizeof *e, order);
-  f->bars = nsr_calloc(kept + 1, sizeof *f->bars);
-  char others[64];
-  snprintf(others, sizeof others, "others (%zu)", dropped);
-  if (dropped > 0) { /* the first dropped entry becomes "others" */
-    nsr_free(e[kept].label);
-    e[kept].label = nsr_strdup(others);
-    e[kept].weight = rest;
+  if (rc == LANG_OK) rc = label_entries(I, e, kept);
+  if (rc == LANG_OK) {
+    qsort(e, kept, sizeof *e, order);
+    f->bars = nsr_calloc(kept + 1, sizeof *f->bars);
+    char others[64];
+    snprintf(others, sizeof others, "others (%zu)", dropped);
+    if (dropped > 0) { /* the first dropped entry becomes "others" */
+      nsr_free(e[kept].label);
+      e[kept].label = nsr_strdup(others);
+      e[kept].weight = rest;
+    }
+    if (f->bars == NULL || (dropped > 0 && e[kept].label == NULL)) rc = out_of_memory(I);
   }
-  if (f->bars == NULL || (dropped > 0 && e[kept].label == NULL)) {
-    free_entries(e, n);
-    return out_of_memory(I);
-  }
-  for (size_t i = 0; i < kept + (dropped > 0); i++) {
+  for (size_t i = 0; rc == LANG_OK && i < kept + (dropped > 0); i++) {
     f->bars[i] = (plot_bar){e[i].label, e[i].weight / total};
     e[i].label = NULL;
+    f->n_bars = i + 1;
   }
-  f->n_bars = kept + (dropped > 0);
-  free_entries(e, n);
-  return LANG_OK;
+  free_entries(I, e, n);
+  return rc;
 }
 
 /* hist of n >= 1 numbers: one bar per distinct value (ascending), or bins
  * past PLOT_DISTINCT_NUMBERS distinct values. xs is sorted here. */
 static lang_rc hist_numbers(nsr_lang *I, double *xs, size_t n, plot_fig *f) {
-  if (charge_sort(I, n) != LANG_OK) return LANG_ERROR;
+  if (charge_sort(I, n) != LANG_OK || lang_charge(I, 2 * (uint64_t)n) != LANG_OK) {
+    return LANG_ERROR; /* the sort, then counting and binning */
+  }
   qsort(xs, n, sizeof *xs, compare_doubles);
   size_t distinct = 1;
   for (size_t i = 1; i < n; i++) distinct += xs[i] != xs[i - 1];
   double start = 0, width = 0;
   size_t k = distinct > PLOT_DISTINCT_NUMBERS ? plot_bins(xs, n, &start, &width) : distinct;
-  entry *e = nsr_calloc(k + 1, sizeof *e);
+  entry *e = nsr_calloc(k, sizeof *e); /* at most PLOT_MAX_BINS + 1 */
   uint64_t *counts = nsr_calloc(k, sizeof *counts);
   if (e == NULL || counts == NULL) {
     nsr_free(e);
@@ -236,12 +265,19 @@ static lang_rc hist_numbers(nsr_lang *I, double *xs, size_t n, plot_fig *f) {
     e[i].key = (double)i;
     e[i].order = i;
     if ((e[i].label = nsr_strdup(text)) == NULL) {
-      free_entries(e, k);
+      for (size_t j = 0; j < i; j++) nsr_free(e[j].label);
+      nsr_free(e);
       nsr_free(counts);
       return out_of_memory(I);
     }
   }
   nsr_free(counts);
+  /* entries_to_bars frees them as scratch: count them as such. */
+  if (lang_account(I, (ptrdiff_t)lang_malloc_cost(k * sizeof *e)) != LANG_OK) {
+    for (size_t j = 0; j < k; j++) nsr_free(e[j].label);
+    nsr_free(e);
+    return LANG_ERROR;
+  }
   if (width > 0) {
     f->bin_start = start;
     f->bin_width = width;
@@ -267,18 +303,19 @@ static lang_rc hist_values(nsr_lang *I, lval list, size_t n, plot_fig *f) {
       return LANG_ERROR;
     }
   }
-  entry *e = nsr_calloc(distinct, sizeof *e);
-  if (e == NULL) return out_of_memory(I);
+  entry *e = scratch_new(I, distinct, sizeof *e);
+  if (e == NULL) return LANG_ERROR;
   size_t i = distinct; /* `order` holds the last seen first */
   for (lval l = order; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
     bool found;
     i--;
+    e[i].item = lang_car(l);
     e[i].weight = (double)lang_hash_get(LANG_HASH(counts), lang_car(l), &found).as.i;
     e[i].order = i;
-    if (make_label(I, lang_car(l), &e[i].label) != LANG_OK) {
-      free_entries(e, distinct);
-      return LANG_ERROR;
-    }
+  }
+  if (lang_charge(I, 2 * (uint64_t)distinct) != LANG_OK) {
+    free_entries(I, e, distinct);
+    return LANG_ERROR;
   }
   return entries_to_bars(I, e, distinct, (double)n, by_label, f);
 }
@@ -291,15 +328,18 @@ static lang_rc make_hist(nsr_lang *I, lval *a, int n, plot_fig *f) {
   if (text_arg(I, "hist", a, n, 1, &f->title) != LANG_OK) return LANG_ERROR;
   f->percent = true;
   f->n_total = (size_t)len;
-  double *xs = nsr_mallocarray((size_t)len, sizeof *xs);
-  if (xs == NULL) return out_of_memory(I);
+  double *xs = scratch_new(I, (size_t)len, sizeof *xs);
+  if (xs == NULL) return LANG_ERROR;
   size_t k = 0;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR && finite_number(lang_car(l), &xs[k]);
        l = lang_cdr(l)) {
     k++;
   }
-  lang_rc rc = k == (size_t)len ? hist_numbers(I, xs, k, f) : hist_values(I, a[0], (size_t)len, f);
-  nsr_free(xs);
+  /* Not all numbers: the values are walked once more, into a table. */
+  lang_rc rc = k == (size_t)len ? hist_numbers(I, xs, k, f)
+               : lang_charge(I, (uint64_t)len) != LANG_OK ? LANG_ERROR
+                                                           : hist_values(I, a[0], (size_t)len, f);
+  scratch_free(I, xs, (size_t)len, sizeof *xs);
   return rc;
 }
 
@@ -326,13 +366,14 @@ static lang_rc barplot_entries(nsr_lang *I, lval d, entry **out, size_t *n_out, 
   lval items = n == 2 ? lang_car(d) : lang_nil(), ws = n == 2 ? lang_car(lang_cdr(d)) : lang_nil();
   int64_t columns = n == 2 ? lang_list_length(items) : -1;
   bool two_lists = columns > 0 && lang_list_length(ws) == columns;
+  if (columns > 0 && lang_charge(I, 3 * (uint64_t)columns) != LANG_OK) return LANG_ERROR;
   for (lval l = ws; two_lists && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
     double w;
     two_lists = finite_number(lang_car(l), &w);
   }
   size_t count = two_lists ? (size_t)columns : (size_t)n;
-  entry *e = nsr_calloc(count, sizeof *e);
-  if (e == NULL) return out_of_memory(I);
+  entry *e = scratch_new(I, count, sizeof *e);
+  if (e == NULL) return LANG_ERROR;
   lval rows = d;
   for (size_t i = 0; i < count; i++) {
     lval item;
@@ -347,15 +388,12 @@ static lang_rc barplot_entries(nsr_lang *I, lval d, entry **out, size_t *n_out, 
       rows = lang_cdr(rows);
     }
     e[i].order = i;
+    e[i].item = item;
     if (ok && !finite_number(item, &e[i].key)) *numeric = false;
     if (!ok) {
-      free_entries(e, count);
+      free_entries(I, e, count);
       return lang_type_error(I, "barplot", "((items) (numbers)) or a list of (item . number)",
                              0, d);
-    }
-    if (make_label(I, item, &e[i].label) != LANG_OK) {
-      free_entries(e, count);
-      return LANG_ERROR;
     }
   }
   *out = e;
@@ -370,7 +408,7 @@ static lang_rc make_barplot(nsr_lang *I, lval *a, int n, plot_fig *f) {
   bool numeric = true;
   if (barplot_entries(I, a[0], &e, &count, &numeric) != LANG_OK) return LANG_ERROR;
   if (text_arg(I, "barplot", a, n, 1, &f->title) != LANG_OK) {
-    free_entries(e, count);
+    free_entries(I, e, count);
     return LANG_ERROR;
   }
   f->n_total = count;
@@ -417,13 +455,13 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
       axis_labels_arg(I, name, a, n, 2, f) != LANG_OK) {
     return LANG_ERROR;
   }
-  point *p = nsr_mallocarray((size_t)len, sizeof *p);
-  if (p == NULL) return out_of_memory(I);
+  point *p = scratch_new(I, (size_t)len, sizeof *p);
+  if (p == NULL) return LANG_ERROR;
   size_t k = 0;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
     lval xv;
     if (!item_and_weight(lang_car(l), &xv, &p[k].y) || !finite_number(xv, &p[k].x)) {
-      nsr_free(p);
+      scratch_free(I, p, (size_t)len, sizeof *p);
       return lang_type_error(I, name, "a list of (x y) or (x . y) with finite numbers", 0, a[0]);
     }
     p[k].order = k;
@@ -436,7 +474,7 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
   f->dots = true;
   f->line = line;
   if (rc == LANG_OK) rc = points_to_fig(I, p, k, f);
-  nsr_free(p);
+  scratch_free(I, p, (size_t)len, sizeof *p);
   return rc;
 }
 
@@ -449,8 +487,9 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
   if (numbers_arg(I, "density", a, 0, &xs, &len) != LANG_OK) return LANG_ERROR;
   lang_rc rc = text_arg(I, "density", a, n, 1, &f->title);
   if (rc == LANG_OK) rc = charge_sort(I, len);
+  if (rc == LANG_OK) rc = lang_charge(I, 5 * (uint64_t)len); /* sums and binning */
   if (rc != LANG_OK) {
-    nsr_free(xs);
+    scratch_free(I, xs, len, sizeof *xs);
     return LANG_ERROR;
   }
   qsort(xs, len, sizeof *xs, compare_doubles);
@@ -488,7 +527,7 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
     }
     nsr_free(counts);
   }
-  nsr_free(xs);
+  scratch_free(I, xs, len, sizeof *xs);
   return rc;
 }
 
