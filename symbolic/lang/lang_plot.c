@@ -429,9 +429,10 @@ static int point_by_x(const void *p, const void *q) {
   return a->x != b->x ? (a->x > b->x) - (a->x < b->x) : (a->order > b->order) - (a->order < b->order);
 }
 
-/* Keeps every k-th of n points (k = ceil(n / PLOT_MAX_POINTS)) in f. */
+/* Keeps every k-th of n >= 1 points (k = ceil(n / PLOT_MAX_POINTS)) in f. */
 static lang_rc points_to_fig(nsr_lang *I, const point *p, size_t n, plot_fig *f) {
-  size_t k = (n + PLOT_MAX_POINTS - 1) / PLOT_MAX_POINTS, m = (n + k - 1) / k;
+  size_t k = n > PLOT_MAX_POINTS ? (n + PLOT_MAX_POINTS - 1) / PLOT_MAX_POINTS : 1;
+  size_t m = (n + k - 1) / k;
   f->xs = nsr_mallocarray(m, sizeof *f->xs);
   f->ys = nsr_mallocarray(m, sizeof *f->ys);
   if (f->xs == NULL || f->ys == NULL) return out_of_memory(I);

@@ -213,9 +213,9 @@ static void svg_y_axis(lang_buf *b, plot_axis a, double x, double y0, double y1,
 
 /* hist and barplot: one horizontal bar per label, the value after it. */
 static void svg_bars(lang_buf *b, const plot_fig *f) {
-  size_t label_chars = 1;
+  size_t n = f->bars != NULL ? f->n_bars : 0, label_chars = 1;
   double vmin = 0, vmax = 0;
-  for (size_t i = 0; i < f->n_bars; i++) {
+  for (size_t i = 0; i < n; i++) {
     size_t c = utf8_chars(f->bars[i].label, strlen(f->bars[i].label));
     label_chars = c > label_chars ? c : label_chars;
     vmin = fmin(vmin, f->bars[i].value);
@@ -223,13 +223,13 @@ static void svg_bars(lang_buf *b, const plot_fig *f) {
   }
   if (label_chars > PLOT_MAX_LABEL) label_chars = PLOT_MAX_LABEL + 1;
   double x0 = 16 + CHAR_PX * (double)label_chars + 10, x1 = WIDTH - 64;
-  double y0 = plot_top(f->title) + 8, y_axis = y0 + BAR_ROW * (double)f->n_bars;
+  double y0 = plot_top(f->title) + 8, y_axis = y0 + BAR_ROW * (double)n;
   double height = y_axis + 40 + (f->x_label ? 18 : 0);
   plot_axis a = plot_nice_axis(vmin, vmax == vmin ? vmin + 1 : vmax, 6);
   svg_open(b, height, f);
   svg_x_axis(b, a, f->percent, x0, x1, y_axis, y0);
   double x_zero = x0 + (0 - a.lo) / (a.hi - a.lo) * (x1 - x0);
-  for (size_t i = 0; i < f->n_bars; i++) {
+  for (size_t i = 0; i < n; i++) {
     double v = f->bars[i].value, x = x0 + (v - a.lo) / (a.hi - a.lo) * (x1 - x0);
     double y = y0 + BAR_ROW * (double)i, mid = y + BAR_ROW / 2 + 4;
     lang_buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
