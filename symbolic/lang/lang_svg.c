@@ -98,7 +98,8 @@ static size_t title_line_end(const char *s) {
 /* Lines the title takes (0 without one). */
 static int title_lines(const char *title) {
   int n = 0;
-  for (const char *p = title; p != NULL && *p != '\0' && n < TITLE_LINES; n++) {
+  if (title == NULL) return 0;
+  for (const char *p = title; *p != '\0' && n < TITLE_LINES; n++) {
     p += title_line_end(p);
     while (*p == ' ') p++;
   }
@@ -108,8 +109,9 @@ static int title_lines(const char *title) {
 /* The title, centred, one <text> per line; the last line shown ends with
  * an ellipsis when the title goes on. */
 static void svg_title(lang_buf *b, const char *title) {
+  if (title == NULL) return;
   const char *p = title;
-  for (int line = 0; p != NULL && *p != '\0' && line < TITLE_LINES; line++) {
+  for (int line = 0; *p != '\0' && line < TITLE_LINES; line++) {
     size_t end = title_line_end(p);
     const char *next = p + end;
     while (*next == ' ') next++;
