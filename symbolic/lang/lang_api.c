@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "lang_internal.h"
+#include "lang_plot.h"
 
 void nsr_lang_config_default(nsr_lang_config *cfg) {
   *cfg = (nsr_lang_config){
@@ -138,6 +138,11 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
 static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
                          size_t len, bool library) {
   lang_rc rc = eval_forms(I, name, text, len, library);
+  /* lineplot-value's figures are drawn once an evaluation ends, also
+   * one that failed (its error is the one reported). */
+  nsr_error failure = I->error;
+  if (plot_series_flush(I) != LANG_OK && rc == LANG_OK) rc = LANG_ERROR;
+  else if (rc != LANG_OK) I->error = failure;
   if (rc != LANG_OK) lang_collect(I);
   lang_release_memory(I);
   return rc;

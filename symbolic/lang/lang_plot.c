@@ -13,12 +13,6 @@
 #include "fileio.h"
 #include "lang_plot.h"
 
-/* The files written so far (lang_internal.h: nsr_lang.plots). */
-struct lang_plots {
-  size_t n;
-  char names[PLOT_MAX_FILES][32];
-};
-
 /* The bytes a label keeps before it is cut (the SVG shows fewer). */
 #define LABEL_BYTES 256
 
@@ -87,9 +81,7 @@ static lang_rc make_label(nsr_lang *I, lval v, char **out) {
   return lang_charge(I, len / 64);
 }
 
-/* Argument i, when given, as a title or axis text: a string or a symbol
- * (#f or a missing argument: none). */
-static lang_rc text_arg(nsr_lang *I, const char *name, lval *a, int n, int i, char **out) {
+lang_rc plot_text_arg(nsr_lang *I, const char *name, lval *a, int n, int i, char **out) {
   *out = NULL;
   if (n <= i || (a[i].type == NSR_LANG_BOOL && !a[i].as.b)) return LANG_OK;
   if (a[i].type != NSR_LANG_STRING && a[i].type != NSR_LANG_SYMBOL) {
@@ -107,14 +99,13 @@ static lang_rc axis_labels_arg(nsr_lang *I, const char *name, lval *a, int n, in
     return lang_type_error(I, name, "a list of two axis titles", i, l);
   }
   lval two[2] = {lang_car(l), lang_car(lang_cdr(l))};
-  return text_arg(I, name, two, 2, 0, &f->x_label) != LANG_OK ||
-                 text_arg(I, name, two, 2, 1, &f->y_label) != LANG_OK
+  return plot_text_arg(I, name, two, 2, 0, &f->x_label) != LANG_OK ||
+                 plot_text_arg(I, name, two, 2, 1, &f->y_label) != LANG_OK
              ? LANG_ERROR
              : LANG_OK;
 }
 
-/* A finite number, or false. */
-static bool finite_number(lval v, double *x) {
+bool plot_finite_number(lval v, double *x) {
   if (!lang_is_number(v)) return false;
   *x = lang_num(v);
   return isfinite(*x);
@@ -130,7 +121,7 @@ static lang_rc numbers_arg(nsr_lang *I, const char *name, lval *a, int i, double
   if (v == NULL) return LANG_ERROR;
   size_t k = 0;
   for (lval l = a[i]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
-    if (!finite_number(lang_car(l), &v[k])) {
+    if (!plot_finite_number(lang_car(l), &v[k])) {
       scratch_free(I, v, (size_t)len, sizeof *v);
       return lang_type_error(I, name, "a list of finite numbers", i, a[i]);
     }
@@ -325,13 +316,16 @@ static lang_rc make_hist(nsr_lang *I, lval *a, int n, plot_fig *f) {
   int64_t len;
   if (lang_arg_list(I, "hist", a, 0, &len) != LANG_OK) return LANG_ERROR;
   if (len == 0) return lang_error(I, "hist: no samples to draw");
-  if (text_arg(I, "hist", a, n, 1, &f->title) != LANG_OK) return LANG_ERROR;
+  /* Old Church's (hist samples bins title), as the book's chapter on
+   * non-parametric models writes it: the number is accepted and ignored. */
+  int title_at = n > 2 && lang_is_number(a[1]) ? 2 : 1;
+  if (plot_text_arg(I, "hist", a, n, title_at, &f->title) != LANG_OK) return LANG_ERROR;
   f->percent = true;
   f->n_total = (size_t)len;
   double *xs = scratch_new(I, (size_t)len, sizeof *xs);
   if (xs == NULL) return LANG_ERROR;
   size_t k = 0;
-  for (lval l = a[0]; l.type == NSR_LANG_PAIR && finite_number(lang_car(l), &xs[k]);
+  for (lval l = a[0]; l.type == NSR_LANG_PAIR && plot_finite_number(lang_car(l), &xs[k]);
        l = lang_cdr(l)) {
     k++;
   }
@@ -343,15 +337,13 @@ static lang_rc make_hist(nsr_lang *I, lval *a, int n, plot_fig *f) {
   return rc;
 }
 
-/* The (item weight) of one barplot datum: a pair (item . weight) or a
- * list (item weight). */
-static bool item_and_weight(lval d, lval *item, double *w) {
+bool plot_item_and_weight(lval d, lval *item, double *w) {
   if (d.type != NSR_LANG_PAIR) return false;
   *item = lang_car(d);
   lval rest = lang_cdr(d);
-  if (finite_number(rest, w)) return true;
+  if (plot_finite_number(rest, w)) return true;
   return rest.type == NSR_LANG_PAIR && lang_cdr(rest).type == NSR_LANG_NIL &&
-         finite_number(lang_car(rest), w);
+         plot_finite_number(lang_car(rest), w);
 }
 
 /* barplot's data as entries, in the order given: ((items) (weights)), as
@@ -369,7 +361,7 @@ static lang_rc barplot_entries(nsr_lang *I, lval d, entry **out, size_t *n_out, 
   if (columns > 0 && lang_charge(I, 3 * (uint64_t)columns) != LANG_OK) return LANG_ERROR;
   for (lval l = ws; two_lists && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
     double w;
-    two_lists = finite_number(lang_car(l), &w);
+    two_lists = plot_finite_number(lang_car(l), &w);
   }
   size_t count = two_lists ? (size_t)columns : (size_t)n;
   entry *e = scratch_new(I, count, sizeof *e);
@@ -384,12 +376,12 @@ static lang_rc barplot_entries(nsr_lang *I, lval d, entry **out, size_t *n_out, 
       items = lang_cdr(items);
       ws = lang_cdr(ws);
     } else {
-      ok = item_and_weight(lang_car(rows), &item, &e[i].weight);
+      ok = plot_item_and_weight(lang_car(rows), &item, &e[i].weight);
       rows = lang_cdr(rows);
     }
     e[i].order = i;
     e[i].item = item;
-    if (ok && !finite_number(item, &e[i].key)) *numeric = false;
+    if (ok && !plot_finite_number(item, &e[i].key)) *numeric = false;
     if (!ok) {
       free_entries(I, e, count);
       return lang_type_error(I, "barplot", "((items) (numbers)) or a list of (item . number)",
@@ -407,7 +399,7 @@ static lang_rc make_barplot(nsr_lang *I, lval *a, int n, plot_fig *f) {
   size_t count = 0;
   bool numeric = true;
   if (barplot_entries(I, a[0], &e, &count, &numeric) != LANG_OK) return LANG_ERROR;
-  if (text_arg(I, "barplot", a, n, 1, &f->title) != LANG_OK) {
+  if (plot_text_arg(I, "barplot", a, n, 1, &f->title) != LANG_OK) {
     free_entries(I, e, count);
     return LANG_ERROR;
   }
@@ -452,7 +444,7 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
   int64_t len;
   if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
   if (len == 0) return lang_error(I, "%s: no points to draw", name);
-  if (text_arg(I, name, a, n, 1, &f->title) != LANG_OK ||
+  if (plot_text_arg(I, name, a, n, 1, &f->title) != LANG_OK ||
       axis_labels_arg(I, name, a, n, 2, f) != LANG_OK) {
     return LANG_ERROR;
   }
@@ -461,7 +453,7 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
   size_t k = 0;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
     lval xv;
-    if (!item_and_weight(lang_car(l), &xv, &p[k].y) || !finite_number(xv, &p[k].x)) {
+    if (!plot_item_and_weight(lang_car(l), &xv, &p[k].y) || !plot_finite_number(xv, &p[k].x)) {
       scratch_free(I, p, (size_t)len, sizeof *p);
       return lang_type_error(I, name, "a list of (x y) or (x . y) with finite numbers", 0, a[0]);
     }
@@ -486,7 +478,7 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
   double *xs = NULL;
   size_t len = 0;
   if (numbers_arg(I, "density", a, 0, &xs, &len) != LANG_OK) return LANG_ERROR;
-  lang_rc rc = text_arg(I, "density", a, n, 1, &f->title);
+  lang_rc rc = plot_text_arg(I, "density", a, n, 1, &f->title);
   if (rc == LANG_OK) rc = charge_sort(I, len);
   if (rc == LANG_OK) rc = lang_charge(I, 5 * (uint64_t)len); /* sums and binning */
   if (rc != LANG_OK) {
@@ -534,16 +526,28 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
 
 /* ---- output ------------------------------------------------------------------ */
 
-/* Writes f as the next SVG file of cfg.plot_dir and records its name. */
-static lang_rc write_svg(nsr_lang *I, const plot_fig *f) {
+lang_rc plot_state(nsr_lang *I, struct lang_plots **out) {
   if (I->plots == NULL && (I->plots = nsr_calloc(1, sizeof *I->plots)) == NULL) {
     return out_of_memory(I);
   }
-  struct lang_plots *P = I->plots;
+  *out = I->plots;
+  return LANG_OK;
+}
+
+lang_rc plot_reserve_file(nsr_lang *I, const char *kind, size_t *index) {
+  struct lang_plots *P;
+  if (plot_state(I, &P) != LANG_OK) return LANG_ERROR;
   if (P->n >= PLOT_MAX_FILES) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT, "%s: more than %d figures in one run",
-                        f->kind, PLOT_MAX_FILES);
+                        kind, PLOT_MAX_FILES);
   }
+  snprintf(P->names[P->n], sizeof P->names[P->n], "plot-%03zu-%s.svg", P->n + 1, kind);
+  *index = P->n++;
+  return LANG_OK;
+}
+
+lang_rc plot_write_file(nsr_lang *I, size_t index, const plot_fig *f) {
+  const char *name = I->plots->names[index];
   lang_buf b = lang_text_buf(I);
   plot_svg(&b, f);
   if (b.failed) {
@@ -551,8 +555,7 @@ static lang_rc write_svg(nsr_lang *I, const plot_fig *f) {
     nsr_free(b.data);
     return rc;
   }
-  char name[32], *path = NULL;
-  snprintf(name, sizeof name, "plot-%03zu-%s.svg", P->n + 1, f->kind);
+  char *path = NULL;
   size_t plen = strlen(I->cfg.plot_dir) + strlen(name) + 2;
   nsr_error err = {0};
   nsr_code code = NSR_ERR_NOMEM;
@@ -567,7 +570,16 @@ static lang_rc write_svg(nsr_lang *I, const plot_fig *f) {
     return lang_fail_at(I, I->cur_pos, code, "%s: %s", f->kind,
                         code == NSR_ERR_NOMEM ? "out of memory" : err.message);
   }
-  memcpy(P->names[P->n++], name, sizeof name);
+  return rc;
+}
+
+/* Writes f as the next SVG file of cfg.plot_dir; a file that could not be
+ * written is not listed. */
+static lang_rc write_svg(nsr_lang *I, const plot_fig *f) {
+  size_t index;
+  if (plot_reserve_file(I, f->kind, &index) != LANG_OK) return LANG_ERROR;
+  lang_rc rc = plot_write_file(I, index, f);
+  if (rc != LANG_OK) I->plots->n--;
   return rc;
 }
 
@@ -638,6 +650,8 @@ const char *nsr_lang_plot_file(const nsr_lang *lang, size_t i) {
 }
 
 void lang_plots_free(nsr_lang *I) {
+  if (I->plots == NULL) return;
+  plot_series_free(I->plots);
   nsr_free(I->plots);
   I->plots = NULL;
 }
@@ -651,5 +665,6 @@ const lang_prim_def lang_prims_plot[] = {
     {"scatter", 1, 3, p_scatter},
     {"lineplot", 1, 3, p_lineplot},
     {"multiviz", 0, -1, p_multiviz},
+    {"lineplot-value", 1, 2, plot_lineplot_value},
     {NULL, 0, 0, NULL},
 };

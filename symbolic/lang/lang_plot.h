@@ -58,6 +58,50 @@ typedef struct plot_fig {
 
 void plot_fig_free(plot_fig *f);
 
+/* ---- lang_plot.c: shared with lang_plot_series.c -------------------------- */
+
+#define PLOT_MAX_SERIES 16 /* lineplot-value titles per interpreter */
+
+/* One lineplot-value series: its title, its points in call order (at most
+ * PLOT_MAX_POINTS), its file, whether it changed since last drawn. */
+typedef struct plot_series {
+  char *title;
+  double *xs, *ys;
+  size_t n, file;
+  bool dirty;
+} plot_series;
+
+/* An interpreter's figures (nsr_lang.plots): the files named so far and
+ * lineplot-value's series. */
+struct lang_plots {
+  size_t n;
+  char names[PLOT_MAX_FILES][32];
+  plot_series series[PLOT_MAX_SERIES];
+  size_t n_series;
+};
+
+/* I->plots, made on first use. */
+lang_rc plot_state(nsr_lang *I, struct lang_plots **out);
+/* Names the next file of cfg.plot_dir, plot-NNN-KIND.svg, in *index. */
+lang_rc plot_reserve_file(nsr_lang *I, const char *kind, size_t *index);
+/* Writes f as the SVG file named at `index`, atomically. */
+lang_rc plot_write_file(nsr_lang *I, size_t index, const plot_fig *f);
+/* Argument i, when given, as a title or axis text into *out (nsr_free): a
+ * string or a symbol (#f or a missing argument: none). */
+lang_rc plot_text_arg(nsr_lang *I, const char *name, lval *a, int n, int i, char **out);
+/* A finite number into *x, or false. */
+bool plot_finite_number(lval v, double *x);
+/* The item and weight of a datum (item . weight) or (item weight), or false. */
+bool plot_item_and_weight(lval d, lval *item, double *w);
+
+/* ---- lang_plot_series.c: lineplot-value ----------------------------------- */
+
+/* (lineplot-value (x . y) [title]): adds a point to the title's series. */
+lang_rc plot_lineplot_value(nsr_lang *I, lval *a, int n, lval *out);
+/* Draws the series changed since last drawn (end of each evaluation). */
+lang_rc plot_series_flush(nsr_lang *I);
+void plot_series_free(struct lang_plots *P);
+
 /* ---- lang_plot_data.c: the numeric rules ---------------------------------- */
 
 /* Number of equal-width bins for n sorted values: the Freedman-Diaconis

@@ -335,6 +335,53 @@ static void test_svg_files(void **state) {
   nsr_lang_free(lang);
 }
 
+/* Circles in the SVG file `name` of dir. */
+static int circles_in(const char *dir, const char *name) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  char *text = NULL;
+  check_svg(path, &text);
+  int n = 0;
+  for (const char *p = text; (p = strstr(p, "<circle")) != NULL; p++) n++;
+  nsr_free(text);
+  return n;
+}
+
+static void test_lineplot_value(void **state) {
+  (void)state;
+  assert_string_equal(printed("(lineplot-value (pair 1 2.5) \"trajectory\")"),
+                      "lineplot-value: trajectory: 1 2.5\n");
+  lt_expect_error("(lineplot-value 5)", NSR_ERR_INVALID, "a point (x . y) of finite numbers");
+  /* Old Church's bin count before the title is accepted and ignored. */
+  assert_string_equal(printed("(hist '(1) 100 \"t\")"),
+                      "hist: t\n  1 samples\n  1  ######################################## 1\n");
+  const char *dir = make_dir();
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.plot_dir = dir;
+  nsr_lang *lang = NULL;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  /* One file per title, numbered at its first call, drawn at the end of
+   * the evaluation with every point so far. */
+  lt_eval(lang, "(map (lambda (n) (lineplot-value (pair n (* n n)) \"a\")) '(3 1 2))"
+                "(lineplot-value (pair 0 1)) (hist '(1))");
+  assert_int_equal(nsr_lang_plot_count(lang), 3);
+  assert_string_equal(nsr_lang_plot_file(lang, 0), "plot-001-lineplot.svg");
+  assert_string_equal(nsr_lang_plot_file(lang, 1), "plot-002-lineplot.svg");
+  assert_string_equal(nsr_lang_plot_file(lang, 2), "plot-003-hist.svg");
+  assert_int_equal(circles_in(dir, "plot-001-lineplot.svg"), 3);
+  assert_int_equal(circles_in(dir, "plot-002-lineplot.svg"), 1);
+  lt_eval(lang, "(lineplot-value (pair 4 16) \"a\")");
+  assert_int_equal(nsr_lang_plot_count(lang), 3);
+  assert_int_equal(circles_in(dir, "plot-001-lineplot.svg"), 4);
+  /* A failed evaluation still draws the points it added. */
+  lt_eval_error(lang, "(lineplot-value (pair 5 25) \"a\") (car '())", NSR_ERR_INVALID);
+  assert_int_equal(circles_in(dir, "plot-001-lineplot.svg"), 5);
+  remove_dir(dir, lang);
+  nsr_lang_free(lang);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quantiles_and_bin_counts),
@@ -346,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_budgets),
       cmocka_unit_test(test_svg_files),
+      cmocka_unit_test(test_lineplot_value),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
