@@ -269,7 +269,10 @@ static void xy_extent(const plot_fig *f, double *xlo, double *xhi, double *ylo, 
     *xhi = fmax(*xhi, f->bin_start + f->bin_width * (double)f->n_bins);
     *yhi = fmax(*yhi, f->bin_heights[i]);
   }
-  if (f->n_bins > 0 || !f->dots) *ylo = fmin(*ylo, 0); /* densities from 0 */
+  if (f->n_bins > 0 || !f->dots) { /* densities from 0, room above the peak */
+    *ylo = fmin(*ylo, 0);
+    *yhi += (*yhi - *ylo) * 0.04;
+  }
   if (f->dots) { /* points off the axes: a margin of 4% */
     double mx = (*xhi - *xlo) * 0.04, my = (*yhi - *ylo) * 0.04;
     *xlo -= mx, *xhi += mx, *ylo -= my, *yhi += my;
