@@ -260,13 +260,18 @@ typedef struct repl_input {
   unsigned long lineno;
   char *pending;       /* the form so far, NUL-terminated (nsr_free) */
   size_t pending_len;
+  unsigned long first_line; /* the session's line where pending starts */
 } repl_input;
 
 /* Evaluates the pending form, prints its value or its error, and empties it. */
 static void repl_eval(repl_input *in) {
   nsr_error err;
   if (!only_space(in->pending)) {
-    if (nsr_lang_eval_string(in->lang, "<repl>", in->pending, in->pending_len, &err) == NSR_OK) {
+    /* Positions count the session's lines, so an error points at the
+     * line and column as typed. */
+    uint32_t first = in->first_line < UINT32_MAX ? (uint32_t)in->first_line : UINT32_MAX;
+    if (nsr_lang_eval_lines(in->lang, "<repl>", first, in->pending, in->pending_len, &err) ==
+        NSR_OK) {
       print_plain_result(in->lang);
     } else {
       fflush(stdout);
@@ -298,6 +303,7 @@ static bool repl_take_line(repl_input *in) {
   }
   char *grown = nsr_realloc(in->pending, in->pending_len + l->len + 2);
   if (grown == NULL) return false;
+  if (in->pending_len == 0) in->first_line = in->lineno;
   in->pending = grown;
   memcpy(in->pending + in->pending_len, l->text, l->len);
   in->pending_len += l->len;

@@ -158,7 +158,7 @@ static void test_errors_and_statuses(void **state) {
   path = write_program("(display 1)\n(car '())\n");
   run(&c, (const char *[]){"run", path, NULL});
   /* a program error, after its output */
-  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:1: first: the list is empty");
+  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:1: car: the list is empty");
   assert_string_equal(c.out, "1\n");
   unlink(path);
   run(&c, (const char *[]){"run", "-e", "(define (f) (f)) (f)", "--max-steps", "1000", NULL});
@@ -208,7 +208,8 @@ static void test_repl(void **state) {
                  "(define x 2)\n(+ x\n   3) ; a comment with a (\n(car '())\n\"a;b(\"\n(display 'hi)\n");
   assert_int_equal(c.status, 0);
   assert_string_equal(c.out, "5\n\"a;b(\"\nhi\n");
-  assert_non_null(strstr(c.err, "<repl>:1:1: first: the list is empty"));
+  /* positions count the session's lines: the error is on line 4 */
+  assert_non_null(strstr(c.err, "<repl>:4:1: car: the list is empty"));
   run_with_input(&c, (const char *[]){"repl", "prog.church", NULL}, "");
   expect_one_error_line(&c, 2, "nsr repl: ", "unexpected argument 'prog.church'");
 }
