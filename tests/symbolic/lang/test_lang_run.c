@@ -4,6 +4,7 @@
 #include "lang_test.h"
 
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,9 @@ static void run_with_bytes(captured *c, const char *const *args, const char *inp
     rewind(in);
     dup2(fileno(in), 0);
     clearerr(stdin);
+    /* drops what an earlier run left in stdin's buffer (a session ended
+     * by (exit) reads no further) */
+    __fpurge(stdin);
   }
   c->status = input != NULL ? cmd_repl(argc, argv) : cmd_run(argc, argv);
   fflush(stdout);
@@ -212,6 +216,16 @@ static void test_repl(void **state) {
   assert_non_null(strstr(c.err, "<repl>:4:1: car: the list is empty"));
   run_with_input(&c, (const char *[]){"repl", "prog.church", NULL}, "");
   expect_one_error_line(&c, 2, "nsr repl: ", "unexpected argument 'prog.church'");
+  /* (exit) ends the session at once with status 0, even inside a form */
+  run_with_input(&c, (const char *[]){"repl", NULL},
+                 "(display 1)\n(begin (exit) (display 2))\n(display 3)\n");
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "1\n");
+  assert_string_equal(c.err, "");
+  run_with_input(&c, (const char *[]){"repl", NULL}, "(exit 1)\n(display 3)\n");
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "3\n");
+  assert_non_null(strstr(c.err, "<repl>:1:1: exit: expected 0 arguments, got 1"));
 }
 
 /* Issue 19: the REPL reads each line whole by its true length. A NUL
