@@ -293,6 +293,8 @@ static void repl_eval(repl_input *in) {
       print_plain_result(in->lang);
     } else if (!in->exit_called) {
       fflush(stdout);
+      /* after the ^C the terminal echoed, on a line of its own */
+      if (repl_tty_interrupted) fputc('\n', stderr);
       fprintf(stderr, "%s\n", err.message);
     }
   }
