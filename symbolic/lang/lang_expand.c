@@ -468,8 +468,10 @@ static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
   if (expand_body_as_begin(I, pos, lang_cdr(lang_cdr(x)), &body) != LANG_OK) {
     return LANG_ERROR;
   }
-  return unless ? make_if(I, pos, test, lang_unspec(), body, out)
-                : make_if(I, pos, test, body, lang_unspec(), out);
+  lang_pos test_pos = lang_pos_of(lang_cdr(x)), body_pos = lang_pos_of(lang_cdr(lang_cdr(x)));
+  const lval parts[3] = {test, unless ? lang_unspec() : body, unless ? body : lang_unspec()};
+  const lang_pos at[3] = {test_pos, unless ? pos : body_pos, unless ? body_pos : pos};
+  return make_if_at(I, pos, parts, at, out);
 }
 
 /* Quasiquote at nesting `depth` (1 = outermost). */

@@ -79,6 +79,8 @@ static void test_runtime_errors_point_at_the_call(void **state) {
       {"(cond ((= 1 2) 1)\n      (else zz))", "test.church:2:13: unbound variable 'zz'"},
       {"(cond ((= 1 2) 1)\n (qq 2))", "test.church:2:3: unbound variable 'qq'"},
       {"1\n  zz", "test.church:2:3: unbound variable 'zz'"},
+      {"(when zz 1)", "test.church:1:7: unbound variable 'zz'"},
+      {"(unless #f\n  1 qq)", "test.church:2:5: unbound variable 'qq'"},
       {"(set! nowhere 1)", "test.church:1:1: set!: unbound variable 'nowhere'"},
       /* the procedure as written: car, not the first it shares code with */
       {"(define x 1)\n  (car '())", "test.church:2:3: car: the list is empty"},
