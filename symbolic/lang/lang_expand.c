@@ -474,6 +474,18 @@ static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
   return make_if_at(I, pos, parts, at, out);
 }
 
+/* (prim item rest) at pos, item's cell at item_pos (where the program
+ * wrote it, so an unquoted variable is reported at its place). */
+static lang_rc call2_at(nsr_lang *I, lang_pos pos, lval prim, lval item, lang_pos item_pos,
+                        lval rest, lval *out) {
+  lval l;
+  if (cons_at(I, pos, rest, lang_nil(), &l) != LANG_OK ||
+      cons_at(I, item_pos.line ? item_pos : pos, item, l, &l) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return cons_at(I, pos, prim, l, out);
+}
+
 /* Quasiquote at nesting `depth` (1 = outermost). */
 static lang_rc expand_qq(nsr_lang *I, lang_pos pos, lval x, int depth,
                          lval *out) {
@@ -492,18 +504,17 @@ static lang_rc expand_qq(nsr_lang *I, lang_pos pos, lval x, int depth,
   }
   if (x.type == NSR_LANG_PAIR) {
     lval head = lang_car(x), rest;
+    lang_pos head_pos = lang_head_pos(x); /* the item's own (x's cell) */
     if (expand_qq(I, pos, lang_cdr(x), depth, &rest) != LANG_OK) return LANG_ERROR;
     if (is_form(head, I->s_unquote_splicing) && depth == 1) {
       if (lang_list_length(head) != 2) return bad_syntax(I, head, "unquote-splicing: expected one expression");
       lval spliced;
       if (expand(I, lang_car(lang_cdr(head)), &spliced) != LANG_OK) return LANG_ERROR;
-      lval items[] = {I->p_append, spliced, rest};
-      return list_at(I, pos, out, 3, items);
+      return call2_at(I, pos, I->p_append, spliced, head_pos, rest, out);
     }
     lval first;
     if (expand_qq(I, pos, head, depth, &first) != LANG_OK) return LANG_ERROR;
-    lval items[] = {I->p_cons, first, rest};
-    return list_at(I, pos, out, 3, items);
+    return call2_at(I, pos, I->p_cons, first, head_pos, rest, out);
   }
   if (x.type == NSR_LANG_VECTOR) {
     lval list, elist;

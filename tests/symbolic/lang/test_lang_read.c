@@ -80,6 +80,9 @@ static void test_runtime_errors_point_at_the_call(void **state) {
       {"(cond ((= 1 2) 1)\n (qq 2))", "test.church:2:3: unbound variable 'qq'"},
       {"1\n  zz", "test.church:2:3: unbound variable 'zz'"},
       {"(when zz 1)", "test.church:1:7: unbound variable 'zz'"},
+      /* an unquoted variable: at its unquote mark */
+      {"(list 1\n `(a ,zz))", "test.church:2:6: unbound variable 'zz'"},
+      {"`(,@qq 1)", "test.church:1:3: unbound variable 'qq'"},
       {"(unless #f\n  1 qq)", "test.church:2:5: unbound variable 'qq'"},
       {"(set! nowhere 1)", "test.church:1:1: set!: unbound variable 'nowhere'"},
       /* the procedure as written: car, not the first it shares code with */
