@@ -7,6 +7,7 @@
 #ifndef NSR_LANG_H
 #define NSR_LANG_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "nsr_core.h"
@@ -43,6 +44,12 @@ typedef struct nsr_lang_config {
    * (see nsr_lang_plot_file), instead of printing a text summary. The
    * string must outlive the interpreter. */
   const char *plot_dir;
+  /* If set, evaluation stops with NSR_ERR_LIMIT "interrupted" soon after
+   * *interrupt becomes non-zero (it is read with the clock, every 1024
+   * steps). A host's SIGINT handler sets it; the host clears it before the
+   * next evaluation. The interpreter stays usable, with every definition
+   * made before the interrupted form. */
+  const volatile sig_atomic_t *interrupt;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress
@@ -62,6 +69,11 @@ void nsr_lang_free(nsr_lang *lang);
  * "NAME:LINE:COL: message"; the interpreter stays usable afterwards. */
 nsr_code nsr_lang_eval_string(nsr_lang *lang, const char *name,
                               const char *text, size_t len, nsr_error *err);
+/* Like nsr_lang_eval_string with the text's first line numbered
+ * `first_line` (>= 1) in positions: a REPL numbers the lines of its whole
+ * session, so an error points at the line as typed. */
+nsr_code nsr_lang_eval_lines(nsr_lang *lang, const char *name, uint32_t first_line,
+                             const char *text, size_t len, nsr_error *err);
 /* Like nsr_lang_eval_string on a file's contents; NSR_ERR_IO if unreadable. */
 nsr_code nsr_lang_eval_file(nsr_lang *lang, const char *path, nsr_error *err);
 

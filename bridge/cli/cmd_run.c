@@ -18,6 +18,7 @@
 #include "nsr_ffi.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
+#include "repl_tty.h"
 
 #define CMD_RUN "run"
 #define CMD_REPL "repl"
@@ -338,21 +339,44 @@ typedef struct repl_input {
   unsigned long lineno;
   char *pending;       /* the form so far, NUL-terminated (nsr_free) */
   size_t pending_len;
+  unsigned long first_line; /* the session's line where pending starts */
+  bool exit_called;         /* (exit) was evaluated: the session ends */
 } repl_input;
+
+/* (exit): ends the session with status 0. It stops the form at once with
+ * an error the REPL does not print, so nothing after it runs. */
+static nsr_code repl_exit(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                          nsr_lang_value *out, nsr_error *err) {
+  (void)lang, (void)args, (void)nargs, (void)out;
+  ((repl_input *)user)->exit_called = true;
+  return nsr_fail(err, NSR_ERR_LIMIT, "the session ends");
+}
+
+/* Drops the pending form (Ctrl-C at the prompt, a line that cannot be
+ * text, or the form evaluated). */
+static void repl_drop(repl_input *in) {
+  in->pending_len = 0;
+  if (in->pending != NULL) in->pending[0] = '\0';
+}
 
 /* Evaluates the pending form, prints its value or its error, and empties it. */
 static void repl_eval(repl_input *in) {
   nsr_error err;
   if (!only_space(in->pending)) {
-    if (nsr_lang_eval_string(in->lang, "<repl>", in->pending, in->pending_len, &err) == NSR_OK) {
+    /* Positions count the session's lines, so an error points at the
+     * line and column as typed. */
+    uint32_t first = in->first_line < UINT32_MAX ? (uint32_t)in->first_line : UINT32_MAX;
+    if (nsr_lang_eval_lines(in->lang, "<repl>", first, in->pending, in->pending_len, &err) ==
+        NSR_OK) {
       print_plain_result(in->lang);
-    } else {
+    } else if (!in->exit_called) {
       fflush(stdout);
+      /* after the ^C the terminal echoed, on a line of its own */
+      if (repl_tty_interrupted) fputc('\n', stderr);
       fprintf(stderr, "%s\n", err.message);
     }
   }
-  in->pending_len = 0;
-  in->pending[0] = '\0';
+  repl_drop(in);
 }
 
 /* Adds the line just read to the pending form and evaluates the form once
@@ -370,12 +394,12 @@ static bool repl_take_line(repl_input *in) {
     fflush(stdout);
     fprintf(stderr, "nsr repl: line %lu %s; dropped%s\n", in->lineno, problem,
                     in->pending_len ? " with the form it continued" : "");
-    in->pending_len = 0;
-    if (in->pending) in->pending[0] = '\0';
+    repl_drop(in);
     return true;
   }
   char *grown = nsr_realloc(in->pending, in->pending_len + l->len + 2);
   if (grown == NULL) return false;
+  if (in->pending_len == 0) in->first_line = in->lineno;
   in->pending = grown;
   memcpy(in->pending + in->pending_len, l->text, l->len);
   in->pending_len += l->len;
@@ -385,43 +409,109 @@ static bool repl_take_line(repl_input *in) {
   return true;
 }
 
-int cmd_repl(int argc, char **argv) {
-  lang_options lo;
-  lang_options_init(&lo);
-  const cli_opt opts[] = {LANG_OPTIONS(&lo)};
-  const cli_spec spec = {
-      .name = CMD_REPL, .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
-      .description = "Evaluates the Church forms typed on standard input and prints each\n"
-                     "value; definitions persist. An error is printed and the session goes on.\n",
-      .epilog = "Programs from files: nsr run FILE.church (see 'nsr run --help').\n"};
-  cli_args args;
-  int status = cli_parse(&spec, argc, argv, &args);
-  if (status == CLI_CONTINUE) status = prepare_plot_dir(CMD_REPL, lo.cfg.plot_dir);
-  if (status != CLI_CONTINUE) return status;
-  lo.cfg.echo = stdout;
+/* Standard input that is not a terminal (a pipe, a file): line by line,
+ * no prompt, no history, so scripts and tests see plain text. Returns the
+ * exit status. */
+static int repl_piped(repl_input *in) {
   nsr_error err;
-  nsr_lang *lang = NULL;
-  if (nsr_lang_new(&lo.cfg, &lang, &err) != NSR_OK || define_arguments(lang, NULL, 0, &err) != NSR_OK) {
-    nsr_lang_free(lang);
-    return cli_fail(CMD_REPL, CLI_EXIT_USAGE, "%s", err.message);
-  }
-  bool interactive = isatty(fileno(stdin));
-  repl_input in = {.lang = lang};
-  status = CLI_EXIT_OK;
-  for (;;) {
-    if (interactive) {
-      fputs(in.pending_len == 0 ? "church> " : "   ...> ", stdout);
-      fflush(stdout);
-    }
-    if (!nsr_read_line(stdin, REPL_MAX_LINE, "standard input", &in.line, &err)) break;
-    if (!repl_take_line(&in)) {
+  int status = CLI_EXIT_OK;
+  while (!in->exit_called && nsr_read_line(stdin, REPL_MAX_LINE, "standard input", &in->line, &err)) {
+    if (!repl_take_line(in)) {
       status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "out of memory");
       break;
     }
   }
-  if (err.code != NSR_OK) status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "%s", err.message);
-  if (status == CLI_EXIT_OK && in.pending_len > 0) repl_eval(&in); /* an unfinished form: its error says so */
-  if (interactive) fputc('\n', stdout);
+  if (!in->exit_called && err.code != NSR_OK) {
+    status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "%s", err.message);
+  }
+  /* an unfinished form: its error says so */
+  if (status == CLI_EXIT_OK && !in->exit_called && in->pending_len > 0) repl_eval(in);
+  return status;
+}
+
+/* A terminal: libedit's line editing and history (repl_tty.c), a
+ * continuation prompt while parentheses are open, Ctrl-C clearing the
+ * line at the prompt and interrupting a running form. Returns the exit
+ * status. */
+static int repl_terminal(repl_input *in, const char *history) {
+  repl_tty_open(history);
+  int status = CLI_EXIT_OK;
+  while (!in->exit_called) {
+    char *text = NULL;
+    repl_tty_rc rc = repl_tty_read(in->pending_len == 0 ? "church> " : "   ...> ", &text);
+    if (rc == REPL_TTY_END) break;
+    if (rc == REPL_TTY_CLEARED) {
+      repl_drop(in);
+      continue;
+    }
+    repl_tty_remember(text);
+    in->line.text = text; /* repl_take_line reads it; freed below */
+    in->line.len = strlen(text);
+    in->line.too_long = in->line.len > REPL_MAX_LINE;
+    repl_tty_interrupted = 0; /* a Ctrl-C before the form ran is not for it */
+    bool ok = repl_take_line(in);
+    repl_tty_interrupted = 0; /* a Ctrl-C that stopped the form is spent */
+    in->line.text = NULL;
+    free(text); /* libedit's allocation */
+    if (!ok) {
+      status = cli_fail(CMD_REPL, CLI_EXIT_FAILURE, "out of memory");
+      break;
+    }
+  }
+  if (status == CLI_EXIT_OK && !in->exit_called && in->pending_len > 0) repl_eval(in);
+  repl_tty_close();
+  if (!in->exit_called) fputc('\n', stdout); /* after the ^D */
+  return status;
+}
+
+int cmd_repl(int argc, char **argv) {
+  lang_options lo;
+  lang_options_init(&lo);
+  bool no_history = false;
+  const char *history = NULL;
+  const cli_opt opts[] = {
+      LANG_OPTIONS(&lo),
+      CLI_OPTION("--history", CLI_STRING, &history, "FILE",
+                 "history file of a terminal session (default\n"
+                 "$XDG_STATE_HOME/nsr/history, else\n"
+                 "~/.local/state/nsr/history)", .env = "NSR_HISTORY"),
+      CLI_FLAG_OPTION("--no-history", &no_history, "keep no history file"),
+  };
+  const cli_spec spec = {
+      .name = CMD_REPL, .opts = opts, .n_opts = sizeof opts / sizeof opts[0],
+      .description = "Evaluates the Church forms typed on standard input and prints each\n"
+                     "value; definitions persist. An error is printed and the session goes on;\n"
+                     "(exit) or end of input ends it (status 0).\n",
+      .epilog = "On a terminal: line editing and history (libedit; Up and Down recall\n"
+                "lines), a continuation prompt while parentheses are open, Ctrl-C clears\n"
+                "the line or interrupts the running form (the session and its\n"
+                "definitions stay). Other input is read line by line, without prompt or\n"
+                "history.\n"
+                "\n"
+                "Programs from files: nsr run FILE.church (see 'nsr run --help').\n"};
+  cli_args args;
+  int status = cli_parse(&spec, argc, argv, &args);
+  if (status == CLI_CONTINUE) status = prepare_plot_dir(CMD_REPL, lo.cfg.plot_dir);
+  if (status != CLI_CONTINUE) return status;
+  bool interactive = isatty(fileno(stdin));
+  lo.cfg.echo = stdout;
+  if (interactive) lo.cfg.interrupt = &repl_tty_interrupted;
+  nsr_error err;
+  nsr_lang *lang = NULL;
+  repl_input in = {0};
+  if (nsr_lang_new(&lo.cfg, &lang, &err) != NSR_OK || define_arguments(lang, NULL, 0, &err) != NSR_OK ||
+      nsr_lang_define_primitive(lang, "exit", 0, 0, repl_exit, &in, &err) != NSR_OK) {
+    nsr_lang_free(lang);
+    return cli_fail(CMD_REPL, CLI_EXIT_USAGE, "%s", err.message);
+  }
+  in.lang = lang;
+  if (interactive) {
+    char *path = no_history ? NULL : history != NULL ? nsr_strdup(history) : repl_tty_default_history();
+    status = repl_terminal(&in, path);
+    nsr_free(path);
+  } else {
+    status = repl_piped(&in);
+  }
   nsr_free(in.pending);
   nsr_free(in.line.text);
   nsr_lang_free(lang);

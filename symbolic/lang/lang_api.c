@@ -99,10 +99,11 @@ static lang_rc init_language(nsr_lang *I) {
   return lang_define_global(I, "command-line-arguments", lang_nil());
 }
 
-/* Reads, expands and evaluates every form of text; the last value becomes
- * the result. The program's data stay rooted while it runs. */
-static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
-                          size_t len, bool library) {
+/* Reads, expands and evaluates every form of text, whose first line is
+ * numbered first_line; the last value becomes the result. The program's
+ * data stay rooted while it runs. */
+static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
+                          const char *text, size_t len, bool library) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->cur_pos = (lang_pos){0, 0, 0};
@@ -112,7 +113,7 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
   if (library) I->library_file = file;
   lval program = lang_nil(), form = lang_nil(), value = lang_unspec();
-  if (lang_read_all(I, file, text, len, &program) != LANG_OK) return LANG_ERROR;
+  if (lang_read_all(I, file, first_line, text, len, &program) != LANG_OK) return LANG_ERROR;
   if (lang_root_push(I, &program) != LANG_OK) return LANG_ERROR;
   if (lang_root_push(I, &form) != LANG_OK) {
     lang_root_pop(I, 1);
@@ -120,6 +121,7 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
   }
   lang_rc rc = LANG_OK;
   for (lval l = program; rc == LANG_OK && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
+    I->cur_pos = lang_pos_of(l); /* a lone variable's own position */
     rc = lang_expand(I, lang_car(l), &form);
     if (rc == LANG_OK) rc = lang_eval(I, form, NULL, &value);
   }
@@ -135,9 +137,9 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, const char *text,
  * leave garbage up to the memory budget, which would otherwise stay in the
  * process (and fail the next evaluation's first allocation) until then.
  * Memory freed meanwhile goes back to the system. */
-static lang_rc eval_text(nsr_lang *I, const char *name, const char *text,
-                         size_t len, bool library) {
-  lang_rc rc = eval_forms(I, name, text, len, library);
+static lang_rc eval_text(nsr_lang *I, const char *name, uint32_t first_line,
+                         const char *text, size_t len, bool library) {
+  lang_rc rc = eval_forms(I, name, first_line, text, len, library);
   /* lineplot-value's figures are drawn once an evaluation ends, also
    * one that failed (its error is the one reported). */
   nsr_error failure = I->error;
@@ -170,7 +172,7 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
   I->result = lang_unspec();
   for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
   lang_rc rc = init_language(I);
-  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", lang_prelude, strlen(lang_prelude), true);
+  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", 1, lang_prelude, strlen(lang_prelude), true);
   if (rc != LANG_OK) {
     nsr_code code = report(I, rc, err);
     nsr_error_prefix(err, "loading Church's library: ");
@@ -201,7 +203,12 @@ void nsr_lang_free(nsr_lang *I) {
 
 nsr_code nsr_lang_eval_string(nsr_lang *I, const char *name, const char *text,
                               size_t len, nsr_error *err) {
-  return report(I, eval_text(I, name, text, len, false), err);
+  return report(I, eval_text(I, name, 1, text, len, false), err);
+}
+
+nsr_code nsr_lang_eval_lines(nsr_lang *I, const char *name, uint32_t first_line,
+                             const char *text, size_t len, nsr_error *err) {
+  return report(I, eval_text(I, name, first_line > 0 ? first_line : 1, text, len, false), err);
 }
 
 nsr_code nsr_lang_eval_file(nsr_lang *I, const char *path, nsr_error *err) {

@@ -170,17 +170,20 @@ static const char *proc_name(lval proc) {
   return proc.type == NSR_LANG_MEMO ? "mem'd procedure" : "procedure";
 }
 
+/* The wrong number of arguments, naming the procedure as the program
+ * called it (its operator symbol) or else by its own name. */
 static lang_rc arity_error(nsr_lang *I, lval proc, int min, int max, int got) {
+  const char *name = I->call_name != NULL ? I->call_name->name : proc_name(proc);
   if (min == max) {
-    return lang_error(I, "%s: expected %d argument%s, got %d", proc_name(proc),
-                      min, min == 1 ? "" : "s", got);
+    return lang_error(I, "%s: expected %d argument%s, got %d", name, min,
+                      min == 1 ? "" : "s", got);
   }
   if (max < 0) {
-    return lang_error(I, "%s: expected at least %d argument%s, got %d",
-                      proc_name(proc), min, min == 1 ? "" : "s", got);
+    return lang_error(I, "%s: expected at least %d argument%s, got %d", name,
+                      min, min == 1 ? "" : "s", got);
   }
-  return lang_error(I, "%s: expected %d to %d arguments, got %d",
-                    proc_name(proc), min, max, got);
+  return lang_error(I, "%s: expected %d to %d arguments, got %d", name, min,
+                    max, got);
 }
 
 /* The primitive `apply` is recognised by this function; it is never called
@@ -201,6 +204,7 @@ static lang_rc spread_apply(nsr_lang *I, size_t base) {
   }
   memmove(&I->vals[base], &I->vals[base + 1], (n - 1) * sizeof(lval));
   I->nvals -= 2;
+  I->call_name = NULL; /* the operator written was `apply` */
   for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
     if (push_val(I, lang_car(list)) != LANG_OK) return LANG_ERROR;
   }
@@ -259,13 +263,24 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
     return arity_error(I, proc, p->min_args, p->max_args, nargs);
   }
   lval *args = &I->vals[base + 1];
-  if (p->fn != NULL) return p->fn(I, args, nargs, out);
-  nsr_error err;
-  nsr_error_clear(&err);
-  if (p->user_fn(I, p->user, args, nargs, out, &err) != NSR_OK) {
-    return lang_fail_at(I, I->cur_pos, err.code, "%s: %s", p->name, err.message);
+  /* Errors name the call as written; a call the library made names the
+   * primitive itself (its code may be shared: car's says "first"), except
+   * the library's own %-names, whose messages name the form written. */
+  I->prim_name = I->call_name != NULL ? I->call_name->name
+                 : p->name[0] != '%'  ? p->name
+                                      : NULL;
+  lang_rc rc = LANG_OK;
+  if (p->fn != NULL) {
+    rc = p->fn(I, args, nargs, out);
+  } else {
+    nsr_error err;
+    nsr_error_clear(&err);
+    if (p->user_fn(I, p->user, args, nargs, out, &err) != NSR_OK) {
+      rc = lang_fail_at(I, I->cur_pos, err.code, "%s: %s", p->name, err.message);
+    }
   }
-  return LANG_OK;
+  I->prim_name = NULL;
+  return rc;
 }
 
 /* ---- the machine --------------------------------------------------------- */
@@ -278,16 +293,27 @@ lang_rc lang_charge(nsr_lang *I, uint64_t work) {
                         "step budget of %llu steps exhausted (--max-steps)",
                         (unsigned long long)I->cfg.max_steps);
   }
-  /* The clock is read whenever the charge crosses an interval boundary, so
-   * one large charge from a primitive's loop reads it too. */
-  if (I->cfg.timeout_seconds > 0 &&
-      before / TIME_CHECK_INTERVAL != I->steps / TIME_CHECK_INTERVAL &&
-      nsr_seconds_since(I->start_ns) > I->cfg.timeout_seconds) {
+  /* The clock and the host's interrupt flag are read whenever the charge
+   * crosses an interval boundary, so one large charge from a primitive's
+   * loop reads them too. */
+  if (before / TIME_CHECK_INTERVAL == I->steps / TIME_CHECK_INTERVAL) return LANG_OK;
+  if (I->cfg.interrupt != NULL && *I->cfg.interrupt != 0) {
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT, "interrupted");
+  }
+  if (I->cfg.timeout_seconds > 0 && nsr_seconds_since(I->start_ns) > I->cfg.timeout_seconds) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
                         "time budget of %g seconds exhausted (--max-time)",
                         I->cfg.timeout_seconds);
   }
   return LANG_OK;
+}
+
+/* The item of `cell`, the next expression to evaluate: a variable's errors
+ * point at the cell's position, which the reader made the item's own. */
+static lval item_of(nsr_lang *I, lval cell) {
+  lang_pos pos = LANG_PAIR(cell)->pos;
+  if (pos.line != 0) I->cur_pos = pos;
+  return lang_car(cell);
 }
 
 /* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
@@ -299,6 +325,12 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   uint64_t addr_in = I->addr;
   lang_run r = {expr, lang_unspec(), env, I->runs};
   I->runs = &r;
+  /* A primitive that runs the evaluator (a query, a higher-order call)
+   * must not lend its name to the errors of what runs inside. */
+  const char *prim_name_in = I->prim_name;
+  I->prim_name = NULL;
+  I->call_name = NULL;
+  I->op_pos = I->cur_pos;
   lang_rc rc = LANG_OK;
   size_t apply_base = base;
   /* Set while applying a mem'd procedure's underlying procedure: its
@@ -320,7 +352,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         memo_call = false;
         lval body = LANG_CLOSURE(proc)->body;
         r.env = e;
-        r.expr = lang_car(body);
+        r.expr = item_of(I, body);
         if (lang_cdr(body).type != NSR_LANG_NIL &&
             (rc = push_frame(I, FRAME_SEQ, lang_cdr(body), lang_nil(), e)) != LANG_OK) {
           break;
@@ -360,6 +392,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         I->vals[apply_base] = memo->proc;
         memo_call = true;
       } else {
+        I->cur_pos = I->op_pos; /* the operator is at fault */
         rc = not_a_procedure(I, proc);
         break;
       }
@@ -388,13 +421,13 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           continue;
         case FORM_IF:
           rc = push_frame(I, FRAME_IF, lang_cdr(rest), lang_nil(), r.env);
-          r.expr = lang_car(rest);
+          r.expr = item_of(I, rest);
           break;
         case FORM_DEFINE:
         case FORM_SET:
           rc = push_frame(I, form == FORM_DEFINE ? FRAME_DEFINE : FRAME_SET,
                           lang_car(rest), x, r.env);
-          r.expr = lang_car(lang_cdr(rest));
+          r.expr = item_of(I, lang_cdr(rest));
           break;
         case FORM_LAMBDA:
           rc = make_closure(I, x, r.env, &r.val);
@@ -414,12 +447,13 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
                                 : form == FORM_AND ? FRAME_AND : FRAME_OR;
             rc = push_frame(I, k, lang_cdr(rest), lang_nil(), r.env);
           }
-          r.expr = lang_car(rest);
+          r.expr = item_of(I, rest);
           break;
         default:
           /* An application: evaluate the operator, then the operands. */
           rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
           r.expr = head;
+          I->cur_pos = lang_head_pos(x);
           break;
       }
       if (rc != LANG_OK) break;
@@ -438,14 +472,21 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
         f = &I->frames[I->nframes - 1];
         if (f->a.type == NSR_LANG_PAIR) {
-          r.expr = lang_car(f->a);
+          r.expr = item_of(I, f->a);
           f->a = lang_cdr(f->a);
           m = M_EVAL;
           break;
         }
         apply_base = f->valbase;
         I->cur_pos = lang_pos_of(f->b);
-        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) I->user_pos = I->cur_pos;
+        I->call_name = NULL;
+        I->op_pos = I->cur_pos;
+        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
+          I->user_pos = I->cur_pos;
+          lval op = lang_car(f->b);
+          if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
+          I->op_pos = lang_head_pos(f->b);
+        }
         I->nframes--;
         m = M_APPLY;
         break;
@@ -457,7 +498,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           I->nframes--;
           break;
         }
-        r.expr = lang_car(f->a);
+        r.expr = item_of(I, f->a);
         if (lang_cdr(f->a).type == NSR_LANG_NIL) {
           I->nframes--; /* the last expression is in tail position */
         } else {
@@ -468,9 +509,9 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_IF:
         I->nframes--;
         if (lang_truthy(r.val)) {
-          r.expr = lang_car(f->a);
+          r.expr = item_of(I, f->a);
         } else if (lang_cdr(f->a).type == NSR_LANG_PAIR) {
-          r.expr = lang_car(lang_cdr(f->a));
+          r.expr = item_of(I, lang_cdr(f->a));
         } else {
           r.val = lang_unspec();
           break;
@@ -513,6 +554,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   I->nvals = val_base;
   I->runs = r.outer;
   I->addr = addr_in;
+  I->prim_name = prim_name_in;
   if (rc == LANG_OK) *out = r.val;
   return rc;
 }

@@ -85,6 +85,18 @@ static lang_rc list_at(nsr_lang *I, lang_pos pos, lval *out, int n,
   return LANG_OK;
 }
 
+/* (head name value) at pos, the value's cell at value_pos (where the
+ * program wrote it, so a variable there is reported at its place). */
+static lang_rc binding_form(nsr_lang *I, lang_pos pos, lval head, lval name,
+                            lval value, lang_pos value_pos, lval *out) {
+  lval tail;
+  if (cons_at(I, value_pos.line ? value_pos : pos, value, lang_nil(), &tail) != LANG_OK ||
+      cons_at(I, pos, name, tail, &tail) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return cons_at(I, pos, head, tail, out);
+}
+
 /* Expands every element of a proper list. */
 static lang_rc expand_list(nsr_lang *I, lval list, lval *out) {
   if (list.type != NSR_LANG_PAIR) {
@@ -92,14 +104,15 @@ static lang_rc expand_list(nsr_lang *I, lval list, lval *out) {
     return LANG_OK;
   }
   lang_list_builder b = LANG_LIST_BUILDER;
-  for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
+  for (lval l = list; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
     lval x;
-    if (expand(I, lang_car(list), &x) != LANG_OK ||
-        lang_builder_add(I, &b, x, LANG_PAIR(list)->pos) != LANG_OK) {
+    if (expand(I, lang_car(l), &x) != LANG_OK ||
+        lang_builder_add(I, &b, x, LANG_PAIR(l)->pos) != LANG_OK) {
       return LANG_ERROR;
     }
   }
   *out = lang_builder_finish(&b, lang_nil());
+  LANG_PAIR(*out)->head_col = LANG_PAIR(list)->head_col;
   return LANG_OK;
 }
 
@@ -190,10 +203,9 @@ static lang_rc expand_define(nsr_lang *I, lval x, lval *out) {
                         LANG_SYM(target)->name);
   }
   if (n != 3) return bad_syntax(I, x, "define: expected (define name expression)");
-  lval e;
-  if (expand(I, lang_car(lang_cdr(lang_cdr(x))), &e) != LANG_OK) return LANG_ERROR;
-  lval items[] = {sym(I->s_define), target, e};
-  return list_at(I, pos, out, 3, items);
+  lval e, value_cell = lang_cdr(lang_cdr(x));
+  if (expand(I, lang_car(value_cell), &e) != LANG_OK) return LANG_ERROR;
+  return binding_form(I, pos, sym(I->s_define), target, e, lang_pos_of(value_cell), out);
 }
 
 /* Splits ((v e) ...) into a list of names and a list of expressions. */
@@ -209,8 +221,10 @@ static lang_rc split_bindings(nsr_lang *I, lval form, lval bindings,
     if (lang_list_length(one) != 2 || lang_car(one).type != NSR_LANG_SYMBOL) {
       return bad_syntax(I, form, "each binding must be (name value)");
     }
+    /* The value keeps its own position (its cell's), for its errors. */
+    lang_pos value_pos = lang_pos_of(lang_cdr(one)).line ? lang_pos_of(lang_cdr(one)) : pos;
     if (lang_builder_add(I, &nb, lang_car(one), pos) != LANG_OK ||
-        lang_builder_add(I, &ib, lang_car(lang_cdr(one)), pos) != LANG_OK) {
+        lang_builder_add(I, &ib, lang_car(lang_cdr(one)), value_pos) != LANG_OK) {
       return LANG_ERROR;
     }
   }
@@ -322,6 +336,30 @@ static lang_rc make_if(nsr_lang *I, lang_pos pos, lval c, lval t, lval e,
   return list_at(I, pos, out, 4, items);
 }
 
+/* (if c t e) at pos whose parts' cells carry where each part was written
+ * (at[0..2]; a position of line 0 stands for pos), so a variable in any
+ * of them is reported at its place. */
+static lang_rc make_if_at(nsr_lang *I, lang_pos pos, const lval parts[3],
+                          const lang_pos at[3], lval *out) {
+  lval l = lang_nil();
+  for (int i = 3; i-- > 0;) {
+    if (cons_at(I, at[i].line ? at[i] : pos, parts[i], l, &l) != LANG_OK) return LANG_ERROR;
+  }
+  return cons_at(I, pos, sym(I->s_if), l, out);
+}
+
+/* Where the expansion of cond clauses `clauses` was written: an else
+ * clause's body, or the clause itself. */
+static lang_pos clauses_pos(const nsr_lang *I, lval clauses) {
+  if (clauses.type != NSR_LANG_PAIR) return lang_pos_of(clauses);
+  lval clause = lang_car(clauses);
+  if (clause.type == NSR_LANG_PAIR && lang_car(clause).type == NSR_LANG_SYMBOL &&
+      LANG_SYM(lang_car(clause)) == I->s_else) {
+    return lang_pos_of(lang_cdr(clause));
+  }
+  return lang_pos_of(clauses);
+}
+
 static lang_rc expand_cond_clauses(nsr_lang *I, lval x, lval clauses,
                                    lval *out) {
   if (clauses.type == NSR_LANG_NIL) {
@@ -369,9 +407,11 @@ static lang_rc expand_cond_clauses(nsr_lang *I, lval x, lval clauses,
     lval app_items[] = {lam, etest};
     return list_at(I, pos, out, 2, app_items);
   }
-  lval then;
-  if (expand_body_as_begin(I, pos, body, &then) != LANG_OK) return LANG_ERROR;
-  return make_if(I, pos, etest, then, rest, out);
+  lval parts[3] = {etest, lang_nil(), rest};
+  if (expand_body_as_begin(I, pos, body, &parts[1]) != LANG_OK) return LANG_ERROR;
+  const lang_pos at[3] = {lang_head_pos(clause), lang_pos_of(body),
+                          clauses_pos(I, lang_cdr(clauses))};
+  return make_if_at(I, pos, parts, at, out);
 }
 
 static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
@@ -428,8 +468,22 @@ static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
   if (expand_body_as_begin(I, pos, lang_cdr(lang_cdr(x)), &body) != LANG_OK) {
     return LANG_ERROR;
   }
-  return unless ? make_if(I, pos, test, lang_unspec(), body, out)
-                : make_if(I, pos, test, body, lang_unspec(), out);
+  lang_pos test_pos = lang_pos_of(lang_cdr(x)), body_pos = lang_pos_of(lang_cdr(lang_cdr(x)));
+  const lval parts[3] = {test, unless ? lang_unspec() : body, unless ? body : lang_unspec()};
+  const lang_pos at[3] = {test_pos, unless ? pos : body_pos, unless ? body_pos : pos};
+  return make_if_at(I, pos, parts, at, out);
+}
+
+/* (prim item rest) at pos, item's cell at item_pos (where the program
+ * wrote it, so an unquoted variable is reported at its place). */
+static lang_rc call2_at(nsr_lang *I, lang_pos pos, lval prim, lval item, lang_pos item_pos,
+                        lval rest, lval *out) {
+  lval l;
+  if (cons_at(I, pos, rest, lang_nil(), &l) != LANG_OK ||
+      cons_at(I, item_pos.line ? item_pos : pos, item, l, &l) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return cons_at(I, pos, prim, l, out);
 }
 
 /* Quasiquote at nesting `depth` (1 = outermost). */
@@ -450,18 +504,17 @@ static lang_rc expand_qq(nsr_lang *I, lang_pos pos, lval x, int depth,
   }
   if (x.type == NSR_LANG_PAIR) {
     lval head = lang_car(x), rest;
+    lang_pos head_pos = lang_head_pos(x); /* the item's own (x's cell) */
     if (expand_qq(I, pos, lang_cdr(x), depth, &rest) != LANG_OK) return LANG_ERROR;
     if (is_form(head, I->s_unquote_splicing) && depth == 1) {
       if (lang_list_length(head) != 2) return bad_syntax(I, head, "unquote-splicing: expected one expression");
       lval spliced;
       if (expand(I, lang_car(lang_cdr(head)), &spliced) != LANG_OK) return LANG_ERROR;
-      lval items[] = {I->p_append, spliced, rest};
-      return list_at(I, pos, out, 3, items);
+      return call2_at(I, pos, I->p_append, spliced, head_pos, rest, out);
     }
     lval first;
     if (expand_qq(I, pos, head, depth, &first) != LANG_OK) return LANG_ERROR;
-    lval items[] = {I->p_cons, first, rest};
-    return list_at(I, pos, out, 3, items);
+    return call2_at(I, pos, I->p_cons, first, head_pos, rest, out);
   }
   if (x.type == NSR_LANG_VECTOR) {
     lval list, elist;
@@ -529,10 +582,10 @@ static lang_rc expand_simple(nsr_lang *I, lval x, lang_form form, lval *out) {
     if (n != 3 || lang_car(lang_cdr(x)).type != NSR_LANG_SYMBOL) {
       return bad_syntax(I, x, "set!: expected (set! name expression)");
     }
-    lval e;
-    if (expand(I, lang_car(lang_cdr(lang_cdr(x))), &e) != LANG_OK) return LANG_ERROR;
-    lval items[] = {lang_car(x), lang_car(lang_cdr(x)), e};
-    return list_at(I, lang_pos_of(x), out, 3, items);
+    lval e, value_cell = lang_cdr(lang_cdr(x));
+    if (expand(I, lang_car(value_cell), &e) != LANG_OK) return LANG_ERROR;
+    return binding_form(I, lang_pos_of(x), lang_car(x), lang_car(lang_cdr(x)), e,
+                        lang_pos_of(value_cell), out);
   }
   lval args;
   if (expand_list(I, lang_cdr(x), &args) != LANG_OK) return LANG_ERROR;

@@ -68,6 +68,11 @@ typedef struct lang_pair {
   lang_obj h;
   lval car, cdr;
   lang_pos pos;
+  /* The reader's first cell of a list carries the '(' position; this is the
+   * column of its first item when that item is on the same line (else 0),
+   * so an error about an operator points at it. It fills padding: a pair
+   * is no larger for it. */
+  uint32_t head_col;
 } lang_pair;
 
 typedef struct lang_vector {
@@ -214,12 +219,21 @@ struct nsr_lang {
 
   nsr_rng rng;
   uint64_t steps, start_ns;
-  lang_pos cur_pos;  /* the application being evaluated, for errors */
+  lang_pos cur_pos;  /* the application being evaluated (or the variable
+                        being looked up), for errors */
   /* The latest call made from a program (not from the library, whose file
    * index is library_file): errors inside library procedures are reported
    * there, where the user can act on them. */
   lang_pos user_pos;
   uint32_t library_file;
+  /* The operator symbol of the call being applied, when the program (not
+   * the library) wrote one; NULL otherwise. */
+  lang_symbol *call_name;
+  lang_pos op_pos;   /* where that call's operator was written */
+  /* While a primitive's C code runs: the name its call was written with
+   * (call_name) or else its own, or NULL. Errors then name what the user
+   * wrote: the name heading the primitive's message is replaced by it. */
+  const char *prim_name;
   uint64_t addr;     /* address of the current call (see lang_infer.c) */
   bool memo_site;    /* a primitive runs as a mem'd procedure: its random
                         choice is addressed without the call site */
@@ -404,6 +418,9 @@ lang_rc lang_type_error(nsr_lang *I, const char *name, const char *what,
 #endif
 /* The position a datum carries (its pair's, else none). */
 lang_pos lang_pos_of(lval v);
+/* The position of a list's first item: its own when the reader knew it
+ * (head_col), else the list's. */
+lang_pos lang_head_pos(lval list);
 
 /* ---- lang_gc.c ----------------------------------------------------------- */
 
@@ -427,9 +444,11 @@ void lang_mark(nsr_lang *I, lval v);
 /* ---- lang_read.c --------------------------------------------------------- */
 
 /* Reads every datum of text into a list (*out); file is an index from
- * lang_add_file. Errors are located. */
-lang_rc lang_read_all(nsr_lang *I, uint32_t file, const char *text,
-                      size_t len, lval *out);
+ * lang_add_file and the text's first line is numbered first_line. Each
+ * cell carries the position of its item (the first cell of a list, the
+ * list's own, with head_col). Errors are located. */
+lang_rc lang_read_all(nsr_lang *I, uint32_t file, uint32_t first_line,
+                      const char *text, size_t len, lval *out);
 lang_rc lang_add_file(nsr_lang *I, const char *name, uint32_t *out);
 
 /* ---- lang_expand.c ------------------------------------------------------- */

@@ -119,9 +119,11 @@ static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
     }
     lval item;
     if (read_datum(r, depth + 1, &item) != LANG_OK) return LANG_ERROR;
-    /* The first cell is the list itself and carries the '(' position. */
-    lang_pos cell_pos = b.head.type == NSR_LANG_NIL ? open : pos;
-    if (lang_builder_add(r->I, &b, item, cell_pos) != LANG_OK) return LANG_ERROR;
+    /* The first cell is the list itself and carries the '(' position; the
+     * first item's own column goes beside it when it is on that line. */
+    bool first = b.head.type == NSR_LANG_NIL;
+    if (lang_builder_add(r->I, &b, item, first ? open : pos) != LANG_OK) return LANG_ERROR;
+    if (first && pos.line == open.line) LANG_PAIR(b.head)->head_col = pos.col;
   }
 }
 
@@ -277,9 +279,9 @@ static lang_rc read_datum(reader *r, int depth, lval *out) {
   }
 }
 
-lang_rc lang_read_all(nsr_lang *I, uint32_t file, const char *text,
-                      size_t len, lval *out) {
-  reader r = {I, file, text, len, 0, 1, 1};
+lang_rc lang_read_all(nsr_lang *I, uint32_t file, uint32_t first_line,
+                      const char *text, size_t len, lval *out) {
+  reader r = {I, file, text, len, 0, first_line, 1};
   lang_list_builder b = LANG_LIST_BUILDER;
   for (;;) {
     if (skip_space(&r) != LANG_OK) return LANG_ERROR;

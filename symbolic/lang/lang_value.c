@@ -705,10 +705,37 @@ lang_pos lang_pos_of(lval v) {
   return v.type == NSR_LANG_PAIR ? LANG_PAIR(v)->pos : (lang_pos){0, 0, 0};
 }
 
+lang_pos lang_head_pos(lval list) {
+  lang_pos pos = lang_pos_of(list);
+  if (list.type == NSR_LANG_PAIR && LANG_PAIR(list)->head_col != 0) {
+    pos.col = LANG_PAIR(list)->head_col;
+  }
+  return pos;
+}
+
+/* msg with its leading "NAME: " (a name without spaces, as primitives head
+ * their messages) replaced by "WRITTEN: ", into out; msg unchanged when it
+ * has no such head. */
+static void rename_head(const char *msg, const char *written, char *out, size_t len) {
+  size_t n = strcspn(msg, " :");
+  if (n == 0 || msg[n] != ':' || msg[n + 1] != ' ') {
+    snprintf(out, len, "%s", msg);
+  } else {
+    snprintf(out, len, "%s%s", written, msg + n);
+  }
+}
+
 static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
                       const char *fmt, va_list ap) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  if (I->prim_name != NULL) {
+    /* A primitive's error names the procedure as the program called it
+     * (car, not first, whose code car shares). */
+    char raw[NSR_ERROR_MESSAGE_MAX];
+    memcpy(raw, msg, sizeof raw);
+    rename_head(raw, I->prim_name, msg, sizeof msg);
+  }
   if (pos.file == I->library_file && I->user_pos.line != 0) pos = I->user_pos;
   if (pos.line == 0 || pos.file >= I->nfiles) {
     nsr_fail(&I->error, code, "%s", msg);

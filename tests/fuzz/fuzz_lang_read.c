@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   /* The same name every time: lang_add_file then reuses one slot. */
   if (lang_add_file(interp, "fuzz", &file) == LANG_OK) {
     lang_budget_start(interp);
-    (void)lang_read_all(interp, file, (const char *)data, size, &program);
+    (void)lang_read_all(interp, file, 1, (const char *)data, size, &program);
   }
   lang_collect(interp);
   return 0;

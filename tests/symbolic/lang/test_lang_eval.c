@@ -450,6 +450,37 @@ static void test_allocation_failures(void **state) {
   }
 }
 
+/* A host's interrupt flag (nsr repl's Ctrl-C) stops any evaluation, even
+ * one with no step or time budget, within 1024 steps; the interpreter and
+ * its definitions stay. */
+static void test_interrupt_flag(void **state) {
+  (void)state;
+  static volatile sig_atomic_t flag;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.max_steps = 0;
+  cfg.timeout_seconds = 0;
+  cfg.interrupt = &flag;
+  nsr_lang *lang = NULL;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  lt_eval(lang, "(define x 41) (define (spin n) (if (= n 0) 'done (spin (- n 1))))");
+  flag = 1;
+  static const char *const forms[] = {
+      "(spin 1000000000000)",
+      /* a query whose condition never holds, and a primitive's own loop */
+      "(rejection-query (define a (flip)) a (and a (not a)))",
+      "(length (make-list 100000000 0))",
+  };
+  for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    const char *msg = lt_eval_error(lang, forms[i], NSR_ERR_LIMIT);
+    if (strstr(msg, "interrupted") == NULL) fail_msg("%s: %s", forms[i], msg);
+  }
+  flag = 0;
+  assert_string_equal(lt_eval(lang, "(list x (spin 3))"), "(41 done)");
+  nsr_lang_free(lang);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_define_and_lambda),
@@ -472,6 +503,7 @@ int main(void) {
       cmocka_unit_test(test_two_interpreters_side_by_side),
       cmocka_unit_test(test_embedding_api),
       cmocka_unit_test(test_allocation_failures),
+      cmocka_unit_test(test_interrupt_flag),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,7 +216,7 @@ static void test_sampler_parameters(void **state) {
       {"(gamma 1e300 1e300)", "gamma: shape * scale must be <= 1e+300"},
       {"(sample-discrete (list 1e300 1e300))", "sample-discrete: the weights sum to 2e+300"},
       {"(dirichlet (list 1e300 1e300))", "dirichlet: the weights sum to 2e+300"},
-      {"(poisson-score 1e300 3)", "poisson: argument 1 must be"},
+      {"(poisson-score 1e300 3)", "poisson-score: argument 1 must be"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     lt_expect_error(cases[i][0], NSR_ERR_RANGE, cases[i][1]);

@@ -4,6 +4,7 @@
 #include "lang_test.h"
 
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,9 @@ static void run_with_bytes(captured *c, const char *const *args, const char *inp
     rewind(in);
     dup2(fileno(in), 0);
     clearerr(stdin);
+    /* drops what an earlier run left in stdin's buffer (a session ended
+     * by (exit) reads no further) */
+    __fpurge(stdin);
   }
   c->status = input != NULL ? cmd_repl(argc, argv) : cmd_run(argc, argv);
   fflush(stdout);
@@ -158,7 +162,7 @@ static void test_errors_and_statuses(void **state) {
   path = write_program("(display 1)\n(car '())\n");
   run(&c, (const char *[]){"run", path, NULL});
   /* a program error, after its output */
-  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:1: first: the list is empty");
+  expect_one_error_line(&c, 2, "nsr run: /tmp/nsr-lang-run-", ":2:1: car: the list is empty");
   assert_string_equal(c.out, "1\n");
   unlink(path);
   run(&c, (const char *[]){"run", "-e", "(define (f) (f)) (f)", "--max-steps", "1000", NULL});
@@ -208,9 +212,20 @@ static void test_repl(void **state) {
                  "(define x 2)\n(+ x\n   3) ; a comment with a (\n(car '())\n\"a;b(\"\n(display 'hi)\n");
   assert_int_equal(c.status, 0);
   assert_string_equal(c.out, "5\n\"a;b(\"\nhi\n");
-  assert_non_null(strstr(c.err, "<repl>:1:1: first: the list is empty"));
+  /* positions count the session's lines: the error is on line 4 */
+  assert_non_null(strstr(c.err, "<repl>:4:1: car: the list is empty"));
   run_with_input(&c, (const char *[]){"repl", "prog.church", NULL}, "");
   expect_one_error_line(&c, 2, "nsr repl: ", "unexpected argument 'prog.church'");
+  /* (exit) ends the session at once with status 0, even inside a form */
+  run_with_input(&c, (const char *[]){"repl", NULL},
+                 "(display 1)\n(begin (exit) (display 2))\n(display 3)\n");
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "1\n");
+  assert_string_equal(c.err, "");
+  run_with_input(&c, (const char *[]){"repl", NULL}, "(exit 1)\n(display 3)\n");
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "3\n");
+  assert_non_null(strstr(c.err, "<repl>:1:1: exit: expected 0 arguments, got 1"));
 }
 
 /* Issue 19: the REPL reads each line whole by its true length. A NUL
