@@ -215,6 +215,14 @@ static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
     if (lang_dist_sample(I, d, &I->rng, &e.value) != LANG_OK) return LANG_ERROR;
     e.logp = lang_dist_logp(d, e.value);
     q->fresh_logp += e.logp;
+    /* The reverse move would reuse this fresh value if it lay in the old
+     * distribution's support (same kind), and could then never give back
+     * the old value: the move has no reverse, so it is rejected (see
+     * mh_accept_log). Aborting the run rejects it. */
+    if (q->proposing && old != NULL && old->dist.kind == d->kind &&
+        lang_dist_logp(&old->dist, e.value) != -INFINITY) {
+      return LANG_ABORT;
+    }
   }
   if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
   q->logw += e.logp;
@@ -482,6 +490,50 @@ static lang_rc propose(nsr_lang *I, const mh_entry *site, lval *value,
   return LANG_OK;
 }
 
+/* The log acceptance probability of the run just made (q->cur) against
+ * the state it started from (q->old, log score ll, k_old choices), whose
+ * choice at q->proposal_addr was changed from x_old by a kernel of log
+ * density fwd (drift: a symmetric random walk).
+ *
+ * Derivation (Wingate, Stuhlmüller and Goodman 2011, section 4: single-site
+ * MH over traces). A trace x holds K choices; a move picks one site
+ * uniformly (1/K), draws a new value for it (q(v'|v)), re-runs the model,
+ * reuses every other choice whose address, kind and value are still valid
+ * (rescored under its new parameters) and draws the rest afresh from their
+ * priors (F, the fresh draws). Choices of x that the new run did not reuse
+ * are dropped (S, the stale ones). So
+ *   Q(x -> x') = 1/K  q(v'|v)  prod_{c in F} p(c)
+ * and the reverse move, from x' with K' choices, picks the same site,
+ * draws v back, reuses what x' and x share and draws S afresh:
+ *   Q(x' -> x) = 1/K' q(v|v')  prod_{c in S} p(c).
+ * With the target's unnormalised score P (choices' log probabilities and
+ * factors: q->logw and ll), detailed balance needs
+ *   alpha = P(x') Q(x' -> x) / (P(x) Q(x -> x'))
+ *         = P(x')/P(x) * K/K' * q(v|v')/q(v'|v) * p(S)/p(F).
+ * This holds only when the reverse move really is one: a fresh value that
+ * the reverse run would reuse (it lies in the old distribution's support,
+ * same kind) would never give back the old value, so mh_choice rejects
+ * such runs outright (the support-change case: uniform-draw over '(0) or
+ * '(0 1) depending on a flip). Choices made inside mem'd procedures are
+ * addressed by memo and arguments, so they are reused like any other;
+ * nested queries are functions of the choices (exact) or draw afresh at
+ * every run, which cancels in the ratio like any fresh draw. */
+static double mh_accept_log(const lang_query *q, double ll, size_t k_old,
+                            lval x_old, double fwd, bool drift) {
+  double stale = 0;
+  for (size_t i = 0; i < q->old.n; i++) {
+    if (!q->old.entries[i].reused && q->old.entries[i].addr != q->proposal_addr) {
+      stale += q->old.entries[i].logp;
+    }
+  }
+  const mh_entry *site_new = trace_find(&q->cur, q->proposal_addr);
+  double rev = site_new == NULL ? -INFINITY
+               : drift          ? 0.0 /* symmetric: cancels fwd */
+                                : lang_dist_logp(&site_new->dist, x_old);
+  return q->logw - ll + log((double)k_old) - log((double)q->cur.n) + rev - fwd + stale -
+         q->fresh_logp;
+}
+
 static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
                   int64_t burn, lval *out) {
   lang_query q;
@@ -520,18 +572,7 @@ static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
         break;
       }
       if (run == LANG_OK) {
-        double stale = 0;
-        for (size_t i = 0; i < q.old.n; i++) {
-          if (!q.old.entries[i].reused && q.old.entries[i].addr != q.proposal_addr) {
-            stale += q.old.entries[i].logp;
-          }
-        }
-        mh_entry *site_new = trace_find(&q.cur, q.proposal_addr);
-        double rev = site_new == NULL ? -INFINITY
-                     : drift     ? 0.0 /* symmetric: cancels fwd */
-                                 : lang_dist_logp(&site_new->dist, x_old);
-        double log_alpha = q.logw - ll + log((double)k_old) - log((double)q.cur.n) +
-                           rev - fwd + stale - q.fresh_logp;
+        double log_alpha = mh_accept_log(&q, ll, k_old, x_old, fwd, drift);
         if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {
           state = proposed;
           ll = q.logw;
