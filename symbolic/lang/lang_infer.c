@@ -271,6 +271,58 @@ static lang_rc p_factor(nsr_lang *I, lval *a, int n, lval *out) {
   return lang_factor(I, w);
 }
 
+/* Whether pred is the built-in = or equal? (not a user's procedure). */
+static bool builtin_equality(lval pred) {
+  return pred.type == NSR_LANG_PRIMITIVE && LANG_PRIM(pred)->user_fn == NULL &&
+         (strcmp(LANG_PRIM(pred)->name, "=") == 0 || strcmp(LANG_PRIM(pred)->name, "equal?") == 0);
+}
+
+/* (%observe PRED ERP VALUE ARGS ...), made by the expander from an equality
+ * condition on a draw (lang_expand.c, after webchurch's
+ * transform_equals_condition): when PRED is the built-in = or equal? and
+ * ERP a built-in sampler, the run is weighted by ERP's log density at
+ * VALUE (a factor), and VALUE is returned; otherwise (names rebound) the
+ * draw is made and conditioned on as written, returning it. %observe?
+ * returns #t instead, for conjuncts of a condition. */
+static lang_rc observe(nsr_lang *I, lval *a, int n, bool test, lval *out) {
+  lval pred = a[0], erp = a[1], value = a[2];
+  lang_dist_kind kind;
+  int nargs = n - 3;
+  if (builtin_equality(pred) && lang_dist_prim_kind(erp, &kind) &&
+      nargs >= LANG_PRIM(erp)->min_args && nargs <= LANG_PRIM(erp)->max_args) {
+    lang_dist d;
+    if (lang_dist_parse(I, kind, a + 3, nargs, &d) != LANG_OK) return LANG_ERROR;
+    *out = test ? lang_bool(true) : value;
+    return lang_factor(I, lang_dist_logp(&d, value));
+  }
+  /* As written: the draw, then the comparison (a[] may move meanwhile). */
+  lval draw = lang_nil(), same;
+  if (lang_root_push(I, &pred) != LANG_OK) return LANG_ERROR;
+  if (lang_root_push(I, &value) != LANG_OK) {
+    lang_root_pop(I, 1);
+    return LANG_ERROR;
+  }
+  lang_rc rc = lang_root_push(I, &draw);
+  if (rc == LANG_OK) {
+    rc = lang_apply(I, erp, a + 3, nargs, &draw);
+    lval both[2] = {draw, value};
+    if (rc == LANG_OK) rc = lang_apply(I, pred, both, 2, &same);
+    lang_root_pop(I, 1);
+  }
+  lang_root_pop(I, 2);
+  if (rc != LANG_OK) return rc;
+  *out = test ? lang_bool(true) : draw;
+  return p_condition(I, &same, 1, &(lval){0});
+}
+
+static lang_rc p_observe(nsr_lang *I, lval *a, int n, lval *out) {
+  return observe(I, a, n, false, out);
+}
+
+static lang_rc p_observe_test(nsr_lang *I, lval *a, int n, lval *out) {
+  return observe(I, a, n, true, out);
+}
+
 /* ---- running queries ----------------------------------------------------- */
 
 static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
@@ -669,5 +721,7 @@ const lang_prim_def lang_prims_infer[] = {
     {"rejection-query", 1, 1, p_rejection_query},
     {"mh-query", 3, 3, p_mh_query},
     {"%query", 2, 2, p_query},
+    {"%observe", 3, -1, p_observe},
+    {"%observe?", 3, -1, p_observe_test},
     {NULL, 0, 0, NULL},
 };
