@@ -20,6 +20,7 @@
  * simply a deterministic (enumeration) or random (sampling) function of
  * the outer choices. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lang_dist.h"
@@ -60,7 +61,8 @@ typedef struct lang_query {
   size_t nchoices, choicecap, pos;
   lval index;      /* hash: value -> its slot in vals/logws */
   lval *vals;
-  double *logws;
+  long double *sums; /* weights, relative to exp(ref) (see tally) */
+  double ref;
   size_t nvals, valcap;
 
   /* Metropolis-Hastings */
@@ -330,7 +332,8 @@ static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
     return lang_error(I, "queries nested more than %d deep", QUERY_MAX_DEPTH);
   }
   *q = (lang_query){.kind = kind, .outer = I->query, .call = I->cur_pos,
-                    .index = lang_nil(), .proposal_value = lang_nil()};
+                    .index = lang_nil(), .proposal_value = lang_nil(),
+                    .ref = -INFINITY};
   I->query = q;
   I->query_depth++;
   return LANG_OK;
@@ -343,7 +346,7 @@ static void query_leave(nsr_lang *I, lang_query *q) {
   I->query_depth--;
   nsr_free(q->choices);
   nsr_free(q->vals);
-  nsr_free(q->logws);
+  nsr_free(q->sums);
   trace_free(&q->old);
   trace_free(&q->cur);
 }
@@ -360,28 +363,36 @@ static lang_rc run_model(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   return rc;
 }
 
-static double log_add(double a, double b) {
-  if (a == -INFINITY) return b;
-  if (b == -INFINITY) return a;
-  double m = a > b ? a : b;
-  return m + log(exp(a - m) + exp(b - m));
-}
-
-/* Adds weight exp(logw) to value v of the distribution being built. */
+/* Adds weight exp(logw) to value v of the distribution being built.
+ *
+ * Weights are summed as exp(logw - ref) in long double, ref being the first
+ * finite log weight seen (moved up only when a weight passes it by more
+ * than 1000 nats, long double's exponent has room for 11356): paths of
+ * equal probability then add up exactly (two fair flips give 0.25 each,
+ * not 0.24999999999999994 as summing in log space did), and no weight
+ * overflows or loses more than rounding. */
 static lang_rc tally(nsr_lang *I, lang_query *q, lval v, double logw) {
+  if (logw == -INFINITY) return LANG_OK;
+  if (q->ref == -INFINITY) q->ref = logw;
+  if (logw - q->ref > 1000) {
+    long double scale = expl((long double)q->ref - (long double)logw);
+    for (size_t i = 0; i < q->nvals; i++) q->sums[i] *= scale;
+    q->ref = logw;
+  }
+  long double w = expl((long double)logw - (long double)q->ref);
   bool found;
   lval slot = lang_hash_get(LANG_HASH(q->index), v, &found);
   if (found) {
-    q->logws[slot.as.i] = log_add(q->logws[slot.as.i], logw);
+    q->sums[slot.as.i] += w;
     return LANG_OK;
   }
   size_t cap = q->valcap;
   if (reserve(I, q, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
-      reserve(I, q, (void **)&q->logws, &q->valcap, q->nvals, sizeof *q->logws) != LANG_OK) {
+      reserve(I, q, (void **)&q->sums, &q->valcap, q->nvals, sizeof *q->sums) != LANG_OK) {
     return LANG_ERROR;
   }
   q->vals[q->nvals] = v;
-  q->logws[q->nvals] = logw;
+  q->sums[q->nvals] = w;
   if (lang_hash_put(I, LANG_HASH(q->index), v, lang_int((int64_t)q->nvals)) != LANG_OK) {
     return LANG_ERROR;
   }
@@ -389,22 +400,71 @@ static lang_rc tally(nsr_lang *I, lang_query *q, lval v, double logw) {
   return LANG_OK;
 }
 
-/* The tallied distribution as Church's ((values ...) (probabilities ...)). */
+/* Whether v would be an array index as webchurch's result key (its
+ * enumerateDist keys a JavaScript object by JSON.stringify of the value,
+ * and JavaScript iterates integer keys 0 .. 2^32-2 first, in increasing
+ * order, then the other keys in insertion order). *key is that index. */
+static bool index_key(lval v, double *key) {
+  if (!lang_is_number(v)) return false;
+  double x = lang_num(v);
+  if (!(x >= 0 && x <= 4294967294.0) || x != floor(x)) return false;
+  *key = x;
+  return true;
+}
+
+typedef struct result_key {
+  double key;
+  size_t slot;
+} result_key;
+
+/* By key, then by slot (2 and 2.0 share a key: first seen first). */
+static int compare_keys(const void *a, const void *b) {
+  const result_key *x = a, *y = b;
+  if (x->key != y->key) return (x->key > y->key) - (x->key < y->key);
+  return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* The order of q's values in the result: index-like numbers ascending,
+ * then the rest in the order the values were first seen (see index_key).
+ * Fills order[] (q->nvals slots), using keys[] (as many) as scratch. */
+static void result_order(const lang_query *q, size_t *order, result_key *keys) {
+  size_t nkeys = 0, k = 0;
+  for (size_t i = 0; i < q->nvals; i++) {
+    if (index_key(q->vals[i], &keys[nkeys].key)) keys[nkeys++].slot = i;
+  }
+  qsort(keys, nkeys, sizeof *keys, compare_keys);
+  for (size_t j = 0; j < nkeys; j++) order[k++] = keys[j].slot;
+  for (size_t i = 0; i < q->nvals; i++) {
+    double key;
+    if (!index_key(q->vals[i], &key)) order[k++] = i;
+  }
+}
+
+/* The tallied distribution as Church's ((values ...) (probabilities ...)),
+ * ordered by result_order, probabilities normalised in long double. */
 static lang_rc distribution_result(nsr_lang *I, lang_query *q,
                                    const char *name, lval *out) {
-  double total = -INFINITY;
-  for (size_t i = 0; i < q->nvals; i++) total = log_add(total, q->logws[i]);
-  if (q->nvals == 0 || total == -INFINITY) {
+  long double total = 0;
+  for (size_t i = 0; i < q->nvals; i++) total += q->sums[i];
+  if (q->nvals == 0 || !(total > 0)) {
     return lang_error(I, "%s: the condition is never satisfied", name);
   }
+  if (charge(I, q, q->nvals * (sizeof(size_t) + sizeof(result_key))) != LANG_OK) return LANG_ERROR;
+  size_t *order = nsr_calloc(q->nvals, sizeof *order);
+  result_key *keys = nsr_calloc(q->nvals, sizeof *keys);
+  lang_rc rc = order == NULL || keys == NULL ? no_memory(I) : LANG_OK;
+  if (rc == LANG_OK) result_order(q, order, keys);
   lval probs = lang_nil(), values = lang_nil(), pair;
-  for (size_t i = q->nvals; i-- > 0;) {
-    if (lang_cons(I, lang_real(exp(q->logws[i] - total)), probs, &probs) != LANG_OK ||
-        lang_cons(I, q->vals[i], values, &values) != LANG_OK) {
-      return LANG_ERROR;
+  for (size_t i = q->nvals; rc == LANG_OK && i-- > 0;) {
+    double p = (double)(q->sums[order[i]] / total);
+    if (lang_cons(I, lang_real(p), probs, &probs) != LANG_OK ||
+        lang_cons(I, q->vals[order[i]], values, &values) != LANG_OK) {
+      rc = LANG_ERROR;
     }
   }
-  if (lang_cons(I, probs, lang_nil(), &pair) != LANG_OK) return LANG_ERROR;
+  nsr_free(order);
+  nsr_free(keys);
+  if (rc != LANG_OK || lang_cons(I, probs, lang_nil(), &pair) != LANG_OK) return LANG_ERROR;
   return lang_cons(I, values, pair, out);
 }
 
