@@ -23,144 +23,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lang_dist.h"
-
-#define QUERY_MAX_DEPTH 32
-
-typedef enum query_kind { Q_ENUMERATE, Q_SAMPLE, Q_MH } query_kind;
-
-typedef struct enum_choice {
-  int64_t index, count;
-} enum_choice;
-
-typedef struct mh_entry {
-  uint64_t addr;
-  lang_dist dist;
-  lval value;
-  double logp;
-  bool reused; /* (old trace) its value was reused by the current run */
-} mh_entry;
-
-/* A trace: entries in the order the run made them, indexed by address. */
-typedef struct mh_trace {
-  mh_entry *entries;
-  size_t n, cap;
-  size_t *slots; /* open addressing: entry index + 1, 0 = empty */
-  size_t nslots;
-} mh_trace;
-
-typedef struct lang_query {
-  query_kind kind;
-  struct lang_query *outer;
-  lang_pos call; /* where the query was called: every run starts here, so
-                    addresses do not depend on how the previous run ended */
-  double logw; /* log weight of the current run */
-
-  /* enumeration */
-  enum_choice *choices;
-  size_t nchoices, choicecap, pos;
-  lval index;      /* hash: value -> its slot in vals/logws */
-  lval *vals;
-  long double *sums; /* weights, relative to exp(ref) (see tally) */
-  double ref;
-  size_t nvals, valcap;
-
-  /* Metropolis-Hastings */
-  mh_trace old, cur;
-  bool proposing;
-  uint64_t proposal_addr;
-  lval proposal_value;
-  double fresh_logp; /* sum of log p of values sampled afresh */
-
-  size_t charged; /* bytes of the arrays above, charged to the budget */
-} lang_query;
+#include "lang_infer.h"
 
 void lang_infer_mark(nsr_lang *I) {
   for (lang_query *q = I->query; q != NULL; q = q->outer) {
     lang_mark(I, q->index);
     for (size_t i = 0; i < q->nvals; i++) lang_mark(I, q->vals[i]);
-    mh_trace *traces[] = {&q->old, &q->cur};
-    for (int t = 0; t < 2; t++) {
-      for (size_t i = 0; i < traces[t]->n; i++) {
-        mh_entry *e = &traces[t]->entries[i];
-        lang_mark(I, e->value);
-        lang_mark(I, e->dist.items);
-        lang_mark(I, e->dist.weights);
-      }
-    }
-    lang_mark(I, q->proposal_value);
+    infer_mh_mark(I, q);
   }
 }
 
-static lang_rc no_memory(nsr_lang *I) {
+lang_rc infer_no_memory(nsr_lang *I) {
   return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
 }
 
-/* Grows an array of `size`-byte items to hold one more. */
-/* Charges `bytes` of a query's bookkeeping to the memory budget; they are
- * released when the query ends. */
-static lang_rc charge(nsr_lang *I, lang_query *q, size_t bytes) {
+lang_rc infer_charge(nsr_lang *I, lang_query *q, size_t bytes) {
   if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return LANG_ERROR;
   q->charged += bytes;
   return LANG_OK;
 }
 
-/* Grows a query's array of `size`-byte items to hold one more. */
-static lang_rc reserve(nsr_lang *I, lang_query *q, void **items, size_t *cap,
+void infer_uncharge(nsr_lang *I, lang_query *q, size_t bytes) {
+  I->heap_bytes -= bytes;
+  q->charged -= bytes;
+}
+
+lang_rc infer_reserve(nsr_lang *I, lang_query *q, void **items, size_t *cap,
                        size_t n, size_t size) {
   if (n < *cap) return LANG_OK;
   size_t c = *cap == 0 ? 16 : *cap * 2;
-  if (charge(I, q, (c - *cap) * size) != LANG_OK) return LANG_ERROR;
+  if (infer_charge(I, q, (c - *cap) * size) != LANG_OK) return LANG_ERROR;
   void *p = nsr_reallocarray(*items, c, size);
-  if (p == NULL) return no_memory(I);
+  if (p == NULL) return infer_no_memory(I);
   *items = p;
   *cap = c;
-  return LANG_OK;
-}
-
-/* ---- traces -------------------------------------------------------------- */
-
-static void trace_clear(mh_trace *t) {
-  t->n = 0;
-  if (t->slots != NULL) memset(t->slots, 0, t->nslots * sizeof *t->slots);
-}
-
-static void trace_free(mh_trace *t) {
-  nsr_free(t->entries);
-  nsr_free(t->slots);
-  *t = (mh_trace){0};
-}
-
-static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
-  if (t->nslots == 0) return NULL;
-  for (size_t j = addr & (t->nslots - 1);; j = (j + 1) & (t->nslots - 1)) {
-    if (t->slots[j] == 0) return NULL;
-    mh_entry *e = &t->entries[t->slots[j] - 1];
-    if (e->addr == addr) return e;
-  }
-}
-
-static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
-                         const mh_entry *e) {
-  if ((t->n + 1) * 2 > t->nslots) {
-    size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
-    if (charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
-    size_t *slots = nsr_calloc(ns, sizeof *slots);
-    if (slots == NULL) return no_memory(I);
-    nsr_free(t->slots);
-    t->slots = slots;
-    t->nslots = ns;
-    for (size_t i = 0; i < t->n; i++) {
-      size_t j = t->entries[i].addr & (ns - 1);
-      while (slots[j] != 0) j = (j + 1) & (ns - 1);
-      slots[j] = i + 1;
-    }
-  }
-  if (reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
-  t->entries[t->n] = *e;
-  size_t j = e->addr & (t->nslots - 1);
-  while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
-  t->slots[j] = ++t->n;
   return LANG_OK;
 }
 
@@ -178,7 +74,7 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
   if (q->pos < q->nchoices) {
     index = q->choices[q->pos].index;
   } else {
-    if (reserve(I, q, (void **)&q->choices, &q->choicecap, q->nchoices,
+    if (infer_reserve(I, q, (void **)&q->choices, &q->choicecap, q->nchoices,
                 sizeof *q->choices) != LANG_OK) {
       return LANG_ERROR;
     }
@@ -191,53 +87,22 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
   return lang_dist_support_value(I, d, index, out);
 }
 
-static lang_rc mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d,
-                         lval *out) {
-  uint64_t site = I->memo_site ? 0
-                                : ((uint64_t)I->cur_pos.file << 48) ^
-                                      ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
-  uint64_t addr = lang_mix(I->addr, site);
-  /* The same address twice in one run (a loop without recursion, say):
-   * later occurrences are numbered. */
-  for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
-  mh_entry e = {.addr = addr, .dist = *d};
-  mh_entry *old = trace_find(&q->old, addr);
-  bool have = false;
-  if (q->proposing && addr == q->proposal_addr) {
-    e.value = q->proposal_value;
-    e.logp = lang_dist_logp(d, e.value);
-    have = true;
-  } else if (old != NULL && old->dist.kind == d->kind) {
-    e.value = old->value;
-    e.logp = lang_dist_logp(d, e.value);
-    have = e.logp != -INFINITY;
-  }
-  if (old != NULL && have) old->reused = true;
-  if (!have) {
-    if (lang_dist_sample(I, d, &I->rng, &e.value) != LANG_OK) return LANG_ERROR;
-    e.logp = lang_dist_logp(d, e.value);
-    q->fresh_logp += e.logp;
-    /* The reverse move would reuse this fresh value if it lay in the old
-     * distribution's support (same kind), and could then never give back
-     * the old value: the move has no reverse, so it is rejected (see
-     * mh_accept_log). Aborting the run rejects it. */
-    if (q->proposing && old != NULL && old->dist.kind == d->kind &&
-        lang_dist_logp(&old->dist, e.value) != -INFINITY) {
-      return LANG_ABORT;
-    }
-  }
-  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
-  q->logw += e.logp;
-  if (e.logp == -INFINITY) return LANG_ABORT;
-  *out = e.value;
-  return LANG_OK;
-}
-
 lang_rc lang_choose(nsr_lang *I, const lang_dist *d, lval *out) {
   lang_query *q = I->query;
   if (q == NULL || q->kind == Q_SAMPLE) return lang_dist_sample(I, d, &I->rng, out);
   if (q->kind == Q_ENUMERATE) return enumerate_choice(I, q, d, out);
-  return mh_choice(I, q, d, out);
+  return infer_mh_choice(I, q, d, out);
+}
+
+/* Counts a barrier (a factor or condition) of q's run; true when the run
+ * has passed its limit and stops here, suspended (SMC). */
+static bool barrier_stop(lang_query *q) {
+  if (q->barriers >= q->barrier_limit) {
+    q->suspended = true;
+    return true;
+  }
+  q->barriers++;
+  return false;
 }
 
 /* What a log weight means, the same for every inference method: -inf is
@@ -251,17 +116,21 @@ lang_rc lang_factor(nsr_lang *I, double logw) {
     return lang_error(I, "factor: the log weight is +inf.0 (use -inf.0 for an impossible path, "
                          "or a finite weight)");
   }
-  I->query->logw += logw;
-  if (I->query->logw == INFINITY) {
+  lang_query *q = I->query;
+  if (barrier_stop(q)) return LANG_ABORT;
+  q->logw += logw;
+  q->factors += logw;
+  if (q->logw == INFINITY) {
     return lang_error(I, "factor: the run's total log weight overflows to +inf.0");
   }
-  return I->query->logw == -INFINITY ? LANG_ABORT : LANG_OK;
+  return q->logw == -INFINITY ? LANG_ABORT : LANG_OK;
 }
 
 static lang_rc p_condition(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (I->query == NULL) return lang_error(I, "condition used outside of a query");
   *out = lang_unspec();
+  if (barrier_stop(I->query)) return LANG_ABORT;
   return lang_truthy(a[0]) ? LANG_OK : LANG_ABORT;
 }
 
@@ -327,19 +196,19 @@ static lang_rc p_observe_test(nsr_lang *I, lval *a, int n, lval *out) {
 
 /* ---- running queries ----------------------------------------------------- */
 
-static lang_rc query_enter(nsr_lang *I, lang_query *q, query_kind kind) {
+lang_rc infer_enter(nsr_lang *I, lang_query *q, query_kind kind) {
   if (I->query_depth >= QUERY_MAX_DEPTH) {
     return lang_error(I, "queries nested more than %d deep", QUERY_MAX_DEPTH);
   }
   *q = (lang_query){.kind = kind, .outer = I->query, .call = I->cur_pos,
                     .index = lang_nil(), .proposal_value = lang_nil(),
-                    .ref = -INFINITY};
+                    .ref = -INFINITY, .barrier_limit = INT64_MAX};
   I->query = q;
   I->query_depth++;
   return LANG_OK;
 }
 
-static void query_leave(nsr_lang *I, lang_query *q) {
+void infer_leave(nsr_lang *I, lang_query *q) {
   I->heap_bytes -= q->charged;
   I->query = q->outer;
   I->cur_pos = q->call;
@@ -347,16 +216,18 @@ static void query_leave(nsr_lang *I, lang_query *q) {
   nsr_free(q->choices);
   nsr_free(q->vals);
   nsr_free(q->sums);
-  trace_free(&q->old);
-  trace_free(&q->cur);
+  infer_mh_free(q);
 }
 
 /* One run of the model: LANG_OK with *value, LANG_ABORT when its condition
  * failed, LANG_ERROR on a program error. */
-static lang_rc run_model(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
+lang_rc infer_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   q->logw = 0;
+  q->factors = 0;
   q->pos = 0;
   q->fresh_logp = 0;
+  q->barriers = 0;
+  q->suspended = false;
   I->cur_pos = q->call;
   lang_rc rc = lang_apply(I, thunk, NULL, 0, value);
   if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
@@ -387,8 +258,8 @@ static lang_rc tally(nsr_lang *I, lang_query *q, lval v, double logw) {
     return LANG_OK;
   }
   size_t cap = q->valcap;
-  if (reserve(I, q, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
-      reserve(I, q, (void **)&q->sums, &q->valcap, q->nvals, sizeof *q->sums) != LANG_OK) {
+  if (infer_reserve(I, q, (void **)&q->vals, &cap, q->nvals, sizeof *q->vals) != LANG_OK ||
+      infer_reserve(I, q, (void **)&q->sums, &q->valcap, q->nvals, sizeof *q->sums) != LANG_OK) {
     return LANG_ERROR;
   }
   q->vals[q->nvals] = v;
@@ -449,10 +320,10 @@ static lang_rc distribution_result(nsr_lang *I, lang_query *q,
   if (q->nvals == 0 || !(total > 0)) {
     return lang_error(I, "%s: the condition is never satisfied", name);
   }
-  if (charge(I, q, q->nvals * (sizeof(size_t) + sizeof(result_key))) != LANG_OK) return LANG_ERROR;
+  if (infer_charge(I, q, q->nvals * (sizeof(size_t) + sizeof(result_key))) != LANG_OK) return LANG_ERROR;
   size_t *order = nsr_calloc(q->nvals, sizeof *order);
   result_key *keys = nsr_calloc(q->nvals, sizeof *keys);
-  lang_rc rc = order == NULL || keys == NULL ? no_memory(I) : LANG_OK;
+  lang_rc rc = order == NULL || keys == NULL ? infer_no_memory(I) : LANG_OK;
   if (rc == LANG_OK) result_order(q, order, keys);
   lval probs = lang_nil(), values = lang_nil(), pair;
   for (size_t i = q->nvals; rc == LANG_OK && i-- > 0;) {
@@ -470,7 +341,7 @@ static lang_rc distribution_result(nsr_lang *I, lang_query *q,
 
 static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   lang_query q;
-  if (query_enter(I, &q, Q_ENUMERATE) != LANG_OK) return LANG_ERROR;
+  if (infer_enter(I, &q, Q_ENUMERATE) != LANG_OK) return LANG_ERROR;
   lang_rc rc = lang_make_hash(I, &q.index);
   uint64_t paths = 0;
   while (rc == LANG_OK) {
@@ -482,7 +353,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     }
     paths++;
     lval v;
-    lang_rc run = run_model(I, &q, thunk, &v);
+    lang_rc run = infer_run(I, &q, thunk, &v);
     if (run == LANG_OK) {
       rc = tally(I, &q, v, q.logw);
     } else if (run == LANG_ERROR) {
@@ -497,12 +368,12 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   }
   I->cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "enumeration-query", out);
-  query_leave(I, &q);
+  infer_leave(I, &q);
   return rc;
 }
 
 /* The items of list in reverse order (results are gathered backwards). */
-static lang_rc reverse_into(nsr_lang *I, lval list, lval *out) {
+lang_rc infer_reverse(nsr_lang *I, lval list, lval *out) {
   lval r = lang_nil();
   for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
     if (lang_cons(I, lang_car(list), r, &r) != LANG_OK) return LANG_ERROR;
@@ -516,7 +387,7 @@ static lang_rc reverse_into(nsr_lang *I, lval list, lval *out) {
 static lang_rc rejection_sample(nsr_lang *I, lang_query *q, lval thunk,
                                 lval *out) {
   for (;;) {
-    lang_rc rc = run_model(I, q, thunk, out);
+    lang_rc rc = infer_run(I, q, thunk, out);
     if (rc == LANG_ERROR) return rc;
     if (rc == LANG_ABORT) continue;
     if (q->logw > 0) {
@@ -529,11 +400,11 @@ static lang_rc rejection_sample(nsr_lang *I, lang_query *q, lval thunk,
 static lang_rc rejection(nsr_lang *I, lval thunk, int64_t samples, bool list,
                          lval *out) {
   lang_query q;
-  if (query_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
+  if (infer_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
   lang_rc rc = LANG_OK;
   lval acc = lang_nil(), v;
   if (lang_root_push(I, &acc) != LANG_OK) {
-    query_leave(I, &q);
+    infer_leave(I, &q);
     return LANG_ERROR;
   }
   for (int64_t i = 0; rc == LANG_OK && i < samples; i++) {
@@ -541,13 +412,13 @@ static lang_rc rejection(nsr_lang *I, lval thunk, int64_t samples, bool list,
     if (rc == LANG_OK) rc = lang_cons(I, v, acc, &acc);
   }
   lang_root_pop(I, 1);
-  query_leave(I, &q);
+  infer_leave(I, &q);
   if (rc != LANG_OK) return rc;
   if (!list) {
     *out = lang_car(acc);
     return LANG_OK;
   }
-  return reverse_into(I, acc, out);
+  return infer_reverse(I, acc, out);
 }
 
 /* Likelihood weighting: `samples` runs from the prior, each weighted by
@@ -555,149 +426,18 @@ static lang_rc rejection(nsr_lang *I, lval thunk, int64_t samples, bool list,
 static lang_rc importance(nsr_lang *I, lval thunk, int64_t samples,
                           lval *out) {
   lang_query q;
-  if (query_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
+  if (infer_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
   lang_rc rc = lang_make_hash(I, &q.index);
   for (int64_t i = 0; rc == LANG_OK && i < samples; i++) {
     lval v;
-    lang_rc run = run_model(I, &q, thunk, &v);
+    lang_rc run = infer_run(I, &q, thunk, &v);
     if (run == LANG_OK) rc = tally(I, &q, v, q.logw);
     if (run == LANG_ERROR) rc = LANG_ERROR;
   }
   I->cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "importance query", out);
-  query_leave(I, &q);
+  infer_leave(I, &q);
   return rc;
-}
-
-/* One MH run into q->cur against q->old; *value and its log score. */
-static lang_rc mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
-  trace_clear(&q->cur);
-  for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = false;
-  return run_model(I, q, thunk, value);
-}
-
-static void swap_traces(lang_query *q) {
-  mh_trace t = q->old;
-  q->old = q->cur;
-  q->cur = t;
-}
-
-/* A new value for the choice at `site`: usually a draw from its
- * distribution (*fwd = its log probability), but for gaussians half the
- * time a random-walk step of a quarter of the prior's variance (*drift;
- * symmetric, so *fwd = 0 and the reverse term is 0 too), which mixes far
- * better when the data pin the value down. Either kernel alone satisfies
- * detailed balance, so choosing between them at random does too. */
-static lang_rc propose(nsr_lang *I, const mh_entry *site, lval *value,
-                       double *fwd, bool *drift) {
-  *drift = site->dist.kind == DIST_GAUSSIAN && lang_is_number(site->value) &&
-           nsr_rng_uniform(&I->rng) < 0.5;
-  if (*drift) {
-    *value = lang_real(lang_num(site->value) + 0.5 * site->dist.p[1] * nsr_rng_normal(&I->rng));
-    *fwd = 0.0;
-    return LANG_OK;
-  }
-  if (lang_dist_sample(I, &site->dist, &I->rng, value) != LANG_OK) return LANG_ERROR;
-  *fwd = lang_dist_logp(&site->dist, *value);
-  return LANG_OK;
-}
-
-/* The log acceptance probability of the run just made (q->cur) against
- * the state it started from (q->old, log score ll, k_old choices), whose
- * choice at q->proposal_addr was changed from x_old by a kernel of log
- * density fwd (drift: a symmetric random walk).
- *
- * Derivation (Wingate, Stuhlmüller and Goodman 2011, section 4: single-site
- * MH over traces). A trace x holds K choices; a move picks one site
- * uniformly (1/K), draws a new value for it (q(v'|v)), re-runs the model,
- * reuses every other choice whose address, kind and value are still valid
- * (rescored under its new parameters) and draws the rest afresh from their
- * priors (F, the fresh draws). Choices of x that the new run did not reuse
- * are dropped (S, the stale ones). So
- *   Q(x -> x') = 1/K  q(v'|v)  prod_{c in F} p(c)
- * and the reverse move, from x' with K' choices, picks the same site,
- * draws v back, reuses what x' and x share and draws S afresh:
- *   Q(x' -> x) = 1/K' q(v|v')  prod_{c in S} p(c).
- * With the target's unnormalised score P (choices' log probabilities and
- * factors: q->logw and ll), detailed balance needs
- *   alpha = P(x') Q(x' -> x) / (P(x) Q(x -> x'))
- *         = P(x')/P(x) * K/K' * q(v|v')/q(v'|v) * p(S)/p(F).
- * This holds only when the reverse move really is one: a fresh value that
- * the reverse run would reuse (it lies in the old distribution's support,
- * same kind) would never give back the old value, so mh_choice rejects
- * such runs outright (the support-change case: uniform-draw over '(0) or
- * '(0 1) depending on a flip). Choices made inside mem'd procedures are
- * addressed by memo and arguments, so they are reused like any other;
- * nested queries are functions of the choices (exact) or draw afresh at
- * every run, which cancels in the ratio like any fresh draw. */
-static double mh_accept_log(const lang_query *q, double ll, size_t k_old,
-                            lval x_old, double fwd, bool drift) {
-  double stale = 0;
-  for (size_t i = 0; i < q->old.n; i++) {
-    if (!q->old.entries[i].reused && q->old.entries[i].addr != q->proposal_addr) {
-      stale += q->old.entries[i].logp;
-    }
-  }
-  const mh_entry *site_new = trace_find(&q->cur, q->proposal_addr);
-  double rev = site_new == NULL ? -INFINITY
-               : drift          ? 0.0 /* symmetric: cancels fwd */
-                                : lang_dist_logp(&site_new->dist, x_old);
-  return q->logw - ll + log((double)k_old) - log((double)q->cur.n) + rev - fwd + stale -
-         q->fresh_logp;
-}
-
-static lang_rc mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag,
-                  int64_t burn, lval *out) {
-  lang_query q;
-  if (query_enter(I, &q, Q_MH) != LANG_OK) return LANG_ERROR;
-  lval state = lang_nil(), proposed = lang_nil(), acc = lang_nil();
-  lang_rc rc = LANG_OK;
-  if (lang_root_push(I, &state) != LANG_OK || lang_root_push(I, &proposed) != LANG_OK ||
-      lang_root_push(I, &acc) != LANG_OK) {
-    query_leave(I, &q);
-    return LANG_ERROR;
-  }
-  /* Start from a run that satisfies the condition (rejection). */
-  double ll;
-  for (;;) {
-    rc = mh_run(I, &q, thunk, &state);
-    if (rc != LANG_ABORT) break;
-  }
-  ll = q.logw;
-  if (rc == LANG_OK) swap_traces(&q);
-  int64_t total = burn + samples * lag;
-  for (int64_t it = 1; rc == LANG_OK && it <= total; it++) {
-    if (q.old.n > 0) {
-      mh_entry *site = &q.old.entries[nsr_rng_below(&I->rng, q.old.n)];
-      lval x_old = site->value;
-      q.proposing = true;
-      q.proposal_addr = site->addr;
-      double fwd;
-      bool drift;
-      rc = propose(I, site, &q.proposal_value, &fwd, &drift);
-      if (rc != LANG_OK) break;
-      size_t k_old = q.old.n;
-      lang_rc run = mh_run(I, &q, thunk, &proposed);
-      q.proposing = false;
-      if (run == LANG_ERROR) {
-        rc = LANG_ERROR;
-        break;
-      }
-      if (run == LANG_OK) {
-        double log_alpha = mh_accept_log(&q, ll, k_old, x_old, fwd, drift);
-        if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {
-          state = proposed;
-          ll = q.logw;
-          swap_traces(&q);
-        }
-      }
-      q.proposal_value = lang_nil();
-    }
-    if (it > burn && (it - burn) % lag == 0) rc = lang_cons(I, state, acc, &acc);
-  }
-  lang_root_pop(I, 3);
-  query_leave(I, &q);
-  return rc == LANG_OK ? reverse_into(I, acc, out) : rc;
 }
 
 /* ---- the query primitives ------------------------------------------------ */
@@ -733,14 +473,16 @@ static lang_rc p_mh_query(nsr_lang *I, lval *a, int n, lval *out) {
       expect_thunk(I, "mh-query", a, 2) != LANG_OK) {
     return LANG_ERROR;
   }
-  return mh(I, a[2], samples, lag, 0, out);
+  return infer_mh(I, a[2], samples, lag, 0, out);
 }
 
 /* (query METHOD defines ... query-expr condition-expr), METHOD one of
  *   'enumerate             exact distribution ((values) (probabilities))
  *   '(rejection N)         N samples by rejection
  *   '(importance N)        likelihood weighting: an estimated distribution
- *   '(mh N LAG [BURN])     N samples, LAG steps apart, after BURN steps */
+ *   '(mh N LAG [BURN])     N samples, LAG steps apart, after BURN steps
+ *   '(smc N [REJUV])       N particles' values from sequential Monte Carlo,
+ *                          REJUV MH steps per particle after resampling */
 static lang_rc p_query(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   lval method = a[0];
@@ -763,13 +505,22 @@ static lang_rc p_query(nsr_lang *I, lval *a, int n, lval *out) {
     if (positive_count(I, "query importance", args, 0, &count) != LANG_OK) return LANG_ERROR;
     return importance(I, a[1], count, out);
   }
+  if (strcmp(name, "smc") == 0 && nargs >= 1 && nargs <= 2) {
+    int64_t rejuv = 0;
+    if (positive_count(I, "query smc", args, 0, &count) != LANG_OK ||
+        (nargs == 2 && lang_arg_int(I, "query smc", args, 1, &rejuv) != LANG_OK)) {
+      return LANG_ERROR;
+    }
+    if (rejuv < 0) return lang_error(I, "query smc: argument 2 must be at least 0");
+    return infer_smc(I, a[1], count, rejuv, out);
+  }
   if (strcmp(name, "mh") == 0 && nargs >= 2 && nargs <= 3) {
     if (positive_count(I, "query mh", args, 0, &count) != LANG_OK ||
         positive_count(I, "query mh", args, 1, &lag) != LANG_OK ||
         lang_arg_int(I, "query mh", args, 2, &burn) != LANG_OK) {
       return LANG_ERROR;
     }
-    return mh(I, a[1], count, lag, burn < 0 ? 0 : burn, out);
+    return infer_mh(I, a[1], count, lag, burn < 0 ? 0 : burn, out);
   }
   return lang_type_error(I, "query", "a method such as 'enumerate or '(mh 100 10)", 0, method);
 }
