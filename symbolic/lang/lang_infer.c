@@ -200,15 +200,34 @@ lang_rc infer_enter(nsr_lang *I, lang_query *q, query_kind kind) {
   if (I->query_depth >= QUERY_MAX_DEPTH) {
     return lang_error(I, "queries nested more than %d deep", QUERY_MAX_DEPTH);
   }
+  /* A sampling query inside an MH or SMC model draws from a stream seeded
+   * by a choice of the outer trace: replaying the trace (SMC advancing a
+   * particle, MH reusing the choice) gives the same inner result, so a
+   * particle's weights stay those of one run, and proposing that choice
+   * draws the inner query afresh (its density cancels like any fresh
+   * draw's). */
+  lval seed = lang_nil();
+  if (kind != Q_ENUMERATE && I->query != NULL && I->query->kind == Q_MH) {
+    lang_dist d = {.kind = DIST_INTEGER, .n = (int64_t)1 << 53, .items = lang_nil(),
+                   .weights = lang_nil()};
+    lang_rc rc = lang_choose(I, &d, &seed);
+    if (rc != LANG_OK) return rc;
+  }
   *q = (lang_query){.kind = kind, .outer = I->query, .call = I->cur_pos,
                     .index = lang_nil(), .proposal_value = lang_nil(),
                     .ref = -INFINITY, .barrier_limit = INT64_MAX};
+  if (seed.type == NSR_LANG_INT) {
+    q->saved_rng = I->rng;
+    q->reseeded = true;
+    nsr_rng_seed(&I->rng, (uint64_t)seed.as.i);
+  }
   I->query = q;
   I->query_depth++;
   return LANG_OK;
 }
 
 void infer_leave(nsr_lang *I, lang_query *q) {
+  if (q->reseeded) I->rng = q->saved_rng;
   I->heap_bytes -= q->charged;
   I->query = q->outer;
   I->cur_pos = q->call;
@@ -341,7 +360,8 @@ static lang_rc distribution_result(nsr_lang *I, lang_query *q,
 
 static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   lang_query q;
-  if (infer_enter(I, &q, Q_ENUMERATE) != LANG_OK) return LANG_ERROR;
+  lang_rc entered = infer_enter(I, &q, Q_ENUMERATE);
+  if (entered != LANG_OK) return entered;
   lang_rc rc = lang_make_hash(I, &q.index);
   uint64_t paths = 0;
   while (rc == LANG_OK) {
@@ -400,7 +420,8 @@ static lang_rc rejection_sample(nsr_lang *I, lang_query *q, lval thunk,
 static lang_rc rejection(nsr_lang *I, lval thunk, int64_t samples, bool list,
                          lval *out) {
   lang_query q;
-  if (infer_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
+  lang_rc entered = infer_enter(I, &q, Q_SAMPLE);
+  if (entered != LANG_OK) return entered;
   lang_rc rc = LANG_OK;
   lval acc = lang_nil(), v;
   if (lang_root_push(I, &acc) != LANG_OK) {
@@ -426,7 +447,8 @@ static lang_rc rejection(nsr_lang *I, lval thunk, int64_t samples, bool list,
 static lang_rc importance(nsr_lang *I, lval thunk, int64_t samples,
                           lval *out) {
   lang_query q;
-  if (infer_enter(I, &q, Q_SAMPLE) != LANG_OK) return LANG_ERROR;
+  lang_rc entered = infer_enter(I, &q, Q_SAMPLE);
+  if (entered != LANG_OK) return entered;
   lang_rc rc = lang_make_hash(I, &q.index);
   for (int64_t i = 0; rc == LANG_OK && i < samples; i++) {
     lval v;

@@ -75,6 +75,11 @@ typedef struct lang_query {
   smc_particle *particles;
   size_t nparticles;
 
+  /* A sampling query nested in an MH or SMC model runs on its own stream
+   * (see infer_enter); the outer one is restored when it ends. */
+  nsr_rng saved_rng;
+  bool reseeded;
+
   size_t charged; /* bytes of the arrays above, charged to the budget */
 } lang_query;
 
@@ -89,7 +94,8 @@ void infer_uncharge(nsr_lang *I, lang_query *q, size_t bytes);
  * hold one more, charging the growth. */
 lang_rc infer_reserve(nsr_lang *I, lang_query *q, void **items, size_t *cap,
                       size_t n, size_t size);
-/* Makes q the running query (of `kind`), nested in the current one. */
+/* Makes q the running query (of `kind`), nested in the current one.
+ * LANG_ABORT (the outer run is rejected) or LANG_ERROR when it cannot. */
 lang_rc infer_enter(nsr_lang *I, lang_query *q, query_kind kind);
 /* Ends q: frees its bookkeeping and gives its charge back. */
 void infer_leave(nsr_lang *I, lang_query *q);

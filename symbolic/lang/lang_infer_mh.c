@@ -297,7 +297,8 @@ static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lva
 lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t burn,
                  lval *out) {
   lang_query q;
-  if (infer_enter(I, &q, Q_MH) != LANG_OK) return LANG_ERROR;
+  lang_rc entered = infer_enter(I, &q, Q_MH);
+  if (entered != LANG_OK) return entered;
   mh_state st = {.value = lang_nil()};
   lval proposed = lang_nil(), acc = lang_nil();
   lang_rc rc = LANG_OK;
@@ -439,7 +440,8 @@ static lang_rc smc_values(nsr_lang *I, const lang_query *q, lval *out) {
 
 lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lval *out) {
   lang_query q;
-  if (infer_enter(I, &q, Q_MH) != LANG_OK) return LANG_ERROR;
+  lang_rc entered = infer_enter(I, &q, Q_MH);
+  if (entered != LANG_OK) return entered;
   lval value = lang_nil();
   lang_rc rc = lang_root_push(I, &value);
   if (rc != LANG_OK) {

@@ -140,6 +140,27 @@ static void test_smc(void **state) {
               " p (obs #t) (obs #t) (obs #f) (obs #t) (obs #t)))"
               "(/ (length (filter (lambda (x) (= x 0.7)) s)) (length s))",
               0.07203 / 0.07331, 0.01);
+  /* A nested sampling query whose value feeds two factors: a particle
+   * must keep one inner result across its replays (the inner query runs
+   * on a stream seeded by a choice of the particle's trace). With
+   * P(z | p) = 1/(2-p) (test_lang_infer_stat.c) and weight e^-4 when z
+   * fails, P(p = 0.2) = w(0.2) / (w(0.2) + w(0.8)),
+   * w(p) = P(z|p) + (1 - P(z|p)) e^-4. */
+  double z2 = 1 / 1.8, z8 = 1 / 1.2;
+  double w2 = z2 + (1 - z2) * exp(-4), w8 = z8 + (1 - z8) * exp(-4);
+  const char *nested =
+      "(define p (uniform-draw '(0.2 0.8)))"
+      " (define z (rejection-query (define y (flip p)) (define w (flip p)) y (or y w)))"
+      " (factor (if z 0 -2)) (factor (if z 0 -2)) p true";
+  char src[1024];
+  snprintf(src, sizeof src,
+           "(define s (apply append (repeat 4 (lambda () (query '(smc 10000) %s)))))"
+           "(/ (length (filter (lambda (x) (= x 0.2)) s)) (length s))", nested);
+  expect_near(lang, src, w2 / (w2 + w8), 0.01);
+  snprintf(src, sizeof src,
+           "(define s (query '(mh 40000 2) %s))"
+           "(/ (length (filter (lambda (x) (= x 0.2)) s)) (length s))", nested);
+  expect_near(lang, src, w2 / (w2 + w8), 0.015);
   /* No barrier at all: prior samples. */
   assert_string_equal(lt_eval(lang, "(length (query '(smc 3) (define x (flip)) x true))"), "3");
   nsr_lang_free(lang);
