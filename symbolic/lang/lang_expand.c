@@ -15,6 +15,8 @@
  *   `x                               cons/list/append/list->vector calls
  *   (enumeration-query d ... q c)    (<enumeration-query>
  *                                       (lambda () d ... (<condition> c) q))
+ *                                    (the body by webchurch's rules: see
+ *                                    "queries" below)
  *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
  *   (query method d ... q c)         (<query> method (lambda () ...))
  * where <p> is the primitive itself, so user definitions cannot capture it.

@@ -9,16 +9,13 @@
  *   its factors; runs whose condition fails contribute nothing.
  * - rejection and likelihood weighting: choices are sampled from the
  *   interpreter's RNG; factors weight (or accept) the run.
- * - Metropolis-Hastings: single-site MH over the execution trace (Wingate,
- *   Stuhlmüller and Goodman 2011). A choice's address mixes the call sites
- *   on the path to it (lang_eval.c keeps it in I->addr), and choices inside
- *   mem'd procedures are addressed by the memo and its arguments. A run
- *   reuses the previous trace's value at the same address when the
- *   distribution kind matches and the value is still in its support.
+ * - Metropolis-Hastings and sequential Monte Carlo: over execution traces,
+ *   in lang_infer_mh.c.
  *
  * Nested queries get contexts of their own, so a query inside a model is
- * simply a deterministic (enumeration) or random (sampling) function of
- * the outer choices. */
+ * a deterministic (enumeration) or random (sampling) function of the outer
+ * choices; inside MH and SMC a sampling query's randomness is itself a
+ * choice of the outer trace (infer_enter). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
