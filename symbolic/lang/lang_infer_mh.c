@@ -454,20 +454,19 @@ lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lva
                       (long long)particles);
   }
   if (rc == LANG_OK) rc = infer_charge(I, &q, n * sizeof(smc_particle));
-  if (rc == LANG_OK) {
-    q.particles = nsr_calloc(n, sizeof *q.particles);
-    if (q.particles == NULL) rc = infer_no_memory(I);
-  }
-  if (rc == LANG_OK) {
+  smc_particle *ps = rc == LANG_OK ? nsr_calloc(n, sizeof *ps) : NULL;
+  if (rc == LANG_OK && ps == NULL) rc = infer_no_memory(I);
+  if (ps != NULL) {
+    q.particles = ps;
     q.nparticles = n;
-    for (size_t i = 0; i < n; i++) q.particles[i].value = lang_nil();
+    for (size_t i = 0; i < n; i++) ps[i].value = lang_nil();
   }
   /* Step k: every particle still running passes its k-th barrier and stops
    * before the next one. Step 0 runs to the first barrier. */
   bool all_done = false;
   for (int64_t k = 0; rc == LANG_OK && !all_done; k++) {
     q.barrier_limit = k;
-    for (size_t i = 0; rc == LANG_OK && i < n; i++) {
+    for (size_t i = 0; rc == LANG_OK && i < q.nparticles; i++) {
       smc_particle *p = &q.particles[i];
       p->logw = 0;
       if (!p->done) rc = smc_advance(I, &q, thunk, p, &value);
@@ -475,7 +474,7 @@ lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lva
     if (rc == LANG_OK) rc = smc_resample(I, &q);
     if (rc == LANG_OK && rejuv > 0) rc = smc_rejuvenate(I, &q, thunk, rejuv, &value);
     all_done = true;
-    for (size_t i = 0; i < n; i++) all_done = all_done && q.particles[i].done;
+    for (size_t i = 0; i < q.nparticles; i++) all_done = all_done && q.particles[i].done;
   }
   I->cur_pos = q.call;
   if (rc == LANG_OK) rc = smc_values(I, &q, out);
