@@ -576,7 +576,8 @@ static bool value_known_at(lval body, lval value, int64_t index) {
  * cell `cell`) into an observation when it is one. *out is what replaces
  * eq (eq itself when nothing applies); a define observed in its place
  * leaves #t. */
-static lang_rc observe_equality(nsr_lang *I, lval body, lval cell, lval eq, lval *out) {
+static lang_rc observe_equality(nsr_lang *I, lval body, lval cell, lval eq, bool defines,
+                                lval *out) {
   *out = eq;
   if (lang_list_length(eq) != 3 || !(head_named(eq, "=") || head_named(eq, "equal?"))) {
     return LANG_OK;
@@ -586,7 +587,7 @@ static lang_rc observe_equality(nsr_lang *I, lval body, lval cell, lval eq, lval
   for (int k = 0; k < 2; k++) {
     if (erp_call(I, body, sides[k])) return observe_call(I, true, pred, sides[k], sides[1 - k], pos, out);
   }
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; defines && k < 2; k++) {
     if (sides[k].type != NSR_LANG_SYMBOL) continue;
     int64_t index = 0;
     lval def = erp_define_of(I, body, cell, LANG_SYM(sides[k]), &index);
@@ -603,10 +604,16 @@ static lang_rc observe_equality(nsr_lang *I, lval body, lval cell, lval eq, lval
   return LANG_OK;
 }
 
+/* The most statements a query body may have for conditions on defined
+ * names to become observations: finding the define is a walk over the
+ * body, and the expander's work is not charged to the step budget. */
+#define OBSERVE_MAX_STATEMENTS 4096
+
 /* Turns the equality conditions of the query body (a fresh list: its cells
  * may be replaced) into observations; a condition (and e ...) is looked at
  * conjunct by conjunct, as webchurch splits it. */
 static lang_rc observe_equalities(nsr_lang *I, lval body) {
+  bool defines = lang_list_length(body) <= OBSERVE_MAX_STATEMENTS;
   for (lval c = body; c.type == NSR_LANG_PAIR; c = lang_cdr(c)) {
     lval st = lang_car(c);
     if (lang_list_length(st) != 2) continue;
@@ -618,13 +625,13 @@ static lang_rc observe_equalities(nsr_lang *I, lval body) {
       lang_list_builder b = LANG_LIST_BUILDER;
       if (lang_builder_add(I, &b, lang_car(e), lang_pos_of(e)) != LANG_OK) return LANG_ERROR;
       for (lval x = lang_cdr(e); x.type == NSR_LANG_PAIR; x = lang_cdr(x)) {
-        if (observe_equality(I, body, c, lang_car(x), &rewritten) != LANG_OK ||
+        if (observe_equality(I, body, c, lang_car(x), defines, &rewritten) != LANG_OK ||
             lang_builder_add(I, &b, rewritten, lang_pos_of(lang_car(x))) != LANG_OK) {
           return LANG_ERROR;
         }
       }
       rewritten = lang_builder_finish(&b, lang_nil());
-    } else if (observe_equality(I, body, c, e, &rewritten) != LANG_OK) {
+    } else if (observe_equality(I, body, c, e, defines, &rewritten) != LANG_OK) {
       return LANG_ERROR;
     }
     if (rewritten.type == e.type && rewritten.as.obj == e.as.obj) continue;
