@@ -50,6 +50,16 @@ static void test_query_without_condition(void **state) {
   lt_expect_error("(enumeration-query (define x (flip)) (condition x))", NSR_ERR_PARSE,
                   "expected a query expression after the define, condition and factor");
   lt_expect_error("(rejection-query x)", NSR_ERR_PARSE, "expected a query expression and a condition");
+  /* Under --webchurch a query without a condition is unconditioned, as in
+   * webchurch (its dsgr_query accepts it). */
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  cfg.webchurch = true;
+  nsr_lang *lang = NULL;
+  nsr_error err;
+  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  assert_string_equal(lt_eval(lang, "(enumeration-query (define x (flip)) x)"), "((#t #f) (0.5 0.5))");
+  nsr_lang_free(lang);
   /* A (condition ...) statement is a condition. */
   lt_expect("(enumeration-query (define x (flip)) (condition x) x)", "((#t) (1.0))");
 }
@@ -107,6 +117,17 @@ static void test_equality_observation(void **state) {
               "(define d (enumeration-query (define b (flip 0.3)) b (condition (equal? (flip (if b 0.9 0.2)) #t))))"
               "(first (second d))",
               0.27 / (0.27 + 0.14), 1e-12);
+  /* Other samplers' densities and masses. Poisson: P(3 | l) = l^3 e^-l / 6,
+   * so P(l = 1) = e^-1 / (e^-1 + 8 e^-2). Beta(a, 1) at 0.8: a 0.8^(a-1),
+   * 1 for a = 1 and 1.92 for a = 3. */
+  expect_near(lang,
+              "(define d (enumeration-query (define l (uniform-draw '(1 2))) l (= (poisson l) 3)))"
+              "(first (second d))",
+              exp(-1) / (exp(-1) + 8 * exp(-2)), 1e-12);
+  expect_near(lang,
+              "(define d (enumeration-query (define a (uniform-draw '(1 3))) a (= 0.8 (beta a 1))))"
+              "(first (second d))",
+              1 / 2.92, 1e-12);
   /* MH with a continuous observation ends and is near 0.8. */
   expect_near(lang,
               "(mean (mh-query 20000 2 (define m (gaussian 0 1)) m (= (gaussian m 0.5) 1.0)))",
