@@ -85,19 +85,18 @@ static dist eval_distribution(nsr_lang *lang, const char *src) {
   return d;
 }
 
-/* The result of src, a vector of samples, as frequencies. */
-static dist eval_samples(nsr_lang *lang, const char *src) {
+/* Adds the result of src, a vector of samples, to d, each sample with
+ * mass `each`. */
+static void add_samples(nsr_lang *lang, const char *src, double each, dist *d) {
   lt_eval(lang, src);
   nsr_lang_value v = nsr_lang_result(lang);
   int64_t n = nsr_lang_length(v);
   assert_true(n > 0);
-  dist d = {0};
   char key[KEY_LEN];
   for (int64_t i = 0; i < n; i++) {
     nsr_lang_format(lang, nsr_lang_ref(v, i), key, sizeof key);
-    dist_add(&d, key, 1.0 / (double)n);
+    dist_add(d, key, each);
   }
-  return d;
 }
 
 typedef struct model {
@@ -128,21 +127,20 @@ static void check_samplers(const model *m, const dist *exact, long samples, uint
   const char *methods[] = {"rejection", "mh", "smc", "importance"};
   for (int k = 0; k < 4; k++) {
     nsr_lang *lang = lt_new(seed + (uint64_t)k);
-    dist got;
+    dist got = {0};
     if (k == 3) {
       snprintf(src, sizeof src, "(query '(importance %ld) %s)", samples, m->body);
       got = eval_distribution(lang, src);
     } else if (k == 2) {
-      /* SMC: runs of 10^4 particles (one MH rejuvenation step each). */
-      long particles = samples < 10000 ? samples : 10000;
-      snprintf(src, sizeof src,
-               "(list->vector (apply append (repeat %ld (lambda () (query '(smc %ld 1) %s)))))",
-               samples / particles, particles, m->body);
-      got = eval_samples(lang, src);
+      /* SMC: runs of 10^4 particles (one MH rejuvenation step each), each
+       * its own evaluation with its own step budget. */
+      long particles = samples < 10000 ? samples : 10000, runs = samples / particles;
+      snprintf(src, sizeof src, "(list->vector (query '(smc %ld 1) %s))", particles, m->body);
+      for (long r = 0; r < runs; r++) add_samples(lang, src, 1.0 / (double)(runs * particles), &got);
     } else {
       snprintf(src, sizeof src, "(list->vector (query '(%s %ld%s) %s))", methods[k], samples,
                k == 1 ? " 3 1000" : "", m->body);
-      got = eval_samples(lang, src);
+      add_samples(lang, src, 1.0 / (double)samples, &got);
     }
     nsr_lang_free(lang);
     double tv = total_variation(exact, &got);
