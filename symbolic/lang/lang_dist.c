@@ -494,12 +494,16 @@ static uint64_t list_work(const lang_dist *d) {
   return lists ? (uint64_t)d->n : 0;
 }
 
+lang_rc lang_dist_parse(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
+                        lang_dist *d) {
+  if (parse_dist(I, kind, a, n, d) != LANG_OK) return LANG_ERROR;
+  return lang_charge(I, list_work(d));
+}
+
 static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                            lval *out) {
   lang_dist d;
-  if (parse_dist(I, kind, a, n, &d) != LANG_OK || lang_charge(I, list_work(&d)) != LANG_OK) {
-    return LANG_ERROR;
-  }
+  if (lang_dist_parse(I, kind, a, n, &d) != LANG_OK) return LANG_ERROR;
   return lang_choose(I, &d, out);
 }
 
@@ -534,6 +538,26 @@ ERP(p_beta, DIST_BETA)
 ERP(p_gamma, DIST_GAMMA)
 ERP(p_exponential, DIST_EXPONENTIAL)
 ERP(p_dirichlet, DIST_DIRICHLET)
+
+/* The sampling primitives by kind (observations recognise them). */
+static const lang_prim_fn dist_prims[] = {
+    [DIST_FLIP] = p_flip, [DIST_DRAW] = p_uniform_draw, [DIST_INTEGER] = p_random_integer,
+    [DIST_DISCRETE] = p_sample_discrete, [DIST_MULTINOMIAL] = p_multinomial,
+    [DIST_BINOMIAL] = p_binomial, [DIST_POISSON] = p_poisson, [DIST_UNIFORM] = p_uniform,
+    [DIST_GAUSSIAN] = p_gaussian, [DIST_BETA] = p_beta, [DIST_GAMMA] = p_gamma,
+    [DIST_EXPONENTIAL] = p_exponential, [DIST_DIRICHLET] = p_dirichlet,
+};
+
+bool lang_dist_prim_kind(lval proc, lang_dist_kind *kind) {
+  if (proc.type != NSR_LANG_PRIMITIVE) return false;
+  for (size_t k = 0; k < sizeof dist_prims / sizeof dist_prims[0]; k++) {
+    if (LANG_PRIM(proc)->fn == dist_prims[k]) {
+      *kind = (lang_dist_kind)k;
+      return true;
+    }
+  }
+  return false;
+}
 
 const lang_prim_def lang_prims_dist[] = {
     {"flip", 0, 1, p_flip},

@@ -45,6 +45,13 @@ int64_t lang_dist_support(const lang_dist *d);
 lang_rc lang_dist_support_value(nsr_lang *I, const lang_dist *d, int64_t k,
                                 lval *out);
 double lang_dist_support_logp(const nsr_lang *I, const lang_dist *d, int64_t k);
+/* Whether proc is the built-in sampling primitive of a distribution (flip,
+ * gaussian, ...; not a NAME-score), with *kind its kind. */
+bool lang_dist_prim_kind(lval proc, lang_dist_kind *kind);
+/* Fills *d from the n arguments of kind's sampling primitive, checking them
+ * as the primitive does (errors name it) and charging its list walks. */
+lang_rc lang_dist_parse(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
+                        lang_dist *d);
 /* The distribution's Church name ("flip", "gaussian", ...). */
 const char *lang_dist_name(lang_dist_kind kind);
 

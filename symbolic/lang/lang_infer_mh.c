@@ -1,0 +1,484 @@
+/* lang_infer_mh.c: Metropolis-Hastings and sequential Monte Carlo over
+ * execution traces.
+ *
+ * A trace holds a run's random choices by address: a choice's address
+ * mixes the call sites on the path to it (lang_eval.c keeps it in
+ * I->addr), and choices inside mem'd procedures are addressed by the memo
+ * and its arguments. A run reuses the previous trace's value at the same
+ * address when the distribution kind matches and the value is still in
+ * its support (rescored under its new parameters), and draws afresh
+ * otherwise.
+ *
+ * MH: single-site Metropolis-Hastings (Wingate, Stuhlmüller and Goodman
+ * 2011); see mh_accept_log for the acceptance ratio.
+ *
+ * SMC: particles advance one barrier (factor or condition) at a time: a
+ * particle's run replays its trace (every address matches, so every value
+ * is reused) and stops at its next barrier (lang_query.barrier_limit), its
+ * weight the factors it passed on the way; then the particles are
+ * resampled (systematic resampling) and optionally rejuvenated by MH steps
+ * whose runs stop at the same barrier. Re-running from the start costs
+ * O(barriers^2) runs per particle, but needs no copy of the evaluator's
+ * stacks. */
+#include <math.h>
+#include <string.h>
+
+#include "lang_infer.h"
+
+/* ---- traces -------------------------------------------------------------- */
+
+static void trace_clear(mh_trace *t) {
+  t->n = 0;
+  if (t->slots != NULL) memset(t->slots, 0, t->nslots * sizeof *t->slots);
+}
+
+static void trace_free(mh_trace *t) {
+  nsr_free(t->entries);
+  nsr_free(t->slots);
+  *t = (mh_trace){0};
+}
+
+static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
+  if (t->nslots == 0) return NULL;
+  for (size_t j = addr & (t->nslots - 1);; j = (j + 1) & (t->nslots - 1)) {
+    if (t->slots[j] == 0) return NULL;
+    mh_entry *e = &t->entries[t->slots[j] - 1];
+    if (e->addr == addr) return e;
+  }
+}
+
+static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
+                         const mh_entry *e) {
+  if ((t->n + 1) * 2 > t->nslots) {
+    size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
+    if (infer_charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
+    size_t *slots = nsr_calloc(ns, sizeof *slots);
+    if (slots == NULL) return infer_no_memory(I);
+    nsr_free(t->slots);
+    t->slots = slots;
+    t->nslots = ns;
+    for (size_t i = 0; i < t->n; i++) {
+      size_t j = t->entries[i].addr & (ns - 1);
+      while (slots[j] != 0) j = (j + 1) & (ns - 1);
+      slots[j] = i + 1;
+    }
+  }
+  if (infer_reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
+  t->entries[t->n] = *e;
+  size_t j = e->addr & (t->nslots - 1);
+  while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
+  t->slots[j] = ++t->n;
+  return LANG_OK;
+}
+
+/* The bytes t's arrays hold (charged to the query that grew them). */
+static size_t trace_bytes(const mh_trace *t) {
+  return t->cap * sizeof *t->entries + t->nslots * sizeof *t->slots;
+}
+
+/* Frees t and gives its charge back to q. */
+static void trace_release(nsr_lang *I, lang_query *q, mh_trace *t) {
+  infer_uncharge(I, q, trace_bytes(t));
+  trace_free(t);
+}
+
+/* *to = a copy of `from`, charged to q. */
+static lang_rc trace_copy(nsr_lang *I, lang_query *q, const mh_trace *from, mh_trace *to) {
+  *to = (mh_trace){0};
+  if (infer_charge(I, q, trace_bytes(from)) != LANG_OK) return LANG_ERROR;
+  to->entries = nsr_reallocarray(NULL, from->cap ? from->cap : 1, sizeof *to->entries);
+  to->slots = nsr_calloc(from->nslots ? from->nslots : 1, sizeof *to->slots);
+  if (to->entries == NULL || to->slots == NULL) {
+    infer_uncharge(I, q, trace_bytes(from));
+    trace_free(to);
+    return infer_no_memory(I);
+  }
+  to->n = from->n;
+  to->cap = from->cap;
+  to->nslots = from->nslots;
+  if (from->n > 0) memcpy(to->entries, from->entries, from->n * sizeof *to->entries);
+  if (from->nslots > 0) memcpy(to->slots, from->slots, from->nslots * sizeof *to->slots);
+  return LANG_OK;
+}
+
+static void mark_trace(nsr_lang *I, const mh_trace *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    const mh_entry *e = &t->entries[i];
+    lang_mark(I, e->value);
+    lang_mark(I, e->dist.items);
+    lang_mark(I, e->dist.weights);
+  }
+}
+
+void infer_mh_mark(nsr_lang *I, const lang_query *q) {
+  mark_trace(I, &q->old);
+  mark_trace(I, &q->cur);
+  lang_mark(I, q->proposal_value);
+  for (size_t i = 0; i < q->nparticles; i++) {
+    mark_trace(I, &q->particles[i].trace);
+    lang_mark(I, q->particles[i].value);
+  }
+}
+
+void infer_mh_free(lang_query *q) {
+  trace_free(&q->old);
+  trace_free(&q->cur);
+  for (size_t i = 0; i < q->nparticles; i++) trace_free(&q->particles[i].trace);
+  nsr_free(q->particles);
+  q->particles = NULL;
+  q->nparticles = 0;
+}
+
+/* ---- the choice hook ----------------------------------------------------- */
+
+lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {
+  uint64_t site = I->memo_site ? 0
+                                : ((uint64_t)I->cur_pos.file << 48) ^
+                                      ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
+  uint64_t addr = lang_mix(I->addr, site);
+  /* The same address twice in one run (a loop without recursion, say):
+   * later occurrences are numbered. */
+  for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
+  mh_entry e = {.addr = addr, .dist = *d};
+  mh_entry *old = trace_find(&q->old, addr);
+  bool have = false;
+  if (q->proposing && addr == q->proposal_addr) {
+    e.value = q->proposal_value;
+    e.logp = lang_dist_logp(d, e.value);
+    have = true;
+  } else if (old != NULL && old->dist.kind == d->kind) {
+    e.value = old->value;
+    e.logp = lang_dist_logp(d, e.value);
+    have = e.logp != -INFINITY;
+  }
+  if (old != NULL && have) old->reused = true;
+  if (!have) {
+    if (lang_dist_sample(I, d, &I->rng, &e.value) != LANG_OK) return LANG_ERROR;
+    e.logp = lang_dist_logp(d, e.value);
+    q->fresh_logp += e.logp;
+    /* The reverse move would reuse this fresh value if it lay in the old
+     * distribution's support (same kind), and could then never give back
+     * the old value: the move has no reverse, so it is rejected (see
+     * mh_accept_log). Aborting the run rejects it. */
+    if (q->proposing && old != NULL && old->dist.kind == d->kind &&
+        lang_dist_logp(&old->dist, e.value) != -INFINITY) {
+      return LANG_ABORT;
+    }
+  }
+  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
+  q->logw += e.logp;
+  if (e.logp == -INFINITY) return LANG_ABORT;
+  *out = e.value;
+  return LANG_OK;
+}
+
+/* ---- Metropolis-Hastings ------------------------------------------------- */
+
+/* One MH run into q->cur against q->old; *value and its log score. */
+static lang_rc mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
+  trace_clear(&q->cur);
+  for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = false;
+  return infer_run(I, q, thunk, value);
+}
+
+static void swap_traces(lang_query *q) {
+  mh_trace t = q->old;
+  q->old = q->cur;
+  q->cur = t;
+}
+
+/* A new value for the choice at `site`: usually a draw from its
+ * distribution (*fwd = its log probability), but for gaussians half the
+ * time a random-walk step of a quarter of the prior's variance (*drift;
+ * symmetric, so *fwd = 0 and the reverse term is 0 too), which mixes far
+ * better when the data pin the value down. Either kernel alone satisfies
+ * detailed balance, so choosing between them at random does too. */
+static lang_rc propose(nsr_lang *I, const mh_entry *site, lval *value,
+                       double *fwd, bool *drift) {
+  *drift = site->dist.kind == DIST_GAUSSIAN && lang_is_number(site->value) &&
+           nsr_rng_uniform(&I->rng) < 0.5;
+  if (*drift) {
+    *value = lang_real(lang_num(site->value) + 0.5 * site->dist.p[1] * nsr_rng_normal(&I->rng));
+    *fwd = 0.0;
+    return LANG_OK;
+  }
+  if (lang_dist_sample(I, &site->dist, &I->rng, value) != LANG_OK) return LANG_ERROR;
+  *fwd = lang_dist_logp(&site->dist, *value);
+  return LANG_OK;
+}
+
+/* The log acceptance probability of the run just made (q->cur) against
+ * the state it started from (q->old, log score ll, k_old choices), whose
+ * choice at q->proposal_addr was changed from x_old by a kernel of log
+ * density fwd (drift: a symmetric random walk).
+ *
+ * Derivation (Wingate, Stuhlmüller and Goodman 2011, section 4: single-site
+ * MH over traces). A trace x holds K choices; a move picks one site
+ * uniformly (1/K), draws a new value for it (q(v'|v)), re-runs the model,
+ * reuses every other choice whose address, kind and value are still valid
+ * (rescored under its new parameters) and draws the rest afresh from their
+ * priors (F, the fresh draws). Choices of x that the new run did not reuse
+ * are dropped (S, the stale ones). So
+ *   Q(x -> x') = 1/K  q(v'|v)  prod_{c in F} p(c)
+ * and the reverse move, from x' with K' choices, picks the same site,
+ * draws v back, reuses what x' and x share and draws S afresh:
+ *   Q(x' -> x) = 1/K' q(v|v')  prod_{c in S} p(c).
+ * With the target's unnormalised score P (choices' log probabilities and
+ * factors: q->logw and ll), detailed balance needs
+ *   alpha = P(x') Q(x' -> x) / (P(x) Q(x -> x'))
+ *         = P(x')/P(x) * K/K' * q(v|v')/q(v'|v) * p(S)/p(F).
+ * This holds only when the reverse move really is one: a fresh value that
+ * the reverse run would reuse (it lies in the old distribution's support,
+ * same kind) would never give back the old value, so mh_choice rejects
+ * such runs outright (the support-change case: uniform-draw over '(0) or
+ * '(0 1) depending on a flip). Choices made inside mem'd procedures are
+ * addressed by memo and arguments, so they are reused like any other;
+ * nested queries are functions of the choices (exact) or draw afresh at
+ * every run, which cancels in the ratio like any fresh draw. */
+static double mh_accept_log(const lang_query *q, double ll, size_t k_old,
+                            lval x_old, double fwd, bool drift) {
+  double stale = 0;
+  for (size_t i = 0; i < q->old.n; i++) {
+    if (!q->old.entries[i].reused && q->old.entries[i].addr != q->proposal_addr) {
+      stale += q->old.entries[i].logp;
+    }
+  }
+  const mh_entry *site_new = trace_find(&q->cur, q->proposal_addr);
+  double rev = site_new == NULL ? -INFINITY
+               : drift          ? 0.0 /* symmetric: cancels fwd */
+                                : lang_dist_logp(&site_new->dist, x_old);
+  return q->logw - ll + log((double)k_old) - log((double)q->cur.n) + rev - fwd + stale -
+         q->fresh_logp;
+}
+
+
+/* A state of a chain (or a particle): its trace is q->old while it moves. */
+typedef struct mh_state {
+  lval value;     /* the model's value, when done */
+  double ll;      /* log score of the trace */
+  double factors; /* the factors' part of ll */
+  bool done;      /* the run ended rather than stopping at a barrier */
+} mh_state;
+
+/* Whether a run that returned rc reached a state of the target: it ended,
+ * or it stopped at its barrier limit (SMC). */
+static bool reached_state(const lang_query *q, lang_rc rc) {
+  return rc == LANG_OK || (rc == LANG_ABORT && q->suspended);
+}
+
+/* One MH step from *st (trace q->old): picks a site, proposes, re-runs the
+ * model into q->cur (proposed, a rooted slot, receives its value) and
+ * accepts or rejects; on acceptance *st and q->old are the new state.
+ * Needs *st rooted. LANG_ERROR only for program errors. */
+static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lval *proposed) {
+  if (q->old.n == 0) return LANG_OK;
+  mh_entry *site = &q->old.entries[nsr_rng_below(&I->rng, q->old.n)];
+  lval x_old = site->value;
+  double fwd;
+  bool drift;
+  if (propose(I, site, &q->proposal_value, &fwd, &drift) != LANG_OK) return LANG_ERROR;
+  q->proposing = true;
+  q->proposal_addr = site->addr;
+  size_t k_old = q->old.n;
+  lang_rc run = mh_run(I, q, thunk, proposed);
+  q->proposing = false;
+  q->proposal_value = lang_nil();
+  if (run == LANG_ERROR) return LANG_ERROR;
+  if (!reached_state(q, run)) return LANG_OK;
+  double log_alpha = mh_accept_log(q, st->ll, k_old, x_old, fwd, drift);
+  if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {
+    *st = (mh_state){.value = run == LANG_OK ? *proposed : lang_nil(), .ll = q->logw,
+                     .factors = q->factors, .done = run == LANG_OK};
+    swap_traces(q);
+  }
+  return LANG_OK;
+}
+
+lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t burn,
+                 lval *out) {
+  lang_query q;
+  lang_rc entered = infer_enter(I, &q, Q_MH);
+  if (entered != LANG_OK) return entered;
+  mh_state st = {.value = lang_nil()};
+  lval proposed = lang_nil(), acc = lang_nil();
+  lang_rc rc = LANG_OK;
+  if (lang_root_push(I, &st.value) != LANG_OK || lang_root_push(I, &proposed) != LANG_OK ||
+      lang_root_push(I, &acc) != LANG_OK) {
+    infer_leave(I, &q);
+    return LANG_ERROR;
+  }
+  /* Start from a run that satisfies the condition (rejection). */
+  do {
+    rc = mh_run(I, &q, thunk, &st.value);
+  } while (rc == LANG_ABORT);
+  st.ll = q.logw;
+  if (rc == LANG_OK) swap_traces(&q);
+  int64_t total = burn + samples * lag;
+  for (int64_t it = 1; rc == LANG_OK && it <= total; it++) {
+    rc = mh_step(I, &q, thunk, &st, &proposed);
+    if (rc == LANG_OK && it > burn && (it - burn) % lag == 0) rc = lang_cons(I, st.value, acc, &acc);
+  }
+  lang_root_pop(I, 3);
+  infer_leave(I, &q);
+  return rc == LANG_OK ? infer_reverse(I, acc, out) : rc;
+}
+
+/* ---- sequential Monte Carlo ---------------------------------------------- */
+
+/* Runs particle p on from its trace to its next barrier (q->barrier_limit
+ * set by the caller); its weight increment is the factors passed on the
+ * way, -inf when a condition failed. */
+static lang_rc smc_advance(nsr_lang *I, lang_query *q, lval thunk, smc_particle *p,
+                           lval *value) {
+  mh_trace t = q->old;
+  q->old = p->trace;
+  p->trace = t;
+  lang_rc run = mh_run(I, q, thunk, value);
+  /* q->cur is the particle's new trace; its old one becomes scratch. */
+  t = p->trace;
+  p->trace = q->cur;
+  q->cur = q->old;
+  q->old = t;
+  if (run == LANG_ERROR) return LANG_ERROR;
+  if (!reached_state(q, run)) {
+    p->logw = -INFINITY;
+    return LANG_OK;
+  }
+  p->logw = q->factors - p->factors;
+  p->factors = q->factors;
+  p->ll = q->logw;
+  p->done = run == LANG_OK;
+  p->value = p->done ? *value : lang_nil();
+  return LANG_OK;
+}
+
+/* Systematic resampling: particle i gets about N w_i / sum(w) copies,
+ * from one uniform draw. Replaces q's particles; their increments are
+ * zeroed. Fails when every weight is zero. */
+static lang_rc smc_resample(nsr_lang *I, lang_query *q) {
+  size_t n = q->nparticles;
+  double max = -INFINITY;
+  for (size_t i = 0; i < n; i++) max = fmax(max, q->particles[i].logw);
+  if (max == -INFINITY) {
+    return lang_fail_at(I, q->call, NSR_ERR_INVALID,
+                        "smc: every particle failed a condition (it may never be satisfied; "
+                        "try more particles)");
+  }
+  long double total = 0;
+  for (size_t i = 0; i < n; i++) total += expl((long double)(q->particles[i].logw - max));
+  if (infer_charge(I, q, n * sizeof(smc_particle)) != LANG_OK) return LANG_ERROR;
+  smc_particle *next = nsr_calloc(n, sizeof *next);
+  if (next == NULL) return infer_no_memory(I);
+  long double step = total / (long double)n, u = step * (long double)nsr_rng_uniform(&I->rng);
+  long double cum = 0;
+  size_t k = 0;
+  lang_rc rc = LANG_OK;
+  for (size_t i = 0; i < n; i++) {
+    smc_particle *p = &q->particles[i];
+    cum += expl((long double)(p->logw - max));
+    bool moved = false;
+    for (; k < n && u < cum; k++, u += step) {
+      next[k] = *p;
+      next[k].logw = 0;
+      if (!moved) {
+        moved = true; /* the first copy takes the trace itself */
+      } else if (rc == LANG_OK) {
+        rc = trace_copy(I, q, &p->trace, &next[k].trace);
+      } else {
+        next[k].trace = (mh_trace){0};
+      }
+    }
+    if (!moved) trace_release(I, q, &p->trace);
+  }
+  /* Rounding may leave the last slots: they copy the last live particle. */
+  for (; k > 0 && k < n; k++) {
+    next[k] = next[k - 1];
+    next[k].trace = (mh_trace){0};
+    if (rc == LANG_OK) rc = trace_copy(I, q, &next[k - 1].trace, &next[k].trace);
+  }
+  nsr_free(q->particles);
+  infer_uncharge(I, q, n * sizeof(smc_particle));
+  q->particles = next;
+  return rc;
+}
+
+/* `rejuv` MH steps on every particle, against the model stopped at the
+ * current barrier limit (an invariant kernel of the intermediate target). */
+static lang_rc smc_rejuvenate(nsr_lang *I, lang_query *q, lval thunk, int64_t rejuv,
+                              lval *scratch) {
+  mh_state st = {.value = lang_nil()};
+  if (lang_root_push(I, &st.value) != LANG_OK) return LANG_ERROR;
+  lang_rc rc = LANG_OK;
+  for (size_t i = 0; rc == LANG_OK && i < q->nparticles; i++) {
+    smc_particle *p = &q->particles[i];
+    st = (mh_state){.value = p->value, .ll = p->ll, .factors = p->factors, .done = p->done};
+    mh_trace t = q->old;
+    q->old = p->trace;
+    p->trace = t;
+    for (int64_t r = 0; rc == LANG_OK && r < rejuv; r++) rc = mh_step(I, q, thunk, &st, scratch);
+    t = p->trace;
+    p->trace = q->old;
+    q->old = t;
+    p->value = st.value;
+    p->ll = st.ll;
+    p->factors = st.factors;
+    p->done = st.done;
+  }
+  lang_root_pop(I, 1);
+  return rc;
+}
+
+/* The particles' values, in order. */
+static lang_rc smc_values(nsr_lang *I, const lang_query *q, lval *out) {
+  lval acc = lang_nil();
+  for (size_t i = q->nparticles; i-- > 0;) {
+    if (lang_cons(I, q->particles[i].value, acc, &acc) != LANG_OK) return LANG_ERROR;
+  }
+  *out = acc;
+  return LANG_OK;
+}
+
+lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lval *out) {
+  lang_query q;
+  lang_rc entered = infer_enter(I, &q, Q_MH);
+  if (entered != LANG_OK) return entered;
+  lval value = lang_nil();
+  lang_rc rc = lang_root_push(I, &value);
+  if (rc != LANG_OK) {
+    infer_leave(I, &q);
+    return rc;
+  }
+  size_t n = (size_t)particles;
+  if ((uint64_t)particles > SIZE_MAX / 4 / sizeof(smc_particle)) {
+    rc = lang_fail_at(I, q.call, NSR_ERR_LIMIT, "smc: %lld particles cannot fit in memory",
+                      (long long)particles);
+  }
+  if (rc == LANG_OK) rc = infer_charge(I, &q, n * sizeof(smc_particle));
+  smc_particle *ps = rc == LANG_OK ? nsr_calloc(n, sizeof *ps) : NULL;
+  if (rc == LANG_OK && ps == NULL) rc = infer_no_memory(I);
+  if (ps != NULL) {
+    q.particles = ps;
+    q.nparticles = n;
+    for (size_t i = 0; i < n; i++) ps[i].value = lang_nil();
+  }
+  /* Step k: every particle still running passes its k-th barrier and stops
+   * before the next one. Step 0 runs to the first barrier. */
+  bool all_done = false;
+  for (int64_t k = 0; rc == LANG_OK && !all_done; k++) {
+    q.barrier_limit = k;
+    for (size_t i = 0; rc == LANG_OK && i < q.nparticles; i++) {
+      smc_particle *p = &q.particles[i];
+      p->logw = 0;
+      if (!p->done) rc = smc_advance(I, &q, thunk, p, &value);
+    }
+    if (rc == LANG_OK) rc = smc_resample(I, &q);
+    if (rc == LANG_OK && rejuv > 0) rc = smc_rejuvenate(I, &q, thunk, rejuv, &value);
+    all_done = true;
+    for (size_t i = 0; i < q.nparticles; i++) all_done = all_done && q.particles[i].done;
+  }
+  I->cur_pos = q.call;
+  if (rc == LANG_OK) rc = smc_values(I, &q, out);
+  lang_root_pop(I, 1);
+  infer_leave(I, &q);
+  return rc;
+}
