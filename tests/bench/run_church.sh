@@ -153,7 +153,7 @@ for i in "${!names[@]}"; do
   name=${names[$i]} verdict="" nsr_ms=- nsr_cpu=- w_ms=- w_cpu=- ratio=-
   if [ -s "$work/$name.nsr_status" ]; then
     if grep -q "expected a method such as" "$work/$name.nsr_err"; then
-      verdict="nsr: not supported ($(head -c 120 "$work/$name.nsr_err"))"
+      verdict="nsr: not supported ($(sed -n '1s/.*: query: /query: /p' "$work/$name.nsr_err" | head -c 100))"
       unsupported=$((unsupported + 1))
     else
       verdict="nsr FAILED: $(head -c 300 "$work/$name.nsr_err")"
@@ -190,12 +190,37 @@ if [ ${#ratios[@]} -gt 0 ]; then
     printf "\ngeometric mean of %d ratios (WebPPL Infer / nsr process, wall): %.2fx (goal: >= 20x, each >= 10x)\n", n, exp(s / n) }'
 fi
 
+# The collector's share of nsr's time on program $1: perf samples in the
+# functions lang_gc.c defines (what the compiler inlined into them included),
+# beside malloc/free's share and the kernel's (page faults, mostly).
+gc_share() {
+  local i=$1 name=${names[$1]} gc_syms
+  gc_syms=$(nm --defined-only "$(find "$build" -name 'lang_gc.c.o' | head -1)" | awk '$2 ~ /^[tT]$/ { print $3 }' | tr '\n' ' ')
+  perf record -q -F 1999 -o "$work/$name.perf" -- "$nsr" run --seed $seed --max-time 600 "${churches[$i]}" >/dev/null 2>&1 || return 0
+  perf report -i "$work/$name.perf" --stdio --no-children --sort sym 2>/dev/null |
+    awk -v gc="$gc_syms" -v name="$name" 'BEGIN { n = split(gc, g, " "); for (k = 1; k <= n; k++) is_gc[g[k]] = 1 }
+      /^ +[0-9.]+%/ { p = $1 + 0; sym = $3
+        if (is_gc[sym]) c += p
+        else if ($2 == "[k]") k += p
+        else if (sym ~ /malloc|free|calloc|realloc|unlink_chunk|consolidate|^_int_|^tcache/) m += p }
+      END { printf "%-22s collector %5.1f%%   malloc/free %5.1f%%   kernel %5.1f%%\n", name, c, m, k }'
+}
+
 if [ $gc = 1 ]; then
   echo
-  "$here/church_gc_share.sh" "$build" "${names[@]}"
+  if command -v perf >/dev/null && perf record -q -o "$work/probe.perf" true >/dev/null 2>&1; then
+    echo "share of nsr's time (perf record, samples by function; collector = symbolic/lang/lang_gc.c):"
+    for i in "${!names[@]}"; do
+      [ -s "$work/${names[$i]}.nsr_status" ] || gc_share "$i"
+    done
+  else
+    echo "collector share: perf is not available here"
+  fi
 fi
 
-if [ $mcp = 1 ]; then
+if [ $mcp = 1 ] && ! command -v node >/dev/null; then
+  echo; echo "MCP round trip: node is not available here"
+elif [ $mcp = 1 ]; then
   args=()
   for i in "${!names[@]}"; do
     [ -s "$work/${names[$i]}.nsr_status" ] || args+=("${names[$i]}=${churches[$i]}")
@@ -203,7 +228,15 @@ if [ $mcp = 1 ]; then
   echo
   echo "MCP run_program round trip (nsr mcp, one connection, $runs calls a program, seed $seed):"
   node "$here/bench_church_mcp.mjs" --calls "$runs" -- "$nsr" --max-time 600 --max-steps 1000000000000 \
-    --db "$work/mcp.db" -- "${args[@]}" || failures=$((failures + 1))
+    --db "$work/mcp.db" -- "${args[@]}" 2>&1 | grep -v '^nsr mcp: serving' | tee "$work/mcp.out" || true
+  for i in "${!names[@]}"; do # the answers over MCP are nsr's too: the same checks
+    line=$(grep "^mcp ${names[$i]} median_ms=" "$work/mcp.out" || true)
+    [ -n "$line" ] || continue
+    echo "${line#* value=}" >"$work/${names[$i]}.mcp"
+    v=$(check "$i" "$work/${names[$i]}.mcp" "${refs[$i]}" 1)
+    [ "$v" = ok ] || { echo "mcp ${names[$i]} against reference: $v"; failures=$((failures + 1)); }
+  done
+  [ "$(grep -c ' median_ms=' "$work/mcp.out")" = ${#args[@]} ] || failures=$((failures + 1))
 fi
 
 echo
