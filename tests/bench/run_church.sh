@@ -43,10 +43,11 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+case $runs in '' | *[!0-9]* | 0) echo "run_church.sh: --runs needs a positive count, got '$runs'" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-nsr=$(cd "$build" && pwd)/nsr
-[ -x "$nsr" ] || { echo "run_church.sh: no $nsr (build first)" >&2; exit 2; }
+nsr=$(cd "$build" 2>/dev/null && pwd || true)/nsr
+[ -x "$nsr" ] || { echo "run_church.sh: no nsr in '$build' (build first)" >&2; exit 2; }
 peer_dir=${NSR_PEER_DIR:-/tmp/peers}
 webppl="$peer_dir/node_modules/.bin/webppl"
 seed=1
