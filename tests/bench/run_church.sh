@@ -46,7 +46,7 @@ done
 case $runs in '' | *[!0-9]* | 0) echo "run_church.sh: --runs needs a positive count, got '$runs'" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-nsr=$(cd "$build" 2>/dev/null && pwd || true)/nsr
+nsr=$( (cd "$build" 2>/dev/null && pwd) || true)/nsr
 [ -x "$nsr" ] || { echo "run_church.sh: no nsr in '$build' (build first)" >&2; exit 2; }
 peer_dir=${NSR_PEER_DIR:-/tmp/peers}
 webppl="$peer_dir/node_modules/.bin/webppl"
@@ -55,8 +55,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 if [ ! -x "$webppl" ] && [ $brief = 0 ] && command -v npm >/dev/null; then
-  mkdir -p "$peer_dir" &&
-    (cd "$peer_dir" && timeout 300 npm install --silent webppl@0.9.15 >/dev/null 2>&1) || true
+  (mkdir -p "$peer_dir" && cd "$peer_dir" && timeout 300 npm install --silent webppl@0.9.15 >/dev/null 2>&1) || true
 fi
 have_webppl=0
 [ -x "$webppl" ] && have_webppl=1
@@ -164,7 +163,7 @@ for i in "${!names[@]}"; do
     nsr_ms=$(cut -d' ' -f1 "$work/$name.nsr_times" | median)
     nsr_cpu=$(cut -d' ' -f2 "$work/$name.nsr_times" | median)
     v=$(check "$i" "$work/$name.nsr" "${refs[$i]}" 1)
-    [ "$v" = ok ] && verdict="nsr=reference" || { verdict="nsr against reference: $v"; failures=$((failures + 1)); }
+    if [ "$v" = ok ]; then verdict="nsr=reference"; else verdict="nsr against reference: $v" failures=$((failures + 1)); fi
   fi
   if [ $have_webppl = 1 ]; then
     if [ -s "$work/$name.webppl_err" ]; then
@@ -177,7 +176,7 @@ for i in "${!names[@]}"; do
       [ "$v" = ok ] || { verdict="$verdict; WebPPL against reference: $v"; failures=$((failures + 1)); }
       if [ -f "$work/$name.nsr" ] && [ "$nsr_ms" != - ]; then
         v=$(check "$i" "$work/$name.nsr" "$(numbers <"$work/$name.webppl" | tr '\n' ' ')" 1.4142)
-        [ "$v" = ok ] && verdict="$verdict, =WebPPL" || { verdict="$verdict; nsr against WebPPL: $v"; failures=$((failures + 1)); }
+        if [ "$v" = ok ]; then verdict="$verdict, =WebPPL"; else verdict="$verdict; nsr against WebPPL: $v" failures=$((failures + 1)); fi
         ratio=$(awk -v w="$w_ms" -v n="$nsr_ms" 'BEGIN { printf "%.2f", w / (n > 0.1 ? n : 0.1) }')
         ratios+=("$ratio")
       fi
