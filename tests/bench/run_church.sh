@@ -190,26 +190,40 @@ if [ ${#ratios[@]} -gt 0 ]; then
     printf "\ngeometric mean of %d ratios (WebPPL Infer / nsr process, wall): %.2fx (goal: >= 20x, each >= 10x)\n", n, exp(s / n) }'
 fi
 
-# The collector's share of nsr's time on program $1: perf samples in the
-# functions lang_gc.c defines (what the compiler inlined into them included),
-# beside malloc/free's share and the kernel's (page faults, mostly).
+# The collector's share of nsr's time on program $1: the perf samples
+# (with call stacks) inside a function of symbolic/lang/lang_gc.c, the
+# free() calls of its sweep included; beside it the allocator's (lang_alloc
+# and what it calls, outside a collection), the process start-up's (the
+# dynamic loader) and other threads' (OpenBLAS's idle workers).
 gc_share() {
   local i=$1 name=${names[$1]} gc_syms
   gc_syms=$(nm --defined-only "$(find "$build" -name 'lang_gc.c.o' | head -1)" | awk '$2 ~ /^[tT]$/ { print $3 }' | tr '\n' ' ')
-  perf record -q -F 1999 -o "$work/$name.perf" -- "$nsr" run --seed $seed --max-time 600 "${churches[$i]}" >/dev/null 2>&1 || return 0
-  perf report -i "$work/$name.perf" --stdio --no-children --sort sym 2>/dev/null |
-    awk -v gc="$gc_syms" -v name="$name" 'BEGIN { n = split(gc, g, " "); for (k = 1; k <= n; k++) is_gc[g[k]] = 1 }
-      /^ +[0-9.]+%/ { p = $1 + 0; sym = $3
-        if (is_gc[sym]) c += p
-        else if ($2 == "[k]") k += p
-        else if (sym ~ /malloc|free|calloc|realloc|unlink_chunk|consolidate|^_int_|^tcache/) m += p }
-      END { printf "%-22s collector %5.1f%%   malloc/free %5.1f%%   kernel %5.1f%%\n", name, c, m, k }'
+  perf record -q -F 499 --call-graph dwarf -o "$work/$name.perf" -- \
+    "$nsr" run --seed $seed --max-time 600 "${churches[$i]}" >/dev/null 2>&1 || return 0
+  perf script -i "$work/$name.perf" -F ip,sym 2>/dev/null |
+    awk -v gc="$gc_syms" -v name="$name" '
+      BEGIN { n = split(gc, g, " "); for (k = 1; k <= n; k++) is_gc[g[k]] = 1 }
+      function close_sample() {
+        if (!open) return
+        total++
+        if (in_gc) c++; else if (in_alloc) a++; else if (in_dl) d++; else if (in_thread) t++
+        open = in_gc = in_alloc = in_dl = in_thread = 0
+      }
+      NF == 0 { close_sample(); next }
+      { open = 1; sym = $2; sub(/\+0x.*/, "", sym)
+        if (is_gc[sym]) in_gc = 1
+        if (sym == "lang_alloc") in_alloc = 1
+        if (sym ~ /^_?dl_/) in_dl = 1
+        if (sym == "start_thread") in_thread = 1 }
+      END { close_sample(); if (total == 0) total = 1
+        printf "%-22s collector %5.1f%%   allocation %5.1f%%   start-up %5.1f%%   other threads %5.1f%%   (%d samples)\n",
+          name, 100 * c / total, 100 * a / total, 100 * d / total, 100 * t / total, total }'
 }
 
 if [ $gc = 1 ]; then
   echo
   if command -v perf >/dev/null && perf record -q -o "$work/probe.perf" true >/dev/null 2>&1; then
-    echo "share of nsr's time (perf record, samples by function; collector = symbolic/lang/lang_gc.c):"
+    echo "share of nsr's time (perf samples at 499 Hz with call stacks; collector = inside symbolic/lang/lang_gc.c):"
     for i in "${!names[@]}"; do
       [ -s "$work/${names[$i]}.nsr_status" ] || gc_share "$i"
     done
