@@ -9,8 +9,8 @@
 #   (default)  every program, N = 5 runs each, nsr and WebPPL interleaved
 #   --brief    CI: the programs marked "brief", one run each, answers only;
 #              WebPPL only if it is already installed
-#   --gc       also the collector's share of nsr's time per program
-#              (perf record; the functions of symbolic/lang/lang_gc.c)
+#   --gc       also the collector's share of nsr's time per program (perf
+#              samples with call stacks inside symbolic/lang/lang_gc.c)
 #   --mcp      also the MCP run_program round trip per program
 #              (bench_church_mcp.mjs on `nsr mcp`, median of N calls)
 #
@@ -29,14 +29,18 @@
 # not counted as a failure. WebPPL is installed with npm into NSR_PEER_DIR
 # (default /tmp/peers) when missing; without it the figures are nsr's alone.
 set -euo pipefail
-build=${1:?usage: run_church.sh BUILD_DIR [--brief] [--runs N] [--only NAME] [--gc] [--mcp]}
+usage='usage: run_church.sh BUILD_DIR [--brief] [--runs N] [--only NAME] [--gc] [--mcp]'
+[ $# -gt 0 ] || { echo "$usage" >&2; exit 2; }
+build=$1
 shift
 brief=0 runs=5 only="" gc=0 mcp=0
 while [ $# -gt 0 ]; do
   case $1 in
     --brief) brief=1 runs=1 ;;
-    --runs) runs=${2:?--runs needs a count}; shift ;;
-    --only) only=${2:?--only needs a program name}; shift ;;
+    --runs | --only)
+      [ $# -gt 1 ] || { echo "run_church.sh: $1 needs a value" >&2; exit 2; }
+      if [ "$1" = --runs ]; then runs=$2; else only=$2; fi
+      shift ;;
     --gc) gc=1 ;;
     --mcp) mcp=1 ;;
     *) echo "run_church.sh: unknown option '$1'" >&2; exit 2 ;;
