@@ -10,7 +10,7 @@
 #   --brief    CI: the programs marked "brief", one run each, answers only;
 #              WebPPL only if it is already installed
 #   --gc       also the collector's share of nsr's time per program (perf
-#              samples with call stacks inside symbolic/lang/lang_gc.c)
+#              samples with call stacks inside a collection, lang_gc.c)
 #   --mcp      also the MCP run_program round trip per program
 #              (bench_church_mcp.mjs on `nsr mcp`, median of N calls)
 #
@@ -195,13 +195,15 @@ if [ ${#ratios[@]} -gt 0 ]; then
 fi
 
 # The collector's share of nsr's time on program $1: the perf samples
-# (with call stacks) inside a function of symbolic/lang/lang_gc.c, the
-# free() calls of its sweep included; beside it the allocator's (lang_alloc
-# and what it calls, outside a collection), the process start-up's (the
-# dynamic loader) and other threads' (OpenBLAS's idle workers).
+# (with call stacks) inside one of the collector's entry points in
+# symbolic/lang/lang_gc.c (a collection, giving memory back, freeing the heap
+# at the end), with all they call (the sweep's free() among it); beside it the
+# allocator's (lang_alloc and what it calls, outside a collection), the
+# process start-up's (the dynamic loader) and other threads' (OpenBLAS's
+# idle workers).
 gc_share() {
-  local i=$1 name=${names[$1]} gc_syms
-  gc_syms=$(nm --defined-only "$(find "$build" -name 'lang_gc.c.o' | head -1)" | awk '$2 ~ /^[tT]$/ { print $3 }' | tr '\n' ' ')
+  local i=$1 name=${names[$1]}
+  local gc_syms="lang_collect lang_release_memory lang_release_freed lang_free_all"
   perf record -q -F 499 --call-graph dwarf -o "$work/$name.perf" -- \
     "$nsr" run --seed $seed --max-time 600 "${churches[$i]}" >/dev/null 2>&1 || return 0
   perf script -i "$work/$name.perf" -F ip,sym 2>/dev/null |
@@ -227,7 +229,7 @@ gc_share() {
 if [ $gc = 1 ]; then
   echo
   if command -v perf >/dev/null && perf record -q -o "$work/probe.perf" true >/dev/null 2>&1; then
-    echo "share of nsr's time (perf samples at 499 Hz with call stacks; collector = inside symbolic/lang/lang_gc.c):"
+    echo "share of nsr's time (perf samples at 499 Hz with call stacks; collector = inside lang_collect, lang_release_memory, lang_free_all):"
     for i in "${!names[@]}"; do
       [ -s "$work/${names[$i]}.nsr_status" ] || gc_share "$i"
     done
