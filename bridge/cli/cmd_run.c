@@ -213,8 +213,9 @@ int cmd_run(int argc, char **argv) {
 
 /* ---- nsr repl ------------------------------------------------------------ */
 
-/* Parenthesis depth of text, skipping strings and ; comments. A form is
- * complete when the depth is back to zero or below. */
+/* Parenthesis depth of text, skipping strings and ; comments; square
+ * brackets count as parentheses. A form is complete when the depth is back
+ * to zero or below. */
 static int paren_depth(const char *text) {
   int depth = 0;
   bool in_string = false;
@@ -229,9 +230,9 @@ static int paren_depth(const char *text) {
       in_string = true;
     } else if (*p == ';') {
       while (p[1] != '\0' && p[1] != '\n') p++;
-    } else if (*p == '(') {
+    } else if (*p == '(' || *p == '[') {
       depth++;
-    } else if (*p == ')') {
+    } else if (*p == ')' || *p == ']') {
       depth--;
     }
   }
