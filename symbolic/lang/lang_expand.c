@@ -10,7 +10,8 @@
  *   (letrec ((v e) ...) b ...)       ((lambda () (define v e) ... b ...))
  *   (cond (t b ...) ...)             nested if; (t => f) and (t) too
  *   (case k ((d ...) b ...) ...)     ((lambda (tmp) (if (memv tmp '(d ...))
- *                                       ...)) k)
+ *                                       ...)) k); under webchurch
+ *                                       (memv tmp (<list> d ...))
  *   (when c b ...) (unless c b ...)  (if c (begin b ...)) and its converse
  *   `x                               cons/list/append/list->vector calls
  *   (enumeration-query d ... q c)    (<enumeration-query>
@@ -374,6 +375,19 @@ static lang_rc expand_cond_clauses(nsr_lang *I, lval x, lval clauses,
   return make_if(I, pos, etest, then, rest, out);
 }
 
+/* The list a case clause's key is looked up in: its data quoted, or under
+ * webchurch, whose case evaluates them ((('a) ...) is common in the book),
+ * a call of list on the expanded data. */
+static lang_rc case_choices(nsr_lang *I, lang_pos pos, lval data, lval *out) {
+  if (!I->cfg.webchurch) {
+    lval q_items[] = {sym(I->s_quote), data};
+    return list_at(I, pos, out, 2, q_items);
+  }
+  lval args;
+  if (expand_list(I, data, &args) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, pos, I->p_list, args, out);
+}
+
 static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
   lang_pos pos = lang_pos_of(x);
   if (lang_list_length(x) < 2) return bad_syntax(I, x, "case: expected a key");
@@ -401,10 +415,9 @@ static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
     if (lang_list_length(data) < 0) {
       return bad_syntax(I, clause, "case: expected a list of data");
     }
-    lval quoted, test;
-    lval q_items[] = {sym(I->s_quote), data};
-    if (list_at(I, pos, &quoted, 2, q_items) != LANG_OK) return LANG_ERROR;
-    lval t_items[] = {I->p_memv, t, quoted};
+    lval choices, test;
+    if (case_choices(I, pos, data, &choices) != LANG_OK) return LANG_ERROR;
+    lval t_items[] = {I->p_memv, t, choices};
     if (list_at(I, pos, &test, 3, t_items) != LANG_OK) return LANG_ERROR;
     if (make_if(I, pos, test, then, chain, &chain) != LANG_OK) return LANG_ERROR;
   }

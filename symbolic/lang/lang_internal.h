@@ -259,8 +259,15 @@ static inline lval lang_real(double r) {
 static inline lval lang_obj_val(nsr_lang_type t, void *o) {
   return (lval){.type = t, .as.obj = (struct nsr_lang_obj *)o};
 }
-static inline bool lang_truthy(lval v) {
-  return !(v.type == NSR_LANG_BOOL && !v.as.b);
+/* Scheme's truth: only #f is false. Under webchurch, JavaScript's truth
+ * for numbers too: 0 (and NaN) are false, as `(if x ...)` over 1/0 flags
+ * in the book expects. */
+static inline bool lang_truthy(const nsr_lang *I, lval v) {
+  if (v.type == NSR_LANG_BOOL) return v.as.b;
+  if (I->cfg.webchurch && (v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL)) {
+    return v.type == NSR_LANG_INT ? v.as.i != 0 : v.as.r != 0 && v.as.r == v.as.r;
+  }
+  return true;
 }
 static inline bool lang_is_number(lval v) {
   return v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL;
@@ -337,6 +344,11 @@ bool lang_set_equal(const lang_set *a, const lang_set *b);
 
 bool lang_eqv(lval a, lval b);
 bool lang_equal(lval a, lval b);
+/* eqv? and equal? as the program sees them: under webchurch, where symbols
+ * are strings, a symbol equals the string of its name (at any depth for
+ * equal?). */
+bool lang_eqv_in(const nsr_lang *I, lval a, lval b);
+bool lang_equal_in(const nsr_lang *I, lval a, lval b);
 /* A hash consistent with lang_equal. */
 uint64_t lang_hash_value(lval v);
 uint64_t lang_mix(uint64_t h, uint64_t x);

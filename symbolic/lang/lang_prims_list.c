@@ -132,21 +132,44 @@ static lang_rc p_listp(nsr_lang *I, lval *a, int n, lval *out) {
 
 static lang_rc p_not(nsr_lang *I, lval *a, int n, lval *out) {
   (void)I, (void)n;
-  *out = lang_bool(!lang_truthy(a[0]));
+  *out = lang_bool(!lang_truthy(I, a[0]));
+  return LANG_OK;
+}
+
+/* and, or as procedures (fold and #t xs): every argument is evaluated; the
+ * value is the special forms' (the last true value, or the first false
+ * one, for and). In a call's head position the special forms still win. */
+static lang_rc p_and(nsr_lang *I, lval *a, int n, lval *out) {
+  *out = lang_bool(true);
+  for (int i = 0; i < n; i++) {
+    *out = a[i];
+    if (!lang_truthy(I, a[i])) break;
+  }
+  return LANG_OK;
+}
+
+static lang_rc p_or(nsr_lang *I, lval *a, int n, lval *out) {
+  *out = lang_bool(false);
+  for (int i = 0; i < n; i++) {
+    if (lang_truthy(I, a[i])) {
+      *out = a[i];
+      break;
+    }
+  }
   return LANG_OK;
 }
 
 /* eq? is eqv? here: numbers and booleans are immediate, so identity and
  * value agree for them, as Church programs expect of (eq? x 1). */
 static lang_rc p_eqv(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)I, (void)n;
-  *out = lang_bool(lang_eqv(a[0], a[1]));
+  (void)n;
+  *out = lang_bool(lang_eqv_in(I, a[0], a[1]));
   return LANG_OK;
 }
 
 static lang_rc p_equal(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)I, (void)n;
-  *out = lang_bool(lang_equal(a[0], a[1]));
+  (void)n;
+  *out = lang_bool(lang_equal_in(I, a[0], a[1]));
   return LANG_OK;
 }
 
@@ -263,8 +286,8 @@ static lang_rc p_range(nsr_lang *I, lval *a, int n, lval *out) {
 
 typedef enum match { BY_EQV, BY_EQUAL } match;
 
-static bool same(lval a, lval b, match m) {
-  return m == BY_EQV ? lang_eqv(a, b) : lang_equal(a, b);
+static bool same(const nsr_lang *I, lval a, lval b, match m) {
+  return m == BY_EQV ? lang_eqv_in(I, a, b) : lang_equal_in(I, a, b);
 }
 
 static lang_rc member_of(nsr_lang *I, const char *name, match m, lval *a,
@@ -272,7 +295,7 @@ static lang_rc member_of(nsr_lang *I, const char *name, match m, lval *a,
   int64_t len;
   if (lang_arg_list(I, name, a, 1, &len) != LANG_OK) return LANG_ERROR;
   for (lval l = a[1]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    if (same(a[0], lang_car(l), m)) {
+    if (same(I, a[0], lang_car(l), m)) {
       *out = l;
       return LANG_OK;
     }
@@ -290,7 +313,7 @@ static lang_rc assoc_of(nsr_lang *I, const char *name, match m, lval *a,
     if (entry.type != NSR_LANG_PAIR) {
       return lang_type_error(I, name, "a list of pairs", 1, a[1]);
     }
-    if (same(a[0], lang_car(entry), m)) {
+    if (same(I, a[0], lang_car(entry), m)) {
       *out = entry;
       return LANG_OK;
     }
@@ -360,7 +383,7 @@ static lang_rc quantify(nsr_lang *I, const char *name, quant q, lval *a,
   if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
   bool any = false, all = true;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    if (lang_truthy(lang_car(l))) {
+    if (lang_truthy(I, lang_car(l))) {
       any = true;
     } else {
       all = false;
@@ -487,7 +510,7 @@ static lang_rc p_list_index(nsr_lang *I, lval *a, int n, lval *out) {
   int64_t len, i = 0;
   if (lang_arg_list(I, "list-index", a, 0, &len) != LANG_OK) return LANG_ERROR;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
-    if (lang_equal(lang_car(l), a[1])) {
+    if (lang_equal_in(I, lang_car(l), a[1])) {
       *out = lang_int(i);
       return LANG_OK;
     }
@@ -631,6 +654,8 @@ const lang_prim_def lang_prims_list[] = {
     {"procedure?", 1, 1, p_procedurep},
     {"vector?", 1, 1, p_vectorp},
     {"not", 1, 1, p_not},
+    {"and", 0, -1, p_and},
+    {"or", 0, -1, p_or},
     {"eq?", 2, 2, p_eqv},
     {"eqv?", 2, 2, p_eqv},
     {"equal?", 2, 2, p_equal},

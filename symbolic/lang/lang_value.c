@@ -314,10 +314,36 @@ static void sets_free(equal_sets *s) {
  * (the common case, e.g. mem keys) compare with no allocation. */
 #define EQUAL_PLAIN_VISITS 1024
 
-/* Structural equality (equal?). Terminates on cyclic values and is linear
- * in shared ones. Comparing data nested deeper than memory allows to track
- * answers false. */
-bool lang_equal(lval a, lval b) {
+/* Whether a symbol and a string (in either order) hold the same text:
+ * webchurch's symbols are strings. */
+static bool same_name(lval a, lval b) {
+  if (a.type == NSR_LANG_STRING) {
+    lval t = a;
+    a = b;
+    b = t;
+  }
+  if (a.type != NSR_LANG_SYMBOL || b.type != NSR_LANG_STRING) return false;
+  const lang_symbol *s = LANG_SYM(a);
+  return s->len == LANG_STR(b)->len && memcmp(s->name, LANG_STR(b)->chars, s->len) == 0;
+}
+
+bool lang_eqv_in(const nsr_lang *I, lval a, lval b) {
+  return lang_eqv(a, b) || (I->cfg.webchurch && same_name(a, b));
+}
+
+static bool equal_walk(lval a, lval b, bool names);
+
+bool lang_equal(lval a, lval b) { return equal_walk(a, b, false); }
+
+bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
+  return equal_walk(a, b, I->cfg.webchurch);
+}
+
+/* Structural equality (equal?); with `names`, a symbol equals the string of
+ * its name. Terminates on cyclic values and is linear in shared ones.
+ * Comparing data nested deeper than memory allows to track answers
+ * false. */
+static bool equal_walk(lval a, lval b, bool names) {
   equal_stack st;
   st.items = st.local;
   st.n = 0;
@@ -333,7 +359,7 @@ bool lang_equal(lval a, lval b) {
     /* Walk along list spines here; push the cars. */
     while (same && !lang_eqv(x, y)) {
       if (x.type != y.type) {
-        same = false;
+        same = names && same_name(x, y);
         break;
       }
       if ((x.type == NSR_LANG_PAIR || x.type == NSR_LANG_VECTOR) &&
