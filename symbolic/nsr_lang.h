@@ -38,6 +38,10 @@ typedef struct nsr_lang_config {
    * (equal? (* 0.5 4) 2) is #t), exact overflow gives an inexact result
    * instead of an error, and round takes halves up (Math.round). */
   bool webchurch;
+  /* (load PATH) may read files. Off by default, so a host running
+   * programs it did not write (the run_program tool) never opens a file
+   * for them; `nsr run` and `nsr repl` turn it on. */
+  bool load_files;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress

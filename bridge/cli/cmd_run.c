@@ -67,6 +67,7 @@ typedef struct lang_options {
 
 static void lang_options_init(lang_options *o) {
   nsr_lang_config_default(&o->cfg);
+  o->cfg.load_files = true; /* the user's own programs may (load FILE) */
   o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
 }
 

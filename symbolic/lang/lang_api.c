@@ -66,6 +66,13 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, form_names[i].name, &s) != LANG_OK) return LANG_ERROR;
     s->form = (uint8_t)form_names[i].form;
   }
+  /* webchurch's conditional is a keyword only in its mode: elsewhere the
+   * name stays free for programs. */
+  if (I->cfg.webchurch) {
+    lang_symbol *s;
+    if (intern_cstr(I, "conditional", &s) != LANG_OK) return LANG_ERROR;
+    s->form = FORM_CONDITIONAL;
+  }
   struct {
     const char *name;
     lang_symbol **slot;
@@ -80,7 +87,8 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
   }
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
-                                   lang_prims_dist, lang_prims_infer, lang_prims_set};
+                                   lang_prims_dist, lang_prims_infer, lang_prims_set,
+                                   lang_prims_load};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
   }

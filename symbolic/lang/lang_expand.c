@@ -18,6 +18,9 @@
  *                                       (lambda () d ... (<condition> c) q))
  *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
  *   (query method d ... q c)         (<query> method (lambda () ...))
+ *   (conditional m d ... q c)        (lambda () (%conditional-draw m
+ *     (webchurch only)                 (query (%conditional-method m)
+ *                                        d ... q c)))
  * where <p> is the primitive itself, so user definitions cannot capture it.
  *
  * Special-form names are keywords at top level (redefining one globally is
@@ -430,6 +433,36 @@ static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
   return list_at(I, pos, out, 2, app_items);
 }
 
+/* webchurch's (conditional METHOD defines... query-expr condition): a
+ * procedure that draws one sample from the conditional distribution at each
+ * call, by running the query that METHOD names (see the prelude's
+ * %conditional-method). METHOD is evaluated at each call. */
+static lang_rc expand_conditional(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 4) {
+    return bad_syntax(I, x, "conditional: expected a method, a query expression and a condition");
+  }
+  lval method = lang_car(lang_cdr(x)), forms = lang_cdr(lang_cdr(x));
+  lang_symbol *s_query, *s_method, *s_draw;
+  if (lang_intern(I, "query", 5, &s_query) != LANG_OK ||
+      lang_intern(I, "%conditional-method", 19, &s_method) != LANG_OK ||
+      lang_intern(I, "%conditional-draw", 17, &s_draw) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  lval m_items[] = {sym(s_method), method};
+  lval method_call, query_tail, query, draw, thunk;
+  if (list_at(I, pos, &method_call, 2, m_items) != LANG_OK ||
+      cons_at(I, pos, method_call, forms, &query_tail) != LANG_OK ||
+      cons_at(I, pos, sym(s_query), query_tail, &query) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  lval d_items[] = {sym(s_draw), method, query};
+  if (list_at(I, pos, &draw, 3, d_items) != LANG_OK) return LANG_ERROR;
+  lval t_items[] = {sym(I->s_lambda), lang_nil(), draw};
+  if (list_at(I, pos, &thunk, 3, t_items) != LANG_OK) return LANG_ERROR;
+  return expand(I, thunk, out);
+}
+
 static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
   lang_pos pos = lang_pos_of(x);
   if (lang_list_length(x) < 3) {
@@ -602,6 +635,7 @@ static lang_rc expand(nsr_lang *I, lval x, lval *out) {
     case FORM_REJECTION_QUERY: return expand_query(I, x, I->p_rejection_query, 0, out);
     case FORM_MH_QUERY: return expand_query(I, x, I->p_mh_query, 2, out);
     case FORM_QUERY: return expand_query(I, x, I->p_query, 1, out);
+    case FORM_CONDITIONAL: return expand_conditional(I, x, out);
   }
   return bad_syntax(I, x, "unknown special form");
 }

@@ -52,6 +52,8 @@ typedef enum lang_form {
   FORM_LET, FORM_LETSTAR, FORM_LETREC, FORM_COND, FORM_CASE, FORM_WHEN,
   FORM_UNLESS, FORM_QUASIQUOTE, FORM_ENUM_QUERY, FORM_REJECTION_QUERY,
   FORM_MH_QUERY, FORM_QUERY,
+  FORM_CONDITIONAL, /* webchurch's (conditional METHOD d ... q c); only
+                       under webchurch */
 } lang_form;
 
 typedef struct lang_symbol {
@@ -484,6 +486,7 @@ extern const lang_prim_def lang_prims_text[];
 extern const lang_prim_def lang_prims_dist[];
 extern const lang_prim_def lang_prims_infer[];
 extern const lang_prim_def lang_prims_set[];
+extern const lang_prim_def lang_prims_load[];
 
 /* Argument helpers: each checks the type and reports a located error. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,
