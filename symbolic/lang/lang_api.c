@@ -241,9 +241,8 @@ nsr_lang_value nsr_lang_result(const nsr_lang *I) { return I->result; }
 
 size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
                        size_t len) {
-  (void)I;
   /* The walk stops once buf is full, so a huge value costs len bytes. */
-  lang_buf b = {.limit = len > 0 ? len : 1};
+  lang_buf b = {.limit = len > 0 ? len : 1, .webchurch = I->cfg.webchurch};
   lang_print(&b, v, true);
   size_t n = b.over ? b.limit : b.len;
   if (len > 0) {

@@ -366,6 +366,9 @@ typedef struct lang_buf {
   bool failed; /* an append ran out of memory or passed the limit */
   size_t limit; /* most bytes the text may have; 0 = no limit */
   bool over;    /* failed because of the limit */
+  bool webchurch; /* print values as webchurch shows them: JavaScript's
+                     numerals, `undefined` (lang_text_buf sets it under
+                     webchurch) */
 } lang_buf;
 /* The most text one print makes, whatever the memory budget: printing a
  * value that shares structure can make text exponentially larger than

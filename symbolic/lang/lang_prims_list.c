@@ -248,6 +248,8 @@ static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
       v = lang_int(x);
     } else {
       v = lang_real(lang_num(start) + (double)i * lang_num(step));
+      /* (iota 3 1 0.5) is (1 1.5 2) in webchurch, whose numbers are one type. */
+      if (I->cfg.webchurch) v = lang_webchurch_number(v);
     }
     if (lang_cons(I, v, r, &r) != LANG_OK || charge_item(I, count - 1 - i) != LANG_OK) {
       return LANG_ERROR;

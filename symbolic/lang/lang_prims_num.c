@@ -437,7 +437,7 @@ NUMPRED(p_evenp, "even?", IS_EVEN)
 static lang_rc p_number_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (!lang_is_number(a[0])) return lang_type_error(I, "number->string", "a number", 0, a[0]);
-  lang_buf b = {0};
+  lang_buf b = {.webchurch = I->cfg.webchurch};
   lang_print_number(&b, a[0]);
   lang_rc rc = b.failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
                         : lang_make_string(I, b.data, b.len, out);
