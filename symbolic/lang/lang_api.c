@@ -88,7 +88,7 @@ static lang_rc init_language(nsr_lang *I) {
   }
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
                                    lang_prims_dist, lang_prims_infer, lang_prims_set,
-                                   lang_prims_load};
+                                   lang_prims_load, lang_prims_lists_as_sets};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
   }

@@ -490,6 +490,7 @@ extern const lang_prim_def lang_prims_dist[];
 extern const lang_prim_def lang_prims_infer[];
 extern const lang_prim_def lang_prims_set[];
 extern const lang_prim_def lang_prims_load[];
+extern const lang_prim_def lang_prims_lists_as_sets[];
 
 /* Argument helpers: each checks the type and reports a located error. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,

@@ -486,11 +486,11 @@ static lang_rc p_zip(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
-/* unique items by equal?, first occurrences in order (hash-backed). */
-static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)n;
+/* unique items by equal?, first occurrences in order (hash-backed);
+ * webchurch's nub is the same. */
+static lang_rc unique_items(nsr_lang *I, const char *name, lval *a, lval *out) {
   int64_t len;
-  if (lang_arg_list(I, "unique", a, 0, &len) != LANG_OK) return LANG_ERROR;
+  if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
   lval seen;
   if (lang_make_hash(I, &seen) != LANG_OK) return LANG_ERROR;
   lang_list_builder b = LANG_LIST_BUILDER;
@@ -505,6 +505,16 @@ static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
   }
   *out = lang_builder_finish(&b, lang_nil());
   return LANG_OK;
+}
+
+static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  return unique_items(I, "unique", a, out);
+}
+
+static lang_rc p_nub(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  return unique_items(I, "nub", a, out);
 }
 
 static lang_rc p_list_index(nsr_lang *I, lval *a, int n, lval *out) {
@@ -686,6 +696,7 @@ const lang_prim_def lang_prims_list[] = {
     {"last", 1, 1, p_last},
     {"zip", 1, -1, p_zip},
     {"unique", 1, 1, p_unique},
+    {"nub", 1, 1, p_nub},
     {"list-index", 2, 2, p_list_index},
     {"position", 2, 2, p_list_index},
     {"vector", 0, -1, p_vector},
