@@ -17,8 +17,8 @@ webchurch's runner (tester.js in github.com/probmods/webchurch):
   the identity. Those nsr does not define are bound likewise here, so that
   a case fails only on what nsr lacks as a language.
 
-Usage: webchurch_suite.py NSR [--webchurch-dir DIR] [--known FILE] [-v]
-           [--jobs N] [--max-time S] [PATTERN...]
+Usage: webchurch_suite.py NSR [--webchurch-dir DIR] [--known FILE]
+           [--skip-known] [-v] [--jobs N] [--max-time S] [PATTERN...]
 
 Without --webchurch-dir the repository is extracted from the mirror
 ($NSR_WEBCHURCH_MIRROR, default /work/.mirror/probmods+webchurch/repo, a
@@ -26,8 +26,11 @@ bare git directory); without either it exits 77 (skipped). PATTERNs select
 cases by id (`basic.church#12`, `probmods/conditioning.md`). With --known,
 the cases listed in FILE (one id a line, `#` comments) are expected to
 fail: the exit status is 0 when every other case passes, and a known case
-that passes is reported so that the list shrinks. Prints one line per case
-and the totals per file and overall."""
+that passes is reported so that the list shrinks; --skip-known does not run
+them (the meson test does so: several of them run until their time budget).
+--max-time is each case's wall-time budget (default 60 s, far above what
+any passing case needs). Prints a line per failing case (per case with -v),
+the totals per file and overall, and the slowest cases."""
 
 import argparse
 import concurrent.futures
@@ -38,6 +41,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 
@@ -146,6 +150,13 @@ def shim_prefix(names):
 
 
 def run_case(nsr, root, prefix, case, max_time):
+    """Runs one case; returns (passed, detail, seconds)."""
+    start = time.monotonic()
+    ok, detail = run_case_untimed(nsr, root, prefix, case, max_time)
+    return ok, detail, time.monotonic() - start
+
+
+def run_case_untimed(nsr, root, prefix, case, max_time):
     """Runs one case; returns (passed, detail)."""
     if case.get('skip'):
         return True, 'skipped'
@@ -223,6 +234,7 @@ def main():
     ap.add_argument('nsr')
     ap.add_argument('--webchurch-dir')
     ap.add_argument('--known')
+    ap.add_argument('--skip-known', action='store_true')
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--max-time', type=int, default=60)
     ap.add_argument('-v', '--verbose', action='store_true')
@@ -238,11 +250,15 @@ def main():
              if not args.patterns or any(p == cid or ('#' not in p and p in cid)
                                                  for p in args.patterns)]
     known = read_known(args.known)
+    if args.skip_known:
+        skipped = [cid for cid, _ in cases if cid in known]
+        cases = [(cid, c) for cid, c in cases if cid not in known]
+        print('not run (known failures, --skip-known): %d' % len(skipped))
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(lambda ic: run_case(nsr, root, prefix, ic[1], args.max_time),
                                 cases))
     totals, unexpected, fixed = {}, [], []
-    for (cid, case), (ok, detail) in zip(cases, results):
+    for (cid, case), (ok, detail, _) in zip(cases, results):
         label = cid.split('#')[0]
         group = 'chapters' if label.endswith('.md') else 'suite'
         for key in (label, group):
@@ -260,6 +276,8 @@ def main():
     for group in ('suite', 'chapters'):
         if group in totals:
             print('total %-39s %d / %d' % (group, *totals[group]))
+    slowest = sorted(zip(cases, results), key=lambda cr: -cr[1][2])[:5]
+    print('slowest: ' + ', '.join('%s %.1f s' % (cid, r[2]) for (cid, _), r in slowest))
     if fixed:
         print('known failures that now pass (remove them from the list): ' + ' '.join(fixed))
     if args.known and unexpected:
