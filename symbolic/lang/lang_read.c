@@ -39,8 +39,12 @@ static void advance(reader *r) {
   }
 }
 
+/* Records a syntax error at pos; always LANG_ERROR (returned here rather
+ * than lang_fail_at's result, so that the analyzer sees that no datum is
+ * expected after it). */
 static lang_rc syntax_error(reader *r, lang_pos pos, const char *msg) {
-  return lang_fail_at(r->I, pos, NSR_ERR_PARSE, "%s", msg);
+  lang_fail_at(r->I, pos, NSR_ERR_PARSE, "%s", msg);
+  return LANG_ERROR;
 }
 
 /* Skips whitespace, ; line comments and nested #| block comments |#. */
@@ -140,7 +144,7 @@ static lang_rc read_list_tail(reader *r, lang_pos open, int depth, int opener, l
       *out = lang_builder_finish(&b, last);
       return LANG_OK;
     }
-    lval item;
+    lval item = lang_nil(); /* set by read_datum (clang's analyzer loses it in the recursion) */
     if (read_datum(r, depth + 1, &item) != LANG_OK) return LANG_ERROR;
     /* The first cell is the list itself and carries the '(' position. */
     lang_pos cell_pos = b.head.type == NSR_LANG_NIL ? open : pos;
@@ -248,7 +252,7 @@ static lang_rc read_prefixed(reader *r, lang_symbol *sym, int depth,
   if (peek(r) == -1 || peek(r) == ')' || peek(r) == ']') {
     return syntax_error(r, pos, "a quote mark must be followed by a datum");
   }
-  lval x, rest;
+  lval x = lang_nil(), rest; /* x: as item in read_list_tail */
   if (read_datum(r, depth + 1, &x) != LANG_OK) return LANG_ERROR;
   if (lang_cons_at(r->I, x, lang_nil(), pos, &rest) != LANG_OK) return LANG_ERROR;
   return lang_cons_at(r->I, lang_obj_val(NSR_LANG_SYMBOL, sym), rest, pos, out);
@@ -284,7 +288,7 @@ static lang_rc read_datum(reader *r, int depth, lval *out) {
       if (r->i + 1 < r->len && r->text[r->i + 1] == '(') {
         advance(r);
         advance(r);
-        lval items;
+        lval items = lang_nil();
         if (read_list_tail(r, pos, depth, '#', &items) != LANG_OK) {
           return LANG_ERROR;
         }
