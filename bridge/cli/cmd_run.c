@@ -55,9 +55,11 @@ typedef struct lang_options {
   CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
              "execution paths per enumeration-query,\n0 = no limit"),                          \
   CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
-                  "numbers behave as in webchurch (JavaScript): 2.0\n"                         \
-                  "is the integer 2, exact overflow turns inexact,\n"                          \
-                  "round takes halves up")
+                  "webchurch's rules (JavaScript): 2.0 is the integer\n"                      \
+                  "2, exact overflow turns inexact, round takes halves\n"                      \
+                  "up, 0 is false, symbols equal strings, extra\n"                            \
+                  "arguments are ignored, case evaluates its data;\n"                          \
+                  "values print as webchurch prints them")
 
 /* The library's defaults plus a wall-time budget: steps alone do not bound
  * time (a step of a primitive's loop, of the collector's work or of a
