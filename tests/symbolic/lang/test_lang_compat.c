@@ -128,7 +128,7 @@ static void test_eval(void **state) {
   lt_expect("(eval 5 'ignored-environment)", "5");
   /* eval sees global definitions only (webchurch's sees local ones too). */
   lt_expect_error("(define (f b) (eval 'b)) (f 1)", NSR_ERR_INVALID, "unbound variable 'b'");
-  lt_expect_error("(eval '(if))", NSR_ERR_PARSE, "if: expected");
+  lt_expect_error("(eval '(if))", NSR_ERR_PARSE, "expected (if test then [else])");
   lt_expect_error("(eval)", NSR_ERR_INVALID, "eval: expected 1 to 2 arguments, got 0");
   lt_expect_error("(eval '(car 1))", NSR_ERR_INVALID, "expected a pair");
   /* eval'd code is under the program's budgets. */
@@ -161,7 +161,8 @@ static void test_load(void **state) {
   snprintf(src, sizeof src, "(load \"%s\")", bad);
   const char *msg = lt_eval_error(lang, src, NSR_ERR_INVALID);
   char want[256];
-  snprintf(want, sizeof want, "%s:2:3: first: expected a pair", bad);
+  snprintf(want, sizeof want, "%s:2:3: ", bad);
+  if (strstr(msg, "expected a pair as argument 1, got 5") == NULL) fail_msg("load error: %s", msg);
   if (strstr(msg, want) == NULL) fail_msg("load error: %s lacks %s", msg, want);
   snprintf(src, sizeof src, "(load \"%s\")", loop);
   msg = lt_eval_error(lang, src, NSR_ERR_LIMIT);
