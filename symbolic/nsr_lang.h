@@ -50,6 +50,10 @@ typedef struct nsr_lang_config {
    * next evaluation. The interpreter stays usable, with every definition
    * made before the interrupted form. */
   const volatile sig_atomic_t *interrupt;
+  /* (load PATH) may read files. Off by default, so a host running
+   * programs it did not write (the run_program tool) never opens a file
+   * for them; `nsr run` and `nsr repl` turn it on. */
+  bool load_files;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress

@@ -57,9 +57,11 @@ typedef struct lang_options {
   CLI_OPTION("--max-paths", CLI_U64, &(o)->cfg.max_paths, "N",                                 \
              "execution paths per enumeration-query,\n0 = no limit"),                          \
   CLI_FLAG_OPTION("--webchurch", &(o)->cfg.webchurch,                                          \
-                  "numbers behave as in webchurch (JavaScript): 2.0\n"                         \
-                  "is the integer 2, exact overflow turns inexact,\n"                          \
-                  "round takes halves up"),                                                    \
+                  "webchurch's rules (JavaScript): 2.0 is the integer\n"                      \
+                  "2, exact overflow turns inexact, round takes halves\n"                      \
+                  "up, 0 is false, symbols equal strings, extra\n"                            \
+                  "arguments are ignored, case evaluates its data;\n"                          \
+                  "values print as webchurch prints them"),                    \
   CLI_OPTION("--plot-dir", CLI_STRING, &(o)->cfg.plot_dir, "DIR",                              \
              "hist, density, barplot, scatter and lineplot\n"                                  \
              "write SVG files DIR/plot-001-hist.svg, ... in\n"                                 \
@@ -74,6 +76,7 @@ typedef struct lang_options {
 
 static void lang_options_init(lang_options *o) {
   nsr_lang_config_default(&o->cfg);
+  o->cfg.load_files = true; /* the user's own programs may (load FILE) */
   o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
 }
 
@@ -292,8 +295,9 @@ int cmd_run(int argc, char **argv) {
 
 /* ---- nsr repl ------------------------------------------------------------ */
 
-/* Parenthesis depth of text, skipping strings and ; comments. A form is
- * complete when the depth is back to zero or below. */
+/* Parenthesis depth of text, skipping strings and ; comments; square
+ * brackets count as parentheses. A form is complete when the depth is back
+ * to zero or below. */
 static int paren_depth(const char *text) {
   int depth = 0;
   bool in_string = false;
@@ -308,9 +312,9 @@ static int paren_depth(const char *text) {
       in_string = true;
     } else if (*p == ';') {
       while (p[1] != '\0' && p[1] != '\n') p++;
-    } else if (*p == '(') {
+    } else if (*p == '(' || *p == '[') {
       depth++;
-    } else if (*p == ')') {
+    } else if (*p == ')' || *p == ']') {
       depth--;
     }
   }

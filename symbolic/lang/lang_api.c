@@ -66,6 +66,13 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, form_names[i].name, &s) != LANG_OK) return LANG_ERROR;
     s->form = (uint8_t)form_names[i].form;
   }
+  /* webchurch's conditional is a keyword only in its mode: elsewhere the
+   * name stays free for programs. */
+  if (I->cfg.webchurch) {
+    lang_symbol *s;
+    if (intern_cstr(I, "conditional", &s) != LANG_OK) return LANG_ERROR;
+    s->form = FORM_CONDITIONAL;
+  }
   struct {
     const char *name;
     lang_symbol **slot;
@@ -81,7 +88,7 @@ static lang_rc init_language(nsr_lang *I) {
   }
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
                                    lang_prims_dist, lang_prims_infer, lang_prims_set,
-                                   lang_prims_plot};
+                                   lang_prims_plot, lang_prims_load, lang_prims_lists_as_sets};
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
     if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
   }
@@ -247,9 +254,8 @@ nsr_lang_value nsr_lang_result(const nsr_lang *I) { return I->result; }
 
 size_t nsr_lang_format(const nsr_lang *I, nsr_lang_value v, char *buf,
                        size_t len) {
-  (void)I;
   /* The walk stops once buf is full, so a huge value costs len bytes. */
-  lang_buf b = {.limit = len > 0 ? len : 1};
+  lang_buf b = {.limit = len > 0 ? len : 1, .webchurch = I->cfg.webchurch};
   lang_print(&b, v, true);
   size_t n = b.over ? b.limit : b.len;
   if (len > 0) {

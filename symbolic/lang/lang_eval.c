@@ -231,6 +231,8 @@ static lang_rc bind_args(nsr_lang *I, lval proc, size_t base,
                          lang_env **env) {
   lang_closure *c = LANG_CLOSURE(proc);
   int nargs = (int)(I->nvals - base - 1);
+  /* webchurch (JavaScript) ignores extra arguments. */
+  if (I->cfg.webchurch && !c->rest && nargs > (int)c->nreq) nargs = (int)c->nreq;
   if (nargs < (int)c->nreq || (!c->rest && nargs > (int)c->nreq)) {
     return arity_error(I, proc, (int)c->nreq, c->rest ? -1 : (int)c->nreq, nargs);
   }
@@ -259,6 +261,7 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
                               lval *out) {
   lang_prim *p = LANG_PRIM(proc);
   int nargs = (int)(I->nvals - base - 1);
+  if (I->cfg.webchurch && p->max_args >= 0 && nargs > p->max_args) nargs = p->max_args;
   if (nargs < p->min_args || (p->max_args >= 0 && nargs > p->max_args)) {
     return arity_error(I, proc, p->min_args, p->max_args, nargs);
   }
@@ -493,8 +496,8 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_SEQ:
       case FRAME_AND:
       case FRAME_OR:
-        if ((f->kind == FRAME_AND && !lang_truthy(r.val)) ||
-            (f->kind == FRAME_OR && lang_truthy(r.val))) {
+        if ((f->kind == FRAME_AND && !lang_truthy(I, r.val)) ||
+            (f->kind == FRAME_OR && lang_truthy(I, r.val))) {
           I->nframes--;
           break;
         }
@@ -508,7 +511,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         break;
       case FRAME_IF:
         I->nframes--;
-        if (lang_truthy(r.val)) {
+        if (lang_truthy(I, r.val)) {
           r.expr = item_of(I, f->a);
         } else if (lang_cdr(f->a).type == NSR_LANG_PAIR) {
           r.expr = item_of(I, lang_cdr(f->a));

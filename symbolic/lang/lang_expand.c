@@ -10,7 +10,8 @@
  *   (letrec ((v e) ...) b ...)       ((lambda () (define v e) ... b ...))
  *   (cond (t b ...) ...)             nested if; (t => f) and (t) too
  *   (case k ((d ...) b ...) ...)     ((lambda (tmp) (if (memv tmp '(d ...))
- *                                       ...)) k)
+ *                                       ...)) k); under webchurch
+ *                                       (memv tmp (<list> d ...))
  *   (when c b ...) (unless c b ...)  (if c (begin b ...)) and its converse
  *   `x                               cons/list/append/list->vector calls
  *   (enumeration-query d ... q c)    (<enumeration-query>
@@ -19,6 +20,9 @@
  *                                    "queries" below)
  *   (mh-query n lag d ... q c)       (<mh-query> n lag (lambda () ...))
  *   (query method d ... q c)         (<query> method (lambda () ...))
+ *   (conditional m d ... q c)        (lambda () (%conditional-draw m
+ *     (webchurch only)                 (query (%conditional-method m)
+ *                                        d ... q c)))
  * where <p> is the primitive itself, so user definitions cannot capture it.
  *
  * Special-form names are keywords at top level (redefining one globally is
@@ -416,6 +420,19 @@ static lang_rc expand_cond_clauses(nsr_lang *I, lval x, lval clauses,
   return make_if_at(I, pos, parts, at, out);
 }
 
+/* The list a case clause's key is looked up in: its data quoted, or under
+ * webchurch, whose case evaluates them ((('a) ...) is common in the book),
+ * a call of list on the expanded data. */
+static lang_rc case_choices(nsr_lang *I, lang_pos pos, lval data, lval *out) {
+  if (!I->cfg.webchurch) {
+    lval q_items[] = {sym(I->s_quote), data};
+    return list_at(I, pos, out, 2, q_items);
+  }
+  lval args;
+  if (expand_list(I, data, &args) != LANG_OK) return LANG_ERROR;
+  return cons_at(I, pos, I->p_list, args, out);
+}
+
 static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
   lang_pos pos = lang_pos_of(x);
   if (lang_list_length(x) < 2) return bad_syntax(I, x, "case: expected a key");
@@ -443,10 +460,9 @@ static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
     if (lang_list_length(data) < 0) {
       return bad_syntax(I, clause, "case: expected a list of data");
     }
-    lval quoted, test;
-    lval q_items[] = {sym(I->s_quote), data};
-    if (list_at(I, pos, &quoted, 2, q_items) != LANG_OK) return LANG_ERROR;
-    lval t_items[] = {I->p_memv, t, quoted};
+    lval choices, test;
+    if (case_choices(I, pos, data, &choices) != LANG_OK) return LANG_ERROR;
+    lval t_items[] = {I->p_memv, t, choices};
     if (list_at(I, pos, &test, 3, t_items) != LANG_OK) return LANG_ERROR;
     if (make_if(I, pos, test, then, chain, &chain) != LANG_OK) return LANG_ERROR;
   }
@@ -457,6 +473,36 @@ static lang_rc expand_case(nsr_lang *I, lval x, lval *out) {
   if (cons_at(I, pos, sym(I->s_lambda), lam_rest, &lam) != LANG_OK) return LANG_ERROR;
   lval app_items[] = {lam, key};
   return list_at(I, pos, out, 2, app_items);
+}
+
+/* webchurch's (conditional METHOD defines... query-expr condition): a
+ * procedure that draws one sample from the conditional distribution at each
+ * call, by running the query that METHOD names (see the prelude's
+ * %conditional-method). METHOD is evaluated at each call. */
+static lang_rc expand_conditional(nsr_lang *I, lval x, lval *out) {
+  lang_pos pos = lang_pos_of(x);
+  if (lang_list_length(x) < 4) {
+    return bad_syntax(I, x, "conditional: expected a method, a query expression and a condition");
+  }
+  lval method = lang_car(lang_cdr(x)), forms = lang_cdr(lang_cdr(x));
+  lang_symbol *s_query, *s_method, *s_draw;
+  if (lang_intern(I, "query", 5, &s_query) != LANG_OK ||
+      lang_intern(I, "%conditional-method", 19, &s_method) != LANG_OK ||
+      lang_intern(I, "%conditional-draw", 17, &s_draw) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  lval m_items[] = {sym(s_method), method};
+  lval method_call, query_tail, query, draw, thunk;
+  if (list_at(I, pos, &method_call, 2, m_items) != LANG_OK ||
+      cons_at(I, pos, method_call, forms, &query_tail) != LANG_OK ||
+      cons_at(I, pos, sym(s_query), query_tail, &query) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  lval d_items[] = {sym(s_draw), method, query};
+  if (list_at(I, pos, &draw, 3, d_items) != LANG_OK) return LANG_ERROR;
+  lval t_items[] = {sym(I->s_lambda), lang_nil(), draw};
+  if (list_at(I, pos, &thunk, 3, t_items) != LANG_OK) return LANG_ERROR;
+  return expand(I, thunk, out);
 }
 
 static lang_rc expand_when(nsr_lang *I, lval x, bool unless, lval *out) {
@@ -840,6 +886,7 @@ static lang_rc expand(nsr_lang *I, lval x, lval *out) {
     case FORM_REJECTION_QUERY: return expand_query(I, x, I->p_rejection_query, 0, out);
     case FORM_MH_QUERY: return expand_query(I, x, I->p_mh_query, 2, out);
     case FORM_QUERY: return expand_query(I, x, I->p_query, 1, out);
+    case FORM_CONDITIONAL: return expand_conditional(I, x, out);
   }
   return bad_syntax(I, x, "unknown special form");
 }

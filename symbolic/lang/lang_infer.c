@@ -128,7 +128,7 @@ static lang_rc p_condition(nsr_lang *I, lval *a, int n, lval *out) {
   if (I->query == NULL) return lang_error(I, "condition used outside of a query");
   *out = lang_unspec();
   if (barrier_stop(I->query)) return LANG_ABORT;
-  return lang_truthy(a[0]) ? LANG_OK : LANG_ABORT;
+  return lang_truthy(I, a[0]) ? LANG_OK : LANG_ABORT;
 }
 
 static lang_rc p_factor(nsr_lang *I, lval *a, int n, lval *out) {

@@ -52,6 +52,8 @@ typedef enum lang_form {
   FORM_LET, FORM_LETSTAR, FORM_LETREC, FORM_COND, FORM_CASE, FORM_WHEN,
   FORM_UNLESS, FORM_QUASIQUOTE, FORM_ENUM_QUERY, FORM_REJECTION_QUERY,
   FORM_MH_QUERY, FORM_QUERY,
+  FORM_CONDITIONAL, /* webchurch's (conditional METHOD d ... q c); only
+                       under webchurch */
 } lang_form;
 
 typedef struct lang_symbol {
@@ -275,8 +277,15 @@ static inline lval lang_real(double r) {
 static inline lval lang_obj_val(nsr_lang_type t, void *o) {
   return (lval){.type = t, .as.obj = (struct nsr_lang_obj *)o};
 }
-static inline bool lang_truthy(lval v) {
-  return !(v.type == NSR_LANG_BOOL && !v.as.b);
+/* Scheme's truth: only #f is false. Under webchurch, JavaScript's truth
+ * for numbers too: 0 (and NaN) are false, as `(if x ...)` over 1/0 flags
+ * in the book expects. */
+static inline bool lang_truthy(const nsr_lang *I, lval v) {
+  if (v.type == NSR_LANG_BOOL) return v.as.b;
+  if (I->cfg.webchurch && (v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL)) {
+    return v.type == NSR_LANG_INT ? v.as.i != 0 : v.as.r != 0 && v.as.r == v.as.r;
+  }
+  return true;
 }
 static inline bool lang_is_number(lval v) {
   return v.type == NSR_LANG_INT || v.type == NSR_LANG_REAL;
@@ -353,6 +362,11 @@ bool lang_set_equal(const lang_set *a, const lang_set *b);
 
 bool lang_eqv(lval a, lval b);
 bool lang_equal(lval a, lval b);
+/* eqv? and equal? as the program sees them: under webchurch, where symbols
+ * are strings, a symbol equals the string of its name (at any depth for
+ * equal?). */
+bool lang_eqv_in(const nsr_lang *I, lval a, lval b);
+bool lang_equal_in(const nsr_lang *I, lval a, lval b);
 /* A hash consistent with lang_equal. */
 uint64_t lang_hash_value(lval v);
 uint64_t lang_mix(uint64_t h, uint64_t x);
@@ -368,6 +382,9 @@ typedef struct lang_buf {
   bool failed; /* an append ran out of memory or passed the limit */
   size_t limit; /* most bytes the text may have; 0 = no limit */
   bool over;    /* failed because of the limit */
+  bool webchurch; /* print values as webchurch shows them: JavaScript's
+                     numerals, `undefined` (lang_text_buf sets it under
+                     webchurch) */
 } lang_buf;
 /* The most text one print makes, whatever the memory budget: printing a
  * value that shares structure can make text exponentially larger than
@@ -496,6 +513,8 @@ extern const lang_prim_def lang_prims_set[];
 extern const lang_prim_def lang_prims_plot[];
 /* Frees the record of figures written (lang_plot.c). */
 void lang_plots_free(nsr_lang *I);
+extern const lang_prim_def lang_prims_load[];
+extern const lang_prim_def lang_prims_lists_as_sets[];
 
 /* Argument helpers: each checks the type and reports a located error. */
 lang_rc lang_arg_int(nsr_lang *I, const char *name, lval *args, int i,

@@ -505,7 +505,7 @@ static lang_rc make_density(nsr_lang *I, lval *a, int n, plot_fig *f) {
   for (size_t i = 0; i < len; i++) f->sd += (xs[i] - f->mean) * (xs[i] - f->mean);
   f->sd = len > 1 ? sqrt(f->sd / (double)(len - 1)) : 0;
   f->n_total = len;
-  if (rc == LANG_OK && n > 2 && lang_truthy(a[2])) {
+  if (rc == LANG_OK && n > 2 && lang_truthy(I, a[2])) {
     double start;
     size_t k = plot_bins(xs, len, &start, &f->bin_width);
     uint64_t *counts = nsr_calloc(k, sizeof *counts);

@@ -132,21 +132,44 @@ static lang_rc p_listp(nsr_lang *I, lval *a, int n, lval *out) {
 
 static lang_rc p_not(nsr_lang *I, lval *a, int n, lval *out) {
   (void)I, (void)n;
-  *out = lang_bool(!lang_truthy(a[0]));
+  *out = lang_bool(!lang_truthy(I, a[0]));
+  return LANG_OK;
+}
+
+/* and, or as procedures (fold and #t xs): every argument is evaluated; the
+ * value is the special forms' (the last true value, or the first false
+ * one, for and). In a call's head position the special forms still win. */
+static lang_rc p_and(nsr_lang *I, lval *a, int n, lval *out) {
+  *out = lang_bool(true);
+  for (int i = 0; i < n; i++) {
+    *out = a[i];
+    if (!lang_truthy(I, a[i])) break;
+  }
+  return LANG_OK;
+}
+
+static lang_rc p_or(nsr_lang *I, lval *a, int n, lval *out) {
+  *out = lang_bool(false);
+  for (int i = 0; i < n; i++) {
+    if (lang_truthy(I, a[i])) {
+      *out = a[i];
+      break;
+    }
+  }
   return LANG_OK;
 }
 
 /* eq? is eqv? here: numbers and booleans are immediate, so identity and
  * value agree for them, as Church programs expect of (eq? x 1). */
 static lang_rc p_eqv(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)I, (void)n;
-  *out = lang_bool(lang_eqv(a[0], a[1]));
+  (void)n;
+  *out = lang_bool(lang_eqv_in(I, a[0], a[1]));
   return LANG_OK;
 }
 
 static lang_rc p_equal(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)I, (void)n;
-  *out = lang_bool(lang_equal(a[0], a[1]));
+  (void)n;
+  *out = lang_bool(lang_equal_in(I, a[0], a[1]));
   return LANG_OK;
 }
 
@@ -225,6 +248,8 @@ static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
       v = lang_int(x);
     } else {
       v = lang_real(lang_num(start) + (double)i * lang_num(step));
+      /* (iota 3 1 0.5) is (1 1.5 2) in webchurch, whose numbers are one type. */
+      if (I->cfg.webchurch) v = lang_webchurch_number(v);
     }
     if (lang_cons(I, v, r, &r) != LANG_OK || charge_item(I, count - 1 - i) != LANG_OK) {
       return LANG_ERROR;
@@ -263,8 +288,8 @@ static lang_rc p_range(nsr_lang *I, lval *a, int n, lval *out) {
 
 typedef enum match { BY_EQV, BY_EQUAL } match;
 
-static bool same(lval a, lval b, match m) {
-  return m == BY_EQV ? lang_eqv(a, b) : lang_equal(a, b);
+static bool same(const nsr_lang *I, lval a, lval b, match m) {
+  return m == BY_EQV ? lang_eqv_in(I, a, b) : lang_equal_in(I, a, b);
 }
 
 static lang_rc member_of(nsr_lang *I, const char *name, match m, lval *a,
@@ -272,7 +297,7 @@ static lang_rc member_of(nsr_lang *I, const char *name, match m, lval *a,
   int64_t len;
   if (lang_arg_list(I, name, a, 1, &len) != LANG_OK) return LANG_ERROR;
   for (lval l = a[1]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    if (same(a[0], lang_car(l), m)) {
+    if (same(I, a[0], lang_car(l), m)) {
       *out = l;
       return LANG_OK;
     }
@@ -290,7 +315,7 @@ static lang_rc assoc_of(nsr_lang *I, const char *name, match m, lval *a,
     if (entry.type != NSR_LANG_PAIR) {
       return lang_type_error(I, name, "a list of pairs", 1, a[1]);
     }
-    if (same(a[0], lang_car(entry), m)) {
+    if (same(I, a[0], lang_car(entry), m)) {
       *out = entry;
       return LANG_OK;
     }
@@ -360,7 +385,7 @@ static lang_rc quantify(nsr_lang *I, const char *name, quant q, lval *a,
   if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
   bool any = false, all = true;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    if (lang_truthy(lang_car(l))) {
+    if (lang_truthy(I, lang_car(l))) {
       any = true;
     } else {
       all = false;
@@ -461,11 +486,11 @@ static lang_rc p_zip(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
-/* unique items by equal?, first occurrences in order (hash-backed). */
-static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
-  (void)n;
+/* unique items by equal?, first occurrences in order (hash-backed);
+ * webchurch's nub is the same. */
+static lang_rc unique_items(nsr_lang *I, const char *name, lval *a, lval *out) {
   int64_t len;
-  if (lang_arg_list(I, "unique", a, 0, &len) != LANG_OK) return LANG_ERROR;
+  if (lang_arg_list(I, name, a, 0, &len) != LANG_OK) return LANG_ERROR;
   lval seen;
   if (lang_make_hash(I, &seen) != LANG_OK) return LANG_ERROR;
   lang_list_builder b = LANG_LIST_BUILDER;
@@ -482,12 +507,22 @@ static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+static lang_rc p_unique(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  return unique_items(I, "unique", a, out);
+}
+
+static lang_rc p_nub(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  return unique_items(I, "nub", a, out);
+}
+
 static lang_rc p_list_index(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   int64_t len, i = 0;
   if (lang_arg_list(I, "list-index", a, 0, &len) != LANG_OK) return LANG_ERROR;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
-    if (lang_equal(lang_car(l), a[1])) {
+    if (lang_equal_in(I, lang_car(l), a[1])) {
       *out = lang_int(i);
       return LANG_OK;
     }
@@ -631,6 +666,8 @@ const lang_prim_def lang_prims_list[] = {
     {"procedure?", 1, 1, p_procedurep},
     {"vector?", 1, 1, p_vectorp},
     {"not", 1, 1, p_not},
+    {"and", 0, -1, p_and},
+    {"or", 0, -1, p_or},
     {"eq?", 2, 2, p_eqv},
     {"eqv?", 2, 2, p_eqv},
     {"equal?", 2, 2, p_equal},
@@ -659,6 +696,7 @@ const lang_prim_def lang_prims_list[] = {
     {"last", 1, 1, p_last},
     {"zip", 1, -1, p_zip},
     {"unique", 1, 1, p_unique},
+    {"nub", 1, 1, p_nub},
     {"list-index", 2, 2, p_list_index},
     {"position", 2, 2, p_list_index},
     {"vector", 0, -1, p_vector},

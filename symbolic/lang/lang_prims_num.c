@@ -181,6 +181,11 @@ static lang_rc p_gt(nsr_lang *I, lval *a, int n, lval *out) { return compare_cha
 static lang_rc p_le(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, "<=", LE, a, n, out); }
 static lang_rc p_ge(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ">=", GE, a, n, out); }
 static lang_rc p_numeq(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, "=", EQ, a, n, out); }
+/* webchurch's pairwise comparisons (.<. and so on) are the chained ones. */
+static lang_rc p_dot_lt(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ".<.", LT, a, n, out); }
+static lang_rc p_dot_gt(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ".>.", GT, a, n, out); }
+static lang_rc p_dot_le(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ".<=.", LE, a, n, out); }
+static lang_rc p_dot_ge(nsr_lang *I, lval *a, int n, lval *out) { return compare_chain(I, ".>=.", GE, a, n, out); }
 
 /* min and max compare exactly (num_compare); a NaN argument makes the
  * result NaN, and any inexact argument makes it inexact, as in Scheme. */
@@ -432,7 +437,7 @@ NUMPRED(p_evenp, "even?", IS_EVEN)
 static lang_rc p_number_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (!lang_is_number(a[0])) return lang_type_error(I, "number->string", "a number", 0, a[0]);
-  lang_buf b = {0};
+  lang_buf b = {.webchurch = I->cfg.webchurch};
   lang_print_number(&b, a[0]);
   lang_rc rc = b.failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
                         : lang_make_string(I, b.data, b.len, out);
@@ -484,7 +489,11 @@ const lang_prim_def lang_prims_num[] = {
     {">", 1, -1, p_gt},
     {"<=", 1, -1, p_le},
     {">=", 1, -1, p_ge},
-    {"=", 1, -1, p_numeq},
+    {"=", 0, -1, p_numeq}, /* (=) is true, as in webchurch */
+    {".<.", 1, -1, p_dot_lt},
+    {".>.", 1, -1, p_dot_gt},
+    {".<=.", 1, -1, p_dot_le},
+    {".>=.", 1, -1, p_dot_ge},
     {"min", 1, -1, p_min},
     {"max", 1, -1, p_max},
     {"abs", 1, 1, p_abs},

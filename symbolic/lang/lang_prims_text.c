@@ -46,6 +46,48 @@ static lang_rc p_string_append(nsr_lang *I, lval *a, int n, lval *out) {
   return buf_to_string(I, &b, out);
 }
 
+/* Bytes of the UTF-8 character starting with byte c (1 for a stray byte). */
+static size_t utf8_char_len(unsigned char c) {
+  return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Adds s[0..n) to the list being built, as a new string. */
+static lang_rc add_piece(nsr_lang *I, lang_list_builder *b, const char *s, size_t n) {
+  lval piece;
+  if (lang_make_string(I, s, n, &piece) != LANG_OK) return LANG_ERROR;
+  return lang_builder_add(I, b, piece, I->cur_pos);
+}
+
+/* (string-split s sep): the pieces of s between occurrences of sep, as
+ * JavaScript's split (webchurch): an empty sep gives s's characters. */
+static lang_rc p_string_split(nsr_lang *I, lval *a, int n, lval *out) {
+  (void)n;
+  if (expect_string(I, "string-split", a, 0) != LANG_OK ||
+      expect_string(I, "string-split", a, 1) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  const lang_string *s = LANG_STR(a[0]), *sep = LANG_STR(a[1]);
+  lang_list_builder b = LANG_LIST_BUILDER;
+  size_t start = 0, i = 0;
+  while (i < s->len) {
+    size_t step = sep->len == 0 ? utf8_char_len((unsigned char)s->chars[i]) : 1;
+    bool cut = sep->len == 0 || (s->len - i >= sep->len && memcmp(s->chars + i, sep->chars, sep->len) == 0);
+    if (!cut) {
+      i += step;
+      continue;
+    }
+    size_t end = sep->len == 0 ? (i + step < s->len ? i + step : s->len) : i;
+    if (add_piece(I, &b, s->chars + start, end - start) != LANG_OK) return LANG_ERROR;
+    i = sep->len == 0 ? end : i + sep->len;
+    start = i;
+  }
+  if (sep->len != 0 && add_piece(I, &b, s->chars + start, s->len - start) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  *out = lang_builder_finish(&b, lang_nil());
+  return charge_bytes(I, s->len);
+}
+
 static lang_rc p_string_length(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (expect_string(I, "string-length", a, 0) != LANG_OK) return LANG_ERROR;
@@ -181,6 +223,7 @@ static lang_rc p_error(nsr_lang *I, lval *a, int n, lval *out) {
 const lang_prim_def lang_prims_text[] = {
     {"string-append", 0, -1, p_string_append},
     {"string-length", 1, 1, p_string_length},
+    {"string-split", 2, 2, p_string_split},
     {"string=?", 2, 2, p_string_eq},
     {"string<?", 2, 2, p_string_lt},
     {"substring", 2, 3, p_substring},

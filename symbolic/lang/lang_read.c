@@ -3,6 +3,7 @@
  * column of its datum, and every syntax error names the place it was found.
  * Columns count bytes from 1. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,8 +39,12 @@ static void advance(reader *r) {
   }
 }
 
+/* Records a syntax error at pos; always LANG_ERROR (returned here rather
+ * than lang_fail_at's result, so that the analyzer sees that no datum is
+ * expected after it). */
 static lang_rc syntax_error(reader *r, lang_pos pos, const char *msg) {
-  return lang_fail_at(r->I, pos, NSR_ERR_PARSE, "%s", msg);
+  lang_fail_at(r->I, pos, NSR_ERR_PARSE, "%s", msg);
+  return LANG_ERROR;
 }
 
 /* Skips whitespace, ; line comments and nested #| block comments |#. */
@@ -77,25 +82,45 @@ static lang_rc skip_space(reader *r) {
 
 static bool is_delimiter(int c) {
   return c == -1 || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-         c == '\f' || c == '(' || c == ')' || c == '"' || c == ';' ||
+         c == '\f' || c == '(' || c == ')' || c == '[' || c == ']' || c == '"' || c == ';' ||
          c == '\'' || c == '`' || c == ',';
 }
 
 static lang_rc read_datum(reader *r, int depth, lval *out);
 
-/* After '(' or '#(': the elements up to ')'; a '.' before the last datum
- * makes an improper list (not allowed in vectors). */
-static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
-                              bool vector, lval *out) {
+/* The closer a list opened with `opener` needs: square brackets are
+ * parentheses too (as in R6RS and webchurch), but each pair must match. */
+static int closer_of(int opener) {
+  return opener == '[' ? ']' : ')';
+}
+
+/* At a closer `c` that does not match the list opened with `opener` at
+ * `open`: an error naming both places. */
+static lang_rc mismatched_closer(reader *r, lang_pos open, int opener, int c) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "'%c' closes the '%s' at %u:%u; expected '%c'", c,
+           opener == '[' ? "[" : opener == '#' ? "#(" : "(", (unsigned)open.line,
+           (unsigned)open.col, closer_of(opener));
+  return syntax_error(r, here(r), msg);
+}
+
+/* After '(', '[' or '#(' (opener '#'): the elements up to the matching
+ * closer; a '.' before the last datum makes an improper list (not allowed
+ * in vectors). */
+static lang_rc read_list_tail(reader *r, lang_pos open, int depth, int opener, lval *out) {
+  bool vector = opener == '#';
+  int closer = closer_of(opener);
   lang_list_builder b = LANG_LIST_BUILDER;
   for (;;) {
     if (skip_space(r) != LANG_OK) return LANG_ERROR;
     int c = peek(r);
     if (c == -1) {
       return syntax_error(r, open, vector ? "'#(' is never closed"
-                                          : "'(' is never closed");
+                                   : opener == '[' ? "'[' is never closed"
+                                                   : "'(' is never closed");
     }
-    if (c == ')') {
+    if (c == ')' || c == ']') {
+      if (c != closer) return mismatched_closer(r, open, opener, c);
       advance(r);
       *out = lang_builder_finish(&b, lang_nil());
       return LANG_OK;
@@ -110,14 +135,16 @@ static lang_rc read_list_tail(reader *r, lang_pos open, int depth,
       lval last;
       if (read_datum(r, depth + 1, &last) != LANG_OK) return LANG_ERROR;
       if (skip_space(r) != LANG_OK) return LANG_ERROR;
-      if (peek(r) != ')') {
-        return syntax_error(r, here(r), "expected ')' after the datum following '.'");
+      if (peek(r) != closer) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "expected '%c' after the datum following '.'", closer);
+        return syntax_error(r, here(r), msg);
       }
       advance(r);
       *out = lang_builder_finish(&b, last);
       return LANG_OK;
     }
-    lval item;
+    lval item = lang_nil(); /* set by read_datum (clang's analyzer loses it in the recursion) */
     if (read_datum(r, depth + 1, &item) != LANG_OK) return LANG_ERROR;
     /* The first cell is the list itself and carries the '(' position; the
      * first item's own column goes beside it when it is on that line. */
@@ -224,10 +251,10 @@ static lang_rc read_prefixed(reader *r, lang_symbol *sym, int depth,
   advance(r);
   if (sym == r->I->s_unquote_splicing) advance(r);
   if (skip_space(r) != LANG_OK) return LANG_ERROR;
-  if (peek(r) == -1 || peek(r) == ')') {
+  if (peek(r) == -1 || peek(r) == ')' || peek(r) == ']') {
     return syntax_error(r, pos, "a quote mark must be followed by a datum");
   }
-  lval x, rest;
+  lval x = lang_nil(), rest; /* x: as item in read_list_tail */
   if (read_datum(r, depth + 1, &x) != LANG_OK) return LANG_ERROR;
   if (lang_cons_at(r->I, x, lang_nil(), pos, &rest) != LANG_OK) return LANG_ERROR;
   return lang_cons_at(r->I, lang_obj_val(NSR_LANG_SYMBOL, sym), rest, pos, out);
@@ -245,9 +272,11 @@ static lang_rc read_datum(reader *r, int depth, lval *out) {
   switch (c) {
     case -1: return syntax_error(r, pos, "unexpected end of text");
     case '(':
+    case '[':
       advance(r);
-      return read_list_tail(r, pos, depth, false, out);
+      return read_list_tail(r, pos, depth, c, out);
     case ')': return syntax_error(r, pos, "unbalanced ')'");
+    case ']': return syntax_error(r, pos, "unbalanced ']'");
     case '"': return read_string(r, out);
     case '\'': return read_prefixed(r, I->s_quote, depth, out);
     case '`': return read_prefixed(r, I->s_quasiquote, depth, out);
@@ -261,8 +290,8 @@ static lang_rc read_datum(reader *r, int depth, lval *out) {
       if (r->i + 1 < r->len && r->text[r->i + 1] == '(') {
         advance(r);
         advance(r);
-        lval items;
-        if (read_list_tail(r, pos, depth, true, &items) != LANG_OK) {
+        lval items = lang_nil();
+        if (read_list_tail(r, pos, depth, '#', &items) != LANG_OK) {
           return LANG_ERROR;
         }
         int64_t n = lang_list_length(items);

@@ -314,10 +314,36 @@ static void sets_free(equal_sets *s) {
  * (the common case, e.g. mem keys) compare with no allocation. */
 #define EQUAL_PLAIN_VISITS 1024
 
-/* Structural equality (equal?). Terminates on cyclic values and is linear
- * in shared ones. Comparing data nested deeper than memory allows to track
- * answers false. */
-bool lang_equal(lval a, lval b) {
+/* Whether a symbol and a string (in either order) hold the same text:
+ * webchurch's symbols are strings. */
+static bool same_name(lval a, lval b) {
+  if (a.type == NSR_LANG_STRING) {
+    lval t = a;
+    a = b;
+    b = t;
+  }
+  if (a.type != NSR_LANG_SYMBOL || b.type != NSR_LANG_STRING) return false;
+  const lang_symbol *s = LANG_SYM(a);
+  return s->len == LANG_STR(b)->len && memcmp(s->name, LANG_STR(b)->chars, s->len) == 0;
+}
+
+bool lang_eqv_in(const nsr_lang *I, lval a, lval b) {
+  return lang_eqv(a, b) || (I->cfg.webchurch && same_name(a, b));
+}
+
+static bool equal_walk(lval a, lval b, bool names);
+
+bool lang_equal(lval a, lval b) { return equal_walk(a, b, false); }
+
+bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
+  return equal_walk(a, b, I->cfg.webchurch);
+}
+
+/* Structural equality (equal?); with `names`, a symbol equals the string of
+ * its name. Terminates on cyclic values and is linear in shared ones.
+ * Comparing data nested deeper than memory allows to track answers
+ * false. */
+static bool equal_walk(lval a, lval b, bool names) {
   equal_stack st;
   st.items = st.local;
   st.n = 0;
@@ -333,7 +359,7 @@ bool lang_equal(lval a, lval b) {
     /* Walk along list spines here; push the cars. */
     while (same && !lang_eqv(x, y)) {
       if (x.type != y.type) {
-        same = false;
+        same = names && same_name(x, y);
         break;
       }
       if ((x.type == NSR_LANG_PAIR || x.type == NSR_LANG_VECTOR) &&
@@ -505,9 +531,9 @@ void lang_buf_add(lang_buf *b, const char *s, size_t n) {
 }
 
 lang_buf lang_text_buf(const nsr_lang *I) {
-  if (I->cfg.max_memory == 0) return (lang_buf){0};
+  if (I->cfg.max_memory == 0) return (lang_buf){.webchurch = I->cfg.webchurch};
   size_t room = I->cfg.max_memory > I->heap_bytes ? I->cfg.max_memory - I->heap_bytes : 0;
-  return (lang_buf){.limit = room / 2 > 0 ? room / 2 : 1};
+  return (lang_buf){.limit = room / 2 > 0 ? room / 2 : 1, .webchurch = I->cfg.webchurch};
 }
 
 nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_t len) {
@@ -555,12 +581,62 @@ static void print_int(lang_buf *b, int64_t i) {
   lang_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
+/* A finite nonzero double as JavaScript's Number.prototype.toString writes
+ * it (ECMA-262, Number::toString): the shortest digits that read back as
+ * r, in positional notation from 1e-6 up to 1e21 (so 1e20 is written in
+ * full), in exponent notation (1e+21, 1.5e-7) beyond. */
+static void print_js_real(lang_buf *b, double r) {
+  char tmp[40];
+  for (int prec = 0; prec <= 16; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec, r);
+    if (strtod(tmp, NULL) == r) break;
+  }
+  /* tmp is [-]D[.DDD]e[+-]X: gather the digits and the exponent. */
+  const char *p = tmp;
+  if (*p == '-') lang_buf_add(b, p++, 1);
+  char digits[24];
+  int k = 0;
+  for (; *p != 'e'; p++) {
+    if (*p != '.') digits[k++] = *p;
+  }
+  while (k > 1 && digits[k - 1] == '0') k--;
+  int point = atoi(p + 1) + 1; /* digits before the decimal point */
+  if (k <= point && point <= 21) {
+    lang_buf_add(b, digits, (size_t)k);
+    for (int i = k; i < point; i++) lang_buf_add(b, "0", 1);
+  } else if (0 < point && point <= 21) {
+    lang_buf_add(b, digits, (size_t)point);
+    lang_buf_add(b, ".", 1);
+    lang_buf_add(b, digits + point, (size_t)(k - point));
+  } else if (-6 < point && point <= 0) {
+    lang_buf_add(b, "0.", 2);
+    for (int i = point; i < 0; i++) lang_buf_add(b, "0", 1);
+    lang_buf_add(b, digits, (size_t)k);
+  } else {
+    lang_buf_add(b, digits, 1);
+    if (k > 1) {
+      lang_buf_add(b, ".", 1);
+      lang_buf_add(b, digits + 1, (size_t)(k - 1));
+    }
+    lang_buf_printf(b, "e%c%d", point - 1 >= 0 ? '+' : '-', abs(point - 1));
+  }
+}
+
 void lang_print_number(lang_buf *b, lval v) {
   if (v.type == NSR_LANG_INT) {
     print_int(b, v.as.i);
     return;
   }
   double r = v.as.r;
+  if (b->webchurch) {
+    if (isnan(r) || isinf(r) || r == 0) {
+      const char *t = isnan(r) ? "NaN" : r > 0 ? "Infinity" : r < 0 ? "-Infinity" : "0";
+      lang_buf_add(b, t, strlen(t));
+    } else {
+      print_js_real(b, r);
+    }
+    return;
+  }
   if (isnan(r)) {
     lang_buf_add(b, "+nan.0", 6);
     return;
@@ -613,7 +689,13 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
     case NSR_LANG_BOOL: lang_buf_add(b, v.as.b ? "#t" : "#f", 2); return;
     case NSR_LANG_INT:
     case NSR_LANG_REAL: lang_print_number(b, v); return;
-    case NSR_LANG_UNSPECIFIED: lang_buf_add(b, "#<void>", 7); return;
+    case NSR_LANG_UNSPECIFIED:
+      if (b->webchurch) {
+        lang_buf_add(b, "undefined", 9);
+      } else {
+        lang_buf_add(b, "#<void>", 7);
+      }
+      return;
     case NSR_LANG_STRING:
       if (write) {
         print_string_literal(b, LANG_STR(v));
@@ -690,7 +772,7 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   }
   /* Kept output counts against the memory budget like the heap does. */
   if (lang_account(I, (ptrdiff_t)n) != LANG_OK) return LANG_ERROR;
-  lang_buf b = {I->out, I->out_len, I->out_cap, false, 0, false};
+  lang_buf b = {I->out, I->out_len, I->out_cap, false, 0, false, false};
   lang_buf_add(&b, s, n);
   I->out = b.data;
   I->out_len = b.len;

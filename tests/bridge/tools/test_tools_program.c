@@ -233,6 +233,17 @@ static void test_run_program_values(void **state) {
   json_decref(a);
   json_decref(b);
   json_decref(c);
+  /* A program run for a client reads no file: (load PATH) is refused. */
+  json_t *load_args = json_loads("{\"source\":\"(load \\\"/etc/hostname\\\")\"}", 0, NULL);
+  json_t *load_out = NULL;
+  assert_non_null(load_args);
+  tools_status load_status = tools_call(reg, "run_program", load_args, &load_out, &err);
+  json_decref(load_args);
+  json_decref(load_out);
+  assert_int_not_equal(load_status, TOOLS_OK);
+  if (strstr(err.message, "load: reading files is not allowed here") == NULL) {
+    fail_msg("run_program's load: %s", err.message);
+  }
   json_decref(list);
   tools_registry_free(reg);
 }

@@ -53,6 +53,26 @@ static void test_syntax_errors_are_located(void **state) {
   lt_expect_error("#\\a", NSR_ERR_PARSE, "unknown syntax '#\\a'");
 }
 
+/* Square brackets are parentheses (both modes); each closer must match its
+ * opener, and a mismatch names both places. */
+static void test_square_brackets(void **state) {
+  (void)state;
+  lt_expect("(let* ([x 1] [y (+ x 1)]) [list x y])", "(1 2)");
+  lt_expect("'([a] [a b] ([c]))", "((a) (a b) ((c)))");
+  lt_expect("'[1 . 2]", "(1 . 2)");
+  lt_expect("(car '[[x]])", "(x)");
+  lt_expect_error("(let* ([x 1) x)", NSR_ERR_PARSE,
+                  "test.church:1:12: ')' closes the '[' at 1:8; expected ']'");
+  lt_expect_error("(list 1\n 2]", NSR_ERR_PARSE,
+                  "test.church:2:3: ']' closes the '(' at 1:1; expected ')'");
+  lt_expect_error("'#(1 2]", NSR_ERR_PARSE, "1:7: ']' closes the '#(' at 1:2; expected ')'");
+  lt_expect_error("'[1 . 2)", NSR_ERR_PARSE, "1:8: expected ']' after the datum following '.'");
+  lt_expect_error("1 ]", NSR_ERR_PARSE, "test.church:1:3: unbalanced ']'");
+  lt_expect_error("\n [a b", NSR_ERR_PARSE, "test.church:2:2: '[' is never closed");
+  lt_expect_error("'[", NSR_ERR_PARSE, "'[' is never closed");
+  lt_expect_error("']", NSR_ERR_PARSE, "a quote mark must be followed by a datum");
+}
+
 static void test_deep_nesting_is_an_error_not_a_crash(void **state) {
   (void)state;
   char text[5000];
@@ -144,6 +164,7 @@ int main(void) {
       cmocka_unit_test(test_lists_and_quotes),
       cmocka_unit_test(test_comments),
       cmocka_unit_test(test_syntax_errors_are_located),
+      cmocka_unit_test(test_square_brackets),
       cmocka_unit_test(test_deep_nesting_is_an_error_not_a_crash),
       cmocka_unit_test(test_runtime_errors_point_at_the_call),
       cmocka_unit_test(test_eval_lines_numbers_from_the_line_given),

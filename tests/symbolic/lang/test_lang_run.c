@@ -254,6 +254,25 @@ static void test_repl_lines(void **state) {
   assert_non_null(strstr(c.err, "'(' is never closed"));
 }
 
+/* nsr run lets the user's program load files (run_program does not: the
+ * library's default refuses, see test_lang_compat), under --max-steps. */
+static void test_load(void **state) {
+  (void)state;
+  char lib[64], src[128];
+  snprintf(lib, sizeof lib, "%s", write_program("(define (twice x) (* 2 x))\n"));
+  snprintf(src, sizeof src, "(load \"%s\") (twice 21)", lib);
+  captured c;
+  run(&c, (const char *[]){"run", "-e", src, NULL});
+  assert_int_equal(c.status, 0);
+  assert_string_equal(c.out, "42\n");
+  char *spin = write_program("(let loop () (loop))\n");
+  snprintf(src, sizeof src, "(load \"%s\")", spin);
+  run(&c, (const char *[]){"run", "--max-steps", "10000", "-e", src, NULL});
+  expect_one_error_line(&c, 2, "nsr run: ", "step budget of 10000 steps exhausted");
+  unlink(spin);
+  unlink(lib);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_help_and_usage),
@@ -261,6 +280,7 @@ int main(void) {
       cmocka_unit_test(test_errors_and_statuses),
       cmocka_unit_test(test_json_output),
       cmocka_unit_test(test_seed_and_arguments),
+      cmocka_unit_test(test_load),
       cmocka_unit_test(test_repl),
       cmocka_unit_test(test_repl_lines),
   };
