@@ -46,11 +46,17 @@ static lang_obj *block_cell(lang_block *b, uint32_t i) {
  * list, first cell first. Fails (error set) on the budget or memory. */
 static lang_rc add_block(nsr_lang *I, size_t cls) {
   size_t cost = lang_malloc_cost(BLOCK_BYTES);
-  if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return LANG_ERROR;
-  lang_block *b = nsr_malloc(BLOCK_BYTES);
-  if (b == NULL) {
-    I->heap_bytes -= cost;
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  lang_block *b = I->spare;
+  if (b != NULL) {
+    I->spare = b->next;
+    I->spare_bytes -= cost;
+  } else {
+    if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return LANG_ERROR;
+    b = nsr_malloc(BLOCK_BYTES);
+    if (b == NULL) {
+      I->heap_bytes -= cost;
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
   }
   b->cell = (uint32_t)((cls + 1) * 8);
   b->ncells = (uint32_t)((BLOCK_BYTES - offsetof(lang_block, cells)) / b->cell);
@@ -238,8 +244,8 @@ static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
   return live;
 }
 
-/* Rebuilds every free list from the blocks' dead cells and frees the
- * blocks left empty. */
+/* Rebuilds every free list from the blocks' dead cells and moves the
+ * blocks left empty to the spare list. */
 static void sweep_blocks(nsr_lang *I) {
   memset(I->free_cells, 0, sizeof I->free_cells);
   size_t cost = lang_malloc_cost(BLOCK_BYTES);
@@ -251,6 +257,19 @@ static void sweep_blocks(nsr_lang *I) {
       continue;
     }
     *link = b->next;
+    b->next = I->spare;
+    I->spare = b;
+    I->spare_bytes += cost;
+  }
+}
+
+/* Frees spare blocks until at most `keep` bytes of them are left. */
+static void trim_spare(nsr_lang *I, size_t keep) {
+  size_t cost = lang_malloc_cost(BLOCK_BYTES);
+  while (I->spare != NULL && I->spare_bytes > keep) {
+    lang_block *b = I->spare;
+    I->spare = b->next;
+    I->spare_bytes -= cost;
     I->heap_bytes -= cost;
     I->freed_bytes += cost;
     nsr_free(b);
@@ -301,6 +320,7 @@ void lang_release_freed(size_t freed) {
 }
 
 void lang_release_memory(nsr_lang *I) {
+  trim_spare(I, 0);
   lang_release_freed(I->freed_bytes);
   if (I->freed_bytes >= RELEASE_AFTER_BYTES) I->freed_bytes = 0;
 }
@@ -324,13 +344,17 @@ void lang_collect(nsr_lang *I) {
    * each time would make a program that keeps what it allocates (a cons
    * bomb) mark its whole heap some 20 times in its last megabytes. A
    * program whose live data pass 7/8 of the budget may so stop on it. */
-  size_t live = I->heap_bytes;
+  size_t live = I->heap_bytes - I->spare_bytes;
   size_t next = live + (live > (4u << 20) ? live : (4u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
     if (next > half_room) next = half_room;
     if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
   }
+  /* Empty blocks are kept for the allocations until the next collection
+   * (freeing them and taking them back from the system at once costs
+   * page faults), at most half of that room: they count in heap_bytes. */
+  trim_spare(I, next > live ? (next - live) / 2 : 0);
   I->next_gc = next;
 }
 
@@ -341,6 +365,7 @@ void lang_free_all(nsr_lang *I) {
     free_owned(o);
     nsr_free(o);
   }
+  trim_spare(I, 0);
   while (I->blocks != NULL) {
     lang_block *b = I->blocks;
     I->blocks = b->next;

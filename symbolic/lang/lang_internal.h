@@ -198,7 +198,10 @@ struct nsr_lang {
 
   /* heap */
   lang_obj *objects;           /* large objects */
-  struct lang_block *blocks;   /* every block of small objects */
+  struct lang_block *blocks;   /* every block of small objects in use */
+  struct lang_block *spare;    /* empty blocks kept for reuse (counted in
+                                  heap_bytes: the process holds them) */
+  size_t spare_bytes;
   lang_obj *free_cells[LANG_CLASSES]; /* free cells of each size class */
   size_t heap_bytes;  /* blocks + large objects + evaluator stacks + mark
                          stack + kept output + query bookkeeping */
