@@ -340,16 +340,21 @@ void lang_collect(nsr_lang *I) {
   free_gray(I);
   /* Collect again when the heap has doubled (at least 4 MiB later), but
    * halfway to the memory budget, so garbage does not cause a budget
-   * error. Yet at least an eighth of the budget later: halving the room
-   * each time would make a program that keeps what it allocates (a cons
-   * bomb) mark its whole heap some 20 times in its last megabytes. A
-   * program whose live data pass 7/8 of the budget may so stop on it. */
+   * error. Yet, when halfway is nearer, at least an eighth of the budget
+   * later: halving the room each time would make a program that keeps
+   * what it allocates (a cons bomb) mark its whole heap some 20 times in
+   * its last megabytes. A program whose live data pass 7/8 of the budget
+   * may so stop on it. (The eighth is no minimum for small heaps: a heap
+   * that stays a few MiB is reused from the cache and touches no new
+   * pages.) */
   size_t live = I->heap_bytes - I->spare_bytes;
   size_t next = live + (live > (4u << 20) ? live : (4u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
-    if (next > half_room) next = half_room;
-    if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
+    if (next > half_room) {
+      next = half_room;
+      if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
+    }
   }
   /* Empty blocks are kept for the allocations until the next collection
    * (freeing them and taking them back from the system at once costs
