@@ -4,8 +4,10 @@
  * Small objects are cells of blocks of BLOCK_BYTES, each block holding one
  * size class; allocation pops the class's free list (one malloc per block,
  * not per object), and the sweep walks the blocks in address order,
- * threading dead cells back onto the free lists and freeing blocks left
- * empty. Large objects are malloc'd singly and swept off their list.
+ * threading dead cells back onto the free lists; blocks left empty become
+ * spares that any class can take, up to half the room before the next
+ * collection, and the rest are freed. Large objects are malloc'd singly
+ * and swept off their list.
  *
  * Roots: the symbol table (global bindings), the evaluator's frame and value
  * stacks, the registers of every active evaluator run, the explicit root

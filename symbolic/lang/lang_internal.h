@@ -6,7 +6,9 @@
  * per block, handed out from a free list per class; larger ones are
  * malloc'd one by one and kept on a list. A precise mark-sweep collector
  * reclaims both (lang_gc.c): the sweep walks the blocks, rebuilds the free
- * lists and gives fully empty blocks back. Collection happens only at
+ * lists and keeps blocks left empty as spares for any class (the excess,
+ * and all of them at the end of an evaluation, go back to the system).
+ * Collection happens only at
  * safe points: the top of the evaluator's loop. So C code (primitives, the
  * reader, the expander) may hold heap values in locals freely as long as it
  * does not run the evaluator; code that does (the inference engines) must
