@@ -21,6 +21,27 @@
 
 #include "lang_internal.h"
 
+/* Under AddressSanitizer a free cell's body is poisoned, so a value used
+ * after the collector freed it (a missing root) is still reported, as it
+ * was when every object had its own malloc. The header stays readable: the
+ * sweep and the free lists use it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LANG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LANG_ASAN 1
+#endif
+#endif
+#ifdef LANG_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON_CELL(o, cell) \
+  ASAN_POISON_MEMORY_REGION((char *)(o) + sizeof(lang_obj), (cell) - sizeof(lang_obj))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON_CELL(o, cell) ((void)(o), (void)(cell))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Memory given back to the OS once this much was freed: trimming walks the
  * allocator's free lists and the pages given back fault in again when
  * reused, so it is kept for large releases at the end of an evaluation
@@ -50,6 +71,7 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
   size_t cost = lang_malloc_cost(BLOCK_BYTES);
   lang_block *b = I->spare;
   if (b != NULL) {
+    UNPOISON(b, BLOCK_BYTES); /* its cells were of another size */
     I->spare = b->next;
     I->spare_bytes -= cost;
   } else {
@@ -69,6 +91,7 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
     lang_obj *o = block_cell(b, i);
     o->type = NSR_LANG_NIL;
     o->next = head;
+    POISON_CELL(o, b->cell);
     head = o;
   }
   I->free_cells[cls] = head;
@@ -82,6 +105,7 @@ void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
     if (I->free_cells[cls] == NULL && add_block(I, cls) != LANG_OK) return NULL;
     o = I->free_cells[cls];
     I->free_cells[cls] = o->next;
+    UNPOISON(o, bytes);
     memset(o, 0, bytes);
   } else {
     size_t cost = lang_malloc_cost(bytes);
@@ -238,6 +262,7 @@ static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
       I->freed_bytes += o->bytes;
       free_owned(o);
       o->type = NSR_LANG_NIL;
+      POISON_CELL(o, b->cell);
     }
     o->next = head;
     head = o;
@@ -274,6 +299,7 @@ static void trim_spare(nsr_lang *I, size_t keep) {
     I->spare_bytes -= cost;
     I->heap_bytes -= cost;
     I->freed_bytes += cost;
+    UNPOISON(b, BLOCK_BYTES);
     nsr_free(b);
   }
 }
@@ -380,6 +406,7 @@ void lang_free_all(nsr_lang *I) {
       lang_obj *o = block_cell(b, i);
       if (o->type != NSR_LANG_NIL) free_owned(o);
     }
+    UNPOISON(b, BLOCK_BYTES);
     nsr_free(b);
   }
   memset(I->free_cells, 0, sizeof I->free_cells);
