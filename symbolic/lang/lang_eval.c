@@ -23,39 +23,47 @@ void lang_budget_start(nsr_lang *I) {
   I->start_ns = nsr_now_ns();
 }
 
-static lang_rc push_frame(nsr_lang *I, lang_frame_kind kind, lval a, lval b,
-                          lang_env *env) {
-  if (I->nframes == I->framecap) {
-    size_t cap = I->framecap == 0 ? 256 : I->framecap * 2;
-    if (lang_account(I, (ptrdiff_t)((cap - I->framecap) * sizeof(lang_frame))) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    lang_frame *f = nsr_reallocarray(I->frames, cap, sizeof *f);
-    if (f == NULL) {
-      I->heap_bytes -= (cap - I->framecap) * sizeof(lang_frame);
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-    }
-    I->frames = f;
-    I->framecap = cap;
+/* Grows the frame stack (the slow path of push_frame). */
+static lang_rc grow_frames(nsr_lang *I) {
+  size_t cap = I->framecap == 0 ? 256 : I->framecap * 2;
+  if (lang_account(I, (ptrdiff_t)((cap - I->framecap) * sizeof(lang_frame))) != LANG_OK) {
+    return LANG_ERROR;
   }
+  lang_frame *f = nsr_reallocarray(I->frames, cap, sizeof *f);
+  if (f == NULL) {
+    I->heap_bytes -= (cap - I->framecap) * sizeof(lang_frame);
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  }
+  I->frames = f;
+  I->framecap = cap;
+  return LANG_OK;
+}
+
+static inline lang_rc push_frame(nsr_lang *I, lang_frame_kind kind, lval a,
+                                 lval b, lang_env *env) {
+  if (I->nframes == I->framecap && grow_frames(I) != LANG_OK) return LANG_ERROR;
   I->frames[I->nframes++] = (lang_frame){kind, (uint32_t)I->nvals, a, b, env, I->addr};
   return LANG_OK;
 }
 
-static lang_rc push_val(nsr_lang *I, lval v) {
-  if (I->nvals == I->valcap) {
-    size_t cap = I->valcap == 0 ? 256 : I->valcap * 2;
-    if (lang_account(I, (ptrdiff_t)((cap - I->valcap) * sizeof(lval))) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    lval *v2 = nsr_reallocarray(I->vals, cap, sizeof *v2);
-    if (v2 == NULL) {
-      I->heap_bytes -= (cap - I->valcap) * sizeof(lval);
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-    }
-    I->vals = v2;
-    I->valcap = cap;
+/* Grows the value stack (the slow path of push_val). */
+static lang_rc grow_vals(nsr_lang *I) {
+  size_t cap = I->valcap == 0 ? 256 : I->valcap * 2;
+  if (lang_account(I, (ptrdiff_t)((cap - I->valcap) * sizeof(lval))) != LANG_OK) {
+    return LANG_ERROR;
   }
+  lval *v2 = nsr_reallocarray(I->vals, cap, sizeof *v2);
+  if (v2 == NULL) {
+    I->heap_bytes -= (cap - I->valcap) * sizeof(lval);
+    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  }
+  I->vals = v2;
+  I->valcap = cap;
+  return LANG_OK;
+}
+
+static inline lang_rc push_val(nsr_lang *I, lval v) {
+  if (I->nvals == I->valcap && grow_vals(I) != LANG_OK) return LANG_ERROR;
   I->vals[I->nvals++] = v;
   return LANG_OK;
 }
@@ -319,6 +327,19 @@ static lval item_of(nsr_lang *I, lval cell) {
   return lang_car(cell);
 }
 
+/* One evaluation step: lang_charge(I, 1) without the call while no
+ * budget is near (the clock is read only when the count crosses a
+ * multiple of TIME_CHECK_INTERVAL, and the step limit is checked here). */
+static inline lang_rc charge_step(nsr_lang *I) {
+  uint64_t next = I->steps + 1;
+  if (next % TIME_CHECK_INTERVAL != 0 &&
+      (I->cfg.max_steps == 0 || next <= I->cfg.max_steps)) {
+    I->steps = next;
+    return LANG_OK;
+  }
+  return lang_charge(I, 1);
+}
+
 /* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
  * the procedure at vals[base] to the values above it. Returns when the
  * frames pushed by this run are all popped, leaving the stacks as found. */
@@ -343,7 +364,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
 
   for (;;) {
     if (I->cfg.gc_stress || I->heap_bytes >= I->next_gc) lang_collect(I);
-    if ((rc = lang_charge(I, 1)) != LANG_OK) break;
+    if ((rc = charge_step(I)) != LANG_OK) break;
 
     if (m == M_APPLY) {
       lval proc = I->vals[apply_base];

@@ -1,9 +1,19 @@
-/* lang_gc.c: the precise mark-sweep collector of the Church interpreter.
+/* lang_gc.c: the heap of the Church interpreter: its allocator and its
+ * precise mark-sweep collector.
+ *
+ * Small objects are cells of blocks of BLOCK_BYTES, each block holding one
+ * size class; allocation pops the class's free list (one malloc per block,
+ * not per object), and the sweep walks the blocks in address order,
+ * threading dead cells back onto the free lists; blocks left empty become
+ * spares that any class can take, up to half the room before the next
+ * collection, and the rest are freed. Large objects are malloc'd singly
+ * and swept off their list.
  *
  * Roots: the symbol table (global bindings), the evaluator's frame and value
  * stacks, the registers of every active evaluator run, the explicit root
  * stack, the last result, and the values held by running queries. Marking
  * uses an explicit gray stack, so long lists cost no C stack. */
+#include <stddef.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -11,11 +21,108 @@
 
 #include "lang_internal.h"
 
+/* Under AddressSanitizer a free cell's body is poisoned, so a value used
+ * after the collector freed it (a missing root) is still reported, as it
+ * was when every object had its own malloc. The header stays readable: the
+ * sweep and the free lists use it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LANG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LANG_ASAN 1
+#endif
+#endif
+#ifdef LANG_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON_CELL(o, cell) \
+  ASAN_POISON_MEMORY_REGION((char *)(o) + sizeof(lang_obj), (cell) - sizeof(lang_obj))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON_CELL(o, cell) ((void)(o), (void)(cell))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* Memory given back to the OS once this much was freed: trimming walks the
  * allocator's free lists and the pages given back fault in again when
  * reused, so it is kept for large releases at the end of an evaluation
  * (within one, the budget bounds the heap anyway). */
 #define RELEASE_AFTER_BYTES ((size_t)32 << 20)
+
+/* A block's request: with glibc's 16-byte chunk header it takes 16 KiB.
+ * Small enough that a budget of a few MiB fits every class's block. */
+#define BLOCK_BYTES ((size_t)16384 - 16)
+
+typedef struct lang_block {
+  struct lang_block *next; /* every block, newest first */
+  uint32_t cell;           /* bytes per cell: a multiple of 8 */
+  uint32_t ncells;
+  /* Cells start at a multiple of 8 bytes from the block's start, which
+   * malloc aligns to 16: every object field is aligned. */
+  _Alignas(8) unsigned char cells[];
+} lang_block;
+
+static lang_obj *block_cell(lang_block *b, uint32_t i) {
+  return (lang_obj *)(void *)(b->cells + (size_t)i * b->cell);
+}
+
+/* Adds a block of class cls and threads its cells onto the class's free
+ * list, first cell first. Fails (error set) on the budget or memory. */
+static lang_rc add_block(nsr_lang *I, size_t cls) {
+  size_t cost = lang_malloc_cost(BLOCK_BYTES);
+  lang_block *b = I->spare;
+  if (b != NULL) {
+    UNPOISON(b, BLOCK_BYTES); /* its cells were of another size */
+    I->spare = b->next;
+    I->spare_bytes -= cost;
+  } else {
+    if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return LANG_ERROR;
+    b = nsr_malloc(BLOCK_BYTES);
+    if (b == NULL) {
+      I->heap_bytes -= cost;
+      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    }
+  }
+  b->cell = (uint32_t)((cls + 1) * 8);
+  b->ncells = (uint32_t)((BLOCK_BYTES - offsetof(lang_block, cells)) / b->cell);
+  b->next = I->blocks;
+  I->blocks = b;
+  lang_obj *head = I->free_cells[cls];
+  for (uint32_t i = b->ncells; i-- > 0;) {
+    lang_obj *o = block_cell(b, i);
+    o->type = NSR_LANG_NIL;
+    o->next = head;
+    POISON_CELL(o, b->cell);
+    head = o;
+  }
+  I->free_cells[cls] = head;
+  return LANG_OK;
+}
+
+void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
+  lang_obj *o;
+  if (bytes <= LANG_SMALL_MAX) {
+    size_t cls = (bytes + 7) / 8 - 1;
+    if (I->free_cells[cls] == NULL && add_block(I, cls) != LANG_OK) return NULL;
+    o = I->free_cells[cls];
+    I->free_cells[cls] = o->next;
+    UNPOISON(o, bytes);
+    memset(o, 0, bytes);
+  } else {
+    size_t cost = lang_malloc_cost(bytes);
+    if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return NULL;
+    o = nsr_calloc(1, bytes);
+    if (o == NULL) {
+      I->heap_bytes -= cost;
+      lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+      return NULL;
+    }
+    o->bytes = cost;
+    o->next = I->objects;
+    I->objects = o;
+  }
+  o->type = type;
+  return o;
+}
 
 static void gray_push(nsr_lang *I, lang_obj *o) {
   if (o == NULL || o->marked) return;
@@ -125,7 +232,8 @@ static void mark_roots(nsr_lang *I) {
   lang_infer_mark(I);
 }
 
-static void free_object(lang_obj *o) {
+/* Frees the arrays o owns (not o itself). */
+static void free_owned(lang_obj *o) {
   if (o->type == NSR_LANG_ENV) {
     if (((lang_env *)o)->external) nsr_free(((lang_env *)o)->vals);
   } else if (o->type == NSR_LANG_HASH) {
@@ -133,7 +241,92 @@ static void free_object(lang_obj *o) {
   } else if (o->type == NSR_LANG_SET) {
     nsr_bitset_free(&((lang_set *)o)->bits);
   }
-  nsr_free(o);
+}
+
+/* Sweeps block b: dead cells go onto the free list of b's class, marks are
+ * cleared. Returns the number of live cells; when none, the class's free
+ * list is left as it was (the caller frees b). */
+static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
+  size_t cls = b->cell / 8 - 1;
+  lang_obj *head = I->free_cells[cls];
+  uint32_t live = 0;
+  for (uint32_t i = b->ncells; i-- > 0;) {
+    lang_obj *o = block_cell(b, i);
+    if (o->marked) {
+      o->marked = 0;
+      live++;
+      continue;
+    }
+    if (o->type != NSR_LANG_NIL) {
+      I->heap_bytes -= o->bytes;
+      I->freed_bytes += o->bytes;
+      free_owned(o);
+      o->type = NSR_LANG_NIL;
+      POISON_CELL(o, b->cell);
+    }
+    o->next = head;
+    head = o;
+  }
+  if (live > 0) I->free_cells[cls] = head;
+  return live;
+}
+
+/* Rebuilds every free list from the blocks' dead cells and moves the
+ * blocks left empty to the spare list. */
+static void sweep_blocks(nsr_lang *I) {
+  memset(I->free_cells, 0, sizeof I->free_cells);
+  size_t cost = lang_malloc_cost(BLOCK_BYTES);
+  lang_block **link = &I->blocks;
+  while (*link != NULL) {
+    lang_block *b = *link;
+    if (sweep_block(I, b) > 0) {
+      link = &b->next;
+      continue;
+    }
+    *link = b->next;
+    b->next = I->spare;
+    I->spare = b;
+    I->spare_bytes += cost;
+  }
+}
+
+/* Frees spare blocks until at most `keep` bytes of them are left. */
+static void trim_spare(nsr_lang *I, size_t keep) {
+  size_t cost = lang_malloc_cost(BLOCK_BYTES);
+  while (I->spare != NULL && I->spare_bytes > keep) {
+    lang_block *b = I->spare;
+    I->spare = b->next;
+    I->spare_bytes -= cost;
+    I->heap_bytes -= cost;
+    I->freed_bytes += cost;
+    UNPOISON(b, BLOCK_BYTES);
+    nsr_free(b);
+  }
+}
+
+static void sweep_large(nsr_lang *I) {
+  lang_obj **link = &I->objects;
+  while (*link != NULL) {
+    lang_obj *o = *link;
+    if (o->marked) {
+      o->marked = 0;
+      link = &o->next;
+    } else {
+      *link = o->next;
+      I->heap_bytes -= o->bytes;
+      I->freed_bytes += o->bytes;
+      free_owned(o);
+      nsr_free(o);
+    }
+  }
+}
+
+/* After a mark that could not finish: clears the marks, frees nothing. */
+static void unmark_all(nsr_lang *I) {
+  for (lang_block *b = I->blocks; b != NULL; b = b->next) {
+    for (uint32_t i = 0; i < b->ncells; i++) block_cell(b, i)->marked = 0;
+  }
+  for (lang_obj *o = I->objects; o != NULL; o = o->next) o->marked = 0;
 }
 
 /* Frees the mark stack: it is as large as the widest part of the heap was,
@@ -155,6 +348,7 @@ void lang_release_freed(size_t freed) {
 }
 
 void lang_release_memory(nsr_lang *I) {
+  trim_spare(I, 0);
   lang_release_freed(I->freed_bytes);
   if (I->freed_bytes >= RELEASE_AFTER_BYTES) I->freed_bytes = 0;
 }
@@ -164,35 +358,36 @@ void lang_collect(nsr_lang *I) {
   I->ngray = 0;
   mark_roots(I);
   while (I->ngray > 0) scan(I, I->gray[--I->ngray]);
-  bool sweep = !I->gray_overflow;
-  lang_obj **link = &I->objects;
-  while (*link != NULL) {
-    lang_obj *o = *link;
-    if (o->marked || !sweep) {
-      o->marked = 0;
-      link = &o->next;
-    } else {
-      *link = o->next;
-      I->heap_bytes -= o->bytes;
-      I->freed_bytes += o->bytes;
-      free_object(o);
-    }
+  if (I->gray_overflow) {
+    unmark_all(I);
+  } else {
+    sweep_blocks(I);
+    sweep_large(I);
   }
   I->collections++;
   free_gray(I);
   /* Collect again when the heap has doubled (at least 4 MiB later), but
    * halfway to the memory budget, so garbage does not cause a budget
-   * error. Yet at least an eighth of the budget later: halving the room
-   * each time would make a program that keeps what it allocates (a cons
-   * bomb) mark its whole heap some 20 times in its last megabytes. A
-   * program whose live data pass 7/8 of the budget may so stop on it. */
-  size_t live = I->heap_bytes;
+   * error. Yet, when halfway is nearer, at least an eighth of the budget
+   * later: halving the room each time would make a program that keeps
+   * what it allocates (a cons bomb) mark its whole heap some 20 times in
+   * its last megabytes. A program whose live data pass 7/8 of the budget
+   * may so stop on it. (The eighth is no minimum for small heaps: a heap
+   * that stays a few MiB is reused from the cache and touches no new
+   * pages.) */
+  size_t live = I->heap_bytes - I->spare_bytes;
   size_t next = live + (live > (4u << 20) ? live : (4u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
-    if (next > half_room) next = half_room;
-    if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
+    if (next > half_room) {
+      next = half_room;
+      if (next < live + I->cfg.max_memory / 8) next = live + I->cfg.max_memory / 8;
+    }
   }
+  /* Empty blocks are kept for the allocations until the next collection
+   * (freeing them and taking them back from the system at once costs
+   * page faults), at most half of that room: they count in heap_bytes. */
+  trim_spare(I, next > live ? (next - live) / 2 : 0);
   I->next_gc = next;
 }
 
@@ -200,8 +395,21 @@ void lang_free_all(nsr_lang *I) {
   while (I->objects != NULL) {
     lang_obj *o = I->objects;
     I->objects = o->next;
-    free_object(o);
+    free_owned(o);
+    nsr_free(o);
   }
+  trim_spare(I, 0);
+  while (I->blocks != NULL) {
+    lang_block *b = I->blocks;
+    I->blocks = b->next;
+    for (uint32_t i = 0; i < b->ncells; i++) {
+      lang_obj *o = block_cell(b, i);
+      if (o->type != NSR_LANG_NIL) free_owned(o);
+    }
+    UNPOISON(b, BLOCK_BYTES);
+    nsr_free(b);
+  }
+  memset(I->free_cells, 0, sizeof I->free_cells);
   free_gray(I);
 }
 

@@ -1,8 +1,14 @@
 /* lang_internal.h: internals of the Church interpreter shared by the
  * symbolic/lang_*.c files.
  *
- * Memory: every heap object is on one list owned by the interpreter and is
- * reclaimed by a precise mark-sweep collector. Collection happens only at
+ * Memory: small objects (at most LANG_SMALL_MAX bytes: pairs, frames of
+ * bindings, closures, short strings) are cells of blocks, one size class
+ * per block, handed out from a free list per class; larger ones are
+ * malloc'd one by one and kept on a list. A precise mark-sweep collector
+ * reclaims both (lang_gc.c): the sweep walks the blocks, rebuilds the free
+ * lists and keeps blocks left empty as spares for any class (the excess,
+ * and all of them at the end of an evaluation, go back to the system).
+ * Collection happens only at
  * safe points: the top of the evaluator's loop. So C code (primitives, the
  * reader, the expander) may hold heap values in locals freely as long as it
  * does not run the evaluator; code that does (the inference engines) must
@@ -29,11 +35,20 @@ typedef struct lang_pos {
 } lang_pos;
 
 typedef struct lang_obj {
-  struct lang_obj *next; /* every object, newest first */
-  uint32_t type;         /* nsr_lang_type */
+  struct lang_obj *next; /* large objects: the next one, newest first;
+                            free cells: the next free cell of the class */
+  uint32_t type;         /* nsr_lang_type; NSR_LANG_NIL marks a free cell */
   uint32_t marked;
-  size_t bytes;          /* accounted size, including owned arrays */
+  size_t bytes;          /* accounted size: a large object's own and its
+                            arrays'; a cell's arrays' only (its block is
+                            accounted as a whole) */
 } lang_obj;
+
+/* Objects of at most this many bytes are cells of blocks; size classes are
+ * multiples of 8 bytes. */
+#define LANG_SMALL_MAX 256
+#define LANG_CLASSES (LANG_SMALL_MAX / 8)
+struct lang_block; /* lang_gc.c */
 
 typedef struct lang_string {
   lang_obj h;
@@ -191,9 +206,14 @@ struct nsr_lang {
   nsr_error error;
 
   /* heap */
-  lang_obj *objects;
-  size_t heap_bytes;  /* objects + evaluator stacks + mark stack + kept
-                         output + query bookkeeping */
+  lang_obj *objects;           /* large objects */
+  struct lang_block *blocks;   /* every block of small objects in use */
+  struct lang_block *spare;    /* empty blocks kept for reuse (counted in
+                                  heap_bytes: the process holds them) */
+  size_t spare_bytes;
+  lang_obj *free_cells[LANG_CLASSES]; /* free cells of each size class */
+  size_t heap_bytes;  /* blocks + large objects + evaluator stacks + mark
+                         stack + kept output + query bookkeeping */
   size_t freed_bytes; /* freed since memory was last given back to the OS */
   size_t next_gc;
   uint64_t collections;
@@ -323,9 +343,10 @@ static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
 /* What a malloc of `bytes` really takes from the process (the allocator's
  * header and rounding), which is what the memory budget counts. */
 size_t lang_malloc_cost(size_t bytes);
-/* Allocates a zeroed object of `bytes` and links it into the heap, charging
- * lang_malloc_cost(bytes). Fails (NULL, error set) when memory or the
- * memory budget runs out. */
+/* Allocates a zeroed object of `bytes` (lang_gc.c): a cell of a block when
+ * small (charging a whole block when a new one is needed), else its own
+ * malloc (charging lang_malloc_cost(bytes)). Fails (NULL, error set) when
+ * memory or the memory budget runs out. */
 void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes);
 /* Accounts `delta` more (or fewer) bytes owned by an object (arrays it
  * grows); fails like lang_alloc when the budget would be exceeded. */

@@ -31,22 +31,6 @@ size_t lang_malloc_cost(size_t bytes) {
   return chunk < 32 ? 32 : chunk;
 }
 
-void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
-  size_t cost = lang_malloc_cost(bytes);
-  if (lang_account(I, (ptrdiff_t)cost) != LANG_OK) return NULL;
-  lang_obj *o = nsr_calloc(1, bytes);
-  if (o == NULL) {
-    I->heap_bytes -= cost;
-    lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-    return NULL;
-  }
-  o->type = type;
-  o->bytes = cost;
-  o->next = I->objects;
-  I->objects = o;
-  return o;
-}
-
 lang_rc lang_cons_at(nsr_lang *I, lval car, lval cdr, lang_pos pos,
                      lval *out) {
   lang_pair *p = lang_alloc(I, NSR_LANG_PAIR, sizeof *p);
