@@ -23,42 +23,40 @@ void lang_budget_start(nsr_lang *I) {
   I->start_ns = nsr_now_ns();
 }
 
-/* Grows the frame stack (the slow path of push_frame). */
-static lang_rc grow_frames(nsr_lang *I) {
-  size_t cap = I->framecap == 0 ? 256 : I->framecap * 2;
-  if (lang_account(I, (ptrdiff_t)((cap - I->framecap) * sizeof(lang_frame))) != LANG_OK) {
-    return LANG_ERROR;
-  }
-  lang_frame *f = nsr_reallocarray(I->frames, cap, sizeof *f);
-  if (f == NULL) {
-    I->heap_bytes -= (cap - I->framecap) * sizeof(lang_frame);
+/* Doubles one of the evaluator's stacks, `*items` of `*cap` items of
+ * `size` bytes (the slow path of push_frame and push_val); the growth is
+ * charged to the memory budget. */
+static lang_rc grow_stack(nsr_lang *I, void **items, size_t *cap, size_t size) {
+  size_t grown = *cap == 0 ? 256 : *cap * 2;
+  if (lang_account(I, (ptrdiff_t)((grown - *cap) * size)) != LANG_OK) return LANG_ERROR;
+  void *p = nsr_reallocarray(*items, grown, size);
+  if (p == NULL) {
+    I->heap_bytes -= (grown - *cap) * size;
     return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
-  I->frames = f;
-  I->framecap = cap;
+  *items = p;
+  *cap = grown;
   return LANG_OK;
+}
+
+static lang_rc grow_frames(nsr_lang *I) {
+  void *items = I->frames;
+  lang_rc rc = grow_stack(I, &items, &I->framecap, sizeof(lang_frame));
+  I->frames = items;
+  return rc;
+}
+
+static lang_rc grow_vals(nsr_lang *I) {
+  void *items = I->vals;
+  lang_rc rc = grow_stack(I, &items, &I->valcap, sizeof(lval));
+  I->vals = items;
+  return rc;
 }
 
 static inline lang_rc push_frame(nsr_lang *I, lang_frame_kind kind, lval a,
                                  lval b, lang_env *env) {
   if (I->nframes == I->framecap && grow_frames(I) != LANG_OK) return LANG_ERROR;
   I->frames[I->nframes++] = (lang_frame){kind, (uint32_t)I->nvals, a, b, env, I->addr};
-  return LANG_OK;
-}
-
-/* Grows the value stack (the slow path of push_val). */
-static lang_rc grow_vals(nsr_lang *I) {
-  size_t cap = I->valcap == 0 ? 256 : I->valcap * 2;
-  if (lang_account(I, (ptrdiff_t)((cap - I->valcap) * sizeof(lval))) != LANG_OK) {
-    return LANG_ERROR;
-  }
-  lval *v2 = nsr_reallocarray(I->vals, cap, sizeof *v2);
-  if (v2 == NULL) {
-    I->heap_bytes -= (cap - I->valcap) * sizeof(lval);
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
-  }
-  I->vals = v2;
-  I->valcap = cap;
   return LANG_OK;
 }
 
