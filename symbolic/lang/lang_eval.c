@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lang_dist.h"
 #include "lang_internal.h"
 
 /* How often (in steps) the wall clock is read. */
@@ -267,6 +268,20 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
                               lval *out) {
   lang_prim *p = LANG_PRIM(proc);
   int nargs = (int)(I->nvals - base - 1);
+  lang_dist_kind kind;
+  if (I->cfg.webchurch && p->max_args >= 0 && nargs == p->max_args + 1 &&
+      lang_dist_prim_kind(proc, &kind)) {
+    /* webchurch's conditioned draw, (gaussian 10 1 10): the argument past
+     * the sampler's parameters is the value observed; it is returned and
+     * the run weighted by its density (webchurch's ERPs take it so). */
+    if (I->query == NULL) {
+      return lang_error(I, "%s: argument %d, an observed value, is allowed only inside a query",
+                        p->name, nargs);
+    }
+    lval value = I->vals[base + 1 + p->max_args];
+    *out = value;
+    return lang_observe_draw(I, proc, &I->vals[base + 1], p->max_args, value);
+  }
   if (I->cfg.webchurch && p->max_args >= 0 && nargs > p->max_args) nargs = p->max_args;
   if (nargs < p->min_args || (p->max_args >= 0 && nargs > p->max_args)) {
     return arity_error(I, proc, p->min_args, p->max_args, nargs);

@@ -145,6 +145,14 @@ static bool builtin_equality(lval pred) {
          (strcmp(LANG_PRIM(pred)->name, "=") == 0 || strcmp(LANG_PRIM(pred)->name, "equal?") == 0);
 }
 
+lang_rc lang_observe_draw(nsr_lang *I, lval erp, lval *args, int nargs, lval value) {
+  lang_dist_kind kind;
+  lang_dist d;
+  if (!lang_dist_prim_kind(erp, &kind)) return lang_error(I, "not a built-in sampler");
+  if (lang_dist_parse(I, kind, args, nargs, &d) != LANG_OK) return LANG_ERROR;
+  return lang_factor(I, lang_dist_logp(&d, value));
+}
+
 /* (%observe PRED ERP VALUE ARGS ...), made by the expander from an equality
  * condition on a draw (lang_expand.c, after webchurch's
  * transform_equals_condition): when PRED is the built-in = or equal? and
@@ -158,10 +166,8 @@ static lang_rc observe(nsr_lang *I, lval *a, int n, bool test, lval *out) {
   int nargs = n - 3;
   if (builtin_equality(pred) && lang_dist_prim_kind(erp, &kind) &&
       nargs >= LANG_PRIM(erp)->min_args && nargs <= LANG_PRIM(erp)->max_args) {
-    lang_dist d;
-    if (lang_dist_parse(I, kind, a + 3, nargs, &d) != LANG_OK) return LANG_ERROR;
     *out = test ? lang_bool(true) : value;
-    return lang_factor(I, lang_dist_logp(&d, value));
+    return lang_observe_draw(I, erp, a + 3, nargs, value);
   }
   /* As written: the draw, then the comparison (a[] may move meanwhile). */
   lval draw = lang_nil(), same;

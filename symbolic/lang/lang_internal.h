@@ -571,5 +571,10 @@ lang_rc lang_choose(nsr_lang *I, const struct lang_dist *d, lval *out);
 /* Adds `logw` to the running query's log weight (factor); LANG_ABORT when
  * it makes the weight zero. Outside a query: an error. */
 lang_rc lang_factor(nsr_lang *I, double logw);
+/* Weights the current run by the log density (mass) at `value` of the
+ * built-in sampler `erp` with its `nargs` parameters `args`, instead of
+ * drawing (an observation; lang_infer.c). Outside a query it is
+ * lang_factor's error. */
+lang_rc lang_observe_draw(nsr_lang *I, lval erp, lval *args, int nargs, lval value);
 
 #endif /* NSR_LANG_INTERNAL_H */

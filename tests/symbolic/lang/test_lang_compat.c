@@ -78,6 +78,23 @@ static void test_lists_as_sets(void **state) {
             "(((1) 2 3) ((a)) (b))");
 }
 
+/* webchurch's conditioned draw: an argument past a sampler's parameters
+ * is the value observed (its ERPs take a conditionedValue). Hand values:
+ * flip observing #t weighs x by 0.9 or 0.1 against a uniform prior; a
+ * gaussian of sd 1 observed at 1 from mean 1 or 0 weighs by
+ * exp(0) : exp(-1/2), so p(x) = 1 / (1 + exp(-0.5)) = 0.62245933120185. */
+static void test_conditioned_draws(void **state) {
+  (void)state;
+  expect_wc("(enumeration-query (define x (flip)) x (flip (if x 0.9 0.1) #t))", "((#t #f) (0.9 0.1))");
+  expect_wc("(< (abs (- (first (second (enumeration-query (define x (flip)) x"
+            " (= (gaussian (if x 1 0) 1 1) 1)))) 0.62245933120185)) 1e-12)",
+            "#t");
+  expect_wc("(rejection-query (define x 0) x (condition (= (gaussian 0 1 x) x)))", "0");
+  expect_wc_error("(gaussian 0 1 0.5)", NSR_ERR_INVALID,
+                  "gaussian: argument 3, an observed value, is allowed only inside a query");
+  lt_expect_error("(gaussian 0 1 0.5)", NSR_ERR_INVALID, "gaussian: expected 0 to 2 arguments, got 3");
+}
+
 static void test_gensym(void **state) {
   (void)state;
   lt_expect("(define g (make-gensym)) (define h (make-gensym \"v\")) (list (g) (g) (h) (g))",
@@ -268,6 +285,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lists_as_sets),
       cmocka_unit_test(test_gensym),
+      cmocka_unit_test(test_conditioned_draws),
       cmocka_unit_test(test_string_split),
       cmocka_unit_test(test_comparisons_and_logic),
       cmocka_unit_test(test_eval),
