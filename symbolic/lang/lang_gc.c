@@ -90,6 +90,7 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
   for (uint32_t i = b->ncells; i-- > 0;) {
     lang_obj *o = block_cell(b, i);
     o->type = NSR_LANG_NIL;
+    o->marked = 0; /* the sweep reads it on free cells too */
     o->next = head;
     POISON_CELL(o, b->cell);
     head = o;
