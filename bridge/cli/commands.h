@@ -17,6 +17,8 @@ int cmd_train(int argc, char **argv);
 int cmd_propose(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
 int cmd_nn(int argc, char **argv);
+/* `nsr version` (nsr-full only: it reports the libraries nsr-full links). */
+int cmd_version(int argc, char **argv);
 /* `nsr numbers eval`, `fit` and `mh` (dispatched by cmd_numbers). */
 int cmd_numbers_eval(int argc, char **argv);
 int cmd_numbers_fit(int argc, char **argv);
