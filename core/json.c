@@ -170,9 +170,8 @@ const char *nsr_json_real_text(double v, char buf[NSR_JSON_REAL_MAX]) {
   return buf;
 }
 
-/* The length of the well-formed UTF-8 sequence at u[0..len) (len > 0), or
- * 0 when the bytes there are not one. */
-static size_t utf8_sequence(const unsigned char *u, size_t len) {
+size_t nsr_json_utf8_sequence(const char *s, size_t len) {
+  const unsigned char *u = (const unsigned char *)s;
   unsigned char c = u[0];
   if (c < 0x80) return 1;
   /* The number of continuation bytes, and the range of the first of them,
@@ -201,9 +200,8 @@ static size_t utf8_sequence(const unsigned char *u, size_t len) {
 }
 
 bool nsr_json_utf8_valid(const char *s, size_t len) {
-  const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0, n; i < len; i += n) {
-    n = utf8_sequence(u + i, len - i);
+    n = nsr_json_utf8_sequence(s + i, len - i);
     if (n == 0) return false;
   }
   return true;
@@ -213,9 +211,8 @@ json_t *nsr_json_string(const char *s) {
   size_t len = strlen(s);
   if (nsr_json_utf8_valid(s, len)) return json_stringn(s, len);
   nsr_strbuf sb = {0};
-  const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0, n; i < len; i += n) {
-    n = utf8_sequence(u + i, len - i);
+    n = nsr_json_utf8_sequence(s + i, len - i);
     if (n) {
       nsr_strbuf_append(&sb, s + i, n);
     } else {

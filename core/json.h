@@ -91,6 +91,11 @@ char *nsr_json_dump_indent(const json_t *value, int indent);
 /* True when s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
  * surrogates or code points above U+10FFFF), which jansson requires of
  * every string. */
+/* The length (1 to 4) of the well-formed UTF-8 sequence at s[0..len)
+ * (len > 0), or 0 when the bytes there are not one (a stray byte, an
+ * overlong form, a surrogate, a code point past U+10FFFF). */
+size_t nsr_json_utf8_sequence(const char *s, size_t len);
+
 bool nsr_json_utf8_valid(const char *s, size_t len);
 
 /* json_string(s) for text meant for people (messages, names) that may hold

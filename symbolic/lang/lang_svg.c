@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "lang_plot.h"
 
 #define WIDTH 640.0
@@ -32,23 +33,6 @@ static size_t utf8_chars(const char *s, size_t len) {
   return n;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len) (2 to 4), or 0 when it
- * is not one (a stray byte, an overlong form, a surrogate, past U+10FFFF).
- * *cp gets the code point. */
-static size_t utf8_sequence(const unsigned char *s, size_t len, unsigned *cp) {
-  size_t n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
-  if (n == 0 || n > len || s[0] >= 0xF5) return 0;
-  unsigned c = s[0] & (0x7F >> n);
-  for (size_t k = 1; k < n; k++) {
-    if ((s[k] & 0xC0) != 0x80) return 0;
-    c = (c << 6) | (s[k] & 0x3F);
-  }
-  static const unsigned least[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < least[n] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-  *cp = c;
-  return n;
-}
-
 /* plot_xml_text on the first len bytes of s. */
 static void xml_text_n(lang_buf *b, const char *s, size_t len, size_t max_chars) {
   const unsigned char *u = (const unsigned char *)s;
@@ -67,9 +51,9 @@ static void xml_text_n(lang_buf *b, const char *s, size_t len, size_t max_chars)
       i++;
       continue;
     }
-    unsigned cp = 0;
-    size_t n = utf8_sequence(u + i, len - i, &cp);
-    if (n == 0 || cp == 0xFFFE || cp == 0xFFFF) {
+    size_t n = nsr_json_utf8_sequence(s + i, len - i);
+    /* U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters */
+    if (n < 2 || (n == 3 && c == 0xEF && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)) {
       lang_buf_add(b, replacement, 3);
       i += n > 0 ? n : 1;
     } else {
