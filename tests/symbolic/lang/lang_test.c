@@ -4,14 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+nsr_lang *lt_new_config(const nsr_lang_config *cfg) {
+  nsr_lang *lang = NULL;
+  nsr_error err;
+  if (nsr_lang_new(cfg, &lang, &err) != NSR_OK) fail_msg("nsr_lang_new: %s", err.message);
+  return lang;
+}
+
 nsr_lang *lt_new(uint64_t seed) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.seed = seed;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) fail_msg("nsr_lang_new: %s", err.message);
-  return lang;
+  return lt_new_config(&cfg);
 }
 
 const char *lt_eval(nsr_lang *lang, const char *src) {

@@ -13,6 +13,9 @@
 
 /* A fresh interpreter with default budgets and the given seed. */
 nsr_lang *lt_new(uint64_t seed);
+/* A fresh interpreter with the configuration cfg (failing the test when it
+ * cannot be made). */
+nsr_lang *lt_new_config(const nsr_lang_config *cfg);
 /* Evaluates src (named "test.church"), failing the test on an error, and
  * returns the result as `write` prints it (a static buffer). */
 const char *lt_eval(nsr_lang *lang, const char *src);

@@ -22,10 +22,7 @@ static nsr_lang *new_lang(bool webchurch, bool files) {
   cfg.max_steps = 10000000;
   cfg.webchurch = webchurch;
   cfg.load_files = files;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) fail_msg("nsr_lang_new: %s", err.message);
-  return lang;
+  return lt_new_config(&cfg);
 }
 
 /* src under webchurch must print (as `write`) as expected. */

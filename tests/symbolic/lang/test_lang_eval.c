@@ -83,9 +83,7 @@ static void test_tail_calls_run_in_constant_space(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_memory = (size_t)64 << 20;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
 #ifdef __SANITIZE_ADDRESS__
   const char *n = "1000000";
 #else
@@ -108,9 +106,7 @@ static void test_deep_recursion_hits_a_budget(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_memory = (size_t)32 << 20;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   const char *msg = lt_eval_error(
       lang, "(define (depth n) (+ 1 (depth (+ n 1))))\n(depth 0)", NSR_ERR_LIMIT);
   assert_non_null(strstr(msg, "memory budget of 33554432 bytes exhausted (--max-memory)"));
@@ -175,9 +171,7 @@ static void test_webchurch_numbers(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.webchurch = true;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   /* JavaScript has one number type: 2.0 is 2, so these are all equal. */
   assert_string_equal(lt_eval(lang, "(list (* 0.5 4) 2.0 (equal? (* 0.5 4) 2) (/ 7 2)"
                                     "      (round 2.5) (round -2.5) (sqrt 16))"),
@@ -281,9 +275,7 @@ static void test_step_budget(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_steps = 100000;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   const char *msg = lt_eval_error(lang, "(define (spin) (spin))\n(spin)", NSR_ERR_LIMIT);
   assert_non_null(strstr(msg, "step budget of 100000 steps exhausted (--max-steps)"));
   /* Budgets are per evaluation: the next one starts afresh. */
@@ -296,9 +288,7 @@ static void test_memory_budget(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_memory = (size_t)16 << 20;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   const char *msg = lt_eval_error(lang, "(define big (make-list 10000000 0))", NSR_ERR_LIMIT);
   assert_non_null(strstr(msg, "memory budget of 16777216 bytes exhausted (--max-memory)"));
   /* Garbage is collected: building and dropping many small lists within
@@ -332,9 +322,7 @@ static void test_emptied_blocks_serve_other_sizes(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_memory = (size_t)16 << 20;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   const char *strings =
       "(define v (make-vector 100000 0))"
       "(define (fill i)"
@@ -362,9 +350,7 @@ static void test_time_budget(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.timeout_seconds = 0.2;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   const char *msg = lt_eval_error(lang, "(define (spin) (spin)) (spin)", NSR_ERR_LIMIT);
   assert_non_null(strstr(msg, "time budget of 0.2 seconds exhausted (--max-time)"));
   nsr_lang_free(lang);
@@ -376,9 +362,7 @@ static void test_gc_stress(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.gc_stress = true;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   assert_string_equal(
       lt_eval(lang, "(define (build n) (if (= n 0) '() (cons (list n (* n n)) (build (- n 1)))))"
                     "(define m (mem (lambda (k) (make-list k k))))"
@@ -499,9 +483,7 @@ static void test_interrupt_flag(void **state) {
   cfg.max_steps = 0;
   cfg.timeout_seconds = 0;
   cfg.interrupt = &flag;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   lt_eval(lang, "(define x 41) (define (spin n) (if (= n 0) 'done (spin (- n 1))))");
   flag = 1;
   static const char *const forms[] = {

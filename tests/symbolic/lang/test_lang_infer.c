@@ -176,9 +176,7 @@ static void test_path_budget(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_paths = 1000;
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   /* A geometric variable has infinitely many execution paths. */
   const char *msg = lt_eval_error(
       lang, "(enumeration-query (define (geom) (if (flip) 0 (+ 1 (geom)))) (geom) #t)",

@@ -55,9 +55,7 @@ static void test_query_without_condition(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.webchurch = true;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   assert_string_equal(lt_eval(lang, "(enumeration-query (define x (flip)) x)"), "((#t #f) (0.5 0.5))");
   nsr_lang_free(lang);
   /* A (condition ...) statement is a condition. */

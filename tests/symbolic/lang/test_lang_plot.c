@@ -227,9 +227,7 @@ static void test_budgets(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.max_steps = 3000000;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   /* Building the list costs about 1.1 M steps; the density of 400,000
    * values over 101 grid points would take far more than what is left. */
   const char *msg = lt_eval_error(lang, "(define xs (iota 400000)) (density xs)", NSR_ERR_LIMIT);
@@ -291,9 +289,7 @@ static void test_svg_files(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.plot_dir = dir;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   lt_eval(lang,
           "(hist (repeat 100 flip) \"<script>alert('x')</script> & \\\"more\\\"\")"
           "(hist (repeat 1000 (lambda () (gaussian 0 1))) \"1000 gaussians\")"
@@ -359,9 +355,7 @@ static void test_lineplot_value(void **state) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.plot_dir = dir;
-  nsr_lang *lang = NULL;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
+  nsr_lang *lang = lt_new_config(&cfg);
   /* One file per title, numbered at its first call, drawn at the end of
    * the evaluation with every point so far. */
   lt_eval(lang, "(map (lambda (n) (lineplot-value (pair n (* n n)) \"a\")) '(3 1 2))"
