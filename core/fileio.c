@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Writes all of buf to fd, retrying short writes and EINTR. */
@@ -212,4 +213,22 @@ const char *nsr_line_problem(const nsr_line *line) {
   if (memchr(line->text, '\0', line->len) != NULL) return "holds a NUL byte";
   if (!nsr_json_utf8_valid(line->text, line->len)) return "is not UTF-8 text";
   return NULL;
+}
+
+int nsr_make_directories(const char *dir, unsigned mode) {
+  char path[4096];
+  size_t len = strlen(dir);
+  if (len == 0 || len >= sizeof path) {
+    errno = len == 0 ? ENOENT : ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(path, dir, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (path[i] != '/' && path[i] != '\0') continue;
+    char c = path[i];
+    path[i] = '\0';
+    if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST) return -1;
+    path[i] = c;
+  }
+  return 0;
 }

@@ -6,6 +6,10 @@
 
 #include "nsr_core.h"
 
+/* Makes the directory `dir` and its missing parents, each with `mode`
+ * (less the umask); an existing one is kept. 0, or -1 with errno. */
+int nsr_make_directories(const char *dir, unsigned mode);
+
 /* The one temporary name a write to PATH uses: PATH followed by this. */
 #define NSR_ATOMIC_TMP_SUFFIX ".nsr-tmp"
 

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "fileio.h"
+#include "strbuf.h"
 #include "nsr_ffi.h"
 #include "nsr_core.h"
 #include "nsr_lang.h"
@@ -80,26 +81,6 @@ static void lang_options_init(lang_options *o) {
   o->cfg.timeout_seconds = RUN_DEFAULT_MAX_TIME;
 }
 
-/* Makes directory `dir` and its missing parents (mode 0777 less the
- * umask); errno and -1 on failure. */
-static int make_directories(const char *dir) {
-  char path[4096];
-  size_t len = strlen(dir);
-  if (len == 0 || len >= sizeof path) {
-    errno = len == 0 ? ENOENT : ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(path, dir, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    if (path[i] != '/' && path[i] != '\0') continue;
-    char c = path[i];
-    path[i] = '\0';
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-    path[i] = c;
-  }
-  return 0;
-}
-
 /* --plot-dir: the directory exists (made if missing) and can take files,
  * before the program runs, so a bad one is a usage error (exit 2) rather
  * than the first figure's. CLI_CONTINUE or the exit status after
@@ -107,7 +88,7 @@ static int make_directories(const char *dir) {
 static int prepare_plot_dir(const char *cmd, const char *dir) {
   if (dir == NULL) return CLI_CONTINUE;
   struct stat st;
-  if (make_directories(dir) != 0) {
+  if (nsr_make_directories(dir, 0777) != 0) {
     return cli_usage_error(cmd, "--plot-dir: cannot make %s: %s", dir, strerror(errno));
   }
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -135,28 +116,21 @@ static nsr_code define_arguments(nsr_lang *lang, char **args, size_t n, nsr_erro
 /* The files the program's figures went to, as the JSON array of their
  * paths (DIR/plot-001-hist.svg, ...) into *out (nsr_free). */
 static nsr_code plots_json(nsr_lang *lang, const char *dir, char **out, nsr_error *err) {
-  size_t n = nsr_lang_plot_count(lang), cap = 3;
-  char *text = nsr_strdup("[");
-  for (size_t i = 0; text != NULL && i < n; i++) {
+  nsr_strbuf sb = {0};
+  nsr_strbuf_puts(&sb, "[");
+  for (size_t i = 0; i < nsr_lang_plot_count(lang); i++) {
     char path[4200], *item = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, nsr_lang_plot_file(lang, i));
     if (nsr_lang_json_string(path, strlen(path), &item, err) != NSR_OK) {
-      nsr_free(text);
+      nsr_strbuf_free(&sb);
       return err->code;
     }
-    cap += strlen(item) + 1;
-    char *grown = nsr_realloc(text, cap);
-    if (grown != NULL) {
-      if (i > 0) strcat(grown, ",");
-      strcat(grown, item);
-    }
+    if (i > 0) nsr_strbuf_puts(&sb, ",");
+    nsr_strbuf_puts(&sb, item);
     nsr_free(item);
-    text = grown;
   }
-  if (text == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  strcat(text, "]");
-  *out = text;
-  return NSR_OK;
+  nsr_strbuf_puts(&sb, "]");
+  return nsr_strbuf_finish(&sb, out, NULL, err);
 }
 
 /* Prints {"value": ..., "output": "..."} (and "plots": [...] with a plot

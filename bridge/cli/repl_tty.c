@@ -7,6 +7,7 @@
  * libedit is told not to handle signals, leaving SIGINT to this file's
  * handler, which only sets a flag (the interpreter reads it to stop the
  * running form). */
+#include "fileio.h"
 #include "repl_tty.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -99,18 +99,6 @@ void repl_tty_close(void) {
   sigaction(SIGINT, &previous_sigint, NULL);
 }
 
-/* Makes the folders of path up to its last '/' (mode 0700: a history is
- * private); false when one cannot be made. */
-static bool make_parents(char *path) {
-  for (char *p = strchr(path + 1, '/'); p != NULL; p = strchr(p + 1, '/')) {
-    *p = '\0';
-    bool ok = mkdir(path, 0700) == 0 || errno == EEXIST;
-    *p = '/';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 char *repl_tty_default_history(void) {
   const char *state = getenv("XDG_STATE_HOME");
   const char *home = getenv("HOME");
@@ -123,6 +111,11 @@ char *repl_tty_default_history(void) {
   } else {
     return NULL;
   }
-  if (n < 0 || (size_t)n >= sizeof buf || !make_parents(buf)) return NULL;
+  if (n < 0 || (size_t)n >= sizeof buf) return NULL;
+  /* its folder, made private: a history is the user's own */
+  *strrchr(buf, '/') = '\0';
+  bool made = nsr_make_directories(buf, 0700) == 0;
+  buf[strlen(buf)] = '/';
+  if (!made) return NULL;
   return nsr_strdup(buf);
 }
