@@ -411,18 +411,8 @@ static lang_rc make_barplot(nsr_lang *I, lval *a, int n, plot_fig *f) {
 
 /* ---- points ------------------------------------------------------------------ */
 
-typedef struct point {
-  double x, y;
-  size_t order;
-} point;
-
-static int point_by_x(const void *p, const void *q) {
-  const point *a = p, *b = q;
-  return a->x != b->x ? (a->x > b->x) - (a->x < b->x) : (a->order > b->order) - (a->order < b->order);
-}
-
 /* Keeps every k-th of n >= 1 points (k = ceil(n / PLOT_MAX_POINTS)) in f. */
-static lang_rc points_to_fig(nsr_lang *I, const point *p, size_t n, plot_fig *f) {
+static lang_rc points_to_fig(nsr_lang *I, const plot_point *p, size_t n, plot_fig *f) {
   size_t k = n > PLOT_MAX_POINTS ? (n + PLOT_MAX_POINTS - 1) / PLOT_MAX_POINTS : 1;
   size_t m = (n + k - 1) / k;
   f->xs = nsr_mallocarray(m, sizeof *f->xs);
@@ -448,7 +438,7 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
       axis_labels_arg(I, name, a, n, 2, f) != LANG_OK) {
     return LANG_ERROR;
   }
-  point *p = scratch_new(I, (size_t)len, sizeof *p);
+  plot_point *p = scratch_new(I, (size_t)len, sizeof *p);
   if (p == NULL) return LANG_ERROR;
   size_t k = 0;
   for (lval l = a[0]; l.type == NSR_LANG_PAIR; l = lang_cdr(l), k++) {
@@ -462,7 +452,7 @@ static lang_rc make_points(nsr_lang *I, const char *name, bool line, lval *a, in
   lang_rc rc = LANG_OK;
   if (line) {
     rc = charge_sort(I, k);
-    if (rc == LANG_OK) qsort(p, k, sizeof *p, point_by_x);
+    if (rc == LANG_OK) qsort(p, k, sizeof *p, plot_point_by_x);
   }
   f->dots = true;
   f->line = line;

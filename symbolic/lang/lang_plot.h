@@ -104,6 +104,16 @@ void plot_series_free(struct lang_plots *P);
 
 /* ---- lang_plot_data.c: the numeric rules ---------------------------------- */
 
+/* A point of scatter or lineplot; `order` is its place in the data, so
+ * sorting by x keeps equal x in the order given. */
+typedef struct plot_point {
+  double x, y;
+  size_t order;
+} plot_point;
+
+/* qsort order of plot_points: x ascending, then order. */
+int plot_point_by_x(const void *p, const void *q);
+
 /* Number of equal-width bins for n sorted values: the Freedman-Diaconis
  * width 2 IQR / n^(1/3) over the range, or Sturges' ceil(log2 n) + 1 when
  * the IQR is 0, clamped to PLOT_MIN_BINS..PLOT_MAX_BINS; 1 when every value

@@ -131,3 +131,8 @@ void plot_format_number(double v, double step, char *buf, size_t len) {
   if (d > 12) d = 12;
   snprintf(buf, len, "%.*f", d, v);
 }
+
+int plot_point_by_x(const void *p, const void *q) {
+  const plot_point *a = p, *b = q;
+  return a->x != b->x ? (a->x > b->x) - (a->x < b->x) : (a->order > b->order) - (a->order < b->order);
+}

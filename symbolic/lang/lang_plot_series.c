@@ -80,19 +80,9 @@ lang_rc plot_lineplot_value(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
-typedef struct xy {
-  double x, y;
-  size_t order;
-} xy;
-
-static int xy_by_x(const void *p, const void *q) {
-  const xy *a = p, *b = q;
-  return a->x != b->x ? (a->x > b->x) - (a->x < b->x) : (a->order > b->order) - (a->order < b->order);
-}
-
 /* Series s as a lineplot figure: its points sorted by x, joined. */
 static lang_rc series_figure(const plot_series *s, plot_fig *f) {
-  xy *p = nsr_mallocarray(s->n, sizeof *p);
+  plot_point *p = nsr_mallocarray(s->n, sizeof *p);
   f->xs = nsr_mallocarray(s->n, sizeof *f->xs);
   f->ys = nsr_mallocarray(s->n, sizeof *f->ys);
   if (s->title[0] != '\0') f->title = nsr_strdup(s->title);
@@ -100,8 +90,8 @@ static lang_rc series_figure(const plot_series *s, plot_fig *f) {
     nsr_free(p);
     return LANG_ERROR;
   }
-  for (size_t i = 0; i < s->n; i++) p[i] = (xy){s->xs[i], s->ys[i], i};
-  qsort(p, s->n, sizeof *p, xy_by_x);
+  for (size_t i = 0; i < s->n; i++) p[i] = (plot_point){s->xs[i], s->ys[i], i};
+  qsort(p, s->n, sizeof *p, plot_point_by_x);
   for (size_t i = 0; i < s->n; i++) {
     f->xs[i] = p[i].x;
     f->ys[i] = p[i].y;
