@@ -167,6 +167,40 @@ void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
  * propose_hypotheses tool). NULL when out of memory; the caller decrefs. */
 json_t *nsr_proposals_json(const uint32_t *examples, size_t n, const nsr_proposals *r);
 
+/* ---- guide --------------------------------------------------------------- */
+/* guide: recognition networks for grammar spaces (guide.c, guide_dataset.c,
+ * guide_train.c). A guide reads an example set (order-free) and outputs a
+ * grammar conditioned on it, q(t | X) (nsr_space_guide in nsr_space.h),
+ * which symbolic/'s samplers use as a proposal; every sample is still
+ * weighed by the exact model, so a bad guide costs speed, never correctness.
+ *
+ * A guide file is a safetensors checkpoint whose __metadata__ holds, beside
+ * "nsr.config", "nsr.guide": {"format": "nsr-guide/1", "space": the space
+ * file's name, "signature": nsr_space_signature as 16 hex digits, "range":
+ * N, "productions": P}. */
+
+typedef struct nsr_guide nsr_guide;
+
+/* Loads a guide and checks it against `space`: a file that is not a guide,
+ * or a guide trained for another space (signature, range or production
+ * count differ), is refused with NSR_ERR_FORMAT and a message naming both
+ * spaces. n_threads as nsr_proposer_load. The caller frees it. */
+nsr_code nsr_guide_load(const char *path, const nsr_space *space, int n_threads, nsr_guide **out,
+                        nsr_error *err);
+void nsr_guide_free(nsr_guide *guide);
+/* The space name recorded in the guide's metadata. */
+const char *nsr_guide_space_name(const nsr_guide *guide);
+/* Runs the network on X (1..NSR_DATASET_MAX_EXAMPLES examples in 1..N):
+ * log_q[0..P) receives the conditioned grammar's log rule weights.
+ * NSR_ERR_INVALID / NSR_ERR_RANGE for bad examples. */
+nsr_code nsr_guide_condition(nsr_guide *guide, const uint32_t *examples, size_t n, double *log_q,
+                             nsr_error *err);
+/* The shipped guide for a space file: "guide-<basename without .json>.safetensors"
+ * in the models folder (the source tree's bridge/models when run from a
+ * build directory, else <prefix>/share/nsr), written into buf. False when
+ * there is none (the caller then runs unguided). */
+bool nsr_guide_default_path(const char *space_path, char *buf, size_t len);
+
 /* ---- inject -------------------------------------------------------------- */
 /* inject: putting symbolic knowledge of the number game into a proposal
  * network (symbolic -> subsymbolic), each method with a control that injects

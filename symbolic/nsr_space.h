@@ -162,20 +162,105 @@ typedef struct nsr_mh_visit {
   double posterior; /* share of the recorded samples spent in it */
 } nsr_mh_visit;
 
+/* ---- expression trees and the grammar's prior over them -----------------
+ * A tree is a program in prefix order: production indices, each followed by
+ * its operands' subtrees. The grammar's prior over trees is the PCFG with
+ * rule probabilities w_k / W (W = Σ_k w_k) restricted to trees of at most
+ * max_size symbols (at most NSR_SPACE_TREE_MAX) with no empty
+ * sub-expression: exactly the trees the enumeration counts. */
+
+#define NSR_SPACE_TREE_MAX 32
+
+typedef struct nsr_space_tree {
+  uint16_t prog[NSR_SPACE_TREE_MAX];
+  int len;
+} nsr_space_tree;
+
+typedef enum nsr_concept_kind { NSR_CONCEPT_GRAMMAR, NSR_CONCEPT_INTERVAL } nsr_concept_kind;
+
+/* A concept drawn from a space's prior, with its extension. */
+typedef struct nsr_space_concept {
+  nsr_concept_kind kind;
+  nsr_space_tree tree; /* NSR_CONCEPT_GRAMMAR: the expression drawn */
+  uint32_t lo, hi;     /* NSR_CONCEPT_INTERVAL: [lo, hi] */
+  uint32_t size;       /* |extension| ≥ 1 */
+  uint64_t bits[(NSR_SPACE_MAX_N + 64) / 64]; /* bit y set ⇔ y ∈ C, y in 1..N */
+} nsr_space_concept;
+
+/* Draws a concept from the space's prior: with probability λ a tree from the
+ * grammar's prior above (by rejection of oversized trees and of trees with an
+ * empty sub-expression), else an interval by the interval prior (size s with
+ * probability ∝ (N − s + 1)·Erlang(s; σ), start uniform). The similarity
+ * hypothesis is never drawn. Works on spaces built with "enumerate": false.
+ * Errors: NSR_ERR_INVALID when no valid tree is drawn in 10^6 tries. */
+nsr_code nsr_space_sample_concept(const nsr_space *space, nsr_rng *rng, nsr_space_concept *out,
+                                  nsr_error *err);
+
+/* Draws n examples independently and uniformly from the concept's extension
+ * into x[0..n) (the size principle's generative model). */
+void nsr_space_sample_examples(const nsr_space *space, const nsr_space_concept *c, size_t n,
+                               nsr_rng *rng, uint32_t *x);
+
+/* Evaluates a tree into bits (bits over 0..N, words as in
+ * nsr_space_concept.bits); returns |extension|, 0 when the tree or any
+ * sub-expression is empty or the tree is malformed. */
+uint32_t nsr_space_tree_extension(const nsr_space *space, const nsr_space_tree *t, uint64_t *bits);
+
+/* The tree's description, as results name hypotheses ("odd and up to 50"). */
+void nsr_space_tree_name(const nsr_space *space, const nsr_space_tree *t, char *buf, size_t len);
+
+/* A 64-bit signature of what a guide depends on: the range, max_size and
+ * the productions' names in order (not their weights, so a guide serves a
+ * fitted prior of its space too). */
+uint64_t nsr_space_signature(const nsr_space *space);
+
+/* ---- guides: a grammar conditioned on the examples ------------------------
+ * q(t | X) is the PCFG over the space's productions whose rule
+ * probabilities are softmax(log_q) at every node, restricted like the prior
+ * to trees of at most max_size symbols (its normaliser cancels wherever it
+ * is used). symbolic/ knows nothing of where log_q comes from: a
+ * recognition network in bridge/learn, or a hand-made one in tests. */
+typedef struct nsr_space_guide {
+  const double *log_q; /* [nsr_space_productions]: unnormalised, finite */
+} nsr_space_guide;
+
+/* log q(t | X) of the unrestricted PCFG: Σ over the tree's nodes of
+ * log softmax(log_q)[k]. */
+double nsr_space_guide_log_q(const nsr_space *space, const nsr_space_guide *guide,
+                             const nsr_space_tree *t);
+
+typedef enum nsr_mh_method {
+  NSR_MH_CHAIN,     /* Metropolis-Hastings (default) */
+  NSR_MH_IMPORTANCE /* self-normalised importance sampling with q as proposal */
+} nsr_mh_method;
+
 typedef struct nsr_mh_options {
-  uint64_t samples; /* recorded steps after burn-in */
-  uint64_t burn_in;
+  uint64_t samples; /* chain: recorded steps after burn-in; importance: draws */
+  uint64_t burn_in; /* chain only */
   uint64_t seed;
   /* With top_k > 0, the top_k most visited extensions go to top[0..top_k)
-   * (the caller's array), most visited first. Zero: no visit counts. */
+   * (the caller's array), most visited first (importance: the largest
+   * pooled weights). Zero: no visit counts. */
   size_t top_k;
   nsr_mh_visit *top;
+  nsr_mh_method method;
+  /* NULL: the grammar's prior is the only proposal (chain: subtree
+   * regeneration; importance: draws from the prior, i.e. likelihood
+   * weighting). With a guide, the chain makes an independence proposal
+   * t' ~ q(· | X) with probability guide_mix at each step (acceptance
+   * min(1, p(t')L(t')q(t) / (p(t)L(t)q(t')))) and a subtree regeneration
+   * otherwise; importance draws every tree from q with weight
+   * p(t)L(t)/q(t), pooled by extension. */
+  const nsr_space_guide *guide;
+  double guide_mix; /* in [0, 1]; 0 with a guide means 0.5 */
 } nsr_mh_options;
 
 typedef struct nsr_mh_report {
   uint64_t samples;
-  double acceptance;         /* accepted proposals / steps */
-  double samples_per_second; /* steps (burn-in included) per second */
+  double acceptance;         /* accepted proposals / steps (chain) */
+  double guide_acceptance;   /* accepted / made, of the independence proposals (chain with a guide) */
+  double samples_per_second; /* steps or draws (burn-in included) per second */
+  double ess;                /* importance: (Σw)² / Σw², the effective sample size */
   size_t n_top;              /* entries filled in opt->top */
   uint64_t distinct;         /* extensions visited after burn-in (with top_k > 0) */
 } nsr_mh_report;
@@ -191,6 +276,36 @@ typedef struct nsr_mh_report {
 nsr_code nsr_space_mh(const nsr_space *space, const uint32_t *examples, size_t n,
                       const nsr_mh_options *opt, double *g, nsr_mh_report *report,
                       nsr_error *err);
+
+/* One distinct extension among a guide's proposals. */
+typedef struct nsr_space_proposal {
+  char name[NSR_SPACE_NAME_MAX]; /* the shortest tree drawn for it */
+  uint32_t size;                 /* |h| */
+  double q;          /* share of the draws from q that denote it */
+  double weight;     /* its pooled, normalised importance weight: the estimate of p(h | X, grammar) */
+  double posterior;  /* exact p(h | X, grammar); NAN when the space is not enumerated */
+  double restricted; /* the exact posterior renormalised over all distinct proposals; NAN likewise */
+} nsr_space_proposal;
+
+typedef struct nsr_space_proposals {
+  nsr_space_proposal *top; /* [k] the caller's array; filled by decreasing weight */
+  size_t n_top;
+  uint64_t draws;    /* trees drawn from q */
+  size_t distinct;   /* distinct extensions among the valid draws */
+  double covered;    /* exact posterior mass of all distinct proposals; NAN when not enumerated */
+  double ess;        /* effective sample size of the importance weights */
+} nsr_space_proposals;
+
+/* Draws `draws` trees from q(· | X) (seeded), pools them by extension and
+ * fills out->top[0..k) with the distinct extensions containing the examples,
+ * largest importance weight first. When the space is enumerated, each is
+ * rescored exactly against the grammar component (nsr_space_infer_grammar's
+ * posterior) and out->covered is the exact mass of every distinct proposal.
+ * Errors: NSR_ERR_INVALID (no examples, guide NULL, no draw contains the
+ * examples), NSR_ERR_RANGE, NOMEM. */
+nsr_code nsr_space_propose(nsr_space *space, const uint32_t *examples, size_t n,
+                           const nsr_space_guide *guide, uint64_t draws, uint64_t seed, size_t k,
+                           nsr_space_proposals *out, nsr_error *err);
 
 /* ---- human data ----------------------------------------------------------
  * Two CSV layouts are read, recognised by their header (column order is
