@@ -160,7 +160,6 @@ static int parse_args(int argc, char **argv, nsr_train_config *cfg, const char *
     return cli_usage_error(CMD, "--%s does not apply to a guide (--space)",
                            inject_given ? "inject" : budget_given ? "examples-budget" : "positions");
   }
-  if (run->space && *run->space == '\0') return cli_usage_error(CMD, "--space: the file name is empty");
   if (run->space && nsr_dist_size() > 1) {
     return cli_usage_error(CMD, "--space trains in one process (not under mpirun)");
   }
