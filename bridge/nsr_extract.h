@@ -9,6 +9,7 @@
 #include "nsr_neural.h"
 #include "nsr_lang.h"
 #include "nsr_store.h"
+#include "nsr_learn.h"
 #include "arena.h"
 
 /* ---- concept_library ----------------------------------------------------- */
@@ -27,7 +28,7 @@
  * kernel (n x n doubles), and alignment (the x < t family has n - 1
  * concepts, each scanned over n inputs per unit). */
 #define NSR_EXTRACT_MAX_N 4096u
-#define NSR_CONCEPT_DEF_MAX 320
+#define NSR_CONCEPT_DEF_MAX 384
 
 typedef struct nsr_concept {
   char name[NSR_CONCEPT_NAME_MAX];
@@ -43,6 +44,10 @@ typedef struct nsr_concept_library {
   uint32_t max;           /* inputs */
   uint32_t domain_max;    /* N */
   const uint32_t *inputs; /* borrowed; NULL when the inputs are 1..N */
+  /* Borrowed; non-NULL when the inputs are example sets
+   * (nsr_concept_library_lift): input i is set i - 1, and a concept holds
+   * for it when every example is in the number concept. */
+  const nsr_heldout *sets;
   size_t n;
   nsr_concept *items;
 } nsr_concept_library;
@@ -58,6 +63,20 @@ nsr_code nsr_concept_library_build(const nsr_numbers *engine, nsr_concept_librar
  * extension over the sample). */
 nsr_code nsr_concept_library_build_sample(const nsr_numbers *engine, const uint32_t *inputs,
                                           uint32_t n, nsr_concept_library *lib, nsr_error *err);
+/* The library of `numbers` (over 1..N, not sampled) read on example sets:
+ * concept c holds for set X when X ⊆ c, written in Church as
+ * (lambda (i) (all (map DEF (examples i)))) with the primitive of
+ * nsr_extract_define_sets. Concepts that hold for no set, every set, or the
+ * same sets as an earlier one are left out. `sets` (values in 1..N) is
+ * borrowed until *out is freed with nsr_concept_library_free. */
+nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_heldout *sets,
+                                  nsr_concept_library *out, nsr_error *err);
+/* NSR_ERR_RANGE unless there are 1..NSR_EXTRACT_MAX_N sets, each of
+ * 1..NSR_PROPOSE_MAX_EXAMPLES examples in 1..max. */
+nsr_code nsr_example_sets_check(const nsr_heldout *sets, uint32_t max, nsr_error *err);
+/* Defines (examples i) in `lang`: the list of the examples of set i
+ * (1-based) of `sets`, which the interpreter borrows while it runs. */
+nsr_code nsr_extract_define_sets(nsr_lang *lang, const nsr_heldout *sets, nsr_error *err);
 void nsr_concept_library_free(nsr_concept_library *lib);
 
 /* The extension of a Church predicate over n inputs, computed by the
@@ -120,16 +139,18 @@ typedef enum nsr_class_layout {
  * uniform sample of them), and what it proposes (its top class) next to the
  * exact MAP hypothesis. Per-input arrays are indexed by input - 1. */
 typedef struct nsr_activations {
-  uint32_t max;        /* inputs: N when exact, the sample size when sampled */
+  uint32_t max;        /* inputs: N when exact, the sample size when sampled,
+                          the number of sets for example sets */
   uint32_t domain_max; /* N */
   uint32_t *inputs;    /* sampled: the numbers, sorted [max]; NULL when exact */
+  const nsr_heldout *sets; /* example sets (borrowed): input i is set i - 1 */
   int n_sites;
   nsr_site *sites;
   nsr_class_layout layout;
   int n_classes;      /* outputs read as classes */
-  int32_t *top;       /* [N]: the network's argmax class for X = {x} */
-  int32_t *exact;     /* [N]: the exact MAP as a class, -1 if not a class (or
-                         the layout is "other") */
+  int32_t *top;       /* [max]: the network's argmax class for the input */
+  int32_t *exact;     /* [max]: the exact MAP as a class, -1 if not a class
+                         (or the layout is "other") */
 } nsr_activations;
 
 /* Draws a uniform sample of k distinct numbers from 1..n (k <= n) with
@@ -151,6 +172,16 @@ nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activati
  * domain_max < vocab; NSR_ERR_RANGE or NSR_ERR_INVALID otherwise). */
 nsr_code nsr_activations_capture_sample(nsr_nn_model *model, uint32_t domain_max, uint32_t sample,
                                         uint64_t seed, nsr_activations *acts, nsr_error *err);
+/* Runs a proposal model (nsr_learn.h's layout; its N read from its config)
+ * on example sets as it was trained: each set's examples and its count
+ * token. A site's value for a set is its mean over the set's tokens, as the
+ * network pools them (the pooled site is the pooled output itself). top is
+ * the network's argmax hypothesis, exact the exact MAP. `sets` (values in
+ * 1..N, 1..NSR_PROPOSE_MAX_EXAMPLES each) is borrowed until *acts is freed.
+ * NSR_ERR_FORMAT when the model is not a proposal model, NSR_ERR_RANGE for
+ * a set outside its domain. */
+nsr_code nsr_activations_capture_sets(nsr_nn_model *model, const nsr_heldout *sets,
+                                      nsr_activations *acts, nsr_error *err);
 void nsr_activations_free(nsr_activations *acts);
 /* "ffn.0", "resid.1", "pooled". */
 void nsr_site_name(const nsr_site *site, char *buf, size_t len);

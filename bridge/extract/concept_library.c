@@ -2,6 +2,7 @@
  * Church definition and its extension over 1..N. */
 #include "nsr_extract.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,6 +147,89 @@ nsr_code nsr_concept_library_build_sample(const nsr_numbers *engine, const uint3
   lib->domain_max = max;
   lib->inputs = inputs;
   return build(engine, lib, err);
+}
+
+/* Whether every example of set i is in `ext` (bits over 1..N). */
+static bool set_within(const nsr_heldout *sets, size_t i, const nsr_bitset *ext) {
+  const uint32_t *x = sets->examples + i * NSR_PROPOSE_MAX_EXAMPLES;
+  for (uint32_t j = 0; j < sets->n_examples[i]; j++) {
+    if (!nsr_bitset_has(ext, x[j])) return false;
+  }
+  return true;
+}
+
+nsr_code nsr_example_sets_check(const nsr_heldout *sets, uint32_t max, nsr_error *err) {
+  if (sets->n < 1 || sets->n > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "%zu example sets: extraction reads 1..%u", sets->n,
+                    NSR_EXTRACT_MAX_N);
+  }
+  for (size_t i = 0; i < sets->n; i++) {
+    uint32_t n = sets->n_examples[i];
+    const uint32_t *x = sets->examples + i * NSR_PROPOSE_MAX_EXAMPLES;
+    bool ok = n >= 1 && n <= NSR_PROPOSE_MAX_EXAMPLES;
+    for (uint32_t j = 0; ok && j < n; j++) ok = x[j] >= 1 && x[j] <= max;
+    if (!ok) {
+      return nsr_fail(err, NSR_ERR_RANGE, "example set %zu: 1..%d examples in 1..%u expected", i + 1,
+                      NSR_PROPOSE_MAX_EXAMPLES, max);
+    }
+  }
+  return NSR_OK;
+}
+
+nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_heldout *sets,
+                                  nsr_concept_library *out, nsr_error *err) {
+  memset(out, 0, sizeof *out);
+  if (numbers->inputs != NULL || numbers->sets != NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "concept library: only a library over the whole domain "
+                                          "can be read on example sets");
+  }
+  if (nsr_example_sets_check(sets, numbers->domain_max, err) != NSR_OK) return err->code;
+  out->max = (uint32_t)sets->n;
+  out->domain_max = numbers->domain_max;
+  out->sets = sets;
+  out->items = nsr_calloc(numbers->n ? numbers->n : 1, sizeof *out->items);
+  if (out->items == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+  for (size_t c = 0; c < numbers->n; c++) {
+    const nsr_concept *from = &numbers->items[c];
+    nsr_concept *to = &out->items[out->n];
+    memcpy(to->name, from->name, sizeof to->name);
+    int len = snprintf(to->definition, sizeof to->definition,
+                       "(lambda (i) (all (map %s (examples i))))", from->definition);
+    if (len < 0 || (size_t)len >= sizeof to->definition) {
+      nsr_concept_library_free(out);
+      return nsr_fail(err, NSR_ERR_INTERNAL, "concept '%s': its definition on sets is too long",
+                      from->name);
+    }
+    if (nsr_bitset_init(&to->extension, out->max + 1, err) != NSR_OK) {
+      nsr_concept_library_free(out);
+      return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+    }
+    for (size_t i = 0; i < sets->n; i++) {
+      if (set_within(sets, i, &from->extension)) nsr_bitset_add(&to->extension, i + 1);
+    }
+    keep_if_new(out);
+  }
+  return NSR_OK;
+}
+
+static nsr_code prim_examples(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                              nsr_lang_value *out, nsr_error *err) {
+  (void)nargs;
+  const nsr_heldout *sets = user;
+  double i;
+  if (!nsr_lang_to_double(args[0], &i) || !(i >= 1 && i <= (double)sets->n) || i != floor(i)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "examples: expects a set number in 1..%zu", sets->n);
+  }
+  size_t k = (size_t)i - 1;
+  nsr_lang_value items[NSR_PROPOSE_MAX_EXAMPLES];
+  for (uint32_t j = 0; j < sets->n_examples[k]; j++) {
+    items[j] = nsr_lang_int(sets->examples[k * NSR_PROPOSE_MAX_EXAMPLES + j]);
+  }
+  return nsr_lang_list(lang, items, sets->n_examples[k], out, err);
+}
+
+nsr_code nsr_extract_define_sets(nsr_lang *lang, const nsr_heldout *sets, nsr_error *err) {
+  return nsr_lang_define_primitive(lang, "examples", 1, 1, prim_examples, (void *)sets, err);
 }
 
 void nsr_concept_library_free(nsr_concept_library *lib) {
