@@ -43,13 +43,21 @@ static const char description[] =
     "interpreter's answers. Metrics are over the K sets: each rule stores\n"
     "sample_size = K and Wilson 95% intervals.\n"
     "\n"
-    "--json prints one object: {\"model\":{\"path\",\"sha256\",\"id\"}, \"domain\":[1,N],\n"
+    "With --space FILE the model is a guide of that space (nsr train --space;\n"
+    "default: the space's shipped guide): the sets are drawn from the space's\n"
+    "prior, N is the space's, CART predicts the guide's top production (or\n"
+    "\"interval\"; accuracy: the most frequent production of the tree the set\n"
+    "was drawn from), and the concepts add \"uses FAMILY\" for each rule family\n"
+    "of the space and \"from an interval\", true of a set when its tree used it.\n"
+    "\n"
+    "--json prints one object: {\"model\":{\"path\",\"sha256\",\"id\",\"kind\" (proposal\n"
+    "or guide), \"space\" (guides)}, \"domain\":[1,N],\n"
     "\"inputs\":{\"sets\",\"seed\",\"split\"}, \"layout\", \"concepts\", \"rules\":{\"alignment\",\n"
     "\"probe\",\"cart\"}, \"cart_tree\":{\"fidelity\",\"accuracy\",\"completeness\",\"rules\"}\n"
     "(null without cart), \"seconds\", \"db\"}.\n";
 
 typedef struct extract_args {
-  const char *weights, *db;
+  const char *weights, *db, *space;
   uint64_t sets;
   bool json;
   nsr_extract_opts opts;
@@ -84,8 +92,12 @@ static nsr_code parse_methods(const char *text, nsr_extract_opts *o, nsr_error *
 static int parse_args(int argc, char **argv, extract_args *a) {
   const char *methods = NULL;
   const cli_opt opts[] = {
-      CLI_OPTION("--weights", CLI_STRING, &a->weights, "FILE", "the encoder to extract from",
-                 .default_text = "the shipped model", .env = CLI_ENV_WEIGHTS),
+      CLI_OPTION("--weights", CLI_STRING, &a->weights, "FILE",
+                 "the proposal model, or with --space the guide, to extract from",
+                 .default_text = "the shipped model; with --space, its shipped guide",
+                 .env = CLI_ENV_WEIGHTS),
+      CLI_OPTION("--space", CLI_STRING, &a->space, "FILE",
+                 "read a guide of this space (a space or prior file)"),
       CLI_OPTION("--db", CLI_STRING, &a->db, "PATH", "the rule store", .env = CLI_ENV_DB),
       CLI_OPTION("--methods", CLI_STRING, &methods, "LIST",
                  "comma-separated: alignment, probe, cart", .default_text = "all three"),
@@ -138,12 +150,15 @@ static uint64_t work_units(const nsr_activations *acts, const nsr_extract_opts *
 static int print_summary(const extract_args *a, const char *sha, int64_t model_id,
                          const nsr_activations *acts, size_t concepts, const nsr_extraction *ex,
                          double seconds) {
-  static const char *const layouts[] = {"space", "rules", "other"};
+  static const char *const layouts[] = {"space", "rules", "other", "productions"};
   if (a->json) {
     /* The paths through nsr_json_string: one that is not UTF-8 is mended,
      * not a lost report ("s" fails on it). */
-    json_t *o = json_pack("{s:{s:o,s:s,s:I},s:[i,I],s:{s:I,s:I,s:s},s:s,s:I,s:{s:I,s:I,s:I},s:o,s:o,s:o}",
-                          "model", "path", nsr_json_string(a->weights), "sha256", sha, "id", (json_int_t)model_id,
+    json_t *model = json_pack("{s:o,s:s,s:I,s:s}", "path", nsr_json_string(a->weights), "sha256",
+                              sha, "id", (json_int_t)model_id, "kind", a->space ? "guide" : "proposal");
+    if (a->space) json_object_set_new(model, "space", nsr_json_string(a->space));
+    json_t *o = json_pack("{s:o,s:[i,I],s:{s:I,s:I,s:s},s:s,s:I,s:{s:I,s:I,s:I},s:o,s:o,s:o}",
+                          "model", model,
                           "domain", 1, (json_int_t)acts->domain_max,
                           "inputs", "sets", (json_int_t)acts->max, "seed", (json_int_t)a->opts.seed,
                           "split", "heldout", "layout", layouts[acts->layout],
@@ -162,6 +177,7 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
   } else {
     printf("model %s (sha256 %.16s…, id %lld), domain 1..%u, %zu concepts checked in Church\n",
            a->weights, sha, (long long)model_id, acts->domain_max, concepts);
+    if (a->space) printf("guide of the space %s (%s)\n", a->space, layouts[acts->layout]);
     printf("inputs: %u held-out example sets (seed %llu), each with its count token\n", acts->max,
            (unsigned long long)a->opts.seed);
     printf("rules: %zu alignment, %zu probe, %zu cart -> %s in %.2f s\n", ex->per_method[0],
@@ -178,7 +194,9 @@ static int print_summary(const extract_args *a, const char *sha, int64_t model_i
 /* What one extraction holds, freed by run_free. */
 typedef struct extract_run {
   nsr_nn_model *model;
-  nsr_heldout sets;
+  nsr_space *space;       /* a guide's space */
+  nsr_guide_sets guided;  /* a guide's sets */
+  nsr_heldout sets;       /* a proposal model's sets */
   nsr_activations acts;
   nsr_numbers *engine;
   nsr_concept_library numbers, lib; /* over 1..N, and read on the sets */
@@ -194,33 +212,57 @@ static void run_free(extract_run *r) {
   nsr_numbers_free(r->engine);
   nsr_activations_free(&r->acts);
   nsr_heldout_free(&r->sets);
+  nsr_guide_sets_free(&r->guided);
+  nsr_space_free(r->space);
   nsr_nn_free(r->model);
 }
 
-/* Loads the proposal model, draws the sets, runs the network on them and
- * builds the concept library over 1..N and on the sets, every definition
- * checked by the interpreter. A file that is not a proposal model is
- * NSR_ERR_FORMAT (bad input). */
+/* Loads the model: a proposal model, or with --space a guide checked
+ * against its space; *n_max is its domain. A file that is not such a
+ * model, or a guide of another space, is NSR_ERR_FORMAT (bad input). */
+static nsr_code load_model(const extract_args *a, extract_run *r, uint32_t *n_max, nsr_error *err) {
+  nsr_code rc = NSR_OK;
+  if (a->space) {
+    rc = nsr_space_load(a->space, false, &r->space, err);
+    nsr_guide *guide = NULL;
+    if (rc == NSR_OK) rc = nsr_guide_load(a->weights, r->space, 1, &guide, err);
+    nsr_guide_free(guide);
+    if (rc != NSR_OK) return rc;
+    *n_max = nsr_space_max(r->space);
+  }
+  rc = nsr_nn_load(a->weights, &r->model, err);
+  if (rc == NSR_OK && !a->space) {
+    rc = nsr_propose_check_config(nsr_nn_get_config(r->model), n_max, err);
+  }
+  if (rc != NSR_OK) nsr_error_prefix(err, "%s: ", a->weights);
+  return rc;
+}
+
+/* Loads the model, draws the sets (like its training data, from the
+ * held-out split), runs the network on them and builds the concept
+ * library over 1..N and on the sets, every definition checked by the
+ * interpreter. */
 static nsr_code prepare(const extract_args *a, extract_run *r, nsr_error *err) {
   uint32_t n_max = 0;
-  nsr_code rc = nsr_nn_load(a->weights, &r->model, err);
-  if (rc == NSR_OK) rc = nsr_propose_check_config(nsr_nn_get_config(r->model), &n_max, err);
-  if (rc != NSR_OK) {
-    nsr_error_prefix(err, "%s: ", a->weights);
-    return rc;
+  nsr_code rc = load_model(a, r, &n_max, err);
+  if (rc == NSR_OK && r->space) {
+    rc = nsr_guide_sets_make(r->space, (size_t)a->sets, a->opts.seed, &r->guided, err);
+    if (rc == NSR_OK) rc = nsr_activations_capture_guide(r->model, r->space, &r->guided, &r->acts, err);
+  } else if (rc == NSR_OK) {
+    rc = nsr_heldout_make(n_max, (size_t)a->sets, a->opts.seed, &r->sets, err);
+    if (rc == NSR_OK) rc = nsr_activations_capture_sets(r->model, &r->sets, &r->acts, err);
   }
-  rc = nsr_heldout_make(n_max, (size_t)a->sets, a->opts.seed, &r->sets, err);
-  if (rc == NSR_OK) rc = nsr_activations_capture_sets(r->model, &r->sets, &r->acts, err);
   nsr_numbers_config ncfg;
   nsr_numbers_config_default(&ncfg);
   ncfg.max = n_max;
   if (rc == NSR_OK) rc = nsr_numbers_new(&ncfg, &r->engine, err);
   if (rc == NSR_OK) rc = nsr_concept_library_build(r->engine, &r->numbers, err);
-  if (rc == NSR_OK) rc = nsr_concept_library_lift(&r->numbers, &r->sets, &r->lib, err);
+  if (rc == NSR_OK) rc = nsr_concept_library_lift(&r->numbers, r->acts.sets, &r->lib, err);
+  if (rc == NSR_OK && r->space) rc = nsr_concept_library_add_families(&r->lib, r->space, &r->guided, err);
   nsr_lang_config lcfg;
   nsr_lang_config_default(&lcfg);
   if (rc == NSR_OK) rc = nsr_lang_new(&lcfg, &r->lang, err);
-  if (rc == NSR_OK) rc = nsr_extract_define_sets(r->lang, &r->sets, err);
+  if (rc == NSR_OK) rc = nsr_extract_define_inputs(r->lang, &r->lib, err);
   if (rc == NSR_OK) rc = nsr_concept_library_verify(&r->numbers, r->lang, err);
   if (rc == NSR_OK) rc = nsr_concept_library_verify(&r->lib, r->lang, err);
   return rc;
@@ -245,10 +287,18 @@ static nsr_code store_all(const extract_args *a, const char *sha, extract_run *r
 }
 
 int cmd_extract(int argc, char **argv) {
-  extract_args a = {.weights = cli_default_model(), .db = CLI_DEFAULT_DB, .sets = 1000};
+  extract_args a = {.db = CLI_DEFAULT_DB, .sets = 1000};
   nsr_extract_opts_default(&a.opts);
   int status = parse_args(argc, argv, &a);
   if (status != CLI_CONTINUE) return status;
+  char guide_path[4096];
+  if (a.weights == NULL && a.space == NULL) a.weights = cli_default_model();
+  if (a.weights == NULL) {
+    if (!nsr_guide_default_path(a.space, guide_path, sizeof guide_path)) {
+      return cli_usage_error(CMD, "no shipped guide for '%s': give one with --weights", a.space);
+    }
+    a.weights = guide_path;
+  }
   if (access(a.weights, R_OK) != 0) {
     return cli_usage_error(CMD, "no readable weights file '%s': %s", a.weights, strerror(errno));
   }

@@ -228,8 +228,92 @@ static nsr_code prim_examples(nsr_lang *lang, void *user, const nsr_lang_value *
   return nsr_lang_list(lang, items, sets->n_examples[k], out, err);
 }
 
-nsr_code nsr_extract_define_sets(nsr_lang *lang, const nsr_heldout *sets, nsr_error *err) {
-  return nsr_lang_define_primitive(lang, "examples", 1, 1, prim_examples, (void *)sets, err);
+/* Whether the tree of a concept has a production of `family`; an
+ * interval has none. */
+static bool uses_family(const nsr_space *space, const nsr_space_concept *c, const char *family) {
+  if (c->kind != NSR_CONCEPT_GRAMMAR) return false;
+  for (int k = 0; k < c->tree.len; k++) {
+    if (strcmp(nsr_space_production_family(space, c->tree.prog[k]), family) == 0) return true;
+  }
+  return false;
+}
+
+/* Whether production k is the first of its family (each family once). */
+static bool first_of_family(const nsr_space *space, size_t k) {
+  for (size_t j = 0; j < k; j++) {
+    if (strcmp(nsr_space_production_family(space, j), nsr_space_production_family(space, k)) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_space *space,
+                                          const nsr_guide_sets *guide, nsr_error *err) {
+  if (lib->sets != &guide->sets) {
+    return nsr_fail(err, NSR_ERR_INVALID, "concept library: families need the library read on "
+                                          "the guide's sets");
+  }
+  size_t p = nsr_space_productions(space);
+  /* One per family at most, and "from an interval". */
+  nsr_concept *grown = nsr_reallocarray(lib->items, lib->n + p + 1, sizeof *grown);
+  if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+  lib->items = grown;
+  lib->guide = guide;
+  lib->space = space;
+  for (size_t k = 0; k <= p; k++) {
+    if (k < p && !first_of_family(space, k)) continue;
+    const char *family = k < p ? nsr_space_production_family(space, k) : NULL;
+    nsr_concept *c = &lib->items[lib->n];
+    memset(c, 0, sizeof *c);
+    if (family) {
+      snprintf(c->name, sizeof c->name, "uses %s", family);
+      snprintf(c->definition, sizeof c->definition,
+               "(lambda (i) (if (member \"%s\" (families i)) #t #f))", family);
+    } else {
+      snprintf(c->name, sizeof c->name, "from an interval");
+      snprintf(c->definition, sizeof c->definition, "(lambda (i) (null? (families i)))");
+    }
+    if (nsr_bitset_init(&c->extension, lib->max + 1, err) != NSR_OK) {
+      return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+    }
+    for (size_t i = 0; i < guide->sets.n; i++) {
+      const nsr_space_concept *con = &guide->items[i].concept;
+      bool holds = family ? uses_family(space, con, family) : con->kind == NSR_CONCEPT_INTERVAL;
+      if (holds) nsr_bitset_add(&c->extension, i + 1);
+    }
+    keep_if_new(lib);
+  }
+  return NSR_OK;
+}
+
+static nsr_code prim_families(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                              nsr_lang_value *out, nsr_error *err) {
+  (void)nargs;
+  const nsr_concept_library *lib = user;
+  double i;
+  if (!nsr_lang_to_double(args[0], &i) || !(i >= 1 && i <= (double)lib->max) || i != floor(i)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "families: expects a set number in 1..%u", lib->max);
+  }
+  const nsr_space_concept *c = &lib->guide->items[(size_t)i - 1].concept;
+  nsr_lang_value items[NSR_SPACE_TREE_MAX];
+  size_t n = 0;
+  for (int k = 0; c->kind == NSR_CONCEPT_GRAMMAR && k < c->tree.len; k++) {
+    const char *family = nsr_space_production_family(lib->space, c->tree.prog[k]);
+    if (nsr_lang_string(lang, family, strlen(family), &items[n++], err) != NSR_OK) return err->code;
+  }
+  return nsr_lang_list(lang, items, n, out, err);
+}
+
+nsr_code nsr_extract_define_inputs(nsr_lang *lang, const nsr_concept_library *lib, nsr_error *err) {
+  nsr_code rc = NSR_OK;
+  if (lib->sets) {
+    rc = nsr_lang_define_primitive(lang, "examples", 1, 1, prim_examples, (void *)lib->sets, err);
+  }
+  if (rc == NSR_OK && lib->guide) {
+    rc = nsr_lang_define_primitive(lang, "families", 1, 1, prim_families, (void *)lib, err);
+  }
+  return rc;
 }
 
 void nsr_concept_library_free(nsr_concept_library *lib) {

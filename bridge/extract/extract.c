@@ -29,7 +29,10 @@ static uint64_t space_size(uint32_t max) { return NSR_NUMBERS_RULES + (uint64_t)
 void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int k, char *buf,
                     size_t len) {
   nsr_hypothesis h;
-  if (acts->layout == NSR_LAYOUT_OTHER ||
+  if (acts->layout == NSR_LAYOUT_PRODUCTIONS) {
+    bool production = k >= 0 && (size_t)k < nsr_space_productions(acts->space);
+    snprintf(buf, len, "%s", production ? nsr_space_production_name(acts->space, (size_t)k) : "interval");
+  } else if (acts->layout == NSR_LAYOUT_OTHER ||
       nsr_numbers_hypothesis_at(engine, (uint64_t)k, &h, NULL) != NSR_OK) {
     snprintf(buf, len, "class %d", k);
   } else {
@@ -65,8 +68,11 @@ static size_t input_examples(const nsr_activations *acts, uint32_t i, uint32_t *
 /* The exact MAP hypothesis of every input's examples, as a class (none
  * for the "other" layout, which has no classes to compare with). */
 static nsr_code exact_classes(nsr_activations *acts, nsr_error *err) {
-  for (uint32_t i = 0; i < acts->max; i++) acts->exact[i] = -1;
-  if (acts->layout == NSR_LAYOUT_OTHER) return NSR_OK;
+  for (uint32_t i = 0; i < acts->max; i++) {
+    acts->exact[i] = acts->guide ? nsr_guide_truth_class(acts->space, &acts->guide->items[i].concept)
+                                 : -1;
+  }
+  if (acts->layout == NSR_LAYOUT_OTHER || acts->layout == NSR_LAYOUT_PRODUCTIONS) return NSR_OK;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   cfg.max = acts->domain_max;
@@ -131,6 +137,7 @@ static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_e
                  : cfg->n_classes == NSR_NUMBERS_RULES ? NSR_LAYOUT_RULES
                                                        : NSR_LAYOUT_OTHER;
   acts->n_classes = acts->layout == NSR_LAYOUT_SPACE ? (int)space : cfg->n_classes;
+  if (acts->space) acts->layout = NSR_LAYOUT_PRODUCTIONS; /* all P + 1 classes */
   acts->n_sites = 2 * L + 1;
   acts->sites = nsr_calloc((size_t)acts->n_sites, sizeof *acts->sites);
   acts->top = nsr_mallocarray(max, sizeof *acts->top);
@@ -244,6 +251,24 @@ nsr_code nsr_activations_capture_sets(nsr_nn_model *model, const nsr_heldout *se
   acts->max = (uint32_t)sets->n;
   acts->domain_max = n_max;
   acts->sets = sets;
+  return capture_inputs(model, acts, err);
+}
+
+nsr_code nsr_activations_capture_guide(nsr_nn_model *model, const nsr_space *space,
+                                       const nsr_guide_sets *in, nsr_activations *acts,
+                                       nsr_error *err) {
+  memset(acts, 0, sizeof *acts);
+  /* Wrapping checks the network's layout against the space. */
+  nsr_guide *guide = NULL;
+  if (nsr_guide_wrap(model, space, &guide, err) != NSR_OK) return err->code;
+  nsr_guide_free(guide);
+  uint32_t n_max = nsr_space_max(space);
+  if (nsr_example_sets_check(&in->sets, n_max, err) != NSR_OK) return err->code;
+  acts->max = (uint32_t)in->sets.n;
+  acts->domain_max = n_max;
+  acts->sets = &in->sets;
+  acts->space = space;
+  acts->guide = in;
   return capture_inputs(model, acts, err);
 }
 
@@ -681,7 +706,7 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
     /* The interpreter only reads acts during this call. */
     rc = nsr_lang_define_primitive(p.lang, "activation", 3, 3, prim_activation, (void *)acts, err);
   }
-  if (rc == NSR_OK && acts->sets) rc = nsr_extract_define_sets(p.lang, acts->sets, err);
+  if (rc == NSR_OK) rc = nsr_extract_define_inputs(p.lang, lib, err);
   for (int s = 0; s < acts->n_sites; s++) {
     p.total += (opts->alignment ? (uint64_t)acts->sites[s].width : 0) + (opts->probe ? 1 : 0);
   }
