@@ -61,6 +61,9 @@ typedef struct nsr_concept_library {
   const nsr_space *space;
   size_t n;
   nsr_concept *items;
+  /* Alignment names units with items[align_first .. n) only (0: all; a
+   * guide's library: its families, so each unit gets its best family). */
+  size_t align_first;
 } nsr_concept_library;
 
 /* Builds the library over 1..N of `engine` (N <= NSR_EXTRACT_MAX_N). Extensions are computed in C here and
@@ -87,7 +90,8 @@ nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_
  * tree set i was drawn from has a production of that family, in Church
  * (lambda (i) (if (member "FAMILY" (families i)) #t #f)); and "from an
  * interval" (the set was drawn from the interval component). Both are
- * borrowed until the library is freed. */
+ * borrowed until the library is freed. Alignment then uses these concepts
+ * only (align_first). */
 nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_space *space,
                                           const nsr_guide_sets *guide, nsr_error *err);
 /* NSR_ERR_RANGE unless there are 1..NSR_EXTRACT_MAX_N sets, each of

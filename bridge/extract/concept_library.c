@@ -261,6 +261,7 @@ nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_sp
   lib->items = grown;
   lib->guide = guide;
   lib->space = space;
+  lib->align_first = lib->n;
   for (size_t k = 0; k <= p; k++) {
     if (k < p && !first_of_family(space, k)) continue;
     const char *family = k < p ? nsr_space_production_family(space, k) : NULL;

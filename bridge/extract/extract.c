@@ -432,6 +432,12 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                               nsr_error *err) {
   nsr_ranked *scratch = nsr_mallocarray(acts->max, sizeof *scratch);
   if (scratch == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "alignment: out of memory");
+  /* The concepts alignment competes over: a view of the library's tail. */
+  nsr_concept_library view = *lib;
+  view.items += lib->align_first;
+  view.n -= lib->align_first;
+  view.align_first = 0;
+  lib = &view;
   nsr_code rc = NSR_OK;
   for (int s = 0; s < acts->n_sites && rc == NSR_OK; s++) {
     const nsr_site *site = &acts->sites[s];
