@@ -291,6 +291,9 @@ int cmd_extract(int argc, char **argv) {
   nsr_extract_opts_default(&a.opts);
   int status = parse_args(argc, argv, &a);
   if (status != CLI_CONTINUE) return status;
+  if (a.space && access(a.space, R_OK) != 0) {
+    return cli_usage_error(CMD, "no readable space file '%s': %s", a.space, strerror(errno));
+  }
   char guide_path[4096];
   if (a.weights == NULL && a.space == NULL) a.weights = cli_default_model();
   if (a.weights == NULL) {

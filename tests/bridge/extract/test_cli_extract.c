@@ -19,7 +19,28 @@
 #include "sha256.h"
 #include "tiny_model.h"
 
-static char weights[300], wide[300], n50[300], db[300];
+static char weights[300], wide[300], n50[300], db[300], guide[300];
+static char space_a[300], space_b[300];
+
+/* Two spaces over 1..30 that differ in one primitive (squares, cubes):
+ * same range and production count, other signatures. */
+#define SPACE_JSON(third)                                                                         "{\"range\": 30, \"max_size\": 3, \"lambda\": 0.7, \"sigma\": 10, \"primitives\": ["      "{\"family\": \"even\"}, {\"family\": \"odd\"}, {\"family\": \"" third "\"},"            "{\"family\": \"primes\"}, {\"family\": \"multiples\", \"args\": [3, 5]},"                "{\"family\": \"ends_in\", \"args\": [1, 5]}], \"operations\": ["                         "{\"family\": \"union\", \"weight\": 0.3}, {\"family\": \"intersection\", \"weight\": 0.3}]}"
+
+/* A random guide for the space in `path`, saved to `out`. */
+static int make_guide(const char *path, const char *out) {
+  nsr_space *space = NULL;
+  nsr_nn_model *m = NULL;
+  nsr_error err;
+  nsr_nn_config cfg;
+  int rc = nsr_space_load(path, false, &space, &err) == NSR_OK ? 0 : 1;
+  if (rc == 0) nsr_guide_config(space, 16, 1, &cfg);
+  if (rc == 0 && nsr_nn_create(&cfg, &m, &err) != NSR_OK) rc = 1;
+  if (rc == 0) nsr_nn_init_params(m, 7);
+  if (rc == 0 && nsr_guide_save(m, space, "a.json", out, &err) != NSR_OK) rc = 1;
+  nsr_nn_free(m);
+  nsr_space_free(space);
+  return rc;
+}
 
 static int64_t query_int(sqlite3 *conn, const char *sql) {
   sqlite3_stmt *st;
@@ -196,6 +217,58 @@ static void test_shipped_model(void **state) {
   sqlite3_close(conn);
 }
 
+/* A guide over a small space (1..30, families even, odd, squares,
+ * primes, multiples, ends_in, union, intersection): sets from the space's
+ * prior, units named by rule families, CART over productions. */
+static void test_guide(void **state) {
+  (void)state;
+  char guide_db[320];
+  snprintf(guide_db, sizeof guide_db, "%s/guide.db", cli_workdir);
+  run_result r = RUN("extract", "--space", space_a, "--weights", guide, "--db", guide_db, "--sets",
+                     "150", "--json");
+  if (r.status != 0) fail_msg("%s", r.err);
+  json_t *o = parse_json(r.out);
+  assert_no_null(o);
+  assert_tree_shares(o);
+  json_t *model = json_object_get(o, "model");
+  assert_string_equal(json_string_value(json_object_get(model, "kind")), "guide");
+  assert_string_equal(json_string_value(json_object_get(model, "space")), space_a);
+  assert_string_equal(json_string_value(json_object_get(o, "layout")), "productions");
+  assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "domain"), 1)), 30);
+  json_decref(o);
+  run_free(&r);
+  sqlite3 *conn;
+  assert_int_equal(sqlite3_open_v2(guide_db, &conn, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_true(query_int(conn, "SELECT count(*) FROM rules WHERE method = 'alignment'") > 0);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE method = 'alignment' AND"
+                                   " conclusion NOT IN ('uses even', 'uses odd', 'uses squares',"
+                                   " 'uses primes', 'uses multiples', 'uses ends_in', 'uses union',"
+                                   " 'uses intersection', 'from an interval')"), 0);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE method = 'cart' AND"
+                                   " conclusion NOT IN ('even', 'odd', 'squares', 'primes',"
+                                   " 'multiples of 3', 'multiples of 5', 'ends in 1', 'ends in 5',"
+                                   " 'union', 'intersection', 'interval')"), 0);
+  /* Probes measure accuracy, the others fidelity. */
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE method != 'probe' AND"
+                                   " (fidelity IS NULL OR fidelity < 0 OR fidelity > 1)"), 0);
+  assert_int_equal(query_int(conn, "SELECT count(*) FROM rules WHERE method = 'probe' AND"
+                                   " (accuracy IS NULL OR accuracy < 0 OR accuracy > 1)"), 0);
+  sqlite3_close(conn);
+  /* Bad inputs: a guide of another space (same range and production
+   * count), a proposal model or no file given as a guide, a guide given
+   * as a proposal model. */
+  expect_usage_error(RUN("extract", "--space", space_b, "--weights", guide, "--db", guide_db),
+                     "a guide for space 'a.json'");
+  expect_usage_error(RUN("extract", "--space", space_a, "--weights", weights, "--db", guide_db),
+                     "m.safetensors");
+  expect_usage_error(RUN("extract", "--space", space_a, "--db", guide_db),
+                     "no shipped guide for");
+  expect_usage_error(RUN("extract", "--weights", guide, "--db", guide_db),
+                     "not a proposal model");
+  expect_usage_error(RUN("extract", "--space", "/no/such/space.json", "--weights", guide),
+                     "/no/such/space.json");
+}
+
 static void test_bad_inputs(void **state) {
   (void)state;
   expect_usage_error(RUN("extract", "--weights", "/no/such/m.safetensors", "--db", db),
@@ -225,8 +298,8 @@ static void test_bad_inputs(void **state) {
 static void test_help(void **state) {
   (void)state;
   EXPECT_RUN_ALL(RUN("extract", "--help"), 0, "--weights FILE",
-                 "(default: the shipped model; env NSR_WEIGHTS)", "--db PATH",
-                 "(default: nsr.db; env NSR_DB)", "--methods LIST", "--sets K",
+                 "(default: the shipped model; with --space, its shipped guide; env NSR_WEIGHTS)", "--db PATH",
+                 "(default: nsr.db; env NSR_DB)", "--methods LIST", "--sets K", "--space FILE",
                  "--cart-depth D", "--folds K", "--seed S", "--json", "\"cart_tree\"");
 }
 
@@ -281,10 +354,16 @@ int main(int argc, char **argv) {
   m = tiny_wide(9000, 2);
   if (nsr_nn_save(m, wide, &err) != NSR_OK) return 1;
   nsr_nn_free(m);
+  /* cli_write's answer lasts until its next call. */
+  snprintf(space_a, sizeof space_a, "%s", cli_write("a.json", SPACE_JSON("squares")));
+  snprintf(space_b, sizeof space_b, "%s", cli_write("b.json", SPACE_JSON("cubes")));
+  snprintf(guide, sizeof guide, "%s/guide-a.safetensors", cli_workdir);
+  if (make_guide(space_a, guide) != 0) return 1;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_extract_trained_model),
       cmocka_unit_test(test_domain_from_config),
       cmocka_unit_test(test_shipped_model),
+      cmocka_unit_test(test_guide),
       cmocka_unit_test(test_bad_inputs),
       cmocka_unit_test(test_help),
       cmocka_unit_test(test_defaults_and_environment),
