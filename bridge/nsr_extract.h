@@ -89,9 +89,10 @@ nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_
  * space's 1..N) one concept per rule family of `space`, "uses FAMILY": the
  * tree set i was drawn from has a production of that family, in Church
  * (lambda (i) (if (member "FAMILY" (families i)) #t #f)); and "from an
- * interval" (the set was drawn from the interval component). Both are
- * borrowed until the library is freed. Alignment then uses these concepts
- * only (align_first). */
+ * interval" (the set was drawn from the interval component); one that
+ * holds for no set, every set, or the same sets as an earlier family is
+ * left out. Both are borrowed until the library is freed. Alignment then
+ * uses these concepts only (align_first). */
 nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_space *space,
                                           const nsr_guide_sets *guide, nsr_error *err);
 /* NSR_ERR_RANGE unless there are 1..NSR_EXTRACT_MAX_N sets, each of

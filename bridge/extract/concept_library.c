@@ -53,12 +53,13 @@ static void family_text(family f, uint32_t a, uint32_t b, nsr_concept *c) {
 }
 
 /* Keeps the concept at lib->items[lib->n] (its extension already filled)
- * unless it is empty, everything, or a repeat; a dropped one is freed. */
-static void keep_if_new(nsr_concept_library *lib) {
+ * unless it is empty, everything, or a repeat of items[first ..); a
+ * dropped one is freed. */
+static void keep_if_new(nsr_concept_library *lib, size_t first) {
   nsr_concept *c = &lib->items[lib->n];
   c->size = (uint32_t)nsr_bitset_count(&c->extension);
   bool keep = c->size > 0 && c->size < lib->max;
-  for (size_t i = 0; keep && i < lib->n; i++) {
+  for (size_t i = first; keep && i < lib->n; i++) {
     keep = !nsr_bitset_equal(&lib->items[i].extension, &c->extension);
   }
   if (keep) lib->n++;
@@ -91,7 +92,7 @@ static nsr_code build(const nsr_numbers *engine, nsr_concept_library *lib, nsr_e
     for (uint32_t i = 1; i <= max; i++) {
       if (nsr_bitset_has(set, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
     }
-    keep_if_new(lib);
+    keep_if_new(lib, 0);
   }
   /* Digit sums of 1..NSR_NUMBERS_MAX_N are at most 9 * 6. */
   struct { family f; uint32_t a_lo, a_hi; } families[] = {
@@ -107,7 +108,7 @@ static nsr_code build(const nsr_numbers *engine, nsr_concept_library *lib, nsr_e
         for (uint32_t i = 1; i <= max; i++) {
           if (family_has(families[k].f, a, b, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
         }
-        keep_if_new(lib);
+        keep_if_new(lib, 0);
       }
     }
   }
@@ -207,7 +208,7 @@ nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_
     for (size_t i = 0; i < sets->n; i++) {
       if (set_within(sets, i, &from->extension)) nsr_bitset_add(&to->extension, i + 1);
     }
-    keep_if_new(out);
+    keep_if_new(out, 0);
   }
   return NSR_OK;
 }
@@ -283,7 +284,7 @@ nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_sp
       bool holds = family ? uses_family(space, con, family) : con->kind == NSR_CONCEPT_INTERVAL;
       if (holds) nsr_bitset_add(&c->extension, i + 1);
     }
-    keep_if_new(lib);
+    keep_if_new(lib, lib->align_first);
   }
   return NSR_OK;
 }
