@@ -9,6 +9,7 @@
 #include "nsr_neural.h"
 #include "nsr_lang.h"
 #include "nsr_store.h"
+#include "nsr_learn.h"
 #include "arena.h"
 
 /* ---- concept_library ----------------------------------------------------- */
@@ -27,7 +28,7 @@
  * kernel (n x n doubles), and alignment (the x < t family has n - 1
  * concepts, each scanned over n inputs per unit). */
 #define NSR_EXTRACT_MAX_N 4096u
-#define NSR_CONCEPT_DEF_MAX 320
+#define NSR_CONCEPT_DEF_MAX 384
 
 typedef struct nsr_concept {
   char name[NSR_CONCEPT_NAME_MAX];
@@ -36,6 +37,13 @@ typedef struct nsr_concept {
   uint32_t size;
 } nsr_concept;
 
+/* Example sets drawn from a space's prior, to read a guide on (borrowed by
+ * libraries and activations that use them). */
+typedef struct nsr_guide_sets {
+  nsr_heldout sets;      /* the examples, as for proposal models */
+  nsr_guide_item *items; /* [sets.n] the concepts they were drawn from */
+} nsr_guide_sets;
+
 /* Extensions are over the library's inputs, numbered 1..max: input i is
  * the number i (exact: the whole domain 1..N, max = N), or inputs[i - 1]
  * (sampled: max = the sample size, inputs sorted, domain_max = N). */
@@ -43,8 +51,19 @@ typedef struct nsr_concept_library {
   uint32_t max;           /* inputs */
   uint32_t domain_max;    /* N */
   const uint32_t *inputs; /* borrowed; NULL when the inputs are 1..N */
+  /* Borrowed; non-NULL when the inputs are example sets
+   * (nsr_concept_library_lift): input i is set i - 1, and a concept holds
+   * for it when every example is in the number concept. */
+  const nsr_heldout *sets;
+  /* Borrowed, with `space`; non-NULL when the sets come from a space's
+   * prior: (families i) names the rule families of set i's tree. */
+  const nsr_guide_sets *guide;
+  const nsr_space *space;
   size_t n;
   nsr_concept *items;
+  /* Alignment names units with items[align_first .. n) only (0: all; a
+   * guide's library: its families, so each unit gets its best family). */
+  size_t align_first;
 } nsr_concept_library;
 
 /* Builds the library over 1..N of `engine` (N <= NSR_EXTRACT_MAX_N). Extensions are computed in C here and
@@ -58,6 +77,32 @@ nsr_code nsr_concept_library_build(const nsr_numbers *engine, nsr_concept_librar
  * extension over the sample). */
 nsr_code nsr_concept_library_build_sample(const nsr_numbers *engine, const uint32_t *inputs,
                                           uint32_t n, nsr_concept_library *lib, nsr_error *err);
+/* The library of `numbers` (over 1..N, not sampled) read on example sets:
+ * concept c holds for set X when X ⊆ c, written in Church as
+ * (lambda (i) (all (map DEF (examples i)))) with the primitive of
+ * nsr_extract_define_sets. Concepts that hold for no set, every set, or the
+ * same sets as an earlier one are left out. `sets` (values in 1..N) is
+ * borrowed until *out is freed with nsr_concept_library_free. */
+nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_heldout *sets,
+                                  nsr_concept_library *out, nsr_error *err);
+/* Adds to a library read on `guide`'s sets (lifted from numbers over the
+ * space's 1..N) one concept per rule family of `space`, "uses FAMILY": the
+ * tree set i was drawn from has a production of that family, in Church
+ * (lambda (i) (if (member "FAMILY" (families i)) #t #f)); and "from an
+ * interval" (the set was drawn from the interval component); one that
+ * holds for no set, every set, or the same sets as an earlier family is
+ * left out. Both are borrowed until the library is freed. Alignment then
+ * uses these concepts only (align_first). */
+nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_space *space,
+                                          const nsr_guide_sets *guide, nsr_error *err);
+/* NSR_ERR_RANGE unless there are 1..NSR_EXTRACT_MAX_N sets, each of
+ * 1..NSR_PROPOSE_MAX_EXAMPLES examples in 1..max. */
+nsr_code nsr_example_sets_check(const nsr_heldout *sets, uint32_t max, nsr_error *err);
+/* Defines what a library read on sets needs in `lang`: (examples i), the
+ * list of the examples of set i (1-based), and with a guide's sets
+ * (families i), the family names of the tree set i was drawn from (empty
+ * for an interval). The interpreter borrows lib's sets while it runs. */
+nsr_code nsr_extract_define_inputs(nsr_lang *lang, const nsr_concept_library *lib, nsr_error *err);
 void nsr_concept_library_free(nsr_concept_library *lib);
 
 /* The extension of a Church predicate over n inputs, computed by the
@@ -114,22 +159,30 @@ typedef enum nsr_class_layout {
                        extra outputs after the space are ignored */
   NSR_LAYOUT_RULES, /* 34 classes: the rules */
   NSR_LAYOUT_OTHER, /* unknown: "class k", accuracy not measured */
+  NSR_LAYOUT_PRODUCTIONS, /* a guide: class k < P = production k of the
+                             space, class P = "interval" */
 } nsr_class_layout;
 
 /* The network's activations on its inputs (every single number 1..N, or a
  * uniform sample of them), and what it proposes (its top class) next to the
  * exact MAP hypothesis. Per-input arrays are indexed by input - 1. */
 typedef struct nsr_activations {
-  uint32_t max;        /* inputs: N when exact, the sample size when sampled */
+  uint32_t max;        /* inputs: N when exact, the sample size when sampled,
+                          the number of sets for example sets */
   uint32_t domain_max; /* N */
   uint32_t *inputs;    /* sampled: the numbers, sorted [max]; NULL when exact */
+  const nsr_heldout *sets; /* example sets (borrowed): input i is set i - 1 */
+  const nsr_space *space;  /* a guide's space (borrowed), else NULL */
+  const nsr_guide_sets *guide; /* the concepts of a guide's sets (borrowed) */
   int n_sites;
   nsr_site *sites;
   nsr_class_layout layout;
   int n_classes;      /* outputs read as classes */
-  int32_t *top;       /* [N]: the network's argmax class for X = {x} */
-  int32_t *exact;     /* [N]: the exact MAP as a class, -1 if not a class (or
-                         the layout is "other") */
+  int32_t *top;       /* [max]: the network's argmax class for the input */
+  int32_t *exact;     /* [max]: the exact MAP as a class, -1 if not a class
+                         (or the layout is "other"); for a guide, the largest
+                         class of its training target (the most frequent
+                         production of the set's tree, or "interval") */
 } nsr_activations;
 
 /* Draws a uniform sample of k distinct numbers from 1..n (k <= n) with
@@ -151,11 +204,37 @@ nsr_code nsr_activations_capture(nsr_nn_model *model, uint32_t max, nsr_activati
  * domain_max < vocab; NSR_ERR_RANGE or NSR_ERR_INVALID otherwise). */
 nsr_code nsr_activations_capture_sample(nsr_nn_model *model, uint32_t domain_max, uint32_t sample,
                                         uint64_t seed, nsr_activations *acts, nsr_error *err);
+/* Runs a proposal model (nsr_learn.h's layout; its N read from its config)
+ * on example sets as it was trained: each set's examples and its count
+ * token. A site's value for a set is its mean over the set's tokens, as the
+ * network pools them (the pooled site is the pooled output itself). top is
+ * the network's argmax hypothesis, exact the exact MAP. `sets` (values in
+ * 1..N, 1..NSR_PROPOSE_MAX_EXAMPLES each) is borrowed until *acts is freed.
+ * NSR_ERR_FORMAT when the model is not a proposal model, NSR_ERR_RANGE for
+ * a set outside its domain. */
+nsr_code nsr_activations_capture_sets(nsr_nn_model *model, const nsr_heldout *sets,
+                                      nsr_activations *acts, nsr_error *err);
+/* Draws n held-out sets of `space`'s prior with `seed`, as a guide's
+ * training data (nsr_guide_heldout_make). Free with nsr_guide_sets_free. */
+nsr_code nsr_guide_sets_make(const nsr_space *space, size_t n, uint64_t seed, nsr_guide_sets *out,
+                             nsr_error *err);
+void nsr_guide_sets_free(nsr_guide_sets *s);
+/* The largest class of a concept's guide target (nsr_guide_target; the
+ * first on a tie): what the guide is trained to rank first. */
+int32_t nsr_guide_truth_class(const nsr_space *space, const nsr_space_concept *c);
+/* Runs a guide's network (nsr_guide_config's layout for `space`; its N the
+ * space's) on the sets of `in`, as nsr_activations_capture_sets does for
+ * proposal models; top is the network's argmax class (a production or
+ * "interval"), exact nsr_guide_truth_class. space and in are borrowed.
+ * NSR_ERR_FORMAT when the network does not fit the space. */
+nsr_code nsr_activations_capture_guide(nsr_nn_model *model, const nsr_space *space,
+                                       const nsr_guide_sets *in, nsr_activations *acts,
+                                       nsr_error *err);
 void nsr_activations_free(nsr_activations *acts);
 /* "ffn.0", "resid.1", "pooled". */
 void nsr_site_name(const nsr_site *site, char *buf, size_t len);
 /* The name of class k under the layout ("powers of 2", "interval 2..9",
- * "class 17"). */
+ * "class 17", a production's name, "interval"). */
 void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int k, char *buf,
                     size_t len);
 

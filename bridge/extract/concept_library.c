@@ -2,6 +2,7 @@
  * Church definition and its extension over 1..N. */
 #include "nsr_extract.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,12 +53,13 @@ static void family_text(family f, uint32_t a, uint32_t b, nsr_concept *c) {
 }
 
 /* Keeps the concept at lib->items[lib->n] (its extension already filled)
- * unless it is empty, everything, or a repeat; a dropped one is freed. */
-static void keep_if_new(nsr_concept_library *lib) {
+ * unless it is empty, everything, or a repeat of items[first ..); a
+ * dropped one is freed. */
+static void keep_if_new(nsr_concept_library *lib, size_t first) {
   nsr_concept *c = &lib->items[lib->n];
   c->size = (uint32_t)nsr_bitset_count(&c->extension);
   bool keep = c->size > 0 && c->size < lib->max;
-  for (size_t i = 0; keep && i < lib->n; i++) {
+  for (size_t i = first; keep && i < lib->n; i++) {
     keep = !nsr_bitset_equal(&lib->items[i].extension, &c->extension);
   }
   if (keep) lib->n++;
@@ -90,7 +92,7 @@ static nsr_code build(const nsr_numbers *engine, nsr_concept_library *lib, nsr_e
     for (uint32_t i = 1; i <= max; i++) {
       if (nsr_bitset_has(set, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
     }
-    keep_if_new(lib);
+    keep_if_new(lib, 0);
   }
   /* Digit sums of 1..NSR_NUMBERS_MAX_N are at most 9 * 6. */
   struct { family f; uint32_t a_lo, a_hi; } families[] = {
@@ -106,7 +108,7 @@ static nsr_code build(const nsr_numbers *engine, nsr_concept_library *lib, nsr_e
         for (uint32_t i = 1; i <= max; i++) {
           if (family_has(families[k].f, a, b, input_at(lib, i))) nsr_bitset_add(&c->extension, i);
         }
-        keep_if_new(lib);
+        keep_if_new(lib, 0);
       }
     }
   }
@@ -146,6 +148,174 @@ nsr_code nsr_concept_library_build_sample(const nsr_numbers *engine, const uint3
   lib->domain_max = max;
   lib->inputs = inputs;
   return build(engine, lib, err);
+}
+
+/* Whether every example of set i is in `ext` (bits over 1..N). */
+static bool set_within(const nsr_heldout *sets, size_t i, const nsr_bitset *ext) {
+  const uint32_t *x = sets->examples + i * NSR_PROPOSE_MAX_EXAMPLES;
+  for (uint32_t j = 0; j < sets->n_examples[i]; j++) {
+    if (!nsr_bitset_has(ext, x[j])) return false;
+  }
+  return true;
+}
+
+nsr_code nsr_example_sets_check(const nsr_heldout *sets, uint32_t max, nsr_error *err) {
+  if (sets->n < 1 || sets->n > NSR_EXTRACT_MAX_N) {
+    return nsr_fail(err, NSR_ERR_RANGE, "%zu example sets: extraction reads 1..%u", sets->n,
+                    NSR_EXTRACT_MAX_N);
+  }
+  for (size_t i = 0; i < sets->n; i++) {
+    uint32_t n = sets->n_examples[i];
+    const uint32_t *x = sets->examples + i * NSR_PROPOSE_MAX_EXAMPLES;
+    bool ok = n >= 1 && n <= NSR_PROPOSE_MAX_EXAMPLES;
+    for (uint32_t j = 0; ok && j < n; j++) ok = x[j] >= 1 && x[j] <= max;
+    if (!ok) {
+      return nsr_fail(err, NSR_ERR_RANGE, "example set %zu: 1..%d examples in 1..%u expected", i + 1,
+                      NSR_PROPOSE_MAX_EXAMPLES, max);
+    }
+  }
+  return NSR_OK;
+}
+
+nsr_code nsr_concept_library_lift(const nsr_concept_library *numbers, const nsr_heldout *sets,
+                                  nsr_concept_library *out, nsr_error *err) {
+  memset(out, 0, sizeof *out);
+  if (numbers->inputs != NULL || numbers->sets != NULL) {
+    return nsr_fail(err, NSR_ERR_INVALID, "concept library: only a library over the whole domain "
+                                          "can be read on example sets");
+  }
+  if (nsr_example_sets_check(sets, numbers->domain_max, err) != NSR_OK) return err->code;
+  out->max = (uint32_t)sets->n;
+  out->domain_max = numbers->domain_max;
+  out->sets = sets;
+  out->items = nsr_calloc(numbers->n ? numbers->n : 1, sizeof *out->items);
+  if (out->items == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+  for (size_t c = 0; c < numbers->n; c++) {
+    const nsr_concept *from = &numbers->items[c];
+    nsr_concept *to = &out->items[out->n];
+    memcpy(to->name, from->name, sizeof to->name);
+    int len = snprintf(to->definition, sizeof to->definition,
+                       "(lambda (i) (all (map %s (examples i))))", from->definition);
+    if (len < 0 || (size_t)len >= sizeof to->definition) {
+      nsr_concept_library_free(out);
+      return nsr_fail(err, NSR_ERR_INTERNAL, "concept '%s': its definition on sets is too long",
+                      from->name);
+    }
+    if (nsr_bitset_init(&to->extension, out->max + 1, err) != NSR_OK) {
+      nsr_concept_library_free(out);
+      return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+    }
+    for (size_t i = 0; i < sets->n; i++) {
+      if (set_within(sets, i, &from->extension)) nsr_bitset_add(&to->extension, i + 1);
+    }
+    keep_if_new(out, 0);
+  }
+  return NSR_OK;
+}
+
+static nsr_code prim_examples(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                              nsr_lang_value *out, nsr_error *err) {
+  (void)nargs;
+  const nsr_heldout *sets = user;
+  double i;
+  if (!nsr_lang_to_double(args[0], &i) || !(i >= 1 && i <= (double)sets->n) || i != floor(i)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "examples: expects a set number in 1..%zu", sets->n);
+  }
+  size_t k = (size_t)i - 1;
+  nsr_lang_value items[NSR_PROPOSE_MAX_EXAMPLES];
+  for (uint32_t j = 0; j < sets->n_examples[k]; j++) {
+    items[j] = nsr_lang_int(sets->examples[k * NSR_PROPOSE_MAX_EXAMPLES + j]);
+  }
+  return nsr_lang_list(lang, items, sets->n_examples[k], out, err);
+}
+
+/* Whether the tree of a concept has a production of `family`; an
+ * interval has none. */
+static bool uses_family(const nsr_space *space, const nsr_space_concept *c, const char *family) {
+  if (c->kind != NSR_CONCEPT_GRAMMAR) return false;
+  for (int k = 0; k < c->tree.len; k++) {
+    if (strcmp(nsr_space_production_family(space, c->tree.prog[k]), family) == 0) return true;
+  }
+  return false;
+}
+
+/* Whether production k is the first of its family (each family once). */
+static bool first_of_family(const nsr_space *space, size_t k) {
+  for (size_t j = 0; j < k; j++) {
+    if (strcmp(nsr_space_production_family(space, j), nsr_space_production_family(space, k)) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+nsr_code nsr_concept_library_add_families(nsr_concept_library *lib, const nsr_space *space,
+                                          const nsr_guide_sets *guide, nsr_error *err) {
+  if (lib->sets != &guide->sets) {
+    return nsr_fail(err, NSR_ERR_INVALID, "concept library: families need the library read on "
+                                          "the guide's sets");
+  }
+  size_t p = nsr_space_productions(space);
+  /* One per family at most, and "from an interval". */
+  nsr_concept *grown = nsr_reallocarray(lib->items, lib->n + p + 1, sizeof *grown);
+  if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+  lib->items = grown;
+  lib->guide = guide;
+  lib->space = space;
+  lib->align_first = lib->n;
+  for (size_t k = 0; k <= p; k++) {
+    if (k < p && !first_of_family(space, k)) continue;
+    const char *family = k < p ? nsr_space_production_family(space, k) : NULL;
+    nsr_concept *c = &lib->items[lib->n];
+    memset(c, 0, sizeof *c);
+    if (family) {
+      snprintf(c->name, sizeof c->name, "uses %s", family);
+      snprintf(c->definition, sizeof c->definition,
+               "(lambda (i) (if (member \"%s\" (families i)) #t #f))", family);
+    } else {
+      snprintf(c->name, sizeof c->name, "from an interval");
+      snprintf(c->definition, sizeof c->definition, "(lambda (i) (null? (families i)))");
+    }
+    if (nsr_bitset_init(&c->extension, lib->max + 1, err) != NSR_OK) {
+      return nsr_fail(err, NSR_ERR_NOMEM, "concept library: out of memory");
+    }
+    for (size_t i = 0; i < guide->sets.n; i++) {
+      const nsr_space_concept *con = &guide->items[i].concept;
+      bool holds = family ? uses_family(space, con, family) : con->kind == NSR_CONCEPT_INTERVAL;
+      if (holds) nsr_bitset_add(&c->extension, i + 1);
+    }
+    keep_if_new(lib, lib->align_first);
+  }
+  return NSR_OK;
+}
+
+static nsr_code prim_families(nsr_lang *lang, void *user, const nsr_lang_value *args, int nargs,
+                              nsr_lang_value *out, nsr_error *err) {
+  (void)nargs;
+  const nsr_concept_library *lib = user;
+  double i;
+  if (!nsr_lang_to_double(args[0], &i) || !(i >= 1 && i <= (double)lib->max) || i != floor(i)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "families: expects a set number in 1..%u", lib->max);
+  }
+  const nsr_space_concept *c = &lib->guide->items[(size_t)i - 1].concept;
+  nsr_lang_value items[NSR_SPACE_TREE_MAX];
+  size_t n = 0;
+  for (int k = 0; c->kind == NSR_CONCEPT_GRAMMAR && k < c->tree.len; k++) {
+    const char *family = nsr_space_production_family(lib->space, c->tree.prog[k]);
+    if (nsr_lang_string(lang, family, strlen(family), &items[n++], err) != NSR_OK) return err->code;
+  }
+  return nsr_lang_list(lang, items, n, out, err);
+}
+
+nsr_code nsr_extract_define_inputs(nsr_lang *lang, const nsr_concept_library *lib, nsr_error *err) {
+  nsr_code rc = NSR_OK;
+  if (lib->sets) {
+    rc = nsr_lang_define_primitive(lang, "examples", 1, 1, prim_examples, (void *)lib->sets, err);
+  }
+  if (rc == NSR_OK && lib->guide) {
+    rc = nsr_lang_define_primitive(lang, "families", 1, 1, prim_families, (void *)lib, err);
+  }
+  return rc;
 }
 
 void nsr_concept_library_free(nsr_concept_library *lib) {

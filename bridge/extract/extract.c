@@ -29,7 +29,10 @@ static uint64_t space_size(uint32_t max) { return NSR_NUMBERS_RULES + (uint64_t)
 void nsr_class_name(const nsr_activations *acts, const nsr_numbers *engine, int k, char *buf,
                     size_t len) {
   nsr_hypothesis h;
-  if (acts->layout == NSR_LAYOUT_OTHER ||
+  if (acts->layout == NSR_LAYOUT_PRODUCTIONS) {
+    bool production = k >= 0 && (size_t)k < nsr_space_productions(acts->space);
+    snprintf(buf, len, "%s", production ? nsr_space_production_name(acts->space, (size_t)k) : "interval");
+  } else if (acts->layout == NSR_LAYOUT_OTHER ||
       nsr_numbers_hypothesis_at(engine, (uint64_t)k, &h, NULL) != NSR_OK) {
     snprintf(buf, len, "class %d", k);
   } else {
@@ -50,11 +53,26 @@ static uint32_t input_number(const nsr_activations *acts, uint32_t i) {
   return acts->inputs ? acts->inputs[i - 1] : i;
 }
 
-/* The exact MAP hypothesis of X = {x} for every input x, as a class (none
+/* The examples of input i (1-based): set i - 1, or the number itself.
+ * Returns how many. */
+static size_t input_examples(const nsr_activations *acts, uint32_t i, uint32_t *x) {
+  if (acts->sets == NULL) {
+    x[0] = input_number(acts, i);
+    return 1;
+  }
+  size_t n = acts->sets->n_examples[i - 1];
+  memcpy(x, acts->sets->examples + (size_t)(i - 1) * NSR_PROPOSE_MAX_EXAMPLES, n * sizeof *x);
+  return n;
+}
+
+/* The exact MAP hypothesis of every input's examples, as a class (none
  * for the "other" layout, which has no classes to compare with). */
 static nsr_code exact_classes(nsr_activations *acts, nsr_error *err) {
-  for (uint32_t i = 0; i < acts->max; i++) acts->exact[i] = -1;
-  if (acts->layout == NSR_LAYOUT_OTHER) return NSR_OK;
+  for (uint32_t i = 0; i < acts->max; i++) {
+    acts->exact[i] = acts->guide ? nsr_guide_truth_class(acts->space, &acts->guide->items[i].concept)
+                                 : -1;
+  }
+  if (acts->layout == NSR_LAYOUT_OTHER || acts->layout == NSR_LAYOUT_PRODUCTIONS) return NSR_OK;
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);
   cfg.max = acts->domain_max;
@@ -62,8 +80,9 @@ static nsr_code exact_classes(nsr_activations *acts, nsr_error *err) {
   nsr_numbers_result result = {0};
   nsr_code rc = nsr_numbers_new(&cfg, &engine, err);
   for (uint32_t i = 1; rc == NSR_OK && i <= acts->max; i++) {
-    uint32_t x = input_number(acts, i);
-    rc = nsr_numbers_infer(engine, &x, 1, 1, &result, err);
+    uint32_t x[NSR_PROPOSE_MAX_EXAMPLES];
+    size_t n = input_examples(acts, i, x);
+    rc = nsr_numbers_infer(engine, x, n, 1, &result, err);
     if (rc != NSR_OK) break;
     uint64_t index = nsr_numbers_hypothesis_index(engine, &result.top[0]);
     bool is_class = acts->layout == NSR_LAYOUT_SPACE ||
@@ -75,28 +94,62 @@ static nsr_code exact_classes(nsr_activations *acts, nsr_error *err) {
   return rc;
 }
 
-/* Runs the model on acts->max inputs (acts->inputs, or 1..max), whose
- * bounds the callers checked. */
+/* The model's tokens for every input: one number per row (T = 1), or a
+ * set and its count token (T = NSR_PROPOSE_MAX_LEN, lengths per set). */
+static void input_tokens(const nsr_activations *acts, int T, int32_t *tokens, int32_t *lengths) {
+  for (uint32_t i = 1; i <= acts->max; i++) {
+    if (acts->sets == NULL) {
+      tokens[i - 1] = (int32_t)input_number(acts, i);
+      lengths[i - 1] = 1;
+    } else {
+      uint32_t x[NSR_PROPOSE_MAX_EXAMPLES];
+      size_t n = input_examples(acts, i, x);
+      lengths[i - 1] = nsr_propose_tokens(acts->domain_max, x, n, tokens + (size_t)(i - 1) * T);
+    }
+  }
+}
+
+/* One site's value per input from a captured [B, T, width] block: the mean
+ * over the input's real positions, as the network pools them (with T = 1
+ * a copy). */
+static void pool_positions(const float *block, int n, int T, int width, const int32_t *lengths,
+                           float *out) {
+  for (int i = 0; i < n; i++) {
+    float *row = out + (size_t)i * width;
+    memset(row, 0, (size_t)width * sizeof *row);
+    for (int t = 0; t < lengths[i]; t++) {
+      const float *src = block + ((size_t)i * T + t) * width;
+      for (int u = 0; u < width; u++) row[u] += src[u];
+    }
+    for (int u = 0; u < width; u++) row[u] /= (float)lengths[i];
+  }
+}
+
+/* Runs the model on acts->max inputs (acts->sets, acts->inputs, or
+ * 1..max), whose bounds the callers checked. */
 static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_error *err) {
   const nsr_nn_config *cfg = nsr_nn_get_config(model);
   uint32_t max = acts->max;
   int L = cfg->n_layers, d = cfg->d_model, ff = cfg->d_ff, n = (int)max;
+  int T = acts->sets ? NSR_PROPOSE_MAX_LEN : 1;
   uint64_t space = space_size(acts->domain_max);
   acts->layout = (uint64_t)cfg->n_classes >= space ? NSR_LAYOUT_SPACE
                  : cfg->n_classes == NSR_NUMBERS_RULES ? NSR_LAYOUT_RULES
                                                        : NSR_LAYOUT_OTHER;
   acts->n_classes = acts->layout == NSR_LAYOUT_SPACE ? (int)space : cfg->n_classes;
+  if (acts->space) acts->layout = NSR_LAYOUT_PRODUCTIONS; /* all P + 1 classes */
   acts->n_sites = 2 * L + 1;
   acts->sites = nsr_calloc((size_t)acts->n_sites, sizeof *acts->sites);
   acts->top = nsr_mallocarray(max, sizeof *acts->top);
   acts->exact = nsr_mallocarray(max, sizeof *acts->exact);
-  int32_t *tokens = nsr_mallocarray(max, sizeof *tokens);
-  float *ffn = nsr_mallocarray((size_t)L * n * ff, sizeof *ffn);
-  float *resid = nsr_mallocarray((size_t)L * n * d, sizeof *resid);
+  int32_t *tokens = nsr_mallocarray((size_t)max * T, sizeof *tokens);
+  int32_t *lengths = nsr_mallocarray(max, sizeof *lengths);
+  float *ffn = nsr_mallocarray((size_t)L * n * T * ff, sizeof *ffn);
+  float *resid = nsr_mallocarray((size_t)L * n * T * d, sizeof *resid);
   float *logits = nsr_mallocarray((size_t)n * cfg->n_classes, sizeof *logits);
   nsr_code rc = NSR_OK;
   if (acts->sites == NULL || acts->top == NULL || acts->exact == NULL || tokens == NULL ||
-      ffn == NULL || resid == NULL || logits == NULL) {
+      lengths == NULL || ffn == NULL || resid == NULL || logits == NULL) {
     rc = nsr_fail(err, NSR_ERR_NOMEM, "capturing activations: out of memory");
     goto done;
   }
@@ -111,19 +164,17 @@ static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_e
       goto done;
     }
   }
-  for (int i = 1; i <= n; i++) tokens[i - 1] = (int32_t)input_number(acts, (uint32_t)i);
-  nsr_nn_batch batch = {.batch = n, .seq_len = 1, .tokens = tokens, .lengths = NULL};
+  input_tokens(acts, T, tokens, lengths);
+  nsr_nn_batch batch = {.batch = n, .seq_len = T, .tokens = tokens, .lengths = lengths};
   nsr_nn_capture cap = {.residual = resid, .ffn_hidden = ffn,
                         .pooled = acts->sites[2 * L].values};
   rc = nsr_nn_reserve(model, n, false, err);
   if (rc == NSR_OK) rc = nsr_nn_capture_forward(model, &batch, &cap, err);
   if (rc == NSR_OK) rc = nsr_nn_forward(model, &batch, logits, NULL, err);
   if (rc != NSR_OK) goto done;
-  /* With one position per input the captured [layer, x, 1, width] blocks
-   * are already [x, width] per layer. */
   for (int l = 0; l < L; l++) {
-    memcpy(acts->sites[2 * l].values, ffn + (size_t)l * n * ff, (size_t)n * ff * sizeof *ffn);
-    memcpy(acts->sites[2 * l + 1].values, resid + (size_t)l * n * d, (size_t)n * d * sizeof *resid);
+    pool_positions(ffn + (size_t)l * n * T * ff, n, T, ff, lengths, acts->sites[2 * l].values);
+    pool_positions(resid + (size_t)l * n * T * d, n, T, d, lengths, acts->sites[2 * l + 1].values);
   }
   for (int i = 0; i < n; i++) {
     const float *row = logits + (size_t)i * cfg->n_classes;
@@ -134,6 +185,7 @@ static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_e
   rc = exact_classes(acts, err);
 done:
   nsr_free(tokens);
+  nsr_free(lengths);
   nsr_free(ffn);
   nsr_free(resid);
   nsr_free(logits);
@@ -187,6 +239,36 @@ nsr_code nsr_activations_capture_sample(nsr_nn_model *model, uint32_t domain_max
   }
   acts->max = sample;
   acts->domain_max = domain_max;
+  return capture_inputs(model, acts, err);
+}
+
+nsr_code nsr_activations_capture_sets(nsr_nn_model *model, const nsr_heldout *sets,
+                                      nsr_activations *acts, nsr_error *err) {
+  memset(acts, 0, sizeof *acts);
+  uint32_t n_max;
+  if (nsr_propose_check_config(nsr_nn_get_config(model), &n_max, err) != NSR_OK) return err->code;
+  if (nsr_example_sets_check(sets, n_max, err) != NSR_OK) return err->code;
+  acts->max = (uint32_t)sets->n;
+  acts->domain_max = n_max;
+  acts->sets = sets;
+  return capture_inputs(model, acts, err);
+}
+
+nsr_code nsr_activations_capture_guide(nsr_nn_model *model, const nsr_space *space,
+                                       const nsr_guide_sets *in, nsr_activations *acts,
+                                       nsr_error *err) {
+  memset(acts, 0, sizeof *acts);
+  /* Wrapping checks the network's layout against the space. */
+  nsr_guide *guide = NULL;
+  if (nsr_guide_wrap(model, space, &guide, err) != NSR_OK) return err->code;
+  nsr_guide_free(guide);
+  uint32_t n_max = nsr_space_max(space);
+  if (nsr_example_sets_check(&in->sets, n_max, err) != NSR_OK) return err->code;
+  acts->max = (uint32_t)in->sets.n;
+  acts->domain_max = n_max;
+  acts->sets = &in->sets;
+  acts->space = space;
+  acts->guide = in;
   return capture_inputs(model, acts, err);
 }
 
@@ -290,7 +372,9 @@ static int compare_u32(const void *a, const void *b) {
 
 /* The index (input - 1) of the number x, or -1 when x is not an input. */
 static long input_index(const nsr_activations *acts, double x) {
-  if (!(x >= 1 && x <= acts->domain_max) || x != floor(x)) return -1;
+  /* Exact inputs are 1..N and sets are numbered 1..max: both bounded by max. */
+  uint32_t bound = acts->inputs ? acts->domain_max : acts->max;
+  if (!(x >= 1 && x <= bound) || x != floor(x)) return -1;
   uint32_t key = (uint32_t)x;
   if (acts->inputs == NULL) return (long)key - 1;
   const uint32_t *hit = bsearch(&key, acts->inputs, acts->max, sizeof key, compare_u32);
@@ -303,7 +387,7 @@ static long input_index(const nsr_activations *acts, double x) {
 static nsr_store_sample sample_stats(const nsr_activations *acts, uint64_t fid_k, uint64_t fid_n,
                                      uint64_t acc_k, uint64_t acc_n, uint64_t cov) {
   nsr_store_sample s = {0};
-  if (acts->inputs == NULL) return s;
+  if (acts->inputs == NULL && acts->sets == NULL) return s;
   s.size = acts->max;
   s.fidelity[0] = s.fidelity[1] = s.accuracy[0] = s.accuracy[1] = NAN;
   if (fid_n > 0) nsr_wilson95(fid_k, fid_n, &s.fidelity[0], &s.fidelity[1]);
@@ -348,6 +432,12 @@ static nsr_code run_alignment(const nsr_activations *acts, const nsr_concept_lib
                               nsr_error *err) {
   nsr_ranked *scratch = nsr_mallocarray(acts->max, sizeof *scratch);
   if (scratch == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "alignment: out of memory");
+  /* The concepts alignment competes over: a view of the library's tail. */
+  nsr_concept_library view = *lib;
+  view.items += lib->align_first;
+  view.n -= lib->align_first;
+  view.align_first = 0;
+  lib = &view;
   nsr_code rc = NSR_OK;
   for (int s = 0; s < acts->n_sites && rc == NSR_OK; s++) {
     const nsr_site *site = &acts->sites[s];
@@ -455,6 +545,16 @@ static int compare_i32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* CART's label of a class: with the whole space as classes every interval
+ * is one label, CART_INTERVAL ("an interval"), since a tree of 2^D leaves
+ * cannot name thousands of intervals one by one (on example sets the
+ * shipped model's top hypotheses are a third distinct intervals); other
+ * classes are their own label, -1 (no class) stays -1. */
+#define CART_INTERVAL (-2)
+static int32_t cart_class(const nsr_activations *acts, int32_t k) {
+  return acts->layout == NSR_LAYOUT_SPACE && k >= (int32_t)NSR_NUMBERS_RULES ? CART_INTERVAL : k;
+}
+
 /* The index of a library concept whose extension is `set`, or -1. */
 static long concept_of(const nsr_concept_library *lib, const nsr_bitset *set) {
   for (size_t c = 0; c < lib->n; c++) {
@@ -501,13 +601,14 @@ static nsr_code cart_rule(const nsr_activations *acts, const nsr_concept_library
   int32_t klass = classes[leaf->label];
   uint32_t agree = 0, exact_agree = 0, n = 0;
   for (size_t x = nsr_bitset_next(&p->church, 1); x < p->church.nbits; x = nsr_bitset_next(&p->church, x + 1)) {
-    agree += acts->top[x - 1] == klass;
-    exact_agree += acts->exact[x - 1] == klass;
+    agree += cart_class(acts, acts->top[x - 1]) == klass;
+    exact_agree += cart_class(acts, acts->exact[x - 1]) == klass;
     n++;
   }
   long concept = concept_of(lib, covered);
   char conclusion[NSR_NUMBERS_NAME_MAX + 16];
-  nsr_class_name(acts, engine, klass, conclusion, sizeof conclusion);
+  if (klass == CART_INTERVAL) snprintf(conclusion, sizeof conclusion, "an interval");
+  else nsr_class_name(acts, engine, klass, conclusion, sizeof conclusion);
   nsr_store_rule r = {
       .method = nsr_extract_methods[NSR_METHOD_CART], .layer = -1, .unit = -1, .site = "activations",
       .body = nsr_arena_strdup(&ex->arena, body_text ? body_text : ""),
@@ -559,12 +660,13 @@ static nsr_code run_cart(const nsr_activations *acts, const nsr_concept_library 
   }
   /* Labels are the distinct proposals, numbered densely, so the tree's
    * counts are as small as the number of classes the network uses. */
-  memcpy(classes, acts->top, n * sizeof *classes);
+  for (uint32_t i = 0; i < n; i++) classes[i] = cart_class(acts, acts->top[i]);
   qsort(classes, n, sizeof *classes, compare_i32);
   int n_labels = 0;
   for (uint32_t i = 0; i < n; i++) if (i == 0 || classes[i] != classes[i - 1]) classes[n_labels++] = classes[i];
   for (uint32_t i = 0; i < n; i++) {
-    int32_t *hit = bsearch(&acts->top[i], classes, (size_t)n_labels, sizeof *classes, compare_i32);
+    int32_t label = cart_class(acts, acts->top[i]);
+    int32_t *hit = bsearch(&label, classes, (size_t)n_labels, sizeof *classes, compare_i32);
     labels[i] = (int32_t)(hit - classes);
   }
   ex->tree_fidelity = ex->tree_accuracy = ex->tree_completeness = 0;
@@ -595,7 +697,8 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
   bool same_inputs = lib->max == acts->max && lib->domain_max == acts->domain_max &&
                      (lib->inputs == NULL) == (acts->inputs == NULL) &&
                      (lib->inputs == NULL ||
-                      memcmp(lib->inputs, acts->inputs, acts->max * sizeof *acts->inputs) == 0);
+                      memcmp(lib->inputs, acts->inputs, acts->max * sizeof *acts->inputs) == 0) &&
+                     lib->sets == acts->sets;
   if (!same_inputs || nsr_numbers_get_config(engine)->max != acts->domain_max) {
     return nsr_fail(err, NSR_ERR_INVALID, "extraction: concept library, engine and activations "
                                           "disagree on the domain");
@@ -609,6 +712,7 @@ nsr_code nsr_extract(const nsr_activations *acts, const nsr_concept_library *lib
     /* The interpreter only reads acts during this call. */
     rc = nsr_lang_define_primitive(p.lang, "activation", 3, 3, prim_activation, (void *)acts, err);
   }
+  if (rc == NSR_OK) rc = nsr_extract_define_inputs(p.lang, lib, err);
   for (int s = 0; s < acts->n_sites; s++) {
     p.total += (opts->alignment ? (uint64_t)acts->sites[s].width : 0) + (opts->probe ? 1 : 0);
   }

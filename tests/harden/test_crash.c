@@ -66,11 +66,12 @@ static int round_no = 0;
     fail_msg(__VA_ARGS__);                                                               \
   } while (0)
 
-/* A small encoder: the test is about kills, not about extraction quality;
- * with pos none and 34 classes the extraction reads the rules layout. */
+/* A small proposal model over 1..34 (vocab 34 + 1 + 6 count tokens, the
+ * 34 rules and 595 intervals as classes): the test is about kills, not
+ * about extraction quality. */
 static const char model_config[] =
-    "{\"vocab\":41,\"d_model\":16,\"n_heads\":2,\"n_layers\":1,\"d_ff\":32,\"max_len\":4,"
-    "\"n_classes\":34,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}";
+    "{\"vocab\":41,\"d_model\":16,\"n_heads\":2,\"n_layers\":1,\"d_ff\":32,\"max_len\":7,"
+    "\"n_classes\":629,\"pos\":\"none\",\"pool\":\"mean\",\"head\":\"softmax\"}";
 /* A larger one for checkpoint writes (1.6 MB), so that writing the file
  * takes a fair share of a run and random kills land in it now and then. */
 static const char ckpt_config[] =
@@ -283,9 +284,9 @@ static void test_kill_extract(void **state) {
   snprintf(ref, sizeof ref, "%s", scratch_path("ref.db"));
   /* References: A extracted in full into the store under test, B into a
    * store of its own. */
-  const char *extract_a[] = {"nsr", "extract", "--weights", a, "--db", db, NULL};
-  const char *extract_b[] = {"nsr", "extract", "--weights", b, "--db", db, NULL};
-  const char *ref_b[] = {"nsr", "extract", "--weights", b, "--db", ref, NULL};
+  const char *extract_a[] = {"nsr", "extract", "--weights", a, "--db", db, "--sets", "200", NULL};
+  const char *extract_b[] = {"nsr", "extract", "--weights", b, "--db", db, "--sets", "200", NULL};
+  const char *ref_b[] = {"nsr", "extract", "--weights", b, "--db", ref, "--sets", "200", NULL};
   run_uncut(extract_a);
   run_uncut(ref_b);
   store_check c = {db, a, b, read_store(db, a, b), read_store(ref, a, b).b};

@@ -48,9 +48,16 @@ nsr_nn_model *tiny_wide(uint32_t max, uint64_t seed) {
   return create(&cfg, seed);
 }
 
+nsr_nn_model *tiny_proposal(uint32_t max, int d, int layers, uint64_t seed) {
+  nsr_nn_config cfg;
+  nsr_propose_config(max, d, layers, &cfg);
+  cfg.d_ff = 2 * d;
+  return create(&cfg, seed);
+}
+
 nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t seed) {
-  enum { ITEMS = 2048 };
-  nsr_nn_model *m = make(max, d, 2 * d, layers, seed);
+  enum { ITEMS = 2048, T = NSR_PROPOSE_MAX_LEN };
+  nsr_nn_model *m = tiny_proposal(max, d, layers, seed);
   int classes = nsr_nn_get_config(m)->n_classes;
   nsr_dataset_config dc;
   nsr_dataset_config_default(&dc);
@@ -58,23 +65,18 @@ nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t 
   dc.seed = seed;
   nsr_dataset *ds = NULL;
   nsr_error err;
-  int32_t *tokens = calloc((size_t)ITEMS * NSR_DATASET_MAX_EXAMPLES, sizeof *tokens);
+  int32_t *tokens = calloc((size_t)ITEMS * T, sizeof *tokens);
   int32_t *lengths = calloc(ITEMS, sizeof *lengths);
   float *probs = calloc((size_t)ITEMS * classes, sizeof *probs);
   nsr_dataset_item item;
   if (nsr_dataset_new(&dc, &ds, &err) != NSR_OK) abort();
   for (int i = 0; i < ITEMS; i++) {
     if (nsr_dataset_next(ds, &item, &err) != NSR_OK) abort();
-    lengths[i] = (int32_t)item.n_examples;
-    /* Padding repeats the first example: valid ids, masked anyway. */
-    for (int j = 0; j < NSR_DATASET_MAX_EXAMPLES; j++) {
-      tokens[i * NSR_DATASET_MAX_EXAMPLES + j] =
-          (int32_t)item.examples[j < (int)item.n_examples ? j : 0];
-    }
+    lengths[i] = nsr_propose_tokens(max, item.examples, item.n_examples, tokens + (size_t)i * T);
     for (int k = 0; k < classes; k++) probs[(size_t)i * classes + k] = item.posterior[k];
   }
   nsr_dataset_free(ds);
-  nsr_nn_dataset train = {ITEMS, NSR_DATASET_MAX_EXAMPLES, tokens, lengths, NULL, probs, NULL};
+  nsr_nn_dataset train = {ITEMS, T, tokens, lengths, NULL, probs, NULL};
   nsr_nn_train_opts opts;
   nsr_nn_train_opts_default(&opts, steps);
   opts.schedule.lr_max = 3e-3;

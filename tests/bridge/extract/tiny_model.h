@@ -5,9 +5,13 @@
 
 #include "nsr.h"
 
-/* An encoder over 1..max (vocab max + 1, classes = the whole hypothesis
- * space), d_model d, d_ff 2d, `layers` blocks, trained for `steps` AdamW
- * steps on nsr_dataset items (soft targets: the exact posterior). */
+/* A proposal model over 1..max (nsr_learn.h's layout: count tokens, the
+ * whole hypothesis space as classes), d_model d, d_ff 2d, `layers` blocks,
+ * random weights from seed. */
+nsr_nn_model *tiny_proposal(uint32_t max, int d, int layers, uint64_t seed);
+
+/* The same, trained for `steps` AdamW steps on nsr_dataset items (soft
+ * targets: the exact posterior). */
 nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t seed);
 
 /* An untrained encoder of the given shape over 1..max (random weights). */

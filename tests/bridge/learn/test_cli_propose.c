@@ -265,7 +265,7 @@ static void test_json_paths_not_utf8(void **state) {
   assert_non_null(strstr(shown, "/caf\xef\xbf\xbd.safetensors"));
   json_decref(j);
   run_free(&r);
-  r = RUN("extract", "--weights", out, "--db", db, "--json");
+  r = RUN("extract", "--weights", out, "--db", db, "--sets", "50", "--json");
   assert_int_equal(r.status, 0);
   j = parse_json(r.out);
   assert_non_null(strstr(json_string_value(json_object_get(json_object_get(j, "model"), "path")), "/caf\xef\xbf\xbd.safetensors"));
