@@ -158,17 +158,20 @@ int tools_spaces_find(const tools_spaces *s, const char *name) {
 const char *tools_spaces_file(const tools_spaces *s, size_t i) { return s->entries[i].file; }
 const char *tools_spaces_path(const tools_spaces *s, size_t i) { return s->entries[i].path; }
 
-/* Whether the file at path is a prior file (an object with "format")
- * rather than a space description; read errors are left to the loader. */
-static bool is_prior_file(const char *path) {
+/* Whether the file at path is a prior file (an object with "format", as
+ * `nsr numbers fit` writes) rather than a space description. Fails when the
+ * file cannot be read or is not JSON. */
+static nsr_code is_prior_file(const char *path, bool *prior, nsr_error *err) {
   char *text;
   size_t len;
-  if (nsr_read_file(path, SPACE_FILE_MAX_BYTES, &text, &len, NULL) != NSR_OK) return false;
-  json_t *root = json_loadb(text, len, 0, NULL);
+  json_t *root = NULL;
+  nsr_code rc = nsr_read_file(path, SPACE_FILE_MAX_BYTES, &text, &len, err);
+  if (rc != NSR_OK) return rc;
+  rc = nsr_json_parse(text, len, &root, err);
   nsr_free(text);
-  bool prior = json_object_get(root, "format") != NULL;
+  *prior = json_object_get(root, "format") != NULL;
   json_decref(root);
-  return prior;
+  return rc;
 }
 
 nsr_code tools_spaces_model(tools_spaces *s, size_t i, nsr_numbers_model **out, nsr_error *err) {
@@ -176,9 +179,12 @@ nsr_code tools_spaces_model(tools_spaces *s, size_t i, nsr_numbers_model **out, 
   if (!e->built) {
     nsr_numbers_config cfg;
     nsr_numbers_config_default(&cfg);
-    bool prior = is_prior_file(e->path);
-    nsr_code rc = nsr_numbers_model_open(&e->model, &cfg, prior ? NULL : e->path,
-                                         prior ? e->path : NULL, 0, err);
+    bool prior = false;
+    nsr_code rc = is_prior_file(e->path, &prior, err);
+    if (rc == NSR_OK) {
+      rc = nsr_numbers_model_open(&e->model, &cfg, prior ? NULL : e->path, prior ? e->path : NULL,
+                                  0, err);
+    }
     if (rc != NSR_OK) {
       nsr_numbers_model_close(&e->model);
       nsr_error_prefix(err, "shipped space \"%s\": ", e->name);

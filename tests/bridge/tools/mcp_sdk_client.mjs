@@ -166,7 +166,7 @@ await assert.rejects(client.readResource({ uri: 'rules://3' }), (e) => e.code ==
 // Bad arguments: tool errors the model can read; the server keeps serving.
 r = await call('number_game', { examples: [16], tpo: 3 });
 assert.equal(r.isError, true);
-assert.match(r.content[0].text, /unknown property "tpo" \(allowed: examples, range, prior, lambda, sigma, top\)/);
+assert.match(r.content[0].text, /unknown property "tpo" \(allowed: examples, range, prior, lambda, sigma, top, probes, space\)/);
 r = await call('number_game', { examples: ['sixteen'] });
 assert.equal(r.isError, true);
 assert.match(r.content[0].text, /arguments\.examples\[0\] must be an integer/);
