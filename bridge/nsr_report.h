@@ -24,6 +24,9 @@ typedef struct numbers_query {
   size_t n_examples;
   const uint32_t *probes; /* may be NULL */
   size_t n_probes;
+  /* JSON: p(y ∈ C | X) at the probes only, without "generalization" (the
+   * number_game tool, so that a query over 1..10000 stays small). */
+  bool probes_only;
   const nsr_numbers_result *result;
   /* Names hypotheses of a grammar space (NULL: Tenenbaum's names). */
   const nsr_space *space;
@@ -58,7 +61,8 @@ void numbers_query_name(const numbers_query *q, size_t i, char *buf, size_t len)
  *   {"examples":[..], "range":[1,N],
  *    "prior":{"name","file" (with a space or prior file),"lambda","sigma"},
  *    "hypotheses":[{"name","posterior","prior","size"},..],
- *    "generalization":[p(1),..,p(N)], "probes":[{"y","p"},..] (with probes),
+ *    "generalization":[p(1),..,p(N)] (not with probes_only),
+ *    "probes":[{"y","p"},..] (with probes),
  *    "log_evidence":x, "consistent":{"rules":r,"intervals":i}}
  * The caller owns *out (json_decref). */
 nsr_code numbers_report_json(const numbers_query *q, json_t **out,

@@ -185,7 +185,9 @@ nsr_code mcp_serve(mcp_server *server, FILE *in, FILE *out, FILE *log, size_t ma
  * serve it (their options are in tools_cli.h).
  *
  * Tools and where they come from:
- *   number_game, list_concepts            always (tools_numbers.c)
+ *   number_game, list_concepts            always (tools_numbers.c); number_game
+ *                                         takes the spaces of `spaces_dir` by
+ *                                         name (tools_spaces.c)
  *   run_program {source, args?, seed?}    always (tools_program.c)
  *   query_rules {sql, limit?}             always, on the store at `db`
  *                                         (tools_rules.c)
@@ -209,6 +211,10 @@ typedef struct tools_options {
   size_t n_manifests;
   const char *db;          /* --db: the rule store; NULL means NSR_STORE_DEFAULT_PATH */
   const char *weights;     /* --weights: a proposal model; NULL: no propose_hypotheses */
+  /* The folder of the shipped spaces (each NAME.json offered as "space":
+   * "NAME"); NULL: none. The commands set it to the source tree's
+   * programs/spaces, or <prefix>/share/nsr/spaces once installed. */
+  const char *spaces_dir;
   uint64_t max_steps;      /* run_program budgets; 0 means the default above */
   size_t max_memory;
   double timeout_seconds;

@@ -77,6 +77,11 @@ const char *cli_default_model(void) {
   return NSR_PROPOSE_INSTALLED_MODEL;
 }
 
+const char *cli_shipped_spaces(void) {
+  if (access(NSR_SPACES_SOURCE_DIR, R_OK | X_OK) == 0) return NSR_SPACES_SOURCE_DIR;
+  return NSR_SPACES_INSTALLED_DIR;
+}
+
 /* ---- values --------------------------------------------------------------- */
 
 nsr_code cli_parse_u64(const char *text, const char *what, uint64_t min,

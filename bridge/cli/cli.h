@@ -159,6 +159,10 @@ nsr_code cli_parse_double(const char *text, const char *what, double *out,
  * build directory, else where `meson install` put it. */
 const char *cli_default_model(void);
 
+/* The folder of the shipped hypothesis spaces, found the same way: the
+ * source tree's programs/spaces, else <prefix>/share/nsr/spaces. */
+const char *cli_shipped_spaces(void);
+
 /* The rule store used when --db and NSR_DB are not given. */
 #define CLI_DEFAULT_DB "nsr.db"
 

@@ -6,6 +6,7 @@
 void tools_cli_init(tools_cli *c) {
   *c = (tools_cli){.opt = {.db = CLI_DEFAULT_DB,
                            .weights = cli_default_model(),
+                           .spaces_dir = cli_shipped_spaces(),
                            .max_steps = TOOLS_DEFAULT_MAX_STEPS,
                            .max_memory = TOOLS_DEFAULT_MAX_MEMORY,
                            .timeout_seconds = TOOLS_DEFAULT_TIMEOUT}};

@@ -19,7 +19,7 @@ typedef struct tools_cli {
 } tools_cli;
 
 /* Sets every option to its default: the store CLI_DEFAULT_DB, the shipped
- * model (so propose_hypotheses is served), run_program's default budgets,
+ * model (so propose_hypotheses is served), the shipped spaces, run_program's default budgets,
  * no manifests and no foreign functions. */
 void tools_cli_init(tools_cli *c);
 

@@ -95,7 +95,7 @@ nsr_code numbers_report_json(const numbers_query *q, json_t **out,
   if (rc == NSR_OK) rc = nsr_json_set(o, "range", json_pack("[i, I]", 1, (json_int_t)q->cfg->max), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "prior", prior_json(q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "hypotheses", json_array_of(r->n_top, hypothesis_item, q), err);
-  if (rc == NSR_OK) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
+  if (rc == NSR_OK && !q->probes_only) rc = nsr_json_set(o, "generalization", json_array_of(r->max, generalization_item, q), err);
   if (rc == NSR_OK && q->n_probes > 0) rc = nsr_json_set(o, "probes", json_array_of(q->n_probes, probe_item, q), err);
   if (rc == NSR_OK) rc = nsr_json_set(o, "log_evidence", nsr_json_real(r->log_evidence), err);
   if (rc == NSR_OK && q->space) {

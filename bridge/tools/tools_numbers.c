@@ -6,6 +6,7 @@
 #include "json.h"
 #include "nsr_report.h"
 #include "tools_schema.h"
+#include "tools_spaces.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -14,8 +15,10 @@ static const char number_game_description[] =
     "Exact Bayesian concept learning in Tenenbaum's number game. Given example numbers "
     "drawn from an unknown concept over 1..range, returns the most probable concepts "
     "p(h | X) (34 rules such as 'powers of 2', 'multiples of 3', 'ends in 7', and every "
-    "interval A..B), the generalization p(y in C | X) for y = 1..range (entry i is y = i+1) "
-    "and log p(X). Exact: no sampling.";
+    "interval A..B), the generalization p(y in C | X) for y = 1..range (entry i is y = i+1; "
+    "with probes, only at those numbers) and log p(X). With space, the concepts are a "
+    "shipped grammar's (e.g. large: 2.33 million rules such as 'odd and up to 50') and "
+    "intervals, over that space's range. Exact: no sampling.";
 
 static const char number_game_input[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"examples\"],"
@@ -24,50 +27,69 @@ static const char number_game_input[] =
     "\"items\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_NUMBERS_MAX_RANGE) "},"
     "\"description\":\"example numbers drawn from the concept, each in 1..range; repeats count as repeated samples\"},"
     "\"range\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_NUMBERS_MAX_RANGE) ",\"default\":100,"
-    "\"description\":\"concepts are sets over 1..range\"},"
+    "\"description\":\"concepts are sets over 1..range (not with space: it has its own)\"},"
     "\"prior\":{\"type\":\"string\",\"enum\":[\"pmtk3\",\"mixture\"],\"default\":\"pmtk3\","
     "\"description\":\"pmtk3: rules 2/3 each, intervals (1/3)*Erlang(size; sigma), normalised; "
-    "mixture: rules lambda/34 each, intervals (1-lambda)*Erlang(size; sigma)/Z\"},"
+    "mixture: rules lambda/34 each, intervals (1-lambda)*Erlang(size; sigma)/Z (not with space)\"},"
     "\"lambda\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,"
     "\"description\":\"rule mass of the mixture prior (default 2/3); only with prior mixture\"},"
     "\"sigma\":{\"type\":\"number\",\"exclusiveMinimum\":0,\"default\":10,"
-    "\"description\":\"Erlang scale of interval sizes\"},"
+    "\"description\":\"Erlang scale of interval sizes (not with space)\"},"
     "\"top\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":" STR(TOOLS_NUMBERS_MAX_TOP) ",\"default\":10,"
-    "\"description\":\"how many hypotheses to list, most probable first\"}}}";
+    "\"description\":\"how many hypotheses to list, most probable first\"},"
+    "\"probes\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":" STR(TOOLS_NUMBERS_MAX_PROBES) ","
+    "\"items\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" STR(TOOLS_NUMBERS_MAX_RANGE) "},"
+    "\"description\":\"numbers y in 1..range: p(y in C | X) is returned only for these "
+    "(as probes: [{y, p}], without the full generalization)\"}}}";
+
+static const char number_game_space_description[] =
+    "a shipped hypothesis space by name, instead of Tenenbaum's 34 rules: its grammar's "
+    "rules and intervals, its range and its prior (so range, prior, lambda and sigma do not "
+    "go with it). E.g. lot_mag: a small language of thought (6,072 rules); large: 2.33 "
+    "million rules (its first use takes seconds)";
 
 static const char number_game_output[] =
     "{\"type\":\"object\","
-    "\"required\":[\"examples\",\"range\",\"prior\",\"hypotheses\",\"generalization\",\"log_evidence\",\"consistent\"],"
+    "\"required\":[\"examples\",\"range\",\"prior\",\"hypotheses\",\"log_evidence\",\"consistent\"],"
     "\"properties\":{"
     "\"examples\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
     "\"range\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":2,\"maxItems\":2},"
     "\"prior\":{\"type\":\"object\",\"required\":[\"name\",\"lambda\",\"sigma\"],\"properties\":{"
-    "\"name\":{\"type\":\"string\"},\"lambda\":{\"type\":[\"number\",\"null\"]},\"sigma\":{\"type\":\"number\"}}},"
+    "\"name\":{\"type\":\"string\"},\"lambda\":{\"type\":[\"number\",\"null\"]},\"sigma\":{\"type\":\"number\"},"
+    "\"file\":{\"type\":\"string\",\"description\":\"the shipped space's file\"}}},"
     "\"hypotheses\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
     "\"required\":[\"name\",\"posterior\",\"prior\",\"size\"],\"properties\":{"
     "\"name\":{\"type\":\"string\"},\"posterior\":{\"type\":\"number\"},"
     "\"prior\":{\"type\":\"number\"},\"size\":{\"type\":\"integer\"}}}},"
     "\"generalization\":{\"type\":\"array\",\"items\":{\"type\":\"number\"},"
-    "\"description\":\"entry i is p(i+1 in C | X)\"},"
+    "\"description\":\"entry i is p(i+1 in C | X); left out with probes\"},"
+    "\"probes\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"y\",\"p\"],"
+    "\"properties\":{\"y\":{\"type\":\"integer\"},\"p\":{\"type\":\"number\"}}},"
+    "\"description\":\"p(y in C | X) at each probe, in the order asked\"},"
     "\"log_evidence\":{\"type\":\"number\"},"
+    "\"space\":{\"type\":\"object\",\"properties\":{\"extensions\":{\"type\":\"integer\"},"
+    "\"expressions\":{\"type\":\"number\"},\"build_seconds\":{\"type\":\"number\"}}},"
     "\"consistent\":{\"type\":\"object\",\"required\":[\"rules\",\"intervals\"],\"properties\":{"
     "\"rules\":{\"type\":\"integer\"},\"intervals\":{\"type\":\"integer\"}}}}}";
 
-/* The model of the last configuration is kept, so that a loop of calls
- * with the same range and prior (the usual case) does not rebuild the 34
- * rule sets each time. It is opened through the same switch as `nsr
- * numbers` (nsr_numbers_model_open), with Tenenbaum's engine. */
+/* The Tenenbaum model of the last configuration is kept, so that a loop of
+ * calls with the same range and prior (the usual case) does not rebuild the
+ * 34 rule sets each time. It is opened through the same switch as `nsr
+ * numbers` (nsr_numbers_model_open); the shipped spaces are built once each,
+ * in `spaces` (shared with propose_hypotheses). */
 typedef struct number_game_ctx {
   nsr_numbers_model model;
   bool open;
+  tools_spaces *spaces;
   nsr_numbers_result result;
-  uint32_t *examples;
+  uint32_t *examples; /* the examples, then the probes */
   size_t examples_cap;
 } number_game_ctx;
 
 static void number_game_free(void *p) {
   number_game_ctx *ctx = p;
   nsr_numbers_model_close(&ctx->model);
+  tools_spaces_release(ctx->spaces);
   nsr_numbers_result_free(&ctx->result);
   nsr_free(ctx->examples);
   nsr_free(ctx);
@@ -99,25 +121,67 @@ static bool same_config(const nsr_numbers_config *a, const nsr_numbers_config *b
          a->sigma == b->sigma;
 }
 
-static nsr_code read_examples(number_game_ctx *ctx, const json_t *list, uint32_t max,
-                              nsr_error *err) {
-  size_t n = json_array_size(list);
-  if (n > ctx->examples_cap) {
-    uint32_t *grown = nsr_reallocarray(ctx->examples, n, sizeof *grown);
-    if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
-    ctx->examples = grown;
-    ctx->examples_cap = n;
+/* Tenenbaum's model for the arguments' configuration, rebuilt only when it
+ * changes. */
+static nsr_code tenenbaum_model(number_game_ctx *ctx, const nsr_numbers_config *cfg,
+                                nsr_numbers_model **out, nsr_error *err) {
+  if (!ctx->open || !same_config(&ctx->model.cfg, cfg)) {
+    nsr_numbers_model_close(&ctx->model);
+    ctx->open = false;
+    nsr_code rc = nsr_numbers_model_open(&ctx->model, cfg, NULL, NULL, 0, err);
+    if (rc != NSR_OK) return rc;
+    ctx->open = true;
   }
-  for (size_t i = 0; i < n; i++) {
+  *out = &ctx->model;
+  return NSR_OK;
+}
+
+/* The shipped space the arguments name: it brings its own range and prior,
+ * so the options that set those are refused beside it. */
+static nsr_code shipped_model(number_game_ctx *ctx, const json_t *args, const char *name,
+                              nsr_numbers_model **out, nsr_error *err) {
+  static const char *const own[] = {"range", "prior", "lambda", "sigma"};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+    if (json_object_get(args, own[i])) {
+      return nsr_fail(err, NSR_ERR_INVALID,
+                      "\"%s\" does not go with \"space\": a space brings its own range and prior; drop \"%s\"",
+                      own[i], own[i]);
+    }
+  }
+  int i = tools_spaces_find(ctx->spaces, name);
+  if (i < 0) return nsr_fail(err, NSR_ERR_INVALID, "arguments.space: no shipped space is named \"%.60s\"", name);
+  return tools_spaces_model(ctx->spaces, (size_t)i, out, err);
+}
+
+/* Copies the integers of `list` (validated: integers ≥ 1) into dst, each at
+ * most max; `what` names the list in the message for one beyond it. */
+static nsr_code read_numbers(const json_t *list, const char *what, uint32_t max, uint32_t *dst,
+                             nsr_error *err) {
+  for (size_t i = 0; i < json_array_size(list); i++) {
     json_int_t v = (json_int_t)json_number_value(json_array_get(list, i));
     if (v > (json_int_t)max) {
-      return nsr_fail(err, NSR_ERR_RANGE,
-                      "arguments.examples[%zu]: %lld is outside 1..%u; raise \"range\" or drop it",
-                      i, (long long)v, max);
+      return nsr_fail(err, NSR_ERR_RANGE, "arguments.%s[%zu]: %lld is outside 1..%u; %s", what, i,
+                      (long long)v, max,
+                      strcmp(what, "examples") == 0 ? "raise \"range\" or drop it" : "drop it");
     }
-    ctx->examples[i] = (uint32_t)v;
+    dst[i] = (uint32_t)v;
   }
   return NSR_OK;
+}
+
+/* The examples into ctx->examples[0..n), the probes after them. */
+static nsr_code read_query(number_game_ctx *ctx, const json_t *examples, const json_t *probes,
+                           uint32_t max, nsr_error *err) {
+  size_t n = json_array_size(examples), total = n + json_array_size(probes);
+  if (total > ctx->examples_cap) {
+    uint32_t *grown = nsr_reallocarray(ctx->examples, total, sizeof *grown);
+    if (grown == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
+    ctx->examples = grown;
+    ctx->examples_cap = total;
+  }
+  nsr_code rc = read_numbers(examples, "examples", max, ctx->examples, err);
+  if (rc == NSR_OK) rc = read_numbers(probes, "probes", max, ctx->examples + n, err);
+  return rc;
 }
 
 static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
@@ -125,32 +189,38 @@ static nsr_code number_game_call(void *p, const json_t *args, json_t **result,
   number_game_ctx *ctx = p;
   nsr_numbers_config cfg;
   int64_t top = 10;
+  const char *space = NULL;
+  nsr_numbers_model *model = NULL;
   nsr_code rc = read_config(args, &cfg, &top, err);
-  if (rc != NSR_OK) return rc;
-  if (!ctx->open || !same_config(&ctx->model.cfg, &cfg)) {
-    nsr_numbers_model_close(&ctx->model);
-    ctx->open = false;
-    rc = nsr_numbers_model_open(&ctx->model, &cfg, NULL, NULL, 0, err);
-    if (rc != NSR_OK) return rc;
-    ctx->open = true;
+  if (rc == NSR_OK) rc = nsr_json_get_string_opt(args, "space", &space, err);
+  if (rc == NSR_OK) {
+    rc = space ? shipped_model(ctx, args, space, &model, err) : tenenbaum_model(ctx, &cfg, &model, err);
   }
-  const json_t *list = json_object_get(args, "examples");
-  rc = read_examples(ctx, list, cfg.max, err);
+  const json_t *list = json_object_get(args, "examples"), *probes = json_object_get(args, "probes");
+  if (rc == NSR_OK) rc = read_query(ctx, list, probes, model->cfg.max, err);
   size_t n = json_array_size(list);
   if (rc == NSR_OK) {
-    rc = nsr_numbers_model_infer(&ctx->model, ctx->examples, n, (size_t)top, &ctx->result, err);
+    rc = nsr_numbers_model_infer(model, ctx->examples, n, (size_t)top, &ctx->result, err);
   }
   if (rc != NSR_OK) return rc;
-  numbers_query q = nsr_numbers_model_query(&ctx->model, ctx->examples, n, &ctx->result);
+  numbers_query q = nsr_numbers_model_query(model, ctx->examples, n, &ctx->result);
+  if (space) q.model_file = tools_spaces_file(ctx->spaces, (size_t)tools_spaces_find(ctx->spaces, space));
+  if (probes) {
+    q.probes = ctx->examples + n;
+    q.n_probes = json_array_size(probes);
+    q.probes_only = true;
+  }
   return numbers_report_json(&q, result, err);
 }
 
-nsr_code tools_add_number_game(tools_registry *reg, nsr_error *err) {
+nsr_code tools_add_number_game(tools_registry *reg, tools_spaces *spaces, nsr_error *err) {
   number_game_ctx *ctx = nsr_calloc(1, sizeof *ctx);
   if (ctx == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "number_game: out of memory");
+  ctx->spaces = tools_spaces_retain(spaces);
   tool_def def = {"number_game", number_game_description, NULL, NULL, number_game_call, ctx,
                   number_game_free, true};
-  return tools_register_literal(reg, &def, number_game_input, number_game_output, err);
+  return tools_spaces_register(reg, spaces, &def, number_game_input, number_game_output,
+                               number_game_space_description, err);
 }
 
 /* ---- list_concepts -------------------------------------------------------- */

@@ -90,6 +90,22 @@ for (const [examples, opts] of cases) {
   assert.deepEqual(got.consistent, want.consistent, what);
 }
 
+// A shipped space by name with probes: tenenbaum.json answers as the
+// default model (programs/spaces/README.md), so the reference enumeration
+// gives the expected p(y in C | X); the SDK checks the output schema.
+r = await call('number_game', { examples: [16, 8, 2, 64], space: 'tenenbaum', probes: [32, 3, 60] });
+assert.equal(r.isError, false, JSON.stringify(r.content));
+assert.equal(r.structuredContent.generalization, undefined);
+assert.equal(r.structuredContent.prior.file, 'tenenbaum.json');
+const ref16 = numberGame([16, 8, 2, 64], {});
+r.structuredContent.probes.forEach(({ y, p }, i) => {
+  assert.equal(y, [32, 3, 60][i]);
+  close(p, ref16.generalization[y - 1], 1e-9, `tenenbaum by name p(${y})`);
+});
+r = await call('number_game', { examples: [16], space: '../../etc/passwd' });
+assert.equal(r.isError, true);
+assert.match(r.content[0].text, /is not one of "large", "lot", "lot_mag", "tenenbaum"/);
+
 // Hand derivation: N = 4, X = {2}, rules only (lambda = 1): ends in 2
 // (size 1) against even, primes, powers of 2 (size 2): 1 / 2.5 = 0.4.
 r = await call('number_game', { examples: [2], range: 4, prior: 'mixture', lambda: 1, top: 1 });
@@ -166,7 +182,7 @@ await assert.rejects(client.readResource({ uri: 'rules://3' }), (e) => e.code ==
 // Bad arguments: tool errors the model can read; the server keeps serving.
 r = await call('number_game', { examples: [16], tpo: 3 });
 assert.equal(r.isError, true);
-assert.match(r.content[0].text, /unknown property "tpo" \(allowed: examples, range, prior, lambda, sigma, top\)/);
+assert.match(r.content[0].text, /unknown property "tpo" \(allowed: examples, range, prior, lambda, sigma, top, probes, space\)/);
 r = await call('number_game', { examples: ['sixteen'] });
 assert.equal(r.isError, true);
 assert.match(r.content[0].text, /arguments\.examples\[0\] must be an integer/);

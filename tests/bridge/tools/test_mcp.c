@@ -62,7 +62,7 @@ static void test_legacy_session(void **state) {
   assert_true(json_is_true(json_object_get(r, "isError")));
   assert_null(json_object_get(r, "structuredContent"));
   const char *msg = json_string_value(json_object_get(json_array_get(json_object_get(r, "content"), 0), "text"));
-  assert_non_null(strstr(msg, "unknown property \"tpo\" (allowed: examples, range, prior, lambda, sigma, top)"));
+  assert_non_null(strstr(msg, "unknown property \"tpo\" (allowed: examples, range, prior, lambda, sigma, top, probes, space)"));
   json_decref(r);
   r = expect_result(request(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"list_concepts\"}}"), 5);
   assert_int_equal(json_array_size(json_object_get(json_object_get(r, "structuredContent"), "rules")), 34);
@@ -372,7 +372,7 @@ static void test_command_lines(void **state) {
   assert_string_equal(r.out, "");
   assert_non_null(strstr(r.err, "nsr mcp: serving 5 tools"));
   run_free(&r);
-  EXPECT_RUN_ALL(RUN("tools"), 0, "number_game(examples, range?, prior?, lambda?, sigma?, top?)",
+  EXPECT_RUN_ALL(RUN("tools"), 0, "number_game(examples, range?, prior?, lambda?, sigma?, top?, probes?, space?)",
                  "list_concepts()");
   r = RUN("tools", "--format", "openai");
   assert_int_equal(r.status, 0);

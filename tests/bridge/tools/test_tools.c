@@ -99,10 +99,10 @@ static void test_list(void **state) {
   assert_string_equal(json_string_value(json_object_get(ng, "name")), "number_game");
   assert_string_equal(json_string_value(json_object_get(lc, "name")), "list_concepts");
   /* The property names the issue fixes, and no others. */
-  const char *expected[] = {"examples", "range", "prior", "lambda", "sigma", "top"};
+  const char *expected[] = {"examples", "range", "prior", "lambda", "sigma", "top", "probes"};
   json_t *props = json_object_get(json_object_get(ng, "inputSchema"), "properties");
-  assert_int_equal(json_object_size(props), 6);
-  for (size_t k = 0; k < 6; k++) assert_non_null(json_object_get(props, expected[k]));
+  assert_int_equal(json_object_size(props), 7); /* no "space": these options ship none */
+  for (size_t k = 0; k < 7; k++) assert_non_null(json_object_get(props, expected[k]));
   json_t *req = json_object_get(json_object_get(ng, "inputSchema"), "required");
   assert_int_equal(json_array_size(req), 1);
   assert_string_equal(json_string_value(json_array_get(req, 0)), "examples");
@@ -198,7 +198,7 @@ static void test_number_game_bad_arguments(void **state) {
   call_fails(reg, "number_game", "{\"examples\":[1e300]}", "must be an integer");
   call_fails(reg, "number_game", "{\"examples\":[64],\"range\":50}", "arguments.examples[0]: 64 is outside 1..50");
   call_fails(reg, "number_game", "{\"examples\":[4],\"tpo\":3}",
-             "arguments: unknown property \"tpo\" (allowed: examples, range, prior, lambda, sigma, top)");
+             "arguments: unknown property \"tpo\" (allowed: examples, range, prior, lambda, sigma, top, probes)");
   call_fails(reg, "number_game", "{\"examples\":[4],\"range\":0}", "below the minimum 1");
   call_fails(reg, "number_game", "{\"examples\":[4],\"range\":\"1..100\"}", "arguments.range must be an integer");
   call_fails(reg, "number_game", "{\"examples\":[4],\"prior\":\"flat\"}", "\"flat\" is not one of \"pmtk3\", \"mixture\"");
