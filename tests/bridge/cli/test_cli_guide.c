@@ -90,7 +90,7 @@ static void test_mh_methods_json(void **state) {
   assert_null(json_object_get(mh, "ess"));
   json_decref(root);
   run_result r = run_line(NULL, "numbers mh --space tiny.json --method importance --samples 2000 6", NULL);
-  expect_run_all(r, 0, "guide: none", "importance sampling from the grammar's prior", "effective sample size");
+  EXPECT_RUN_ALL(r, 0, "guide: none", "importance sampling from the grammar's prior", "effective sample size");
 }
 
 /* Option errors and guides that must be refused. */
@@ -156,7 +156,7 @@ static void test_propose_space(void **state) {
   assert_null(json_object_get(first, "posterior"));
   assert_true(fabs(number_at(first, "weight") - 1.0) < 1e-12); /* the only hypothesis */
   json_decref(root);
-  expect_run_all(run_line(NULL, "propose --space tiny.json --guide none --top 2 6", NULL), 0, "multiples of 3",
+  EXPECT_RUN_ALL(run_line(NULL, "propose --space tiny.json --guide none --top 2 6", NULL), 0, "multiples of 3",
                  "cover 1.0000");
 }
 
