@@ -58,6 +58,11 @@ nsr_code nsr_dataset_next(nsr_dataset *ds, nsr_dataset_item *item,
  * nsr_dataset_next): processes sharing one stream each label only their
  * own items yet stay in step. */
 void nsr_dataset_skip(nsr_dataset *ds);
+/* Checks the shared stream settings (numbers and guide datasets): 1 <=
+ * min_examples <= max_examples <= NSR_DATASET_MAX_EXAMPLES and
+ * heldout_per_mille in 1..999; NSR_ERR_RANGE naming the bound otherwise. */
+nsr_code nsr_dataset_check_counts(uint32_t min_examples, uint32_t max_examples,
+                                  uint32_t heldout_per_mille, nsr_error *err);
 /* Which split an example set belongs to (order and the dataset's seed do
  * not matter: the split is a property of the set alone). */
 nsr_dataset_split nsr_dataset_split_of(const uint32_t *examples, size_t n,
@@ -195,11 +200,121 @@ const char *nsr_guide_space_name(const nsr_guide *guide);
  * NSR_ERR_INVALID / NSR_ERR_RANGE for bad examples. */
 nsr_code nsr_guide_condition(nsr_guide *guide, const uint32_t *examples, size_t n, double *log_q,
                              nsr_error *err);
+/* The network's probability of the class "interval" (the examples came
+ * from an interval, not from the grammar) at the last nsr_guide_condition. */
+double nsr_guide_interval_share(const nsr_guide *guide);
 /* The shipped guide for a space file: "guide-<basename without .json>.safetensors"
  * in the models folder (the source tree's bridge/models when run from a
  * build directory, else <prefix>/share/nsr), written into buf. False when
  * there is none (the caller then runs unguided). */
 bool nsr_guide_default_path(const char *space_path, char *buf, size_t len);
+
+/* The metadata key and format of a guide file (above). */
+#define NSR_GUIDE_FORMAT "nsr-guide/1"
+#define NSR_GUIDE_META_KEY "nsr.guide"
+
+/* The encoder config of a guide for `space` (widths are the caller's): the
+ * proposal model's input layout (nsr_propose_tokens for numbers 1..N, no
+ * positions, mean pooling) and a softmax over P + 1 classes: the space's P
+ * productions, then one class "interval" for concepts drawn from the
+ * interval component. nsr_guide_condition renormalises over the first P. */
+void nsr_guide_config(const nsr_space *space, int d_model, int n_layers, nsr_nn_config *out);
+/* Saves `model` (made by nsr_guide_config for `space`) as a guide file:
+ * the checkpoint plus the "nsr.guide" metadata; `space_name` is recorded as
+ * the space's name (the file's base name, e.g. "large.json"). */
+nsr_code nsr_guide_save(const nsr_nn_model *model, const nsr_space *space, const char *space_name,
+                        const char *path, nsr_error *err);
+/* A guide around a model in memory (made by nsr_guide_config for `space`),
+ * which the guide borrows (training evaluates through this). NSR_ERR_FORMAT
+ * when the model's layout does not fit the space. */
+nsr_code nsr_guide_wrap(nsr_nn_model *model, const nsr_space *space, nsr_guide **out,
+                        nsr_error *err);
+
+/* ---- guide_dataset: training data for guides from a space's prior ---------
+ * Each item: a concept drawn from the space's prior (nsr_space_sample_concept:
+ * a tree of the grammar with probability λ, else an interval), 1..6 examples
+ * drawn from its extension, and the target the guide is trained towards:
+ * the tree's productions as normalised counts over P + 1 classes (an
+ * interval: all mass on class P). Streamed, determined by the seed, and
+ * split like numbers_dataset (nsr_dataset_split_of), so held-out sets never
+ * meet training. */
+
+typedef struct nsr_guide_dataset_config {
+  uint32_t min_examples;      /* 1 */
+  uint32_t max_examples;      /* 6 */
+  uint32_t heldout_per_mille; /* 100 */
+  uint64_t seed;              /* 1 */
+  nsr_dataset_split split;    /* train */
+} nsr_guide_dataset_config;
+
+typedef struct nsr_guide_item {
+  nsr_space_concept concept;
+  uint32_t n_examples;
+  uint32_t examples[NSR_DATASET_MAX_EXAMPLES];
+  const float *target; /* [P + 1], sums to 1; owned by the dataset, valid until the next item */
+} nsr_guide_item;
+
+typedef struct nsr_guide_dataset nsr_guide_dataset;
+
+void nsr_guide_dataset_config_default(nsr_guide_dataset_config *cfg);
+/* A stream over `space`, which it borrows (it must outlive the stream).
+ * NSR_ERR_RANGE for bad counts; the caller frees with
+ * nsr_guide_dataset_free. */
+nsr_code nsr_guide_dataset_new(const nsr_space *space, const nsr_guide_dataset_config *cfg,
+                               nsr_guide_dataset **out, nsr_error *err);
+void nsr_guide_dataset_free(nsr_guide_dataset *ds);
+/* The next item of the stream (errors: those of nsr_space_sample_concept). */
+nsr_code nsr_guide_dataset_next(nsr_guide_dataset *ds, nsr_guide_item *item, nsr_error *err);
+/* The target of a concept into target[0 .. P + 1) (what the dataset does
+ * for each item). */
+void nsr_guide_target(const nsr_space *space, const nsr_space_concept *c, float *target);
+
+/* ---- guide_train --------------------------------------------------------- */
+
+typedef struct nsr_guide_eval {
+  int64_t step;
+  double train_loss; /* mean training loss since the previous evaluation */
+  size_t n;          /* held-out sets (grammar concepts and intervals) */
+  size_t n_trees;    /* of which grammar concepts */
+  double nll;        /* mean over trees of −log q(t | X) / |t|: nats per node */
+  double recall10;   /* mean share of a tree's distinct productions among the guide's top 10 */
+  double interval;   /* mean q of the class "interval" on interval concepts (NAN: none) */
+} nsr_guide_eval;
+
+typedef struct nsr_guide_train_config {
+  int d_model, n_layers;
+  int64_t steps;
+  int batch;
+  double lr;
+  uint64_t seed;      /* model init and the training stream */
+  uint32_t heldout;   /* held-out sets (drawn with a fixed seed) */
+  int64_t eval_every; /* 0 = only at the end */
+  bool progress;      /* progress bar on stderr (when a terminal) */
+  void (*on_eval)(void *ctx, const nsr_guide_eval *eval);
+  void *ctx;
+} nsr_guide_train_config;
+
+/* d 64, 2 layers, 3000 steps of 64, lr 2e-3, seed 1, 1000 held-out sets,
+ * evaluation every 500 steps. */
+void nsr_guide_train_config_default(nsr_guide_train_config *cfg);
+
+/* Held-out items of a space: n items of the held-out split drawn with
+ * `seed` (targets not kept). Free with nsr_free(*items). */
+nsr_code nsr_guide_heldout_make(const nsr_space *space, size_t n, uint64_t seed,
+                                nsr_guide_item **items, nsr_error *err);
+/* Evaluates a guide on held-out items (out->step and train_loss left 0). */
+nsr_code nsr_guide_evaluate(nsr_guide *guide, const nsr_space *space, const nsr_guide_item *items,
+                            size_t n, nsr_guide_eval *out, nsr_error *err);
+/* Makes and trains a guide's model for `space`; *out is the model (caller
+ * frees with nsr_nn_free; save it with nsr_guide_save), *final its last
+ * evaluation. */
+nsr_code nsr_guide_train(const nsr_space *space, const nsr_guide_train_config *cfg,
+                         nsr_nn_model **out, nsr_guide_eval *final, nsr_error *err);
+/* The models row config of a trained guide: {"model": encoder config,
+ * "guide": {"space", "signature", "steps", "batch", "lr", "seed"}}. NULL
+ * when out of memory; the caller frees it with nsr_free. */
+char *nsr_guide_record_json(const nsr_guide_train_config *cfg, const nsr_space *space,
+                            const char *space_name, const nsr_nn_model *model);
 
 /* ---- inject -------------------------------------------------------------- */
 /* inject: putting symbolic knowledge of the number game into a proposal

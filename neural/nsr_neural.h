@@ -315,6 +315,19 @@ nsr_code nsr_nn_load(const char *path, nsr_nn_model **out, nsr_error *err);
 nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
                             nsr_nn_model **out, nsr_error *err);
 
+/* Checkpoints that carry more than the model (a guide's space, ...):
+ * nsr_nn_save with n_extra further metadata pairs extra[2i] = extra[2i+1]
+ * (at most 8; "nsr.config" and "format" are reserved: NSR_ERR_INVALID), and
+ * nsr_nn_load that also returns a copy of the metadata string under `key`
+ * in *value (NULL when absent; the caller frees it with nsr_free). */
+nsr_code nsr_nn_save_meta(const nsr_nn_model *model, const char *path, const char *const *extra,
+                          size_t n_extra, nsr_error *err);
+nsr_code nsr_nn_load_meta(const char *path, const char *key, nsr_nn_model **out, char **value,
+                          nsr_error *err);
+nsr_code nsr_nn_load_buffer_meta(const void *bytes, size_t size, const char *what,
+                                 const char *key, nsr_nn_model **out, char **value,
+                                 nsr_error *err);
+
 #ifdef __cplusplus
 }
 #endif

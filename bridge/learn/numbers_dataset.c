@@ -47,22 +47,23 @@ nsr_dataset_split nsr_dataset_split_of(const uint32_t *examples, size_t n,
   return h % 1000 < heldout_per_mille ? NSR_SPLIT_HELDOUT : NSR_SPLIT_TRAIN;
 }
 
-static nsr_code check_config(const nsr_dataset_config *cfg, nsr_error *err) {
-  if (cfg->min_examples < 1 || cfg->max_examples > NSR_DATASET_MAX_EXAMPLES ||
-      cfg->min_examples > cfg->max_examples) {
+nsr_code nsr_dataset_check_counts(uint32_t min_examples, uint32_t max_examples,
+                                  uint32_t heldout_per_mille, nsr_error *err) {
+  if (min_examples < 1 || max_examples > NSR_DATASET_MAX_EXAMPLES || min_examples > max_examples) {
     return nsr_fail(err, NSR_ERR_RANGE, "examples per set must satisfy 1 <= %u <= %u <= %d",
-                    cfg->min_examples, cfg->max_examples, NSR_DATASET_MAX_EXAMPLES);
+                    min_examples, max_examples, NSR_DATASET_MAX_EXAMPLES);
   }
-  if (cfg->heldout_per_mille == 0 || cfg->heldout_per_mille >= 1000) {
+  if (heldout_per_mille == 0 || heldout_per_mille >= 1000) {
     return nsr_fail(err, NSR_ERR_RANGE, "held-out share %u per mille must lie in 1..999",
-                    cfg->heldout_per_mille);
+                    heldout_per_mille);
   }
   return NSR_OK;
 }
 
 nsr_code nsr_dataset_new(const nsr_dataset_config *cfg, nsr_dataset **out, nsr_error *err) {
   *out = NULL;
-  nsr_code rc = check_config(cfg, err);
+  nsr_code rc = nsr_dataset_check_counts(cfg->min_examples, cfg->max_examples,
+                                         cfg->heldout_per_mille, err);
   if (rc != NSR_OK) return rc;
   nsr_dataset *ds = nsr_calloc(1, sizeof *ds);
   if (ds == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "dataset: out of memory");

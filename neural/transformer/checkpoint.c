@@ -8,7 +8,24 @@
 
 #define NN_CONFIG_KEY "nsr.config"
 
+#define NN_MAX_EXTRA_META 8
+
 nsr_code nsr_nn_save(const nsr_nn_model *m, const char *path, nsr_error *err) {
+  return nsr_nn_save_meta(m, path, NULL, 0, err);
+}
+
+nsr_code nsr_nn_save_meta(const nsr_nn_model *m, const char *path, const char *const *extra,
+                          size_t n_extra, nsr_error *err) {
+  if (n_extra > NN_MAX_EXTRA_META) {
+    return nsr_fail(err, NSR_ERR_INVALID, "saving '%s': %zu metadata pairs (at most %d)", path,
+                    n_extra, NN_MAX_EXTRA_META);
+  }
+  for (size_t i = 0; i < n_extra; i++) {
+    if (strcmp(extra[2 * i], NN_CONFIG_KEY) == 0 || strcmp(extra[2 * i], "format") == 0) {
+      return nsr_fail(err, NSR_ERR_INVALID, "saving '%s': metadata key \"%s\" is reserved",
+                      path, extra[2 * i]);
+    }
+  }
   char *config = nsr_nn_config_to_json(&m->cfg);
   st_out_tensor *out = nsr_mallocarray(m->n_tensors, sizeof *out);
   nsr_code rc = NSR_OK;
@@ -20,8 +37,9 @@ nsr_code nsr_nn_save(const nsr_nn_model *m, const char *path, nsr_error *err) {
       out[i] = (st_out_tensor){t->name, t->ndim, t->shape, t->numel,
                                m->params + t->offset};
     }
-    const char *meta[] = {NN_CONFIG_KEY, config, "format", "pt"};
-    rc = st_write(path, out, m->n_tensors, meta, 2, err);
+    const char *meta[2 * (NN_MAX_EXTRA_META + 2)] = {NN_CONFIG_KEY, config, "format", "pt"};
+    for (size_t i = 0; i < 2 * n_extra; i++) meta[4 + i] = extra[i];
+    rc = st_write(path, out, m->n_tensors, meta, 2 + n_extra, err);
   }
   nsr_free(config);
   nsr_free(out);
@@ -83,9 +101,29 @@ static void copy_params(nsr_nn_model *m, const st_file *f) {
   }
 }
 
+/* A copy of the metadata string under key into *value (NULL when absent,
+ * or when key is NULL). */
+static nsr_code copy_metadata(const st_file *f, const char *key, char **value, nsr_error *err) {
+  *value = NULL;
+  const char *text = key ? st_metadata(f, key) : NULL;
+  if (text == NULL) return NSR_OK;
+  size_t len = strlen(text);
+  *value = nsr_malloc(len + 1);
+  if (*value == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "metadata \"%s\": out of memory", key);
+  memcpy(*value, text, len + 1);
+  return NSR_OK;
+}
+
 nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
                             nsr_nn_model **out, nsr_error *err) {
+  return nsr_nn_load_buffer_meta(bytes, size, what, NULL, out, NULL, err);
+}
+
+nsr_code nsr_nn_load_buffer_meta(const void *bytes, size_t size, const char *what,
+                                 const char *key, nsr_nn_model **out, char **value,
+                                 nsr_error *err) {
   *out = NULL;
+  if (value) *value = NULL;
   st_file f;
   nsr_nn_model *m = NULL;
   nsr_code rc = st_parse(bytes, size, &f, err);
@@ -105,6 +143,7 @@ nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
       if (rc == NSR_OK) rc = check_tensors(m, &f, err);
       if (rc == NSR_OK) rc = nn_alloc_params(m, err);
       if (rc == NSR_OK) copy_params(m, &f);
+      if (rc == NSR_OK && value) rc = copy_metadata(&f, key, value, err);
     }
   }
   st_file_free(&f);
@@ -118,7 +157,13 @@ nsr_code nsr_nn_load_buffer(const void *bytes, size_t size, const char *what,
 }
 
 nsr_code nsr_nn_load(const char *path, nsr_nn_model **out, nsr_error *err) {
+  return nsr_nn_load_meta(path, NULL, out, NULL, err);
+}
+
+nsr_code nsr_nn_load_meta(const char *path, const char *key, nsr_nn_model **out, char **value,
+                          nsr_error *err) {
   *out = NULL;
+  if (value) *value = NULL;
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     return nsr_fail(err, NSR_ERR_IO, "checkpoint '%s': %s", path, strerror(errno));
@@ -136,7 +181,7 @@ nsr_code nsr_nn_load(const char *path, nsr_nn_model **out, nsr_error *err) {
     rc = nsr_fail(err, NSR_ERR_IO, "checkpoint '%s': read failed", path);
   }
   fclose(f);
-  if (rc == NSR_OK) rc = nsr_nn_load_buffer(bytes, (size_t)size, path, out, err);
+  if (rc == NSR_OK) rc = nsr_nn_load_buffer_meta(bytes, (size_t)size, path, key, out, value, err);
   nsr_free(bytes);
   return rc;
 }

@@ -162,6 +162,7 @@ void fit_theta_set(fit_problem *fp, const double *theta) {
     for (size_t k = 0; k < s->n_prods; k++) {
       s->prods[k].log_w = s->prods[k].log_w0 + theta[fp->fam_of[k]] + theta[fp->prod_base + k];
     }
+    space_tree_weights(s);
     space_forward(s);
   }
 }

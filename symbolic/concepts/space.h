@@ -1,6 +1,8 @@
 /* space.h: internals of grammar-defined spaces, shared by space_prims.c
  * (primitive sets and operations), space_grammar.c (the JSON description),
- * space_enum.c (enumeration and dedup), space_infer.c (queries) and
+ * space_enum.c (enumeration and dedup), space_infer.c (queries),
+ * space_tree.c (expression trees), space_visits.c (counts by extension),
+ * space_sample.c, space_mh.c, space_guide.c, space_propose.c (sampling) and
  * fit_model.c (gradients). */
 #ifndef NSR_SPACE_INTERNAL_H
 #define NSR_SPACE_INTERNAL_H
@@ -10,6 +12,7 @@
 
 #define SPACE_NONE UINT32_MAX
 #define SPACE_PROD_NAME_MAX 48
+#define SPACE_MAX_PRODUCTIONS 4096
 
 typedef enum prod_kind { PROD_PRIMITIVE, PROD_UNARY, PROD_BINARY } prod_kind;
 
@@ -82,6 +85,16 @@ struct nsr_space {
   double interval_mean_size; /* E[s] under the interval prior */
   double *score;            /* [cap_ext] query scratch */
   double *diff;             /* [N+2] query scratch */
+  /* Tables of the samplers (space_tree.c), refreshed by space_tree_weights
+   * whenever the log weights change. */
+  uint64_t *prim;           /* [n_prods * words]: primitives' extensions */
+  double *pcfg_cum;         /* [n_prods]: cumulative w_k / W (space_cum_build) */
+  double *pcfg_log_p;       /* [n_prods]: log(w_k / W) */
+  double log_w_total;       /* log W, W = Σ_k w_k */
+  double *size_cum;         /* [max_size]: cumulative p(|t| = s), s = index + 1 */
+  double *size_prod_cum;    /* [(max_size + 1) * n_prods]: row s, the root production of a tree of s symbols */
+  double *split_cum;        /* [(max_size + 1) * max_size]: row s, the left operand's size (index + 1) */
+  double *interval_cum;     /* [N]: cumulative p(interval size = index + 1) */
 };
 
 /* ---- space_prims.c ---- */
@@ -128,6 +141,115 @@ size_t space_slots_probe(const uint32_t *slots, size_t cap, const uint64_t *bits
 void space_forward(nsr_space *s);
 /* Recomputes the interval prior from λ and σ. */
 void space_interval_prior(nsr_space *s);
+
+/* ---- space_tree.c ---- */
+#define SPACE_WORDS_MAX ((NSR_SPACE_MAX_N + 64) / 64)
+/* Scratch words tree evaluation needs: two extensions per level of depth. */
+#define SPACE_EVAL_SCRATCH (2 * NSR_SPACE_TREE_MAX * SPACE_WORDS_MAX)
+
+static inline int space_arity(const production *p) {
+  return p->kind == PROD_BINARY ? 2 : p->kind == PROD_UNARY ? 1 : 0;
+}
+/* Allocates the sampler tables (after the productions are parsed) and fills
+ * them; NSR_ERR_NOMEM. */
+nsr_code space_tree_tables(nsr_space *s, nsr_error *err);
+/* Refills the weight-dependent tables from the productions' log_w. */
+void space_tree_weights(nsr_space *s);
+/* cum[0..n) = the running sum of w[0..n) over their total, the entries from
+ * the last positive one on set to 2 (so that rounding never selects a
+ * zero-weight entry or runs off the end); returns the total. */
+double space_cum_build(const double *w, size_t n, double *cum);
+/* The first k with cum[k] > u (u in [0, 1)): a draw from a space_cum_build table. */
+static inline size_t space_cum_find(const double *cum, size_t n, double u) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cum[mid] > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+/* Appends a subtree drawn from the PCFG with cumulative rule probabilities
+ * `cum` to out[*len..]; false (out partly written) when it would exceed
+ * `budget` symbols in all. */
+bool space_tree_grow(const nsr_space *s, const double *cum, nsr_rng *rng, uint16_t *out, int *len,
+                     int budget);
+/* Draws a tree from the space's prior over trees, p(t) ∝ Π w_k over trees
+ * of at most max_size symbols (empty sub-expressions not yet excluded: the
+ * caller rejects them through space_tree_eval). */
+void space_tree_draw_prior(const nsr_space *s, nsr_rng *rng, nsr_space_tree *t);
+/* The end (exclusive) of the well-formed subtree starting at i. */
+int space_subtree_end(const nsr_space *s, const uint16_t *prog, int i);
+/* True when t is one complete tree of 1..NSR_SPACE_TREE_MAX known productions. */
+bool space_tree_valid(const nsr_space *s, const nsr_space_tree *t);
+/* Evaluates the well-formed subtree at *i (advanced past it) into out
+ * (`words` words; scratch: SPACE_EVAL_SCRATCH words); false when it or any
+ * sub-expression is empty. */
+bool space_tree_eval(const nsr_space *s, const uint16_t *prog, int *i, uint64_t *out, uint64_t *scratch);
+/* Σ over the tree's nodes of table[k] (log probabilities of a PCFG). */
+static inline double space_tree_sum(const double *table, const nsr_space_tree *t) {
+  double sum = 0.0;
+  for (int i = 0; i < t->len; i++) sum += table[t->prog[i]];
+  return sum;
+}
+/* Writes the description of the well-formed subtree at *i (advanced past it). */
+void space_tree_describe(const nsr_space *s, const uint16_t *prog, int *i, char *buf, size_t len);
+static inline uint32_t space_popcount(const uint64_t *w, size_t words) {
+  uint32_t n = 0;
+  for (size_t i = 0; i < words; i++) n += (uint32_t)__builtin_popcountll(w[i]);
+  return n;
+}
+
+/* ---- space_visits.c ----
+ * Extensions met by a sampler (open addressing over their bits), each with
+ * two accumulators and the shortest tree seen for it, so the heaviest can
+ * be named. */
+typedef struct space_visits {
+  size_t words;
+  uint32_t *slot;  /* [cap]: entry + 1, 0 = empty */
+  size_t cap;      /* a power of two, twice room */
+  uint64_t *bits;  /* [room * words] */
+  double *hits;    /* [room] the sampler's mass in the entry (visits, weights) */
+  double *draws;   /* [room] how many draws denoted it (importance sampling) */
+  uint32_t *size;  /* [room] |h| */
+  nsr_space_tree *tree; /* [room] shortest tree seen */
+  size_t n, room;
+} space_visits;
+
+/* Makes room for the first entries; false when out of memory. */
+bool space_visits_init(space_visits *v, size_t words);
+void space_visits_free(space_visits *v);
+/* The entry of extension ext (|ext| = size), added with zero accumulators
+ * when new; keeps the shorter of its tree and t. SIZE_MAX: out of memory. */
+size_t space_visits_find(space_visits *v, const uint64_t *ext, uint32_t size, const nsr_space_tree *t);
+/* The entries with hits > 0, largest hits first (ties: first found), into a
+ * new array (*order, caller frees with nsr_free) of *used entries; false
+ * when out of memory. */
+bool space_visits_rank(const space_visits *v, size_t **order, size_t *used);
+/* The k heaviest entries into top[0..*n_top), named by their shortest
+ * trees, posterior = hits / total; *distinct = entries with hits > 0.
+ * False when out of memory. */
+bool space_visits_top(const nsr_space *s, const space_visits *v, double total, nsr_mh_visit *top, size_t k,
+                      size_t *n_top, uint64_t *distinct);
+
+/* ---- space_guide.c ---- */
+/* A guide's PCFG: log_p[k] = log softmax(log_q)[k] and its cumulative table. */
+typedef struct space_q {
+  double *log_p; /* [n_prods] */
+  double *cum;   /* [n_prods] */
+} space_q;
+/* Fills q from a guide; NSR_ERR_RANGE for a non-finite log_q, NOMEM.
+ * Freed with space_q_free (also after a failure). */
+nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, space_q *q, nsr_error *err);
+void space_q_free(space_q *q);
+/* Checks examples x[0..n) against the space's range (NSR_ERR_INVALID for
+ * none, NSR_ERR_RANGE outside 1..N). */
+nsr_code space_check_examples(const nsr_space *s, const uint32_t *x, size_t n, nsr_error *err);
+
+/* ---- space_propose.c ---- */
+/* nsr_space_mh with method NSR_MH_IMPORTANCE (options already checked). */
+nsr_code space_importance(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt, double *g,
+                          nsr_mh_report *rep, nsr_error *err);
 
 /* ---- space_infer.c ---- */
 /* mask = the set of examples (bits over [0, N+1)). */

@@ -292,7 +292,10 @@ void space_interval_prior(nsr_space *s) {
   s->interval_lp[0] = -INFINITY;
   for (uint32_t k = 1; k <= s->max; k++) {
     s->interval_lp[k] = base + numbers_log_erlang(k, sigma);
-    mean += (s->max - k + 1) * exp(numbers_log_erlang(k, sigma) - log_z) * k;
+    /* p(size k) of all intervals, in interval_cum until the cumulation */
+    s->interval_cum[k - 1] = (s->max - k + 1) * exp(numbers_log_erlang(k, sigma) - log_z);
+    mean += s->interval_cum[k - 1] * k;
   }
   s->interval_mean_size = mean;
+  space_cum_build(s->interval_cum, s->max, s->interval_cum);
 }

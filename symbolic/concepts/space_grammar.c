@@ -8,13 +8,12 @@
 #include "space.h"
 
 #define MAX_SPACE_BYTES (4u << 20)
-#define MAX_PRODUCTIONS 4096
 #define DEFAULT_MAX_EXTENSIONS 5000000
 
 static nsr_code add_production(nsr_space *s, int family, uint32_t arg, double weight,
                                nsr_error *err) {
-  if (s->n_prods == MAX_PRODUCTIONS) {
-    return nsr_fail(err, NSR_ERR_LIMIT, "more than %d productions", MAX_PRODUCTIONS);
+  if (s->n_prods == SPACE_MAX_PRODUCTIONS) {
+    return nsr_fail(err, NSR_ERR_LIMIT, "more than %d productions", SPACE_MAX_PRODUCTIONS);
   }
   production *p = &s->prods[s->n_prods];
   nsr_code rc = space_production_init(p, family, arg, s->max, err);
@@ -218,7 +217,7 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   s->enumerated = true;
   if (rc == NSR_OK) rc = nsr_json_get_bool_opt(root, "enumerate", &s->enumerated, err);
   if (rc == NSR_OK) {
-    s->prods = nsr_calloc(MAX_PRODUCTIONS, sizeof *s->prods);
+    s->prods = nsr_calloc(SPACE_MAX_PRODUCTIONS, sizeof *s->prods);
     if (s->prods == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "productions: out of memory");
   }
   if (rc == NSR_OK) rc = parse_list(s, root, "primitives", true, err);
@@ -228,8 +227,12 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
     s->source = nsr_strndup(text, len);
     s->interval_lp = nsr_mallocarray(s->max + 1, sizeof *s->interval_lp);
     s->diff = nsr_mallocarray(s->max + 2, sizeof *s->diff);
-    if (!s->source || !s->interval_lp || !s->diff) rc = nsr_fail(err, NSR_ERR_NOMEM, "space: out of memory");
+    s->interval_cum = nsr_mallocarray(s->max, sizeof *s->interval_cum);
+    if (!s->source || !s->interval_lp || !s->diff || !s->interval_cum) {
+      rc = nsr_fail(err, NSR_ERR_NOMEM, "space: out of memory");
+    }
   }
+  if (rc == NSR_OK) rc = space_tree_tables(s, err);
   if (rc == NSR_OK) {
     space_interval_prior(s);
     if (s->enumerated) rc = space_enumerate(s, err);
@@ -279,6 +282,13 @@ void nsr_space_free(nsr_space *s) {
   nsr_free(s->interval_lp);
   nsr_free(s->score);
   nsr_free(s->diff);
+  nsr_free(s->interval_cum);
+  nsr_free(s->prim);
+  nsr_free(s->pcfg_cum);
+  nsr_free(s->pcfg_log_p);
+  nsr_free(s->size_cum);
+  nsr_free(s->size_prod_cum);
+  nsr_free(s->split_cum);
   nsr_free(s);
 }
 
@@ -314,6 +324,7 @@ nsr_code nsr_space_set_log_weights(nsr_space *s, const double *log_w, nsr_error 
     }
   }
   for (size_t i = 0; i < s->n_prods; i++) s->prods[i].log_w = log_w[i];
+  space_tree_weights(s);
   if (!s->enumerated) return NSR_OK;
   if (!s->record_edges) return space_enumerate(s, err);
   space_forward(s);

@@ -1,318 +1,216 @@
 /* space_mh.c: Metropolis-Hastings over the expression trees of a space's
- * grammar, for spaces too large to enumerate.
+ * grammar, for spaces too large to enumerate, optionally guided by a
+ * grammar conditioned on the examples (nsr_space_guide); method
+ * NSR_MH_IMPORTANCE hands over to space_importance.c.
  *
- * Target: p(t | X) ∝ Π_{k ∈ t} w_k · |ext(t)|^(−γn) · [X ⊆ ext(t)], over
- * trees of at most max_size symbols with no empty sub-expression: exactly
- * the grammar component of the enumerated space. Proposal: pick one of the
- * |t| nodes uniformly and regenerate its subtree from the PCFG whose rule
- * probabilities are p_k = w_k / W (W = Σ_k w_k). The parts of the tree
- * outside the subtree cancel, leaving the acceptance ratio
- *   W^(|t'| − |t|) · L(t') / L(t) · |t| / |t'|.
- * Trees are kept in prefix order (production indices), so a subtree is a
- * contiguous run. */
+ * Target: π(t | X) ∝ p(t)·L(t) over the support S of trees of at most
+ * max_size = B symbols with no empty sub-expression, where p(t) = Π_{k ∈ t} w_k
+ * and L(t) = |ext(t)|^(−γ1 − γ(n − 1))·[X ⊆ ext(t)]: exactly the grammar
+ * component of the enumerated space.
+ *
+ * Kernel: with probability m (guide_mix; 0 without a guide) an independence
+ * proposal from the guide, else a subtree regeneration. Each kernel alone
+ * satisfies detailed balance with respect to π, and which one runs does
+ * not depend on the state, so their mixture does too.
+ *
+ * Regeneration: pick one of the |t| nodes uniformly and regrow its subtree
+ * s → s' from the PCFG with rule probabilities w_k / W (W = Σ_k w_k):
+ * Q(t → t') = Π_{k ∈ s'} (w_k / W) / |t|, and the reverse move picks the same
+ * node (the prefix before it is unchanged) and regrows s:
+ * Q(t' → t) = Π_{k ∈ s} (w_k / W) / |t'|. With p(t')/p(t) = Π_{s'} w_k / Π_s w_k,
+ *   A = p(t')L(t')Q(t' → t) / (p(t)L(t)Q(t → t')) = W^(|t'| − |t|) · L(t')/L(t) · |t|/|t'|.
+ *
+ * Independence: t' ~ q(· | X), the guide's PCFG (rule probabilities
+ * softmax(log_q), not restricted to B): Q(t → t') = q(t'), so
+ *   A = p(t')L(t')q(t) / (p(t)L(t)q(t')) = ω(t')/ω(t),  ω = p·L/q,
+ * the importance weight of space_importance.c.
+ *
+ * Truncation: a proposal outside S — grown past the symbols left (B for an
+ * independence proposal, B minus the rest of the tree for a regeneration),
+ * with an empty sub-expression, or not containing X — has π(t') = 0 and is
+ * rejected: the chain stays. That is the Metropolis-Hastings rule itself
+ * for a target that is zero there, so the unrestricted proposal densities
+ * above are the right ones, and no normaliser of q or of the PCFG over S
+ * is needed (abandoning a subtree once it outgrows the budget rejects
+ * exactly the trees that would have outgrown it). */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "space.h"
 
-#define MH_MAX_SIZE 32
 #define MH_INIT_TRIES 1000000
 
-typedef struct mh_tree {
-  uint16_t prog[MH_MAX_SIZE];
-  int len;
-} mh_tree;
-
-typedef struct mh_state {
+typedef struct chain {
   const nsr_space *s;
-  double *cum;  /* cumulative p_k for sampling productions */
-  uint64_t *prim; /* [n_prods * words]: primitives' extensions, built once */
-  double log_w_total;
+  const uint64_t *mask;
+  double gn; /* γ1 + γ (n − 1) */
+  int budget;
   nsr_rng rng;
-} mh_state;
+  const space_q *q; /* NULL: regeneration only */
+  double mix;
+  uint64_t scratch[SPACE_EVAL_SCRATCH];
+} chain;
 
-static int arity(const production *p) { return p->kind == PROD_BINARY ? 2 : p->kind == PROD_UNARY ? 1 : 0; }
-
-/* Appends a subtree drawn from the PCFG to out[*len..]; false when it
- * would exceed `budget` symbols in all (the proposal then has target 0). */
-static bool generate(mh_state *m, uint16_t *out, int *len, int budget) {
-  if (*len >= budget) return false;
-  double u = nsr_rng_uniform(&m->rng);
-  size_t lo = 0, hi = m->s->n_prods - 1;
-  while (lo < hi) { /* first k with cum[k] > u */
-    size_t mid = (lo + hi) / 2;
-    if (m->cum[mid] > u) hi = mid;
-    else lo = mid + 1;
-  }
-  out[(*len)++] = (uint16_t)lo;
-  for (int c = 0; c < arity(&m->s->prods[lo]); c++) {
-    if (!generate(m, out, len, budget)) return false;
-  }
-  return true;
-}
-
-/* The end (exclusive) of the subtree starting at i. */
-static int subtree_end(const nsr_space *s, const uint16_t *prog, int i) {
-  int need = 1;
-  while (need > 0) need += arity(&s->prods[prog[i++]]) - 1;
-  return i;
-}
-
-/* Evaluates the subtree at *i into out (scratch: one extension per depth);
- * false when any sub-expression, or the whole, is empty. */
-static bool evaluate(const mh_state *m, const uint16_t *prog, int *i, uint64_t *out, uint64_t *scratch) {
-  const nsr_space *s = m->s;
-  size_t k = prog[(*i)++], w = s->words;
-  const production *p = &s->prods[k];
-  if (p->kind == PROD_PRIMITIVE) {
-    memcpy(out, m->prim + k * w, w * sizeof *out);
-  } else {
-    uint64_t *a = scratch, *b = scratch + w;
-    if (!evaluate(m, prog, i, a, scratch + 2 * w)) return false;
-    if (p->kind == PROD_BINARY && !evaluate(m, prog, i, b, scratch + 2 * w)) return false;
-    space_apply(p, s->max, a, b, out, w);
-  }
-  for (size_t j = 0; j < w; j++) {
-    if (out[j]) return true;
-  }
-  return false;
-}
-
-/* log L(t) = −gn log|ext| (gn = γ1 + γ (n − 1)) when ext ⊇ X; −∞ otherwise. ext receives the
- * extension. */
-static double log_likelihood(const mh_state *m, const mh_tree *t, const uint64_t *mask, double gn,
-                             uint64_t *ext, uint64_t *scratch) {
-  const nsr_space *s = m->s;
+/* log L(t) when t ∈ S and ext ⊇ X (ext receives the extension); −∞ otherwise. */
+static double log_likelihood(chain *c, const nsr_space_tree *t, uint64_t *ext) {
+  const nsr_space *s = c->s;
   int i = 0;
-  if (!evaluate(m, t->prog, &i, ext, scratch)) return -INFINITY;
+  if (!space_tree_eval(s, t->prog, &i, ext, c->scratch)) return -INFINITY;
   uint32_t size = 0;
   for (size_t k = 0; k < s->words; k++) {
-    if ((ext[k] & mask[k]) != mask[k]) return -INFINITY;
+    if ((ext[k] & c->mask[k]) != c->mask[k]) return -INFINITY;
     size += (uint32_t)__builtin_popcountll(ext[k]);
   }
-  if (size == 0) return -INFINITY; /* an empty set generates no examples */
-  return -gn * log((double)size);
+  return -c->gn * log((double)size);
 }
 
-/* Visit counts per extension (open addressing over the extensions' bits),
- * with the shortest tree seen for each, so the most visited hypotheses can
- * be named. */
-typedef struct mh_visits {
-  size_t words;
-  uint32_t *slot;  /* [cap]: entry + 1, 0 = empty */
-  size_t cap;      /* a power of two, at least twice n */
-  uint64_t *bits;  /* [n * words] */
-  double *hits;    /* [n] recorded samples spent in the entry */
-  uint32_t *size;  /* [n] |h| */
-  mh_tree *tree;   /* [n] shortest tree seen */
-  size_t n, room;
-} mh_visits;
-
-
-static void visits_free(mh_visits *v) {
-  nsr_free(v->slot);
-  nsr_free(v->bits);
-  nsr_free(v->hits);
-  nsr_free(v->size);
-  nsr_free(v->tree);
+/* log ω(t) = log p(t) + log L(t) − log q(t), with p(t) = Π w_k. */
+static double log_omega(const chain *c, const nsr_space_tree *t, double ll) {
+  return space_tree_sum(c->s->pcfg_log_p, t) + t->len * c->s->log_w_total + ll - space_tree_sum(c->q->log_p, t);
 }
 
-/* Doubles the slot table (rehashing) and the entry arrays; false when out
- * of memory (v unchanged). */
-static bool visits_grow(mh_visits *v) {
-  size_t room = v->room ? v->room * 2 : 1024, cap = 2 * room;
-  uint32_t *slot = nsr_calloc(cap, sizeof *slot);
-  uint64_t *bits = nsr_reallocarray(v->bits, room * v->words, sizeof *bits);
-  if (bits) v->bits = bits;
-  double *hits = nsr_reallocarray(v->hits, room, sizeof *hits);
-  if (hits) v->hits = hits;
-  uint32_t *size = nsr_reallocarray(v->size, room, sizeof *size);
-  if (size) v->size = size;
-  mh_tree *tree = nsr_reallocarray(v->tree, room, sizeof *tree);
-  if (tree) v->tree = tree;
-  if (!slot || !bits || !hits || !size || !tree) {
-    nsr_free(slot);
+/* A regeneration of a uniformly chosen subtree of t into p; false when it
+ * outgrows the budget. */
+static bool regenerate(chain *c, const nsr_space_tree *t, nsr_space_tree *p) {
+  int node = (int)nsr_rng_below(&c->rng, (uint64_t)t->len), end = space_subtree_end(c->s, t->prog, node);
+  memcpy(p->prog, t->prog, (size_t)node * sizeof *p->prog);
+  p->len = node;
+  int rest = t->len - end; /* symbols after the subtree */
+  if (!space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, p->prog, &p->len, c->budget - rest)) return false;
+  memcpy(p->prog + p->len, t->prog + end, (size_t)rest * sizeof *p->prog);
+  p->len += rest;
+  return true;
+}
+
+/* The chain's state. */
+typedef struct state {
+  nsr_space_tree t;
+  double ll, lw; /* log L(t); log ω(t) with a guide */
+  uint64_t accepted, guide_made, guide_accepted;
+} state;
+
+/* One step of the kernel from st (extension ext; ext_new is scratch);
+ * true when it moved. */
+static bool step(chain *c, state *st, uint64_t *ext, uint64_t *ext_new) {
+  bool independent = c->q && nsr_rng_uniform(&c->rng) < c->mix;
+  nsr_space_tree p;
+  if (independent) {
+    st->guide_made++;
+    p.len = 0;
+    if (!space_tree_grow(c->s, c->q->cum, &c->rng, p.prog, &p.len, c->budget)) return false;
+  } else if (!regenerate(c, &st->t, &p)) {
     return false;
   }
-  space_slots_fill(slot, cap, v->bits, v->n, v->words);
-  nsr_free(v->slot);
-  v->slot = slot;
-  v->cap = cap;
-  v->room = room;
+  double ll_new = log_likelihood(c, &p, ext_new);
+  if (ll_new == -INFINITY) return false;
+  double lw_new = c->q ? log_omega(c, &p, ll_new) : 0.0;
+  double log_a = independent ? lw_new - st->lw
+                             : (p.len - st->t.len) * c->s->log_w_total + ll_new - st->ll + log((double)st->t.len / p.len);
+  if (!(log(nsr_rng_uniform(&c->rng)) < log_a)) return false;
+  st->t = p;
+  st->ll = ll_new;
+  st->lw = lw_new;
+  memcpy(ext, ext_new, c->s->words * sizeof *ext);
+  st->accepted++;
+  st->guide_accepted += independent;
   return true;
 }
 
-/* The entry of extension `ext` (|ext| = size), added when new; keeps the
- * shorter of its tree and t. Returns the entry, or SIZE_MAX when out of
- * memory. */
-static size_t visits_find(mh_visits *v, const uint64_t *ext, uint32_t size, const mh_tree *t) {
-  if (v->n == v->room && !visits_grow(v)) return SIZE_MAX;
-  bool found;
-  size_t i = space_slots_probe(v->slot, v->cap, v->bits, v->words, ext, &found);
-  if (found) {
-    size_t e = v->slot[i] - 1;
-    if (t->len < v->tree[e].len) v->tree[e] = *t;
-    return e;
-  }
-  size_t e = v->n++;
-  memcpy(v->bits + e * v->words, ext, v->words * sizeof *ext);
-  v->hits[e] = 0.0;
-  v->size[e] = size;
-  v->tree[e] = *t;
-  v->slot[i] = (uint32_t)e + 1;
-  return e;
-}
-
-/* Writes the description of the subtree at *i (advanced past it). */
-static void describe_tree(const nsr_space *s, const uint16_t *prog, int *i, char *buf, size_t len) {
-  const production *p = &s->prods[prog[(*i)++]];
-  if (p->kind == PROD_PRIMITIVE) {
-    snprintf(buf, len, "%s", p->name);
-    return;
-  }
-  char a[NSR_SPACE_NAME_MAX], b[NSR_SPACE_NAME_MAX] = "";
-  bool a_compound = s->prods[prog[*i]].kind != PROD_PRIMITIVE;
-  describe_tree(s, prog, i, a, sizeof a);
-  bool b_compound = p->kind == PROD_BINARY && s->prods[prog[*i]].kind != PROD_PRIMITIVE;
-  if (p->kind == PROD_BINARY) describe_tree(s, prog, i, b, sizeof b);
-  space_describe(p, a, a_compound, b, b_compound, buf, len);
-}
-
-typedef struct ranked {
-  double hits;
-  size_t entry;
-} ranked;
-
-/* Most hits first; ties: the entry found first. */
-static int by_hits(const void *pa, const void *pb) {
-  const ranked *a = pa, *b = pb;
-  if (a->hits != b->hits) return a->hits < b->hits ? 1 : -1;
-  return a->entry < b->entry ? -1 : a->entry > b->entry;
-}
-
-/* Fills opt->top with the most visited entries; false when out of memory. */
-static bool visits_top(const mh_state *m, const mh_visits *v, const nsr_mh_options *opt, nsr_mh_report *rep) {
-  ranked *order = nsr_mallocarray(v->n ? v->n : 1, sizeof *order);
-  if (order == NULL) return false;
-  size_t used = 0;
-  for (size_t e = 0; e < v->n; e++) {
-    if (v->hits[e] > 0) order[used++] = (ranked){v->hits[e], e};
-  }
-  qsort(order, used, sizeof *order, by_hits);
-  rep->distinct = used;
-  rep->n_top = used < opt->top_k ? used : opt->top_k;
-  for (size_t k = 0; k < rep->n_top; k++) {
-    size_t e = order[k].entry;
-    int i = 0;
-    describe_tree(m->s, v->tree[e].prog, &i, opt->top[k].name, sizeof opt->top[k].name);
-    opt->top[k].size = v->size[e];
-    opt->top[k].posterior = v->hits[e] / (double)opt->samples;
-  }
-  nsr_free(order);
-  return true;
-}
-
-static uint32_t popcount_bits(const uint64_t *w, size_t words) {
-  uint32_t n = 0;
-  for (size_t i = 0; i < words; i++) n += (uint32_t)__builtin_popcountll(w[i]);
-  return n;
-}
-
-/* Frees what nsr_space_mh allocated (any of it may be NULL). */
-static void mh_release(mh_state *m, mh_visits *v, uint64_t *buf, double *counts) {
-  visits_free(v);
-  nsr_free(m->cum);
-  nsr_free(m->prim);
-  nsr_free(buf);
-  nsr_free(counts);
-}
-
-nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt,
-                      double *g, nsr_mh_report *rep, nsr_error *err) {
-  if (n == 0) return nsr_fail(err, NSR_ERR_INVALID, "no examples given");
-  for (size_t i = 0; i < n; i++) {
-    if (x[i] < 1 || x[i] > s->max) return nsr_fail(err, NSR_ERR_RANGE, "example %u is outside 1..%u", x[i], s->max);
-  }
-  if (opt->top_k > 0 && opt->top == NULL) return nsr_fail(err, NSR_ERR_INVALID, "top_k without a top array");
-  memset(rep, 0, sizeof *rep);
-  int budget = s->max_size < MH_MAX_SIZE ? s->max_size : MH_MAX_SIZE;
-  mh_state m = {.s = s};
-  mh_visits v = {.words = s->words};
-  bool counting = opt->top_k > 0;
-  nsr_rng_seed(&m.rng, opt->seed);
-  m.cum = nsr_mallocarray(s->n_prods, sizeof *m.cum);
-  m.prim = nsr_mallocarray(s->n_prods * s->words, sizeof *m.prim);
-  /* ext, proposal ext, and two per level of evaluation depth */
-  uint64_t *buf = nsr_mallocarray((size_t)(2 * MH_MAX_SIZE + 4) * s->words, sizeof *buf);
-  double *counts = nsr_calloc(s->max + 1, sizeof *counts);
-  nsr_code rc = NSR_OK;
-  if (!m.cum || !m.prim || !buf || !counts || (counting && !visits_grow(&v))) {
-    mh_release(&m, &v, buf, counts);
-    return nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
-  }
-  double total = 0.0;
-  for (size_t k = 0; k < s->n_prods; k++) total += exp(s->prods[k].log_w);
-  for (size_t k = 0; k < s->n_prods; k++) {
-    m.cum[k] = (k ? m.cum[k - 1] : 0.0) + exp(s->prods[k].log_w) / total;
-    if (s->prods[k].kind == PROD_PRIMITIVE) space_primitive_fill(&s->prods[k], s->max, m.prim + k * s->words, s->words);
-  }
-  m.cum[s->n_prods - 1] = 2.0; /* rounding never falls past the end */
-  m.log_w_total = log(total);
-  uint64_t mask[(NSR_SPACE_MAX_N + 64) / 64];
-  space_examples_mask(s, x, n, mask);
-  double gn = nsr_space_sampling_exponent(&s->params, n);
-  uint64_t *ext = buf, *ext_new = buf + s->words, *scratch = buf + 2 * s->words;
-  uint64_t start = nsr_now_ns();
-
-  mh_tree t = {0};
-  double ll = -INFINITY;
-  for (int tries = 0; ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
-    t.len = 0;
-    if (generate(&m, t.prog, &t.len, budget)) ll = log_likelihood(&m, &t, mask, gn, ext, scratch);
-  }
-  if (ll == -INFINITY) {
-    rc = nsr_fail(err, NSR_ERR_INVALID, "no expression of the grammar drawn in %d tries contains every example",
-                  MH_INIT_TRIES);
-  }
-  size_t cur = counting && rc == NSR_OK ? visits_find(&v, ext, popcount_bits(ext, s->words), &t) : 0;
-  if (cur == SIZE_MAX) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
-  uint64_t accepted = 0, steps = opt->burn_in + opt->samples;
-  for (uint64_t step = 0; rc == NSR_OK && step < steps; step++) {
-    int node = (int)nsr_rng_below(&m.rng, (uint64_t)t.len), end = subtree_end(s, t.prog, node);
-    mh_tree p;
-    memcpy(p.prog, t.prog, (size_t)node * sizeof *p.prog);
-    p.len = node;
-    int rest = t.len - end; /* symbols after the subtree */
-    if (generate(&m, p.prog, &p.len, budget - rest)) {
-      memcpy(p.prog + p.len, t.prog + end, (size_t)rest * sizeof *p.prog);
-      p.len += rest;
-      double ll_new = log_likelihood(&m, &p, mask, gn, ext_new, scratch);
-      double log_a = (p.len - t.len) * m.log_w_total + ll_new - ll + log((double)t.len / p.len);
-      if (ll_new > -INFINITY && log(nsr_rng_uniform(&m.rng)) < log_a) {
-        t = p;
-        ll = ll_new;
-        memcpy(ext, ext_new, s->words * sizeof *ext);
-        accepted++;
-        if (counting) cur = visits_find(&v, ext, popcount_bits(ext, s->words), &t);
-      }
+/* A first tree in the support, grown from the PCFG; NSR_ERR_INVALID when
+ * none is found. */
+static nsr_code start(chain *c, state *st, uint64_t *ext, nsr_error *err) {
+  st->ll = -INFINITY;
+  for (int tries = 0; st->ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
+    st->t.len = 0;
+    if (space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, st->t.prog, &st->t.len, c->budget)) {
+      st->ll = log_likelihood(c, &st->t, ext);
     }
-    if (cur == SIZE_MAX) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
-    if (step < opt->burn_in || rc != NSR_OK) continue;
-    if (counting) v.hits[cur] += 1.0;
+  }
+  if (st->ll == -INFINITY) {
+    return nsr_fail(err, NSR_ERR_INVALID, "no expression of the grammar drawn in %d tries contains every example",
+                    MH_INIT_TRIES);
+  }
+  st->lw = c->q ? log_omega(c, &st->t, st->ll) : 0.0;
+  return NSR_OK;
+}
+
+/* Runs burn-in and recorded steps: counts[y] += 1 per recorded step in an
+ * extension holding y; visits (when v is not NULL) count the steps spent in
+ * each extension. */
+static nsr_code run_chain(chain *c, const nsr_mh_options *opt, double *counts, space_visits *v, state *st,
+                          nsr_error *err) {
+  const nsr_space *s = c->s;
+  uint64_t buf[2 * SPACE_WORDS_MAX], *ext = buf, *ext_new = buf + s->words;
+  nsr_code rc = start(c, st, ext, err);
+  if (rc != NSR_OK) return rc;
+  size_t cur = v ? space_visits_find(v, ext, space_popcount(ext, s->words), &st->t) : 0;
+  uint64_t steps = opt->burn_in + opt->samples;
+  for (uint64_t i = 0; i < steps && cur != SIZE_MAX; i++) {
+    if (step(c, st, ext, ext_new) && v) cur = space_visits_find(v, ext, space_popcount(ext, s->words), &st->t);
+    if (i < opt->burn_in || cur == SIZE_MAX) continue;
+    if (v) v->hits[cur] += 1.0;
     for (size_t k = 0; k < s->words; k++) {
       for (uint64_t bits = ext[k]; bits; bits &= bits - 1) counts[k * 64 + (size_t)__builtin_ctzll(bits)] += 1.0;
     }
   }
-  if (rc == NSR_OK) {
-    for (uint32_t y = 1; y <= s->max; y++) g[y - 1] = opt->samples ? counts[y] / (double)opt->samples : 0.0;
-    double secs = nsr_seconds_since(start);
-    rep->samples = opt->samples;
-    rep->acceptance = steps ? (double)accepted / (double)steps : 0.0;
-    rep->samples_per_second = secs > 0 ? (double)steps / secs : INFINITY;
-    if (counting && !visits_top(&m, &v, opt, rep)) rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
+  if (cur == SIZE_MAX) return nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
+  return NSR_OK;
+}
+
+/* Checks the options shared by both methods. */
+static nsr_code check_options(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt,
+                              nsr_error *err) {
+  nsr_code rc = space_check_examples(s, x, n, err);
+  if (rc != NSR_OK) return rc;
+  if (opt->top_k > 0 && opt->top == NULL) return nsr_fail(err, NSR_ERR_INVALID, "top_k without a top array");
+  if (!(opt->guide_mix >= 0.0 && opt->guide_mix <= 1.0)) {
+    return nsr_fail(err, NSR_ERR_RANGE, "guide_mix %g must lie in [0, 1]", opt->guide_mix);
   }
-  mh_release(&m, &v, buf, counts);
+  if (opt->method != NSR_MH_CHAIN && opt->method != NSR_MH_IMPORTANCE) {
+    return nsr_fail(err, NSR_ERR_INVALID, "unknown sampling method %d", (int)opt->method);
+  }
+  return NSR_OK;
+}
+
+nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt, double *g,
+                      nsr_mh_report *rep, nsr_error *err) {
+  nsr_code rc = check_options(s, x, n, opt, err);
+  if (rc != NSR_OK) return rc;
+  if (opt->method == NSR_MH_IMPORTANCE) return space_importance(s, x, n, opt, g, rep, err);
+  memset(rep, 0, sizeof *rep);
+  uint64_t mask[SPACE_WORDS_MAX];
+  space_examples_mask(s, x, n, mask);
+  chain c = {.s = s, .mask = mask, .gn = nsr_space_sampling_exponent(&s->params, n), .budget = s->max_size};
+  nsr_rng_seed(&c.rng, opt->seed);
+  space_q q = {0};
+  space_visits v = {0};
+  bool counting = opt->top_k > 0;
+  double *counts = nsr_calloc(s->max + 1, sizeof *counts);
+  if (counts == NULL || (counting && !space_visits_init(&v, s->words))) {
+    rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
+  }
+  if (rc == NSR_OK && opt->guide) {
+    rc = space_q_init(s, opt->guide, &q, err);
+    c.q = &q;
+    c.mix = opt->guide_mix > 0 ? opt->guide_mix : 0.5;
+  }
+  uint64_t begin = nsr_now_ns();
+  state st = {0};
+  if (rc == NSR_OK) rc = run_chain(&c, opt, counts, counting ? &v : NULL, &st, err);
+  if (rc == NSR_OK) {
+    double secs = nsr_seconds_since(begin);
+    uint64_t steps = opt->burn_in + opt->samples;
+    for (uint32_t y = 1; y <= s->max; y++) g[y - 1] = opt->samples ? counts[y] / (double)opt->samples : 0.0;
+    rep->samples = opt->samples;
+    rep->acceptance = steps ? (double)st.accepted / (double)steps : 0.0;
+    rep->guide_acceptance = st.guide_made ? (double)st.guide_accepted / (double)st.guide_made : 0.0;
+    rep->samples_per_second = secs > 0 ? (double)steps / secs : INFINITY;
+    if (counting && !space_visits_top(s, &v, (double)opt->samples, opt->top, opt->top_k, &rep->n_top, &rep->distinct)) {
+      rc = nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory");
+    }
+  }
+  space_q_free(&q);
+  space_visits_free(&v);
+  nsr_free(counts);
   return rc;
 }

@@ -1,0 +1,175 @@
+/* space_propose.c: self-normalised importance sampling over expression
+ * trees (nsr_space_mh's NSR_MH_IMPORTANCE) and a guide's proposals rescored
+ * exactly (nsr_space_propose).
+ *
+ * Target, as in space_mh.c: π(t | X) ∝ p(t)L(t) on the support S, with
+ * p(t) = Π_{k ∈ t} w_k. A tree drawn from a proposal r has weight
+ * ω(t) = p(t)L(t)/r(t) when t ∈ S and 0 otherwise, and Σ_i ω(t_i) f(t_i) /
+ * Σ_i ω(t_i) → E_π[f] for any r positive on S; unnormalised p and r do,
+ * since their constants cancel in the ratio. With a guide, r = q(· | X)
+ * (trees it grows past max_size are outside S: weight 0). Without one, r
+ * is the prior itself restricted to trees of at most max_size symbols
+ * (space_tree_draw_prior), r ∝ p on S, so ω ∝ L: likelihood weighting.
+ * Weights are pooled by extension (the visits table), kept as
+ * exp(log ω − ref) with ref the largest log ω so far (rescaled when it
+ * grows), so nothing overflows. */
+#include <math.h>
+#include <string.h>
+
+#include "space.h"
+
+typedef struct pool {
+  space_visits v; /* hits: Σ exp(log ω − ref) per extension; draws: how many */
+  double ref;     /* the largest log ω drawn */
+  double sum, sum2;
+  uint64_t valid; /* draws of positive weight */
+} pool;
+
+static void pool_rescale(pool *p, double ref) {
+  double f = exp(p->ref - ref);
+  p->sum *= f;
+  p->sum2 *= f * f;
+  for (size_t e = 0; e < p->v.n; e++) p->v.hits[e] *= f;
+  p->ref = ref;
+}
+
+/* log ω of a tree t drawn from q (NULL: from the prior) in S with
+ * extension ext ⊇ X, |ext| = size. */
+static double log_weight(const nsr_space *s, const space_q *q, const nsr_space_tree *t, double gn, uint32_t size) {
+  double ll = -gn * log((double)size);
+  if (q == NULL) return ll;
+  return space_tree_sum(s->pcfg_log_p, t) + t->len * s->log_w_total + ll - space_tree_sum(q->log_p, t);
+}
+
+/* Draws `draws` trees from q (NULL: from the prior), seeded, and pools
+ * their weights by extension into p (zeroed by the caller; freed with
+ * space_visits_free). NSR_ERR_INVALID when no draw contains every example,
+ * NOMEM. */
+static nsr_code pool_draws(const nsr_space *s, const uint32_t *x, size_t n, const space_q *q, uint64_t draws,
+                           uint64_t seed, pool *p, nsr_error *err) {
+  if (!space_visits_init(&p->v, s->words)) return nsr_fail(err, NSR_ERR_NOMEM, "importance sampling: out of memory");
+  uint64_t mask[SPACE_WORDS_MAX], ext[SPACE_WORDS_MAX], scratch[SPACE_EVAL_SCRATCH];
+  space_examples_mask(s, x, n, mask);
+  double gn = nsr_space_sampling_exponent(&s->params, n);
+  nsr_rng rng;
+  nsr_rng_seed(&rng, seed);
+  p->ref = -INFINITY;
+  for (uint64_t d = 0; d < draws; d++) {
+    nsr_space_tree t = {.len = 0};
+    if (q == NULL) space_tree_draw_prior(s, &rng, &t);
+    else if (!space_tree_grow(s, q->cum, &rng, t.prog, &t.len, s->max_size)) continue;
+    int i = 0;
+    if (!space_tree_eval(s, t.prog, &i, ext, scratch)) continue;
+    bool holds = true;
+    for (size_t k = 0; k < s->words && holds; k++) holds = (ext[k] & mask[k]) == mask[k];
+    if (!holds) continue;
+    uint32_t size = space_popcount(ext, s->words);
+    double lw = log_weight(s, q, &t, gn, size);
+    if (lw > p->ref) pool_rescale(p, lw);
+    double w = exp(lw - p->ref);
+    size_t e = space_visits_find(&p->v, ext, size, &t);
+    if (e == SIZE_MAX) return nsr_fail(err, NSR_ERR_NOMEM, "importance sampling: out of memory");
+    p->v.hits[e] += w;
+    p->v.draws[e] += 1.0;
+    p->sum += w;
+    p->sum2 += w * w;
+    p->valid++;
+  }
+  if (p->valid == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID, "none of the %llu trees drawn contains every example",
+                    (unsigned long long)draws);
+  }
+  return NSR_OK;
+}
+
+/* g[y − 1] = Σ of the normalised pooled weights of the extensions holding y. */
+static void pool_generalization(const nsr_space *s, const pool *p, double *g) {
+  memset(g, 0, s->max * sizeof *g);
+  for (size_t e = 0; e < p->v.n; e++) {
+    double w = p->v.hits[e] / p->sum;
+    const uint64_t *bits = p->v.bits + e * s->words;
+    for (size_t k = 0; k < s->words; k++) {
+      for (uint64_t b = bits[k]; b; b &= b - 1) g[k * 64 + (size_t)__builtin_ctzll(b) - 1] += w;
+    }
+  }
+  for (uint32_t y = 0; y < s->max; y++) g[y] = fmin(g[y], 1.0); /* rounding */
+}
+
+nsr_code space_importance(const nsr_space *s, const uint32_t *x, size_t n, const nsr_mh_options *opt, double *g,
+                          nsr_mh_report *rep, nsr_error *err) {
+  memset(rep, 0, sizeof *rep);
+  uint64_t begin = nsr_now_ns();
+  space_q q = {0};
+  pool p = {0};
+  nsr_code rc = opt->guide ? space_q_init(s, opt->guide, &q, err) : NSR_OK;
+  if (rc == NSR_OK) rc = pool_draws(s, x, n, opt->guide ? &q : NULL, opt->samples, opt->seed, &p, err);
+  if (rc == NSR_OK) {
+    pool_generalization(s, &p, g);
+    double secs = nsr_seconds_since(begin);
+    rep->samples = opt->samples;
+    rep->acceptance = (double)p.valid / (double)opt->samples;
+    rep->ess = p.sum * p.sum / p.sum2;
+    rep->samples_per_second = secs > 0 ? (double)opt->samples / secs : INFINITY;
+    if (opt->top_k > 0 && !space_visits_top(s, &p.v, p.sum, opt->top, opt->top_k, &rep->n_top, &rep->distinct)) {
+      rc = nsr_fail(err, NSR_ERR_NOMEM, "importance sampling: out of memory");
+    }
+  }
+  space_q_free(&q);
+  space_visits_free(&p.v);
+  return rc;
+}
+
+/* The exact grammar posterior of extension ext, after nsr_space_infer_grammar
+ * left each extension's log score in s->score (log_ev: its log evidence). */
+static double exact_posterior(const nsr_space *s, const uint64_t *ext, double log_ev) {
+  bool found;
+  size_t i = space_slots_probe(s->table, s->table_cap, s->bits, s->words, ext, &found);
+  return found ? exp(s->score[s->table[i] - 1] - log_ev) : 0.0;
+}
+
+/* Fills out from the pool: the k heaviest, and with an enumerated space
+ * their exact posterior (log evidence log_ev) and the mass all cover. */
+static nsr_code fill_proposals(const nsr_space *s, const pool *p, bool exact, double log_ev, size_t k,
+                               nsr_space_proposals *out, nsr_error *err) {
+  size_t *order, used;
+  if (!space_visits_rank(&p->v, &order, &used)) return nsr_fail(err, NSR_ERR_NOMEM, "proposals: out of memory");
+  out->distinct = p->v.n;
+  out->ess = p->sum * p->sum / p->sum2;
+  out->covered = exact ? 0.0 : NAN;
+  for (size_t e = 0; e < p->v.n && exact; e++) out->covered += exact_posterior(s, p->v.bits + e * s->words, log_ev);
+  out->n_top = used < k ? used : k;
+  for (size_t r = 0; r < out->n_top; r++) {
+    size_t e = order[r];
+    nsr_space_proposal *prop = &out->top[r];
+    int i = 0;
+    space_tree_describe(s, p->v.tree[e].prog, &i, prop->name, sizeof prop->name);
+    prop->size = p->v.size[e];
+    prop->q = p->v.draws[e] / (double)out->draws;
+    prop->weight = p->v.hits[e] / p->sum;
+    prop->posterior = exact ? exact_posterior(s, p->v.bits + e * s->words, log_ev) : NAN;
+    prop->restricted = exact ? prop->posterior / out->covered : NAN;
+  }
+  nsr_free(order);
+  return NSR_OK;
+}
+
+nsr_code nsr_space_propose(nsr_space *s, const uint32_t *x, size_t n, const nsr_space_guide *guide, uint64_t draws,
+                           uint64_t seed, size_t k, nsr_space_proposals *out, nsr_error *err) {
+  nsr_code rc = space_check_examples(s, x, n, err);
+  if (rc != NSR_OK) return rc;
+  if (guide == NULL) return nsr_fail(err, NSR_ERR_INVALID, "proposals need a guide");
+  if (k > 0 && out->top == NULL) return nsr_fail(err, NSR_ERR_INVALID, "k proposals without a top array");
+  out->n_top = out->distinct = 0;
+  out->draws = draws;
+  space_q q = {0};
+  pool p = {0};
+  nsr_numbers_result res = {0};
+  rc = space_q_init(s, guide, &q, err);
+  if (rc == NSR_OK) rc = pool_draws(s, x, n, &q, draws, seed, &p, err);
+  if (rc == NSR_OK && s->enumerated) rc = nsr_space_infer_grammar(s, x, n, 0, &res, err);
+  if (rc == NSR_OK) rc = fill_proposals(s, &p, s->enumerated, res.log_evidence, k, out, err);
+  nsr_numbers_result_free(&res);
+  space_q_free(&q);
+  space_visits_free(&p.v);
+  return rc;
+}
