@@ -27,6 +27,7 @@ static nsr_code condition(guide_cli *g, const nsr_space *space, const uint32_t *
   openblas_set_num_threads(1);
   nsr_guide *net = NULL;
   nsr_code rc = nsr_guide_load(g->path, space, 1, &net, err);
+  if (rc == NSR_ERR_IO) err->code = rc = NSR_ERR_INVALID; /* an unreadable input file is a usage error */
   if (rc == NSR_OK) rc = nsr_guide_condition(net, x, n, g->log_q, err);
   if (rc != NSR_OK) nsr_error_prefix(err, "--guide: ");
   if (net) nsr_guide_free(net);
