@@ -164,10 +164,12 @@ typedef struct nsr_mh_visit {
 
 /* ---- expression trees and the grammar's prior over them -----------------
  * A tree is a program in prefix order: production indices, each followed by
- * its operands' subtrees. The grammar's prior over trees is the PCFG with
- * rule probabilities w_k / W (W = Σ_k w_k) restricted to trees of at most
+ * its operands' subtrees. The grammar's prior over trees is the one the
+ * enumeration sums into π(h): p(t) ∝ Π_{k ∈ t} w_k over trees of at most
  * max_size symbols (at most NSR_SPACE_TREE_MAX) with no empty
- * sub-expression: exactly the trees the enumeration counts. */
+ * sub-expression. (It is the PCFG with rule probabilities w_k / W,
+ * W = Σ_k w_k, reweighted by W^|t|: with W > 1 it favours larger trees than
+ * that PCFG does.) */
 
 #define NSR_SPACE_TREE_MAX 32
 
@@ -188,8 +190,8 @@ typedef struct nsr_space_concept {
 } nsr_space_concept;
 
 /* Draws a concept from the space's prior: with probability λ a tree from the
- * grammar's prior above (by rejection of oversized trees and of trees with an
- * empty sub-expression), else an interval by the interval prior (size s with
+ * grammar's prior above (exactly: its size first, then the tree; trees with
+ * an empty sub-expression are drawn again), else an interval by the interval prior (size s with
  * probability ∝ (N − s + 1)·Erlang(s; σ), start uniform). The similarity
  * hypothesis is never drawn. Works on spaces built with "enumerate": false.
  * Errors: NSR_ERR_INVALID when no valid tree is drawn in 10^6 tries. */
@@ -257,7 +259,7 @@ typedef struct nsr_mh_options {
 
 typedef struct nsr_mh_report {
   uint64_t samples;
-  double acceptance;         /* accepted proposals / steps (chain) */
+  double acceptance;         /* chain: accepted proposals / steps; importance: draws of positive weight / draws */
   double guide_acceptance;   /* accepted / made, of the independence proposals (chain with a guide) */
   double samples_per_second; /* steps or draws (burn-in included) per second */
   double ess;                /* importance: (Σw)² / Σw², the effective sample size */

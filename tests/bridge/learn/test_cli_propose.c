@@ -367,6 +367,53 @@ static void test_train_command_line(void **state) {
   assert_int_equal(access(env_db, F_OK), 0);
 }
 
+/* `nsr train --space`: a guide for a grammar space, trained, saved with its
+ * metadata and recorded; every bad argument is one line and exit 2. */
+static void test_train_space(void **state) {
+  (void)state;
+  const char *space = cli_write("tiny.json",
+      "{\"range\": 30, \"max_size\": 3, \"primitives\": [{\"family\": \"even\"},"
+      "{\"family\": \"odd\"}, {\"family\": \"multiples\", \"args\": [3, 5]}],"
+      "\"operations\": [{\"family\": \"union\", \"weight\": 0.3}]}");
+  char space_path[600], out[600], db[600];
+  snprintf(space_path, sizeof space_path, "%s", space);
+  snprintf(out, sizeof out, "%s/tiny-guide.safetensors", cli_workdir);
+  snprintf(db, sizeof db, "%s/guide.db", cli_workdir);
+  run_result r = RUN("train", "--space", space_path, "--steps", "6", "--d-model", "16", "--layers",
+                     "1", "--batch", "4", "--held-out", "20", "--eval-every", "3", "--json",
+                     "--out", out, "--db", db);
+  assert_int_equal(r.status, 0);
+  json_t *j = parse_json(r.out);
+  assert_string_equal(json_string_value(json_object_get(j, "space")), space_path);
+  assert_int_equal(json_array_size(json_object_get(j, "evals")), 2);
+  json_t *final = json_object_get(j, "final");
+  assert_int_equal(json_integer_value(json_object_get(final, "heldout")), 20);
+  assert_true(json_real_value(json_object_get(final, "nll")) > 0);
+  assert_true(json_is_integer(json_object_get(json_object_get(j, "model"), "id")));
+  json_decref(j);
+  run_free(&r);
+  char *file = slurp(out);
+  free(file);
+  EXPECT_RUN_ALL(RUN("sql", "--db", db, "SELECT config_json FROM models"), 0, "\"guide\"",
+                 "tiny.json");
+
+  const char *garbage = cli_write("garbage.json", "{\"range\": ");
+  char garbage_path[600];
+  snprintf(garbage_path, sizeof garbage_path, "%s", garbage);
+  expect_usage_error(RUN("train", "--space"), "--space needs a value");
+  expect_usage_error(RUN("train", "--space", ""), "--space: the file name is empty");
+  expect_usage_error(RUN("train", "--space", "/nonexistent/s.json", "--no-db"), "/nonexistent/s.json");
+  expect_usage_error(RUN("train", "--space", garbage_path, "--no-db"), "garbage.json");
+  expect_usage_error(RUN("train", "--space", space_path, "--inject", "hard"),
+                     "--inject does not apply to a guide (--space)");
+  expect_usage_error(RUN("train", "--space", space_path, "--positions", "sinusoidal"),
+                     "--positions does not apply");
+  expect_usage_error(RUN("train", "--space", space_path, "--examples-budget", "5"),
+                     "--examples-budget does not apply");
+  expect_usage_error(RUN("train", "--space", space_path, "--steps", "0"), "--steps");
+  EXPECT_RUN_ALL(RUN("train", "--help"), 0, "--space FILE", "nll", "recall10");
+}
+
 /* On a terminal `nsr train` draws its progress bar on stderr. */
 static void test_train_progress_bar(void **state) {
   (void)state;
@@ -411,6 +458,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_experiment_command_line),
       cmocka_unit_test(test_train_command_line),
       cmocka_unit_test(test_train_progress_bar),
+      cmocka_unit_test(test_train_space),
   };
   return cli_runner_finish(cmocka_run_group_tests(tests, setup, NULL));
 }

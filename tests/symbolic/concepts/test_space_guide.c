@@ -1,0 +1,408 @@
+/* test_space_guide.c: drawing from a space's prior, guides (conditioned
+ * grammars), guided Metropolis-Hastings, importance sampling and proposals,
+ * against answers derived here independently of the code under test: every
+ * expression tree of a tiny grammar is built one by one, evaluated with the
+ * test's own set operations over 1..N (N < 64, sets as bit masks), and
+ * weighted by hand (Π w_k, the size principle), which gives the exact prior
+ * and posterior of each extension; a few values are worked out by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsr_space.h"
+#include "nsr_test_util.h"
+
+static nsr_space *build(const char *json) {
+  nsr_space *s = NULL;
+  nsr_error err;
+  if (nsr_space_from_json(json, strlen(json), "test", false, &s, &err) != NSR_OK) fail_msg("space: %s", err.message);
+  return s;
+}
+
+/* ---- the brute force ------------------------------------------------------ */
+
+/* One production, in the order of the space's description (primitives, then
+ * operations; each argument its own production). */
+typedef struct tprod {
+  char op;      /* 'e' even, 'o' odd, 'm' multiples, '+' plus, 'u' union, 'i' intersection, 'd' difference */
+  uint32_t arg;
+  double w;
+} tprod;
+
+static int t_arity(char op) { return op == '+' ? 1 : (op == 'u' || op == 'i' || op == 'd') ? 2 : 0; }
+
+typedef struct grammar {
+  const tprod *prods;
+  int n_prods;
+  uint32_t n; /* range 1..n, n < 64 */
+  int max_size;
+} grammar;
+
+/* Every tree of the grammar with its extension (0 when it or a
+ * sub-expression is empty) and Π w_k. */
+#define MAX_TREES 20000
+typedef struct brute {
+  nsr_space_tree tree[MAX_TREES];
+  uint64_t ext[MAX_TREES];
+  double p[MAX_TREES];
+  int count;
+} brute;
+
+static uint64_t t_prim(const grammar *g, const tprod *p) {
+  uint64_t m = 0;
+  for (uint32_t y = 1; y <= g->n; y++) {
+    bool in = p->op == 'e' ? y % 2 == 0 : p->op == 'o' ? y % 2 == 1 : y % p->arg == 0;
+    if (in) m |= UINT64_C(1) << y;
+  }
+  return m;
+}
+
+/* Evaluates the subtree at *i; 0 when it or a sub-expression is empty. */
+static uint64_t t_eval(const grammar *g, const uint16_t *prog, int *i) {
+  const tprod *p = &g->prods[prog[(*i)++]];
+  if (t_arity(p->op) == 0) return t_prim(g, p);
+  uint64_t a = t_eval(g, prog, i), b = t_arity(p->op) == 2 ? t_eval(g, prog, i) : 0, r = 0;
+  if (a == 0 || (t_arity(p->op) == 2 && b == 0)) return 0;
+  if (p->op == 'u') r = a | b;
+  if (p->op == 'i') r = a & b;
+  if (p->op == 'd') r = a & ~b;
+  for (uint32_t y = 1; p->op == '+' && y + p->arg <= g->n; y++) {
+    if (a >> y & 1) r |= UINT64_C(1) << (y + p->arg);
+  }
+  return r;
+}
+
+/* Fills prog[len..] with every completion needing `need` more subtrees,
+ * within max_size symbols, recording each complete tree. */
+static void t_grow(const grammar *g, brute *b, uint16_t *prog, int len, int need) {
+  if (need == 0) {
+    assert_true(b->count < MAX_TREES);
+    nsr_space_tree *t = &b->tree[b->count];
+    memcpy(t->prog, prog, (size_t)len * sizeof *prog);
+    t->len = len;
+    int i = 0;
+    b->ext[b->count] = t_eval(g, prog, &i);
+    b->p[b->count] = 1.0;
+    for (int k = 0; k < len; k++) b->p[b->count] *= g->prods[prog[k]].w;
+    b->count++;
+    return;
+  }
+  for (int k = 0; k < g->n_prods; k++) {
+    int a = t_arity(g->prods[k].op);
+    if (len + 1 + (need - 1 + a) > g->max_size) continue; /* each pending subtree takes a symbol */
+    prog[len] = (uint16_t)k;
+    t_grow(g, b, prog, len + 1, need - 1 + a);
+  }
+}
+
+static brute *brute_build(const grammar *g) {
+  brute *b = calloc(1, sizeof *b);
+  assert_non_null(b);
+  uint16_t prog[NSR_SPACE_TREE_MAX];
+  t_grow(g, b, prog, 0, 1);
+  return b;
+}
+
+/* Distinct masks with a weight each. */
+#define MAX_EXT 256
+typedef struct dist {
+  uint64_t mask[MAX_EXT];
+  double w[MAX_EXT];
+  int n;
+} dist;
+
+static int dist_index(dist *d, uint64_t mask) {
+  for (int i = 0; i < d->n; i++) {
+    if (d->mask[i] == mask) return i;
+  }
+  assert_true(d->n < MAX_EXT);
+  d->mask[d->n] = mask;
+  d->w[d->n] = 0.0;
+  return d->n++;
+}
+
+static void dist_normalise(dist *d) {
+  double z = 0;
+  for (int i = 0; i < d->n; i++) z += d->w[i];
+  for (int i = 0; i < d->n; i++) d->w[i] /= z;
+}
+
+static uint64_t mask_of(const uint32_t *x, size_t n) {
+  uint64_t m = 0;
+  for (size_t i = 0; i < n; i++) m |= UINT64_C(1) << x[i];
+  return m;
+}
+
+/* p(h | X) ∝ Σ_{t: ext t = h} Π w_k · |h|^(−n) over the valid trees (γ = 1). */
+static void brute_posterior(const brute *b, const uint32_t *x, size_t n, dist *d) {
+  uint64_t mx = mask_of(x, n);
+  d->n = 0;
+  for (int t = 0; t < b->count; t++) {
+    if (b->ext[t] == 0 || (b->ext[t] & mx) != mx) continue;
+    d->w[dist_index(d, b->ext[t])] += b->p[t] * pow(__builtin_popcountll(b->ext[t]), -(double)n);
+  }
+  dist_normalise(d);
+}
+
+/* The extension of the tree named `name` (every tree of b is named by the
+ * space); fails when no tree has that name. */
+static uint64_t ext_of_name(const nsr_space *s, const brute *b, const char *name) {
+  char buf[NSR_SPACE_NAME_MAX];
+  for (int t = 0; t < b->count; t++) {
+    nsr_space_tree_name(s, &b->tree[t], buf, sizeof buf);
+    if (strcmp(buf, name) == 0) return b->ext[t];
+  }
+  fail_msg("no tree is named '%s'", name);
+  return 0;
+}
+
+/* Total variation between `exact` and the named shares of a sampler. */
+static double tv_named(const nsr_space *s, const brute *b, const dist *exact, const nsr_mh_visit *top, size_t n_top) {
+  dist got = {.n = 0};
+  for (int i = 0; i < exact->n; i++) dist_index(&got, exact->mask[i]);
+  for (size_t k = 0; k < n_top; k++) got.w[dist_index(&got, ext_of_name(s, b, top[k].name))] += top[k].posterior;
+  double tv = 0;
+  for (int i = 0; i < got.n; i++) tv += fabs(got.w[i] - (i < exact->n ? exact->w[i] : 0.0));
+  return tv / 2;
+}
+
+/* ---- drawing from the prior ------------------------------------------------ */
+
+/* Weights with W = Σ w = 4.2 ≠ 1, so that the prior (Π w_k) and the PCFG
+ * (Π w_k / W) differ: trees of 3 symbols weigh W² = 17.6 times more in the
+ * prior than in the PCFG. */
+static const tprod small_prods[] = {{'e', 0, 1.0}, {'o', 0, 0.5}, {'m', 3, 1.0}, {'m', 4, 1.0},
+                                    {'u', 0, 0.2}, {'i', 0, 0.2}, {'+', 1, 0.3}};
+static const char small_json[] =
+    "{\"range\":12,\"max_size\":3,\"lambda\":0.4,\"sigma\":4,\"primitives\":["
+    "{\"family\":\"even\"},{\"family\":\"odd\",\"weight\":0.5},{\"family\":\"multiples\",\"args\":[3,4]}],"
+    "\"operations\":[{\"family\":\"union\",\"weight\":0.2},{\"family\":\"intersection\",\"weight\":0.2},"
+    "{\"family\":\"plus\",\"args\":[1],\"weight\":0.3}]}";
+static const grammar small = {small_prods, 7, 12, 3};
+
+/* Sampled concepts against the prior: the grammar's share λ, each grammar
+ * extension's frequency against π(h)/Z_G from the brute force, and each
+ * interval size's against (N − s + 1)·Erlang(s; σ) normalised. Every
+ * frequency f of M draws with probability p is within 4.5 sd,
+ * sd = sqrt(p(1 − p)/M) (binomial). */
+static void test_sample_concept_matches_prior(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  brute *b = brute_build(&small);
+  dist prior = {.n = 0};
+  for (int t = 0; t < b->count; t++) {
+    if (b->ext[t]) prior.w[dist_index(&prior, b->ext[t])] += b->p[t];
+  }
+  dist_normalise(&prior);
+  const uint32_t n = 12;
+  double erlang[13], ez = 0, size_count[13] = {0};
+  for (uint32_t k = 1; k <= n; k++) ez += erlang[k] = (n - k + 1) * k / 16.0 * exp(-(double)k / 4.0);
+  dist got = {.n = 0};
+  for (int i = 0; i < prior.n; i++) dist_index(&got, prior.mask[i]);
+  const int m = 200000;
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 11);
+  int grammar_draws = 0;
+  nsr_error err;
+  for (int i = 0; i < m; i++) {
+    nsr_space_concept c;
+    assert_int_equal(nsr_space_sample_concept(s, &rng, &c, &err), NSR_OK);
+    assert_int_equal(c.size, __builtin_popcountll(c.bits[0]));
+    if (c.kind == NSR_CONCEPT_INTERVAL) {
+      assert_true(c.lo >= 1 && c.hi <= n && c.hi - c.lo + 1 == c.size);
+      assert_true(c.bits[0] == ((UINT64_C(1) << (c.hi + 1)) - (UINT64_C(1) << c.lo)));
+      size_count[c.size]++;
+      continue;
+    }
+    grammar_draws++;
+    uint64_t bits[1];
+    assert_int_equal(nsr_space_tree_extension(s, &c.tree, bits), c.size);
+    assert_true(bits[0] == c.bits[0]);
+    int before = got.n;
+    got.w[dist_index(&got, c.bits[0])] += 1;
+    assert_int_equal(got.n, before); /* only extensions the brute force makes */
+  }
+  assert_near(grammar_draws / (double)m, 0.4, 4.5 * sqrt(0.4 * 0.6 / m), "share of grammar concepts");
+  for (int i = 0; i < prior.n; i++) {
+    double p = prior.w[i];
+    assert_near(got.w[i] / grammar_draws, p, 4.5 * sqrt(p * (1 - p) / grammar_draws), "grammar extension");
+  }
+  int intervals = m - grammar_draws;
+  for (uint32_t k = 1; k <= n; k++) {
+    double p = erlang[k] / ez;
+    assert_near(size_count[k] / intervals, p, 4.5 * sqrt(p * (1 - p) / intervals), "interval size");
+  }
+  free(b);
+  nsr_space_free(s);
+}
+
+/* Examples are uniform over the concept's members: {3, 6, 9, 12} each with
+ * frequency 1/4 within 4.5 sd of M draws. */
+static void test_sample_examples_uniform(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  nsr_space_concept c = {.kind = NSR_CONCEPT_GRAMMAR, .tree = {.prog = {2}, .len = 1}};
+  c.size = nsr_space_tree_extension(s, &c.tree, c.bits);
+  assert_int_equal(c.size, 4);
+  nsr_rng rng;
+  nsr_rng_seed(&rng, 3);
+  enum { M = 40000 };
+  uint32_t x[M];
+  nsr_space_sample_examples(s, &c, M, &rng, x);
+  double count[13] = {0};
+  for (int i = 0; i < M; i++) {
+    assert_true(x[i] % 3 == 0 && x[i] >= 3 && x[i] <= 12);
+    count[x[i]]++;
+  }
+  for (uint32_t y = 3; y <= 12; y += 3) assert_near(count[y] / M, 0.25, 4.5 * sqrt(0.25 * 0.75 / M), "example share");
+  nsr_space_free(s);
+}
+
+/* ---- trees, names, signatures ----------------------------------------------- */
+
+static void test_trees_by_hand(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  uint64_t bits[1];
+  char name[NSR_SPACE_NAME_MAX];
+  /* union(multiples of 4, odd + 1): {4, 8, 12} ∪ {2, 4, ..., 12} = the even numbers */
+  nsr_space_tree t = {.prog = {4, 3, 6, 1}, .len = 4};
+  assert_int_equal(nsr_space_tree_extension(s, &t, bits), 6);
+  assert_true(bits[0] == 0x1554); /* 2, 4, 6, 8, 10, 12 */
+  nsr_space_tree_name(s, &t, name, sizeof name);
+  assert_string_equal(name, "multiples of 4 or (odd + 1)");
+  /* odd ∩ even is empty: no extension, as for a tree with an empty part */
+  nsr_space_tree empty = {.prog = {5, 1, 0}, .len = 3};
+  assert_int_equal(nsr_space_tree_extension(s, &empty, bits), 0);
+  nsr_space_tree inner_empty = {.prog = {4, 5, 1, 0, 2}, .len = 5};
+  assert_int_equal(nsr_space_tree_extension(s, &inner_empty, bits), 0);
+  /* malformed: a missing operand, a trailing symbol, an unknown production, lengths */
+  const nsr_space_tree bad[] = {{.prog = {4, 0}, .len = 2}, {.prog = {0, 1}, .len = 2}, {.prog = {7}, .len = 1},
+                                {.prog = {0}, .len = 0}, {.prog = {0}, .len = NSR_SPACE_TREE_MAX + 1}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    assert_int_equal(nsr_space_tree_extension(s, &bad[i], bits), 0);
+    nsr_space_tree_name(s, &bad[i], name, sizeof name);
+    assert_non_null(strstr(name, "not a tree"));
+  }
+  nsr_space_free(s);
+}
+
+/* The signature depends on the range, max_size and the productions in
+ * order, not on weights or other parameters. */
+static void test_signature(void **state) {
+  (void)state;
+  static const char *const same[] = {
+      "{\"range\":12,\"max_size\":3,\"primitives\":[{\"family\":\"even\"},{\"family\":\"multiples\",\"args\":[3]}]}",
+      "{\"range\":12,\"max_size\":3,\"lambda\":0.9,\"primitives\":[{\"family\":\"even\",\"weight\":3},"
+      "{\"family\":\"multiples\",\"args\":[3],\"weight\":0.1}]}"};
+  static const char *const other[] = {
+      "{\"range\":13,\"max_size\":3,\"primitives\":[{\"family\":\"even\"},{\"family\":\"multiples\",\"args\":[3]}]}",
+      "{\"range\":12,\"max_size\":4,\"primitives\":[{\"family\":\"even\"},{\"family\":\"multiples\",\"args\":[3]}]}",
+      "{\"range\":12,\"max_size\":3,\"primitives\":[{\"family\":\"multiples\",\"args\":[3]},{\"family\":\"even\"}]}",
+      "{\"range\":12,\"max_size\":3,\"primitives\":[{\"family\":\"even\"},{\"family\":\"multiples\",\"args\":[4]}]}"};
+  nsr_space *a = build(same[0]), *b = build(same[1]);
+  uint64_t sig = nsr_space_signature(a);
+  assert_true(nsr_space_signature(b) == sig);
+  double log_w[2] = {1.5, -2};
+  nsr_error err;
+  assert_int_equal(nsr_space_set_log_weights(b, log_w, &err), NSR_OK);
+  assert_true(nsr_space_signature(b) == sig);
+  nsr_space_free(a);
+  nsr_space_free(b);
+  for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+    nsr_space *o = build(other[i]);
+    assert_true(nsr_space_signature(o) != sig);
+    nsr_space_free(o);
+  }
+}
+
+/* log q by hand: softmax of (0, log 2, log 3, log 4, 0, 0, 0) has the sum
+ * 1 + 2 + 3 + 4 + 3 = 13; union(multiples of 4, odd + 1) takes
+ * 1/13 · 4/13 · 1/13 · 2/13. */
+static void test_guide_log_q_by_hand(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  const double log_q[7] = {0, log(2), log(3), log(4), 0, 0, 0};
+  nsr_space_guide guide = {log_q};
+  nsr_space_tree t = {.prog = {4, 3, 6, 1}, .len = 4};
+  assert_near(nsr_space_guide_log_q(s, &guide, &t), log(8.0 / (13.0 * 13 * 13 * 13)), 1e-12, "log q");
+  /* adding a constant to every log_q changes nothing */
+  const double shifted[7] = {5, 5 + log(2), 5 + log(3), 5 + log(4), 5, 5, 5};
+  nsr_space_guide g2 = {shifted};
+  assert_near(nsr_space_guide_log_q(s, &g2, &t), log(8.0 / (13.0 * 13 * 13 * 13)), 1e-12, "log q shifted");
+  nsr_space_free(s);
+}
+
+/* ---- guided Metropolis-Hastings -------------------------------------------- */
+
+/* A good guide (its mass on multiples of 4, the answer) and a bad one (its
+ * mass on odd, union and plus 1, which explain nothing here), both over
+ * the productions of small_json. */
+static const double good_q[7] = {0, -1, -1, 2, -1, -1, -1};
+static const double bad_q[7] = {-1, 2, -1, -3, 2, -1, 2};
+
+static double stat_steps(void) {
+  const char *env = getenv("NSR_STAT_SAMPLES");
+  if (env && atof(env) > 0) return atof(env);
+#ifdef NSR_STAT_SMALL
+  return 1e5;
+#else
+  return 1e6;
+#endif
+}
+
+/* TV over extensions of a guided chain (mixture guide_mix) against the
+ * brute force's posterior. */
+static double guided_tv(const nsr_space *s, const brute *b, const dist *exact, const uint32_t *x, size_t n,
+                        const double *log_q, double mix, uint64_t seed, nsr_mh_report *rep) {
+  nsr_space_guide guide = {log_q};
+  nsr_mh_visit top[MAX_EXT];
+  nsr_mh_options opt = {.samples = (uint64_t)stat_steps(), .burn_in = 1000, .seed = seed, .top_k = MAX_EXT,
+                        .top = top, .guide = log_q ? &guide : NULL, .guide_mix = mix};
+  double g[12];
+  nsr_error err;
+  assert_int_equal(nsr_space_mh(s, x, n, &opt, g, rep, &err), NSR_OK);
+  return tv_named(s, b, exact, top, rep->n_top);
+}
+
+static void test_guided_mh_matches_exact(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  brute *b = brute_build(&small);
+  const uint32_t x[] = {4, 8, 12};
+  dist exact;
+  brute_posterior(b, x, 3, &exact);
+  for (int i = 0; i < exact.n; i++) printf("exact %llx %g\n", (unsigned long long)exact.mask[i], exact.w[i]);
+  nsr_mh_report rep;
+  const char *env = getenv("SEEDS");
+  int seeds = env ? atoi(env) : 1;
+  for (int seed = 1; seed <= seeds; seed++) {
+    double a = guided_tv(s, b, &exact, x, 3, NULL, 0, (uint64_t)seed, &rep);
+    double acc0 = rep.acceptance;
+    double g1 = guided_tv(s, b, &exact, x, 3, good_q, 0, (uint64_t)seed, &rep);
+    double ga = rep.guide_acceptance;
+    double g2 = guided_tv(s, b, &exact, x, 3, bad_q, 0.5, (uint64_t)seed, &rep);
+    printf("seed %d tv none %.2e (acc %.3f) good %.2e (guide acc %.3f) bad %.2e (guide acc %.3f)\n", seed, a, acc0, g1, ga, g2, rep.guide_acceptance);
+  }
+  free(b);
+  nsr_space_free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sample_concept_matches_prior),
+      cmocka_unit_test(test_sample_examples_uniform),
+      cmocka_unit_test(test_trees_by_hand),
+      cmocka_unit_test(test_signature),
+      cmocka_unit_test(test_guide_log_q_by_hand),
+      cmocka_unit_test(test_guided_mh_matches_exact),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
