@@ -18,9 +18,11 @@
  * the error of runs sized to 10 ms, 100 ms and 1 s; one exact query's time;
  * and the top-10 recall of the exact MAP among nsr_space_propose's
  * proposals (1000 draws). A space that is not enumerated (deep.json) is
- * measured against a pooled reference (two guided and two unguided chains of
- * REF samples each): each chain kind's distance to it, and the spread across
- * four independent chains at 10 ms and 100 ms. Both print the guide's file
+ * measured with two guided and two unguided chains of REF samples each:
+ * how far the guided pair's mean is from the unguided pair's (agreement),
+ * how far each pair's two chains are from each other (a kind whose chains
+ * disagree has not mixed), and the spread across four independent chains
+ * at 10 ms and 100 ms. Both print the guide's file
  * size and its median network time per query. */
 #include <math.h>
 #include <stdio.h>
@@ -34,7 +36,7 @@
 #define TARGET 0.01
 #define MAX_SETS 4096
 #define BENCH_SEED 0x42454e43ULL /* "BENC": not a training or evaluation seed */
-#define REF_SAMPLES 400000u
+#define REF_SAMPLES 200000u
 #define SPREAD_RUNS 4
 
 typedef struct example_set {
@@ -293,8 +295,9 @@ static nsr_code bench_exact(bench *b, const example_set *sets, size_t n, nsr_err
 /* ---- beyond enumeration: against a pooled reference ------------------------- */
 
 typedef struct pooled_figures {
-  double *dist[2];           /* [sets] guided, unguided pool half vs the whole pool */
-  double *spread[2][2];      /* [kind][budget 10 ms, 100 ms][sets] */
+  double *agree;        /* [sets] max |guided pair mean − unguided pair mean| */
+  double *within[2];    /* [kind][sets] max |chain 1 − chain 2| of a pair */
+  double *spread[2][2]; /* [kind][budget 10 ms, 100 ms][sets] */
 } pooled_figures;
 
 /* The largest sd over y of SPREAD_RUNS independent chains of kind m, each
@@ -321,42 +324,46 @@ static nsr_code spread_at(bench *b, const example_set *s, const method *m, doubl
   return rc;
 }
 
-/* The pooled reference of two guided and two unguided chains into ref, and
- * each kind's half of it into half[kind]. */
-static nsr_code pooled_reference(bench *b, const example_set *s, uint64_t seed, double *ref, double *half[2],
-                                 nsr_error *err) {
-  memset(ref, 0, b->max * sizeof *ref);
+/* Two long chains of kind (0 guided, 1 unguided) into pair[2][N]. */
+static nsr_code long_pair(bench *b, const example_set *s, int kind, uint64_t seed, double *pair, nsr_error *err) {
   nsr_code rc = NSR_OK;
-  for (int kind = 0; kind < 2; kind++) {
-    memset(half[kind], 0, b->max * sizeof *ref);
-    for (int r = 0; rc == NSR_OK && r < 2; r++) {
-      double t;
-      bool failed;
-      rc = run_once(b, s, &methods[kind], REF_SAMPLES, seed + 10 * (uint64_t)kind + (uint64_t)r, &t, &failed, err);
-      for (uint32_t y = 0; rc == NSR_OK && y < b->max; y++) {
-        double v = failed ? 0.0 : b->g[y];
-        half[kind][y] += v / 2, ref[y] += v / 4;
-      }
-    }
+  for (int r = 0; rc == NSR_OK && r < 2; r++) {
+    double t;
+    bool failed;
+    rc = run_once(b, s, &methods[kind], REF_SAMPLES, seed + (uint64_t)r, &t, &failed, err);
+    for (uint32_t y = 0; rc == NSR_OK && y < b->max; y++) pair[r * b->max + y] = failed ? 0.0 : b->g[y];
   }
   return rc;
 }
 
+/* The agreement and within-pair figures of set i from the long pairs. */
+static void pair_figures(const bench *b, const double *pair[2], size_t i, pooled_figures *f) {
+  f->agree[i] = 0.0;
+  for (int k = 0; k < 2; k++) f->within[k][i] = max_abs_diff(pair[k], pair[k] + b->max, b->max);
+  for (uint32_t y = 0; y < b->max; y++) {
+    double g = (pair[0][y] + pair[0][b->max + y]) / 2, u = (pair[1][y] + pair[1][b->max + y]) / 2;
+    f->agree[i] = fmax(f->agree[i], fabs(g - u));
+  }
+}
+
 static nsr_code bench_pooled(bench *b, const example_set *sets, size_t n, nsr_error *err) {
   pooled_figures f;
-  double *all = nsr_calloc(6 * (n ? n : 1) + 3 * (size_t)b->max, sizeof *all);
+  size_t rows = n ? n : 1;
+  double *all = nsr_calloc(8 * rows + 4 * (size_t)b->max, sizeof *all);
   if (all == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
-  f.dist[0] = all, f.dist[1] = all + n;
-  for (int k = 0; k < 2; k++) f.spread[k][0] = all + (2 + 2 * (size_t)k) * n, f.spread[k][1] = f.spread[k][0] + n;
-  double *ref = all + 6 * n, *half[2] = {ref + b->max, ref + 2 * (size_t)b->max}, *net = NULL;
-  net = nsr_calloc(n ? n : 1, sizeof *net);
-  nsr_code rc = net ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  f.agree = all, f.within[0] = all + rows, f.within[1] = all + 2 * rows;
+  for (int k = 0; k < 2; k++) f.spread[k][0] = all + (3 + 2 * (size_t)k) * rows, f.spread[k][1] = f.spread[k][0] + rows;
+  double *net = all + 7 * rows, *pairs = all + 8 * rows;
+  const double *pair[2] = {pairs, pairs + 2 * (size_t)b->max};
+  nsr_code rc = NSR_OK;
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     rc = condition(b, &sets[i], err);
     net[i] = b->net_seconds;
-    if (rc == NSR_OK) rc = pooled_reference(b, &sets[i], BENCH_SEED + 100 * i, ref, half, err);
     for (int k = 0; rc == NSR_OK && k < 2; k++) {
-      f.dist[k][i] = max_abs_diff(half[k], ref, b->max);
+      rc = long_pair(b, &sets[i], k, BENCH_SEED + 100 * i + 10 * (uint64_t)k, pairs + 2 * (size_t)k * b->max, err);
+    }
+    if (rc == NSR_OK) pair_figures(b, pair, i, &f);
+    for (int k = 0; rc == NSR_OK && k < 2; k++) {
       for (int t = 0; rc == NSR_OK && t < 2; t++) {
         rc = spread_at(b, &sets[i], &methods[k], budgets[t], BENCH_SEED + 100 * i + 50 + 10 * (uint64_t)t,
                        &f.spread[k][t][i], err);
@@ -366,8 +373,11 @@ static nsr_code bench_pooled(bench *b, const example_set *sets, size_t n, nsr_er
   }
   if (rc == NSR_OK) {
     printf("\nguide network median %.4g s per query\n", bench_median(net, n));
-    printf("median max |half of the pool - pooled reference| (2 chains of %u vs all 4): guided %.4f, unguided "
-           "%.4f\n", REF_SAMPLES, bench_median(f.dist[0], n), bench_median(f.dist[1], n));
+    double agree90 = quantile(f.agree, n, 0.9);
+    printf("chains of %u samples: max |guided pair mean - unguided pair mean| median %.4f, 90th percentile %.4f;\n"
+           "max |chain 1 - chain 2| within a pair, median: guided %.4f, unguided %.4f\n",
+           REF_SAMPLES, bench_median(f.agree, n), agree90, bench_median(f.within[0], n),
+           bench_median(f.within[1], n));
     for (int t = 0; t < 2; t++) {
       double g = bench_median(f.spread[0][t], n), u = bench_median(f.spread[1][t], n);
       printf("median max sd across %d independent chains at %g s: guided %.4f, unguided %.4f; "
@@ -375,7 +385,6 @@ static nsr_code bench_pooled(bench *b, const example_set *sets, size_t n, nsr_er
              SPREAD_RUNS, budgets[t], g, u, (u / g) * (u / g));
     }
   }
-  nsr_free(net);
   nsr_free(all);
   return rc;
 }
