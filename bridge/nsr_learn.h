@@ -277,6 +277,7 @@ typedef struct nsr_guide_eval {
   size_t n;          /* held-out sets (grammar concepts and intervals) */
   size_t n_trees;    /* of which grammar concepts */
   double nll;        /* mean over trees of −log q(t | X) / |t|: nats per node */
+  double prior_nll;  /* the same for the unconditioned rules w_k / W (what the guide must beat) */
   double recall10;   /* mean share of a tree's distinct productions among the guide's top 10 */
   double interval;   /* mean q of the class "interval" on interval concepts (NAN: none) */
 } nsr_guide_eval;

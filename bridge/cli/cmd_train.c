@@ -39,12 +39,14 @@ static const char description[] =
     "on it (for `nsr numbers mh --guide`). Its data come from the space's own prior\n"
     "(a concept, 1-6 examples by the size principle; no enumeration needed); the\n"
     "held-out evaluation reports nll, the mean -log q(t | X) per node of the true\n"
-    "tree, recall10, the share of its productions among the guide's top 10, and\n"
+    "tree (prior_nll: the same under the space's own, unconditioned rule\n"
+    "weights), recall10, the share of its productions among the guide's top 10, and\n"
     "interval, the mean q of the class \"interval\" on interval concepts.\n"
     "--inject, --examples-budget and --positions do not apply; --out defaults to\n"
     "guide-<space name>.safetensors. --json: {\"out\", \"space\", \"steps\", \"seed\",\n"
     "\"seconds\", \"blas_core\", \"evals\":[{\"step\", \"train_loss\", \"heldout\",\n"
-    "\"trees\", \"nll\", \"recall10\", \"interval\"},..], \"final\", \"model\"}.\n";
+    "\"trees\", \"nll\", \"prior_nll\", \"recall10\", \"interval\"},..], \"final\",\n"
+    "\"model\"}.\n";
 
 static const char inject_help[] =
     "none|hard: hard MAP labels; distill: the exact posterior as\n"
@@ -193,9 +195,10 @@ static int print_json(const nsr_train_config *cfg, const train_run *run, const c
 /* ---- guides (--space) ----------------------------------------------------- */
 
 static json_t *guide_eval_json(const nsr_guide_eval *e) {
-  return json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:o}", "step", (json_int_t)e->step,
+  return json_pack("{s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "step", (json_int_t)e->step,
                    "train_loss", nsr_json_real(e->train_loss), "heldout", (json_int_t)e->n,
-                   "trees", (json_int_t)e->n_trees, "nll", nsr_json_real(e->nll), "recall10",
+                   "trees", (json_int_t)e->n_trees, "nll", nsr_json_real(e->nll), "prior_nll",
+                   nsr_json_real(e->prior_nll), "recall10",
                    nsr_json_real(e->recall10), "interval", nsr_json_real(e->interval));
 }
 
@@ -205,8 +208,8 @@ static void on_guide_eval(void *ctx, const nsr_guide_eval *e) {
     json_array_append_new(run->evals, guide_eval_json(e));
     return;
   }
-  printf("step %6lld  loss %.4f  nll/node %.4f  recall10 %.4f  interval %.4f\n",
-         (long long)e->step, e->train_loss, e->nll, e->recall10, e->interval);
+  printf("step %6lld  loss %.4f  nll/node %.4f (prior %.4f)  recall10 %.4f  interval %.4f\n",
+         (long long)e->step, e->train_loss, e->nll, e->prior_nll, e->recall10, e->interval);
   fflush(stdout);
 }
 

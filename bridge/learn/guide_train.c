@@ -63,22 +63,24 @@ static double tree_recall(const nsr_space_tree *t, const double *log_q, size_t p
 }
 
 typedef struct guide_sums {
-  double nll, recall, interval;
+  double nll, prior_nll, recall, interval;
   size_t trees, intervals;
 } guide_sums;
 
-/* Adds one held-out item, with log_q the guide's conditioned grammar and
- * q_interval its probability of the class "interval". */
+/* Adds one held-out item, with log_q the guide's conditioned grammar,
+ * log_w the space's own rule weights and q_interval the guide's
+ * probability of the class "interval". */
 static void eval_add(guide_sums *s, const nsr_space *space, const nsr_guide_item *item,
-                     const double *log_q, double q_interval) {
+                     const double *log_q, const double *log_w, double q_interval) {
   if (item->concept.kind == NSR_CONCEPT_INTERVAL) {
     s->interval += q_interval;
     s->intervals++;
     return;
   }
   const nsr_space_tree *t = &item->concept.tree;
-  nsr_space_guide g = {.log_q = log_q};
+  nsr_space_guide g = {.log_q = log_q}, prior = {.log_q = log_w};
   s->nll -= nsr_space_guide_log_q(space, &g, t) / t->len;
+  s->prior_nll -= nsr_space_guide_log_q(space, &prior, t) / t->len;
   s->recall += tree_recall(t, log_q, nsr_space_productions(space), RECALL_TOP);
   s->trees++;
 }
@@ -86,19 +88,22 @@ static void eval_add(guide_sums *s, const nsr_space *space, const nsr_guide_item
 nsr_code nsr_guide_evaluate(nsr_guide *guide, const nsr_space *space, const nsr_guide_item *items,
                             size_t n, nsr_guide_eval *out, nsr_error *err) {
   size_t p = nsr_space_productions(space);
-  double *log_q = nsr_mallocarray(p, sizeof *log_q);
-  nsr_code rc = log_q ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  double *log_q = nsr_mallocarray(p, sizeof *log_q), *log_w = nsr_mallocarray(p, sizeof *log_w);
+  nsr_code rc = log_q && log_w ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
+  for (size_t k = 0; rc == NSR_OK && k < p; k++) log_w[k] = nsr_space_production_log_weight(space, k);
   guide_sums s = {0};
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     rc = nsr_guide_condition(guide, items[i].examples, items[i].n_examples, log_q, err);
     if (rc != NSR_OK) break;
-    eval_add(&s, space, &items[i], log_q, nsr_guide_interval_share(guide));
+    eval_add(&s, space, &items[i], log_q, log_w, nsr_guide_interval_share(guide));
   }
   nsr_free(log_q);
+  nsr_free(log_w);
   if (rc != NSR_OK) return rc;
   *out = (nsr_guide_eval){
       .n = n, .n_trees = s.trees,
       .nll = s.trees ? s.nll / (double)s.trees : NAN,
+      .prior_nll = s.trees ? s.prior_nll / (double)s.trees : NAN,
       .recall10 = s.trees ? s.recall / (double)s.trees : NAN,
       .interval = s.intervals ? s.interval / (double)s.intervals : NAN};
   return NSR_OK;

@@ -395,10 +395,10 @@ static void no_eval(void *ctx, const nsr_guide_eval *e) {
 }
 
 /* A short run lowers the held-out loss below the untrained model's (the
- * same initialisation, the same held-out sets), raises recall, and is
- * deterministic. The untrained guide is near uniform over 10 productions
- * (about log 10 = 2.3 nats per node); the prior alone, which the network
- * learns first, is worth ~1 nat: the margin 0.2 is far inside that. */
+ * same initialisation, the same held-out sets), keeps recall, and is
+ * deterministic. The untrained guide is near uniform over the 10
+ * productions (log 10 = 2.30 nats per node); this run reaches about 1.7,
+ * and the test asks for 0.3 below the untrained model. */
 static void test_training_lowers_heldout_loss(void **state) {
   (void)state;
   nsr_space *s = space_from(SPACE_A);
@@ -406,8 +406,9 @@ static void test_training_lowers_heldout_loss(void **state) {
   nsr_guide_train_config_default(&cfg);
   cfg.d_model = 16;
   cfg.n_layers = 1;
-  cfg.steps = 150;
-  cfg.batch = 16;
+  cfg.steps = 400;
+  cfg.batch = 32;
+  cfg.lr = 5e-3;
   cfg.heldout = 200;
   cfg.eval_every = 0;
   cfg.on_eval = no_eval;
@@ -428,7 +429,7 @@ static void test_training_lowers_heldout_loss(void **state) {
   assert_int_equal(before.n, 200);
   assert_true(before.n_trees > 100 && before.n_trees == final.n_trees);
   assert_true(isfinite(before.nll) && isfinite(final.nll));
-  if (!(final.nll < before.nll - 0.2)) fail_msg("nll %g after training, %g before", final.nll, before.nll);
+  if (!(final.nll < before.nll - 0.3)) fail_msg("nll %g after training, %g before", final.nll, before.nll);
   assert_true(final.recall10 >= before.recall10);
   assert_true(final.recall10 > 0 && final.recall10 <= 1);
   nsr_free(items);
