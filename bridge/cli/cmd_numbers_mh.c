@@ -257,7 +257,7 @@ int cmd_numbers_mh(int argc, char **argv) {
       CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space (JSON; see programs/spaces/README.md)",
                  .default_text = "Tenenbaum's rules"),
       CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
-      CLI_OPTION("--guide", CLI_STRING, &o.guide, "FILE|none", "the guide (made by 'nsr train --space'); none: unguided",
+      CLI_OPTION("--guide", CLI_STRING, &o.guide, "FILE", "the guide (made by 'nsr train --space'), or 'none': unguided",
                  .default_text = "the space's shipped guide, else none"),
       CLI_OPTION("--method", CLI_CHOICE, &o.method, NULL, "Metropolis-Hastings or importance sampling",
                  .choices = methods),

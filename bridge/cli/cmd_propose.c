@@ -194,7 +194,7 @@ int cmd_propose(int argc, char **argv) {
                  .default_text = "the shipped model", .env = CLI_ENV_WEIGHTS, .given = &weights_given),
       CLI_OPTION("--space", CLI_STRING, &sp.space, "FILE", "a grammar space: proposals from its guide instead",
                  .default_text = ""),
-      CLI_OPTION("--guide", CLI_STRING, &sp.guide, "FILE|none", "with --space: the guide (none: the grammar's prior)",
+      CLI_OPTION("--guide", CLI_STRING, &sp.guide, "FILE", "with --space: the guide, or 'none' (the grammar's prior)",
                  .default_text = "the space's shipped guide, else none", .given = &guide_given),
       CLI_OPTION("--draws", CLI_U64, &sp.draws, "K", "with --space: trees drawn from the guide", .min = 1,
                  .max = (double)(UINT64_C(1) << 32), .given = &draws_given),
