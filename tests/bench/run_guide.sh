@@ -19,7 +19,7 @@ bench=$build/tests/bench/bench_guide
 if [[ ${2:-} == --brief ]]; then
   args=(--sets 3 --cap 0.05 --equal 1)
 else
-  args=(--sets 200 --cap 1 --equal 30 --human "$root/tests/data")
+  args=(--sets 200 --cap 0.5 --equal 30 --human "$root/tests/data")
 fi
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for space in large deep; do
