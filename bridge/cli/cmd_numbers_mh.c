@@ -1,6 +1,7 @@
 /* cmd_numbers_mh.c: `nsr numbers mh`: the grammar component of a space's
- * posterior by Metropolis-Hastings over expression trees (nsr_space_mh),
- * for spaces too large to enumerate, with an optional check against exact
+ * posterior by Metropolis-Hastings over expression trees or by importance
+ * sampling (nsr_space_mh), optionally guided by a recognition network, for
+ * spaces too large to enumerate, with an optional check against exact
  * inference where the space can be enumerated. */
 #include <math.h>
 #include <stdint.h>
@@ -9,8 +10,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nsr_report.h"
 #include "commands.h"
+#include "guide_cli.h"
 #include "json.h"
 #include "nsr_report.h"
 
@@ -19,22 +20,37 @@
 #define MAX_EXAMPLES 1000
 
 static const char description[] =
-    "Samples the grammar component of the posterior, p(h | X, grammar), by\n"
-    "Metropolis-Hastings over expression trees (subtree regeneration with the\n"
-    "grammar as proposal), without enumerating the space: for spaces too large\n"
-    "to enumerate (\"enumerate\": false, or a large max_size). Intervals are not\n"
-    "sampled. Prints the most visited hypotheses, p(y in C | X, grammar) and the\n"
-    "sampler's speed; --exact also runs exact inference over the enumerated\n"
-    "grammar and prints the largest difference.\n"
+    "Samples the grammar component of the posterior, p(h | X, grammar), without\n"
+    "enumerating the space: for spaces too large to enumerate (\"enumerate\":\n"
+    "false, or a large max_size). --method mh (the default) runs\n"
+    "Metropolis-Hastings over expression trees: subtree regeneration from the\n"
+    "grammar, mixed with independence proposals from the guide's conditioned\n"
+    "grammar q(t | X) when there is a guide (--guide-mix of the steps).\n"
+    "--method importance draws trees from q (from the grammar without a guide)\n"
+    "and weighs them by p(t) p(X | t) / q(t | X). Either way every sample is\n"
+    "weighed by the exact model: a guide changes the speed, not the answer.\n"
+    "Intervals are not sampled. Prints the most visited (or heaviest)\n"
+    "hypotheses, p(y in C | X, grammar) and the sampler's speed; --exact also\n"
+    "runs exact inference over the enumerated grammar and prints the largest\n"
+    "difference.\n"
     "The space is --space FILE, --prior-file FILE (a fitted prior, with its space),\n"
     "or by default the model of 'nsr numbers': Tenenbaum's 34 rules as a grammar.\n"
+    "The guide is --guide FILE (made by 'nsr train --space'), --guide none, or by\n"
+    "default the shipped guide of the --space file when there is one.\n"
     "--json prints {\"examples\", \"range\", \"space\", \"component\": \"grammar\",\n"
-    "\"hypotheses\":[{\"name\", \"posterior\", \"size\"}], \"generalization\", \"mh\":\n"
-    "{\"samples\", \"burn_in\", \"seed\", \"acceptance\", \"samples_per_second\",\n"
-    "\"seconds\", \"distinct\"}, \"exact\" (with --exact)}.\n";
+    "\"method\": \"mh\"|\"importance\", \"guide\": FILE or null, \"hypotheses\":\n"
+    "[{\"name\", \"posterior\", \"size\"}], \"generalization\", \"mh\": {\"samples\",\n"
+    "\"burn_in\", \"seed\", \"acceptance\", \"samples_per_second\", \"seconds\",\n"
+    "\"distinct\", with a guide \"guide_seconds\", for a guided chain \"guide_mix\"\n"
+    "and \"guide_acceptance\", for importance \"ess\"}, \"exact\" (with --exact)}.\n";
+
+static const char *const methods[] = {"mh", "importance", NULL};
 
 typedef struct mh_cli {
   const char *space, *prior;
+  const char *guide;  /* --guide; NULL: the space's shipped guide, if any */
+  const char *method; /* "mh" or "importance" */
+  bool mix_given;     /* --guide-mix was given */
   nsr_mh_options opt;
   uint64_t top;
   bool exact, json, ascii;
@@ -73,12 +89,34 @@ static double max_abs_diff(const double *a, const double *b, uint32_t n) {
 typedef struct mh_answer {
   const uint32_t *x;
   size_t n;
+  const guide_cli *guide;
   const double *g;       /* [N] */
   const nsr_mh_report *rep;
   double seconds;
   const nsr_numbers_result *exact; /* NULL without --exact */
   double diff;
 } mh_answer;
+
+static bool guided_chain(const mh_cli *o) {
+  return o->opt.guide && o->opt.method == NSR_MH_CHAIN;
+}
+
+/* "method" and "guide" in obj, and the sampler's guide and importance
+ * figures in obj.mh. */
+static nsr_code add_method_json(const mh_cli *o, const mh_answer *a, json_t *obj, nsr_error *err) {
+  json_t *mh = json_object_get(obj, "mh");
+  nsr_code rc = nsr_json_set(obj, "method", json_string(o->method), err);
+  if (rc == NSR_OK) {
+    rc = nsr_json_set(obj, "guide", a->guide->path ? nsr_json_string(a->guide->path) : json_null(), err);
+  }
+  if (rc == NSR_OK && a->guide->path) rc = nsr_json_set(mh, "guide_seconds", nsr_json_real(a->guide->seconds), err);
+  if (rc == NSR_OK && guided_chain(o)) rc = nsr_json_set(mh, "guide_mix", nsr_json_real(o->opt.guide_mix), err);
+  if (rc == NSR_OK && guided_chain(o)) {
+    rc = nsr_json_set(mh, "guide_acceptance", nsr_json_real(a->rep->guide_acceptance), err);
+  }
+  if (rc == NSR_OK && o->opt.method == NSR_MH_IMPORTANCE) rc = nsr_json_set(mh, "ess", nsr_json_real(a->rep->ess), err);
+  return rc;
+}
 
 static nsr_code print_mh_json(const mh_cli *o, const nsr_numbers_model *m, const mh_answer *a, nsr_error *err) {
   uint32_t max = nsr_space_max(m->space);
@@ -102,6 +140,7 @@ static nsr_code print_mh_json(const mh_cli *o, const nsr_numbers_model *m, const
   for (uint32_t y = 0; rc == NSR_OK && y < max; y++) {
     rc = nsr_json_append(json_object_get(obj, "generalization"), nsr_json_real(a->g[y]), err);
   }
+  if (rc == NSR_OK) rc = add_method_json(o, a, obj, err);
   if (rc == NSR_OK && a->exact) {
     rc = nsr_json_set(obj, "exact", json_pack("{s:o, s:o, s:I}", "max_abs_diff", nsr_json_real(a->diff),
                                               "log_evidence", nsr_json_real(a->exact->log_evidence), "consistent",
@@ -120,10 +159,22 @@ static void print_mh_text(const mh_cli *o, const nsr_numbers_model *m, const mh_
   for (size_t i = 0; i < a->n; i++) printf(i ? ", %u" : "%u", a->x[i]);
   printf("}   range 1..%u   space %s (grammar component; intervals are not sampled)\n",
          nsr_space_max(m->space), m->label);
-  printf("Metropolis-Hastings: %llu samples after %llu burn-in (seed %llu) in %.3f s: %.3g steps/s, "
-         "acceptance %.3f",
-         (unsigned long long)o->opt.samples, (unsigned long long)o->opt.burn_in, (unsigned long long)o->opt.seed,
-         a->seconds, a->rep->samples_per_second, a->rep->acceptance);
+  printf("guide: %s", a->guide->path ? a->guide->path : "none");
+  if (a->guide->path) printf(" (%s; network %.3g s)", a->guide->from_default ? "the space's shipped guide" : "--guide",
+                             a->guide->seconds);
+  putchar('\n');
+  if (o->opt.method == NSR_MH_IMPORTANCE) {
+    printf("importance sampling from %s: %llu draws (seed %llu) in %.3f s: %.3g draws/s, effective sample size %.4g",
+           a->guide->path ? "the guide" : "the grammar's prior", (unsigned long long)o->opt.samples,
+           (unsigned long long)o->opt.seed, a->seconds, a->rep->samples_per_second, a->rep->ess);
+  } else {
+    printf("Metropolis-Hastings: %llu samples after %llu burn-in (seed %llu) in %.3f s: %.3g steps/s, "
+           "acceptance %.3f",
+           (unsigned long long)o->opt.samples, (unsigned long long)o->opt.burn_in, (unsigned long long)o->opt.seed,
+           a->seconds, a->rep->samples_per_second, a->rep->acceptance);
+    if (guided_chain(o)) printf(", guide proposals %.2g of the steps, %.3f accepted", o->opt.guide_mix,
+                                a->rep->guide_acceptance);
+  }
   if (o->opt.top_k > 0) printf(", %llu distinct hypotheses", (unsigned long long)a->rep->distinct);
   putchar('\n');
   if (a->exact) {
@@ -144,6 +195,20 @@ static void print_mh_text(const mh_cli *o, const nsr_numbers_model *m, const mh_
   numbers_report_chart(stdout, &q, !o->ascii && numbers_terminal_utf8());
 }
 
+/* Resolves and runs the guide for x[0..n) and points o->opt at it. */
+static nsr_code open_guide(mh_cli *o, const nsr_numbers_model *m, const uint32_t *x, size_t n, guide_cli *g,
+                           nsr_error *err) {
+  nsr_code rc = guide_cli_open(g, o->guide, o->space, m->space, x, n, false, err);
+  if (rc != NSR_OK) return rc;
+  o->opt.guide = g->log_q ? &g->guide : NULL;
+  if (o->mix_given && !guided_chain(o)) {
+    return nsr_fail(err, NSR_ERR_INVALID, "--guide-mix needs --method mh and a guide (%s)",
+                    o->opt.guide ? "--method importance draws every tree from the guide"
+                                 : "this space has no shipped guide: give --guide FILE");
+  }
+  return NSR_OK;
+}
+
 /* Opens the space, samples, optionally compares with exact inference, and
  * prints the answer. */
 static nsr_code run_mh(mh_cli *o, nsr_error *err) {
@@ -155,6 +220,8 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_code rc = nsr_numbers_model_open(&m, &cfg, o->space, o->prior, NSR_NUMBERS_MODEL_SPACE, err);
   if (rc == NSR_OK) rc = parse_examples(o, nsr_space_max(m.space), x, &n, err);
   if (rc == NSR_ERR_RANGE) err->code = rc = NSR_ERR_INVALID; /* a bad example is a usage error */
+  guide_cli guide = {0};
+  if (rc == NSR_OK) rc = open_guide(o, &m, x, n, &guide, err);
   uint32_t max = rc == NSR_OK ? nsr_space_max(m.space) : 0;
   double *g = rc == NSR_OK ? nsr_mallocarray(max, sizeof *g) : NULL;
   o->opt.top = rc == NSR_OK && o->opt.top_k ? nsr_calloc(o->opt.top_k, sizeof *o->opt.top) : NULL;
@@ -163,7 +230,7 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   }
   nsr_mh_report rep = {0};
   nsr_numbers_result exact = {0};
-  mh_answer a = {.x = x, .n = n, .g = g, .rep = &rep};
+  mh_answer a = {.x = x, .n = n, .guide = &guide, .g = g, .rep = &rep};
   uint64_t start = nsr_now_ns();
   if (rc == NSR_OK) rc = nsr_space_mh(m.space, x, n, &o->opt, g, &rep, err);
   a.seconds = nsr_seconds_since(start);
@@ -178,19 +245,28 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_numbers_result_free(&exact);
   nsr_free(g);
   nsr_free(o->opt.top);
+  guide_cli_close(&guide);
   nsr_numbers_model_close(&m);
   return rc;
 }
 
 int cmd_numbers_mh(int argc, char **argv) {
-  mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1}, .top = 10};
+  mh_cli o = {.opt = {.samples = 100000, .burn_in = 10000, .seed = 1, .guide_mix = 0.5}, .top = 10,
+              .method = methods[0]};
   const cli_opt opts[] = {
       CLI_OPTION("--space", CLI_STRING, &o.space, "FILE", "the space (JSON; see programs/spaces/README.md)",
                  .default_text = "Tenenbaum's rules"),
       CLI_OPTION("--prior-file", CLI_STRING, &o.prior, "FILE", "a fitted prior (from 'nsr numbers fit'), with its space"),
-      CLI_OPTION("--samples", CLI_U64, &o.opt.samples, "N", "recorded steps after burn-in", .min = 1,
+      CLI_OPTION("--guide", CLI_STRING, &o.guide, "FILE", "the guide (made by 'nsr train --space'), or 'none': unguided",
+                 .default_text = "the space's shipped guide, else none"),
+      CLI_OPTION("--method", CLI_CHOICE, &o.method, NULL, "Metropolis-Hastings or importance sampling",
+                 .choices = methods),
+      CLI_OPTION("--guide-mix", CLI_DOUBLE, &o.opt.guide_mix, "P",
+                 "share of the chain's steps that are independence proposals from the guide", .min = 0.001,
+                 .max = 1, .given = &o.mix_given),
+      CLI_OPTION("--samples", CLI_U64, &o.opt.samples, "N", "recorded steps after burn-in (importance: draws)", .min = 1,
                  .max = (double)(UINT64_C(1) << 40)),
-      CLI_OPTION("--burn-in", CLI_U64, &o.opt.burn_in, "B", "steps discarded first", .min = 0,
+      CLI_OPTION("--burn-in", CLI_U64, &o.opt.burn_in, "B", "steps discarded first (chain only)", .min = 0,
                  .max = (double)(UINT64_C(1) << 40)),
       CLI_OPTION("--seed", CLI_U64, &o.opt.seed, "S", "random seed"),
       CLI_OPTION("--top", CLI_U64, &o.top, "K", "how many hypotheses to list (0: none, and no visit counts)",
@@ -202,13 +278,16 @@ int cmd_numbers_mh(int argc, char **argv) {
   const cli_spec spec = {.name = CMD, .args = "X1 X2 ...", .description = description, .opts = opts,
                          .n_opts = sizeof opts / sizeof opts[0], .max_args = SIZE_MAX,
                          .epilog = "Example: nsr numbers mh --space programs/spaces/lot.json --samples 200000 "
-                                   "--exact 16 8 2 64\n"};
+                                   "--exact 16 8 2 64\n"
+                                   "         nsr numbers mh --space programs/spaces/large.json --method importance "
+                                   "--guide none 7 49 21 35\n"};
   cli_args args;
   int status = cli_parse(&spec, argc, argv, &args);
   if (status != CLI_CONTINUE) return status;
   if (o.ascii && o.json) return cli_usage_error(CMD, "--ascii draws the text chart: it has no effect with --json");
   if (args.n == 0) return cli_usage_error(CMD, "no examples given: try 'nsr numbers mh 16 8 2 64'");
   o.opt.top_k = (size_t)o.top;
+  o.opt.method = strcmp(o.method, "importance") == 0 ? NSR_MH_IMPORTANCE : NSR_MH_CHAIN;
   o.operands = args.args;
   o.n_operands = args.n;
   nsr_error err = {0};
