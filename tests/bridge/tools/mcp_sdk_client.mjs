@@ -104,7 +104,7 @@ r.structuredContent.probes.forEach(({ y, p }, i) => {
 });
 r = await call('number_game', { examples: [16], space: '../../etc/passwd' });
 assert.equal(r.isError, true);
-assert.match(r.content[0].text, /is not one of "large", "lot", "lot_mag", "tenenbaum"/);
+assert.match(r.content[0].text, /is not one of .*"large", .*"tenenbaum"/);
 
 // Hand derivation: N = 4, X = {2}, rules only (lambda = 1): ends in 2
 // (size 1) against even, primes, powers of 2 (size 2): 1 / 2.5 = 0.4.
