@@ -171,6 +171,12 @@ void nsr_propose_generalization(const nsr_numbers *engine, const float *q,
  * "posterior"}, "covered":..} (`nsr propose --json` and the
  * propose_hypotheses tool). NULL when out of memory; the caller decrefs. */
 json_t *nsr_proposals_json(const uint32_t *examples, size_t n, const nsr_proposals *r);
+/* A guide's proposals in a grammar space (nsr_space_propose) as JSON:
+ * {"examples", "draws", "distinct", "ess", "rescored": "exact"|"importance",
+ * "covered" (exact only), "proposals": [{"name", "size", "q", "weight",
+ * "posterior", "restricted" (exact only)}]} (`nsr propose --space --json` and
+ * propose_hypotheses with "space"). NULL when out of memory; the caller decrefs. */
+json_t *nsr_space_proposals_json(const uint32_t *examples, size_t n, const nsr_space_proposals *r);
 
 /* ---- guide --------------------------------------------------------------- */
 /* guide: recognition networks for grammar spaces (guide.c, guide_dataset.c,

@@ -87,17 +87,6 @@ static bool exact_rescoring(const nsr_space_proposals *r) {
   return !isnan(r->covered);
 }
 
-static json_t *proposal_json(const nsr_space_proposal *p, bool exact) {
-  json_t *o = json_pack("{s:o, s:I, s:o, s:o}", "name", nsr_json_string(p->name), "size", (json_int_t)p->size, "q",
-                        nsr_json_real(p->q), "weight", nsr_json_real(p->weight));
-  if (o && exact && (json_object_set_new(o, "posterior", nsr_json_real(p->posterior)) != 0 ||
-                     json_object_set_new(o, "restricted", nsr_json_real(p->restricted)) != 0)) {
-    json_decref(o);
-    return NULL;
-  }
-  return o;
-}
-
 /* The answer to one --space query, for the printers. */
 typedef struct space_answer {
   const space_cli *o;
@@ -109,26 +98,14 @@ typedef struct space_answer {
 } space_answer;
 
 static nsr_code print_space_json(const space_answer *a, nsr_error *err) {
-  const nsr_space_proposals *r = a->r;
-  bool exact = exact_rescoring(r);
-  json_t *obj = json_pack("{s:[], s:o, s:o, s:I, s:I, s:I, s:o, s:s, s:o, s:o, s:[]}", "examples", "space",
-                          nsr_json_string(a->o->space), "guide",
-                          a->guide->path ? nsr_json_string(a->guide->path) : json_null(), "draws",
-                          (json_int_t)r->draws, "seed", (json_int_t)a->o->seed, "distinct", (json_int_t)r->distinct,
-                          "ess", nsr_json_real(r->ess), "rescored", exact ? "exact" : "importance",
-                          "guide_seconds", nsr_json_real(a->guide->seconds), "seconds", nsr_json_real(a->seconds),
-                          "proposals");
-  if (obj == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
-  nsr_code rc = exact ? nsr_json_set(obj, "covered", nsr_json_real(r->covered), err) : NSR_OK;
-  for (size_t i = 0; rc == NSR_OK && i < a->n; i++) {
-    rc = nsr_json_append(json_object_get(obj, "examples"), json_integer(a->x[i]), err);
-  }
-  for (size_t i = 0; rc == NSR_OK && i < r->n_top; i++) {
-    rc = nsr_json_append(json_object_get(obj, "proposals"), proposal_json(&r->top[i], exact), err);
-  }
-  if (rc != NSR_OK) {
+  json_t *obj = nsr_space_proposals_json(a->x, a->n, a->r);
+  if (obj == NULL || json_object_set_new(obj, "space", nsr_json_string(a->o->space)) != 0 ||
+      json_object_set_new(obj, "guide", a->guide->path ? nsr_json_string(a->guide->path) : json_null()) != 0 ||
+      json_object_set_new(obj, "seed", json_integer((json_int_t)a->o->seed)) != 0 ||
+      json_object_set_new(obj, "guide_seconds", nsr_json_real(a->guide->seconds)) != 0 ||
+      json_object_set_new(obj, "seconds", nsr_json_real(a->seconds)) != 0) {
     json_decref(obj);
-    return rc;
+    return nsr_fail(err, NSR_ERR_NOMEM, "JSON output: out of memory");
   }
   return cli_print_json(stdout, obj, err);
 }
@@ -155,8 +132,6 @@ static void print_space_text(const space_answer *a) {
   if (exact) printf("\nthe proposals cover %.4f of the exact posterior mass (grammar component)\n", r->covered);
 }
 
-/* Opens the space, parses the examples against its range, conditions the
- * guide, draws and prints. */
 static nsr_code run_space(const space_cli *o, char **args, size_t n_args, nsr_error *err) {
   nsr_numbers_config cfg;
   nsr_numbers_config_default(&cfg);

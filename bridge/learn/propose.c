@@ -281,3 +281,32 @@ fail:
   json_decref(props);
   return NULL;
 }
+
+static json_t *space_proposal_json(const nsr_space_proposal *p, bool exact) {
+  json_t *o = json_pack("{s:o, s:I, s:o, s:o}", "name", nsr_json_string(p->name), "size", (json_int_t)p->size, "q",
+                        nsr_json_real(p->q), "weight", nsr_json_real(p->weight));
+  if (o && exact && (json_object_set_new(o, "posterior", nsr_json_real(p->posterior)) != 0 ||
+                     json_object_set_new(o, "restricted", nsr_json_real(p->restricted)) != 0)) {
+    json_decref(o);
+    return NULL;
+  }
+  return o;
+}
+
+json_t *nsr_space_proposals_json(const uint32_t *examples, size_t n, const nsr_space_proposals *r) {
+  bool exact = !isnan(r->covered);
+  json_t *obj = json_pack("{s:[], s:I, s:I, s:o, s:s, s:[]}", "examples", "draws", (json_int_t)r->draws,
+                          "distinct", (json_int_t)r->distinct, "ess", nsr_json_real(r->ess), "rescored",
+                          exact ? "exact" : "importance", "proposals");
+  bool ok = obj != NULL && (!exact || json_object_set_new(obj, "covered", nsr_json_real(r->covered)) == 0);
+  for (size_t i = 0; ok && i < n; i++) ok = json_array_append_new(json_object_get(obj, "examples"), json_integer(examples[i])) == 0;
+  for (size_t i = 0; ok && i < r->n_top; i++) {
+    json_t *item = space_proposal_json(&r->top[i], exact);
+    ok = item != NULL && json_array_append_new(json_object_get(obj, "proposals"), item) == 0;
+  }
+  if (!ok) {
+    json_decref(obj);
+    return NULL;
+  }
+  return obj;
+}

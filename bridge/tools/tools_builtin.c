@@ -21,7 +21,7 @@ nsr_code tools_registry_build(const tools_options *opt, tools_registry **out, ns
   if (rc == NSR_OK) rc = tools_add_list_concepts(reg, err);
   if (rc == NSR_OK) rc = tools_add_run_program(reg, opt, err);
   if (rc == NSR_OK) rc = tools_add_query_rules(reg, tools_db_path(opt), err);
-  if (rc == NSR_OK && opt->weights) rc = tools_add_propose_hypotheses(reg, opt->weights, err);
+  if (rc == NSR_OK && opt->weights) rc = tools_add_propose_hypotheses(reg, opt->weights, spaces, err);
   for (size_t i = 0; rc == NSR_OK && i < opt->n_manifests; i++) {
     rc = ffi_tools_load(reg, opt->manifests[i], err);
   }

@@ -436,7 +436,7 @@ static void test_environment_and_defaults(void **state) {
   assert_non_null(strstr(r.err, "the rules of '/nonexistent/flag.db'"));
   run_free(&r);
   unsetenv("NSR_DB");
-  EXPECT_RUN_ALL(RUN("tools"), 0, "propose_hypotheses(examples, top?)");
+  EXPECT_RUN_ALL(RUN("tools"), 0, "propose_hypotheses(examples, top?, space?)");
   setenv("NSR_WEIGHTS", "/nonexistent/env.safetensors", 1);
   expect_usage_error(RUN("tools"), "--weights: checkpoint '/nonexistent/env.safetensors'");
   expect_usage_error(RUN("mcp"), "--weights: checkpoint '/nonexistent/env.safetensors'");

@@ -16,10 +16,12 @@
 #include "nsr_tools.h"
 
 static const char *model_path;
+static const char *spaces_dir; /* the shipped spaces (programs/spaces) */
 
 static tools_registry *registry_with(const char *weights) {
   tools_options opt = {0};
   opt.weights = weights;
+  opt.spaces_dir = spaces_dir;
   tools_registry *reg;
   nsr_error err;
   if (tools_registry_build(&opt, &reg, &err) != NSR_OK) fail_msg("build: %s", err.message);
@@ -96,14 +98,46 @@ static void test_bad_arguments_are_tool_errors(void **state) {
   tools_registry_free(reg);
 }
 
+/* "space": the shipped guide of deep.json (not enumerable) proposes
+ * hypotheses weighed by importance: every weight in (0, 1], largest first,
+ * their sum at most 1 (exact rescoring is tested through `nsr propose
+ * --space` in test_cli_guide.c); a space without a guide, a name that is
+ * not shipped and an example outside 1..100 without a space are tool
+ * errors. */
+static void test_space_proposals(void **state) {
+  (void)state;
+  tools_registry *reg = registry_with(model_path);
+  json_t *out = call(reg, "{\"examples\":[7,49,21,35],\"space\":\"deep\",\"top\":5}", TOOLS_OK);
+  assert_string_equal(json_string_value(json_object_get(out, "space")), "deep.json");
+  assert_string_equal(json_string_value(json_object_get(out, "rescored")), "importance");
+  assert_int_equal(json_integer_value(json_object_get(out, "draws")), 10000);
+  size_t n = json_array_size(json_object_get(out, "proposals"));
+  assert_true(n >= 1 && n <= 5);
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    double w = number(proposal(out, i), "weight");
+    assert_true(w > 0 && w <= 1);
+    if (i > 0) assert_true(w <= number(proposal(out, i - 1), "weight"));
+    sum += w;
+  }
+  assert_true(sum <= 1 + 1e-9);
+  json_decref(out);
+  json_decref(call(reg, "{\"examples\":[7],\"space\":\"lot\"}", TOOLS_FAILED));
+  json_decref(call(reg, "{\"examples\":[7],\"space\":\"../deep\"}", TOOLS_FAILED));
+  json_decref(call(reg, "{\"examples\":[700]}", TOOLS_FAILED));
+  tools_registry_free(reg);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) return 2;
+  if (argc < 3) return 2;
   model_path = argv[1];
+  spaces_dir = argv[2];
   nsr_json_init();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_listed_only_with_weights),
       cmocka_unit_test(test_proposals_are_rescored_exactly),
       cmocka_unit_test(test_bad_arguments_are_tool_errors),
+      cmocka_unit_test(test_space_proposals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
