@@ -245,6 +245,8 @@ static nsr_code run_mh(mh_cli *o, nsr_error *err) {
   nsr_numbers_result_free(&exact);
   nsr_free(g);
   nsr_free(o->opt.top);
+  o->opt.top = NULL;
+  o->opt.guide = NULL; /* it pointed into `guide`, which dies here */
   guide_cli_close(&guide);
   nsr_numbers_model_close(&m);
   return rc;

@@ -45,7 +45,8 @@ static nsr_code check_layout(const nsr_nn_config *cfg, const nsr_space *space, n
 nsr_code nsr_guide_wrap(nsr_nn_model *model, const nsr_space *space, nsr_guide **out,
                         nsr_error *err) {
   *out = NULL;
-  if (check_layout(nsr_nn_get_config(model), space, err) != NSR_OK) return err->code;
+  nsr_code rc = check_layout(nsr_nn_get_config(model), space, err);
+  if (rc != NSR_OK) return rc;
   nsr_guide *g = nsr_calloc(1, sizeof *g);
   size_t p = nsr_space_productions(space);
   float *logits = nsr_mallocarray(p + 1, sizeof *logits);
@@ -58,9 +59,10 @@ nsr_code nsr_guide_wrap(nsr_nn_model *model, const nsr_space *space, nsr_guide *
                    .logits = logits};
   memset(logits, 0, (p + 1) * sizeof *logits);
   /* Reserving now keeps every later query free of allocation. */
-  if (nsr_nn_reserve(model, 1, false, err) != NSR_OK) {
+  rc = nsr_nn_reserve(model, 1, false, err);
+  if (rc != NSR_OK) {
     nsr_guide_free(g);
-    return err->code;
+    return rc;
   }
   *out = g;
   return NSR_OK;

@@ -28,9 +28,10 @@ nsr_code nsr_guide_heldout_make(const nsr_space *space, size_t n, uint64_t seed,
   cfg.seed = seed;
   cfg.split = NSR_SPLIT_HELDOUT;
   nsr_guide_dataset *ds;
-  if (nsr_guide_dataset_new(space, &cfg, &ds, err) != NSR_OK) return err->code;
+  nsr_code rc = nsr_guide_dataset_new(space, &cfg, &ds, err);
+  if (rc != NSR_OK) return rc;
   nsr_guide_item *all = nsr_mallocarray(n ? n : 1, sizeof *all);
-  nsr_code rc = all ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "held-out sets: out of memory");
+  if (all == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "held-out sets: out of memory");
   for (size_t i = 0; rc == NSR_OK && i < n; i++) {
     rc = nsr_guide_dataset_next(ds, &all[i], err);
     all[i].target = NULL; /* the dataset's buffer dies with it */
@@ -194,10 +195,11 @@ static nsr_code check_config(const nsr_guide_train_config *cfg, nsr_error *err) 
 nsr_code nsr_guide_train(const nsr_space *space, const nsr_guide_train_config *cfg,
                          nsr_nn_model **out, nsr_guide_eval *final, nsr_error *err) {
   *out = NULL;
-  if (check_config(cfg, err) != NSR_OK) return err->code;
+  nsr_code rc = check_config(cfg, err);
+  if (rc != NSR_OK) return rc;
   guide_trainer t;
   nsr_guide_item *heldout = NULL;
-  nsr_code rc = trainer_init(&t, space, cfg, err);
+  rc = trainer_init(&t, space, cfg, err);
   if (rc == NSR_OK) rc = nsr_guide_heldout_make(space, cfg->heldout, GUIDE_HELDOUT_SEED, &heldout, err);
   if (rc == NSR_OK) rc = nsr_nn_reserve(t.model, cfg->batch, true, err);
   nsr_progress bar;

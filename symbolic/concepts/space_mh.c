@@ -119,6 +119,7 @@ static bool step(chain *c, state *st, uint64_t *ext, uint64_t *ext_new) {
 /* A first tree in the support, grown from the PCFG; NSR_ERR_INVALID when
  * none is found. */
 static nsr_code start(chain *c, state *st, uint64_t *ext, nsr_error *err) {
+  memset(ext, 0, c->s->words * sizeof *ext); /* written by the first tree that fits */
   st->ll = -INFINITY;
   for (int tries = 0; st->ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
     st->t.len = 0;

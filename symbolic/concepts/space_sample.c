@@ -79,7 +79,10 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
 
 uint64_t nsr_space_signature(const nsr_space *s) {
   uint64_t h = UINT64_C(0xcbf29ce484222325);
-  uint32_t head[2] = {s->max, (uint32_t)s->max_size};
+  uint32_t max_size = (uint32_t)s->max_size;
+  unsigned char head[2 * sizeof(uint32_t)]; /* the two words' bytes, as in memory */
+  memcpy(head, &s->max, sizeof(uint32_t));
+  memcpy(head + sizeof(uint32_t), &max_size, sizeof(uint32_t));
   h = fnv1a(h, head, sizeof head);
   for (size_t k = 0; k < s->n_prods; k++) h = fnv1a(h, s->prods[k].name, strlen(s->prods[k].name) + 1);
   return h;
