@@ -14,6 +14,7 @@
 
 #include "nsr_extract.h"
 #include "sha256.h"
+#include "tiny_model.h"
 
 /* ---- SHA-256: FIPS 180-4 example vectors (NIST CSRC "SHA-256" examples) */
 
@@ -67,31 +68,12 @@ static void test_sha256_file(void **state) {
 
 /* ---- the concept library and Church ------------------------------------- */
 
-static nsr_numbers *engine_over(uint32_t max) {
-  nsr_numbers_config cfg;
-  nsr_numbers_config_default(&cfg);
-  cfg.max = max;
-  nsr_numbers *e;
-  nsr_error err;
-  assert_int_equal(nsr_numbers_new(&cfg, &e, &err), NSR_OK);
-  return e;
-}
-
-static nsr_lang *new_lang(void) {
-  nsr_lang_config cfg;
-  nsr_lang_config_default(&cfg);
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
-  return lang;
-}
-
 /* Every stored concept definition, run by the interpreter over 1..100,
  * has exactly the engine's extension. */
 static void test_rule_church_equals_engine(void **state) {
   (void)state;
-  nsr_numbers *e = engine_over(100);
-  nsr_lang *lang = new_lang();
+  nsr_numbers *e = tiny_engine(100);
+  nsr_lang *lang = tiny_lang();
   nsr_bitset got;
   nsr_error err;
   assert_int_equal(nsr_bitset_init(&got, 101, &err), NSR_OK);
@@ -113,8 +95,8 @@ static const nsr_concept *find_concept(const nsr_concept_library *lib, const cha
 
 static void test_library(void **state) {
   (void)state;
-  nsr_numbers *e = engine_over(100);
-  nsr_lang *lang = new_lang();
+  nsr_numbers *e = tiny_engine(100);
+  nsr_lang *lang = tiny_lang();
   nsr_concept_library lib;
   nsr_error err;
   assert_int_equal(nsr_concept_library_build(e, &lib, &err), NSR_OK);
@@ -155,9 +137,9 @@ typedef struct fixture {
 } fixture;
 
 static fixture fixture_over(uint32_t max) {
-  fixture f = {engine_over(max), {0}};
+  fixture f = {tiny_engine(max), {0}};
   nsr_error err;
-  nsr_lang *lang = new_lang();
+  nsr_lang *lang = tiny_lang();
   assert_int_equal(nsr_concept_library_build(f.engine, &f.lib, &err), NSR_OK);
   assert_int_equal(nsr_concept_library_verify(&f.lib, lang, &err), NSR_OK);
   nsr_lang_free(lang);

@@ -16,25 +16,6 @@
 #include "nsr_extract.h"
 #include "tiny_model.h"
 
-static nsr_numbers *engine_over(uint32_t max) {
-  nsr_numbers_config cfg;
-  nsr_numbers_config_default(&cfg);
-  cfg.max = max;
-  nsr_numbers *e;
-  nsr_error err;
-  assert_int_equal(nsr_numbers_new(&cfg, &e, &err), NSR_OK);
-  return e;
-}
-
-static nsr_lang *new_lang(void) {
-  nsr_lang_config cfg;
-  nsr_lang_config_default(&cfg);
-  nsr_lang *lang;
-  nsr_error err;
-  assert_int_equal(nsr_lang_new(&cfg, &lang, &err), NSR_OK);
-  return lang;
-}
-
 /* Sets as nsr_heldout: n sets from rows of up to 6 numbers ended by 0. */
 static void make_sets(const uint32_t rows[][NSR_PROPOSE_MAX_EXAMPLES + 1], size_t n,
                       nsr_heldout *out) {
@@ -78,7 +59,7 @@ static void test_lift(void **state) {
       {2, 4, 0}, {3, 0}, {2, 3, 0}, {4, 8, 16, 0}};
   nsr_heldout sets;
   make_sets(rows, 4, &sets);
-  nsr_numbers *e = engine_over(20);
+  nsr_numbers *e = tiny_engine(20);
   nsr_concept_library numbers, lib;
   nsr_error err;
   assert_int_equal(nsr_concept_library_build(e, &numbers, &err), NSR_OK);
@@ -93,7 +74,7 @@ static void test_lift(void **state) {
   assert_string_equal(find(&lib, "odd")->definition,
                       "(lambda (i) (all (map (lambda (x) (= (modulo x 2) 1)) (examples i))))");
   /* The interpreter agrees with every extension. */
-  nsr_lang *lang = new_lang();
+  nsr_lang *lang = tiny_lang();
   assert_int_equal(nsr_extract_define_inputs(lang, &lib, &err), NSR_OK);
   assert_int_equal(nsr_concept_library_verify(&lib, lang, &err), NSR_OK);
   /* (examples i) refuses set numbers outside 1..4. */
@@ -223,7 +204,7 @@ static void test_guide_truth_and_families(void **state) {
                              {.concept = tree_of(odd, 1)}};
   nsr_guide_sets in = {.items = items};
   make_sets(rows, 3, &in.sets);
-  nsr_numbers *e = engine_over(10);
+  nsr_numbers *e = tiny_engine(10);
   nsr_concept_library numbers, lib;
   assert_int_equal(nsr_concept_library_build(e, &numbers, &err), NSR_OK);
   assert_int_equal(nsr_concept_library_lift(&numbers, &in.sets, &lib, &err), NSR_OK);
@@ -237,7 +218,7 @@ static void test_guide_truth_and_families(void **state) {
   assert_null(find(&lib, "uses primes"));
   assert_null(find(&lib, "uses union"));
   assert_null(find(&lib, "uses intersection"));
-  nsr_lang *lang = new_lang();
+  nsr_lang *lang = tiny_lang();
   assert_int_equal(nsr_extract_define_inputs(lang, &lib, &err), NSR_OK);
   assert_int_equal(nsr_concept_library_verify(&lib, lang, &err), NSR_OK);
   nsr_lang_free(lang);

@@ -90,3 +90,28 @@ nsr_nn_model *tiny_trained(uint32_t max, int d, int layers, int steps, uint64_t 
   free(probs);
   return m;
 }
+
+nsr_numbers *tiny_engine(uint32_t max) {
+  nsr_numbers_config cfg;
+  nsr_numbers_config_default(&cfg);
+  cfg.max = max;
+  nsr_numbers *e = NULL;
+  nsr_error err;
+  if (nsr_numbers_new(&cfg, &e, &err) != NSR_OK) {
+    fprintf(stderr, "tiny engine: %s\n", err.message);
+    abort();
+  }
+  return e;
+}
+
+nsr_lang *tiny_lang(void) {
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  nsr_lang *lang = NULL;
+  nsr_error err;
+  if (nsr_lang_new(&cfg, &lang, &err) != NSR_OK) {
+    fprintf(stderr, "tiny lang: %s\n", err.message);
+    abort();
+  }
+  return lang;
+}

@@ -21,4 +21,10 @@ nsr_nn_model *tiny_random(uint32_t max, int d, int d_ff, int layers, uint64_t se
  * no exact MAP to compare with): d_model 8, 2 heads, 1 block, d_ff 8. */
 nsr_nn_model *tiny_wide(uint32_t max, uint64_t seed);
 
+/* The fixtures around them: Tenenbaum's engine over 1..max (default prior)
+ * and an interpreter with the default configuration; both abort on failure,
+ * like the models. */
+nsr_numbers *tiny_engine(uint32_t max);
+nsr_lang *tiny_lang(void);
+
 #endif
