@@ -104,6 +104,7 @@ static lang_rc env_add(nsr_lang *I, lang_env *e, lang_symbol *s, lval v) {
   e->syms[e->n] = s;
   e->vals[e->n] = v;
   e->n++;
+  s->local = true;
   return LANG_OK;
 }
 
@@ -118,7 +119,7 @@ static lval *env_find(lang_env *env, lang_symbol *s) {
 }
 
 static lang_rc lookup(nsr_lang *I, lang_env *env, lang_symbol *s, lval *out) {
-  lval *slot = env_find(env, s);
+  lval *slot = s->local ? env_find(env, s) : NULL;
   if (slot != NULL) {
     *out = *slot;
     return LANG_OK;
@@ -160,8 +161,12 @@ static lang_rc make_closure(nsr_lang *I, lval lambda, lang_env *env,
   c->body = lang_cdr(lang_cdr(lambda));
   c->env = env;
   c->name = lang_nil();
-  for (; params.type == NSR_LANG_PAIR; params = lang_cdr(params)) c->nreq++;
+  for (; params.type == NSR_LANG_PAIR; params = lang_cdr(params)) {
+    LANG_SYM(lang_car(params))->local = true;
+    c->nreq++;
+  }
   c->rest = params.type == NSR_LANG_SYMBOL;
+  if (c->rest) LANG_SYM(params)->local = true;
   *out = lang_obj_val(NSR_LANG_CLOSURE, c);
   return LANG_OK;
 }
@@ -353,6 +358,78 @@ static inline lang_rc charge_step(nsr_lang *I) {
   return lang_charge(I, 1);
 }
 
+/* `n` steps at once, as n calls of charge_step would charge them. */
+static inline lang_rc charge_steps(nsr_lang *I, uint64_t n) {
+  uint64_t next = I->steps + n;
+  if (next / TIME_CHECK_INTERVAL == I->steps / TIME_CHECK_INTERVAL &&
+      (I->cfg.max_steps == 0 || next <= I->cfg.max_steps)) {
+    I->steps = next;
+    return LANG_OK;
+  }
+  return lang_charge(I, n);
+}
+
+/* Whether x needs no machine step of its own: a variable, a constant or a
+ * quotation, which cannot call anything or allocate. */
+static inline bool is_simple(lval x) {
+  if (x.type != NSR_LANG_PAIR) return true;
+  lval head = lang_car(x);
+  return head.type == NSR_LANG_SYMBOL && LANG_SYM(head)->form == FORM_QUOTE;
+}
+
+/* The value of a simple x (is_simple) in env, as the machine's M_EVAL
+ * would give it, charged the two steps (evaluate, return) the machine
+ * would take for it. */
+static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out) {
+  if (charge_steps(I, 2) != LANG_OK) return LANG_ERROR;
+  if (x.type == NSR_LANG_SYMBOL) return lookup(I, env, LANG_SYM(x), out);
+  if (x.type == NSR_LANG_PAIR) {
+    I->cur_pos = LANG_PAIR(x)->pos;
+    *out = lang_car(lang_cdr(x));
+    return LANG_OK;
+  }
+  *out = x;
+  return LANG_OK;
+}
+
+/* Continues the application whose FRAME_ARGS frame is on top: simple
+ * operands are evaluated in place (a call's operands are mostly variables
+ * and constants, and taking each through the machine's evaluate and return
+ * steps was most of the evaluator's time). Sets *expr and returns with
+ * *next = M_EVAL at the first operand that needs the machine; when none is
+ * left, pops the frame, sets the call's position and name for its errors,
+ * *apply_base to the procedure's slot, and *next = M_APPLY. */
+static lang_rc next_operands(nsr_lang *I, lang_env *env, lval *expr, mode *next,
+                             size_t *apply_base) {
+  size_t top = I->nframes - 1;
+  while (I->frames[top].a.type == NSR_LANG_PAIR) {
+    lval cell = I->frames[top].a;
+    I->frames[top].a = lang_cdr(cell);
+    lval x = item_of(I, cell);
+    if (!is_simple(x)) {
+      *expr = x;
+      *next = M_EVAL;
+      return LANG_OK;
+    }
+    lval v;
+    if (eval_simple(I, env, x, &v) != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
+  }
+  lang_frame *f = &I->frames[top];
+  *apply_base = f->valbase;
+  I->cur_pos = lang_pos_of(f->b);
+  I->call_name = NULL;
+  I->op_pos = I->cur_pos;
+  if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
+    I->user_pos = I->cur_pos;
+    lval op = lang_car(f->b);
+    if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
+    I->op_pos = lang_head_pos(f->b);
+  }
+  I->nframes--;
+  *next = M_APPLY;
+  return LANG_OK;
+}
+
 /* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
  * the procedure at vals[base] to the values above it. Returns when the
  * frames pushed by this run are all popped, leaving the stacks as found. */
@@ -489,8 +566,16 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
         default:
           /* An application: evaluate the operator, then the operands. */
           rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
-          r.expr = head;
           I->cur_pos = lang_head_pos(x);
+          if (rc != LANG_OK || head.type != NSR_LANG_SYMBOL) {
+            r.expr = head;
+            break;
+          }
+          if ((rc = eval_simple(I, r.env, head, &r.val)) != LANG_OK ||
+              (rc = push_val(I, r.val)) != LANG_OK) {
+            break;
+          }
+          rc = next_operands(I, r.env, &r.expr, &m, &apply_base);
           break;
       }
       if (rc != LANG_OK) break;
@@ -507,25 +592,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
     switch (f->kind) {
       case FRAME_ARGS:
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
-        f = &I->frames[I->nframes - 1];
-        if (f->a.type == NSR_LANG_PAIR) {
-          r.expr = item_of(I, f->a);
-          f->a = lang_cdr(f->a);
-          m = M_EVAL;
-          break;
-        }
-        apply_base = f->valbase;
-        I->cur_pos = lang_pos_of(f->b);
-        I->call_name = NULL;
-        I->op_pos = I->cur_pos;
-        if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
-          I->user_pos = I->cur_pos;
-          lval op = lang_car(f->b);
-          if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
-          I->op_pos = lang_head_pos(f->b);
-        }
-        I->nframes--;
-        m = M_APPLY;
+        rc = next_operands(I, r.env, &r.expr, &m, &apply_base);
         break;
       case FRAME_SEQ:
       case FRAME_AND:

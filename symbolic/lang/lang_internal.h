@@ -76,6 +76,10 @@ typedef struct lang_symbol {
   lval global;       /* the global binding, when `bound` */
   bool bound;
   uint8_t form;      /* lang_form */
+  bool local;        /* ever a parameter or a local definition: until then a
+                        lookup skips the environment chain (most references
+                        are to globals, and walking the chain for them was
+                        most of the evaluator's time) */
   uint64_t hash;
   size_t len;
   char name[];
@@ -454,11 +458,20 @@ lang_rc lang_type_error(nsr_lang *I, const char *name, const char *what,
 #define lang_error(...) (lang_error(__VA_ARGS__), LANG_ERROR)
 #define lang_type_error(...) (lang_type_error(__VA_ARGS__), LANG_ERROR)
 #endif
-/* The position a datum carries (its pair's, else none). */
-lang_pos lang_pos_of(lval v);
+/* The position a datum carries (its pair's, else none). Inline: the
+ * evaluator asks at every call. */
+static inline lang_pos lang_pos_of(lval v) {
+  return v.type == NSR_LANG_PAIR ? LANG_PAIR(v)->pos : (lang_pos){0, 0, 0};
+}
 /* The position of a list's first item: its own when the reader knew it
  * (head_col), else the list's. */
-lang_pos lang_head_pos(lval list);
+static inline lang_pos lang_head_pos(lval list) {
+  lang_pos pos = lang_pos_of(list);
+  if (list.type == NSR_LANG_PAIR && LANG_PAIR(list)->head_col != 0) {
+    pos.col = LANG_PAIR(list)->head_col;
+  }
+  return pos;
+}
 
 /* ---- lang_gc.c ----------------------------------------------------------- */
 

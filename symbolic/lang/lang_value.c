@@ -767,18 +767,6 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
 
 /* ---- errors -------------------------------------------------------------- */
 
-lang_pos lang_pos_of(lval v) {
-  return v.type == NSR_LANG_PAIR ? LANG_PAIR(v)->pos : (lang_pos){0, 0, 0};
-}
-
-lang_pos lang_head_pos(lval list) {
-  lang_pos pos = lang_pos_of(list);
-  if (list.type == NSR_LANG_PAIR && LANG_PAIR(list)->head_col != 0) {
-    pos.col = LANG_PAIR(list)->head_col;
-  }
-  return pos;
-}
-
 /* msg with its leading "NAME: " (a name without spaces, as primitives head
  * their messages) replaced by "WRITTEN: ", into out; msg unchanged when it
  * has no such head. */
