@@ -174,7 +174,7 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
     nsr_lang_config_default(&I->cfg);
   }
   nsr_rng_seed(&I->rng, I->cfg.seed);
-  I->next_gc = (size_t)1 << 20;
+  I->next_gc = I->cfg.gc_stress ? 0 : (size_t)1 << 20;
   I->library_file = UINT32_MAX; /* until the prelude is read */
   I->result = lang_unspec();
   for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();

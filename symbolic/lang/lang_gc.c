@@ -389,7 +389,7 @@ void lang_collect(nsr_lang *I) {
    * (freeing them and taking them back from the system at once costs
    * page faults), at most half of that room: they count in heap_bytes. */
   trim_spare(I, next > live ? (next - live) / 2 : 0);
-  I->next_gc = next;
+  I->next_gc = I->cfg.gc_stress ? 0 : next; /* stress: at every step */
 }
 
 void lang_free_all(nsr_lang *I) {
