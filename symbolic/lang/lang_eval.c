@@ -21,6 +21,7 @@ typedef enum mode { M_EVAL, M_RETURN, M_APPLY } mode;
 
 void lang_budget_start(nsr_lang *I) {
   I->steps = 0;
+  I->step_alarm = 0; /* the first step sets it */
   I->start_ns = nsr_now_ns();
 }
 
@@ -314,6 +315,15 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
 
 /* ---- the machine --------------------------------------------------------- */
 
+/* Sets the count at which a step must come back to lang_charge: the next
+ * multiple of TIME_CHECK_INTERVAL (the clock), or the step budget's end if
+ * sooner; below it charge_steps only counts. */
+static void set_step_alarm(nsr_lang *I) {
+  uint64_t alarm = (I->steps / TIME_CHECK_INTERVAL + 1) * TIME_CHECK_INTERVAL;
+  if (I->cfg.max_steps != 0 && I->cfg.max_steps < alarm) alarm = I->cfg.max_steps + 1;
+  I->step_alarm = alarm;
+}
+
 lang_rc lang_charge(nsr_lang *I, uint64_t work) {
   uint64_t before = I->steps;
   I->steps += work;
@@ -325,6 +335,7 @@ lang_rc lang_charge(nsr_lang *I, uint64_t work) {
   /* The clock and the host's interrupt flag are read whenever the charge
    * crosses an interval boundary, so one large charge from a primitive's
    * loop reads them too. */
+  set_step_alarm(I);
   if (before / TIME_CHECK_INTERVAL == I->steps / TIME_CHECK_INTERVAL) return LANG_OK;
   if (I->cfg.interrupt != NULL && *I->cfg.interrupt != 0) {
     return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT, "interrupted");
@@ -345,25 +356,11 @@ static lval item_of(nsr_lang *I, lval cell) {
   return lang_car(cell);
 }
 
-/* One evaluation step: lang_charge(I, 1) without the call while no
- * budget is near (the clock is read only when the count crosses a
- * multiple of TIME_CHECK_INTERVAL, and the step limit is checked here). */
-static inline lang_rc charge_step(nsr_lang *I) {
-  uint64_t next = I->steps + 1;
-  if (next % TIME_CHECK_INTERVAL != 0 &&
-      (I->cfg.max_steps == 0 || next <= I->cfg.max_steps)) {
-    I->steps = next;
-    return LANG_OK;
-  }
-  return lang_charge(I, 1);
-}
-
-/* `n` steps at once, as n calls of charge_step would charge them. */
+/* n evaluation steps: lang_charge(I, n) without the call while neither
+ * the clock's turn nor the step budget's end is reached (step_alarm). */
 static inline lang_rc charge_steps(nsr_lang *I, uint64_t n) {
-  uint64_t next = I->steps + n;
-  if (next / TIME_CHECK_INTERVAL == I->steps / TIME_CHECK_INTERVAL &&
-      (I->cfg.max_steps == 0 || next <= I->cfg.max_steps)) {
-    I->steps = next;
+  if (I->steps + n < I->step_alarm) {
+    I->steps += n;
     return LANG_OK;
   }
   return lang_charge(I, n);
@@ -455,7 +452,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
 
   for (;;) {
     if (I->heap_bytes >= I->next_gc) lang_collect(I); /* 0 under gc_stress */
-    if ((rc = charge_step(I)) != LANG_OK) break;
+    if ((rc = charge_steps(I, 1)) != LANG_OK) break;
 
     if (m == M_APPLY) {
       lval proc = I->vals[apply_base];

@@ -245,6 +245,7 @@ struct nsr_lang {
 
   nsr_rng rng;
   uint64_t steps, start_ns;
+  uint64_t step_alarm; /* below this count a step needs no check (lang_eval.c) */
   lang_pos cur_pos;  /* the application being evaluated (or the variable
                         being looked up), for errors */
   /* The latest call made from a program (not from the library, whose file
