@@ -395,7 +395,12 @@ bool lang_eqv_in(const nsr_lang *I, lval a, lval b);
 bool lang_equal_in(const nsr_lang *I, lval a, lval b);
 /* A hash consistent with lang_equal. */
 uint64_t lang_hash_value(lval v);
-uint64_t lang_mix(uint64_t h, uint64_t x);
+static inline uint64_t lang_mix(uint64_t h, uint64_t x) {
+  h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 29);
+}
 /* Looks key up; *found tells whether it was there. */
 lval lang_hash_get(lang_hash *t, lval key, bool *found);
 lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val);

@@ -378,13 +378,6 @@ static bool equal_walk(lval a, lval b, bool names) {
   return same && !st.failed && !sets.failed;
 }
 
-uint64_t lang_mix(uint64_t h, uint64_t x) {
-  h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  h ^= h >> 31;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  return h ^ (h >> 29);
-}
-
 /* Hashing looks at this many nodes (pairs, vectors, atoms) of a value, in
  * a fixed depth-first order that depends on its structure only: equal
  * values still hash alike, and a shared or cyclic value costs no more than
