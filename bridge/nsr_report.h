@@ -111,6 +111,8 @@ enum {
   NSR_NUMBERS_MODEL_EDGES = 1, /* record a space's derivation graph (for fitting) */
   NSR_NUMBERS_MODEL_SPACE = 2, /* always a space: without a file, Tenenbaum's 34
                               rules as a grammar, with the prior of `cfg` */
+  NSR_NUMBERS_MODEL_GRAMMAR_ONLY = 4, /* a space file's grammar, not enumerated
+                                         (NSR_SPACE_GRAMMAR_ONLY): for samplers */
 };
 
 /* Opens the model the options ask for: prior_path (a fitted prior file),

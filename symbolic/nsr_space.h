@@ -84,16 +84,27 @@ double nsr_space_sampling_exponent(const nsr_space_params *p, size_t n);
 
 typedef struct nsr_space nsr_space;
 
+/* How a space is built (flags of the loaders below). */
+enum {
+  /* The enumeration keeps its derivation graph, so that production weights
+   * can be fitted (nsr_fit_*). */
+  NSR_SPACE_RECORD_EDGES = 1,
+  /* The grammar only, as "enumerate": false makes it: for the samplers
+   * (nsr_space_mh, nsr_space_sample_*), which need no enumeration; exact
+   * inference on such a space is refused. Enumerating large.json takes
+   * seconds, its sampler milliseconds. */
+  NSR_SPACE_GRAMMAR_ONLY = 2,
+};
+
 /* Builds a space from its JSON description. `what` names the source in
- * errors. With `record_edges`, the enumeration keeps its derivation graph so
- * that production weights can be fitted (nsr_fit_*). Errors: NSR_ERR_PARSE
- * or NSR_ERR_INVALID for a bad description (naming the key), NSR_ERR_LIMIT
+ * errors; `flags` are NSR_SPACE_* above. Errors: NSR_ERR_PARSE or
+ * NSR_ERR_INVALID for a bad description (naming the key), NSR_ERR_LIMIT
  * when more than the description's max_extensions would be made,
  * NSR_ERR_NOMEM. */
 nsr_code nsr_space_from_json(const char *text, size_t len, const char *what,
-                             bool record_edges, nsr_space **out,
+                             unsigned flags, nsr_space **out,
                              nsr_error *err);
-nsr_code nsr_space_load(const char *path, bool record_edges, nsr_space **out,
+nsr_code nsr_space_load(const char *path, unsigned flags, nsr_space **out,
                         nsr_error *err);
 void nsr_space_free(nsr_space *space);
 
@@ -415,7 +426,7 @@ typedef struct nsr_fit_report {
 /* MAP fit of λ, σ, α, β and (with opt->fit_weights) every production's log
  * weight to `data` (which needs yes/no counts), by L-BFGS on unconstrained
  * parameters with analytic gradients. The space must have been built with
- * record_edges. Leaves the fitted values in the space. */
+ * NSR_SPACE_RECORD_EDGES. Leaves the fitted values in the space. */
 nsr_code nsr_fit_space(nsr_space *space, const nsr_human_data *data,
                        const nsr_fit_options *opt, nsr_fit_report *report,
                        nsr_error *err);
@@ -441,7 +452,7 @@ nsr_code nsr_fit_cross_validate(const char *space_json, const nsr_human_data *da
 nsr_code nsr_space_prior_text(const nsr_space *space, const char *fit_json,
                               char **out, nsr_error *err);
 /* Rebuilds the space a prior file records and applies its parameters. */
-nsr_code nsr_space_load_prior(const char *path, bool record_edges,
+nsr_code nsr_space_load_prior(const char *path, unsigned flags,
                               nsr_space **out, nsr_error *err);
 
 #ifdef __cplusplus

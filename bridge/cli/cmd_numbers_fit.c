@@ -208,7 +208,7 @@ static nsr_code rebuild_with_size(nsr_space **space, int size, nsr_error *err) {
   char *text = NULL; /* freed below even when with_max_size fails */
   nsr_code rc = with_max_size(nsr_space_source(*space), size, &text, err);
   nsr_space *rebuilt = NULL;
-  if (rc == NSR_OK) rc = nsr_space_from_json(text, strlen(text), "--max-size", true, &rebuilt, err);
+  if (rc == NSR_OK) rc = nsr_space_from_json(text, strlen(text), "--max-size", NSR_SPACE_RECORD_EDGES, &rebuilt, err);
   free(text);
   if (rc != NSR_OK) return rc;
   nsr_space_free(*space);

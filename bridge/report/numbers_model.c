@@ -17,7 +17,7 @@
 /* Builds Tenenbaum's model for `cfg` as a space: equal rule weights, and
  * λ = the rules' prior mass under cfg's prior (pmtk3's 2/3 per rule,
  * normalised, or the mixture's λ), so its answers are the engine's. */
-static nsr_code tenenbaum_space(const nsr_numbers_config *cfg, bool record_edges, nsr_space **out,
+static nsr_code tenenbaum_space(const nsr_numbers_config *cfg, unsigned space_flags, nsr_space **out,
                                 nsr_error *err) {
   nsr_numbers *engine;
   nsr_code rc = nsr_numbers_new(cfg, &engine, err);
@@ -31,7 +31,7 @@ static nsr_code tenenbaum_space(const nsr_numbers_config *cfg, bool record_edges
                      TENENBAUM_PRIMITIVES "}",
                      cfg->max, NSR_NUMBERS_RULES * rule.prior, cfg->sigma);
   if (len < 0 || (size_t)len >= sizeof text) return nsr_fail(err, NSR_ERR_INTERNAL, "Tenenbaum's space: description too long");
-  return nsr_space_from_json(text, (size_t)len, "Tenenbaum's rules", record_edges, out, err);
+  return nsr_space_from_json(text, (size_t)len, "Tenenbaum's rules", space_flags, out, err);
 }
 
 nsr_code nsr_numbers_model_open(nsr_numbers_model *m, const nsr_numbers_config *cfg,
@@ -46,16 +46,18 @@ nsr_code nsr_numbers_model_open(nsr_numbers_model *m, const nsr_numbers_config *
                     "give --space or --prior-file, not both (a prior file records its space)");
   }
   bool edges = (flags & NSR_NUMBERS_MODEL_EDGES) != 0;
+  unsigned space_flags = (edges ? NSR_SPACE_RECORD_EDGES : 0) |
+                         (flags & NSR_NUMBERS_MODEL_GRAMMAR_ONLY ? NSR_SPACE_GRAMMAR_ONLY : 0);
   nsr_code rc;
   if (prior_path) {
-    rc = nsr_space_load_prior(prior_path, edges, &m->space, err);
+    rc = nsr_space_load_prior(prior_path, space_flags, &m->space, err);
     m->label = m->file = prior_path;
     m->fitted = true;
   } else if (space_path) {
-    rc = nsr_space_load(space_path, edges, &m->space, err);
+    rc = nsr_space_load(space_path, space_flags, &m->space, err);
     m->label = m->file = space_path;
   } else if (flags & NSR_NUMBERS_MODEL_SPACE) {
-    rc = tenenbaum_space(cfg, edges, &m->space, err);
+    rc = tenenbaum_space(cfg, space_flags, &m->space, err);
   } else {
     return nsr_numbers_new(cfg, &m->engine, err);
   }

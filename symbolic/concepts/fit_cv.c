@@ -10,7 +10,7 @@
 static nsr_code fold(const char *space_json, const nsr_human_data *train, const nsr_human_data *test,
                      const nsr_fit_options *opt, double *p, nsr_error *err) {
   nsr_space *s;
-  nsr_code rc = nsr_space_from_json(space_json, strlen(space_json), "cross-validation", true, &s, err);
+  nsr_code rc = nsr_space_from_json(space_json, strlen(space_json), "cross-validation", NSR_SPACE_RECORD_EDGES, &s, err);
   if (rc != NSR_OK) return rc;
   nsr_fit_report rep;
   rc = nsr_fit_space(s, train, opt, &rep, err);

@@ -102,7 +102,7 @@ static nsr_code apply_prior(nsr_space *s, const json_t *root, nsr_error *err) {
   return rc;
 }
 
-nsr_code nsr_space_load_prior(const char *path, bool record_edges, nsr_space **out,
+nsr_code nsr_space_load_prior(const char *path, unsigned flags, nsr_space **out,
                               nsr_error *err) {
   char *text, *space_text = NULL;
   size_t len;
@@ -128,7 +128,7 @@ nsr_code nsr_space_load_prior(const char *path, bool record_edges, nsr_space **o
     if (space_text == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "prior file: out of memory");
   }
   nsr_space *s = NULL;
-  if (rc == NSR_OK) rc = nsr_space_from_json(space_text, strlen(space_text), path, record_edges, &s, err);
+  if (rc == NSR_OK) rc = nsr_space_from_json(space_text, strlen(space_text), path, flags, &s, err);
   if (rc == NSR_OK) rc = apply_prior(s, root, err);
   nsr_free(space_text);
   json_decref(root);

@@ -205,7 +205,7 @@ nsr_code nsr_space_set_params(nsr_space *s, const nsr_space_params *p, nsr_error
 }
 
 static nsr_code space_build(nsr_space *s, const char *text, size_t len, const char *what,
-                            nsr_error *err) {
+                            unsigned flags, nsr_error *err) {
   json_t *root;
   nsr_code rc = nsr_json_parse(text, len, &root, err);
   if (rc != NSR_OK) {
@@ -216,6 +216,7 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   if (rc == NSR_OK) rc = parse_settings(s, root, err);
   s->enumerated = true;
   if (rc == NSR_OK) rc = nsr_json_get_bool_opt(root, "enumerate", &s->enumerated, err);
+  if (flags & NSR_SPACE_GRAMMAR_ONLY) s->enumerated = false;
   if (rc == NSR_OK) {
     s->prods = nsr_calloc(SPACE_MAX_PRODUCTIONS, sizeof *s->prods);
     if (s->prods == NULL) rc = nsr_fail(err, NSR_ERR_NOMEM, "productions: out of memory");
@@ -241,13 +242,13 @@ static nsr_code space_build(nsr_space *s, const char *text, size_t len, const ch
   return rc;
 }
 
-nsr_code nsr_space_from_json(const char *text, size_t len, const char *what, bool record_edges,
+nsr_code nsr_space_from_json(const char *text, size_t len, const char *what, unsigned flags,
                              nsr_space **out, nsr_error *err) {
   *out = NULL;
   nsr_space *s = nsr_calloc(1, sizeof *s);
   if (s == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "space: out of memory");
-  s->record_edges = record_edges;
-  nsr_code rc = space_build(s, text, len, what, err);
+  s->record_edges = (flags & NSR_SPACE_RECORD_EDGES) != 0;
+  nsr_code rc = space_build(s, text, len, what, flags, err);
   if (rc != NSR_OK) {
     nsr_space_free(s);
     return rc;
@@ -256,13 +257,13 @@ nsr_code nsr_space_from_json(const char *text, size_t len, const char *what, boo
   return NSR_OK;
 }
 
-nsr_code nsr_space_load(const char *path, bool record_edges, nsr_space **out, nsr_error *err) {
+nsr_code nsr_space_load(const char *path, unsigned flags, nsr_space **out, nsr_error *err) {
   char *text;
   size_t len;
   *out = NULL;
   nsr_code rc = nsr_read_file(path, MAX_SPACE_BYTES, &text, &len, err);
   if (rc != NSR_OK) return rc;
-  rc = nsr_space_from_json(text, len, path, record_edges, out, err);
+  rc = nsr_space_from_json(text, len, path, flags, out, err);
   nsr_free(text);
   return rc;
 }

@@ -21,7 +21,7 @@ static int fit_time(const char *space_path, const char *data_path) {
   nsr_space *s;
   nsr_error err;
   nsr_human_data d;
-  if (nsr_space_load(space_path, true, &s, &err) != NSR_OK ||
+  if (nsr_space_load(space_path, NSR_SPACE_RECORD_EDGES, &s, &err) != NSR_OK ||
       nsr_human_data_load(data_path, "dev", nsr_space_max(s), &d, &err) != NSR_OK) {
     fprintf(stderr, "bench_space: %s\n", err.message);
     return 1;

@@ -272,6 +272,13 @@ static void test_mh_command(void **state) {
   expect(o, "numbers mh --space lazy.json --samples 1000 4", 0, "even");
   expect(o, "numbers mh --space lazy.json --samples 1000 --exact 4", 2, "not enumerated");
   expect(o, "numbers mh --space lazy.json 3", 2, "contains every example");
+  /* Sampling never enumerates the space (only --exact does): tiny.json
+   * with room for 2 extensions samples, and fails only under --exact. */
+  cli_write("cramped.json", "{\"range\": 12, \"max_size\": 3, \"max_extensions\": 2, \"primitives\":"
+                            " [{\"family\": \"even\"}, {\"family\": \"odd\"}, {\"family\": \"multiples\","
+                            " \"args\": [3]}], \"operations\": [{\"family\": \"union\", \"weight\": 0.5}]}");
+  expect(o, "numbers mh --space cramped.json --samples 1000 --top 2 6", 0, "multiples of 3");
+  expect(o, "numbers mh --space cramped.json --samples 1000 --exact 6", 1, "max_extensions");
   expect(o, "numbers mh --space tiny.json 13", 2, "examples: 13 is outside");
   expect(o, "numbers mh --space tiny.json six", 2, "examples");
   expect(o, "numbers mh --space tiny.json", 2, "no examples given");

@@ -288,7 +288,7 @@ static const char fit_data[] =
 static nsr_space *fit_space_new(void) {
   nsr_space *s;
   nsr_error err;
-  if (nsr_space_from_json(fit_space, strlen(fit_space), "t", true, &s, &err) != NSR_OK) fail_msg("%s", err.message);
+  if (nsr_space_from_json(fit_space, strlen(fit_space), "t", NSR_SPACE_RECORD_EDGES, &s, &err) != NSR_OK) fail_msg("%s", err.message);
   return s;
 }
 

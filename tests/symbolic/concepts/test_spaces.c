@@ -22,7 +22,8 @@
 static nsr_space *build(const char *json, bool edges) {
   nsr_space *s = NULL;
   nsr_error err;
-  nsr_code rc = nsr_space_from_json(json, strlen(json), "test", edges, &s, &err);
+  nsr_code rc = nsr_space_from_json(json, strlen(json), "test", edges ? NSR_SPACE_RECORD_EDGES : 0, &s,
+                                    &err);
   if (rc != NSR_OK) fail_msg("space: %s", err.message);
   return s;
 }
@@ -421,7 +422,7 @@ static void test_allocation_failures_are_clean(void **state) {
     nsr_alloc_fail_after(n);
     nsr_space *s = NULL;
     nsr_error err;
-    nsr_code rc = nsr_space_from_json(brute_space, strlen(brute_space), "t", true, &s, &err);
+    nsr_code rc = nsr_space_from_json(brute_space, strlen(brute_space), "t", NSR_SPACE_RECORD_EDGES, &s, &err);
     nsr_alloc_fail_reset();
     if (rc == NSR_OK) {
       nsr_space_free(s);
@@ -459,18 +460,30 @@ static void test_mh_converges_to_exact(void **state) {
   const uint32_t bad[] = {13};
   assert_int_equal(nsr_space_mh(s, bad, 1, &opt, g, &rep, &err), NSR_ERR_RANGE);
   nsr_space_free(s);
-  /* Without enumeration, sampling still works and exact inference says why
-   * it cannot run. */
+  /* Without enumeration ("enumerate": false, or NSR_SPACE_GRAMMAR_ONLY for
+   * any space), sampling still works, draw for draw as on the enumerated
+   * space, and exact inference says why it cannot run. */
+  double g_enumerated[12];
+  assert_int_equal(nsr_space_mh(s = build(brute_space, false), x, 1, &opt, g_enumerated, &rep, &err),
+                   NSR_OK);
+  nsr_space_free(s);
   char json[sizeof brute_space + 32];
   snprintf(json, sizeof json, "{\"enumerate\":false,%s", brute_space + 1);
-  s = build(json, false);
-  assert_int_equal(nsr_space_extensions(s), 0);
-  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_OK);
-  nsr_numbers_result r = {0};
-  assert_int_equal(nsr_space_infer(s, x, 1, 1, &r, &err), NSR_ERR_INVALID);
-  assert_non_null(strstr(err.message, "not enumerated"));
-  nsr_numbers_result_free(&r);
-  nsr_space_free(s);
+  nsr_space *unenumerated[2] = {build(json, false), NULL};
+  assert_int_equal(nsr_space_from_json(brute_space, strlen(brute_space), "t", NSR_SPACE_GRAMMAR_ONLY,
+                                       &unenumerated[1], &err),
+                   NSR_OK);
+  for (int i = 0; i < 2; i++) {
+    s = unenumerated[i];
+    assert_int_equal(nsr_space_extensions(s), 0);
+    assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_OK);
+    assert_memory_equal(g, g_enumerated, sizeof g);
+    nsr_numbers_result r = {0};
+    assert_int_equal(nsr_space_infer(s, x, 1, 1, &r, &err), NSR_ERR_INVALID);
+    assert_non_null(strstr(err.message, "not enumerated"));
+    nsr_numbers_result_free(&r);
+    nsr_space_free(s);
+  }
 }
 
 /* The visit counts: the most visited extensions' shares sum to at most 1,
