@@ -150,7 +150,14 @@ static nsr_code shipped_model(number_game_ctx *ctx, const json_t *args, const ch
   }
   int i = tools_spaces_find(ctx->spaces, name);
   if (i < 0) return nsr_fail(err, NSR_ERR_INVALID, "arguments.space: no shipped space is named \"%.60s\"", name);
-  return tools_spaces_model(ctx->spaces, (size_t)i, out, err);
+  nsr_code rc = tools_spaces_model(ctx->spaces, (size_t)i, out, err);
+  if (rc == NSR_OK && nsr_space_extensions((*out)->space) == 0) {
+    return nsr_fail(err, NSR_ERR_INVALID,
+                    "arguments.space: \"%s\" is too large to enumerate and number_game answers "
+                    "exactly; propose_hypotheses samples it (its \"space\" argument)",
+                    name);
+  }
+  return rc;
 }
 
 /* Copies the integers of `list` (validated: integers ≥ 1) into dst, each at

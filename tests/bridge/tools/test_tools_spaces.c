@@ -56,6 +56,7 @@ static int folder_setup(void **state) {
              "\"params\":{\"lambda\":0.5,\"sigma\":0.05,\"alpha\":1,\"beta\":0.5},"
              "\"log_weights\":{\"even\":1.3862943611198906,\"powers of 2\":0}}");
   write_file("broken.json", "{\"range\":10,\"primitives\":[{\"family\":\"sevens\"}]}");
+  write_file("unenumerated.json", "{\"enumerate\":false,\"range\":10,\"primitives\":[{\"family\":\"even\"}]}");
   write_file("README.md", "not a space");
   write_file("a b.json", TINY_SPACE);
   write_file("tiny.json.bak", TINY_SPACE);
@@ -105,7 +106,7 @@ static void test_names_offered(void **state) {
   const json_t *prop = json_object_get(
       json_object_get(json_object_get(json_array_get(list, 0), "inputSchema"), "properties"), "space");
   /* Sorted; README.md, "a b.json", "tiny.json.bak" and ".json" are not offered. */
-  json_t *want = json_pack("[s, s, s]", "broken", "tiny", "tiny_fit");
+  json_t *want = json_pack("[s, s, s, s]", "broken", "tiny", "tiny_fit", "unenumerated");
   assert_true(json_equal(json_object_get(prop, "enum"), want));
   json_decref(want);
   json_decref(list);
@@ -182,8 +183,12 @@ static void test_paths_and_bad_values_refused(void **state) {
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     char args[128];
     snprintf(args, sizeof args, "{\"examples\":[2],\"space\":\"%s\"}", names[i]);
-    call(reg, args, TOOLS_FAILED, "is not one of \"broken\", \"tiny\", \"tiny_fit\"");
+    call(reg, args, TOOLS_FAILED, "is not one of \"broken\", \"tiny\", \"tiny_fit\", \"unenumerated\"");
   }
+  /* A space only a sampler can use (deep.json is one) is offered, since
+   * propose_hypotheses samples it, but number_game answers exactly. */
+  call(reg, "{\"examples\":[2],\"space\":\"unenumerated\"}", TOOLS_FAILED,
+       "\"unenumerated\" is too large to enumerate and number_game answers exactly");
   call(reg, "{\"examples\":[2],\"space\":7}", TOOLS_FAILED, "arguments.space must be a string");
   call(reg, "{\"examples\":[2],\"space\":[\"tiny\"]}", TOOLS_FAILED, "arguments.space must be a string");
   call(reg, "{\"examples\":[2],\"space\":null}", TOOLS_FAILED, "arguments.space must be a string");
