@@ -46,7 +46,8 @@ static const char number_game_space_description[] =
     "a shipped hypothesis space by name, instead of Tenenbaum's 34 rules: its grammar's "
     "rules and intervals, its range and its prior (so range, prior, lambda and sigma do not "
     "go with it). E.g. lot_mag: a small language of thought (6,072 rules); large: 2.33 "
-    "million rules (its first use takes seconds)";
+    "million rules (its first use takes seconds). Spaces too large to enumerate (deep) "
+    "are refused: this tool answers exactly";
 
 static const char number_game_output[] =
     "{\"type\":\"object\","
