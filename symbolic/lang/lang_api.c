@@ -116,6 +116,7 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
   I->cur_pos = (lang_pos){0, 0, 0};
   if (I->heap_bytes >= I->next_gc) lang_collect(I);
   I->user_pos = (lang_pos){0, 0, 0};
+  I->user_call_name = NULL;
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
   if (library) I->library_file = file;

@@ -421,6 +421,7 @@ __attribute__((always_inline)) static inline lang_rc next_operands(nsr_lang *I, 
     I->user_pos = I->cur_pos;
     lval op = lang_car(f->b);
     if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
+    I->user_call_name = I->call_name;
     I->op_pos = lang_head_pos(f->b);
   }
   I->nframes--;

@@ -252,6 +252,8 @@ struct nsr_lang {
    * index is library_file): errors inside library procedures are reported
    * there, where the user can act on them. */
   lang_pos user_pos;
+  lang_symbol *user_call_name; /* the operator written there, when a symbol:
+                                  it heads those errors (sort: <: ...) */
   uint32_t library_file;
   /* The operator symbol of the call being applied, when the program (not
    * the library) wrote one; NULL otherwise. */

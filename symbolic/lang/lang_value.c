@@ -783,7 +783,20 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
     memcpy(raw, msg, sizeof raw);
     rename_head(raw, I->prim_name, msg, sizeof msg);
   }
-  if (pos.file == I->library_file && I->user_pos.line != 0) pos = I->user_pos;
+  if (pos.file == I->library_file && I->user_pos.line != 0) {
+    /* Inside a library procedure: the error is placed at the program's call
+     * and headed by the name the program wrote there (sort: <: ...), as the
+     * primitive at fault is the library's, not the program's. */
+    pos = I->user_pos;
+    const char *written = I->user_call_name != NULL ? I->user_call_name->name : NULL;
+    size_t n = written != NULL ? strlen(written) : 0;
+    if (n > 0 && !(strncmp(msg, written, n) == 0 && msg[n] == ':')) {
+      char raw[NSR_ERROR_MESSAGE_MAX];
+      memcpy(raw, msg, sizeof raw);
+      int head = snprintf(msg, sizeof msg, "%.64s: ", written);
+      snprintf(msg + head, sizeof msg - (size_t)head, "%.*s", (int)(sizeof msg - (size_t)head - 1), raw);
+    }
+  }
   if (pos.line == 0 || pos.file >= I->nfiles) {
     nsr_fail(&I->error, code, "%s", msg);
   } else {

@@ -124,11 +124,16 @@ static void test_runtime_errors_point_at_the_call(void **state) {
       {"(define a 1)\n  (condition #f)", "test.church:2:3: condition used outside of a query"},
       {"(rejection-query (define x (flip))\n  x\n  (undefined-y x))",
        "test.church:3:4: unbound variable 'undefined-y'"},
-      /* Errors inside library procedures (map is written in Church) point
-       * at the program's call, not into the library, and name the
-       * primitive the library called. */
-      {"(define xs '(1 2))\n(map car xs)", "test.church:2:1: car: expected a pair as argument 1, got 1"},
-      {"(define (f x) x)\n(map f '(1) '(2))", "test.church:2:1: f: expected 1 argument, got 2"},
+      /* Errors inside library procedures (map, sort and repeat are written
+       * in Church) point at the program's call, not into the library, and
+       * name the procedure the program called, then the one at fault. */
+      {"(define xs '(1 2))\n(map car xs)", "test.church:2:1: map: car: expected a pair as argument 1, got 1"},
+      {"(define (f x) x)\n(map f '(1) '(2))", "test.church:2:1: map: f: expected 1 argument, got 2"},
+      {"(list 1\n  (sort '(3 a 2)))", "test.church:2:3: sort: <: expected a number as argument 2, got a"},
+      {"(repeat 'x flip)", "test.church:1:1: repeat: <=: expected a number as argument 1, got x"},
+      /* ... but an error in the program's own procedure, called by the
+       * library, is the program's, at its place. */
+      {"(map (lambda (x)\n  (+ x 'b)) '(1))", "test.church:2:3: +: expected a number as argument 2, got b"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     nsr_lang *lang = lt_new(1);
