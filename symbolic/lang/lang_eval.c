@@ -140,17 +140,22 @@ static lang_rc define(nsr_lang *I, lang_env *env, lang_symbol *s, lval v) {
     LANG_CLOSURE(v)->name = lang_obj_val(NSR_LANG_SYMBOL, s);
   }
   if (env == NULL) {
+    lang_effect(I);
     s->global = v;
     s->bound = true;
     return LANG_OK;
   }
   for (uint32_t i = 0; i < env->n; i++) {
     if (env->syms[i] == s) {
+      if (I->resuming != NULL && lang_trail_env(I, env, i, false, env->vals[i]) != LANG_OK) {
+        return LANG_ERROR;
+      }
       env->vals[i] = v;
       return LANG_OK;
     }
   }
-  return env_add(I, env, s, v);
+  if (env_add(I, env, s, v) != LANG_OK) return LANG_ERROR;
+  return I->resuming != NULL ? lang_trail_env(I, env, env->n - 1, true, lang_nil()) : LANG_OK;
 }
 
 static lang_rc make_closure(nsr_lang *I, lval lambda, lang_env *env,
@@ -430,11 +435,12 @@ __attribute__((always_inline)) static inline lang_rc next_operands(nsr_lang *I, 
 }
 
 /* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
- * the procedure at vals[base] to the values above it. Returns when the
- * frames pushed by this run are all popped, leaving the stacks as found. */
-static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
-                   lval *out) {
-  size_t frame_base = I->nframes, val_base = m == M_APPLY ? base : I->nvals;
+ * the procedure at vals[base] to the values above it (a mem'd procedure's
+ * own when memo_call). Frames above frame_base and values above val_base
+ * belong to this run (a resumed continuation brings some). Returns when
+ * they are all popped, leaving the stacks at the bases. */
+static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
+                           size_t frame_base, size_t val_base, bool memo_call, lval *out) {
   uint64_t addr_in = I->addr;
   lang_run r = {expr, lang_unspec(), env, I->runs};
   I->runs = &r;
@@ -446,10 +452,9 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   I->op_pos = I->cur_pos;
   lang_rc rc = LANG_OK;
   size_t apply_base = base;
-  /* Set while applying a mem'd procedure's underlying procedure: its
-   * address then depends on the memo and the arguments only, not on the
-   * call site. */
-  bool memo_call = false;
+  /* memo_call is set while applying a mem'd procedure's underlying
+   * procedure: its address then depends on the memo and the arguments
+   * only, not on the call site. */
 
   for (;;) {
     if (I->heap_bytes >= I->next_gc) lang_collect(I); /* 0 under gc_stress */
@@ -477,6 +482,8 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
           continue;
         }
         I->memo_site = memo_call;
+        I->prim_base = apply_base;
+        I->prim_serial++;
         rc = call_primitive(I, proc, apply_base, &r.val);
         I->memo_site = memo_call = false;
         if (rc != LANG_OK) break;
@@ -630,6 +637,7 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_SET: {
         I->cur_pos = lang_pos_of(f->b);
         I->nframes--;
+        lang_effect(I);
         lang_symbol *s = LANG_SYM(f->a);
         lval *slot = env_find(r.env, s);
         if (slot != NULL) {
@@ -645,7 +653,15 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
       case FRAME_MEMO: {
         lval memo = f->a, key = f->b;
         I->nframes--;
-        rc = lang_hash_put(I, LANG_MEMO(memo)->cache, key, r.val);
+        lang_hash *cache = LANG_MEMO(memo)->cache;
+        if (I->resuming != NULL && LANG_MEMO(memo)->resuming_serial != I->resuming_serial) {
+          lang_effect(I); /* a cache older than the query: not ours to undo */
+        } else if (I->resuming != NULL) {
+          bool had;
+          lval old = lang_hash_get(cache, key, &had);
+          if ((rc = lang_trail_memo(I, cache, key, had, old)) != LANG_OK) break;
+        }
+        rc = lang_hash_put(I, cache, key, r.val);
         break;
       }
     }
@@ -660,6 +676,17 @@ static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base,
   I->prim_name = prim_name_in;
   if (rc == LANG_OK) *out = r.val;
   return rc;
+}
+
+static lang_rc run(nsr_lang *I, mode m, lval expr, lang_env *env, size_t base, lval *out) {
+  return run_machine(I, m, expr, env, base, I->nframes, m == M_APPLY ? base : I->nvals, false,
+                     out);
+}
+
+lang_rc lang_run_from(nsr_lang *I, size_t frame_base, size_t val_base, size_t apply_base,
+                      bool memo_call, lval *out) {
+  return run_machine(I, M_APPLY, lang_nil(), NULL, apply_base, frame_base, val_base, memo_call,
+                     out);
 }
 
 lang_rc lang_eval(nsr_lang *I, lval x, lang_env *env, lval *out) {

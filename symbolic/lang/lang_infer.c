@@ -27,6 +27,7 @@ void lang_infer_mark(nsr_lang *I) {
     lang_mark(I, q->index);
     for (size_t i = 0; i < q->nvals; i++) lang_mark(I, q->vals[i]);
     infer_mh_mark(I, q);
+    infer_resume_mark(I, q);
   }
 }
 
@@ -67,6 +68,7 @@ static lang_rc enumerate_choice(nsr_lang *I, lang_query *q,
                       "or unbounded support); use mh-query or rejection-query",
                       lang_dist_name(d->kind));
   }
+  if (q->resumable && count > 1 && infer_resume_capture(I, q) != LANG_OK) return LANG_ERROR;
   int64_t index = 0;
   if (q->pos < q->nchoices) {
     index = q->choices[q->pos].index;
@@ -239,6 +241,7 @@ void infer_leave(nsr_lang *I, lang_query *q) {
   nsr_free(q->vals);
   nsr_free(q->sums);
   infer_mh_free(q);
+  infer_resume_free(q);
 }
 
 /* One run of the model: LANG_OK with *value, LANG_ABORT when its condition
@@ -366,7 +369,16 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   lang_rc entered = infer_enter(I, &q, Q_ENUMERATE);
   if (entered != LANG_OK) return entered;
   lang_rc rc = lang_make_hash(I, &q.index);
+  /* Paths resume at choice points (lang_infer_resume.c), unless a query
+   * around this one already does: its trail then records this one's
+   * changes too. */
+  q.resumable = I->resuming == NULL && !I->cfg.replay_enumeration;
+  q.serial = ++I->resume_serials;
+  q.frame_base = I->nframes;
+  q.val_base = I->nvals;
+  q.runs_outer = I->runs;
   uint64_t paths = 0;
+  size_t bumped = SIZE_MAX; /* the choice the previous path changed */
   while (rc == LANG_OK) {
     if (I->cfg.max_paths != 0 && paths >= I->cfg.max_paths) {
       rc = lang_fail_at(I, q.call, NSR_ERR_LIMIT,
@@ -376,7 +388,13 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     }
     paths++;
     lval v;
-    lang_rc run = infer_run(I, &q, thunk, &v);
+    if (q.resumable) {
+      I->resuming = &q;
+      I->resuming_serial = q.serial;
+    }
+    lang_rc run = bumped == SIZE_MAX || !q.resumable ? infer_run(I, &q, thunk, &v)
+                                                     : infer_resume_run(I, &q, thunk, bumped, &v);
+    if (I->resuming == &q) I->resuming = NULL;
     if (run == LANG_OK) {
       rc = tally(I, &q, v, q.logw);
     } else if (run == LANG_ERROR) {
@@ -388,6 +406,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     if (j == 0) break;
     q.choices[j - 1].index++;
     q.nchoices = j;
+    bumped = j - 1;
   }
   I->cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "enumeration-query", out);

@@ -16,6 +16,33 @@ typedef struct enum_choice {
   int64_t index, count;
 } enum_choice;
 
+/* A change to the heap a resumed path must undo (lang_infer_resume.c). */
+typedef enum trail_kind { TRAIL_ENV_ADD, TRAIL_ENV_SET, TRAIL_MEMO } trail_kind;
+typedef struct trail_entry {
+  trail_kind kind;
+  uint32_t slot; /* the environment's binding */
+  bool had;      /* TRAIL_MEMO: the key was in the cache, with `old` */
+  lval obj;      /* the environment or the cache */
+  lval key, old;
+} trail_entry;
+
+/* The machine just before the primitive application that made a choice:
+ * its stacks above the query's bases and the registers errors read. */
+typedef struct resume_point {
+  bool valid;
+  bool memo_call;
+  lang_frame *frames;
+  size_t nframes, framecap;
+  lval *vals;
+  size_t nvals, valcap;
+  size_t apply_off; /* the primitive's slot, from the query's val_base */
+  uint64_t addr;
+  lang_pos cur_pos, op_pos, user_pos;
+  lang_symbol *call_name, *user_call_name;
+  double logw, factors;
+  size_t trail_mark;
+} resume_point;
+
 typedef struct mh_entry {
   uint64_t addr;
   lang_dist dist;
@@ -59,6 +86,16 @@ typedef struct lang_query {
   long double *sums; /* weights, relative to exp(ref) (see tally) */
   double ref;
   size_t nvals, valcap;
+  /* resuming at choice points (lang_infer_resume.c) */
+  bool resumable;
+  uint64_t serial;         /* I->resuming_serial while it runs its model */
+  resume_point *points;    /* by choice position */
+  size_t pointcap;
+  trail_entry *trail;
+  size_t ntrail, trailcap;
+  size_t frame_base, val_base; /* the stacks' heights where its runs start */
+  struct lang_run *runs_outer; /* I->runs there */
+  uint64_t capture_serial;     /* I->prim_serial at the latest choice */
 
   /* Metropolis-Hastings */
   mh_trace old, cur;
@@ -105,6 +142,18 @@ void infer_leave(nsr_lang *I, lang_query *q);
 lang_rc infer_run(nsr_lang *I, lang_query *q, lval thunk, lval *value);
 /* The items of list in reverse order, as a new list. */
 lang_rc infer_reverse(nsr_lang *I, lval list, lval *out);
+
+/* ---- lang_infer_resume.c ------------------------------------------------- */
+
+/* Called by the enumeration's choice hook before it takes choice q->pos:
+ * records a resume point there when it can (see the file's comment). */
+lang_rc infer_resume_capture(nsr_lang *I, lang_query *q);
+/* The next path after choice `bumped` took its next value: resumed at the
+ * latest resume point at or before it (the heap's recorded changes since
+ * undone), or run from the start when there is none. As infer_run. */
+lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value);
+void infer_resume_mark(nsr_lang *I, const lang_query *q);
+void infer_resume_free(lang_query *q);
 
 /* ---- lang_infer_mh.c ----------------------------------------------------- */
 

@@ -163,6 +163,10 @@ typedef struct lang_memo {
   uint64_t addr; /* where mem was called: random choices made by the
                     procedure get addresses from this and the arguments,
                     wherever it is first called (mem-aware MH) */
+  uint64_t resuming_serial; /* I->resuming_serial when made: a cache made by
+                               a resuming enumeration's model is restored
+                               on resumption, any other's change is an
+                               effect (lang_infer_resume.c) */
 } lang_memo;
 
 /* Continuation frames of the evaluator (see lang_eval.c). */
@@ -268,6 +272,16 @@ struct nsr_lang {
                         choice is addressed without the call site */
   struct lang_query *query; /* innermost running query, or NULL */
   int query_depth;
+  /* The primitive being applied: its procedure's slot on the value stack
+   * and a count of primitive applications (lang_infer_resume.c captures
+   * the machine before the primitive that makes a choice). */
+  size_t prim_base;
+  uint64_t prim_serial;
+  /* The enumeration whose runs resume at choice points, while its model
+   * runs: the evaluator records undoable mutations for it and reports the
+   * others (lang_infer_resume.c); NULL otherwise. */
+  struct lang_query *resuming;
+  uint64_t resuming_serial, resume_serials;
 
   struct lang_plots *plots; /* figures written (lang_plot.c), or NULL */
 
@@ -583,6 +597,31 @@ extern const char lang_prelude[];
 
 /* Marks the values held by running queries. */
 void lang_infer_mark(nsr_lang *I);
+
+/* ---- lang_infer_resume.c: what a resuming enumeration must know ---------- */
+
+/* A binding added to env (its slot n-1) or changed (slot `slot`, which held
+ * `old`), and an entry put in a mem'd procedure's cache (`had`: key was
+ * there with `old`): recorded while I->resuming, to be undone when the
+ * enumeration goes back to an earlier choice. Fail only on memory. */
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old);
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old);
+/* An effect that undoing cannot take back (output, set!, a vector or hash
+ * table changed, a global defined, a figure): the resuming enumeration
+ * replays every later path from the start, as without resumption. */
+void lang_resume_off(nsr_lang *I);
+static inline void lang_effect(nsr_lang *I) {
+  if (I->resuming != NULL) lang_resume_off(I);
+}
+/* Runs the machine on stacks set up by the caller: frames from frame_base
+ * and values from val_base are a captured continuation whose next step
+ * applies the procedure at vals[apply_base] (as a mem'd procedure's own
+ * when memo_call). Returns like lang_apply, the stacks unwound to the
+ * bases (lang_eval.c). */
+lang_rc lang_run_from(nsr_lang *I, size_t frame_base, size_t val_base, size_t apply_base,
+                      bool memo_call, lval *out);
+/* Removes key from t if there (lang_value.c); never allocates. */
+void lang_hash_remove(lang_hash *t, lval key);
 
 /* The random-choice hook of every sampler: under a query it replays or
  * records the choice; outside one it samples from the interpreter's RNG.

@@ -525,6 +525,7 @@ lang_rc plot_state(nsr_lang *I, struct lang_plots **out) {
 }
 
 lang_rc plot_reserve_file(nsr_lang *I, const char *kind, size_t *index) {
+  lang_effect(I);
   struct lang_plots *P;
   if (plot_state(I, &P) != LANG_OK) return LANG_ERROR;
   if (P->n >= PLOT_MAX_FILES) {

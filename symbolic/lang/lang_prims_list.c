@@ -569,6 +569,7 @@ static lang_rc p_vector_ref(nsr_lang *I, lval *a, int n, lval *out) {
 
 static lang_rc p_vector_set(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
+  lang_effect(I);
   int64_t k;
   if (vector_index(I, "vector-set!", a, &k) != LANG_OK) return LANG_ERROR;
   LANG_VEC(a[0])->items[k] = a[2];
@@ -613,6 +614,7 @@ static lang_rc p_hash_set(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (a[0].type != NSR_LANG_HASH) return lang_type_error(I, "hash-table-set!", "a hash table", 0, a[0]);
   *out = lang_unspec();
+  lang_effect(I);
   return lang_hash_put(I, LANG_HASH(a[0]), a[1], a[2]);
 }
 
@@ -633,6 +635,7 @@ static lang_rc p_mem(nsr_lang *I, lval *a, int n, lval *out) {
   m->proc = a[0];
   m->cache = LANG_HASH(cache);
   m->addr = lang_mix(I->addr, ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col);
+  m->resuming_serial = I->resuming != NULL ? I->resuming_serial : 0;
   *out = lang_obj_val(NSR_LANG_MEMO, m);
   return LANG_OK;
 }

@@ -448,6 +448,27 @@ lval lang_hash_get(lang_hash *t, lval key, bool *found) {
   return e->used ? e->val : lang_nil();
 }
 
+/* Linear probing's deletion: the entries after the hole that would not be
+ * found across it move back into it, so no tombstone is needed. */
+void lang_hash_remove(lang_hash *t, lval key) {
+  if (t->cap == 0) return;
+  lang_hash_entry *e = hash_slot(t, key, lang_hash_value(key));
+  if (!e->used) return;
+  size_t mask = t->cap - 1, hole = (size_t)(e - t->entries);
+  for (size_t j = (hole + 1) & mask; t->entries[j].used; j = (j + 1) & mask) {
+    size_t home = t->entries[j].hash & mask;
+    /* j's entry may fill the hole when its home is not in (hole, j]. */
+    bool reachable = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!reachable) {
+      t->entries[hole] = t->entries[j];
+      hole = j;
+    }
+  }
+  t->entries[hole].used = false;
+  t->entries[hole].key = t->entries[hole].val = lang_nil();
+  t->count--;
+}
+
 lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
   if ((t->count + 1) * 2 > t->cap) {
     size_t cap = t->cap == 0 ? 8 : t->cap * 2;
@@ -742,6 +763,7 @@ void lang_print(lang_buf *b, lval v, bool write) {
 }
 
 lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
+  lang_effect(I); /* a resumed path would not print its prefix's output again */
   if (I->cfg.echo != NULL) {
     fwrite(s, 1, n, I->cfg.echo);
     fflush(I->cfg.echo);

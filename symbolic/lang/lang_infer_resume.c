@@ -1,0 +1,243 @@
+/* lang_infer_resume.c: exact enumeration that resumes at choice points.
+ *
+ * Plain enumeration (lang_infer.c) replays every path from the start: a
+ * path that differs from the previous one only in its last choice still
+ * re-runs everything before it. Here, when the model's run reaches a choice
+ * in its own activation of the evaluator, the machine's stacks at that
+ * moment (the continuation, just before the primitive that chooses is
+ * applied) are copied into a resume point. The next path that changes
+ * this choice restores the stacks and applies the primitive again, which
+ * now takes the choice's next value; everything before it is not re-run.
+ *
+ * The heap is not copied, so what a path changed after a resume point must
+ * be undone before another path resumes there. The evaluator records the
+ * changes that can be undone in a trail (a binding added to or changed in
+ * an environment, an entry put in a mem'd procedure's cache) and reports
+ * every other effect (output, figures, set!, changed vectors and hash
+ * tables, global definitions) with lang_effect: from then on the query
+ * replays each path from the start, exactly as plain enumeration does, so
+ * a program that prints or mutates gets the same behaviour as before. The
+ * first path to reach such an effect runs it itself (its prefix, shared
+ * with earlier paths, had none), so nothing is printed or done less often
+ * than under replay.
+ *
+ * A choice made elsewhere (in a nested activation: eval, load, a draw run
+ * as written by an observation), or a second choice made by the same
+ * primitive application, gets no resume point; paths that change it resume
+ * at an earlier point and replay the recorded choices from there, or start
+ * over. */
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+#include "lang_infer.h"
+
+/* Deeper continuations are not captured (copying them at every choice
+ * would cost more than replaying): their paths resume earlier. */
+#define RESUME_MAX_FRAMES 4096
+#define RESUME_MAX_VALS 16384
+
+void lang_resume_off(nsr_lang *I) {
+  lang_query *q = I->resuming;
+  q->resumable = false;
+  q->ntrail = 0; /* nothing will be undone: every later path starts over */
+  for (size_t i = 0; i < q->pointcap; i++) q->points[i].valid = false;
+  I->resuming = NULL;
+}
+
+static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
+  lang_query *q = I->resuming;
+  if (infer_reserve(I, q, (void **)&q->trail, &q->trailcap, q->ntrail, sizeof *q->trail) !=
+      LANG_OK) {
+    return LANG_ERROR;
+  }
+  q->trail[q->ntrail++] = *t;
+  return LANG_OK;
+}
+
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old) {
+  return trail_push(I, &(trail_entry){.kind = added ? TRAIL_ENV_ADD : TRAIL_ENV_SET,
+                                      .obj = lang_obj_val(NSR_LANG_ENV, env), .slot = slot,
+                                      .key = lang_nil(), .old = old});
+}
+
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old) {
+  return trail_push(I, &(trail_entry){.kind = TRAIL_MEMO, .obj = lang_obj_val(NSR_LANG_HASH, cache),
+                                      .had = had, .key = key, .old = old});
+}
+
+/* Undoes q's trail, newest first, down to `mark` entries. */
+static void undo_to(nsr_lang *I, lang_query *q, size_t mark) {
+  while (q->ntrail > mark) {
+    const trail_entry *t = &q->trail[--q->ntrail];
+    switch (t->kind) {
+      case TRAIL_ENV_ADD: {
+        lang_env *e = (lang_env *)(void *)t->obj.as.obj;
+        /* Bindings are only ever appended, so this one is the last. */
+        assert(e->n == t->slot + 1 && "a trailed binding is its environment's last");
+        e->n = t->slot;
+        break;
+      }
+      case TRAIL_ENV_SET: ((lang_env *)(void *)t->obj.as.obj)->vals[t->slot] = t->old; break;
+      case TRAIL_MEMO: {
+        lang_hash *h = LANG_HASH(t->obj);
+        if (!t->had) {
+          lang_hash_remove(h, t->key);
+        } else {
+          /* The key is there: putting its old value back cannot allocate. */
+          lang_rc rc = lang_hash_put(I, h, t->key, t->old);
+          assert(rc == LANG_OK && "a cache entry is restored in place");
+          (void)rc;
+        }
+        break;
+      }
+    }
+  }
+}
+
+void infer_resume_mark(nsr_lang *I, const lang_query *q) {
+  for (size_t i = 0; i < q->ntrail; i++) {
+    lang_mark(I, q->trail[i].obj);
+    lang_mark(I, q->trail[i].key);
+    lang_mark(I, q->trail[i].old);
+  }
+  for (size_t i = 0; i < q->pointcap; i++) {
+    const resume_point *p = &q->points[i];
+    if (!p->valid) continue;
+    for (size_t k = 0; k < p->nframes; k++) {
+      lang_mark(I, p->frames[k].a);
+      lang_mark(I, p->frames[k].b);
+      if (p->frames[k].env != NULL) lang_mark(I, lang_obj_val(NSR_LANG_ENV, p->frames[k].env));
+    }
+    for (size_t k = 0; k < p->nvals; k++) lang_mark(I, p->vals[k]);
+  }
+}
+
+void infer_resume_free(lang_query *q) {
+  for (size_t i = 0; i < q->pointcap; i++) {
+    nsr_free(q->points[i].frames);
+    nsr_free(q->points[i].vals);
+  }
+  nsr_free(q->points);
+  nsr_free(q->trail);
+}
+
+/* Copies n items of `size` bytes from src into the point's buffer *dst of
+ * capacity *cap, growing it (charged to q). */
+static lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, const void *src,
+                          size_t n, size_t size) {
+  if (n > *cap) {
+    if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
+    void *p = nsr_reallocarray(*dst, n, size);
+    if (p == NULL) return infer_no_memory(I);
+    *dst = p;
+    *cap = n;
+  }
+  if (n > 0) memcpy(*dst, src, n * size);
+  return LANG_OK;
+}
+
+lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
+  size_t at = q->pos;
+  /* Only the first choice of a primitive application in the model's own
+   * activation can be resumed by applying that primitive again. */
+  bool same_call = q->capture_serial == I->prim_serial;
+  q->capture_serial = I->prim_serial;
+  if (!q->resumable || same_call || I->runs == NULL || I->runs->outer != q->runs_outer) {
+    return LANG_OK;
+  }
+  size_t nframes = I->nframes - q->frame_base, nvals = I->prim_base - q->val_base;
+  if (I->nframes < q->frame_base || I->prim_base < q->val_base || nframes > RESUME_MAX_FRAMES ||
+      I->nvals - q->val_base > RESUME_MAX_VALS) {
+    return LANG_OK;
+  }
+  if (at >= q->pointcap) {
+    size_t cap = q->pointcap;
+    if (infer_reserve(I, q, (void **)&q->points, &cap, at, sizeof *q->points) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    memset(q->points + q->pointcap, 0, (cap - q->pointcap) * sizeof *q->points);
+    q->pointcap = cap;
+  }
+  resume_point *p = &q->points[at];
+  if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
+  nvals = I->nvals - q->val_base;
+  if (copy_items(I, q, (void **)&p->frames, &p->framecap, I->frames + q->frame_base, nframes,
+                 sizeof *p->frames) != LANG_OK ||
+      copy_items(I, q, (void **)&p->vals, &p->valcap, I->vals + q->val_base, nvals,
+                 sizeof *p->vals) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  p->nframes = nframes;
+  p->nvals = nvals;
+  p->apply_off = I->prim_base - q->val_base;
+  p->memo_call = I->memo_site;
+  p->addr = I->addr;
+  p->cur_pos = I->cur_pos;
+  p->op_pos = I->op_pos;
+  p->user_pos = I->user_pos;
+  p->call_name = I->call_name;
+  p->user_call_name = I->user_call_name;
+  p->logw = q->logw;
+  p->factors = q->factors;
+  p->trail_mark = q->ntrail;
+  p->valid = true;
+  return LANG_OK;
+}
+
+/* Grows one of the evaluator's stacks to hold n items (charged like the
+ * evaluator's own growth). */
+static lang_rc reserve_stack(nsr_lang *I, void **items, size_t *cap, size_t n, size_t size) {
+  if (n <= *cap) return LANG_OK;
+  size_t grown = *cap == 0 ? 256 : *cap;
+  while (grown < n) grown *= 2;
+  if (lang_account(I, (ptrdiff_t)((grown - *cap) * size)) != LANG_OK) return LANG_ERROR;
+  void *p = nsr_reallocarray(*items, grown, size);
+  if (p == NULL) {
+    I->heap_bytes -= (grown - *cap) * size;
+    return infer_no_memory(I);
+  }
+  *items = p;
+  *cap = grown;
+  return LANG_OK;
+}
+
+lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
+  /* The latest resume point at or before the changed choice; the choices
+   * between it and the changed one are replayed from q->choices. */
+  size_t k = bumped + 1;
+  while (k > 0 && !(k - 1 < q->pointcap && q->points[k - 1].valid)) k--;
+  for (size_t i = k; i < q->pointcap; i++) q->points[i].valid = false;
+  if (k == 0) {
+    undo_to(I, q, 0);
+    return infer_run(I, q, thunk, value);
+  }
+  resume_point *p = &q->points[k - 1];
+  undo_to(I, q, p->trail_mark);
+  assert(I->nframes == q->frame_base && I->nvals == q->val_base &&
+         "a path resumes on the stacks its query started from");
+  void *frames = I->frames, *vals = I->vals;
+  lang_rc rc = reserve_stack(I, &frames, &I->framecap, q->frame_base + p->nframes, sizeof(lang_frame));
+  I->frames = frames;
+  if (rc == LANG_OK) rc = reserve_stack(I, &vals, &I->valcap, q->val_base + p->nvals, sizeof(lval));
+  I->vals = vals;
+  if (rc != LANG_OK) return rc;
+  memcpy(I->frames + q->frame_base, p->frames, p->nframes * sizeof(lang_frame));
+  memcpy(I->vals + q->val_base, p->vals, p->nvals * sizeof(lval));
+  I->nframes = q->frame_base + p->nframes;
+  I->nvals = q->val_base + p->nvals;
+  I->addr = p->addr;
+  I->cur_pos = p->cur_pos;
+  I->op_pos = p->op_pos;
+  I->user_pos = p->user_pos;
+  I->call_name = p->call_name;
+  I->user_call_name = p->user_call_name;
+  q->logw = p->logw;
+  q->factors = p->factors;
+  q->pos = k - 1;
+  q->capture_serial = 0;
+  rc = lang_run_from(I, q->frame_base, q->val_base, q->val_base + p->apply_off, p->memo_call,
+                     value);
+  if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
+  return rc;
+}
