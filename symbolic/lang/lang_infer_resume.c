@@ -146,11 +146,9 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   if (!q->resumable || same_call || I->runs == NULL || I->runs->outer != q->runs_outer) {
     return LANG_OK;
   }
-  size_t nframes = I->nframes - q->frame_base, nvals = I->prim_base - q->val_base;
-  if (I->nframes < q->frame_base || I->prim_base < q->val_base || nframes > RESUME_MAX_FRAMES ||
-      I->nvals - q->val_base > RESUME_MAX_VALS) {
-    return LANG_OK;
-  }
+  if (I->nframes < q->frame_base || I->prim_base < q->val_base) return LANG_OK;
+  size_t nframes = I->nframes - q->frame_base, nvals = I->nvals - q->val_base;
+  if (nframes > RESUME_MAX_FRAMES || nvals > RESUME_MAX_VALS) return LANG_OK;
   if (at >= q->pointcap) {
     size_t cap = q->pointcap;
     if (infer_reserve(I, q, (void **)&q->points, &cap, at, sizeof *q->points) != LANG_OK) {
@@ -161,7 +159,6 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   }
   resume_point *p = &q->points[at];
   if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
-  nvals = I->nvals - q->val_base;
   if (copy_items(I, q, (void **)&p->frames, &p->framecap, I->frames + q->frame_base, nframes,
                  sizeof *p->frames) != LANG_OK ||
       copy_items(I, q, (void **)&p->vals, &p->valcap, I->vals + q->val_base, nvals,
@@ -222,8 +219,8 @@ lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, 
   if (rc == LANG_OK) rc = reserve_stack(I, &vals, &I->valcap, q->val_base + p->nvals, sizeof(lval));
   I->vals = vals;
   if (rc != LANG_OK) return rc;
-  memcpy(I->frames + q->frame_base, p->frames, p->nframes * sizeof(lang_frame));
-  memcpy(I->vals + q->val_base, p->vals, p->nvals * sizeof(lval));
+  if (p->nframes > 0) memcpy(I->frames + q->frame_base, p->frames, p->nframes * sizeof(lang_frame));
+  if (p->nvals > 0) memcpy(I->vals + q->val_base, p->vals, p->nvals * sizeof(lval));
   I->nframes = q->frame_base + p->nframes;
   I->nvals = q->val_base + p->nvals;
   I->addr = p->addr;
