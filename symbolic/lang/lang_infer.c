@@ -364,6 +364,19 @@ static lang_rc distribution_result(nsr_lang *I, lang_query *q,
   return lang_cons(I, values, pair, out);
 }
 
+/* The next path of enumeration q: resumed after choice `bumped` (SIZE_MAX:
+ * the first path) while q can resume, with the evaluator recording for q;
+ * else run from the start. As infer_run. */
+static lang_rc enumerate_path(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *v) {
+  if (!q->resumable) return infer_run(I, q, thunk, v);
+  I->resuming = q;
+  I->resuming_serial = q->serial;
+  lang_rc rc = bumped == SIZE_MAX ? infer_run(I, q, thunk, v)
+                                  : infer_resume_run(I, q, thunk, bumped, v);
+  I->resuming = NULL;
+  return rc;
+}
+
 static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   lang_query q;
   lang_rc entered = infer_enter(I, &q, Q_ENUMERATE);
@@ -388,13 +401,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     }
     paths++;
     lval v;
-    if (q.resumable) {
-      I->resuming = &q;
-      I->resuming_serial = q.serial;
-    }
-    lang_rc run = bumped == SIZE_MAX || !q.resumable ? infer_run(I, &q, thunk, &v)
-                                                     : infer_resume_run(I, &q, thunk, bumped, &v);
-    if (I->resuming == &q) I->resuming = NULL;
+    lang_rc run = enumerate_path(I, &q, thunk, bumped, &v);
     if (run == LANG_OK) {
       rc = tally(I, &q, v, q.logw);
     } else if (run == LANG_ERROR) {
