@@ -394,6 +394,21 @@ static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out)
   return LANG_OK;
 }
 
+/* Sets the position and names the errors of applying the call x read
+ * (its operator and operands are on the value stack). */
+static inline void call_ready(nsr_lang *I, lval x) {
+  I->cur_pos = lang_pos_of(x);
+  I->call_name = NULL;
+  I->op_pos = I->cur_pos;
+  if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
+    I->user_pos = I->cur_pos;
+    lval op = lang_car(x);
+    if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
+    I->user_call_name = I->call_name;
+    I->op_pos = lang_head_pos(x);
+  }
+}
+
 /* Continues the application whose FRAME_ARGS frame is on top: simple
  * operands are evaluated in place (a call's operands are mostly variables
  * and constants, and taking each through the machine's evaluate and return
@@ -417,20 +432,37 @@ __attribute__((always_inline)) static inline lang_rc next_operands(nsr_lang *I, 
     lval v;
     if (eval_simple(I, env, x, &v) != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
   }
-  lang_frame *f = &I->frames[top];
-  *apply_base = f->valbase;
-  I->cur_pos = lang_pos_of(f->b);
-  I->call_name = NULL;
-  I->op_pos = I->cur_pos;
-  if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
-    I->user_pos = I->cur_pos;
-    lval op = lang_car(f->b);
-    if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
-    I->user_call_name = I->call_name;
-    I->op_pos = lang_head_pos(f->b);
-  }
+  *apply_base = I->frames[top].valbase;
+  call_ready(I, I->frames[top].b);
   I->nframes--;
   *next = M_APPLY;
+  return LANG_OK;
+}
+
+/* Whether every operand of the call x is simple (is_simple). */
+static inline bool simple_operands(lval x) {
+  for (lval rest = lang_cdr(x); rest.type == NSR_LANG_PAIR; rest = lang_cdr(rest)) {
+    if (!is_simple(lang_car(rest))) return false;
+  }
+  return true;
+}
+
+/* Evaluates the call x, whose operator is a symbol and whose operands are
+ * all simple, onto the value stack without a FRAME_ARGS frame (it would
+ * be pushed and popped at once); *apply_base receives the procedure's
+ * slot. */
+static lang_rc simple_call(nsr_lang *I, lang_env *env, lval x, size_t *apply_base) {
+  *apply_base = I->nvals;
+  lval v;
+  if (eval_simple(I, env, lang_car(x), &v) != LANG_OK || push_val(I, v) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  for (lval cell = lang_cdr(x); cell.type == NSR_LANG_PAIR; cell = lang_cdr(cell)) {
+    if (eval_simple(I, env, item_of(I, cell), &v) != LANG_OK || push_val(I, v) != LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  call_ready(I, x);
   return LANG_OK;
 }
 
@@ -571,8 +603,12 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
           break;
         default:
           /* An application: evaluate the operator, then the operands. */
-          rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
           I->cur_pos = lang_head_pos(x);
+          if (head.type == NSR_LANG_SYMBOL && simple_operands(x)) {
+            if ((rc = simple_call(I, r.env, x, &apply_base)) == LANG_OK) m = M_APPLY;
+            break;
+          }
+          rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
           if (rc != LANG_OK || head.type != NSR_LANG_SYMBOL) {
             r.expr = head;
             break;
