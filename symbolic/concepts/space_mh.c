@@ -9,7 +9,8 @@
  * component of the enumerated space.
  *
  * Kernel: with probability m (guide_mix; 0 without a guide) an independence
- * proposal from the guide, else a subtree regeneration. Each kernel alone
+ * proposal from the guide, else a subtree regeneration (with a guide, from
+ * q or from the PCFG, probability 1/2 each). Each kernel alone
  * satisfies detailed balance with respect to π, and which one runs does
  * not depend on the state, so their mixture does too.
  *
