@@ -249,10 +249,10 @@ static void test_guide_file_round_trip(void **state) {
   assert_string_equal(nsr_guide_space_name(loaded), "a.json");
   assert_int_equal(nsr_guide_wrap(m, s, &wrapped, &err), NSR_OK);
   uint32_t x[] = {3, 9, 27};
-  double a[P_TINY], b[P_TINY];
+  double a[W_TINY], b[W_TINY];
   assert_int_equal(nsr_guide_condition(loaded, x, 3, a, &err), NSR_OK);
   assert_int_equal(nsr_guide_condition(wrapped, x, 3, b, &err), NSR_OK);
-  for (int k = 0; k < P_TINY; k++) assert_true(a[k] == b[k]);
+  for (int k = 0; k < W_TINY; k++) assert_true(a[k] == b[k]);
   nsr_guide_free(loaded);
   nsr_guide_free(wrapped);
   nsr_nn_free(m);
