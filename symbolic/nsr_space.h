@@ -264,7 +264,9 @@ typedef struct nsr_mh_options {
    * weighting). With a guide, the chain makes an independence proposal
    * t' ~ q(· | X) with probability guide_mix at each step (acceptance
    * min(1, p(t')L(t')q(t) / (p(t)L(t)q(t')))) and a subtree regeneration
-   * otherwise; importance draws every tree from q with weight
+   * otherwise (half of them regrown from q at the node's context, half from
+   * the grammar; space_mh.c derives the ratios); importance draws every
+   * tree from q with weight
    * p(t)L(t)/q(t), pooled by extension. */
   const nsr_space_guide *guide;
   double guide_mix; /* in [0, 1]; 0 with a guide means 0.5 */
