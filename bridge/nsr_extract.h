@@ -160,7 +160,8 @@ typedef enum nsr_class_layout {
   NSR_LAYOUT_RULES, /* 34 classes: the rules */
   NSR_LAYOUT_OTHER, /* unknown: "class k", accuracy not measured */
   NSR_LAYOUT_PRODUCTIONS, /* a guide: class k < P = production k of the
-                             space, class P = "interval" */
+                             space, class P = "interval"; the network's top
+                             class (context c, production k) counts as k */
 } nsr_class_layout;
 
 /* The network's activations on its inputs (every single number 1..N, or a

@@ -186,9 +186,10 @@ json_t *nsr_space_proposals_json(const uint32_t *examples, size_t n, const nsr_s
  * weighed by the exact model, so a bad guide costs speed, never correctness.
  *
  * A guide file is a safetensors checkpoint whose __metadata__ holds, beside
- * "nsr.config", "nsr.guide": {"format": "nsr-guide/1", "space": the space
+ * "nsr.config", "nsr.guide": {"format": "nsr-guide/2", "space": the space
  * file's name, "signature": nsr_space_signature as 16 hex digits, "range":
- * N, "productions": P}. */
+ * N, "productions": P}. Format nsr-guide/1 (one weight per production, no
+ * contexts) is refused with a message that says to retrain. */
 
 typedef struct nsr_guide nsr_guide;
 
@@ -202,7 +203,9 @@ void nsr_guide_free(nsr_guide *guide);
 /* The space name recorded in the guide's metadata. */
 const char *nsr_guide_space_name(const nsr_guide *guide);
 /* Runs the network on X (1..NSR_DATASET_MAX_EXAMPLES examples in 1..N):
- * log_q[0..P) receives the conditioned grammar's log rule weights.
+ * log_q[0..C·P) receives the conditioned grammar's log rule weights, one
+ * row of P per context (C = nsr_space_guide_contexts; an nsr_space_guide
+ * with rows = C).
  * NSR_ERR_INVALID / NSR_ERR_RANGE for bad examples. */
 nsr_code nsr_guide_condition(nsr_guide *guide, const uint32_t *examples, size_t n, double *log_q,
                              nsr_error *err);
@@ -216,14 +219,20 @@ double nsr_guide_interval_share(const nsr_guide *guide);
 bool nsr_guide_default_path(const char *space_path, char *buf, size_t len);
 
 /* The metadata key and format of a guide file (above). */
-#define NSR_GUIDE_FORMAT "nsr-guide/1"
+#define NSR_GUIDE_FORMAT "nsr-guide/2"
+#define NSR_GUIDE_FORMAT_V1 "nsr-guide/1"
 #define NSR_GUIDE_META_KEY "nsr.guide"
 
 /* The encoder config of a guide for `space` (widths are the caller's): the
  * proposal model's input layout (nsr_propose_tokens for numbers 1..N, no
- * positions, mean pooling) and a softmax over P + 1 classes: the space's P
- * productions, then one class "interval" for concepts drawn from the
- * interval component. nsr_guide_condition renormalises over the first P. */
+ * positions, mean pooling) and a softmax over C·P + 1 classes: class
+ * c·P + k is production k at context c (C = nsr_space_guide_contexts: the
+ * root, then each operand of each operation), then one class "interval" for
+ * concepts drawn from the interval component. One softmax over the pairs
+ * (context, production) is trained towards the tree's pairs, so each row's
+ * conditional is trained as a bigram grammar would be;
+ * nsr_guide_condition drops "interval" and the samplers renormalise each
+ * row. */
 void nsr_guide_config(const nsr_space *space, int d_model, int n_layers, nsr_nn_config *out);
 /* Saves `model` (made by nsr_guide_config for `space`) as a guide file:
  * the checkpoint plus the "nsr.guide" metadata; `space_name` is recorded as
@@ -240,8 +249,8 @@ nsr_code nsr_guide_wrap(nsr_nn_model *model, const nsr_space *space, nsr_guide *
  * Each item: a concept drawn from the space's prior (nsr_space_sample_concept:
  * a tree of the grammar with probability λ, else an interval), 1..6 examples
  * drawn from its extension, and the target the guide is trained towards:
- * the tree's productions as normalised counts over P + 1 classes (an
- * interval: all mass on class P). Streamed, determined by the seed, and
+ * the tree's (context, production) pairs as normalised counts over C·P + 1
+ * classes (an interval: all mass on the last class). Streamed, determined by the seed, and
  * split like numbers_dataset (nsr_dataset_split_of), so held-out sets never
  * meet training. */
 
@@ -257,7 +266,7 @@ typedef struct nsr_guide_item {
   nsr_space_concept concept;
   uint32_t n_examples;
   uint32_t examples[NSR_DATASET_MAX_EXAMPLES];
-  const float *target; /* [P + 1], sums to 1; owned by the dataset, valid until the next item */
+  const float *target; /* [C·P + 1], sums to 1; owned by the dataset, valid until the next item */
 } nsr_guide_item;
 
 typedef struct nsr_guide_dataset nsr_guide_dataset;
@@ -271,7 +280,7 @@ nsr_code nsr_guide_dataset_new(const nsr_space *space, const nsr_guide_dataset_c
 void nsr_guide_dataset_free(nsr_guide_dataset *ds);
 /* The next item of the stream (errors: those of nsr_space_sample_concept). */
 nsr_code nsr_guide_dataset_next(nsr_guide_dataset *ds, nsr_guide_item *item, nsr_error *err);
-/* The target of a concept into target[0 .. P + 1) (what the dataset does
+/* The target of a concept into target[0 .. C·P + 1) (what the dataset does
  * for each item). */
 void nsr_guide_target(const nsr_space *space, const nsr_space_concept *c, float *target);
 
@@ -284,7 +293,7 @@ typedef struct nsr_guide_eval {
   size_t n_trees;    /* of which grammar concepts */
   double nll;        /* mean over trees of −log q(t | X) / |t|: nats per node */
   double prior_nll;  /* the same for the unconditioned rules w_k / W (what the guide must beat) */
-  double recall10;   /* mean share of a tree's distinct productions among the guide's top 10 */
+  double recall10;   /* mean share of a tree's nodes whose production is among the 10 most probable of its context */
   double interval;   /* mean q of the class "interval" on interval concepts (NAN: none) */
 } nsr_guide_eval;
 

@@ -228,17 +228,30 @@ void nsr_space_tree_name(const nsr_space *space, const nsr_space_tree *t, char *
 uint64_t nsr_space_signature(const nsr_space *space);
 
 /* ---- guides: a grammar conditioned on the examples ------------------------
- * q(t | X) is the PCFG over the space's productions whose rule
- * probabilities are softmax(log_q) at every node, restricted like the prior
- * to trees of at most max_size symbols (its normaliser cancels wherever it
- * is used). symbolic/ knows nothing of where log_q comes from: a
- * recognition network in bridge/learn, or a hand-made one in tests. */
+ * q(t | X) is a grammar over the space's productions with one row of log
+ * weights per context: a node's context is the root or "operand j of
+ * operation k" (parent→child weights, as DreamCoder's bigram model). A
+ * node chooses among the productions whose arity still fits the symbols
+ * left before max_size (its room), its row renormalised over them, so q
+ * draws only trees of at most max_size symbols and sums to 1 over them;
+ * log q of any tree is exact (space_guide.c derives it). symbolic/ knows
+ * nothing of where log_q comes from: a recognition network in bridge/learn,
+ * or a hand-made one in tests. */
 typedef struct nsr_space_guide {
-  const double *log_q; /* [nsr_space_productions]: unnormalised, finite */
+  /* [rows * nsr_space_productions], row-major: unnormalised, finite. */
+  const double *log_q;
+  /* 0 or 1: one row for every context; else nsr_space_guide_contexts. */
+  size_t rows;
 } nsr_space_guide;
 
-/* log q(t | X) of the unrestricted PCFG: Σ over the tree's nodes of
- * log softmax(log_q)[k]. */
+/* The contexts of the space: 1 (the root) + Σ over operations of their
+ * arity; operation k's operand j is context 1 + (Σ of the arities of the
+ * operations before k) + j. */
+size_t nsr_space_guide_contexts(const nsr_space *space);
+/* The context of each node of a well-formed tree into ctx[0..t->len). */
+void nsr_space_tree_contexts(const nsr_space *space, const nsr_space_tree *t, uint16_t *ctx);
+/* log q(t | X) (−∞ for a tree of more than max_size symbols; NAN for a
+ * malformed tree or a guide space_q_init refuses). */
 double nsr_space_guide_log_q(const nsr_space *space, const nsr_space_guide *guide,
                              const nsr_space_tree *t);
 
@@ -262,7 +275,9 @@ typedef struct nsr_mh_options {
    * weighting). With a guide, the chain makes an independence proposal
    * t' ~ q(· | X) with probability guide_mix at each step (acceptance
    * min(1, p(t')L(t')q(t) / (p(t)L(t)q(t')))) and a subtree regeneration
-   * otherwise; importance draws every tree from q with weight
+   * otherwise (half of them regrown from q at the node's context, half from
+   * the grammar; space_mh.c derives the ratios); importance draws every
+   * tree from q with weight
    * p(t)L(t)/q(t), pooled by extension. */
   const nsr_space_guide *guide;
   double guide_mix; /* in [0, 1]; 0 with a guide means 0.5 */

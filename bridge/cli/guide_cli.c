@@ -8,6 +8,7 @@
 /* The grammar's own prior as q: the production log weights. */
 static nsr_code prior_as_guide(guide_cli *g, const nsr_space *space, nsr_error *err) {
   size_t p = nsr_space_productions(space);
+  g->guide.rows = 1;
   g->log_q = nsr_mallocarray(p, sizeof *g->log_q);
   if (g->log_q == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < p; i++) g->log_q[i] = nsr_space_production_log_weight(space, i);
@@ -20,7 +21,8 @@ static nsr_code condition(guide_cli *g, const nsr_space *space, const uint32_t *
     return nsr_fail(err, NSR_ERR_INVALID, "%zu examples: a guide reads at most %d (use --guide %s)", n,
                     NSR_DATASET_MAX_EXAMPLES, GUIDE_CLI_NONE);
   }
-  g->log_q = nsr_mallocarray(nsr_space_productions(space), sizeof *g->log_q);
+  g->guide.rows = nsr_space_guide_contexts(space);
+  g->log_q = nsr_mallocarray(g->guide.rows * nsr_space_productions(space), sizeof *g->log_q);
   if (g->log_q == NULL) return nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   /* One query is a few small matrix products: more BLAS threads only add
    * hand-offs. */

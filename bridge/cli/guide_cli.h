@@ -16,8 +16,8 @@
 typedef struct guide_cli {
   const char *path;    /* the guide file in use; NULL: none */
   bool from_default;   /* path is the space's shipped guide, not --guide */
-  double *log_q;       /* [productions]: the conditioned grammar; NULL before open */
-  nsr_space_guide guide; /* log_q, for nsr_space_mh and nsr_space_propose */
+  double *log_q;       /* [guide.rows * productions]: the conditioned grammar; NULL before open */
+  nsr_space_guide guide; /* log_q and its rows, for nsr_space_mh and nsr_space_propose */
   double seconds;      /* loading the guide and running it on X */
   char buf[4096];      /* holds a default path */
 } guide_cli;

@@ -137,7 +137,10 @@ static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_e
                  : cfg->n_classes == NSR_NUMBERS_RULES ? NSR_LAYOUT_RULES
                                                        : NSR_LAYOUT_OTHER;
   acts->n_classes = acts->layout == NSR_LAYOUT_SPACE ? (int)space : cfg->n_classes;
-  if (acts->space) acts->layout = NSR_LAYOUT_PRODUCTIONS; /* all P + 1 classes */
+  if (acts->space) { /* a guide: its C·P + 1 classes read as the P productions and "interval" */
+    acts->layout = NSR_LAYOUT_PRODUCTIONS;
+    acts->n_classes = (int)nsr_space_productions(acts->space) + 1;
+  }
   acts->n_sites = 2 * L + 1;
   acts->sites = nsr_calloc((size_t)acts->n_sites, sizeof *acts->sites);
   acts->top = nsr_mallocarray(max, sizeof *acts->top);
@@ -176,11 +179,13 @@ static nsr_code capture_inputs(nsr_nn_model *model, nsr_activations *acts, nsr_e
     pool_positions(ffn + (size_t)l * n * T * ff, n, T, ff, lengths, acts->sites[2 * l].values);
     pool_positions(resid + (size_t)l * n * T * d, n, T, d, lengths, acts->sites[2 * l + 1].values);
   }
+  int p = acts->n_classes - 1, read = acts->space ? cfg->n_classes : acts->n_classes;
   for (int i = 0; i < n; i++) {
     const float *row = logits + (size_t)i * cfg->n_classes;
     int best = 0;
-    for (int k = 1; k < acts->n_classes; k++) if (row[k] > row[best]) best = k;
-    acts->top[i] = best;
+    for (int k = 1; k < read; k++) if (row[k] > row[best]) best = k;
+    /* A guide's class c·P + k is production k at context c. */
+    acts->top[i] = acts->space ? (best == read - 1 ? p : best % p) : best;
   }
   rc = exact_classes(acts, err);
 done:

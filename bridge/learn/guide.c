@@ -16,14 +16,14 @@ struct nsr_guide {
   nsr_nn_model *model;
   bool owns_model;
   uint32_t n_max;
-  size_t productions;
+  size_t weights;                 /* C·P: the grammar's classes, before "interval" */
   char space[NSR_SPACE_NAME_MAX]; /* the name in the metadata ("" when wrapped) */
-  float *logits;                  /* [P + 1] of the last nsr_guide_condition */
+  float *logits;                  /* [C·P + 1] of the last nsr_guide_condition */
 };
 
 void nsr_guide_config(const nsr_space *space, int d_model, int n_layers, nsr_nn_config *out) {
   nsr_propose_config(nsr_space_max(space), d_model, n_layers, out);
-  out->n_classes = (int)nsr_space_productions(space) + 1;
+  out->n_classes = (int)(nsr_space_guide_contexts(space) * nsr_space_productions(space)) + 1;
 }
 
 /* Checks that the model's layout is the one nsr_guide_config makes for
@@ -48,15 +48,14 @@ nsr_code nsr_guide_wrap(nsr_nn_model *model, const nsr_space *space, nsr_guide *
   nsr_code rc = check_layout(nsr_nn_get_config(model), space, err);
   if (rc != NSR_OK) return rc;
   nsr_guide *g = nsr_calloc(1, sizeof *g);
-  size_t p = nsr_space_productions(space);
+  size_t p = nsr_space_guide_contexts(space) * nsr_space_productions(space);
   float *logits = nsr_mallocarray(p + 1, sizeof *logits);
   if (g == NULL || logits == NULL) {
     nsr_free(g);
     nsr_free(logits);
     return nsr_fail(err, NSR_ERR_NOMEM, "guide: out of memory");
   }
-  *g = (nsr_guide){.model = model, .n_max = nsr_space_max(space), .productions = p,
-                   .logits = logits};
+  *g = (nsr_guide){.model = model, .n_max = nsr_space_max(space), .weights = p, .logits = logits};
   memset(logits, 0, (p + 1) * sizeof *logits);
   /* Reserving now keeps every later query free of allocation. */
   rc = nsr_nn_reserve(model, 1, false, err);
@@ -122,6 +121,10 @@ static nsr_code parse_meta(const char *text, guide_meta *out, nsr_error *err) {
     rc = nsr_fail(err, NSR_ERR_FORMAT,
                   "metadata \"" NSR_GUIDE_META_KEY "\" is not an object with format, space, "
                   "signature, range and productions");
+  } else if (strcmp(format, NSR_GUIDE_FORMAT_V1) == 0) {
+    rc = nsr_fail(err, NSR_ERR_FORMAT,
+                  "guide format '%s' (one weight per production) is no longer read: retrain it "
+                  "with nsr train --space (format " NSR_GUIDE_FORMAT ")", format);
   } else if (strcmp(format, NSR_GUIDE_FORMAT) != 0) {
     rc = nsr_fail(err, NSR_ERR_FORMAT, "guide format '%s' is not " NSR_GUIDE_FORMAT, format);
   } else if (strlen(signature) != 16 ||
@@ -192,22 +195,24 @@ nsr_code nsr_guide_condition(nsr_guide *guide, const uint32_t *examples, size_t 
   int32_t len = nsr_propose_tokens(guide->n_max, examples, n, tokens);
   nsr_nn_batch batch = {.batch = 1, .seq_len = len, .tokens = tokens, .lengths = &len};
   if (nsr_nn_forward(guide->model, &batch, guide->logits, NULL, err) != NSR_OK) return err->code;
-  /* log softmax over the productions alone: the class "interval" is no
-   * rule of the grammar, so q(t | X) renormalises without it. */
+  /* log softmax over the grammar's classes alone: the class "interval" is
+   * no rule of the grammar. Each row is renormalised where it is used
+   * (space_guide.c), so only its differences matter. */
+  size_t p = guide->weights;
   double max = guide->logits[0];
-  for (size_t k = 1; k < guide->productions; k++) {
+  for (size_t k = 1; k < p; k++) {
     if (guide->logits[k] > max) max = guide->logits[k];
   }
   double sum = 0.0;
-  for (size_t k = 0; k < guide->productions; k++) sum += exp(guide->logits[k] - max);
+  for (size_t k = 0; k < p; k++) sum += exp(guide->logits[k] - max);
   double log_z = max + log(sum);
-  for (size_t k = 0; k < guide->productions; k++) log_q[k] = guide->logits[k] - log_z;
+  for (size_t k = 0; k < p; k++) log_q[k] = guide->logits[k] - log_z;
   return NSR_OK;
 }
 
 double nsr_guide_interval_share(const nsr_guide *guide) {
   const float *logits = guide->logits;
-  size_t p = guide->productions;
+  size_t p = guide->weights;
   double max = logits[p];
   for (size_t k = 0; k < p; k++) max = logits[k] > max ? logits[k] : max;
   double sum = 0.0;

@@ -9,7 +9,7 @@ struct nsr_guide_dataset {
   nsr_guide_dataset_config cfg;
   const nsr_space *space;
   nsr_rng rng;
-  float *target; /* [P + 1] */
+  float *target; /* [C·P + 1] */
 };
 
 void nsr_guide_dataset_config_default(nsr_guide_dataset_config *cfg) {
@@ -26,7 +26,8 @@ nsr_code nsr_guide_dataset_new(const nsr_space *space, const nsr_guide_dataset_c
     return err->code;
   }
   nsr_guide_dataset *ds = nsr_calloc(1, sizeof *ds);
-  float *target = nsr_mallocarray(nsr_space_productions(space) + 1, sizeof *target);
+  size_t classes = nsr_space_guide_contexts(space) * nsr_space_productions(space) + 1;
+  float *target = nsr_mallocarray(classes, sizeof *target);
   if (ds == NULL || target == NULL) {
     nsr_free(ds);
     nsr_free(target);
@@ -48,18 +49,22 @@ void nsr_guide_dataset_free(nsr_guide_dataset *ds) {
   nsr_free(ds);
 }
 
-/* The tree's production counts divided by its length: the maximum-likelihood
- * rule probabilities of a PCFG that made this one tree, so that the
- * cross-entropy towards it is −log q(t | X) / |t|. */
+/* The tree's (context, production) counts divided by its length: the
+ * maximum-likelihood probabilities of one softmax over the pairs for this
+ * one tree, so that the cross-entropy towards it is the mean over nodes of
+ * −log q(context, production | X) (each row's conditional, the grammar's
+ * rule probability, plus the context's own share). */
 void nsr_guide_target(const nsr_space *space, const nsr_space_concept *c, float *target) {
-  size_t p = nsr_space_productions(space);
-  memset(target, 0, (p + 1) * sizeof *target);
+  size_t p = nsr_space_productions(space), classes = nsr_space_guide_contexts(space) * p;
+  memset(target, 0, (classes + 1) * sizeof *target);
   if (c->kind == NSR_CONCEPT_INTERVAL || c->tree.len < 1) {
-    target[p] = 1.0f;
+    target[classes] = 1.0f;
     return;
   }
+  uint16_t ctx[NSR_SPACE_TREE_MAX];
+  nsr_space_tree_contexts(space, &c->tree, ctx);
   float share = 1.0f / (float)c->tree.len;
-  for (int i = 0; i < c->tree.len; i++) target[c->tree.prog[i]] += share;
+  for (int i = 0; i < c->tree.len; i++) target[ctx[i] * p + c->tree.prog[i]] += share;
 }
 
 nsr_code nsr_guide_dataset_next(nsr_guide_dataset *ds, nsr_guide_item *item, nsr_error *err) {

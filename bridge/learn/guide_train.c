@@ -47,20 +47,20 @@ nsr_code nsr_guide_heldout_make(const nsr_space *space, size_t n, uint64_t seed,
 
 /* ---- evaluation ---------------------------------------------------------- */
 
-/* Share of the tree's distinct productions among the k largest log_q. */
-static double tree_recall(const nsr_space_tree *t, const double *log_q, size_t p, size_t k) {
-  size_t distinct = 0, found = 0;
+/* Share of the tree's nodes whose production is among the k largest
+ * weights of its context's row (log_q: rows of p). */
+static double tree_recall(const nsr_space *space, const nsr_space_tree *t, const double *log_q, size_t p, size_t k) {
+  uint16_t ctx[NSR_SPACE_TREE_MAX];
+  nsr_space_tree_contexts(space, t, ctx);
+  size_t found = 0;
   for (int i = 0; i < t->len; i++) {
-    bool seen = false;
-    for (int j = 0; j < i && !seen; j++) seen = t->prog[j] == t->prog[i];
-    if (seen) continue;
-    distinct++;
+    const double *row = log_q + ctx[i] * p;
     /* A production is in the top k when fewer than k others beat it. */
     size_t above = 0;
-    for (size_t c = 0; c < p; c++) above += log_q[c] > log_q[t->prog[i]];
+    for (size_t c = 0; c < p; c++) above += row[c] > row[t->prog[i]];
     found += above < k;
   }
-  return distinct ? (double)found / (double)distinct : 0.0;
+  return t->len ? (double)found / (double)t->len : 0.0;
 }
 
 typedef struct guide_sums {
@@ -79,17 +79,18 @@ static void eval_add(guide_sums *s, const nsr_space *space, const nsr_guide_item
     return;
   }
   const nsr_space_tree *t = &item->concept.tree;
-  nsr_space_guide g = {.log_q = log_q}, prior = {.log_q = log_w};
+  nsr_space_guide g = {.log_q = log_q, .rows = nsr_space_guide_contexts(space)}, prior = {.log_q = log_w, .rows = 1};
   s->nll -= nsr_space_guide_log_q(space, &g, t) / t->len;
   s->prior_nll -= nsr_space_guide_log_q(space, &prior, t) / t->len;
-  s->recall += tree_recall(t, log_q, nsr_space_productions(space), RECALL_TOP);
+  s->recall += tree_recall(space, t, log_q, nsr_space_productions(space), RECALL_TOP);
   s->trees++;
 }
 
 nsr_code nsr_guide_evaluate(nsr_guide *guide, const nsr_space *space, const nsr_guide_item *items,
                             size_t n, nsr_guide_eval *out, nsr_error *err) {
   size_t p = nsr_space_productions(space);
-  double *log_q = nsr_mallocarray(p, sizeof *log_q), *log_w = nsr_mallocarray(p, sizeof *log_w);
+  double *log_q = nsr_mallocarray(nsr_space_guide_contexts(space) * p, sizeof *log_q);
+  double *log_w = nsr_mallocarray(p, sizeof *log_w);
   nsr_code rc = log_q && log_w ? NSR_OK : nsr_fail(err, NSR_ERR_NOMEM, "out of memory");
   for (size_t k = 0; rc == NSR_OK && k < p; k++) log_w[k] = nsr_space_production_log_weight(space, k);
   guide_sums s = {0};
@@ -132,7 +133,7 @@ static void trainer_free(guide_trainer *t) {
 static nsr_code trainer_init(guide_trainer *t, const nsr_space *space,
                              const nsr_guide_train_config *cfg, nsr_error *err) {
   *t = (guide_trainer){.cfg = cfg, .space = space,
-                       .classes = nsr_space_productions(space) + 1};
+                       .classes = nsr_space_guide_contexts(space) * nsr_space_productions(space) + 1};
   nsr_nn_config ncfg;
   nsr_guide_config(space, cfg->d_model, cfg->n_layers, &ncfg);
   if (nsr_nn_create(&ncfg, &t->model, err) != NSR_OK) return err->code;

@@ -90,12 +90,12 @@ static nsr_code propose_in_space(propose_tool *t, const char *name, const uint32
   if (rc == NSR_OK && model->space == NULL) rc = nsr_fail(err, NSR_ERR_INVALID, "'%s' is not a grammar space", name);
   if (rc == NSR_OK) rc = space_guide(t, (size_t)i, model->space, &guide, err);
   if (rc != NSR_OK) return rc;
-  size_t p = nsr_space_productions(model->space);
-  double *log_q = nsr_mallocarray(p, sizeof *log_q);
+  size_t rows = nsr_space_guide_contexts(model->space);
+  double *log_q = nsr_mallocarray(rows * nsr_space_productions(model->space), sizeof *log_q);
   nsr_space_proposal *items = nsr_calloc(top, sizeof *items);
   rc = log_q && items ? nsr_guide_condition(guide, x, n, log_q, err)
                       : nsr_fail(err, NSR_ERR_NOMEM, "propose_hypotheses: out of memory");
-  nsr_space_guide q = {log_q};
+  nsr_space_guide q = {.log_q = log_q, .rows = rows};
   nsr_space_proposals r = {.top = items};
   if (rc == NSR_OK) rc = nsr_space_propose(model->space, x, n, &q, PROPOSE_SPACE_DRAWS, PROPOSE_SPACE_SEED, top, &r, err);
   if (rc == NSR_OK) {

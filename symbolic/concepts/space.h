@@ -233,15 +233,30 @@ bool space_visits_top(const nsr_space *s, const space_visits *v, double total, n
                       size_t *n_top, uint64_t *distinct);
 
 /* ---- space_guide.c ---- */
-/* A guide's PCFG: log_p[k] = log softmax(log_q)[k] and its cumulative table. */
+/* A guide's proposal q(t | X) (contexts and room: see space_guide.c). */
 typedef struct space_q {
-  double *log_p; /* [n_prods] */
-  double *cum;   /* [n_prods] */
+  size_t rows;        /* 1 (every context shares row 0) or the space's contexts */
+  uint16_t *ctx_base; /* [n_prods]: the context of operation k's operand 0 */
+  double *log_p;      /* [rows * n_prods]: log softmax of each row */
+  double *log_fit;    /* [rows * 3]: log of a row's mass on productions of arity ≤ a, a = 0, 1, 2 */
+  double *cum;        /* [rows * 3 * n_prods]: a row restricted to arity ≤ a, cumulated (space_cum_build) */
 } space_q;
-/* Fills q from a guide; NSR_ERR_RANGE for a non-finite log_q, NOMEM.
+/* Fills q from a guide; NSR_ERR_INVALID for a row count that is neither 1
+ * nor the space's contexts, NSR_ERR_RANGE for a non-finite weight, NOMEM.
  * Freed with space_q_free (also after a failure). */
 nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, space_q *q, nsr_error *err);
 void space_q_free(space_q *q);
+/* Appends a subtree drawn from q at context ctx with room ≥ 1 symbols to
+ * out[*len..] (never more than room); returns its log q. */
+double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, int room, nsr_rng *rng, uint16_t *out,
+                    int *len);
+/* log q of the well-formed subtree at *i (advanced past it, unless the
+ * result is −∞: it does not fit room) at context ctx. */
+double space_q_log(const nsr_space *s, const space_q *q, const uint16_t *prog, int *i, size_t ctx, int room);
+/* log q(t) of a whole well-formed tree (room max_size at the root). */
+double space_q_tree_log(const nsr_space *s, const space_q *q, const nsr_space_tree *t);
+/* The context of node `node` of the well-formed tree t. */
+size_t space_q_context(const nsr_space *s, const space_q *q, const nsr_space_tree *t, int node);
 /* Checks examples x[0..n) against the space's range (NSR_ERR_INVALID for
  * none, NSR_ERR_RANGE outside 1..N). */
 nsr_code space_check_examples(const nsr_space *s, const uint32_t *x, size_t n, nsr_error *err);

@@ -9,7 +9,8 @@
  * component of the enumerated space.
  *
  * Kernel: with probability m (guide_mix; 0 without a guide) an independence
- * proposal from the guide, else a subtree regeneration. Each kernel alone
+ * proposal from the guide, else a subtree regeneration (with a guide, from
+ * q or from the PCFG, probability 1/2 each). Each kernel alone
  * satisfies detailed balance with respect to π, and which one runs does
  * not depend on the state, so their mixture does too.
  *
@@ -20,19 +21,28 @@
  * Q(t' → t) = Π_{k ∈ s} (w_k / W) / |t'|. With p(t')/p(t) = Π_{s'} w_k / Π_s w_k,
  *   A = p(t')L(t')Q(t' → t) / (p(t)L(t)Q(t → t')) = W^(|t'| − |t|) · L(t')/L(t) · |t|/|t'|.
  *
- * Independence: t' ~ q(· | X), the guide's PCFG (rule probabilities
- * softmax(log_q), not restricted to B): Q(t → t') = q(t'), so
+ * Independence: t' ~ q(· | X), the guide's grammar (space_guide.c: it
+ * draws only trees of at most B symbols and its log q is exact):
+ * Q(t → t') = q(t'), so
  *   A = p(t')L(t')q(t) / (p(t)L(t)q(t')) = ω(t')/ω(t),  ω = p·L/q,
  * the importance weight of space_importance.c.
  *
- * Truncation: a proposal outside S — grown past the symbols left (B for an
- * independence proposal, B minus the rest of the tree for a regeneration),
- * with an empty sub-expression, or not containing X — has π(t') = 0 and is
+ * Guided regeneration (with a guide, half of the regeneration steps): pick
+ * one of the |t| nodes uniformly, with context c (space_guide.c) and room
+ * r = B − (|t| − |s|) (the symbols its subtree s may take), and regrow s'
+ * from q at c with room r: Q(t → t') = q(s' | c, r) / |t|. The reverse
+ * move picks the same node, whose context and room are the same in t'
+ * (the rest of the tree is unchanged), so Q(t' → t) = q(s | c, r) / |t'| and
+ *   A = p(t')L(t') q(s | c, r) |t| / (p(t)L(t) q(s' | c, r) |t'|).
+ *
+ * Truncation: a proposal outside S — a regeneration from the PCFG grown
+ * past the symbols left (B minus the rest of the tree), a tree with an
+ * empty sub-expression, or one not containing X — has π(t') = 0 and is
  * rejected: the chain stays. That is the Metropolis-Hastings rule itself
- * for a target that is zero there, so the unrestricted proposal densities
- * above are the right ones, and no normaliser of q or of the PCFG over S
- * is needed (abandoning a subtree once it outgrows the budget rejects
- * exactly the trees that would have outgrown it). */
+ * for a target that is zero there, so the unrestricted PCFG's density
+ * above is the right one, and no normaliser of the PCFG over S is needed
+ * (abandoning a subtree once it outgrows the budget rejects exactly the
+ * trees that would have outgrown it). */
 #include <math.h>
 #include <string.h>
 
@@ -64,21 +74,38 @@ static double log_likelihood(chain *c, const nsr_space_tree *t, uint64_t *ext) {
   return -c->gn * log((double)size);
 }
 
-/* log ω(t) = log p(t) + log L(t) − log q(t), with p(t) = Π w_k. */
-static double log_omega(const chain *c, const nsr_space_tree *t, double ll) {
-  return space_tree_sum(c->s->pcfg_log_p, t) + t->len * c->s->log_w_total + ll - space_tree_sum(c->q->log_p, t);
+/* log p(t) = Σ_{k ∈ t} log w_k. */
+static double log_prior(const nsr_space *s, const nsr_space_tree *t) {
+  return space_tree_sum(s->pcfg_log_p, t) + t->len * s->log_w_total;
 }
 
-/* A regeneration of a uniformly chosen subtree of t into p; false when it
- * outgrows the budget. */
-static bool regenerate(chain *c, const nsr_space_tree *t, nsr_space_tree *p) {
+/* log ω(t) = log p(t) + log L(t) − log q(t). */
+static double log_omega(const chain *c, const nsr_space_tree *t, double ll) {
+  return log_prior(c->s, t) + ll - space_q_tree_log(c->s, c->q, t);
+}
+
+/* A regeneration of a uniformly chosen subtree s of t into p (new subtree
+ * s'): from the PCFG (q NULL; false when it outgrows the budget) or from q
+ * at the node's context c and room r; *log_q_ratio = log of the proposal
+ * probability of s over that of s' (q(s | c, r) / q(s' | c, r) with q). */
+static bool regenerate(chain *c, const space_q *q, const nsr_space_tree *t, nsr_space_tree *p, double *log_q_ratio) {
   int node = (int)nsr_rng_below(&c->rng, (uint64_t)t->len), end = space_subtree_end(c->s, t->prog, node);
   memcpy(p->prog, t->prog, (size_t)node * sizeof *p->prog);
   p->len = node;
   int rest = t->len - end; /* symbols after the subtree */
-  if (!space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, p->prog, &p->len, c->budget - rest)) return false;
+  *log_q_ratio = 0.0;
+  if (q) {
+    int room = c->budget - (t->len - (end - node)), i = node;
+    size_t ctx = space_q_context(c->s, q, t, node);
+    *log_q_ratio = space_q_log(c->s, q, t->prog, &i, ctx, room);
+    *log_q_ratio -= space_q_grow(c->s, q, ctx, room, &c->rng, p->prog, &p->len);
+  } else if (!space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, p->prog, &p->len, c->budget - rest)) {
+    return false;
+  }
   memcpy(p->prog + p->len, t->prog + end, (size_t)rest * sizeof *p->prog);
   p->len += rest;
+  /* From the PCFG: q(s) / q(s') with rule probabilities w_k / W (the rest cancels). */
+  if (!q) *log_q_ratio = space_tree_sum(c->s->pcfg_log_p, t) - space_tree_sum(c->s->pcfg_log_p, p);
   return true;
 }
 
@@ -93,19 +120,23 @@ typedef struct state {
  * true when it moved. */
 static bool step(chain *c, state *st, uint64_t *ext, uint64_t *ext_new) {
   bool independent = c->q && nsr_rng_uniform(&c->rng) < c->mix;
-  nsr_space_tree p;
+  nsr_space_tree p = {.len = 0};
+  double log_a = 0.0;
   if (independent) {
     st->guide_made++;
-    p.len = 0;
-    if (!space_tree_grow(c->s, c->q->cum, &c->rng, p.prog, &p.len, c->budget)) return false;
-  } else if (!regenerate(c, &st->t, &p)) {
-    return false;
+    space_q_grow(c->s, c->q, 0, c->budget, &c->rng, p.prog, &p.len);
+  } else {
+    const space_q *q = c->q && nsr_rng_uniform(&c->rng) < 0.5 ? c->q : NULL;
+    if (!regenerate(c, q, &st->t, &p, &log_a)) return false;
   }
   double ll_new = log_likelihood(c, &p, ext_new);
   if (ll_new == -INFINITY) return false;
   double lw_new = c->q ? log_omega(c, &p, ll_new) : 0.0;
-  double log_a = independent ? lw_new - st->lw
-                             : (p.len - st->t.len) * c->s->log_w_total + ll_new - st->ll + log((double)st->t.len / p.len);
+  if (independent) {
+    log_a = lw_new - st->lw;
+  } else {
+    log_a += log_prior(c->s, &p) - log_prior(c->s, &st->t) + ll_new - st->ll + log((double)st->t.len / p.len);
+  }
   if (!(log(nsr_rng_uniform(&c->rng)) < log_a)) return false;
   st->t = p;
   st->ll = ll_new;

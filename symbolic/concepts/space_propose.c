@@ -6,10 +6,11 @@
  * p(t) = Π_{k ∈ t} w_k. A tree drawn from a proposal r has weight
  * ω(t) = p(t)L(t)/r(t) when t ∈ S and 0 otherwise, and Σ_i ω(t_i) f(t_i) /
  * Σ_i ω(t_i) → E_π[f] for any r positive on S; unnormalised p and r do,
- * since their constants cancel in the ratio. With a guide, r = q(· | X)
- * (trees it grows past max_size are outside S: weight 0). Without one, r
+ * since their constants cancel in the ratio. With a guide, r = q(· | X).
+ * Without one, r
  * is the prior itself restricted to trees of at most max_size symbols
  * (space_tree_draw_prior), r ∝ p on S, so ω ∝ L: likelihood weighting.
+ * q draws only trees of at most max_size symbols (space_guide.c).
  * Weights are pooled by extension (the visits table), kept as
  * exp(log ω − ref) with ref the largest log ω so far (rescaled when it
  * grows), so nothing overflows. */
@@ -33,12 +34,13 @@ static void pool_rescale(pool *p, double ref) {
   p->ref = ref;
 }
 
-/* log ω of a tree t drawn from q (NULL: from the prior) in S with
- * extension ext ⊇ X, |ext| = size. */
-static double log_weight(const nsr_space *s, const space_q *q, const nsr_space_tree *t, double gn, uint32_t size) {
+/* log ω of a tree t drawn from q (NULL: from the prior) with log q(t) =
+ * log_q, in S with extension ext ⊇ X, |ext| = size. */
+static double log_weight(const nsr_space *s, const space_q *q, const nsr_space_tree *t, double log_q, double gn,
+                         uint32_t size) {
   double ll = -gn * log((double)size);
   if (q == NULL) return ll;
-  return space_tree_sum(s->pcfg_log_p, t) + t->len * s->log_w_total + ll - space_tree_sum(q->log_p, t);
+  return space_tree_sum(s->pcfg_log_p, t) + t->len * s->log_w_total + ll - log_q;
 }
 
 /* Draws `draws` trees from q (NULL: from the prior), seeded, and pools
@@ -56,15 +58,16 @@ static nsr_code pool_draws(const nsr_space *s, const uint32_t *x, size_t n, cons
   p->ref = -INFINITY;
   for (uint64_t d = 0; d < draws; d++) {
     nsr_space_tree t = {.len = 0};
+    double log_q = 0.0;
     if (q == NULL) space_tree_draw_prior(s, &rng, &t);
-    else if (!space_tree_grow(s, q->cum, &rng, t.prog, &t.len, s->max_size)) continue;
+    else log_q = space_q_grow(s, q, 0, s->max_size, &rng, t.prog, &t.len);
     int i = 0;
     if (!space_tree_eval(s, t.prog, &i, ext, scratch)) continue;
     bool holds = true;
     for (size_t k = 0; k < s->words && holds; k++) holds = (ext[k] & mask[k]) == mask[k];
     if (!holds) continue;
     uint32_t size = space_popcount(ext, s->words);
-    double lw = log_weight(s, q, &t, gn, size);
+    double lw = log_weight(s, q, &t, log_q, gn, size);
     if (lw > p->ref) pool_rescale(p, lw);
     double w = exp(lw - p->ref);
     size_t e = space_visits_find(&p->v, ext, size, &t);

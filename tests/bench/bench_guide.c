@@ -1,7 +1,7 @@
 /* bench_guide.c: what a guide buys (issue 17, "Measure").
  *
  * Usage: bench_guide SPACE.json GUIDE.safetensors [--sets N] [--cap S]
- *                    [--equal K] [--human DIR] [--seed S]
+ *                    [--equal K] [--human DIR] [--seed S] [--diagnose]
  *
  * Example sets: N held-out sets drawn from the space's prior
  * (nsr_guide_heldout_make with a seed no guide is trained or evaluated
@@ -65,10 +65,11 @@ typedef struct bench {
   uint32_t max;
   double cap;        /* seconds: the longest single run */
   size_t equal_sets; /* sets measured at equal wall time */
-  double *log_q;     /* [P] the guide on the current set */
+  double *log_q;     /* [C·P] the guide on the current set */
   nsr_space_guide q;
   double net_seconds; /* the guide on the current set */
   double *g;          /* [N] scratch */
+  bool diagnose;      /* recall only, one line per set */
 } bench;
 
 static int fail(const nsr_error *err) {
@@ -198,6 +199,19 @@ static nsr_code error_at(bench *b, const example_set *s, const method *m, const 
   return rc;
 }
 
+/* --diagnose: one tab-separated line per set on stdout: source, examples,
+ * recalled, the exact MAP's name, size and posterior, the guide's mass
+ * covering the exact posterior (covered), and its heaviest proposal. */
+static void diagnose_line(const bench *b, const example_set *s, const nsr_numbers_result *exact,
+                          const nsr_space_proposal *top, const nsr_space_proposals *p, bool hit) {
+  char name[NSR_SPACE_NAME_MAX];
+  nsr_space_hypothesis_name(b->space, &exact->top[0], name, sizeof name);
+  printf("diag\t%s\t", s->source);
+  for (size_t i = 0; i < s->n; i++) printf("%s%u", i ? "," : "", s->x[i]);
+  printf("\t%d\t%s\t%u\t%.4f\t%.4f\t%s\t%.4f\n", hit, name, exact->top[0].size, exact->top[0].posterior,
+         p->n_top ? p->covered : 0.0, p->n_top ? top[0].name : "-", p->n_top ? top[0].posterior : 0.0);
+}
+
 /* Whether the exact MAP is among the guide's top 10 proposals (matched by
  * its exact posterior and size). */
 static nsr_code map_recalled(bench *b, const example_set *s, const nsr_numbers_result *exact, bool *out,
@@ -206,11 +220,12 @@ static nsr_code map_recalled(bench *b, const example_set *s, const nsr_numbers_r
   nsr_space_proposals p = {.top = top};
   *out = false;
   nsr_code rc = nsr_space_propose(b->space, s->x, s->n, &b->q, 1000, BENCH_SEED, 10, &p, err);
-  if (rc == NSR_ERR_INVALID) return NSR_OK; /* no draw explains X: not recalled */
+  if (rc == NSR_ERR_INVALID) p.n_top = 0, rc = NSR_OK; /* no draw explains X: not recalled */
   const nsr_hypothesis *map = &exact->top[0];
   for (size_t i = 0; rc == NSR_OK && i < p.n_top; i++) {
     if (top[i].size == map->size && fabs(top[i].posterior - map->posterior) <= 1e-9 * map->posterior) *out = true;
   }
+  if (rc == NSR_OK && b->diagnose) diagnose_line(b, s, exact, top, &p, *out);
   return rc;
 }
 
@@ -234,7 +249,7 @@ static nsr_code measure_exact_set(bench *b, const example_set *s, size_t i, exac
   bool hit = false;
   if (rc == NSR_OK) rc = map_recalled(b, s, &exact, &hit, err);
   f->recalled += hit;
-  for (size_t m = 0; rc == NSR_OK && m < N_METHODS; m++) {
+  for (size_t m = 0; rc == NSR_OK && !b->diagnose && m < N_METHODS; m++) {
     rc = time_to_target(b, s, &methods[m], exact.generalization, BENCH_SEED + 1000 * i, &f->reach[m][i], err);
     for (size_t k = 0; rc == NSR_OK && i < b->equal_sets && k < N_BUDGETS; k++) {
       rc = error_at(b, s, &methods[m], exact.generalization, budgets[k], BENCH_SEED + 7 * i + k, &f->at[m][k][i],
@@ -250,6 +265,7 @@ static void report_exact(const bench *b, exact_figures *f, size_t n) {
          bench_median(f->query, n), bench_median(f->net, n));
   printf("top-10 recall of the exact MAP among the guide's proposals (1000 draws): %.3f (%zu of %zu)\n",
          (double)f->recalled / (double)n, f->recalled, n);
+  if (b->diagnose) return;
   printf("\ntime to max |error| <= %.2g (cap %.3g s per run; guided includes the network):\n", TARGET, b->cap);
   for (size_t m = 0; m < N_METHODS; m++) {
     size_t capped = 0;
@@ -397,13 +413,16 @@ typedef struct bench_args {
   double cap;
   size_t equal;
   uint64_t seed;
+  bool diagnose;
 } bench_args;
 
 static int parse_args(int argc, char **argv, bench_args *a) {
   *a = (bench_args){.sets = 200, .cap = 1.0, .equal = 30, .seed = BENCH_SEED};
   if (argc < 3) return 2;
   a->space = argv[1], a->guide = argv[2];
-  for (int i = 3; i + 1 < argc; i += 2) {
+  int end = argc;
+  if (argc > 3 && strcmp(argv[argc - 1], "--diagnose") == 0) a->diagnose = true, end--;
+  for (int i = 3; i + 1 < end; i += 2) {
     if (strcmp(argv[i], "--sets") == 0) a->sets = strtoul(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--cap") == 0) a->cap = strtod(argv[i + 1], NULL);
     else if (strcmp(argv[i], "--equal") == 0) a->equal = strtoul(argv[i + 1], NULL, 10);
@@ -411,7 +430,7 @@ static int parse_args(int argc, char **argv, bench_args *a) {
     else if (strcmp(argv[i], "--seed") == 0) a->seed = strtoull(argv[i + 1], NULL, 10);
     else return 2;
   }
-  return (argc - 3) % 2 ? 2 : 0;
+  return (end - 3) % 2 ? 2 : 0;
 }
 
 static nsr_code collect_sets(nsr_space *space, const bench_args *a, double *g, example_set *sets, size_t *n,
@@ -440,11 +459,11 @@ int main(int argc, char **argv) {
   bench_args a;
   if (parse_args(argc, argv, &a) != 0) {
     fprintf(stderr, "usage: bench_guide SPACE.json GUIDE.safetensors [--sets N] [--cap S] [--equal K] "
-                    "[--human DIR] [--seed S]\n");
+                    "[--human DIR] [--seed S] [--diagnose]\n");
     return 2;
   }
   nsr_error err;
-  bench b = {.cap = a.cap, .equal_sets = a.equal};
+  bench b = {.cap = a.cap, .equal_sets = a.equal, .diagnose = a.diagnose};
   uint64_t start = nsr_now_ns();
   if (nsr_space_load(a.space, false, &b.space, &err) != NSR_OK) return fail(&err);
   double build = nsr_seconds_since(start);
@@ -454,7 +473,8 @@ int main(int argc, char **argv) {
   struct stat st;
   printf("space %s: range 1..%u, %zu extensions, built in %.3g s; guide %s, %lld bytes\n", a.space, b.max,
          nsr_space_extensions(b.space), build, a.guide, stat(a.guide, &st) == 0 ? (long long)st.st_size : -1LL);
-  b.log_q = nsr_mallocarray(nsr_space_productions(b.space), sizeof *b.log_q);
+  b.q.rows = nsr_space_guide_contexts(b.space);
+  b.log_q = nsr_mallocarray(b.q.rows * nsr_space_productions(b.space), sizeof *b.log_q);
   b.g = nsr_mallocarray(b.max, sizeof *b.g);
   example_set *sets = nsr_calloc(MAX_SETS, sizeof *sets);
   if (b.log_q == NULL || b.g == NULL || sets == NULL) return fprintf(stderr, "bench_guide: out of memory\n"), 1;

@@ -33,6 +33,11 @@
   "{\"family\": \"ends_in\", \"args\": [1, 5]}], \"operations\": ["                             \
   "{\"family\": \"union\", \"weight\": 0.3}, {\"family\": \"intersection\", \"weight\": 0.3}]}"
 #define P_TINY 10
+/* Contexts of SPACE_A: the root (0), union's operands (1, 2), intersection's
+ * (3, 4); the network's grammar classes are context · P + production. */
+#define C_TINY 5
+#define W_TINY (C_TINY * P_TINY)
+#define UNION_A 8
 
 static char workdir[256];
 
@@ -158,23 +163,28 @@ static void test_dataset_targets(void **state) {
     nsr_guide_item it;
     assert_int_equal(nsr_guide_dataset_next(ds, &it, &err), NSR_OK);
     double sum = 0;
-    for (int k = 0; k <= P_TINY; k++) sum += it.target[k];
+    for (int k = 0; k <= W_TINY; k++) sum += it.target[k];
     assert_near(sum, 1.0, 1e-6, "target mass");
     if (it.concept.kind == NSR_CONCEPT_INTERVAL) {
       intervals++;
-      assert_true(it.target[P_TINY] == 1.0f);
+      assert_true(it.target[W_TINY] == 1.0f);
       continue;
     }
     trees++;
     const nsr_space_tree *t = &it.concept.tree;
     compound += t->len > 1;
-    assert_true(t->len >= 1 && t->len <= 3);
-    assert_true(it.target[P_TINY] == 0.0f);
-    for (int k = 0; k < P_TINY; k++) {
-      int count = 0;
-      for (int j = 0; j < t->len; j++) count += t->prog[j] == k;
-      assert_near(it.target[k] * t->len, count, 1e-5, "production count");
+    assert_true(t->len == 1 || t->len == 3); /* max_size 3, no unary operation */
+    assert_true(it.target[W_TINY] == 0.0f);
+    /* By hand: a primitive alone is at the root; op(a, b) puts a and b at
+     * the op's first and second operand contexts. */
+    float want[W_TINY] = {0};
+    want[t->prog[0]] += 1.0f / (float)t->len;
+    if (t->len == 3) {
+      int first = t->prog[0] == UNION_A ? 1 : 3;
+      want[first * P_TINY + t->prog[1]] += 1.0f / 3;
+      want[(first + 1) * P_TINY + t->prog[2]] += 1.0f / 3;
     }
+    for (int k = 0; k < W_TINY; k++) assert_near(it.target[k], want[k], 1e-6, "target by context");
   }
   assert_true(trees > 250 && intervals > 75 && compound > 0);
   nsr_guide_dataset_free(ds);
@@ -239,10 +249,10 @@ static void test_guide_file_round_trip(void **state) {
   assert_string_equal(nsr_guide_space_name(loaded), "a.json");
   assert_int_equal(nsr_guide_wrap(m, s, &wrapped, &err), NSR_OK);
   uint32_t x[] = {3, 9, 27};
-  double a[P_TINY], b[P_TINY];
+  double a[W_TINY], b[W_TINY];
   assert_int_equal(nsr_guide_condition(loaded, x, 3, a, &err), NSR_OK);
   assert_int_equal(nsr_guide_condition(wrapped, x, 3, b, &err), NSR_OK);
-  for (int k = 0; k < P_TINY; k++) assert_true(a[k] == b[k]);
+  for (int k = 0; k < W_TINY; k++) assert_true(a[k] == b[k]);
   nsr_guide_free(loaded);
   nsr_guide_free(wrapped);
   nsr_nn_free(m);
@@ -298,11 +308,15 @@ static void test_bad_guide_files(void **state) {
       {"[1, 2]", "is not an object"},
       {"{\"format\": \"nsr-guide/9\", \"space\": \"a.json\", \"signature\": \"0000000000000000\", "
        "\"range\": 30, \"productions\": 10}",
-       "guide format 'nsr-guide/9' is not nsr-guide/1"},
-      {"{\"format\": \"nsr-guide/1\", \"space\": \"a.json\", \"signature\": \"xyz\", "
+       "guide format 'nsr-guide/9' is not nsr-guide/2"},
+      /* the old format (one weight per production): refused, saying to retrain */
+      {"{\"format\": \"nsr-guide/1\", \"space\": \"a.json\", \"signature\": \"0000000000000000\", "
+       "\"range\": 30, \"productions\": 10}",
+       "guide format 'nsr-guide/1' (one weight per production) is no longer read: retrain it"},
+      {"{\"format\": \"nsr-guide/2\", \"space\": \"a.json\", \"signature\": \"xyz\", "
        "\"range\": 30, \"productions\": 10}",
        "signature 'xyz' is not 16 hex digits"},
-      {"{\"format\": \"nsr-guide/1\", \"space\": \"a.json\", \"signature\": \"00000000000000zz\", "
+      {"{\"format\": \"nsr-guide/2\", \"space\": \"a.json\", \"signature\": \"00000000000000zz\", "
        "\"range\": 30, \"productions\": 10}",
        "is not 16 hex digits"},
   };
@@ -359,14 +373,14 @@ static void test_condition(void **state) {
   nsr_error err = {0};
   assert_int_equal(nsr_guide_wrap(m, s, &g, &err), NSR_OK);
   uint32_t x[] = {2, 30, 17, 9, 2, 11}, y[] = {11, 2, 9, 30, 2, 17};
-  double a[P_TINY], b[P_TINY];
+  double a[W_TINY], b[W_TINY];
   assert_int_equal(nsr_guide_condition(g, x, 6, a, &err), NSR_OK);
   assert_int_equal(nsr_guide_condition(g, y, 6, b, &err), NSR_OK);
-  for (int k = 0; k < P_TINY; k++) {
+  for (int k = 0; k < W_TINY; k++) {
     assert_true(isfinite(a[k]));
     assert_near(a[k], b[k], 1e-5, "log q under reordering"); /* float sums in another order */
   }
-  assert_near(log_sum_exp(a, P_TINY), 0.0, 1e-9, "log q normalised over the productions");
+  assert_near(log_sum_exp(a, W_TINY), 0.0, 1e-9, "log q normalised over the grammar's classes");
   double share = nsr_guide_interval_share(g);
   assert_true(share > 0 && share < 1);
   /* The count token: {2} and {2, 2} are different inputs. */
@@ -374,7 +388,7 @@ static void test_condition(void **state) {
   assert_int_equal(nsr_guide_condition(g, twice, 1, a, &err), NSR_OK);
   assert_int_equal(nsr_guide_condition(g, twice, 2, b, &err), NSR_OK);
   bool differ = false;
-  for (int k = 0; k < P_TINY; k++) differ |= a[k] != b[k];
+  for (int k = 0; k < W_TINY; k++) differ |= a[k] != b[k];
   assert_true(differ);
   uint32_t seven[7] = {1, 2, 3, 4, 5, 6, 7}, zero[] = {0}, over[] = {31};
   assert_int_equal(nsr_guide_condition(g, x, 0, a, &err), NSR_ERR_INVALID);
@@ -468,7 +482,7 @@ static void test_record_json(void **state) {
   json_t *j = json_loads(text, 0, NULL);
   assert_non_null(j);
   assert_string_equal(json_string_value(json_object_get(json_object_get(j, "guide"), "space")), "a.json");
-  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "model"), "n_classes")), P_TINY + 1);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "model"), "n_classes")), W_TINY + 1);
   json_decref(j);
   nsr_free(text);
   nsr_nn_free(m);

@@ -323,20 +323,106 @@ static void test_signature(void **state) {
   }
 }
 
-/* log q by hand: softmax of (0, log 2, log 3, log 4, 0, 0, 0) has the sum
- * 1 + 2 + 3 + 4 + 3 = 13; union(multiples of 4, odd + 1) takes
- * 1/13 · 4/13 · 1/13 · 2/13. */
+/* log q by hand on the small space (even, odd, m3, m4, union,
+ * intersection, plus 1; max_size 3). One row for every context,
+ * exp(log_q) = (1, 2, 3, 4, 1, 1, 1): 13 in all, 10 on the primitives,
+ * 11 on the primitives and plus 1. union(m4, odd): the root has room 3
+ * (everything fits): 1/13; each operand has room 1 (primitives only):
+ * 4/10 and 2/10, so 8/1300. (plus 1)(plus 1)(m3): 1/13 at the root, 1/11
+ * at room 2 (no binary operation fits), 3/10 at room 1: 3/1430. A tree of
+ * 4 symbols has q = 0. */
 static void test_guide_log_q_by_hand(void **state) {
   (void)state;
   nsr_space *s = build(small_json);
   const double log_q[7] = {0, log(2), log(3), log(4), 0, 0, 0};
-  nsr_space_guide guide = {log_q};
-  nsr_space_tree t = {.prog = {4, 3, 6, 1}, .len = 4};
-  assert_near(nsr_space_guide_log_q(s, &guide, &t), log(8.0 / (13.0 * 13 * 13 * 13)), 1e-12, "log q");
+  nsr_space_guide guide = {.log_q = log_q, .rows = 1};
+  nsr_space_tree t = {.prog = {4, 3, 1}, .len = 3}, shifts = {.prog = {6, 6, 2}, .len = 3};
+  assert_near(nsr_space_guide_log_q(s, &guide, &t), log(8.0 / 1300.0), 1e-12, "log q");
+  assert_near(nsr_space_guide_log_q(s, &guide, &shifts), log(3.0 / 1430.0), 1e-12, "log q unary");
+  nsr_space_tree four = {.prog = {4, 3, 6, 1}, .len = 4}, malformed = {.prog = {4, 3}, .len = 2};
+  assert_true(nsr_space_guide_log_q(s, &guide, &four) == -INFINITY);
+  assert_true(isnan(nsr_space_guide_log_q(s, &guide, &malformed)));
   /* adding a constant to every log_q changes nothing */
   const double shifted[7] = {5, 5 + log(2), 5 + log(3), 5 + log(4), 5, 5, 5};
-  nsr_space_guide g2 = {shifted};
-  assert_near(nsr_space_guide_log_q(s, &g2, &t), log(8.0 / (13.0 * 13 * 13 * 13)), 1e-12, "log q shifted");
+  nsr_space_guide g2 = {.log_q = shifted, .rows = 0}; /* 0 rows: one row, as 1 */
+  assert_near(nsr_space_guide_log_q(s, &g2, &t), log(8.0 / 1300.0), 1e-12, "log q shifted");
+  nsr_space_free(s);
+}
+
+/* Contexts by hand: the small space has union (2 operands), intersection
+ * (2) and plus 1 (1), so 6 contexts: the root 0, union's operands 1 and 2,
+ * intersection's 3 and 4, plus's 5. With one row per context, all zero
+ * but row 1 (log 5 on m4) and row 2 (log 7 on odd), union(m4, odd) takes
+ * 1/7 at the root, 5/8 for m4 (primitives 1 + 1 + 1 + 5) and 7/10 for odd
+ * (1 + 7 + 1 + 1): 1/16. */
+static void test_guide_contexts_by_hand(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  assert_int_equal(nsr_space_guide_contexts(s), 6);
+  nsr_space_tree t = {.prog = {5, 6, 0, 4, 3, 1}, .len = 6};
+  uint16_t ctx[6];
+  nsr_space_tree_contexts(s, &t, ctx); /* intersection(plus 1 (even), union(m4, odd)) */
+  const uint16_t want[6] = {0, 3, 5, 4, 1, 2};
+  for (int i = 0; i < 6; i++) assert_int_equal(ctx[i], want[i]);
+  double log_q[6 * 7] = {0};
+  log_q[1 * 7 + 3] = log(5);
+  log_q[2 * 7 + 1] = log(7);
+  nsr_space_guide guide = {.log_q = log_q, .rows = 6};
+  nsr_space_tree u = {.prog = {4, 3, 1}, .len = 3};
+  assert_near(nsr_space_guide_log_q(s, &guide, &u), log(1.0 / 16.0), 1e-12, "log q by context");
+  nsr_space_free(s);
+}
+
+/* q sums to 1 over every tree of at most max_size symbols (the brute
+ * force's list, empty extensions included), for one row and for a row per
+ * context, at max_size 3 and 5. */
+static void test_guide_q_sums_to_one(void **state) {
+  (void)state;
+  static const char five_json[] =
+      "{\"range\":12,\"max_size\":5,\"lambda\":0.4,\"sigma\":4,\"primitives\":["
+      "{\"family\":\"even\"},{\"family\":\"odd\",\"weight\":0.5},{\"family\":\"multiples\",\"args\":[3,4]}],"
+      "\"operations\":[{\"family\":\"union\",\"weight\":0.2},{\"family\":\"intersection\",\"weight\":0.2},"
+      "{\"family\":\"plus\",\"args\":[1],\"weight\":0.3}]}";
+  const char *json[2] = {small_json, five_json};
+  for (int v = 0; v < 2; v++) {
+    nsr_space *s = build(json[v]);
+    grammar g = small;
+    g.max_size = v ? 5 : 3;
+    brute *b = brute_build(&g);
+    double log_q[6 * 7];
+    for (int k = 0; k < 6 * 7; k++) log_q[k] = sin(1.7 * k) * 2; /* arbitrary, distinct per context */
+    for (size_t rows = 1; rows <= 6; rows += 5) {
+      nsr_space_guide guide = {.log_q = log_q, .rows = rows};
+      double sum = 0.0;
+      for (int t = 0; t < b->count; t++) sum += exp(nsr_space_guide_log_q(s, &guide, &b->tree[t]));
+      assert_near(sum, 1.0, 1e-12, "q over every tree");
+    }
+    free(b);
+    nsr_space_free(s);
+  }
+}
+
+/* Guides the samplers refuse: a row count that is neither 1 nor the
+ * contexts, a non-finite weight in a later row. */
+static void test_guide_bad_rows(void **state) {
+  (void)state;
+  nsr_space *s = build(small_json);
+  double log_q[6 * 7] = {0};
+  const uint32_t x[] = {4};
+  double g[12];
+  nsr_mh_report rep;
+  nsr_error err;
+  nsr_space_guide guide = {.log_q = log_q, .rows = 5};
+  nsr_mh_options opt = {.samples = 100, .seed = 1, .guide = &guide};
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_ERR_INVALID);
+  assert_non_null(strstr(err.message, "6 contexts"));
+  guide.rows = 6;
+  log_q[5 * 7 + 2] = INFINITY;
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_ERR_RANGE);
+  opt.method = NSR_MH_IMPORTANCE;
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_ERR_RANGE);
+  log_q[5 * 7 + 2] = 0.0;
+  assert_int_equal(nsr_space_mh(s, x, 1, &opt, g, &rep, &err), NSR_OK);
   nsr_space_free(s);
 }
 
@@ -351,6 +437,9 @@ static const grammar tiny = {tiny_prods, 4, 12, 3};
  * mass on odd and union, which explain nothing here). */
 static const double tgood_q[4] = {2, 0, -1, -1};
 static const double tbad_q[4] = {-2, 0, 2, 2};
+/* A bad guide with a row per context (the root, union's two operands):
+ * union at the root, odd and even below it. */
+static const double tbad_rows[3 * 4] = {-2, 0, 2, 2, -2, 0, 2, -1, -2, 2, 0, -1};
 
 
 static double stat_steps(void) {
@@ -364,8 +453,8 @@ static double stat_steps(void) {
 /* TV over extensions of a guided chain (mixture guide_mix) against the
  * brute force's posterior. */
 static double guided_tv(const nsr_space *s, const brute *b, const dist *exact, const uint32_t *x, size_t n,
-                        const double *log_q, double mix, uint64_t seed, nsr_mh_report *rep) {
-  nsr_space_guide guide = {log_q};
+                        const double *log_q, size_t rows, double mix, uint64_t seed, nsr_mh_report *rep) {
+  nsr_space_guide guide = {.log_q = log_q, .rows = rows};
   nsr_mh_visit top[MAX_EXT];
   nsr_mh_options opt = {.samples = (uint64_t)stat_steps(), .burn_in = 1000, .seed = seed, .top_k = MAX_EXT,
                         .top = top, .guide = log_q ? &guide : NULL, .guide_mix = mix};
@@ -375,15 +464,18 @@ static double guided_tv(const nsr_space *s, const brute *b, const dist *exact, c
   return tv_named(s, b, exact, top, rep->n_top);
 }
 
-/* The chain, unguided, with a good guide and with a bad one (guide_mix 0.5),
- * against the brute force's posterior over extensions, within TV 1e-3 at
- * 10^6 steps (10^5 and 1e-3·sqrt(10) under the sanitizers). The space is
- * tiny and the examples many ({4, 8, 12} ×2, 4, 8: p(multiples of 4) =
- * 0.994) because only there is 1e-3 about 4 sd of a chain's TV: over seeds
- * 1..20 the TV had mean 1.9e-4 / 0.9e-4 / 2.7e-4 and sd 1.1e-4 / 0.7e-4 /
- * 2.1e-4 (unguided / good / bad), measured, not derived. A chain that
- * forgot q(t)/q(t') would follow π·q and miss by far more (e^4 on the bad
- * guide's favourites). */
+/* The chain, unguided, with a good guide and with bad ones (one row, and a
+ * row per context; guide_mix 0.5; half the regenerations drawn from the
+ * guide), against the brute force's posterior over extensions, within TV
+ * 1e-3 at 10^6 steps (10^5 and 1e-3·sqrt(10) under the sanitizers). The
+ * space is tiny and the examples many ({4, 8, 12} ×2, 4, 8: p(multiples
+ * of 4) = 0.994) because only there is 1e-3 about 3 sd above a chain's
+ * mean TV: over seeds 1..20 the TV had mean 1.9e-4 / 1.0e-4 / 3.6e-4 /
+ * 3.5e-4 and sd 1.1e-4 / 0.8e-4 / 2.2e-4 / 2.2e-4 (unguided / good / bad /
+ * bad per context), measured, not derived; at 10^7 steps the bad guides'
+ * TV fell to 1.2–1.6e-4 (seeds 1..3), as a chain without bias does. A
+ * chain that forgot q(t)/q(t') would follow π·q and miss by far more (e^4
+ * on the bad guide's favourites). */
 static void test_guided_mh_matches_exact(void **state) {
   (void)state;
   nsr_space *s = build(tiny_json);
@@ -393,10 +485,12 @@ static void test_guided_mh_matches_exact(void **state) {
   brute_posterior(b, x, 8, &exact);
   double tol = 1e-3 * sqrt(1e6 / stat_steps());
   nsr_mh_report rep;
-  assert_true(guided_tv(s, b, &exact, x, 8, NULL, 0, 1, &rep) <= tol);
-  assert_true(guided_tv(s, b, &exact, x, 8, tgood_q, 0, 1, &rep) <= tol);
+  assert_true(guided_tv(s, b, &exact, x, 8, NULL, 1, 0, 1, &rep) <= tol);
+  assert_true(guided_tv(s, b, &exact, x, 8, tgood_q, 1, 0, 1, &rep) <= tol);
   assert_true(rep.guide_acceptance > 0.3);
-  assert_true(guided_tv(s, b, &exact, x, 8, tbad_q, 0.5, 1, &rep) <= tol);
+  assert_true(guided_tv(s, b, &exact, x, 8, tbad_q, 1, 0.5, 1, &rep) <= tol);
+  assert_true(rep.guide_acceptance < 0.1);
+  assert_true(guided_tv(s, b, &exact, x, 8, tbad_rows, 3, 0.5, 1, &rep) <= tol);
   assert_true(rep.guide_acceptance < 0.1);
   free(b);
   nsr_space_free(s);
@@ -421,7 +515,7 @@ static const double hand_q[3] = {2, -1, 1}; /* a guide far from the prior */
 static void test_importance_matches_hand(void **state) {
   (void)state;
   nsr_space *s = build(hand_json);
-  nsr_space_guide guide = {hand_q};
+  nsr_space_guide guide = {.log_q = hand_q, .rows = 1};
   const uint32_t x[] = {6};
   for (int guided = 0; guided < 2; guided++) {
     nsr_mh_options opt = {.samples = (uint64_t)stat_steps(), .seed = 3, .method = NSR_MH_IMPORTANCE,
@@ -447,7 +541,7 @@ static void test_propose_rescores_exactly(void **state) {
   (void)state;
   nsr_space *s = build(hand_json);
   nsr_error err;
-  nsr_space_guide guide = {hand_q};
+  nsr_space_guide guide = {.log_q = hand_q, .rows = 1};
   const uint32_t x[] = {6};
   nsr_space_proposal top[5];
   nsr_space_proposals out = {.top = top};
@@ -478,6 +572,9 @@ int main(void) {
       cmocka_unit_test(test_trees_by_hand),
       cmocka_unit_test(test_signature),
       cmocka_unit_test(test_guide_log_q_by_hand),
+      cmocka_unit_test(test_guide_contexts_by_hand),
+      cmocka_unit_test(test_guide_q_sums_to_one),
+      cmocka_unit_test(test_guide_bad_rows),
       cmocka_unit_test(test_guided_mh_matches_exact),
       cmocka_unit_test(test_importance_matches_hand),
       cmocka_unit_test(test_propose_rescores_exactly),
