@@ -91,6 +91,7 @@ typedef struct lang_query {
   uint64_t serial;         /* I->resuming_serial while it runs its model */
   resume_point *points;    /* by choice position */
   size_t pointcap;
+  size_t point_bytes;      /* held by the points' copies of the stacks */
   trail_entry *trail;
   size_t ntrail, trailcap;
   size_t frame_base, val_base; /* the stacks' heights where its runs start */

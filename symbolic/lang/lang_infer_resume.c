@@ -36,6 +36,12 @@
  * would cost more than replaying): their paths resume earlier. */
 #define RESUME_MAX_FRAMES 4096
 #define RESUME_MAX_VALS 16384
+/* The resume points of one query hold at most this many bytes, and at most
+ * an eighth of the memory budget: a long path of choices deep in a
+ * recursion ((repeat 3000 flip) keeps 3000 stacks of up to 3000 frames)
+ * must not run out of memory where replaying would not. Points past it
+ * are not captured. */
+#define RESUME_MAX_BYTES ((size_t)16 << 20)
 
 void lang_resume_off(nsr_lang *I) {
   lang_query *q = I->resuming;
@@ -128,6 +134,7 @@ static lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, c
                           size_t n, size_t size) {
   if (n > *cap) {
     if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
+    q->point_bytes += (n - *cap) * size;
     void *p = nsr_reallocarray(*dst, n, size);
     if (p == NULL) return infer_no_memory(I);
     *dst = p;
@@ -159,6 +166,11 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   }
   resume_point *p = &q->points[at];
   if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
+  size_t grow = (nframes > p->framecap ? (nframes - p->framecap) * sizeof *p->frames : 0) +
+                (nvals > p->valcap ? (nvals - p->valcap) * sizeof *p->vals : 0);
+  size_t limit = RESUME_MAX_BYTES;
+  if (I->cfg.max_memory != 0 && I->cfg.max_memory / 8 < limit) limit = I->cfg.max_memory / 8;
+  if (q->point_bytes + grow > limit) return LANG_OK;
   if (copy_items(I, q, (void **)&p->frames, &p->framecap, I->frames + q->frame_base, nframes,
                  sizeof *p->frames) != LANG_OK ||
       copy_items(I, q, (void **)&p->vals, &p->valcap, I->vals + q->val_base, nvals,
