@@ -40,8 +40,16 @@
  * an eighth of the memory budget: a long path of choices deep in a
  * recursion ((repeat 3000 flip) keeps 3000 stacks of up to 3000 frames)
  * must not run out of memory where replaying would not. Points past it
- * are not captured. */
+ * are not captured. The trail has a limit of the same size: a path that
+ * changes more (a helper with internal definitions called a million
+ * times) turns resumption off. */
 #define RESUME_MAX_BYTES ((size_t)16 << 20)
+
+static size_t resume_limit(const nsr_lang *I) {
+  size_t limit = RESUME_MAX_BYTES;
+  if (I->cfg.max_memory != 0 && I->cfg.max_memory / 8 < limit) limit = I->cfg.max_memory / 8;
+  return limit;
+}
 
 void lang_resume_off(nsr_lang *I) {
   lang_query *q = I->resuming;
@@ -53,6 +61,10 @@ void lang_resume_off(nsr_lang *I) {
 
 static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
   lang_query *q = I->resuming;
+  if ((q->ntrail + 1) * sizeof *q->trail > resume_limit(I)) {
+    lang_resume_off(I);
+    return LANG_OK;
+  }
   if (infer_reserve(I, q, (void **)&q->trail, &q->trailcap, q->ntrail, sizeof *q->trail) !=
       LANG_OK) {
     return LANG_ERROR;
@@ -168,9 +180,7 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
   size_t grow = (nframes > p->framecap ? (nframes - p->framecap) * sizeof *p->frames : 0) +
                 (nvals > p->valcap ? (nvals - p->valcap) * sizeof *p->vals : 0);
-  size_t limit = RESUME_MAX_BYTES;
-  if (I->cfg.max_memory != 0 && I->cfg.max_memory / 8 < limit) limit = I->cfg.max_memory / 8;
-  if (q->point_bytes + grow > limit) return LANG_OK;
+  if (q->point_bytes + grow > resume_limit(I)) return LANG_OK;
   if (copy_items(I, q, (void **)&p->frames, &p->framecap, I->frames + q->frame_base, nframes,
                  sizeof *p->frames) != LANG_OK ||
       copy_items(I, q, (void **)&p->vals, &p->valcap, I->vals + q->val_base, nvals,
