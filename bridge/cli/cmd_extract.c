@@ -223,7 +223,8 @@ static void run_free(extract_run *r) {
 static nsr_code load_model(const extract_args *a, extract_run *r, uint32_t *n_max, nsr_error *err) {
   nsr_code rc = NSR_OK;
   if (a->space) {
-    rc = nsr_space_load(a->space, false, &r->space, err);
+    /* A guide is read on sets from the space's prior: the grammar alone. */
+    rc = nsr_space_load(a->space, NSR_SPACE_GRAMMAR_ONLY, &r->space, err);
     nsr_guide *guide = NULL;
     if (rc == NSR_OK) rc = nsr_guide_load(a->weights, r->space, 1, &guide, err);
     nsr_guide_free(guide);

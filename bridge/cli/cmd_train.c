@@ -263,7 +263,9 @@ static int train_guide(const nsr_train_config *tc, train_run *run, const char *o
   nsr_guide_eval final;
   int64_t model_id = 0;
   uint64_t start = nsr_now_ns();
-  nsr_code rc = nsr_space_load(run->space, false, &space, &err);
+  /* Training samples the space's prior: its grammar is enough (enumerating
+   * large.json took seconds and hundreds of MB). */
+  nsr_code rc = nsr_space_load(run->space, NSR_SPACE_GRAMMAR_ONLY, &space, &err);
   if (rc == NSR_ERR_IO) err.code = rc = NSR_ERR_INVALID; /* an unreadable file named by the user */
   if (rc == NSR_OK) rc = nsr_guide_train(space, &cfg, &model, &final, &err);
   if (rc == NSR_OK) rc = nsr_guide_save(model, space, name, out, &err);

@@ -368,11 +368,13 @@ static void test_train_command_line(void **state) {
 }
 
 /* `nsr train --space`: a guide for a grammar space, trained, saved with its
- * metadata and recorded; every bad argument is one line and exit 2. */
+ * metadata and recorded; every bad argument is one line and exit 2. The
+ * space has room for 2 extensions, far fewer than it makes: training
+ * never enumerates it (it samples the prior). */
 static void test_train_space(void **state) {
   (void)state;
   const char *space = cli_write("tiny.json",
-      "{\"range\": 30, \"max_size\": 3, \"primitives\": [{\"family\": \"even\"},"
+      "{\"range\": 30, \"max_size\": 3, \"max_extensions\": 2, \"primitives\": [{\"family\": \"even\"},"
       "{\"family\": \"odd\"}, {\"family\": \"multiples\", \"args\": [3, 5]}],"
       "\"operations\": [{\"family\": \"union\", \"weight\": 0.3}]}");
   char space_path[600], out[600], db[600];
