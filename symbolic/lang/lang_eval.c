@@ -55,6 +55,16 @@ static lang_rc grow_vals(nsr_lang *I) {
   return rc;
 }
 
+lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nvals) {
+  while (I->framecap < nframes) {
+    if (grow_frames(I) != LANG_OK) return LANG_ERROR;
+  }
+  while (I->valcap < nvals) {
+    if (grow_vals(I) != LANG_OK) return LANG_ERROR;
+  }
+  return LANG_OK;
+}
+
 static inline lang_rc push_frame(nsr_lang *I, lang_frame_kind kind, lval a,
                                  lval b, lang_env *env) {
   if (I->nframes == I->framecap && grow_frames(I) != LANG_OK) return LANG_ERROR;

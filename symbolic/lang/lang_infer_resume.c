@@ -204,23 +204,6 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   return LANG_OK;
 }
 
-/* Grows one of the evaluator's stacks to hold n items (charged like the
- * evaluator's own growth). */
-static lang_rc reserve_stack(nsr_lang *I, void **items, size_t *cap, size_t n, size_t size) {
-  if (n <= *cap) return LANG_OK;
-  size_t grown = *cap == 0 ? 256 : *cap;
-  while (grown < n) grown *= 2;
-  if (lang_account(I, (ptrdiff_t)((grown - *cap) * size)) != LANG_OK) return LANG_ERROR;
-  void *p = nsr_reallocarray(*items, grown, size);
-  if (p == NULL) {
-    I->heap_bytes -= (grown - *cap) * size;
-    return infer_no_memory(I);
-  }
-  *items = p;
-  *cap = grown;
-  return LANG_OK;
-}
-
 lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
   /* The latest resume point at or before the changed choice; the choices
    * between it and the changed one are replayed from q->choices. */
@@ -235,11 +218,7 @@ lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, 
   undo_to(I, q, p->trail_mark);
   assert(I->nframes == q->frame_base && I->nvals == q->val_base &&
          "a path resumes on the stacks its query started from");
-  void *frames = I->frames, *vals = I->vals;
-  lang_rc rc = reserve_stack(I, &frames, &I->framecap, q->frame_base + p->nframes, sizeof(lang_frame));
-  I->frames = frames;
-  if (rc == LANG_OK) rc = reserve_stack(I, &vals, &I->valcap, q->val_base + p->nvals, sizeof(lval));
-  I->vals = vals;
+  lang_rc rc = lang_reserve_stacks(I, q->frame_base + p->nframes, q->val_base + p->nvals);
   if (rc != LANG_OK) return rc;
   if (p->nframes > 0) memcpy(I->frames + q->frame_base, p->frames, p->nframes * sizeof(lang_frame));
   if (p->nvals > 0) memcpy(I->vals + q->val_base, p->vals, p->nvals * sizeof(lval));

@@ -620,6 +620,9 @@ static inline void lang_effect(nsr_lang *I) {
  * bases (lang_eval.c). */
 lang_rc lang_run_from(nsr_lang *I, size_t frame_base, size_t val_base, size_t apply_base,
                       bool memo_call, lval *out);
+/* Grows the evaluator's stacks to hold nframes frames and nvals values, as
+ * their own growth does (charged to the memory budget). */
+lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nvals);
 /* Removes key from t if there (lang_value.c); never allocates. */
 void lang_hash_remove(lang_hash *t, lval key);
 

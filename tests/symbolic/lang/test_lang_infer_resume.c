@@ -62,11 +62,17 @@ static const char *const models[] = {
     "  (define y (if (flip 0.7) 10 20)) (total) #t)",
 };
 
-static nsr_lang *interpreter(bool replay, size_t max_memory) {
+/* The defaults, seed 3, enumerating by replay or by resumption. */
+static nsr_lang_config config(bool replay) {
   nsr_lang_config cfg;
   nsr_lang_config_default(&cfg);
   cfg.seed = 3;
   cfg.replay_enumeration = replay;
+  return cfg;
+}
+
+static nsr_lang *interpreter(bool replay, size_t max_memory) {
+  nsr_lang_config cfg = config(replay);
   if (max_memory != 0) cfg.max_memory = max_memory;
   return lt_new_config(&cfg);
 }
@@ -120,10 +126,8 @@ static uint64_t steps_needed(const char *src, bool replay) {
   uint64_t lo = 1, hi = 1u << 24; /* src fails at lo, runs within hi */
   while (hi - lo > 1) {
     uint64_t mid = lo + (hi - lo) / 2;
-    nsr_lang_config cfg;
-    nsr_lang_config_default(&cfg);
+    nsr_lang_config cfg = config(replay);
     cfg.max_steps = mid;
-    cfg.replay_enumeration = replay;
     nsr_lang *lang = lt_new_config(&cfg);
     nsr_error err;
     if (nsr_lang_eval_string(lang, "test.church", src, strlen(src), &err) == NSR_OK) {
