@@ -54,10 +54,10 @@ typedef struct nsr_lang_config {
    * programs it did not write (the run_program tool) never opens a file
    * for them; `nsr run` and `nsr repl` turn it on. */
   bool load_files;
-  /* Exact enumeration re-runs every path from the start instead of
-   * resuming at choice points: the same answers, slower; tests compare the
-   * two. */
-  bool replay_enumeration;
+  /* Exact enumeration re-runs every path, and MH every proposal, from the
+   * start instead of resuming at choice points: the same answers, slower;
+   * tests compare the two. */
+  bool replay_queries;
 } nsr_lang_config;
 
 /* Seed 0, 10^9 steps, 512 MiB, no timeout, 10^6 paths, no echo; gc_stress

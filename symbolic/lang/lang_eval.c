@@ -157,7 +157,7 @@ static lang_rc define(nsr_lang *I, lang_env *env, lang_symbol *s, lval v) {
   }
   for (uint32_t i = 0; i < env->n; i++) {
     if (env->syms[i] == s) {
-      if (I->resuming != NULL && lang_trail_env(I, env, i, false, env->vals[i]) != LANG_OK) {
+      if (I->resuming != NULL && lang_trail_env(I, env, i, false, env->vals[i], v) != LANG_OK) {
         return LANG_ERROR;
       }
       env->vals[i] = v;
@@ -165,7 +165,7 @@ static lang_rc define(nsr_lang *I, lang_env *env, lang_symbol *s, lval v) {
     }
   }
   if (env_add(I, env, s, v) != LANG_OK) return LANG_ERROR;
-  return I->resuming != NULL ? lang_trail_env(I, env, env->n - 1, true, lang_nil()) : LANG_OK;
+  return I->resuming != NULL ? lang_trail_env(I, env, env->n - 1, true, lang_nil(), v) : LANG_OK;
 }
 
 static lang_rc make_closure(nsr_lang *I, lval lambda, lang_env *env,
@@ -705,7 +705,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         } else if (I->resuming != NULL) {
           bool had;
           lval old = lang_hash_get(cache, key, &had);
-          if ((rc = lang_trail_memo(I, cache, key, had, old)) != LANG_OK) break;
+          if ((rc = lang_trail_memo(I, cache, key, had, old, r.val)) != LANG_OK) break;
         }
         rc = lang_hash_put(I, cache, key, r.val);
         break;

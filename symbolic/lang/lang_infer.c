@@ -385,11 +385,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
   /* Paths resume at choice points (lang_infer_resume.c), unless a query
    * around this one already does: its trail then records this one's
    * changes too. */
-  q.resumable = I->resuming == NULL && !I->cfg.replay_enumeration;
-  q.serial = ++I->resume_serials;
-  q.frame_base = I->nframes;
-  q.val_base = I->nvals;
-  q.runs_outer = I->runs;
+  infer_resume_begin(I, &q);
   uint64_t paths = 0;
   size_t bumped = SIZE_MAX; /* the choice the previous path changed */
   while (rc == LANG_OK) {

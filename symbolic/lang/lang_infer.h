@@ -20,10 +20,12 @@ typedef struct enum_choice {
 typedef enum trail_kind { TRAIL_ENV_ADD, TRAIL_ENV_SET, TRAIL_MEMO } trail_kind;
 typedef struct trail_entry {
   trail_kind kind;
-  uint32_t slot; /* the environment's binding */
-  bool had;      /* TRAIL_MEMO: the key was in the cache, with `old` */
-  lval obj;      /* the environment or the cache */
+  uint32_t slot;     /* the environment's binding */
+  bool had;          /* TRAIL_MEMO: the key was in the cache, with `old` */
+  lval obj;          /* the environment or the cache */
   lval key, old;
+  lval now;          /* what the change set */
+  lang_symbol *sym;  /* TRAIL_ENV_ADD: the binding's symbol */
 } trail_entry;
 
 /* The machine just before the primitive application that made a choice:
@@ -97,6 +99,14 @@ typedef struct lang_query {
   size_t frame_base, val_base; /* the stacks' heights where its runs start */
   struct lang_run *runs_outer; /* I->runs there */
   uint64_t capture_serial;     /* I->prim_serial at the latest choice */
+  /* An MH proposal's run may be taken back (rejected): the points after
+   * the one it resumed at and the trail since then wait here until it is
+   * settled. */
+  resume_point *spare;
+  size_t sparecap, nspare;
+  size_t tried;            /* the point it resumed at, + 1 (0: the start) */
+  trail_entry *redo; /* the trail it undid, to be done again */
+  size_t nredo, redocap;
 
   /* Metropolis-Hastings */
   mh_trace old, cur;
@@ -146,13 +156,29 @@ lang_rc infer_reverse(nsr_lang *I, lval list, lval *out);
 
 /* ---- lang_infer_resume.c ------------------------------------------------- */
 
-/* Called by the enumeration's choice hook before it takes choice q->pos:
- * records a resume point there when it can (see the file's comment). */
+/* q's runs will resume at choice points, from the evaluator's stacks as
+ * they are now, unless an outer query already resumes (its trail records
+ * q's changes) or the configuration asks for replay. */
+void infer_resume_begin(nsr_lang *I, lang_query *q);
+/* Called by a choice hook before it takes choice q->pos: records a resume
+ * point there when it can (see the file's comment). */
 lang_rc infer_resume_capture(nsr_lang *I, lang_query *q);
-/* The next path after choice `bumped` took its next value: resumed at the
- * latest resume point at or before it (the heap's recorded changes since
- * undone), or run from the start when there is none. As infer_run. */
+/* The latest valid resume point at or before choice `changed`, as its
+ * position + 1; 0 when there is none (the run starts over). */
+size_t infer_resume_latest(const lang_query *q, size_t changed);
+/* Enumeration: the next path after choice `bumped` took its next value:
+ * resumed at the latest resume point at or before it (the heap's recorded
+ * changes since undone), or run from the start when there is none. As
+ * infer_run. */
 lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value);
+/* MH: a proposal's run, resumed at point k - 1 (k from infer_resume_latest;
+ * 0: from the start), that infer_resume_settle can take back. As
+ * infer_run. */
+lang_rc infer_resume_try(nsr_lang *I, lang_query *q, lval thunk, size_t k, lval *value);
+/* Ends the tried run: accepted, its state stays; rejected, the heap's
+ * recorded changes and the resume points are put back as they were before
+ * it. Fails only on memory. */
+lang_rc infer_resume_settle(nsr_lang *I, lang_query *q, bool accepted);
 void infer_resume_mark(nsr_lang *I, const lang_query *q);
 void infer_resume_free(lang_query *q);
 

@@ -132,6 +132,10 @@ void infer_mh_free(lang_query *q) {
 /* ---- the choice hook ----------------------------------------------------- */
 
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {
+  if (q->resumable) {
+    q->pos = q->cur.n;
+    if (infer_resume_capture(I, q) != LANG_OK) return LANG_ERROR;
+  }
   uint64_t site = I->memo_site ? 0
                                 : ((uint64_t)I->cur_pos.file << 48) ^
                                       ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
@@ -179,6 +183,32 @@ static lang_rc mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   trace_clear(&q->cur);
   for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = false;
   return infer_run(I, q, thunk, value);
+}
+
+/* A chain's run that changes the choice at position `changed` of q->old
+ * (0 for the chain's first runs): when q resumes, it resumes at the latest
+ * resume point at or before that choice, the choices before the point
+ * taken over from q->old as they were, and infer_resume_settle must then
+ * keep it or take it back. Else as mh_run. */
+static lang_rc chain_run(nsr_lang *I, lang_query *q, lval thunk, size_t changed, lval *value) {
+  if (!q->resumable) return mh_run(I, q, thunk, value);
+  size_t k = infer_resume_latest(q, changed);
+  size_t kept = k == 0 ? 0 : k - 1;
+  trace_clear(&q->cur);
+  for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = i < kept;
+  for (size_t i = 0; i < kept; i++) {
+    if (trace_add(I, q, &q->cur, &q->old.entries[i]) != LANG_OK) return LANG_ERROR;
+  }
+  I->resuming = q;
+  I->resuming_serial = q->serial;
+  lang_rc rc = infer_resume_try(I, q, thunk, k, value);
+  I->resuming = NULL;
+  return rc;
+}
+
+/* Keeps (accepted) or takes back the run chain_run made. */
+static lang_rc chain_settle(nsr_lang *I, lang_query *q, bool accepted) {
+  return q->resumable ? infer_resume_settle(I, q, accepted) : LANG_OK;
 }
 
 static void swap_traces(lang_query *q) {
@@ -272,7 +302,8 @@ static bool reached_state(const lang_query *q, lang_rc rc) {
  * Needs *st rooted. LANG_ERROR only for program errors. */
 static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lval *proposed) {
   if (q->old.n == 0) return LANG_OK;
-  mh_entry *site = &q->old.entries[nsr_rng_below(&I->rng, q->old.n)];
+  size_t at = (size_t)nsr_rng_below(&I->rng, q->old.n);
+  mh_entry *site = &q->old.entries[at];
   lval x_old = site->value;
   double fwd;
   bool drift;
@@ -280,18 +311,19 @@ static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lva
   q->proposing = true;
   q->proposal_addr = site->addr;
   size_t k_old = q->old.n;
-  lang_rc run = mh_run(I, q, thunk, proposed);
+  lang_rc run = chain_run(I, q, thunk, at, proposed);
   q->proposing = false;
   q->proposal_value = lang_nil();
   if (run == LANG_ERROR) return LANG_ERROR;
-  if (!reached_state(q, run)) return LANG_OK;
-  double log_alpha = mh_accept_log(q, st->ll, k_old, x_old, fwd, drift);
-  if (log(1.0 - nsr_rng_uniform(&I->rng)) < log_alpha) {
+  bool accepted = reached_state(q, run) &&
+                  log(1.0 - nsr_rng_uniform(&I->rng)) <
+                      mh_accept_log(q, st->ll, k_old, x_old, fwd, drift);
+  if (accepted) {
     *st = (mh_state){.value = run == LANG_OK ? *proposed : lang_nil(), .ll = q->logw,
                      .factors = q->factors, .done = run == LANG_OK};
     swap_traces(q);
   }
-  return LANG_OK;
+  return chain_settle(I, q, accepted);
 }
 
 lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t burn,
@@ -307,9 +339,12 @@ lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t 
     infer_leave(I, &q);
     return LANG_ERROR;
   }
-  /* Start from a run that satisfies the condition (rejection). */
+  /* Runs resume at choice points (lang_infer_resume.c). Start from a run
+   * that satisfies the condition (rejection). */
+  infer_resume_begin(I, &q);
   do {
-    rc = mh_run(I, &q, thunk, &st.value);
+    rc = chain_run(I, &q, thunk, 0, &st.value);
+    if (rc != LANG_ERROR && chain_settle(I, &q, rc == LANG_OK) != LANG_OK) rc = LANG_ERROR;
   } while (rc == LANG_ABORT);
   st.ll = q.logw;
   if (rc == LANG_OK) swap_traces(&q);

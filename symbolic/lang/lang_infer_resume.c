@@ -1,13 +1,15 @@
-/* lang_infer_resume.c: exact enumeration that resumes at choice points.
+/* lang_infer_resume.c: queries whose runs resume at choice points.
  *
  * Plain enumeration (lang_infer.c) replays every path from the start: a
  * path that differs from the previous one only in its last choice still
- * re-runs everything before it. Here, when the model's run reaches a choice
- * in its own activation of the evaluator, the machine's stacks at that
- * moment (the continuation, just before the primitive that chooses is
+ * re-runs everything before it; MH (lang_infer_mh.c) re-runs its model
+ * from the start for every proposal. Here, when the model's run reaches a
+ * choice in its own activation of the evaluator, the machine's stacks at
+ * that moment (the continuation, just before the primitive that chooses is
  * applied) are copied into a resume point. The next path that changes
- * this choice restores the stacks and applies the primitive again, which
- * now takes the choice's next value; everything before it is not re-run.
+ * this choice (an MH proposal at it) restores the stacks and applies the
+ * primitive again, which now takes the choice's next (proposed) value;
+ * everything before it is not re-run.
  *
  * The heap is not copied, so what a path changed after a resume point must
  * be undone before another path resumes there. The evaluator records the
@@ -15,11 +17,17 @@
  * an environment, an entry put in a mem'd procedure's cache) and reports
  * every other effect (output, figures, set!, changed vectors and hash
  * tables, global definitions) with lang_effect: from then on the query
- * replays each path from the start, exactly as plain enumeration does, so
- * a program that prints or mutates gets the same behaviour as before. The
+ * runs each path from the start, exactly as without resumption, so a
+ * program that prints or mutates gets the same behaviour as before. The
  * first path to reach such an effect runs it itself (its prefix, shared
  * with earlier paths, had none), so nothing is printed or done less often
  * than under replay.
+ *
+ * An MH proposal may be rejected, and the chain then stays where it was:
+ * the trail undone for the proposal's run is kept with the values it had
+ * set (redo entries), and the resume points after the one it resumed at
+ * are set aside (spare), so a rejection undoes the proposal's changes,
+ * sets the old ones again and puts the old points back.
  *
  * A choice made elsewhere (in a nested activation: eval, load, a draw run
  * as written by an observation), or a second choice made by the same
@@ -55,8 +63,18 @@ void lang_resume_off(nsr_lang *I) {
   lang_query *q = I->resuming;
   q->resumable = false;
   q->ntrail = 0; /* nothing will be undone: every later path starts over */
+  q->nredo = 0;
   for (size_t i = 0; i < q->pointcap; i++) q->points[i].valid = false;
+  for (size_t i = 0; i < q->sparecap; i++) q->spare[i].valid = false;
   I->resuming = NULL;
+}
+
+void infer_resume_begin(nsr_lang *I, lang_query *q) {
+  q->resumable = I->resuming == NULL && !I->cfg.replay_queries;
+  q->serial = ++I->resume_serials;
+  q->frame_base = I->nframes;
+  q->val_base = I->nvals;
+  q->runs_outer = I->runs;
 }
 
 static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
@@ -73,15 +91,37 @@ static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
   return LANG_OK;
 }
 
-lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old) {
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old, lval now) {
   return trail_push(I, &(trail_entry){.kind = added ? TRAIL_ENV_ADD : TRAIL_ENV_SET,
                                       .obj = lang_obj_val(NSR_LANG_ENV, env), .slot = slot,
-                                      .key = lang_nil(), .old = old});
+                                      .key = lang_nil(), .old = old, .now = now,
+                                      .sym = env->syms[slot]});
 }
 
-lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old) {
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old, lval now) {
   return trail_push(I, &(trail_entry){.kind = TRAIL_MEMO, .obj = lang_obj_val(NSR_LANG_HASH, cache),
-                                      .had = had, .key = key, .old = old});
+                                      .had = had, .key = key, .old = old, .now = now});
+}
+
+/* Makes trail entry t's change again (entries undone are done again
+ * oldest first, so the heap is as it was when t was made) and puts t back
+ * on the trail. Fails only on memory (a cache may grow). */
+static lang_rc redo(nsr_lang *I, lang_query *q, const trail_entry *t) {
+  if (t->kind == TRAIL_MEMO) {
+    if (lang_hash_put(I, LANG_HASH(t->obj), t->key, t->now) != LANG_OK) return LANG_ERROR;
+  } else {
+    lang_env *e = (lang_env *)(void *)t->obj.as.obj;
+    if (t->kind == TRAIL_ENV_ADD) {
+      assert(e->n == t->slot && "a binding is added back as its environment's last");
+      e->syms[t->slot] = t->sym;
+      e->n = t->slot + 1;
+    }
+    e->vals[t->slot] = t->now;
+  }
+  /* The trail held this entry before: its room is still there. */
+  assert(q->ntrail < q->trailcap && "a redone entry returns to its place in the trail");
+  q->trail[q->ntrail++] = *t;
+  return LANG_OK;
 }
 
 /* Undoes q's trail, newest first, down to `mark` entries. */
@@ -113,14 +153,9 @@ static void undo_to(nsr_lang *I, lang_query *q, size_t mark) {
   }
 }
 
-void infer_resume_mark(nsr_lang *I, const lang_query *q) {
-  for (size_t i = 0; i < q->ntrail; i++) {
-    lang_mark(I, q->trail[i].obj);
-    lang_mark(I, q->trail[i].key);
-    lang_mark(I, q->trail[i].old);
-  }
-  for (size_t i = 0; i < q->pointcap; i++) {
-    const resume_point *p = &q->points[i];
+static void mark_points(nsr_lang *I, const resume_point *points, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const resume_point *p = &points[i];
     if (!p->valid) continue;
     for (size_t k = 0; k < p->nframes; k++) {
       lang_mark(I, p->frames[k].a);
@@ -131,13 +166,33 @@ void infer_resume_mark(nsr_lang *I, const lang_query *q) {
   }
 }
 
-void infer_resume_free(lang_query *q) {
-  for (size_t i = 0; i < q->pointcap; i++) {
-    nsr_free(q->points[i].frames);
-    nsr_free(q->points[i].vals);
+static void mark_trail_entry(nsr_lang *I, const trail_entry *t) {
+  lang_mark(I, t->obj);
+  lang_mark(I, t->key);
+  lang_mark(I, t->old);
+  lang_mark(I, t->now);
+}
+
+void infer_resume_mark(nsr_lang *I, const lang_query *q) {
+  for (size_t i = 0; i < q->ntrail; i++) mark_trail_entry(I, &q->trail[i]);
+  for (size_t i = 0; i < q->nredo; i++) mark_trail_entry(I, &q->redo[i]);
+  mark_points(I, q->points, q->pointcap);
+  mark_points(I, q->spare, q->sparecap);
+}
+
+static void free_points(resume_point *points, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    nsr_free(points[i].frames);
+    nsr_free(points[i].vals);
   }
-  nsr_free(q->points);
+  nsr_free(points);
+}
+
+void infer_resume_free(lang_query *q) {
+  free_points(q->points, q->pointcap);
+  free_points(q->spare, q->sparecap);
   nsr_free(q->trail);
+  nsr_free(q->redo);
 }
 
 /* Copies n items of `size` bytes from src into the point's buffer *dst of
@@ -204,18 +259,17 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   return LANG_OK;
 }
 
-lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
-  /* The latest resume point at or before the changed choice; the choices
-   * between it and the changed one are replayed from q->choices. */
-  size_t k = bumped + 1;
+size_t infer_resume_latest(const lang_query *q, size_t changed) {
+  size_t k = changed + 1;
   while (k > 0 && !(k - 1 < q->pointcap && q->points[k - 1].valid)) k--;
-  for (size_t i = k; i < q->pointcap; i++) q->points[i].valid = false;
-  if (k == 0) {
-    undo_to(I, q, 0);
-    return infer_run(I, q, thunk, value);
-  }
-  resume_point *p = &q->points[k - 1];
-  undo_to(I, q, p->trail_mark);
+  return k;
+}
+
+/* Restores resume point k - 1 (its trail undone by the caller) and runs on
+ * from it. As infer_run. */
+static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value) {
+  const resume_point *p = &q->points[k - 1];
+  assert(p->valid && q->ntrail == p->trail_mark && "a path resumes at a point with its heap");
   assert(I->nframes == q->frame_base && I->nvals == q->val_base &&
          "a path resumes on the stacks its query started from");
   lang_rc rc = lang_reserve_stacks(I, q->frame_base + p->nframes, q->val_base + p->nvals);
@@ -224,6 +278,9 @@ lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, 
   if (p->nvals > 0) memcpy(I->vals + q->val_base, p->vals, p->nvals * sizeof(lval));
   I->nframes = q->frame_base + p->nframes;
   I->nvals = q->val_base + p->nvals;
+  /* The machine gives back the address it started from: the query's, for
+   * MH's next run from the start. */
+  uint64_t addr = I->addr;
   I->addr = p->addr;
   I->cur_pos = p->cur_pos;
   I->op_pos = p->op_pos;
@@ -232,10 +289,85 @@ lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, 
   I->user_call_name = p->user_call_name;
   q->logw = p->logw;
   q->factors = p->factors;
+  q->fresh_logp = 0;
   q->pos = k - 1;
   q->capture_serial = 0;
   rc = lang_run_from(I, q->frame_base, q->val_base, q->val_base + p->apply_off, p->memo_call,
                      value);
+  I->addr = addr;
   if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
   return rc;
+}
+
+lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
+  /* The choices between the point and the changed one are replayed from
+   * q->choices. */
+  size_t k = infer_resume_latest(q, bumped);
+  for (size_t i = k; i < q->pointcap; i++) q->points[i].valid = false;
+  undo_to(I, q, k == 0 ? 0 : q->points[k - 1].trail_mark);
+  return k == 0 ? infer_run(I, q, thunk, value) : run_from_point(I, q, k, value);
+}
+
+/* Sets aside q's resume points from position k on (swapped with the spare
+ * ones, whose buffers the new run's points then reuse). */
+static lang_rc set_points_aside(nsr_lang *I, lang_query *q, size_t k) {
+  if (q->sparecap < q->pointcap) {
+    size_t cap = q->sparecap;
+    if (infer_charge(I, q, (q->pointcap - cap) * sizeof *q->spare) != LANG_OK) return LANG_ERROR;
+    resume_point *spare = nsr_reallocarray(q->spare, q->pointcap, sizeof *spare);
+    if (spare == NULL) return infer_no_memory(I);
+    memset(spare + cap, 0, (q->pointcap - cap) * sizeof *spare);
+    q->spare = spare;
+    q->sparecap = q->pointcap;
+  }
+  for (size_t i = k; i < q->pointcap; i++) {
+    resume_point p = q->points[i];
+    q->points[i] = q->spare[i];
+    q->points[i].valid = false;
+    q->spare[i] = p;
+  }
+  q->nspare = q->pointcap;
+  return LANG_OK;
+}
+
+lang_rc infer_resume_try(nsr_lang *I, lang_query *q, lval thunk, size_t k, lval *value) {
+  size_t mark = k == 0 ? 0 : q->points[k - 1].trail_mark;
+  while (q->redocap < q->ntrail - mark) {
+    if (infer_reserve(I, q, (void **)&q->redo, &q->redocap, q->redocap, sizeof *q->redo) !=
+        LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  if (set_points_aside(I, q, k) != LANG_OK) return LANG_ERROR;
+  q->nredo = q->ntrail - mark;
+  if (q->nredo > 0) memcpy(q->redo, q->trail + mark, q->nredo * sizeof *q->redo);
+  undo_to(I, q, mark);
+  q->tried = k;
+  return k == 0 ? infer_run(I, q, thunk, value) : run_from_point(I, q, k, value);
+}
+
+lang_rc infer_resume_settle(nsr_lang *I, lang_query *q, bool accepted) {
+  if (!q->resumable) return LANG_OK; /* an effect: no state to keep */
+  size_t k = q->tried;
+  if (accepted) {
+    for (size_t i = k; i < q->nspare; i++) q->spare[i].valid = false;
+    q->nredo = 0;
+    return LANG_OK;
+  }
+  undo_to(I, q, k == 0 ? 0 : q->points[k - 1].trail_mark);
+  for (size_t i = k; i < q->pointcap; i++) {
+    if (i < q->nspare) {
+      resume_point p = q->points[i];
+      q->points[i] = q->spare[i]; /* the old point comes back */
+      q->spare[i] = p;
+      q->spare[i].valid = false; /* the proposal's: only its buffers stay */
+    } else {
+      q->points[i].valid = false; /* made by the proposal's run alone */
+    }
+  }
+  for (size_t i = 0; i < q->nredo; i++) { /* oldest first */
+    if (redo(I, q, &q->redo[i]) != LANG_OK) return LANG_ERROR;
+  }
+  q->nredo = 0;
+  return LANG_OK;
 }

@@ -602,10 +602,11 @@ void lang_infer_mark(nsr_lang *I);
 
 /* A binding added to env (its slot n-1) or changed (slot `slot`, which held
  * `old`), and an entry put in a mem'd procedure's cache (`had`: key was
- * there with `old`): recorded while I->resuming, to be undone when the
- * enumeration goes back to an earlier choice. Fail only on memory. */
-lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old);
-lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old);
+ * there with `old`), each set to `now`: recorded while I->resuming, to be
+ * undone when the query goes back to an earlier choice (and done again
+ * when an MH proposal is rejected). Fail only on memory. */
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old, lval now);
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old, lval now);
 /* An effect that undoing cannot take back (output, set!, a vector or hash
  * table changed, a global defined, a figure): the resuming enumeration
  * replays every later path from the start, as without resumption. */
