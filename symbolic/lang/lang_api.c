@@ -86,6 +86,7 @@ static lang_rc init_language(nsr_lang *I) {
   for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
   }
+  if (lang_define_machine_prims(I) != LANG_OK) return LANG_ERROR;
   const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
                                    lang_prims_dist, lang_prims_infer, lang_prims_set,
                                    lang_prims_plot, lang_prims_load, lang_prims_lists_as_sets};

@@ -214,11 +214,11 @@ static lang_rc arity_error(nsr_lang *I, lval proc, int min, int max, int got) {
                     max, got);
 }
 
-/* The primitive `apply` is recognised by this function; it is never called
- * directly because the machine spreads its arguments itself. */
-static lang_rc prim_apply_marker(nsr_lang *I, lval *args, int nargs, lval *out) {
+/* The C function of the primitives the machine applies itself (`apply`
+ * and the loops); never called. */
+static lang_rc prim_machine_marker(nsr_lang *I, lval *args, int nargs, lval *out) {
   (void)args, (void)nargs, (void)out;
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "apply called directly");
+  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "a machine primitive called directly");
 }
 
 /* (apply f a ... list) on the value stack from base: rewrites it in place
@@ -519,8 +519,15 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         }
         m = M_EVAL;
       } else if (proc.type == NSR_LANG_PRIMITIVE) {
-        if (LANG_PRIM(proc)->fn == prim_apply_marker) {
+        if (LANG_PRIM(proc)->op == LANG_PRIM_APPLY) {
           if ((rc = spread_apply(I, apply_base)) != LANG_OK) break;
+          continue;
+        }
+        if (LANG_PRIM(proc)->op != LANG_PRIM_C) {
+          bool more;
+          memo_call = false;
+          if ((rc = lang_iter_start(I, apply_base, &r.val, &apply_base, &more)) != LANG_OK) break;
+          m = more ? M_APPLY : M_RETURN;
           continue;
         }
         I->memo_site = memo_call;
@@ -696,6 +703,16 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         r.val = lang_unspec();
         break;
       }
+      case FRAME_MAP:
+      case FRAME_FILTER:
+      case FRAME_FOR_EACH:
+      case FRAME_REPEAT: {
+        bool more;
+        if ((rc = lang_iter_step(I, r.val, &r.val, &apply_base, &more)) == LANG_OK && more) {
+          m = M_APPLY;
+        }
+        break;
+      }
       case FRAME_MEMO: {
         lval memo = f->a, key = f->b;
         I->nframes--;
@@ -770,17 +787,29 @@ lval lang_global(nsr_lang *I, const char *name) {
   return s->global;
 }
 
+static lang_rc define_prim(nsr_lang *I, const char *name, int min_args, int max_args,
+                          lang_prim_fn fn, lang_prim_op op) {
+  lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
+  if (p == NULL) return LANG_ERROR;
+  p->name = name;
+  p->min_args = min_args;
+  p->max_args = max_args;
+  p->op = op;
+  p->fn = fn;
+  return lang_define_global(I, name, lang_obj_val(NSR_LANG_PRIMITIVE, p));
+}
+
 lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs) {
   for (; defs->name != NULL; defs++) {
-    lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
-    if (p == NULL) return LANG_ERROR;
-    p->name = defs->name;
-    p->min_args = defs->min_args;
-    p->max_args = defs->max_args;
-    p->fn = defs->fn != NULL ? defs->fn : prim_apply_marker;
-    if (lang_define_global(I, defs->name, lang_obj_val(NSR_LANG_PRIMITIVE, p)) != LANG_OK) {
+    if (define_prim(I, defs->name, defs->min_args, defs->max_args, defs->fn, LANG_PRIM_C) !=
+        LANG_OK) {
       return LANG_ERROR;
     }
   }
   return LANG_OK;
+}
+
+lang_rc lang_define_machine_prim(nsr_lang *I, const char *name, int min_args, int max_args,
+                                 lang_prim_op op) {
+  return define_prim(I, name, min_args, max_args, prim_machine_marker, op);
 }

@@ -127,10 +127,18 @@ typedef lang_rc (*lang_prim_fn)(nsr_lang *I, lval *args, int nargs, lval *out);
 
 /* A primitive: either built in (fn) or registered through the public API
  * (user_fn, user). */
+/* What applying a primitive does: call its C function, or something the
+ * evaluator's machine does itself (lang_eval.c, lang_eval_iter.c). */
+typedef enum lang_prim_op {
+  LANG_PRIM_C, LANG_PRIM_APPLY, LANG_PRIM_MAP, LANG_PRIM_FILTER, LANG_PRIM_FOR_EACH,
+  LANG_PRIM_REPEAT,
+} lang_prim_op;
+
 typedef struct lang_prim {
   lang_obj h;
   const char *name;
   int min_args, max_args; /* max -1: variadic */
+  lang_prim_op op;
   lang_prim_fn fn;
   nsr_lang_primitive_fn user_fn;
   void *user;
@@ -173,11 +181,15 @@ typedef struct lang_memo {
 typedef enum lang_frame_kind {
   FRAME_ARGS, FRAME_SEQ, FRAME_IF, FRAME_DEFINE, FRAME_SET, FRAME_AND,
   FRAME_OR, FRAME_MEMO,
+  /* Loops over items (lang_eval_iter.c): a = the procedure, b = the items
+   * left (the count left for repeat), results on the value stack from
+   * valbase. */
+  FRAME_MAP, FRAME_FILTER, FRAME_FOR_EACH, FRAME_REPEAT,
 } lang_frame_kind;
 
 typedef struct lang_frame {
   lang_frame_kind kind;
-  uint32_t valbase; /* FRAME_ARGS: where the evaluated values start */
+  uint32_t valbase; /* where the frame's values start (FRAME_ARGS, loops) */
   lval a, b;
   lang_env *env;
   uint64_t addr;
@@ -556,9 +568,26 @@ typedef struct lang_prim_def {
 
 /* Binds each primitive of a NULL-terminated table globally. */
 lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs);
+/* Binds a primitive that the machine applies itself (op, not LANG_PRIM_C). */
+lang_rc lang_define_machine_prim(nsr_lang *I, const char *name, int min_args, int max_args,
+                                 lang_prim_op op);
 lang_rc lang_define_global(nsr_lang *I, const char *name, lval v);
 /* The global value of `name`, which must be bound (library primitives). */
 lval lang_global(nsr_lang *I, const char *name);
+
+/* ---- lang_eval_iter.c: map, filter, for-each and repeat ----------------- */
+
+/* Starts the loop of the machine primitive at vals[apply_base] (its
+ * arguments above it): with items to go, pushes its frame and the first
+ * item's application (*next_base: the procedure's slot) and sets *more;
+ * else *out is the result. */
+lang_rc lang_iter_start(nsr_lang *I, size_t apply_base, lval *out, size_t *next_base,
+                        bool *more);
+/* The loop frame on top gets its item's value `val`: pushes the next
+ * item's application (*more) or pops the frame with the result in *out. */
+lang_rc lang_iter_step(nsr_lang *I, lval val, lval *out, size_t *next_base, bool *more);
+/* Binds apply and the loops: the primitives the machine applies itself. */
+lang_rc lang_define_machine_prims(nsr_lang *I);
 
 extern const lang_prim_def lang_prims_num[];
 extern const lang_prim_def lang_prims_list[];

@@ -1,13 +1,13 @@
 /* lang_prelude.c: the part of Church's library written in Church. These
  * procedures call user procedures, so they run in the evaluator: their
  * calls are traced by the inference engines like any other, and the
- * loops below are tail calls. Non-tail recursion (map, repeat) keeps the
- * order in which random choices are made the same as webchurch's. */
+ * loops below are tail calls. The commonest loops, %map1 (map over one
+ * list), filter, for-each and repeat, are the machine's own
+ * (lang_eval_iter.c); they apply their procedure to the items in order,
+ * so random choices are made in the same order as webchurch's. */
 #include "lang_internal.h"
 
 const char lang_prelude[] =
-    "(define (%map1 f l)\n"
-    "  (if (null? l) '() (cons (f (car l)) (%map1 f (cdr l)))))\n"
     "(define (%map2 f a b)\n"
     "  (if (or (null? a) (null? b))\n"
     "      '()\n"
@@ -21,13 +21,7 @@ const char lang_prelude[] =
     "        (if (any (%map1 null? ls))\n"
     "            '()\n"
     "            (cons (apply f (%map1 car ls)) (loop (%map1 cdr ls))))))))\n"
-    "(define (for-each f l)\n"
-    "  (if (null? l) (void) (begin (f (car l)) (for-each f (cdr l)))))\n"
     "(define (void) (if #f #f))\n"
-    "(define (filter p l)\n"
-    "  (cond ((null? l) '())\n"
-    "        ((p (car l)) (cons (car l) (filter p (cdr l))))\n"
-    "        (else (filter p (cdr l)))))\n"
     ";; webchurch's fold: (f item ... accumulator), left to right.\n"
     "(define (fold f init l . ls)\n"
     "  (if (null? ls)\n"
@@ -45,8 +39,6 @@ const char lang_prelude[] =
     ";; SRFI-1 reduce: fold without a seed; the seed is returned for ().\n"
     "(define (reduce f seed l)\n"
     "  (if (null? l) seed (fold f (car l) (cdr l))))\n"
-    "(define (repeat n thunk)\n"
-    "  (if (<= n 0) '() (cons (thunk) (repeat (- n 1) thunk))))\n"
     "(define (partition p l)\n"
     "  (list (filter p l) (filter (lambda (x) (not (p x))) l)))\n"
     "(define (count p l) (length (filter p l)))\n"

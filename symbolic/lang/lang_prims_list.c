@@ -713,6 +713,5 @@ const lang_prim_def lang_prims_list[] = {
     {"hash-table-set!", 3, 3, p_hash_set},
     {"hash-table-count", 1, 1, p_hash_count},
     {"mem", 1, 1, p_mem},
-    {"apply", 1, -1, NULL}, /* spread by the evaluator */
     {NULL, 0, 0, NULL},
 };

@@ -124,13 +124,19 @@ static void test_runtime_errors_point_at_the_call(void **state) {
       {"(define a 1)\n  (condition #f)", "test.church:2:3: condition used outside of a query"},
       {"(rejection-query (define x (flip))\n  x\n  (undefined-y x))",
        "test.church:3:4: unbound variable 'undefined-y'"},
-      /* Errors inside library procedures (map, sort and repeat are written
-       * in Church) point at the program's call, not into the library, and
-       * name the procedure the program called, then the one at fault. */
+      /* Errors inside library procedures (sort and map are written in
+       * Church, map's loop and filter are the machine's) point at the
+       * program's call, not into the library, and name the procedure the
+       * program called, then the one at fault. */
       {"(define xs '(1 2))\n(map car xs)", "test.church:2:1: map: car: expected a pair as argument 1, got 1"},
       {"(define (f x) x)\n(map f '(1) '(2))", "test.church:2:1: map: f: expected 1 argument, got 2"},
       {"(list 1\n  (sort '(3 a 2)))", "test.church:2:3: sort: <: expected a number as argument 2, got a"},
-      {"(repeat 'x flip)", "test.church:1:1: repeat: <=: expected a number as argument 1, got x"},
+      {"(repeat 'x flip)", "test.church:1:1: repeat: expected a number as argument 1, got x"},
+      {"(filter car\n  '(1))", "test.church:1:1: filter: car: expected a pair as argument 1, got 1"},
+      {"(define xs 5)\n(map car xs)", "test.church:2:1: map: expected a list as argument 2, got 5"},
+      {"(for-each display '(1 . 2))",
+       "test.church:1:1: for-each: expected a list as argument 2, got (1 . 2)"},
+      {"(repeat 2 (lambda (x) x))", "test.church:1:1: repeat: procedure: expected 1 argument, got 0"},
       /* ... but an error in the program's own procedure, called by the
        * library, is the program's, at its place. */
       {"(map (lambda (x)\n  (+ x 'b)) '(1))", "test.church:2:3: +: expected a number as argument 2, got b"},
