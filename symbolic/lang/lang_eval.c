@@ -55,7 +55,7 @@ static lang_rc grow_vals(nsr_lang *I) {
   return rc;
 }
 
-lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nvals) {
+lang_rc lang_grow_stacks(nsr_lang *I, size_t nframes, size_t nvals) {
   while (I->framecap < nframes) {
     if (grow_frames(I) != LANG_OK) return LANG_ERROR;
   }

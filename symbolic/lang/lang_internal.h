@@ -652,7 +652,11 @@ lang_rc lang_run_from(nsr_lang *I, size_t frame_base, size_t val_base, size_t ap
                       bool memo_call, lval *out);
 /* Grows the evaluator's stacks to hold nframes frames and nvals values, as
  * their own growth does (charged to the memory budget). */
-lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nvals);
+lang_rc lang_grow_stacks(nsr_lang *I, size_t nframes, size_t nvals);
+static inline lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nvals) {
+  return I->framecap >= nframes && I->valcap >= nvals ? LANG_OK
+                                                       : lang_grow_stacks(I, nframes, nvals);
+}
 /* Removes key from t if there (lang_value.c); never allocates. */
 void lang_hash_remove(lang_hash *t, lval key);
 
