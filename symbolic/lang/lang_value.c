@@ -328,6 +328,13 @@ bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
  * Comparing data nested deeper than memory allows to track answers
  * false. */
 static bool equal_walk(lval a, lval b, bool names) {
+  /* Lists whose items are the same atoms (mem keys, most data compared)
+   * need no stack: pairs cannot be made circular, so this walk ends. */
+  while (a.type == NSR_LANG_PAIR && b.type == NSR_LANG_PAIR && lang_eqv(lang_car(a), lang_car(b))) {
+    a = lang_cdr(a);
+    b = lang_cdr(b);
+  }
+  if (lang_eqv(a, b)) return true;
   equal_stack st;
   st.items = st.local;
   st.n = 0;
