@@ -54,9 +54,9 @@ typedef struct nsr_lang_config {
    * programs it did not write (the run_program tool) never opens a file
    * for them; `nsr run` and `nsr repl` turn it on. */
   bool load_files;
-  /* Exact enumeration re-runs every path, and MH every proposal, from the
-   * start instead of resuming at choice points: the same answers, slower;
-   * tests compare the two. */
+  /* Exact enumeration re-runs every path, MH every proposal and SMC every
+   * particle's step from the start instead of resuming where they left
+   * off: the same answers, slower; tests compare the two. */
   bool replay_queries;
 } nsr_lang_config;
 

@@ -27,6 +27,7 @@ void lang_infer_mark(nsr_lang *I) {
     lang_mark(I, q->index);
     for (size_t i = 0; i < q->nvals; i++) lang_mark(I, q->vals[i]);
     infer_mh_mark(I, q);
+    infer_smc_mark(I, q);
     infer_resume_mark(I, q);
   }
 }
@@ -93,15 +94,16 @@ lang_rc lang_choose(nsr_lang *I, const lang_dist *d, lval *out) {
   return infer_mh_choice(I, q, d, out);
 }
 
-/* Counts a barrier (a factor or condition) of q's run; true when the run
- * has passed its limit and stops here, suspended (SMC). */
-static bool barrier_stop(lang_query *q) {
+/* Counts a barrier (a factor or condition) of q's run: LANG_ABORT when the
+ * run has passed its limit and stops here, suspended (SMC, which may keep
+ * the machine here to go on from later); else LANG_OK. */
+static lang_rc barrier(nsr_lang *I, lang_query *q) {
   if (q->barriers >= q->barrier_limit) {
     q->suspended = true;
-    return true;
+    return infer_smc_stop(I, q) == LANG_OK ? LANG_ABORT : LANG_ERROR;
   }
   q->barriers++;
-  return false;
+  return LANG_OK;
 }
 
 /* What a log weight means, the same for every inference method: -inf is
@@ -116,7 +118,8 @@ lang_rc lang_factor(nsr_lang *I, double logw) {
                          "or a finite weight)");
   }
   lang_query *q = I->query;
-  if (barrier_stop(q)) return LANG_ABORT;
+  lang_rc passed = barrier(I, q);
+  if (passed != LANG_OK) return passed;
   q->logw += logw;
   q->factors += logw;
   if (q->logw == INFINITY) {
@@ -129,7 +132,8 @@ static lang_rc p_condition(nsr_lang *I, lval *a, int n, lval *out) {
   (void)n;
   if (I->query == NULL) return lang_error(I, "condition used outside of a query");
   *out = lang_unspec();
-  if (barrier_stop(I->query)) return LANG_ABORT;
+  lang_rc passed = barrier(I, I->query);
+  if (passed != LANG_OK) return passed;
   return lang_truthy(I, a[0]) ? LANG_OK : LANG_ABORT;
 }
 
@@ -241,6 +245,7 @@ void infer_leave(nsr_lang *I, lang_query *q) {
   nsr_free(q->vals);
   nsr_free(q->sums);
   infer_mh_free(q);
+  infer_smc_free(q);
   infer_resume_free(q);
 }
 

@@ -42,6 +42,7 @@ typedef struct resume_point {
   lang_pos cur_pos, op_pos, user_pos;
   lang_symbol *call_name, *user_call_name;
   double logw, factors;
+  int64_t barriers;
   size_t trail_mark;
 } resume_point;
 
@@ -62,7 +63,9 @@ typedef struct mh_trace {
 } mh_trace;
 
 /* An SMC particle: its trace so far, what its last run gave, and its log
- * weight since the last resampling. */
+ * weight since the last resampling; when its query resumes, the machine at
+ * the barrier it stopped at and the changes its runs made to the heap
+ * (lang_infer_smc.c). */
 typedef struct smc_particle {
   mh_trace trace;
   lval value;     /* the model's value once done */
@@ -70,6 +73,9 @@ typedef struct smc_particle {
   double factors; /* the factors' part of ll */
   double logw;    /* weight increment of the current step */
   bool done;      /* the run ended (no barrier left) */
+  resume_point at;
+  trail_entry *changes;
+  size_t nchanges, changecap;
 } smc_particle;
 
 typedef struct lang_query {
@@ -90,6 +96,7 @@ typedef struct lang_query {
   size_t nvals, valcap;
   /* resuming at choice points (lang_infer_resume.c) */
   bool resumable;
+  bool choice_points;      /* MH: resume points at choices (SMC keeps its own) */
   uint64_t serial;         /* I->resuming_serial while it runs its model */
   resume_point *points;    /* by choice position */
   size_t pointcap;
@@ -122,6 +129,8 @@ typedef struct lang_query {
   bool suspended;
   smc_particle *particles;
   size_t nparticles;
+  resume_point *stop_at;  /* where a run that stops at a barrier is kept */
+  smc_particle *heap_of;  /* the particle whose changes the heap holds */
 
   /* A sampling query nested in an MH or SMC model runs on its own stream
    * (see infer_enter); the outer one is restored when it ends. */
@@ -163,6 +172,21 @@ void infer_resume_begin(nsr_lang *I, lang_query *q);
 /* Called by a choice hook before it takes choice q->pos: records a resume
  * point there when it can (see the file's comment). */
 lang_rc infer_resume_capture(nsr_lang *I, lang_query *q);
+/* Copies the machine, just before the primitive application being made,
+ * into p when it is in q's model's own activation (p->valid); else leaves
+ * p invalid. The copy's room is charged to q. */
+lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p);
+/* Runs q's model on from p (the heap as it was there: the caller's
+ * business). As infer_run. */
+lang_rc infer_resume_from(nsr_lang *I, lang_query *q, const resume_point *p, lval *value);
+/* Takes back n trail entries' changes, newest first; makes them again,
+ * oldest first (fails only on memory). */
+void infer_trail_undo(nsr_lang *I, const trail_entry *entries, size_t n);
+lang_rc infer_trail_redo(nsr_lang *I, const trail_entry *entries, size_t n);
+void infer_trail_mark(nsr_lang *I, const trail_entry *entries, size_t n);
+void infer_resume_point_mark(nsr_lang *I, const resume_point *p);
+/* The bytes a query's resume points, and its trail, may each hold. */
+size_t infer_resume_limit(const nsr_lang *I);
 /* The latest valid resume point at or before choice `changed`, as its
  * position + 1; 0 when there is none (the run starts over). */
 size_t infer_resume_latest(const lang_query *q, size_t changed);
@@ -187,14 +211,47 @@ void infer_resume_free(lang_query *q);
 /* The choice hook under MH and SMC: reuses the value of the old trace at
  * the choice's address when it can, else draws afresh. */
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out);
-/* Marks and frees the traces and particles of q. */
+/* Marks and frees q's traces. */
 void infer_mh_mark(nsr_lang *I, const lang_query *q);
 void infer_mh_free(lang_query *q);
 /* `samples` states of an MH chain, `lag` steps apart after `burn` steps. */
 lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t burn,
                  lval *out);
+/* One run of the model into q->cur against q->old (every choice at an
+ * address of q->old reuses its value). As infer_run. */
+lang_rc infer_mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value);
+/* A state of a chain (or a particle): its trace is q->old while it moves. */
+typedef struct mh_state {
+  lval value;     /* the model's value, when done */
+  double ll;      /* log score of the trace */
+  double factors; /* the factors' part of ll */
+  bool done;      /* the run ended rather than stopping at a barrier */
+} mh_state;
+/* Whether a run that returned rc reached a state of the target: it ended,
+ * or it stopped at its barrier limit (SMC). */
+bool infer_reached_state(const lang_query *q, lang_rc rc);
+/* One MH step from *st (trace q->old): picks a site, proposes, re-runs the
+ * model into q->cur (proposed, a rooted slot, receives its value) and
+ * accepts or rejects; on acceptance *st and q->old are the new state.
+ * Needs *st rooted. LANG_ERROR only for program errors. */
+lang_rc infer_mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lval *proposed);
+/* Traces: a copy of `from` charged to q; freeing one (and giving its
+ * charge back); marking its values. */
+lang_rc infer_trace_copy(nsr_lang *I, lang_query *q, const mh_trace *from, mh_trace *to);
+void infer_trace_release(nsr_lang *I, lang_query *q, mh_trace *t);
+void infer_trace_free(mh_trace *t);
+void infer_trace_mark(nsr_lang *I, const mh_trace *t);
+
+/* ---- lang_infer_smc.c ---------------------------------------------------- */
+
 /* `particles` values from sequential Monte Carlo with `rejuv` MH steps per
  * particle after each resampling. */
 lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lval *out);
+/* Marks and frees q's particles. */
+void infer_smc_mark(nsr_lang *I, const lang_query *q);
+void infer_smc_free(lang_query *q);
+/* Called at the barrier a run stops at: keeps the machine there for the
+ * particle that runs (q->stop_at). */
+lang_rc infer_smc_stop(nsr_lang *I, lang_query *q);
 
 #endif

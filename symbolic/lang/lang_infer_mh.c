@@ -1,5 +1,5 @@
-/* lang_infer_mh.c: Metropolis-Hastings and sequential Monte Carlo over
- * execution traces.
+/* lang_infer_mh.c: Metropolis-Hastings over execution traces, and the
+ * traces SMC's particles hold too (lang_infer_smc.c).
  *
  * A trace holds a run's random choices by address: a choice's address
  * mixes the call sites on the path to it (lang_eval.c keeps it in
@@ -10,16 +10,8 @@
  * otherwise.
  *
  * MH: single-site Metropolis-Hastings (Wingate, Stuhlmüller and Goodman
- * 2011); see mh_accept_log for the acceptance ratio.
- *
- * SMC: particles advance one barrier (factor or condition) at a time: a
- * particle's run replays its trace (every address matches, so every value
- * is reused) and stops at its next barrier (lang_query.barrier_limit), its
- * weight the factors it passed on the way; then the particles are
- * resampled (systematic resampling) and optionally rejuvenated by MH steps
- * whose runs stop at the same barrier. Re-running from the start costs
- * O(barriers^2) runs per particle, but needs no copy of the evaluator's
- * stacks. */
+ * 2011); see mh_accept_log for the acceptance ratio. A proposal's run
+ * resumes at the choice it changes (lang_infer_resume.c). */
 #include <math.h>
 #include <string.h>
 
@@ -32,7 +24,7 @@ static void trace_clear(mh_trace *t) {
   if (t->slots != NULL) memset(t->slots, 0, t->nslots * sizeof *t->slots);
 }
 
-static void trace_free(mh_trace *t) {
+void infer_trace_free(mh_trace *t) {
   nsr_free(t->entries);
   nsr_free(t->slots);
   *t = (mh_trace){0};
@@ -77,20 +69,20 @@ static size_t trace_bytes(const mh_trace *t) {
 }
 
 /* Frees t and gives its charge back to q. */
-static void trace_release(nsr_lang *I, lang_query *q, mh_trace *t) {
+void infer_trace_release(nsr_lang *I, lang_query *q, mh_trace *t) {
   infer_uncharge(I, q, trace_bytes(t));
-  trace_free(t);
+  infer_trace_free(t);
 }
 
 /* *to = a copy of `from`, charged to q. */
-static lang_rc trace_copy(nsr_lang *I, lang_query *q, const mh_trace *from, mh_trace *to) {
+lang_rc infer_trace_copy(nsr_lang *I, lang_query *q, const mh_trace *from, mh_trace *to) {
   *to = (mh_trace){0};
   if (infer_charge(I, q, trace_bytes(from)) != LANG_OK) return LANG_ERROR;
   to->entries = nsr_reallocarray(NULL, from->cap ? from->cap : 1, sizeof *to->entries);
   to->slots = nsr_calloc(from->nslots ? from->nslots : 1, sizeof *to->slots);
   if (to->entries == NULL || to->slots == NULL) {
     infer_uncharge(I, q, trace_bytes(from));
-    trace_free(to);
+    infer_trace_free(to);
     return infer_no_memory(I);
   }
   to->n = from->n;
@@ -101,7 +93,7 @@ static lang_rc trace_copy(nsr_lang *I, lang_query *q, const mh_trace *from, mh_t
   return LANG_OK;
 }
 
-static void mark_trace(nsr_lang *I, const mh_trace *t) {
+void infer_trace_mark(nsr_lang *I, const mh_trace *t) {
   for (size_t i = 0; i < t->n; i++) {
     const mh_entry *e = &t->entries[i];
     lang_mark(I, e->value);
@@ -111,28 +103,20 @@ static void mark_trace(nsr_lang *I, const mh_trace *t) {
 }
 
 void infer_mh_mark(nsr_lang *I, const lang_query *q) {
-  mark_trace(I, &q->old);
-  mark_trace(I, &q->cur);
+  infer_trace_mark(I, &q->old);
+  infer_trace_mark(I, &q->cur);
   lang_mark(I, q->proposal_value);
-  for (size_t i = 0; i < q->nparticles; i++) {
-    mark_trace(I, &q->particles[i].trace);
-    lang_mark(I, q->particles[i].value);
-  }
 }
 
 void infer_mh_free(lang_query *q) {
-  trace_free(&q->old);
-  trace_free(&q->cur);
-  for (size_t i = 0; i < q->nparticles; i++) trace_free(&q->particles[i].trace);
-  nsr_free(q->particles);
-  q->particles = NULL;
-  q->nparticles = 0;
+  infer_trace_free(&q->old);
+  infer_trace_free(&q->cur);
 }
 
 /* ---- the choice hook ----------------------------------------------------- */
 
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {
-  if (q->resumable) {
+  if (q->resumable && q->choice_points) {
     q->pos = q->cur.n;
     if (infer_resume_capture(I, q) != LANG_OK) return LANG_ERROR;
   }
@@ -178,8 +162,7 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
 
 /* ---- Metropolis-Hastings ------------------------------------------------- */
 
-/* One MH run into q->cur against q->old; *value and its log score. */
-static lang_rc mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
+lang_rc infer_mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   trace_clear(&q->cur);
   for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = false;
   return infer_run(I, q, thunk, value);
@@ -191,7 +174,7 @@ static lang_rc mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
  * taken over from q->old as they were, and infer_resume_settle must then
  * keep it or take it back. Else as mh_run. */
 static lang_rc chain_run(nsr_lang *I, lang_query *q, lval thunk, size_t changed, lval *value) {
-  if (!q->resumable) return mh_run(I, q, thunk, value);
+  if (!q->resumable) return infer_mh_run(I, q, thunk, value);
   size_t k = infer_resume_latest(q, changed);
   size_t kept = k == 0 ? 0 : k - 1;
   trace_clear(&q->cur);
@@ -281,26 +264,11 @@ static double mh_accept_log(const lang_query *q, double ll, size_t k_old,
          q->fresh_logp;
 }
 
-
-/* A state of a chain (or a particle): its trace is q->old while it moves. */
-typedef struct mh_state {
-  lval value;     /* the model's value, when done */
-  double ll;      /* log score of the trace */
-  double factors; /* the factors' part of ll */
-  bool done;      /* the run ended rather than stopping at a barrier */
-} mh_state;
-
-/* Whether a run that returned rc reached a state of the target: it ended,
- * or it stopped at its barrier limit (SMC). */
-static bool reached_state(const lang_query *q, lang_rc rc) {
+bool infer_reached_state(const lang_query *q, lang_rc rc) {
   return rc == LANG_OK || (rc == LANG_ABORT && q->suspended);
 }
 
-/* One MH step from *st (trace q->old): picks a site, proposes, re-runs the
- * model into q->cur (proposed, a rooted slot, receives its value) and
- * accepts or rejects; on acceptance *st and q->old are the new state.
- * Needs *st rooted. LANG_ERROR only for program errors. */
-static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lval *proposed) {
+lang_rc infer_mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lval *proposed) {
   if (q->old.n == 0) return LANG_OK;
   size_t at = (size_t)nsr_rng_below(&I->rng, q->old.n);
   mh_entry *site = &q->old.entries[at];
@@ -315,7 +283,7 @@ static lang_rc mh_step(nsr_lang *I, lang_query *q, lval thunk, mh_state *st, lva
   q->proposing = false;
   q->proposal_value = lang_nil();
   if (run == LANG_ERROR) return LANG_ERROR;
-  bool accepted = reached_state(q, run) &&
+  bool accepted = infer_reached_state(q, run) &&
                   log(1.0 - nsr_rng_uniform(&I->rng)) <
                       mh_accept_log(q, st->ll, k_old, x_old, fwd, drift);
   if (accepted) {
@@ -342,6 +310,7 @@ lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t 
   /* Runs resume at choice points (lang_infer_resume.c). Start from a run
    * that satisfies the condition (rejection). */
   infer_resume_begin(I, &q);
+  q.choice_points = true;
   do {
     rc = chain_run(I, &q, thunk, 0, &st.value);
     if (rc != LANG_ERROR && chain_settle(I, &q, rc == LANG_OK) != LANG_OK) rc = LANG_ERROR;
@@ -350,170 +319,10 @@ lang_rc infer_mh(nsr_lang *I, lval thunk, int64_t samples, int64_t lag, int64_t 
   if (rc == LANG_OK) swap_traces(&q);
   int64_t total = burn + samples * lag;
   for (int64_t it = 1; rc == LANG_OK && it <= total; it++) {
-    rc = mh_step(I, &q, thunk, &st, &proposed);
+    rc = infer_mh_step(I, &q, thunk, &st, &proposed);
     if (rc == LANG_OK && it > burn && (it - burn) % lag == 0) rc = lang_cons(I, st.value, acc, &acc);
   }
   lang_root_pop(I, 3);
   infer_leave(I, &q);
   return rc == LANG_OK ? infer_reverse(I, acc, out) : rc;
-}
-
-/* ---- sequential Monte Carlo ---------------------------------------------- */
-
-/* Runs particle p on from its trace to its next barrier (q->barrier_limit
- * set by the caller); its weight increment is the factors passed on the
- * way, -inf when a condition failed. */
-static lang_rc smc_advance(nsr_lang *I, lang_query *q, lval thunk, smc_particle *p,
-                           lval *value) {
-  mh_trace t = q->old;
-  q->old = p->trace;
-  p->trace = t;
-  lang_rc run = mh_run(I, q, thunk, value);
-  /* q->cur is the particle's new trace; its old one becomes scratch. */
-  t = p->trace;
-  p->trace = q->cur;
-  q->cur = q->old;
-  q->old = t;
-  if (run == LANG_ERROR) return LANG_ERROR;
-  if (!reached_state(q, run)) {
-    p->logw = -INFINITY;
-    return LANG_OK;
-  }
-  p->logw = q->factors - p->factors;
-  p->factors = q->factors;
-  p->ll = q->logw;
-  p->done = run == LANG_OK;
-  p->value = p->done ? *value : lang_nil();
-  return LANG_OK;
-}
-
-/* Systematic resampling: particle i gets about N w_i / sum(w) copies,
- * from one uniform draw. Replaces q's particles; their increments are
- * zeroed. Fails when every weight is zero. */
-static lang_rc smc_resample(nsr_lang *I, lang_query *q) {
-  size_t n = q->nparticles;
-  double max = -INFINITY;
-  for (size_t i = 0; i < n; i++) max = fmax(max, q->particles[i].logw);
-  if (max == -INFINITY) {
-    return lang_fail_at(I, q->call, NSR_ERR_INVALID,
-                        "smc: every particle failed a condition (it may never be satisfied; "
-                        "try more particles)");
-  }
-  long double total = 0;
-  for (size_t i = 0; i < n; i++) total += expl((long double)(q->particles[i].logw - max));
-  if (infer_charge(I, q, n * sizeof(smc_particle)) != LANG_OK) return LANG_ERROR;
-  smc_particle *next = nsr_calloc(n, sizeof *next);
-  if (next == NULL) return infer_no_memory(I);
-  long double step = total / (long double)n, u = step * (long double)nsr_rng_uniform(&I->rng);
-  long double cum = 0;
-  size_t k = 0;
-  lang_rc rc = LANG_OK;
-  for (size_t i = 0; i < n; i++) {
-    smc_particle *p = &q->particles[i];
-    cum += expl((long double)(p->logw - max));
-    bool moved = false;
-    for (; k < n && u < cum; k++, u += step) {
-      next[k] = *p;
-      next[k].logw = 0;
-      if (!moved) {
-        moved = true; /* the first copy takes the trace itself */
-      } else if (rc == LANG_OK) {
-        rc = trace_copy(I, q, &p->trace, &next[k].trace);
-      } else {
-        next[k].trace = (mh_trace){0};
-      }
-    }
-    if (!moved) trace_release(I, q, &p->trace);
-  }
-  /* Rounding may leave the last slots: they copy the last live particle. */
-  for (; k > 0 && k < n; k++) {
-    next[k] = next[k - 1];
-    next[k].trace = (mh_trace){0};
-    if (rc == LANG_OK) rc = trace_copy(I, q, &next[k - 1].trace, &next[k].trace);
-  }
-  nsr_free(q->particles);
-  infer_uncharge(I, q, n * sizeof(smc_particle));
-  q->particles = next;
-  return rc;
-}
-
-/* `rejuv` MH steps on every particle, against the model stopped at the
- * current barrier limit (an invariant kernel of the intermediate target). */
-static lang_rc smc_rejuvenate(nsr_lang *I, lang_query *q, lval thunk, int64_t rejuv,
-                              lval *scratch) {
-  mh_state st = {.value = lang_nil()};
-  if (lang_root_push(I, &st.value) != LANG_OK) return LANG_ERROR;
-  lang_rc rc = LANG_OK;
-  for (size_t i = 0; rc == LANG_OK && i < q->nparticles; i++) {
-    smc_particle *p = &q->particles[i];
-    st = (mh_state){.value = p->value, .ll = p->ll, .factors = p->factors, .done = p->done};
-    mh_trace t = q->old;
-    q->old = p->trace;
-    p->trace = t;
-    for (int64_t r = 0; rc == LANG_OK && r < rejuv; r++) rc = mh_step(I, q, thunk, &st, scratch);
-    t = p->trace;
-    p->trace = q->old;
-    q->old = t;
-    p->value = st.value;
-    p->ll = st.ll;
-    p->factors = st.factors;
-    p->done = st.done;
-  }
-  lang_root_pop(I, 1);
-  return rc;
-}
-
-/* The particles' values, in order. */
-static lang_rc smc_values(nsr_lang *I, const lang_query *q, lval *out) {
-  lval acc = lang_nil();
-  for (size_t i = q->nparticles; i-- > 0;) {
-    if (lang_cons(I, q->particles[i].value, acc, &acc) != LANG_OK) return LANG_ERROR;
-  }
-  *out = acc;
-  return LANG_OK;
-}
-
-lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lval *out) {
-  lang_query q;
-  lang_rc entered = infer_enter(I, &q, Q_MH);
-  if (entered != LANG_OK) return entered;
-  lval value = lang_nil();
-  lang_rc rc = lang_root_push(I, &value);
-  if (rc != LANG_OK) {
-    infer_leave(I, &q);
-    return rc;
-  }
-  size_t n = (size_t)particles;
-  if ((uint64_t)particles > SIZE_MAX / 4 / sizeof(smc_particle)) {
-    rc = lang_fail_at(I, q.call, NSR_ERR_LIMIT, "smc: %lld particles cannot fit in memory",
-                      (long long)particles);
-  }
-  if (rc == LANG_OK) rc = infer_charge(I, &q, n * sizeof(smc_particle));
-  smc_particle *ps = rc == LANG_OK ? nsr_calloc(n, sizeof *ps) : NULL;
-  if (rc == LANG_OK && ps == NULL) rc = infer_no_memory(I);
-  if (ps != NULL) {
-    q.particles = ps;
-    q.nparticles = n;
-    for (size_t i = 0; i < n; i++) ps[i].value = lang_nil();
-  }
-  /* Step k: every particle still running passes its k-th barrier and stops
-   * before the next one. Step 0 runs to the first barrier. */
-  bool all_done = false;
-  for (int64_t k = 0; rc == LANG_OK && !all_done; k++) {
-    q.barrier_limit = k;
-    for (size_t i = 0; rc == LANG_OK && i < q.nparticles; i++) {
-      smc_particle *p = &q.particles[i];
-      p->logw = 0;
-      if (!p->done) rc = smc_advance(I, &q, thunk, p, &value);
-    }
-    if (rc == LANG_OK) rc = smc_resample(I, &q);
-    if (rc == LANG_OK && rejuv > 0) rc = smc_rejuvenate(I, &q, thunk, rejuv, &value);
-    all_done = true;
-    for (size_t i = 0; i < q.nparticles; i++) all_done = all_done && q.particles[i].done;
-  }
-  I->cur_pos = q.call;
-  if (rc == LANG_OK) rc = smc_values(I, &q, out);
-  lang_root_pop(I, 1);
-  infer_leave(I, &q);
-  return rc;
 }

@@ -53,7 +53,7 @@
  * times) turns resumption off. */
 #define RESUME_MAX_BYTES ((size_t)16 << 20)
 
-static size_t resume_limit(const nsr_lang *I) {
+size_t infer_resume_limit(const nsr_lang *I) {
   size_t limit = RESUME_MAX_BYTES;
   if (I->cfg.max_memory != 0 && I->cfg.max_memory / 8 < limit) limit = I->cfg.max_memory / 8;
   return limit;
@@ -79,7 +79,7 @@ void infer_resume_begin(nsr_lang *I, lang_query *q) {
 
 static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
   lang_query *q = I->resuming;
-  if ((q->ntrail + 1) * sizeof *q->trail > resume_limit(I)) {
+  if ((q->ntrail + 1) * sizeof *q->trail > infer_resume_limit(I)) {
     lang_resume_off(I);
     return LANG_OK;
   }
@@ -104,80 +104,87 @@ lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval 
 }
 
 /* Makes trail entry t's change again (entries undone are done again
- * oldest first, so the heap is as it was when t was made) and puts t back
- * on the trail. Fails only on memory (a cache may grow). */
-static lang_rc redo(nsr_lang *I, lang_query *q, const trail_entry *t) {
-  if (t->kind == TRAIL_MEMO) {
-    if (lang_hash_put(I, LANG_HASH(t->obj), t->key, t->now) != LANG_OK) return LANG_ERROR;
-  } else {
-    lang_env *e = (lang_env *)(void *)t->obj.as.obj;
-    if (t->kind == TRAIL_ENV_ADD) {
-      assert(e->n == t->slot && "a binding is added back as its environment's last");
-      e->syms[t->slot] = t->sym;
-      e->n = t->slot + 1;
-    }
-    e->vals[t->slot] = t->now;
+ * oldest first, so the heap is as it was when t was made). Fails only on
+ * memory (a cache may grow). */
+static lang_rc redo_entry(nsr_lang *I, const trail_entry *t) {
+  if (t->kind == TRAIL_MEMO) return lang_hash_put(I, LANG_HASH(t->obj), t->key, t->now);
+  lang_env *e = (lang_env *)(void *)t->obj.as.obj;
+  if (t->kind == TRAIL_ENV_ADD) {
+    assert(e->n == t->slot && "a binding is added back as its environment's last");
+    e->syms[t->slot] = t->sym;
+    e->n = t->slot + 1;
   }
-  /* The trail held this entry before: its room is still there. */
-  assert(q->ntrail < q->trailcap && "a redone entry returns to its place in the trail");
-  q->trail[q->ntrail++] = *t;
+  e->vals[t->slot] = t->now;
+  return LANG_OK;
+}
+
+/* Takes trail entry t's change back (entries are undone newest first). */
+static void undo_entry(nsr_lang *I, const trail_entry *t) {
+  switch (t->kind) {
+    case TRAIL_ENV_ADD: {
+      lang_env *e = (lang_env *)(void *)t->obj.as.obj;
+      /* Bindings are only ever appended, so this one is the last. */
+      assert(e->n == t->slot + 1 && "a trailed binding is its environment's last");
+      e->n = t->slot;
+      break;
+    }
+    case TRAIL_ENV_SET: ((lang_env *)(void *)t->obj.as.obj)->vals[t->slot] = t->old; break;
+    case TRAIL_MEMO: {
+      lang_hash *h = LANG_HASH(t->obj);
+      if (!t->had) {
+        lang_hash_remove(h, t->key);
+      } else {
+        /* The key is there: putting its old value back cannot allocate. */
+        lang_rc rc = lang_hash_put(I, h, t->key, t->old);
+        assert(rc == LANG_OK && "a cache entry is restored in place");
+        (void)rc;
+      }
+      break;
+    }
+  }
+}
+
+void infer_trail_undo(nsr_lang *I, const trail_entry *entries, size_t n) {
+  while (n > 0) undo_entry(I, &entries[--n]);
+}
+
+lang_rc infer_trail_redo(nsr_lang *I, const trail_entry *entries, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (redo_entry(I, &entries[i]) != LANG_OK) return LANG_ERROR;
+  }
   return LANG_OK;
 }
 
 /* Undoes q's trail, newest first, down to `mark` entries. */
 static void undo_to(nsr_lang *I, lang_query *q, size_t mark) {
-  while (q->ntrail > mark) {
-    const trail_entry *t = &q->trail[--q->ntrail];
-    switch (t->kind) {
-      case TRAIL_ENV_ADD: {
-        lang_env *e = (lang_env *)(void *)t->obj.as.obj;
-        /* Bindings are only ever appended, so this one is the last. */
-        assert(e->n == t->slot + 1 && "a trailed binding is its environment's last");
-        e->n = t->slot;
-        break;
-      }
-      case TRAIL_ENV_SET: ((lang_env *)(void *)t->obj.as.obj)->vals[t->slot] = t->old; break;
-      case TRAIL_MEMO: {
-        lang_hash *h = LANG_HASH(t->obj);
-        if (!t->had) {
-          lang_hash_remove(h, t->key);
-        } else {
-          /* The key is there: putting its old value back cannot allocate. */
-          lang_rc rc = lang_hash_put(I, h, t->key, t->old);
-          assert(rc == LANG_OK && "a cache entry is restored in place");
-          (void)rc;
-        }
-        break;
-      }
-    }
-  }
+  infer_trail_undo(I, q->trail + mark, q->ntrail - mark);
+  q->ntrail = mark;
 }
 
-static void mark_points(nsr_lang *I, const resume_point *points, size_t n) {
+void infer_resume_point_mark(nsr_lang *I, const resume_point *p) {
+  if (!p->valid) return;
+  for (size_t k = 0; k < p->nframes; k++) {
+    lang_mark(I, p->frames[k].a);
+    lang_mark(I, p->frames[k].b);
+    if (p->frames[k].env != NULL) lang_mark(I, lang_obj_val(NSR_LANG_ENV, p->frames[k].env));
+  }
+  for (size_t k = 0; k < p->nvals; k++) lang_mark(I, p->vals[k]);
+}
+
+void infer_trail_mark(nsr_lang *I, const trail_entry *entries, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    const resume_point *p = &points[i];
-    if (!p->valid) continue;
-    for (size_t k = 0; k < p->nframes; k++) {
-      lang_mark(I, p->frames[k].a);
-      lang_mark(I, p->frames[k].b);
-      if (p->frames[k].env != NULL) lang_mark(I, lang_obj_val(NSR_LANG_ENV, p->frames[k].env));
-    }
-    for (size_t k = 0; k < p->nvals; k++) lang_mark(I, p->vals[k]);
+    lang_mark(I, entries[i].obj);
+    lang_mark(I, entries[i].key);
+    lang_mark(I, entries[i].old);
+    lang_mark(I, entries[i].now);
   }
-}
-
-static void mark_trail_entry(nsr_lang *I, const trail_entry *t) {
-  lang_mark(I, t->obj);
-  lang_mark(I, t->key);
-  lang_mark(I, t->old);
-  lang_mark(I, t->now);
 }
 
 void infer_resume_mark(nsr_lang *I, const lang_query *q) {
-  for (size_t i = 0; i < q->ntrail; i++) mark_trail_entry(I, &q->trail[i]);
-  for (size_t i = 0; i < q->nredo; i++) mark_trail_entry(I, &q->redo[i]);
-  mark_points(I, q->points, q->pointcap);
-  mark_points(I, q->spare, q->sparecap);
+  infer_trail_mark(I, q->trail, q->ntrail);
+  infer_trail_mark(I, q->redo, q->nredo);
+  for (size_t i = 0; i < q->pointcap; i++) infer_resume_point_mark(I, &q->points[i]);
+  for (size_t i = 0; i < q->sparecap; i++) infer_resume_point_mark(I, &q->spare[i]);
 }
 
 static void free_points(resume_point *points, size_t n) {
@@ -211,31 +218,22 @@ static lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, c
   return LANG_OK;
 }
 
-lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
-  size_t at = q->pos;
-  /* Only the first choice of a primitive application in the model's own
-   * activation can be resumed by applying that primitive again. */
-  bool same_call = q->capture_serial == I->prim_serial;
-  q->capture_serial = I->prim_serial;
-  if (!q->resumable || same_call || I->runs == NULL || I->runs->outer != q->runs_outer) {
-    return LANG_OK;
-  }
-  if (I->nframes < q->frame_base || I->prim_base < q->val_base) return LANG_OK;
+/* Whether the machine is in q's model's own activation, just before a
+ * primitive's application: what a resume point can hold. */
+static bool capturable(const nsr_lang *I, const lang_query *q) {
+  if (!q->resumable || I->runs == NULL || I->runs->outer != q->runs_outer) return false;
+  if (I->nframes < q->frame_base || I->prim_base < q->val_base) return false;
+  return I->nframes - q->frame_base <= RESUME_MAX_FRAMES &&
+         I->nvals - q->val_base <= RESUME_MAX_VALS;
+}
+
+lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
+  p->valid = false;
+  if (!capturable(I, q)) return LANG_OK;
   size_t nframes = I->nframes - q->frame_base, nvals = I->nvals - q->val_base;
-  if (nframes > RESUME_MAX_FRAMES || nvals > RESUME_MAX_VALS) return LANG_OK;
-  if (at >= q->pointcap) {
-    size_t cap = q->pointcap;
-    if (infer_reserve(I, q, (void **)&q->points, &cap, at, sizeof *q->points) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    memset(q->points + q->pointcap, 0, (cap - q->pointcap) * sizeof *q->points);
-    q->pointcap = cap;
-  }
-  resume_point *p = &q->points[at];
-  if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
   size_t grow = (nframes > p->framecap ? (nframes - p->framecap) * sizeof *p->frames : 0) +
                 (nvals > p->valcap ? (nvals - p->valcap) * sizeof *p->vals : 0);
-  if (q->point_bytes + grow > resume_limit(I)) return LANG_OK;
+  if (q->point_bytes + grow > infer_resume_limit(I)) return LANG_OK;
   if (copy_items(I, q, (void **)&p->frames, &p->framecap, I->frames + q->frame_base, nframes,
                  sizeof *p->frames) != LANG_OK ||
       copy_items(I, q, (void **)&p->vals, &p->valcap, I->vals + q->val_base, nvals,
@@ -254,9 +252,30 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   p->user_call_name = I->user_call_name;
   p->logw = q->logw;
   p->factors = q->factors;
+  p->barriers = q->barriers;
   p->trail_mark = q->ntrail;
   p->valid = true;
   return LANG_OK;
+}
+
+lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
+  size_t at = q->pos;
+  /* Only the first choice of a primitive application can be resumed by
+   * applying that primitive again. */
+  bool same_call = q->capture_serial == I->prim_serial;
+  q->capture_serial = I->prim_serial;
+  if (same_call || !capturable(I, q)) return LANG_OK;
+  if (at >= q->pointcap) {
+    size_t cap = q->pointcap;
+    if (infer_reserve(I, q, (void **)&q->points, &cap, at, sizeof *q->points) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    memset(q->points + q->pointcap, 0, (cap - q->pointcap) * sizeof *q->points);
+    q->pointcap = cap;
+  }
+  resume_point *p = &q->points[at];
+  if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
+  return infer_resume_keep(I, q, p);
 }
 
 size_t infer_resume_latest(const lang_query *q, size_t changed) {
@@ -265,11 +284,8 @@ size_t infer_resume_latest(const lang_query *q, size_t changed) {
   return k;
 }
 
-/* Restores resume point k - 1 (its trail undone by the caller) and runs on
- * from it. As infer_run. */
-static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value) {
-  const resume_point *p = &q->points[k - 1];
-  assert(p->valid && q->ntrail == p->trail_mark && "a path resumes at a point with its heap");
+lang_rc infer_resume_from(nsr_lang *I, lang_query *q, const resume_point *p, lval *value) {
+  assert(p->valid && "a path resumes at a valid point");
   assert(I->nframes == q->frame_base && I->nvals == q->val_base &&
          "a path resumes on the stacks its query started from");
   lang_rc rc = lang_reserve_stacks(I, q->frame_base + p->nframes, q->val_base + p->nvals);
@@ -279,7 +295,7 @@ static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value)
   I->nframes = q->frame_base + p->nframes;
   I->nvals = q->val_base + p->nvals;
   /* The machine gives back the address it started from: the query's, for
-   * MH's next run from the start. */
+   * the next run from the start. */
   uint64_t addr = I->addr;
   I->addr = p->addr;
   I->cur_pos = p->cur_pos;
@@ -289,14 +305,22 @@ static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value)
   I->user_call_name = p->user_call_name;
   q->logw = p->logw;
   q->factors = p->factors;
+  q->barriers = p->barriers;
+  q->suspended = false;
   q->fresh_logp = 0;
-  q->pos = k - 1;
   q->capture_serial = 0;
   rc = lang_run_from(I, q->frame_base, q->val_base, q->val_base + p->apply_off, p->memo_call,
                      value);
   I->addr = addr;
   if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
   return rc;
+}
+
+/* Runs on from resume point k - 1, its trail undone by the caller. */
+static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value) {
+  assert(q->ntrail == q->points[k - 1].trail_mark && "a path resumes at a point with its heap");
+  q->pos = k - 1;
+  return infer_resume_from(I, q, &q->points[k - 1], value);
 }
 
 lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
@@ -365,9 +389,11 @@ lang_rc infer_resume_settle(nsr_lang *I, lang_query *q, bool accepted) {
       q->points[i].valid = false; /* made by the proposal's run alone */
     }
   }
-  for (size_t i = 0; i < q->nredo; i++) { /* oldest first */
-    if (redo(I, q, &q->redo[i]) != LANG_OK) return LANG_ERROR;
-  }
+  if (infer_trail_redo(I, q->redo, q->nredo) != LANG_OK) return LANG_ERROR;
+  /* The trail held these entries before: their room is still there. */
+  assert(q->ntrail + q->nredo <= q->trailcap && "redone entries return to their place");
+  memcpy(q->trail + q->ntrail, q->redo, q->nredo * sizeof *q->redo);
+  q->ntrail += q->nredo;
   q->nredo = 0;
   return LANG_OK;
 }

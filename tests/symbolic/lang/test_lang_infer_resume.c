@@ -110,6 +110,30 @@ static const char *const chains[] = {
     "(mh-query 100 1 (define a (flip)) (define b (flip)) (list a b (h 1) (h 2)) (or a b))",
 };
 
+/* SMC: particles go on from the barrier they stopped at, the heap switched
+ * between them; copies made by resampling share their parent's past. */
+static const char *const particles[] = {
+    /* Definitions between barriers, in the environment the copies share. */
+    "(query '(smc 100) (define a (gaussian 0 1)) (factor (- (* a a)))\n"
+    "  (define b (gaussian a 1)) (factor (- (abs (- b 1))))\n"
+    "  (define c (flip)) (condition (or c (> b 0))) (define a (+ a 10)) (list a b c) #t)",
+    /* mem made in the model, read on both sides of barriers; a loop. */
+    "(define (walk k x f) (if (= k 0) x\n"
+    "  (begin (factor (- (abs (- x (f k))))) (walk (- k 1) (+ x (gaussian 0 1)) f))))\n"
+    "(query '(smc 80) (define f (mem (lambda (k) (uniform-draw '(0 1 2)))))\n"
+    "  (list (walk 6 0 f) (f 1) (f 2)) #t)",
+    /* A barrier met inside a library procedure's C loop (no kept machine:
+     * those particles replay), observations. */
+    "(query '(smc 60) (define xs (list (gaussian 0 1) (gaussian 0 1) (gaussian 0 1)))\n"
+    "  (define s (sort xs (lambda (a b) (factor -0.1) (< a b))))\n"
+    "  (define y (gaussian (first s) 1)) (condition (= 0.5 (gaussian y 0.5))) (list s y) #t)",
+    /* Effects: output between barriers; rejuvenation. */
+    "(query '(smc 20) (define a (flip)) (factor (if a 0 -1)) (define _ (display a))\n"
+    "  (define b (flip)) (factor (if b -1 0)) (list a b) #t)",
+    "(query '(smc 30 2) (define a (gaussian 0 1)) (factor (- a)) (define b (gaussian a 1))\n"
+    "  (factor (- (* b b))) (list a b) #t)",
+};
+
 /* The defaults, seed 3, enumerating by replay or by resumption. */
 static nsr_lang_config config(bool replay) {
   nsr_lang_config cfg;
@@ -152,6 +176,13 @@ static void test_same_answers_as_replay(void **state) {
 static void test_same_chains_as_replay(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) expect_as_replayed(chains[i], 0);
+}
+
+static void test_same_particles_as_replay(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof particles / sizeof particles[0]; i++) {
+    expect_as_replayed(particles[i], 0);
+  }
 }
 
 /* Eight choices each made 300 calls deep: their stacks (about 50 KB each)
@@ -230,6 +261,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_same_answers_as_replay),
       cmocka_unit_test(test_same_chains_as_replay),
+      cmocka_unit_test(test_same_particles_as_replay),
       cmocka_unit_test(test_within_the_memory_budget),
       cmocka_unit_test(test_fewer_steps),
       cmocka_unit_test(test_fewer_steps_mh),
