@@ -214,13 +214,6 @@ static lang_rc arity_error(nsr_lang *I, lval proc, int min, int max, int got) {
                     max, got);
 }
 
-/* The C function of the primitives the machine applies itself (`apply`
- * and the loops); never called. */
-static lang_rc prim_machine_marker(nsr_lang *I, lval *args, int nargs, lval *out) {
-  (void)args, (void)nargs, (void)out;
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "a machine primitive called directly");
-}
-
 /* (apply f a ... list) on the value stack from base: rewrites it in place
  * to f a ... list-elements. */
 static lang_rc spread_apply(nsr_lang *I, size_t base) {
@@ -767,49 +760,4 @@ lang_rc lang_apply(nsr_lang *I, lval proc, const lval *args, int n,
     }
   }
   return run(I, M_APPLY, lang_nil(), NULL, base, out);
-}
-
-/* ---- global definitions -------------------------------------------------- */
-
-lang_rc lang_define_global(nsr_lang *I, const char *name, lval v) {
-  lang_symbol *s;
-  if (lang_intern(I, name, strlen(name), &s) != LANG_OK) return LANG_ERROR;
-  s->global = v;
-  s->bound = true;
-  return LANG_OK;
-}
-
-lval lang_global(nsr_lang *I, const char *name) {
-  lang_symbol *s;
-  if (lang_intern(I, name, strlen(name), &s) != LANG_OK || !s->bound) {
-    return lang_nil();
-  }
-  return s->global;
-}
-
-static lang_rc define_prim(nsr_lang *I, const char *name, int min_args, int max_args,
-                          lang_prim_fn fn, lang_prim_op op) {
-  lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
-  if (p == NULL) return LANG_ERROR;
-  p->name = name;
-  p->min_args = min_args;
-  p->max_args = max_args;
-  p->op = op;
-  p->fn = fn;
-  return lang_define_global(I, name, lang_obj_val(NSR_LANG_PRIMITIVE, p));
-}
-
-lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs) {
-  for (; defs->name != NULL; defs++) {
-    if (define_prim(I, defs->name, defs->min_args, defs->max_args, defs->fn, LANG_PRIM_C) !=
-        LANG_OK) {
-      return LANG_ERROR;
-    }
-  }
-  return LANG_OK;
-}
-
-lang_rc lang_define_machine_prim(nsr_lang *I, const char *name, int min_args, int max_args,
-                                 lang_prim_op op) {
-  return define_prim(I, name, min_args, max_args, prim_machine_marker, op);
 }
