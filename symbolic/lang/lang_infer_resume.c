@@ -392,7 +392,7 @@ lang_rc infer_resume_settle(nsr_lang *I, lang_query *q, bool accepted) {
   if (infer_trail_redo(I, q->redo, q->nredo) != LANG_OK) return LANG_ERROR;
   /* The trail held these entries before: their room is still there. */
   assert(q->ntrail + q->nredo <= q->trailcap && "redone entries return to their place");
-  memcpy(q->trail + q->ntrail, q->redo, q->nredo * sizeof *q->redo);
+  if (q->nredo > 0) memcpy(q->trail + q->ntrail, q->redo, q->nredo * sizeof *q->redo);
   q->ntrail += q->nredo;
   q->nredo = 0;
   return LANG_OK;
