@@ -172,7 +172,7 @@ lang_rc infer_mh_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
  * (0 for the chain's first runs): when q resumes, it resumes at the latest
  * resume point at or before that choice, the choices before the point
  * taken over from q->old as they were, and infer_resume_settle must then
- * keep it or take it back. Else as mh_run. */
+ * keep it or take it back. Else as infer_mh_run. */
 static lang_rc chain_run(nsr_lang *I, lang_query *q, lval thunk, size_t changed, lval *value) {
   if (!q->resumable) return infer_mh_run(I, q, thunk, value);
   size_t k = infer_resume_latest(q, changed);
