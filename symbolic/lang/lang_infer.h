@@ -131,6 +131,7 @@ typedef struct lang_query {
   size_t nparticles;
   resume_point *stop_at;  /* where a run that stops at a barrier is kept */
   smc_particle *heap_of;  /* the particle whose changes the heap holds */
+  size_t change_bytes;    /* held by the particles' changes */
 
   /* A sampling query nested in an MH or SMC model runs on its own stream
    * (see infer_enter); the outer one is restored when it ends. */

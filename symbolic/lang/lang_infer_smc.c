@@ -28,10 +28,10 @@ static size_t point_bytes(const resume_point *p) {
   return p->framecap * sizeof *p->frames + p->valcap * sizeof *p->vals;
 }
 
-/* Frees p's trace, kept machine and changes, giving their charge back. */
-static void particle_release(nsr_lang *I, lang_query *q, smc_particle *p) {
-  infer_trace_release(I, q, &p->trace);
+/* Frees p's kept machine and changes, giving their charge back. */
+static void forget_kept(nsr_lang *I, lang_query *q, smc_particle *p) {
   q->point_bytes -= point_bytes(&p->at);
+  q->change_bytes -= p->nchanges * sizeof *p->changes;
   infer_uncharge(I, q, point_bytes(&p->at) + p->changecap * sizeof *p->changes);
   nsr_free(p->at.frames);
   nsr_free(p->at.vals);
@@ -39,6 +39,12 @@ static void particle_release(nsr_lang *I, lang_query *q, smc_particle *p) {
   p->at = (resume_point){0};
   p->changes = NULL;
   p->nchanges = p->changecap = 0;
+}
+
+/* Frees p's trace, kept machine and changes, giving their charge back. */
+static void particle_release(nsr_lang *I, lang_query *q, smc_particle *p) {
+  infer_trace_release(I, q, &p->trace);
+  forget_kept(I, q, p);
 }
 
 /* Copies n items of `size` bytes into a new array *to, charged to q. */
@@ -70,7 +76,11 @@ static lang_rc particle_copy(nsr_lang *I, lang_query *q, const smc_particle *fro
     return LANG_ERROR;
   }
   to->changecap = from->nchanges;
-  if (!from->at.valid) return LANG_OK;
+  q->change_bytes += from->nchanges * sizeof *from->changes;
+  /* Past the limit the copy has no machine: it replays. */
+  size_t bytes = from->at.nframes * sizeof *from->at.frames + from->at.nvals * sizeof *from->at.vals;
+  to->at.valid = from->at.valid && q->point_bytes + bytes <= infer_resume_limit(I);
+  if (!to->at.valid) return LANG_OK;
   if (copy_array(I, q, (void **)&to->at.frames, from->at.frames, from->at.nframes,
                  sizeof *to->at.frames) != LANG_OK) {
     return LANG_ERROR;
@@ -125,10 +135,10 @@ static lang_rc heap_for(nsr_lang *I, lang_query *q, smc_particle *p) {
 }
 
 /* Adds the run's trail to p's changes. Past the resumption's memory limit
- * the query stops resuming (its particles replay). */
+ * (for all particles' changes together) the query stops resuming. */
 static lang_rc keep_changes(nsr_lang *I, lang_query *q, smc_particle *p) {
   size_t n = p->nchanges + q->ntrail;
-  if (n * sizeof *p->changes > infer_resume_limit(I)) {
+  if (q->change_bytes + q->ntrail * sizeof *q->trail > infer_resume_limit(I)) {
     q->resumable = false;
   } else {
     while (p->changecap < n) {
@@ -138,6 +148,7 @@ static lang_rc keep_changes(nsr_lang *I, lang_query *q, smc_particle *p) {
       }
     }
     if (q->ntrail > 0) memcpy(p->changes + p->nchanges, q->trail, q->ntrail * sizeof *q->trail);
+    q->change_bytes += q->ntrail * sizeof *q->trail;
     p->nchanges = n;
   }
   q->ntrail = 0;
@@ -185,7 +196,12 @@ static lang_rc smc_advance(nsr_lang *I, lang_query *q, lval thunk, smc_particle 
                            lval *value) {
   bool resuming = q->resumable;
   if (resuming) {
-    if (!p->at.valid) p->nchanges = 0; /* a run from the start makes its own heap */
+    /* A run from the start makes a heap of its own: p's changes are
+     * taken back (if the heap holds them) and forgotten. */
+    if (!p->at.valid) {
+      heap_for(I, q, NULL);
+      forget_kept(I, q, p);
+    }
     if (heap_for(I, q, p) != LANG_OK) return LANG_ERROR;
     q->ntrail = 0;
     q->stop_at = &p->at;
@@ -198,6 +214,11 @@ static lang_rc smc_advance(nsr_lang *I, lang_query *q, lval thunk, smc_particle 
   if (run == LANG_ERROR) return LANG_ERROR;
   if (!q->suspended) p->at.valid = false; /* it ended: nothing to go on from */
   if (resuming && q->resumable && keep_changes(I, q, p) != LANG_OK) return LANG_ERROR;
+  if (resuming && !q->resumable) {
+    /* It stopped resuming (an effect, or the memory limit): every particle
+     * replays from now on, so what they kept is freed. */
+    for (size_t i = 0; i < q->nparticles; i++) forget_kept(I, q, &q->particles[i]);
+  }
   if (!infer_reached_state(q, run)) {
     p->logw = -INFINITY;
     return LANG_OK;
