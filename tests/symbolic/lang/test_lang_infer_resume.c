@@ -127,6 +127,11 @@ static const char *const particles[] = {
     "(query '(smc 60) (define xs (list (gaussian 0 1) (gaussian 0 1) (gaussian 0 1)))\n"
     "  (define s (sort xs (lambda (a b) (factor -0.1) (< a b))))\n"
     "  (define y (gaussian (first s) 1)) (condition (= 0.5 (gaussian y 0.5))) (list s y) #t)",
+    /* A query nested in the model between barriers. */
+    "(define (inner p) (enumeration-query (define c (flip p)) (define d (flip p)) (list c d) (or c d)))\n"
+    "(query '(smc 40) (define p (uniform-draw '(0.2 0.5 0.8))) (factor (- p))\n"
+    "  (define dist (inner p)) (define k (multinomial (first dist) (second dist)))\n"
+    "  (factor (if (first k) 0 -1)) (list p k) #t)",
     /* Effects: output between barriers; rejuvenation. */
     "(query '(smc 20) (define a (flip)) (factor (if a 0 -1)) (define _ (display a))\n"
     "  (define b (flip)) (factor (if b -1 0)) (list a b) #t)",
