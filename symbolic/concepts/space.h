@@ -185,6 +185,10 @@ static inline size_t space_alias_draw(const double *prob, const uint16_t *col, c
   return x - (double)i < prob[i] ? col[i] : alias[i];
 }
 
+/* ll[k] = −gn·log k for k = 1..N, ll[0] = −∞ (ll has N + 1 entries): the
+ * log likelihood of an extension of k members under the size principle
+ * (gn = γ1 + γ(n − 1)), one log per size per query instead of one per draw. */
+void space_size_loglik(const nsr_space *s, double gn, double *ll);
 /* Appends a subtree drawn from the PCFG with cumulative rule probabilities
  * `cum` to out[*len..]; false (out partly written) when it would exceed
  * `budget` symbols in all. */

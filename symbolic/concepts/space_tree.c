@@ -102,6 +102,11 @@ void space_tree_weights(nsr_space *s) {
   size_tables(s, r);
 }
 
+void space_size_loglik(const nsr_space *s, double gn, double *ll) {
+  ll[0] = -INFINITY;
+  for (uint32_t k = 1; k <= s->max; k++) ll[k] = -gn * log((double)k);
+}
+
 bool space_tree_grow(const nsr_space *s, const double *cum, nsr_rng *rng, uint16_t *out, int *len, int budget) {
   if (*len >= budget) return false;
   size_t k = space_cum_find(cum, s->n_prods, nsr_rng_uniform(rng));
