@@ -88,7 +88,9 @@ struct nsr_space {
   /* Tables of the samplers (space_tree.c), refreshed by space_tree_weights
    * whenever the log weights change. */
   uint64_t *prim;           /* [n_prods * words]: primitives' extensions */
-  double *pcfg_cum;         /* [n_prods]: cumulative w_k / W (space_cum_build) */
+  double *pcfg_prob;        /* [n_prods]: w_k / W as an alias table (space_alias.c) of pcfg_m columns */
+  uint16_t *pcfg_col, *pcfg_alias;
+  size_t pcfg_m;
   double *pcfg_log_p;       /* [n_prods]: log(w_k / W) */
   double log_w_total;       /* log W, W = Σ_k w_k */
   double *size_cum;         /* [max_size]: cumulative p(|t| = s), s = index + 1 */
@@ -189,11 +191,10 @@ static inline size_t space_alias_draw(const double *prob, const uint16_t *col, c
  * log likelihood of an extension of k members under the size principle
  * (gn = γ1 + γ(n − 1)), one log per size per query instead of one per draw. */
 void space_size_loglik(const nsr_space *s, double gn, double *ll);
-/* Appends a subtree drawn from the PCFG with cumulative rule probabilities
- * `cum` to out[*len..]; false (out partly written) when it would exceed
- * `budget` symbols in all. */
-bool space_tree_grow(const nsr_space *s, const double *cum, nsr_rng *rng, uint16_t *out, int *len,
-                     int budget);
+/* Appends a subtree drawn from the PCFG (rule probabilities w_k / W) to
+ * out[*len..]; false (out partly written) when it would exceed `budget`
+ * symbols in all. */
+bool space_tree_grow(const nsr_space *s, nsr_rng *rng, uint16_t *out, int *len, int budget);
 /* Draws a tree from the space's prior over trees, p(t) ∝ Π w_k over trees
  * of at most max_size symbols (empty sub-expressions not yet excluded: the
  * caller rejects them through space_tree_eval). */

@@ -97,7 +97,7 @@ static bool regenerate(chain *c, const space_q *q, const nsr_space_tree *t, nsr_
     size_t ctx = space_q_context(c->s, q, t, node);
     *log_q_ratio = space_q_log(c->s, q, t->prog, &i, ctx, room);
     *log_q_ratio -= space_q_grow(c->s, q, ctx, room, &c->rng, p->prog, &p->len);
-  } else if (!space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, p->prog, &p->len, c->budget - rest)) {
+  } else if (!space_tree_grow(c->s, &c->rng, p->prog, &p->len, c->budget - rest)) {
     return false;
   }
   memcpy(p->prog + p->len, t->prog + end, (size_t)rest * sizeof *p->prog);
@@ -151,7 +151,7 @@ static nsr_code start(chain *c, state *st, uint64_t *ext, nsr_error *err) {
   st->ll = -INFINITY;
   for (int tries = 0; st->ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
     st->t.len = 0;
-    if (space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, st->t.prog, &st->t.len, c->budget)) {
+    if (space_tree_grow(c->s, &c->rng, st->t.prog, &st->t.len, c->budget)) {
       st->ll = log_likelihood(c, &st->t, ext);
     }
   }
