@@ -1,6 +1,7 @@
 /* test_space_sampling.c: the samplers' internal mechanisms (space.h), each
  * against an answer derived here from its definition: an alias table's
- * draw probabilities summed column by column. */
+ * draw probabilities summed column by column, unary operations worked by
+ * hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,9 +50,43 @@ static void test_alias_masses(void **state) {
   }
 }
 
+static uint64_t bit(uint32_t y, size_t word) { return y / 64 == word ? UINT64_C(1) << (y % 64) : 0; }
+
+/* The set {ys} over 1..100 as two words. */
+static void set_of(const uint32_t *ys, size_t n, uint64_t *w) {
+  w[0] = w[1] = 0;
+  for (size_t i = 0; i < n; i++) w[0] |= bit(ys[i], 0), w[1] |= bit(ys[i], 1);
+}
+
+/* Unary operations on a set across the word boundary, by hand: a = {2, 3,
+ * 10, 60, 63, 64, 65, 99}; + 5 = {7, 8, 15, 65, 68, 69, 70} (104 > 100);
+ * × 3 = {6, 9, 30} (180 and up > 100); ^2 = {4, 9, 100}. */
+static void test_unary_operations(void **state) {
+  (void)state;
+  static const uint32_t a[] = {2, 3, 10, 60, 63, 64, 65, 99};
+  static const struct {
+    const char *family;
+    uint32_t arg;
+    uint32_t want[8];
+    size_t n;
+  } cases[] = {
+      {"plus", 5, {7, 8, 15, 65, 68, 69, 70}, 7}, {"times", 3, {6, 9, 30}, 3}, {"power", 2, {4, 9, 100}, 3}};
+  uint64_t in[2], out[2], want[2];
+  set_of(a, 8, in);
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    production p;
+    nsr_error err;
+    assert_int_equal(space_production_init(&p, space_family_find(cases[c].family), cases[c].arg, 100, &err), NSR_OK);
+    space_apply(&p, 100, in, NULL, out, 2);
+    set_of(cases[c].want, cases[c].n, want);
+    assert_true(out[0] == want[0] && out[1] == want[1]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alias_masses),
+      cmocka_unit_test(test_unary_operations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
