@@ -1,7 +1,7 @@
 /* space.h: internals of grammar-defined spaces, shared by space_prims.c
  * (primitive sets and operations), space_grammar.c (the JSON description),
  * space_enum.c (enumeration and dedup), space_infer.c (queries),
- * space_tree.c (expression trees), space_visits.c (counts by extension),
+ * space_tree.c (expression trees), space_alias.c (categorical draws), space_visits.c (counts by extension),
  * space_sample.c, space_mh.c, space_guide.c, space_propose.c (sampling) and
  * fit_model.c (gradients). */
 #ifndef NSR_SPACE_INTERNAL_H
@@ -88,7 +88,9 @@ struct nsr_space {
   /* Tables of the samplers (space_tree.c), refreshed by space_tree_weights
    * whenever the log weights change. */
   uint64_t *prim;           /* [n_prods * words]: primitives' extensions */
-  double *pcfg_cum;         /* [n_prods]: cumulative w_k / W (space_cum_build) */
+  double *pcfg_prob;        /* [n_prods]: w_k / W as an alias table (space_alias.c) of pcfg_m columns */
+  uint16_t *pcfg_col, *pcfg_alias;
+  size_t pcfg_m;
   double *pcfg_log_p;       /* [n_prods]: log(w_k / W) */
   double log_w_total;       /* log W, W = Σ_k w_k */
   double *size_cum;         /* [max_size]: cumulative p(|t| = s), s = index + 1 */
@@ -169,11 +171,30 @@ static inline size_t space_cum_find(const double *cum, size_t n, double u) {
   }
   return lo;
 }
-/* Appends a subtree drawn from the PCFG with cumulative rule probabilities
- * `cum` to out[*len..]; false (out partly written) when it would exceed
- * `budget` symbols in all. */
-bool space_tree_grow(const nsr_space *s, const double *cum, nsr_rng *rng, uint16_t *out, int *len,
-                     int budget);
+
+/* ---- space_alias.c ---- */
+/* Fills an alias table for weights w[0..n) (n ≤ SPACE_MAX_PRODUCTIONS, at
+ * least one positive): prob, col and alias need n entries; returns m, the
+ * number of columns (the positive weights). */
+size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col, uint16_t *alias);
+/* The entry an alias table of m ≥ 1 columns draws for u uniform on [0, 1):
+ * k with probability w_k / Σ w. u·m < m in doubles for every u < 1, so the
+ * column is in range. */
+static inline size_t space_alias_draw(const double *prob, const uint16_t *col, const uint16_t *alias, size_t m,
+                                      double u) {
+  double x = u * (double)m;
+  size_t i = (size_t)x;
+  return x - (double)i < prob[i] ? col[i] : alias[i];
+}
+
+/* ll[k] = −gn·log k for k = 1..N, ll[0] = −∞ (ll has N + 1 entries): the
+ * log likelihood of an extension of k members under the size principle
+ * (gn = γ1 + γ(n − 1)), one log per size per query instead of one per draw. */
+void space_size_loglik(const nsr_space *s, double gn, double *ll);
+/* Appends a subtree drawn from the PCFG (rule probabilities w_k / W) to
+ * out[*len..]; false (out partly written) when it would exceed `budget`
+ * symbols in all. */
+bool space_tree_grow(const nsr_space *s, nsr_rng *rng, uint16_t *out, int *len, int budget);
 /* Draws a tree from the space's prior over trees, p(t) ∝ Π w_k over trees
  * of at most max_size symbols (empty sub-expressions not yet excluded: the
  * caller rejects them through space_tree_eval). */
@@ -239,7 +260,11 @@ typedef struct space_q {
   uint16_t *ctx_base; /* [n_prods]: the context of operation k's operand 0 */
   double *log_p;      /* [rows * n_prods]: log softmax of each row */
   double *log_fit;    /* [rows * 3]: log of a row's mass on productions of arity ≤ a, a = 0, 1, 2 */
-  double *cum;        /* [rows * 3 * n_prods]: a row restricted to arity ≤ a, cumulated (space_cum_build) */
+  /* [rows * 3 * n_prods]: a row restricted to arity ≤ a as an alias table
+   * (space_alias.c) of m[row * 3 + a] columns */
+  double *prob;
+  uint16_t *col, *alias;
+  size_t *m;
 } space_q;
 /* Fills q from a guide; NSR_ERR_INVALID for a row count that is neither 1
  * nor the space's contexts, NSR_ERR_RANGE for a non-finite weight, NOMEM.

@@ -77,7 +77,8 @@ double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, int room, 
                     int *len) {
   size_t np = s->n_prods, row = q_row(q, ctx);
   int c = room_class(room);
-  size_t k = space_cum_find(q->cum + (row * 3 + (size_t)c) * np, np, nsr_rng_uniform(rng));
+  size_t t = row * 3 + (size_t)c;
+  size_t k = space_alias_draw(q->prob + t * np, q->col + t * np, q->alias + t * np, q->m[t], nsr_rng_uniform(rng));
   out[(*len)++] = (uint16_t)k;
   double lq = q->log_p[row * np + k] - q->log_fit[row * 3 + (size_t)c];
   int arity = space_arity(&s->prods[k]);
@@ -133,7 +134,11 @@ static void fill_row(const nsr_space *s, space_q *q, size_t r, const double *g) 
   for (size_t k = 0; k < np; k++) lp[k] = g[k] - lse;
   for (int c = 0; c < 3; c++) {
     for (size_t k = 0; k < np; k++) w[k] = space_arity(&s->prods[k]) <= c ? exp(lp[k]) : 0.0;
-    q->log_fit[r * 3 + (size_t)c] = log(space_cum_build(w, np, q->cum + (r * 3 + (size_t)c) * np));
+    size_t t = r * 3 + (size_t)c;
+    double fit = 0.0;
+    for (size_t k = 0; k < np; k++) fit += w[k];
+    q->log_fit[t] = log(fit);
+    q->m[t] = space_alias_build(w, np, q->prob + t * np, q->col + t * np, q->alias + t * np);
   }
 }
 
@@ -154,8 +159,11 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, space_q 
   q->ctx_base = nsr_mallocarray(np, sizeof *q->ctx_base);
   q->log_p = nsr_mallocarray(rows * np, sizeof *q->log_p);
   q->log_fit = nsr_mallocarray(rows * 3, sizeof *q->log_fit);
-  q->cum = nsr_mallocarray(rows * 3 * np, sizeof *q->cum);
-  if (!q->ctx_base || !q->log_p || !q->log_fit || !q->cum) {
+  q->prob = nsr_mallocarray(rows * 3 * np, sizeof *q->prob);
+  q->col = nsr_mallocarray(rows * 3 * np, sizeof *q->col);
+  q->alias = nsr_mallocarray(rows * 3 * np, sizeof *q->alias);
+  q->m = nsr_mallocarray(rows * 3, sizeof *q->m);
+  if (!q->ctx_base || !q->log_p || !q->log_fit || !q->prob || !q->col || !q->alias || !q->m) {
     space_q_free(q);
     return nsr_fail(err, NSR_ERR_NOMEM, "guide: out of memory");
   }
@@ -168,7 +176,10 @@ void space_q_free(space_q *q) {
   nsr_free(q->ctx_base);
   nsr_free(q->log_p);
   nsr_free(q->log_fit);
-  nsr_free(q->cum);
+  nsr_free(q->prob);
+  nsr_free(q->col);
+  nsr_free(q->alias);
+  nsr_free(q->m);
   *q = (space_q){0};
 }
 

@@ -53,12 +53,12 @@
 typedef struct chain {
   const nsr_space *s;
   const uint64_t *mask;
-  double gn; /* γ1 + γ (n − 1) */
   int budget;
   nsr_rng rng;
   const space_q *q; /* NULL: regeneration only */
   double mix;
   uint64_t scratch[SPACE_EVAL_SCRATCH];
+  double ll_size[NSR_SPACE_MAX_N + 1]; /* space_size_loglik */
 } chain;
 
 /* log L(t) when t ∈ S and ext ⊇ X (ext receives the extension); −∞ otherwise. */
@@ -66,12 +66,10 @@ static double log_likelihood(chain *c, const nsr_space_tree *t, uint64_t *ext) {
   const nsr_space *s = c->s;
   int i = 0;
   if (!space_tree_eval(s, t->prog, &i, ext, c->scratch)) return -INFINITY;
-  uint32_t size = 0;
   for (size_t k = 0; k < s->words; k++) {
     if ((ext[k] & c->mask[k]) != c->mask[k]) return -INFINITY;
-    size += (uint32_t)__builtin_popcountll(ext[k]);
   }
-  return -c->gn * log((double)size);
+  return c->ll_size[space_popcount(ext, s->words)];
 }
 
 /* log p(t) = Σ_{k ∈ t} log w_k. */
@@ -99,7 +97,7 @@ static bool regenerate(chain *c, const space_q *q, const nsr_space_tree *t, nsr_
     size_t ctx = space_q_context(c->s, q, t, node);
     *log_q_ratio = space_q_log(c->s, q, t->prog, &i, ctx, room);
     *log_q_ratio -= space_q_grow(c->s, q, ctx, room, &c->rng, p->prog, &p->len);
-  } else if (!space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, p->prog, &p->len, c->budget - rest)) {
+  } else if (!space_tree_grow(c->s, &c->rng, p->prog, &p->len, c->budget - rest)) {
     return false;
   }
   memcpy(p->prog + p->len, t->prog + end, (size_t)rest * sizeof *p->prog);
@@ -116,9 +114,9 @@ typedef struct state {
   uint64_t accepted, guide_made, guide_accepted;
 } state;
 
-/* One step of the kernel from st (extension ext; ext_new is scratch);
- * true when it moved. */
-static bool step(chain *c, state *st, uint64_t *ext, uint64_t *ext_new) {
+/* One step of the kernel from st; true when it moved, its new extension
+ * then in ext_new (scratch otherwise). */
+static bool step(chain *c, state *st, uint64_t *ext_new) {
   bool independent = c->q && nsr_rng_uniform(&c->rng) < c->mix;
   nsr_space_tree p = {.len = 0};
   double log_a = 0.0;
@@ -141,7 +139,6 @@ static bool step(chain *c, state *st, uint64_t *ext, uint64_t *ext_new) {
   st->t = p;
   st->ll = ll_new;
   st->lw = lw_new;
-  memcpy(ext, ext_new, c->s->words * sizeof *ext);
   st->accepted++;
   st->guide_accepted += independent;
   return true;
@@ -154,7 +151,7 @@ static nsr_code start(chain *c, state *st, uint64_t *ext, nsr_error *err) {
   st->ll = -INFINITY;
   for (int tries = 0; st->ll == -INFINITY && tries < MH_INIT_TRIES; tries++) {
     st->t.len = 0;
-    if (space_tree_grow(c->s, c->s->pcfg_cum, &c->rng, st->t.prog, &st->t.len, c->budget)) {
+    if (space_tree_grow(c->s, &c->rng, st->t.prog, &st->t.len, c->budget)) {
       st->ll = log_likelihood(c, &st->t, ext);
     }
   }
@@ -166,9 +163,17 @@ static nsr_code start(chain *c, state *st, uint64_t *ext, nsr_error *err) {
   return NSR_OK;
 }
 
+/* counts[y] += run for every y in ext. */
+static void add_counts(const nsr_space *s, const uint64_t *ext, uint64_t run, double *counts) {
+  for (size_t k = 0; k < s->words && run > 0; k++) {
+    for (uint64_t bits = ext[k]; bits; bits &= bits - 1) counts[k * 64 + (size_t)__builtin_ctzll(bits)] += (double)run;
+  }
+}
+
 /* Runs burn-in and recorded steps: counts[y] += 1 per recorded step in an
- * extension holding y; visits (when v is not NULL) count the steps spent in
- * each extension. */
+ * extension holding y (added once per stay, when the chain leaves, since
+ * most steps are rejected); visits (when v is not NULL) count the steps
+ * spent in each extension. */
 static nsr_code run_chain(chain *c, const nsr_mh_options *opt, double *counts, space_visits *v, state *st,
                           nsr_error *err) {
   const nsr_space *s = c->s;
@@ -176,15 +181,20 @@ static nsr_code run_chain(chain *c, const nsr_mh_options *opt, double *counts, s
   nsr_code rc = start(c, st, ext, err);
   if (rc != NSR_OK) return rc;
   size_t cur = v ? space_visits_find(v, ext, space_popcount(ext, s->words), &st->t) : 0;
-  uint64_t steps = opt->burn_in + opt->samples;
+  uint64_t steps = opt->burn_in + opt->samples, run = 0; /* recorded steps in ext */
   for (uint64_t i = 0; i < steps && cur != SIZE_MAX; i++) {
-    if (step(c, st, ext, ext_new) && v) cur = space_visits_find(v, ext, space_popcount(ext, s->words), &st->t);
+    if (step(c, st, ext_new)) {
+      add_counts(s, ext, run, counts);
+      run = 0;
+      uint64_t *left = ext;
+      ext = ext_new, ext_new = left;
+      if (v) cur = space_visits_find(v, ext, space_popcount(ext, s->words), &st->t);
+    }
     if (i < opt->burn_in || cur == SIZE_MAX) continue;
     if (v) v->hits[cur] += 1.0;
-    for (size_t k = 0; k < s->words; k++) {
-      for (uint64_t bits = ext[k]; bits; bits &= bits - 1) counts[k * 64 + (size_t)__builtin_ctzll(bits)] += 1.0;
-    }
+    run++;
   }
+  add_counts(s, ext, run, counts);
   if (cur == SIZE_MAX) return nsr_fail(err, NSR_ERR_NOMEM, "Metropolis-Hastings: out of memory counting visits");
   return NSR_OK;
 }
@@ -212,7 +222,8 @@ nsr_code nsr_space_mh(const nsr_space *s, const uint32_t *x, size_t n, const nsr
   memset(rep, 0, sizeof *rep);
   uint64_t mask[SPACE_WORDS_MAX];
   space_examples_mask(s, x, n, mask);
-  chain c = {.s = s, .mask = mask, .gn = nsr_space_sampling_exponent(&s->params, n), .budget = s->max_size};
+  chain c = {.s = s, .mask = mask, .budget = s->max_size};
+  space_size_loglik(s, nsr_space_sampling_exponent(&s->params, n), c.ll_size);
   nsr_rng_seed(&c.rng, opt->seed);
   space_q q = {0};
   space_visits v = {0};

@@ -76,7 +76,6 @@ nsr_code space_production_init(production *p, int f, uint32_t arg, uint32_t max,
 }
 
 static void set_bit(uint64_t *w, uint64_t y) { w[y >> 6] |= UINT64_C(1) << (y & 63); }
-static bool has_bit(const uint64_t *w, uint64_t y) { return (w[y >> 6] >> (y & 63)) & 1; }
 
 static bool is_prime(uint32_t y) {
   if (y < 2) return false;
@@ -134,6 +133,19 @@ void space_primitive_fill(const production *p, uint32_t max, uint64_t *out, size
   }
 }
 
+/* Sets bit op(y) of out for a unary operation p when op(y) ≤ max. */
+static void apply_one(const production *p, uint32_t max, uint64_t y, uint64_t *out) {
+  uint64_t v = y;
+  if (p->family == F_PLUS) {
+    v = y + p->arg;
+  } else if (p->family == F_TIMES) {
+    v = y * p->arg;
+  } else {
+    for (uint32_t k = 1; k < p->arg && v <= max; k++) v *= y;
+  }
+  if (v <= max) set_bit(out, v);
+}
+
 void space_apply(const production *p, uint32_t max, const uint64_t *a, const uint64_t *b,
                  uint64_t *out, size_t words) {
   switch (p->family) {
@@ -143,17 +155,12 @@ void space_apply(const production *p, uint32_t max, const uint64_t *a, const uin
     default: break;
   }
   memset(out, 0, words * sizeof *out);
-  for (uint64_t y = 1; y <= max; y++) {
-    if (!has_bit(a, y)) continue;
-    uint64_t v = y;
-    if (p->family == F_PLUS) {
-      v = y + p->arg;
-    } else if (p->family == F_TIMES) {
-      v = y * p->arg;
-    } else {
-      for (uint32_t k = 1; k < p->arg && v <= max; k++) v *= y;
+  /* only the members of a: most operands are small sets */
+  for (size_t k = 0; k < words; k++) {
+    for (uint64_t bits = a[k]; bits; bits &= bits - 1) {
+      uint64_t y = k * 64 + (uint64_t)__builtin_ctzll(bits);
+      if (y >= 1 && y <= max) apply_one(p, max, y, out);
     }
-    if (v <= max) set_bit(out, v);
   }
 }
 

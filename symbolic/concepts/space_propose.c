@@ -35,10 +35,8 @@ static void pool_rescale(pool *p, double ref) {
 }
 
 /* log ω of a tree t drawn from q (NULL: from the prior) with log q(t) =
- * log_q, in S with extension ext ⊇ X, |ext| = size. */
-static double log_weight(const nsr_space *s, const space_q *q, const nsr_space_tree *t, double log_q, double gn,
-                         uint32_t size) {
-  double ll = -gn * log((double)size);
+ * log_q, in S with extension ext ⊇ X of log likelihood ll. */
+static double log_weight(const nsr_space *s, const space_q *q, const nsr_space_tree *t, double log_q, double ll) {
   if (q == NULL) return ll;
   return space_tree_sum(s->pcfg_log_p, t) + t->len * s->log_w_total + ll - log_q;
 }
@@ -52,7 +50,8 @@ static nsr_code pool_draws(const nsr_space *s, const uint32_t *x, size_t n, cons
   if (!space_visits_init(&p->v, s->words)) return nsr_fail(err, NSR_ERR_NOMEM, "importance sampling: out of memory");
   uint64_t mask[SPACE_WORDS_MAX], ext[SPACE_WORDS_MAX], scratch[SPACE_EVAL_SCRATCH];
   space_examples_mask(s, x, n, mask);
-  double gn = nsr_space_sampling_exponent(&s->params, n);
+  double ll_size[NSR_SPACE_MAX_N + 1];
+  space_size_loglik(s, nsr_space_sampling_exponent(&s->params, n), ll_size);
   nsr_rng rng;
   nsr_rng_seed(&rng, seed);
   p->ref = -INFINITY;
@@ -67,7 +66,7 @@ static nsr_code pool_draws(const nsr_space *s, const uint32_t *x, size_t n, cons
     for (size_t k = 0; k < s->words && holds; k++) holds = (ext[k] & mask[k]) == mask[k];
     if (!holds) continue;
     uint32_t size = space_popcount(ext, s->words);
-    double lw = log_weight(s, q, &t, log_q, gn, size);
+    double lw = log_weight(s, q, &t, log_q, ll_size[size]);
     if (lw > p->ref) pool_rescale(p, lw);
     double w = exp(lw - p->ref);
     size_t e = space_visits_find(&p->v, ext, size, &t);

@@ -16,8 +16,12 @@
  * reaches it or a run takes longer than --cap seconds: a capped run), with
  * the guide's network time added to the guided runs; on the first K sets,
  * the error of runs sized to 10 ms, 100 ms and 1 s; one exact query's time;
- * and the top-10 recall of the exact MAP among nsr_space_propose's
- * proposals (1000 draws). A space that is not enumerated (deep.json) is
+ * and the recall of the exact MAP among nsr_space_propose's proposals,
+ * two ways: among the top 10 of 1000 draws (seed BENCH_SEED), and among the
+ * top 10 that `nsr propose --space` lists with its defaults (10000 draws,
+ * seed 1; both rank the distinct proposals by pooled importance weight and
+ * rescore each exactly), with, of the latter, how often the MAP is among
+ * all the distinct proposals (where, rescored exactly, it ranks first). A space that is not enumerated (deep.json) is
  * measured with two guided and two unguided chains of REF samples each:
  * how far the guided pair's mean is from the unguided pair's (agreement),
  * how far each pair's two chains are from each other (a kind whose chains
@@ -38,6 +42,10 @@
 #define BENCH_SEED 0x42454e43ULL /* "BENC": not a training or evaluation seed */
 #define REF_SAMPLES 200000u
 #define SPREAD_RUNS 4
+/* nsr propose --space's defaults (bridge/cli/cmd_propose.c) */
+#define PROPOSE_DRAWS 10000u
+#define PROPOSE_SEED 1u
+#define RECALL_K 10
 
 typedef struct example_set {
   uint32_t x[NSR_DATASET_MAX_EXAMPLES];
@@ -70,6 +78,7 @@ typedef struct bench {
   double net_seconds; /* the guide on the current set */
   double *g;          /* [N] scratch */
   bool diagnose;      /* recall only, one line per set */
+  nsr_space_proposal *proposals; /* [PROPOSE_DRAWS] scratch */
 } bench;
 
 static int fail(const nsr_error *err) {
@@ -212,20 +221,42 @@ static void diagnose_line(const bench *b, const example_set *s, const nsr_number
          p->n_top ? p->covered : 0.0, p->n_top ? top[0].name : "-", p->n_top ? top[0].posterior : 0.0);
 }
 
-/* Whether the exact MAP is among the guide's top 10 proposals (matched by
- * its exact posterior and size). */
-static nsr_code map_recalled(bench *b, const example_set *s, const nsr_numbers_result *exact, bool *out,
-                             nsr_error *err) {
-  nsr_space_proposal top[10];
-  nsr_space_proposals p = {.top = top};
-  *out = false;
-  nsr_code rc = nsr_space_propose(b->space, s->x, s->n, &b->q, 1000, BENCH_SEED, 10, &p, err);
-  if (rc == NSR_ERR_INVALID) p.n_top = 0, rc = NSR_OK; /* no draw explains X: not recalled */
+/* The rank (from 1) of the exact MAP among the first k of the guide's
+ * proposals from `draws` draws (seeded), in nsr_space_propose's order
+ * (pooled importance weight), matched by its exact posterior and size; 0
+ * when it is not among them or no draw explains X. Fills p (top: b's
+ * scratch, k ≤ PROPOSE_DRAWS). */
+static nsr_code map_rank(bench *b, const example_set *s, const nsr_numbers_result *exact, uint64_t draws,
+                         uint64_t seed, size_t k, nsr_space_proposals *p, size_t *rank, nsr_error *err) {
+  *p = (nsr_space_proposals){.top = b->proposals};
+  *rank = 0;
+  nsr_code rc = nsr_space_propose(b->space, s->x, s->n, &b->q, draws, seed, k, p, err);
+  if (rc == NSR_ERR_INVALID) p->n_top = 0, rc = NSR_OK; /* no draw explains X: not recalled */
   const nsr_hypothesis *map = &exact->top[0];
-  for (size_t i = 0; rc == NSR_OK && i < p.n_top; i++) {
-    if (top[i].size == map->size && fabs(top[i].posterior - map->posterior) <= 1e-9 * map->posterior) *out = true;
+  for (size_t i = 0; rc == NSR_OK && i < p->n_top && *rank == 0; i++) {
+    const nsr_space_proposal *t = &p->top[i];
+    if (t->size == map->size && fabs(t->posterior - map->posterior) <= 1e-9 * map->posterior) *rank = i + 1;
   }
-  if (rc == NSR_OK && b->diagnose) diagnose_line(b, s, exact, top, &p, *out);
+  return rc;
+}
+
+/* The recall counts of one set's exact MAP (see the top). */
+typedef struct recall {
+  size_t top10;  /* among the top 10 of 1000 draws */
+  size_t listed; /* among the top 10 nsr propose --space lists */
+  size_t drawn;  /* among all distinct proposals of nsr propose --space's draws */
+} recall;
+
+static nsr_code map_recalled(bench *b, const example_set *s, const nsr_numbers_result *exact, recall *r,
+                             nsr_error *err) {
+  nsr_space_proposals p;
+  size_t rank;
+  nsr_code rc = map_rank(b, s, exact, 1000, BENCH_SEED, RECALL_K, &p, &rank, err);
+  r->top10 += rank > 0;
+  if (rc == NSR_OK && b->diagnose) diagnose_line(b, s, exact, p.top, &p, rank > 0);
+  if (rc == NSR_OK) rc = map_rank(b, s, exact, PROPOSE_DRAWS, PROPOSE_SEED, PROPOSE_DRAWS, &p, &rank, err);
+  r->listed += rank > 0 && rank <= RECALL_K;
+  r->drawn += rank > 0;
   return rc;
 }
 
@@ -236,7 +267,7 @@ typedef struct exact_figures {
   double *reach[N_METHODS];           /* [sets] time to TARGET, +inf capped */
   double *at[N_METHODS][N_BUDGETS];   /* [equal_sets] error at equal time */
   double *query, *net;                /* [sets] */
-  size_t recalled;
+  recall recalled;
 } exact_figures;
 
 static nsr_code measure_exact_set(bench *b, const example_set *s, size_t i, exact_figures *f, nsr_error *err) {
@@ -246,9 +277,7 @@ static nsr_code measure_exact_set(bench *b, const example_set *s, size_t i, exac
   f->query[i] = nsr_seconds_since(start);
   if (rc == NSR_OK) rc = condition(b, s, err);
   f->net[i] = b->net_seconds;
-  bool hit = false;
-  if (rc == NSR_OK) rc = map_recalled(b, s, &exact, &hit, err);
-  f->recalled += hit;
+  if (rc == NSR_OK) rc = map_recalled(b, s, &exact, &f->recalled, err);
   for (size_t m = 0; rc == NSR_OK && !b->diagnose && m < N_METHODS; m++) {
     rc = time_to_target(b, s, &methods[m], exact.generalization, BENCH_SEED + 1000 * i, &f->reach[m][i], err);
     for (size_t k = 0; rc == NSR_OK && i < b->equal_sets && k < N_BUDGETS; k++) {
@@ -263,8 +292,14 @@ static nsr_code measure_exact_set(bench *b, const example_set *s, size_t i, exac
 static void report_exact(const bench *b, exact_figures *f, size_t n) {
   printf("\nper query: exact grammar query median %.4g s; guide network median %.4g s\n",
          bench_median(f->query, n), bench_median(f->net, n));
+  const recall *r = &f->recalled;
   printf("top-10 recall of the exact MAP among the guide's proposals (1000 draws): %.3f (%zu of %zu)\n",
-         (double)f->recalled / (double)n, f->recalled, n);
+         (double)r->top10 / (double)n, r->top10, n);
+  printf("recall of the exact MAP among the top 10 nsr propose --space lists (%u draws, seed %u, by pooled "
+         "weight, rescored exactly): %.3f (%zu of %zu); among all its distinct proposals (first once rescored "
+         "exactly): %.3f (%zu of %zu)\n",
+         PROPOSE_DRAWS, PROPOSE_SEED, (double)r->listed / (double)n, r->listed, n, (double)r->drawn / (double)n,
+         r->drawn, n);
   if (b->diagnose) return;
   printf("\ntime to max |error| <= %.2g (cap %.3g s per run; guided includes the network):\n", TARGET, b->cap);
   for (size_t m = 0; m < N_METHODS; m++) {
@@ -476,13 +511,15 @@ int main(int argc, char **argv) {
   b.q.rows = nsr_space_guide_contexts(b.space);
   b.log_q = nsr_mallocarray(b.q.rows * nsr_space_productions(b.space), sizeof *b.log_q);
   b.g = nsr_mallocarray(b.max, sizeof *b.g);
+  b.proposals = nsr_mallocarray(PROPOSE_DRAWS, sizeof *b.proposals);
   example_set *sets = nsr_calloc(MAX_SETS, sizeof *sets);
-  if (b.log_q == NULL || b.g == NULL || sets == NULL) return fprintf(stderr, "bench_guide: out of memory\n"), 1;
+  if (b.log_q == NULL || b.g == NULL || b.proposals == NULL || sets == NULL) return fprintf(stderr, "bench_guide: out of memory\n"), 1;
   b.q.log_q = b.log_q;
   size_t n = 0;
   nsr_code rc = collect_sets(b.space, &a, b.g, sets, &n, &err);
   if (rc == NSR_OK) rc = enumerated ? bench_exact(&b, sets, n, &err) : bench_pooled(&b, sets, n, &err);
   nsr_free(sets);
+  nsr_free(b.proposals);
   nsr_free(b.g);
   nsr_free(b.log_q);
   nsr_guide_free(b.guide);

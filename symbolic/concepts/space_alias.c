@@ -1,0 +1,38 @@
+/* space_alias.c: Walker's alias tables (Vose's construction), so the
+ * samplers draw a production in O(1) instead of a binary search over a
+ * cumulative table (the search's mispredicted branches were most of the
+ * time of growing a tree from a guide).
+ *
+ * The m entries of positive weight are the table's columns; column i
+ * holds entry col[i] with probability prob[i] and entry alias[i]
+ * otherwise, so that a uniform column and a uniform threshold draw entry
+ * k with probability w_k / Σ w. Zero weights get no column, so rounding
+ * can never draw one. */
+#include "space.h"
+
+size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col, uint16_t *alias) {
+  size_t m = 0;
+  double total = 0.0;
+  for (size_t k = 0; k < n; k++) {
+    if (w[k] > 0) col[m++] = (uint16_t)k, total += w[k];
+  }
+  /* Columns below their share 1/m wait on `small` (from the front), the
+   * others on `large` (from the back) of one work list. */
+  uint16_t work[SPACE_MAX_PRODUCTIONS];
+  size_t n_small = 0, n_large = 0;
+  for (size_t i = 0; i < m; i++) {
+    prob[i] = w[col[i]] * (double)m / total;
+    if (prob[i] < 1.0) work[n_small++] = (uint16_t)i;
+    else work[m - 1 - n_large++] = (uint16_t)i;
+  }
+  while (n_small > 0 && n_large > 0) {
+    size_t lo = work[--n_small], hi = work[m - n_large];
+    alias[lo] = col[hi];
+    prob[hi] -= 1.0 - prob[lo]; /* hi gives lo what it lacks */
+    if (prob[hi] < 1.0) n_large--, work[n_small++] = (uint16_t)hi;
+  }
+  /* What is left is 1 up to rounding. */
+  for (size_t i = 0; i < n_small; i++) prob[work[i]] = 1.0, alias[work[i]] = col[work[i]];
+  for (size_t i = 0; i < n_large; i++) prob[work[m - 1 - i]] = 1.0, alias[work[m - 1 - i]] = col[work[m - 1 - i]];
+  return m;
+}
