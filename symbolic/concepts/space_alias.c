@@ -8,9 +8,12 @@
  * otherwise, so that a uniform column and a uniform threshold draw entry
  * k with probability w_k / Σ w. Zero weights get no column, so rounding
  * can never draw one. */
+#include <assert.h>
+
 #include "space.h"
 
 size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col, uint16_t *alias) {
+  assert(n <= SPACE_MAX_PRODUCTIONS && "an alias table fits its work list");
   size_t m = 0;
   double total = 0.0;
   for (size_t k = 0; k < n; k++) {
