@@ -12,6 +12,12 @@
 
 #include "space.h"
 
+/* Column i holds its own entry alone. */
+static void keep_column(double *prob, const uint16_t *col, uint16_t *alias, size_t i) {
+  prob[i] = 1.0;
+  alias[i] = col[i];
+}
+
 size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col, uint16_t *alias) {
   assert(n <= SPACE_MAX_PRODUCTIONS && "an alias table fits its work list");
   size_t m = 0;
@@ -21,7 +27,7 @@ size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col,
   }
   /* Columns below their share 1/m wait on `small` (from the front), the
    * others on `large` (from the back) of one work list. */
-  uint16_t work[SPACE_MAX_PRODUCTIONS];
+  uint16_t work[SPACE_MAX_PRODUCTIONS] = {0};
   size_t n_small = 0, n_large = 0;
   for (size_t i = 0; i < m; i++) {
     prob[i] = w[col[i]] * (double)m / total;
@@ -32,10 +38,13 @@ size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col,
     size_t lo = work[--n_small], hi = work[m - n_large];
     alias[lo] = col[hi];
     prob[hi] -= 1.0 - prob[lo]; /* hi gives lo what it lacks */
-    if (prob[hi] < 1.0) n_large--, work[n_small++] = (uint16_t)hi;
+    if (prob[hi] < 1.0) {
+      n_large--;
+      work[n_small++] = (uint16_t)hi;
+    }
   }
   /* What is left is 1 up to rounding. */
-  for (size_t i = 0; i < n_small; i++) prob[work[i]] = 1.0, alias[work[i]] = col[work[i]];
-  for (size_t i = 0; i < n_large; i++) prob[work[m - 1 - i]] = 1.0, alias[work[m - 1 - i]] = col[work[m - 1 - i]];
+  for (size_t i = 0; i < n_small; i++) keep_column(prob, col, alias, work[i]);
+  for (size_t i = 0; i < n_large; i++) keep_column(prob, col, alias, work[m - 1 - i]);
   return m;
 }
