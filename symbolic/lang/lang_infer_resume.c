@@ -157,7 +157,7 @@ lang_rc infer_trail_redo(nsr_lang *I, const trail_entry *entries, size_t n) {
 
 /* Undoes q's trail, newest first, down to `mark` entries. */
 static void undo_to(nsr_lang *I, lang_query *q, size_t mark) {
-  infer_trail_undo(I, q->trail + mark, q->ntrail - mark);
+  if (q->ntrail > mark) infer_trail_undo(I, q->trail + mark, q->ntrail - mark);
   q->ntrail = mark;
 }
 
