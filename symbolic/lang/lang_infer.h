@@ -177,6 +177,13 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q);
  * into p when it is in q's model's own activation (p->valid); else leaves
  * p invalid. The copy's room is charged to q. */
 lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p);
+/* *to (holding no buffers) = a copy of point `from`, charged to q; past
+ * the resume points' memory limit (or without `from` valid) an invalid
+ * point. */
+lang_rc infer_resume_point_copy(nsr_lang *I, lang_query *q, const resume_point *from,
+                                resume_point *to);
+/* Frees p's buffers, giving their charge back to q; p becomes empty. */
+void infer_resume_point_release(nsr_lang *I, lang_query *q, resume_point *p);
 /* Runs q's model on from p (the heap as it was there: the caller's
  * business). As infer_run. */
 lang_rc infer_resume_from(nsr_lang *I, lang_query *q, const resume_point *p, lval *value);

@@ -258,6 +258,34 @@ lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
   return LANG_OK;
 }
 
+lang_rc infer_resume_point_copy(nsr_lang *I, lang_query *q, const resume_point *from,
+                                resume_point *to) {
+  *to = *from;
+  to->frames = NULL;
+  to->vals = NULL;
+  to->framecap = to->valcap = 0;
+  size_t bytes = from->nframes * sizeof *from->frames + from->nvals * sizeof *from->vals;
+  to->valid = from->valid && q->point_bytes + bytes <= infer_resume_limit(I);
+  if (!to->valid) return LANG_OK;
+  if (copy_items(I, q, (void **)&to->frames, &to->framecap, from->frames, from->nframes,
+                 sizeof *to->frames) != LANG_OK ||
+      copy_items(I, q, (void **)&to->vals, &to->valcap, from->vals, from->nvals,
+                 sizeof *to->vals) != LANG_OK) {
+    to->valid = false;
+    return LANG_ERROR;
+  }
+  return LANG_OK;
+}
+
+void infer_resume_point_release(nsr_lang *I, lang_query *q, resume_point *p) {
+  size_t bytes = p->framecap * sizeof *p->frames + p->valcap * sizeof *p->vals;
+  q->point_bytes -= bytes;
+  infer_uncharge(I, q, bytes);
+  nsr_free(p->frames);
+  nsr_free(p->vals);
+  *p = (resume_point){0};
+}
+
 lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   size_t at = q->pos;
   /* Only the first choice of a primitive application can be resumed by

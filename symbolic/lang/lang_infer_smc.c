@@ -24,19 +24,12 @@
 
 /* ---- particles ----------------------------------------------------------- */
 
-static size_t point_bytes(const resume_point *p) {
-  return p->framecap * sizeof *p->frames + p->valcap * sizeof *p->vals;
-}
-
 /* Frees p's kept machine and changes, giving their charge back. */
 static void forget_kept(nsr_lang *I, lang_query *q, smc_particle *p) {
-  q->point_bytes -= point_bytes(&p->at);
+  infer_resume_point_release(I, q, &p->at);
   q->change_bytes -= p->nchanges * sizeof *p->changes;
-  infer_uncharge(I, q, point_bytes(&p->at) + p->changecap * sizeof *p->changes);
-  nsr_free(p->at.frames);
-  nsr_free(p->at.vals);
+  infer_uncharge(I, q, p->changecap * sizeof *p->changes);
   nsr_free(p->changes);
-  p->at = (resume_point){0};
   p->changes = NULL;
   p->nchanges = p->changecap = 0;
 }
@@ -47,7 +40,8 @@ static void particle_release(nsr_lang *I, lang_query *q, smc_particle *p) {
   forget_kept(I, q, p);
 }
 
-/* Copies n items of `size` bytes into a new array *to, charged to q. */
+/* Copies n items of `size` bytes into a new array *to, charged to q (a
+ * particle's changes; its machine is a resume point's copy). */
 static lang_rc copy_array(nsr_lang *I, lang_query *q, void **to, const void *from, size_t n,
                           size_t size) {
   *to = NULL;
@@ -65,34 +59,18 @@ static lang_rc particle_copy(nsr_lang *I, lang_query *q, const smc_particle *fro
                              smc_particle *to) {
   *to = *from;
   to->trace = (mh_trace){0};
-  to->at.frames = NULL;
-  to->at.vals = NULL;
-  to->at.framecap = to->at.valcap = 0;
+  to->at = (resume_point){0};
   to->changes = NULL;
-  to->changecap = 0;
+  to->nchanges = to->changecap = 0;
   if (infer_trace_copy(I, q, &from->trace, &to->trace) != LANG_OK) return LANG_ERROR;
   if (copy_array(I, q, (void **)&to->changes, from->changes, from->nchanges,
                  sizeof *to->changes) != LANG_OK) {
     return LANG_ERROR;
   }
-  to->changecap = from->nchanges;
+  to->nchanges = to->changecap = from->nchanges;
   q->change_bytes += from->nchanges * sizeof *from->changes;
-  /* Past the limit the copy has no machine: it replays. */
-  size_t bytes = from->at.nframes * sizeof *from->at.frames + from->at.nvals * sizeof *from->at.vals;
-  to->at.valid = from->at.valid && q->point_bytes + bytes <= infer_resume_limit(I);
-  if (!to->at.valid) return LANG_OK;
-  if (copy_array(I, q, (void **)&to->at.frames, from->at.frames, from->at.nframes,
-                 sizeof *to->at.frames) != LANG_OK) {
-    return LANG_ERROR;
-  }
-  to->at.framecap = from->at.nframes;
-  if (copy_array(I, q, (void **)&to->at.vals, from->at.vals, from->at.nvals,
-                 sizeof *to->at.vals) != LANG_OK) {
-    return LANG_ERROR;
-  }
-  to->at.valcap = from->at.nvals;
-  q->point_bytes += point_bytes(&to->at);
-  return LANG_OK;
+  /* Past the points' limit the copy has no machine: it replays. */
+  return infer_resume_point_copy(I, q, &from->at, &to->at);
 }
 
 void infer_smc_mark(nsr_lang *I, const lang_query *q) {
