@@ -412,60 +412,41 @@ static inline void call_ready(nsr_lang *I, lval x) {
   }
 }
 
-/* Continues the application whose FRAME_ARGS frame is on top: simple
- * operands are evaluated in place (a call's operands are mostly variables
- * and constants, and taking each through the machine's evaluate and return
- * steps was most of the evaluator's time). Sets *expr and returns with
- * *next = M_EVAL at the first operand that needs the machine; when none is
- * left, pops the frame, sets the call's position and name for its errors,
- * *apply_base to the procedure's slot, and *next = M_APPLY. Forced inline:
- * as a call it cost a tenth of the evaluator's instructions. */
-__attribute__((always_inline)) static inline lang_rc next_operands(nsr_lang *I, lang_env *env, lval *expr, mode *next,
-                             size_t *apply_base) {
-  size_t top = I->nframes - 1;
-  while (I->frames[top].a.type == NSR_LANG_PAIR) {
-    lval cell = I->frames[top].a;
-    I->frames[top].a = lang_cdr(cell);
-    lval x = item_of(I, cell);
-    if (!is_simple(x)) {
-      *expr = x;
+/* Evaluates the operands `cells` of the call x, whose procedure and first
+ * operands are on the value stack from base. Simple operands are
+ * evaluated in place (a call's operands are mostly variables and
+ * constants, and taking each through the machine's evaluate and return
+ * steps was most of the evaluator's time). At the first operand that needs
+ * the machine, leaves the rest in a FRAME_ARGS frame on top (pushed, or the
+ * one already `waiting` there), sets *expr to it and *next = M_EVAL; when
+ * none is left, pops that frame, sets the call's position and name for its
+ * errors, *apply_base = base and *next = M_APPLY. Forced inline: as a
+ * call it cost a tenth of the evaluator's instructions. */
+__attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_env *env, lval cells,
+                                                              lval x, size_t base, bool waiting,
+                                                              lval *expr, mode *next,
+                                                              size_t *apply_base) {
+  for (; cells.type == NSR_LANG_PAIR; cells = lang_cdr(cells)) {
+    lval item = item_of(I, cells);
+    if (!is_simple(item)) {
+      if (waiting) {
+        I->frames[I->nframes - 1].a = lang_cdr(cells);
+      } else {
+        if (I->nframes == I->framecap && grow_frames(I) != LANG_OK) return LANG_ERROR;
+        I->frames[I->nframes++] =
+            (lang_frame){FRAME_ARGS, (uint32_t)base, lang_cdr(cells), x, env, I->addr};
+      }
+      *expr = item;
       *next = M_EVAL;
       return LANG_OK;
     }
     lval v;
-    if (eval_simple(I, env, x, &v) != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
+    if (eval_simple(I, env, item, &v) != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
   }
-  *apply_base = I->frames[top].valbase;
-  call_ready(I, I->frames[top].b);
-  I->nframes--;
-  *next = M_APPLY;
-  return LANG_OK;
-}
-
-/* Whether every operand of the call x is simple (is_simple). */
-static inline bool simple_operands(lval x) {
-  for (lval rest = lang_cdr(x); rest.type == NSR_LANG_PAIR; rest = lang_cdr(rest)) {
-    if (!is_simple(lang_car(rest))) return false;
-  }
-  return true;
-}
-
-/* Evaluates the call x, whose operator is a symbol and whose operands are
- * all simple, onto the value stack without a FRAME_ARGS frame (it would
- * be pushed and popped at once); *apply_base receives the procedure's
- * slot. */
-static lang_rc simple_call(nsr_lang *I, lang_env *env, lval x, size_t *apply_base) {
-  *apply_base = I->nvals;
-  lval v;
-  if (eval_simple(I, env, lang_car(x), &v) != LANG_OK || push_val(I, v) != LANG_OK) {
-    return LANG_ERROR;
-  }
-  for (lval cell = lang_cdr(x); cell.type == NSR_LANG_PAIR; cell = lang_cdr(cell)) {
-    if (eval_simple(I, env, item_of(I, cell), &v) != LANG_OK || push_val(I, v) != LANG_OK) {
-      return LANG_ERROR;
-    }
-  }
+  if (waiting) I->nframes--;
+  *apply_base = base;
   call_ready(I, x);
+  *next = M_APPLY;
   return LANG_OK;
 }
 
@@ -534,23 +515,25 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         m = M_RETURN;
       } else if (proc.type == NSR_LANG_MEMO) {
         lang_memo *memo = LANG_MEMO(proc);
-        lval key;
-        if ((rc = lang_list_from(I, &I->vals[apply_base + 1],
-                                 I->nvals - apply_base - 1, &key)) != LANG_OK) {
-          break;
-        }
+        lval *args = &I->vals[apply_base + 1];
+        size_t nargs = I->nvals - apply_base - 1;
         bool found;
-        lval v = lang_hash_get(memo->cache, key, &found);
+        uint64_t key_hash;
+        lval v = lang_hash_get_items(memo->cache, args, nargs, &key_hash, &found);
         if (found) {
           r.val = v;
           I->nvals = apply_base;
           m = M_RETURN;
           continue;
         }
-        if ((rc = push_frame(I, FRAME_MEMO, proc, key, r.env)) != LANG_OK) break;
+        lval key; /* the cache's key: the arguments as a list */
+        if ((rc = lang_list_from(I, args, nargs, &key)) != LANG_OK ||
+            (rc = push_frame(I, FRAME_MEMO, proc, key, r.env)) != LANG_OK) {
+          break;
+        }
         /* Choices inside get addresses from the memo and its arguments,
          * independent of where the call happens. */
-        I->addr = lang_mix(memo->addr, lang_hash_value(key));
+        I->addr = lang_mix(memo->addr, key_hash);
         I->vals[apply_base] = memo->proc;
         memo_call = true;
       } else {
@@ -614,20 +597,17 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         default:
           /* An application: evaluate the operator, then the operands. */
           I->cur_pos = lang_head_pos(x);
-          if (head.type == NSR_LANG_SYMBOL && simple_operands(x)) {
-            if ((rc = simple_call(I, r.env, x, &apply_base)) == LANG_OK) m = M_APPLY;
-            break;
-          }
-          rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
-          if (rc != LANG_OK || head.type != NSR_LANG_SYMBOL) {
+          if (head.type != NSR_LANG_SYMBOL) {
+            rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
             r.expr = head;
             break;
           }
+          size_t base = I->nvals;
           if ((rc = eval_simple(I, r.env, head, &r.val)) != LANG_OK ||
               (rc = push_val(I, r.val)) != LANG_OK) {
             break;
           }
-          rc = next_operands(I, r.env, &r.expr, &m, &apply_base);
+          rc = operands(I, r.env, rest, x, base, false, &r.expr, &m, &apply_base);
           break;
       }
       if (rc != LANG_OK) break;
@@ -644,7 +624,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
     switch (f->kind) {
       case FRAME_ARGS:
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
-        rc = next_operands(I, r.env, &r.expr, &m, &apply_base);
+        rc = operands(I, r.env, f->a, f->b, f->valbase, true, &r.expr, &m, &apply_base);
         break;
       case FRAME_SEQ:
       case FRAME_AND:
@@ -710,14 +690,15 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         lval memo = f->a, key = f->b;
         I->nframes--;
         lang_hash *cache = LANG_MEMO(memo)->cache;
+        uint64_t hash = lang_hash_value(key);
         if (I->resuming != NULL && LANG_MEMO(memo)->resuming_serial != I->resuming_serial) {
           lang_effect(I); /* a cache older than the query: not ours to undo */
         } else if (I->resuming != NULL) {
           bool had;
-          lval old = lang_hash_get(cache, key, &had);
-          if ((rc = lang_trail_memo(I, cache, key, had, old, r.val)) != LANG_OK) break;
+          lval old = lang_hash_get_hashed(cache, key, hash, &had);
+          if ((rc = lang_trail_memo(I, cache, key, hash, had, old, r.val)) != LANG_OK) break;
         }
-        rc = lang_hash_put(I, cache, key, r.val);
+        rc = lang_hash_put_hashed(I, cache, key, hash, r.val);
         break;
       }
     }

@@ -25,7 +25,10 @@ typedef struct trail_entry {
   lval obj;          /* the environment or the cache */
   lval key, old;
   lval now;          /* what the change set */
-  lang_symbol *sym;  /* TRAIL_ENV_ADD: the binding's symbol */
+  union {
+    lang_symbol *sym; /* TRAIL_ENV_ADD: the binding's symbol */
+    uint64_t hash;    /* TRAIL_MEMO: the key's lang_hash_value */
+  };
 } trail_entry;
 
 /* The machine just before the primitive application that made a choice:

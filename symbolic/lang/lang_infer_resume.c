@@ -98,16 +98,20 @@ lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lv
                                       .sym = env->syms[slot]});
 }
 
-lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old, lval now) {
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, uint64_t hash, bool had, lval old,
+                        lval now) {
   return trail_push(I, &(trail_entry){.kind = TRAIL_MEMO, .obj = lang_obj_val(NSR_LANG_HASH, cache),
-                                      .had = had, .key = key, .old = old, .now = now});
+                                      .had = had, .key = key, .old = old, .now = now,
+                                      .hash = hash});
 }
 
 /* Makes trail entry t's change again (entries undone are done again
  * oldest first, so the heap is as it was when t was made). Fails only on
  * memory (a cache may grow). */
 static lang_rc redo_entry(nsr_lang *I, const trail_entry *t) {
-  if (t->kind == TRAIL_MEMO) return lang_hash_put(I, LANG_HASH(t->obj), t->key, t->now);
+  if (t->kind == TRAIL_MEMO) {
+    return lang_hash_put_hashed(I, LANG_HASH(t->obj), t->key, t->hash, t->now);
+  }
   lang_env *e = (lang_env *)(void *)t->obj.as.obj;
   if (t->kind == TRAIL_ENV_ADD) {
     assert(e->n == t->slot && "a binding is added back as its environment's last");
@@ -132,10 +136,10 @@ static void undo_entry(nsr_lang *I, const trail_entry *t) {
     case TRAIL_MEMO: {
       lang_hash *h = LANG_HASH(t->obj);
       if (!t->had) {
-        lang_hash_remove(h, t->key);
+        lang_hash_remove_hashed(h, t->key, t->hash);
       } else {
         /* The key is there: putting its old value back cannot allocate. */
-        lang_rc rc = lang_hash_put(I, h, t->key, t->old);
+        lang_rc rc = lang_hash_put_hashed(I, h, t->key, t->hash, t->old);
         assert(rc == LANG_OK && "a cache entry is restored in place");
         (void)rc;
       }

@@ -431,7 +431,15 @@ static inline uint64_t lang_mix(uint64_t h, uint64_t x) {
 }
 /* Looks key up; *found tells whether it was there. */
 lval lang_hash_get(lang_hash *t, lval key, bool *found);
+/* lang_hash_get of the list of the n values at items (a mem'd procedure's
+ * arguments), without making the list; *hash receives the list's
+ * lang_hash_value. */
+lval lang_hash_get_items(lang_hash *t, const lval *items, size_t n, uint64_t *hash, bool *found);
 lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val);
+/* The same, given the key's lang_hash_value (a caller that has it saves
+ * hashing the key again). */
+lval lang_hash_get_hashed(lang_hash *t, lval key, uint64_t hash, bool *found);
+lang_rc lang_hash_put_hashed(nsr_lang *I, lang_hash *t, lval key, uint64_t hash, lval val);
 
 /* Text buffers that grow through nsr_realloc (not the heap: their owner
  * frees them). */
@@ -630,12 +638,13 @@ void lang_infer_mark(nsr_lang *I);
 /* ---- lang_infer_resume.c: what a resuming enumeration must know ---------- */
 
 /* A binding added to env (its slot n-1) or changed (slot `slot`, which held
- * `old`), and an entry put in a mem'd procedure's cache (`had`: key was
- * there with `old`), each set to `now`: recorded while I->resuming, to be
+ * `old`), and an entry put in a mem'd procedure's cache (`had`: key, whose
+ * lang_hash_value is `hash`, was there with `old`), each set to `now`: recorded while I->resuming, to be
  * undone when the query goes back to an earlier choice (and done again
  * when an MH proposal is rejected). Fail only on memory. */
 lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old, lval now);
-lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, bool had, lval old, lval now);
+lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, uint64_t hash, bool had, lval old,
+                        lval now);
 /* An effect that undoing cannot take back (output, set!, a vector or hash
  * table changed, a global defined, a figure): the resuming enumeration
  * replays every later path from the start, as without resumption. */
@@ -657,8 +666,9 @@ static inline lang_rc lang_reserve_stacks(nsr_lang *I, size_t nframes, size_t nv
   return I->framecap >= nframes && I->valcap >= nvals ? LANG_OK
                                                        : lang_grow_stacks(I, nframes, nvals);
 }
-/* Removes key from t if there (lang_value.c); never allocates. */
-void lang_hash_remove(lang_hash *t, lval key);
+/* Removes key, whose lang_hash_value is hash, from t if there
+ * (lang_value.c); never allocates. */
+void lang_hash_remove_hashed(lang_hash *t, lval key, uint64_t hash);
 
 /* The random-choice hook of every sampler: under a query it replays or
  * records the choice; outside one it samples from the interpreter's RNG.

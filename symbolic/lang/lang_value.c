@@ -437,6 +437,42 @@ uint64_t lang_hash_value(lval v) {
   return hash_walk(v, &left);
 }
 
+/* lang_hash_value of the list of the n values at items, without making
+ * the list: hash_walk's fold over a list's pairs, step for step. */
+static uint64_t hash_items(const lval *items, size_t n) {
+  if (n == 0) return lang_hash_value(lang_nil());
+  int left = HASH_MAX_NODES;
+  uint64_t h = (uint64_t)NSR_LANG_PAIR * 0x9e3779b97f4a7c15ULL;
+  for (size_t i = 0; i < n; i++) {
+    if (--left < 0) return h;
+    h = lang_mix(h, hash_walk(items[i], &left));
+  }
+  return --left < 0 ? h : lang_mix(h, 1); /* the list's end */
+}
+
+/* Whether list is equal? to the list of the n values at items. */
+static bool equal_items(lval list, const lval *items, size_t n) {
+  for (size_t i = 0; i < n; i++, list = lang_cdr(list)) {
+    if (list.type != NSR_LANG_PAIR || !lang_equal(lang_car(list), items[i])) return false;
+  }
+  return list.type == NSR_LANG_NIL;
+}
+
+lval lang_hash_get_items(lang_hash *t, const lval *items, size_t n, uint64_t *hash, bool *found) {
+  uint64_t h = hash_items(items, n);
+  *hash = h;
+  *found = false;
+  if (t->cap == 0) return lang_nil();
+  for (size_t j = h & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
+    lang_hash_entry *e = &t->entries[j];
+    if (!e->used) return lang_nil();
+    if (e->hash == h && equal_items(e->key, items, n)) {
+      *found = true;
+      return e->val;
+    }
+  }
+}
+
 /* The slot of key in t (cap > 0): its entry or the empty slot to fill. */
 static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
   size_t j = h & (t->cap - 1);
@@ -448,18 +484,22 @@ static lang_hash_entry *hash_slot(lang_hash *t, lval key, uint64_t h) {
 }
 
 lval lang_hash_get(lang_hash *t, lval key, bool *found) {
+  return lang_hash_get_hashed(t, key, lang_hash_value(key), found);
+}
+
+lval lang_hash_get_hashed(lang_hash *t, lval key, uint64_t hash, bool *found) {
   *found = false;
   if (t->cap == 0) return lang_nil();
-  lang_hash_entry *e = hash_slot(t, key, lang_hash_value(key));
+  lang_hash_entry *e = hash_slot(t, key, hash);
   *found = e->used;
   return e->used ? e->val : lang_nil();
 }
 
 /* Linear probing's deletion: the entries after the hole that would not be
  * found across it move back into it, so no tombstone is needed. */
-void lang_hash_remove(lang_hash *t, lval key) {
+void lang_hash_remove_hashed(lang_hash *t, lval key, uint64_t hash) {
   if (t->cap == 0) return;
-  lang_hash_entry *e = hash_slot(t, key, lang_hash_value(key));
+  lang_hash_entry *e = hash_slot(t, key, hash);
   if (!e->used) return;
   size_t mask = t->cap - 1, hole = (size_t)(e - t->entries);
   for (size_t j = (hole + 1) & mask; t->entries[j].used; j = (j + 1) & mask) {
@@ -477,6 +517,10 @@ void lang_hash_remove(lang_hash *t, lval key) {
 }
 
 lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
+  return lang_hash_put_hashed(I, t, key, lang_hash_value(key), val);
+}
+
+lang_rc lang_hash_put_hashed(nsr_lang *I, lang_hash *t, lval key, uint64_t hash, lval val) {
   if ((t->count + 1) * 2 > t->cap) {
     size_t cap = t->cap == 0 ? 8 : t->cap * 2;
     size_t grow = (cap - t->cap) * sizeof(lang_hash_entry);
@@ -496,12 +540,11 @@ lang_rc lang_hash_put(nsr_lang *I, lang_hash *t, lval key, lval val) {
     }
     nsr_free(old);
   }
-  uint64_t h = lang_hash_value(key);
-  lang_hash_entry *e = hash_slot(t, key, h);
+  lang_hash_entry *e = hash_slot(t, key, hash);
   if (!e->used) {
     e->used = true;
     e->key = key;
-    e->hash = h;
+    e->hash = hash;
     t->count++;
   }
   e->val = val;
