@@ -250,6 +250,24 @@ static void test_deep_data_takes_no_c_stack(void **state) {
             "(#t #f cached cached 2005)");
 }
 
+/* A mem'd procedure answers from its cache exactly when its arguments are
+ * equal? to an earlier call's: the cache is searched from the arguments on
+ * the stack, whose hash and comparison must agree with those of the key
+ * lists it stores (also past the 256 nodes a hash looks at). The count of
+ * distinct argument lists below is worked by hand. */
+static void test_mem_answers_equal_arguments_from_its_cache(void **state) {
+  (void)state;
+  lt_expect("(define calls 0)"
+            "(define f (mem (lambda args (set! calls (+ calls 1)) calls)))"
+            "(f) (f) (f 1) (f 1) (f 1.5) (f 1.5) (f \"s\") (f (string-append \"s\" \"\"))"
+            "(f 'a '(1 (2 #t))) (f 'a (list 1 (list 2 #t)))"
+            "(f 1 2) (f 2 1) (f 1 2) (f '(1 2)) (f (vector 1 2)) (f (vector 1 2))"
+            "(f (iota 300)) (f (iota 300)) (apply f (iota 300)) (apply f (iota 300))"
+            "(apply f (iota 301)) (apply f (append (iota 299) '(7)))"
+            "(list calls (f 1 2) (f 2 1) (apply f (iota 300)))",
+            "(13 6 7 11)");
+}
+
 static void test_strings_and_output(void **state) {
   (void)state;
   lt_expect("(string-append \"ab\" \"cd\")", "\"abcd\"");
@@ -515,6 +533,7 @@ int main(void) {
       cmocka_unit_test(test_webchurch_numbers),
       cmocka_unit_test(test_lists),
       cmocka_unit_test(test_deep_data_takes_no_c_stack),
+      cmocka_unit_test(test_mem_answers_equal_arguments_from_its_cache),
       cmocka_unit_test(test_strings_and_output),
       cmocka_unit_test(test_step_budget),
       cmocka_unit_test(test_memory_budget),
