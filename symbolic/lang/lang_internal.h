@@ -475,6 +475,9 @@ void lang_buf_printf(lang_buf *b, const char *fmt, ...)
  * stops when the buffer fails, and a buffer's limit is lowered to
  * LANG_TEXT_MAX: huge shared or cyclic values cost at most that much. */
 void lang_print(lang_buf *b, lval v, bool write);
+/* v written as lang_print does, three levels deep at most (what an error
+ * message shows of a value). */
+void lang_print_glimpse(lang_buf *b, lval v);
 /* Appends a number the way the language prints it. */
 void lang_print_number(lang_buf *b, lval v);
 /* Appends text to the interpreter's output (and echo stream). */
