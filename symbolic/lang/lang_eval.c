@@ -400,11 +400,12 @@ static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out)
 /* Sets the position and names the errors of applying the call x read
  * (its operator and operands are on the value stack). */
 static inline void call_ready(nsr_lang *I, lval x) {
-  I->cur_pos = lang_pos_of(x);
+  lang_pos pos = lang_pos_of(x);
+  I->cur_pos = pos;
   I->call_name = NULL;
-  I->op_pos = I->cur_pos;
-  if (I->cur_pos.line != 0 && I->cur_pos.file != I->library_file) {
-    I->user_pos = I->cur_pos;
+  I->op_pos = pos;
+  if (pos.line != 0 && pos.file != I->library_file) {
+    I->user_pos = pos;
     lval op = lang_car(x);
     if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
     I->user_call_name = I->call_name;
