@@ -33,7 +33,7 @@ lval lang_global(nsr_lang *I, const char *name) {
  * and the loops); never called. */
 static lang_rc prim_machine_marker(nsr_lang *I, lval *args, int nargs, lval *out) {
   (void)args, (void)nargs, (void)out;
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "a machine primitive called directly");
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_INTERNAL, "a machine primitive called directly");
 }
 
 static lang_rc define_prim(nsr_lang *I, const char *name, int min_args, int max_args,
@@ -167,10 +167,10 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
                           const char *text, size_t len, bool library) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
-  I->cur_pos = (lang_pos){0, 0, 0};
+  I->site.cur_pos = (lang_pos){0, 0, 0};
   if (I->heap_bytes >= I->next_gc) lang_collect(I);
-  I->user_pos = (lang_pos){0, 0, 0};
-  I->user_call_name = NULL;
+  I->site.user_pos = (lang_pos){0, 0, 0};
+  I->site.user_call_name = NULL;
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
   if (library) I->library_file = file;
@@ -183,7 +183,7 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
   }
   lang_rc rc = LANG_OK;
   for (lval l = program; rc == LANG_OK && l.type == NSR_LANG_PAIR; l = lang_cdr(l)) {
-    I->cur_pos = lang_pos_of(l); /* a lone variable's own position */
+    I->site.cur_pos = lang_pos_of(l); /* a lone variable's own position */
     rc = lang_expand(I, lang_car(l), &form);
     if (rc == LANG_OK) rc = lang_eval(I, form, NULL, &value);
   }

@@ -163,7 +163,7 @@ static const lang_list_cache *cache_list(nsr_lang *I, int slot,
   if (lang_arg_list(I, name, a, i, &n) != LANG_OK) return NULL;
   lval *items = nsr_mallocarray(n > 0 ? (size_t)n : 1, sizeof *items);
   if (items == NULL) {
-    lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     return NULL;
   }
   nsr_free(c->items);
@@ -235,7 +235,7 @@ lang_rc lang_dist_sample(nsr_lang *I, const lang_dist *d, nsr_rng *rng,
       return LANG_OK;
     }
   }
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_INTERNAL, "unknown distribution");
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_INTERNAL, "unknown distribution");
 }
 
 /* ---- scores -------------------------------------------------------------- */
@@ -382,8 +382,8 @@ static lang_rc weights_arg(nsr_lang *I, const char *name, lval *a, int i,
   }
   if (!(c->total > 0)) return lang_error(I, "%s: the weights sum to zero", name);
   if (c->total > PARAM_MAX) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: the weights sum to %g, more than %g",
-                        name, c->total, PARAM_MAX);
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
+                        "%s: the weights sum to %g, more than %g", name, c->total, PARAM_MAX);
   }
   d->weights = a[i];
   d->total = c->total;
@@ -411,7 +411,7 @@ static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
   if (lang_arg_real(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
   bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
   if (!ok) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
                         "%s: argument %d must be %s %g and <= %g, got %g", name,
                         i + 1, open_lo ? ">" : ">=", lo, hi, *out);
   }
@@ -422,8 +422,9 @@ static lang_rc count_arg(nsr_lang *I, const char *name, lval *a, int i,
                          int64_t min, int64_t *out) {
   if (lang_arg_int(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
   if (*out < min) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: argument %d must be >= %lld, got %lld",
-                        name, i + 1, (long long)min, (long long)*out);
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
+                        "%s: argument %d must be >= %lld, got %lld", name, i + 1, (long long)min,
+                        (long long)*out);
   }
   return LANG_OK;
 }
@@ -455,7 +456,7 @@ static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
       if (real_in(I, name, a, 0, 0, 1, false, &d->p[0]) != LANG_OK) return LANG_ERROR;
       if (count_arg(I, name, a, 1, 0, &d->n) != LANG_OK) return LANG_ERROR;
       if (d->n > BINOMIAL_MAX_TRIALS) {
-        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "binomial: at most %lld trials",
+        return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE, "binomial: at most %lld trials",
                             BINOMIAL_MAX_TRIALS);
       }
       return LANG_OK;
@@ -476,7 +477,7 @@ static lang_rc parse_dist(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
       }
       /* A gamma draw is about shape * scale: past MAX it would be inf. */
       if (kind == DIST_GAMMA && d->p[0] * d->p[1] > MAX) {
-        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
+        return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
                             "gamma: shape * scale must be <= %g, got %g", MAX, d->p[0] * d->p[1]);
       }
       return LANG_OK;

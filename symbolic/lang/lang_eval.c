@@ -34,7 +34,7 @@ static lang_rc grow_stack(nsr_lang *I, void **items, size_t *cap, size_t size) {
   void *p = nsr_reallocarray(*items, grown, size);
   if (p == NULL) {
     I->heap_bytes -= (grown - *cap) * size;
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
   *items = p;
   *cap = grown;
@@ -100,7 +100,7 @@ static lang_rc env_add(nsr_lang *I, lang_env *e, lang_symbol *s, lval v) {
     lval *vals = nsr_malloc(bytes);
     if (vals == NULL) {
       I->heap_bytes -= bytes;
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+      return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     }
     lang_symbol **syms = (lang_symbol **)(vals + cap);
     memcpy(vals, e->vals, e->n * sizeof *vals);
@@ -201,7 +201,7 @@ static const char *proc_name(lval proc) {
 /* The wrong number of arguments, naming the procedure as the program
  * called it (its operator symbol) or else by its own name. */
 static lang_rc arity_error(nsr_lang *I, lval proc, int min, int max, int got) {
-  const char *name = I->call_name != NULL ? I->call_name->name : proc_name(proc);
+  const char *name = I->site.call_name != NULL ? I->site.call_name->name : proc_name(proc);
   if (min == max) {
     return lang_error(I, "%s: expected %d argument%s, got %d", name, min,
                       min == 1 ? "" : "s", got);
@@ -225,7 +225,7 @@ static lang_rc spread_apply(nsr_lang *I, size_t base) {
   }
   memmove(&I->vals[base], &I->vals[base + 1], (n - 1) * sizeof(lval));
   I->nvals -= 2;
-  I->call_name = NULL; /* the operator written was `apply` */
+  I->site.call_name = NULL; /* the operator written was `apply` */
   for (; list.type == NSR_LANG_PAIR; list = lang_cdr(list)) {
     if (push_val(I, lang_car(list)) != LANG_OK) return LANG_ERROR;
   }
@@ -304,7 +304,7 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
   /* Errors name the call as written; a call the library made names the
    * primitive itself (its code may be shared: car's says "first"), except
    * the library's own %-names, whose messages name the form written. */
-  I->prim_name = I->call_name != NULL ? I->call_name->name
+  I->prim_name = I->site.call_name != NULL ? I->site.call_name->name
                  : p->name[0] != '%'  ? p->name
                                       : NULL;
   lang_rc rc = LANG_OK;
@@ -314,7 +314,7 @@ static lang_rc call_primitive(nsr_lang *I, lval proc, size_t base,
     nsr_error err;
     nsr_error_clear(&err);
     if (p->user_fn(I, p->user, args, nargs, out, &err) != NSR_OK) {
-      rc = lang_fail_at(I, I->cur_pos, err.code, "%s: %s", p->name, err.message);
+      rc = lang_fail_at(I, I->site.cur_pos, err.code, "%s: %s", p->name, err.message);
     }
   }
   I->prim_name = NULL;
@@ -336,7 +336,7 @@ lang_rc lang_charge(nsr_lang *I, uint64_t work) {
   uint64_t before = I->steps;
   I->steps += work;
   if (I->cfg.max_steps != 0 && I->steps > I->cfg.max_steps) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT,
                         "step budget of %llu steps exhausted (--max-steps)",
                         (unsigned long long)I->cfg.max_steps);
   }
@@ -346,10 +346,10 @@ lang_rc lang_charge(nsr_lang *I, uint64_t work) {
   set_step_alarm(I);
   if (before / TIME_CHECK_INTERVAL == I->steps / TIME_CHECK_INTERVAL) return LANG_OK;
   if (I->cfg.interrupt != NULL && *I->cfg.interrupt != 0) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT, "interrupted");
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT, "interrupted");
   }
   if (I->cfg.timeout_seconds > 0 && nsr_seconds_since(I->start_ns) > I->cfg.timeout_seconds) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT,
                         "time budget of %g seconds exhausted (--max-time)",
                         I->cfg.timeout_seconds);
   }
@@ -360,7 +360,7 @@ lang_rc lang_charge(nsr_lang *I, uint64_t work) {
  * point at the cell's position, which the reader made the item's own. */
 static lval item_of(nsr_lang *I, lval cell) {
   lang_pos pos = LANG_PAIR(cell)->pos;
-  if (pos.line != 0) I->cur_pos = pos;
+  if (pos.line != 0) I->site.cur_pos = pos;
   return lang_car(cell);
 }
 
@@ -389,7 +389,7 @@ static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out)
   if (charge_steps(I, 2) != LANG_OK) return LANG_ERROR;
   if (x.type == NSR_LANG_SYMBOL) return lookup(I, env, LANG_SYM(x), out);
   if (x.type == NSR_LANG_PAIR) {
-    I->cur_pos = LANG_PAIR(x)->pos;
+    I->site.cur_pos = LANG_PAIR(x)->pos;
     *out = lang_car(lang_cdr(x));
     return LANG_OK;
   }
@@ -401,15 +401,15 @@ static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out)
  * (its operator and operands are on the value stack). */
 static inline void call_ready(nsr_lang *I, lval x) {
   lang_pos pos = lang_pos_of(x);
-  I->cur_pos = pos;
-  I->call_name = NULL;
-  I->op_pos = pos;
+  I->site.cur_pos = pos;
+  I->site.call_name = NULL;
+  I->site.op_pos = pos;
   if (pos.line != 0 && pos.file != I->library_file) {
-    I->user_pos = pos;
+    I->site.user_pos = pos;
     lval op = lang_car(x);
-    if (op.type == NSR_LANG_SYMBOL) I->call_name = LANG_SYM(op);
-    I->user_call_name = I->call_name;
-    I->op_pos = lang_head_pos(x);
+    if (op.type == NSR_LANG_SYMBOL) I->site.call_name = LANG_SYM(op);
+    I->site.user_call_name = I->site.call_name;
+    I->site.op_pos = lang_head_pos(x);
   }
 }
 
@@ -465,8 +465,8 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
    * must not lend its name to the errors of what runs inside. */
   const char *prim_name_in = I->prim_name;
   I->prim_name = NULL;
-  I->call_name = NULL;
-  I->op_pos = I->cur_pos;
+  I->site.call_name = NULL;
+  I->site.op_pos = I->site.cur_pos;
   lang_rc rc = LANG_OK;
   size_t apply_base = base;
   /* memo_call is set while applying a mem'd procedure's underlying
@@ -483,7 +483,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         lang_env *e = NULL;
         if ((rc = bind_args(I, proc, apply_base, &e)) != LANG_OK) break;
         I->nvals = apply_base;
-        if (!memo_call) I->addr = lang_mix(I->addr, pos_hash(I->cur_pos));
+        if (!memo_call) I->addr = lang_mix(I->addr, pos_hash(I->site.cur_pos));
         memo_call = false;
         lval body = LANG_CLOSURE(proc)->body;
         r.env = e;
@@ -538,7 +538,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         I->vals[apply_base] = memo->proc;
         memo_call = true;
       } else {
-        I->cur_pos = I->op_pos; /* the operator is at fault */
+        I->site.cur_pos = I->site.op_pos; /* the operator is at fault */
         rc = not_a_procedure(I, proc);
         break;
       }
@@ -557,7 +557,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         m = M_RETURN;
         continue;
       }
-      I->cur_pos = LANG_PAIR(x)->pos;
+      I->site.cur_pos = LANG_PAIR(x)->pos;
       lval head = lang_car(x), rest = lang_cdr(x);
       lang_form form = head.type == NSR_LANG_SYMBOL ? (lang_form)LANG_SYM(head)->form : FORM_NONE;
       switch (form) {
@@ -597,7 +597,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
           break;
         default:
           /* An application: evaluate the operator, then the operands. */
-          I->cur_pos = lang_head_pos(x);
+          I->site.cur_pos = lang_head_pos(x);
           if (head.type != NSR_LANG_SYMBOL) {
             rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
             r.expr = head;
@@ -656,13 +656,13 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         m = M_EVAL;
         break;
       case FRAME_DEFINE:
-        I->cur_pos = lang_pos_of(f->b);
+        I->site.cur_pos = lang_pos_of(f->b);
         I->nframes--;
         rc = define(I, r.env, LANG_SYM(f->a), r.val);
         r.val = lang_unspec();
         break;
       case FRAME_SET: {
-        I->cur_pos = lang_pos_of(f->b);
+        I->site.cur_pos = lang_pos_of(f->b);
         I->nframes--;
         lang_effect(I);
         lang_symbol *s = LANG_SYM(f->a);

@@ -39,9 +39,9 @@ static lang_rc apply_next(nsr_lang *I, size_t *apply_base) {
    * chained assignment compiles, stalled on store forwarding (a tenth of
    * wide_enum's time). */
   lang_pos pos = library_pos(I);
-  I->cur_pos = pos;
-  I->op_pos = pos;
-  I->call_name = NULL;
+  I->site.cur_pos = pos;
+  I->site.op_pos = pos;
+  I->site.call_name = NULL;
   return LANG_OK;
 }
 

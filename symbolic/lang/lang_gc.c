@@ -79,7 +79,7 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
     b = nsr_malloc(BLOCK_BYTES);
     if (b == NULL) {
       I->heap_bytes -= cost;
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+      return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     }
   }
   b->cell = (uint32_t)((cls + 1) * 8);
@@ -114,7 +114,7 @@ void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
     o = nsr_calloc(1, bytes);
     if (o == NULL) {
       I->heap_bytes -= cost;
-      lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+      lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
       return NULL;
     }
     o->bytes = cost;
@@ -420,7 +420,7 @@ lang_rc lang_root_push(nsr_lang *I, lval *slot) {
   if (I->nroots == I->rootcap) {
     size_t cap = I->rootcap == 0 ? 32 : I->rootcap * 2;
     lval **r = nsr_reallocarray(I->roots, cap, sizeof *r);
-    if (r == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    if (r == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     I->roots = r;
     I->rootcap = cap;
   }

@@ -33,7 +33,7 @@ void lang_infer_mark(nsr_lang *I) {
 }
 
 lang_rc infer_no_memory(nsr_lang *I) {
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
 }
 
 lang_rc infer_charge(nsr_lang *I, lang_query *q, size_t bytes) {
@@ -222,7 +222,7 @@ lang_rc infer_enter(nsr_lang *I, lang_query *q, query_kind kind) {
     lang_rc rc = lang_choose(I, &d, &seed);
     if (rc != LANG_OK) return rc;
   }
-  *q = (lang_query){.kind = kind, .outer = I->query, .call = I->cur_pos,
+  *q = (lang_query){.kind = kind, .outer = I->query, .call = I->site.cur_pos,
                     .index = lang_nil(), .proposal_value = lang_nil(),
                     .ref = -INFINITY, .barrier_limit = INT64_MAX};
   if (seed.type == NSR_LANG_INT) {
@@ -239,7 +239,7 @@ void infer_leave(nsr_lang *I, lang_query *q) {
   if (q->reseeded) I->rng = q->saved_rng;
   I->heap_bytes -= q->charged;
   I->query = q->outer;
-  I->cur_pos = q->call;
+  I->site.cur_pos = q->call;
   I->query_depth--;
   nsr_free(q->choices);
   nsr_free(q->vals);
@@ -258,7 +258,7 @@ lang_rc infer_run(nsr_lang *I, lang_query *q, lval thunk, lval *value) {
   q->fresh_logp = 0;
   q->barriers = 0;
   q->suspended = false;
-  I->cur_pos = q->call;
+  I->site.cur_pos = q->call;
   lang_rc rc = lang_apply(I, thunk, NULL, 0, value);
   if (rc == LANG_OK && q->logw == -INFINITY) rc = LANG_ABORT;
   return rc;
@@ -416,7 +416,7 @@ static lang_rc enumerate(nsr_lang *I, lval thunk, lval *out) {
     q.nchoices = j;
     bumped = j - 1;
   }
-  I->cur_pos = q.call;
+  I->site.cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "enumeration-query", out);
   infer_leave(I, &q);
   return rc;
@@ -486,7 +486,7 @@ static lang_rc importance(nsr_lang *I, lval thunk, int64_t samples,
     if (run == LANG_OK) rc = tally(I, &q, v, q.logw);
     if (run == LANG_ERROR) rc = LANG_ERROR;
   }
-  I->cur_pos = q.call;
+  I->site.cur_pos = q.call;
   if (rc == LANG_OK) rc = distribution_result(I, &q, "importance query", out);
   infer_leave(I, &q);
   return rc;

@@ -42,8 +42,7 @@ typedef struct resume_point {
   size_t nvals, valcap;
   size_t apply_off; /* the primitive's slot, from the query's val_base */
   uint64_t addr;
-  lang_pos cur_pos, op_pos, user_pos;
-  lang_symbol *call_name, *user_call_name;
+  lang_site site;
   double logw, factors;
   int64_t barriers;
   size_t trail_mark;

@@ -121,8 +121,8 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
     if (infer_resume_capture(I, q) != LANG_OK) return LANG_ERROR;
   }
   uint64_t site = I->memo_site ? 0
-                                : ((uint64_t)I->cur_pos.file << 48) ^
-                                      ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col;
+                                : ((uint64_t)I->site.cur_pos.file << 48) ^
+                                      ((uint64_t)I->site.cur_pos.line << 20) ^ I->site.cur_pos.col;
   uint64_t addr = lang_mix(I->addr, site);
   /* The same address twice in one run (a loop without recursion, say):
    * later occurrences are numbered. */

@@ -249,11 +249,7 @@ lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
   p->apply_off = I->prim_base - q->val_base;
   p->memo_call = I->memo_site;
   p->addr = I->addr;
-  p->cur_pos = I->cur_pos;
-  p->op_pos = I->op_pos;
-  p->user_pos = I->user_pos;
-  p->call_name = I->call_name;
-  p->user_call_name = I->user_call_name;
+  p->site = I->site;
   p->logw = q->logw;
   p->factors = q->factors;
   p->barriers = q->barriers;
@@ -330,11 +326,7 @@ lang_rc infer_resume_from(nsr_lang *I, lang_query *q, const resume_point *p, lva
    * the next run from the start. */
   uint64_t addr = I->addr;
   I->addr = p->addr;
-  I->cur_pos = p->cur_pos;
-  I->op_pos = p->op_pos;
-  I->user_pos = p->user_pos;
-  I->call_name = p->call_name;
-  I->user_call_name = p->user_call_name;
+  I->site = p->site;
   q->logw = p->logw;
   q->factors = p->factors;
   q->barriers = p->barriers;

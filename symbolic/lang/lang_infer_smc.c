@@ -339,7 +339,7 @@ lang_rc infer_smc(nsr_lang *I, lval thunk, int64_t particles, int64_t rejuv, lva
     all_done = true;
     for (size_t i = 0; i < q.nparticles; i++) all_done = all_done && q.particles[i].done;
   }
-  I->cur_pos = q.call;
+  I->site.cur_pos = q.call;
   if (rc == LANG_OK) rc = smc_values(I, &q, out);
   lang_root_pop(I, 1);
   infer_leave(I, &q);

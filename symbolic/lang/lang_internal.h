@@ -221,6 +221,23 @@ typedef struct lang_list_cache {
 
 enum { LANG_CACHE_WEIGHTS, LANG_CACHE_ITEMS, LANG_CACHES };
 
+/* Where the evaluator is, for errors and choice addresses: registers of
+ * the interpreter that a resume point saves and restores together. */
+typedef struct lang_site {
+  lang_pos cur_pos;  /* the application being evaluated (or the variable
+                        being looked up), for errors */
+  /* The latest call made from a program (not from the library, whose file
+   * index is nsr_lang.library_file): errors inside library procedures are
+   * reported there, where the user can act on them. */
+  lang_pos user_pos;
+  lang_symbol *user_call_name; /* the operator written there, when a symbol:
+                                  it heads those errors (sort: <: ...) */
+  /* The operator symbol of the call being applied, when the program (not
+   * the library) wrote one; NULL otherwise. */
+  lang_symbol *call_name;
+  lang_pos op_pos;   /* where that call's operator was written */
+} lang_site;
+
 struct nsr_lang {
   nsr_lang_config cfg;
   nsr_error error;
@@ -262,19 +279,8 @@ struct nsr_lang {
   nsr_rng rng;
   uint64_t steps, start_ns;
   uint64_t step_alarm; /* below this count a step needs no check (lang_eval.c) */
-  lang_pos cur_pos;  /* the application being evaluated (or the variable
-                        being looked up), for errors */
-  /* The latest call made from a program (not from the library, whose file
-   * index is library_file): errors inside library procedures are reported
-   * there, where the user can act on them. */
-  lang_pos user_pos;
-  lang_symbol *user_call_name; /* the operator written there, when a symbol:
-                                  it heads those errors (sort: <: ...) */
-  uint32_t library_file;
-  /* The operator symbol of the call being applied, when the program (not
-   * the library) wrote one; NULL otherwise. */
-  lang_symbol *call_name;
-  lang_pos op_pos;   /* where that call's operator was written */
+  lang_site site;
+  uint32_t library_file; /* the library's file index (see lang_site) */
   /* While a primitive's C code runs: the name its call was written with
    * (call_name) or else its own, or NULL. Errors then name what the user
    * wrote: the name heading the primitive's message is replaced by it. */

@@ -29,7 +29,7 @@ void plot_fig_free(plot_fig *f) {
 }
 
 static lang_rc out_of_memory(nsr_lang *I) {
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
 }
 
 /* Charges n log2 n steps: a sort of n items. */
@@ -529,7 +529,7 @@ lang_rc plot_reserve_file(nsr_lang *I, const char *kind, size_t *index) {
   struct lang_plots *P;
   if (plot_state(I, &P) != LANG_OK) return LANG_ERROR;
   if (P->n >= PLOT_MAX_FILES) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT, "%s: more than %d figures in one run",
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT, "%s: more than %d figures in one run",
                         kind, PLOT_MAX_FILES);
   }
   snprintf(P->names[P->n], sizeof P->names[P->n], "plot-%03zu-%s.svg", P->n + 1, kind);
@@ -558,7 +558,7 @@ lang_rc plot_write_file(nsr_lang *I, size_t index, const plot_fig *f) {
   nsr_free(b.data);
   nsr_free(path);
   if (code != NSR_OK) {
-    return lang_fail_at(I, I->cur_pos, code, "%s: %s", f->kind,
+    return lang_fail_at(I, I->site.cur_pos, code, "%s: %s", f->kind,
                         code == NSR_ERR_NOMEM ? "out of memory" : err.message);
   }
   return rc;

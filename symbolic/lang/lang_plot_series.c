@@ -20,7 +20,7 @@ static plot_series *find_series(struct lang_plots *P, const char *title) {
 /* A new series named `title` (taken over) with its file reserved. */
 static lang_rc new_series(nsr_lang *I, struct lang_plots *P, char **title, plot_series **out) {
   if (P->n_series >= PLOT_MAX_SERIES) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT,
                         "lineplot-value: more than %d titles in one run", PLOT_MAX_SERIES);
   }
   plot_series *s = &P->series[P->n_series];
@@ -32,7 +32,7 @@ static lang_rc new_series(nsr_lang *I, struct lang_plots *P, char **title, plot_
     *s = (plot_series){0};
     return I->error.code == NSR_ERR_LIMIT
                ? LANG_ERROR
-               : lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+               : lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
   s->title = *title;
   *title = NULL;
@@ -52,7 +52,7 @@ lang_rc plot_lineplot_value(nsr_lang *I, lval *a, int n, lval *out) {
   char *title = NULL;
   if (plot_text_arg(I, "lineplot-value", a, n, 1, &title) != LANG_OK) return LANG_ERROR;
   if (title == NULL && (title = nsr_strdup("")) == NULL) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
   lang_rc rc = LANG_OK;
   if (I->cfg.plot_dir == NULL) {
@@ -71,7 +71,7 @@ lang_rc plot_lineplot_value(nsr_lang *I, lval *a, int n, lval *out) {
   nsr_free(title);
   if (rc != LANG_OK) return LANG_ERROR;
   if (s->n >= PLOT_MAX_POINTS) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT,
                         "lineplot-value: more than %d points with one title", PLOT_MAX_POINTS);
   }
   s->xs[s->n] = x;
@@ -111,7 +111,7 @@ lang_rc plot_series_flush(nsr_lang *I) {
     plot_fig f = {.kind = "lineplot"};
     rc = series_figure(s, &f) == LANG_OK
              ? plot_write_file(I, s->file, &f)
-             : lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+             : lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     plot_fig_free(&f);
     s->dirty = false;
   }

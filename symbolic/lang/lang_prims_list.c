@@ -242,7 +242,7 @@ static lang_rc arithmetic_list(nsr_lang *I, const char *name, int64_t count,
     bool ovf = exact && (__builtin_mul_overflow(i, step.as.i, &x) ||
                          __builtin_add_overflow(x, start.as.i, &x));
     if (ovf && !I->cfg.webchurch) {
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
+      return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
     }
     if (exact && !ovf) {
       v = lang_int(x);
@@ -352,7 +352,7 @@ static lang_rc reduce_numbers(nsr_lang *I, const char *name, reduce_op op,
         continue;
       }
       if (!I->cfg.webchurch) {
-        return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
+        return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE, "%s: exact integer overflow", name);
       }
       /* webchurch numbers are doubles: go on inexactly. */
       exact = false;
@@ -634,7 +634,7 @@ static lang_rc p_mem(nsr_lang *I, lval *a, int n, lval *out) {
   if (m == NULL) return LANG_ERROR;
   m->proc = a[0];
   m->cache = LANG_HASH(cache);
-  m->addr = lang_mix(I->addr, ((uint64_t)I->cur_pos.line << 20) ^ I->cur_pos.col);
+  m->addr = lang_mix(I->addr, ((uint64_t)I->site.cur_pos.line << 20) ^ I->site.cur_pos.col);
   m->resuming_serial = I->resuming != NULL ? I->resuming_serial : 0;
   *out = lang_obj_val(NSR_LANG_MEMO, m);
   return LANG_OK;

@@ -61,7 +61,7 @@ static lang_rc filter_first(nsr_lang *I, const char *name, bool intersect, lval 
   /* One table per other list; no collection runs inside a primitive, so
    * the tables need no rooting. */
   lval *others = nsr_mallocarray(n > 1 ? (size_t)n - 1 : 1, sizeof *others);
-  if (others == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (others == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   lang_rc rc = LANG_OK;
   for (int i = 1; rc == LANG_OK && i < n; i++) rc = hash_of(I, a[i], &others[i - 1]);
   lval seen = lang_nil();

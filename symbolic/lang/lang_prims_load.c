@@ -77,7 +77,7 @@ static lang_rc p_load(nsr_lang *I, lval *a, int n, lval *out) {
     return lang_error(I, "load: a path cannot hold a NUL byte");
   }
   char *path = nsr_malloc(s->len + 1);
-  if (path == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (path == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   memcpy(path, s->chars, s->len);
   path[s->len] = '\0';
   lang_buf text = lang_text_buf(I);

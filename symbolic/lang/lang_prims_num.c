@@ -50,7 +50,7 @@ lang_rc lang_arg_list(nsr_lang *I, const char *name, lval *args, int i,
 }
 
 static lang_rc overflow(nsr_lang *I, const char *name) {
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_RANGE,
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
                       "%s: exact integer overflow (use an inexact number, "
                       "e.g. 1.0, for large values)", name);
 }
@@ -439,7 +439,7 @@ static lang_rc p_number_to_string(nsr_lang *I, lval *a, int n, lval *out) {
   if (!lang_is_number(a[0])) return lang_type_error(I, "number->string", "a number", 0, a[0]);
   lang_buf b = {.webchurch = I->cfg.webchurch};
   lang_print_number(&b, a[0]);
-  lang_rc rc = b.failed ? lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory")
+  lang_rc rc = b.failed ? lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory")
                         : lang_make_string(I, b.data, b.len, out);
   nsr_free(b.data);
   return rc;

@@ -148,7 +148,7 @@ static lang_rc p_set_mass(nsr_lang *I, lval *a, int n, lval *out) {
    * words it scans and the members it adds. */
   if (lang_charge(I, span) != LANG_OK) return LANG_ERROR;
   double *mass = nsr_calloc(span > 0 ? span : 1, sizeof *mass);
-  if (mass == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (mass == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   lang_rc rc = LANG_OK;
   for (lval s = a[0], w = a[1]; rc == LANG_OK && s.type == NSR_LANG_PAIR;
        s = lang_cdr(s), w = lang_cdr(w)) {

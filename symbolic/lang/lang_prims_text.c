@@ -55,7 +55,7 @@ static size_t utf8_char_len(unsigned char c) {
 static lang_rc add_piece(nsr_lang *I, lang_list_builder *b, const char *s, size_t n) {
   lval piece;
   if (lang_make_string(I, s, n, &piece) != LANG_OK) return LANG_ERROR;
-  return lang_builder_add(I, b, piece, I->cur_pos);
+  return lang_builder_add(I, b, piece, I->site.cur_pos);
 }
 
 /* (string-split s sep): the pieces of s between occurrences of sep, as

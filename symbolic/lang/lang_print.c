@@ -58,7 +58,7 @@ nsr_code lang_buf_failure(const nsr_lang *I, const lang_buf *b, char *msg, size_
 lang_rc lang_buf_error(nsr_lang *I, const lang_buf *b) {
   char msg[NSR_ERROR_MESSAGE_MAX];
   nsr_code code = lang_buf_failure(I, b, msg, sizeof msg);
-  return lang_fail_at(I, I->cur_pos, code, "%s", msg);
+  return lang_fail_at(I, I->site.cur_pos, code, "%s", msg);
 }
 
 void lang_buf_printf(lang_buf *b, const char *fmt, ...) {
@@ -285,7 +285,7 @@ lang_rc lang_output(nsr_lang *I, const char *s, size_t n) {
   I->out = b.data;
   I->out_len = b.len;
   I->out_cap = b.cap;
-  if (b.failed) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (b.failed) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   return LANG_OK;
 }
 

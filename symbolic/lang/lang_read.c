@@ -333,11 +333,11 @@ lang_rc lang_add_file(nsr_lang *I, const char *name, uint32_t *out) {
     }
   }
   char **files = nsr_reallocarray(I->files, I->nfiles + 1, sizeof *files);
-  if (files == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (files == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   I->files = files;
   files[I->nfiles] = nsr_strdup(name);
   if (files[I->nfiles] == NULL) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
   *out = (uint32_t)I->nfiles++;
   return LANG_OK;

@@ -11,7 +11,7 @@
 /* ---- allocation ---------------------------------------------------------- */
 
 static lang_rc memory_exhausted(nsr_lang *I) {
-  return lang_fail_at(I, I->cur_pos, NSR_ERR_LIMIT,
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_LIMIT,
                       "memory budget of %zu bytes exhausted (--max-memory)",
                       I->cfg.max_memory);
 }
@@ -83,7 +83,7 @@ lang_rc lang_make_set(nsr_lang *I, size_t nbits, lval *out) {
   if (set == NULL) return LANG_ERROR;
   nsr_error err;
   if (nsr_bitset_init(&set->bits, nbits, &err) != NSR_OK) {
-    return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   }
   *out = lang_obj_val(NSR_LANG_SET, set);
   return LANG_OK;
@@ -152,7 +152,7 @@ static uint64_t hash_bytes(const char *s, size_t len) {
 static lang_rc symtab_grow(nsr_lang *I) {
   size_t cap = I->symcap == 0 ? 256 : I->symcap * 2;
   lang_symbol **tab = nsr_calloc(cap, sizeof *tab);
-  if (tab == NULL) return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+  if (tab == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
   if (lang_account(I, (ptrdiff_t)((cap - I->symcap) * sizeof *tab)) != LANG_OK) {
     nsr_free(tab);
     return LANG_ERROR;
@@ -529,7 +529,7 @@ lang_rc lang_hash_put_hashed(nsr_lang *I, lang_hash *t, lval key, uint64_t hash,
     lang_hash_entry *entries = nsr_calloc(cap, sizeof *entries);
     if (entries == NULL) {
       I->heap_bytes -= grow;
-      return lang_fail_at(I, I->cur_pos, NSR_ERR_NOMEM, "out of memory");
+      return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
     }
     lang_hash_entry *old = t->entries;
     size_t oldcap = t->cap;
@@ -577,12 +577,12 @@ static lang_rc fail_v(nsr_lang *I, lang_pos pos, nsr_code code,
     memcpy(raw, msg, sizeof raw);
     rename_head(raw, I->prim_name, msg, sizeof msg);
   }
-  if (pos.file == I->library_file && I->user_pos.line != 0) {
+  if (pos.file == I->library_file && I->site.user_pos.line != 0) {
     /* Inside a library procedure: the error is placed at the program's call
      * and headed by the name the program wrote there (sort: <: ...), as the
      * primitive at fault is the library's, not the program's. */
-    pos = I->user_pos;
-    const char *written = I->user_call_name != NULL ? I->user_call_name->name : NULL;
+    pos = I->site.user_pos;
+    const char *written = I->site.user_call_name != NULL ? I->site.user_call_name->name : NULL;
     size_t n = written != NULL ? strlen(written) : 0;
     if (n > 0 && !(strncmp(msg, written, n) == 0 && msg[n] == ':')) {
       char raw[NSR_ERROR_MESSAGE_MAX];
@@ -612,7 +612,7 @@ lang_rc (lang_fail_at)(nsr_lang *I, lang_pos pos, nsr_code code,
 lang_rc (lang_error)(nsr_lang *I, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fail_v(I, I->cur_pos, NSR_ERR_INVALID, fmt, ap);
+  fail_v(I, I->site.cur_pos, NSR_ERR_INVALID, fmt, ap);
   va_end(ap);
   return LANG_ERROR;
 }
