@@ -224,7 +224,9 @@ static lang_rc smc_resample(nsr_lang *I, lang_query *q) {
   /* Particles are dropped below: the heap must hold none's changes. */
   heap_for(I, q, NULL);
   long double total = 0;
-  for (size_t i = 0; i < n; i++) total += expl((long double)(q->particles[i].logw - max));
+  /* Each weight relative to the largest is in (0, 1]: exp in double (expl
+   * cost 6% of a 1000-particle model), summed in long double. */
+  for (size_t i = 0; i < n; i++) total += exp(q->particles[i].logw - max);
   if (infer_charge(I, q, n * sizeof(smc_particle)) != LANG_OK) return LANG_ERROR;
   smc_particle *next = nsr_calloc(n, sizeof *next);
   if (next == NULL) return infer_no_memory(I);
@@ -234,7 +236,7 @@ static lang_rc smc_resample(nsr_lang *I, lang_query *q) {
   lang_rc rc = LANG_OK;
   for (size_t i = 0; i < n; i++) {
     smc_particle *p = &q->particles[i];
-    cum += expl((long double)(p->logw - max));
+    cum += exp(p->logw - max);
     bool moved = false;
     for (; k < n && u < cum; k++, u += step) {
       if (!moved) {
