@@ -281,14 +281,24 @@ typedef struct nsr_mh_options {
    * p(t)L(t)/q(t), pooled by extension. */
   const nsr_space_guide *guide;
   double guide_mix; /* in [0, 1]; 0 with a guide means 0.5 */
+  /* Importance sampling with a guide: the trees whose expected draws
+   * samples·q(t | X) reach `stratum` are summed exactly (weight p(t)L(t)
+   * each) and the draws that fall on them set aside; the rest are weighed
+   * as above. Stratified so, both sums of the ratio stay unbiased. 0 means
+   * NSR_MH_STRATUM; INFINITY: no stratum (plain importance sampling). */
+  double stratum;
 } nsr_mh_options;
+
+/* The default stratum (see nsr_mh_options): trees q expects to draw at least
+ * this many times are summed instead of counted. */
+#define NSR_MH_STRATUM 4.0
 
 typedef struct nsr_mh_report {
   uint64_t samples;
-  double acceptance;         /* chain: accepted proposals / steps; importance: draws of positive weight / draws */
+  double acceptance;         /* chain: accepted proposals / steps; importance: draws of positive weight outside the stratum / draws */
   double guide_acceptance;   /* accepted / made, of the independence proposals (chain with a guide) */
   double samples_per_second; /* steps or draws (burn-in included) per second */
-  double ess;                /* importance: (Σw)² / Σw², the effective sample size */
+  double ess;                /* importance: (Σw)² / Σw² over the draws outside the stratum (the stratum's weights in Σw only): the effective sample size; INFINITY when the stratum holds every weight */
   size_t n_top;              /* entries filled in opt->top */
   uint64_t distinct;         /* extensions visited after burn-in (with top_k > 0) */
 } nsr_mh_report;
