@@ -319,7 +319,7 @@ nsr_code nsr_space_mh(const nsr_space *space, const uint32_t *examples, size_t n
 typedef struct nsr_space_proposal {
   char name[NSR_SPACE_NAME_MAX]; /* the shortest tree drawn for it */
   uint32_t size;                 /* |h| */
-  double q;          /* share of the draws from q that denote it */
+  double q;          /* share of the draws from q that denote it (a stratum tree counted as its expected draws, draws·q(t)): an estimate of q(h | X) */
   double weight;     /* its pooled, normalised importance weight: the estimate of p(h | X, grammar) */
   double posterior;  /* exact p(h | X, grammar); NAN when the space is not enumerated */
   double restricted; /* the exact posterior renormalised over all distinct proposals; NAN likewise */
@@ -334,7 +334,9 @@ typedef struct nsr_space_proposals {
   double ess;        /* effective sample size of the importance weights */
 } nsr_space_proposals;
 
-/* Draws `draws` trees from q(· | X) (seeded), pools them by extension and
+/* Draws `draws` trees from q(· | X) (seeded; q restricted by X's needs and
+ * its likely trees summed exactly, as nsr_space_mh's importance sampling
+ * with the default stratum), pools them by extension and
  * fills out->top[0..k) with the distinct extensions containing the examples,
  * largest importance weight first. When the space is enumerated, each is
  * rescored exactly against the grammar component (nsr_space_infer_grammar's

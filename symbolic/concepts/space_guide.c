@@ -233,11 +233,21 @@ static void rank_row(const double *lp, size_t np, uint16_t *order) {
   for (size_t k = 0; k < np; k++) order[k] = r[k].k;
 }
 
-/* Whether production k may meet need (mask: X; NULL meets every need): an
- * operation always may, a primitive when its extension holds or avoids X. */
+/* Whether production k may meet need (mask: X; NULL meets every need): a
+ * primitive when its extension holds or avoids X; a unary operation
+ * holding X only when X lies within its image over 1..N (plus k: every
+ * x > k; times k: every x a multiple of k); binary ones always may. */
 static bool may_meet(const nsr_space *s, size_t k, int need, const uint64_t *mask) {
-  if (mask == NULL || need == SPACE_NEED_ANY || s->prods[k].kind != PROD_PRIMITIVE) return true;
+  const production *p = &s->prods[k];
+  if (mask == NULL || need == SPACE_NEED_ANY || p->kind == PROD_BINARY) return true;
+  uint64_t image[SPACE_WORDS_MAX], all[SPACE_WORDS_MAX] = {0};
   const uint64_t *e = s->prim + k * s->words;
+  if (p->kind == PROD_UNARY) {
+    if (need == SPACE_NEED_AVOID) return true;
+    for (uint32_t y = 1; y <= s->max; y++) all[y / 64] |= UINT64_C(1) << (y % 64);
+    space_apply(p, s->max, all, NULL, image, s->words);
+    e = image;
+  }
   for (size_t i = 0; i < s->words; i++) {
     if (need == SPACE_NEED_HOLD ? (e[i] & mask[i]) != mask[i] : (e[i] & mask[i]) != 0) return false;
   }

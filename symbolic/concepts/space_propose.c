@@ -11,6 +11,15 @@
  * is the prior itself restricted to trees of at most max_size symbols
  * (space_tree_draw_prior), r ∝ p on S, so ω ∝ L: likelihood weighting.
  * q draws only trees of at most max_size symbols (space_guide.c).
+ *
+ * Stratum. With a guide, the sums A_f = Σ_t p(t)L(t)f(t) of the ratio split
+ * over T = {t : n·q(t) ≥ stratum} (n draws) and the rest: A_f =
+ * Σ_{t ∈ T} p(t)L(t)f(t) + E_q[ω(t)f(t)[t ∉ T]]. The first is summed over
+ * T (space_q_walk), the second estimated by the draws, those in T counting
+ * zero; each is unbiased, so the ratio converges as before. This needs q
+ * normalised (it is: q sums to 1, space_guide.c): the two parts are added
+ * in the same units, the pool holding n·p(t)L(t) for a tree of T.
+ *
  * Weights are pooled by extension (the visits table), kept as
  * exp(log ω − ref) with ref the largest log ω so far (rescaled when it
  * grows), so nothing overflows. */
