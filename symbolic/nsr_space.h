@@ -281,14 +281,24 @@ typedef struct nsr_mh_options {
    * p(t)L(t)/q(t), pooled by extension. */
   const nsr_space_guide *guide;
   double guide_mix; /* in [0, 1]; 0 with a guide means 0.5 */
+  /* Importance sampling with a guide: the trees whose expected draws
+   * samples·q(t | X) reach `stratum` are summed exactly (weight p(t)L(t)
+   * each) and the draws that fall on them set aside; the rest are weighed
+   * as above. Stratified so, both sums of the ratio stay unbiased. 0 means
+   * NSR_MH_STRATUM; INFINITY: no stratum (plain importance sampling). */
+  double stratum;
 } nsr_mh_options;
+
+/* The default stratum (see nsr_mh_options): trees q expects to draw at least
+ * this many times are summed instead of counted. */
+#define NSR_MH_STRATUM 4.0
 
 typedef struct nsr_mh_report {
   uint64_t samples;
-  double acceptance;         /* chain: accepted proposals / steps; importance: draws of positive weight / draws */
+  double acceptance;         /* chain: accepted proposals / steps; importance: draws of positive weight outside the stratum / draws */
   double guide_acceptance;   /* accepted / made, of the independence proposals (chain with a guide) */
   double samples_per_second; /* steps or draws (burn-in included) per second */
-  double ess;                /* importance: (Σw)² / Σw², the effective sample size */
+  double ess;                /* importance: (Σw)² / Σw² over the draws outside the stratum (the stratum's weights in Σw only): the effective sample size; INFINITY when the stratum holds every weight */
   size_t n_top;              /* entries filled in opt->top */
   uint64_t distinct;         /* extensions visited after burn-in (with top_k > 0) */
 } nsr_mh_report;
@@ -309,7 +319,7 @@ nsr_code nsr_space_mh(const nsr_space *space, const uint32_t *examples, size_t n
 typedef struct nsr_space_proposal {
   char name[NSR_SPACE_NAME_MAX]; /* the shortest tree drawn for it */
   uint32_t size;                 /* |h| */
-  double q;          /* share of the draws from q that denote it */
+  double q;          /* share of the draws from q that denote it (a stratum tree counted as its expected draws, draws·q(t)): an estimate of q(h | X) */
   double weight;     /* its pooled, normalised importance weight: the estimate of p(h | X, grammar) */
   double posterior;  /* exact p(h | X, grammar); NAN when the space is not enumerated */
   double restricted; /* the exact posterior renormalised over all distinct proposals; NAN likewise */
@@ -324,7 +334,9 @@ typedef struct nsr_space_proposals {
   double ess;        /* effective sample size of the importance weights */
 } nsr_space_proposals;
 
-/* Draws `draws` trees from q(· | X) (seeded), pools them by extension and
+/* Draws `draws` trees from q(· | X) (seeded; q restricted by X's needs and
+ * its likely trees summed exactly, as nsr_space_mh's importance sampling
+ * with the default stratum), pools them by extension and
  * fills out->top[0..k) with the distinct extensions containing the examples,
  * largest importance weight first. When the space is enumerated, each is
  * rescored exactly against the grammar component (nsr_space_infer_grammar's

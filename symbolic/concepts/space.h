@@ -113,6 +113,13 @@ void space_primitive_fill(const production *p, uint32_t max, uint64_t *out, size
 /* out = op(a) or op(a, b) over 1..N (b unused for unary operations). */
 void space_apply(const production *p, uint32_t max, const uint64_t *a, const uint64_t *b,
                  uint64_t *out, size_t words);
+/* What a sub-expression must be for its tree to contain the examples X:
+ * anything, a superset of X, or disjoint from X. */
+enum { SPACE_NEED_ANY, SPACE_NEED_HOLD, SPACE_NEED_AVOID, SPACE_NEEDS };
+/* What operand j of operation p must be when p's result has need `need`:
+ * only what follows for certain (A ∩ B ⊇ X needs both ⊇ X; A \ B ⊇ X needs
+ * A ⊇ X and B ∩ X = ∅; A ∪ B disjoint from X needs both so), else ANY. */
+int space_operand_need(const production *p, int j, int need);
 /* Appends the description of "op applied to the named operands". */
 void space_describe(const production *p, const char *a, bool a_compound, const char *b,
                     bool b_compound, char *buf, size_t len);
@@ -254,31 +261,50 @@ bool space_visits_top(const nsr_space *s, const space_visits *v, double total, n
                       size_t *n_top, uint64_t *distinct);
 
 /* ---- space_guide.c ---- */
-/* A guide's proposal q(t | X) (contexts and room: see space_guide.c). */
+/* A guide's proposal q(t | X) (contexts, room and needs: see space_guide.c). */
 typedef struct space_q {
   size_t rows;        /* 1 (every context shares row 0) or the space's contexts */
+  int root_need;      /* SPACE_NEED_HOLD when q knows X, else ANY */
   uint16_t *ctx_base; /* [n_prods]: the context of operation k's operand 0 */
+  uint8_t *child_need; /* [n_prods * 2 * SPACE_NEEDS]: space_operand_need of (k, j, need) */
   double *log_p;      /* [rows * n_prods]: log softmax of each row */
-  double *log_fit;    /* [rows * 3]: log of a row's mass on productions of arity ≤ a, a = 0, 1, 2 */
-  /* [rows * 3 * n_prods]: a row restricted to arity ≤ a as an alias table
-   * (space_alias.c) of m[row * 3 + a] columns */
-  double *prob;
+  /* Table (row, a, need), index (row * 3 + a) * SPACE_NEEDS + need: a row
+   * restricted to arity ≤ a and to the productions that may meet the need
+   * (a primitive must itself hold or avoid X; operations may all). */
+  double *log_fit;    /* [tables]: log of the table's mass (≥ its largest log_p) */
+  double *prob;       /* [tables * n_prods]: the table as an alias table (space_alias.c) of m[table] columns */
   uint16_t *col, *alias;
   size_t *m;
+  uint8_t *member;  /* [tables * n_prods]: 1 when the table holds production k */
+  uint16_t *order; /* [rows * n_prods]: each row's productions, most probable first */
 } space_q;
-/* Fills q from a guide; NSR_ERR_INVALID for a row count that is neither 1
- * nor the space's contexts, NSR_ERR_RANGE for a non-finite weight, NOMEM.
- * Freed with space_q_free (also after a failure). */
-nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, space_q *q, nsr_error *err);
+/* Fills q from a guide; with mask (the examples X as bits), every node's
+ * choice is restricted by its need, the root's HOLD, so that q draws fewer
+ * trees that cannot contain X (a need no production meets leaves the node
+ * unrestricted); NULL: unrestricted. NSR_ERR_INVALID for a row count that
+ * is neither 1 nor the space's contexts, NSR_ERR_RANGE for a non-finite
+ * weight, NOMEM. Freed with space_q_free (also after a failure). */
+nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const uint64_t *mask, space_q *q,
+                      nsr_error *err);
 void space_q_free(space_q *q);
-/* Appends a subtree drawn from q at context ctx with room ≥ 1 symbols to
- * out[*len..] (never more than room); returns its log q. */
-double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, int room, nsr_rng *rng, uint16_t *out,
-                    int *len);
+/* Appends a subtree drawn from q at context ctx with need `need` and room
+ * ≥ 1 symbols to out[*len..] (never more than room); returns its log q. */
+double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, int need, int room, nsr_rng *rng,
+                    uint16_t *out, int *len);
+/* What space_q_walk calls on each tree it finds (t and its log q);
+ * returning false stops the walk. */
+typedef bool (*space_q_visit)(void *arg, const nsr_space_tree *t, double log_q);
+/* Calls visit on every whole tree t with log q(t) ≥ log_tau, summed as
+ * space_q_grow sums it (so a draw of log q ≥ log_tau is exactly one of
+ * them): at most e^−log_tau trees, since q sums to 1. The search prunes
+ * a partial tree once its log q falls below log_tau (log q never rises
+ * along a tree). False when a visit stopped it. */
+bool space_q_walk(const nsr_space *s, const space_q *q, double log_tau, space_q_visit visit, void *arg);
 /* log q of the well-formed subtree at *i (advanced past it, unless the
- * result is −∞: it does not fit room) at context ctx. */
-double space_q_log(const nsr_space *s, const space_q *q, const uint16_t *prog, int *i, size_t ctx, int room);
-/* log q(t) of a whole well-formed tree (room max_size at the root). */
+ * result is −∞: it does not fit room) at context ctx with need `need`. */
+double space_q_log(const nsr_space *s, const space_q *q, const uint16_t *prog, int *i, size_t ctx, int need,
+                   int room);
+/* log q(t) of a whole well-formed tree (room max_size and q's root need at the root). */
 double space_q_tree_log(const nsr_space *s, const space_q *q, const nsr_space_tree *t);
 /* The context of node `node` of the well-formed tree t. */
 size_t space_q_context(const nsr_space *s, const space_q *q, const nsr_space_tree *t, int node);

@@ -146,6 +146,17 @@ static void apply_one(const production *p, uint32_t max, uint64_t y, uint64_t *o
   if (v <= max) set_bit(out, v);
 }
 
+int space_operand_need(const production *p, int j, int need) {
+  switch (p->family) {
+    case F_INTERSECTION: return need == SPACE_NEED_HOLD ? SPACE_NEED_HOLD : SPACE_NEED_ANY;
+    case F_UNION: return need == SPACE_NEED_AVOID ? SPACE_NEED_AVOID : SPACE_NEED_ANY;
+    case F_DIFFERENCE:
+      if (need != SPACE_NEED_HOLD) return SPACE_NEED_ANY;
+      return j == 0 ? SPACE_NEED_HOLD : SPACE_NEED_AVOID;
+    default: return SPACE_NEED_ANY; /* a unary operation moves the examples */
+  }
+}
+
 void space_apply(const production *p, uint32_t max, const uint64_t *a, const uint64_t *b,
                  uint64_t *out, size_t words) {
   switch (p->family) {
