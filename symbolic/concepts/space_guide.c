@@ -227,7 +227,7 @@ static int by_log_p(const void *a, const void *b) {
 
 /* order[0..np) = the productions by decreasing lp (space_q_walk's order). */
 static void rank_row(const double *lp, size_t np, uint16_t *order) {
-  ranked r[SPACE_MAX_PRODUCTIONS];
+  ranked r[SPACE_MAX_PRODUCTIONS] = {{0}};
   for (size_t k = 0; k < np; k++) r[k] = (ranked){lp[k], (uint16_t)k};
   qsort(r, np, sizeof *r, by_log_p);
   for (size_t k = 0; k < np; k++) order[k] = r[k].k;
@@ -260,7 +260,7 @@ static bool may_meet(const nsr_space *s, size_t k, int need, const uint64_t *mas
 static void fill_table(const nsr_space *s, space_q *q, size_t row, int c, int need, const uint64_t *mask) {
   size_t np = s->n_prods, t = q_table(row, c, need);
   const double *lp = q->log_p + row * np;
-  double w[SPACE_MAX_PRODUCTIONS], fit = 0.0;
+  double w[SPACE_MAX_PRODUCTIONS] = {0}, fit = 0.0;
   for (int pass = 0; pass < 2 && fit == 0.0; pass++) {
     for (size_t k = 0; k < np; k++) {
       bool in = space_arity(&s->prods[k]) <= c && (pass == 1 || may_meet(s, k, need, mask));
