@@ -254,16 +254,24 @@ static bool may_meet(const nsr_space *s, size_t k, int need, const uint64_t *mas
   return true;
 }
 
+/* meets[k * SPACE_NEEDS + need] = may_meet(s, k, need, mask): the same for
+ * every row and arity class, so worked out once per q. */
+static void fill_meets(const nsr_space *s, const uint64_t *mask, bool *meets) {
+  for (size_t k = 0; k < s->n_prods; k++) {
+    for (int need = 0; need < SPACE_NEEDS; need++) meets[k * SPACE_NEEDS + (size_t)need] = may_meet(s, k, need, mask);
+  }
+}
+
 /* Fills table t of row lp (row `row`, arity class c, need) with the
- * productions that fit c and may meet the need, all that fit c when none
- * may. */
-static void fill_table(const nsr_space *s, space_q *q, size_t row, int c, int need, const uint64_t *mask) {
+ * productions that fit c and may meet the need (meets: fill_meets), all
+ * that fit c when none may. */
+static void fill_table(const nsr_space *s, space_q *q, size_t row, int c, int need, const bool *meets) {
   size_t np = s->n_prods, t = q_table(row, c, need);
   const double *lp = q->log_p + row * np;
   double w[SPACE_MAX_PRODUCTIONS] = {0}, fit = 0.0;
   for (int pass = 0; pass < 2 && fit == 0.0; pass++) {
     for (size_t k = 0; k < np; k++) {
-      bool in = space_arity(&s->prods[k]) <= c && (pass == 1 || may_meet(s, k, need, mask));
+      bool in = space_arity(&s->prods[k]) <= c && (pass == 1 || meets[k * SPACE_NEEDS + (size_t)need]);
       w[k] = in ? exp(lp[k]) : 0.0;
       fit += w[k];
     }
@@ -277,14 +285,14 @@ static void fill_table(const nsr_space *s, space_q *q, size_t row, int c, int ne
 }
 
 /* Fills row r of q from the guide's row g[0..np) (finite, checked). */
-static void fill_row(const nsr_space *s, space_q *q, size_t r, const double *g, const uint64_t *mask) {
+static void fill_row(const nsr_space *s, space_q *q, size_t r, const double *g, const bool *meets) {
   size_t np = s->n_prods;
   double *lp = q->log_p + r * np;
   double lse = log_sum_exp(g, np);
   for (size_t k = 0; k < np; k++) lp[k] = g[k] - lse;
   rank_row(lp, np, q->order + r * np);
   for (int c = 0; c < 3; c++) {
-    for (int need = 0; need < SPACE_NEEDS; need++) fill_table(s, q, r, c, need, mask);
+    for (int need = 0; need < SPACE_NEEDS; need++) fill_table(s, q, r, c, need, meets);
   }
 }
 
@@ -340,7 +348,9 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const ui
   }
   context_bases(s, q->ctx_base);
   fill_child_needs(s, q);
-  for (size_t r = 0; r < rows; r++) fill_row(s, q, r, guide->log_q + r * np, mask);
+  bool meets[SPACE_MAX_PRODUCTIONS * SPACE_NEEDS];
+  fill_meets(s, mask, meets);
+  for (size_t r = 0; r < rows; r++) fill_row(s, q, r, guide->log_q + r * np, meets);
   return NSR_OK;
 }
 
