@@ -118,6 +118,8 @@ typedef enum nsr_lang_type {
   NSR_LANG_HASH,        /* a hash table */
   NSR_LANG_SET,         /* a set of naturals (bitset-backed, number game) */
   NSR_LANG_ENV,         /* internal: a frame of variable bindings */
+  NSR_LANG_LOCAL,       /* internal: a variable of code, resolved to a slot */
+  NSR_LANG_PARAMS,      /* internal: a lambda list, resolved to a frame size */
 } nsr_lang_type;
 
 struct nsr_lang_obj;

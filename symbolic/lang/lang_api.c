@@ -11,6 +11,9 @@
 #include "json.h"
 #include "lang_plot.h"
 
+/* The file name of the library's code, in positions and errors. */
+#define LIBRARY_NAME "<prelude>"
+
 /* ---- global definitions -------------------------------------------------- */
 
 lang_rc lang_define_global(nsr_lang *I, const char *name, lval v) {
@@ -164,7 +167,7 @@ static lang_rc init_language(nsr_lang *I) {
  * numbered first_line; the last value becomes the result. The program's
  * data stay rooted while it runs. */
 static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
-                          const char *text, size_t len, bool library) {
+                          const char *text, size_t len) {
   nsr_error_clear(&I->error);
   lang_budget_start(I);
   I->site.cur_pos = (lang_pos){0, 0, 0};
@@ -173,7 +176,6 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
   I->site.user_call_name = NULL;
   uint32_t file;
   if (lang_add_file(I, name, &file) != LANG_OK) return LANG_ERROR;
-  if (library) I->library_file = file;
   lval program = lang_nil(), form = lang_nil(), value = lang_unspec();
   if (lang_read_all(I, file, first_line, text, len, &program) != LANG_OK) return LANG_ERROR;
   if (lang_root_push(I, &program) != LANG_OK) return LANG_ERROR;
@@ -200,8 +202,8 @@ static lang_rc eval_forms(nsr_lang *I, const char *name, uint32_t first_line,
  * process (and fail the next evaluation's first allocation) until then.
  * Memory freed meanwhile goes back to the system. */
 static lang_rc eval_text(nsr_lang *I, const char *name, uint32_t first_line,
-                         const char *text, size_t len, bool library) {
-  lang_rc rc = eval_forms(I, name, first_line, text, len, library);
+                         const char *text, size_t len) {
+  lang_rc rc = eval_forms(I, name, first_line, text, len);
   /* lineplot-value's figures are drawn once an evaluation ends, also
    * one that failed (its error is the one reported). */
   nsr_error failure = I->error;
@@ -230,11 +232,11 @@ nsr_code nsr_lang_new(const nsr_lang_config *cfg, nsr_lang **out,
   }
   nsr_rng_seed(&I->rng, I->cfg.seed);
   I->next_gc = I->cfg.gc_stress ? 0 : (size_t)1 << 20;
-  I->library_file = UINT32_MAX; /* until the prelude is read */
   I->result = lang_unspec();
   for (int i = 0; i < LANG_CACHES; i++) I->list_cache[i].list = lang_nil();
   lang_rc rc = init_language(I);
-  if (rc == LANG_OK) rc = eval_text(I, "<prelude>", 1, lang_prelude, strlen(lang_prelude), true);
+  if (rc == LANG_OK) rc = lang_add_file(I, LIBRARY_NAME, &I->library_file);
+  if (rc == LANG_OK) rc = lang_prelude_start(I);
   if (rc != LANG_OK) {
     nsr_code code = report(I, rc, err);
     nsr_error_prefix(err, "loading Church's library: ");
@@ -265,12 +267,12 @@ void nsr_lang_free(nsr_lang *I) {
 
 nsr_code nsr_lang_eval_string(nsr_lang *I, const char *name, const char *text,
                               size_t len, nsr_error *err) {
-  return report(I, eval_text(I, name, 1, text, len, false), err);
+  return report(I, eval_text(I, name, 1, text, len), err);
 }
 
 nsr_code nsr_lang_eval_lines(nsr_lang *I, const char *name, uint32_t first_line,
                              const char *text, size_t len, nsr_error *err) {
-  return report(I, eval_text(I, name, first_line > 0 ? first_line : 1, text, len, false), err);
+  return report(I, eval_text(I, name, first_line > 0 ? first_line : 1, text, len), err);
 }
 
 nsr_code nsr_lang_eval_file(nsr_lang *I, const char *path, nsr_error *err) {

@@ -8,6 +8,7 @@
  *
  * The top of the loop is the collector's only safe point: every live value
  * is then in the run's registers or on the stacks. */
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -80,61 +81,30 @@ static inline lang_rc push_val(nsr_lang *I, lval v) {
 
 /* ---- environments -------------------------------------------------------- */
 
-static lang_env *make_env(nsr_lang *I, lang_env *parent, uint32_t cap) {
-  size_t slots = cap * (sizeof(lval) + sizeof(lang_symbol *));
-  lang_env *e = lang_alloc(I, NSR_LANG_ENV, sizeof *e + slots);
-  if (e == NULL) return NULL;
-  e->parent = parent;
-  e->cap = cap;
-  e->vals = (lval *)(e + 1);
-  e->syms = (lang_symbol **)(e->vals + cap);
-  return e;
-}
-
-/* Adds a binding to e, moving its slots to a larger block when full. */
-static lang_rc env_add(nsr_lang *I, lang_env *e, lang_symbol *s, lval v) {
-  if (e->n == e->cap) {
-    uint32_t cap = e->cap < 4 ? 8 : e->cap * 2;
-    size_t bytes = cap * (sizeof(lval) + sizeof(lang_symbol *));
-    if (lang_account(I, (ptrdiff_t)bytes) != LANG_OK) return LANG_ERROR;
-    lval *vals = nsr_malloc(bytes);
-    if (vals == NULL) {
-      I->heap_bytes -= bytes;
-      return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
-    }
-    lang_symbol **syms = (lang_symbol **)(vals + cap);
-    memcpy(vals, e->vals, e->n * sizeof *vals);
-    memcpy(syms, e->syms, e->n * sizeof *syms);
-    if (e->external) nsr_free(e->vals);
-    e->vals = vals;
-    e->syms = syms;
-    e->cap = cap;
-    e->external = true;
-    e->h.bytes += bytes;
-  }
-  e->syms[e->n] = s;
-  e->vals[e->n] = v;
-  e->n++;
-  s->local = true;
-  return LANG_OK;
-}
-
-/* The slot bound to s in env or its parents; NULL when s is global. */
-static lval *env_find(lang_env *env, lang_symbol *s) {
-  for (; env != NULL; env = env->parent) {
-    for (uint32_t i = 0; i < env->n; i++) {
-      if (env->syms[i] == s) return &env->vals[i];
-    }
+/* The slot of the variable x (a LOCAL, or a global's symbol) in env:
+ * NULL when x, or the outer meaning of an unassigned defined name, is a
+ * global; *x is then its symbol. */
+static inline lval *variable_slot(lang_env *env, lval *x) {
+  while (x->type == NSR_LANG_LOCAL) {
+    const lang_local *l = LANG_LOCAL(*x);
+    lang_env *e = env;
+    for (uint32_t d = l->depth; d > 0; d--) e = e->parent;
+    assert(e != NULL && l->slot < e->n && "a resolved variable's frame is on the chain");
+    lval *slot = &e->vals[l->slot];
+    if (!lang_is_unassigned(*slot)) return slot;
+    *x = l->outer;
   }
   return NULL;
 }
 
-static lang_rc lookup(nsr_lang *I, lang_env *env, lang_symbol *s, lval *out) {
-  lval *slot = s->local ? env_find(env, s) : NULL;
+static lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
+  lval *slot = variable_slot(env, &x);
   if (slot != NULL) {
     *out = *slot;
     return LANG_OK;
   }
+  lang_symbol *s = LANG_SYM(x);
+  if (!s->bound && s->prelude != 0 && lang_prelude_load(I, s) != LANG_OK) return LANG_ERROR;
   if (s->bound) {
     *out = s->global;
     return LANG_OK;
@@ -145,44 +115,44 @@ static lang_rc lookup(nsr_lang *I, lang_env *env, lang_symbol *s, lval *out) {
   return lang_error(I, "unbound variable '%s'", s->name);
 }
 
-static lang_rc define(nsr_lang *I, lang_env *env, lang_symbol *s, lval v) {
-  if (v.type == NSR_LANG_CLOSURE && LANG_CLOSURE(v)->name.type == NSR_LANG_NIL) {
-    LANG_CLOSURE(v)->name = lang_obj_val(NSR_LANG_SYMBOL, s);
-  }
-  if (env == NULL) {
-    lang_effect(I);
-    s->global = v;
-    s->bound = true;
-    return LANG_OK;
-  }
-  for (uint32_t i = 0; i < env->n; i++) {
-    if (env->syms[i] == s) {
-      if (I->resuming != NULL && lang_trail_env(I, env, i, false, env->vals[i], v) != LANG_OK) {
-        return LANG_ERROR;
-      }
-      env->vals[i] = v;
-      return LANG_OK;
-    }
-  }
-  if (env_add(I, env, s, v) != LANG_OK) return LANG_ERROR;
-  return I->resuming != NULL ? lang_trail_env(I, env, env->n - 1, true, lang_nil(), v) : LANG_OK;
+/* The symbol of the variable x as written. */
+static lang_symbol *variable_name(lval x) {
+  return x.type == NSR_LANG_LOCAL ? LANG_LOCAL(x)->sym : LANG_SYM(x);
 }
 
-static lang_rc make_closure(nsr_lang *I, lval lambda, lang_env *env,
-                            lval *out) {
+/* (define target v) in env: a global's symbol, or a slot of env itself
+ * (lang_resolve gives a lambda's defines slots of its own frame). */
+static lang_rc define(nsr_lang *I, lang_env *env, lval target, lval v) {
+  if (v.type == NSR_LANG_CLOSURE && LANG_CLOSURE(v)->name.type == NSR_LANG_NIL) {
+    LANG_CLOSURE(v)->name = lang_obj_val(NSR_LANG_SYMBOL, variable_name(target));
+  }
+  if (target.type == NSR_LANG_SYMBOL) {
+    lang_effect(I);
+    LANG_SYM(target)->global = v;
+    LANG_SYM(target)->bound = true;
+    LANG_SYM(target)->prelude = 0; /* the library's definition is not wanted */
+    return LANG_OK;
+  }
+  const lang_local *l = LANG_LOCAL(target);
+  assert(l->depth == 0 && env != NULL && l->slot < env->n && "a define binds in its own frame");
+  if (I->resuming != NULL &&
+      lang_trail_env(I, env, l->slot, env->vals[l->slot], v) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  env->vals[l->slot] = v;
+  return LANG_OK;
+}
+
+lang_rc lang_make_closure(nsr_lang *I, lval lambda, lang_env *env, lval *out) {
   lang_closure *c = lang_alloc(I, NSR_LANG_CLOSURE, sizeof *c);
   if (c == NULL) return LANG_ERROR;
-  lval params = lang_car(lang_cdr(lambda));
-  c->params = params;
+  const lang_params *params = LANG_PARAMS(lang_car(lang_cdr(lambda)));
   c->body = lang_cdr(lang_cdr(lambda));
   c->env = env;
   c->name = lang_nil();
-  for (; params.type == NSR_LANG_PAIR; params = lang_cdr(params)) {
-    LANG_SYM(lang_car(params))->local = true;
-    c->nreq++;
-  }
-  c->rest = params.type == NSR_LANG_SYMBOL;
-  if (c->rest) LANG_SYM(params)->local = true;
+  c->nreq = params->nreq;
+  c->rest = params->rest;
+  c->nslots = params->nslots;
   *out = lang_obj_val(NSR_LANG_CLOSURE, c);
   return LANG_OK;
 }
@@ -257,23 +227,18 @@ static lang_rc bind_args(nsr_lang *I, lval proc, size_t base,
   if (nargs < (int)c->nreq || (!c->rest && nargs > (int)c->nreq)) {
     return arity_error(I, proc, (int)c->nreq, c->rest ? -1 : (int)c->nreq, nargs);
   }
-  lang_env *e = make_env(I, c->env, c->nreq + (c->rest ? 1 : 0));
+  lang_env *e = lang_alloc(I, NSR_LANG_ENV, sizeof *e + c->nslots * sizeof(lval));
   if (e == NULL) return LANG_ERROR;
-  lval p = c->params;
-  lval *args = &I->vals[base + 1];
-  for (uint32_t i = 0; i < c->nreq; i++, p = lang_cdr(p)) {
-    e->syms[i] = LANG_SYM(lang_car(p));
-    e->vals[i] = args[i];
+  e->parent = c->env;
+  e->n = c->nslots;
+  const lval *args = &I->vals[base + 1];
+  for (uint32_t i = 0; i < c->nreq; i++) e->vals[i] = args[i];
+  uint32_t bound = c->nreq;
+  if (c->rest &&
+      lang_list_from(I, args + c->nreq, (size_t)nargs - c->nreq, &e->vals[bound++]) != LANG_OK) {
+    return LANG_ERROR;
   }
-  e->n = c->nreq;
-  if (c->rest) {
-    lval rest;
-    if (lang_list_from(I, args + c->nreq, (size_t)nargs - c->nreq, &rest) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    e->syms[e->n] = LANG_SYM(p);
-    e->vals[e->n++] = rest;
-  }
+  for (uint32_t i = bound; i < c->nslots; i++) e->vals[i] = lang_unassigned();
   *env = e;
   return LANG_OK;
 }
@@ -387,7 +352,7 @@ static inline bool is_simple(lval x) {
  * would take for it. */
 static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out) {
   if (charge_steps(I, 2) != LANG_OK) return LANG_ERROR;
-  if (x.type == NSR_LANG_SYMBOL) return lookup(I, env, LANG_SYM(x), out);
+  if (x.type == NSR_LANG_LOCAL || x.type == NSR_LANG_SYMBOL) return lookup(I, env, x, out);
   if (x.type == NSR_LANG_PAIR) {
     I->site.cur_pos = LANG_PAIR(x)->pos;
     *out = lang_car(lang_cdr(x));
@@ -407,7 +372,7 @@ static inline void call_ready(nsr_lang *I, lval x) {
   if (pos.line != 0 && pos.file != I->library_file) {
     I->site.user_pos = pos;
     lval op = lang_car(x);
-    if (op.type == NSR_LANG_SYMBOL) I->site.call_name = LANG_SYM(op);
+    if (op.type == NSR_LANG_LOCAL || op.type == NSR_LANG_SYMBOL) I->site.call_name = variable_name(op);
     I->site.user_call_name = I->site.call_name;
     I->site.op_pos = lang_head_pos(x);
   }
@@ -547,8 +512,8 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
 
     if (m == M_EVAL) {
       lval x = r.expr;
-      if (x.type == NSR_LANG_SYMBOL) {
-        if ((rc = lookup(I, r.env, LANG_SYM(x), &r.val)) != LANG_OK) break;
+      if (x.type == NSR_LANG_LOCAL || x.type == NSR_LANG_SYMBOL) {
+        if ((rc = lookup(I, r.env, x, &r.val)) != LANG_OK) break;
         m = M_RETURN;
         continue;
       }
@@ -576,7 +541,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
           r.expr = item_of(I, lang_cdr(rest));
           break;
         case FORM_LAMBDA:
-          rc = make_closure(I, x, r.env, &r.val);
+          rc = lang_make_closure(I, x, r.env, &r.val);
           m = M_RETURN;
           break;
         case FORM_BEGIN:
@@ -598,7 +563,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         default:
           /* An application: evaluate the operator, then the operands. */
           I->site.cur_pos = lang_head_pos(x);
-          if (head.type != NSR_LANG_SYMBOL) {
+          if (head.type != NSR_LANG_LOCAL && head.type != NSR_LANG_SYMBOL) {
             rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
             r.expr = head;
             break;
@@ -658,15 +623,19 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
       case FRAME_DEFINE:
         I->site.cur_pos = lang_pos_of(f->b);
         I->nframes--;
-        rc = define(I, r.env, LANG_SYM(f->a), r.val);
+        rc = define(I, r.env, f->a, r.val);
         r.val = lang_unspec();
         break;
       case FRAME_SET: {
         I->site.cur_pos = lang_pos_of(f->b);
         I->nframes--;
         lang_effect(I);
-        lang_symbol *s = LANG_SYM(f->a);
-        lval *slot = env_find(r.env, s);
+        lval target = f->a;
+        lval *slot = variable_slot(r.env, &target);
+        lang_symbol *s = LANG_SYM(target);
+        if (slot == NULL && !s->bound && s->prelude != 0 && (rc = lang_prelude_load(I, s)) != LANG_OK) {
+          break;
+        }
         if (slot != NULL) {
           *slot = r.val;
         } else if (s->bound) {

@@ -668,4 +668,8 @@ static lang_rc expand(nsr_lang *I, lval x, lval *out) {
   return bad_syntax(I, x, "unknown special form");
 }
 
-lang_rc lang_expand(nsr_lang *I, lval x, lval *out) { return expand(I, x, out); }
+lang_rc lang_expand(nsr_lang *I, lval x, lval *out) {
+  lval expanded;
+  if (expand(I, x, &expanded) != LANG_OK) return LANG_ERROR;
+  return lang_resolve(I, expanded, out);
+}

@@ -171,7 +171,6 @@ static void scan(nsr_lang *I, lang_obj *o) {
     }
     case NSR_LANG_CLOSURE: {
       lang_closure *c = (lang_closure *)o;
-      lang_mark(I, c->params);
       lang_mark(I, c->body);
       lang_mark(I, c->name);
       if (c->env != NULL) gray_push(I, &c->env->h);
@@ -180,12 +179,16 @@ static void scan(nsr_lang *I, lang_obj *o) {
     case NSR_LANG_ENV: {
       lang_env *e = (lang_env *)o;
       if (e->parent != NULL) gray_push(I, &e->parent->h);
-      for (uint32_t i = 0; i < e->n; i++) {
-        gray_push(I, &e->syms[i]->h);
-        lang_mark(I, e->vals[i]);
-      }
+      for (uint32_t i = 0; i < e->n; i++) lang_mark(I, e->vals[i]);
       return;
     }
+    case NSR_LANG_LOCAL: {
+      lang_local *l = (lang_local *)o;
+      gray_push(I, &l->sym->h);
+      lang_mark(I, l->outer);
+      return;
+    }
+    case NSR_LANG_PARAMS: lang_mark(I, ((lang_params *)o)->list); return;
     case NSR_LANG_HASH: {
       lang_hash *t = (lang_hash *)o;
       for (size_t i = 0; i < t->cap; i++) {
@@ -235,9 +238,7 @@ static void mark_roots(nsr_lang *I) {
 
 /* Frees the arrays o owns (not o itself). */
 static void free_owned(lang_obj *o) {
-  if (o->type == NSR_LANG_ENV) {
-    if (((lang_env *)o)->external) nsr_free(((lang_env *)o)->vals);
-  } else if (o->type == NSR_LANG_HASH) {
+  if (o->type == NSR_LANG_HASH) {
     nsr_free(((lang_hash *)o)->entries);
   } else if (o->type == NSR_LANG_SET) {
     nsr_bitset_free(&((lang_set *)o)->bits);

@@ -17,7 +17,7 @@ typedef struct enum_choice {
 } enum_choice;
 
 /* A change to the heap a resumed path must undo (lang_infer_resume.c). */
-typedef enum trail_kind { TRAIL_ENV_ADD, TRAIL_ENV_SET, TRAIL_MEMO } trail_kind;
+typedef enum trail_kind { TRAIL_ENV_SET, TRAIL_MEMO } trail_kind;
 typedef struct trail_entry {
   trail_kind kind;
   uint32_t slot;     /* the environment's binding */
@@ -25,10 +25,7 @@ typedef struct trail_entry {
   lval obj;          /* the environment or the cache */
   lval key, old;
   lval now;          /* what the change set */
-  union {
-    lang_symbol *sym; /* TRAIL_ENV_ADD: the binding's symbol */
-    uint64_t hash;    /* TRAIL_MEMO: the key's lang_hash_value */
-  };
+  uint64_t hash;     /* TRAIL_MEMO: the key's lang_hash_value */
 } trail_entry;
 
 /* The machine just before the primitive application that made a choice:

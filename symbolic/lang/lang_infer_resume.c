@@ -91,11 +91,10 @@ static lang_rc trail_push(nsr_lang *I, const trail_entry *t) {
   return LANG_OK;
 }
 
-lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old, lval now) {
-  return trail_push(I, &(trail_entry){.kind = added ? TRAIL_ENV_ADD : TRAIL_ENV_SET,
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, lval old, lval now) {
+  return trail_push(I, &(trail_entry){.kind = TRAIL_ENV_SET,
                                       .obj = lang_obj_val(NSR_LANG_ENV, env), .slot = slot,
-                                      .key = lang_nil(), .old = old, .now = now,
-                                      .sym = env->syms[slot]});
+                                      .key = lang_nil(), .old = old, .now = now});
 }
 
 lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, uint64_t hash, bool had, lval old,
@@ -112,26 +111,13 @@ static lang_rc redo_entry(nsr_lang *I, const trail_entry *t) {
   if (t->kind == TRAIL_MEMO) {
     return lang_hash_put_hashed(I, LANG_HASH(t->obj), t->key, t->hash, t->now);
   }
-  lang_env *e = (lang_env *)(void *)t->obj.as.obj;
-  if (t->kind == TRAIL_ENV_ADD) {
-    assert(e->n == t->slot && "a binding is added back as its environment's last");
-    e->syms[t->slot] = t->sym;
-    e->n = t->slot + 1;
-  }
-  e->vals[t->slot] = t->now;
+  ((lang_env *)(void *)t->obj.as.obj)->vals[t->slot] = t->now;
   return LANG_OK;
 }
 
 /* Takes trail entry t's change back (entries are undone newest first). */
 static void undo_entry(nsr_lang *I, const trail_entry *t) {
   switch (t->kind) {
-    case TRAIL_ENV_ADD: {
-      lang_env *e = (lang_env *)(void *)t->obj.as.obj;
-      /* Bindings are only ever appended, so this one is the last. */
-      assert(e->n == t->slot + 1 && "a trailed binding is its environment's last");
-      e->n = t->slot;
-      break;
-    }
     case TRAIL_ENV_SET: ((lang_env *)(void *)t->obj.as.obj)->vals[t->slot] = t->old; break;
     case TRAIL_MEMO: {
       lang_hash *h = LANG_HASH(t->obj);

@@ -76,10 +76,8 @@ typedef struct lang_symbol {
   lval global;       /* the global binding, when `bound` */
   bool bound;
   uint8_t form;      /* lang_form */
-  bool local;        /* ever a parameter or a local definition: until then a
-                        lookup skips the environment chain (most references
-                        are to globals, and walking the chain for them was
-                        most of the evaluator's time) */
+  uint8_t prelude;   /* 1 + the lang_prelude entry that defines it, while
+                        not yet loaded (lang_prelude_load); else 0 */
   uint64_t hash;
   size_t len;
   char name[];
@@ -102,24 +100,43 @@ typedef struct lang_vector {
   lval items[];
 } lang_vector;
 
-/* A frame of bindings. Its first `cap` slots live right after the struct;
- * internal defines past them move the slots to a block of their own. */
+/* A frame of bindings: a lambda's parameters, then the names its body
+ * defines (lang_resolve.c gives each its slot). A defined name's slot
+ * holds lang_unassigned() until its define runs. */
 typedef struct lang_env {
   lang_obj h;
   struct lang_env *parent; /* NULL: the next scope is the global one */
-  uint32_t n, cap;
-  bool external;           /* vals/syms point to a separate block */
-  lval *vals;
-  lang_symbol **syms;
+  uint32_t n;
+  lval vals[];
 } lang_env;
+
+/* A variable of resolved code bound by an enclosing lambda: slot `slot` of
+ * the frame `depth` parents out. When that slot is a defined name still
+ * unassigned, the variable means `outer`: the same name resolved outside
+ * that lambda (a LOCAL, or the symbol itself for a global). */
+typedef struct lang_local {
+  lang_obj h;
+  lang_symbol *sym; /* the name as written, for errors */
+  uint32_t depth, slot;
+  lval outer;
+} lang_local;
+
+/* A resolved lambda list: how a call binds its arguments. */
+typedef struct lang_params {
+  lang_obj h;
+  lval list;       /* the lambda list as written: (a b . rest) or rest */
+  uint32_t nreq;   /* required parameters */
+  uint32_t nslots; /* the frame: parameters, rest list, defined names */
+  bool rest;       /* takes a rest list */
+} lang_params;
 
 typedef struct lang_closure {
   lang_obj h;
-  lval params;    /* the lambda list as written: (a b . rest) or rest */
   lval body;      /* non-empty list of expressions */
   lang_env *env;
   lval name;      /* symbol when made by (define (f ...)), else nil */
   uint32_t nreq;  /* required parameters */
+  uint32_t nslots;
   bool rest;      /* takes a rest list */
 } lang_closure;
 
@@ -324,6 +341,14 @@ static inline lval lang_nil(void) { return (lval){.type = NSR_LANG_NIL}; }
 static inline lval lang_unspec(void) {
   return (lval){.type = NSR_LANG_UNSPECIFIED};
 }
+/* What a frame slot of a defined name holds before its define runs: no
+ * value a program can make or see. */
+static inline lval lang_unassigned(void) {
+  return (lval){.type = NSR_LANG_UNSPECIFIED, .as.i = 1};
+}
+static inline bool lang_is_unassigned(lval v) {
+  return v.type == NSR_LANG_UNSPECIFIED && v.as.i == 1;
+}
 static inline lval lang_bool(bool b) {
   return (lval){.type = NSR_LANG_BOOL, .as.b = b};
 }
@@ -372,6 +397,8 @@ static inline lval lang_webchurch_number(lval v) {
 #define LANG_SYM(v) ((lang_symbol *)(v).as.obj)
 #define LANG_VEC(v) ((lang_vector *)(v).as.obj)
 #define LANG_CLOSURE(v) ((lang_closure *)(v).as.obj)
+#define LANG_LOCAL(v) ((lang_local *)(v).as.obj)
+#define LANG_PARAMS(v) ((lang_params *)(v).as.obj)
 #define LANG_PRIM(v) ((lang_prim *)(v).as.obj)
 #define LANG_MEMO(v) ((lang_memo *)(v).as.obj)
 #define LANG_HASH(v) ((lang_hash *)(v).as.obj)
@@ -555,14 +582,24 @@ lang_rc lang_add_file(nsr_lang *I, const char *name, uint32_t *out);
 
 /* ---- lang_expand.c ------------------------------------------------------- */
 
-/* Rewrites derived forms of datum `x` into core forms, checking syntax;
- * positions are kept. */
+/* Rewrites derived forms of datum `x` into core forms, checking syntax,
+ * and resolves its variables (lang_resolve): the code lang_eval runs.
+ * Positions are kept. */
 lang_rc lang_expand(nsr_lang *I, lval x, lval *out);
+
+/* ---- lang_resolve.c ------------------------------------------------------ */
+
+/* The expanded top-level form x with its variables resolved to frame
+ * slots and its lambda lists to frame sizes (new cells, positions kept);
+ * *out must be rooted by the caller. Fails only on the memory budget. */
+lang_rc lang_resolve(nsr_lang *I, lval x, lval *out);
 
 /* ---- lang_eval.c --------------------------------------------------------- */
 
 /* Evaluates expanded expression x in env (NULL: global) to *out. */
 lang_rc lang_eval(nsr_lang *I, lval x, lang_env *env, lval *out);
+/* The closure of the resolved (lambda PARAMS body ...) in env. */
+lang_rc lang_make_closure(nsr_lang *I, lval lambda, lang_env *env, lval *out);
 /* Applies proc to n arguments and runs to completion (a nested activation
  * of the evaluator). args need not be rooted; *out is. */
 lang_rc lang_apply(nsr_lang *I, lval proc, const lval *args, int n,
@@ -637,7 +674,20 @@ typedef enum lang_numeral {
 lang_numeral lang_parse_numeral(const nsr_lang *I, const char *s, lval *out);
 
 /* The Church-source part of the library (map, filter, fold, ...). */
-extern const char lang_prelude[];
+/* The library's definitions written in Church, each read at its first
+ * use (lang_prelude.c). */
+typedef struct lang_prelude_def {
+  const char *name; /* what the text defines */
+  const char *text; /* NULL ends the table */
+} lang_prelude_def;
+extern const lang_prelude_def lang_prelude[];
+/* Marks each library name as defined by its entry. */
+lang_rc lang_prelude_start(nsr_lang *I);
+/* Defines the library name s (s->prelude set, s unbound) from its entry:
+ * reads and expands it and makes its closure (or takes its constant, or
+ * the library value it names), without running the machine, so no
+ * collection can happen. Fails only on the memory budget. */
+lang_rc lang_prelude_load(nsr_lang *I, lang_symbol *s);
 
 /* ---- lang_infer.c -------------------------------------------------------- */
 
@@ -646,12 +696,12 @@ void lang_infer_mark(nsr_lang *I);
 
 /* ---- lang_infer_resume.c: what a resuming enumeration must know ---------- */
 
-/* A binding added to env (its slot n-1) or changed (slot `slot`, which held
- * `old`), and an entry put in a mem'd procedure's cache (`had`: key, whose
+/* A binding of env changed (slot `slot`, which held `old`: for a define,
+ * lang_unassigned()), and an entry put in a mem'd procedure's cache (`had`: key, whose
  * lang_hash_value is `hash`, was there with `old`), each set to `now`: recorded while I->resuming, to be
  * undone when the query goes back to an earlier choice (and done again
  * when an MH proposal is rejected). Fail only on memory. */
-lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, bool added, lval old, lval now);
+lang_rc lang_trail_env(nsr_lang *I, lang_env *env, uint32_t slot, lval old, lval now);
 lang_rc lang_trail_memo(nsr_lang *I, lang_hash *cache, lval key, uint64_t hash, bool had, lval old,
                         lval now);
 /* An effect that undoing cannot take back (output, set!, a vector or hash

@@ -20,6 +20,70 @@ static void test_define_and_lambda(void **state) {
   lt_expect_error("(set! nowhere 1)", NSR_ERR_INVALID, "set!: unbound variable 'nowhere'");
 }
 
+/* Each variable is resolved to its frame slot before the code runs
+ * (lang_resolve.c); a lambda's defines get slots of its own frame, and
+ * until one runs the name keeps the meaning it had outside. */
+static void test_variables_resolve_to_their_binding(void **state) {
+  (void)state;
+  /* Depth: the innermost binding of a name wins, at any distance. */
+  lt_expect("(define x 'g) (((lambda (x) (lambda (y) (list x y))) 1) 2)", "(1 2)");
+  lt_expect("(define (f a) (lambda (b) (lambda (a) (list a b)))) (((f 1) 2) 3)", "(3 2)");
+  lt_expect("(define (f a b . c) (define d (list a b c)) (lambda () d)) ((f 1 2 3 4))",
+            "(1 2 (3 4))");
+  /* A define in a nested form of the body binds in the lambda's frame. */
+  lt_expect("(define (f t) (if t (define v 'yes) (define v 'no)) v) (list (f #t) (f #f))",
+            "(yes no)");
+  lt_expect("(define (f) (begin (define a 1) (define b (+ a 1))) (list a b)) (f)", "(1 2)");
+  /* Before its define runs, a name means what it meant outside: the
+   * parameter, or the global. */
+  lt_expect("(define x 'global) (define (f) (define y x) (define x 'local) (list y x)) (f)",
+            "(global local)");
+  lt_expect("(define (f x) ((lambda () (define y x) (define x 'inner) (list y x)))) (f 'param)",
+            "(param inner)");
+  lt_expect_error("(define (f) (define y z) (define z 1) y) (f)", NSR_ERR_INVALID,
+                  "unbound variable 'z'");
+  /* set! before the define changes the outer binding; after, the local. */
+  lt_expect("(define x 1) (define (g) (set! x 2) (define x 3) (set! x (+ x 10)) x) (list (g) x)",
+            "(13 2)");
+  /* Each call has its own frame, defines included. */
+  lt_expect("(define (mk n) (define k (* n 10)) (lambda () k)) (define a (mk 1)) (define b (mk 2))"
+            "(list (a) (b))",
+            "(10 20)");
+  /* Mutual recursion through internal defines, a define redefined. */
+  lt_expect("(define (f n) (define (ev? k) (if (= k 0) #t (od? (- k 1))))"
+            " (define (od? k) (if (= k 0) #f (ev? (- k 1)))) (ev? n)) (list (f 10) (f 7))",
+            "(#t #f)");
+  lt_expect("(define (f) (define a 1) (define a (+ a 1)) a) (f)", "2");
+  lt_expect("(define (f x) (define x (* x 2)) x) (f 4)", "8");
+  /* Quoted code is data, never resolved. */
+  lt_expect("(define (f x) '(x y)) (f 1)", "(x y)");
+  /* A query's body is a lambda of its own: its defines are its frame's. */
+  lt_expect("(define a 'outside)"
+            "(define d (enumeration-query (define b (flip)) (define a (if b 1 2)) a #t))"
+            "(list (first d) a)",
+            "((1 2) outside)");
+}
+
+/* The library's Church procedures are read at their first use
+ * (lang_prelude.c): as if all were defined before the program. */
+static void test_library_names_behave_as_predefined(void **state) {
+  (void)state;
+  lt_expect("(list (fold + 0 '(1 2 3)) (sort '(3 1 2)) (map + '(1 2) '(10 20)))",
+            "(6 (1 2 3) (11 22))");
+  lt_expect("(list true false soft= gensym map)",
+            "(#t #f #<procedure soft-equal> #<procedure gensym> #<procedure map>)");
+  lt_expect("(list (gensym) (gensym) ((make-gensym 'x)) (gensym))", "(g0 g1 x0 g2)");
+  /* A program's own definition wins, before or after a use. */
+  lt_expect("(define (sort l) 'mine) (sort '(3 1 2))", "mine");
+  lt_expect("(define a (sort '(2 1))) (define (sort l) 'mine) (list a (sort '(2 1)))",
+            "((1 2) mine)");
+  lt_expect("(set! fold 5) fold", "5");
+  /* Library code calls the names as the program has them (late binding). */
+  lt_expect("(define (identity x) 'mine) ((compose) 5)", "mine");
+  /* A library procedure's errors still name the program's call. */
+  lt_expect_error("(sort 5)", NSR_ERR_INVALID, "sort");
+}
+
 static void test_let_family(void **state) {
   (void)state;
   lt_expect("(let ((x 1) (y 2)) (+ x y))", "3");
@@ -522,6 +586,8 @@ static void test_interrupt_flag(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_define_and_lambda),
+      cmocka_unit_test(test_variables_resolve_to_their_binding),
+      cmocka_unit_test(test_library_names_behave_as_predefined),
       cmocka_unit_test(test_let_family),
       cmocka_unit_test(test_conditionals),
       cmocka_unit_test(test_special_form_names_can_be_shadowed),

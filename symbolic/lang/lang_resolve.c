@@ -1,0 +1,189 @@
+/* lang_resolve.c: gives each variable of expanded code its place, once,
+ * before the code runs, so the evaluator never looks a name up.
+ *
+ * A lambda's frame holds its parameters (the rest list last), then every
+ * name its body defines, in order of first appearance: a define anywhere
+ * in the body but inside a nested lambda binds in the lambda's frame, as
+ * the evaluator has always bound it (webchurch, compiling to JavaScript,
+ * hoists it the same way). A variable bound by an enclosing lambda becomes
+ * a LOCAL (frames out, slot); any other stays its symbol, a global. A
+ * lambda list becomes a PARAMS object, which sizes the frame.
+ *
+ * A defined name's slot is unassigned until its define runs. A reference
+ * that finds it so means what the name meant outside that lambda (the
+ * LOCAL's `outer`), as when bindings were added at run time: in
+ * (lambda () (display x) (define x 1)) the display shows the global x. */
+#include "lang_internal.h"
+
+/* The names of one lambda's frame, the innermost first in a chain on the
+ * C stack of resolve_lambda. */
+typedef struct resolve_scope {
+  lang_symbol **names; /* slot i is names[i] */
+  uint32_t n, cap;
+  uint32_t nparams;    /* slots below this are parameters: never unassigned */
+  const struct resolve_scope *outer;
+} resolve_scope;
+
+static lang_rc resolve(nsr_lang *I, const resolve_scope *sc, lval x, lval *out);
+
+static lang_form core_form(lval x) {
+  if (x.type != NSR_LANG_PAIR || lang_car(x).type != NSR_LANG_SYMBOL) return FORM_NONE;
+  return (lang_form)LANG_SYM(lang_car(x))->form;
+}
+
+/* The slot of s in sc, or -1. */
+static int64_t slot_of(const resolve_scope *sc, const lang_symbol *s) {
+  for (uint32_t i = 0; i < sc->n; i++) {
+    if (sc->names[i] == s) return i;
+  }
+  return -1;
+}
+
+/* Gives s a slot in sc unless it has one. */
+static lang_rc add_name(nsr_lang *I, resolve_scope *sc, lang_symbol *s) {
+  if (slot_of(sc, s) >= 0) return LANG_OK;
+  if (sc->n == sc->cap) {
+    uint32_t cap = sc->cap < 8 ? 8 : sc->cap * 2;
+    lang_symbol **names = nsr_reallocarray(sc->names, cap, sizeof *names);
+    if (names == NULL) return lang_fail_at(I, I->site.cur_pos, NSR_ERR_NOMEM, "out of memory");
+    sc->names = names;
+    sc->cap = cap;
+  }
+  sc->names[sc->n++] = s;
+  return LANG_OK;
+}
+
+/* Adds the names the expression x defines to sc: its defines outside
+ * nested lambdas and quotations. */
+static lang_rc add_defined(nsr_lang *I, resolve_scope *sc, lval x) {
+  if (x.type != NSR_LANG_PAIR) return LANG_OK;
+  lang_form form = core_form(x);
+  if (form == FORM_QUOTE || form == FORM_LAMBDA) return LANG_OK;
+  if (form == FORM_DEFINE) {
+    lval target = lang_car(lang_cdr(x));
+    if (add_name(I, sc, LANG_SYM(target)) != LANG_OK) return LANG_ERROR;
+  }
+  for (; x.type == NSR_LANG_PAIR; x = lang_cdr(x)) {
+    if (add_defined(I, sc, lang_car(x)) != LANG_OK) return LANG_ERROR;
+  }
+  return LANG_OK;
+}
+
+/* The variable s as seen from sc, `depth` frames in from where it is
+ * written: a LOCAL, or s itself when no enclosing lambda binds it. */
+static lang_rc resolve_name(nsr_lang *I, const resolve_scope *sc, lang_symbol *s, uint32_t depth,
+                            lval *out) {
+  for (; sc != NULL; sc = sc->outer, depth++) {
+    int64_t slot = slot_of(sc, s);
+    if (slot < 0) continue;
+    lval outer = lang_obj_val(NSR_LANG_SYMBOL, s);
+    if (slot >= sc->nparams && resolve_name(I, sc->outer, s, depth + 1, &outer) != LANG_OK) {
+      return LANG_ERROR;
+    }
+    lang_local *l = lang_alloc(I, NSR_LANG_LOCAL, sizeof *l);
+    if (l == NULL) return LANG_ERROR;
+    l->sym = s;
+    l->depth = depth;
+    l->slot = (uint32_t)slot;
+    l->outer = outer;
+    *out = lang_obj_val(NSR_LANG_LOCAL, l);
+    return LANG_OK;
+  }
+  *out = lang_obj_val(NSR_LANG_SYMBOL, s);
+  return LANG_OK;
+}
+
+/* (a . rest) in a new cell with the position of `like`. */
+static lang_rc cell_like(nsr_lang *I, lval like, lval a, lval rest, lval *out) {
+  if (lang_cons_at(I, a, rest, LANG_PAIR(like)->pos, out) != LANG_OK) return LANG_ERROR;
+  LANG_PAIR(*out)->head_col = LANG_PAIR(like)->head_col;
+  return LANG_OK;
+}
+
+/* The proper list `list` with its items from `from` on resolved in sc
+ * (new cells, each at its old one's position; the items before `from`
+ * kept as they are). */
+static lang_rc resolve_items(nsr_lang *I, const resolve_scope *sc, lval list, int from,
+                             lval *out) {
+  if (list.type != NSR_LANG_PAIR) {
+    *out = list;
+    return LANG_OK;
+  }
+  lang_list_builder b = LANG_LIST_BUILDER;
+  int i = 0;
+  for (lval l = list; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
+    lval item = lang_car(l);
+    if ((i >= from && resolve(I, sc, item, &item) != LANG_OK) ||
+        lang_builder_add(I, &b, item, LANG_PAIR(l)->pos) != LANG_OK) {
+      return LANG_ERROR;
+    }
+  }
+  *out = lang_builder_finish(&b, lang_nil());
+  LANG_PAIR(*out)->head_col = LANG_PAIR(list)->head_col;
+  return LANG_OK;
+}
+
+/* (lambda PARAMS body ...) for x = (lambda params body ...). */
+static lang_rc resolve_lambda(nsr_lang *I, const resolve_scope *outer, lval x, lval *out) {
+  lval list = lang_car(lang_cdr(x)), body = lang_cdr(lang_cdr(x));
+  resolve_scope sc = {.outer = outer};
+  lang_rc rc = LANG_OK;
+  lval p = list;
+  uint32_t nreq = 0;
+  for (; rc == LANG_OK && p.type == NSR_LANG_PAIR; p = lang_cdr(p), nreq++) {
+    rc = add_name(I, &sc, LANG_SYM(lang_car(p)));
+  }
+  if (rc == LANG_OK && p.type == NSR_LANG_SYMBOL) rc = add_name(I, &sc, LANG_SYM(p));
+  sc.nparams = sc.n;
+  for (lval b = body; rc == LANG_OK && b.type == NSR_LANG_PAIR; b = lang_cdr(b)) {
+    rc = add_defined(I, &sc, lang_car(b));
+  }
+  lang_params *params = rc == LANG_OK ? lang_alloc(I, NSR_LANG_PARAMS, sizeof *params) : NULL;
+  if (params != NULL) {
+    params->list = list;
+    params->nreq = nreq;
+    params->rest = p.type == NSR_LANG_SYMBOL;
+    params->nslots = sc.n;
+    lval resolved;
+    rc = resolve_items(I, &sc, body, 0, &resolved);
+    if (rc == LANG_OK) rc = cell_like(I, lang_cdr(x), lang_obj_val(NSR_LANG_PARAMS, params), resolved, &resolved);
+    if (rc == LANG_OK) rc = cell_like(I, x, lang_car(x), resolved, out);
+  } else {
+    rc = LANG_ERROR;
+  }
+  nsr_free(sc.names);
+  return rc;
+}
+
+/* (define|set! VARIABLE value) for x = (define|set! name value): the name
+ * resolved as a reference is where the value goes. */
+static lang_rc resolve_binding(nsr_lang *I, const resolve_scope *sc, lval x, lval *out) {
+  lval target, rest;
+  if (resolve_name(I, sc, LANG_SYM(lang_car(lang_cdr(x))), 0, &target) != LANG_OK ||
+      resolve_items(I, sc, lang_cdr(lang_cdr(x)), 0, &rest) != LANG_OK ||
+      cell_like(I, lang_cdr(x), target, rest, &rest) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  return cell_like(I, x, lang_car(x), rest, out);
+}
+
+static lang_rc resolve(nsr_lang *I, const resolve_scope *sc, lval x, lval *out) {
+  if (x.type == NSR_LANG_SYMBOL) return resolve_name(I, sc, LANG_SYM(x), 0, out);
+  if (x.type != NSR_LANG_PAIR) {
+    *out = x;
+    return LANG_OK;
+  }
+  switch (core_form(x)) {
+    case FORM_QUOTE: *out = x; return LANG_OK;
+    case FORM_LAMBDA: return resolve_lambda(I, sc, x, out);
+    case FORM_DEFINE:
+    case FORM_SET: return resolve_binding(I, sc, x, out);
+    case FORM_IF:
+    case FORM_BEGIN:
+    case FORM_AND:
+    case FORM_OR: return resolve_items(I, sc, x, 1, out);
+    default: return resolve_items(I, sc, x, 0, out); /* an application */
+  }
+}
+
+lang_rc lang_resolve(nsr_lang *I, lval x, lval *out) { return resolve(I, NULL, x, out); }
