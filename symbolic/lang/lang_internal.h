@@ -34,14 +34,12 @@ typedef struct lang_pos {
   uint32_t col;
 } lang_pos;
 
+/* Every heap object's header. What the collector needs beyond it lives
+ * elsewhere (lang_gc.c): a free cell's link in its body, a large object's
+ * list link and size in front of it. */
 typedef struct lang_obj {
-  struct lang_obj *next; /* large objects: the next one, newest first;
-                            free cells: the next free cell of the class */
   uint32_t type;         /* nsr_lang_type; NSR_LANG_NIL marks a free cell */
   uint32_t marked;
-  size_t bytes;          /* accounted size: a large object's own and its
-                            arrays'; a cell's arrays' only (its block is
-                            accounted as a whole) */
 } lang_obj;
 
 /* Objects of at most this many bytes are cells of blocks; size classes are
@@ -260,12 +258,12 @@ struct nsr_lang {
   nsr_error error;
 
   /* heap */
-  lang_obj *objects;           /* large objects */
+  struct lang_large *objects;  /* large objects, newest first */
   struct lang_block *blocks;   /* every block of small objects in use */
   struct lang_block *spare;    /* empty blocks kept for reuse (counted in
                                   heap_bytes: the process holds them) */
   size_t spare_bytes;
-  lang_obj *free_cells[LANG_CLASSES]; /* free cells of each size class */
+  struct free_cell *free_cells[LANG_CLASSES]; /* free cells of each size class */
   size_t heap_bytes;  /* blocks + large objects + evaluator stacks + mark
                          stack + kept output + query bookkeeping */
   size_t freed_bytes; /* freed since memory was last given back to the OS */

@@ -27,7 +27,7 @@ lang_rc lang_account(nsr_lang *I, ptrdiff_t delta) {
 
 size_t lang_malloc_cost(size_t bytes) {
   /* glibc's chunks: the request plus an 8-byte header, rounded up to 16
-   * bytes, at least 32. A pair of 72 bytes really takes 80. */
+   * bytes, at least 32. A request of 72 bytes really takes 80. */
   size_t chunk = (bytes + 8 + 15) & ~(size_t)15;
   return chunk < 32 ? 32 : chunk;
 }
@@ -535,7 +535,6 @@ lang_rc lang_hash_put_hashed(nsr_lang *I, lang_hash *t, lval key, uint64_t hash,
     size_t oldcap = t->cap;
     t->entries = entries;
     t->cap = cap;
-    t->h.bytes += grow;
     for (size_t i = 0; i < oldcap; i++) {
       if (old[i].used) *hash_slot(t, old[i].key, old[i].hash) = old[i];
     }
