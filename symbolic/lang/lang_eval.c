@@ -97,7 +97,9 @@ static inline lval *variable_slot(lang_env *env, lval *x) {
   return NULL;
 }
 
-static lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
+/* lookup's rarer cases: a defined name still unassigned, a library name
+ * not yet loaded, the errors. */
+static lang_rc lookup_slow(nsr_lang *I, lang_env *env, lval x, lval *out) {
   lval *slot = variable_slot(env, &x);
   if (slot != NULL) {
     *out = *slot;
@@ -113,6 +115,24 @@ static lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
     return lang_error(I, "'%s' is a special form, not a value", s->name);
   }
   return lang_error(I, "unbound variable '%s'", s->name);
+}
+
+/* The value of the variable x (a LOCAL, or a global's symbol) in env. */
+static inline lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
+  if (x.type == NSR_LANG_LOCAL) {
+    const lang_local *l = LANG_LOCAL(x);
+    lang_env *e = env;
+    for (uint32_t d = l->depth; d > 0; d--) e = e->parent;
+    lval v = e->vals[l->slot];
+    if (!lang_is_unassigned(v)) {
+      *out = v;
+      return LANG_OK;
+    }
+  } else if (LANG_SYM(x)->bound) {
+    *out = LANG_SYM(x)->global;
+    return LANG_OK;
+  }
+  return lookup_slow(I, env, x, out);
 }
 
 /* The symbol of the variable x as written. */
