@@ -15,10 +15,10 @@
 #include "space.h"
 
 /* The probability an alias table gives entry k: a column is chosen with
- * probability 1/m, then keeps its own entry with probability prob[i]. */
-static double alias_mass(const double *prob, const uint16_t *col, const uint16_t *alias, size_t m, size_t k) {
+ * probability 1/m, then keeps its own entry with probability prob. */
+static double alias_mass(const space_alias_col *cols, size_t m, size_t k) {
   double p = 0.0;
-  for (size_t i = 0; i < m; i++) p += ((col[i] == k) * prob[i] + (alias[i] == k) * (1.0 - prob[i])) / (double)m;
+  for (size_t i = 0; i < m; i++) p += ((cols[i].entry == k) * cols[i].prob + (cols[i].alias == k) * (1.0 - cols[i].prob)) / (double)m;
   return p;
 }
 
@@ -32,21 +32,21 @@ static void test_alias_masses(void **state) {
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     const double *w = cases[c];
-    double prob[7], total = 0.0;
-    uint16_t col[7], alias[7];
+    double total = 0.0;
+    space_alias_col cols[7];
     for (size_t k = 0; k < 7; k++) total += w[k];
-    size_t m = space_alias_build(w, 7, prob, col, alias);
+    size_t m = space_alias_build(w, 7, cols);
     size_t positive = 0;
     for (size_t k = 0; k < 7; k++) positive += w[k] > 0;
     assert_int_equal(m, positive);
     for (size_t k = 0; k < 7; k++) {
-      double mass = alias_mass(prob, col, alias, m, k);
+      double mass = alias_mass(cols, m, k);
       if (w[k] == 0) assert_true(mass == 0.0);
       else assert_near(mass, w[k] / total, 1e-12, "alias mass");
     }
     /* the extreme draws stay inside the table */
-    assert_true(space_alias_draw(prob, col, alias, m, 0.0) < 7);
-    assert_true(w[space_alias_draw(prob, col, alias, m, nextafter(1.0, 0.0))] > 0);
+    assert_true(space_alias_draw(cols, m, 0.0) < 7);
+    assert_true(w[space_alias_draw(cols, m, nextafter(1.0, 0.0))] > 0);
   }
 }
 
