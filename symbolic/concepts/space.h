@@ -296,6 +296,12 @@ typedef struct space_q {
   uint8_t *member;  /* [tables * n_prods]: 1 when the table holds production k */
   uint16_t *order; /* [rows * n_prods]: each row's productions, most probable first */
   uint64_t *scratch; /* [SPACE_EVAL_SCRATCH]: evaluating a first operand */
+  /* The needs operands get from parents of static need (space_guide.c's
+   * fill_fixed): fixed[fixed_of[(k * 2 + j) * 3 + the parent's]], −1 when
+   * it depends on operand 0; fixed_which: each one's static need or −1. */
+  space_need *fixed;
+  int8_t *fixed_which;
+  int16_t *fixed_of;
 } space_q;
 /* Fills q from a guide; with mask (the examples X as bits), every node's
  * choice is restricted by its need, the root's (X, ∅), so that q draws

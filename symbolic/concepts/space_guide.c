@@ -250,30 +250,28 @@ static void second_need(const nsr_space *s, const space_q *q, size_t k, const sp
   operand_need(s, q, k, 1, need, uses ? ext : NULL, out);
 }
 
-/* The needs of production k's operands (a node of need `need`, static
- * class `which`), one at a time: operand 0's, then, once operand 0 is at
- * first, operand 1's. A node that needs nothing hands nothing down, so its
- * subtree skips the needs. */
+/* The need of operand j of production k at a node of need `need`, whose
+ * static_need is `which` (operand 0 at first, for j = 1), with its own
+ * static_need: from the needs fixed when q was made (fill_fixed) when the
+ * parent's need is static and the operand's does not depend on operand 0,
+ * else worked out into `set`. */
 typedef struct q_child {
   space_need set;
   const space_need *need;
   int which;
 } q_child;
 
-static void child_first(const nsr_space *s, const space_q *q, size_t k, const space_need *need, int which,
-                        q_child *c) {
-  c->need = &no_need;
-  c->which = NEED_ANY;
-  if (which == NEED_ANY) return;
-  operand_need(s, q, k, 0, need, NULL, &c->set);
+static void child_need(const nsr_space *s, const space_q *q, size_t k, int j, const space_need *need, int which,
+                       const uint16_t *first, q_child *c) {
+  int f = which >= 0 ? q->fixed_of[(k * 2 + (size_t)j) * STATIC_NEEDS + (size_t)which] : -1;
+  if (f >= 0) {
+    c->need = &q->fixed[f];
+    c->which = q->fixed_which[f];
+    return;
+  }
+  if (j == 0) operand_need(s, q, k, 0, need, NULL, &c->set);
+  else second_need(s, q, k, need, first, &c->set);
   c->need = &c->set;
-  c->which = static_need(q, &c->set);
-}
-
-static void child_second(const nsr_space *s, const space_q *q, size_t k, const space_need *need, int which,
-                         const uint16_t *first, q_child *c) {
-  if (which == NEED_ANY) return;
-  second_need(s, q, k, need, first, &c->set);
   c->which = static_need(q, &c->set);
 }
 
@@ -288,10 +286,10 @@ static double q_grow_from(const nsr_space *s, const space_q *q, size_t ctx, cons
   int arity = space_arity(&s->prods[k]), first = *len;
   if (arity == 0) return lq;
   q_child c;
-  child_first(s, q, k, need, which, &c);
+  child_need(s, q, k, 0, need, which, NULL, &c);
   lq = q_grow_from(s, q, q->ctx_base[k], c.need, c.which, room - arity, rng, out, len, lq);
   if (arity == 2) {
-    child_second(s, q, k, need, which, out + first, &c);
+    child_need(s, q, k, 1, need, which, out + first, &c);
     lq = q_grow_from(s, q, q->ctx_base[k] + 1u, c.need, c.which, room - 1 - (*len - first), rng, out, len, lq);
   }
   return lq;
@@ -395,10 +393,10 @@ static double q_log_from(const nsr_space *s, const space_q *q, const uint16_t *p
   double lq = q_term(q, np, row, k, t);
   if (arity == 0) return lq;
   q_child c;
-  child_first(s, q, k, need, which, &c);
+  child_need(s, q, k, 0, need, which, NULL, &c);
   lq += q_log_from(s, q, prog, i, q->ctx_base[k], c.need, c.which, room - arity);
   if (arity == 2 && lq != -INFINITY) {
-    child_second(s, q, k, need, which, prog + first, &c);
+    child_need(s, q, k, 1, need, which, prog + first, &c);
     lq += q_log_from(s, q, prog, i, q->ctx_base[k] + 1u, c.need, c.which, room - 1 - (*i - first));
   }
   return lq;
@@ -500,6 +498,34 @@ static void fill_reach(const nsr_space *s, space_q *q) {
   }
 }
 
+/* q->fixed: the static needs (∅, ∅), (X, ∅), (∅, X), then every other need
+ * an operand gets from a parent of static need without depending on operand
+ * 0 (a unary operation's preimages of X), each with its static_need in
+ * fixed_which; q->fixed_of maps (k, j, the parent's static need) to it, −1
+ * when the operand's need depends on operand 0. */
+static void fill_fixed(const nsr_space *s, space_q *q) {
+  memset(&q->fixed[NEED_HOLD_X], 0, 2 * sizeof *q->fixed);
+  memcpy(q->fixed[NEED_HOLD_X].hold, q->x, q->words * sizeof *q->x);
+  memcpy(q->fixed[NEED_AVOID_X].avoid, q->x, q->words * sizeof *q->x);
+  q->fixed[NEED_ANY] = no_need;
+  size_t n = STATIC_NEEDS;
+  for (int which = 0; which < STATIC_NEEDS; which++) q->fixed_which[which] = which;
+  for (size_t k = 0; k < s->n_prods; k++) {
+    for (int j = 0; j < 2; j++) {
+      for (int which = 0; which < STATIC_NEEDS; which++) {
+        int16_t *f = &q->fixed_of[(k * 2 + (size_t)j) * STATIC_NEEDS + (size_t)which];
+        const space_need *need = &q->fixed[which];
+        *f = -1;
+        if (j >= space_arity(&s->prods[k]) || (j == 1 && uses_first(q, k, need))) continue;
+        operand_need(s, q, k, j, need, NULL, &q->fixed[n]);
+        int w = static_need(q, &q->fixed[n]);
+        q->fixed_which[n] = (int8_t)w;
+        *f = (int16_t)(w >= 0 ? (size_t)w : n++);
+      }
+    }
+  }
+}
+
 /* Checks the guide's shape and weights (see space_q_init). */
 static nsr_code check_guide(const nsr_space *s, const nsr_space_guide *guide, size_t rows, nsr_error *err) {
   size_t np = s->n_prods, contexts = nsr_space_guide_contexts(s);
@@ -552,13 +578,21 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const ui
   q->order = nsr_mallocarray(rows * np, sizeof *q->order);
   q->member = nsr_mallocarray(tables * np, sizeof *q->member);
   q->scratch = nsr_mallocarray(SPACE_EVAL_SCRATCH, sizeof *q->scratch);
-  if (!q->ctx_base || !q->op || !q->log_p || !q->w || !q->reach || !q->slot_key || !q->log_fit || !q->cols || !q->m || !q->order || !q->member || !q->scratch) {
+  size_t unary = 0;
+  for (size_t k = 0; k < np; k++) unary += s->prods[k].kind == PROD_UNARY;
+  /* each unary operation adds at most two (under (X, ∅) and (∅, X)), and one scratch */
+  q->fixed = nsr_mallocarray(STATIC_NEEDS + 2 * unary + 1, sizeof *q->fixed);
+  q->fixed_which = nsr_mallocarray(STATIC_NEEDS + 2 * unary + 1, sizeof *q->fixed_which);
+  q->fixed_of = nsr_mallocarray(np * 2 * STATIC_NEEDS, sizeof *q->fixed_of);
+  if (!q->ctx_base || !q->op || !q->log_p || !q->w || !q->reach || !q->slot_key || !q->log_fit || !q->cols || !q->m || !q->order || !q->member || !q->scratch ||
+      !q->fixed || !q->fixed_which || !q->fixed_of) {
     space_q_free(q);
     return nsr_fail(err, NSR_ERR_NOMEM, "guide: out of memory");
   }
   context_bases(s, q->ctx_base);
   for (size_t k = 0; k < np; k++) q->op[k] = (uint8_t)space_set_op_of(&s->prods[k]);
   fill_reach(s, q);
+  fill_fixed(s, q);
   for (size_t r = 0; r < rows; r++) fill_row(s, q, r, guide->log_q + r * np);
   return NSR_OK;
 }
@@ -576,6 +610,9 @@ void space_q_free(space_q *q) {
   nsr_free(q->order);
   nsr_free(q->member);
   nsr_free(q->scratch);
+  nsr_free(q->fixed);
+  nsr_free(q->fixed_which);
+  nsr_free(q->fixed_of);
   *q = (space_q){0};
 }
 
