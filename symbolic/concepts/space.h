@@ -279,8 +279,10 @@ typedef struct space_q {
   space_need root;    /* the root's need: (X, ∅), or (∅, ∅) without X */
   uint16_t *ctx_base; /* [n_prods]: the context of operation k's operand 0 */
   uint8_t *op;        /* [n_prods]: space_set_op_of each production */
+  uint8_t *arity;     /* [n_prods]: space_arity of each */
   double *log_p;      /* [rows * n_prods]: log softmax of each row */
   double *w;          /* [rows * n_prods]: exp(log_p) */
+  double *wbuf;       /* [n_prods]: a table's weights while it is filled */
   uint64_t *reach;    /* [n_prods * words]: a primitive's extension, a unary operation's image of 1..N */
   /* Tables: a row restricted to arity ≤ a (its room's class) and to the
    * productions that may meet a need. Tables [0, n_static) are the static

@@ -27,7 +27,7 @@ size_t space_alias_build(const double *w, size_t n, space_alias_col *cols) {
   }
   /* Columns below their share 1/m wait on `small` (from the front), the
    * others on `large` (from the back) of one work list. */
-  uint16_t work[SPACE_MAX_PRODUCTIONS] = {0};
+  uint16_t work[SPACE_MAX_PRODUCTIONS]; /* every column's index is written before it is read */
   size_t n_small = 0, n_large = 0;
   for (size_t i = 0; i < m; i++) {
     cols[i].prob = w[cols[i].entry] * (double)m / total;

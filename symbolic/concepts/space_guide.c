@@ -130,7 +130,7 @@ static bool may_meet(const nsr_space *s, const space_q *q, size_t k, const space
 static void fill_table(const nsr_space *s, const space_q *q, size_t t, size_t row, int c, const space_need *need) {
   size_t np = s->n_prods;
   const double *lp = q->log_p + row * np, *wr = q->w + row * np;
-  double w[SPACE_MAX_PRODUCTIONS] = {0}, fit = 0.0;
+  double *w = q->wbuf, fit = 0.0;
   for (int pass = 0; pass < 2 && fit == 0.0; pass++) {
     for (size_t k = 0; k < np; k++) {
       bool in = space_arity(&s->prods[k]) <= c && (pass == 1 || may_meet(s, q, k, need));
@@ -261,18 +261,24 @@ typedef struct q_child {
   int which;
 } q_child;
 
-static void child_need(const nsr_space *s, const space_q *q, size_t k, int j, const space_need *need, int which,
+/* child_need's work when the need is not fixed. */
+static void child_work(const nsr_space *s, const space_q *q, size_t k, int j, const space_need *need,
                        const uint16_t *first, q_child *c) {
-  int f = which >= 0 ? q->fixed_of[(k * 2 + (size_t)j) * STATIC_NEEDS + (size_t)which] : -1;
-  if (f >= 0) {
-    c->need = &q->fixed[f];
-    c->which = q->fixed_which[f];
-    return;
-  }
   if (j == 0) operand_need(s, q, k, 0, need, NULL, &c->set);
   else second_need(s, q, k, need, first, &c->set);
   c->need = &c->set;
   c->which = static_need(q, &c->set);
+}
+
+static inline void child_need(const nsr_space *s, const space_q *q, size_t k, int j, const space_need *need,
+                              int which, const uint16_t *first, q_child *c) {
+  int f = which >= 0 ? q->fixed_of[(k * 2 + (size_t)j) * STATIC_NEEDS + (size_t)which] : -1;
+  if (f < 0) {
+    child_work(s, q, k, j, need, first, c);
+    return;
+  }
+  c->need = &q->fixed[f];
+  c->which = q->fixed_which[f];
 }
 
 /* space_q_grow with lq, the log q so far, added to in prefix order; which
@@ -283,7 +289,7 @@ static double q_grow_from(const nsr_space *s, const space_q *q, size_t ctx, cons
   size_t k = space_alias_draw(q->cols + t * np, q->m[t], nsr_rng_uniform(rng));
   out[(*len)++] = (uint16_t)k;
   lq += q_term(q, np, row, k, t);
-  int arity = space_arity(&s->prods[k]), first = *len;
+  int arity = q->arity[k], first = *len;
   if (arity == 0) return lq;
   q_child c;
   child_need(s, q, k, 0, need, which, NULL, &c);
@@ -568,8 +574,10 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const ui
   size_t tables = q->n_static + q->slots;
   q->ctx_base = nsr_mallocarray(np, sizeof *q->ctx_base);
   q->op = nsr_mallocarray(np, sizeof *q->op);
+  q->arity = nsr_mallocarray(np, sizeof *q->arity);
   q->log_p = nsr_mallocarray(rows * np, sizeof *q->log_p);
   q->w = nsr_mallocarray(rows * np, sizeof *q->w);
+  q->wbuf = nsr_mallocarray(np, sizeof *q->wbuf);
   q->reach = nsr_mallocarray(np * s->words, sizeof *q->reach);
   q->slot_key = nsr_calloc(q->slots * (2 * s->words + 1), sizeof *q->slot_key);
   q->log_fit = nsr_mallocarray(tables, sizeof *q->log_fit);
@@ -584,13 +592,16 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const ui
   q->fixed = nsr_mallocarray(STATIC_NEEDS + 2 * unary + 1, sizeof *q->fixed);
   q->fixed_which = nsr_mallocarray(STATIC_NEEDS + 2 * unary + 1, sizeof *q->fixed_which);
   q->fixed_of = nsr_mallocarray(np * 2 * STATIC_NEEDS, sizeof *q->fixed_of);
-  if (!q->ctx_base || !q->op || !q->log_p || !q->w || !q->reach || !q->slot_key || !q->log_fit || !q->cols || !q->m || !q->order || !q->member || !q->scratch ||
+  if (!q->ctx_base || !q->op || !q->arity || !q->log_p || !q->w || !q->wbuf || !q->reach || !q->slot_key || !q->log_fit || !q->cols || !q->m || !q->order || !q->member || !q->scratch ||
       !q->fixed || !q->fixed_which || !q->fixed_of) {
     space_q_free(q);
     return nsr_fail(err, NSR_ERR_NOMEM, "guide: out of memory");
   }
   context_bases(s, q->ctx_base);
-  for (size_t k = 0; k < np; k++) q->op[k] = (uint8_t)space_set_op_of(&s->prods[k]);
+  for (size_t k = 0; k < np; k++) {
+    q->op[k] = (uint8_t)space_set_op_of(&s->prods[k]);
+    q->arity[k] = (uint8_t)space_arity(&s->prods[k]);
+  }
   fill_reach(s, q);
   fill_fixed(s, q);
   for (size_t r = 0; r < rows; r++) fill_row(s, q, r, guide->log_q + r * np);
@@ -600,8 +611,10 @@ nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const ui
 void space_q_free(space_q *q) {
   nsr_free(q->ctx_base);
   nsr_free(q->op);
+  nsr_free(q->arity);
   nsr_free(q->log_p);
   nsr_free(q->w);
+  nsr_free(q->wbuf);
   nsr_free(q->reach);
   nsr_free(q->slot_key);
   nsr_free(q->log_fit);
