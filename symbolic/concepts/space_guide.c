@@ -32,9 +32,11 @@
  * log q is exact for any tree (space_q_log recomputes the needs from the
  * operands' extensions), and every tree that contains X meets every need,
  * so only trees that cannot contain X lose mass. The needs (∅, ∅), (X, ∅)
- * and (∅, X) have tables made once; any other is a table of a small cache
- * keyed by (row, room class, H, V), filled when met (the same weights give
- * the same table to the last bit, so a refill changes no log q). */
+ * and (∅, X) have tables made once, and the needs their operands get
+ * without depending on operand 0 are worked out once (fill_fixed); any
+ * other need's table is one of a small cache keyed by (row, room class, H,
+ * V), filled when met (the same weights give the same table to the last
+ * bit, so a refill changes no log q). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* test_space_sampling.c: the samplers' internal mechanisms (space.h), each
  * against an answer derived here from its definition: an alias table's
  * draw probabilities summed column by column, unary operations worked by
- * hand. */
+ * hand, and their preimages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,10 +83,39 @@ static void test_unary_operations(void **state) {
   }
 }
 
+/* Preimages of unary operations (what a shifted set's operand must hold),
+ * by hand: of {1, 5, 64, 70, 100} under + 5: {59, 65, 95} (1 and 5 have no
+ * positive preimage); under × 5: {1, 14, 20} (64 is no multiple of 5);
+ * under ^2: {1, 8, 10} (5 and 70 are no squares); of {1, 8, 27, 64, 65,
+ * 100} under ^3: {1, 2, 3, 4}. */
+static void test_unary_preimages(void **state) {
+  (void)state;
+  static const uint32_t a[] = {1, 5, 64, 70, 100}, cubes[] = {1, 8, 27, 64, 65, 100};
+  static const struct {
+    const char *family;
+    uint32_t arg;
+    uint32_t want[4];
+    size_t n;
+  } cases[] = {{"plus", 5, {59, 65, 95}, 3}, {"times", 5, {1, 14, 20}, 3}, {"power", 2, {1, 8, 10}, 3},
+               {"power", 3, {1, 2, 3, 4}, 4}};
+  uint64_t in[2], out[2], want[2];
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    production p;
+    nsr_error err;
+    assert_int_equal(space_production_init(&p, space_family_find(cases[c].family), cases[c].arg, 100, &err), NSR_OK);
+    if (cases[c].arg == 3) set_of(cubes, 6, in);
+    else set_of(a, 5, in);
+    space_unapply(&p, in, out, 2);
+    set_of(cases[c].want, cases[c].n, want);
+    assert_true(out[0] == want[0] && out[1] == want[1]);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_alias_masses),
       cmocka_unit_test(test_unary_operations),
+      cmocka_unit_test(test_unary_preimages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
