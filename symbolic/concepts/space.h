@@ -302,7 +302,7 @@ typedef struct space_q {
    * fill_fixed): fixed[fixed_of[(k * 2 + j) * 3 + the parent's]], −1 when
    * it depends on operand 0; fixed_which: each one's static need or −1. */
   space_need *fixed;
-  int8_t *fixed_which;
+  int16_t *fixed_which;
   int16_t *fixed_of;
 } space_q;
 /* Fills q from a guide; with mask (the examples X as bits), every node's

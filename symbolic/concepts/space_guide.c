@@ -527,7 +527,7 @@ static void fill_fixed(const nsr_space *s, space_q *q) {
         if (j >= space_arity(&s->prods[k]) || (j == 1 && uses_first(q, k, need))) continue;
         operand_need(s, q, k, j, need, NULL, &q->fixed[n]);
         int w = static_need(q, &q->fixed[n]);
-        q->fixed_which[n] = (int8_t)w;
+        q->fixed_which[n] = (int16_t)w;
         *f = (int16_t)(w >= 0 ? (size_t)w : n++);
       }
     }
