@@ -254,6 +254,12 @@ void nsr_space_tree_contexts(const nsr_space *space, const nsr_space_tree *t, ui
  * malformed tree or a guide space_q_init refuses). */
 double nsr_space_guide_log_q(const nsr_space *space, const nsr_space_guide *guide,
                              const nsr_space_tree *t);
+/* log q(t | X) as the samplers draw from it: restricted, node by node, to
+ * the productions that may meet what X needs of the node (space_guide.c);
+ * still exact and summing to 1 over the trees of at most max_size symbols.
+ * NAN also for no examples or one outside 1..N. */
+double nsr_space_guide_log_q_given(const nsr_space *space, const nsr_space_guide *guide, const uint32_t *x,
+                                   size_t n, const nsr_space_tree *t);
 
 typedef enum nsr_mh_method {
   NSR_MH_CHAIN,     /* Metropolis-Hastings (default) */
@@ -290,8 +296,9 @@ typedef struct nsr_mh_options {
 } nsr_mh_options;
 
 /* The default stratum (see nsr_mh_options): trees q expects to draw at least
- * this many times are summed instead of counted. */
-#define NSR_MH_STRATUM 4.0
+ * this many times are summed instead of counted (1: every tree with
+ * q(t) ≥ 1/samples; tests/bench/RESULTS.md, session 13, for why not 4). */
+#define NSR_MH_STRATUM 1.0
 
 typedef struct nsr_mh_report {
   uint64_t samples;

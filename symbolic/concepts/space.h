@@ -13,6 +13,13 @@
 #define SPACE_NONE UINT32_MAX
 #define SPACE_PROD_NAME_MAX 48
 #define SPACE_MAX_PRODUCTIONS 4096
+#define SPACE_WORDS_MAX ((NSR_SPACE_MAX_N + 64) / 64)
+
+/* One column of an alias table (space_alias.c). */
+typedef struct space_alias_col {
+  double prob;           /* the chance the column keeps its own entry */
+  uint16_t entry, alias; /* its own entry, and the one it gives way to */
+} space_alias_col;
 
 typedef enum prod_kind { PROD_PRIMITIVE, PROD_UNARY, PROD_BINARY } prod_kind;
 
@@ -88,8 +95,7 @@ struct nsr_space {
   /* Tables of the samplers (space_tree.c), refreshed by space_tree_weights
    * whenever the log weights change. */
   uint64_t *prim;           /* [n_prods * words]: primitives' extensions */
-  double *pcfg_prob;        /* [n_prods]: w_k / W as an alias table (space_alias.c) of pcfg_m columns */
-  uint16_t *pcfg_col, *pcfg_alias;
+  space_alias_col *pcfg_cols; /* [n_prods]: w_k / W as an alias table (space_alias.c) of pcfg_m columns */
   size_t pcfg_m;
   double *pcfg_log_p;       /* [n_prods]: log(w_k / W) */
   double log_w_total;       /* log W, W = Σ_k w_k */
@@ -113,13 +119,19 @@ void space_primitive_fill(const production *p, uint32_t max, uint64_t *out, size
 /* out = op(a) or op(a, b) over 1..N (b unused for unary operations). */
 void space_apply(const production *p, uint32_t max, const uint64_t *a, const uint64_t *b,
                  uint64_t *out, size_t words);
-/* What a sub-expression must be for its tree to contain the examples X:
- * anything, a superset of X, or disjoint from X. */
-enum { SPACE_NEED_ANY, SPACE_NEED_HOLD, SPACE_NEED_AVOID, SPACE_NEEDS };
-/* What operand j of operation p must be when p's result has need `need`:
- * only what follows for certain (A ∩ B ⊇ X needs both ⊇ X; A \ B ⊇ X needs
- * A ⊇ X and B ∩ X = ∅; A ∪ B disjoint from X needs both so), else ANY. */
-int space_operand_need(const production *p, int j, int need);
+/* out = {a in 1..N : op(a) ∈ in} for a unary operation p: its preimage,
+ * exact since every unary operation is injective (plus, times, power are
+ * strictly increasing over the positive integers). */
+void space_unapply(const production *p, const uint64_t *in, uint64_t *out, size_t words);
+/* The set operation of a binary production. */
+typedef enum space_set_op { SPACE_SET_NONE, SPACE_SET_UNION, SPACE_SET_INTERSECTION, SPACE_SET_DIFFERENCE } space_set_op;
+space_set_op space_set_op_of(const production *p);
+/* What a sub-expression must be for its tree to contain the examples X (a
+ * need, space_guide.c): a superset of `hold` and disjoint from `avoid`
+ * (the space's words of each; both empty: anything). */
+typedef struct space_need {
+  uint64_t hold[SPACE_WORDS_MAX], avoid[SPACE_WORDS_MAX];
+} space_need;
 /* Appends the description of "op applied to the named operands". */
 void space_describe(const production *p, const char *a, bool a_compound, const char *b,
                     bool b_compound, char *buf, size_t len);
@@ -152,7 +164,6 @@ void space_forward(nsr_space *s);
 void space_interval_prior(nsr_space *s);
 
 /* ---- space_tree.c ---- */
-#define SPACE_WORDS_MAX ((NSR_SPACE_MAX_N + 64) / 64)
 /* Scratch words tree evaluation needs: two extensions per level of depth. */
 #define SPACE_EVAL_SCRATCH (2 * NSR_SPACE_TREE_MAX * SPACE_WORDS_MAX)
 
@@ -181,17 +192,16 @@ static inline size_t space_cum_find(const double *cum, size_t n, double u) {
 
 /* ---- space_alias.c ---- */
 /* Fills an alias table for weights w[0..n) (n ≤ SPACE_MAX_PRODUCTIONS, at
- * least one positive): prob, col and alias need n entries; returns m, the
- * number of columns (the positive weights). */
-size_t space_alias_build(const double *w, size_t n, double *prob, uint16_t *col, uint16_t *alias);
+ * least one positive): cols needs n entries; returns m, the number of
+ * columns (the positive weights). */
+size_t space_alias_build(const double *w, size_t n, space_alias_col *cols);
 /* The entry an alias table of m ≥ 1 columns draws for u uniform on [0, 1):
  * k with probability w_k / Σ w. u·m < m in doubles for every u < 1, so the
  * column is in range. */
-static inline size_t space_alias_draw(const double *prob, const uint16_t *col, const uint16_t *alias, size_t m,
-                                      double u) {
+static inline size_t space_alias_draw(const space_alias_col *cols, size_t m, double u) {
   double x = u * (double)m;
   size_t i = (size_t)x;
-  return x - (double)i < prob[i] ? col[i] : alias[i];
+  return x - (double)i < cols[i].prob ? cols[i].entry : cols[i].alias;
 }
 
 /* ll[k] = −gn·log k for k = 1..N, ll[0] = −∞ (ll has N + 1 entries): the
@@ -264,33 +274,53 @@ bool space_visits_top(const nsr_space *s, const space_visits *v, double total, n
 /* A guide's proposal q(t | X) (contexts, room and needs: see space_guide.c). */
 typedef struct space_q {
   size_t rows;        /* 1 (every context shares row 0) or the space's contexts */
-  int root_need;      /* SPACE_NEED_HOLD when q knows X, else ANY */
+  size_t words;       /* the space's words per extension */
+  uint64_t x[SPACE_WORDS_MAX]; /* X as bits (zero when q does not know X) */
+  space_need root;    /* the root's need: (X, ∅), or (∅, ∅) without X */
   uint16_t *ctx_base; /* [n_prods]: the context of operation k's operand 0 */
-  uint8_t *child_need; /* [n_prods * 2 * SPACE_NEEDS]: space_operand_need of (k, j, need) */
+  uint8_t *op;        /* [n_prods]: space_set_op_of each production */
+  uint8_t *arity;     /* [n_prods]: space_arity of each */
   double *log_p;      /* [rows * n_prods]: log softmax of each row */
-  /* Table (row, a, need), index (row * 3 + a) * SPACE_NEEDS + need: a row
-   * restricted to arity ≤ a and to the productions that may meet the need
-   * (a primitive must itself hold or avoid X; operations may all). */
+  double *w;          /* [rows * n_prods]: exp(log_p) */
+  double *wbuf;       /* [n_prods]: a table's weights while it is filled */
+  uint64_t *reach;    /* [n_prods * words]: a primitive's extension, a unary operation's image of 1..N */
+  /* Tables: a row restricted to arity ≤ a (its room's class) and to the
+   * productions that may meet a need. Tables [0, n_static) are the static
+   * needs (∅, ∅), (X, ∅), (∅, X), index (row * 3 + a) * 3 + which; the
+   * next `slots` tables cache other needs, each slot keyed by
+   * slot_key[slot * (2 words + 1) ..] = (row * 3 + a + 1, hold, avoid)
+   * (0: empty) and refilled when another need maps to it. */
+  size_t n_static, slots;
+  uint64_t *slot_key;
   double *log_fit;    /* [tables]: log of the table's mass (≥ its largest log_p) */
-  double *prob;       /* [tables * n_prods]: the table as an alias table (space_alias.c) of m[table] columns */
-  uint16_t *col, *alias;
+  space_alias_col *cols; /* [tables * n_prods]: the table as an alias table (space_alias.c) of m[table] columns */
   size_t *m;
   uint8_t *member;  /* [tables * n_prods]: 1 when the table holds production k */
   uint16_t *order; /* [rows * n_prods]: each row's productions, most probable first */
+  uint64_t *scratch; /* [SPACE_EVAL_SCRATCH]: evaluating a first operand */
+  /* The needs operands get from parents of static need (space_guide.c's
+   * fill_fixed): fixed[fixed_of[(k * 2 + j) * 3 + the parent's]], −1 when
+   * it depends on operand 0; fixed_which: each one's static need or −1. */
+  space_need *fixed;
+  int16_t *fixed_which;
+  int16_t *fixed_of;
 } space_q;
 /* Fills q from a guide; with mask (the examples X as bits), every node's
- * choice is restricted by its need, the root's HOLD, so that q draws fewer
- * trees that cannot contain X (a need no production meets leaves the node
- * unrestricted); NULL: unrestricted. NSR_ERR_INVALID for a row count that
- * is neither 1 nor the space's contexts, NSR_ERR_RANGE for a non-finite
- * weight, NOMEM. Freed with space_q_free (also after a failure). */
+ * choice is restricted by its need, the root's (X, ∅), so that q draws
+ * fewer trees that cannot contain X (a need no production meets leaves
+ * the node unrestricted); NULL: unrestricted. The cached tables make q's
+ * functions below write through q's pointers: one q serves one thread.
+ * NSR_ERR_INVALID for a row count that is neither 1 nor the space's
+ * contexts, NSR_ERR_RANGE for a non-finite weight, NOMEM. Freed with
+ * space_q_free (also after a failure). */
 nsr_code space_q_init(const nsr_space *s, const nsr_space_guide *guide, const uint64_t *mask, space_q *q,
                       nsr_error *err);
 void space_q_free(space_q *q);
-/* Appends a subtree drawn from q at context ctx with need `need` and room
- * ≥ 1 symbols to out[*len..] (never more than room); returns its log q. */
-double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, int need, int room, nsr_rng *rng,
-                    uint16_t *out, int *len);
+/* Appends a subtree drawn from q at context ctx with need `need` (NULL:
+ * none) and room ≥ 1 symbols to out[*len..] (never more than room);
+ * returns its log q. */
+double space_q_grow(const nsr_space *s, const space_q *q, size_t ctx, const space_need *need, int room,
+                    nsr_rng *rng, uint16_t *out, int *len);
 /* What space_q_walk calls on each tree it finds (t and its log q);
  * returning false stops the walk. */
 typedef bool (*space_q_visit)(void *arg, const nsr_space_tree *t, double log_q);
@@ -301,9 +331,10 @@ typedef bool (*space_q_visit)(void *arg, const nsr_space_tree *t, double log_q);
  * along a tree). False when a visit stopped it. */
 bool space_q_walk(const nsr_space *s, const space_q *q, double log_tau, space_q_visit visit, void *arg);
 /* log q of the well-formed subtree at *i (advanced past it, unless the
- * result is −∞: it does not fit room) at context ctx with need `need`. */
-double space_q_log(const nsr_space *s, const space_q *q, const uint16_t *prog, int *i, size_t ctx, int need,
-                   int room);
+ * result is −∞: it does not fit room) at context ctx with need `need`
+ * (NULL: none). */
+double space_q_log(const nsr_space *s, const space_q *q, const uint16_t *prog, int *i, size_t ctx,
+                   const space_need *need, int room);
 /* log q(t) of a whole well-formed tree (room max_size and q's root need at the root). */
 double space_q_tree_log(const nsr_space *s, const space_q *q, const nsr_space_tree *t);
 /* The context of node `node` of the well-formed tree t. */

@@ -285,9 +285,7 @@ void nsr_space_free(nsr_space *s) {
   nsr_free(s->diff);
   nsr_free(s->interval_cum);
   nsr_free(s->prim);
-  nsr_free(s->pcfg_prob);
-  nsr_free(s->pcfg_col);
-  nsr_free(s->pcfg_alias);
+  nsr_free(s->pcfg_cols);
   nsr_free(s->pcfg_log_p);
   nsr_free(s->size_cum);
   nsr_free(s->size_prod_cum);

@@ -95,8 +95,8 @@ static bool regenerate(chain *c, const space_q *q, const nsr_space_tree *t, nsr_
   if (q) {
     int room = c->budget - (t->len - (end - node)), i = node;
     size_t ctx = space_q_context(c->s, q, t, node);
-    *log_q_ratio = space_q_log(c->s, q, t->prog, &i, ctx, SPACE_NEED_ANY, room);
-    *log_q_ratio -= space_q_grow(c->s, q, ctx, SPACE_NEED_ANY, room, &c->rng, p->prog, &p->len);
+    *log_q_ratio = space_q_log(c->s, q, t->prog, &i, ctx, NULL, room);
+    *log_q_ratio -= space_q_grow(c->s, q, ctx, NULL, room, &c->rng, p->prog, &p->len);
   } else if (!space_tree_grow(c->s, &c->rng, p->prog, &p->len, c->budget - rest)) {
     return false;
   }
@@ -122,7 +122,7 @@ static bool step(chain *c, state *st, uint64_t *ext_new) {
   double log_a = 0.0;
   if (independent) {
     st->guide_made++;
-    space_q_grow(c->s, c->q, 0, c->q->root_need, c->budget, &c->rng, p.prog, &p.len);
+    space_q_grow(c->s, c->q, 0, &c->q->root, c->budget, &c->rng, p.prog, &p.len);
   } else {
     const space_q *q = c->q && nsr_rng_uniform(&c->rng) < 0.5 ? c->q : NULL;
     if (!regenerate(c, q, &st->t, &p, &log_a)) return false;

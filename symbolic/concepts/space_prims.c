@@ -146,14 +146,39 @@ static void apply_one(const production *p, uint32_t max, uint64_t y, uint64_t *o
   if (v <= max) set_bit(out, v);
 }
 
-int space_operand_need(const production *p, int j, int need) {
+/* The a ≥ 1 with op(a) = y for a unary operation p (every one is
+ * strictly increasing over the positive integers), 0 when there is none. */
+static uint64_t unapply_one(const production *p, uint64_t y) {
+  if (p->family == F_PLUS) return y > p->arg ? y - p->arg : 0;
+  if (p->family == F_TIMES) return y % p->arg == 0 ? y / p->arg : 0;
+  uint64_t lo = 1, hi = y; /* power: the integer arg-th root of y, if exact */
+  while (lo < hi) {
+    uint64_t mid = (lo + hi) / 2, v = 1;
+    for (uint32_t k = 0; k < p->arg && v <= y; k++) v *= mid;
+    if (v < y) lo = mid + 1;
+    else hi = mid;
+  }
+  uint64_t v = 1;
+  for (uint32_t k = 0; k < p->arg && v <= y; k++) v *= lo;
+  return v == y ? lo : 0;
+}
+
+void space_unapply(const production *p, const uint64_t *in, uint64_t *out, size_t words) {
+  memset(out, 0, words * sizeof *out);
+  for (size_t k = 0; k < words; k++) {
+    for (uint64_t bits = in[k]; bits; bits &= bits - 1) {
+      uint64_t a = unapply_one(p, k * 64 + (uint64_t)__builtin_ctzll(bits));
+      if (a >= 1) set_bit(out, a);
+    }
+  }
+}
+
+space_set_op space_set_op_of(const production *p) {
   switch (p->family) {
-    case F_INTERSECTION: return need == SPACE_NEED_HOLD ? SPACE_NEED_HOLD : SPACE_NEED_ANY;
-    case F_UNION: return need == SPACE_NEED_AVOID ? SPACE_NEED_AVOID : SPACE_NEED_ANY;
-    case F_DIFFERENCE:
-      if (need != SPACE_NEED_HOLD) return SPACE_NEED_ANY;
-      return j == 0 ? SPACE_NEED_HOLD : SPACE_NEED_AVOID;
-    default: return SPACE_NEED_ANY; /* a unary operation moves the examples */
+    case F_UNION: return SPACE_SET_UNION;
+    case F_INTERSECTION: return SPACE_SET_INTERSECTION;
+    case F_DIFFERENCE: return SPACE_SET_DIFFERENCE;
+    default: return SPACE_SET_NONE;
   }
 }
 

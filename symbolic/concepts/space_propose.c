@@ -129,7 +129,7 @@ static nsr_code pool_draws(const nsr_space *s, const uint32_t *x, size_t n, cons
     nsr_space_tree t = {.len = 0};
     double log_q = 0.0;
     if (q == NULL) space_tree_draw_prior(s, &rng, &t);
-    else log_q = space_q_grow(s, q, 0, q->root_need, s->max_size, &rng, t.prog, &t.len);
+    else log_q = space_q_grow(s, q, 0, &q->root, s->max_size, &rng, t.prog, &t.len);
     if (log_q >= log_tau) continue; /* in the stratum */
     if (!pool_add(&c, &t, -log_q, 1.0, true)) return nsr_fail(err, NSR_ERR_NOMEM, "importance sampling: out of memory");
   }

@@ -41,14 +41,12 @@ double space_cum_build(const double *w, size_t n, double *cum) {
 nsr_code space_tree_tables(nsr_space *s, nsr_error *err) {
   size_t np = s->n_prods, b = (size_t)s->max_size;
   s->prim = nsr_mallocarray(np * s->words, sizeof *s->prim);
-  s->pcfg_prob = nsr_mallocarray(np, sizeof *s->pcfg_prob);
-  s->pcfg_col = nsr_mallocarray(np, sizeof *s->pcfg_col);
-  s->pcfg_alias = nsr_mallocarray(np, sizeof *s->pcfg_alias);
+  s->pcfg_cols = nsr_mallocarray(np, sizeof *s->pcfg_cols);
   s->pcfg_log_p = nsr_mallocarray(np, sizeof *s->pcfg_log_p);
   s->size_cum = nsr_mallocarray(b, sizeof *s->size_cum);
   s->size_prod_cum = nsr_mallocarray((b + 1) * np, sizeof *s->size_prod_cum);
   s->split_cum = nsr_mallocarray((b + 1) * b, sizeof *s->split_cum);
-  if (!s->prim || !s->pcfg_prob || !s->pcfg_col || !s->pcfg_alias || !s->pcfg_log_p || !s->size_cum || !s->size_prod_cum || !s->split_cum) {
+  if (!s->prim || !s->pcfg_cols || !s->pcfg_log_p || !s->size_cum || !s->size_prod_cum || !s->split_cum) {
     return nsr_fail(err, NSR_ERR_NOMEM, "sampler tables: out of memory");
   }
   for (size_t k = 0; k < np; k++) {
@@ -100,7 +98,7 @@ void space_tree_weights(nsr_space *s) {
     r[k] = exp(s->prods[k].log_w) / total;
     s->pcfg_log_p[k] = s->prods[k].log_w - s->log_w_total;
   }
-  s->pcfg_m = space_alias_build(r, np, s->pcfg_prob, s->pcfg_col, s->pcfg_alias);
+  s->pcfg_m = space_alias_build(r, np, s->pcfg_cols);
   size_tables(s, r);
 }
 
@@ -111,7 +109,7 @@ void space_size_loglik(const nsr_space *s, double gn, double *ll) {
 
 bool space_tree_grow(const nsr_space *s, nsr_rng *rng, uint16_t *out, int *len, int budget) {
   if (*len >= budget) return false;
-  size_t k = space_alias_draw(s->pcfg_prob, s->pcfg_col, s->pcfg_alias, s->pcfg_m, nsr_rng_uniform(rng));
+  size_t k = space_alias_draw(s->pcfg_cols, s->pcfg_m, nsr_rng_uniform(rng));
   out[(*len)++] = (uint16_t)k;
   for (int c = 0; c < space_arity(&s->prods[k]); c++) {
     if (!space_tree_grow(s, rng, out, len, budget)) return false;
