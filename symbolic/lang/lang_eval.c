@@ -117,7 +117,10 @@ static lang_rc lookup_slow(nsr_lang *I, lang_env *env, lval x, lval *out) {
   return lang_error(I, "unbound variable '%s'", s->name);
 }
 
-/* The value of the variable x (a LOCAL, or a global's symbol) in env. */
+/* The value of the variable x (a LOCAL, or a global's symbol) in env.
+ * The frame walk repeats variable_slot's on purpose: sharing it as a
+ * helper made GCC lay run_machine out worse (1.2-1.4% more instructions
+ * on hmm_deep and tug_of_war). */
 static inline lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
   if (x.type == NSR_LANG_LOCAL) {
     const lang_local *l = LANG_LOCAL(x);

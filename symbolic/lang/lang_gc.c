@@ -390,7 +390,7 @@ void lang_collect(nsr_lang *I) {
   I->ngray = 0;
   mark_roots(I);
   while (I->ngray > 0) scan(I, I->gray[--I->ngray]);
-  size_t kept = SIZE_MAX; /* the bytes of the cells and large objects left live */
+  size_t kept = 0; /* the bytes of the cells and large objects left live */
   if (I->gray_overflow) {
     unmark_all(I);
   } else {
@@ -413,7 +413,7 @@ void lang_collect(nsr_lang *I) {
    * that stays a few MiB is reused from the cache and touches no new
    * pages.) */
   size_t live = I->heap_bytes - I->spare_bytes;
-  if (kept > live) kept = live;
+  if (I->gray_overflow) kept = live; /* nothing was swept: all counts as kept */
   size_t next = live + (kept > (1u << 20) ? kept : (1u << 20));
   if (I->cfg.max_memory != 0 && I->cfg.max_memory > live) {
     size_t half_room = live + (I->cfg.max_memory - live) / 2;
