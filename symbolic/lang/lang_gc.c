@@ -255,22 +255,25 @@ static void mark_roots(nsr_lang *I) {
   lang_infer_mark(I);
 }
 
-/* Frees the arrays o owns (not o itself); returns the bytes they were
- * accounted (a set's bits count in its own size). */
+/* The bytes accounted for the arrays o owns (a set's bits count in its
+ * own size). */
+static size_t owned_bytes(const lang_obj *o) {
+  return o->type == NSR_LANG_HASH ? ((const lang_hash *)o)->cap * sizeof(lang_hash_entry) : 0;
+}
+
+/* Frees the arrays o owns (not o itself); returns owned_bytes(o). */
 static size_t free_owned(lang_obj *o) {
-  if (o->type == NSR_LANG_HASH) {
-    lang_hash *t = (lang_hash *)o;
-    nsr_free(t->entries);
-    return t->cap * sizeof *t->entries;
-  }
+  size_t bytes = owned_bytes(o);
+  if (o->type == NSR_LANG_HASH) nsr_free(((lang_hash *)o)->entries);
   if (o->type == NSR_LANG_SET) nsr_bitset_free(&((lang_set *)o)->bits);
-  return 0;
+  return bytes;
 }
 
 /* Sweeps block b: dead cells go onto the free list of b's class, marks are
- * cleared. Returns the number of live cells; when none, the class's free
- * list is left as it was (the caller frees b). */
-static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
+ * cleared, and *kept grows by the live cells' bytes and their arrays'.
+ * Returns the number of live cells; when none, the class's free list is
+ * left as it was (the caller frees b). */
+static uint32_t sweep_block(nsr_lang *I, lang_block *b, size_t *kept) {
   size_t cls = b->cell / 8 - 1;
   free_cell *head = I->free_cells[cls];
   uint32_t live = 0;
@@ -279,6 +282,7 @@ static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
     if (c->h.marked) {
       c->h.marked = 0;
       live++;
+      *kept += b->cell + owned_bytes(&c->h);
       continue;
     }
     if (c->h.type != NSR_LANG_NIL) {
@@ -297,16 +301,14 @@ static uint32_t sweep_block(nsr_lang *I, lang_block *b) {
 
 /* Rebuilds every free list from the blocks' dead cells and moves the
  * blocks left empty to the spare list. Returns the bytes of the cells
- * left live. */
+ * left live and of their arrays. */
 static size_t sweep_blocks(nsr_lang *I) {
   memset(I->free_cells, 0, sizeof I->free_cells);
   size_t cost = lang_malloc_cost(BLOCK_BYTES), kept = 0;
   lang_block **link = &I->blocks;
   while (*link != NULL) {
     lang_block *b = *link;
-    uint32_t live = sweep_block(I, b);
-    if (live > 0) {
-      kept += (size_t)live * b->cell;
+    if (sweep_block(I, b, &kept) > 0) {
       link = &b->next;
       continue;
     }
@@ -340,7 +342,7 @@ static size_t sweep_large(nsr_lang *I) {
     lang_large *l = *link;
     if (l->obj->marked) {
       l->obj->marked = 0;
-      kept += l->bytes;
+      kept += l->bytes + owned_bytes(l->obj);
       link = &l->next;
     } else {
       *link = l->next;
