@@ -120,6 +120,7 @@ typedef enum nsr_lang_type {
   NSR_LANG_ENV,         /* internal: a frame of variable bindings */
   NSR_LANG_LOCAL,       /* internal: a variable of code, resolved to a slot */
   NSR_LANG_PARAMS,      /* internal: a lambda list, resolved to a frame size */
+  NSR_LANG_CALL,        /* internal: an application of code, decoded */
 } nsr_lang_type;
 
 struct nsr_lang_obj;

@@ -117,25 +117,29 @@ static lang_rc lookup_slow(nsr_lang *I, lang_env *env, lval x, lval *out) {
   return lang_error(I, "unbound variable '%s'", s->name);
 }
 
-/* The value of the variable x (a LOCAL, or a global's symbol) in env.
- * The frame walk repeats variable_slot's on purpose: sharing it as a
- * helper made GCC lay run_machine out worse (1.2-1.4% more instructions
- * on hmm_deep and tug_of_war). */
-static inline lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
+/* The value of the variable x (a LOCAL, or a global's symbol) in env, in
+ * its common cases, an assigned local or a bound global: false for the
+ * others (lookup_slow). The frame walk repeats variable_slot's on purpose:
+ * sharing it as a helper made GCC lay run_machine out worse (1.2-1.4% more
+ * instructions on hmm_deep and tug_of_war). */
+__attribute__((always_inline)) static inline bool lookup_fast(lang_env *env, lval x, lval *out) {
   if (x.type == NSR_LANG_LOCAL) {
     const lang_local *l = LANG_LOCAL(x);
     lang_env *e = env;
     for (uint32_t d = l->depth; d > 0; d--) e = e->parent;
     lval v = e->vals[l->slot];
-    if (!lang_is_unassigned(v)) {
-      *out = v;
-      return LANG_OK;
-    }
-  } else if (LANG_SYM(x)->bound) {
-    *out = LANG_SYM(x)->global;
-    return LANG_OK;
+    if (lang_is_unassigned(v)) return false;
+    *out = v;
+    return true;
   }
-  return lookup_slow(I, env, x, out);
+  if (!LANG_SYM(x)->bound) return false;
+  *out = LANG_SYM(x)->global;
+  return true;
+}
+
+/* The value of the variable x (a LOCAL, or a global's symbol) in env. */
+static inline lang_rc lookup(nsr_lang *I, lang_env *env, lval x, lval *out) {
+  return lookup_fast(env, x, out) ? LANG_OK : lookup_slow(I, env, x, out);
 }
 
 /* The symbol of the variable x as written. */
@@ -362,79 +366,67 @@ static inline lang_rc charge_steps(nsr_lang *I, uint64_t n) {
   return lang_charge(I, n);
 }
 
-/* Whether x needs no machine step of its own: a variable, a constant or a
- * quotation, which cannot call anything or allocate. */
-static inline bool is_simple(lval x) {
-  if (x.type != NSR_LANG_PAIR) return true;
-  lval head = lang_car(x);
-  return head.type == NSR_LANG_SYMBOL && LANG_SYM(head)->form == FORM_QUOTE;
-}
-
-/* The value of a simple x (is_simple) in env, as the machine's M_EVAL
- * would give it, charged the two steps (evaluate, return) the machine
- * would take for it. */
-static inline lang_rc eval_simple(nsr_lang *I, lang_env *env, lval x, lval *out) {
-  if (charge_steps(I, 2) != LANG_OK) return LANG_ERROR;
-  if (x.type == NSR_LANG_LOCAL || x.type == NSR_LANG_SYMBOL) return lookup(I, env, x, out);
-  if (x.type == NSR_LANG_PAIR) {
-    I->site.cur_pos = LANG_PAIR(x)->pos;
-    *out = lang_car(lang_cdr(x));
-    return LANG_OK;
-  }
-  *out = x;
-  return LANG_OK;
-}
-
-/* Sets the position and names the errors of applying the call x read
- * (its operator and operands are on the value stack). */
-static inline void call_ready(nsr_lang *I, lval x) {
-  lang_pos pos = lang_pos_of(x);
-  I->site.cur_pos = pos;
-  I->site.call_name = NULL;
-  I->site.op_pos = pos;
-  if (pos.line != 0 && pos.file != I->library_file) {
-    I->site.user_pos = pos;
-    lval op = lang_car(x);
-    if (op.type == NSR_LANG_LOCAL || op.type == NSR_LANG_SYMBOL) I->site.call_name = variable_name(op);
-    I->site.user_call_name = I->site.call_name;
-    I->site.op_pos = lang_head_pos(x);
+/* Sets the position and names the errors of applying the call c (its
+ * operator and operands are on the value stack). */
+static inline void call_ready(nsr_lang *I, const lang_call *c) {
+  I->site.cur_pos = c->pos;
+  I->site.call_name = c->call_name;
+  I->site.op_pos = c->op_pos;
+  if (c->user) {
+    I->site.user_pos = c->pos;
+    I->site.user_call_name = c->call_name;
   }
 }
 
-/* Evaluates the operands `cells` of the call x, whose procedure and first
- * operands are on the value stack from base. Simple operands are
- * evaluated in place (a call's operands are mostly variables and
- * constants, and taking each through the machine's evaluate and return
- * steps was most of the evaluator's time). At the first operand that needs
- * the machine, leaves the rest in a FRAME_ARGS frame on top (pushed, or the
- * one already `waiting` there), sets *expr to it and *next = M_EVAL; when
- * none is left, pops that frame, sets the call's position and name for its
+/* Evaluates the items of `call` from item i on, its operator and first
+ * operands being on the value stack from base. Constants and variables
+ * are evaluated in place, charged the two steps (evaluate, return) the
+ * machine would take for them: a call's items are mostly such, and taking
+ * each through the machine was most of the evaluator's time. At the first
+ * item that needs the machine, leaves the rest in a FRAME_ARGS frame on
+ * top (a = the next item's index as an integer; pushed, or the one already
+ * `waiting` there), sets *expr to it and *next = M_EVAL; when none is
+ * left, pops that frame, sets the call's position and name for its
  * errors, *apply_base = base and *next = M_APPLY. Forced inline: as a
  * call it cost a tenth of the evaluator's instructions. */
-__attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_env *env, lval cells,
-                                                              lval x, size_t base, bool waiting,
+__attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_env *env, lval call,
+                                                              uint32_t i, size_t base, bool waiting,
                                                               lval *expr, mode *next,
                                                               size_t *apply_base) {
-  for (; cells.type == NSR_LANG_PAIR; cells = lang_cdr(cells)) {
-    lval item = item_of(I, cells);
-    if (!is_simple(item)) {
+  const lang_call *c = LANG_CALL(call);
+  for (; i < c->n; i++) {
+    const lang_call_item *it = &c->items[i];
+    if (it->kind == ITEM_EXPR) {
+      if (it->pos.line != 0) I->site.cur_pos = it->pos;
       if (waiting) {
-        I->frames[I->nframes - 1].a = lang_cdr(cells);
+        I->frames[I->nframes - 1].a = lang_int(i + 1);
       } else {
         if (I->nframes == I->framecap && grow_frames(I) != LANG_OK) return LANG_ERROR;
         I->frames[I->nframes++] =
-            (lang_frame){FRAME_ARGS, (uint32_t)base, lang_cdr(cells), x, env, I->addr};
+            (lang_frame){FRAME_ARGS, (uint32_t)base, lang_int(i + 1), call, env, I->addr};
       }
-      *expr = item;
+      *expr = it->x;
       *next = M_EVAL;
       return LANG_OK;
     }
-    lval v;
-    if (eval_simple(I, env, item, &v) != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
+    /* The item's position is the current one only where something may
+     * report it: the budget's checks, a variable's rarer cases. */
+    if (I->steps + 2 < I->step_alarm) {
+      I->steps += 2;
+    } else {
+      if (it->pos.line != 0) I->site.cur_pos = it->pos;
+      if (lang_charge(I, 2) != LANG_OK) return LANG_ERROR;
+    }
+    lval v = it->x;
+    if (it->kind == ITEM_VAR && !lookup_fast(env, it->x, &v)) {
+      if (it->pos.line != 0) I->site.cur_pos = it->pos;
+      if (lookup_slow(I, env, it->x, &v) != LANG_OK) return LANG_ERROR;
+    }
+    if (push_val(I, v) != LANG_OK) return LANG_ERROR;
   }
   if (waiting) I->nframes--;
   *apply_base = base;
-  call_ready(I, x);
+  call_ready(I, c);
   *next = M_APPLY;
   return LANG_OK;
 }
@@ -535,6 +527,13 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
 
     if (m == M_EVAL) {
       lval x = r.expr;
+      if (x.type == NSR_LANG_CALL) {
+        I->site.cur_pos = LANG_CALL(x)->items[0].pos;
+        if ((rc = operands(I, r.env, x, 0, I->nvals, false, &r.expr, &m, &apply_base)) != LANG_OK) {
+          break;
+        }
+        continue;
+      }
       if (x.type == NSR_LANG_LOCAL || x.type == NSR_LANG_SYMBOL) {
         if ((rc = lookup(I, r.env, x, &r.val)) != LANG_OK) break;
         m = M_RETURN;
@@ -584,19 +583,9 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
           r.expr = item_of(I, rest);
           break;
         default:
-          /* An application: evaluate the operator, then the operands. */
-          I->site.cur_pos = lang_head_pos(x);
-          if (head.type != NSR_LANG_LOCAL && head.type != NSR_LANG_SYMBOL) {
-            rc = push_frame(I, FRAME_ARGS, rest, x, r.env);
-            r.expr = head;
-            break;
-          }
-          size_t base = I->nvals;
-          if ((rc = eval_simple(I, r.env, head, &r.val)) != LANG_OK ||
-              (rc = push_val(I, r.val)) != LANG_OK) {
-            break;
-          }
-          rc = operands(I, r.env, rest, x, base, false, &r.expr, &m, &apply_base);
+          /* lang_resolve made every application a CALL. */
+          assert(false && "a pair of resolved code is a special form");
+          rc = lang_error(I, "internal error: not a special form");
           break;
       }
       if (rc != LANG_OK) break;
@@ -613,7 +602,8 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
     switch (f->kind) {
       case FRAME_ARGS:
         if ((rc = push_val(I, r.val)) != LANG_OK) break;
-        rc = operands(I, r.env, f->a, f->b, f->valbase, true, &r.expr, &m, &apply_base);
+        rc = operands(I, r.env, f->b, (uint32_t)f->a.as.i, f->valbase, true, &r.expr, &m,
+                      &apply_base);
         break;
       case FRAME_SEQ:
       case FRAME_AND:

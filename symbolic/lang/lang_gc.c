@@ -208,6 +208,11 @@ static void scan(nsr_lang *I, lang_obj *o) {
       return;
     }
     case NSR_LANG_PARAMS: lang_mark(I, ((lang_params *)o)->list); return;
+    case NSR_LANG_CALL: {
+      lang_call *c = (lang_call *)o;
+      for (uint32_t i = 0; i < c->n; i++) lang_mark(I, c->items[i].x);
+      return; /* call_name is an operator's symbol, marked with it */
+    }
     case NSR_LANG_HASH: {
       lang_hash *t = (lang_hash *)o;
       for (size_t i = 0; i < t->cap; i++) {

@@ -128,6 +128,33 @@ typedef struct lang_params {
   bool rest;       /* takes a rest list */
 } lang_params;
 
+/* How the evaluator gets an item of a CALL: a constant (a quotation's
+ * datum or a self-evaluating one), a variable (a LOCAL or a global's
+ * symbol), or an expression it must run. */
+typedef enum lang_item_kind { ITEM_CONST, ITEM_VAR, ITEM_EXPR } lang_item_kind;
+
+typedef struct lang_call_item {
+  lval x;
+  lang_pos pos; /* where the item is written; line 0: made at run time */
+  uint32_t kind; /* lang_item_kind */
+} lang_call_item;
+
+/* An application of resolved code, (operator operand ...), decoded once by
+ * lang_resolve: the evaluator walks an array whose items say how each is
+ * evaluated, and finds what the call's errors name ready-made, instead of
+ * walking a list and testing each item as it goes. */
+typedef struct lang_call {
+  lang_obj h;
+  lang_pos pos;    /* the call's own position */
+  lang_pos op_pos; /* where an error blaming the operator points */
+  /* The operator as the program wrote it, when a variable of the program
+   * (not of the library): the call's errors are named after it. */
+  lang_symbol *call_name;
+  bool user;       /* written by the program, not the library (lang_site) */
+  uint32_t n;      /* items: the operator, then the operands */
+  lang_call_item items[];
+} lang_call;
+
 typedef struct lang_closure {
   lang_obj h;
   lval body;      /* non-empty list of expressions */
@@ -194,7 +221,10 @@ typedef struct lang_memo {
 
 /* Continuation frames of the evaluator (see lang_eval.c). */
 typedef enum lang_frame_kind {
-  FRAME_ARGS, FRAME_SEQ, FRAME_IF, FRAME_DEFINE, FRAME_SET, FRAME_AND,
+  /* A call's items being evaluated: a = the next item's index (an
+   * integer), b = the CALL, its values on the value stack from valbase. */
+  FRAME_ARGS,
+  FRAME_SEQ, FRAME_IF, FRAME_DEFINE, FRAME_SET, FRAME_AND,
   FRAME_OR, FRAME_MEMO,
   /* Loops over items (lang_eval_iter.c): a = the procedure, b = the items
    * left (the count left for repeat), results on the value stack from
@@ -397,6 +427,7 @@ static inline lval lang_webchurch_number(lval v) {
 #define LANG_CLOSURE(v) ((lang_closure *)(v).as.obj)
 #define LANG_LOCAL(v) ((lang_local *)(v).as.obj)
 #define LANG_PARAMS(v) ((lang_params *)(v).as.obj)
+#define LANG_CALL(v) ((lang_call *)(v).as.obj)
 #define LANG_PRIM(v) ((lang_prim *)(v).as.obj)
 #define LANG_MEMO(v) ((lang_memo *)(v).as.obj)
 #define LANG_HASH(v) ((lang_hash *)(v).as.obj)

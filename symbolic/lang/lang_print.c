@@ -258,6 +258,7 @@ static void print_value(lang_buf *b, lval v, bool write, int depth) {
     /* Code as resolved prints as written. */
     case NSR_LANG_LOCAL: lang_buf_add(b, LANG_LOCAL(v)->sym->name, LANG_LOCAL(v)->sym->len); return;
     case NSR_LANG_PARAMS: print_value(b, LANG_PARAMS(v)->list, write, depth); return;
+    case NSR_LANG_CALL: lang_buf_add(b, "#<call>", 7); return; /* no program can see one */
   }
 }
 

@@ -7,12 +7,16 @@
  * the evaluator has always bound it (webchurch, compiling to JavaScript,
  * hoists it the same way). A variable bound by an enclosing lambda becomes
  * a LOCAL (frames out, slot); any other stays its symbol, a global. A
- * lambda list becomes a PARAMS object, which sizes the frame.
+ * lambda list becomes a PARAMS object, which sizes the frame, and an
+ * application a CALL, its items in an array, each marked with how it is
+ * evaluated.
  *
  * A defined name's slot is unassigned until its define runs. A reference
  * that finds it so means what the name meant outside that lambda (the
  * LOCAL's `outer`), as when bindings were added at run time: in
  * (lambda () (display x) (define x 1)) the display shows the global x. */
+#include <assert.h>
+
 #include "lang_internal.h"
 
 /* The names of one lambda's frame, the innermost first in a chain on the
@@ -167,6 +171,42 @@ static lang_rc resolve_binding(nsr_lang *I, const resolve_scope *sc, lval x, lva
   return cell_like(I, x, lang_car(x), rest, out);
 }
 
+/* How the evaluator gets the resolved item x of a call: a quotation
+ * becomes its datum. */
+static lang_call_item call_item(lval x, lang_pos pos) {
+  if (x.type == NSR_LANG_LOCAL || x.type == NSR_LANG_SYMBOL) return (lang_call_item){x, pos, ITEM_VAR};
+  if (core_form(x) == FORM_QUOTE) return (lang_call_item){lang_car(lang_cdr(x)), pos, ITEM_CONST};
+  if (x.type == NSR_LANG_PAIR || x.type == NSR_LANG_CALL) return (lang_call_item){x, pos, ITEM_EXPR};
+  return (lang_call_item){x, pos, ITEM_CONST};
+}
+
+/* The application x, a proper list (the expander checked), as a CALL.
+ * The operator's item carries the position its errors point at (the
+ * call's, its column moved to the operator's when the reader knew it);
+ * each operand's, its cell's. */
+static lang_rc resolve_call(nsr_lang *I, const resolve_scope *sc, lval x, lval *out) {
+  int64_t n = lang_list_length(x);
+  assert(n > 0 && "the expander passes only proper, non-empty applications");
+  lang_call *c = lang_alloc(I, NSR_LANG_CALL, sizeof *c + (size_t)n * sizeof c->items[0]);
+  if (c == NULL) return LANG_ERROR;
+  c->n = (uint32_t)n;
+  c->pos = LANG_PAIR(x)->pos;
+  uint32_t i = 0;
+  for (lval l = x; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
+    lval item;
+    if (resolve(I, sc, lang_car(l), &item) != LANG_OK) return LANG_ERROR;
+    c->items[i] = call_item(item, i == 0 ? lang_head_pos(x) : LANG_PAIR(l)->pos);
+  }
+  c->user = c->pos.line != 0 && c->pos.file != I->library_file;
+  c->op_pos = c->user ? c->items[0].pos : c->pos;
+  if (c->user && c->items[0].kind == ITEM_VAR) {
+    lval op = c->items[0].x;
+    c->call_name = op.type == NSR_LANG_LOCAL ? LANG_LOCAL(op)->sym : LANG_SYM(op);
+  }
+  *out = lang_obj_val(NSR_LANG_CALL, c);
+  return LANG_OK;
+}
+
 static lang_rc resolve(nsr_lang *I, const resolve_scope *sc, lval x, lval *out) {
   if (x.type == NSR_LANG_SYMBOL) return resolve_name(I, sc, LANG_SYM(x), 0, out);
   if (x.type != NSR_LANG_PAIR) {
@@ -182,7 +222,7 @@ static lang_rc resolve(nsr_lang *I, const resolve_scope *sc, lval x, lval *out) 
     case FORM_BEGIN:
     case FORM_AND:
     case FORM_OR: return resolve_items(I, sc, x, 1, out);
-    default: return resolve_items(I, sc, x, 0, out); /* an application */
+    default: return resolve_call(I, sc, x, out);
   }
 }
 
