@@ -40,20 +40,21 @@ static lang_rc prim_machine_marker(nsr_lang *I, lval *args, int nargs, lval *out
 }
 
 static lang_rc define_prim(nsr_lang *I, const char *name, int min_args, int max_args,
-                          lang_prim_fn fn, lang_prim_op op) {
+                          lang_prim_fn fn, lang_prim_op op, bool pure) {
   lang_prim *p = lang_alloc(I, NSR_LANG_PRIMITIVE, sizeof *p);
   if (p == NULL) return LANG_ERROR;
   p->name = name;
   p->min_args = min_args;
   p->max_args = max_args;
   p->op = op;
+  p->pure = pure;
   p->fn = fn;
   return lang_define_global(I, name, lang_obj_val(NSR_LANG_PRIMITIVE, p));
 }
 
-lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs) {
+lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs, bool pure) {
   for (; defs->name != NULL; defs++) {
-    if (define_prim(I, defs->name, defs->min_args, defs->max_args, defs->fn, LANG_PRIM_C) !=
+    if (define_prim(I, defs->name, defs->min_args, defs->max_args, defs->fn, LANG_PRIM_C, pure) !=
         LANG_OK) {
       return LANG_ERROR;
     }
@@ -63,7 +64,7 @@ lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs) {
 
 lang_rc lang_define_machine_prim(nsr_lang *I, const char *name, int min_args, int max_args,
                                  lang_prim_op op) {
-  return define_prim(I, name, min_args, max_args, prim_machine_marker, op);
+  return define_prim(I, name, min_args, max_args, prim_machine_marker, op, false);
 }
 
 void nsr_lang_config_default(nsr_lang_config *cfg) {
@@ -143,11 +144,17 @@ static lang_rc init_language(nsr_lang *I) {
     if (intern_cstr(I, syms[i].name, syms[i].slot) != LANG_OK) return LANG_ERROR;
   }
   if (lang_define_machine_prims(I) != LANG_OK) return LANG_ERROR;
-  const lang_prim_def *tables[] = {lang_prims_num, lang_prims_list, lang_prims_text,
-                                   lang_prims_dist, lang_prims_infer, lang_prims_set,
-                                   lang_prims_plot, lang_prims_load, lang_prims_lists_as_sets};
+  const struct {
+    const lang_prim_def *defs;
+    bool pure;
+  } tables[] = {
+      {lang_prims_num, true},    {lang_prims_list, true},  {lang_prims_list_effects, false},
+      {lang_prims_text, false},  {lang_prims_dist, false}, {lang_prims_infer, false},
+      {lang_prims_set, false},   {lang_prims_plot, false}, {lang_prims_load, false},
+      {lang_prims_lists_as_sets, false},
+  };
   for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-    if (lang_define_prims(I, tables[i]) != LANG_OK) return LANG_ERROR;
+    if (lang_define_prims(I, tables[i].defs, tables[i].pure) != LANG_OK) return LANG_ERROR;
   }
   I->p_cons = lang_global(I, "cons");
   I->p_list = lang_global(I, "list");

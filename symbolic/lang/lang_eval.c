@@ -378,6 +378,58 @@ static inline void call_ready(nsr_lang *I, const lang_call *c) {
   }
 }
 
+/* Applies the call c in place, when its operator's value is a pure
+ * primitive (lang_prim) taking that many operands: calls the primitive's
+ * function on the operands' values and charges the steps the machine
+ * would have taken for the call, `extra` beyond its items' two each ahead
+ * of the function, `after` once it returns (*after_rc, the only error this
+ * can report). Returns false, having changed nothing the machine can see,
+ * in any other case and when the primitive fails: the machine then
+ * applies the call itself and repeats the failure, reporting it where and
+ * as it does. A call whose operator is something else is not tried
+ * again: callers test c->in_place first. */
+static inline bool apply_in_place(nsr_lang *I, lang_env *env, lang_call *c, uint64_t extra,
+                                  uint64_t after, lval *out, lang_rc *after_rc) {
+  if (I->cfg.webchurch) return false;
+  uint64_t before = 2 * (uint64_t)c->n + extra;
+  lval op;
+  if (I->steps + before + after >= I->step_alarm || I->valcap - I->nvals < c->n ||
+      !lookup_fast(env, c->items[0].x, &op)) {
+    return false;
+  }
+  int nargs = (int)c->n - 1;
+  const lang_prim *p = LANG_PRIM(op);
+  if (op.type != NSR_LANG_PRIMITIVE || !p->pure || nargs < p->min_args ||
+      (p->max_args >= 0 && nargs > p->max_args)) {
+    c->in_place = false; /* mostly the same operator: stop trying */
+    return false;
+  }
+  lval *args = &I->vals[I->nvals];
+  for (uint32_t i = 1; i < c->n; i++) {
+    const lang_call_item *it = &c->items[i];
+    args[i - 1] = it->x;
+    if (it->kind == ITEM_VAR && !lookup_fast(env, it->x, &args[i - 1])) return false;
+  }
+  uint64_t steps_in = I->steps;
+  I->steps += before;
+  I->nvals += (size_t)nargs; /* the arguments stay on the stack while it runs */
+  lang_rc rc = p->fn(I, args, nargs, out);
+  I->nvals -= (size_t)nargs;
+  if (rc != LANG_OK) {
+    I->steps = steps_in; /* with whatever the primitive charged */
+    set_step_alarm(I);
+    nsr_error_clear(&I->error);
+    return false;
+  }
+  I->site.cur_pos = c->pos;
+  if (c->user) {
+    I->site.user_pos = c->pos;
+    I->site.user_call_name = c->call_name;
+  }
+  *after_rc = charge_steps(I, after);
+  return true;
+}
+
 /* Evaluates the items of `call` from item i on, its operator and first
  * operands being on the value stack from base. Constants and variables
  * are evaluated in place, charged the two steps (evaluate, return) the
@@ -397,6 +449,13 @@ __attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_
   for (; i < c->n; i++) {
     const lang_call_item *it = &c->items[i];
     if (it->kind == ITEM_EXPR) {
+      lang_rc rc;
+      lval v;
+      if (it->x.type == NSR_LANG_CALL && LANG_CALL(it->x)->in_place &&
+          apply_in_place(I, env, LANG_CALL(it->x), 2, 1, &v, &rc)) {
+        if (rc != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
+        continue;
+      }
       if (it->pos.line != 0) I->site.cur_pos = it->pos;
       if (waiting) {
         I->frames[I->nframes - 1].a = lang_int(i + 1);
@@ -429,6 +488,21 @@ __attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_
   call_ready(I, c);
   *next = M_APPLY;
   return LANG_OK;
+}
+
+/* The branch an if whose test gave `test` takes, from `branches` (then
+ * [else]): sets r->expr to it and returns M_EVAL, or, with no else to
+ * take, sets r->val and returns M_RETURN. */
+static inline mode take_branch(nsr_lang *I, lval branches, lval test, lang_run *r) {
+  if (lang_truthy(I, test)) {
+    r->expr = item_of(I, branches);
+  } else if (lang_cdr(branches).type == NSR_LANG_PAIR) {
+    r->expr = item_of(I, lang_cdr(branches));
+  } else {
+    r->val = lang_unspec();
+    return M_RETURN;
+  }
+  return M_EVAL;
 }
 
 /* Runs the machine from `m`: M_EVAL evaluates expr in env; M_APPLY applies
@@ -528,6 +602,11 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
     if (m == M_EVAL) {
       lval x = r.expr;
       if (x.type == NSR_LANG_CALL) {
+        if (LANG_CALL(x)->in_place && apply_in_place(I, r.env, LANG_CALL(x), 1, 0, &r.val, &rc)) {
+          if (rc != LANG_OK) break;
+          m = M_RETURN;
+          continue;
+        }
         I->site.cur_pos = LANG_CALL(x)->items[0].pos;
         if ((rc = operands(I, r.env, x, 0, I->nvals, false, &r.expr, &m, &apply_base)) != LANG_OK) {
           break;
@@ -552,10 +631,17 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
           r.val = lang_car(rest);
           m = M_RETURN;
           continue;
-        case FORM_IF:
+        case FORM_IF: {
+          lval test = lang_car(rest), v;
+          if (test.type == NSR_LANG_CALL && LANG_CALL(test)->in_place &&
+              apply_in_place(I, r.env, LANG_CALL(test), 2, 1, &v, &rc)) {
+            if (rc == LANG_OK) m = take_branch(I, lang_cdr(rest), v, &r);
+            break;
+          }
           rc = push_frame(I, FRAME_IF, lang_cdr(rest), lang_nil(), r.env);
           r.expr = item_of(I, rest);
           break;
+        }
         case FORM_DEFINE:
         case FORM_SET:
           rc = push_frame(I, form == FORM_DEFINE ? FRAME_DEFINE : FRAME_SET,
@@ -623,15 +709,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         break;
       case FRAME_IF:
         I->nframes--;
-        if (lang_truthy(I, r.val)) {
-          r.expr = item_of(I, f->a);
-        } else if (lang_cdr(f->a).type == NSR_LANG_PAIR) {
-          r.expr = item_of(I, lang_cdr(f->a));
-        } else {
-          r.val = lang_unspec();
-          break;
-        }
-        m = M_EVAL;
+        m = take_branch(I, f->a, r.val, &r);
         break;
       case FRAME_DEFINE:
         I->site.cur_pos = lang_pos_of(f->b);

@@ -151,6 +151,10 @@ typedef struct lang_call {
    * (not of the library): the call's errors are named after it. */
   lang_symbol *call_name;
   bool user;       /* written by the program, not the library (lang_site) */
+  /* The operator a variable, every operand a variable or a constant, and
+   * the operator's value not yet found to be other than a pure primitive:
+   * the evaluator tries to apply it in place (lang_eval.c). */
+  bool in_place;
   uint32_t n;      /* items: the operator, then the operands */
   lang_call_item items[];
 } lang_call;
@@ -181,6 +185,13 @@ typedef struct lang_prim {
   const char *name;
   int min_args, max_args; /* max -1: variadic */
   lang_prim_op op;
+  /* Its C function (fn) computes a value from its arguments and nothing
+   * else: no choice, factor, Church code, output or change to a value the
+   * program can see, and no use of where it is called from (lang_site).
+   * Applying it twice is then the same as once, so the evaluator may
+   * apply it in place and, when it fails, again through the machine to
+   * report the error as the machine does (lang_eval.c). */
+  bool pure;
   lang_prim_fn fn;
   nsr_lang_primitive_fn user_fn;
   void *user;
@@ -649,8 +660,9 @@ typedef struct lang_prim_def {
   lang_prim_fn fn;
 } lang_prim_def;
 
-/* Binds each primitive of a NULL-terminated table globally. */
-lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs);
+/* Binds each primitive of a NULL-terminated table globally; `pure` says
+ * they all are (lang_prim). */
+lang_rc lang_define_prims(nsr_lang *I, const lang_prim_def *defs, bool pure);
 /* Binds a primitive that the machine applies itself (op, not LANG_PRIM_C). */
 lang_rc lang_define_machine_prim(nsr_lang *I, const char *name, int min_args, int max_args,
                                  lang_prim_op op);
@@ -674,6 +686,7 @@ lang_rc lang_define_machine_prims(nsr_lang *I);
 
 extern const lang_prim_def lang_prims_num[];
 extern const lang_prim_def lang_prims_list[];
+extern const lang_prim_def lang_prims_list_effects[];
 extern const lang_prim_def lang_prims_text[];
 extern const lang_prim_def lang_prims_dist[];
 extern const lang_prim_def lang_prims_infer[];

@@ -640,6 +640,7 @@ static lang_rc p_mem(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+/* Pure (see lang_prim): they compute a value from their arguments. */
 const lang_prim_def lang_prims_list[] = {
     {"cons", 2, 2, p_cons},
     {"pair", 2, 2, p_cons},
@@ -705,13 +706,19 @@ const lang_prim_def lang_prims_list[] = {
     {"vector", 0, -1, p_vector},
     {"make-vector", 1, 2, p_make_vector},
     {"vector-ref", 2, 2, p_vector_ref},
-    {"vector-set!", 3, 3, p_vector_set},
     {"vector->list", 1, 1, p_vector_to_list},
     {"list->vector", 1, 1, p_list_to_vector},
     {"make-hash-table", 0, 0, p_make_hash},
     {"hash-table-ref", 2, 3, p_hash_ref},
-    {"hash-table-set!", 3, 3, p_hash_set},
     {"hash-table-count", 1, 1, p_hash_count},
+    {NULL, 0, 0, NULL},
+};
+
+/* The list library's primitives that change a value or read where they are
+ * called from. */
+const lang_prim_def lang_prims_list_effects[] = {
+    {"vector-set!", 3, 3, p_vector_set},
+    {"hash-table-set!", 3, 3, p_hash_set},
     {"mem", 1, 1, p_mem},
     {NULL, 0, 0, NULL},
 };

@@ -480,6 +480,7 @@ static lang_rc p_string_to_number(nsr_lang *I, lval *a, int n, lval *out) {
   return LANG_OK;
 }
 
+/* Pure (see lang_prim). */
 const lang_prim_def lang_prims_num[] = {
     {"+", 0, -1, p_add},
     {"-", 1, -1, p_sub},

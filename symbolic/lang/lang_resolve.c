@@ -192,11 +192,14 @@ static lang_rc resolve_call(nsr_lang *I, const resolve_scope *sc, lval x, lval *
   c->n = (uint32_t)n;
   c->pos = LANG_PAIR(x)->pos;
   uint32_t i = 0;
+  c->in_place = true;
   for (lval l = x; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
     lval item;
     if (resolve(I, sc, lang_car(l), &item) != LANG_OK) return LANG_ERROR;
     c->items[i] = call_item(item, i == 0 ? lang_head_pos(x) : LANG_PAIR(l)->pos);
+    if (c->items[i].kind == ITEM_EXPR) c->in_place = false;
   }
+  if (c->items[0].kind != ITEM_VAR) c->in_place = false;
   c->user = c->pos.line != 0 && c->pos.file != I->library_file;
   c->op_pos = c->user ? c->items[0].pos : c->pos;
   if (c->user && c->items[0].kind == ITEM_VAR) {

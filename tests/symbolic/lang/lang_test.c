@@ -67,3 +67,22 @@ void lt_expect_error(const char *src, nsr_code code, const char *fragment) {
   nsr_lang_free(lang);
   if (!found) fail_msg("%s: message \"%s\" lacks \"%s\"", src, copy, fragment);
 }
+
+uint64_t lt_steps_needed(const nsr_lang_config *cfg, const char *src) {
+  uint64_t lo = 1, hi = 1u << 24; /* src fails at lo, runs within hi */
+  while (hi - lo > 1) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    nsr_lang_config tried = *cfg;
+    tried.max_steps = mid;
+    nsr_lang *lang = lt_new_config(&tried);
+    nsr_error err;
+    if (nsr_lang_eval_string(lang, "test.church", src, strlen(src), &err) == NSR_OK) {
+      hi = mid;
+    } else {
+      assert_int_equal(err.code, NSR_ERR_LIMIT);
+      lo = mid;
+    }
+    nsr_lang_free(lang);
+  }
+  return hi;
+}

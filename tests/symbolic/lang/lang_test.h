@@ -28,5 +28,10 @@ void lt_expect(const char *src, const char *expected);
 void lt_expect_error(const char *src, nsr_code code, const char *fragment);
 /* Evaluates src in lang expecting failure; returns the message. */
 const char *lt_eval_error(nsr_lang *lang, const char *src, nsr_code code);
+/* The fewest evaluation steps src runs in under cfg (bisection on the step
+ * budget, each try in a fresh interpreter; steps do not depend on the
+ * machine). Fails the test when src fails other than on the budget or
+ * needs 2^24 steps or more. */
+uint64_t lt_steps_needed(const nsr_lang_config *cfg, const char *src);
 
 #endif

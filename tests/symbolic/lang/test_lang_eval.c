@@ -84,6 +84,40 @@ static void test_library_names_behave_as_predefined(void **state) {
   lt_expect_error("(sort 5)", NSR_ERR_INVALID, "sort");
 }
 
+/* A call of a pure primitive (numbers, lists) on variables and constants
+ * is applied in place, without the machine's turns (lang_eval.c). It must
+ * take the steps those turns take, counted here by hand: the call's
+ * evaluation 1, each item 2, the application 1, the return 1; and fail,
+ * where and as the machine reports it. */
+static void test_calls_applied_in_place_behave_as_applied(void **state) {
+  (void)state;
+  nsr_lang_config cfg;
+  nsr_lang_config_default(&cfg);
+  assert_int_equal(lt_steps_needed(&cfg, "(+ 1 2)"), 1 + 3 * 2 + 1 + 1);
+  /* As an operand: the outer call's evaluation, its operator, the inner
+   * call's 9 steps, the application, the final return. */
+  assert_int_equal(lt_steps_needed(&cfg, "(list (+ 1 2))"), 1 + 2 + 9 + 1 + 1);
+  /* As an if's test: the if's evaluation, the test's 9, the branch's
+   * evaluation, the final return. */
+  assert_int_equal(lt_steps_needed(&cfg, "(if (< 1 2) 'a 'b)"), 1 + 9 + 1 + 1);
+  /* Its errors point at the call and name the operator as written. */
+  lt_expect_error("(define x 5)\n(define (f y) (list (car y)))\n(f x)", NSR_ERR_INVALID,
+                  "test.church:2:21: car: expected a pair as argument 1, got 5");
+  lt_expect_error("(define head car)\n(if (head 5) 1 2)", NSR_ERR_INVALID,
+                  "test.church:2:5: head: expected a pair as argument 1, got 5");
+  lt_expect_error("(define (f) (list (car 1 2)))\n(f)", NSR_ERR_INVALID,
+                  "test.church:1:19: car: expected 1 argument, got 2");
+  /* The operator is looked up at each call: rebinding it in either
+   * direction, or passing a primitive as an argument, still works. */
+  lt_expect("(define (h x) (list (car x))) (define a (h '(1)))"
+            "(set! car (lambda (x) 'mine)) (list a (h '(1)))",
+            "((1) (mine))");
+  lt_expect("(define (op x y) 'closure) (define (h) (list (op 5 3))) (define a (h))"
+            "(set! op -) (list a (h))",
+            "((closure) (2))");
+  lt_expect("((lambda (f) (list (f 1 2))) +)", "(3)");
+}
+
 static void test_let_family(void **state) {
   (void)state;
   lt_expect("(let ((x 1) (y 2)) (+ x y))", "3");
@@ -588,6 +622,7 @@ int main(void) {
       cmocka_unit_test(test_define_and_lambda),
       cmocka_unit_test(test_variables_resolve_to_their_binding),
       cmocka_unit_test(test_library_names_behave_as_predefined),
+      cmocka_unit_test(test_calls_applied_in_place_behave_as_applied),
       cmocka_unit_test(test_let_family),
       cmocka_unit_test(test_conditionals),
       cmocka_unit_test(test_special_form_names_can_be_shadowed),

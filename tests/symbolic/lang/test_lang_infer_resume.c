@@ -228,25 +228,10 @@ static void test_particles_within_the_memory_budget(void **state) {
                      (size_t)2 << 20);
 }
 
-/* The fewest steps `src` runs in (bisection on the step budget; steps do
- * not depend on the machine). */
+/* The fewest steps `src` runs in, resuming or replaying. */
 static uint64_t steps_needed(const char *src, bool replay) {
-  uint64_t lo = 1, hi = 1u << 24; /* src fails at lo, runs within hi */
-  while (hi - lo > 1) {
-    uint64_t mid = lo + (hi - lo) / 2;
-    nsr_lang_config cfg = config(replay);
-    cfg.max_steps = mid;
-    nsr_lang *lang = lt_new_config(&cfg);
-    nsr_error err;
-    if (nsr_lang_eval_string(lang, "test.church", src, strlen(src), &err) == NSR_OK) {
-      hi = mid;
-    } else {
-      assert_int_equal(err.code, NSR_ERR_LIMIT);
-      lo = mid;
-    }
-    nsr_lang_free(lang);
-  }
-  return hi;
+  nsr_lang_config cfg = config(replay);
+  return lt_steps_needed(&cfg, src);
 }
 
 /* Resumption runs src in fewer than num/den of the steps replay takes. */
