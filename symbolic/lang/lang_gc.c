@@ -21,27 +21,6 @@
 
 #include "lang_internal.h"
 
-/* Under AddressSanitizer a free cell's body is poisoned, so a value used
- * after the collector freed it (a missing root) is still reported, as it
- * was when every object had its own malloc. The header stays readable: the
- * sweep and the free lists use it. */
-#if defined(__SANITIZE_ADDRESS__)
-#define LANG_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LANG_ASAN 1
-#endif
-#endif
-#ifdef LANG_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON_CELL(o, cell) \
-  ASAN_POISON_MEMORY_REGION((char *)(o) + sizeof(free_cell), (cell) - sizeof(free_cell))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON_CELL(o, cell) ((void)(o), (void)(cell))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 /* Memory given back to the OS once this much was freed: trimming walks the
  * allocator's free lists and the pages given back fault in again when
  * reused, so it is kept for large releases at the end of an evaluation
@@ -51,13 +30,6 @@
 /* A block's request: with glibc's 16-byte chunk header it takes 16 KiB.
  * Small enough that a budget of a few MiB fits every class's block. */
 #define BLOCK_BYTES ((size_t)16384 - 16)
-
-/* A free cell: the header the sweep reads, then the link of its class's
- * free list. The smallest cell is this large. */
-typedef struct free_cell {
-  lang_obj h;
-  struct free_cell *next;
-} free_cell;
 
 /* What goes before a large object (malloc'd singly). */
 typedef struct lang_large {
@@ -85,7 +57,7 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
   size_t cost = lang_malloc_cost(BLOCK_BYTES);
   lang_block *b = I->spare;
   if (b != NULL) {
-    UNPOISON(b, BLOCK_BYTES); /* its cells were of another size */
+    LANG_UNPOISON(b, BLOCK_BYTES); /* its cells were of another size */
     I->spare = b->next;
     I->spare_bytes -= cost;
   } else {
@@ -100,31 +72,28 @@ static lang_rc add_block(nsr_lang *I, size_t cls) {
   b->ncells = (uint32_t)((BLOCK_BYTES - offsetof(lang_block, cells)) / b->cell);
   b->next = I->blocks;
   I->blocks = b;
-  free_cell *head = I->free_cells[cls];
+  lang_free_cell *head = I->free_cells[cls];
   for (uint32_t i = b->ncells; i-- > 0;) {
-    free_cell *c = (free_cell *)block_cell(b, i);
+    lang_free_cell *c = (lang_free_cell *)block_cell(b, i);
     c->h.type = NSR_LANG_NIL;
     c->h.marked = 0; /* the sweep reads it on free cells too */
     c->next = head;
-    POISON_CELL(c, b->cell);
+    LANG_POISON_CELL(c, b->cell);
     head = c;
   }
   I->free_cells[cls] = head;
   return LANG_OK;
 }
 
-void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
+void *lang_alloc_slow(nsr_lang *I, nsr_lang_type type, size_t bytes) {
   lang_obj *o;
   if (bytes <= LANG_SMALL_MAX) {
-    /* A cell holds at least a free_cell (no object is smaller). Raising
-     * `bytes` instead made GCC inline the memset below as `rep stos`,
-     * whose stores stalled the first field's: 1.3x slower. */
-    size_t cls = bytes < sizeof(free_cell) ? sizeof(free_cell) / 8 - 1 : (bytes + 7) / 8 - 1;
-    if (I->free_cells[cls] == NULL && add_block(I, cls) != LANG_OK) return NULL;
-    free_cell *c = I->free_cells[cls];
+    size_t cls = lang_size_class(bytes);
+    if (add_block(I, cls) != LANG_OK) return NULL;
+    lang_free_cell *c = I->free_cells[cls];
     I->free_cells[cls] = c->next;
     o = &c->h;
-    UNPOISON(o, bytes);
+    LANG_UNPOISON(o, bytes);
     memset(o, 0, bytes);
   } else {
     size_t cost = lang_malloc_cost(sizeof(lang_large) + bytes);
@@ -277,29 +246,34 @@ static size_t free_owned(lang_obj *o) {
 /* Sweeps block b: dead cells go onto the free list of b's class, marks are
  * cleared, and *kept grows by the live cells' bytes and their arrays'.
  * Returns the number of live cells; when none, the class's free list is
- * left as it was (the caller frees b). */
+ * left as it was (the caller frees b). Only hash tables and sets own
+ * arrays: other cells are tested for nothing else. */
 static uint32_t sweep_block(nsr_lang *I, lang_block *b, size_t *kept) {
   size_t cls = b->cell / 8 - 1;
-  free_cell *head = I->free_cells[cls];
+  lang_free_cell *head = I->free_cells[cls];
   uint32_t live = 0;
+  size_t owned_live = 0, owned_freed = 0;
   for (uint32_t i = b->ncells; i-- > 0;) {
-    free_cell *c = (free_cell *)block_cell(b, i);
+    lang_free_cell *c = (lang_free_cell *)block_cell(b, i);
+    uint32_t type = c->h.type;
+    bool owns = type == NSR_LANG_HASH || type == NSR_LANG_SET;
     if (c->h.marked) {
       c->h.marked = 0;
       live++;
-      *kept += b->cell + owned_bytes(&c->h);
+      if (owns) owned_live += owned_bytes(&c->h);
       continue;
     }
-    if (c->h.type != NSR_LANG_NIL) {
-      size_t owned = free_owned(&c->h);
-      I->heap_bytes -= owned;
-      I->freed_bytes += owned;
+    if (type != NSR_LANG_NIL) {
+      if (owns) owned_freed += free_owned(&c->h);
       c->h.type = NSR_LANG_NIL;
-      POISON_CELL(c, b->cell);
+      LANG_POISON_CELL(c, b->cell);
     }
     c->next = head;
     head = c;
   }
+  I->heap_bytes -= owned_freed;
+  I->freed_bytes += owned_freed;
+  *kept += (size_t)live * b->cell + owned_live;
   if (live > 0) I->free_cells[cls] = head;
   return live;
 }
@@ -334,7 +308,7 @@ static void trim_spare(nsr_lang *I, size_t keep) {
     I->spare_bytes -= cost;
     I->heap_bytes -= cost;
     I->freed_bytes += cost;
-    UNPOISON(b, BLOCK_BYTES);
+    LANG_UNPOISON(b, BLOCK_BYTES);
     nsr_free(b);
   }
 }
@@ -451,7 +425,7 @@ void lang_free_all(nsr_lang *I) {
       lang_obj *o = block_cell(b, i);
       if (o->type != NSR_LANG_NIL) free_owned(o);
     }
-    UNPOISON(b, BLOCK_BYTES);
+    LANG_UNPOISON(b, BLOCK_BYTES);
     nsr_free(b);
   }
   memset(I->free_cells, 0, sizeof I->free_cells);

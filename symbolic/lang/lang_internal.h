@@ -17,6 +17,7 @@
 #define NSR_LANG_INTERNAL_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "nsr_lang.h"
 
@@ -304,7 +305,7 @@ struct nsr_lang {
   struct lang_block *spare;    /* empty blocks kept for reuse (counted in
                                   heap_bytes: the process holds them) */
   size_t spare_bytes;
-  struct free_cell *free_cells[LANG_CLASSES]; /* free cells of each size class */
+  struct lang_free_cell *free_cells[LANG_CLASSES]; /* free cells of each size class */
   size_t heap_bytes;  /* blocks + large objects + evaluator stacks + mark
                          stack + kept output + query bookkeeping */
   size_t freed_bytes; /* freed since memory was last given back to the OS */
@@ -449,11 +450,64 @@ static inline lval lang_cdr(lval v) { return LANG_PAIR(v)->cdr; }
 /* What a malloc of `bytes` really takes from the process (the allocator's
  * header and rounding), which is what the memory budget counts. */
 size_t lang_malloc_cost(size_t bytes);
-/* Allocates a zeroed object of `bytes` (lang_gc.c): a cell of a block when
- * small (charging a whole block when a new one is needed), else its own
- * malloc (charging lang_malloc_cost(bytes)). Fails (NULL, error set) when
- * memory or the memory budget runs out. */
-void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes);
+/* Under AddressSanitizer a free cell's body is poisoned, so a value used
+ * after the collector freed it (a missing root) is still reported, as it
+ * was when every object had its own malloc. The header stays readable: the
+ * sweep and the free lists use it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LANG_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LANG_ASAN 1
+#endif
+#endif
+#ifdef LANG_ASAN
+#include <sanitizer/asan_interface.h>
+#define LANG_POISON_CELL(o, cell) \
+  ASAN_POISON_MEMORY_REGION((char *)(o) + sizeof(lang_free_cell), (cell) - sizeof(lang_free_cell))
+#define LANG_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define LANG_POISON_CELL(o, cell) ((void)(o), (void)(cell))
+#define LANG_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* A free cell of a block (lang_gc.c): the header the sweep reads, then the
+ * link of its class's free list. The smallest cell is this large. */
+typedef struct lang_free_cell {
+  lang_obj h;
+  struct lang_free_cell *next;
+} lang_free_cell;
+
+/* The size class of a small object of `bytes`: its cell holds at least a
+ * free cell (no object is smaller). */
+static inline size_t lang_size_class(size_t bytes) {
+  return bytes < sizeof(lang_free_cell) ? sizeof(lang_free_cell) / 8 - 1 : (bytes + 7) / 8 - 1;
+}
+
+/* lang_alloc's cases other than a small object whose class has a free
+ * cell: a new block, a large object (lang_gc.c). */
+void *lang_alloc_slow(nsr_lang *I, nsr_lang_type type, size_t bytes);
+
+/* Allocates a zeroed object of `bytes`: a cell of a block when small
+ * (charging a whole block when a new one is needed), else its own malloc
+ * (charging lang_malloc_cost(bytes)). Fails (NULL, error set) when memory
+ * or the memory budget runs out. Inline: most objects are made with a
+ * constant size, whose zeroing the compiler then does with a few stores
+ * (as a call, its register saving and memset were most of its cost). */
+static inline void *lang_alloc(nsr_lang *I, nsr_lang_type type, size_t bytes) {
+  if (bytes <= LANG_SMALL_MAX) {
+    size_t cls = lang_size_class(bytes);
+    lang_free_cell *c = I->free_cells[cls];
+    if (c != NULL) {
+      I->free_cells[cls] = c->next;
+      LANG_UNPOISON(c, bytes);
+      memset(c, 0, bytes);
+      c->h.type = type;
+      return c;
+    }
+  }
+  return lang_alloc_slow(I, type, bytes);
+}
 /* Accounts `delta` more (or fewer) bytes owned by an object (arrays it
  * grows); fails like lang_alloc when the budget would be exceeded. */
 lang_rc lang_account(nsr_lang *I, ptrdiff_t delta);
