@@ -378,45 +378,67 @@ static inline void call_ready(nsr_lang *I, const lang_call *c) {
   }
 }
 
-/* Applies the call c in place, when its operator's value is a pure
- * primitive (lang_prim) taking that many operands: calls the primitive's
- * function on the operands' values and charges the steps the machine
- * would have taken for the call, `extra` beyond its items' two each ahead
- * of the function, `after` once it returns (*after_rc, the only error this
- * can report). Returns false, having changed nothing the machine can see,
- * in any other case and when the primitive fails: the machine then
- * applies the call itself and repeats the failure, reporting it where and
- * as it does. A call whose operator is something else is not tried
- * again: callers test c->in_place first. */
-static inline bool apply_in_place(nsr_lang *I, lang_env *env, lang_call *c, uint64_t extra,
-                                  uint64_t after, lval *out, lang_rc *after_rc) {
-  if (I->cfg.webchurch) return false;
-  uint64_t before = 2 * (uint64_t)c->n + extra;
+/* How evaluating a call in place ended. */
+typedef enum in_place_end {
+  IN_PLACE_DONE,
+  IN_PLACE_NEVER, /* an operator is not a pure primitive taking its operands */
+  IN_PLACE_FAILED, /* a primitive failed, or a variable needs lookup_slow */
+} in_place_end;
+
+/* The value of the call c (c->in_place) in env into *out, its operands'
+ * calls evaluated first, in order, by the same rule; the arguments go on
+ * the value stack (c->stack values at most) and come off it. A call that
+ * ends IN_PLACE_NEVER is not tried again, nor are the calls around it. */
+static in_place_end eval_in_place(nsr_lang *I, lang_env *env, lang_call *c, lval *out) {
   lval op;
-  if (I->steps + before + after >= I->step_alarm || I->valcap - I->nvals < c->n ||
-      !lookup_fast(env, c->items[0].x, &op)) {
-    return false;
-  }
+  if (!lookup_fast(env, c->items[0].x, &op)) return IN_PLACE_FAILED;
   int nargs = (int)c->n - 1;
   const lang_prim *p = LANG_PRIM(op);
   if (op.type != NSR_LANG_PRIMITIVE || !p->pure || nargs < p->min_args ||
       (p->max_args >= 0 && nargs > p->max_args)) {
     c->in_place = false; /* mostly the same operator: stop trying */
-    return false;
+    return IN_PLACE_NEVER;
   }
-  lval *args = &I->vals[I->nvals];
-  for (uint32_t i = 1; i < c->n; i++) {
+  size_t base = I->nvals;
+  in_place_end end = IN_PLACE_DONE;
+  for (uint32_t i = 1; i < c->n && end == IN_PLACE_DONE; i++) {
     const lang_call_item *it = &c->items[i];
-    args[i - 1] = it->x;
-    if (it->kind == ITEM_VAR && !lookup_fast(env, it->x, &args[i - 1])) return false;
+    lval v = it->x;
+    if (it->kind == ITEM_EXPR) {
+      lang_call *inner = LANG_CALL(it->x);
+      end = inner->in_place ? eval_in_place(I, env, inner, &v) : IN_PLACE_NEVER;
+      if (end == IN_PLACE_NEVER) c->in_place = false;
+    } else if (it->kind == ITEM_VAR && !lookup_fast(env, it->x, &v)) {
+      end = IN_PLACE_FAILED;
+    }
+    I->vals[I->nvals++] = v; /* room for c->stack values was checked */
+  }
+  if (end == IN_PLACE_DONE && p->fn(I, &I->vals[base], nargs, out) != LANG_OK) {
+    end = IN_PLACE_FAILED;
+  }
+  I->nvals = base;
+  return end;
+}
+
+/* Applies the call c (c->in_place) in place: its pure primitives called
+ * on its operands' values with no turn of the machine, charged the steps
+ * the machine would have taken for it, `extra` more ahead of the
+ * primitives and `after` once they are done (*after_rc, the only error
+ * this can report). Returns false, having changed nothing the machine can
+ * see, when a primitive fails or anything else would need the machine:
+ * the machine then evaluates the call itself and repeats the failure,
+ * reporting it where and as it does (a pure primitive leaves no trace). */
+static inline bool apply_in_place(nsr_lang *I, lang_env *env, lang_call *c, uint64_t extra,
+                                  uint64_t after, lval *out, lang_rc *after_rc) {
+  uint64_t before = c->steps + extra;
+  if (I->cfg.webchurch || I->steps + before + after >= I->step_alarm ||
+      I->valcap - I->nvals < c->stack) {
+    return false;
   }
   uint64_t steps_in = I->steps;
   I->steps += before;
-  I->nvals += (size_t)nargs; /* the arguments stay on the stack while it runs */
-  lang_rc rc = p->fn(I, args, nargs, out);
-  I->nvals -= (size_t)nargs;
-  if (rc != LANG_OK) {
-    I->steps = steps_in; /* with whatever the primitive charged */
+  if (eval_in_place(I, env, c, out) != IN_PLACE_DONE) {
+    I->steps = steps_in; /* with whatever the primitives charged */
     set_step_alarm(I);
     nsr_error_clear(&I->error);
     return false;
@@ -452,7 +474,7 @@ __attribute__((always_inline)) static inline lang_rc operands(nsr_lang *I, lang_
       lang_rc rc;
       lval v;
       if (it->x.type == NSR_LANG_CALL && LANG_CALL(it->x)->in_place &&
-          apply_in_place(I, env, LANG_CALL(it->x), 2, 1, &v, &rc)) {
+          apply_in_place(I, env, LANG_CALL(it->x), 1, 1, &v, &rc)) {
         if (rc != LANG_OK || push_val(I, v) != LANG_OK) return LANG_ERROR;
         continue;
       }
@@ -602,7 +624,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
     if (m == M_EVAL) {
       lval x = r.expr;
       if (x.type == NSR_LANG_CALL) {
-        if (LANG_CALL(x)->in_place && apply_in_place(I, r.env, LANG_CALL(x), 1, 0, &r.val, &rc)) {
+        if (LANG_CALL(x)->in_place && apply_in_place(I, r.env, LANG_CALL(x), 0, 0, &r.val, &rc)) {
           if (rc != LANG_OK) break;
           m = M_RETURN;
           continue;
@@ -634,7 +656,7 @@ static lang_rc run_machine(nsr_lang *I, mode m, lval expr, lang_env *env, size_t
         case FORM_IF: {
           lval test = lang_car(rest), v;
           if (test.type == NSR_LANG_CALL && LANG_CALL(test)->in_place &&
-              apply_in_place(I, r.env, LANG_CALL(test), 2, 1, &v, &rc)) {
+              apply_in_place(I, r.env, LANG_CALL(test), 1, 1, &v, &rc)) {
             if (rc == LANG_OK) m = take_branch(I, lang_cdr(rest), v, &r);
             break;
           }

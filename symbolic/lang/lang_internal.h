@@ -144,6 +144,10 @@ typedef struct lang_call_item {
  * lang_resolve: the evaluator walks an array whose items say how each is
  * evaluated, and finds what the call's errors name ready-made, instead of
  * walking a list and testing each item as it goes. */
+/* How deep calls applied in place may nest, (f (g (h x))) being 3: the
+ * evaluator recurses in C for each. */
+#define LANG_IN_PLACE_DEPTH 4
+
 typedef struct lang_call {
   lang_obj h;
   lang_pos pos;    /* the call's own position */
@@ -152,11 +156,17 @@ typedef struct lang_call {
    * (not of the library): the call's errors are named after it. */
   lang_symbol *call_name;
   bool user;       /* written by the program, not the library (lang_site) */
-  /* The operator a variable, every operand a variable or a constant, and
-   * the operator's value not yet found to be other than a pure primitive:
-   * the evaluator tries to apply it in place (lang_eval.c). */
+  /* The operator a variable, every operand a variable, a constant or a
+   * call in place itself (LANG_IN_PLACE_DEPTH deep at most), and no
+   * operator found to be other than a pure primitive so far: the evaluator
+   * tries to apply it in place (lang_eval.c). */
   bool in_place;
+  uint8_t depth;   /* when in_place: 1, or 1 + its deepest operand call's */
   uint32_t n;      /* items: the operator, then the operands */
+  /* When in_place: the steps the machine takes for the call after its own
+   * evaluation step, up to its application included; the values it puts
+   * on the value stack at most. */
+  uint32_t steps, stack;
   lang_call_item items[];
 } lang_call;
 

@@ -191,15 +191,34 @@ static lang_rc resolve_call(nsr_lang *I, const resolve_scope *sc, lval x, lval *
   if (c == NULL) return LANG_ERROR;
   c->n = (uint32_t)n;
   c->pos = LANG_PAIR(x)->pos;
-  uint32_t i = 0;
-  c->in_place = true;
+  uint32_t i = 0, depth = 1;
   for (lval l = x; l.type == NSR_LANG_PAIR; l = lang_cdr(l), i++) {
     lval item;
     if (resolve(I, sc, lang_car(l), &item) != LANG_OK) return LANG_ERROR;
     c->items[i] = call_item(item, i == 0 ? lang_head_pos(x) : LANG_PAIR(l)->pos);
-    if (c->items[i].kind == ITEM_EXPR) c->in_place = false;
   }
-  if (c->items[0].kind != ITEM_VAR) c->in_place = false;
+  /* Whether it may be applied in place (lang_call), and its steps: two for
+   * each variable or constant; for a call in place, its evaluation and
+   * return steps around its own. */
+  c->in_place = c->items[0].kind == ITEM_VAR;
+  c->steps = 1; /* the application */
+  c->stack = c->n - 1;
+  uint32_t inner_stack = 0;
+  for (i = 0; i < c->n && c->in_place; i++) {
+    const lang_call_item *it = &c->items[i];
+    if (it->kind != ITEM_EXPR) {
+      c->steps += 2;
+      continue;
+    }
+    const lang_call *inner = it->x.type == NSR_LANG_CALL ? LANG_CALL(it->x) : NULL;
+    c->in_place = inner != NULL && inner->in_place && inner->depth < LANG_IN_PLACE_DEPTH;
+    if (!c->in_place) break;
+    c->steps += 2 + inner->steps;
+    if (inner->stack > inner_stack) inner_stack = inner->stack;
+    if ((uint32_t)inner->depth + 1 > depth) depth = (uint32_t)inner->depth + 1;
+  }
+  c->stack += inner_stack;
+  c->depth = (uint8_t)depth;
   c->user = c->pos.line != 0 && c->pos.file != I->library_file;
   c->op_pos = c->user ? c->items[0].pos : c->pos;
   if (c->user && c->items[0].kind == ITEM_VAR) {

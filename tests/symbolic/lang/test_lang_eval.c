@@ -84,8 +84,9 @@ static void test_library_names_behave_as_predefined(void **state) {
   lt_expect_error("(sort 5)", NSR_ERR_INVALID, "sort");
 }
 
-/* A call of a pure primitive (numbers, lists) on variables and constants
- * is applied in place, without the machine's turns (lang_eval.c). It must
+/* A call of a pure primitive (numbers, lists) on variables, constants and
+ * such calls is applied in place, without the machine's turns
+ * (lang_eval.c). It must
  * take the steps those turns take, counted here by hand: the call's
  * evaluation 1, each item 2, the application 1, the return 1; and fail,
  * where and as the machine reports it. */
@@ -100,6 +101,9 @@ static void test_calls_applied_in_place_behave_as_applied(void **state) {
   /* As an if's test: the if's evaluation, the test's 9, the branch's
    * evaluation, the final return. */
   assert_int_equal(lt_steps_needed(&cfg, "(if (< 1 2) 'a 'b)"), 1 + 9 + 1 + 1);
+  /* Nested: (* 2 3) takes 9 steps as an operand, (+ (* 2 3) 1) 1 + 2 + 9
+   * + 2 + 1 + 1 = 16 as one. */
+  assert_int_equal(lt_steps_needed(&cfg, "(list (+ (* 2 3) 1))"), 1 + 2 + 16 + 1 + 1);
   /* Its errors point at the call and name the operator as written. */
   lt_expect_error("(define x 5)\n(define (f y) (list (car y)))\n(f x)", NSR_ERR_INVALID,
                   "test.church:2:21: car: expected a pair as argument 1, got 5");
@@ -107,6 +111,8 @@ static void test_calls_applied_in_place_behave_as_applied(void **state) {
                   "test.church:2:5: head: expected a pair as argument 1, got 5");
   lt_expect_error("(define (f) (list (car 1 2)))\n(f)", NSR_ERR_INVALID,
                   "test.church:1:19: car: expected 1 argument, got 2");
+  lt_expect_error("(define x '(1))\n(define (f) (+ (car (cdr x)) 1))\n(f)", NSR_ERR_INVALID,
+                  "test.church:2:16: car: the list is empty");
   /* The operator is looked up at each call: rebinding it in either
    * direction, or passing a primitive as an argument, still works. */
   lt_expect("(define (h x) (list (car x))) (define a (h '(1)))"
