@@ -408,7 +408,9 @@ static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
  * rejected with the rest. */
 static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
                        double lo, double hi, bool open_lo, double *out) {
-  if (lang_arg_real(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
+  /* lang_arg_real's check, here where it inlines: every draw passes it. */
+  if (!lang_is_number(a[i])) return lang_type_error(I, name, "a number", i, a[i]);
+  *out = lang_num(a[i]);
   bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
   if (!ok) {
     return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
@@ -498,7 +500,9 @@ static uint64_t list_work(const lang_dist *d) {
 lang_rc lang_dist_parse(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                         lang_dist *d) {
   if (parse_dist(I, kind, a, n, d) != LANG_OK) return LANG_ERROR;
-  return lang_charge(I, list_work(d));
+  /* Charging nothing changes nothing: most draws walk no list. */
+  uint64_t work = list_work(d);
+  return work == 0 ? LANG_OK : lang_charge(I, work);
 }
 
 static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
@@ -512,9 +516,7 @@ static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
 static lang_rc score_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                           lval *out) {
   lang_dist d;
-  if (parse_dist(I, kind, a, n - 1, &d) != LANG_OK || lang_charge(I, list_work(&d)) != LANG_OK) {
-    return LANG_ERROR;
-  }
+  if (lang_dist_parse(I, kind, a, n - 1, &d) != LANG_OK) return LANG_ERROR;
   *out = lang_real(lang_dist_logp(&d, a[n - 1]));
   return LANG_OK;
 }
