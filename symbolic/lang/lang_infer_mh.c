@@ -30,36 +30,56 @@ void infer_trace_free(mh_trace *t) {
   *t = (mh_trace){0};
 }
 
-static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
-  if (t->nslots == 0) return NULL;
-  for (size_t j = addr & (t->nslots - 1);; j = (j + 1) & (t->nslots - 1)) {
-    if (t->slots[j] == 0) return NULL;
-    mh_entry *e = &t->entries[t->slots[j] - 1];
-    if (e->addr == addr) return e;
+/* The slot of addr in t's table (nslots > 0): the one that indexes its
+ * entry, or the empty one where it would go. */
+static size_t *trace_slot(const mh_trace *t, uint64_t addr) {
+  size_t mask = t->nslots - 1;
+  for (size_t j = addr & mask;; j = (j + 1) & mask) {
+    if (t->slots[j] == 0 || t->entries[t->slots[j] - 1].addr == addr) return &t->slots[j];
   }
 }
 
-static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
-                         const mh_entry *e) {
-  if ((t->n + 1) * 2 > t->nslots) {
+static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
+  if (t->nslots == 0) return NULL;
+  size_t at = *trace_slot(t, addr);
+  return at == 0 ? NULL : &t->entries[at - 1];
+}
+
+/* Makes room in t for `more` entries past its n, charged to q: the entry
+ * array grows as infer_reserve grows it, and the slot table doubles (and
+ * is rebuilt) until it would be at most half full, so adding entries one
+ * by one or together ends with the same arrays and the same charge. */
+static lang_rc trace_reserve(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
+  size_t need = t->n + more;
+  if (need * 2 > t->nslots) {
     size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
+    while (need * 2 > ns) ns *= 2;
     if (infer_charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
     size_t *slots = nsr_calloc(ns, sizeof *slots);
     if (slots == NULL) return infer_no_memory(I);
     nsr_free(t->slots);
     t->slots = slots;
     t->nslots = ns;
-    for (size_t i = 0; i < t->n; i++) {
-      size_t j = t->entries[i].addr & (ns - 1);
-      while (slots[j] != 0) j = (j + 1) & (ns - 1);
-      slots[j] = i + 1;
+    for (size_t i = 0; i < t->n; i++) *trace_slot(t, t->entries[i].addr) = i + 1;
+  }
+  while (t->cap < need) {
+    if (infer_reserve(I, q, (void **)&t->entries, &t->cap, t->cap, sizeof *t->entries) !=
+        LANG_OK) {
+      return LANG_ERROR;
     }
   }
-  if (infer_reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
-  t->entries[t->n] = *e;
-  size_t j = e->addr & (t->nslots - 1);
-  while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
-  t->slots[j] = ++t->n;
+  return LANG_OK;
+}
+
+/* Appends entries[0 .. n) to t (their addresses not in it yet). */
+static lang_rc trace_append(nsr_lang *I, lang_query *q, mh_trace *t, const mh_entry *entries,
+                            size_t n) {
+  bool room = t->n + n <= t->cap && (t->n + n) * 2 <= t->nslots;
+  if (!room && trace_reserve(I, q, t, n) != LANG_OK) return LANG_ERROR;
+  for (size_t i = 0; i < n; i++) {
+    t->entries[t->n] = entries[i];
+    *trace_slot(t, entries[i].addr) = ++t->n;
+  }
   return LANG_OK;
 }
 
@@ -153,7 +173,7 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
       return LANG_ABORT;
     }
   }
-  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
+  if (trace_append(I, q, &q->cur, &e, 1) != LANG_OK) return LANG_ERROR;
   q->logw += e.logp;
   if (e.logp == -INFINITY) return LANG_ABORT;
   *out = e.value;
@@ -179,9 +199,7 @@ static lang_rc chain_run(nsr_lang *I, lang_query *q, lval thunk, size_t changed,
   size_t kept = k == 0 ? 0 : k - 1;
   trace_clear(&q->cur);
   for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = i < kept;
-  for (size_t i = 0; i < kept; i++) {
-    if (trace_add(I, q, &q->cur, &q->old.entries[i]) != LANG_OK) return LANG_ERROR;
-  }
+  if (trace_append(I, q, &q->cur, q->old.entries, kept) != LANG_OK) return LANG_ERROR;
   I->resuming = q;
   I->resuming_serial = q->serial;
   lang_rc rc = infer_resume_try(I, q, thunk, k, value);
