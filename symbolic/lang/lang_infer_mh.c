@@ -135,6 +135,19 @@ void infer_mh_free(lang_query *q) {
 
 /* ---- the choice hook ----------------------------------------------------- */
 
+/* Whether lang_dist_logp scores any value alike under a and b: the same
+ * kind, parameters bit for bit and list of weights (the same object: a
+ * list of numbers, which nothing mutates). Distributions over items are
+ * never taken as the same: scoring compares the value with the items by
+ * equal?, which sees a vector's new contents. */
+static bool same_dist(const lang_dist *a, const lang_dist *b) {
+  return a->kind == b->kind && memcmp(a->p, b->p, sizeof a->p) == 0 && a->n == b->n &&
+         a->items.type == NSR_LANG_NIL && b->items.type == NSR_LANG_NIL &&
+         a->weights.type == b->weights.type &&
+         (a->weights.type == NSR_LANG_NIL || a->weights.as.obj == b->weights.as.obj) &&
+         memcmp(&a->total, &b->total, sizeof a->total) == 0;
+}
+
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {
   if (q->resumable && q->choice_points) {
     q->pos = q->cur.n;
@@ -156,7 +169,9 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
     have = true;
   } else if (old != NULL && old->dist.kind == d->kind) {
     e.value = old->value;
-    e.logp = lang_dist_logp(d, e.value);
+    /* A choice's distribution seldom changes between runs: its old
+     * score then stands (an entry's logp is always lang_dist_logp's). */
+    e.logp = same_dist(&old->dist, d) ? old->logp : lang_dist_logp(d, e.value);
     have = e.logp != -INFINITY;
   }
   if (old != NULL && have) old->reused = true;
