@@ -197,7 +197,8 @@ lang_rc lang_intern(nsr_lang *I, const char *s, size_t len,
 
 /* ---- equality and hashing ------------------------------------------------ */
 
-bool lang_eqv(lval a, lval b) {
+/* lang_eqv, inlined where equal? and the hash tables compare atoms. */
+static inline bool eqv(lval a, lval b) {
   if (a.type != b.type) return false;
   switch (a.type) {
     case NSR_LANG_NIL:
@@ -208,6 +209,8 @@ bool lang_eqv(lval a, lval b) {
     default: return a.as.obj == b.as.obj;
   }
 }
+
+bool lang_eqv(lval a, lval b) { return eqv(a, b); }
 
 /* Pairs of values still to compare, on an explicit stack so that deeply
  * nested data cost heap, not C stack. */
@@ -318,7 +321,9 @@ bool lang_eqv_in(const nsr_lang *I, lval a, lval b) {
 
 static bool equal_walk(lval a, lval b, bool names);
 
-bool lang_equal(lval a, lval b) { return equal_walk(a, b, false); }
+/* Atoms and identical objects (mem keys, a cache's own key) are settled
+ * without the walk: eqv values are always equal?. */
+bool lang_equal(lval a, lval b) { return eqv(a, b) || equal_walk(a, b, false); }
 
 bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
   return equal_walk(a, b, I->cfg.webchurch);
@@ -331,11 +336,11 @@ bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
 static bool equal_walk(lval a, lval b, bool names) {
   /* Lists whose items are the same atoms (mem keys, most data compared)
    * need no stack: pairs cannot be made circular, so this walk ends. */
-  while (a.type == NSR_LANG_PAIR && b.type == NSR_LANG_PAIR && lang_eqv(lang_car(a), lang_car(b))) {
+  while (a.type == NSR_LANG_PAIR && b.type == NSR_LANG_PAIR && eqv(lang_car(a), lang_car(b))) {
     a = lang_cdr(a);
     b = lang_cdr(b);
   }
-  if (lang_eqv(a, b)) return true;
+  if (eqv(a, b)) return true;
   equal_stack st;
   st.items = st.local;
   st.n = 0;
@@ -349,7 +354,7 @@ static bool equal_walk(lval a, lval b, bool names) {
     st.n--;
     lval x = st.items[st.n].a, y = st.items[st.n].b;
     /* Walk along list spines here; push the cars. */
-    while (same && !lang_eqv(x, y)) {
+    while (same && !eqv(x, y)) {
       if (x.type != y.type) {
         same = names && same_name(x, y);
         break;
