@@ -191,18 +191,25 @@ void infer_resume_free(lang_query *q) {
   nsr_free(q->redo);
 }
 
+/* Grows the point's buffer *dst of capacity *cap to n items of `size`
+ * bytes, charged to q. */
+static lang_rc grow_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, size_t n,
+                          size_t size) {
+  if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
+  q->point_bytes += (n - *cap) * size;
+  void *p = nsr_reallocarray(*dst, n, size);
+  if (p == NULL) return infer_no_memory(I);
+  *dst = p;
+  *cap = n;
+  return LANG_OK;
+}
+
 /* Copies n items of `size` bytes from src into the point's buffer *dst of
- * capacity *cap, growing it (charged to q). */
-static lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, const void *src,
-                          size_t n, size_t size) {
-  if (n > *cap) {
-    if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
-    q->point_bytes += (n - *cap) * size;
-    void *p = nsr_reallocarray(*dst, n, size);
-    if (p == NULL) return infer_no_memory(I);
-    *dst = p;
-    *cap = n;
-  }
+ * capacity *cap, growing it (charged to q). Inline: it runs twice per
+ * choice, and the buffers have mostly grown already. */
+static inline lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap,
+                                 const void *src, size_t n, size_t size) {
+  if (n > *cap && grow_items(I, q, dst, cap, n, size) != LANG_OK) return LANG_ERROR;
   if (n > 0) memcpy(*dst, src, n * size);
   return LANG_OK;
 }
@@ -216,9 +223,9 @@ static bool capturable(const nsr_lang *I, const lang_query *q) {
          I->nvals - q->val_base <= RESUME_MAX_VALS;
 }
 
-lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
+/* infer_resume_keep once the machine is known to be capturable. */
+static lang_rc keep_point(nsr_lang *I, lang_query *q, resume_point *p) {
   p->valid = false;
-  if (!capturable(I, q)) return LANG_OK;
   size_t nframes = I->nframes - q->frame_base, nvals = I->nvals - q->val_base;
   size_t grow = (nframes > p->framecap ? (nframes - p->framecap) * sizeof *p->frames : 0) +
                 (nvals > p->valcap ? (nvals - p->valcap) * sizeof *p->vals : 0);
@@ -241,6 +248,11 @@ lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
   p->trail_mark = q->ntrail;
   p->valid = true;
   return LANG_OK;
+}
+
+lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
+  p->valid = false;
+  return capturable(I, q) ? keep_point(I, q, p) : LANG_OK;
 }
 
 lang_rc infer_resume_point_copy(nsr_lang *I, lang_query *q, const resume_point *from,
@@ -325,7 +337,7 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   resume_point *p = point_at(q, at);
   if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
   if (at >= q->npoints) q->npoints = at + 1;
-  return infer_resume_keep(I, q, p);
+  return keep_point(I, q, p);
 }
 
 size_t infer_resume_latest(const lang_query *q, size_t changed) {
