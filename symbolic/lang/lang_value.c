@@ -321,9 +321,16 @@ bool lang_eqv_in(const nsr_lang *I, lval a, lval b) {
 
 static bool equal_walk(lval a, lval b, bool names);
 
-/* Atoms and identical objects (mem keys, a cache's own key) are settled
- * without the walk: eqv values are always equal?. */
-bool lang_equal(lval a, lval b) { return eqv(a, b) || equal_walk(a, b, false); }
+/* Atoms and identical objects (mem keys, a cache's own key, the items a
+ * draw is scored against) are settled without the walk: eqv values are
+ * always equal?, and other values are equal? only when both are pairs,
+ * vectors, strings or sets. */
+bool lang_equal(lval a, lval b) {
+  if (eqv(a, b)) return true;
+  bool compound = a.type == NSR_LANG_PAIR || a.type == NSR_LANG_VECTOR ||
+                  a.type == NSR_LANG_STRING || a.type == NSR_LANG_SET;
+  return compound && a.type == b.type && equal_walk(a, b, false);
+}
 
 bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
   return equal_walk(a, b, I->cfg.webchurch);
