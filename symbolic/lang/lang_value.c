@@ -220,18 +220,24 @@ typedef struct equal_stack {
   bool failed; /* the stack could not grow (out of memory) */
 } equal_stack;
 
-static void equal_push(equal_stack *st, lval a, lval b) {
+/* Doubles st's room (st->failed when it cannot). */
+static void equal_grow(equal_stack *st) {
+  size_t cap = st->cap * 2;
+  void *grown = st->items == st->local ? nsr_mallocarray(cap, sizeof st->local[0])
+                                       : nsr_reallocarray(st->items, cap, sizeof st->local[0]);
+  if (grown == NULL) {
+    st->failed = true;
+    return;
+  }
+  if (st->items == st->local) memcpy(grown, st->local, sizeof st->local);
+  st->items = grown;
+  st->cap = cap;
+}
+
+static inline void equal_push(equal_stack *st, lval a, lval b) {
   if (st->n == st->cap) {
-    size_t cap = st->cap * 2;
-    void *grown = st->items == st->local ? nsr_mallocarray(cap, sizeof st->local[0])
-                                         : nsr_reallocarray(st->items, cap, sizeof st->local[0]);
-    if (grown == NULL) {
-      st->failed = true;
-      return;
-    }
-    if (st->items == st->local) memcpy(grown, st->local, sizeof st->local);
-    st->items = grown;
-    st->cap = cap;
+    equal_grow(st);
+    if (st->failed) return;
   }
   st->items[st->n].a = a;
   st->items[st->n].b = b;
@@ -371,7 +377,8 @@ static bool equal_walk(lval a, lval b, bool names) {
         break;
       }
       if (x.type == NSR_LANG_PAIR) {
-        equal_push(&st, lang_car(x), lang_car(y));
+        /* eqv cars are settled: not pushed (lists of atoms in lists). */
+        if (!eqv(lang_car(x), lang_car(y))) equal_push(&st, lang_car(x), lang_car(y));
         x = lang_cdr(x);
         y = lang_cdr(y);
         continue;
