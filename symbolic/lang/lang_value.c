@@ -412,28 +412,52 @@ static bool equal_walk(lval a, lval b, bool names) {
  * by lang_equal. */
 #define HASH_MAX_NODES 256
 
+/* The hash of v folded into h, when v is one node (not a pair, vector
+ * or set): *out, and true. */
+static inline bool hash_atom(lval v, uint64_t h, uint64_t *out) {
+  switch (v.type) {
+    case NSR_LANG_NIL:
+    case NSR_LANG_UNSPECIFIED: *out = lang_mix(h, 1); return true;
+    case NSR_LANG_BOOL: *out = lang_mix(h, v.as.b); return true;
+    case NSR_LANG_INT: *out = lang_mix(h, (uint64_t)v.as.i); return true;
+    case NSR_LANG_REAL: {
+      double r = v.as.r == 0.0 ? 0.0 : v.as.r; /* -0.0 = 0.0 */
+      uint64_t bits;
+      memcpy(&bits, &r, sizeof bits);
+      *out = lang_mix(h, bits);
+      return true;
+    }
+    case NSR_LANG_STRING:
+      *out = lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
+      return true;
+    case NSR_LANG_VECTOR:
+    case NSR_LANG_SET:
+    case NSR_LANG_PAIR: return false;
+    default: *out = lang_mix(h, (uint64_t)(uintptr_t)v.as.obj); return true;
+  }
+}
+
+static uint64_t hash_walk(lval v, int *left);
+
+/* hash_walk(v, left), without the call for an atom (mem keys' items). */
+static inline uint64_t hash_node(lval v, int *left) {
+  uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL, atom;
+  if (hash_atom(v, h, &atom)) return --*left < 0 ? h : atom;
+  return hash_walk(v, left);
+}
+
 /* Hashes v, spending nodes from *left (recursion depth is bounded by it). */
 static uint64_t hash_walk(lval v, int *left) {
   uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
   for (;;) {
     if (--*left < 0) return h;
+    uint64_t atom;
+    if (hash_atom(v, h, &atom)) return atom;
     switch (v.type) {
-      case NSR_LANG_NIL:
-      case NSR_LANG_UNSPECIFIED: return lang_mix(h, 1);
-      case NSR_LANG_BOOL: return lang_mix(h, v.as.b);
-      case NSR_LANG_INT: return lang_mix(h, (uint64_t)v.as.i);
-      case NSR_LANG_REAL: {
-        double r = v.as.r == 0.0 ? 0.0 : v.as.r; /* -0.0 = 0.0 */
-        uint64_t bits;
-        memcpy(&bits, &r, sizeof bits);
-        return lang_mix(h, bits);
-      }
-      case NSR_LANG_STRING:
-        return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
       case NSR_LANG_VECTOR:
         h = lang_mix(h, LANG_VEC(v)->len);
         for (size_t i = 0; i < LANG_VEC(v)->len && *left > 0; i++) {
-          h = lang_mix(h, hash_walk(LANG_VEC(v)->items[i], left));
+          h = lang_mix(h, hash_node(LANG_VEC(v)->items[i], left));
         }
         return h;
       case NSR_LANG_SET: {
@@ -443,11 +467,10 @@ static uint64_t hash_walk(lval v, int *left) {
         }
         return h;
       }
-      case NSR_LANG_PAIR:
-        h = lang_mix(h, hash_walk(lang_car(v), left));
+      default: /* a pair */
+        h = lang_mix(h, hash_node(lang_car(v), left));
         v = lang_cdr(v);
         continue;
-      default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
     }
   }
 }
@@ -465,7 +488,7 @@ static uint64_t hash_items(const lval *items, size_t n) {
   uint64_t h = (uint64_t)NSR_LANG_PAIR * 0x9e3779b97f4a7c15ULL;
   for (size_t i = 0; i < n; i++) {
     if (--left < 0) return h;
-    h = lang_mix(h, hash_walk(items[i], &left));
+    h = lang_mix(h, hash_node(items[i], &left));
   }
   return --left < 0 ? h : lang_mix(h, 1); /* the list's end */
 }
