@@ -402,21 +402,26 @@ static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
   return LANG_OK;
 }
 
+/* The error for real parameter i of `name`: not a number, or outside
+ * lo..hi (above lo when open_lo). Out of line: draws seldom fail. */
+static lang_rc real_error(nsr_lang *I, const char *name, lval *a, int i, double lo, double hi,
+                          bool open_lo) {
+  if (!lang_is_number(a[i])) return lang_type_error(I, name, "a number", i, a[i]);
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
+                      "%s: argument %d must be %s %g and <= %g, got %g", name, i + 1,
+                      open_lo ? ">" : ">=", lo, hi, lang_num(a[i]));
+}
+
 /* Real parameter i of distribution `name`: a finite number in lo..hi
  * (above lo when open_lo), which must lie within +-PARAM_MAX. NaN and the
  * infinities fail every comparison below or the bound, so they are
- * rejected with the rest. */
-static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
-                       double lo, double hi, bool open_lo, double *out) {
-  /* lang_arg_real's check, here where it inlines: every draw passes it. */
-  if (!lang_is_number(a[i])) return lang_type_error(I, name, "a number", i, a[i]);
-  *out = lang_num(a[i]);
-  bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
-  if (!ok) {
-    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
-                        "%s: argument %d must be %s %g and <= %g, got %g", name,
-                        i + 1, open_lo ? ">" : ">=", lo, hi, *out);
-  }
+ * rejected with the rest. Inline: every draw checks its parameters. */
+static inline lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
+                              double lo, double hi, bool open_lo, double *out) {
+  if (!lang_is_number(a[i])) return real_error(I, name, a, i, lo, hi, open_lo);
+  double x = lang_num(a[i]);
+  if (!((open_lo ? x > lo : x >= lo) && x <= hi)) return real_error(I, name, a, i, lo, hi, open_lo);
+  *out = x;
   return LANG_OK;
 }
 
