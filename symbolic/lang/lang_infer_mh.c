@@ -45,11 +45,11 @@ static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
   return at == 0 ? NULL : &t->entries[at - 1];
 }
 
-/* Makes room in t for `more` entries past its n, charged to q: the entry
- * array grows as infer_reserve grows it, and the slot table doubles (and
- * is rebuilt) until it would be at most half full, so adding entries one
- * by one or together ends with the same arrays and the same charge. */
-static lang_rc trace_reserve(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
+/* Grows t for `more` entries past its n, charged to q: the entry array
+ * grows as infer_reserve grows it, and the slot table doubles (and is
+ * rebuilt) until it would be at most half full, so adding entries one by
+ * one or together ends with the same arrays and the same charge. */
+static lang_rc trace_grow(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
   size_t need = t->n + more;
   if (need * 2 > t->nslots) {
     size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
@@ -71,11 +71,16 @@ static lang_rc trace_reserve(nsr_lang *I, lang_query *q, mh_trace *t, size_t mor
   return LANG_OK;
 }
 
+/* Makes room in t for `more` entries past its n (see trace_grow). */
+static inline lang_rc trace_reserve(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
+  bool room = t->n + more <= t->cap && (t->n + more) * 2 <= t->nslots;
+  return room ? LANG_OK : trace_grow(I, q, t, more);
+}
+
 /* Appends entries[0 .. n) to t (their addresses not in it yet). */
 static lang_rc trace_append(nsr_lang *I, lang_query *q, mh_trace *t, const mh_entry *entries,
                             size_t n) {
-  bool room = t->n + n <= t->cap && (t->n + n) * 2 <= t->nslots;
-  if (!room && trace_reserve(I, q, t, n) != LANG_OK) return LANG_ERROR;
+  if (trace_reserve(I, q, t, n) != LANG_OK) return LANG_ERROR;
   for (size_t i = 0; i < n; i++) {
     t->entries[t->n] = entries[i];
     *trace_slot(t, entries[i].addr) = ++t->n;
@@ -157,41 +162,47 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
                                 : ((uint64_t)I->site.cur_pos.file << 48) ^
                                       ((uint64_t)I->site.cur_pos.line << 20) ^ I->site.cur_pos.col;
   uint64_t addr = lang_mix(I->addr, site);
+  mh_trace *cur = &q->cur;
+  if (trace_reserve(I, q, cur, 1) != LANG_OK) return LANG_ERROR;
   /* The same address twice in one run (a loop without recursion, say):
    * later occurrences are numbered. */
-  for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
-  mh_entry e = {.addr = addr, .dist = *d};
+  size_t *slot;
+  for (uint64_t k = 1; *(slot = trace_slot(cur, addr)) != 0; k++) addr = lang_mix(addr, k);
+  /* The entry is made in place, and joins the trace (its slot is set)
+   * once complete. */
+  mh_entry *e = &cur->entries[cur->n];
+  *e = (mh_entry){.addr = addr, .dist = *d};
   mh_entry *old = trace_find(&q->old, addr);
   bool have = false;
   if (q->proposing && addr == q->proposal_addr) {
-    e.value = q->proposal_value;
-    e.logp = lang_dist_logp(d, e.value);
+    e->value = q->proposal_value;
+    e->logp = lang_dist_logp(d, e->value);
     have = true;
   } else if (old != NULL && old->dist.kind == d->kind) {
-    e.value = old->value;
+    e->value = old->value;
     /* A choice's distribution seldom changes between runs: its old
      * score then stands (an entry's logp is always lang_dist_logp's). */
-    e.logp = same_dist(&old->dist, d) ? old->logp : lang_dist_logp(d, e.value);
-    have = e.logp != -INFINITY;
+    e->logp = same_dist(&old->dist, d) ? old->logp : lang_dist_logp(d, e->value);
+    have = e->logp != -INFINITY;
   }
   if (old != NULL && have) old->reused = true;
   if (!have) {
-    if (lang_dist_sample(I, d, &I->rng, &e.value) != LANG_OK) return LANG_ERROR;
-    e.logp = lang_dist_logp(d, e.value);
-    q->fresh_logp += e.logp;
+    if (lang_dist_sample(I, d, &I->rng, &e->value) != LANG_OK) return LANG_ERROR;
+    e->logp = lang_dist_logp(d, e->value);
+    q->fresh_logp += e->logp;
     /* The reverse move would reuse this fresh value if it lay in the old
      * distribution's support (same kind), and could then never give back
      * the old value: the move has no reverse, so it is rejected (see
      * mh_accept_log). Aborting the run rejects it. */
     if (q->proposing && old != NULL && old->dist.kind == d->kind &&
-        lang_dist_logp(&old->dist, e.value) != -INFINITY) {
+        lang_dist_logp(&old->dist, e->value) != -INFINITY) {
       return LANG_ABORT;
     }
   }
-  if (trace_append(I, q, &q->cur, &e, 1) != LANG_OK) return LANG_ERROR;
-  q->logw += e.logp;
-  if (e.logp == -INFINITY) return LANG_ABORT;
-  *out = e.value;
+  *slot = ++cur->n;
+  q->logw += e->logp;
+  if (e->logp == -INFINITY) return LANG_ABORT;
+  *out = e->value;
   return LANG_OK;
 }
 
