@@ -169,9 +169,11 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
   size_t *slot;
   for (uint64_t k = 1; *(slot = trace_slot(cur, addr)) != 0; k++) addr = lang_mix(addr, k);
   /* The entry is made in place, and joins the trace (its slot is set)
-   * once complete. */
+   * once complete: every way there sets its value and logp. */
   mh_entry *e = &cur->entries[cur->n];
-  *e = (mh_entry){.addr = addr, .dist = *d};
+  e->addr = addr;
+  e->dist = *d;
+  e->reused = false;
   mh_entry *old = trace_find(&q->old, addr);
   bool have = false;
   if (q->proposing && addr == q->proposal_addr) {
