@@ -402,19 +402,26 @@ static lang_rc items_arg(nsr_lang *I, const char *name, lval *a, int i,
   return LANG_OK;
 }
 
+/* The error for real parameter i of `name`: not a number, or outside
+ * lo..hi (above lo when open_lo). Out of line: draws seldom fail. */
+static lang_rc real_error(nsr_lang *I, const char *name, lval *a, int i, double lo, double hi,
+                          bool open_lo) {
+  if (!lang_is_number(a[i])) return lang_type_error(I, name, "a number", i, a[i]);
+  return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
+                      "%s: argument %d must be %s %g and <= %g, got %g", name, i + 1,
+                      open_lo ? ">" : ">=", lo, hi, lang_num(a[i]));
+}
+
 /* Real parameter i of distribution `name`: a finite number in lo..hi
  * (above lo when open_lo), which must lie within +-PARAM_MAX. NaN and the
  * infinities fail every comparison below or the bound, so they are
- * rejected with the rest. */
-static lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
-                       double lo, double hi, bool open_lo, double *out) {
-  if (lang_arg_real(I, name, a, i, out) != LANG_OK) return LANG_ERROR;
-  bool ok = (open_lo ? *out > lo : *out >= lo) && *out <= hi;
-  if (!ok) {
-    return lang_fail_at(I, I->site.cur_pos, NSR_ERR_RANGE,
-                        "%s: argument %d must be %s %g and <= %g, got %g", name,
-                        i + 1, open_lo ? ">" : ">=", lo, hi, *out);
-  }
+ * rejected with the rest. Inline: every draw checks its parameters. */
+static inline lang_rc real_in(nsr_lang *I, const char *name, lval *a, int i,
+                              double lo, double hi, bool open_lo, double *out) {
+  if (!lang_is_number(a[i])) return real_error(I, name, a, i, lo, hi, open_lo);
+  double x = lang_num(a[i]);
+  if (!((open_lo ? x > lo : x >= lo) && x <= hi)) return real_error(I, name, a, i, lo, hi, open_lo);
+  *out = x;
   return LANG_OK;
 }
 
@@ -498,7 +505,9 @@ static uint64_t list_work(const lang_dist *d) {
 lang_rc lang_dist_parse(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                         lang_dist *d) {
   if (parse_dist(I, kind, a, n, d) != LANG_OK) return LANG_ERROR;
-  return lang_charge(I, list_work(d));
+  /* Charging nothing changes nothing: most draws walk no list. */
+  uint64_t work = list_work(d);
+  return work == 0 ? LANG_OK : lang_charge(I, work);
 }
 
 static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
@@ -512,9 +521,7 @@ static lang_rc sample_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
 static lang_rc score_prim(nsr_lang *I, lang_dist_kind kind, lval *a, int n,
                           lval *out) {
   lang_dist d;
-  if (parse_dist(I, kind, a, n - 1, &d) != LANG_OK || lang_charge(I, list_work(&d)) != LANG_OK) {
-    return LANG_ERROR;
-  }
+  if (lang_dist_parse(I, kind, a, n - 1, &d) != LANG_OK) return LANG_ERROR;
   *out = lang_real(lang_dist_logp(&d, a[n - 1]));
   return LANG_OK;
 }

@@ -97,8 +97,14 @@ typedef struct lang_query {
   bool resumable;
   bool choice_points;      /* MH: resume points at choices (SMC keeps its own) */
   uint64_t serial;         /* I->resuming_serial while it runs its model */
-  resume_point *points;    /* by choice position */
+  /* Resume points by choice position, two slots each: side[i] picks
+   * position i's current one; an MH proposal's run captures into the
+   * other while the old point waits in its own until the run is settled
+   * (lang_infer_resume.c). */
+  resume_point *points;    /* 2 * pointcap */
+  uint8_t *side;
   size_t pointcap;
+  size_t npoints;          /* positions ever captured at: past them no point */
   size_t point_bytes;      /* held by the points' copies of the stacks */
   trail_entry *trail;
   size_t ntrail, trailcap;
@@ -106,11 +112,11 @@ typedef struct lang_query {
   struct lang_run *runs_outer; /* I->runs there */
   uint64_t capture_serial;     /* I->prim_serial at the latest choice */
   /* An MH proposal's run may be taken back (rejected): the points after
-   * the one it resumed at and the trail since then wait here until it is
-   * settled. */
-  resume_point *spare;
-  size_t sparecap, nspare;
+   * the one it resumed at, as the run reaches their positions, and the
+   * trail since then wait until it is settled. */
+  bool trying;             /* a proposal's run is not settled yet */
   size_t tried;            /* the point it resumed at, + 1 (0: the start) */
+  size_t aside;            /* positions tried .. aside have switched sides */
   trail_entry *redo; /* the trail it undid, to be done again */
   size_t nredo, redocap;
 

@@ -30,36 +30,61 @@ void infer_trace_free(mh_trace *t) {
   *t = (mh_trace){0};
 }
 
-static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
-  if (t->nslots == 0) return NULL;
-  for (size_t j = addr & (t->nslots - 1);; j = (j + 1) & (t->nslots - 1)) {
-    if (t->slots[j] == 0) return NULL;
-    mh_entry *e = &t->entries[t->slots[j] - 1];
-    if (e->addr == addr) return e;
+/* The slot of addr in t's table (nslots > 0): the one that indexes its
+ * entry, or the empty one where it would go. */
+static size_t *trace_slot(const mh_trace *t, uint64_t addr) {
+  size_t mask = t->nslots - 1;
+  for (size_t j = addr & mask;; j = (j + 1) & mask) {
+    if (t->slots[j] == 0 || t->entries[t->slots[j] - 1].addr == addr) return &t->slots[j];
   }
 }
 
-static lang_rc trace_add(nsr_lang *I, lang_query *q, mh_trace *t,
-                         const mh_entry *e) {
-  if ((t->n + 1) * 2 > t->nslots) {
+static mh_entry *trace_find(const mh_trace *t, uint64_t addr) {
+  if (t->nslots == 0) return NULL;
+  size_t at = *trace_slot(t, addr);
+  return at == 0 ? NULL : &t->entries[at - 1];
+}
+
+/* Grows t for `more` entries past its n, charged to q: the entry array
+ * grows as infer_reserve grows it, and the slot table doubles (and is
+ * rebuilt) until it would be at most half full, so adding entries one by
+ * one or together ends with the same arrays and the same charge. */
+static lang_rc trace_grow(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
+  size_t need = t->n + more;
+  if (need * 2 > t->nslots) {
     size_t ns = t->nslots == 0 ? 64 : t->nslots * 2;
+    while (need * 2 > ns) ns *= 2;
     if (infer_charge(I, q, (ns - t->nslots) * sizeof *t->slots) != LANG_OK) return LANG_ERROR;
     size_t *slots = nsr_calloc(ns, sizeof *slots);
     if (slots == NULL) return infer_no_memory(I);
     nsr_free(t->slots);
     t->slots = slots;
     t->nslots = ns;
-    for (size_t i = 0; i < t->n; i++) {
-      size_t j = t->entries[i].addr & (ns - 1);
-      while (slots[j] != 0) j = (j + 1) & (ns - 1);
-      slots[j] = i + 1;
+    for (size_t i = 0; i < t->n; i++) *trace_slot(t, t->entries[i].addr) = i + 1;
+  }
+  while (t->cap < need) {
+    if (infer_reserve(I, q, (void **)&t->entries, &t->cap, t->cap, sizeof *t->entries) !=
+        LANG_OK) {
+      return LANG_ERROR;
     }
   }
-  if (infer_reserve(I, q, (void **)&t->entries, &t->cap, t->n, sizeof *e) != LANG_OK) return LANG_ERROR;
-  t->entries[t->n] = *e;
-  size_t j = e->addr & (t->nslots - 1);
-  while (t->slots[j] != 0) j = (j + 1) & (t->nslots - 1);
-  t->slots[j] = ++t->n;
+  return LANG_OK;
+}
+
+/* Makes room in t for `more` entries past its n (see trace_grow). */
+static inline lang_rc trace_reserve(nsr_lang *I, lang_query *q, mh_trace *t, size_t more) {
+  bool room = t->n + more <= t->cap && (t->n + more) * 2 <= t->nslots;
+  return room ? LANG_OK : trace_grow(I, q, t, more);
+}
+
+/* Appends entries[0 .. n) to t (their addresses not in it yet). */
+static lang_rc trace_append(nsr_lang *I, lang_query *q, mh_trace *t, const mh_entry *entries,
+                            size_t n) {
+  if (trace_reserve(I, q, t, n) != LANG_OK) return LANG_ERROR;
+  for (size_t i = 0; i < n; i++) {
+    t->entries[t->n] = entries[i];
+    *trace_slot(t, entries[i].addr) = ++t->n;
+  }
   return LANG_OK;
 }
 
@@ -115,6 +140,19 @@ void infer_mh_free(lang_query *q) {
 
 /* ---- the choice hook ----------------------------------------------------- */
 
+/* Whether lang_dist_logp scores any value alike under a and b: the same
+ * kind, parameters bit for bit and list of weights (the same object: a
+ * list of numbers, which nothing mutates). Distributions over items are
+ * never taken as the same: scoring compares the value with the items by
+ * equal?, which sees a vector's new contents. */
+static bool same_dist(const lang_dist *a, const lang_dist *b) {
+  return a->kind == b->kind && memcmp(a->p, b->p, sizeof a->p) == 0 && a->n == b->n &&
+         a->items.type == NSR_LANG_NIL && b->items.type == NSR_LANG_NIL &&
+         a->weights.type == b->weights.type &&
+         (a->weights.type == NSR_LANG_NIL || a->weights.as.obj == b->weights.as.obj) &&
+         memcmp(&a->total, &b->total, sizeof a->total) == 0;
+}
+
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {
   if (q->resumable && q->choice_points) {
     q->pos = q->cur.n;
@@ -124,39 +162,49 @@ lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *ou
                                 : ((uint64_t)I->site.cur_pos.file << 48) ^
                                       ((uint64_t)I->site.cur_pos.line << 20) ^ I->site.cur_pos.col;
   uint64_t addr = lang_mix(I->addr, site);
+  mh_trace *cur = &q->cur;
+  if (trace_reserve(I, q, cur, 1) != LANG_OK) return LANG_ERROR;
   /* The same address twice in one run (a loop without recursion, say):
    * later occurrences are numbered. */
-  for (uint64_t k = 1; trace_find(&q->cur, addr) != NULL; k++) addr = lang_mix(addr, k);
-  mh_entry e = {.addr = addr, .dist = *d};
+  size_t *slot;
+  for (uint64_t k = 1; *(slot = trace_slot(cur, addr)) != 0; k++) addr = lang_mix(addr, k);
+  /* The entry is made in place, and joins the trace (its slot is set)
+   * once complete: every way there sets its value and logp. */
+  mh_entry *e = &cur->entries[cur->n];
+  e->addr = addr;
+  e->dist = *d;
+  e->reused = false;
   mh_entry *old = trace_find(&q->old, addr);
   bool have = false;
   if (q->proposing && addr == q->proposal_addr) {
-    e.value = q->proposal_value;
-    e.logp = lang_dist_logp(d, e.value);
+    e->value = q->proposal_value;
+    e->logp = lang_dist_logp(d, e->value);
     have = true;
   } else if (old != NULL && old->dist.kind == d->kind) {
-    e.value = old->value;
-    e.logp = lang_dist_logp(d, e.value);
-    have = e.logp != -INFINITY;
+    e->value = old->value;
+    /* A choice's distribution seldom changes between runs: its old
+     * score then stands (an entry's logp is always lang_dist_logp's). */
+    e->logp = same_dist(&old->dist, d) ? old->logp : lang_dist_logp(d, e->value);
+    have = e->logp != -INFINITY;
   }
   if (old != NULL && have) old->reused = true;
   if (!have) {
-    if (lang_dist_sample(I, d, &I->rng, &e.value) != LANG_OK) return LANG_ERROR;
-    e.logp = lang_dist_logp(d, e.value);
-    q->fresh_logp += e.logp;
+    if (lang_dist_sample(I, d, &I->rng, &e->value) != LANG_OK) return LANG_ERROR;
+    e->logp = lang_dist_logp(d, e->value);
+    q->fresh_logp += e->logp;
     /* The reverse move would reuse this fresh value if it lay in the old
      * distribution's support (same kind), and could then never give back
      * the old value: the move has no reverse, so it is rejected (see
      * mh_accept_log). Aborting the run rejects it. */
     if (q->proposing && old != NULL && old->dist.kind == d->kind &&
-        lang_dist_logp(&old->dist, e.value) != -INFINITY) {
+        lang_dist_logp(&old->dist, e->value) != -INFINITY) {
       return LANG_ABORT;
     }
   }
-  if (trace_add(I, q, &q->cur, &e) != LANG_OK) return LANG_ERROR;
-  q->logw += e.logp;
-  if (e.logp == -INFINITY) return LANG_ABORT;
-  *out = e.value;
+  *slot = ++cur->n;
+  q->logw += e->logp;
+  if (e->logp == -INFINITY) return LANG_ABORT;
+  *out = e->value;
   return LANG_OK;
 }
 
@@ -179,9 +227,7 @@ static lang_rc chain_run(nsr_lang *I, lang_query *q, lval thunk, size_t changed,
   size_t kept = k == 0 ? 0 : k - 1;
   trace_clear(&q->cur);
   for (size_t i = 0; i < q->old.n; i++) q->old.entries[i].reused = i < kept;
-  for (size_t i = 0; i < kept; i++) {
-    if (trace_add(I, q, &q->cur, &q->old.entries[i]) != LANG_OK) return LANG_ERROR;
-  }
+  if (trace_append(I, q, &q->cur, q->old.entries, kept) != LANG_OK) return LANG_ERROR;
   I->resuming = q;
   I->resuming_serial = q->serial;
   lang_rc rc = infer_resume_try(I, q, thunk, k, value);

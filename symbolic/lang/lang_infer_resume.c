@@ -26,8 +26,9 @@
  * An MH proposal may be rejected, and the chain then stays where it was:
  * the trail undone for the proposal's run is kept with the values it had
  * set (redo entries), and the resume points after the one it resumed at
- * are set aside (spare), so a rejection undoes the proposal's changes,
- * sets the old ones again and puts the old points back.
+ * are set aside as the run reaches their positions (each position has a
+ * second slot for the new point), so a rejection undoes the proposal's
+ * changes, sets the old ones again and puts the old points back.
  *
  * A choice made elsewhere (in a nested activation: eval, load, a draw run
  * as written by an observation), or a second choice made by the same
@@ -64,8 +65,7 @@ void lang_resume_off(nsr_lang *I) {
   q->resumable = false;
   q->ntrail = 0; /* nothing will be undone: every later path starts over */
   q->nredo = 0;
-  for (size_t i = 0; i < q->pointcap; i++) q->points[i].valid = false;
-  for (size_t i = 0; i < q->sparecap; i++) q->spare[i].valid = false;
+  for (size_t i = 0; i < 2 * q->pointcap; i++) q->points[i].valid = false;
   I->resuming = NULL;
 }
 
@@ -173,8 +173,7 @@ void infer_trail_mark(nsr_lang *I, const trail_entry *entries, size_t n) {
 void infer_resume_mark(nsr_lang *I, const lang_query *q) {
   infer_trail_mark(I, q->trail, q->ntrail);
   infer_trail_mark(I, q->redo, q->nredo);
-  for (size_t i = 0; i < q->pointcap; i++) infer_resume_point_mark(I, &q->points[i]);
-  for (size_t i = 0; i < q->sparecap; i++) infer_resume_point_mark(I, &q->spare[i]);
+  for (size_t i = 0; i < 2 * q->pointcap; i++) infer_resume_point_mark(I, &q->points[i]);
 }
 
 static void free_points(resume_point *points, size_t n) {
@@ -186,24 +185,31 @@ static void free_points(resume_point *points, size_t n) {
 }
 
 void infer_resume_free(lang_query *q) {
-  free_points(q->points, q->pointcap);
-  free_points(q->spare, q->sparecap);
+  free_points(q->points, 2 * q->pointcap);
+  nsr_free(q->side);
   nsr_free(q->trail);
   nsr_free(q->redo);
 }
 
+/* Grows the point's buffer *dst of capacity *cap to n items of `size`
+ * bytes, charged to q. */
+static lang_rc grow_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, size_t n,
+                          size_t size) {
+  if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
+  q->point_bytes += (n - *cap) * size;
+  void *p = nsr_reallocarray(*dst, n, size);
+  if (p == NULL) return infer_no_memory(I);
+  *dst = p;
+  *cap = n;
+  return LANG_OK;
+}
+
 /* Copies n items of `size` bytes from src into the point's buffer *dst of
- * capacity *cap, growing it (charged to q). */
-static lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, const void *src,
-                          size_t n, size_t size) {
-  if (n > *cap) {
-    if (infer_charge(I, q, (n - *cap) * size) != LANG_OK) return LANG_ERROR;
-    q->point_bytes += (n - *cap) * size;
-    void *p = nsr_reallocarray(*dst, n, size);
-    if (p == NULL) return infer_no_memory(I);
-    *dst = p;
-    *cap = n;
-  }
+ * capacity *cap, growing it (charged to q). Inline: it runs twice per
+ * choice, and the buffers have mostly grown already. */
+static inline lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap,
+                                 const void *src, size_t n, size_t size) {
+  if (n > *cap && grow_items(I, q, dst, cap, n, size) != LANG_OK) return LANG_ERROR;
   if (n > 0) memcpy(*dst, src, n * size);
   return LANG_OK;
 }
@@ -217,9 +223,9 @@ static bool capturable(const nsr_lang *I, const lang_query *q) {
          I->nvals - q->val_base <= RESUME_MAX_VALS;
 }
 
-lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
+/* infer_resume_keep once the machine is known to be capturable. */
+static lang_rc keep_point(nsr_lang *I, lang_query *q, resume_point *p) {
   p->valid = false;
-  if (!capturable(I, q)) return LANG_OK;
   size_t nframes = I->nframes - q->frame_base, nvals = I->nvals - q->val_base;
   size_t grow = (nframes > p->framecap ? (nframes - p->framecap) * sizeof *p->frames : 0) +
                 (nvals > p->valcap ? (nvals - p->valcap) * sizeof *p->vals : 0);
@@ -242,6 +248,11 @@ lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
   p->trail_mark = q->ntrail;
   p->valid = true;
   return LANG_OK;
+}
+
+lang_rc infer_resume_keep(nsr_lang *I, lang_query *q, resume_point *p) {
+  p->valid = false;
+  return capturable(I, q) ? keep_point(I, q, p) : LANG_OK;
 }
 
 lang_rc infer_resume_point_copy(nsr_lang *I, lang_query *q, const resume_point *from,
@@ -272,6 +283,48 @@ void infer_resume_point_release(nsr_lang *I, lang_query *q, resume_point *p) {
   *p = (resume_point){0};
 }
 
+/* Position i's current resume point, and its other slot. */
+static resume_point *point_at(const lang_query *q, size_t i) {
+  return &q->points[2 * i + q->side[i]];
+}
+
+static resume_point *other_slot(const lang_query *q, size_t i) {
+  return &q->points[2 * i + (q->side[i] ^ 1)];
+}
+
+/* Grows q's points to hold position `at` (doubling, as infer_reserve
+ * does), charged to q; the new slots are empty. */
+static lang_rc grow_points(nsr_lang *I, lang_query *q, size_t at) {
+  size_t cap = q->pointcap == 0 ? 16 : q->pointcap * 2;
+  while (at >= cap) cap *= 2;
+  size_t more = cap - q->pointcap;
+  if (infer_charge(I, q, more * (2 * sizeof *q->points + sizeof *q->side)) != LANG_OK) {
+    return LANG_ERROR;
+  }
+  resume_point *points = nsr_reallocarray(q->points, 2 * cap, sizeof *points);
+  if (points != NULL) q->points = points;
+  uint8_t *side = points != NULL ? nsr_reallocarray(q->side, cap, sizeof *side) : NULL;
+  if (side == NULL) return infer_no_memory(I);
+  q->side = side;
+  memset(q->points + 2 * q->pointcap, 0, 2 * more * sizeof *q->points);
+  memset(q->side + q->pointcap, 0, more * sizeof *q->side);
+  q->pointcap = cap;
+  return LANG_OK;
+}
+
+/* Sets aside the tried run's old points from position q->aside up to
+ * `end`: each position switches to its other slot (invalid, its buffers
+ * reused by the new point) and the old point waits in the first. The run
+ * reaches positions in order, so each is set aside just before it is
+ * first captured at, and no more are. */
+static void set_aside_to(lang_query *q, size_t end) {
+  for (size_t i = q->aside; i < end; i++) {
+    q->side[i] ^= 1;
+    point_at(q, i)->valid = false;
+  }
+  if (end > q->aside) q->aside = end;
+}
+
 lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   size_t at = q->pos;
   /* Only the first choice of a primitive application can be resumed by
@@ -279,22 +332,17 @@ lang_rc infer_resume_capture(nsr_lang *I, lang_query *q) {
   bool same_call = q->capture_serial == I->prim_serial;
   q->capture_serial = I->prim_serial;
   if (same_call || !capturable(I, q)) return LANG_OK;
-  if (at >= q->pointcap) {
-    size_t cap = q->pointcap;
-    if (infer_reserve(I, q, (void **)&q->points, &cap, at, sizeof *q->points) != LANG_OK) {
-      return LANG_ERROR;
-    }
-    memset(q->points + q->pointcap, 0, (cap - q->pointcap) * sizeof *q->points);
-    q->pointcap = cap;
-  }
-  resume_point *p = &q->points[at];
+  if (at >= q->pointcap && grow_points(I, q, at) != LANG_OK) return LANG_ERROR;
+  if (q->trying) set_aside_to(q, at + 1);
+  resume_point *p = point_at(q, at);
   if (p->valid) return LANG_OK; /* this very state, captured by an earlier path */
-  return infer_resume_keep(I, q, p);
+  if (at >= q->npoints) q->npoints = at + 1;
+  return keep_point(I, q, p);
 }
 
 size_t infer_resume_latest(const lang_query *q, size_t changed) {
   size_t k = changed + 1;
-  while (k > 0 && !(k - 1 < q->pointcap && q->points[k - 1].valid)) k--;
+  while (k > 0 && !(k - 1 < q->pointcap && point_at(q, k - 1)->valid)) k--;
   return k;
 }
 
@@ -328,76 +376,52 @@ lang_rc infer_resume_from(nsr_lang *I, lang_query *q, const resume_point *p, lva
 
 /* Runs on from resume point k - 1, its trail undone by the caller. */
 static lang_rc run_from_point(nsr_lang *I, lang_query *q, size_t k, lval *value) {
-  assert(q->ntrail == q->points[k - 1].trail_mark && "a path resumes at a point with its heap");
+  assert(q->ntrail == point_at(q, k - 1)->trail_mark && "a path resumes at a point with its heap");
   q->pos = k - 1;
-  return infer_resume_from(I, q, &q->points[k - 1], value);
+  return infer_resume_from(I, q, point_at(q, k - 1), value);
 }
 
 lang_rc infer_resume_run(nsr_lang *I, lang_query *q, lval thunk, size_t bumped, lval *value) {
   /* The choices between the point and the changed one are replayed from
    * q->choices. */
   size_t k = infer_resume_latest(q, bumped);
-  for (size_t i = k; i < q->pointcap; i++) q->points[i].valid = false;
-  undo_to(I, q, k == 0 ? 0 : q->points[k - 1].trail_mark);
+  for (size_t i = k; i < q->pointcap; i++) point_at(q, i)->valid = false;
+  undo_to(I, q, k == 0 ? 0 : point_at(q, k - 1)->trail_mark);
   return k == 0 ? infer_run(I, q, thunk, value) : run_from_point(I, q, k, value);
 }
 
-/* Sets aside q's resume points from position k on (swapped with the spare
- * ones, whose buffers the new run's points then reuse). */
-static lang_rc set_points_aside(nsr_lang *I, lang_query *q, size_t k) {
-  if (q->sparecap < q->pointcap) {
-    size_t cap = q->sparecap;
-    if (infer_charge(I, q, (q->pointcap - cap) * sizeof *q->spare) != LANG_OK) return LANG_ERROR;
-    resume_point *spare = nsr_reallocarray(q->spare, q->pointcap, sizeof *spare);
-    if (spare == NULL) return infer_no_memory(I);
-    memset(spare + cap, 0, (q->pointcap - cap) * sizeof *spare);
-    q->spare = spare;
-    q->sparecap = q->pointcap;
-  }
-  for (size_t i = k; i < q->pointcap; i++) {
-    resume_point p = q->points[i];
-    q->points[i] = q->spare[i];
-    q->points[i].valid = false;
-    q->spare[i] = p;
-  }
-  q->nspare = q->pointcap;
-  return LANG_OK;
-}
-
 lang_rc infer_resume_try(nsr_lang *I, lang_query *q, lval thunk, size_t k, lval *value) {
-  size_t mark = k == 0 ? 0 : q->points[k - 1].trail_mark;
+  size_t mark = k == 0 ? 0 : point_at(q, k - 1)->trail_mark;
   while (q->redocap < q->ntrail - mark) {
     if (infer_reserve(I, q, (void **)&q->redo, &q->redocap, q->redocap, sizeof *q->redo) !=
         LANG_OK) {
       return LANG_ERROR;
     }
   }
-  if (set_points_aside(I, q, k) != LANG_OK) return LANG_ERROR;
   q->nredo = q->ntrail - mark;
   if (q->nredo > 0) memcpy(q->redo, q->trail + mark, q->nredo * sizeof *q->redo);
   undo_to(I, q, mark);
-  q->tried = k;
+  q->trying = true;
+  q->tried = q->aside = k;
   return k == 0 ? infer_run(I, q, thunk, value) : run_from_point(I, q, k, value);
 }
 
 lang_rc infer_resume_settle(nsr_lang *I, lang_query *q, bool accepted) {
+  q->trying = false;
   if (!q->resumable) return LANG_OK; /* an effect: no state to keep */
   size_t k = q->tried;
   if (accepted) {
-    for (size_t i = k; i < q->nspare; i++) q->spare[i].valid = false;
+    /* The old points from k on are stale: those set aside and those the
+     * run did not reach. */
+    for (size_t i = k; i < q->aside; i++) other_slot(q, i)->valid = false;
+    for (size_t i = q->aside; i < q->npoints; i++) point_at(q, i)->valid = false;
     q->nredo = 0;
     return LANG_OK;
   }
-  undo_to(I, q, k == 0 ? 0 : q->points[k - 1].trail_mark);
-  for (size_t i = k; i < q->pointcap; i++) {
-    if (i < q->nspare) {
-      resume_point p = q->points[i];
-      q->points[i] = q->spare[i]; /* the old point comes back */
-      q->spare[i] = p;
-      q->spare[i].valid = false; /* the proposal's: only its buffers stay */
-    } else {
-      q->points[i].valid = false; /* made by the proposal's run alone */
-    }
+  undo_to(I, q, k == 0 ? 0 : point_at(q, k - 1)->trail_mark);
+  for (size_t i = k; i < q->aside; i++) {
+    point_at(q, i)->valid = false; /* the proposal's: only its buffers stay */
+    q->side[i] ^= 1;                /* the old point comes back */
   }
   if (infer_trail_redo(I, q->redo, q->nredo) != LANG_OK) return LANG_ERROR;
   /* The trail held these entries before: their room is still there. */

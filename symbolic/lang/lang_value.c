@@ -197,7 +197,8 @@ lang_rc lang_intern(nsr_lang *I, const char *s, size_t len,
 
 /* ---- equality and hashing ------------------------------------------------ */
 
-bool lang_eqv(lval a, lval b) {
+/* lang_eqv, inlined where equal? and the hash tables compare atoms. */
+static inline bool eqv(lval a, lval b) {
   if (a.type != b.type) return false;
   switch (a.type) {
     case NSR_LANG_NIL:
@@ -209,6 +210,8 @@ bool lang_eqv(lval a, lval b) {
   }
 }
 
+bool lang_eqv(lval a, lval b) { return eqv(a, b); }
+
 /* Pairs of values still to compare, on an explicit stack so that deeply
  * nested data cost heap, not C stack. */
 typedef struct equal_stack {
@@ -217,18 +220,24 @@ typedef struct equal_stack {
   bool failed; /* the stack could not grow (out of memory) */
 } equal_stack;
 
-static void equal_push(equal_stack *st, lval a, lval b) {
+/* Doubles st's room (st->failed when it cannot). */
+static void equal_grow(equal_stack *st) {
+  size_t cap = st->cap * 2;
+  void *grown = st->items == st->local ? nsr_mallocarray(cap, sizeof st->local[0])
+                                       : nsr_reallocarray(st->items, cap, sizeof st->local[0]);
+  if (grown == NULL) {
+    st->failed = true;
+    return;
+  }
+  if (st->items == st->local) memcpy(grown, st->local, sizeof st->local);
+  st->items = grown;
+  st->cap = cap;
+}
+
+static inline void equal_push(equal_stack *st, lval a, lval b) {
   if (st->n == st->cap) {
-    size_t cap = st->cap * 2;
-    void *grown = st->items == st->local ? nsr_mallocarray(cap, sizeof st->local[0])
-                                         : nsr_reallocarray(st->items, cap, sizeof st->local[0]);
-    if (grown == NULL) {
-      st->failed = true;
-      return;
-    }
-    if (st->items == st->local) memcpy(grown, st->local, sizeof st->local);
-    st->items = grown;
-    st->cap = cap;
+    equal_grow(st);
+    if (st->failed) return;
   }
   st->items[st->n].a = a;
   st->items[st->n].b = b;
@@ -318,7 +327,16 @@ bool lang_eqv_in(const nsr_lang *I, lval a, lval b) {
 
 static bool equal_walk(lval a, lval b, bool names);
 
-bool lang_equal(lval a, lval b) { return equal_walk(a, b, false); }
+/* Atoms and identical objects (mem keys, a cache's own key, the items a
+ * draw is scored against) are settled without the walk: eqv values are
+ * always equal?, and other values are equal? only when both are pairs,
+ * vectors, strings or sets. */
+bool lang_equal(lval a, lval b) {
+  if (eqv(a, b)) return true;
+  bool compound = a.type == NSR_LANG_PAIR || a.type == NSR_LANG_VECTOR ||
+                  a.type == NSR_LANG_STRING || a.type == NSR_LANG_SET;
+  return compound && a.type == b.type && equal_walk(a, b, false);
+}
 
 bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
   return equal_walk(a, b, I->cfg.webchurch);
@@ -331,11 +349,11 @@ bool lang_equal_in(const nsr_lang *I, lval a, lval b) {
 static bool equal_walk(lval a, lval b, bool names) {
   /* Lists whose items are the same atoms (mem keys, most data compared)
    * need no stack: pairs cannot be made circular, so this walk ends. */
-  while (a.type == NSR_LANG_PAIR && b.type == NSR_LANG_PAIR && lang_eqv(lang_car(a), lang_car(b))) {
+  while (a.type == NSR_LANG_PAIR && b.type == NSR_LANG_PAIR && eqv(lang_car(a), lang_car(b))) {
     a = lang_cdr(a);
     b = lang_cdr(b);
   }
-  if (lang_eqv(a, b)) return true;
+  if (eqv(a, b)) return true;
   equal_stack st;
   st.items = st.local;
   st.n = 0;
@@ -349,7 +367,7 @@ static bool equal_walk(lval a, lval b, bool names) {
     st.n--;
     lval x = st.items[st.n].a, y = st.items[st.n].b;
     /* Walk along list spines here; push the cars. */
-    while (same && !lang_eqv(x, y)) {
+    while (same && !eqv(x, y)) {
       if (x.type != y.type) {
         same = names && same_name(x, y);
         break;
@@ -359,7 +377,8 @@ static bool equal_walk(lval a, lval b, bool names) {
         break;
       }
       if (x.type == NSR_LANG_PAIR) {
-        equal_push(&st, lang_car(x), lang_car(y));
+        /* eqv cars are settled: not pushed (lists of atoms in lists). */
+        if (!eqv(lang_car(x), lang_car(y))) equal_push(&st, lang_car(x), lang_car(y));
         x = lang_cdr(x);
         y = lang_cdr(y);
         continue;
@@ -393,28 +412,52 @@ static bool equal_walk(lval a, lval b, bool names) {
  * by lang_equal. */
 #define HASH_MAX_NODES 256
 
+/* The hash of v folded into h, when v is one node (not a pair, vector
+ * or set): *out, and true. */
+static inline bool hash_atom(lval v, uint64_t h, uint64_t *out) {
+  switch (v.type) {
+    case NSR_LANG_NIL:
+    case NSR_LANG_UNSPECIFIED: *out = lang_mix(h, 1); return true;
+    case NSR_LANG_BOOL: *out = lang_mix(h, v.as.b); return true;
+    case NSR_LANG_INT: *out = lang_mix(h, (uint64_t)v.as.i); return true;
+    case NSR_LANG_REAL: {
+      double r = v.as.r == 0.0 ? 0.0 : v.as.r; /* -0.0 = 0.0 */
+      uint64_t bits;
+      memcpy(&bits, &r, sizeof bits);
+      *out = lang_mix(h, bits);
+      return true;
+    }
+    case NSR_LANG_STRING:
+      *out = lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
+      return true;
+    case NSR_LANG_VECTOR:
+    case NSR_LANG_SET:
+    case NSR_LANG_PAIR: return false;
+    default: *out = lang_mix(h, (uint64_t)(uintptr_t)v.as.obj); return true;
+  }
+}
+
+static uint64_t hash_walk(lval v, int *left);
+
+/* hash_walk(v, left), without the call for an atom (mem keys' items). */
+static inline uint64_t hash_node(lval v, int *left) {
+  uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL, atom;
+  if (hash_atom(v, h, &atom)) return --*left < 0 ? h : atom;
+  return hash_walk(v, left);
+}
+
 /* Hashes v, spending nodes from *left (recursion depth is bounded by it). */
 static uint64_t hash_walk(lval v, int *left) {
   uint64_t h = (uint64_t)v.type * 0x9e3779b97f4a7c15ULL;
   for (;;) {
     if (--*left < 0) return h;
+    uint64_t atom;
+    if (hash_atom(v, h, &atom)) return atom;
     switch (v.type) {
-      case NSR_LANG_NIL:
-      case NSR_LANG_UNSPECIFIED: return lang_mix(h, 1);
-      case NSR_LANG_BOOL: return lang_mix(h, v.as.b);
-      case NSR_LANG_INT: return lang_mix(h, (uint64_t)v.as.i);
-      case NSR_LANG_REAL: {
-        double r = v.as.r == 0.0 ? 0.0 : v.as.r; /* -0.0 = 0.0 */
-        uint64_t bits;
-        memcpy(&bits, &r, sizeof bits);
-        return lang_mix(h, bits);
-      }
-      case NSR_LANG_STRING:
-        return lang_mix(h, hash_bytes(LANG_STR(v)->chars, LANG_STR(v)->len));
       case NSR_LANG_VECTOR:
         h = lang_mix(h, LANG_VEC(v)->len);
         for (size_t i = 0; i < LANG_VEC(v)->len && *left > 0; i++) {
-          h = lang_mix(h, hash_walk(LANG_VEC(v)->items[i], left));
+          h = lang_mix(h, hash_node(LANG_VEC(v)->items[i], left));
         }
         return h;
       case NSR_LANG_SET: {
@@ -424,11 +467,10 @@ static uint64_t hash_walk(lval v, int *left) {
         }
         return h;
       }
-      case NSR_LANG_PAIR:
-        h = lang_mix(h, hash_walk(lang_car(v), left));
+      default: /* a pair */
+        h = lang_mix(h, hash_node(lang_car(v), left));
         v = lang_cdr(v);
         continue;
-      default: return lang_mix(h, (uint64_t)(uintptr_t)v.as.obj);
     }
   }
 }
@@ -446,7 +488,7 @@ static uint64_t hash_items(const lval *items, size_t n) {
   uint64_t h = (uint64_t)NSR_LANG_PAIR * 0x9e3779b97f4a7c15ULL;
   for (size_t i = 0; i < n; i++) {
     if (--left < 0) return h;
-    h = lang_mix(h, hash_walk(items[i], &left));
+    h = lang_mix(h, hash_node(items[i], &left));
   }
   return --left < 0 ? h : lang_mix(h, 1); /* the list's end */
 }

@@ -100,6 +100,10 @@ static const char *const chains[] = {
     "(mh-query 200 1 (define xs (repeat 6 (lambda () (apply flip '(0.4)))))\n"
     "  (define e (eval '(flip 0.6)))\n"
     "  (list e (length (filter (lambda (x) x) xs))) (> (length (filter (lambda (x) x) xs)) 3))",
+    /* The first resume point at choice 40, past the points' first room:
+     * the choices before it, made by eval, get none. */
+    "(mh-query 50 1 (define xs (repeat 40 (lambda () (eval '(flip))))) (define y (flip))\n"
+    "  (list (length (filter (lambda (x) x) xs)) y) #t)",
     /* Effects: output, set!, a mem made outside the query. */
     "(mh-query 30 1 (define a (flip)) (define _ (display a)) (define b (flip)) (list a b) (or a b))",
     "(define count 0)\n"
