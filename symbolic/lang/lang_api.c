@@ -149,7 +149,8 @@ static lang_rc init_language(nsr_lang *I) {
     bool pure;
   } tables[] = {
       {lang_prims_num, true},    {lang_prims_list, true},  {lang_prims_list_effects, false},
-      {lang_prims_text, false},  {lang_prims_dist, false}, {lang_prims_infer, false},
+      {lang_prims_text, false},  {lang_prims_dist, false}, {lang_prims_dist_scores, true},
+      {lang_prims_infer, false},
       {lang_prims_set, false},   {lang_prims_plot, false}, {lang_prims_load, false},
       {lang_prims_lists_as_sets, false},
   };

@@ -753,6 +753,7 @@ extern const lang_prim_def lang_prims_list[];
 extern const lang_prim_def lang_prims_list_effects[];
 extern const lang_prim_def lang_prims_text[];
 extern const lang_prim_def lang_prims_dist[];
+extern const lang_prim_def lang_prims_dist_scores[];
 extern const lang_prim_def lang_prims_infer[];
 extern const lang_prim_def lang_prims_set[];
 extern const lang_prim_def lang_prims_plot[];

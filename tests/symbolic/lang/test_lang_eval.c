@@ -84,9 +84,9 @@ static void test_library_names_behave_as_predefined(void **state) {
   lt_expect_error("(sort 5)", NSR_ERR_INVALID, "sort");
 }
 
-/* A call of a pure primitive (numbers, lists) on variables, constants and
- * such calls is applied in place, without the machine's turns
- * (lang_eval.c). It must
+/* A call of a pure primitive (numbers, lists, scores) on variables,
+ * constants and such calls is applied in place, without the machine's
+ * turns (lang_eval.c). It must
  * take the steps those turns take, counted here by hand: the call's
  * evaluation 1, each item 2, the application 1, the return 1; and fail,
  * where and as the machine reports it. */
@@ -113,6 +113,8 @@ static void test_calls_applied_in_place_behave_as_applied(void **state) {
                   "test.church:1:19: car: expected 1 argument, got 2");
   lt_expect_error("(define x '(1))\n(define (f) (+ (car (cdr x)) 1))\n(f)", NSR_ERR_INVALID,
                   "test.church:2:16: car: the list is empty");
+  lt_expect_error("(define (f s) (list (gaussian-score 0 s 1)))\n(f -1)", NSR_ERR_RANGE,
+                  "test.church:1:21: gaussian-score: argument 2 must be > 0");
   /* The operator is looked up at each call: rebinding it in either
    * direction, or passing a primitive as an argument, still works. */
   lt_expect("(define (h x) (list (car x))) (define a (h '(1)))"
