@@ -145,12 +145,21 @@ void infer_mh_free(lang_query *q) {
  * list of numbers, which nothing mutates). Distributions over items are
  * never taken as the same: scoring compares the value with the items by
  * equal?, which sees a vector's new contents. */
+static bool same_bits(double x, double y) {
+  uint64_t u, v;
+  memcpy(&u, &x, sizeof u);
+  memcpy(&v, &y, sizeof v);
+  return u == v;
+}
+
 static bool same_dist(const lang_dist *a, const lang_dist *b) {
-  return a->kind == b->kind && memcmp(a->p, b->p, sizeof a->p) == 0 && a->n == b->n &&
-         a->items.type == NSR_LANG_NIL && b->items.type == NSR_LANG_NIL &&
-         a->weights.type == b->weights.type &&
+  for (size_t i = 0; i < sizeof a->p / sizeof a->p[0]; i++) {
+    if (!same_bits(a->p[i], b->p[i])) return false;
+  }
+  return a->kind == b->kind && a->n == b->n && a->items.type == NSR_LANG_NIL &&
+         b->items.type == NSR_LANG_NIL && a->weights.type == b->weights.type &&
          (a->weights.type == NSR_LANG_NIL || a->weights.as.obj == b->weights.as.obj) &&
-         memcmp(&a->total, &b->total, sizeof a->total) == 0;
+         same_bits(a->total, b->total);
 }
 
 lang_rc infer_mh_choice(nsr_lang *I, lang_query *q, const lang_dist *d, lval *out) {

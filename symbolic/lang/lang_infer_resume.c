@@ -210,7 +210,10 @@ static lang_rc grow_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap, s
 static inline lang_rc copy_items(nsr_lang *I, lang_query *q, void **dst, size_t *cap,
                                  const void *src, size_t n, size_t size) {
   if (n > *cap && grow_items(I, q, dst, cap, n, size) != LANG_OK) return LANG_ERROR;
-  if (n > 0) memcpy(*dst, src, n * size);
+  if (n > 0) {
+    assert(*dst != NULL && "a buffer of capacity >= n > 0 is allocated");
+    memcpy(*dst, src, n * size);
+  }
   return LANG_OK;
 }
 
